@@ -1,0 +1,281 @@
+"""Builds the graph while the parser reads: one callback per grammar rule.
+
+The LALR parser calls these methods as it reduces each rule, so no parse tree is
+ever built and nothing recurses. Nodes are appended as they are created, inputs
+first, so the node list is already in topological order.
+
+Expression callbacks return a `Use`: the node and where this occurrence of it stands
+in the source, since a name used twice is one node with two spans.
+"""
+
+from __future__ import annotations
+
+import difflib
+import math
+from typing import Any
+
+from bpcli.errors import ProgramError, ShapeError
+from bpcli.graph import CONST, INPUT, Graph, Node
+from bpcli.ops import FUNCTIONS, OPS, REDUCTIONS, ShapeMismatch
+
+CONSTANTS = {"pi": math.pi, "e": math.e}
+BINARY = {"+": OPS["add"], "-": OPS["sub"], "*": OPS["mul"], "/": OPS["div"]}
+ID = OPS["id"]
+
+Use = tuple[Node, int, int]  # a node, and the span of this occurrence of it in the source
+
+
+class Builder:
+    """Per-parse state, and the callbacks the parser calls (named after grammar rules)."""
+
+    def reset(self, source: str, bindings: dict[str, Any]) -> None:
+        self.source = source
+        self.bindings = bindings
+        self.used: set[str] = set()
+        self.nodes: list[Node] = []
+        self.env: dict[str, Node] = {}  # name -> node it is bound to now
+        self.inputs: dict[str, Node] = {}
+        self.builtins: dict[str, Node] = {}
+        self.literals: set[int] = set()  # ids of unnamed number/array literals
+        self.unbound: dict[str, int] = {}  # name -> offset of first use
+        self.warnings: list[str] = []
+        self.output: Node | None = None
+        self.output_text = ""
+        self.unused_statement: int | None = None  # offset of an expression statement not last
+
+    # --- creating nodes --------------------------------------------------------------
+
+    def _node(self, op: Any, inputs: tuple[Node, ...], start: int, end: int, value: Any = None,
+              needs_grad: bool | None = None) -> Node:
+        if needs_grad is None:
+            needs_grad = any(i.needs_grad for i in inputs)
+        node = Node(len(self.nodes), op, inputs, value, start, end, needs_grad)
+        self.nodes.append(node)
+        return node
+
+    def _literal(self, value: Any, start: int, end: int) -> Node:
+        node = self._node(CONST, (), start, end, value, False)
+        self.literals.add(node.id)
+        return node
+
+    def _is_literal(self, node: Node) -> bool:
+        return node.id in self.literals and node is self.nodes[-1]
+
+    def _pop(self, node: Node) -> None:
+        assert node is self.nodes[-1]
+        self.nodes.pop()
+        self.literals.discard(node.id)
+
+    def _input(self, name: str, value: Any, start: int, end: int) -> Node:
+        node = self._node(INPUT, (), start, end, value, True)
+        node.name = name
+        self.inputs[name] = node
+        self.env[name] = node
+        return node
+
+    def _lookup(self, token: Any) -> Node:
+        name = str(token)
+        node = self.env.get(name)
+        if node is not None:
+            return node
+        if name in self.bindings:
+            self.used.add(name)
+            return self._input(name, self.bindings[name], token.start_pos, token.end_pos)
+        if name in CONSTANTS:
+            node = self.builtins.get(name)
+            if node is None:
+                node = self._node(CONST, (), token.start_pos, token.end_pos, CONSTANTS[name], False)
+                node.name = name
+                self.builtins[name] = node
+            return node
+        if name in FUNCTIONS:
+            raise self._error(f"{name} is a function: call it as {name}(…)", token.start_pos)
+        self.unbound.setdefault(name, token.start_pos)
+        return self._input(name, math.nan, token.start_pos, token.end_pos)
+
+    def _error(self, message: str, pos: int, hint: str | None = None) -> ProgramError:
+        return ProgramError(message, source=self.source, pos=pos, hint=hint)
+
+    # --- statements -------------------------------------------------------------------
+
+    def start(self, children: list[Any]) -> None:
+        return None
+
+    def _statement(self, node: Node, text: str, start: int) -> None:
+        if self.unused_statement is not None:
+            line = self.source.count("\n", 0, self.unused_statement) + 1
+            self.warnings.append(f"the expression on line {line} is not used:"
+                                 " only the last statement is the output")
+            self.unused_statement = None
+        self.output, self.output_text = node, text
+
+    def expr_stmt(self, children: list[Any]) -> None:
+        ((node, start, end),) = children
+        self._statement(node, node.name or self.source[start:end].strip(), start)
+        self.unused_statement = start
+
+    def assign(self, children: list[Any]) -> None:
+        token, (node, _, end) = children
+        self._assign(token, node, end)
+
+    def augassign(self, children: list[Any]) -> None:
+        token, augop, (right, _, end) = children
+        left = self._lookup(token)
+        node = self._node(BINARY[augop[0]], (left, right), token.start_pos, end)
+        self._assign(token, node, end)
+
+    def _assign(self, token: Any, node: Node, end: int) -> None:
+        name = str(token)
+        prior = self.env.get(name)
+        if self._is_literal(node):
+            if prior is None:  # `x = -2`: x is an input
+                if name in self.bindings:
+                    self.used.add(name)
+                    node.value = self.bindings[name]
+                self.literals.discard(node.id)
+                node.op, node.needs_grad, node.name = INPUT, True, name
+                node.start = token.start_pos
+                self.inputs[name] = node
+                self.env[name] = node
+                self._statement(node, name, token.start_pos)
+                return
+            if prior.op is INPUT and name in self.bindings:  # the binding overrides it
+                self._pop(node)
+                self._statement(prior, name, token.start_pos)
+                return
+        elif prior is None and name in self.bindings:
+            raise self._error(f"{name} is computed by the program, so it cannot be bound to a"
+                              " value", token.start_pos,
+                              hint=f"remove the binding {name}=…, or bind the inputs it uses")
+        if node.name or node.op is INPUT:  # already named: `b = a` gets a node of its own
+            node = self._node(ID, (node,), token.start_pos, end)
+        self.literals.discard(node.id)
+        node.name = name
+        node.needs_grad = True  # ∂f/∂name is reported even for constant intermediates
+        if prior is not None and prior is self.inputs.get(name):
+            line = self.source.count("\n", 0, token.start_pos) + 1
+            self.warnings.append(f"{name} is an input and is assigned again on line {line}:"
+                                 f" ∂f/∂{name} is reported for the input")
+        self.env[name] = node
+        self._statement(node, name, token.start_pos)
+
+    # --- expressions ------------------------------------------------------------------
+
+    def number(self, children: list[Any]) -> Use:
+        (token,) = children
+        start, end = token.start_pos, token.end_pos
+        return self._literal(float(token), start, end), start, end
+
+    def name(self, children: list[Any]) -> Use:
+        (token,) = children
+        return self._lookup(token), token.start_pos, token.end_pos
+
+    def paren(self, children: list[Any]) -> Use:
+        left, (node, _, _), right = children
+        return node, left.start_pos, right.end_pos
+
+    def neg(self, children: list[Any]) -> Use:
+        minus, (operand, _, end) = children
+        start = minus.start_pos
+        if self._is_literal(operand):  # -3 is a number, not a gate
+            self._pop(operand)
+            return self._literal(-operand.value, start, end), start, end
+        return self._node(OPS["neg"], (operand,), start, end), start, end
+
+    def pos(self, children: list[Any]) -> Use:
+        plus, (node, _, end) = children
+        return node, plus.start_pos, end
+
+    def _binary(name: str) -> Any:  # type: ignore[misc]
+        op = OPS[name]
+
+        def build(self: Builder, children: list[Any]) -> Use:
+            (left, start, _), (right, _, end) = children
+            return self._node(op, (left, right), start, end), start, end
+
+        build.__name__ = name
+        return build
+
+    add = _binary("add")
+    sub = _binary("sub")
+    mul = _binary("mul")
+    div = _binary("div")
+    matmul = _binary("matmul")
+    del _binary
+
+    def pow(self, children: list[Any]) -> Use:
+        (base, start, _), _, (exponent, _, end) = children
+        return self._node(OPS["pow"], (base, exponent), start, end), start, end
+
+    def transpose(self, children: list[Any]) -> Use:
+        (operand, start, _), token = children
+        end = token.end_pos
+        return self._node(OPS["transpose"], (operand,), start, end), start, end
+
+    def call(self, children: list[Any]) -> Use:
+        token, *uses, rpar = children
+        args = tuple(use[0] for use in uses)
+        fname = str(token)
+        if len(args) == 1 and fname in REDUCTIONS:
+            op = OPS[REDUCTIONS[fname]]
+        elif fname in FUNCTIONS:
+            op = OPS[FUNCTIONS[fname]]
+        else:
+            raise self._error(f"unknown function {fname}", token.start_pos,
+                              hint=_suggestion(fname, FUNCTIONS))
+        if len(args) != op.arity:
+            wanted = "1 or 2 arguments" if fname in REDUCTIONS else _plural(op.arity, "argument")
+            raise self._error(f"{fname} takes {wanted}, not {len(args)}", token.start_pos)
+        start, end = token.start_pos, rpar.end_pos
+        return self._node(op, args, start, end), start, end
+
+    def array(self, children: list[Any]) -> Use:
+        token, *uses, rsqb = children
+        elements = [use[0] for use in uses]
+        start, end = token.start_pos, rsqb.end_pos
+        if not elements:
+            raise ShapeError("an array literal needs at least one element", source=self.source,
+                             pos=start)
+        if all(e.id in self.literals for e in elements) and self.nodes[-len(elements):] == elements:
+            for e in reversed(elements):
+                self._pop(e)
+            try:
+                value = OPS["stack"].array(*[e.value for e in elements])
+            except ShapeMismatch as err:
+                raise ShapeError(str(err), source=self.source, pos=start) from None
+            return self._literal(value, start, end), start, end
+        return self._node(OPS["stack"], tuple(elements), start, end), start, end
+
+    # --- the end ------------------------------------------------------------------------
+
+    def graph(self) -> Graph:
+        """Check what the whole program needs and return its graph."""
+        if self.unbound:
+            names = list(self.unbound)
+            first = names[0]
+            listed = ", ".join(names)
+            raise ProgramError(
+                f"no value for {listed}", source=self.source, pos=self.unbound[first],
+                hint=f"bind {'it' if len(names) == 1 else 'them'} on the command line"
+                     f" ({first}=1.5) or assign {'it' if len(names) == 1 else 'them'}"
+                     f" in the program ({first} = 1.5)")
+        if self.output is None:
+            raise ProgramError("the program is empty: write an expression such as (x+y)*z")
+        for name in self.bindings:
+            if name not in self.used:
+                self.warnings.append(f"the binding {name}=… is not used by the program")
+        names = dict(self.inputs)
+        for name, node in self.env.items():
+            if name not in names:
+                names[name] = node
+        return Graph(self.source, self.nodes, self.output, self.output_text, self.inputs,
+                     names, self.warnings)
+
+
+def _suggestion(name: str, known: Any) -> str | None:
+    close = difflib.get_close_matches(name, list(known), n=1, cutoff=0.6)
+    return f"did you mean {close[0]}?" if close else None
+
+
+def _plural(n: int, word: str) -> str:
+    return f"{n} {word}" if n == 1 else f"{n} {word}s"

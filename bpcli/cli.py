@@ -1,0 +1,193 @@
+"""The command line: reads options, calls the core, hands the result to a presenter.
+
+`main` is the one boundary where errors become `error: …` on stderr and an exit code.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+from typing import Any
+
+import click
+
+from bpcli import __version__
+from bpcli.errors import EXIT_BAD_INPUT, EXIT_INTERNAL, EXIT_INTERRUPTED, EXIT_OK, BpcliError, InputError
+
+CONTEXT = {"help_option_names": ["-h", "--help"], "max_content_width": 100}
+PROGRAM_SUFFIXES = (".bp", ".txt")
+
+GRAD_EXAMPLES = """\b
+Examples:
+  bpcli grad "(x+y)*z" x=-2 y=5 z=-4
+  bpcli grad "-x*y" x=3 y=2
+  bpcli grad samples/neuron.bp
+  bpcli grad samples/neuron.bp w0=1 --format json
+  echo "q = x + y; f = q*z" | bpcli grad - x=-2 y=5 z=-4
+  bpcli grad "sum((W@x)^2)" "W=[[0.1,0.5],[-0.3,0.8]]" "x=[0.2,0.4]"
+  bpcli grad "norm(W@x)^2" W=@W.npy x=@x.csv
+"""
+
+
+@click.group(context_settings=CONTEXT, epilog="""\b
+Examples:
+  bpcli grad "(x+y)*z" x=-2 y=5 z=-4
+  bpcli grad samples/neuron.bp --format json
+  bpcli grad --help
+
+Exit status: 0 ok, 1 wrong answers or failed problems, 2 bad input, 3 a bug in bpcli.""")
+@click.version_option(__version__, "-V", "--version", prog_name="bpcli")
+@click.option("--debug", is_flag=True, help="Show a traceback when bpcli itself fails.")
+def cli(debug: bool) -> None:
+    """bpcli: a backpropagation calculator.
+
+    Give it a program and the values of its variables; it builds the computational
+    graph, runs the forward and backward passes, and shows every node's value, local
+    gradient and upstream gradient, the way Stanford's cs231n teaches backprop.
+    """
+
+
+@cli.command(context_settings={**CONTEXT, "ignore_unknown_options": True}, epilog=GRAD_EXAMPLES)
+@click.argument("args", nargs=-1, type=click.UNPROCESSED, metavar="PROGRAM [NAME=VALUE]...")
+@click.option("-f", "--file", "program_file", metavar="FILE",
+              help="Read the program from FILE (- for stdin); every argument is then a binding.")
+@click.option("--format", "output_format", type=click.Choice(["table", "json"]),
+              default="table", show_default=True, help="How to show the result.")
+@click.option("--precision", type=click.IntRange(1, 17), default=4, show_default=True,
+              help="Significant digits in the table; JSON always carries full floats.")
+@click.option("--max-rows", type=click.IntRange(0), default=400, show_default=True,
+              help="Table rows shown before the middle of a big graph is left out; 0 shows all.")
+@click.option("--seed", type=int, help="Seed for randn(…) and rand(…) bindings.")
+def grad(args: tuple[str, ...], program_file: str | None, output_format: str, precision: int,
+         max_rows: int, seed: int | None) -> int:
+    """Compute f and ∂f/∂v for every input v, showing each node of the backward pass.
+
+    PROGRAM is the program text, a file of it (.bp), or - for stdin. Statements are
+    separated by newlines or ";"; the last one is the output f. A name assigned a number
+    (x = -2) is an input; NAME=VALUE arguments give inputs values, and override such
+    assignments. Values are numbers, arrays ([0.2, 0.4]), files (@W.npy, @x.csv) or
+    randn(2,3), rand(…), zeros(…), ones(…).
+    """
+    from bpcli.bindings import parse_bindings
+    from bpcli.engine import run
+    from bpcli.parse import parse
+
+    source, binding_args = _program_and_bindings(args, program_file)
+    graph = run(parse(source, parse_bindings(binding_args, seed)))
+    for warning in graph.warnings:
+        click.echo(f"warning: {warning}", err=True)
+    if output_format == "json":
+        from bpcli.present.jsonout import dumps, grad_document
+
+        click.echo(dumps(grad_document(graph)))
+    else:
+        from bpcli.present.table import grad_report
+
+        console = make_console()
+        for renderable in grad_report(graph, precision, max_rows):
+            console.print(renderable)
+    return EXIT_OK
+
+
+# --- reading programs ---------------------------------------------------------------------
+
+
+def _program_and_bindings(args: tuple[str, ...], program_file: str | None) -> tuple[str, list[str]]:
+    if program_file is not None:
+        return read_text(program_file), list(args)
+    if not args:
+        raise click.UsageError("missing PROGRAM: give the program text, a file, or - for stdin")
+    first, rest = args[0], list(args[1:])
+    if first == "-" or os.path.isfile(first):
+        return read_text(first), rest
+    if first.endswith(PROGRAM_SUFFIXES) and "=" not in first:
+        raise InputError(f"cannot read {first}: no such file")
+    return first, rest
+
+
+def read_text(path: str) -> str:
+    """The text of a file, or of stdin for "-", as UTF-8."""
+    name = "stdin" if path == "-" else path
+    try:
+        if path == "-":
+            data = sys.stdin.buffer.read() if hasattr(sys.stdin, "buffer") else sys.stdin.read()
+        else:
+            with open(path, "rb") as handle:
+                data = handle.read()
+    except FileNotFoundError:
+        raise InputError(f"cannot read {name}: no such file") from None
+    except IsADirectoryError:
+        raise InputError(f"cannot read {name}: it is a directory") from None
+    except OSError as err:
+        raise InputError(f"cannot read {name}: {err.strerror or err}") from None
+    if isinstance(data, str):
+        return data
+    try:
+        return data.decode("utf-8-sig")
+    except UnicodeDecodeError as err:
+        raise InputError(f"cannot read {name}: it is not UTF-8 text (byte {err.start})") from None
+
+
+def make_console(file: Any = None) -> Any:
+    """A Rich console: colour only on a terminal and without NO_COLOR; no wrapping in pipes."""
+    from rich.console import Console
+
+    file = file or sys.stdout
+    terminal = file.isatty() if hasattr(file, "isatty") else False
+    width = None if terminal else int(os.environ.get("COLUMNS", "0") or 0) or 10_000
+    return Console(file=file, width=width, highlight=False, emoji=False,
+                   no_color=bool(os.environ.get("NO_COLOR")) or None)
+
+
+# --- the error boundary --------------------------------------------------------------------
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Run the CLI and return its exit status; errors become `error: …` on stderr."""
+    args = list(sys.argv[1:] if argv is None else argv)
+    try:
+        result = cli.main(args=args, prog_name="bpcli", standalone_mode=False)
+    except BpcliError as err:
+        return _fail(str(err), EXIT_BAD_INPUT)
+    except click.exceptions.Exit as err:
+        return err.exit_code
+    except click.ClickException as err:
+        where = f"\nTry '{err.ctx.command_path} --help' for help." if getattr(err, "ctx", None) else ""
+        return _fail(err.format_message() + where, EXIT_BAD_INPUT)
+    except (click.exceptions.Abort, KeyboardInterrupt):
+        return _fail("interrupted", EXIT_INTERRUPTED)
+    except BrokenPipeError:
+        _silence_stdout()
+        return EXIT_OK
+    except Exception as err:  # a bug in bpcli: say so plainly
+        if "--debug" in args:
+            raise
+        return _fail(f"internal error: {type(err).__name__}: {err}\nThis is a bug in bpcli;"
+                     " please report it with the command you ran (run with --debug for"
+                     " details).", EXIT_INTERNAL)
+    if isinstance(result, int):
+        return result
+    return EXIT_OK
+
+
+def _fail(message: str, code: int) -> int:
+    try:
+        sys.stderr.write(f"error: {message}\n")
+        sys.stderr.flush()
+    except (BrokenPipeError, ValueError):
+        pass
+    return code
+
+
+def _silence_stdout() -> None:
+    # Python flushes stdout at exit; once the reader is gone that would fail again.
+    try:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+    except (OSError, ValueError):
+        pass
+
+
+def run() -> None:
+    """The console-script entry point."""
+    sys.exit(main())

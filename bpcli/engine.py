@@ -1,0 +1,245 @@
+"""The forward and backward passes: two loops over the node list, no recursion.
+
+forward:  for node in graph: node.value = op(*input values)
+backward: seed ∂f/∂f = 1, then for node in reversed(graph), for each input:
+          input.grad += vjp(upstream, ans, *input values)   (downstream = upstream × local)
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from bpcli.errors import BpcliError, DomainError, ShapeError
+from bpcli.graph import Graph, Node, format_number
+from bpcli.lazy import np
+from bpcli.ops import ShapeMismatch, unbroadcast
+
+_ARITHMETIC = (ValueError, ZeroDivisionError, OverflowError, ArithmeticError)
+
+
+class InternalError(Exception):
+    """A bug in bpcli itself (never the user's fault)."""
+
+
+def run(graph: Graph) -> Graph:
+    """Forward then backward; returns the same graph, now with values and gradients."""
+    forward(graph)
+    backward(graph)
+    return graph
+
+
+# --- forward -------------------------------------------------------------------------------
+
+
+def forward(graph: Graph) -> None:
+    """Compute every node's value in order; raise DomainError at the first bad node."""
+    if graph.has_arrays:
+        with np.errstate(over="raise", divide="raise", invalid="raise", under="ignore"):
+            _forward(graph, arrays=True)
+    else:
+        _forward(graph, arrays=False)
+    _note_kinks(graph)
+
+
+def _forward(graph: Graph, arrays: bool) -> None:
+    for node in graph.nodes:
+        inputs = node.inputs
+        if not inputs:
+            continue
+        op = node.op
+        values = [i.value for i in inputs]
+        try:
+            if op.scalar is not None and (not arrays or all(type(v) is float for v in values)):
+                value = op.scalar(*values)
+            else:
+                value = _as_value(op.array(*values))  # type: ignore[misc]
+        except ShapeMismatch as err:
+            raise _shape_error(graph, node, str(err)) from None
+        except _ARITHMETIC as err:
+            raise _forward_error(graph, node, err) from None
+        if type(value) is float:
+            if value - value != 0.0:  # inf or nan
+                raise _forward_error(graph, node, OverflowError())
+        elif not np.isfinite(value).all():
+            raise _forward_error(graph, node, OverflowError())
+        node.value = value
+
+
+def _as_value(value: Any) -> Any:
+    """Scalars as Python floats, arrays as float64 ndarrays."""
+    if type(value) is float:
+        return value
+    array = np.asarray(value, dtype=float)
+    return float(array) if array.ndim == 0 else array
+
+
+def _note_kinks(graph: Graph) -> None:
+    graph.kinks = []
+    for node in graph.nodes:
+        kink = node.op.kink
+        if kink is not None and kink(*[i.value for i in node.inputs]):
+            graph.kinks.append(node.id)
+            graph.warnings.append(
+                f"{node.op.name} at node #{node.id} ({graph.label(node)}) is evaluated where it is"
+                f" not differentiable; bpcli takes PyTorch's convention: {node.op.convention}")
+
+
+# --- backward -------------------------------------------------------------------------------
+
+
+def backward(graph: Graph) -> None:
+    """Fill node.grad = ∂f/∂node for every node that leads to the output."""
+    output = graph.output
+    if type(output.value) is not float:
+        raise ShapeError(
+            f"the output {graph.output_text} has shape {shape_text(output.value)}: backpropagation"
+            " needs a scalar output", hint=f"try sum({graph.output_text}) or"
+                                           f" norm({graph.output_text})")
+    for node in graph.nodes:
+        node.grad = None
+    output.grad = 1.0
+    if graph.has_arrays:
+        with np.errstate(over="raise", divide="raise", invalid="raise", under="ignore"):
+            _backward_arrays(graph)
+    else:
+        _backward_scalars(graph)
+
+
+def _backward_scalars(graph: Graph) -> None:
+    for node in reversed(graph.nodes):
+        g = node.grad
+        if g is None or not node.inputs:
+            continue
+        ans = node.value
+        values = [i.value for i in node.inputs]
+        vjps = node.op.vjps
+        for i, inp in enumerate(node.inputs):
+            if not inp.needs_grad:
+                continue
+            try:
+                d = vjps[i](g, ans, *values)
+            except _ARITHMETIC as err:
+                raise _backward_error(graph, node, i, err) from None
+            if d - d != 0.0:
+                raise _backward_error(graph, node, i, OverflowError())
+            inp.grad = d if inp.grad is None else inp.grad + d
+
+
+def _backward_arrays(graph: Graph) -> None:
+    for node in reversed(graph.nodes):
+        g = node.grad
+        if g is None or not node.inputs:
+            continue
+        for i, inp in enumerate(node.inputs):
+            if not inp.needs_grad:
+                continue
+            d = downstream(graph, node, i)
+            inp.grad = d if inp.grad is None else inp.grad + d
+
+
+def downstream(graph: Graph, node: Node, i: int, upstream: Any = None) -> Any:
+    """The gradient node sends to its input i: upstream × local, shaped like that input."""
+    g = node.grad if upstream is None else upstream
+    inp = node.inputs[i]
+    values = [x.value for x in node.inputs]
+    op = node.op
+    scalar = type(g) is float and all(type(v) is float for v in values)
+    try:
+        d = (op.vjps if scalar else op.array_vjps)[i](g, node.value, *values)
+        if not scalar:
+            if op.broadcast:
+                d = unbroadcast(d, inp.value)
+            d = _as_value(d)
+    except _ARITHMETIC as err:
+        raise _backward_error(graph, node, i, err) from None
+    if type(d) is float:
+        if d - d != 0.0:
+            raise _backward_error(graph, node, i, OverflowError())
+    else:
+        if shape_of(d) != shape_of(inp.value):
+            raise InternalError(f"the VJP of {op.name} for input {i} has shape {shape_of(d)},"
+                                f" but the input has shape {shape_of(inp.value)}")
+        if not np.isfinite(d).all():
+            raise _backward_error(graph, node, i, OverflowError())
+    return d
+
+
+def local(graph: Graph, node: Node, i: int) -> Any:
+    """∂node/∂input_i as a number, or for an elementwise op on arrays its diagonal; else None."""
+    inp = node.inputs[i]
+    if not inp.needs_grad:
+        return None
+    if type(node.value) is float and type(inp.value) is float:
+        return downstream(graph, node, i, upstream=1.0)
+    if node.op.elementwise and shape_of(inp.value) == shape_of(node.value):
+        return downstream(graph, node, i, upstream=np.ones_like(node.value))
+    return None  # a full Jacobian: shown on request only (--jacobian)
+
+
+def gradient(node: Node) -> Any:
+    """∂f/∂node, zero when the node does not lead to the output."""
+    if node.grad is not None:
+        return node.grad
+    return 0.0 if type(node.value) is float else np.zeros_like(node.value)
+
+
+def gradients(graph: Graph) -> dict[str, Any]:
+    """∂f/∂name for every input (its own gradient) and every named intermediate (its last binding)."""
+    return {name: gradient(graph.inputs.get(name) or node) for name, node in graph.names.items()}
+
+
+# --- errors ---------------------------------------------------------------------------------
+
+
+def shape_of(value: Any) -> tuple[int, ...]:
+    return () if type(value) is float else tuple(value.shape)
+
+
+def shape_text(value: Any) -> str:
+    shape = shape_of(value)
+    return "scalar" if not shape else "(" + ", ".join(map(str, shape)) + (",)" if len(shape) == 1 else ")")
+
+
+def value_text(value: Any) -> str:
+    if type(value) is float:
+        return format_number(value)
+    if value.size <= 6:
+        return np.array2string(value, separator=", ")
+    return f"an array of shape {shape_text(value)}"
+
+
+def _where(graph: Graph, node: Node) -> str:
+    parts = [f"{graph.ref(i)} = {value_text(i.value)}" for i in node.inputs
+             if not (i.op.name == "const" and not i.name)]
+    return (", where " + ", ".join(parts)) if parts else ""
+
+
+def _reason(err: BaseException) -> str:
+    if isinstance(err, ZeroDivisionError):
+        return "division by zero"
+    if isinstance(err, (OverflowError, FloatingPointError)):
+        return "overflow: the result is too large for a float"
+    return str(err)
+
+
+def _forward_error(graph: Graph, node: Node, err: BaseException) -> BpcliError:
+    if isinstance(err, ValueError) and "broadcast" in str(err):
+        return _shape_error(graph, node, "the shapes do not broadcast together")
+    return DomainError(f"in {graph.label(node)} (node #{node.id}): {_reason(err)}{_where(graph, node)}",
+                       source=graph.source, pos=node.start)
+
+
+def _backward_error(graph: Graph, node: Node, i: int, err: BaseException) -> BpcliError:
+    reason = _reason(err)
+    if isinstance(err, (ZeroDivisionError, OverflowError, FloatingPointError)):
+        reason = "it is infinite or too large for a float"
+    ref = graph.ref(node.inputs[i])
+    return DomainError(f"the gradient of {graph.label(node)} (node #{node.id}) with respect to"
+                       f" {ref} cannot be computed: {reason}{_where(graph, node)}",
+                       source=graph.source, pos=node.start)
+
+
+def _shape_error(graph: Graph, node: Node, reason: str) -> BpcliError:
+    shapes = " and ".join(shape_text(i.value) for i in node.inputs)
+    return ShapeError(f"{node.op.name} in {graph.label(node)} (node #{node.id}) cannot take shapes"
+                      f" {shapes}: {reason}", source=graph.source, pos=node.start)

@@ -1,0 +1,137 @@
+"""The computational graph: nodes in a list, inputs before the nodes that use them."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from bpcli.ops import OPS, P_ATOM, P_NEG, Op
+
+CONST = OPS["const"]
+INPUT = OPS["input"]
+
+# A label quotes an input's own label only while it is this short; longer ones
+# are abbreviated (`1 + exp(…)`), which keeps every label short and building
+# all of them linear in the size of the graph.
+SHORT = 24
+
+
+class Node:
+    """One gate or leaf of the graph, with its forward value and its gradient ∂f/∂node."""
+
+    __slots__ = ("end", "grad", "id", "inputs", "name", "needs_grad", "op", "start", "value")
+
+    def __init__(self, id: int, op: Op, inputs: tuple[Node, ...], value: Any, start: int,
+                 end: int, needs_grad: bool) -> None:
+        self.id = id
+        self.op = op
+        self.inputs = inputs
+        self.value = value
+        self.grad: Any = None  # None: no path to the output, or a constant
+        self.name: str | None = None
+        self.start = start  # span in the source text
+        self.end = end
+        self.needs_grad = needs_grad
+
+    @property
+    def is_leaf(self) -> bool:
+        return not self.inputs
+
+    def __repr__(self) -> str:
+        return f"<Node #{self.id} {self.op.name} {self.name or ''}>"
+
+
+class Graph:
+    """The nodes of one program in forward (topological) order, and what names them."""
+
+    def __init__(self, source: str, nodes: list[Node], output: Node, output_text: str,
+                 inputs: dict[str, Node], names: dict[str, Node], warnings: list[str]) -> None:
+        self.source = source
+        self.nodes = nodes
+        self.output = output
+        self.output_text = output_text  # the output's name, or its expression as written
+        self.inputs = inputs  # name -> input node, in order of first appearance
+        self.names = names  # name -> the node it was bound to last
+        self.warnings = warnings
+        self.kinks: list[int] = []  # ids of nodes evaluated where they are not differentiable
+        self.has_arrays = any(type(n.value) is not float for n in nodes if not n.inputs)
+        self._labels: list[str] | None = None
+        self._exprs: list[str] = []
+
+    def labels(self) -> list[str]:
+        """Each node's expression, written with its inputs' names or short labels."""
+        if self._labels is None:
+            exprs: list[str] = []
+            for node in self.nodes:
+                exprs.append(_expression(node, exprs))
+            self._labels = [f"{n.name} = {e}" if n.name and e != n.name else e
+                            for n, e in zip(self.nodes, exprs, strict=False)]
+            self._exprs = exprs
+        return self._labels
+
+    def ref(self, node: Node, atomic: bool = False) -> str:
+        """How other labels and formulas refer to a node: its name, else its expression.
+
+        With `atomic`, an expression that is not a single term comes in parentheses."""
+        self.labels()
+        text = node.name or self._exprs[node.id]
+        return f"({text})" if atomic and precedence(node, text) < P_ATOM else text
+
+    def label(self, node: Node) -> str:
+        return self.labels()[node.id]
+
+
+def format_number(value: float) -> str:
+    """A float as a literal, as short as it round-trips: 1.0 -> '1'."""
+    text = repr(float(value))
+    return text[:-2] if text.endswith(".0") else text
+
+
+def precedence(node: Node, expr: str) -> int:
+    if node.name:
+        return P_ATOM
+    if node.op is CONST or node.op is INPUT:
+        return P_NEG if expr.startswith("-") else P_ATOM
+    return node.op.prec
+
+
+def _expression(node: Node, exprs: list[str]) -> str:
+    op = node.op
+    if op is INPUT:
+        return node.name or "?"
+    if op is CONST:
+        return _const_text(node)
+    parts = []
+    for i, child in enumerate(node.inputs):
+        text = child.name or exprs[child.id]
+        if not child.name and len(text) > SHORT:
+            text = _abbreviated(child)
+            prec = P_ATOM
+        else:
+            prec = precedence(child, text)
+        need = op.slots[i] if op.arity >= 0 else 0
+        parts.append(f"({text})" if prec < need else text)
+    if op.arity < 0:
+        return "[" + ", ".join(parts) + "]"
+    return op.template.format(*parts)
+
+
+def _abbreviated(node: Node) -> str:
+    op = node.op
+    if op.template.endswith(")") and op.prec == P_ATOM and op.arity > 0:
+        return op.template.split("(", 1)[0] + "(…)"
+    return "[…]" if op.arity < 0 else "(…)"
+
+
+def _const_text(node: Node) -> str:
+    if node.name:
+        return node.name
+    value = node.value
+    if type(value) is float:
+        return format_number(value)
+    return "[…]" if value.size > 6 else _array_literal(value.tolist())
+
+
+def _array_literal(items: Any) -> str:
+    if isinstance(items, list):
+        return "[" + ", ".join(_array_literal(i) for i in items) + "]"
+    return format_number(items)

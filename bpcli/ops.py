@@ -1,0 +1,413 @@
+"""The op registry: every primitive gate, in one place.
+
+Each entry has its forward function (for Python floats and for numpy arrays),
+one vector-Jacobian product per input, and what a student needs to see: the
+local gradient of the gate with respect to each input, as a formula.
+
+Naming follows HIPS autograd: `g` is the upstream gradient ∂f/∂node, `ans` the
+node's forward value, `x, y` its inputs. A VJP returns g × (local gradient),
+the downstream gradient sent to that input. Scalars stay Python floats; numpy
+is imported only when a problem has arrays (see `bpcli.lazy`).
+
+Non-differentiable points follow PyTorch: relu'(0) = 0, abs'(0) = 0, and at a
+max/min tie each input gets half the gradient.
+"""
+
+from __future__ import annotations
+
+import math
+import operator
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from bpcli.lazy import np
+
+# Precedence of a rendered expression, loosest first (used for labels).
+P_ADD, P_MUL, P_NEG, P_POW, P_ATOM = 1, 2, 3, 4, 5
+
+
+class ShapeMismatch(ValueError):
+    """Raised by a forward function when its inputs' shapes do not fit."""
+
+
+@dataclass(frozen=True, slots=True)
+class Op:
+    """One primitive gate."""
+
+    name: str
+    arity: int
+    scalar: Callable[..., Any] | None  # forward on Python floats
+    array: Callable[..., Any] | None  # forward when any input is a numpy array
+    vjps: tuple[Callable[..., Any], ...]  # (g, ans, *inputs) -> downstream, floats
+    array_vjps: tuple[Callable[..., Any], ...]  # the same for arrays
+    local: tuple[str, ...]  # ∂node/∂input as text, per input
+    template: str  # how a label writes the node, inputs as {0}, {1}
+    prec: int  # precedence of the template's outermost operator
+    slots: tuple[int, ...]  # least precedence each input may have unparenthesised
+    kink: Callable[..., bool] | None = None  # true where not differentiable
+    convention: str = ""  # what bpcli does at the kink
+    broadcast: bool = False  # elementwise binary: sum gradients back to each input's shape
+    elementwise: bool = False  # local Jacobian is diagonal; shown as an array
+    gate: str = ""  # the cs231n gate pattern, for narration
+
+
+OPS: dict[str, Op] = {}
+# Function names a program may call -> op name; max and min also reduce one array.
+FUNCTIONS: dict[str, str] = {}
+
+
+def op(name: str, arity: int, scalar: Callable[..., Any] | None, array: Callable[..., Any] | None,
+       vjps: tuple[Callable[..., Any], ...], local: tuple[str, ...], *,
+       array_vjps: tuple[Callable[..., Any], ...] | None = None,
+       infix: str | None = None, prec: int = P_ATOM, template: str | None = None,
+       callable_as: tuple[str, ...] = (), **extra: Any) -> Op:
+    """Register one primitive. Function-style ops are written name(x, y) in labels."""
+    if infix is not None:
+        template = "{0}" + infix + "{1}"
+        slots: tuple[int, ...] = (prec, prec + 1) if prec != P_POW else (prec + 1, prec)
+    elif template is not None:
+        slots = (prec,) * arity
+    else:
+        template = name + "(" + ", ".join(f"{{{i}}}" for i in range(arity)) + ")"
+        slots = (0,) * arity
+    entry = Op(name, arity, scalar, array, vjps, array_vjps or vjps, local, template, prec,
+               slots, **extra)
+    OPS[name] = entry
+    for alias in callable_as:
+        FUNCTIONS[alias] = name
+    return entry
+
+
+# --- helpers ---------------------------------------------------------------------------
+
+
+def unbroadcast(grad: Any, like: Any) -> Any:
+    """Sum a broadcast gradient back to the shape of `like` (a float or an array)."""
+    if type(like) is float:
+        return grad if type(grad) is float else float(np.sum(grad))
+    shape = like.shape
+    if getattr(grad, "shape", ()) == shape:
+        return grad
+    grad = np.asarray(grad)
+    while grad.ndim > len(shape):
+        grad = grad.sum(axis=0)
+    for axis, size in enumerate(shape):
+        if size == 1 and grad.shape[axis] != 1:
+            grad = grad.sum(axis=axis, keepdims=True)
+    return np.broadcast_to(grad, shape).copy() if grad.shape != shape else grad
+
+
+def _ndim(x: Any) -> int:
+    return 0 if type(x) is float else x.ndim
+
+
+def _any(mask: Any) -> bool:
+    return bool(mask) if type(mask) is bool else bool(mask.any())
+
+
+# --- leaves ------------------------------------------------------------------------------
+# Inputs (the variables we differentiate with respect to) and constants have no
+# forward function: the engine leaves their value as it is.
+
+INPUT = op("input", 0, None, None, (), (), template="", prec=P_ATOM)
+CONST = op("const", 0, None, None, (), (), template="", prec=P_ATOM)
+
+# --- arithmetic --------------------------------------------------------------------------
+
+op("add", 2, operator.add, lambda x, y: np.add(x, y),
+   (lambda g, ans, x, y: g, lambda g, ans, x, y: g), ("1", "1"),
+   infix=" + ", prec=P_ADD, broadcast=True, elementwise=True, gate="distributor")
+op("sub", 2, operator.sub, lambda x, y: np.subtract(x, y),
+   (lambda g, ans, x, y: g, lambda g, ans, x, y: -g), ("1", "-1"),
+   infix=" - ", prec=P_ADD, broadcast=True, elementwise=True, gate="distributor")
+op("mul", 2, operator.mul, lambda x, y: np.multiply(x, y),
+   (lambda g, ans, x, y: g * y, lambda g, ans, x, y: g * x), ("{y}", "{x}"),
+   infix="*", prec=P_MUL, broadcast=True, elementwise=True, gate="swapper")
+op("div", 2, operator.truediv, lambda x, y: _checked_div(x, y),
+   (lambda g, ans, x, y: g / y, lambda g, ans, x, y: -g * ans / y),
+   ("1/{y:a}", "-{x:a}/{y:a}^2"),
+   infix="/", prec=P_MUL, broadcast=True, elementwise=True)
+op("neg", 1, operator.neg, lambda x: np.negative(x), (lambda g, ans, x: -g,), ("-1",),
+   template="-{0}", prec=P_NEG, elementwise=True)
+op("id", 1, lambda x: x, lambda x: x, (lambda g, ans, x: g,), ("1",),
+   template="{0}", prec=0, elementwise=True)
+
+
+def _checked_div(x: Any, y: Any) -> Any:
+    if _any(np.asarray(y) == 0):
+        raise ZeroDivisionError("division by zero")
+    return np.divide(x, y)
+
+
+def _pow(x: float, y: float) -> float:
+    if x < 0 and y != int(y):
+        raise ValueError("a negative base to a non-integer power")
+    return x ** y  # 0 ** -1 raises ZeroDivisionError, 10 ** 1000 OverflowError
+
+
+def _pow_array(x: Any, y: Any) -> Any:
+    if _any((np.asarray(x) < 0) & (np.asarray(y) != np.round(y))):
+        raise ValueError("a negative base to a non-integer power")
+    if _any((np.asarray(x) == 0) & (np.asarray(y) < 0)):
+        raise ZeroDivisionError("zero to a negative power")
+    return np.power(x, y)
+
+
+def _pow_vjp_exponent(g: float, ans: float, x: float, y: float) -> float:
+    # d(x^y)/dy = x^y ln x; at x = 0 PyTorch takes 0 (the limit for y > 0).
+    if x == 0:
+        return 0.0
+    if x < 0:
+        raise ValueError("the derivative of x^y with respect to y needs x > 0"
+                         " (write the exponent as a number to treat it as a constant)")
+    return g * ans * math.log(x)
+
+
+def _pow_vjp_exponent_array(g: Any, ans: Any, x: Any, y: Any) -> Any:
+    if _any(np.asarray(x) < 0):
+        raise ValueError("the derivative of x^y with respect to y needs x > 0"
+                         " (write the exponent as a number to treat it as a constant)")
+    safe = np.where(np.asarray(x) == 0, 1.0, x)
+    return g * ans * np.log(safe)
+
+
+op("pow", 2, _pow, _pow_array,
+   (lambda g, ans, x, y: g * y * x ** (y - 1), _pow_vjp_exponent),
+   ("{y:a}·{x:a}^({y} - 1)", "{x:a}^{y:a}·ln {x:a}"),
+   array_vjps=(lambda g, ans, x, y: g * y * _pow_array(x, np.subtract(y, 1)),
+               _pow_vjp_exponent_array),
+   infix="^", prec=P_POW, broadcast=True, elementwise=True, callable_as=("pow",))
+
+# --- elementwise unary -------------------------------------------------------------------
+
+
+def _log(x: float) -> float:
+    if x <= 0:
+        raise ValueError("log of a non-positive number")
+    return math.log(x)
+
+
+def _log_array(x: Any) -> Any:
+    if _any(np.asarray(x) <= 0):
+        raise ValueError("log of a non-positive number")
+    return np.log(x)
+
+
+def _sqrt(x: float) -> float:
+    if x < 0:
+        raise ValueError("sqrt of a negative number")
+    return math.sqrt(x)
+
+
+def _sqrt_array(x: Any) -> Any:
+    if _any(np.asarray(x) < 0):
+        raise ValueError("sqrt of a negative number")
+    return np.sqrt(x)
+
+
+def _sigmoid(x: float) -> float:
+    # Two forms so that neither exp overflows: σ(x) = 1/(1+e^-x) = e^x/(1+e^x).
+    if x >= 0:
+        return 1.0 / (1.0 + math.exp(-x))
+    z = math.exp(x)
+    return z / (1.0 + z)
+
+
+def _sigmoid_array(x: Any) -> Any:
+    z = np.exp(-np.abs(x))
+    return np.where(np.asarray(x) >= 0, 1.0 / (1.0 + z), z / (1.0 + z))
+
+
+op("exp", 1, math.exp, lambda x: np.exp(x), (lambda g, ans, x: g * ans,), ("exp({x})",),
+   callable_as=("exp",), elementwise=True)
+op("log", 1, _log, _log_array, (lambda g, ans, x: g / x,), ("1/{x:a}",),
+   callable_as=("log", "ln"), elementwise=True)
+op("sqrt", 1, _sqrt, _sqrt_array, (lambda g, ans, x: g / (2.0 * ans),), ("1/(2·sqrt({x}))",),
+   array_vjps=(lambda g, ans, x: g / _nonzero(2.0 * ans),),
+   callable_as=("sqrt",), elementwise=True)
+op("sin", 1, math.sin, lambda x: np.sin(x), (lambda g, ans, x: g * math.cos(x),), ("cos({x})",),
+   array_vjps=(lambda g, ans, x: g * np.cos(x),), callable_as=("sin",), elementwise=True)
+op("cos", 1, math.cos, lambda x: np.cos(x), (lambda g, ans, x: -g * math.sin(x),),
+   ("-sin({x})",), array_vjps=(lambda g, ans, x: -g * np.sin(x),),
+   callable_as=("cos",), elementwise=True)
+op("tan", 1, math.tan, lambda x: np.tan(x), (lambda g, ans, x: g * (1.0 + ans * ans),),
+   ("1 + tan({x})^2",), callable_as=("tan",), elementwise=True)
+op("tanh", 1, math.tanh, lambda x: np.tanh(x), (lambda g, ans, x: g * (1.0 - ans * ans),),
+   ("1 - tanh({x})^2",), callable_as=("tanh",), elementwise=True)
+op("sigmoid", 1, _sigmoid, _sigmoid_array, (lambda g, ans, x: g * ans * (1.0 - ans),),
+   ("σ({x})·(1 - σ({x}))",), callable_as=("sigmoid", "σ"), elementwise=True)
+op("relu", 1, lambda x: x if x > 0 else 0.0, lambda x: np.maximum(x, 0.0),
+   (lambda g, ans, x: g if x > 0 else 0.0,), ("1 if {x} > 0 else 0",),
+   array_vjps=(lambda g, ans, x: g * (np.asarray(x) > 0),),
+   kink=lambda x: _any(np.asarray(x) == 0) if type(x) is not float else x == 0,
+   convention="relu'(0) = 0", callable_as=("relu",), elementwise=True, gate="gate")
+op("abs", 1, abs, lambda x: np.abs(x),
+   (lambda g, ans, x: g if x > 0 else (-g if x < 0 else 0.0),), ("sign({x})",),
+   array_vjps=(lambda g, ans, x: g * np.sign(x),),
+   kink=lambda x: _any(np.asarray(x) == 0) if type(x) is not float else x == 0,
+   convention="abs'(0) = 0", callable_as=("abs",), elementwise=True)
+
+
+def _nonzero(x: Any) -> Any:
+    if _any(np.asarray(x) == 0):
+        raise ZeroDivisionError("division by zero")
+    return x
+
+
+# --- max and min of two --------------------------------------------------------------------
+# The router gate: the larger input takes all of the gradient; at a tie each takes half.
+
+
+def _route(g: Any, x: Any, y: Any, wins: Callable[[Any, Any], Any]) -> Any:
+    if type(x) is float and type(y) is float:
+        return g if wins(x, y) else (0.5 * g if x == y else 0.0)
+    x, y = np.asarray(x), np.asarray(y)
+    return g * (wins(x, y) + 0.5 * (x == y))
+
+
+def _tie(x: Any, y: Any) -> bool:
+    return x == y if type(x) is float and type(y) is float else _any(np.asarray(x) == np.asarray(y))
+
+
+op("max", 2, max, lambda x, y: np.maximum(x, y),
+   (lambda g, ans, x, y: _route(g, x, y, operator.gt),
+    lambda g, ans, x, y: _route(g, y, x, operator.gt)),
+   ("1 if {x} > {y} else 0", "1 if {y} > {x} else 0"),
+   kink=_tie, convention="at a tie each input gets half the gradient",
+   callable_as=("max",), broadcast=True, gate="router")
+op("min", 2, min, lambda x, y: np.minimum(x, y),
+   (lambda g, ans, x, y: _route(g, x, y, operator.lt),
+    lambda g, ans, x, y: _route(g, y, x, operator.lt)),
+   ("1 if {x} < {y} else 0", "1 if {y} < {x} else 0"),
+   kink=_tie, convention="at a tie each input gets half the gradient",
+   callable_as=("min",), broadcast=True, gate="router")
+
+
+# --- arrays ------------------------------------------------------------------------------
+# Reductions return Python floats. None of these builds a Jacobian: each VJP is a
+# few array operations on arrays the size of the node's inputs.
+
+
+def _matmul(x: Any, y: Any) -> Any:
+    if _ndim(x) == 0 or _ndim(y) == 0:
+        raise ShapeMismatch("@ needs an array on both sides (use * to multiply by a scalar)")
+    if x.ndim > 2 or y.ndim > 2:
+        raise ShapeMismatch("@ supports 1-D and 2-D arrays only")
+    if x.shape[-1] != y.shape[0]:
+        raise ShapeMismatch(f"inner sizes differ: {x.shape[-1]} (last axis of the left)"
+                            f" and {y.shape[0]} (first axis of the right)")
+    return x @ y
+
+
+def _matmul_vjp_left(g: Any, ans: Any, x: Any, y: Any) -> Any:
+    if y.ndim == 1:
+        return g * y if x.ndim == 1 else np.outer(g, y)
+    return y @ g if x.ndim == 1 else g @ y.T
+
+
+def _matmul_vjp_right(g: Any, ans: Any, x: Any, y: Any) -> Any:
+    if x.ndim == 1:
+        return g * x if y.ndim == 1 else np.outer(x, g)
+    return x.T @ g
+
+
+def _dot(x: Any, y: Any) -> float:
+    if _ndim(x) != 1 or _ndim(y) != 1:
+        raise ShapeMismatch("dot takes two vectors (use @ for matrices)")
+    if x.shape != y.shape:
+        raise ShapeMismatch("the two vectors differ in length")
+    return float(x @ y)
+
+
+def _as_array(x: Any) -> Any:
+    return np.asarray(x, dtype=float)
+
+
+def _softmax(x: Any) -> Any:
+    x = _as_array(x)
+    z = np.exp(x - x.max(axis=-1, keepdims=True))
+    return z / z.sum(axis=-1, keepdims=True)
+
+
+def _logsumexp(x: Any) -> Any:
+    x = _as_array(x)
+    top = x.max(axis=-1, keepdims=True)
+    return (top + np.log(np.exp(x - top).sum(axis=-1, keepdims=True)))[..., 0]
+
+
+def _amax_vjp(g: Any, ans: float, x: Any) -> Any:
+    if type(x) is float:
+        return g
+    mask = x == ans  # ties share the gradient evenly, as in PyTorch's amax
+    return g * mask / mask.sum()
+
+
+def _norm_vjp(g: Any, ans: float, x: Any) -> Any:
+    if ans == 0:
+        return 0.0 if type(x) is float else np.zeros_like(x)  # PyTorch's subgradient at 0
+    return g * x / ans
+
+
+def _softmax_vjp(g: Any, ans: Any, x: Any) -> Any:
+    return ans * (g - (g * ans).sum(axis=-1, keepdims=True))
+
+
+def _stack(*xs: Any) -> Any:
+    shapes = {getattr(x, "shape", ()) for x in xs}
+    if len(shapes) > 1:
+        raise ShapeMismatch("ragged array literal: its elements have shapes "
+                            + ", ".join(sorted(str(s) for s in shapes)))
+    return np.stack([_as_array(x) for x in xs])
+
+
+class _EachElement:
+    """The VJPs of an array literal: input i receives row i of the upstream gradient."""
+
+    def __getitem__(self, i: int) -> Callable[..., Any]:
+        return lambda g, ans, *xs: g[i] if type(xs[i]) is not float else float(g[i])
+
+
+op("matmul", 2, None, _matmul, (_matmul_vjp_left, _matmul_vjp_right),
+   ("g @ {y:a}ᵀ", "{x:a}ᵀ @ g"), infix=" @ ", prec=P_MUL)
+op("dot", 2, None, _dot, (lambda g, ans, x, y: g * y, lambda g, ans, x, y: g * x),
+   ("{y}", "{x}"), callable_as=("dot",))
+op("transpose", 1, lambda x: x, lambda x: x.T, (lambda g, ans, x: g,), ("g transposed",),
+   array_vjps=(lambda g, ans, x: g.T if type(g) is not float else g,),
+   template="{0}.T", prec=P_ATOM, callable_as=("transpose",))
+op("sum", 1, lambda x: x, lambda x: float(np.sum(x)),
+   (lambda g, ans, x: g,), ("1 for every element",),
+   array_vjps=(lambda g, ans, x: np.full(x.shape, g) if type(x) is not float else g,),
+   callable_as=("sum",))
+op("mean", 1, lambda x: x, lambda x: float(np.mean(x)),
+   (lambda g, ans, x: g,), ("1/n for every element",),
+   array_vjps=(lambda g, ans, x: np.full(x.shape, g / x.size) if type(x) is not float else g,),
+   callable_as=("mean",))
+op("norm", 1, abs, lambda x: float(np.linalg.norm(np.ravel(x))), (_norm_vjp,),
+   ("{x:a}/norm({x})",), kink=lambda x: _any(np.asarray(x) != 0) is False,
+   convention="the gradient of norm at the zero vector is taken as 0",
+   callable_as=("norm",))
+op("amax", 1, lambda x: x, lambda x: float(np.max(x)), (_amax_vjp,),
+   ("1 at the largest element, else 0",), template="max({0})", prec=P_ATOM,
+   kink=lambda x: type(x) is not float and int((x == x.max()).sum()) > 1,
+   convention="tied largest elements share the gradient evenly", gate="router")
+op("amin", 1, lambda x: x, lambda x: float(np.min(x)), (_amax_vjp,),
+   ("1 at the smallest element, else 0",), template="min({0})", prec=P_ATOM,
+   kink=lambda x: type(x) is not float and int((x == x.min()).sum()) > 1,
+   convention="tied smallest elements share the gradient evenly", gate="router")
+op("softmax", 1, lambda x: 1.0, _softmax, (lambda g, ans, x: 0.0,),
+   ("s·(g - sum(g·s)) with s = softmax({x})",), array_vjps=(_softmax_vjp,),
+   callable_as=("softmax",))
+op("logsumexp", 1, lambda x: x, _logsumexp, (lambda g, ans, x: g,),
+   ("softmax({x})",),
+   array_vjps=(lambda g, ans, x: _softmax(x) * np.expand_dims(np.asarray(g), -1),),
+   callable_as=("logsumexp",))
+op("logsoftmax", 1, lambda x: 0.0,
+   lambda x: _as_array(x) - np.expand_dims(_logsumexp(x), -1),
+   (lambda g, ans, x: 0.0,), ("g - softmax({x})·sum(g)",),
+   array_vjps=(lambda g, ans, x: g - np.exp(ans) * np.sum(g, axis=-1, keepdims=True),),
+   callable_as=("logsoftmax", "log_softmax"))
+op("stack", -1, None, _stack, _EachElement(), (), template="[]", prec=P_ATOM)  # type: ignore[arg-type]
+
+# One argument: max and min reduce an array.
+REDUCTIONS = {"max": "amax", "min": "amin"}

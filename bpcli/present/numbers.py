@@ -1,0 +1,70 @@
+"""Numbers and arrays as short, aligned text at a chosen number of significant digits."""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+from bpcli.lazy import np
+
+# Arrays with at most this many elements are shown in full.
+FULL_ARRAY = 36
+
+
+def number(value: float, precision: int) -> str:
+    """A float rounded to `precision` decimals, keeping that many significant digits when
+    it is below 1 (as PyTorch prints): 1.36788 -> '1.3679', 0.000123456 -> '0.0001235'."""
+    if value == 0 or value != value:
+        return "0" if value == 0 else "nan"
+    size = abs(value)
+    if size >= 1e15 or size < 1e-4:
+        mantissa, exponent = f"{value:.{precision}e}".split("e")
+        return f"{_trim(mantissa)}e{int(exponent)}"
+    decimals = max(precision, precision - 1 - math.floor(math.log10(size)))
+    text = _trim(f"{value:.{decimals}f}")
+    return "0" if text == "-0" else text
+
+
+def _trim(text: str) -> str:
+    return text.rstrip("0").rstrip(".") if "." in text else text
+
+
+def value(v: Any, precision: int) -> str:
+    """A scalar, a small array in full (rows aligned), or a large array summarised."""
+    if type(v) is float:
+        return number(v, precision)
+    if v.size <= FULL_ARRAY and v.ndim <= 2:
+        return _full(v, precision)
+    shape = "×".join(map(str, v.shape))
+    flat = v.ravel()
+    head = ", ".join(number(float(x), precision) for x in flat[:4])
+    return (f"{shape} array [{head}, …]\nnorm {number(float(np.linalg.norm(flat)), precision)}"
+            f", min {number(float(flat.min()), precision)}"
+            f", max {number(float(flat.max()), precision)}")
+
+
+def _full(v: Any, precision: int) -> str:
+    if v.ndim == 1:
+        return "[" + ", ".join(number(float(x), precision) for x in v) + "]"
+    cells = [[number(float(x), precision) for x in row] for row in v]
+    widths = [max(len(row[j]) for row in cells) for j in range(v.shape[1])] if cells else []
+    rows = ["[" + ", ".join(c.rjust(w) for c, w in zip(row, widths, strict=False)) + "]" for row in cells]
+    if not rows:
+        return "[]"
+    return "\n".join(("[" if i == 0 else " ") + r + ("]" if i == len(rows) - 1 else ",")
+                     for i, r in enumerate(rows))
+
+
+def shape(v: Any) -> str:
+    """'scalar' or '(2, 3)'."""
+    if type(v) is float:
+        return "scalar"
+    dims = ", ".join(map(str, v.shape))
+    return f"({dims},)" if v.ndim == 1 else f"({dims})"
+
+
+def to_json(v: Any) -> Any:
+    """A float, or nested lists for an array; None stays None."""
+    if v is None or type(v) is float:
+        return v
+    return v.tolist()

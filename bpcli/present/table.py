@@ -1,0 +1,124 @@
+"""The node table: one row per node in forward order, as cs231n draws the backward pass."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from rich.table import Table
+from rich.text import Text
+
+from bpcli.engine import gradients
+from bpcli.explain import Step, derivation
+from bpcli.graph import Graph
+from bpcli.present.numbers import value as fmt
+
+# Rows shown before the middle of a big graph is elided (--max-rows).
+MAX_ROWS = 400
+MAX_BRANCHES = 4
+
+
+def grad_report(graph: Graph, precision: int = 4, max_rows: int = MAX_ROWS) -> list[Any]:
+    """Renderables for `bpcli grad`: the node table, then f and ∂f/∂input."""
+    return [node_table(graph, precision, max_rows), summary(graph, precision)]
+
+
+def node_table(graph: Graph, precision: int, max_rows: int = MAX_ROWS) -> Table:
+    table = Table(header_style="bold")
+    table.add_column("#", justify="right", style="dim")
+    table.add_column("node")
+    table.add_column("op")
+    table.add_column("value", justify="right", style="green")
+    table.add_column("upstream ∂f/∂node", justify="right", style="red")
+    table.add_column("local ∂node/∂input")
+    table.add_column("downstream = upstream × local")
+    steps = derivation(graph)
+    if max_rows and len(steps) > max_rows:
+        half = max_rows // 2
+        shown = [*steps[:half], None, *steps[-half:]]
+    else:
+        shown = steps
+    for step in shown:
+        if step is None:
+            hidden = len(steps) - 2 * half
+            table.add_row("…", Text(f"{hidden:,} more nodes (see --max-rows, or --format json)",
+                                    style="italic"), "", "", "", "", "")
+            continue
+        for row in _rows(graph, step, precision):
+            table.add_row(*row)
+    return table
+
+
+def _rows(graph: Graph, step: Step, precision: int) -> list[list[str]]:
+    """The node's row, then one more row for each further input, so that each input's
+    local and downstream gradients stand side by side even when they are arrays."""
+    node = step.node
+    op = node.op.name + (" ⚠" if step.kink else "")
+    locals_, downs = [], []
+    for edge in step.edges:
+        if edge.downstream is None and edge.local is None:
+            continue  # a constant input: nothing flows back to it
+        ref = graph.ref(edge.input, atomic=True)
+        formula = node.op.local[edge.index].format(x=_Ref(graph, node, 0), y=_Ref(graph, node, 1))
+        if edge.local is None:
+            locals_.append(f"∂/∂{ref}: {formula}")
+        else:
+            shown = fmt(edge.local, precision)
+            same = formula == shown
+            locals_.append(f"∂/∂{ref} = {shown}" if same else f"∂/∂{ref} = {formula} = {shown}")
+        if edge.downstream is None:
+            downs.append("—")
+        elif edge.local is not None and type(edge.local) is float:
+            downs.append(f"{fmt(node.grad, precision)} × {fmt(edge.local, precision)}"
+                         f" = {fmt(edge.downstream, precision)}")
+        else:
+            downs.append(fmt(edge.downstream, precision))
+    first = [str(node.id), graph.label(node), op, fmt(node.value, precision),
+             _upstream(graph, step, precision)]
+    if not locals_:
+        return [[*first, "", ""]]
+    rows = [[*first, locals_[0], downs[0]]]
+    rows += [["", "", "", "", "", loc, down] for loc, down in zip(locals_[1:], downs[1:], strict=False)]
+    return rows
+
+
+def _upstream(graph: Graph, step: Step, precision: int) -> str:
+    if step.upstream is None:
+        return "—"
+    total = fmt(step.upstream, precision)
+    if step.node is graph.output:
+        return f"{total} (∂f/∂f)"
+    branches = step.branches
+    if len(branches) < 2 or type(step.upstream) is not float:
+        return total
+    if len(branches) > MAX_BRANCHES:
+        return f"sum of {len(branches):,} branches = {total}"
+    parts = " + ".join(fmt(g, precision) for _, g in branches)
+    return f"{parts} = {total}"
+
+
+class _Ref:
+    """An input in a local-gradient formula: `{x}` is its name or label, `{x:a}` the same
+    in parentheses unless it is a single term."""
+
+    def __init__(self, graph: Graph, node: Any, index: int) -> None:
+        self.graph = graph
+        self.node = node.inputs[index] if index < len(node.inputs) else None
+
+    def __format__(self, spec: str) -> str:
+        if self.node is None:
+            return "?"
+        return self.graph.ref(self.node, atomic=spec == "a")
+
+
+def summary(graph: Graph, precision: int) -> Text:
+    """f = value, then ∂f/∂name for every input."""
+    out = graph.output
+    lines = [f"{graph.output_text} = {fmt(out.value, precision)}"]
+    grads = gradients(graph)
+    for name in graph.inputs:
+        lines.append(f"∂f/∂{name} = {_indent(fmt(grads[name], precision), len(name) + 6)}")
+    return Text("\n".join(lines))
+
+
+def _indent(text: str, width: int) -> str:
+    return text.replace("\n", "\n" + " " * width)
