@@ -22,6 +22,8 @@ CONSTANTS = {"pi": math.pi, "e": math.e}
 BINARY = {"+": OPS["add"], "-": OPS["sub"], "*": OPS["mul"], "/": OPS["div"]}
 ID = OPS["id"]
 
+MAX_OUTPUT_TEXT = 80  # an output expression longer than this is shortened with "…"
+
 Use = tuple[Node, int, int]  # a node, and the span of this occurrence of it in the source
 
 
@@ -111,7 +113,10 @@ class Builder:
 
     def expr_stmt(self, children: list[Any]) -> None:
         ((node, start, end),) = children
-        self._statement(node, node.name or self.source[start:end].strip(), start)
+        text = node.name or " ".join(self.source[start:min(end, start + 200)].split())
+        if len(text) > MAX_OUTPUT_TEXT:
+            text = text[:MAX_OUTPUT_TEXT - 1] + "…"
+        self._statement(node, text, start)
         self.unused_statement = start
 
     def assign(self, children: list[Any]) -> None:

@@ -119,7 +119,7 @@ def _abbreviated(node: Node) -> str:
     op = node.op
     if op.template.endswith(")") and op.prec == P_ATOM and op.arity > 0:
         return op.template.split("(", 1)[0] + "(…)"
-    return "[…]" if op.arity < 0 else "(…)"
+    return "[…]" if op.arity < 0 else "…"
 
 
 def _const_text(node: Node) -> str:

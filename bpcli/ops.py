@@ -236,7 +236,7 @@ op("tan", 1, math.tan, lambda x: np.tan(x), (lambda g, ans, x: g * (1.0 + ans * 
 op("tanh", 1, math.tanh, lambda x: np.tanh(x), (lambda g, ans, x: g * (1.0 - ans * ans),),
    ("1 - tanh({x})^2",), callable_as=("tanh",), elementwise=True)
 op("sigmoid", 1, _sigmoid, _sigmoid_array, (lambda g, ans, x: g * ans * (1.0 - ans),),
-   ("σ({x})·(1 - σ({x}))",), callable_as=("sigmoid", "σ"), elementwise=True)
+   ("σ·(1 - σ)",), callable_as=("sigmoid", "σ"), elementwise=True)
 op("relu", 1, lambda x: x if x > 0 else 0.0, lambda x: np.maximum(x, 0.0),
    (lambda g, ans, x: g if x > 0 else 0.0,), ("1 if {x} > 0 else 0",),
    array_vjps=(lambda g, ans, x: g * (np.asarray(x) > 0),),

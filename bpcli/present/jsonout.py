@@ -38,5 +38,7 @@ def grad_document(graph: Graph, nodes: bool = True) -> dict[str, Any]:
     return doc
 
 
-def dumps(doc: dict[str, Any], indent: int | None = 2) -> str:
-    return json.dumps(doc, indent=indent, ensure_ascii=False)
+def dumps(doc: dict[str, Any], indent: int | None = None) -> str:
+    """JSON text: one line by default, for pipes; indented for people on a terminal."""
+    return json.dumps(doc, indent=indent, ensure_ascii=False,
+                      separators=(", ", ": ") if indent is None else None)

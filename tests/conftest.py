@@ -1,0 +1,40 @@
+"""Shared fixtures: run the bpcli command line in-process and capture what it prints."""
+
+from __future__ import annotations
+
+import io
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+
+from bpcli.cli import main
+
+ROOT = Path(__file__).resolve().parent.parent
+SAMPLES = ROOT / "samples"
+
+
+@dataclass
+class Result:
+    code: int
+    out: str
+    err: str
+
+
+@pytest.fixture
+def bpcli(capsys, monkeypatch):
+    """Call `bpcli ARGS…` through its real entry point; returns exit code, stdout, stderr."""
+    monkeypatch.delenv("COLUMNS", raising=False)
+    monkeypatch.delenv("NO_COLOR", raising=False)
+
+    def run(*args: str, input: str | bytes | None = None) -> Result:
+        if input is not None:
+            data = input.encode("utf-8") if isinstance(input, str) else input
+            monkeypatch.setattr(sys, "stdin", io.TextIOWrapper(io.BytesIO(data), encoding="utf-8"))
+        capsys.readouterr()
+        code = main(list(args))
+        captured = capsys.readouterr()
+        return Result(code, captured.out, captured.err)
+
+    return run
