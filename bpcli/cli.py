@@ -26,6 +26,8 @@ Examples:
   echo "q = x + y; f = q*z" | bpcli grad - x=-2 y=5 z=-4
   bpcli grad "sum((W@x)^2)" "W=[[0.1,0.5],[-0.3,0.8]]" "x=[0.2,0.4]"
   bpcli grad "norm(W@x)^2" W=@W.npy x=@x.csv
+  bpcli grad samples/matrix.bp --jacobian
+  bpcli grad "sum(tanh(W@x))" "W=randn(3,4)" "x=randn(4)" --seed 0
 """
 
 
@@ -57,9 +59,11 @@ def cli(debug: bool) -> None:
               help="Significant digits in the table; JSON always carries full floats.")
 @click.option("--max-rows", type=click.IntRange(0), default=400, show_default=True,
               help="Table rows shown before the middle of a big graph is left out; 0 shows all.")
+@click.option("--jacobian", "show_jacobians", is_flag=True,
+              help="Also show each array node's local Jacobian (when it has at most 400 entries).")
 @click.option("--seed", type=int, help="Seed for randn(…) and rand(…) bindings.")
 def grad(args: tuple[str, ...], program_file: str | None, output_format: str, precision: int,
-         max_rows: int, seed: int | None) -> int:
+         max_rows: int, show_jacobians: bool, seed: int | None) -> int:
     """Compute f and ∂f/∂v for every input v, showing each node of the backward pass.
 
     PROGRAM is the program text, a file of it (.bp), or - for stdin. Statements are
@@ -79,12 +83,12 @@ def grad(args: tuple[str, ...], program_file: str | None, output_format: str, pr
     if output_format == "json":
         from bpcli.present.jsonout import dumps, grad_document
 
-        click.echo(dumps(grad_document(graph), indent=2 if sys.stdout.isatty() else None))
+        click.echo(dumps(grad_document(graph, jacobians=show_jacobians), indent=2 if sys.stdout.isatty() else None))
     else:
         from bpcli.present.table import grad_report
 
         console = make_console()
-        for renderable in grad_report(graph, precision, max_rows):
+        for renderable in grad_report(graph, precision, max_rows, show_jacobians):
             console.print(renderable)
     return EXIT_OK
 

@@ -8,6 +8,7 @@ from typing import Any
 
 from bpcli.engine import downstream, gradient, local
 from bpcli.graph import Graph, Node
+from bpcli.lazy import np
 
 
 @dataclass(slots=True)
@@ -47,3 +48,34 @@ def derivation(graph: Graph) -> list[Step]:
             if sent is not None:
                 steps[inp.id].branches.append((node.id, sent))
     return steps
+
+
+# Jacobians are shown for teaching only, when they are this small; gradients never use them.
+MAX_JACOBIAN = 400
+
+
+def jacobian(graph: Graph, node: Node, i: int) -> Any:
+    """∂node/∂input_i as a (node size × input size) matrix, built one row at a time from
+    the VJP; None when it would have more than MAX_JACOBIAN entries."""
+    out, inp = node.value, node.inputs[i].value
+    rows, cols = _size(out), _size(inp)
+    if rows * cols > MAX_JACOBIAN:
+        return None
+    matrix = np.zeros((rows, cols))
+    for k in range(rows):
+        if type(out) is float:
+            seed: Any = 1.0
+        else:
+            seed = np.zeros_like(out)
+            seed.flat[k] = 1.0
+        row = downstream(graph, node, i, upstream=seed)
+        matrix[k] = np.ravel(row)
+    return matrix
+
+
+def jacobian_shape(node: Node, i: int) -> tuple[int, int]:
+    return _size(node.value), _size(node.inputs[i].value)
+
+
+def _size(value: Any) -> int:
+    return 1 if type(value) is float else int(value.size)

@@ -6,12 +6,12 @@ import json
 from typing import Any
 
 from bpcli.engine import gradients
-from bpcli.explain import derivation
+from bpcli.explain import derivation, jacobian
 from bpcli.graph import Graph
 from bpcli.present.numbers import to_json
 
 
-def grad_document(graph: Graph, nodes: bool = True) -> dict[str, Any]:
+def grad_document(graph: Graph, nodes: bool = True, jacobians: bool = False) -> dict[str, Any]:
     """The result of one problem as plain data: output, value, grads, nodes, warnings."""
     doc: dict[str, Any] = {
         "output": graph.output_text,
@@ -34,6 +34,10 @@ def grad_document(graph: Graph, nodes: bool = True) -> dict[str, Any]:
             }
             for step in derivation(graph)
         ]
+        if jacobians:
+            for node, entry in zip(graph.nodes, doc["nodes"]):
+                entry["jacobian"] = [to_json(jacobian(graph, node, k)) if inp.needs_grad else None
+                                     for k, inp in enumerate(node.inputs)]
     doc["warnings"] = list(graph.warnings)
     return doc
 

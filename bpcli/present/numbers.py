@@ -18,7 +18,7 @@ def number(value: float, precision: int) -> str:
         return "0" if value == 0 else "nan"
     size = abs(value)
     if size >= 1e15 or size < 1e-4:
-        mantissa, exponent = f"{value:.{precision}e}".split("e")
+        mantissa, exponent = f"{value:.{max(precision - 1, 0)}e}".split("e")
         return f"{_trim(mantissa)}e{int(exponent)}"
     decimals = max(precision, precision - 1 - math.floor(math.log10(size)))
     text = _trim(f"{value:.{decimals}f}")

@@ -8,7 +8,7 @@ from rich.table import Table
 from rich.text import Text
 
 from bpcli.engine import gradients
-from bpcli.explain import Step, derivation
+from bpcli.explain import Step, derivation, jacobian, jacobian_shape
 from bpcli.graph import Graph
 from bpcli.present.numbers import value as fmt
 
@@ -17,9 +17,14 @@ MAX_ROWS = 400
 MAX_BRANCHES = 4
 
 
-def grad_report(graph: Graph, precision: int = 4, max_rows: int = MAX_ROWS) -> list[Any]:
+def grad_report(graph: Graph, precision: int = 4, max_rows: int = MAX_ROWS,
+                show_jacobians: bool = False) -> list[Any]:
     """Renderables for `bpcli grad`: the node table, then f and ∂f/∂input."""
-    return [node_table(graph, precision, max_rows), summary(graph, precision)]
+    parts: list[Any] = [node_table(graph, precision, max_rows)]
+    if show_jacobians:
+        parts.append(jacobians(graph, precision))
+    parts.append(summary(graph, precision))
+    return parts
 
 
 def node_table(graph: Graph, precision: int, max_rows: int = MAX_ROWS) -> Table:
@@ -63,6 +68,8 @@ def _rows(graph: Graph, step: Step, precision: int) -> list[list[str]]:
             locals_.append(f"∂/∂{ref}: {formula}")
         else:
             shown = fmt(edge.local, precision)
+            if "\n" in shown:  # an array: its rows start on a line of their own
+                shown = "\n" + shown
             same = formula == shown
             locals_.append(f"∂/∂{ref} = {shown}" if same else f"∂/∂{ref} = {formula} = {shown}")
         if edge.downstream is None:
@@ -122,3 +129,27 @@ def summary(graph: Graph, precision: int) -> Text:
 
 def _indent(text: str, width: int) -> str:
     return text.replace("\n", "\n" + " " * width)
+
+
+def jacobians(graph: Graph, precision: int) -> Text:
+    """The local Jacobian ∂node/∂input of every array node, rows for the node's elements and
+    columns for the input's, or its shape when it is too big to show."""
+    lines = ["Local Jacobians (rows: elements of the node, columns: elements of the input)"]
+    for node in graph.nodes:
+        if not node.inputs or all(type(v) is float for v in [node.value] +
+                                  [i.value for i in node.inputs]):
+            continue
+        for i, inp in enumerate(node.inputs):
+            if not inp.needs_grad:
+                continue
+            rows, cols = jacobian_shape(node, i)
+            head = f"#{node.id} {graph.label(node)}: ∂/∂{graph.ref(inp, atomic=True)} ({rows}×{cols})"
+            matrix = jacobian(graph, node, i)
+            if matrix is None:
+                lines.append(f"{head}: too big to show; bpcli never builds it to compute gradients")
+            else:
+                lines.append(head)
+                lines.append("  " + fmt(matrix, precision).replace("\n", "\n  "))
+    if len(lines) == 1:
+        lines.append("(no array nodes: every local gradient is the single number in the table)")
+    return Text("\n".join(lines) + "\n")

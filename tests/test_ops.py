@@ -1,0 +1,598 @@
+"""Every op's gradient against a central finite difference of bpcli's own forward pass.
+
+In the style of HIPS autograd's test_systematic.py: one short test per op, each
+going through `check_grads`, which runs forward + backward and compares every
+gradient with (f(v + h) - f(v - h)) / 2h, element by element, where f is bpcli's
+forward pass re-run with the perturbed binding. Array results are wrapped in
+`sum((…) * C)` with a fixed random C, so that gradients are not uniform (C is a
+binding too, so its gradient is checked as well).
+
+`test_every_op_has_a_test` fails when an op or a function name is added to the
+registry without a `test_<name>` here.
+"""
+
+from __future__ import annotations
+
+import math
+import zlib
+
+import numpy as np
+import pytest
+from hypothesis import assume, given, settings
+from hypothesis import strategies as st
+
+from bpcli.engine import forward, gradients, run
+from bpcli.errors import BpcliError, DomainError, ShapeError
+from bpcli.ops import FUNCTIONS, OPS
+from bpcli.parse import parse
+
+H = 1e-6  # finite-difference step, scaled by max(1, |v|)
+RTOL, ATOL = 1e-5, 1e-6
+INTERNAL_OPS = {"input", "const", "id", "stack"}
+
+SHAPES = [(), (2,), (3, 2), (1, 2)]
+BROADCAST_PAIRS = [((3, 2), (1, 2)), ((1, 2), (3, 2)), ((3, 2), ()), ((), (3, 2)),
+                   ((2,), (3, 2)), ((3, 2), (2,))]
+BINARY_SHAPES = [(s, s) for s in SHAPES] + BROADCAST_PAIRS
+
+
+# --- helpers --------------------------------------------------------------------------------
+
+
+def evaluate(program: str, bindings: dict) -> float:
+    """bpcli's forward pass only: f at these bindings."""
+    graph = parse(program, bindings)
+    forward(graph)
+    return graph.output.value
+
+
+def numeric_grad(program: str, bindings: dict, name: str):
+    """Central finite difference of f with respect to every element of bindings[name]."""
+    value = np.array(bindings[name], dtype=float)
+    grad = np.zeros_like(value)
+    for index in np.ndindex(value.shape):
+        h = H * max(1.0, abs(value[index]))
+        fs = []
+        for step in (h, -h):
+            moved = value.copy()
+            moved[index] += step
+            fs.append(evaluate(program, {**bindings, name: float(moved) if moved.ndim == 0 else moved}))
+        grad[index] = (fs[0] - fs[1]) / (2 * h)
+    return float(grad) if grad.ndim == 0 else grad
+
+
+def check_grads(program: str, **bindings):
+    """Run bpcli; check each binding's gradient (shape, type, value) against finite differences."""
+    graph = run(parse(program, bindings))
+    assert type(graph.output.value) is float, program
+    assert not graph.kinks, f"{program}: test point is at a kink"
+    grads = gradients(graph)
+    for name, value in bindings.items():
+        grad = grads[name]
+        where = f"∂({program})/∂{name} at {bindings}"
+        assert np.shape(grad) == np.shape(value), where
+        if type(value) is float:
+            assert type(grad) is float, f"{where}: a {type(grad).__name__}, not a float"
+        else:
+            assert isinstance(grad, np.ndarray), where
+        np.testing.assert_allclose(grad, numeric_grad(program, bindings, name),
+                                   rtol=RTOL, atol=ATOL, err_msg=where)
+    return graph
+
+
+def rng_for(key: str) -> np.random.Generator:
+    """A generator seeded by the test's own key, so each test is reproducible on its own."""
+    return np.random.default_rng(zlib.crc32(key.encode()))
+
+
+# Domains: (low, high, away_from_zero).
+REAL = (-2.0, 2.0, False)
+POSITIVE = (0.3, 3.0, False)
+NONZERO = (-2.0, 2.0, True)  # |x| >= 0.2: off the kinks of relu/abs, and safe to divide by
+NEAR_ZERO = (-1.2, 1.2, False)  # tan: far from pi/2
+
+
+def draw(rng: np.random.Generator, shape: tuple, domain=REAL):
+    low, high, away_from_zero = domain
+    x = rng.uniform(low, high, shape)
+    if away_from_zero:
+        x = x + 0.2 * np.where(x < 0, -1.0, 1.0)
+    return float(x) if x.ndim == 0 else x
+
+
+def elementwise_check(template: str, reference, domains, shapes, key: str) -> None:
+    """Check an elementwise op (unary or binary) on each combination of input shapes.
+
+    template: the op applied to x (and y), e.g. "exp({})" or "{} + {}".
+    """
+    names = "xy"[:len(domains)]
+    expr = template.format(*names)
+    for input_shapes in shapes:
+        rng = rng_for(f"{key} {input_shapes}")
+        inputs = {n: draw(rng, s, d) for n, s, d in zip(names, input_shapes, domains, strict=True)}
+        out_shape = np.broadcast_shapes(*input_shapes)
+        expected = reference(*inputs.values())
+        if out_shape == ():
+            graph = check_grads(expr, **inputs)
+        else:
+            c = rng.normal(size=out_shape)
+            graph = check_grads(f"sum(({expr}) * C)", **inputs, C=c)
+            expected = np.sum(expected * c)
+        assert graph.output.value == pytest.approx(float(expected), rel=1e-12, abs=1e-12), \
+            f"{expr} at shapes {input_shapes}"
+
+
+def sigmoid(x):
+    return 1.0 / (1.0 + np.exp(-x))
+
+
+# op name -> (program template, numpy reference, domain)
+UNARY = {
+    "exp": ("exp({})", np.exp, REAL),
+    "log": ("log({})", np.log, POSITIVE),
+    "ln": ("ln({})", np.log, POSITIVE),
+    "sqrt": ("sqrt({})", np.sqrt, POSITIVE),
+    "sin": ("sin({})", np.sin, REAL),
+    "cos": ("cos({})", np.cos, REAL),
+    "tan": ("tan({})", np.tan, NEAR_ZERO),
+    "tanh": ("tanh({})", np.tanh, REAL),
+    "sigmoid": ("sigmoid({})", sigmoid, REAL),
+    "σ": ("σ({})", sigmoid, REAL),
+    "relu": ("relu({})", lambda x: np.maximum(x, 0.0), NONZERO),
+    "abs": ("abs({})", np.abs, NONZERO),
+    "neg": ("-{}", np.negative, REAL),
+}
+
+# op name -> (program template, numpy reference, domain of x, domain of y)
+BINARY = {
+    "add": ("{} + {}", np.add, REAL, REAL),
+    "sub": ("{} - {}", np.subtract, REAL, REAL),
+    "mul": ("{} * {}", np.multiply, REAL, REAL),
+    "div": ("{} / {}", np.divide, REAL, NONZERO),
+    "pow": ("{} ^ {}", np.power, POSITIVE, REAL),
+    "max": ("max({}, {})", np.maximum, REAL, REAL),
+    "min": ("min({}, {})", np.minimum, REAL, REAL),
+}
+
+
+def unary_check(name: str) -> None:
+    template, reference, domain = UNARY[name]
+    elementwise_check(template, reference, [domain], [(s,) for s in SHAPES], name)
+
+
+def binary_check(name: str, template: str | None = None) -> None:
+    default, reference, dx, dy = BINARY[name]
+    template = template or default
+    elementwise_check(template, reference, [dx, dy], BINARY_SHAPES, template)
+
+
+def array_check(program: str, shapes, c_shape=None, domain=REAL, reference=None) -> None:
+    """Check a program in x (and y) at each tuple of shapes; C, if used, has c_shape(*shapes)."""
+    names = "xy"
+    for input_shapes in shapes:
+        rng = rng_for(f"{program} {input_shapes}")
+        inputs = {n: draw(rng, s, domain) for n, s in zip(names, input_shapes, strict=False)}
+        if "C" in program:
+            c = rng.normal(size=c_shape(*input_shapes))
+            inputs["C"] = float(c) if c.ndim == 0 else c
+        graph = check_grads(program, **inputs)
+        if reference is not None:
+            assert graph.output.value == pytest.approx(reference(**inputs), rel=1e-12, abs=1e-12), \
+                f"{program} at shapes {input_shapes}"
+
+
+# --- elementwise unary ops: one line each -------------------------------------------------------
+
+
+def test_exp():
+    unary_check("exp")
+
+
+def test_log():
+    unary_check("log")
+
+
+def test_ln():
+    unary_check("ln")
+
+
+def test_sqrt():
+    unary_check("sqrt")
+
+
+def test_sin():
+    unary_check("sin")
+
+
+def test_cos():
+    unary_check("cos")
+
+
+def test_tan():
+    unary_check("tan")
+
+
+def test_tanh():
+    unary_check("tanh")
+
+
+def test_sigmoid():
+    unary_check("sigmoid")
+
+
+def test_σ():
+    unary_check("σ")
+
+
+def test_relu():
+    unary_check("relu")
+
+
+def test_abs():
+    unary_check("abs")
+
+
+def test_neg():
+    unary_check("neg")
+
+
+# --- elementwise binary ops, with broadcasting ---------------------------------------------------
+
+
+def test_add():
+    binary_check("add")
+
+
+def test_sub():
+    binary_check("sub")
+
+
+def test_mul():
+    binary_check("mul")
+
+
+def test_div():
+    binary_check("div")
+
+
+def test_pow():
+    binary_check("pow")
+    binary_check("pow", "{} ** {}")
+    binary_check("pow", "pow({}, {})")
+
+
+def test_max():
+    binary_check("max")
+
+
+def test_min():
+    binary_check("min")
+
+
+def test_pow_with_a_constant_exponent_allows_a_negative_base():
+    check_grads("x ^ 2", x=-3.0)
+    check_grads("x ^ 3 + x ^ -1", x=-1.5)
+    check_grads("sum(x ^ 3 * C)", x=np.array([-1.5, 0.5, 2.0]), C=np.array([1.0, -2.0, 0.5]))
+
+
+def test_pow_gradient_at_zero_base():
+    # d(x^2)/dx = 0 and d(x^1)/dx = 1 at x = 0; x^0 = 1 is constant, so its gradient is 0
+    # (PyTorch also gives 0 there).
+    for program, expected in [("x ^ 2", 0.0), ("x ^ 1", 1.0), ("x ^ 0", 0.0)]:
+        graph = run(parse(program, {"x": 0.0}))
+        assert gradients(graph)["x"] == expected, program
+    graph = run(parse("sum(x ^ 0)", {"x": np.array([0.0, 2.0])}))
+    np.testing.assert_array_equal(gradients(graph)["x"], [0.0, 0.0])
+
+
+# --- array functions -------------------------------------------------------------------------------
+
+
+def rows(shape):
+    """The shape of a last-axis reduction's result."""
+    return shape[:-1]
+
+
+def test_sum():
+    array_check("sum(x)", [(s,) for s in SHAPES], reference=lambda x: np.sum(x))
+    array_check("sum(x * C)", [(s,) for s in SHAPES], c_shape=lambda s: s)
+
+
+def test_mean():
+    array_check("mean(x)", [(s,) for s in SHAPES], reference=lambda x: np.mean(x))
+    array_check("mean(x * C)", [(s,) for s in SHAPES], c_shape=lambda s: s)
+
+
+def test_norm():
+    array_check("norm(x)", [(s,) for s in SHAPES], domain=NONZERO,
+                reference=lambda x: np.sqrt(np.sum(np.square(x))))
+    array_check("norm(x * C)", [(s,) for s in SHAPES[1:]], c_shape=lambda s: s, domain=NONZERO)
+
+
+def test_dot():
+    array_check("dot(x, y)", [((3,), (3,))], reference=lambda x, y: np.dot(x, y))
+    array_check("dot(x, y) * dot(x, x)", [((2,), (2,))])
+
+
+def test_amax():
+    # max(A) with one argument reduces the array.
+    array_check("max(x)", [(s,) for s in SHAPES], reference=lambda x: np.max(x))
+    array_check("max(x * C)", [(s,) for s in SHAPES], c_shape=lambda s: s)
+
+
+def test_amin():
+    array_check("min(x)", [(s,) for s in SHAPES], reference=lambda x: np.min(x))
+    array_check("min(x * C)", [(s,) for s in SHAPES], c_shape=lambda s: s)
+
+
+def softmax(x):
+    z = np.exp(x - np.max(x, axis=-1, keepdims=True))
+    return z / np.sum(z, axis=-1, keepdims=True)
+
+
+def logsumexp(x):
+    return np.log(np.sum(np.exp(x), axis=-1))
+
+
+def test_softmax():
+    array_check("sum(softmax(x) * C)", [((),), ((3,),), ((2, 3),), ((1, 2),)], c_shape=lambda s: s,
+                reference=lambda x, C: np.sum(softmax(x) * C))
+
+
+def test_logsumexp():
+    array_check("logsumexp(x)", [((),), ((3,),)], reference=lambda x: logsumexp(x))
+    array_check("sum(logsumexp(x) * C)", [((2, 3),), ((3, 2),), ((1, 2),)], c_shape=rows,
+                reference=lambda x, C: np.sum(logsumexp(x) * C))
+
+
+def test_logsoftmax():
+    array_check("sum(logsoftmax(x) * C)", [((),), ((3,),), ((2, 3),), ((1, 2),)],
+                c_shape=lambda s: s,
+                reference=lambda x, C: np.sum((x - logsumexp(x)[..., None]) * C))
+
+
+def test_log_softmax():
+    array_check("sum(log_softmax(x) * C)", [((3,),), ((2, 3),)], c_shape=lambda s: s)
+
+
+def test_transpose():
+    shapes = [(s,) for s in SHAPES]
+    array_check("sum(x.T * C)", shapes, c_shape=lambda s: s[::-1],
+                reference=lambda x, C: np.sum(np.transpose(x) * C))
+    array_check("sum(transpose(x) * C)", shapes, c_shape=lambda s: s[::-1])
+    array_check("sum(x.T.T * C)", shapes, c_shape=lambda s: s)
+
+
+def test_matmul():
+    # All four 1-D/2-D combinations, with numpy's rules.
+    array_check("x @ y", [((3,), (3,))], reference=lambda x, y: x @ y)
+    array_check("sum((x @ y) * C)", [((2, 3), (3,)), ((3,), (3, 2)), ((2, 3), (3, 4))],
+                c_shape=lambda sx, sy: np.broadcast_shapes(sx[:-1] + sy[1:]),
+                reference=lambda x, y, C: np.sum((x @ y) * C))
+
+
+def test_matmul_quadratic_form():
+    rng = rng_for("quadratic")
+    x, w = rng.normal(size=3), rng.normal(size=(3, 3))
+    graph = check_grads("x @ W @ x", x=x, W=w)
+    grads = gradients(graph)
+    np.testing.assert_allclose(grads["x"], (w + w.T) @ x)
+    np.testing.assert_allclose(grads["W"], np.outer(x, x))
+    assert graph.output.value == pytest.approx(x @ w @ x)
+
+
+def test_matmul_chains_and_transposes():
+    rng = rng_for("chain")
+    a, b, x = rng.normal(size=(2, 3)), rng.normal(size=(2, 4)), rng.normal(size=4)
+    check_grads("sum(tanh(A.T @ B @ x))", A=a, B=b, x=x)
+    check_grads("norm(A @ A.T)", A=a)
+
+
+def test_array_literal():
+    # The internal "stack" op: each element gets its row of the gradient.
+    check_grads("sum([x, 2 * y, x * y] * C)", x=0.7, y=-1.3, C=np.array([1.0, -2.0, 0.5]))
+    check_grads("sum([[x, y], [y, x]] @ v)", x=0.7, y=-1.3, v=np.array([0.3, 2.0]))
+    check_grads("sum([x, y] * C)", x=np.array([1.0, 2.0]), y=np.array([-0.5, 0.3]),
+                C=np.array([[1.0, 2.0], [3.0, -4.0]]))
+
+
+def test_assignment_alias():
+    # The internal "id" op: `y = x` is a node of its own, its gradient flows to x.
+    graph = check_grads("y = x; z = y * y; z + y", x=1.5)
+    assert gradients(graph)["y"] == pytest.approx(4.0)
+
+
+def test_every_op_has_a_test():
+    tested = {name[len("test_"):] for name in globals() if name.startswith("test_")}
+    assert set(FUNCTIONS) - tested == set()
+    assert set(OPS) - INTERNAL_OPS - tested == set()
+
+
+# --- random scalar points (hypothesis) ----------------------------------------------------------
+
+
+def floats(low: float, high: float):
+    return st.floats(low, high, allow_nan=False, allow_infinity=False)
+
+
+OFF_ZERO = floats(0.01, 5.0) | floats(-5.0, -0.01)
+UNARY_POINTS = {
+    "exp": floats(-5.0, 5.0),
+    "log": floats(0.05, 20.0),
+    "ln": floats(0.05, 20.0),
+    "sqrt": floats(0.05, 20.0),
+    "sin": floats(-10.0, 10.0),
+    "cos": floats(-10.0, 10.0),
+    "tan": floats(-1.4, 1.4),
+    "tanh": floats(-5.0, 5.0),
+    "sigmoid": floats(-10.0, 10.0),
+    "σ": floats(-10.0, 10.0),
+    "relu": OFF_ZERO,
+    "abs": OFF_ZERO,
+    "neg": floats(-10.0, 10.0),
+}
+BINARY_POINTS = {
+    "add": (floats(-10.0, 10.0), floats(-10.0, 10.0)),
+    "sub": (floats(-10.0, 10.0), floats(-10.0, 10.0)),
+    "mul": (floats(-10.0, 10.0), floats(-10.0, 10.0)),
+    "div": (floats(-10.0, 10.0), floats(0.1, 10.0) | floats(-10.0, -0.1)),
+    "pow": (floats(0.1, 5.0), floats(-3.0, 3.0)),
+    "max": (floats(-10.0, 10.0), floats(-10.0, 10.0)),
+    "min": (floats(-10.0, 10.0), floats(-10.0, 10.0)),
+}
+
+
+@pytest.mark.parametrize("name", list(UNARY_POINTS))
+@settings(max_examples=30, deadline=None)
+@given(data=st.data())
+def test_unary_at_random_points(name, data):
+    x = data.draw(UNARY_POINTS[name], label="x")
+    template, reference, _ = UNARY[name]
+    graph = check_grads(template.format("x"), x=x)
+    assert graph.output.value == pytest.approx(float(reference(x)), rel=1e-12, abs=1e-15)
+
+
+@pytest.mark.parametrize("name", list(BINARY_POINTS))
+@settings(max_examples=30, deadline=None)
+@given(data=st.data())
+def test_binary_at_random_points(name, data):
+    sx, sy = BINARY_POINTS[name]
+    x, y = data.draw(sx, label="x"), data.draw(sy, label="y")
+    assume(name not in ("max", "min") or abs(x - y) > 1e-3)  # off the tie
+    template, reference, _, _ = BINARY[name]
+    graph = check_grads(template.format("x", "y"), x=x, y=y)
+    assert graph.output.value == pytest.approx(float(reference(x, y)), rel=1e-12, abs=1e-15)
+
+
+# --- kinks: PyTorch's conventions, with a warning ------------------------------------------------
+
+
+def run_at(program: str, **bindings):
+    graph = run(parse(program, bindings))
+    return graph, gradients(graph)
+
+
+@pytest.mark.parametrize("program, bindings, value, expected", [
+    ("relu(x)", {"x": 0.0}, 0.0, {"x": 0.0}),
+    ("abs(x)", {"x": 0.0}, 0.0, {"x": 0.0}),
+    ("max(x, x)", {"x": 2.0}, 2.0, {"x": 1.0}),  # each input gets half: 0.5 + 0.5
+    ("min(x, x)", {"x": -2.0}, -2.0, {"x": 1.0}),
+    ("max(x, y)", {"x": 2.0, "y": 2.0}, 2.0, {"x": 0.5, "y": 0.5}),
+    ("min(x, y)", {"x": 2.0, "y": 2.0}, 2.0, {"x": 0.5, "y": 0.5}),
+    ("sum(relu(x))", {"x": np.array([0.0, 1.0, -1.0])}, 1.0, {"x": [0.0, 1.0, 0.0]}),
+    ("sum(abs(x))", {"x": np.array([0.0, 1.0, -1.0])}, 2.0, {"x": [0.0, 1.0, -1.0]}),
+    ("sum(max(x, y))", {"x": np.array([1.0, 2.0]), "y": np.array([1.0, 3.0])}, 4.0,
+     {"x": [0.5, 0.0], "y": [0.5, 1.0]}),
+    ("sum(min(x, y))", {"x": np.array([[1.0, 2.0]]), "y": 1.0}, 2.0, {"x": [[0.5, 0.0]], "y": 1.5}),
+    ("max(x)", {"x": np.array([3.0, 1.0, 3.0])}, 3.0, {"x": [0.5, 0.0, 0.5]}),
+    ("min(x)", {"x": np.array([[1.0, 1.0], [1.0, 3.0]])}, 1.0,
+     {"x": [[1 / 3, 1 / 3], [1 / 3, 0.0]]}),
+    ("norm(x)", {"x": np.zeros(3)}, 0.0, {"x": [0.0, 0.0, 0.0]}),
+])
+def test_kinks(program, bindings, value, expected):
+    graph, grads = run_at(program, **bindings)
+    assert graph.output.value == value
+    for name, grad in expected.items():
+        assert np.shape(grads[name]) == np.shape(bindings[name])
+        np.testing.assert_allclose(grads[name], grad, rtol=1e-15, err_msg=f"{program}: ∂f/∂{name}")
+    assert graph.kinks
+    assert any("not differentiable" in w for w in graph.warnings), graph.warnings
+
+
+def test_no_kink_warning_off_the_kinks():
+    graph, _ = run_at("relu(x) + abs(y) + max(x, y) + max(v)", x=1.0, y=-1.0, v=np.array([1.0, 2.0]))
+    assert graph.kinks == []
+    assert graph.warnings == []
+
+
+# --- numerical stability at ±1000 -------------------------------------------------------------------
+
+
+def test_sigmoid_is_stable():
+    for name in ("sigmoid", "σ"):
+        for x, value in ((1000.0, 1.0), (-1000.0, 0.0)):
+            graph, grads = run_at(f"{name}(x)", x=x)
+            assert (graph.output.value, grads["x"]) == (value, 0.0)
+        graph, grads = run_at(f"sum({name}(x) * C)", x=np.array([1000.0, -1000.0]), C=np.array([1.0, 2.0]))
+        assert graph.output.value == 1.0
+        np.testing.assert_array_equal(grads["x"], [0.0, 0.0])
+        np.testing.assert_array_equal(grads["C"], [1.0, 0.0])
+
+
+def test_tanh_is_stable():
+    for x in (1000.0, -1000.0):
+        graph, grads = run_at("tanh(x)", x=x)
+        assert (graph.output.value, grads["x"]) == (math.copysign(1.0, x), 0.0)
+    graph, grads = run_at("sum(tanh(x) * C)", x=np.array([1000.0, -1000.0]), C=np.array([1.0, 2.0]))
+    assert graph.output.value == -1.0
+    np.testing.assert_array_equal(grads["x"], [0.0, 0.0])
+
+
+def test_logsumexp_is_stable():
+    graph, grads = run_at("logsumexp(x)", x=np.array([1000.0, 1000.0]))
+    assert graph.output.value == pytest.approx(1000 + math.log(2), rel=1e-15)
+    np.testing.assert_allclose(grads["x"], [0.5, 0.5])
+    graph, grads = run_at("sum(logsumexp(x) * C)", x=np.array([[1000.0, 1000.0], [-1000.0, -1000.0]]),
+                          C=np.array([1.0, 3.0]))
+    np.testing.assert_allclose(grads["C"], [1000 + math.log(2), -1000 + math.log(2)])
+    np.testing.assert_allclose(grads["x"], [[0.5, 0.5], [1.5, 1.5]])
+
+
+@pytest.mark.parametrize("shift", [1000.0, -1000.0])
+@pytest.mark.parametrize("program, c_shape, offset", [
+    ("sum(softmax(x) * C)", (2, 3), 0.0),
+    ("sum(logsoftmax(x) * C)", (2, 3), 0.0),
+    ("sum(logsumexp(x) * C)", (2,), 1.0),  # logsumexp(x + s) = logsumexp(x) + s
+])
+def test_softmax_family_is_stable(program, c_shape, offset, shift):
+    # All three are shift-invariant along the last axis, so at x ± 1000 they must give the
+    # gradient they give at x, and the same value (logsumexp: plus the shift).
+    rng = rng_for("stable")
+    x, c = rng.normal(size=(2, 3)), rng.normal(size=c_shape)
+    base_graph, base = run_at(program, x=x, C=c)
+    graph, grads = run_at(program, x=x + shift, C=c)
+    expected = base_graph.output.value + offset * shift * np.sum(c)
+    assert graph.output.value == pytest.approx(expected, rel=1e-12)
+    np.testing.assert_allclose(grads["x"], base["x"], rtol=1e-9, atol=1e-12)
+    np.testing.assert_allclose(grads["C"], base["C"] + offset * shift, rtol=1e-12)
+
+
+def test_softmax_at_extremes():
+    graph, grads = run_at("sum(softmax(x) * C)", x=np.array([1000.0, -1000.0]), C=np.array([1.0, 2.0]))
+    assert graph.output.value == 1.0
+    np.testing.assert_array_equal(grads["x"], [0.0, 0.0])
+    graph, grads = run_at("sum(logsoftmax(x) * C)", x=np.array([1000.0, -1000.0]), C=np.array([1.0, 2.0]))
+    assert graph.output.value == -4000.0
+    np.testing.assert_allclose(grads["x"], [-2.0, 2.0])
+
+
+# --- domain and shape errors ---------------------------------------------------------------------------
+
+
+def ones(*shape):
+    return np.ones(shape)
+
+
+@pytest.mark.parametrize("program, bindings, error", [
+    ("log(x)", {"x": 0.0}, DomainError),
+    ("sum(log(x))", {"x": np.array([1.0, 0.0])}, DomainError),
+    ("sqrt(x)", {"x": -1.0}, DomainError),
+    ("sum(sqrt(x))", {"x": np.array([1.0, -1.0])}, DomainError),
+    ("x / y", {"x": 1.0, "y": 0.0}, DomainError),
+    ("sum(x / y)", {"x": ones(2), "y": np.array([1.0, 0.0])}, DomainError),
+    ("x ^ 0.5", {"x": -4.0}, DomainError),
+    ("x ^ y", {"x": -2.0, "y": 2.0}, DomainError),  # ∂/∂y needs ln x
+    ("exp(x)", {"x": 1000.0}, DomainError),
+    ("sum(exp(x))", {"x": np.array([1000.0])}, DomainError),
+    ("sum(x + y)", {"x": ones(3), "y": ones(2)}, ShapeError),
+    ("sum(x @ y)", {"x": ones(2, 3), "y": ones(2, 3)}, ShapeError),
+    ("sum(x @ y)", {"x": 2.0, "y": ones(2)}, ShapeError),
+    ("dot(x, y)", {"x": ones(3), "y": ones(2)}, ShapeError),
+    ("dot(x, y)", {"x": ones(2, 2), "y": ones(2, 2)}, ShapeError),
+    ("sum([x, y])", {"x": ones(2), "y": 1.0}, ShapeError),
+    ("x * y", {"x": 2.0, "y": ones(2)}, ShapeError),  # the output must be a scalar
+])
+def test_errors(program, bindings, error):
+    with pytest.raises(error) as info:
+        run(parse(program, bindings))
+    assert isinstance(info.value, BpcliError)

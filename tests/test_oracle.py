@@ -1,0 +1,438 @@
+"""Whole programs against an independent oracle: SymPy.
+
+A small generator below draws a random expression tree and emits, from the same tree,
+both the bpcli source text and the SymPy expression (never a translation of anything
+bpcli produces). bpcli's f and ∂f/∂name must match SymPy's value and `diff`, evaluated
+numerically at 30 digits.
+
+Values are kept away from domain edges and kinks: log and sqrt only ever see guarded
+positive arguments (x^2 + c, exp(x), |x| + c, …), and every node is evaluated here with
+`math`, so a draw that lands near a kink, a tie, a zero denominator, a pole of tan or an
+overflow is rejected with `assume`.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+
+import pytest
+import sympy as sp
+from hypothesis import HealthCheck, assume, given, settings
+from hypothesis import strategies as st
+
+from bpcli.engine import gradients, run
+from bpcli.parse import parse
+
+# Precedence of the outermost operator of a source text, loosest first. Power binds
+# tighter than unary minus and is right-associative; a call or a name is an atom.
+ADD, MUL, NEG, POW, ATOM = 1, 2, 3, 4, 5
+
+MARGIN = 1e-3  # how far relu/abs arguments and max/min inputs keep from their kink
+EDGE = 0.05  # how far log/sqrt arguments, pow bases and denominators keep from 0
+LIMIT = 1e4  # the largest magnitude any node may take
+RTOL = 1e-9
+ATOL = 1e-9
+
+INPUT_NAMES = ["x", "y", "z", "θ", "w_1"]
+NUMBERS = ["2", "3", "0.5", ".5", "1.5", "0.25", "1e-1", "2.5e0", "1.", "4"]
+
+
+# --- the generator -----------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Expr:
+    """One expression, as bpcli text and as SymPy, with its value computed here."""
+
+    text: str  # bpcli source
+    prec: int  # precedence of the outermost operator of `text`
+    sym: sp.Expr  # the same expression in SymPy
+    value: float  # evaluated with `math`; nan when out of its domain
+    ok: bool  # no domain edge, kink, tie or overflow anywhere inside
+    names: frozenset[str] = frozenset()  # the program names it reads
+    scale: float = 1.0  # the largest magnitude of any node inside
+
+
+def _eval(fn, *args: float) -> float:
+    try:
+        value = float(fn(*args))
+    except (ValueError, ZeroDivisionError, OverflowError):
+        return math.nan
+    return value if math.isfinite(value) else math.nan
+
+
+def _combine(text: str, prec: int, sym: sp.Expr, fn, args: list[Expr], bad: bool = False) -> Expr:
+    value = _eval(fn, *(a.value for a in args)) if all(a.ok for a in args) else math.nan
+    ok = all(a.ok for a in args) and not bad and math.isfinite(value) and abs(value) <= LIMIT
+    return Expr(text, prec, sym, value, ok,
+                frozenset().union(*(a.names for a in args)),
+                max([1.0, abs(value) if ok else 1.0] + [a.scale for a in args]))
+
+
+def _operand(draw, e: Expr, need: int) -> str:
+    """`e`'s text, in parentheses where precedence needs them (and now and then anyway)."""
+    if e.prec < need or draw(st.integers(0, 11)) == 0:
+        return f"({e.text})"
+    return e.text
+
+
+def _spaced(draw, symbol: str) -> str:
+    return draw(st.sampled_from([symbol, f" {symbol} "]))
+
+
+def _minus(draw) -> str:
+    return draw(st.sampled_from(["-", "-", "−"]))
+
+
+def number(draw) -> Expr:
+    text = draw(st.sampled_from(NUMBERS))
+    value = float(text)
+    e = Expr(text, ATOM, sp.Rational(value), value, True)
+    if draw(st.integers(0, 3)) == 0:  # a negative literal: bpcli folds -3 into a number
+        e = Expr(_minus(draw) + text, NEG, -e.sym, -value, True)
+    return e
+
+
+def constant(draw) -> Expr:
+    name = draw(st.sampled_from(["pi", "e"]))
+    sym = sp.pi if name == "pi" else sp.E
+    return Expr(name, ATOM, sym, float(sym), True)
+
+
+def reference(env: dict[str, tuple[sp.Expr, float]], n: str) -> Expr:
+    sym, value = env[n]
+    ok = math.isfinite(value)
+    return Expr(n, ATOM, sym, value, ok, frozenset([n]), max(1.0, abs(value)) if ok else 1.0)
+
+
+def name(draw, env: dict[str, tuple[sp.Expr, float]]) -> Expr:
+    return reference(env, draw(st.sampled_from(sorted(env))))
+
+
+def leaf(draw, env) -> Expr:
+    kind = draw(st.sampled_from(["name"] * 6 + ["number"] * 2 + ["constant"]))
+    if kind == "name" and env:
+        return name(draw, env)
+    return constant(draw) if kind == "constant" else number(draw)
+
+
+def neg(draw, a: Expr) -> Expr:
+    return _combine(_minus(draw) + _operand(draw, a, NEG), NEG, -a.sym, lambda v: -v, [a])
+
+
+def pos(draw, a: Expr) -> Expr:
+    return _combine("+" + _operand(draw, a, NEG), NEG, a.sym, lambda v: v, [a])
+
+
+def binary(draw, op: str, a: Expr, b: Expr) -> Expr:
+    if op == "+":
+        return _combine(_operand(draw, a, ADD) + _spaced(draw, "+") + _operand(draw, b, MUL), ADD,
+                        a.sym + b.sym, lambda u, v: u + v, [a, b])
+    if op == "-":
+        return _combine(_operand(draw, a, ADD) + _spaced(draw, _minus(draw)) + _operand(draw, b, MUL),
+                        ADD, a.sym - b.sym, lambda u, v: u - v, [a, b])
+    if op == "*":
+        star = draw(st.sampled_from(["*", "*", "×", "·"]))
+        return _combine(_operand(draw, a, MUL) + _spaced(draw, star) + _operand(draw, b, NEG), MUL,
+                        a.sym * b.sym, lambda u, v: u * v, [a, b])
+    if op == "/":
+        return _combine(_operand(draw, a, MUL) + _spaced(draw, "/") + _operand(draw, b, NEG), MUL,
+                        a.sym / b.sym, lambda u, v: u / v, [a, b], bad=abs(b.value) < EDGE)
+    if op == "^":
+        # Right-associative and tighter than unary minus: the base must be an atom,
+        # the exponent may be -y or y^z unparenthesised.
+        text = _operand(draw, a, ATOM) + draw(st.sampled_from(["^", "**"])) + _operand(draw, b, NEG)
+        if draw(st.integers(0, 3)) == 0:
+            text = f"pow({a.text}, {b.text})"
+        # A negative base needs a constant integer exponent (d/dexponent needs base > 0),
+        # and a base near 0 a constant exponent of at least 1.
+        integer = a.ok and b.ok and not b.names and b.value == int(b.value)
+        bad = a.ok and b.ok and ((abs(a.value) < EDGE and not (integer and b.value >= 1))
+                                 or (a.value < 0 and not integer))
+        return _combine(text, ATOM if text.startswith("pow") else POW, a.sym ** b.sym,
+                        lambda u, v: u ** v, [a, b], bad=bad)
+    if op in ("max", "min"):
+        sym = sp.Max(a.sym, b.sym) if op == "max" else sp.Min(a.sym, b.sym)
+        return _combine(f"{op}({a.text},{_spaced(draw, '')}{b.text})", ATOM, sym,
+                        max if op == "max" else min, [a, b], bad=abs(a.value - b.value) < MARGIN)
+    raise AssertionError(op)
+
+
+# name: (bpcli spellings, SymPy, math, too close to an edge or kink)
+FUNCTIONS = {
+    "exp": (["exp"], sp.exp, math.exp, lambda v: False),
+    "log": (["log", "ln"], sp.log, math.log, lambda v: v < EDGE),
+    "sqrt": (["sqrt"], sp.sqrt, math.sqrt, lambda v: v < EDGE),
+    "sin": (["sin"], sp.sin, math.sin, lambda v: False),
+    "cos": (["cos"], sp.cos, math.cos, lambda v: False),
+    "tan": (["tan"], sp.tan, math.tan, lambda v: abs(math.cos(v)) < 0.1),
+    "tanh": (["tanh"], sp.tanh, math.tanh, lambda v: False),
+    "sigmoid": (["sigmoid", "σ"], lambda a: 1 / (1 + sp.exp(-a)), lambda v: 1 / (1 + math.exp(-v)),
+                lambda v: False),
+    "relu": (["relu"], lambda a: sp.Max(0, a), lambda v: max(v, 0.0), lambda v: abs(v) < MARGIN),
+    "abs": (["abs"], sp.Abs, abs, lambda v: abs(v) < MARGIN),
+}
+
+
+def call(draw, fname: str, a: Expr) -> Expr:
+    spellings, sym, fn, near_edge = FUNCTIONS[fname]
+    spelled = draw(st.sampled_from(spellings))
+    bad = a.ok and near_edge(a.value)
+    return _combine(f"{spelled}({a.text})", ATOM, sym(a.sym), fn, [a], bad=bad)
+
+
+def positive(draw, a: Expr) -> Expr:
+    """An expression of `a` that is positive whatever `a` is: a guarded argument for log/sqrt."""
+    c = number(draw)
+    c = Expr(c.text.lstrip("-−"), ATOM, abs(c.sym), abs(c.value), True)
+    form = draw(st.sampled_from(["square", "exp", "abs", "sigmoid"]))
+    if form == "square":
+        return binary(draw, "+", binary(draw, "^", a, Expr("2", ATOM, sp.Integer(2), 2.0, True)), c)
+    if form == "abs":
+        return binary(draw, "+", call(draw, "abs", a), c)
+    return call(draw, form, a)
+
+
+@st.composite
+def expressions(draw, env: dict[str, tuple[sp.Expr, float]], depth: int = 3) -> Expr:
+    """A random expression over the names in env, at most `depth` operators deep."""
+    if depth == 0 or draw(st.integers(0, 5)) == 0:
+        return leaf(draw, env)
+    sub = expressions(env, depth - 1)
+    kind = draw(st.sampled_from(["binary"] * 5 + ["unary"] * 3 + ["guarded", "power", "sign"]))
+    if kind == "binary":
+        op = draw(st.sampled_from(["+", "-", "*", "/", "max", "min"]))
+        a, b = draw(sub), draw(sub)
+        if op == "/" and draw(st.booleans()):
+            b = positive(draw, b)
+        return binary(draw, op, a, b)
+    if kind == "unary":
+        fname = draw(st.sampled_from(["exp", "sin", "cos", "tan", "tanh", "sigmoid", "relu", "abs"]))
+        return call(draw, fname, draw(sub))
+    if kind == "guarded":
+        return call(draw, draw(st.sampled_from(["log", "sqrt"])), positive(draw, draw(sub)))
+    if kind == "sign":
+        return neg(draw, draw(sub)) if draw(st.integers(0, 3)) else pos(draw, draw(sub))
+    form = draw(st.sampled_from(["integer", "real", "variable"]))
+    if form == "integer":
+        text = draw(st.sampled_from(["2", "3", "-1", "-2", "1"]))
+        exponent = Expr(text, NEG if text.startswith("-") else ATOM, sp.Integer(int(text)),
+                        float(text), True)
+        return binary(draw, "^", draw(sub), exponent)
+    base = positive(draw, draw(sub))
+    if form == "real":
+        text = draw(st.sampled_from(["0.5", "1.5", "-0.5", ".25"]))
+        exponent = Expr(text, NEG if text.startswith("-") else ATOM, sp.Rational(float(text)),
+                        float(text), True)
+        return binary(draw, "^", base, exponent)
+    return binary(draw, "^", base, draw(sub))
+
+
+input_values = st.floats(0.05, 2.5) | st.floats(-2.5, -0.05)
+
+
+# --- programs ------------------------------------------------------------------------------
+
+
+@dataclass
+class Program:
+    """A program, how to run it, and what SymPy says it computes.
+
+    Every binding of a name (each `t = …`, `t += …`) gets a SymPy symbol of its own, with
+    its definition in terms of the inputs and earlier bindings; ∂f/∂t for the last binding
+    of t is the derivative of f with respect to that symbol once every later binding is
+    substituted in.
+    """
+
+    lines: list[str] = field(default_factory=list)
+    bindings: dict[str, float] = field(default_factory=dict)
+    inputs: dict[str, float] = field(default_factory=dict)  # name -> value bpcli must use
+    declared: set[str] = field(default_factory=set)  # inputs given by `x = 1.5` in the program
+    defs: list[tuple[sp.Symbol, sp.Expr]] = field(default_factory=list)
+    last: dict[str, int] = field(default_factory=dict)  # intermediate -> index of its last def
+    env: dict[str, tuple[sp.Expr, float]] = field(default_factory=dict)
+    seen: set[str] = field(default_factory=set)  # names the program has read
+    output: sp.Expr = sp.Integer(0)
+    ok: bool = True
+    scale: float = 1.0
+    text: str = ""
+
+    def symbol(self, name: str) -> sp.Symbol:
+        return sp.Symbol(name, real=True)
+
+    def add_input(self, name: str, value: float, how: str, literal_value: float) -> None:
+        self.inputs[name] = value
+        self.env[name] = (self.symbol(name), value)
+        if how in ("literal", "both"):
+            self.declared.add(name)
+            self.lines.append(f"{name} = {literal_value!r}")
+        if how in ("binding", "both"):
+            self.bindings[name] = value
+
+    def use(self, e: Expr) -> None:
+        self.ok = self.ok and e.ok
+        self.scale = max(self.scale, e.scale)
+        self.seen |= e.names
+
+    def bind(self, target: str, e: Expr, line: str) -> None:
+        self.use(e)
+        s = sp.Symbol(f"S{len(self.defs)}", real=True)
+        self.defs.append((s, e.sym))
+        if target not in self.inputs:
+            self.last[target] = len(self.defs) - 1
+        self.env[target] = (s, e.value)
+        self.output = s
+        self.lines.append(line)
+
+    def finish(self, draw) -> None:
+        separators = ["\n", ";", "; ", " ;\n", "\n\n", "  # a comment\n", ";\n# more\n"]
+        text = self.lines[0]
+        for line in self.lines[1:]:
+            text += draw(st.sampled_from(separators)) + line
+        self.text = draw(st.sampled_from(["", "# program\n", "\n"])) + text + draw(
+            st.sampled_from(["", "\n", ";", "  # end"]))
+
+
+def inputs(draw, program: Program, max_inputs: int = 3) -> None:
+    chosen = draw(st.lists(st.sampled_from(INPUT_NAMES), min_size=1, max_size=max_inputs, unique=True))
+    for n in chosen:
+        value = draw(input_values)
+        how = draw(st.sampled_from(["literal", "binding", "both"]))
+        # With both, the binding overrides the literal in the program.
+        literal_value = draw(input_values) if how == "both" else value
+        program.add_input(n, value, how, literal_value)
+
+
+@st.composite
+def single_expressions(draw) -> Program:
+    """One expression over one to three inputs, bound or assigned literally."""
+    program = Program()
+    inputs(draw, program)
+    e = draw(expressions(dict(program.env), depth=4))
+    program.use(e)
+    program.output = e.sym
+    program.lines.append(e.text)
+    program.finish(draw)
+    return program
+
+
+@st.composite
+def multi_statement_programs(draw) -> Program:
+    """Named intermediates, reassignment, `+=` and friends, aliases and fan-out."""
+    program = Program()
+    inputs(draw, program)
+    count = draw(st.integers(1, 4))
+    intermediates: list[str] = []
+    for i in range(count):
+        kinds = ["new", "new"]
+        if intermediates:
+            kinds += ["reassign", "augment", "alias"]
+        seen_inputs = sorted((program.seen & program.inputs.keys()) | program.declared)
+        if seen_inputs:
+            kinds += ["input"]
+        kind = draw(st.sampled_from(kinds))
+        env = dict(program.env)
+        rhs = draw(expressions(env, depth=2))
+        if not rhs.names:  # an intermediate must not be a bare number (that would be an input)
+            rhs = binary(draw, "+", rhs, name(draw, env))
+        if kind == "new":
+            target = f"t{i}" if i != count - 1 or draw(st.booleans()) else "f"
+            intermediates.append(target)
+            program.bind(target, rhs, f"{target} = {rhs.text}")
+        elif kind == "reassign":
+            target = draw(st.sampled_from(intermediates))
+            program.bind(target, rhs, f"{target} = {rhs.text}")
+        elif kind == "alias":
+            source = draw(st.sampled_from(intermediates))
+            target = f"a{i}"
+            intermediates.append(target)
+            program.bind(target, reference(env, source), f"{target} = {source}")
+        elif kind == "augment":
+            target = draw(st.sampled_from(intermediates + sorted(program.inputs)))
+            op = draw(st.sampled_from(["+", "-", "*", "/"]))
+            # `t op= rhs` is t op (rhs), however loosely rhs binds
+            whole = binary(draw, op, reference(env, target),
+                           Expr(f"({rhs.text})", ATOM, rhs.sym, rhs.value, rhs.ok, rhs.names, rhs.scale))
+            program.bind(target, whole, f"{target} {op}= {rhs.text}")
+        else:  # an input reassigned: ∂f/∂x stays the input's gradient
+            target = draw(st.sampled_from(seen_inputs))
+            program.bind(target, rhs, f"{target} = {rhs.text}")
+    if draw(st.integers(0, 2)) == 0:  # end with an expression statement
+        rhs = draw(expressions(dict(program.env), depth=2))
+        program.use(rhs)
+        program.lines.append(rhs.text)
+        program.output = rhs.sym
+    program.finish(draw)
+    return program
+
+
+# --- the oracle ----------------------------------------------------------------------------
+
+
+def _number(expr: sp.Expr, values: dict) -> float:
+    return float(sp.N(expr, 30, subs=values))
+
+
+def expected(program: Program) -> tuple[float, dict[str, float]]:
+    """f and ∂f/∂name for every name, computed by SymPy alone."""
+    values: dict = {program.symbol(n): sp.Rational(v) for n, v in program.inputs.items()}
+    for s, definition in program.defs:
+        values[s] = sp.N(definition, 40, subs=values)
+
+    def substituted(expr: sp.Expr, after: int) -> sp.Expr:
+        for s, definition in reversed(program.defs[after + 1:]):
+            expr = expr.subs(s, definition)
+        return expr
+
+    full = substituted(program.output, -1)
+    f = _number(full, values)
+    grads = {}
+    for n in program.inputs:
+        if n in program.declared or n in program.seen:
+            grads[n] = _number(sp.diff(full, program.symbol(n)), values)
+    for n, index in program.last.items():
+        s = program.defs[index][0]
+        grads[n] = _number(sp.diff(substituted(program.output, index), s), values)
+    return f, grads
+
+
+def check(program: Program) -> None:
+    assume(program.ok)
+    note = f"program:\n{program.text}\nbindings: {program.bindings}"
+    graph = run(parse(program.text, program.bindings))
+    f, grads = expected(program)
+    atol = ATOL * program.scale
+    assert graph.output.value == pytest.approx(f, rel=RTOL, abs=atol), note
+    actual = gradients(graph)
+    assert set(actual) == set(grads), note
+    for n, want in grads.items():
+        assert actual[n] == pytest.approx(want, rel=RTOL, abs=atol * max(1.0, abs(want))), f"∂f/∂{n}\n{note}"
+
+
+COMMON = {"deadline": None, "suppress_health_check": [HealthCheck.too_slow]}
+
+
+@settings(max_examples=100, **COMMON)
+@given(single_expressions())
+def test_single_expressions_match_sympy(program):
+    check(program)
+
+
+@settings(max_examples=100, **COMMON)
+@given(multi_statement_programs())
+def test_programs_match_sympy(program):
+    check(program)
+
+
+@settings(max_examples=3000, **COMMON)
+@given(st.one_of(single_expressions(), multi_statement_programs()))
+def _many_programs(program):
+    check(program)
+
+
+@pytest.mark.slow
+def test_many_programs_match_sympy(request):
+    if "slow" not in (request.config.getoption("markexpr") or ""):
+        pytest.skip("a long randomised run: select it with -m slow")
+    _many_programs()
