@@ -126,7 +126,7 @@ class Builder:
     def augassign(self, children: list[Any]) -> None:
         token, augop, (right, _, end) = children
         left = self._lookup(token)
-        node = self._node(BINARY[augop[0]], (left, right), token.start_pos, end)
+        node = self._node(BINARY[str(augop)[0]], (left, right), token.start_pos, end)
         self._assign(token, node, end)
 
     def _assign(self, token: Any, node: Node, end: int) -> None:
@@ -169,7 +169,7 @@ class Builder:
     def number(self, children: list[Any]) -> Use:
         (token,) = children
         start, end = token.start_pos, token.end_pos
-        return self._literal(float(token), start, end), start, end
+        return self._literal(float(token.value), start, end), start, end
 
     def name(self, children: list[Any]) -> Use:
         (token,) = children

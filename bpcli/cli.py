@@ -83,7 +83,8 @@ def grad(args: tuple[str, ...], program_file: str | None, output_format: str, pr
     if output_format == "json":
         from bpcli.present.jsonout import dumps, grad_document
 
-        click.echo(dumps(grad_document(graph, jacobians=show_jacobians), indent=2 if sys.stdout.isatty() else None))
+        document = grad_document(graph, jacobians=show_jacobians)
+        click.echo(dumps(document, indent=2 if sys.stdout.isatty() else None))
     else:
         from bpcli.present.table import grad_report
 

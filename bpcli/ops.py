@@ -172,11 +172,18 @@ def _pow_vjp_exponent_array(g: Any, ans: Any, x: Any, y: Any) -> Any:
     return g * ans * np.log(safe)
 
 
-op("pow", 2, _pow, _pow_array,
-   (lambda g, ans, x, y: g * y * x ** (y - 1), _pow_vjp_exponent),
+def _pow_vjp_base(g: float, ans: float, x: float, y: float) -> float:
+    return 0.0 if y == 0 else g * y * x ** (y - 1)  # x^0 is constant, even at x = 0
+
+
+def _pow_vjp_base_array(g: Any, ans: Any, x: Any, y: Any) -> Any:
+    constant = np.asarray(y) == 0
+    return g * y * _pow_array(np.where(constant, 1.0, x), np.subtract(y, 1))
+
+
+op("pow", 2, _pow, _pow_array, (_pow_vjp_base, _pow_vjp_exponent),
    ("{y:a}·{x:a}^({y} - 1)", "{x:a}^{y:a}·ln {x:a}"),
-   array_vjps=(lambda g, ans, x, y: g * y * _pow_array(x, np.subtract(y, 1)),
-               _pow_vjp_exponent_array),
+   array_vjps=(_pow_vjp_base_array, _pow_vjp_exponent_array),
    infix="^", prec=P_POW, broadcast=True, elementwise=True, callable_as=("pow",))
 
 # --- elementwise unary -------------------------------------------------------------------

@@ -1,36 +1,78 @@
-"""Regenerate bpcli/_lalr.py, the stand-alone parser, from grammar/bpcli.lark.
+"""Regenerate bpcli/_tables.py, the LALR(1) tables of grammar/bpcli.lark, with Lark.
 
     python grammar/generate.py
 
-The first line of the output records the grammar's SHA-256, which
-tests/test_grammar.py compares with the grammar file.
+Lark analyses the grammar; bpcli/lalr.py runs the tables with its own small lexer and
+parser loop, so bpcli needs no grammar analysis, and no Lark, at run time. The first line
+of the output records the grammar's SHA-256, which tests/test_grammar.py checks.
 """
 
 from __future__ import annotations
 
 import hashlib
-import subprocess
-import sys
+import pprint
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 GRAMMAR = ROOT / "grammar" / "bpcli.lark"
-PARSER = ROOT / "bpcli" / "_lalr.py"
-
-
-def grammar_digest() -> str:
-    return hashlib.sha256(GRAMMAR.read_bytes()).hexdigest()
+TABLES = ROOT / "bpcli" / "_tables.py"
 
 
 def header() -> str:
-    return f"# Generated from grammar/bpcli.lark (sha256 {grammar_digest()}) by grammar/generate.py.\n"
+    digest = hashlib.sha256(GRAMMAR.read_bytes()).hexdigest()
+    return f"# Generated from grammar/bpcli.lark (sha256 {digest}) by grammar/generate.py.\n"
+
+
+def tables_source() -> str:
+    from lark import Lark
+    from lark.parsers.lalr_analysis import Shift
+
+    lark = Lark(GRAMMAR.read_text(encoding="utf-8"), parser="lalr", lexer="basic")
+    table = lark.parser.parser._parse_table
+    rules = list(lark.rules)
+    index = {id(rule): i for i, rule in enumerate(rules)}
+
+    # Lexer order as Lark's basic lexer: priority, then the longest possible match first.
+    terminals = sorted(lark.terminals, key=lambda t: (-t.priority, -t.pattern.max_width,
+                                                       -len(t.pattern.value), t.name))
+    lexer = [(t.name, t.pattern.to_regexp()) for t in terminals]
+    literals = {t.name: t.pattern.value for t in terminals if t.pattern.type == "str"}
+
+    rule_rows = []
+    for rule in rules:
+        keep = tuple((i, not sym.is_term and sym.name.startswith("_"))
+                     for i, sym in enumerate(rule.expansion)
+                     if not (sym.is_term and sym.filter_out))
+        origin = str(rule.origin.name)
+        callback = None if origin.startswith("_") else str(rule.alias or origin)
+        expand1 = bool(rule.options.expand1) and not rule.alias
+        rule_rows.append((origin, len(rule.expansion), callback, keep, expand1))
+
+    states = []
+    for state in range(len(table.states)):
+        row = {}
+        for symbol, (action, arg) in sorted(table.states[state].items()):
+            row[str(symbol)] = arg if action is Shift else ~index[id(arg)]
+        states.append(row)
+
+    def fmt(value: object) -> str:
+        return pprint.pformat(value, width=100, sort_dicts=False)
+
+    return (header() + '"""The LALR(1) tables of bpcli\'s grammar, computed by Lark: do not edit."""\n\n'
+            f"# (terminal, regular expression), in the order the lexer tries them\nLEXER = {fmt(lexer)}\n\n"
+            f"IGNORE = {fmt(tuple(sorted(lark.ignore_tokens)))}\n\n"
+            f"LITERALS = {fmt(literals)}\n\n"
+            f"START = {table.start_states['start']}\nEND = {table.end_states['start']}\n\n"
+            "# (origin, length, callback or None to splice into the parent,\n"
+            "#  kept children as (index, splice), pass a single child through)\n"
+            f"RULES = {fmt(rule_rows)}\n\n"
+            "# state -> {symbol: n}: shift (or go to) state n when n >= 0, reduce by rule ~n otherwise\n"
+            f"STATES = {fmt(states)}\n")
 
 
 def main() -> None:
-    generated = subprocess.run([sys.executable, "-m", "lark.tools.standalone", str(GRAMMAR)],
-                               capture_output=True, text=True, check=True).stdout
-    PARSER.write_text(header() + generated, encoding="utf-8")
-    print(f"wrote {PARSER.relative_to(ROOT)}")
+    TABLES.write_text(tables_source(), encoding="utf-8")
+    print(f"wrote {TABLES.relative_to(ROOT)}")
 
 
 if __name__ == "__main__":

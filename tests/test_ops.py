@@ -275,14 +275,18 @@ def test_pow_with_a_constant_exponent_allows_a_negative_base():
     check_grads("sum(x ^ 3 * C)", x=np.array([-1.5, 0.5, 2.0]), C=np.array([1.0, -2.0, 0.5]))
 
 
-def test_pow_gradient_at_zero_base():
-    # d(x^2)/dx = 0 and d(x^1)/dx = 1 at x = 0; x^0 = 1 is constant, so its gradient is 0
-    # (PyTorch also gives 0 there).
-    for program, expected in [("x ^ 2", 0.0), ("x ^ 1", 1.0), ("x ^ 0", 0.0)]:
-        graph = run(parse(program, {"x": 0.0}))
-        assert gradients(graph)["x"] == expected, program
-    graph = run(parse("sum(x ^ 0)", {"x": np.array([0.0, 2.0])}))
-    np.testing.assert_array_equal(gradients(graph)["x"], [0.0, 0.0])
+@pytest.mark.parametrize("program, bindings, expected", [
+    ("x ^ 2", {"x": 0.0}, {"x": 0.0}),
+    ("x ^ 1", {"x": 0.0}, {"x": 1.0}),
+    # x^0 = 1 is constant, so its gradient is 0 everywhere, 0 included (PyTorch gives 0 too).
+    ("x ^ 0", {"x": 0.0}, {"x": 0.0}),
+    ("x ^ y", {"x": 0.0, "y": 0.0}, {"x": 0.0, "y": 0.0}),
+    ("sum(x ^ 0)", {"x": np.array([0.0, 2.0])}, {"x": [0.0, 0.0]}),
+])
+def test_pow_gradient_at_zero_base(program, bindings, expected):
+    graph = run(parse(program, bindings))
+    for name, grad in expected.items():
+        np.testing.assert_array_equal(gradients(graph)[name], grad)
 
 
 # --- array functions -------------------------------------------------------------------------------

@@ -14,6 +14,7 @@ overflow is rejected with `assume`.
 from __future__ import annotations
 
 import math
+import operator
 from dataclasses import dataclass, field
 
 import pytest
@@ -62,11 +63,13 @@ def _eval(fn, *args: float) -> float:
     return value if math.isfinite(value) else math.nan
 
 
-def _combine(text: str, prec: int, sym: sp.Expr, fn, args: list[Expr], bad: bool = False) -> Expr:
-    value = _eval(fn, *(a.value for a in args)) if all(a.ok for a in args) else math.nan
+def _combine(text: str, prec: int, args: list[Expr], sym, num=None, bad: bool = False) -> Expr:
+    """A node over `args`: `sym` builds it in SymPy, `num` (default: `sym`) computes it here."""
+    value = _eval(num or sym, *(a.value for a in args)) if all(a.ok for a in args) else math.nan
     ok = all(a.ok for a in args) and not bad and math.isfinite(value) and abs(value) <= LIMIT
-    return Expr(text, prec, sym, value, ok,
-                frozenset().union(*(a.names for a in args)),
+    # Out of its domain the tree is rejected anyway, and SymPy may refuse it (Max of zoo).
+    expr = sym(*(a.sym for a in args)) if ok else sp.nan
+    return Expr(text, prec, expr, value, ok, frozenset().union(*(a.names for a in args)),
                 max([1.0, abs(value) if ok else 1.0] + [a.scale for a in args]))
 
 
@@ -118,44 +121,41 @@ def leaf(draw, env) -> Expr:
 
 
 def neg(draw, a: Expr) -> Expr:
-    return _combine(_minus(draw) + _operand(draw, a, NEG), NEG, -a.sym, lambda v: -v, [a])
+    return _combine(_minus(draw) + _operand(draw, a, NEG), NEG, [a], operator.neg)
 
 
 def pos(draw, a: Expr) -> Expr:
-    return _combine("+" + _operand(draw, a, NEG), NEG, a.sym, lambda v: v, [a])
+    return _combine("+" + _operand(draw, a, NEG), NEG, [a], operator.pos)
 
 
 def binary(draw, op: str, a: Expr, b: Expr) -> Expr:
-    if op == "+":
-        return _combine(_operand(draw, a, ADD) + _spaced(draw, "+") + _operand(draw, b, MUL), ADD,
-                        a.sym + b.sym, lambda u, v: u + v, [a, b])
-    if op == "-":
-        return _combine(_operand(draw, a, ADD) + _spaced(draw, _minus(draw)) + _operand(draw, b, MUL),
-                        ADD, a.sym - b.sym, lambda u, v: u - v, [a, b])
-    if op == "*":
-        star = draw(st.sampled_from(["*", "*", "×", "·"]))
-        return _combine(_operand(draw, a, MUL) + _spaced(draw, star) + _operand(draw, b, NEG), MUL,
-                        a.sym * b.sym, lambda u, v: u * v, [a, b])
-    if op == "/":
-        return _combine(_operand(draw, a, MUL) + _spaced(draw, "/") + _operand(draw, b, NEG), MUL,
-                        a.sym / b.sym, lambda u, v: u / v, [a, b], bad=abs(b.value) < EDGE)
+    if op in ("+", "-"):
+        symbol = "+" if op == "+" else _minus(draw)
+        text = _operand(draw, a, ADD) + _spaced(draw, symbol) + _operand(draw, b, MUL)
+        return _combine(text, ADD, [a, b], operator.add if op == "+" else operator.sub)
+    if op in ("*", "/"):
+        symbol = "/" if op == "/" else draw(st.sampled_from(["*", "*", "×", "·"]))
+        text = _operand(draw, a, MUL) + _spaced(draw, symbol) + _operand(draw, b, NEG)
+        if op == "*":
+            return _combine(text, MUL, [a, b], operator.mul)
+        return _combine(text, MUL, [a, b], operator.truediv, bad=abs(b.value) < EDGE)
     if op == "^":
         # Right-associative and tighter than unary minus: the base must be an atom,
         # the exponent may be -y or y^z unparenthesised.
         text = _operand(draw, a, ATOM) + draw(st.sampled_from(["^", "**"])) + _operand(draw, b, NEG)
+        prec = POW
         if draw(st.integers(0, 3)) == 0:
-            text = f"pow({a.text}, {b.text})"
+            text, prec = f"pow({a.text}, {b.text})", ATOM
         # A negative base needs a constant integer exponent (d/dexponent needs base > 0),
         # and a base near 0 a constant exponent of at least 1.
         integer = a.ok and b.ok and not b.names and b.value == int(b.value)
         bad = a.ok and b.ok and ((abs(a.value) < EDGE and not (integer and b.value >= 1))
                                  or (a.value < 0 and not integer))
-        return _combine(text, ATOM if text.startswith("pow") else POW, a.sym ** b.sym,
-                        lambda u, v: u ** v, [a, b], bad=bad)
+        return _combine(text, prec, [a, b], operator.pow, bad=bad)
     if op in ("max", "min"):
-        sym = sp.Max(a.sym, b.sym) if op == "max" else sp.Min(a.sym, b.sym)
-        return _combine(f"{op}({a.text},{_spaced(draw, '')}{b.text})", ATOM, sym,
-                        max if op == "max" else min, [a, b], bad=abs(a.value - b.value) < MARGIN)
+        text = f"{op}({a.text},{_spaced(draw, '')}{b.text})"
+        return _combine(text, ATOM, [a, b], sp.Max if op == "max" else sp.Min,
+                        max if op == "max" else min, bad=abs(a.value - b.value) < MARGIN)
     raise AssertionError(op)
 
 
@@ -179,7 +179,7 @@ def call(draw, fname: str, a: Expr) -> Expr:
     spellings, sym, fn, near_edge = FUNCTIONS[fname]
     spelled = draw(st.sampled_from(spellings))
     bad = a.ok and near_edge(a.value)
-    return _combine(f"{spelled}({a.text})", ATOM, sym(a.sym), fn, [a], bad=bad)
+    return _combine(f"{spelled}({a.text})", ATOM, [a], sym, fn, bad=bad)
 
 
 def positive(draw, a: Expr) -> Expr:
@@ -371,14 +371,15 @@ def multi_statement_programs(draw) -> Program:
 
 
 def _number(expr: sp.Expr, values: dict) -> float:
-    return float(sp.N(expr, 30, subs=values))
+    return float(expr.xreplace(values).evalf(30))
 
 
 def expected(program: Program) -> tuple[float, dict[str, float]]:
     """f and ∂f/∂name for every name, computed by SymPy alone."""
+    # Exact values (the inputs are binary fractions), evaluated to 30 digits at the end.
     values: dict = {program.symbol(n): sp.Rational(v) for n, v in program.inputs.items()}
     for s, definition in program.defs:
-        values[s] = sp.N(definition, 40, subs=values)
+        values[s] = definition.xreplace(values)
 
     def substituted(expr: sp.Expr, after: int) -> sp.Expr:
         for s, definition in reversed(program.defs[after + 1:]):

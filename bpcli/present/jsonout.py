@@ -35,7 +35,7 @@ def grad_document(graph: Graph, nodes: bool = True, jacobians: bool = False) -> 
             for step in derivation(graph)
         ]
         if jacobians:
-            for node, entry in zip(graph.nodes, doc["nodes"]):
+            for node, entry in zip(graph.nodes, doc["nodes"], strict=True):
                 entry["jacobian"] = [to_json(jacobian(graph, node, k)) if inp.needs_grad else None
                                      for k, inp in enumerate(node.inputs)]
     doc["warnings"] = list(graph.warnings)

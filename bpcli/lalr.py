@@ -1,0 +1,179 @@
+"""A small LALR(1) parser that runs the tables Lark computed for grammar/bpcli.lark.
+
+The lexer is one regular expression; the parser is a loop over a state stack, so nothing
+recurses however deep the program nests. Each rule's reduction calls the builder's method
+of the same name (the rule's alias) with the rule's children, exactly as a Lark
+transformer would be called, with Lark's rules for which children are kept: anonymous
+tokens are dropped, rules named `_x` are spliced into their parent, and `?rule` passes a
+single child through.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Iterator
+from typing import Any
+
+from bpcli import _tables
+
+_OPEN = {"LPAR", "LSQB"}
+_CLOSE = {"RPAR", "RSQB"}
+END = "$END"
+
+
+class Token:
+    """A piece of the source: its terminal type, text and span."""
+
+    __slots__ = ("end_pos", "start_pos", "type", "value")
+
+    def __init__(self, type: str, value: str, start_pos: int, end_pos: int) -> None:
+        self.type = type
+        self.value = value
+        self.start_pos = start_pos
+        self.end_pos = end_pos
+
+    def __str__(self) -> str:
+        return self.value
+
+    def __repr__(self) -> str:
+        return f"Token({self.type}, {self.value!r}, {self.start_pos})"
+
+
+class UnexpectedCharacter(Exception):
+    """No token starts at this offset."""
+
+    def __init__(self, pos: int) -> None:
+        super().__init__(pos)
+        self.pos = pos
+
+
+class UnexpectedToken(Exception):
+    """The token cannot come here; `expected` lists the terminals that could."""
+
+    def __init__(self, token: Token, expected: set[str]) -> None:
+        super().__init__(token)
+        self.token = token
+        self.expected = expected
+
+
+class _Splice(list):  # type: ignore[type-arg]
+    """The children of a `_rule`, to be spliced into its parent's children."""
+
+
+_LEXER = re.compile("|".join(f"(?P<{name}>{regex})" for name, regex in _tables.LEXER)
+                    + r"|(?P<_ERROR>[\s\S])")
+_IGNORE = frozenset(_tables.IGNORE)
+
+
+def tokens(text: str) -> Iterator[Token]:
+    """The tokens of `text`; a newline inside ( ) or [ ] is only white space."""
+    depth = 0
+    for match in _LEXER.finditer(text):
+        kind = match.lastgroup
+        if kind in _IGNORE:
+            continue
+        if kind == "_NL":
+            if depth:
+                continue
+        elif kind in _OPEN:
+            depth += 1
+        elif kind in _CLOSE:
+            if depth:
+                depth -= 1
+        elif kind == "_ERROR":
+            raise UnexpectedCharacter(match.start())
+        yield Token(kind, match.group(), match.start(), match.end())  # type: ignore[arg-type]
+
+
+class Parser:
+    """The parser for one builder object, whose methods are the grammar's callbacks."""
+
+    def __init__(self, builder: Any) -> None:
+        self.rules = [_reducer(origin, size, callback and getattr(builder, callback, None),
+                               callback is None, keep, expand1)
+                      for origin, size, callback, keep, expand1 in _tables.RULES]
+        self.states = _tables.STATES
+
+    def parse(self, text: str) -> Any:
+        states, rules = self.states, self.rules
+        stack = [_tables.START]
+        values: list[Any] = []
+        token = Token(END, "", 0, 0)
+        for token in tokens(text):
+            _feed(token, stack, values, states, rules)
+        end = Token(END, "", len(text), len(text))
+        _feed(end, stack, values, states, rules)
+        return values[-1] if values else None
+
+
+def _feed(token: Token, stack: list[int], values: list[Any], states: list[dict[str, int]],
+          rules: list[tuple[str, int, Callable[[list[Any]], Any] | None]]) -> None:
+    kind = token.type
+    while True:
+        row = states[stack[-1]]
+        action = row.get(kind)
+        if action is None:
+            raise UnexpectedToken(token, {s for s in row if s.isupper()})
+        if action >= 0:
+            if kind == END:  # accept
+                return
+            stack.append(action)
+            values.append(token)
+            return
+        origin, size, reduce = rules[~action]
+        if reduce is None:  # a single child passes through: only the state changes
+            stack[-1] = states[stack[-2]][origin]
+            continue
+        if size:
+            children = values[-size:]
+            del values[-size:]
+            del stack[-size:]
+        else:
+            children = []
+        values.append(reduce(children))
+        stack.append(states[stack[-1]][origin])
+        if kind == END and stack[-1] == _tables.END:
+            return
+
+
+def _reducer(origin: str, size: int, callback: Callable[[list[Any]], Any] | None, splice: bool,
+             keep: tuple[tuple[int, bool], ...], expand1: bool
+             ) -> tuple[str, int, Callable[[list[Any]], Any] | None]:
+    """(origin, size, reduce) for one rule; reduce is None for a pure pass-through."""
+    if expand1 and size == 1 and keep == ((0, False),):
+        return origin, size, None
+    if callback is None and not splice:
+        raise TypeError(f"the builder has no callback for the grammar rule {origin}")
+    indices = tuple(i for i, _ in keep)
+    splices = any(splice for _, splice in keep)
+    everything = indices == tuple(range(size)) and not splices
+
+    def children_of(popped: list[Any]) -> list[Any]:
+        if everything:
+            return popped
+        if not splices:
+            return [popped[i] for i in indices]
+        children: list[Any] = []
+        for i, splice in keep:
+            if splice:
+                children.extend(popped[i])
+            else:
+                children.append(popped[i])
+        return children
+
+    if splice:
+        def reduce(popped: list[Any]) -> Any:
+            return _Splice(children_of(popped))
+    elif expand1:
+        def reduce(popped: list[Any]) -> Any:
+            children = children_of(popped)
+            return children[0] if len(children) == 1 else callback(children)  # type: ignore[misc]
+    else:
+        def reduce(popped: list[Any]) -> Any:
+            return callback(children_of(popped))  # type: ignore[misc]
+    return origin, size, reduce
+
+
+def literal(terminal: str) -> str | None:
+    """The text of a terminal that is a fixed string (`RPAR` -> ")"), else None."""
+    return _tables.LITERALS.get(terminal)
