@@ -1,0 +1,189 @@
+"""Vectors and matrices: gradients shaped like their variables, files, shapes, Jacobians."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pytest
+
+from bpcli.engine import gradients, run
+from bpcli.parse import parse
+from conftest import SAMPLES
+
+W = np.array([[0.1, 0.5], [-0.3, 0.8]])
+X = np.array([0.2, 0.4])
+
+
+def test_notes_vector_example_node_by_node():
+    graph = run(parse("q = W @ x; f = sum(q^2)", {"W": W, "x": X}))
+    q = graph.names["q"]
+    np.testing.assert_allclose(q.value, [0.22, 0.26])
+    np.testing.assert_allclose(q.grad, [0.44, 0.52])
+    assert graph.output.value == pytest.approx(0.116)
+    grads = gradients(graph)
+    np.testing.assert_allclose(grads["W"], [[0.088, 0.176], [0.104, 0.208]])
+    np.testing.assert_allclose(grads["x"], [-0.112, 0.636])
+
+
+def test_norm_squared_gives_the_same_gradients():
+    a = gradients(run(parse("norm(W@x)^2", {"W": W, "x": X})))
+    b = gradients(run(parse("sum((W@x)^2)", {"W": W, "x": X})))
+    for name in ("W", "x"):
+        np.testing.assert_allclose(a[name], b[name])
+
+
+def _two_layer_net_by_hand(X, Y, W1, b1, W2, b2):
+    """Forward and backward of affine-relu-affine-softmax-CE, written out in numpy."""
+    n = X.shape[0]
+    z = X @ W1 + b1
+    h = np.maximum(z, 0)
+    s = h @ W2 + b2
+    s_shift = s - s.max(axis=1, keepdims=True)
+    p = np.exp(s_shift) / np.exp(s_shift).sum(axis=1, keepdims=True)
+    loss = -np.sum(Y * np.log(p)) / n
+    ds = (p - Y) / n
+    dW2, db2 = h.T @ ds, ds.sum(axis=0)
+    dz = (ds @ W2.T) * (z > 0)
+    return loss, {"X": dz @ W1.T, "W1": X.T @ dz, "b1": dz.sum(axis=0), "W2": dW2, "b2": db2}
+
+
+@pytest.mark.parametrize("seed", range(5))
+def test_two_layer_net_matches_a_hand_written_backward_pass(seed):
+    rng = np.random.default_rng(seed)
+    n, d, hidden, classes = 4, 3, 5, 3
+    values = {"X": rng.standard_normal((n, d)), "W1": rng.standard_normal((d, hidden)),
+              "b1": rng.standard_normal(hidden) * 0.1, "W2": rng.standard_normal((hidden, classes)),
+              "b2": rng.standard_normal(classes) * 0.1,
+              "Y": np.eye(classes)[rng.integers(0, classes, n)]}
+    program = ("h = relu(X @ W1 + b1); scores = h @ W2 + b2\n"
+               f"loss = -sum(Y * logsoftmax(scores)) / {n}")
+    graph = run(parse(program, values))
+    loss, expected = _two_layer_net_by_hand(**values)
+    assert graph.output.value == pytest.approx(loss, rel=1e-12)
+    grads = gradients(graph)
+    for name, grad in expected.items():
+        assert np.shape(grads[name]) == np.shape(values[name])
+        np.testing.assert_allclose(grads[name], grad, rtol=1e-10, atol=1e-12)
+
+
+def test_two_layer_net_against_pytorch():
+    torch = pytest.importorskip("torch")
+    rng = np.random.default_rng(7)
+    values = {"X": rng.standard_normal((3, 4)), "W1": rng.standard_normal((4, 5)),
+              "b1": rng.standard_normal(5), "W2": rng.standard_normal((5, 3)),
+              "b2": rng.standard_normal(3)}
+    labels = np.array([0, 2, 1])
+    program = ("scores = relu(X @ W1 + b1) @ W2 + b2\n"
+               "loss = mean(logsumexp(scores)) - sum(Y * scores) / 3")
+    graph = run(parse(program, {**values, "Y": np.eye(3)[labels]}))
+    tensors = {k: torch.tensor(v, requires_grad=True) for k, v in values.items()}
+    scores = torch.relu(tensors["X"] @ tensors["W1"] + tensors["b1"]) @ tensors["W2"] + tensors["b2"]
+    loss = torch.nn.functional.cross_entropy(scores, torch.tensor(labels))
+    loss.backward()
+    assert graph.output.value == pytest.approx(loss.item(), rel=1e-12)
+    for name, tensor in tensors.items():
+        np.testing.assert_allclose(gradients(graph)[name], tensor.grad.numpy(), rtol=1e-10)
+
+
+def test_sample_two_layer_net_runs(bpcli):
+    result = bpcli("grad", str(SAMPLES / "two_layer_net.bp"), "--format", "json")
+    doc = json.loads(result.out)
+    assert result.code == 0
+    assert np.shape(doc["grads"]["W1"]) == (4, 5) and np.shape(doc["grads"]["b2"]) == (3,)
+
+
+# --- the command line ----------------------------------------------------------------------
+
+
+def test_array_literal_bindings(bpcli):
+    result = bpcli("grad", "sum((W@x)^2)", "W=[[0.1,0.5],[-0.3,0.8]]", "x=[0.2,0.4]",
+                   "--format", "json")
+    doc = json.loads(result.out)
+    np.testing.assert_allclose(doc["grads"]["W"], [[0.088, 0.176], [0.104, 0.208]])
+    np.testing.assert_allclose(doc["grads"]["x"], [-0.112, 0.636])
+    matmul = next(n for n in doc["nodes"] if n["op"] == "matmul")
+    assert matmul["local"] == [None, None]  # Jacobians are not materialised in JSON
+    np.testing.assert_allclose(matmul["downstream"][0], doc["grads"]["W"])
+    square = next(n for n in doc["nodes"] if n["op"] == "pow")
+    np.testing.assert_allclose(square["local"][0], [0.44, 0.52])  # elementwise: the diagonal
+
+
+@pytest.mark.parametrize("suffix", [".npy", ".csv", ".txt", ".json"])
+def test_bindings_from_files(bpcli, tmp_path, suffix):
+    w_path, x_path = tmp_path / f"W{suffix}", tmp_path / f"x{suffix}"
+    if suffix == ".npy":
+        np.save(w_path, W)
+        np.save(x_path, X)
+    elif suffix == ".json":
+        w_path.write_text(json.dumps(W.tolist()))
+        x_path.write_text(json.dumps(X.tolist()))
+    else:
+        np.savetxt(w_path, W, delimiter="," if suffix == ".csv" else " ")
+        np.savetxt(x_path, X, delimiter="," if suffix == ".csv" else " ")
+    result = bpcli("grad", "norm(W@x)^2", f"W=@{w_path}", f"x=@{x_path}", "--format", "json")
+    assert result.code == 0, result.err
+    np.testing.assert_allclose(json.loads(result.out)["grads"]["x"], [-0.112, 0.636])
+
+
+def test_random_bindings_are_repeatable_with_a_seed(bpcli):
+    args = ("grad", "sum(tanh(W@x))", "W=randn(3,4)", "x=randn(4)", "--seed", "3", "--format", "json")
+    first, second = bpcli(*args), bpcli(*args)
+    assert first.code == 0 and first.out == second.out
+    assert np.shape(json.loads(first.out)["grads"]["W"]) == (3, 4)
+    zeros = json.loads(bpcli("grad", "sum(W)", "W=zeros(2,3)", "--format", "json").out)
+    assert zeros["grads"]["W"] == [[1.0] * 3] * 2
+
+
+def test_table_shows_small_arrays_in_full_and_big_ones_summarised(bpcli):
+    out = bpcli("grad", str(SAMPLES / "matrix.bp")).out
+    assert "∂f/∂W = [[0.088, 0.176],\n        [0.104, 0.208]]" in out
+    out = bpcli("grad", "sum(x^2)", "x=ones(100)").out
+    assert "100 array [1, 1, 1, 1, …]" in out and "norm 20" in out
+
+
+def test_jacobians_for_teaching(bpcli):
+    out = bpcli("grad", str(SAMPLES / "matrix.bp"), "--jacobian").out
+    # the notes' ∂q_k/∂W_ij = 1{k=i}·x_j
+    assert "#2 q = W @ x: ∂/∂W (2×4)\n  [[0.2, 0.4,   0,   0],\n   [  0,   0, 0.2, 0.4]]" in out
+    out = bpcli("grad", "sum(W@x)", "W=ones(30,30)", "x=ones(30)", "--jacobian").out
+    assert "∂/∂W (30×900): too big to show" in out
+    doc = json.loads(bpcli("grad", str(SAMPLES / "matrix.bp"), "--jacobian", "--format", "json").out)
+    assert doc["nodes"][2]["jacobian"][0] == [[0.2, 0.4, 0.0, 0.0], [0.0, 0.0, 0.2, 0.4]]
+
+
+BAD = {
+    "matmul shapes": (["sum([1,2] @ [1,2,3])"], "inner sizes differ"),
+    "broadcast": (["sum(x + y)", "x=[1,2]", "y=[1,2,3]"], "(2,) and (3,)"),
+    "ragged literal": (["sum([[1,2],[3]])"], "ragged"),
+    "ragged binding": (["sum(x)", "x=[[1,2],[3]]"], "ragged"),
+    "non-scalar output": (["W@x", "W=ones(2,2)", "x=ones(2)"], "has shape (2,)"),
+    "missing file": (["sum(x)", "x=@nope.npy"], "no such file"),
+    "unknown file type": (["sum(x)", "x=@data.xlsx"], "bpcli reads"),
+    "scalar matmul": (["x @ y", "x=1", "y=2"], "needs an array on both sides"),
+    "dot of matrices": (["dot(A, A)", "A=ones(2,2)"], "dot takes two vectors"),
+    "log of an array": (["sum(log(x))", "x=[1,-1]"], "log of a non-positive number"),
+    "inf in binding": (["sum(x)", "x=[1, 1e400]"], "finite"),
+}
+
+
+@pytest.mark.parametrize("args, needle", BAD.values(), ids=BAD.keys())
+def test_bad_array_input(bpcli, args, needle):
+    result = bpcli("grad", *args)
+    assert result.code == 2
+    assert result.err.startswith("error: ") and needle in result.err
+    assert "Traceback" not in result.err
+
+
+def test_non_numeric_and_pickled_files(bpcli, tmp_path):
+    text = tmp_path / "x.csv"
+    text.write_text("1,2\nthree,4\n")
+    result = bpcli("grad", "sum(x)", f"x=@{text}")
+    assert result.code == 2 and "not a numeric array" in result.err
+    pickled = tmp_path / "x.npy"
+    np.save(pickled, np.array([{"a": 1}], dtype=object), allow_pickle=True)
+    result = bpcli("grad", "sum(x)", f"x=@{pickled}")
+    assert result.code == 2 and "never loads" in result.err
+    strings = tmp_path / "s.json"
+    strings.write_text('["a", "b"]')
+    assert bpcli("grad", "sum(x)", f"x=@{strings}").code == 2
