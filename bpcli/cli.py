@@ -12,7 +12,16 @@ from typing import Any
 import click
 
 from bpcli import __version__
-from bpcli.errors import EXIT_BAD_INPUT, EXIT_INTERNAL, EXIT_INTERRUPTED, EXIT_OK, BpcliError, InputError
+from bpcli.errors import (
+    EXIT_BAD_INPUT,
+    EXIT_FAILED,
+    EXIT_INTERNAL,
+    EXIT_INTERRUPTED,
+    EXIT_OK,
+    BpcliError,
+    InputError,
+)
+from bpcli.lang import LANGUAGES
 
 CONTEXT = {"help_option_names": ["-h", "--help"], "max_content_width": 100}
 PROGRAM_SUFFIXES = (".bp", ".txt")
@@ -72,14 +81,8 @@ def grad(args: tuple[str, ...], program_file: str | None, output_format: str, pr
     assignments. Values are numbers, arrays ([0.2, 0.4]), files (@W.npy, @x.csv) or
     randn(2,3), rand(…), zeros(…), ones(…).
     """
-    from bpcli.bindings import parse_bindings
-    from bpcli.engine import run
-    from bpcli.parse import parse
-
-    source, binding_args = _program_and_bindings(args, program_file)
-    graph = run(parse(source, parse_bindings(binding_args, seed)))
-    for warning in graph.warnings:
-        click.echo(f"warning: {warning}", err=True)
+    graph = _computed_graph(args, program_file, seed)
+    _warn(graph.warnings)
     if output_format == "json":
         from bpcli.present.jsonout import dumps, grad_document
 
@@ -94,7 +97,97 @@ def grad(args: tuple[str, ...], program_file: str | None, output_format: str, pr
     return EXIT_OK
 
 
+CHECK_EXAMPLES = """\b
+Examples:
+  bpcli check "q = x + y; f = q*z" x=-2 y=5 z=-4 --expect q=3 --expect dq=-4 --expect dz=3
+  bpcli check samples/neuron.bp --answers samples/neuron_answers.txt
+  bpcli check samples/neuron.bp -e dx0=0.39 -e dw0=-0.2 --format json
+  bpcli check samples/simple.bp -e dx=-4.1 --tol 5%
+
+\b
+An answer names a forward value (x, q, f) or a gradient: dq, df/dq, ∂f/∂q or grad(q).
+An answer with k decimals is right within half a unit of its last decimal (0.39 for
+0.3932); one without a decimal point, or written as an expression (-1/3), must be exact.
+Exit status: 0 all right, 1 some wrong, 2 bad input.
+"""
+
+
+@cli.command(context_settings={**CONTEXT, "ignore_unknown_options": True}, epilog=CHECK_EXAMPLES)
+@click.argument("args", nargs=-1, type=click.UNPROCESSED, metavar="PROGRAM [NAME=VALUE]...")
+@click.option("-f", "--file", "program_file", metavar="FILE",
+              help="Read the program from FILE (- for stdin); every argument is then a binding.")
+@click.option("-e", "--expect", "expected", multiple=True, metavar="NAME=VALUE",
+              help="An answer to check (repeatable).")
+@click.option("-a", "--answers", "answers_file", metavar="FILE",
+              help="A file of answers, one NAME=VALUE (or NAME: VALUE) a line, # comments.")
+@click.option("--tol", metavar="TOL",
+              help="Compare with this absolute tolerance (0.01), or relative one (1%), instead"
+                   " of by the answers' rounding.")
+@click.option("--format", "output_format", type=click.Choice(["table", "json"]),
+              default="table", show_default=True, help="How to show the report.")
+@click.option("--precision", type=click.IntRange(1, 17), default=4, show_default=True,
+              help="Decimals shown for the true values.")
+@click.option("--lang", type=click.Choice(LANGUAGES), default="en", show_default=True,
+              help="The language of the diagnoses.")
+@click.option("--seed", type=int, help="Seed for randn(…) and rand(…) bindings.")
+def check(args: tuple[str, ...], program_file: str | None, expected: tuple[str, ...],
+          answers_file: str | None, tol: str | None, output_format: str, precision: int,
+          lang: str, seed: int | None) -> int:
+    """Check a hand derivation: which answers are wrong, where it broke, and the likely mistake.
+
+    PROGRAM and the bindings are as for `bpcli grad`. Each answer gives a forward value or a
+    gradient; the report marks each right or wrong, points at the first wrong step of the
+    backward pass, and names the likely mistake (a sign error, a forgotten upstream gradient,
+    a missed fan-out branch, swapped inputs, an input used for an output, a max gate routed
+    the wrong way, a wrong forward value).
+    """
+    from bpcli.answers import expectation, parse_tolerance, read_answers, split_answer
+    from bpcli.diagnose import check as run_check
+    from bpcli.lang import Translator
+
+    pairs = [split_answer(text) for text in expected]
+    if answers_file is not None:
+        pairs += read_answers(read_text(answers_file))
+    if not pairs:
+        raise click.UsageError("no answers to check: give --expect NAME=VALUE or --answers FILE")
+    tolerance = parse_tolerance(tol) if tol is not None else None
+    graph = _computed_graph(args, program_file, seed)
+    names = set(graph.names)
+    expectations = [expectation(written, text, names) for written, text in pairs]
+    tr = Translator(lang)
+    verdicts = run_check(graph, expectations, tolerance, tr)
+    _warn(graph.warnings)
+    if output_format == "json":
+        from bpcli.present.check import check_document
+        from bpcli.present.jsonout import dumps
+
+        document = check_document(verdicts, graph.warnings)
+        click.echo(dumps(document, indent=2 if sys.stdout.isatty() else None))
+    else:
+        from bpcli.present.check import check_report
+
+        console = make_console()
+        for renderable in check_report(verdicts, precision, tr):
+            console.print(renderable)
+    return EXIT_OK if all(v.ok for v in verdicts) else EXIT_FAILED
+
+
 # --- reading programs ---------------------------------------------------------------------
+
+
+def _computed_graph(args: tuple[str, ...], program_file: str | None, seed: int | None) -> Any:
+    """Read the program and its bindings, build the graph and run both passes."""
+    from bpcli.bindings import parse_bindings
+    from bpcli.engine import run
+    from bpcli.parse import parse
+
+    source, binding_args = _program_and_bindings(args, program_file)
+    return run(parse(source, parse_bindings(binding_args, seed)))
+
+
+def _warn(warnings: list[str]) -> None:
+    for warning in warnings:
+        click.echo(f"warning: {warning}", err=True)
 
 
 def _program_and_bindings(args: tuple[str, ...], program_file: str | None) -> tuple[str, list[str]]:

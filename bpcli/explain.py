@@ -79,3 +79,31 @@ def jacobian_shape(node: Node, i: int) -> tuple[int, int]:
 
 def _size(value: Any) -> int:
     return 1 if type(value) is float else int(value.size)
+
+
+class _Ref:
+    """An input in a local-gradient formula: `{x}` is its name or label, `{x:a}` the same
+    in parentheses unless it is a single term."""
+
+    def __init__(self, graph: Graph, node: Node, index: int) -> None:
+        self.graph = graph
+        self.node = node.inputs[index] if index < len(node.inputs) else None
+
+    def __format__(self, spec: str) -> str:
+        if self.node is None:
+            return "?"
+        return self.graph.ref(self.node, atomic=spec == "a")
+
+
+def local_formula(graph: Graph, node: Node, i: int) -> str:
+    """The local gradient ∂node/∂input_i as a formula in the inputs' names: `z`, `1/(x + y)`."""
+    return node.op.local[i].format(x=_Ref(graph, node, 0), y=_Ref(graph, node, 1))
+
+
+def consumers(graph: Graph) -> list[list[tuple[Node, int]]]:
+    """For each node, the (gate, input index) pairs that use it."""
+    users: list[list[tuple[Node, int]]] = [[] for _ in graph.nodes]
+    for node in graph.nodes:
+        for i, inp in enumerate(node.inputs):
+            users[inp.id].append((node, i))
+    return users

@@ -23,6 +23,7 @@ from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
 from bpcli.engine import gradients, run
+from bpcli.errors import BpcliError, DomainError, ParseError, ProgramError
 from bpcli.parse import parse
 
 # Precedence of the outermost operator of a source text, loosest first. Power binds
@@ -253,7 +254,7 @@ class Program:
     last: dict[str, int] = field(default_factory=dict)  # intermediate -> index of its last def
     env: dict[str, tuple[sp.Expr, float]] = field(default_factory=dict)
     seen: set[str] = field(default_factory=set)  # names the program has read
-    output: sp.Expr = sp.Integer(0)
+    output: sp.Expr = sp.S.Zero
     ok: bool = True
     scale: float = 1.0
     text: str = ""
@@ -437,3 +438,184 @@ def test_many_programs_match_sympy(request):
     if "slow" not in (request.config.getoption("markexpr") or ""):
         pytest.skip("a long randomised run: select it with -m slow")
     _many_programs()
+
+
+# --- graph reuse: one node per name, however often it is used ---------------------------------
+
+
+def sympy_gradients(f: sp.Expr, at: dict[str, float]) -> tuple[float, dict[str, float]]:
+    """f and ∂f/∂input from a SymPy expression over symbols named like the inputs."""
+    values = {sp.Symbol(n, real=True): sp.Rational(v) for n, v in at.items()}
+    return (float(f.xreplace(values).evalf(30)),
+            {n: float(sp.diff(f, s).xreplace(values).evalf(30)) for s, n in
+             ((sp.Symbol(n, real=True), n) for n in at)})
+
+
+X, Y, A, C, E = (sp.Symbol(n, real=True) for n in ("x", "y", "a", "c", "e"))
+
+
+@pytest.mark.parametrize(("program", "at", "f"), [
+    ("(x+x)*x", {"x": 3.0}, (X + X) * X),
+    ("x*x*x", {"x": 2.0}, X**3),
+    ("x*x*x*x*x", {"x": -1.5}, X**5),
+    ("x + x + x + x", {"x": 0.7}, 4 * X),
+    ("x - x", {"x": 0.7}, sp.Integer(0)),
+    ("x/x", {"x": 0.7}, sp.Integer(1)),
+    ("a = 1; b = a + a; c = b + b", {"a": 1.0}, 4 * A),
+    ("y = x*x; f = y*y + y", {"x": 1.5}, X**4 + X**2),
+    ("a = x + 1; b = x*2; f = a*b", {"x": 3.0}, (X + 1) * X * 2),
+    ("x = 3; y = x*2; x = y + 1; f = x*y", {"x": 3.0}, (2 * X + 1) * (2 * X)),
+    ("c = 2; c += e; f = c*c", {"c": 2.0}, (C + sp.E) ** 2),
+    ("e = 0.5; c = 2; c += e; c*e", {"c": 2.0, "e": 0.5}, (C + E) * E),
+    ("c = x*x; c += x; c *= c; c", {"x": 1.5}, (X**2 + X) ** 2),
+    ("s = sin(x); f = s*s + cos(x)*cos(x)", {"x": 0.4}, sp.Integer(1)),
+    ("u = exp(x); v = u*u; f = log(v) - u", {"x": 0.3}, 2 * X - sp.exp(X)),
+])
+def test_reused_nodes_match_sympy(program, at, f):
+    bindings = {n: v for n, v in at.items() if f"{n} = " not in program}
+    graph = run(parse(program, bindings))
+    want_f, want = sympy_gradients(f, at)
+    assert graph.output.value == pytest.approx(want_f, rel=RTOL, abs=ATOL)
+    got = gradients(graph)
+    for n, g in want.items():
+        assert got[n] == pytest.approx(g, rel=RTOL, abs=ATOL), n
+    # each input is one node, not one per use
+    assert sorted(n.name for n in graph.nodes if n.op.name == "input") == sorted(at)
+
+
+def test_reuse_intermediate_gradients():
+    got = gradients(run(parse("a = 1; b = a+a; c = b+b")))
+    assert got == {"a": 4, "b": 2, "c": 1}
+    got = gradients(run(parse("y = x*x; f = y*y + y", {"x": 1.5})))
+    assert got["y"] == pytest.approx(2 * 2.25 + 1)
+    got = gradients(run(parse("a = x + 1; b = x*2; f = a*b", {"x": 3.0})))
+    assert got == {"x": 14, "a": 6, "b": 4, "f": 1}
+
+
+def test_reassigned_name():
+    """∂f/∂x is the input x's; ∂f/∂y for y = 2x, used both directly and through the new x."""
+    graph = run(parse("x = 3; y = x*2; x = y + 1; f = x*y"))
+    assert graph.output.value == 42
+    assert gradients(graph) == {"x": 26, "y": 13, "f": 1}
+    assert any("x is an input and is assigned again" in w for w in graph.warnings)
+
+
+def test_augmented_assignments():
+    for op, f, dx in [("+=", 2.0 + 0.5, 1.0), ("-=", 2.0 - 0.5, 1.0), ("*=", 2.0 * 0.5, 0.5),
+                      ("/=", 2.0 / 0.5, 1 / 0.5)]:
+        graph = run(parse(f"t = x * 1; t {op} y", {"x": 2.0, "y": 0.5}))
+        assert graph.output.value == pytest.approx(f), op
+        assert gradients(graph)["x"] == pytest.approx(dx), op
+
+
+def test_gradients_accumulate_over_repeated_runs_only_once():
+    graph = parse("f = x*x + x", {"x": 2.0})
+    run(graph)
+    run(graph)
+    assert gradients(graph)["x"] == 5
+
+
+@settings(max_examples=30, deadline=None)
+@given(st.integers(1, 12), input_values)
+def test_power_by_repeated_multiplication(n, x):
+    graph = run(parse("*".join(["x"] * n), {"x": x}))
+    assert graph.output.value == pytest.approx(x**n, rel=1e-12)
+    assert gradients(graph)["x"] == pytest.approx(n * x ** (n - 1), rel=1e-12)
+
+
+# --- precedence and parsing ------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(("program", "bindings", "f", "grads"), [
+    ("-x^2", {"x": 3.0}, -9, {"x": -6}),
+    ("-x**2", {"x": 3.0}, -9, {"x": -6}),
+    ("(-x)^2", {"x": 3.0}, 9, {"x": 6}),
+    ("2^3^2", {}, 512, {}),
+    ("2**3**2", {}, 512, {}),
+    ("(2^3)^2", {}, 64, {}),
+    ("2^-1", {}, 0.5, {}),
+    ("-2^2", {}, -4, {}),
+    ("(-2)^2", {}, 4, {}),
+    ("x**2", {"x": 3.0}, 9, {"x": 6}),
+    ("x^-1", {"x": 2.0}, 0.5, {"x": -0.25}),
+    ("2*x^2", {"x": 3.0}, 18, {"x": 12}),
+    ("x^2*2", {"x": 3.0}, 18, {"x": 12}),
+    ("pow(x, 3)", {"x": 2.0}, 8, {"x": 12}),
+    ("+x", {"x": 3.0}, 3, {"x": 1}),
+    ("-+x", {"x": 3.0}, -3, {"x": -1}),
+    ("- -x", {"x": 3.0}, 3, {"x": 1}),
+    ("--x", {"x": 3.0}, 3, {"x": 1}),
+    ("x*-y", {"x": 3.0, "y": 2.0}, -6, {"x": -2, "y": -3}),
+    ("x - -y", {"x": 3.0, "y": 2.0}, 5, {"x": 1, "y": 1}),
+    ("10 - x - y", {"x": 4.0, "y": 3.0}, 3, {"x": -1, "y": -1}),
+    ("x / y / 5", {"x": 10.0, "y": 4.0}, 0.5, {"x": 0.05, "y": -0.125}),
+    ("x - y*2", {"x": 10.0, "y": 4.0}, 2, {"x": 1, "y": -2}),
+    ("(x - y)*2", {"x": 10.0, "y": 4.0}, 12, {"x": 2, "y": -2}),
+    (".5*x", {"x": 3.0}, 1.5, {"x": 0.5}),
+    ("1e-3*x", {"x": 3.0}, 0.003, {"x": 0.001}),
+    ("2.5e1 + x", {"x": 3.0}, 28, {"x": 1}),
+    ("1.*x", {"x": 3.0}, 3, {"x": 1}),
+    ("x − y", {"x": 3.0, "y": 2.0}, 1, {"x": 1, "y": -1}),
+    ("−x^2", {"x": 3.0}, -9, {"x": -6}),
+    ("x × y", {"x": 3.0, "y": 2.0}, 6, {"x": 2, "y": 3}),
+    ("x · y", {"x": 3.0, "y": 2.0}, 6, {"x": 2, "y": 3}),
+    ("x·y − x×2", {"x": 3.0, "y": 2.0}, 0, {"x": 0, "y": 3}),
+    ("x = −2; x*x", {}, 4, {"x": -4}),
+    ("x = -2; x*x", {}, 4, {"x": -4}),
+    ("x = +2; x*x", {}, 4, {"x": 4}),
+    ("θ = 0.5; θ*θ", {}, 0.25, {"θ": 1}),
+    ("2*θ", {"θ": 1.5}, 3, {"θ": 2}),
+    ("x_1*x2", {"x_1": 1.5, "x2": 2.0}, 3, {"x_1": 2, "x2": 1.5}),
+    ("x = 2 # the input\ny = 3 ; # another\nx*y  # out", {}, 6, {"x": 3, "y": 2}),
+    ("x = 2; y = 3; x*y", {}, 6, {"x": 3, "y": 2}),
+    ("x = 2;y = 3;x*y;", {}, 6, {"x": 3, "y": 2}),
+    ("\n# leading comment\n\nx = 2\n\ny = 3\n\nx*y\n\n", {}, 6, {"x": 3, "y": 2}),
+    ("(x +\n y) * 2", {"x": 1.0, "y": 2.0}, 6, {"x": 2, "y": 2}),
+    ("x = 2; x*x", {"x": 7.0}, 49, {"x": 14}),  # the binding overrides the literal
+    ("x*pi + e", {"x": 2.0}, 2 * math.pi + math.e, {"x": math.pi}),
+    ("pi = 3; pi*x", {"x": 2.0}, 6, {"pi": 2, "x": 3}),
+    ("e = 2; e*e", {}, 4, {"e": 4}),
+    ("σ(x) - sigmoid(x)", {"x": 0.3}, 0, {"x": 0}),
+    ("ln(x) - log(x)", {"x": 0.3}, 0, {"x": 0}),
+    ("pow(2, 3)", {}, 8, {}),
+])
+def test_parsing(program, bindings, f, grads):
+    graph = run(parse(program, bindings))
+    assert graph.output.value == pytest.approx(f, rel=1e-12, abs=1e-12)
+    got = gradients(graph)
+    for n, want in grads.items():
+        assert got[n] == pytest.approx(want, rel=1e-12, abs=1e-12), n
+
+
+@pytest.mark.parametrize(("program", "sympy_f"), [
+    ("x^y^z", X ** (Y ** sp.Symbol("z", real=True))),
+    ("x^-y^2", X ** (-(Y**2))),
+    ("-x^y", -(X**Y)),
+    ("x/y*x", X / Y * X),
+    ("x - y + x", X - Y + X),
+    ("x*y^2/x", Y**2),
+])
+def test_precedence_against_sympy(program, sympy_f):
+    at = {"x": 1.3, "y": 0.7, "z": 1.1}
+    graph = run(parse(program, {n: v for n, v in at.items() if n in program}))
+    want_f, want = sympy_gradients(sympy_f, {n: v for n, v in at.items() if n in program})
+    assert graph.output.value == pytest.approx(want_f, rel=RTOL)
+    got = gradients(graph)
+    for n, g in want.items():
+        assert got[n] == pytest.approx(g, rel=RTOL, abs=ATOL), n
+
+
+@pytest.mark.parametrize(("program", "error"), [
+    ("2x", ParseError),
+    ("(x + 1", ParseError),
+    ("x +", ParseError),
+    ("foo(x)", ProgramError),
+    ("y", ProgramError),
+    ("log(x - 1)", DomainError),
+    ("1/(x - 1)", DomainError),
+    ("", ProgramError),
+])
+def test_errors(program, error):
+    with pytest.raises(error) as info:
+        run(parse(program, {"x": 1.0}))
+    assert isinstance(info.value, BpcliError)

@@ -8,7 +8,7 @@ from rich.table import Table
 from rich.text import Text
 
 from bpcli.engine import gradients
-from bpcli.explain import Step, derivation, jacobian, jacobian_shape
+from bpcli.explain import Step, derivation, jacobian, jacobian_shape, local_formula
 from bpcli.graph import Graph
 from bpcli.present.numbers import value as fmt
 
@@ -63,7 +63,7 @@ def _rows(graph: Graph, step: Step, precision: int) -> list[list[str]]:
         if edge.downstream is None and edge.local is None:
             continue  # a constant input: nothing flows back to it
         ref = graph.ref(edge.input, atomic=True)
-        formula = node.op.local[edge.index].format(x=_Ref(graph, node, 0), y=_Ref(graph, node, 1))
+        formula = local_formula(graph, node, edge.index)
         if edge.local is None:
             locals_.append(f"∂/∂{ref}: {formula}")
         else:
@@ -101,20 +101,6 @@ def _upstream(graph: Graph, step: Step, precision: int) -> str:
         return f"sum of {len(branches):,} branches = {total}"
     parts = " + ".join(fmt(g, precision) for _, g in branches)
     return f"{parts} = {total}"
-
-
-class _Ref:
-    """An input in a local-gradient formula: `{x}` is its name or label, `{x:a}` the same
-    in parentheses unless it is a single term."""
-
-    def __init__(self, graph: Graph, node: Any, index: int) -> None:
-        self.graph = graph
-        self.node = node.inputs[index] if index < len(node.inputs) else None
-
-    def __format__(self, spec: str) -> str:
-        if self.node is None:
-            return "?"
-        return self.graph.ref(self.node, atomic=spec == "a")
 
 
 def summary(graph: Graph, precision: int) -> Text:

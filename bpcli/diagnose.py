@@ -1,0 +1,295 @@
+"""`bpcli check`: compare a student's answers with the truth, and name the likely mistake.
+
+The backward pass is walked from the output down. A wrong gradient whose upstream (the
+gradients of the gates that use it) the student got right is where the derivation broke:
+the local gradient of that gate is what to re-derive. Each wrong number is then compared
+with the numbers that common mistakes would give, in the order of KINDS.
+"""
+
+from __future__ import annotations
+
+import itertools
+from collections.abc import Iterator
+from contextlib import nullcontext
+from dataclasses import dataclass
+from typing import Any
+
+from bpcli.answers import Expectation, Tolerance, all_match, matches
+from bpcli.engine import downstream, gradient
+from bpcli.explain import consumers, local_formula
+from bpcli.graph import Graph, Node
+from bpcli.lang import Translator
+from bpcli.lazy import np
+from bpcli.ops import unbroadcast
+from bpcli.present.numbers import value as fmt
+
+KINDS = ("sign", "missing-upstream", "partial-fanout", "swapped-inputs", "value-confusion",
+         "wrong-route", "forward", "unknown")
+ROUTERS = {"max", "min", "amax", "amin"}
+MAX_FANOUT_SUBSETS = 6
+
+
+@dataclass(slots=True)
+class Diagnosis:
+    """The likely mistake behind a wrong answer."""
+
+    kind: str  # one of KINDS
+    node: Node  # the gate whose local gradient to re-derive, or the node of a wrong value
+    message: str
+    first: bool = False  # the first wrong step of the backward pass
+
+
+@dataclass(slots=True)
+class Verdict:
+    """One answer checked."""
+
+    expectation: Expectation
+    node: Node
+    truth: Any
+    ok: bool
+    worst: int | None = None  # for an array: the flat index of the element furthest off
+    diagnosis: Diagnosis | None = None
+
+
+def check(graph: Graph, expectations: list[Expectation], tol: Tolerance | None = None,
+          tr: Translator | None = None) -> list[Verdict]:
+    """Check each answer against a graph that has been run, and diagnose the wrong ones."""
+    tr = tr or Translator()
+    verdicts = []
+    for exp in expectations:
+        node = graph.inputs.get(exp.name) or graph.names[exp.name]
+        truth = gradient(node) if exp.gradient else node.value
+        ok = all_match(exp.value, exp.tolerance, truth, tol)
+        verdicts.append(Verdict(exp, node, truth, ok, None if ok else _worst(exp, truth, tol)))
+    _Diagnoser(graph, verdicts, tol, tr).run()
+    return verdicts
+
+
+def _worst(exp: Expectation, truth: Any, tol: Tolerance | None) -> int | None:
+    if type(truth) is float:
+        return None
+    wrong = ~np.broadcast_to(matches(exp.value, exp.tolerance, truth, tol), np.shape(truth))
+    error = np.where(wrong, np.abs(np.asarray(exp.value) - truth), -1.0)
+    return int(np.argmax(error))
+
+
+class _Diagnoser:
+    def __init__(self, graph: Graph, verdicts: list[Verdict], tol: Tolerance | None,
+                 tr: Translator) -> None:
+        self.graph, self.verdicts, self.tol, self.tr = graph, verdicts, tol, tr
+        self.users = consumers(graph)
+        self.values = {v.node.id: v for v in verdicts if not v.expectation.gradient}
+        self.grads = {v.node.id: v for v in verdicts if v.expectation.gradient}
+
+    def run(self) -> None:
+        first_found = False
+        # backward order: the output's end of the graph first
+        for verdict in sorted(self.verdicts, key=lambda v: -v.node.id):
+            if verdict.ok:
+                continue
+            if not verdict.expectation.gradient:
+                verdict.diagnosis = self._forward(verdict)
+                continue
+            verdict.diagnosis = self._gradient(verdict)
+            if not first_found and verdict.diagnosis.first:
+                first_found = True
+            else:
+                verdict.diagnosis.first = False
+
+    # --- helpers ------------------------------------------------------------------------
+
+    def _fits(self, verdict: Verdict, candidate: Any) -> bool:
+        if candidate is None:
+            return False
+        exp = verdict.expectation
+        try:
+            return all_match(exp.value, exp.tolerance, candidate, self.tol) and not all_match(
+                candidate, 0.0, verdict.truth)
+        except (ValueError, TypeError):
+            return False
+
+    def _num(self, value: Any) -> str:
+        return fmt(value, 4)
+
+    def _vjp(self, gate: Node, i: int, upstream: Any = None, ans: Any = None,
+             values: list[Any] | None = None) -> Any:
+        """A downstream gradient computed with some of its ingredients replaced; None if
+        the replacement makes no sense (a domain error, a shape that does not fit)."""
+        g = gate.grad if upstream is None else upstream
+        if ans is None and values is None:
+            try:
+                return downstream(self.graph, gate, i, upstream=g)
+            except Exception:
+                return None
+        ans = gate.value if ans is None else ans
+        values = [x.value for x in gate.inputs] if values is None else values
+        scalar = all(type(v) is float for v in [g, ans, *values])
+        try:
+            with np.errstate(all="ignore") if not scalar else nullcontext():
+                d = (gate.op.vjps if scalar else gate.op.array_vjps)[i](g, ans, *values)
+                if not scalar and gate.op.broadcast:
+                    d = unbroadcast(d, gate.inputs[i].value)
+        except Exception:
+            return None
+        return d
+
+    # --- forward values --------------------------------------------------------------
+
+    def _forward(self, verdict: Verdict) -> Diagnosis:
+        node = verdict.node
+        message = self.tr("check.forward", name=verdict.expectation.name,
+                          truth=self._num(verdict.truth), label=self.graph.label(node))
+        return Diagnosis("forward", node, message)
+
+    # --- gradients ---------------------------------------------------------------------
+
+    def _gradient(self, verdict: Verdict) -> Diagnosis:
+        node, tr = verdict.node, self.tr
+        name = verdict.expectation.name
+        edges = [(gate, i) for gate, i in self.users[node.id] if gate.grad is not None]
+        wrong_upstream = [gate for gate, _ in edges
+                          if gate.id in self.grads and not self.grads[gate.id].ok]
+        if wrong_upstream:
+            carried = self._carried(verdict, edges, wrong_upstream[0])
+            if carried is not None:
+                return carried
+        for kind, gate, candidate in self._candidates(verdict, edges):
+            if self._fits(verdict, candidate):
+                return self._diagnosis(kind, verdict, gate or (edges[0][0] if edges else node),
+                                       edges, first=not wrong_upstream)
+        gate = edges[0][0] if len(edges) == 1 else node
+        message = tr("check.unknown", name=name, truth=self._num(verdict.truth))
+        rounded = self._rounded_upstream(verdict, edges)
+        if rounded:
+            message += " " + rounded
+        diagnosis = Diagnosis("unknown", gate, message, first=not wrong_upstream)
+        self._point(diagnosis, verdict, edges)
+        return diagnosis
+
+    def _rounded_upstream(self, verdict: Verdict, edges: list[tuple[Node, int]]) -> str | None:
+        """A right method with an upstream gradient rounded too early (0.20 × 2 = 0.40)."""
+        text = verdict.expectation.text
+        if len(edges) != 1 or "." not in text or type(verdict.truth) is not float:
+            return None
+        gate, i = edges[0]
+        decimals = len(text.split(".")[1].split("e")[0].split("E")[0])
+        rounded = round(gate.grad, decimals)
+        if rounded == gate.grad:
+            return None
+        candidate = self._vjp(gate, i, upstream=rounded)
+        if not self._fits(verdict, candidate):
+            return None
+        local = self._vjp(gate, i, upstream=1.0)
+        return self.tr("check.rounded", upstream=f"{rounded:.{decimals}f}",
+                       local=self._num(local), answer=text)
+
+    def _carried(self, verdict: Verdict, edges: list[tuple[Node, int]], gate: Node
+                 ) -> Diagnosis | None:
+        total = None
+        for g, i in edges:
+            upstream = self.grads[g.id].expectation.value if g.id in self.grads else None
+            d = self._vjp(g, i, upstream=upstream)
+            if d is None:
+                return None
+            total = d if total is None else total + d
+        if not self._fits(verdict, total):
+            return None
+        root = self.grads[gate.id].diagnosis
+        message = self.tr("check.carried", upstream=self.graph.ref(gate, atomic=True),
+                          answer=self.grads[gate.id].expectation.text)
+        return Diagnosis(root.kind if root else "unknown", root.node if root else gate, message)
+
+    def _candidates(self, verdict: Verdict, edges: list[tuple[Node, int]]
+                    ) -> Iterator[tuple[str, Node | None, Any]]:
+        truth = verdict.truth
+        true = [self._vjp(g, i) for g, i in edges]
+        yield "sign", None, -truth
+        if edges and all(t is not None for t in true):
+            locals_ = [self._vjp(g, i, upstream=_ones_like(g.value)) for g, i in edges]
+            if all(v is not None for v in locals_):
+                yield "missing-upstream", None, _sum(locals_)
+            if 2 <= len(edges) <= MAX_FANOUT_SUBSETS:
+                for size in range(1, len(edges)):
+                    for subset in itertools.combinations(range(len(edges)), size):
+                        yield "partial-fanout", None, _sum([true[k] for k in subset])
+            for kind, make in (("swapped-inputs", self._swapped), ("value-confusion", self._confused),
+                               ("wrong-route", self._rerouted), ("forward", self._wrong_forward)):
+                for k, (gate, i) in enumerate(edges):
+                    for variant in make(gate, i, true[k]):
+                        if variant is not None:
+                            yield kind, gate, _sum([*true[:k], variant, *true[k + 1:]])
+
+    def _swapped(self, gate: Node, i: int, true: Any) -> list[Any]:
+        if gate.op.arity != 2 or gate.op.name in ROUTERS:  # a swapped router is a wrong route
+            return []
+        values = [x.value for x in gate.inputs]
+        return [self._vjp(gate, i, values=values[::-1])]
+
+    def _confused(self, gate: Node, i: int, true: Any) -> list[Any]:
+        if gate.op.arity < 1 or gate.op.name in ROUTERS:
+            return []
+        values = [x.value for x in gate.inputs]
+        if np.shape(values[i]) != np.shape(gate.value):
+            return []
+        with_input_as_output = self._vjp(gate, i, ans=values[i])
+        replaced = list(values)
+        replaced[i] = gate.value
+        return [with_input_as_output, self._vjp(gate, i, values=replaced)]
+
+    def _rerouted(self, gate: Node, i: int, true: Any) -> list[Any]:
+        if gate.op.name not in ROUTERS:
+            return []
+        upstream = gate.grad
+        return [unbroadcast(upstream, gate.inputs[i].value) - true if gate.op.broadcast
+                else upstream - true]
+
+    def _wrong_forward(self, gate: Node, i: int, true: Any) -> list[Any]:
+        involved = [gate, *gate.inputs]
+        wrong = {n.id: self.values[n.id].expectation.value for n in involved
+                 if n.id in self.values and not self.values[n.id].ok}
+        if not wrong:
+            return []
+        values = [wrong.get(x.id, x.value) for x in gate.inputs]
+        return [self._vjp(gate, i, ans=wrong.get(gate.id, gate.value), values=values)]
+
+    def _diagnosis(self, kind: str, verdict: Verdict, gate: Node, edges: list[tuple[Node, int]],
+                   first: bool) -> Diagnosis:
+        tr, graph = self.tr, self.graph
+        name = verdict.expectation.name
+        index = next((i for g, i in edges if g is gate), 0)
+        fields = dict(name=name, truth=self._num(verdict.truth), answer=verdict.expectation.text,
+                      gate=graph.label(gate), gate_ref=graph.ref(gate, atomic=True),
+                      op=gate.op.name, count=len(edges),
+                      upstream=self._num(gate.grad) if gate.grad is not None else "1",
+                      formula=local_formula(graph, gate, index) if gate.inputs else "",
+                      branches=" + ".join(self._num(self._vjp(g, i)) for g, i in edges))
+        if kind == "wrong-route" and gate.inputs:
+            winner = max(gate.inputs, key=lambda x: np.max(x.value)) if gate.op.name in (
+                "max", "amax") else min(gate.inputs, key=lambda x: np.min(x.value))
+            fields["winner"] = graph.ref(winner)
+        key = "check.forward-gradient" if kind == "forward" else f"check.{kind}"
+        diagnosis = Diagnosis(kind, gate, tr(key, **fields), first=first)
+        self._point(diagnosis, verdict, edges)
+        return diagnosis
+
+    def _point(self, diagnosis: Diagnosis, verdict: Verdict, edges: list[tuple[Node, int]]) -> None:
+        """Say which local gradient to re-derive, when this is where the derivation broke."""
+        if not diagnosis.first or not edges or diagnosis.kind in ("partial-fanout", "forward"):
+            return
+        gate, i = next(((g, i) for g, i in edges if g is diagnosis.node), edges[0])
+        local = self._vjp(gate, i, upstream=_ones_like(gate.value))
+        diagnosis.message += " " + self.tr(
+            "check.first", gate=self.graph.label(gate), name=verdict.expectation.name,
+            formula=local_formula(self.graph, gate, i),
+            local=self._num(local) if local is not None else "?")
+
+
+def _sum(parts: list[Any]) -> Any:
+    total = parts[0]
+    for part in parts[1:]:
+        total = total + part
+    return total
+
+
+def _ones_like(value: Any) -> Any:
+    return 1.0 if type(value) is float else np.ones_like(value)

@@ -1,0 +1,175 @@
+"""`bpcli check`: rounding-aware answers, the first wrong step and the likely mistake."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from bpcli.answers import all_match, read_value
+
+from conftest import SAMPLES
+
+SIMPLE = ("q = x + y; f = q*z", "x=-2", "y=5", "z=-4")
+
+
+def report(bpcli, *args):
+    result = bpcli("check", *args, "--format", "json")
+    assert result.code in (0, 1), result.err
+    doc = json.loads(result.out)
+    return result.code, {r["name"]: r for r in doc["results"]}, doc
+
+
+# --- rounding --------------------------------------------------------------------------------
+
+@pytest.mark.parametrize("answer, truth, ok", [
+    ("0.39", 0.3932, True), ("0.40", 0.3932, False), ("-0.2", -0.1966, True),
+    ("0.3932", 0.39322, True), ("0.3940", 0.3932, False), ("0.12", 0.125, True),
+    ("0.13", 0.125, True), ("0.14", 0.125, False), ("-4", -4.0, True), ("-4", -4.01, False),
+    ("-4", -4.0 + 1e-12, True), ("1.5e-3", 0.00154, True), ("1.5e-3", 0.00156, False),
+    ("-1/3", -1 / 3, True), ("-1/3", -0.3333, False), ("e^-1", 0.36787944117144233, True),
+])
+def test_rounding_aware_comparison(answer, truth, ok):
+    value, tolerance = read_value("a", answer)
+    assert all_match(value, tolerance, truth) is ok
+
+
+def test_the_examples_with_right_answers_exit_0(bpcli):
+    result = bpcli("check", *SIMPLE, "--expect", "q=3", "--expect", "dq=-4", "--expect", "dz=3")
+    assert result.code == 0
+    assert result.out.endswith("3 of 3 correct\n")
+    result = bpcli("check", str(SAMPLES / "neuron.bp"), "--answers", str(SAMPLES / "neuron_answers.txt"))
+    assert result.code == 0 and result.out.endswith("6 of 6 correct\n")
+
+
+def test_the_notes_rounded_values_and_one_wrong(bpcli):
+    rounded = ["dw0=-0.20", "dx0=0.39", "dw1=-0.39", "dx1=-0.59", "dw2=0.20"]
+    args = [arg for a in rounded for arg in ("-e", a)]
+    assert bpcli("check", str(SAMPLES / "neuron.bp"), *args).code == 0
+    code, results, _ = report(bpcli, str(SAMPLES / "neuron.bp"), "-e", "dx0=0.40")
+    assert code == 1
+    assert results["dx0"]["ok"] is False and results["dx0"]["diagnosis"]["first"] is True
+    # 0.40 is 0.20 × 2: the upstream gradient rounded too early
+    assert "(0.20 × 2)" in results["dx0"]["diagnosis"]["message"]
+
+
+def test_gradient_names_in_every_spelling(bpcli):
+    for written in ("dq", "df/dq", "∂f/∂q", "grad(q)"):
+        code, results, _ = report(bpcli, *SIMPLE, "-e", f"{written}=-4")
+        assert code == 0 and results[written]["means"] == "∂f/∂q"
+    code, results, _ = report(bpcli, "(x+y)*z", "x=-2", "y=5", "z=-4", "-e", "dx=-4", "-e", "x=-2")
+    assert code == 0
+
+
+def test_answers_file_with_colons_comments_and_semicolons(bpcli, tmp_path):
+    path = tmp_path / "answers.txt"
+    path.write_text("# my work\nq: 3\n\ndq = -4 ; dz: 3  # the swapper\n", encoding="utf-8")
+    result = bpcli("check", *SIMPLE, "--answers", str(path))
+    assert result.code == 0 and result.out.endswith("3 of 3 correct\n")
+
+
+def test_tolerance_options(bpcli):
+    assert bpcli("check", *SIMPLE, "-e", "dx=-4.1").code == 1
+    assert bpcli("check", *SIMPLE, "-e", "dx=-4.1", "--tol", "0.2").code == 0
+    assert bpcli("check", *SIMPLE, "-e", "dx=-4.1", "--tol", "5%").code == 0
+    assert bpcli("check", *SIMPLE, "-e", "dx=-4.1", "--tol", "1%").code == 1
+
+
+# --- each kind of mistake, from a real hand-made wrong answer --------------------------------
+
+@pytest.mark.parametrize("args, answer, kind, gate", [
+    # dq = 4: the student forgot that ∂(q*z)/∂q = z is negative
+    (SIMPLE, "dq=4", "sign", "f = q*z"),
+    # dy = 1: ∂q/∂y = 1, but never multiplied by ∂f/∂q = -4
+    (SIMPLE, "dy=1", "missing-upstream", "q = x + y"),
+    # f = x*x + x at 3: 6 adds only the two branches through x*x
+    ((str(SAMPLES / "fanout.bp"),), "dx=6", "partial-fanout", "x*x"),
+    # f = x/y at (6, 2): ∂f/∂x = 1/y, written as 1/x
+    (("f = x/y", "x=6", "y=2"), "dx=0.17", "swapped-inputs", "f = x/y"),
+    # homework: ∂(x*y)/∂y taken as y
+    ((str(SAMPLES / "homework.bp"),), "dy=0.22", "swapped-inputs", "a = x*y"),
+    # σ'(z) written z(1 − z) instead of σ(z)(1 − σ(z))
+    (("f = sigmoid(z)", "z=0.5"), "dz=0.25", "value-confusion", "f = sigmoid(z)"),
+    # d e^x/dx taken as x
+    (("f = exp(x)", "x=2"), "dx=2", "value-confusion", "f = exp(x)"),
+    # the max gate's gradient sent to the losing input
+    ((str(SAMPLES / "homework.bp"),), "dw=0.11", "wrong-route", "b = max(z, w)"),
+    ((str(SAMPLES / "gates.bp"),), "dw=2", "wrong-route", "max(z, w)"),
+    # a wrong forward value
+    (SIMPLE, "q=4", "forward", "q = x + y"),
+    # 0.40 for 0.3932: no known mistake (it is early rounding)
+    ((str(SAMPLES / "neuron.bp"),), "dx0=0.40", "unknown", "w0*x0"),
+])
+def test_each_mistake_is_named(bpcli, args, answer, kind, gate):
+    code, results, _ = report(bpcli, *args, "-e", answer)
+    assert code == 1
+    diagnosis = results[answer.split("=")[0]]["diagnosis"]
+    assert diagnosis["kind"] == kind, diagnosis["message"]
+    label = bpcli("grad", *args, "--format", "json")
+    labels = {n["id"]: n["label"] for n in json.loads(label.out)["nodes"]}
+    assert labels[diagnosis["node"]] == gate
+
+
+def test_a_gradient_computed_from_a_wrong_forward_value(bpcli):
+    # q = 4 instead of 3, then dz = q = 4: the gradient step is right, the forward value is not
+    _, results, _ = report(bpcli, *SIMPLE, "-e", "q=4", "-e", "dz=4")
+    assert results["q"]["diagnosis"]["kind"] == "forward"
+    assert results["dz"]["diagnosis"]["kind"] == "forward"
+
+
+def test_a_mistake_carried_downstream_points_at_its_origin(bpcli):
+    _, results, _ = report(bpcli, *SIMPLE, "-e", "dq=4", "-e", "dx=4", "-e", "dz=3")
+    assert results["dq"]["diagnosis"]["kind"] == "sign" and results["dq"]["diagnosis"]["first"]
+    carried = results["dx"]["diagnosis"]
+    assert carried["kind"] == "sign" and not carried["first"]
+    assert "follows from your ∂f/∂q = 4" in carried["message"]
+    assert results["dz"]["diagnosis"] is None
+
+
+def test_homework_sample_report(bpcli):
+    result = bpcli("check", str(SAMPLES / "homework.bp"), "--answers",
+                   str(SAMPLES / "homework_answers.txt"))
+    assert result.code == 1
+    assert result.out.endswith("6 of 9 correct\nfirst wrong step: dw\n")
+    _, results, doc = report(bpcli, str(SAMPLES / "homework.bp"), "--answers",
+                             str(SAMPLES / "homework_answers.txt"))
+    assert (doc["correct"], doc["total"]) == (6, 9)
+    assert {k: r["diagnosis"]["kind"] for k, r in results.items() if r["diagnosis"]} == {
+        "dw": "wrong-route", "dy": "swapped-inputs", "dx": "partial-fanout"}
+
+
+def test_json_schema(bpcli):
+    _, results, doc = report(bpcli, *SIMPLE, "-e", "dq=4", "-e", "dz=3")
+    assert set(doc) == {"correct", "total", "results", "warnings"}
+    assert set(results["dq"]) == {"name", "means", "answer", "truth", "ok", "diagnosis"}
+    assert set(results["dq"]["diagnosis"]) == {"kind", "node", "message", "first"}
+    assert results["dq"]["answer"] == 4.0 and results["dq"]["truth"] == -4.0
+
+
+def test_arrays_compare_elementwise_and_report_the_worst_element(bpcli):
+    matrix = str(SAMPLES / "matrix.bp")
+    assert bpcli("check", matrix, "-e", "dW=[[0.088, 0.176], [0.104, 0.208]]",
+                 "-e", "dx=[-0.11, 0.64]", "-e", "q=[0.22, 0.26]").code == 0
+    result = bpcli("check", matrix, "-e", "dW=[[0.088, 0.176], [0.104, 0.218]]")
+    assert result.code == 1 and "worst element [1, 1]: 0.218 vs 0.208" in result.out
+
+
+BAD = {
+    "unknown name": (["-e", "dw=1"], "names nothing in the program"),
+    "not NAME=VALUE": (["-e", "dq"], "is not NAME=VALUE"),
+    "bad value": (["-e", "dq=abc"], "in the answer dq=abc"),
+    "no answers": ([], "no answers to check"),
+    "bad tolerance": (["-e", "dq=-4", "--tol", "lots"], "--tol"),
+    "missing answers file": (["--answers", "nope.txt"], "no such file"),
+}
+
+
+@pytest.mark.parametrize("args, needle", BAD.values(), ids=BAD.keys())
+def test_bad_input(bpcli, args, needle):
+    result = bpcli("check", *SIMPLE, *args)
+    assert result.code == 2 and result.err.startswith("error: ") and needle in result.err
+
+
+def test_unknown_name_lists_the_names(bpcli):
+    result = bpcli("check", *SIMPLE, "-e", "dw=1")
+    assert "the program's names are f, q, x, y, z" in result.err
