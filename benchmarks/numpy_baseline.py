@@ -2,9 +2,10 @@
 
     q = W @ x,  f = sum(q^2),  ∂f/∂W = 2 q xᵀ,  ∂f/∂x = 2 Wᵀ q
 
---format json prints f and both gradients in full, with json.dumps(indent=2) as bpcli
-does; --format summary prints f and, per gradient, its shape, first values, norm, min
-and max, as bpcli's table does for large arrays.
+--format json prints f and both gradients in full, as one line of JSON (json.dumps with
+its defaults: the same separators as bpcli's JSON on a pipe); --format summary prints f
+and, per gradient, its shape, first values, norm, min and max, as bpcli's table does for
+large arrays.
 Usage: python numpy_baseline.py W.npy x.npy [--format json|summary]
 """
 
@@ -34,7 +35,7 @@ def main(argv: list[str]) -> None:
     dx = 2.0 * (W.T @ q)
     if fmt == "json":
         doc = {"output": "sum((W@x)^2)", "value": f, "grads": {"W": dW.tolist(), "x": dx.tolist()}}
-        sys.stdout.write(json.dumps(doc, indent=2, ensure_ascii=False) + "\n")
+        sys.stdout.write(json.dumps(doc) + "\n")
     else:
         sys.stdout.write(f"sum((W@x)^2) = {f:.4g}\n{summary('W', dW)}\n{summary('x', dx)}\n")
 

@@ -172,6 +172,180 @@ def check(args: tuple[str, ...], program_file: str | None, expected: tuple[str, 
     return EXIT_OK if all(v.ok for v in verdicts) else EXIT_FAILED
 
 
+BATCH_EXAMPLES = """\b
+Examples:
+  cat problems.txt | bpcli batch > results.jsonl
+  bpcli batch problems.txt --format csv > grads.csv
+  bpcli batch samples/*.bp --format table
+  bpcli batch problems.jsonl --jobs 2
+  bpcli batch points.jsonl --program samples/neuron.bp
+  bpcli batch problems.txt --bind w2=-3 --at "w0=2 x0=-1"
+
+\b
+Text input has one problem a line, a program with its inputs assigned:
+  x=-2; y=5; z=-4; f=(x+y)*z
+A .bp file is one problem (for programs of several lines). JSON Lines records are
+  {"program": "(x+y)*z", "bindings": {"x": -2, "y": 5, "z": -4}, "id": "p1"}
+and, with --program, a line is just the bindings: {"x": -2, "y": 5} or x=-2 y=5.
+Exit status: 0 every problem solved, 1 some failed (see their error records), 2 bad
+arguments.
+"""
+
+
+@cli.command(context_settings=CONTEXT, epilog=BATCH_EXAMPLES)
+@click.argument("inputs", nargs=-1, metavar="[FILE]...")
+@click.option("--format", "output_format", type=click.Choice(["jsonl", "table", "csv"]),
+              default="jsonl", show_default=True, help="The output: a JSON record a problem, a"
+              " table a problem, or a CSV row a problem and gradient.")
+@click.option("--input-format", type=click.Choice(["auto", "text", "jsonl"]), default="auto",
+              show_default=True, help="auto: lines starting with { are JSON records.")
+@click.option("--program", "program_arg", metavar="PROGRAM",
+              help="One program (text or file) for every line; the lines give its bindings.")
+@click.option("--bind", "binds", multiple=True, metavar="NAME=VALUE",
+              help="A binding for every problem (repeatable); a problem's own bindings win.")
+@click.option("--at", "ats", multiple=True, metavar='"NAME=VALUE ..."',
+              help="Several bindings for every problem, separated by spaces.")
+@click.option("--nodes", is_flag=True, help="Put every node in each JSON record, as grad does.")
+@click.option("-j", "--jobs", type=click.IntRange(1, 256), default=1, show_default=True,
+              help="Worker processes; the output order stays the input order.")
+@click.option("--precision", type=click.IntRange(1, 17), default=4, show_default=True,
+              help="Decimals in tables.")
+@click.option("--seed", type=int, help="Seed for randn(…) and rand(…) bindings.")
+@click.option("--progress/--no-progress", default=None,
+              help="A progress bar on stderr (default: when stderr is a terminal).")
+def batch(inputs: tuple[str, ...], output_format: str, input_format: str,
+          program_arg: str | None, binds: tuple[str, ...], ats: tuple[str, ...], nodes: bool,
+          jobs: int, precision: int, seed: int | None, progress: bool | None) -> int:
+    """Solve many problems from files or stdin; one result per problem, in input order.
+
+    FILE is a text file of problems, a .jsonl file of records, a .bp file of one program,
+    or - for stdin (the default). A problem that fails becomes an error record
+    {"source", "line", "error"} and the batch goes on.
+    """
+    from bpcli.batch import Options, csv_header, read_problems, solve_all
+    from bpcli.bindings import parse_bindings
+
+    sources = _batch_sources(inputs or ("-",))
+    program = None
+    if program_arg is not None:
+        program = read_text(program_arg) if program_arg == "-" or os.path.isfile(program_arg) \
+            else program_arg
+    common = parse_bindings([*binds, *(piece for at in ats for piece in at.split())], seed)
+    options = Options(output_format, nodes, precision, program, common, seed)
+    problems = read_problems(sources, input_format, program is not None)
+    out = _RecordWriter(sys.stdout)
+    if output_format == "csv":
+        out.write(csv_header())
+    failed: list[str] = []
+    total = 0
+    try:
+        with _progress_bar(progress) as advance:
+            for solved in solve_all(problems, options, jobs):
+                out.write(solved.text)
+                total += 1
+                if not solved.ok:
+                    failed.append(f"{solved.source}:{solved.line}")
+                advance(total)
+    finally:
+        out.flush()  # whole records only, even when interrupted
+    if failed:
+        shown = ", ".join(failed[:5]) + (", …" if len(failed) > 5 else "")
+        click.echo(f"bpcli batch: {len(failed)} of {total} problems failed ({shown})", err=True)
+        return EXIT_FAILED
+    return EXIT_OK
+
+
+def _batch_sources(inputs: tuple[str, ...]) -> list[tuple[str, Any]]:
+    """(name, lines) for each input, checked before any problem runs."""
+    sources = []
+    for path in inputs:
+        if path == "-":
+            sources.append(("stdin", _stdin_lines()))
+            continue
+        if not os.path.exists(path):
+            raise InputError(f"cannot read {path}: no such file")
+        if os.path.isdir(path):
+            raise InputError(f"cannot read {path}: it is a directory")
+        sources.append((path, _file_lines(path)))
+    return sources
+
+
+def _file_lines(path: str) -> Any:
+    try:
+        with open(path, encoding="utf-8-sig", errors="strict") as handle:
+            yield from handle
+    except UnicodeDecodeError as err:
+        raise InputError(f"cannot read {path}: it is not UTF-8 text (byte {err.start})") from None
+    except OSError as err:
+        raise InputError(f"cannot read {path}: {err.strerror or err}") from None
+
+
+def _stdin_lines() -> Any:
+    import io
+
+    stream = io.TextIOWrapper(sys.stdin.buffer, encoding="utf-8", errors="strict") \
+        if hasattr(sys.stdin, "buffer") else sys.stdin
+    try:
+        yield from stream
+    except UnicodeDecodeError as err:
+        raise InputError(f"cannot read stdin: it is not UTF-8 text (byte {err.start})") from None
+
+
+class _RecordWriter:
+    """Writes whole records in batches, and at least every 0.2 s, so output flows through a
+    pipe as it goes without a system call per record."""
+
+    def __init__(self, stream: Any, records: int = 256, seconds: float = 0.2) -> None:
+        import time
+
+        self.stream, self.records, self.seconds = stream, records, seconds
+        self.clock = time.monotonic
+        self.pending: list[str] = []
+        self.last = self.clock()
+
+    def write(self, text: str) -> None:
+        self.pending.append(text)
+        if len(self.pending) >= self.records or self.clock() - self.last >= self.seconds:
+            self.flush()
+
+    def flush(self) -> None:
+        if self.pending:
+            self.stream.write("".join(self.pending))
+            self.pending.clear()
+        self.stream.flush()
+        self.last = self.clock()
+
+
+class _progress_bar:
+    """A Rich progress line on stderr while problems are solved, when stderr is a terminal."""
+
+    def __init__(self, wanted: bool | None) -> None:
+        self.wanted = sys.stderr.isatty() if wanted is None else wanted
+        self.progress: Any = None
+
+    def __enter__(self) -> Any:
+        if not self.wanted:
+            return lambda done: None
+        from rich.console import Console
+        from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
+
+        self.progress = Progress(TextColumn("solving"), BarColumn(), MofNCompleteColumn(),
+                                 TextColumn("problems"), console=Console(stderr=True),
+                                 transient=True)
+        self.progress.start()
+        task = self.progress.add_task("batch", total=None)
+
+        def advance(done: int) -> None:
+            if done % 250 == 0:
+                self.progress.update(task, completed=done)
+
+        return advance
+
+    def __exit__(self, *exc: object) -> None:
+        if self.progress is not None:
+            self.progress.stop()
+
+
 # --- reading programs ---------------------------------------------------------------------
 
 

@@ -53,9 +53,22 @@ class Graph:
         self.names = names  # name -> the node it was bound to last
         self.warnings = warnings
         self.kinks: list[int] = []  # ids of nodes evaluated where they are not differentiable
+        self.base_warnings: list[str] | None = None  # the builder's warnings, kept by rebind
         self.has_arrays = any(type(n.value) is not float for n in nodes if not n.inputs)
         self._labels: list[str] | None = None
         self._exprs: list[str] = []
+
+    def rebind(self, bindings: dict[str, Any]) -> Graph:
+        """Give bound inputs new values, to evaluate the same program at another point (the
+        bindings must name the same inputs as those the graph was built with)."""
+        for name, value in bindings.items():
+            node = self.inputs.get(name)
+            if node is not None:
+                node.value = value
+        self.warnings = list(self.base_warnings if self.base_warnings is not None else [])
+        self.kinks = []
+        self.has_arrays = any(type(n.value) is not float for n in self.nodes if not n.inputs)
+        return self
 
     def labels(self) -> list[str]:
         """Each node's expression, written with its inputs' names or short labels."""

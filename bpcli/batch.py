@@ -1,0 +1,325 @@
+"""`bpcli batch`: many problems in, one result record per problem out, in input order.
+
+Problems stream from files or stdin: one per line of text (`x=-2; y=5; f=(x+y)*z`), one per
+JSON Lines record, or one per `.bp` file. A problem that fails becomes an error record and
+the rest go on. With `--program`, every line gives bindings for one program, which is parsed
+once and evaluated at each point.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass, field
+from typing import Any
+
+from bpcli.bindings import parse_binding, parse_value
+from bpcli.errors import BindingError, BpcliError, InputError
+from bpcli.graph import Graph
+from bpcli.lazy import np
+
+FORMATS = ("jsonl", "table", "csv")
+INPUT_FORMATS = ("auto", "text", "jsonl")
+CSV_COLUMNS = ("source", "line", "id", "output", "value", "name", "gradient", "error")
+
+
+@dataclass(slots=True)
+class Problem:
+    """One problem as read: where it came from, its program and its own bindings."""
+
+    source: str
+    line: int
+    program: str | None
+    bindings: dict[str, Any] = field(default_factory=dict)  # from JSON: values, or texts to parse
+    id: Any = None
+    binding_text: str | None = None  # with --program, a text line of bindings: x=1 y=2
+    error: str | None = None  # the record itself is malformed
+
+
+@dataclass(slots=True)
+class Options:
+    """What every problem shares."""
+
+    output_format: str = "jsonl"
+    nodes: bool = False
+    precision: int = 4
+    program: str | None = None  # --program: one program for every problem
+    common: dict[str, Any] = field(default_factory=dict)  # --bind / --at, already parsed
+    seed: int | None = None
+
+
+@dataclass(slots=True)
+class Solved:
+    """A problem's result, rendered in the output format."""
+
+    text: str
+    ok: bool
+    line: int
+    source: str
+
+
+# --- reading --------------------------------------------------------------------------------
+
+
+def read_problems(sources: Iterable[tuple[str, Iterable[str]]], input_format: str,
+                  one_program: bool) -> Iterator[Problem]:
+    """Problems from (name, lines) sources; `.bp` sources are one problem each."""
+    for name, lines in sources:
+        if name.endswith(".bp"):
+            yield Problem(name, 1, "".join(lines))
+            continue
+        for number, raw in enumerate(lines, start=1):
+            text = raw.strip()
+            if not text or text.startswith("#"):
+                continue
+            if input_format == "jsonl" or (input_format == "auto" and text.startswith("{")):
+                yield _json_problem(name, number, text, one_program)
+            elif one_program:
+                yield _bindings_problem(name, number, text)
+            else:
+                yield Problem(name, number, text)
+
+
+def _json_problem(source: str, line: int, text: str, one_program: bool) -> Problem:
+    try:
+        record = json.loads(text)
+    except ValueError as err:
+        return Problem(source, line, None, error=f"not a JSON object: {err}")
+    if not isinstance(record, dict):
+        return Problem(source, line, None, error="a JSON Lines record must be an object")
+    ident = record.get("id")
+    program = record.get("program")
+    if program is not None and not isinstance(program, str):
+        return Problem(source, line, None, id=ident, error='"program" must be a string')
+    bindings = record.get("bindings")
+    if bindings is None and one_program and program is None:
+        bindings = {k: v for k, v in record.items() if k != "id"}
+    if bindings is None:
+        bindings = {}
+    if not isinstance(bindings, dict):
+        return Problem(source, line, None, id=ident, error='"bindings" must be an object')
+    if program is None and not one_program:
+        return Problem(source, line, None, id=ident,
+                       error='the record has no "program" (or give --program)')
+    return Problem(source, line, program, bindings, ident)
+
+
+def _bindings_problem(source: str, line: int, text: str) -> Problem:
+    """A text line of bindings for --program: `x=1 y=2` or `x=1; y=2`."""
+    return Problem(source, line, None, binding_text=text)
+
+
+# --- solving ---------------------------------------------------------------------------------
+
+
+class Solver:
+    """Solves problems one by one; keeps the --program graph to evaluate it at each point."""
+
+    def __init__(self, options: Options) -> None:
+        self.options = options
+        self.templates: dict[frozenset[str], Graph] = {}
+
+    def solve(self, problem: Problem) -> Solved:
+        base = {"source": problem.source, "line": problem.line}
+        if problem.id is not None:
+            base["id"] = problem.id
+        try:
+            if problem.error is not None:
+                raise InputError(problem.error)
+            graph = self._graph(problem)
+        except BpcliError as err:
+            return Solved(self._error_text(base, str(err)), False, problem.line, problem.source)
+        except RecursionError:  # pragma: no cover - nothing recurses; a safety net only
+            return Solved(self._error_text(base, "the problem is too deeply nested"), False,
+                          problem.line, problem.source)
+        return Solved(self._result_text(base, graph), True, problem.line, problem.source)
+
+    def _bindings(self, problem: Problem) -> dict[str, Any]:
+        values = dict(self.options.common)
+        for piece in (problem.binding_text or "").replace(";", " ").split():
+            name, value = parse_binding(piece, self.options.seed)
+            values[name] = value
+        for name, raw in problem.bindings.items():
+            values[name] = _json_value(name, raw, self.options.seed)
+        return values
+
+    def _graph(self, problem: Problem) -> Graph:
+        from bpcli.engine import run
+        from bpcli.parse import parse
+
+        bindings = self._bindings(problem)
+        program = problem.program if problem.program is not None else self.options.program
+        if program is None:
+            raise InputError("no program")
+        if problem.program is not None:
+            graph = parse(program, bindings)
+            _drop_unused_warnings(graph, self.options.common, problem.bindings)
+            return run(graph)
+        key = frozenset(bindings)
+        template = self.templates.get(key)
+        if template is None:
+            template = parse(program, bindings)
+            _drop_unused_warnings(template, self.options.common, {})
+            template.base_warnings = list(template.warnings)
+            self.templates[key] = template
+        return run(template.rebind(bindings))
+
+    def _result_text(self, base: dict[str, Any], graph: Graph) -> str:
+        fmt = self.options.output_format
+        if fmt == "table":
+            return _table_text(base, graph, self.options.precision)
+        from bpcli.present.jsonout import grad_document
+
+        doc = {**base, **grad_document(graph, nodes=self.options.nodes)}
+        if fmt == "csv":
+            return _csv_text(base, doc)
+        return json.dumps(doc, ensure_ascii=False, separators=(",", ":")) + "\n"
+
+    def _error_text(self, base: dict[str, Any], message: str) -> str:
+        fmt = self.options.output_format
+        if fmt == "table":
+            return f"── {base['source']}:{base['line']} ──\nerror: {message}\n\n"
+        if fmt == "csv":
+            return _csv_rows([[base["source"], base["line"], base.get("id", ""), "", "", "", "",
+                               message]])
+        return json.dumps({**base, "error": message}, ensure_ascii=False,
+                          separators=(",", ":")) + "\n"
+
+
+def solve_chunk(chunk: list[Problem], options: Options) -> list[Solved]:
+    """For worker processes: solve a run of problems."""
+    solver = _worker_solvers.get(id(options))
+    if solver is None:
+        solver = _worker_solvers[id(options)] = Solver(options)
+    return [solver.solve(p) for p in chunk]
+
+
+_worker_solvers: dict[int, Solver] = {}
+
+
+def _drop_unused_warnings(graph: Graph, *shared: dict[str, Any]) -> None:
+    """A binding given to every problem may be unused by some: that is no news."""
+    names = {n for d in shared for n in d}
+    graph.warnings[:] = [w for w in graph.warnings
+                         if not any(w == f"the binding {n}=… is not used by the program"
+                                    for n in names)]
+
+
+def _json_value(name: str, raw: Any, seed: int | None) -> Any:
+    if isinstance(raw, bool) or raw is None:
+        raise BindingError(f"the binding {name} must be a number or an array, not {json.dumps(raw)}")
+    if isinstance(raw, (int, float)):
+        return parse_value(name, repr(float(raw)))
+    if isinstance(raw, str):
+        return parse_value(name, raw, seed)
+    if isinstance(raw, list):
+        try:
+            value = np.array(raw, dtype=float)
+        except (ValueError, TypeError):
+            raise BindingError(f"the binding {name} is not a rectangular array of numbers") from None
+        if not np.isfinite(value).all():
+            raise BindingError(f"the binding {name} must be finite")
+        return float(value) if value.ndim == 0 else value
+    raise BindingError(f"the binding {name} must be a number or an array")
+
+
+def _table_text(base: dict[str, Any], graph: Graph, precision: int) -> str:
+    import io
+
+    from bpcli.cli import make_console
+    from bpcli.present.table import grad_report
+
+    buffer = io.StringIO()
+    console = make_console(buffer)
+    heading = f"── {base['source']}:{base['line']}" + (f" ({base['id']})" if "id" in base else "")
+    console.print(heading + " ──")
+    for renderable in grad_report(graph, precision):
+        console.print(renderable)
+    for warning in graph.warnings:
+        console.print(f"warning: {warning}")
+    console.print()
+    return buffer.getvalue()
+
+
+def _csv_text(base: dict[str, Any], doc: dict[str, Any]) -> str:
+    rows = []
+    value = doc["value"]
+    for name, grad in doc["grads"].items():
+        for suffix, element in _elements(grad):
+            rows.append([base["source"], base["line"], base.get("id", ""), doc["output"],
+                         _cell(value), name + suffix, repr(element), ""])
+    return _csv_rows(rows)
+
+
+def _elements(value: Any) -> Iterator[tuple[str, float]]:
+    """(index suffix, number) for a float or each element of nested lists."""
+    if not isinstance(value, list):
+        yield "", value
+        return
+    array = np.asarray(value)
+    for index in np.ndindex(array.shape):
+        yield "[" + ",".join(map(str, index)) + "]", float(array[index])
+
+
+def _cell(value: Any) -> str:
+    return repr(value) if not isinstance(value, list) else json.dumps(value)
+
+
+def _csv_rows(rows: list[list[Any]]) -> str:
+    import csv
+    import io
+
+    buffer = io.StringIO()
+    csv.writer(buffer, lineterminator="\n").writerows(rows)
+    return buffer.getvalue()
+
+
+def csv_header() -> str:
+    return _csv_rows([list(CSV_COLUMNS)])
+
+
+# --- running -----------------------------------------------------------------------------------
+
+CHUNK = 200  # problems per task sent to a worker process
+
+
+def solve_all(problems: Iterable[Problem], options: Options, jobs: int = 1) -> Iterator[Solved]:
+    """Results in input order; with jobs > 1, spread over that many processes, with only a
+    few chunks in flight at a time so that memory stays flat however long the input."""
+    if jobs <= 1:
+        solver = Solver(options)
+        for problem in problems:
+            yield solver.solve(problem)
+        return
+    from collections import deque
+    from concurrent.futures import ProcessPoolExecutor
+
+    pending: deque[Any] = deque()
+    executor = ProcessPoolExecutor(jobs, initializer=_quiet_worker)
+    try:
+        for chunk in _chunks(problems, CHUNK):
+            pending.append(executor.submit(solve_chunk, chunk, options))
+            while len(pending) > 2 * jobs:
+                yield from pending.popleft().result()
+        while pending:
+            yield from pending.popleft().result()
+    finally:
+        executor.shutdown(wait=True, cancel_futures=True)
+
+
+def _chunks(problems: Iterable[Problem], size: int) -> Iterator[list[Problem]]:
+    chunk: list[Problem] = []
+    for problem in problems:
+        chunk.append(problem)
+        if len(chunk) == size:
+            yield chunk
+            chunk = []
+    if chunk:
+        yield chunk
+
+
+def _quiet_worker() -> None:
+    """Workers leave Ctrl-C to the parent, which stops them."""
+    import signal
+
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
