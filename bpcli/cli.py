@@ -40,6 +40,23 @@ Examples:
 """
 
 
+def _quiet_pipe(command: Any) -> Any:
+    """When the reader of stdout goes away (`bpcli batch … | head -1`), stop quietly.
+
+    Click would exit with status 1 on a closed pipe; a closed pipe is not a failure."""
+    import functools
+
+    @functools.wraps(command)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        try:
+            return command(*args, **kwargs)
+        except BrokenPipeError:
+            _silence_stdout()
+            return EXIT_OK
+
+    return wrapper
+
+
 @click.group(context_settings=CONTEXT, epilog="""\b
 Examples:
   bpcli grad "(x+y)*z" x=-2 y=5 z=-4
@@ -71,6 +88,7 @@ def cli(debug: bool) -> None:
 @click.option("--jacobian", "show_jacobians", is_flag=True,
               help="Also show each array node's local Jacobian (when it has at most 400 entries).")
 @click.option("--seed", type=int, help="Seed for randn(…) and rand(…) bindings.")
+@_quiet_pipe
 def grad(args: tuple[str, ...], program_file: str | None, output_format: str, precision: int,
          max_rows: int, show_jacobians: bool, seed: int | None) -> int:
     """Compute f and ∂f/∂v for every input v, showing each node of the backward pass.
@@ -130,6 +148,7 @@ Exit status: 0 all right, 1 some wrong, 2 bad input.
 @click.option("--lang", type=click.Choice(LANGUAGES), default="en", show_default=True,
               help="The language of the diagnoses.")
 @click.option("--seed", type=int, help="Seed for randn(…) and rand(…) bindings.")
+@_quiet_pipe
 def check(args: tuple[str, ...], program_file: str | None, expected: tuple[str, ...],
           answers_file: str | None, tol: str | None, output_format: str, precision: int,
           lang: str, seed: int | None) -> int:
@@ -213,6 +232,7 @@ arguments.
 @click.option("--seed", type=int, help="Seed for randn(…) and rand(…) bindings.")
 @click.option("--progress/--no-progress", default=None,
               help="A progress bar on stderr (default: when stderr is a terminal).")
+@_quiet_pipe
 def batch(inputs: tuple[str, ...], output_format: str, input_format: str,
           program_arg: str | None, binds: tuple[str, ...], ats: tuple[str, ...], nodes: bool,
           jobs: int, precision: int, seed: int | None, progress: bool | None) -> int:
@@ -238,16 +258,18 @@ def batch(inputs: tuple[str, ...], output_format: str, input_format: str,
         out.write(csv_header())
     failed: list[str] = []
     total = 0
-    try:
-        with _progress_bar(progress) as advance:
-            for solved in solve_all(problems, options, jobs):
-                out.write(solved.text)
-                total += 1
-                if not solved.ok:
-                    failed.append(f"{solved.source}:{solved.line}")
-                advance(total)
-    finally:
+    with _Interrupt() as interrupt, _progress_bar(progress) as advance:
+        for solved in solve_all(problems, options, jobs):
+            if interrupt.requested:
+                break
+            out.write(solved.text)
+            total += 1
+            if not solved.ok:
+                failed.append(f"{solved.source}:{solved.line}")
+            advance(total)
         out.flush()  # whole records only, even when interrupted
+    if interrupt.requested:
+        return _fail("interrupted", EXIT_INTERRUPTED)
     if failed:
         shown = ", ".join(failed[:5]) + (", …" if len(failed) > 5 else "")
         click.echo(f"bpcli batch: {len(failed)} of {total} problems failed ({shown})", err=True)
@@ -289,6 +311,35 @@ def _stdin_lines() -> Any:
         yield from stream
     except UnicodeDecodeError as err:
         raise InputError(f"cannot read stdin: it is not UTF-8 text (byte {err.start})") from None
+
+
+class _Interrupt:
+    """Ctrl-C asks the batch to stop after the record it is on, so that the output ends with
+    a whole record; a second Ctrl-C stops at once."""
+
+    def __init__(self) -> None:
+        self.requested = False
+        self.previous: Any = None
+
+    def _handle(self, signum: int, frame: Any) -> None:
+        import signal
+
+        self.requested = True
+        signal.signal(signal.SIGINT, self.previous)
+
+    def __enter__(self) -> _Interrupt:
+        import signal
+        import threading
+
+        if threading.current_thread() is threading.main_thread():
+            self.previous = signal.signal(signal.SIGINT, self._handle)
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        import signal
+
+        if self.previous is not None:
+            signal.signal(signal.SIGINT, self.previous)
 
 
 class _RecordWriter:
@@ -407,8 +458,13 @@ def make_console(file: Any = None) -> Any:
     file = file or sys.stdout
     terminal = file.isatty() if hasattr(file, "isatty") else False
     width = None if terminal else int(os.environ.get("COLUMNS", "0") or 0) or 10_000
-    return Console(file=file, width=width, highlight=False, emoji=False,
-                   no_color=bool(os.environ.get("NO_COLOR")) or None)
+    class PipeAwareConsole(Console):
+        def on_broken_pipe(self) -> None:  # Rich would exit 1; bpcli stops quietly
+            self.quiet = True
+            raise BrokenPipeError
+
+    return PipeAwareConsole(file=file, width=width, highlight=False, emoji=False,
+                            no_color=bool(os.environ.get("NO_COLOR")) or None)
 
 
 # --- the error boundary --------------------------------------------------------------------

@@ -1,0 +1,73 @@
+"""Pipes and signals, end to end in real processes: quiet on a closed pipe, whole records
+on Ctrl-C."""
+
+from __future__ import annotations
+
+import json
+import signal
+import subprocess
+import sys
+import time
+
+import pytest
+
+from conftest import ROOT
+
+pytestmark = pytest.mark.skipif(sys.platform == "win32", reason="POSIX signals")
+
+
+def bpcli(*args: str, **kwargs):
+    return subprocess.Popen([sys.executable, "-m", "bpcli", *args], cwd=ROOT,
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, **kwargs)
+
+
+@pytest.fixture(scope="module")
+def many_problems(tmp_path_factory):
+    path = tmp_path_factory.mktemp("batch") / "problems.txt"
+    path.write_text("".join(f"x={i % 97}; y=2; f = sin(x)*y + exp(-x)\n" for i in range(60_000)),
+                    encoding="utf-8")
+    return path
+
+
+@pytest.mark.parametrize("args", [
+    ["batch", "{problems}"],
+    ["batch", "{problems}", "--jobs", "2"],
+    ["batch", "{problems}", "--format", "table"],
+    ["grad", "+".join(["x"] * 3000), "x=1", "--max-rows", "0"],
+])
+def test_closed_pipe_exits_quietly(many_problems, args):
+    args = [a.replace("{problems}", str(many_problems)) for a in args]
+    process = bpcli(*args)
+    first = process.stdout.readline()
+    process.stdout.close()  # the reader goes away, as `| head -1` does
+    err = process.stderr.read()
+    assert process.wait(timeout=60) == 0
+    assert first and err == b""
+
+
+def test_ctrl_c_stops_with_130_and_whole_records(many_problems):
+    process = bpcli("batch", str(many_problems),
+                    preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))
+    first = process.stdout.readline()  # it is running and writing
+    time.sleep(0.3)
+    process.send_signal(signal.SIGINT)
+    rest = process.stdout.read()  # (not communicate(): it would skip what readline buffered)
+    err = process.stderr.read()
+    assert process.wait(timeout=60) == 130
+    assert err.decode().strip() == "error: interrupted"
+    lines = (first + rest).decode().split("\n")
+    assert lines[-1] == ""  # nothing after the last newline: no half record
+    records = [json.loads(line) for line in lines[:-1]]
+    assert 0 < len(records) < 60_000
+    assert [r["line"] for r in records] == list(range(1, len(records) + 1))
+
+
+def test_output_flows_through_a_pipe_as_it_goes(many_problems):
+    process = bpcli("batch", str(many_problems))
+    start = time.monotonic()
+    first = process.stdout.readline()
+    took = time.monotonic() - start
+    process.kill()
+    process.communicate()
+    assert json.loads(first)["line"] == 1
+    assert took < 30  # long before the 60,000 problems are done (not a timing test: a hang check)
