@@ -173,3 +173,29 @@ def test_bad_input(bpcli, args, needle):
 def test_unknown_name_lists_the_names(bpcli):
     result = bpcli("check", *SIMPLE, "-e", "dw=1")
     assert "the program's names are f, q, x, y, z" in result.err
+
+
+def test_diagnoses_in_chinese(bpcli):
+    result = bpcli("check", *SIMPLE, "-e", "dq=4", "--lang", "zh")
+    assert result.code == 1
+    assert "符号错误：∂f/∂q 是 -4，不是 4。" in result.out
+    assert result.out.endswith("1 个答案中 0 个正确\n第一个错误的步骤：dq\n")
+
+
+def test_every_language_has_the_same_keys_as_english():
+    import importlib
+
+    from bpcli.lang import LANGUAGES
+
+    english = importlib.import_module("bpcli.lang.en").MESSAGES
+    for language in LANGUAGES:
+        messages = importlib.import_module(f"bpcli.lang.{language}").MESSAGES
+        assert set(messages) <= set(english), language
+        for key, text in messages.items():  # the same fields to fill
+            assert _fields(text) == _fields(english[key]), (language, key)
+
+
+def _fields(template):
+    import string
+
+    return {name for _, name, _, _ in string.Formatter().parse(template) if name}
