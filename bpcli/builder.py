@@ -30,8 +30,9 @@ Use = tuple[Node, int, int]  # a node, and the span of this occurrence of it in 
 class Builder:
     """Per-parse state, and the callbacks the parser calls (named after grammar rules)."""
 
-    def reset(self, source: str, bindings: dict[str, Any]) -> None:
+    def reset(self, source: str, bindings: dict[str, Any], expand: bool = False) -> None:
         self.source = source
+        self.expand = expand  # composite gates as their primitive circuits
         self.bindings = bindings
         self.used: set[str] = set()
         self.nodes: list[Node] = []
@@ -232,6 +233,8 @@ class Builder:
             wanted = "1 or 2 arguments" if fname in REDUCTIONS else _plural(op.arity, "argument")
             raise self._error(f"{fname} takes {wanted}, not {len(args)}", token.start_pos)
         start, end = token.start_pos, rpar.end_pos
+        if self.expand and op.expansion is not None:
+            return op.expansion(_Maker(self, start, end), *args), start, end
         return self._node(op, args, start, end), start, end
 
     def array(self, children: list[Any]) -> Use:
@@ -275,6 +278,20 @@ class Builder:
                 names[name] = node
         return Graph(self.source, self.nodes, self.output, self.output_text, self.inputs,
                      names, self.warnings)
+
+
+class _Maker:
+    """What an op's expansion builds with: make("add", a, b) adds a gate, make.const(1.0) a
+    constant, each with the span of the call being expanded."""
+
+    def __init__(self, builder: Builder, start: int, end: int) -> None:
+        self.builder, self.start, self.end = builder, start, end
+
+    def __call__(self, op_name: str, *inputs: Node) -> Node:
+        return self.builder._node(OPS[op_name], inputs, self.start, self.end)
+
+    def const(self, value: float) -> Node:
+        return self.builder._node(CONST, (), self.start, self.end, value, False)
 
 
 def _suggestion(name: str, known: Any) -> str | None:

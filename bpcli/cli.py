@@ -22,6 +22,7 @@ from bpcli.errors import (
     InputError,
 )
 from bpcli.lang import LANGUAGES
+from bpcli.present.grad import GRAD_FORMATS
 
 CONTEXT = {"help_option_names": ["-h", "--help"], "max_content_width": 100}
 PROGRAM_SUFFIXES = (".bp", ".txt")
@@ -37,6 +38,12 @@ Examples:
   bpcli grad "norm(W@x)^2" W=@W.npy x=@x.csv
   bpcli grad samples/matrix.bp --jacobian
   bpcli grad "sum(tanh(W@x))" "W=randn(3,4)" "x=randn(4)" --seed 0
+  bpcli grad samples/neuron.bp --format steps --precision 2
+  bpcli grad samples/neuron.bp --format steps --lang zh
+  bpcli grad samples/neuron.bp --format tree
+  bpcli grad samples/neuron.bp -o neuron.svg
+  bpcli grad samples/neuron_sigmoid.bp --expand --gradcheck
+  bpcli grad samples/two_layer_net.bp --wrt W1,b1 --format markdown > backprop.md
 """
 
 
@@ -79,18 +86,31 @@ def cli(debug: bool) -> None:
 @click.argument("args", nargs=-1, type=click.UNPROCESSED, metavar="PROGRAM [NAME=VALUE]...")
 @click.option("-f", "--file", "program_file", metavar="FILE",
               help="Read the program from FILE (- for stdin); every argument is then a binding.")
-@click.option("--format", "output_format", type=click.Choice(["table", "json"]),
-              default="table", show_default=True, help="How to show the result.")
+@click.option("--format", "output_format", type=click.Choice(GRAD_FORMATS), default="table",
+              show_default=True, help="table, json, steps (the backward pass narrated), tree,"
+              " dot (Graphviz), markdown, latex or csv.")
+@click.option("-o", "--output", metavar="FILE",
+              help="Write to FILE; a .svg, .png or .pdf FILE is the circuit drawn by Graphviz.")
 @click.option("--precision", type=click.IntRange(1, 17), default=4, show_default=True,
-              help="Significant digits in the table; JSON always carries full floats.")
+              help="Decimals shown (numbers below 1 keep that many significant digits); JSON"
+                   " always carries full floats.")
 @click.option("--max-rows", type=click.IntRange(0), default=400, show_default=True,
               help="Table rows shown before the middle of a big graph is left out; 0 shows all.")
 @click.option("--jacobian", "show_jacobians", is_flag=True,
               help="Also show each array node's local Jacobian (when it has at most 400 entries).")
+@click.option("--gradcheck", is_flag=True,
+              help="Check each gradient against central finite differences.")
+@click.option("--expand", is_flag=True,
+              help="Draw sigmoid, tanh, norm and dot as their circuits of primitive gates.")
+@click.option("--wrt", "wrt_args", multiple=True, metavar="NAMES",
+              help="Show ∂f/∂ for these names only (comma-separated, repeatable).")
+@click.option("--lang", type=click.Choice(LANGUAGES), default="en", show_default=True,
+              help="The language of --format steps.")
 @click.option("--seed", type=int, help="Seed for randn(…) and rand(…) bindings.")
 @_quiet_pipe
-def grad(args: tuple[str, ...], program_file: str | None, output_format: str, precision: int,
-         max_rows: int, show_jacobians: bool, seed: int | None) -> int:
+def grad(args: tuple[str, ...], program_file: str | None, output_format: str, output: str | None,
+         precision: int, max_rows: int, show_jacobians: bool, gradcheck: bool, expand: bool,
+         wrt_args: tuple[str, ...], lang: str, seed: int | None) -> int:
     """Compute f and ∂f/∂v for every input v, showing each node of the backward pass.
 
     PROGRAM is the program text, a file of it (.bp), or - for stdin. Statements are
@@ -99,20 +119,70 @@ def grad(args: tuple[str, ...], program_file: str | None, output_format: str, pr
     assignments. Values are numbers, arrays ([0.2, 0.4]), files (@W.npy, @x.csv) or
     randn(2,3), rand(…), zeros(…), ones(…).
     """
-    graph = _computed_graph(args, program_file, seed)
+    from bpcli.lang import Translator
+    from bpcli.present.grad import PICTURES, View, render
+
+    picture = output is not None and os.path.splitext(output)[1].lower() in PICTURES
+    if picture and output_format not in ("table", "dot"):
+        raise click.UsageError(f"--output {output} draws the circuit; it goes with --format dot")
+    graph = _computed_graph(args, program_file, seed, expand)
+    wrt = _names(graph, wrt_args)
+    checks = None
+    if gradcheck:
+        from bpcli.gradcheck import gradcheck as run_gradcheck
+
+        checks = run_gradcheck(graph, wrt)
+        for check in checks:
+            if check.kinks:
+                graph.warnings.append(f"--gradcheck: the step for {check.name} crosses a kink;"
+                                      " its numeric gradient means nothing")
     _warn(graph.warnings)
-    if output_format == "json":
-        from bpcli.present.jsonout import dumps, grad_document
+    if picture:
+        from bpcli.present.dot import render as draw
+        from bpcli.present.dot import to_dot
 
-        document = grad_document(graph, jacobians=show_jacobians)
-        click.echo(dumps(document, indent=2 if sys.stdout.isatty() else None))
-    else:
-        from bpcli.present.table import grad_report
-
-        console = make_console()
-        for renderable in grad_report(graph, precision, max_rows, show_jacobians):
-            console.print(renderable)
+        draw(to_dot(graph, precision), output)  # type: ignore[arg-type]
+        click.echo(f"wrote {output}", err=True)
+        return EXIT_OK
+    terminal = output is None and sys.stdout.isatty()
+    view = View(precision, max_rows, show_jacobians, wrt, checks, 2 if terminal else None,
+                Translator(lang))
+    parts = render(graph, "dot" if output_format == "dot" else output_format, view)
+    _emit(parts, output)
     return EXIT_OK
+
+
+def _names(graph: Any, args: tuple[str, ...]) -> list[str] | None:
+    """--wrt NAMES: the names, checked against the program's."""
+    names = [n.strip() for arg in args for n in arg.split(",") if n.strip()]
+    if not names:
+        return None
+    unknown = [n for n in names if n not in graph.names]
+    if unknown:
+        raise BpcliError(f"--wrt names {', '.join(unknown)}, which the program does not have",
+                         hint="the program's names are " + ", ".join(sorted(graph.names)))
+    return names
+
+
+def _emit(parts: list[Any], output: str | None) -> None:
+    """Print text and Rich renderables to stdout, or write them to a file."""
+    import io
+
+    stream: Any = io.StringIO() if output is not None else sys.stdout
+    console = None
+    for part in parts:
+        if isinstance(part, str):
+            stream.write(part)
+        else:
+            console = console or make_console(stream)
+            console.print(part)
+    if output is not None:
+        try:
+            with open(output, "w", encoding="utf-8") as handle:
+                handle.write(stream.getvalue())
+        except OSError as err:
+            raise InputError(f"cannot write {output}: {err.strerror or err}") from None
+        click.echo(f"wrote {output}", err=True)
 
 
 CHECK_EXAMPLES = """\b
@@ -400,14 +470,15 @@ class _progress_bar:
 # --- reading programs ---------------------------------------------------------------------
 
 
-def _computed_graph(args: tuple[str, ...], program_file: str | None, seed: int | None) -> Any:
+def _computed_graph(args: tuple[str, ...], program_file: str | None, seed: int | None,
+                    expand: bool = False) -> Any:
     """Read the program and its bindings, build the graph and run both passes."""
     from bpcli.bindings import parse_bindings
     from bpcli.engine import run
     from bpcli.parse import parse
 
     source, binding_args = _program_and_bindings(args, program_file)
-    return run(parse(source, parse_bindings(binding_args, seed)))
+    return run(parse(source, parse_bindings(binding_args, seed), expand))
 
 
 def _warn(warnings: list[str]) -> None:

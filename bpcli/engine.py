@@ -32,13 +32,19 @@ def run(graph: Graph) -> Graph:
 
 
 def forward(graph: Graph) -> None:
-    """Compute every node's value in order; raise DomainError at the first bad node."""
+    """Compute every node's value in order; raise DomainError at the first bad node; note
+    the nodes evaluated at a kink."""
+    forward_values(graph)
+    _note_kinks(graph)
+
+
+def forward_values(graph: Graph) -> None:
+    """Compute every node's value in order, and nothing else."""
     if graph.has_arrays:
         with np.errstate(over="raise", divide="raise", invalid="raise", under="ignore"):
             _forward(graph, arrays=True)
     else:
         _forward(graph, arrays=False)
-    _note_kinks(graph)
 
 
 def _forward(graph: Graph, arrays: bool) -> None:

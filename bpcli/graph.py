@@ -54,7 +54,9 @@ class Graph:
         self.warnings = warnings
         self.kinks: list[int] = []  # ids of nodes evaluated where they are not differentiable
         self.base_warnings: list[str] | None = None  # the builder's warnings, kept by rebind
-        self.has_arrays = any(type(n.value) is not float for n in nodes if not n.inputs)
+        # an array literal of expressions ([x, y]) makes an array out of scalars
+        self._stacks = any(n.op.arity < 0 for n in nodes)
+        self.has_arrays = self._stacks or any(type(n.value) is not float for n in nodes if not n.inputs)
         self._labels: list[str] | None = None
         self._exprs: list[str] = []
 
@@ -67,7 +69,8 @@ class Graph:
                 node.value = value
         self.warnings = list(self.base_warnings if self.base_warnings is not None else [])
         self.kinks = []
-        self.has_arrays = any(type(n.value) is not float for n in self.nodes if not n.inputs)
+        self.has_arrays = self._stacks or any(type(n.value) is not float
+                                              for n in self.nodes if not n.inputs)
         return self
 
     def labels(self) -> list[str]:

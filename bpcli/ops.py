@@ -15,6 +15,7 @@ max/min tie each input gets half the gradient.
 
 from __future__ import annotations
 
+import dataclasses
 import math
 import operator
 from collections.abc import Callable
@@ -50,6 +51,9 @@ class Op:
     broadcast: bool = False  # elementwise binary: sum gradients back to each input's shape
     elementwise: bool = False  # local Jacobian is diagonal; shown as an array
     gate: str = ""  # the cs231n gate pattern, for narration
+    # --expand: build the same function from primitive gates, as expansion(make, *inputs)
+    # where make(op_name, *inputs) adds a gate and make.const(v) a constant
+    expansion: Callable[..., Any] | None = None
 
 
 OPS: dict[str, Op] = {}
@@ -418,3 +422,24 @@ op("stack", -1, None, _stack, _EachElement(), (), template="[]", prec=P_ATOM)  #
 
 # One argument: max and min reduce an array.
 REDUCTIONS = {"max": "amax", "min": "amin"}
+
+
+# --- composite gates, written out in primitives for --expand -------------------------------
+
+def _expand(name: str, expansion: Callable[..., Any]) -> None:
+    OPS[name] = dataclasses.replace(OPS[name], expansion=expansion)
+
+
+def _sigmoid_expanded(make: Any, z: Any) -> Any:  # 1/(1 + exp(-z))
+    return make("div", make.const(1.0), make("add", make.const(1.0), make("exp", make("neg", z))))
+
+
+def _tanh_expanded(make: Any, z: Any) -> Any:  # (1 - exp(-2z)) / (1 + exp(-2z))
+    e = make("exp", make("neg", make("mul", make.const(2.0), z)))
+    return make("div", make("sub", make.const(1.0), e), make("add", make.const(1.0), e))
+
+
+_expand("sigmoid", _sigmoid_expanded)
+_expand("tanh", _tanh_expanded)
+_expand("norm", lambda make, x: make("sqrt", make("sum", make("pow", x, make.const(2.0)))))
+_expand("dot", lambda make, x, y: make("sum", make("mul", x, y)))

@@ -27,13 +27,14 @@ _builder = Builder()
 _parser: lalr.Parser | None = None
 
 
-def parse(source: str, bindings: Mapping[str, Any] | None = None) -> Graph:
-    """Parse a program and build its graph; `bindings` give inputs their values."""
+def parse(source: str, bindings: Mapping[str, Any] | None = None, expand: bool = False) -> Graph:
+    """Parse a program and build its graph; `bindings` give inputs their values; `expand`
+    writes composite gates (sigmoid, tanh, norm, dot) as their primitive circuits."""
     global _parser
     if _parser is None:
         _parser = lalr.Parser(_builder)
     text = source.translate(_TYPOS)
-    _builder.reset(source, dict(bindings or {}))
+    _builder.reset(source, dict(bindings or {}), expand)
     gc_was_enabled = gc.isenabled()
     gc.disable()  # a big parse allocates many objects that live on; collecting them is waste
     try:

@@ -56,6 +56,13 @@ class Expr:
     scale: float = 1.0  # the largest magnitude of any node inside
 
 
+def exact(value: float) -> sp.Expr:
+    """A float in SymPy without rounding: an Integer, or a 40-digit Float.
+
+    (Not a Rational: 0.1 is p/2**55, and SymPy factors such numbers to raise them to a power.)"""
+    return sp.Integer(int(value)) if value.is_integer() else sp.Float(value, 40)
+
+
 def _eval(fn, *args: float) -> float:
     try:
         value = float(fn(*args))
@@ -92,7 +99,7 @@ def _minus(draw) -> str:
 def number(draw) -> Expr:
     text = draw(st.sampled_from(NUMBERS))
     value = float(text)
-    e = Expr(text, ATOM, sp.Rational(value), value, True)
+    e = Expr(text, ATOM, exact(value), value, True)
     if draw(st.integers(0, 3)) == 0:  # a negative literal: bpcli folds -3 into a number
         e = Expr(_minus(draw) + text, NEG, -e.sym, -value, True)
     return e
@@ -224,7 +231,7 @@ def expressions(draw, env: dict[str, tuple[sp.Expr, float]], depth: int = 3) -> 
     base = positive(draw, draw(sub))
     if form == "real":
         text = draw(st.sampled_from(["0.5", "1.5", "-0.5", ".25"]))
-        exponent = Expr(text, NEG if text.startswith("-") else ATOM, sp.Rational(float(text)),
+        exponent = Expr(text, NEG if text.startswith("-") else ATOM, exact(float(text)),
                         float(text), True)
         return binary(draw, "^", base, exponent)
     return binary(draw, "^", base, draw(sub))
@@ -377,8 +384,7 @@ def _number(expr: sp.Expr, values: dict) -> float:
 
 def expected(program: Program) -> tuple[float, dict[str, float]]:
     """f and ∂f/∂name for every name, computed by SymPy alone."""
-    # Exact values (the inputs are binary fractions), evaluated to 30 digits at the end.
-    values: dict = {program.symbol(n): sp.Rational(v) for n, v in program.inputs.items()}
+    values: dict = {program.symbol(n): exact(v) for n, v in program.inputs.items()}
     for s, definition in program.defs:
         values[s] = definition.xreplace(values)
 
@@ -445,7 +451,7 @@ def test_many_programs_match_sympy(request):
 
 def sympy_gradients(f: sp.Expr, at: dict[str, float]) -> tuple[float, dict[str, float]]:
     """f and ∂f/∂input from a SymPy expression over symbols named like the inputs."""
-    values = {sp.Symbol(n, real=True): sp.Rational(v) for n, v in at.items()}
+    values = {sp.Symbol(n, real=True): exact(v) for n, v in at.items()}
     return (float(f.xreplace(values).evalf(30)),
             {n: float(sp.diff(f, s).xreplace(values).evalf(30)) for s, n in
              ((sp.Symbol(n, real=True), n) for n in at)})

@@ -31,4 +31,27 @@ MESSAGES = {
     "check.header.truth": "truth",
     "check.header.diagnosis": "diagnosis",
     "check.element": "worst element {index}: {answer} vs {truth}",
+    # grad --format steps: the backward pass narrated
+    "steps.title": "Backward pass of {output}, from the output to the inputs"
+                   " (downstream = upstream × local)",
+    "steps.node": "#{id} {label}   [{op}]",
+    "steps.gate.distributor": "an add gate distributes: each input gets the upstream gradient"
+                              " unchanged",
+    "steps.gate.swapper": "a mul gate swaps: each input's local gradient is the other input",
+    "steps.gate.router": "a max gate routes: the whole gradient goes to the input that wins",
+    "steps.gate.gate": "relu lets the gradient through where its input is positive",
+    "steps.upstream.start": "upstream  ∂f/∂f = 1  (the backward pass starts here)",
+    "steps.upstream": "upstream  ∂f/∂{ref} = {value}",
+    "steps.upstream.fanout": "upstream  ∂f/∂{ref} = {branches} = {value}  ({ref} feeds {count}"
+                             " gates: a copy adds their gradients)",
+    "steps.upstream.unused": "upstream  ∂f/∂{ref} = 0  (it does not lead to the output)",
+    "steps.edge": "to {to}:  local ∂/∂{ref} = {formula} = {local};  downstream = {upstream} × {local}"
+                  " = {downstream}",
+    "steps.edge.same": "to {to}:  local ∂/∂{ref} = {local};  downstream = {upstream} × {local}"
+                       " = {downstream}",
+    "steps.edge.jacobian": "to {to}:  downstream = {formula} = {downstream}",
+    "steps.kink": "⚠ not differentiable here; bpcli takes {convention}",
+    "steps.inputs": "Gradients of the inputs",
+    "steps.input": "∂f/∂{name} = {value}",
+    "steps.input.fanout": "∂f/∂{name} = {branches} = {value}  ({name} feeds {count} gates)",
 }

@@ -25,4 +25,25 @@ MESSAGES = {
     "check.header.truth": "正确值",
     "check.header.diagnosis": "诊断",
     "check.element": "偏差最大的元素 {index}：{answer}，正确值 {truth}",
+    # grad --format steps：逐节点讲解反向传播
+    "steps.title": "{output} 的反向传播，从输出到输入（下游梯度 = 上游梯度 × 本地梯度）",
+    "steps.node": "#{id} {label}   [{op}]",
+    "steps.gate.distributor": "加法门是分配器：每个输入都得到不变的上游梯度",
+    "steps.gate.swapper": "乘法门是交换器：每个输入的本地梯度是另一个输入的值",
+    "steps.gate.router": "max 门是路由器：全部梯度传给胜出的输入",
+    "steps.gate.gate": "relu 只在输入为正时让梯度通过",
+    "steps.upstream.start": "上游梯度  ∂f/∂f = 1（反向传播从这里开始）",
+    "steps.upstream": "上游梯度  ∂f/∂{ref} = {value}",
+    "steps.upstream.fanout": "上游梯度  ∂f/∂{ref} = {branches} = {value}（{ref} 连接到 {count}"
+                             " 个门：复制节点把它们的梯度相加）",
+    "steps.upstream.unused": "上游梯度  ∂f/∂{ref} = 0（它不影响输出）",
+    "steps.edge": "传给 {to}：本地梯度 ∂/∂{ref} = {formula} = {local}；下游梯度 = {upstream} × {local}"
+                  " = {downstream}",
+    "steps.edge.same": "传给 {to}：本地梯度 ∂/∂{ref} = {local}；下游梯度 = {upstream} × {local}"
+                       " = {downstream}",
+    "steps.edge.jacobian": "传给 {to}：下游梯度 = {formula} = {downstream}",
+    "steps.kink": "⚠ 此处不可导；bpcli 采用 {convention}",
+    "steps.inputs": "输入的梯度",
+    "steps.input": "∂f/∂{name} = {value}",
+    "steps.input.fanout": "∂f/∂{name} = {branches} = {value}（{name} 连接到 {count} 个门）",
 }

@@ -11,12 +11,14 @@ from bpcli.graph import Graph
 from bpcli.present.numbers import to_json
 
 
-def grad_document(graph: Graph, nodes: bool = True, jacobians: bool = False) -> dict[str, Any]:
+def grad_document(graph: Graph, nodes: bool = True, jacobians: bool = False,
+                  wrt: list[str] | None = None) -> dict[str, Any]:
     """The result of one problem as plain data: output, value, grads, nodes, warnings."""
+    grads = gradients(graph)
     doc: dict[str, Any] = {
         "output": graph.output_text,
         "value": to_json(graph.output.value),
-        "grads": {name: to_json(g) for name, g in gradients(graph).items()},
+        "grads": {name: to_json(g) for name, g in grads.items() if not wrt or name in wrt},
     }
     if nodes:
         labels = graph.labels()

@@ -17,25 +17,26 @@ MAX_ROWS = 400
 MAX_BRANCHES = 4
 
 
+HEADERS = ("#", "node", "op", "value", "upstream ∂f/∂node", "local ∂node/∂input",
+           "downstream = upstream × local")
+
+
 def grad_report(graph: Graph, precision: int = 4, max_rows: int = MAX_ROWS,
-                show_jacobians: bool = False) -> list[Any]:
+                show_jacobians: bool = False, wrt: list[str] | None = None) -> list[Any]:
     """Renderables for `bpcli grad`: the node table, then f and ∂f/∂input."""
     parts: list[Any] = [node_table(graph, precision, max_rows)]
     if show_jacobians:
         parts.append(jacobians(graph, precision))
-    parts.append(summary(graph, precision))
+    parts.append(Text("\n".join(summary_lines(graph, precision, wrt))))
     return parts
 
 
 def node_table(graph: Graph, precision: int, max_rows: int = MAX_ROWS) -> Table:
     table = Table(header_style="bold")
-    table.add_column("#", justify="right", style="dim")
-    table.add_column("node")
-    table.add_column("op")
-    table.add_column("value", justify="right", style="green")
-    table.add_column("upstream ∂f/∂node", justify="right", style="red")
-    table.add_column("local ∂node/∂input")
-    table.add_column("downstream = upstream × local")
+    styles = {"#": "dim", "value": "green", "upstream ∂f/∂node": "red"}
+    for header in HEADERS:
+        right = header in ("#", "value", "upstream ∂f/∂node")
+        table.add_column(header, justify="right" if right else "left", style=styles.get(header))
     steps = derivation(graph)
     if max_rows and len(steps) > max_rows:
         half = max_rows // 2
@@ -48,12 +49,12 @@ def node_table(graph: Graph, precision: int, max_rows: int = MAX_ROWS) -> Table:
             table.add_row("…", Text(f"{hidden:,} more nodes (see --max-rows, or --format json)",
                                     style="italic"), "", "", "", "", "")
             continue
-        for row in _rows(graph, step, precision):
+        for row in rows(graph, step, precision):
             table.add_row(*row)
     return table
 
 
-def _rows(graph: Graph, step: Step, precision: int) -> list[list[str]]:
+def rows(graph: Graph, step: Step, precision: int) -> list[list[str]]:
     """The node's row, then one more row for each further input, so that each input's
     local and downstream gradients stand side by side even when they are arrays."""
     node = step.node
@@ -103,14 +104,14 @@ def _upstream(graph: Graph, step: Step, precision: int) -> str:
     return f"{parts} = {total}"
 
 
-def summary(graph: Graph, precision: int) -> Text:
-    """f = value, then ∂f/∂name for every input."""
+def summary_lines(graph: Graph, precision: int, wrt: list[str] | None = None) -> list[str]:
+    """f = value, then ∂f/∂name for every input (or for the names in `wrt`)."""
     out = graph.output
     lines = [f"{graph.output_text} = {fmt(out.value, precision)}"]
     grads = gradients(graph)
-    for name in graph.inputs:
+    for name in wrt or list(graph.inputs):
         lines.append(f"∂f/∂{name} = {_indent(fmt(grads[name], precision), len(name) + 6)}")
-    return Text("\n".join(lines))
+    return lines
 
 
 def _indent(text: str, width: int) -> str:
@@ -139,3 +140,40 @@ def jacobians(graph: Graph, precision: int) -> Text:
     if len(lines) == 1:
         lines.append("(no array nodes: every local gradient is the single number in the table)")
     return Text("\n".join(lines) + "\n")
+
+
+GRADCHECK_TITLE = ("Gradient check: central differences (f(x+h) − f(x−h))/2h, relative error"
+                   " |a−n|/max(|a|,|n|): > 1e-2 wrong, > 1e-4 suspect, > 1e-7 ok, else good")
+
+
+def _check_cells(graph: Graph, check: Any, precision: int) -> list[str]:
+    error = check.relative_error
+    note = ""
+    if check.kinks:
+        gates = ", ".join(f"#{i} {graph.label(graph.nodes[i])}" for i in check.kinks)
+        note = f"⚠ the step crosses a kink at {gates}: the numeric gradient means nothing here"
+    elif check.checked < check.elements:
+        note = f"{check.checked} of {check.elements} elements checked"
+    return [check.name, fmt(check.analytic, precision),
+            "n/a" if error != error else fmt(check.numeric, precision),
+            "n/a" if error != error else f"{error:.1e}", check.verdict, note]
+
+
+def gradcheck_table(graph: Graph, checks: list[Any], precision: int) -> Any:
+    from rich.console import Group
+
+    table = Table(header_style="bold")
+    for header in ("input", "analytic", "numeric", "relative error", "verdict", "note"):
+        table.add_column(header, justify="right" if header in ("analytic", "numeric") else "left")
+    for check in checks:
+        table.add_row(*_check_cells(graph, check, precision))
+    return Group(Text(GRADCHECK_TITLE), table)
+
+
+def gradcheck_lines(graph: Graph, checks: list[Any], precision: int) -> list[str]:
+    lines = [GRADCHECK_TITLE]
+    for check in checks:
+        name, analytic, numeric, error, verdict, note = _check_cells(graph, check, precision)
+        line = f"  ∂f/∂{name}: analytic {analytic}, numeric {numeric}, relative error {error}: {verdict}"
+        lines.append(line + (f" ({note})" if note else ""))
+    return lines

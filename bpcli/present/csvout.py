@@ -1,0 +1,37 @@
+"""`--format csv`: the node table for spreadsheets, one row per node and input."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+from typing import Any
+
+from bpcli.explain import derivation
+from bpcli.graph import Graph
+from bpcli.present.numbers import to_json
+
+COLUMNS = ("id", "label", "op", "name", "value", "upstream", "input", "local", "downstream")
+
+
+def _cell(value: Any) -> str:
+    value = to_json(value)
+    if value is None:
+        return ""
+    return repr(value) if isinstance(value, float) else json.dumps(value)
+
+
+def csv_text(graph: Graph) -> str:
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, lineterminator="\n")
+    writer.writerow(COLUMNS)
+    labels = graph.labels()
+    for step in derivation(graph):
+        node = step.node
+        head = [node.id, labels[node.id], node.op.name, node.name or "", _cell(node.value),
+                _cell(step.upstream)]
+        if not step.edges:
+            writer.writerow([*head, "", "", ""])
+        for edge in step.edges:
+            writer.writerow([*head, edge.input.id, _cell(edge.local), _cell(edge.downstream)])
+    return buffer.getvalue()

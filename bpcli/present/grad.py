@@ -1,0 +1,93 @@
+"""The outputs of `bpcli grad`, one per --format, from one computed graph."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from bpcli.graph import Graph
+from bpcli.lang import Translator
+
+GRAD_FORMATS = ("table", "json", "steps", "tree", "dot", "markdown", "latex", "csv")
+PICTURES = (".svg", ".png", ".pdf")
+
+
+@dataclass(slots=True)
+class View:
+    """How to show a result."""
+
+    precision: int = 4
+    max_rows: int = 400
+    jacobians: bool = False
+    wrt: list[str] | None = None
+    checks: list[Any] | None = None  # --gradcheck results
+    indent: int | None = None  # JSON
+    tr: Translator = field(default_factory=Translator)
+
+
+def render(graph: Graph, output_format: str, view: View) -> list[Any]:
+    """Text (str) or Rich renderables, in order, for one format."""
+    if output_format == "json":
+        from bpcli.present.jsonout import dumps, grad_document
+
+        document = grad_document(graph, jacobians=view.jacobians, wrt=view.wrt)
+        if view.checks is not None:
+            document["gradcheck"] = [_check_json(c) for c in view.checks]
+        return [dumps(document, indent=view.indent) + "\n"]
+    if output_format == "table":
+        from bpcli.present.table import grad_report
+
+        parts = grad_report(graph, view.precision, view.max_rows, view.jacobians, view.wrt)
+        if view.checks is not None:
+            from bpcli.present.table import gradcheck_table
+
+            parts.append(gradcheck_table(graph, view.checks, view.precision))
+        return parts
+    if output_format == "tree":
+        from rich.text import Text
+
+        from bpcli.present.table import summary_lines
+        from bpcli.present.tree import grad_tree
+
+        parts = [grad_tree(graph, view.precision),
+                 Text("\n".join(summary_lines(graph, view.precision, view.wrt)))]
+        return parts + _check_text(graph, view)
+    if output_format == "steps":
+        from bpcli.present.steps import steps_text
+
+        return [steps_text(graph, view.precision, view.tr, view.wrt), *_check_text(graph, view)]
+    if output_format == "markdown":
+        from bpcli.present.markdown import markdown_text
+
+        return [markdown_text(graph, view.precision, view.tr, view.wrt), *_check_text(graph, view)]
+    if output_format == "latex":
+        from bpcli.present.latex import latex_text
+
+        return [latex_text(graph, view.precision, view.wrt)]
+    if output_format == "csv":
+        from bpcli.present.csvout import csv_text
+
+        return [csv_text(graph)]
+    if output_format == "dot":
+        from bpcli.present.dot import to_dot
+
+        return [to_dot(graph, view.precision)]
+    raise ValueError(f"unknown format {output_format}")
+
+
+def _check_json(check: Any) -> dict[str, Any]:
+    from bpcli.present.numbers import to_json
+
+    error = check.relative_error
+    return {"name": check.name, "analytic": to_json(check.analytic),
+            "numeric": to_json(check.numeric) if error == error else None,
+            "relative_error": error if error == error else None, "verdict": check.verdict,
+            "kinks": check.kinks, "checked": check.checked, "elements": check.elements}
+
+
+def _check_text(graph: Graph, view: View) -> list[str]:
+    if view.checks is None:
+        return []
+    from bpcli.present.table import gradcheck_lines
+
+    return ["\n" + "\n".join(gradcheck_lines(graph, view.checks, view.precision)) + "\n"]

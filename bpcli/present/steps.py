@@ -1,0 +1,83 @@
+"""`--format steps`: the backward pass narrated gate by gate, as the cs231n notes work it.
+
+Each gate, from the output back: its upstream gradient (at a fan-out, the branches that add
+up to it), and for each input the local gradient as a formula and a number, and the
+downstream gradient upstream × local. The texts come from bpcli.lang, so they translate.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from bpcli.explain import Step, derivation, local_formula
+from bpcli.graph import Graph
+from bpcli.lang import Translator
+from bpcli.present.numbers import value as fmt_value
+
+
+def fmt(value: Any, precision: int) -> str:
+    """A number, or an array on one line."""
+    return " ".join(fmt_value(value, precision).split())
+
+
+def steps_text(graph: Graph, precision: int = 4, tr: Translator | None = None,
+               wrt: list[str] | None = None) -> str:
+    """The narration as plain text."""
+    tr = tr or Translator()
+    steps = derivation(graph)
+    lines = [tr("steps.title", output=graph.output_text), ""]
+    for step in reversed(steps):
+        node = step.node
+        if not node.inputs or node.grad is None:
+            continue
+        lines.append(tr("steps.node", id=node.id, label=graph.label(node), op=node.op.name))
+        if node.op.gate and f"steps.gate.{node.op.gate}" in tr.messages:
+            lines.append("    " + tr(f"steps.gate.{node.op.gate}"))
+        if step.kink:
+            lines.append("    " + tr("steps.kink", convention=node.op.convention))
+        lines.append("    " + _upstream(graph, step, precision, tr))
+        for edge in step.edges:
+            if edge.downstream is None:
+                continue  # a constant: nothing flows back to it
+            ref = graph.ref(edge.input, atomic=True)
+            fields = dict(ref=ref, to=graph.ref(edge.input), formula=local_formula(graph, node, edge.index),
+                          upstream=fmt(step.upstream, precision),
+                          downstream=fmt(edge.downstream, precision))
+            if edge.local is None:
+                lines.append("    " + tr("steps.edge.jacobian", **fields))
+                continue
+            fields["local"] = fmt(edge.local, precision)
+            same = fields["formula"] == fields["local"]
+            lines.append("    " + tr("steps.edge.same" if same else "steps.edge", **fields))
+        lines.append("")
+    lines.append(tr("steps.inputs"))
+    for name, node in graph.inputs.items():
+        if wrt and name not in wrt:
+            continue
+        step = steps[node.id]
+        value = fmt(step.upstream, precision)
+        if len(step.branches) > 1:
+            lines.append("    " + tr("steps.input.fanout", name=name, value=value,
+                                     count=len(step.branches),
+                                     branches=_branches(step, precision)))
+        else:
+            lines.append("    " + tr("steps.input", name=name, value=value))
+    return "\n".join(lines) + "\n"
+
+
+def _upstream(graph: Graph, step: Step, precision: int, tr: Translator) -> str:
+    node = step.node
+    ref = graph.ref(node, atomic=True)
+    if node is graph.output:
+        return tr("steps.upstream.start")
+    if len(step.branches) > 1:
+        return tr("steps.upstream.fanout", ref=ref, value=fmt(step.upstream, precision),
+                  count=len(step.branches), branches=_branches(step, precision))
+    return tr("steps.upstream", ref=ref, value=fmt(step.upstream, precision))
+
+
+def _branches(step: Step, precision: int, most: int = 6) -> str:
+    parts = [fmt(g, precision) for _, g in step.branches]
+    if len(parts) > most:
+        return " + ".join(parts[:most]) + f" + … ({len(parts)} branches)"
+    return " + ".join(parts)

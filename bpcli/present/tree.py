@@ -1,0 +1,54 @@
+"""`--format tree`: the expression as a tree in the terminal, value and gradient at each node.
+
+A node used several times is expanded once; its other uses name it by its id. Nothing recurses:
+the tree is built with an explicit stack, and very deep programs are cut at MAX_DEPTH.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from rich.text import Text
+from rich.tree import Tree
+
+from bpcli.engine import gradient
+from bpcli.graph import Graph, Node
+from bpcli.present.numbers import value as fmt_value
+
+MAX_DEPTH = 60
+
+
+def _fmt(value: Any, precision: int) -> str:
+    return " ".join(fmt_value(value, precision).split())
+
+
+def _text(graph: Graph, node: Node, precision: int, kinks: set[int]) -> Text:
+    grad = "—" if not node.needs_grad else _fmt(gradient(node), precision)
+    op = node.op.name + (" ⚠" if node.id in kinks else "")
+    return Text.assemble((graph.label(node), "bold"), "  ", (op, "dim"), "  value ",
+                         (_fmt(node.value, precision), "green"), "  ∂f/∂ ", (grad, "red"))
+
+
+def grad_tree(graph: Graph, precision: int = 4, max_depth: int = MAX_DEPTH) -> Tree:
+    """A Rich tree rooted at the output."""
+    kinks = set(graph.kinks)
+    root = Tree(_text(graph, graph.output, precision, kinks), guide_style="dim")
+    expanded = {graph.output.id}
+    stack: list[tuple[Node, Tree, int]] = [(graph.output, root, 0)]
+    while stack:
+        node, tree, depth = stack.pop()
+        if depth >= max_depth and node.inputs:
+            tree.add(Text(f"… deeper than {max_depth} levels (see --format table)", style="italic"))
+            continue
+        children = []
+        for inp in node.inputs:
+            if inp.inputs and inp.id in expanded:
+                tree.add(Text(f"#{inp.id} {graph.ref(inp)} (expanded once, elsewhere in this tree)",
+                              style="italic dim"))
+                continue
+            child = tree.add(_text(graph, inp, precision, kinks))
+            if inp.inputs:
+                expanded.add(inp.id)
+                children.append((inp, child, depth + 1))
+        stack.extend(reversed(children))
+    return root
