@@ -4,17 +4,21 @@ MESSAGES = {
     # bpcli check：错误答案的诊断
     "check.forward": "前向传播得到 {name} = {truth}：请重新计算 {label}",
     "check.sign": "符号错误：∂f/∂{name} 是 {truth}，不是 {answer}。",
-    "check.missing-upstream": "忘了乘上游梯度：{answer} 只是本地梯度，还要乘以 ∂f/∂{gate_ref} = {upstream}。",
+    "check.missing-upstream": "忘了乘上游梯度：{answer} 只是本地梯度，"
+                              "还要乘以 ∂f/∂{gate_ref} = {upstream}。",
     "check.partial-fanout": "{name} 连接到 {count} 个门，它的梯度要把所有分支加起来：{branches} = {truth}；"
                             "{answer} 漏掉了一些分支。",
     "check.swapped-inputs": "{op} 门 {gate} 的输入弄反了：对 {name} 的本地梯度是 {formula}，"
                             "不是另一个输入的本地梯度。",
-    "check.value-confusion": "在门 {gate} 处，本地梯度把门的输入和输出混淆了：∂/∂{name} = {formula}。",
+    "check.value-confusion": "在门 {gate} 处，本地梯度把门的输入和输出混淆了："
+                             "∂/∂{name} = {formula}。",
     "check.wrong-route": "{op} 门 {gate} 把全部上游梯度传给胜出的输入（{winner}），另一个输入得到 0。",
     "check.forward-gradient": "这是前向传播的数值错误导致的；前向传播正确时 ∂f/∂{name} = {truth}。",
-    "check.carried": "这是由你的 ∂f/∂{upstream} = {answer} 带来的，而它是错的；用它计算的话，这一步本身是对的。",
+    "check.carried": "这是由你的 ∂f/∂{upstream} = {answer} 带来的，而它是错的；"
+                     "用它计算的话，这一步本身是对的。",
     "check.unknown": "没有匹配到已知的错误：∂f/∂{name} = {truth}。",
-    "check.rounded": "{answer} 是上游梯度过早四舍五入得到的（{upstream} × {local}）：最后一步之前请多保留几位。",
+    "check.rounded": "{answer} 是上游梯度过早四舍五入得到的（{upstream} × {local}）："
+                     "最后一步之前请多保留几位。",
     "check.first": "它的上游梯度是对的，所以推导在这里出错：请重新推导 {gate} 的本地梯度："
                    "∂/∂{name} = {formula} = {local}。",
     "check.summary": "{total} 个答案中 {correct} 个正确",

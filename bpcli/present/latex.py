@@ -60,7 +60,8 @@ def latex_text(graph: Graph, precision: int = 4, wrt: list[str] | None = None) -
     for step in steps:
         node = step.node
         up = "---" if step.upstream is None else "$" + num(step.upstream, precision) + "$"
-        locals_ = [rf"$\partial/\partial$ {tt(graph.ref(e.input))} $=$ {tt(local_formula(graph, node, e.index))}"
+        locals_ = [rf"$\partial/\partial$ {tt(graph.ref(e.input))} $=$ "
+                   + tt(local_formula(graph, node, e.index))
                    for e in step.edges if e.downstream is not None]
         lines.append(f"{node.id} & {tt(graph.label(node))} & {tt(node.op.name)} & "
                      f"${num(node.value, precision)}$ & {up} & " + "; ".join(locals_) + r" \\")
