@@ -21,6 +21,7 @@ from bpcli.ops import FUNCTIONS, OPS, REDUCTIONS, ShapeMismatch
 CONSTANTS = {"pi": math.pi, "e": math.e}
 BINARY = {"+": OPS["add"], "-": OPS["sub"], "*": OPS["mul"], "/": OPS["div"]}
 ID = OPS["id"]
+STABLE_LOGS = {"sigmoid": "logsigmoid", "softmax": "logsoftmax"}
 
 MAX_OUTPUT_TEXT = 80  # an output expression longer than this is shortened with "…"
 
@@ -233,6 +234,13 @@ class Builder:
             wanted = "1 or 2 arguments" if fname in REDUCTIONS else _plural(op.arity, "argument")
             raise self._error(f"{fname} takes {wanted}, not {len(args)}", token.start_pos)
         start, end = token.start_pos, rpar.end_pos
+        inner = args[0] if args else None
+        if (op.name == "log" and inner is not None and inner.op.name in STABLE_LOGS
+                and inner is self.nodes[-1] and not inner.name):
+            # log(sigmoid(x)), log(softmax(x)): one gate, exact where the two would under-
+            # flow to log(0) (log(sigmoid(-1000)) = -1000)
+            self.nodes.pop()
+            return self._node(OPS[STABLE_LOGS[inner.op.name]], inner.inputs, start, end), start, end
         if self.expand and op.expansion is not None:
             return op.expansion(_Maker(self, start, end), *args), start, end
         return self._node(op, args, start, end), start, end

@@ -266,6 +266,23 @@ def _nonzero(x: Any) -> Any:
     return x
 
 
+def _logsigmoid(x: float) -> float:
+    # log σ(x) = -log(1 + e^-x), written so that neither exp overflows nor log sees 0
+    return -math.log1p(math.exp(-x)) if x >= 0 else x - math.log1p(math.exp(x))
+
+
+def _logsigmoid_array(x: Any) -> Any:
+    x = np.asarray(x, dtype=float)
+    return np.minimum(x, 0.0) - np.log1p(np.exp(-np.abs(x)))
+
+
+# log(sigmoid(x)) as one stable gate; the builder writes log(sigmoid(…)) this way.
+op("logsigmoid", 1, _logsigmoid, _logsigmoid_array,
+   (lambda g, ans, x: g * _sigmoid(-x),), ("1 - σ({x})",),
+   array_vjps=(lambda g, ans, x: g * _sigmoid_array(np.negative(x)),),
+   template="log(sigmoid({0}))", prec=P_ATOM, callable_as=("logsigmoid",), elementwise=True)
+
+
 # --- max and min of two --------------------------------------------------------------------
 # The router gate: the larger input takes all of the gradient; at a tie each takes half.
 
@@ -284,13 +301,13 @@ def _tie(x: Any, y: Any) -> bool:
 op("max", 2, max, lambda x, y: np.maximum(x, y),
    (lambda g, ans, x, y: _route(g, x, y, operator.gt),
     lambda g, ans, x, y: _route(g, y, x, operator.gt)),
-   ("1 if {x} > {y} else 0", "1 if {y} > {x} else 0"),
+   ("1 if {x} > {y}, 0 if {x} < {y}, 1/2 at a tie", "1 if {y} > {x}, 0 if {y} < {x}, 1/2 at a tie"),
    kink=_tie, convention="at a tie each input gets half the gradient",
    callable_as=("max",), broadcast=True, gate="router")
 op("min", 2, min, lambda x, y: np.minimum(x, y),
    (lambda g, ans, x, y: _route(g, x, y, operator.lt),
     lambda g, ans, x, y: _route(g, y, x, operator.lt)),
-   ("1 if {x} < {y} else 0", "1 if {y} < {x} else 0"),
+   ("1 if {x} < {y}, 0 if {x} > {y}, 1/2 at a tie", "1 if {y} < {x}, 0 if {y} > {x}, 1/2 at a tie"),
    kink=_tie, convention="at a tie each input gets half the gradient",
    callable_as=("min",), broadcast=True, gate="router")
 

@@ -141,7 +141,7 @@ def test_homework_sample_report(bpcli):
 def test_json_schema(bpcli):
     _, results, doc = report(bpcli, *SIMPLE, "-e", "dq=4", "-e", "dz=3")
     assert set(doc) == {"correct", "total", "results", "warnings"}
-    assert set(results["dq"]) == {"name", "means", "answer", "truth", "ok", "diagnosis"}
+    assert set(results["dq"]) == {"name", "means", "answer", "truth", "ok", "note", "diagnosis"}
     assert set(results["dq"]["diagnosis"]) == {"kind", "node", "message", "first"}
     assert results["dq"]["answer"] == 4.0 and results["dq"]["truth"] == -4.0
 
@@ -199,3 +199,15 @@ def _fields(template):
     import string
 
     return {name for _, name, _, _ in string.Formatter().parse(template) if name}
+
+
+def test_one_sided_derivatives_at_a_kink_are_accepted(bpcli):
+    # relu'(0): bpcli takes 0 (PyTorch), but 1 is the right-hand derivative
+    code, results, _ = report(bpcli, "f = relu(x) * 3 + max(y, z)", "x=0", "y=1", "z=1",
+                              "-e", "dx=3", "-e", "dy=1", "-e", "dz=0.5")
+    assert code == 0
+    assert "one-sided derivative" in results["dx"]["note"]
+    assert "one-sided derivative" in results["dy"]["note"]
+    assert results["dz"]["note"] is None  # bpcli's own convention
+    code, results, _ = report(bpcli, "f = relu(x) * 3", "x=0", "-e", "dx=2")
+    assert code == 1 and results["dx"]["note"] is None

@@ -138,6 +138,7 @@ UNARY = {
     "tanh": ("tanh({})", np.tanh, REAL),
     "sigmoid": ("sigmoid({})", sigmoid, REAL),
     "σ": ("σ({})", sigmoid, REAL),
+    "logsigmoid": ("logsigmoid({})", lambda x: np.log(sigmoid(x)), REAL),
     "relu": ("relu({})", lambda x: np.maximum(x, 0.0), NONZERO),
     "abs": ("abs({})", np.abs, NONZERO),
     "neg": ("-{}", np.negative, REAL),
@@ -222,6 +223,21 @@ def test_sigmoid():
 
 def test_σ():
     unary_check("σ")
+
+
+def test_logsigmoid():
+    unary_check("logsigmoid")
+
+
+def test_log_of_sigmoid_is_one_stable_gate():
+    for x, value, grad in [(-1000.0, -1000.0, 1.0), (1000.0, 0.0, 0.0), (0.0, -math.log(2), 0.5)]:
+        graph = run(parse("log(sigmoid(x))", {"x": x}))
+        assert [n.op.name for n in graph.nodes] == ["input", "logsigmoid"]
+        assert graph.output.value == pytest.approx(value, abs=1e-12)
+        assert gradients(graph)["x"] == pytest.approx(grad, abs=1e-12)
+    graph = run(parse("sum(log(softmax(x)))", {"x": np.array([1000.0, 0.0, -1000.0])}))
+    assert graph.output.value == pytest.approx(-3000.0)
+    np.testing.assert_allclose(gradients(graph)["x"], [-2.0, 1.0, 1.0])
 
 
 def test_relu():

@@ -23,6 +23,8 @@ MESSAGES = {
                      " ({upstream} × {local}): keep more digits until the last step.",
     "check.first": "Its upstream gradient is right, so this is where the derivation breaks:"
                    " re-derive the local gradient of {gate}: ∂/∂{name} = {formula} = {local}.",
+    "check.one-sided": "accepted: at the kink of {kinks} the derivative is not defined, and"
+                       " your answer is a one-sided derivative (bpcli's convention gives {truth}).",
     "check.summary": "{correct} of {total} correct",
     "check.first-wrong": "first wrong step: {written}",
     "check.header.answer": "answer",

@@ -21,6 +21,7 @@ MESSAGES = {
                      "最后一步之前请多保留几位。",
     "check.first": "它的上游梯度是对的，所以推导在这里出错：请重新推导 {gate} 的本地梯度："
                    "∂/∂{name} = {formula} = {local}。",
+    "check.one-sided": "接受：{kinks} 在折点处不可导，你的答案是单侧导数（bpcli 的约定给出 {truth}）。",
     "check.summary": "{total} 个答案中 {correct} 个正确",
     "check.first-wrong": "第一个错误的步骤：{written}",
     "check.header.answer": "答案",

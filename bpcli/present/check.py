@@ -33,7 +33,7 @@ def check_report(verdicts: list[Verdict], precision: int, tr: Translator) -> lis
     table.add_column(tr("check.header.diagnosis"), max_width=72, overflow="fold")
     for v in verdicts:
         mark = Text("✓", style="green") if v.ok else Text("✗", style="bold red")
-        diagnosis = ""
+        diagnosis = v.note or ""
         if v.diagnosis:
             diagnosis = v.diagnosis.message
             if v.worst is not None:
@@ -70,6 +70,7 @@ def check_document(verdicts: list[Verdict], warnings: list[str]) -> dict[str, An
                 "answer": to_json(v.expectation.value),
                 "truth": to_json(v.truth),
                 "ok": v.ok,
+                "note": v.note,
                 "diagnosis": None if v.diagnosis is None else {
                     "kind": v.diagnosis.kind,
                     "node": v.diagnosis.node.id,

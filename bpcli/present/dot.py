@@ -1,11 +1,11 @@
 """`--format dot`: the graph as a Graphviz circuit in the style of cs231n's diagrams.
 
-Inputs stand on the left as plain names, gates are small circles labelled with their
-operation, and wires run left to right. Each wire carries its forward value in green
-above its gradient in red: the gradient sent back along that one wire, so a variable
-used twice shows two wires, each with its own share. A constant operand is folded into
-its gate (`+1`, `*-1`, `1/x`), and the output runs into an end node so that its wire
-shows the value and the seed gradient 1.
+Inputs stand in a column on the left as plain names, gates are small circles labelled
+with their operation, and wires run left to right. Each wire carries its forward value
+in green above the line and, below it in red, the gradient sent back along that one
+wire, so a variable used twice shows two wires, each with its own share. A constant
+operand is folded into its gate (`+1`, `*-1`, `1/x`), as the lecture draws them, and
+the output runs into an end node so that its wire shows the value and the seed 1.
 
 `render` hands the text to Graphviz's `dot` to write an SVG, PNG or PDF file.
 """
@@ -26,110 +26,98 @@ from bpcli.present.numbers import value as fmt
 
 GREEN = "#1a7f37"  # forward values
 RED = "#cf222e"  # gradients
-KINK = "#bf8700"  # outline of a gate evaluated where it is not differentiable
-MUTED = "#8c959f"
-WIRE = "#57606a"  # gates with no path to the output
+INK = "#24292f"  # gates
+WIRE = "#57606a"
+KINK = "#bf8700"  # the dashed outline of a gate evaluated where it is not differentiable
+MUTED = "#8c959f"  # gates with no path to the output
 FONT = "Helvetica,Arial,sans-serif"
 
-# A small array is written out on its wire when its text is at most this long; a
-# larger one is shown by its shape.
+# A small array is written out on its wire when its text is at most this long; a larger
+# one is shown by its shape (`2×2`, `5-vector`).
 SHORT_ARRAY = 28
-# A constant folded into a gate label is written out when at most this long.
-SHORT_CONST = 8
+# A constant folded into a gate is written out when at most this long, else as `[…]`.
+SHORT_CONST = 10
+# Bitmaps are drawn at this resolution: sharp on screen, a few tens of KB.
+PNG_DPI = 110
 
-# Binary operators, drawn as in the lecture; `commutes` may put the constant after.
+# Binary operators as the lecture writes them; `add` and `mul` may take the constant after.
 _INFIX = {"add": "+", "sub": "-", "mul": "*", "div": "/", "pow": "^", "matmul": "@"}
 _COMMUTES = {"add", "mul"}
 _SYMBOLS = {"neg": "*-1", "sigmoid": "σ", "transpose": "ᵀ", "id": "=", "stack": "[ ]",
             "amax": "max", "amin": "min", "norm": "‖·‖"}
 
-INSTALL = ("Graphviz's `dot` program is needed to draw pictures. Install Graphviz"
-           " (Debian/Ubuntu: apt install graphviz; macOS: brew install graphviz;"
-           " others: https://graphviz.org/download/), or write the DOT text with --format dot")
-# Output formats by file suffix; .dot and .gv are the text itself and need no Graphviz.
+INSTALL = ("install Graphviz (Debian/Ubuntu: apt install graphviz; macOS: brew install graphviz;"
+           " others: https://graphviz.org/download/), or print the DOT text with --format dot")
+# Picture formats by file suffix; .dot and .gv files get the DOT text and need no Graphviz.
 FORMATS = ("svg", "png", "pdf")
 TEXT_FORMATS = ("dot", "gv")
 
+WIRES = ("split", "labels")
+
 
 def to_dot(graph: Graph, precision: int = 2, *, wires: str = "split") -> str:
-    """The computed graph as DOT text: values in green above gradients in red on each wire.
+    """The computed graph as DOT text: on each wire its value in green, its gradient in red.
 
-    `wires="split"` draws each wire through a small label node whose rule is the wire
-    itself, so the value sits above the line and the gradient below it, as in the
-    lecture; `wires="labels"` makes each wire one DOT edge with an ordinary edge label."""
-    if wires not in ("split", "labels"):
-        raise ValueError(f"wires must be 'split' or 'labels', not {wires!r}")
+    `wires="split"` (the default) draws each wire through a small label node whose rule
+    is the wire itself, so the value sits above the line and the gradient below it, as in
+    the lecture; `wires="labels"` makes each wire a single DOT edge with an edge label."""
+    if wires not in WIRES:
+        raise ValueError(f"wires must be one of {WIRES}, not {wires!r}")
     steps = derivation(graph)
-    folded = {step.node.id: _folded_input(step.node) for step in steps}
-    folded = {k: v for k, v in folded.items() if v is not None}
-    # A constant is drawn only if some gate (or the output) takes it as a wire.
+    folded = {node.id: i for node in graph.nodes if (i := _folded_input(node)) is not None}
+    # A leaf is drawn unless every gate that uses it folds it into its label.
     wired = {graph.output.id}
     for node in graph.nodes:
-        for i, inp in enumerate(node.inputs):
-            if folded.get(node.id) != i:
-                wired.add(inp.id)
+        wired.update(inp.id for i, inp in enumerate(node.inputs) if folded.get(node.id) != i)
 
     lines = [
         "digraph bpcli {",
         "  rankdir=LR;",
-        "  ordering=in;",
         "  nodesep=0.25;",
         "  ranksep=0.3;" if wires == "split" else "  ranksep=0.45;",
         f'  graph [fontname="{FONT}", bgcolor="white", pad=0.15];',
         f'  node [fontname="{FONT}", fontsize=13];',
         f'  edge [fontname="{FONT}", fontsize=11, arrowsize=0.6, color="{WIRE}"];',
     ]
-    leaves: list[str] = []
+    inputs: list[str] = []
     for step in steps:
         node = step.node
         if node.inputs:
             attrs = _gate_attributes(graph, node, folded.get(node.id), step.kink, precision)
             lines.append(f"  {_id(node)} [{attrs}];")
         elif node.id in wired:
-            text = node.name or _const_text(node, precision)
-            lines.append(f"  {_id(node)} [shape=plaintext, label=<{_escape(text)}>"
-                         f"{_tooltip(graph, node)}];")
+            text = node.name or _const_text(node.value, precision, short=False)
+            lines.append(f"  {_id(node)} [shape=plaintext, label=<{_escape(text)}>,"
+                         f' tooltip="{_quote(graph.label(node))}"];')
             if node.op.name == "input":
-                leaves.append(_id(node))
-    end = _escape(graph.output.name or "f")
-    lines.append(f'  out [shape=plaintext, label=<{end}>, tooltip="the output"];')
-    if leaves:
+                inputs.append(_id(node))
+    lines.append(f'  out [shape=plaintext, label=<{_escape(_end_name(graph))}>,'
+                 ' tooltip="the output"];')
+    if inputs:
         # The inputs in a column on the left, top to bottom in the order they first appear.
-        chain = " -> ".join(leaves) + " [style=invis]; " if len(leaves) > 1 else ""
-        lines.append("  { rank=source; " + " ".join(leaves) + "; " + chain + "}")
+        chain = " -> ".join(inputs) + " [style=invis]; " if len(inputs) > 1 else ""
+        lines.append("  { rank=source; " + " ".join(inputs) + "; " + chain + "}")
 
-    wire = _split_wire if wires == "split" else _labelled_wire
+    draw = _split_wire if wires == "split" else _labelled_wire
     for step in steps:
         node = step.node
         for edge in step.edges:
-            if folded.get(node.id) != edge.index:
-                label = _wire_label(edge.input, edge.downstream, precision, named=True)
-                lines += wire(_id(edge.input), _id(node), f"w{node.id}_{edge.index}", label)
+            if folded.get(node.id) == edge.index:
+                continue
+            label = _wire_label(edge.input, edge.downstream, precision, named=True)
+            tip = _wire_tooltip(graph, edge.input, graph.ref(node), edge.downstream, precision)
+            lines += draw(_id(edge.input), _id(node), f"w{node.id}_{edge.index}", label, tip)
     out = graph.output
-    lines += wire(_id(out), "out", "w_out", _wire_label(out, out.grad, precision, named=False))
+    label = _wire_label(out, out.grad, precision, named=False)
+    tip = _wire_tooltip(graph, out, "the output", out.grad, precision)
+    lines += draw(_id(out), "out", "w_out", label, tip)
     lines.append("}")
     return "\n".join(lines) + "\n"
 
 
-def _labelled_wire(tail: str, head: str, wire: str, label: tuple[str, str]) -> list[str]:
-    value, gradient = label
-    text = value + (f"<br/>{gradient}" if gradient else "")
-    return [f"  {tail} -> {head} [label=<{text}>];"]
-
-
-def _split_wire(tail: str, head: str, wire: str, label: tuple[str, str]) -> list[str]:
-    value, gradient = label
-    table = ('<table border="0" cellborder="0" cellspacing="0" cellpadding="1">'
-             f"<tr><td>{value}</td></tr>"
-             f'<tr><td port="p" height="1" cellpadding="0" bgcolor="{WIRE}"></td></tr>'
-             f"<tr><td>{gradient or ' '}</td></tr></table>")
-    return [f"  {wire} [shape=plaintext, margin=0, width=0, height=0, fontsize=11, label=<{table}>];",
-            f"  {tail} -> {wire}:p:w [arrowhead=none];",
-            f"  {wire}:p:e -> {head};"]
-
-
 def render(dot_text: str, path: str | Path) -> None:
-    """Draw DOT text into a file with Graphviz; the format comes from the suffix."""
+    """Draw DOT text into a file with Graphviz's dot; the format comes from the suffix
+    (.svg, .png, .pdf; .dot and .gv get the text itself). Every failure is a BpcliError."""
     target = Path(path)
     suffix = target.suffix.lower().lstrip(".")
     if suffix in TEXT_FORMATS:
@@ -140,21 +128,25 @@ def render(dot_text: str, path: str | Path) -> None:
         return
     if suffix not in FORMATS:
         kinds = ", ".join("." + f for f in FORMATS + TEXT_FORMATS)
-        shown = f"'.{suffix}'" if suffix else "no suffix"
-        raise BpcliError(f"cannot tell what kind of picture to draw from {target.name!r} ({shown})",
-                         hint=f"end the file name in one of {kinds}")
+        found = f"'.{suffix}'" if suffix else "no suffix"
+        raise BpcliError(f"cannot tell what kind of picture to draw from the file name"
+                         f" {target.name!r} ({found})", hint=f"end the file name in one of {kinds}")
     program = shutil.which("dot")
     if program is None:
-        raise BpcliError(INSTALL)
+        raise BpcliError(f"cannot draw {target.name}: Graphviz's dot program is not installed;"
+                         f" {INSTALL}")
+    command = [program, f"-T{suffix}", "-o", str(target)]
+    if suffix == "png":
+        command.insert(1, f"-Gdpi={PNG_DPI}")
     try:
-        done = subprocess.run([program, f"-T{suffix}", "-o", str(target)],
-                              input=dot_text.encode("utf-8"), capture_output=True, check=False)
+        done = subprocess.run(command, input=dot_text.encode("utf-8"), capture_output=True,
+                              check=False)
     except OSError as err:
         raise BpcliError(f"could not run Graphviz's dot ({program}): {err.strerror or err}",
-                         hint=INSTALL) from None
+                         hint=INSTALL[0].upper() + INSTALL[1:]) from None
     if done.returncode != 0:
-        message = done.stderr.decode("utf-8", "replace").strip()
-        detail = "\n".join(message.splitlines()[:5]) or f"exit status {done.returncode}"
+        lines = done.stderr.decode("utf-8", "replace").strip().splitlines()
+        detail = "\n".join(lines[:5]) or f"it stopped with exit status {done.returncode}"
         raise BpcliError(f"Graphviz's dot could not draw {target}:\n{detail}")
 
 
@@ -162,34 +154,28 @@ def render(dot_text: str, path: str | Path) -> None:
 
 
 def _folded_input(node: Node) -> int | None:
-    """The index of the constant operand drawn inside this gate's label, if any."""
-    if len(node.inputs) != 2 or node.op.name not in _INFIX and node.op.arity != 2:
+    """The index of the constant operand written inside this binary gate's label, if any:
+    an unnamed constant whose partner is not one too (`2*3` keeps both as leaves)."""
+    if len(node.inputs) != 2:
         return None
-    constant = [_is_literal(i) for i in node.inputs]
-    if constant.count(True) != 1 or any(i.op.name == "const" for i, c in
-                                         zip(node.inputs, constant, strict=True) if not c):
-        return None
-    return constant.index(True)
-
-
-def _is_literal(node: Node) -> bool:
-    return node.op.name == "const" and not node.name
+    literal = [i.op.name == "const" and not i.name for i in node.inputs]
+    return literal.index(True) if literal.count(True) == 1 else None
 
 
 def _gate_label(node: Node, fold: int | None, precision: int) -> str:
     name = node.op.name
     if fold is None:
         return _SYMBOLS.get(name) or _INFIX.get(name) or name
-    c = _const_text(node.inputs[fold], precision)
+    c = _const_text(node.inputs[fold].value, precision, short=True)
     if name in _INFIX:
         symbol = _INFIX[name]
         if fold == 1 or name in _COMMUTES:
-            if name in ("add", "sub") and c.startswith("-"):  # x + -3 is x - 3, x - -3 is x + 3
+            if name in ("add", "sub") and c.startswith("-"):  # x + -3 is x - 3; x - -3 is x + 3
                 return ("+" if name == "sub" else "-") + c[1:]
-            return f"{symbol}{c}"
+            return symbol + c  # +1, *-1, /2, ^2
         return f"{c}{symbol}x"  # 1/x, 1-x, 2^x
     slots = [c if i == fold else "·" for i in range(2)]
-    return f"{_SYMBOLS.get(name, name)}({', '.join(slots)})"
+    return f"{_SYMBOLS.get(name, name)}({', '.join(slots)})"  # max(0, ·)
 
 
 def _gate_attributes(graph: Graph, node: Node, fold: int | None, kink: bool, precision: int) -> str:
@@ -197,35 +183,32 @@ def _gate_attributes(graph: Graph, node: Node, fold: int | None, kink: bool, pre
     label = _escape(text)
     if len(text) == 1:  # +, -, * and / are small glyphs: draw them larger
         label = f'<font point-size="18">{label}</font>'
-    wide = len(text) > 3
-    attrs = ["shape=ellipse" if wide else "shape=circle",
-             "width=0.5", "height=0.4" if wide else "fixedsize=false", "margin=0.04"]
-    style = ["solid"]
-    color = "#24292f"
-    if kink:
-        label += '<font point-size="10">⚠</font>'
-        style = ["dashed"]
-        color = KINK
-    elif node.grad is None:
-        color = MUTED
-    attrs += [f'style="{",".join(style)}"', f'color="{color}"', f'fontcolor="{color}"',
-              f"label=<{label}>"]
+    color, style = INK, "solid"
     tooltip = graph.label(node)
     if kink:
+        label += ' <font point-size="10">⚠</font>'
+        color, style = KINK, "dashed"
         tooltip += " (not differentiable here: " + (node.op.convention or "a kink") + ")"
-    attrs.append(f'tooltip="{_quote(tooltip)}"')
-    return ", ".join(attrs)
+    elif node.grad is None:
+        color = MUTED  # no path to the output
+    shape = "shape=ellipse, height=0.4" if len(text) > 3 or kink else "shape=circle"
+    return (f'{shape}, width=0.5, margin=0.04, style="{style}", color="{color}",'
+            f' fontcolor="{color}", label=<{label}>, tooltip="{_quote(tooltip)}"')
 
 
-def _tooltip(graph: Graph, node: Node) -> str:
-    return f', tooltip="{_quote(graph.label(node))}"'
+def _end_name(graph: Graph) -> str:
+    """The end node's name: the output's name, else `f` unless that names something else."""
+    if graph.output.name:
+        return graph.output.name
+    return "output" if "f" in graph.names or "f" in graph.inputs else "f"
 
 
 # --- wires -------------------------------------------------------------------------------
 
 
 def _wire_label(source: Node, gradient: Any, precision: int, named: bool) -> tuple[str, str]:
-    """A wire's value in green and the gradient sent back along it in red ('' for none)."""
+    """A wire's value in green and the gradient sent back along it in red ('' for none),
+    as HTML-like label text."""
     shown = _number(source.value, precision)
     if named and source.name and source.inputs:  # a named intermediate: `q = 3`
         shown = f"{source.name} = {shown}"
@@ -235,26 +218,58 @@ def _wire_label(source: Node, gradient: Any, precision: int, named: bool) -> tup
     return value, f'<font color="{RED}">{_escape(_number(gradient, precision))}</font>'
 
 
+def _wire_tooltip(graph: Graph, source: Node, target: str, gradient: Any, precision: int) -> str:
+    """The whole of a wire's numbers, for SVG viewers: arrays in full or summarised."""
+    text = f"{graph.ref(source)} → {target}: value {_one_line(fmt(source.value, precision))}"
+    if gradient is not None:
+        text += f"; gradient {_one_line(fmt(gradient, precision))}"
+    return _quote(text)
+
+
+def _labelled_wire(tail: str, head: str, wire: str, label: tuple[str, str], tip: str) -> list[str]:
+    value, gradient = label
+    text = value + (f"<br/>{gradient}" if gradient else "")
+    return [f'  {tail} -> {head} [label=<{text}>, tooltip="{tip}", labeltooltip="{tip}"];']
+
+
+def _split_wire(tail: str, head: str, wire: str, label: tuple[str, str], tip: str) -> list[str]:
+    value, gradient = label
+    table = ('<table border="0" cellborder="0" cellspacing="0" cellpadding="1">'
+             f"<tr><td>{value}</td></tr>"
+             f'<tr><td port="p" height="1" cellpadding="0" bgcolor="{WIRE}"></td></tr>'
+             f"<tr><td>{gradient or ' '}</td></tr></table>")
+    return [f'  {wire} [shape=plaintext, margin=0, width=0, height=0, fontsize=11,'
+            f' tooltip="{tip}", label=<{table}>];',
+            f'  {tail} -> {wire}:p:w [arrowhead=none, tooltip="{tip}"];',
+            f'  {wire}:p:e -> {head} [tooltip="{tip}"];']
+
+
+# --- numbers -----------------------------------------------------------------------------
+
 
 def _number(v: Any, precision: int) -> str:
     """A wire's number: a scalar, a small array on one line, or a larger array's shape."""
     if type(v) is float or np.ndim(v) == 0:
         return fmt(float(v), precision)
-    shape = "×".join(map(str, v.shape))
     if v.ndim <= 2 and v.size <= 36:
-        text = re.sub(r"\[\s+", "[", re.sub(r"\s+", " ", fmt(v, precision)))
+        text = _one_line(fmt(v, precision))
         if len(text) <= SHORT_ARRAY:
             return text
+    shape = "×".join(map(str, v.shape))
     return shape if v.ndim > 1 else f"{shape}-vector"
 
 
-def _const_text(node: Node, precision: int) -> str:
-    v = node.value
+def _const_text(v: Any, precision: int, short: bool) -> str:
+    """A constant as the program wrote it (`1`, `0.5`), rounded if that is long."""
     if type(v) is float:
-        exact = repr(v)[:-2] if repr(v).endswith(".0") else repr(v)
+        exact = repr(v).removesuffix(".0")
         return exact if len(exact) <= SHORT_CONST else fmt(v, precision)
     text = _number(v, precision)
-    return text if len(text) <= SHORT_CONST or node.op.name != "const" else "[…]"
+    return "[…]" if short and len(text) > SHORT_CONST else text
+
+
+def _one_line(text: str) -> str:
+    return re.sub(r"\[ +", "[", re.sub(r"\s+", " ", text))
 
 
 # --- DOT text ----------------------------------------------------------------------------
@@ -265,12 +280,12 @@ def _id(node: Node) -> str:
 
 
 def _escape(text: str) -> str:
-    """Text for an HTML-like label."""
+    """Text for an HTML-like label: markup characters as entities, lines as <br/>."""
     return (text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
             .replace('"', "&quot;").replace("\n", "<br/>"))
 
 
 def _quote(text: str) -> str:
-    """Text for a double-quoted DOT string (backslashes would start escapes like \\N)."""
+    """Text for a double-quoted DOT string (where a backslash would start `\\N` and the like)."""
     return text.replace("\\", "\\\\").replace('"', '\\"').replace("\n", " ")
 
