@@ -34,7 +34,7 @@ def parse(source: str, bindings: Mapping[str, Any] | None = None, expand: bool =
     if _parser is None:
         _parser = lalr.Parser(_builder)
     text = source.translate(_TYPOS)
-    _builder.reset(source, dict(bindings or {}), expand)
+    _builder.reset(source, {name: _value(v) for name, v in (bindings or {}).items()}, expand)
     gc_was_enabled = gc.isenabled()
     gc.disable()  # a big parse allocates many objects that live on; collecting them is waste
     try:
@@ -47,6 +47,18 @@ def parse(source: str, bindings: Mapping[str, Any] | None = None, expand: bool =
         if gc_was_enabled:
             gc.enable()
     return _builder.graph()
+
+
+def _value(value: Any) -> Any:
+    """A binding's value as bpcli keeps values: a Python float or a float64 array."""
+    if type(value) is float:
+        return value
+    if isinstance(value, (int, float)) and not isinstance(value, bool):
+        return float(value)
+    from bpcli.lazy import np
+
+    array = np.asarray(value, dtype=float)
+    return float(array) if array.ndim == 0 else array
 
 
 def _describe_token(token: Any) -> str:

@@ -335,7 +335,9 @@ def multi_statement_programs(draw) -> Program:
     for i in range(count):
         kinds = ["new", "new"]
         if intermediates:
-            kinds += ["reassign", "augment", "alias"]
+            kinds += ["reassign", "alias"]
+        if intermediates or program.inputs:
+            kinds += ["augment", "augment"]
         seen_inputs = sorted((program.seen & program.inputs.keys()) | program.declared)
         if seen_inputs:
             kinds += ["input"]
@@ -451,10 +453,9 @@ def test_many_programs_match_sympy(request):
 
 def sympy_gradients(f: sp.Expr, at: dict[str, float]) -> tuple[float, dict[str, float]]:
     """f and ∂f/∂input from a SymPy expression over symbols named like the inputs."""
-    values = {sp.Symbol(n, real=True): exact(v) for n, v in at.items()}
-    return (float(f.xreplace(values).evalf(30)),
-            {n: float(sp.diff(f, s).xreplace(values).evalf(30)) for s, n in
-             ((sp.Symbol(n, real=True), n) for n in at)})
+    symbols = {n: sp.Symbol(n, real=True) for n in at}
+    values = {symbols[n]: exact(v) for n, v in at.items()}
+    return _number(f, values), {n: _number(sp.diff(f, s), values) for n, s in symbols.items()}
 
 
 X, Y, A, C, E = (sp.Symbol(n, real=True) for n in ("x", "y", "a", "c", "e"))
