@@ -38,26 +38,33 @@ def sin_gradient(depth: int) -> float:
     return grad
 
 
-def measure(text: str, expected: float, repeats: int) -> dict[str, Any]:
-    """Best and median of `repeats` parse / forward+backward times for one program."""
-    parse_times, run_times, totals = [], [], []
-    nodes = 0
+def measure(programs: dict[str, tuple[str, float]], repeats: int) -> dict[str, dict[str, Any]]:
+    """parse / forward+backward times of each program, `repeats` times, in interleaved
+    rounds so that a burst of other load on the machine does not hit one size only."""
+    out: dict[str, dict[str, Any]] = {
+        key: {"nodes": 0, "chars": len(text), "parse": [], "run": [], "total": []}
+        for key, (text, _) in programs.items()}
     for _ in range(repeats):
-        gc.collect()
-        t0 = time.perf_counter()
-        graph = parse(text, {"x": X})
-        t1 = time.perf_counter()
-        run(graph)
-        grad = gradients(graph)["x"]
-        t2 = time.perf_counter()
-        if not math.isclose(grad, expected, rel_tol=1e-9):
-            raise SystemExit(f"wrong gradient: {grad!r}, expected {expected!r}")
-        nodes = len(graph.nodes)
-        del graph
-        parse_times.append(t1 - t0)
-        run_times.append(t2 - t1)
-        totals.append(t2 - t0)
-    return {"nodes": nodes, "chars": len(text), "parse": parse_times, "run": run_times, "total": totals}
+        for key, (text, expected) in programs.items():
+            gc.collect()
+            # The first parse after a big graph is freed pays a one-off ~20 ms; a tiny parse
+            # takes it, so that each program is timed from the same state.
+            parse("x+x", {"x": X})
+            t0 = time.perf_counter()
+            graph = parse(text, {"x": X})
+            t1 = time.perf_counter()
+            run(graph)
+            grad = gradients(graph)["x"]
+            t2 = time.perf_counter()
+            if not math.isclose(grad, expected, rel_tol=1e-9):
+                raise SystemExit(f"{key}: wrong gradient {grad!r}, expected {expected!r}")
+            m = out[key]
+            m["nodes"] = len(graph.nodes)
+            del graph
+            m["parse"].append(t1 - t0)
+            m["run"].append(t2 - t1)
+            m["total"].append(t2 - t0)
+    return out
 
 
 def main() -> None:
@@ -66,11 +73,14 @@ def main() -> None:
     parser.add_argument("--sines", default="", help="comma-separated nesting depths")
     parser.add_argument("--repeats", type=int, default=3)
     args = parser.parse_args()
-    out: dict[str, Any] = {"bpcli": bpcli.__file__, "sum": {}, "sin": {}}
-    for n in [int(v) for v in args.sums.split(",") if v]:
-        out["sum"][n] = measure(sum_program(n), float(n), args.repeats)
-    for d in [int(v) for v in args.sines.split(",") if v]:
-        out["sin"][d] = measure(sin_program(d), sin_gradient(d), args.repeats)
+    sums = [int(v) for v in args.sums.split(",") if v]
+    sines = [int(v) for v in args.sines.split(",") if v]
+    programs = {f"sum {n}": (sum_program(n), float(n)) for n in sums}
+    programs.update({f"sin {d}": (sin_program(d), sin_gradient(d)) for d in sines})
+    measured = measure(programs, args.repeats)
+    out: dict[str, Any] = {"bpcli": bpcli.__file__,
+                           "sum": {n: measured[f"sum {n}"] for n in sums},
+                           "sin": {d: measured[f"sin {d}"] for d in sines}}
     print(json.dumps(out))
 
 

@@ -9,6 +9,7 @@ import pytest
 
 from bpcli.engine import gradients, run
 from bpcli.parse import parse
+
 from conftest import SAMPLES
 
 W = np.array([[0.1, 0.5], [-0.3, 0.8]])
