@@ -5,7 +5,6 @@ from __future__ import annotations
 import math
 import re
 from collections.abc import Iterable
-from pathlib import Path
 from typing import Any
 
 from bpcli.errors import BindingError, BpcliError
@@ -104,6 +103,8 @@ def _make(kind: str, dims: str | None, seed: int | None, rng: list[Any]) -> Any:
 
 def load_file(name: str, path_text: str) -> Any:
     """Load an array from .npy, .csv, .txt or .json; scalars come back as floats."""
+    from pathlib import Path
+
     path = Path(path_text)
     where = f"in the binding {name}=@{path_text}"
     suffix = path.suffix.lower()

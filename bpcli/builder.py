@@ -10,7 +10,6 @@ in the source, since a name used twice is one node with two spans.
 
 from __future__ import annotations
 
-import difflib
 import math
 from typing import Any
 
@@ -303,6 +302,8 @@ class _Maker:
 
 
 def _suggestion(name: str, known: Any) -> str | None:
+    import difflib
+
     close = difflib.get_close_matches(name, list(known), n=1, cutoff=0.6)
     return f"did you mean {close[0]}?" if close else None
 

@@ -22,7 +22,7 @@ from bpcli.errors import (
     InputError,
 )
 from bpcli.lang import LANGUAGES
-from bpcli.present.grad import GRAD_FORMATS
+from bpcli.present import GRAD_FORMATS
 
 CONTEXT = {"help_option_names": ["-h", "--help"], "max_content_width": 100}
 PROGRAM_SUFFIXES = (".bp", ".txt")
@@ -71,7 +71,8 @@ Examples:
   bpcli grad --help
 
 Exit status: 0 ok, 1 wrong answers or failed problems, 2 bad input, 3 a bug in bpcli.""")
-@click.version_option(__version__, "-V", "--version", prog_name="bpcli")
+@click.version_option(__version__, "-V", "--version", prog_name="bpcli",
+                      message="%(prog)s, version %(version)s", help="Show the version and exit.")
 @click.option("--debug", is_flag=True, help="Show a traceback when bpcli itself fails.")
 def cli(debug: bool) -> None:
     """bpcli: a backpropagation calculator.
@@ -414,7 +415,9 @@ class _Interrupt:
 
 class _RecordWriter:
     """Writes whole records in batches, and at least every 0.2 s, so output flows through a
-    pipe as it goes without a system call per record."""
+    pipe as it goes without a system call per record. On a real file descriptor it writes
+    with os.write and finishes every partial write itself, so that a signal arriving in the
+    middle of a write can never leave half a record."""
 
     def __init__(self, stream: Any, records: int = 256, seconds: float = 0.2) -> None:
         import time
@@ -423,6 +426,11 @@ class _RecordWriter:
         self.clock = time.monotonic
         self.pending: list[str] = []
         self.last = self.clock()
+        try:
+            self.fd: int | None = stream.fileno()
+            stream.flush()
+        except (AttributeError, OSError, ValueError):
+            self.fd = None  # not a file (a test's capture, say): the stream's own write
 
     def write(self, text: str) -> None:
         self.pending.append(text)
@@ -431,9 +439,16 @@ class _RecordWriter:
 
     def flush(self) -> None:
         if self.pending:
-            self.stream.write("".join(self.pending))
+            text = "".join(self.pending)
             self.pending.clear()
-        self.stream.flush()
+            if self.fd is None:
+                self.stream.write(text)
+            else:
+                data = memoryview(text.encode("utf-8"))
+                while data:
+                    data = data[os.write(self.fd, data):]
+        if self.fd is None:
+            self.stream.flush()
         self.last = self.clock()
 
 
@@ -478,7 +493,7 @@ def _computed_graph(args: tuple[str, ...], program_file: str | None, seed: int |
     from bpcli.parse import parse
 
     source, binding_args = _program_and_bindings(args, program_file)
-    return run(parse(source, parse_bindings(binding_args, seed), expand))
+    return run(parse(source, parse_bindings(binding_args, seed), expand), record=True)
 
 
 def _warn(warnings: list[str]) -> None:

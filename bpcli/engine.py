@@ -21,10 +21,11 @@ class InternalError(Exception):
     """A bug in bpcli itself (never the user's fault)."""
 
 
-def run(graph: Graph) -> Graph:
-    """Forward then backward; returns the same graph, now with values and gradients."""
+def run(graph: Graph, record: bool = False) -> Graph:
+    """Forward then backward; returns the same graph, now with values and gradients.
+    With `record`, keep what each gate sent to each input (graph.sent), for presenters."""
     forward(graph)
-    backward(graph)
+    backward(graph, record)
     return graph
 
 
@@ -93,8 +94,9 @@ def _note_kinks(graph: Graph) -> None:
 # --- backward -------------------------------------------------------------------------------
 
 
-def backward(graph: Graph) -> None:
-    """Fill node.grad = ∂f/∂node for every node that leads to the output."""
+def backward(graph: Graph, record: bool = False) -> None:
+    """Fill node.grad = ∂f/∂node for every node that leads to the output; with `record`,
+    also graph.sent[(node id, input index)] = the downstream gradient along that wire."""
     output = graph.output
     if type(output.value) is not float:
         raise ShapeError(
@@ -104,14 +106,16 @@ def backward(graph: Graph) -> None:
     for node in graph.nodes:
         node.grad = None
     output.grad = 1.0
+    sent: dict[tuple[int, int], Any] | None = {} if record else None
+    graph.sent = sent
     if graph.has_arrays:
         with np.errstate(over="raise", divide="raise", invalid="raise", under="ignore"):
-            _backward_arrays(graph)
+            _backward_arrays(graph, sent)
     else:
-        _backward_scalars(graph)
+        _backward_scalars(graph, sent)
 
 
-def _backward_scalars(graph: Graph) -> None:
+def _backward_scalars(graph: Graph, sent: dict[tuple[int, int], Any] | None) -> None:
     for node in reversed(graph.nodes):
         g = node.grad
         if g is None or not node.inputs:
@@ -129,9 +133,11 @@ def _backward_scalars(graph: Graph) -> None:
             if d - d != 0.0:
                 raise _backward_error(graph, node, i, OverflowError())
             inp.grad = d if inp.grad is None else inp.grad + d
+            if sent is not None:
+                sent[node.id, i] = d
 
 
-def _backward_arrays(graph: Graph) -> None:
+def _backward_arrays(graph: Graph, sent: dict[tuple[int, int], Any] | None) -> None:
     for node in reversed(graph.nodes):
         g = node.grad
         if g is None or not node.inputs:
@@ -141,6 +147,8 @@ def _backward_arrays(graph: Graph) -> None:
                 continue
             d = downstream(graph, node, i)
             inp.grad = d if inp.grad is None else inp.grad + d
+            if sent is not None:
+                sent[node.id, i] = d
 
 
 def downstream(graph: Graph, node: Node, i: int, upstream: Any = None,

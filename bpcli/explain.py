@@ -3,7 +3,6 @@ gradients, and at a fan-out the branches that add up to the upstream gradient.""
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
 from typing import Any
 
 from bpcli.engine import downstream, gradient, local
@@ -11,43 +10,57 @@ from bpcli.graph import Graph, Node
 from bpcli.lazy import np
 
 
-@dataclass(slots=True)
 class Edge:
     """What a node sends back to one of its inputs."""
 
-    input: Node
-    index: int
-    local: Any  # ∂node/∂input: a number, an elementwise array, or None (a Jacobian)
-    downstream: Any  # upstream × local, shaped like the input; None for constants
+    __slots__ = ("downstream", "index", "input", "local")
+
+    def __init__(self, input: Node, index: int, local: Any, downstream: Any) -> None:
+        self.input = input
+        self.index = index
+        self.local = local  # ∂node/∂input: a number, an elementwise array, or None (a Jacobian)
+        self.downstream = downstream  # upstream × local, shaped like the input; None for constants
 
 
-@dataclass(slots=True)
 class Step:
     """One node of the backward pass."""
 
-    node: Node
-    upstream: Any  # ∂f/∂node; None for constants
-    edges: list[Edge]
-    branches: list[tuple[int, Any]] = field(default_factory=list)  # (consumer id, gradient)
-    kink: bool = False
+    __slots__ = ("branches", "edges", "kink", "node", "upstream")
+
+    def __init__(self, node: Node, upstream: Any, edges: list[Edge], kink: bool = False) -> None:
+        self.node = node
+        self.upstream = upstream  # ∂f/∂node; None for constants
+        self.edges = edges
+        self.branches: list[tuple[int, Any]] = []  # (consumer id, gradient it sends)
+        self.kink = kink
 
 
-def derivation(graph: Graph) -> list[Step]:
-    """One Step per node, in forward order."""
+def derivation(graph: Graph, ids: list[int] | None = None) -> list[Step]:
+    """One Step per node in forward order, or for the nodes in `ids` only (a big table shows
+    a few hundred rows). Uses what the backward pass recorded when it did."""
     kinks = set(graph.kinks)
-    steps = [Step(n, gradient(n) if n.needs_grad else None, [], kink=n.id in kinks)
-             for n in graph.nodes]
-    for step in steps:
-        node = step.node
+    wanted = range(len(graph.nodes)) if ids is None else ids
+    steps = {i: Step(graph.nodes[i], gradient(graph.nodes[i]) if graph.nodes[i].needs_grad
+                     else None, [], kink=i in kinks) for i in wanted}
+    sent = graph.sent
+    for node in graph.nodes:
+        step = steps.get(node.id)
+        if step is None and not any(inp.id in steps for inp in node.inputs):
+            continue
         for i, inp in enumerate(node.inputs):
-            if not inp.needs_grad:
-                step.edges.append(Edge(inp, i, None, None))
-                continue
-            sent = downstream(graph, node, i) if node.grad is not None else None
-            step.edges.append(Edge(inp, i, local(graph, node, i), sent))
-            if sent is not None:
-                steps[inp.id].branches.append((node.id, sent))
-    return steps
+            if not inp.needs_grad or node.grad is None:
+                d = None
+            elif sent is not None:
+                d = sent.get((node.id, i))
+            else:
+                d = downstream(graph, node, i)
+            if step is not None:
+                step.edges.append(Edge(inp, i, local(graph, node, i) if inp.needs_grad else None,
+                                       d if inp.needs_grad else None))
+            target = steps.get(inp.id)
+            if target is not None and d is not None:
+                target.branches.append((node.id, d))
+    return [steps[i] for i in wanted]
 
 
 # Jacobians are shown for teaching only, when they are this small; gradients never use them.

@@ -54,6 +54,7 @@ class Graph:
         self.warnings = warnings
         self.kinks: list[int] = []  # ids of nodes evaluated where they are not differentiable
         self.base_warnings: list[str] | None = None  # the builder's warnings, kept by rebind
+        self.sent: dict[tuple[int, int], Any] | None = None  # backward(record=True)
         # an array literal of expressions ([x, y]) makes an array out of scalars
         self._stacks = any(n.op.arity < 0 for n in nodes)
         self.has_arrays = self._stacks or any(type(n.value) is not float for n in nodes if not n.inputs)

@@ -15,11 +15,9 @@ max/min tie each input gets half the gradient.
 
 from __future__ import annotations
 
-import dataclasses
 import math
 import operator
 from collections.abc import Callable
-from dataclasses import dataclass
 from typing import Any
 
 from bpcli.lazy import np
@@ -32,28 +30,55 @@ class ShapeMismatch(ValueError):
     """Raised by a forward function when its inputs' shapes do not fit."""
 
 
-@dataclass(frozen=True, slots=True)
 class Op:
     """One primitive gate."""
 
-    name: str
-    arity: int
-    scalar: Callable[..., Any] | None  # forward on Python floats
-    array: Callable[..., Any] | None  # forward when any input is a numpy array
-    vjps: tuple[Callable[..., Any], ...]  # (g, ans, *inputs) -> downstream, floats
-    array_vjps: tuple[Callable[..., Any], ...]  # the same for arrays
-    local: tuple[str, ...]  # ∂node/∂input as text, per input
-    template: str  # how a label writes the node, inputs as {0}, {1}
-    prec: int  # precedence of the template's outermost operator
-    slots: tuple[int, ...]  # least precedence each input may have unparenthesised
-    kink: Callable[..., bool] | None = None  # true where not differentiable
-    convention: str = ""  # what bpcli does at the kink
-    broadcast: bool = False  # elementwise binary: sum gradients back to each input's shape
-    elementwise: bool = False  # local Jacobian is diagonal; shown as an array
-    gate: str = ""  # the cs231n gate pattern, for narration
-    # --expand: build the same function from primitive gates, as expansion(make, *inputs)
-    # where make(op_name, *inputs) adds a gate and make.const(v) a constant
-    expansion: Callable[..., Any] | None = None
+    __slots__ = (
+        "arity",
+        "array",
+        "array_vjps",
+        "broadcast",
+        "convention",
+        "elementwise",
+        "expansion",
+        "gate",
+        "kink",
+        "local",
+        "name",
+        "prec",
+        "scalar",
+        "slots",
+        "template",
+        "vjps",
+    )
+
+    def __init__(self, name: str, arity: int, scalar: Callable[..., Any] | None,
+                 array: Callable[..., Any] | None, vjps: Any, array_vjps: Any,
+                 local: tuple[str, ...], template: str, prec: int, slots: tuple[int, ...],
+                 kink: Callable[..., bool] | None = None, convention: str = "",
+                 broadcast: bool = False, elementwise: bool = False, gate: str = "",
+                 expansion: Callable[..., Any] | None = None) -> None:
+        self.name = name
+        self.arity = arity  # -1: any number of inputs (an array literal)
+        self.scalar = scalar  # forward on Python floats
+        self.array = array  # forward when any input is a numpy array
+        self.vjps = vjps  # (g, ans, *inputs) -> downstream, one per input, floats
+        self.array_vjps = array_vjps  # the same for arrays
+        self.local = local  # ∂node/∂input as text, per input
+        self.template = template  # how a label writes the node, inputs as {0}, {1}
+        self.prec = prec  # precedence of the template's outermost operator
+        self.slots = slots  # least precedence each input may have unparenthesised
+        self.kink = kink  # true where not differentiable
+        self.convention = convention  # what bpcli does at the kink
+        self.broadcast = broadcast  # elementwise binary: sum gradients back to each input's shape
+        self.elementwise = elementwise  # local Jacobian is diagonal; shown as an array
+        self.gate = gate  # the cs231n gate pattern, for narration
+        # --expand: the same function built from primitive gates, as expansion(make, *inputs),
+        # where make(op_name, *inputs) adds a gate and make.const(v) a constant
+        self.expansion = expansion
+
+    def __repr__(self) -> str:
+        return f"<op {self.name}>"
 
 
 OPS: dict[str, Op] = {}
@@ -444,7 +469,7 @@ REDUCTIONS = {"max": "amax", "min": "amin"}
 # --- composite gates, written out in primitives for --expand -------------------------------
 
 def _expand(name: str, expansion: Callable[..., Any]) -> None:
-    OPS[name] = dataclasses.replace(OPS[name], expansion=expansion)
+    OPS[name].expansion = expansion
 
 
 def _sigmoid_expanded(make: Any, z: Any) -> Any:  # 1/(1 + exp(-z))

@@ -2,27 +2,28 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
 from typing import Any
 
 from bpcli.graph import Graph
 from bpcli.lang import Translator
+from bpcli.present import GRAD_FORMATS, PICTURES
 
-GRAD_FORMATS = ("table", "json", "steps", "tree", "dot", "markdown", "latex", "csv")
-PICTURES = (".svg", ".png", ".pdf")
+__all__ = ["GRAD_FORMATS", "PICTURES", "View", "render"]
 
 
-@dataclass(slots=True)
 class View:
     """How to show a result."""
 
-    precision: int = 4
-    max_rows: int = 400
-    jacobians: bool = False
-    wrt: list[str] | None = None
-    checks: list[Any] | None = None  # --gradcheck results
-    indent: int | None = None  # JSON
-    tr: Translator = field(default_factory=Translator)
+    def __init__(self, precision: int = 4, max_rows: int = 400, jacobians: bool = False,
+                 wrt: list[str] | None = None, checks: list[Any] | None = None,
+                 indent: int | None = None, tr: Translator | None = None) -> None:
+        self.precision = precision
+        self.max_rows = max_rows
+        self.jacobians = jacobians
+        self.wrt = wrt
+        self.checks = checks  # --gradcheck results
+        self.indent = indent  # JSON
+        self.tr = tr or Translator()
 
 
 def render(graph: Graph, output_format: str, view: View) -> list[Any]:

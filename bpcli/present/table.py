@@ -37,15 +37,17 @@ def node_table(graph: Graph, precision: int, max_rows: int = MAX_ROWS) -> Table:
     for header in HEADERS:
         right = header in ("#", "value", "upstream ∂f/∂node")
         table.add_column(header, justify="right" if right else "left", style=styles.get(header))
-    steps = derivation(graph)
-    if max_rows and len(steps) > max_rows:
+    count = len(graph.nodes)
+    if max_rows and count > max_rows:
         half = max_rows // 2
-        shown = [*steps[:half], None, *steps[-half:]]
+        ids = [*range(half), *range(count - half, count)]
+        steps = derivation(graph, ids)
+        shown: list[Step | None] = [*steps[:half], None, *steps[half:]]
     else:
-        shown = steps
+        shown = list(derivation(graph))
     for step in shown:
         if step is None:
-            hidden = len(steps) - 2 * half
+            hidden = count - 2 * half
             table.add_row("…", Text(f"{hidden:,} more nodes (see --max-rows, or --format json)",
                                     style="italic"), "", "", "", "", "")
             continue
