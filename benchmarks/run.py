@@ -1,5 +1,6 @@
 #!/usr/bin/env python3
-"""bpcli's benchmarks: start-up, scaling with graph size, and arrays against plain numpy.
+"""bpcli's benchmarks: start-up, scaling with graph size, arrays against plain numpy, and batch
+throughput against a micrograd-style baseline.
 
     python3 benchmarks/run.py [--quick] [--only NAME[,NAME]] [--python PATH] [--reinstall]
 
@@ -13,10 +14,14 @@ See benchmarks/README.md.
 from __future__ import annotations
 
 import argparse
+import filecmp
 import hashlib
+import itertools
 import json
+import math
 import os
 import platform
+import random
 import re
 import resource
 import shutil
@@ -34,7 +39,7 @@ HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent
 VENV = HERE / ".venv"
 STAMP_NAME = "bpcli-bench-stamp.json"
-BENCHMARKS = ("startup", "scaling", "arrays")
+BENCHMARKS = ("startup", "scaling", "arrays", "batch")
 
 # Set on this machine or by a developer's shell, but not what a user's bpcli runs with:
 # PYTHONDONTWRITEBYTECODE would hide a missing .pyc, PYTHONUNBUFFERED slows big output,
@@ -64,19 +69,32 @@ class Settings:
     e2e_runs: int
     million: bool
     array_sizes: tuple[int, ...]
+    batch_problems: int  # sigmoid-neuron problems in the batch files
+    batch_runs: int  # at most; fewer if they do not fit in the time budget
+    sympy_problems: int  # the SymPy baseline's subset
+    process_problems: int  # the one-process-per-problem baseline's subset
 
 
 FULL = Settings(startup_runs=25, sums=(25_000, 50_000, 100_000, 200_000), sines=(5_000, 10_000, 20_000),
                 inprocess_repeats=5, e2e_terms=100_000, e2e_runs=10, million=True,
-                array_sizes=(2048, 4096))
+                array_sizes=(2048, 4096), batch_problems=20_000, batch_runs=7, sympy_problems=200,
+                process_problems=30)
 QUICK = Settings(startup_runs=5, sums=(12_500, 25_000, 50_000), sines=(2_500, 5_000),
-                 inprocess_repeats=2, e2e_terms=100_000, e2e_runs=1, million=False, array_sizes=(512,))
+                 inprocess_repeats=2, e2e_terms=100_000, e2e_runs=1, million=False, array_sizes=(512,),
+                 batch_problems=2_000, batch_runs=2, sympy_problems=50, process_problems=10)
 
 # Targets: (limit, unit). Ratios are "×", times "s".
 STARTUP_RATIO = 1.30
 DOUBLING_RATIO = 2.3
 E2E_SECONDS = 3.0
 ARRAYS_RATIO = 1.5
+# batch: throughput (problems/s) ratios against the micrograd baseline, higher is better.
+BATCH_RATIO = 1.0  # bpcli batch / micrograd (the issue's target)
+BATCH_FLOOR = 0.5  # the older floor for the same ratio
+BATCH_RATE = 5_000.0  # bpcli batch, problems/s, absolute
+BATCH_JOBS2_RATIO = 1.8  # bpcli batch --jobs 2 / micrograd
+BATCH_PROGRAM_RATIO = 5.0  # bpcli batch --program / micrograd
+BATCH_TOLERANCE = 1e-9  # bpcli's values and gradients against the baseline's
 
 
 # --- measuring ---------------------------------------------------------------------------------
@@ -129,16 +147,34 @@ class Target:
     what: str
     value: float
     limit: float | None  # None: reported only
-    unit: str  # "×" or "s"
+    unit: str  # "×", "s" or "/s" (problems per second)
     of_mins: float | None = None  # the same ratio of the fastest runs, less sensitive to load
+    at_least: bool = False  # the target is value ≥ limit (throughput), not value ≤ limit
 
     @property
     def met(self) -> bool | None:
-        return None if self.limit is None else self.value <= self.limit
+        if self.limit is None:
+            return None
+        return self.value >= self.limit if self.at_least else self.value <= self.limit
+
+    def text(self, value: float) -> str:
+        if self.unit == "×":
+            return f"{value:.2f}×"
+        if self.unit == "/s":
+            return f"{value:,.0f}/s"
+        return human_time(value)
+
+    def limit_text(self) -> str:
+        if self.limit is None:
+            return ""
+        sign = "≥" if self.at_least else "≤"
+        if self.unit == "/s":
+            return f"{sign} {self.limit:,.0f}/s"
+        return f"{sign} {self.limit:g}{'×' if self.unit == '×' else ' s'}"
 
     def as_dict(self) -> dict[str, Any]:
         return {"bench": self.bench, "what": self.what, "value": self.value, "limit": self.limit,
-                "unit": self.unit, "met": self.met, "of_mins": self.of_mins}
+                "unit": self.unit, "at_least": self.at_least, "met": self.met, "of_mins": self.of_mins}
 
 
 @dataclass(frozen=True)
@@ -339,7 +375,9 @@ def summary_value(sample: Sample) -> float | None:
 
 
 class Suite:
-    def __init__(self, venv: Path, settings: Settings, workdir: Path) -> None:
+    def __init__(self, venv: Path, settings: Settings, workdir: Path, source: Path = ROOT) -> None:
+        self.venv = venv
+        self.source = source  # the checkout bpcli was installed from (for samples/)
         self.bin = venv / "bin"
         self.python = str(venv_python(venv))
         self.bpcli = str(self.bin / "bpcli")
@@ -354,8 +392,8 @@ class Suite:
         return results
 
     def target(self, bench: str, what: str, value: float, limit: float | None, unit: str = "×",
-               of_mins: float | None = None) -> None:
-        self.targets.append(Target(bench, what, value, limit, unit, of_mins))
+               of_mins: float | None = None, at_least: bool = False) -> None:
+        self.targets.append(Target(bench, what, value, limit, unit, of_mins, at_least))
 
     def ratio(self, bench: str, what: str, a: Result, b: Result, limit: float | None) -> None:
         """The target ratio of medians a / b, with the ratio of their minimums beside it."""
@@ -495,6 +533,276 @@ class Suite:
         if a is None or b is None or abs(a - b) > 1e-3 * abs(b):
             raise BenchError(f"n={n}: bpcli's f ({a}) differs from numpy's ({b})")
 
+    # --- batch ---
+
+    def batch(self) -> None:
+        s = self.settings
+        n = s.batch_problems
+        text = self.workdir / f"neurons{n}.txt"
+        points = self.workdir / f"points{n}.jsonl"
+        first = write_neuron_problems(n, 20250, text, points, keep=s.process_problems)
+        shutil.copyfile(self.source / "samples" / "neuron.bp", self.workdir / "neuron.bp")
+        label = f"{n:,} problems"
+        names = {"batch": f"bpcli batch --format jsonl, {label}", "jobs2": f"bpcli batch --jobs 2, {label}",
+                 "program": f"bpcli batch --program neuron.bp, {label} (JSONL points)",
+                 "micrograd": f"micrograd baseline, {label}"}
+        argv = {"batch": (self.bpcli, "batch", text.name, "--format", "jsonl"),
+                "jobs2": (self.bpcli, "batch", text.name, "--format", "jsonl", "--jobs", "2"),
+                "program": (self.bpcli, "batch", points.name, "--program", "neuron.bp", "--format", "jsonl"),
+                "micrograd": (self.python, str(HERE / "micrograd_baseline.py"), text.name)}
+
+        # One untimed run of each (also the warm-up), its whole output written to a file and
+        # checked line by line, streaming, so that this runner's own peak RSS, which is the floor
+        # of every child's, stays small: the baseline against the neuron's closed form, bpcli
+        # against the baseline.
+        out = {key: self._capture(args, self.workdir / f"out-{key}.jsonl") for key, args in argv.items()}
+        problem = (check_neuron(text, out["micrograd"])
+                   or compare_files(out["batch"], out["micrograd"])
+                   or (None if filecmp.cmp(out["jobs2"], out["batch"], shallow=False)
+                       else "--jobs 2 wrote other output than --jobs 1")
+                   or compare_files(out["program"], out["micrograd"], "--program: "))
+        if problem:
+            raise BenchError(f"batch: {problem}")
+
+        cmds = {names[key]: Cmd(args, expect_size(out[key].stat().st_size)) for key, args in argv.items()}
+        r = self.add(time_group("batch", cmds, self.env, self.workdir, runs=s.batch_runs, warmup=0,
+                                budget=60, min_runs=min(3, s.batch_runs)))
+        for key in argv:
+            r[names[key]].note = f"{n / r[names[key]].median:,.0f} problems/s"
+        r[names["jobs2"]].note += "; the same bytes as --jobs 1"
+        r[names["batch"]].note += f"; every line's grads within {BATCH_TOLERANCE:g} of the baseline's"
+        bpcli, base = r[names["batch"]], r[names["micrograd"]]
+        self.throughput("bpcli batch / micrograd", bpcli, base, BATCH_RATIO)
+        self.throughput("bpcli batch / micrograd (the older floor)", bpcli, base, BATCH_FLOOR)
+        self.target("batch", "bpcli batch, problems/s", n / bpcli.median, BATCH_RATE, "/s",
+                    of_mins=n / min(bpcli.walls), at_least=True)
+        self.throughput("bpcli batch --jobs 2 / micrograd", r[names["jobs2"]], base, BATCH_JOBS2_RATIO)
+        self.throughput("bpcli batch --program / micrograd", r[names["program"]], base, BATCH_PROGRAM_RATIO)
+        self.throughput("bpcli batch --jobs 2 / --jobs 1", r[names["jobs2"]], bpcli, None)
+
+        reference = head_records(out["micrograd"], max(s.sympy_problems, s.process_problems))
+        rate = n / bpcli.median
+        self._batch_sympy(text, reference, rate)
+        self._batch_processes(first, reference, rate)
+
+    def throughput(self, what: str, a: Result, b: Result, limit: float | None) -> None:
+        """Problems/s of a over problems/s of b, for runs over the same problems (so b's time
+        over a's), with the ratio of their fastest runs beside it; the target is ≥ limit."""
+        self.target("batch", what, b.median / a.median, limit, of_mins=min(b.walls) / min(a.walls),
+                    at_least=True)
+
+    def _capture(self, argv: tuple[str, ...], path: Path) -> Path:
+        """Run once, untimed, stdout to the file `path`."""
+        with path.open("wb") as out:
+            proc = subprocess.run(argv, stdin=subprocess.DEVNULL, stdout=out, stderr=subprocess.PIPE,
+                                  env=self.env, cwd=self.workdir)
+        if proc.returncode != 0:
+            message = proc.stderr.decode(errors="replace").strip()[-2000:]
+            raise BenchError(f"{' '.join(argv)} exited with {proc.returncode}:\n{message}")
+        return path
+
+    def _batch_sympy(self, text: Path, reference: dict[int, dict[str, Any]], bpcli_rate: float) -> None:
+        """SymPy on the first few problems (parse, differentiate, evaluate each), and with
+        --limit 0 (only its import), so that its rate leaves the import out."""
+        k = self.settings.sympy_problems
+        case = f"SymPy baseline, the first {k} problems"
+        if not self._has_sympy():
+            self.results.append(Skipped("batch", case, note="skipped: SymPy could not be installed"))
+            return
+        script = str(HERE / "sympy_baseline.py")
+        argv = (self.python, script, text.name, "--limit", str(k))
+        found = head_records(self._capture(argv, self.workdir / "out-sympy.jsonl"), k + 1)
+        problem = compare_records(list(found.values()), reference, "SymPy: ", expected=k)
+        if problem:
+            raise BenchError(f"batch: {problem}")
+        cmds = {case: Cmd(argv, expect_text('"grads"')),
+                "SymPy baseline, import only": Cmd((self.python, script, text.name, "--limit", "0"))}
+        r = self.add(time_group("batch", cmds, self.env, self.workdir, runs=5, warmup=0, budget=15,
+                                min_runs=min(3, self.settings.batch_runs)))
+        runs, imports = r[case], r["SymPy baseline, import only"]
+        rate = k / max(runs.median - imports.median, 1e-9)
+        best = k / max(min(runs.walls) - min(imports.walls), 1e-9)
+        runs.note = f"{rate:,.0f} problems/s with the import left out"
+        self.target("batch", f"bpcli batch / SymPy (scaled from {k} problems)", bpcli_rate / rate, None)
+        self.targets[-1].of_mins = bpcli_rate / best
+
+    def _has_sympy(self) -> bool:
+        """SymPy in the venv, installed into it (by pip, as bpcli's test extra names it) if missing."""
+        def importable() -> bool:
+            return subprocess.run([self.python, "-c", "import sympy"], env=self.env, cwd=self.workdir,
+                                  capture_output=True).returncode == 0
+        if importable():
+            return True
+        print("  installing sympy into the venv for the SymPy baseline", flush=True)
+        try:
+            pip(self.venv, "install", "--quiet", "sympy>=1.12")
+        except BenchError as err:
+            print(f"  {err}", flush=True)
+            return False
+        return importable()
+
+    def _batch_processes(self, problems: list[tuple[str, ...]], reference: dict[int, dict[str, Any]],
+                         bpcli_rate: float) -> None:
+        """`bpcli grad LINE --format json`, a fresh process for each problem (after one untimed)."""
+        case = f"bpcli grad, one process per problem, {len(problems)} problems"
+        result = Result("batch", case)
+        spawn(Cmd((self.bpcli, "grad", neuron_line(problems[0]), "--format", "json")), self.env, self.workdir)
+        for number, coeffs in enumerate(problems, start=1):
+            sample = spawn(Cmd((self.bpcli, "grad", neuron_line(coeffs), "--format", "json")), self.env,
+                           self.workdir)
+            problem = compare_records([{"line": number, **grad_json(sample)}], reference, "bpcli grad: ")
+            if problem:
+                raise BenchError(f"batch: {problem}")
+            result.samples.append(sample)
+        self.add({case: result})
+        result.note = f"{1 / result.median:,.1f} problems/s"
+        self.target("batch", "bpcli batch / one bpcli grad process per problem",
+                    bpcli_rate * result.median, None, of_mins=None)
+
+
+# --- the batch problems ------------------------------------------------------------------------
+
+NEURON = "f = 1/(1+exp(-(w0*x0+w1*x1+w2)))"
+NEURON_INPUTS = ("w0", "x0", "w1", "x1", "w2")
+
+
+def write_neuron_problems(n: int, seed: int, text: Path, points: Path, keep: int) -> list[tuple[str, ...]]:
+    """n distinct sets of the neuron's inputs, uniform in [-3, 3] with 3 decimals, written as
+    problem lines to `text` and as the same points to `points`; returns the first `keep`."""
+    rng = random.Random(seed)
+    seen: set[int] = set()  # hashes: a rare collision only skips a problem, and keeps memory small
+    first = []
+    with text.open("w") as lines, points.open("w") as jsonl:
+        while len(seen) < n:
+            coeffs = tuple(f"{rng.uniform(-3, 3):.3f}".replace("-0.000", "0.000") for _ in NEURON_INPUTS)
+            key = hash(coeffs)
+            if key in seen:
+                continue
+            seen.add(key)
+            lines.write(neuron_line(coeffs) + "\n")
+            jsonl.write(neuron_point(coeffs) + "\n")
+            if len(first) < keep:
+                first.append(coeffs)
+    return first
+
+
+def neuron_line(coeffs: tuple[str, ...]) -> str:
+    """One problem as a line of text: `w0=0.790; …; f = 1/(1+exp(-(w0*x0+w1*x1+w2)))`."""
+    return "; ".join(f"{name}={value}" for name, value in zip(NEURON_INPUTS, coeffs, strict=True)) \
+        + "; " + NEURON
+
+
+def neuron_point(coeffs: tuple[str, ...]) -> str:
+    """The same problem as a JSON Lines point for --program: {"w0": 0.79, …}."""
+    return json.dumps({name: float(value) for name, value in zip(NEURON_INPUTS, coeffs, strict=True)})
+
+
+def neuron_answer(line: str) -> tuple[float, dict[str, float]]:
+    """f and its gradients in closed form for a problem line: f = σ(z), ∂f/∂z = f(1 − f)."""
+    values = dict(piece.split("=") for piece in line.split("; ")[:len(NEURON_INPUTS)])
+    w0, x0, w1, x1, w2 = (float(values[name]) for name in NEURON_INPUTS)
+    f = 1 / (1 + math.exp(-(w0 * x0 + w1 * x1 + w2)))
+    dz = f * (1 - f)
+    return f, {"w0": dz * x0, "x0": dz * w0, "w1": dz * x1, "x1": dz * w1, "w2": dz, "f": 1.0}
+
+
+def close(a: Any, b: Any) -> bool:
+    return (isinstance(a, (int, float)) and isinstance(b, (int, float))
+            and math.isclose(a, b, rel_tol=BATCH_TOLERANCE, abs_tol=BATCH_TOLERANCE))
+
+
+def head_records(path: Path, count: int) -> dict[int, dict[str, Any]]:
+    """The first `count` records of a JSON Lines file, by line number."""
+    found: dict[int, dict[str, Any]] = {}
+    with path.open(encoding="utf-8") as handle:
+        for line in handle:
+            if len(found) >= count:
+                break
+            record = json.loads(line)
+            found[record["line"]] = record
+    return found
+
+
+def check_neuron(text: Path, baseline: Path) -> str | None:
+    """The baseline's records against the closed form, every line, streaming."""
+    with text.open(encoding="utf-8") as problems, baseline.open(encoding="utf-8") as found:
+        for number, (line, raw) in enumerate(itertools.zip_longest(problems, found), start=1):
+            if line is None or raw is None:
+                more = "more" if line is None else "fewer"
+                return f"the baseline wrote {more} records than there are problems"
+            record = json.loads(raw)
+            f, grads = neuron_answer(line)
+            if (record["line"] != number or not close(record["value"], f)
+                    or record["grads"].keys() != grads.keys()
+                    or not all(close(record["grads"][k], g) for k, g in grads.items())):
+                return f"the baseline's record for line {number} is not the closed form: {record}"
+    return None
+
+
+def compare_files(found: Path, reference: Path, who: str = "") -> str | None:
+    """Two JSON Lines outputs for the same problems, record by record, streaming."""
+    with found.open(encoding="utf-8") as ours, reference.open(encoding="utf-8") as theirs:
+        for count, (a, b) in enumerate(itertools.zip_longest(ours, theirs), start=1):
+            if a is None or b is None:
+                fewer = "fewer" if a is None else "more"
+                return f"{who}{fewer} records than the baseline's ({count - 1} alike)"
+            problem = record_problem(json.loads(a), json.loads(b), who)
+            if problem:
+                return problem
+    return None
+
+
+def compare_records(found: list[dict[str, Any]], reference: dict[int, dict[str, Any]], who: str = "",
+                    expected: int | None = None) -> str | None:
+    """Each record against the reference record of the same line."""
+    if expected is not None and len(found) != expected:
+        return f"{who}{len(found)} records, {expected} expected"
+    for record in found:
+        ref = reference.get(record.get("line"))  # type: ignore[arg-type]
+        if ref is None:
+            return f"{who}line {record.get('line')} is not among the baseline's"
+        problem = record_problem(record, ref, who)
+        if problem:
+            return problem
+    return None
+
+
+def record_problem(record: dict[str, Any], ref: dict[str, Any], who: str) -> str | None:
+    """What differs between a record and the baseline's (line, output, value, every gradient
+    within BATCH_TOLERANCE), or None."""
+    where = f"{who}line {record.get('line')}"
+    if "error" in record:
+        return f"{where}: {record['error']}"
+    if record.get("line") != ref["line"]:
+        return f"{where}: the baseline's record here is for line {ref['line']}"
+    if record.get("output") != ref["output"] or not close(record.get("value"), ref["value"]):
+        return f"{where}: {record.get('output')} = {record.get('value')}, the baseline's {ref['value']}"
+    grads = record.get("grads") or {}
+    if grads.keys() != ref["grads"].keys():
+        return f"{where}: gradients of {sorted(grads)}, the baseline's of {sorted(ref['grads'])}"
+    for name, value in ref["grads"].items():
+        if not close(grads[name], value):
+            return f"{where}: ∂f/∂{name} = {grads[name]}, the baseline's {value}"
+    return None
+
+
+def grad_json(sample: Sample) -> dict[str, Any]:
+    """output, value and grads from the head of `bpcli grad --format json`."""
+    head = sample.head.decode(errors="replace")
+    output = re.search(r'"output":\s*("[^"]*")', head)
+    grads = re.search(r'"grads":\s*(\{[^{}]*\})', head)
+    return {"output": json.loads(output.group(1)) if output else None, "value": json_value(sample),
+            "grads": json.loads(grads.group(1)) if grads else None}
+
+
+def expect_size(size: int) -> Any:
+    """The same number of bytes as the run whose whole output was checked."""
+    def check(sample: Sample) -> str | None:
+        if sample.out_bytes == size:
+            return None
+        return f"wrote {sample.out_bytes:,} bytes, {size:,} when checked"
+    return check
+
 
 def expect_f_in_table(sample: Sample) -> float | None:
     match = re.search(r"^sum\(\(W@x\)\^2\) = (\S+)", sample.tail.decode(errors="replace"), re.MULTILINE)
@@ -592,11 +900,9 @@ def report(results: list[Result], targets: list[Target]) -> None:
         print()
         trows = []
         for t in targets:
-            value = f"{t.value:.2f}{t.unit}" if t.unit == "×" else human_time(t.value)
-            limit = "" if t.limit is None else f"≤ {t.limit:g}{'×' if t.unit == '×' else ' s'}"
             met = "" if t.met is None else ("met" if t.met else "MISSED")
-            of_mins = "" if t.of_mins is None else f"{t.of_mins:.2f}×"
-            trows.append([t.bench, t.what, value, limit, met, of_mins])
+            of_mins = "" if t.of_mins is None else t.text(t.of_mins)
+            trows.append([t.bench, t.what, t.text(t.value), t.limit_text(), met, of_mins])
         print_table(["bench", "ratio or time (medians)", "value", "target", "", "of mins"], trows,
                     right={2, 5})
 
@@ -643,7 +949,7 @@ def main(argv: list[str] | None = None) -> int:
     settings = QUICK if args.quick else FULL
     failures = []
     with tempfile.TemporaryDirectory(prefix="bpcli-bench-") as tmp:
-        suite = Suite(venv, settings, Path(tmp))
+        suite = Suite(venv, settings, Path(tmp), args.source)
         for name in args.only:
             print(f"running {name}{' (quick)' if args.quick else ''} …", flush=True)
             t0 = time.perf_counter()

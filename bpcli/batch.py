@@ -17,6 +17,7 @@ from bpcli.bindings import parse_binding, parse_value
 from bpcli.errors import BindingError, BpcliError, InputError
 from bpcli.graph import Graph
 from bpcli.lazy import np
+from bpcli.reuse import ProgramCache
 
 FORMATS = ("jsonl", "table", "csv")
 INPUT_FORMATS = ("auto", "text", "jsonl")
@@ -117,7 +118,7 @@ class Solver:
 
     def __init__(self, options: Options) -> None:
         self.options = options
-        self.templates: dict[frozenset[str], Graph] = {}
+        self.programs = ProgramCache()
 
     def solve(self, problem: Problem) -> Solved:
         base = {"source": problem.source, "line": problem.line}
@@ -144,25 +145,15 @@ class Solver:
         return values
 
     def _graph(self, problem: Problem) -> Graph:
-        from bpcli.engine import run
-        from bpcli.parse import parse
-
-        bindings = self._bindings(problem)
         program = problem.program if problem.program is not None else self.options.program
         if program is None:
             raise InputError("no program")
-        if problem.program is not None:
-            graph = parse(program, bindings)
-            _drop_unused_warnings(graph, self.options.common, problem.bindings)
-            return run(graph)
-        key = frozenset(bindings)
-        template = self.templates.get(key)
-        if template is None:
-            template = parse(program, bindings)
-            _drop_unused_warnings(template, self.options.common, {})
-            template.base_warnings = list(template.warnings)
-            self.templates[key] = template
-        return run(template.rebind(bindings))
+        return self.programs.run(program, self._bindings(problem), self._tidy)
+
+    def _tidy(self, graph: Graph) -> None:
+        """A binding given to every problem may be unused by some: that is no news."""
+        shared = {f"the binding {n}=… is not used by the program" for n in self.options.common}
+        graph.warnings[:] = [w for w in graph.warnings if w not in shared]
 
     def _result_text(self, base: dict[str, Any], graph: Graph) -> str:
         fmt = self.options.output_format
@@ -195,14 +186,6 @@ def solve_chunk(chunk: list[Problem], options: Options) -> list[Solved]:
 
 
 _worker_solvers: dict[int, Solver] = {}
-
-
-def _drop_unused_warnings(graph: Graph, *shared: dict[str, Any]) -> None:
-    """A binding given to every problem may be unused by some: that is no news."""
-    names = {n for d in shared for n in d}
-    graph.warnings[:] = [w for w in graph.warnings
-                         if not any(w == f"the binding {n}=… is not used by the program"
-                                    for n in names)]
 
 
 def _json_value(name: str, raw: Any, seed: int | None) -> Any:

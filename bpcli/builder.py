@@ -45,6 +45,11 @@ class Builder:
         self.output: Node | None = None
         self.output_text = ""
         self.unused_statement: int | None = None  # offset of an expression statement not last
+        # For re-evaluating the same program with other numbers (batch): the node and sign
+        # of each NUMBER token in order, or None when that number no longer has a node.
+        self.numbers: list[tuple[Node | None, float]] = []
+        self.reusable = True  # false once numbers fold into an array literal
+        self.output_span = (0, 0)
 
     # --- creating nodes --------------------------------------------------------------
 
@@ -68,6 +73,8 @@ class Builder:
         assert node is self.nodes[-1]
         self.nodes.pop()
         self.literals.discard(node.id)
+        if self.numbers and self.numbers[-1][0] is node:
+            self.numbers[-1] = (None, self.numbers[-1][1])
 
     def _input(self, name: str, value: Any, start: int, end: int) -> Node:
         node = self._node(INPUT, (), start, end, value, True)
@@ -114,10 +121,8 @@ class Builder:
 
     def expr_stmt(self, children: list[Any]) -> None:
         ((node, start, end),) = children
-        text = node.name or " ".join(self.source[start:min(end, start + 200)].split())
-        if len(text) > MAX_OUTPUT_TEXT:
-            text = text[:MAX_OUTPUT_TEXT - 1] + "…"
-        self._statement(node, text, start)
+        self._statement(node, node.name or output_text(self.source, start, end), start)
+        self.output_span = (start, end)
         self.unused_statement = start
 
     def assign(self, children: list[Any]) -> None:
@@ -170,7 +175,9 @@ class Builder:
     def number(self, children: list[Any]) -> Use:
         (token,) = children
         start, end = token.start_pos, token.end_pos
-        return self._literal(float(token.value), start, end), start, end
+        node = self._literal(float(token.value), start, end)
+        self.numbers.append((node, 1.0))
+        return node, start, end
 
     def name(self, children: list[Any]) -> Use:
         (token,) = children
@@ -184,8 +191,12 @@ class Builder:
         minus, (operand, _, end) = children
         start = minus.start_pos
         if self._is_literal(operand):  # -3 is a number, not a gate
+            number = self.numbers[-1] if self.numbers and self.numbers[-1][0] is operand else None
             self._pop(operand)
-            return self._literal(-operand.value, start, end), start, end
+            node = self._literal(-operand.value, start, end)
+            if number is not None:
+                self.numbers[-1] = (node, -number[1])
+            return node, start, end
         return self._node(OPS["neg"], (operand,), start, end), start, end
 
     def pos(self, children: list[Any]) -> Use:
@@ -252,6 +263,7 @@ class Builder:
             raise ShapeError("an array literal needs at least one element", source=self.source,
                              pos=start)
         if all(e.id in self.literals for e in elements) and self.nodes[-len(elements):] == elements:
+            self.reusable = False
             for e in reversed(elements):
                 self._pop(e)
             try:
@@ -283,8 +295,17 @@ class Builder:
         for name, node in self.env.items():
             if name not in names:
                 names[name] = node
-        return Graph(self.source, self.nodes, self.output, self.output_text, self.inputs,
-                     names, self.warnings)
+        graph = Graph(self.source, self.nodes, self.output, self.output_text, self.inputs,
+                      names, self.warnings)
+        graph.numbers = self.numbers if self.reusable else None
+        graph.output_span = self.output_span
+        return graph
+
+
+def output_text(source: str, start: int, end: int) -> str:
+    """The output expression as written, on one line, shortened past MAX_OUTPUT_TEXT."""
+    text = " ".join(source[start:min(end, start + 200)].split())
+    return text if len(text) <= MAX_OUTPUT_TEXT else text[:MAX_OUTPUT_TEXT - 1] + "…"
 
 
 class _Maker:

@@ -55,6 +55,10 @@ class Graph:
         self.kinks: list[int] = []  # ids of nodes evaluated where they are not differentiable
         self.base_warnings: list[str] | None = None  # the builder's warnings, kept by rebind
         self.sent: dict[tuple[int, int], Any] | None = None  # backward(record=True)
+        # (node, sign) for each number written in the program, in order; None when a number
+        # went into an array literal. With it, batch re-evaluates the program with other numbers.
+        self.numbers: list[tuple[Node | None, float]] | None = None
+        self.output_span = (0, 0)  # where the output expression stands in the source
         # an array literal of expressions ([x, y]) makes an array out of scalars
         self._stacks = any(n.op.arity < 0 for n in nodes)
         self.has_arrays = self._stacks or any(type(n.value) is not float for n in nodes if not n.inputs)
@@ -70,6 +74,7 @@ class Graph:
                 node.value = value
         self.warnings = list(self.base_warnings if self.base_warnings is not None else [])
         self.kinks = []
+        self._labels = None  # constants may have new values
         self.has_arrays = self._stacks or any(type(n.value) is not float
                                               for n in self.nodes if not n.inputs)
         return self

@@ -93,47 +93,74 @@ class Parser:
                                callback is None, keep, expand1)
                       for origin, size, callback, keep, expand1 in _tables.RULES]
         self.states = _tables.STATES
+        self.chains: dict[tuple[int, int, str], int] = {}
 
     def parse(self, text: str) -> Any:
-        states, rules = self.states, self.rules
+        """Parse `text`, calling the builder as rules reduce; returns the start rule's value."""
+        states, rules, chains = self.states, self.rules, self.chains
         stack = [_tables.START]
         values: list[Any] = []
-        token = Token(END, "", 0, 0)
         for token in tokens(text):
-            _feed(token, stack, values, states, rules)
-        end = Token(END, "", len(text), len(text))
-        _feed(end, stack, values, states, rules)
-        return values[-1] if values else None
+            kind = token.type
+            while True:
+                top = stack[-1]
+                action = states[top].get(kind)
+                if action is None:
+                    raise UnexpectedToken(token, {s for s in states[top] if s.isupper()})
+                if action >= 0:
+                    stack.append(action)
+                    values.append(token)
+                    break
+                origin, size, reduce = rules[~action]
+                if reduce is None:
+                    # single children passing through (atom -> postfix -> … -> expr): the
+                    # whole chain depends only on the two top states and the lookahead
+                    key = (stack[-2], top, kind)
+                    end = chains.get(key)
+                    if end is None:
+                        end = chains[key] = self._chain(stack[-2], top, kind)
+                    stack[-1] = end
+                    continue
+                if size:
+                    children = values[-size:]
+                    del values[-size:]
+                    del stack[-size:]
+                else:
+                    children = []
+                values.append(reduce(children))
+                stack.append(states[stack[-1]][origin])
+        end_token = Token(END, "", len(text), len(text))
+        while True:
+            top = stack[-1]
+            action = states[top].get(END)
+            if action is None:
+                raise UnexpectedToken(end_token, {s for s in states[top] if s.isupper()})
+            if action >= 0 or top == _tables.END:
+                return values[-1] if values else None
+            origin, size, reduce = rules[~action]
+            if reduce is None:
+                stack[-1] = states[stack[-2]][origin]
+                continue
+            children = values[-size:] if size else []
+            if size:
+                del values[-size:]
+                del stack[-size:]
+            values.append(reduce(children))
+            stack.append(states[stack[-1]][origin])
+            if stack[-1] == _tables.END:
+                return values[-1]
 
-
-def _feed(token: Token, stack: list[int], values: list[Any], states: list[dict[str, int]],
-          rules: list[tuple[str, int, Callable[[list[Any]], Any] | None]]) -> None:
-    kind = token.type
-    while True:
-        row = states[stack[-1]]
-        action = row.get(kind)
-        if action is None:
-            raise UnexpectedToken(token, {s for s in row if s.isupper()})
-        if action >= 0:
-            if kind == END:  # accept
-                return
-            stack.append(action)
-            values.append(token)
-            return
-        origin, size, reduce = rules[~action]
-        if reduce is None:  # a single child passes through: only the state changes
-            stack[-1] = states[stack[-2]][origin]
-            continue
-        if size:
-            children = values[-size:]
-            del values[-size:]
-            del stack[-size:]
-        else:
-            children = []
-        values.append(reduce(children))
-        stack.append(states[stack[-1]][origin])
-        if kind == END and stack[-1] == _tables.END:
-            return
+    def _chain(self, below: int, top: int, kind: str) -> int:
+        """The top state after every pass-through reduction from `top` on lookahead `kind`."""
+        states, rules = self.states, self.rules
+        while True:
+            action = states[top].get(kind)
+            if action is None or action >= 0:
+                return top
+            origin, _, reduce = rules[~action]
+            if reduce is not None:
+                return top
+            top = states[below][origin]
 
 
 def _reducer(origin: str, size: int, callback: Callable[[list[Any]], Any] | None, splice: bool,

@@ -18,7 +18,7 @@ from bpcli.graph import Graph
 
 # Characters students paste from PDFs and slides, mapped one for one so that
 # error positions stay true.
-_TYPOS = str.maketrans({"−": "-", "×": "*", "·": "*", "÷": "/", "\u00a0": " ", "\ufeff": " "})
+TYPOS = str.maketrans({"−": "-", "×": "*", "·": "*", "÷": "/", "\u00a0": " ", "\ufeff": " "})
 
 _WORDS = {"NAME": "a name", "NUMBER": "a number", "_NL": "a new line", "$END": "the end",
           "AUGOP": "+=", "POW": "^", "TRANSPOSE": ".T"}
@@ -33,7 +33,7 @@ def parse(source: str, bindings: Mapping[str, Any] | None = None, expand: bool =
     global _parser
     if _parser is None:
         _parser = lalr.Parser(_builder)
-    text = source.translate(_TYPOS)
+    text = source.translate(TYPOS)
     _builder.reset(source, {name: _value(v) for name, v in (bindings or {}).items()}, expand)
     gc_was_enabled = gc.isenabled()
     gc.disable()  # a big parse allocates many objects that live on; collecting them is waste

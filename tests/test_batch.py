@@ -177,3 +177,58 @@ def test_unusable_arguments_exit_2(bpcli, args, needle):
 def test_binary_junk_is_a_clean_error(bpcli):
     result = bpcli("batch", "-", input=b"x=1; x\n\xff\xfe\n")
     assert result.code == 2 and "not UTF-8" in result.err
+
+
+# --- programs that differ only in their numbers share one graph ------------------------------
+
+REUSE_LINES = [
+    "w0=2; x0=-1; w1=-3; x1=-2; w2=-3; f = 1/(1+exp(-(w0*x0+w1*x1+w2)))",
+    "w0=0.5; x0=1e-3; w1=-3.25; x1=2; w2=7; f = 1/(1+exp(-(w0*x0+w1*x1+w2)))",
+    "x=-2; y=5; z=-4; (x+y)*z",
+    "x=3; y=50; z=0.25; (x+y)*z",  # unnamed output: its text has this line's numbers
+    "x=1; y=2; z=3; (x+y)*z # 7 in a comment",
+    "x=2.5; y=2; z=3; (x+y)*z # 8 in a comment",
+    "x=.5; y=-.25; relu(x-0.5) + max(y, -0.25)",  # kinks: warnings name this line's nodes
+    "x=1; y=2; relu(x-0.5) + max(y, -0.25)",
+    "a=2; b=3; c=a*b; c += 2.5; c*a",
+    "a=4; b=0; c=a*b; c += 1.5; c*a",
+    "x=1; log(x-1)",  # an error: from a fresh parse, with its own position
+    "x=3; log(x-1)",
+    "x=1; log(x - 1)",
+    "x = 2; x*1e400",  # overflow in a literal
+    "v=[1, 2]; sum(v*3)",  # numbers in an array literal are not reused
+    "v=[4, 5]; sum(v*3)",
+]
+
+
+def test_reused_graphs_give_what_fresh_ones_give(bpcli):
+    from bpcli.engine import run
+    from bpcli.parse import parse
+    from bpcli.present.jsonout import grad_document
+
+    result = bpcli("batch", "-", input="\n".join(REUSE_LINES * 2) + "\n")
+    records = records_of(result.out)
+    assert len(records) == 2 * len(REUSE_LINES)
+    for record, line in zip(records, REUSE_LINES * 2, strict=True):
+        try:
+            fresh = grad_document(run(parse(line)), nodes=False)
+        except Exception as err:  # noqa: BLE001 - compare the message
+            assert record["error"] == str(err), line
+            continue
+        assert {k: record[k] for k in fresh} == fresh, line
+
+
+def records_of(text):
+    return [json.loads(line) for line in text.splitlines()]
+
+
+def test_the_second_line_of_a_shape_reuses_the_first_graph():
+    solver = Solver(Options())
+    first = solver.solve(Problem("s", 1, REUSE_LINES[0]))
+    kept = [t for t in solver.programs.templates.values() if t is not None]
+    assert len(kept) == 1
+    second = solver.solve(Problem("s", 2, REUSE_LINES[1]))
+    assert [t.graph for t in solver.programs.templates.values() if t is not None] == [kept[0].graph]
+    assert json.loads(first.text)["value"] != json.loads(second.text)["value"]
+    solver.solve(Problem("s", 3, "v=[1, 2]; sum(v*3)"))
+    assert None in solver.programs.templates.values()  # array literals are never reused
