@@ -133,6 +133,9 @@ class Solver:
         except RecursionError:  # pragma: no cover - nothing recurses; a safety net only
             return Solved(self._error_text(base, "the problem is too deeply nested"), False,
                           problem.line, problem.source)
+        except MemoryError:
+            return Solved(self._error_text(base, "out of memory: the problem is too big"), False,
+                          problem.line, problem.source)
         return Solved(self._result_text(base, graph), True, problem.line, problem.source)
 
     def _bindings(self, problem: Problem) -> dict[str, Any]:
@@ -177,15 +180,21 @@ class Solver:
                           separators=(",", ":")) + "\n"
 
 
-def solve_chunk(chunk: list[Problem], options: Options) -> list[Solved]:
-    """For worker processes: solve a run of problems."""
-    solver = _worker_solvers.get(id(options))
-    if solver is None:
-        solver = _worker_solvers[id(options)] = Solver(options)
-    return [solver.solve(p) for p in chunk]
+def solve_chunk(chunk: list[Problem], options: Options) -> tuple[str, list[tuple[str, int]], int]:
+    """For worker processes: solve a run of problems; one text back, and where it failed."""
+    global _worker_solver
+    if _worker_solver is None or _worker_solver.options != options:
+        _worker_solver = Solver(options)
+    texts, failed = [], []
+    for problem in chunk:
+        solved = _worker_solver.solve(problem)
+        texts.append(solved.text)
+        if not solved.ok:
+            failed.append((solved.source, solved.line))
+    return "".join(texts), failed, len(chunk)
 
 
-_worker_solvers: dict[int, Solver] = {}
+_worker_solver: Solver | None = None
 
 
 def _json_value(name: str, raw: Any, seed: int | None) -> Any:
@@ -266,13 +275,16 @@ def csv_header() -> str:
 CHUNK = 200  # problems per task sent to a worker process
 
 
-def solve_all(problems: Iterable[Problem], options: Options, jobs: int = 1) -> Iterator[Solved]:
-    """Results in input order; with jobs > 1, spread over that many processes, with only a
-    few chunks in flight at a time so that memory stays flat however long the input."""
+def solve_all(problems: Iterable[Problem], options: Options, jobs: int = 1
+              ) -> Iterator[tuple[str, list[tuple[str, int]], int]]:
+    """(output text, [(source, line) of failures], problems solved), in input order: one a
+    problem, or with jobs > 1 one a chunk, spread over that many processes with only a few
+    chunks in flight at a time, so that memory stays flat however long the input."""
     if jobs <= 1:
         solver = Solver(options)
         for problem in problems:
-            yield solver.solve(problem)
+            solved = solver.solve(problem)
+            yield solved.text, [] if solved.ok else [(solved.source, solved.line)], 1
         return
     from collections import deque
     from concurrent.futures import ProcessPoolExecutor
@@ -283,9 +295,9 @@ def solve_all(problems: Iterable[Problem], options: Options, jobs: int = 1) -> I
         for chunk in _chunks(problems, CHUNK):
             pending.append(executor.submit(solve_chunk, chunk, options))
             while len(pending) > 2 * jobs:
-                yield from pending.popleft().result()
+                yield pending.popleft().result()
         while pending:
-            yield from pending.popleft().result()
+            yield pending.popleft().result()
     finally:
         executor.shutdown(wait=True, cancel_futures=True)
 

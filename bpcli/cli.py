@@ -330,13 +330,12 @@ def batch(inputs: tuple[str, ...], output_format: str, input_format: str,
     failed: list[str] = []
     total = 0
     with _Interrupt() as interrupt, _progress_bar(progress) as advance:
-        for solved in solve_all(problems, options, jobs):
+        for text, failures, count in solve_all(problems, options, jobs):
             if interrupt.requested:
                 break
-            out.write(solved.text)
-            total += 1
-            if not solved.ok:
-                failed.append(f"{solved.source}:{solved.line}")
+            out.write(text)
+            total += count
+            failed += [f"{source}:{line}" for source, line in failures]
             advance(total)
         out.flush()  # whole records only, even when interrupted
     if interrupt.requested:
@@ -458,6 +457,7 @@ class _progress_bar:
     def __init__(self, wanted: bool | None) -> None:
         self.wanted = sys.stderr.isatty() if wanted is None else wanted
         self.progress: Any = None
+        self.shown = 0
 
     def __enter__(self) -> Any:
         if not self.wanted:
@@ -472,7 +472,8 @@ class _progress_bar:
         task = self.progress.add_task("batch", total=None)
 
         def advance(done: int) -> None:
-            if done % 250 == 0:
+            if done - self.shown >= 250:
+                self.shown = done
                 self.progress.update(task, completed=done)
 
         return advance
@@ -573,6 +574,9 @@ def main(argv: list[str] | None = None) -> int:
     except BrokenPipeError:
         _silence_stdout()
         return EXIT_OK
+    except MemoryError:
+        return _fail("out of memory: the program or its arrays are too big for this machine"
+                     " (see Limits in the README)", EXIT_BAD_INPUT)
     except Exception as err:  # a bug in bpcli: say so plainly
         if "--debug" in args:
             raise

@@ -21,15 +21,15 @@ from bpcli.graph import Graph
 
 _NUMBER = re.sub(r"\((?!\?)", "(?:", dict(_tables.LEXER)["NUMBER"])  # no groups of its own
 # A number starts where no name or number goes on (w0 is a name; x.5 is not reused).
-_NUMBERS = re.compile(rf"(?<![\w.]){_NUMBER}")
 _SPLIT = re.compile(rf"((?<![\w.]){_NUMBER})")
+_COMMENT = re.compile(dict(_tables.LEXER)["COMMENT"])  # numbers in comments are not the program's
 PLACEHOLDER = "\x00"  # never valid in a program, so no skeleton can contain it by accident
 MAX_TEMPLATES = 256
 
 
 def skeleton(text: str) -> tuple[str, list[str]]:
-    """The text with its numbers replaced by PLACEHOLDER, and the numbers in order."""
-    parts = _SPLIT.split(text)
+    """The text without comments, its numbers replaced by PLACEHOLDER; and the numbers."""
+    parts = _SPLIT.split(_COMMENT.sub("", text) if "#" in text else text)
     return PLACEHOLDER.join(parts[0::2]), parts[1::2]
 
 
@@ -44,10 +44,9 @@ class Template:
         self.numbers_before_output = 0
         if not graph.output.name:  # the output is an expression as written: keep its place
             start, end = graph.output_span
-            head = _NUMBERS.sub(PLACEHOLDER, text[:start])
+            head = skeleton(text[:start])[0]
             self.numbers_before_output = head.count(PLACEHOLDER)
-            self.output_skeleton = skeleton_text[len(head):len(_NUMBERS.sub(PLACEHOLDER,
-                                                                             text[:end]))]
+            self.output_skeleton = skeleton_text[len(head):len(skeleton(text[:end])[0])]
 
     def apply(self, source: str, numbers: list[str], bindings: dict[str, Any]) -> Graph:
         graph = self.graph
@@ -70,6 +69,7 @@ class ProgramCache:
     def __init__(self, size: int = MAX_TEMPLATES) -> None:
         self.size = size
         self.templates: dict[tuple[str, frozenset[str]], Template | None] = {}
+        self.last: tuple[str, str, list[str]] = ("", "", [])  # --program: the same text each time
 
     def run(self, source: str, bindings: dict[str, Any], tidy: Any = None) -> Graph:
         """The computed graph of `source`; `tidy(graph)` adjusts a freshly built one's
@@ -77,8 +77,12 @@ class ProgramCache:
         from bpcli.engine import run
         from bpcli.parse import TYPOS, parse
 
-        text = source.translate(TYPOS)
-        shape, numbers = skeleton(text)
+        if source is self.last[0]:
+            text, (shape, numbers) = source, self.last[1:]
+        else:
+            text = source.translate(TYPOS)
+            shape, numbers = skeleton(text)
+            self.last = (source, shape, numbers)
         key = (shape, frozenset(bindings))
         template = self.templates.get(key)
         if template is not None:

@@ -35,6 +35,23 @@ def value(v: Any, precision: int) -> str:
         return number(v, precision)
     if v.size <= FULL_ARRAY and v.ndim <= 2:
         return _full(v, precision)
+    # The same big array is often shown as a gradient, an upstream and a downstream
+    # gradient: summarise it once.
+    key = (id(v), precision)
+    kept = _summaries.get(key)
+    if kept is not None and kept[0] is v:
+        return kept[1]
+    text = _summary(v, precision)
+    if len(_summaries) > 16:
+        _summaries.clear()
+    _summaries[key] = (v, text)
+    return text
+
+
+_summaries: dict[tuple[int, int], tuple[Any, str]] = {}
+
+
+def _summary(v: Any, precision: int) -> str:
     shape = "×".join(map(str, v.shape))
     flat = v.ravel()
     head = ", ".join(number(float(x), precision) for x in flat[:4])
