@@ -111,6 +111,9 @@ class Builder:
     def start(self, children: list[Any]) -> None:
         return None
 
+    def stmts(self, children: list[Any]) -> None:
+        return None  # each statement has done its work when it was reduced
+
     def _statement(self, node: Node, text: str, start: int) -> None:
         if self.unused_statement is not None:
             line = self.source.count("\n", 0, self.unused_statement) + 1

@@ -550,7 +550,7 @@ def make_console(file: Any = None) -> Any:
             self.quiet = True
             raise BrokenPipeError
 
-    return PipeAwareConsole(file=file, width=width, highlight=False, emoji=False,
+    return PipeAwareConsole(file=file, width=width, highlight=False, emoji=False, markup=False,
                             no_color=bool(os.environ.get("NO_COLOR")) or None)
 
 

@@ -163,7 +163,8 @@ class _Diagnoser:
         scalar = all(type(v) is float for v in [g, ans, *values])
         try:
             with np.errstate(all="ignore") if not scalar else nullcontext():
-                d = (gate.op.vjps if scalar else gate.op.array_vjps)[i](g, ans, *values)
+                vjp = (gate.op.vjps if scalar else gate.op.array_vjps)[i]
+                d = vjp(g, ans, values) if gate.op.arity < 0 else vjp(g, ans, *values)
                 if not scalar and gate.op.broadcast:
                     d = unbroadcast(d, gate.inputs[i].value)
         except Exception:

@@ -142,10 +142,11 @@ def _backward_arrays(graph: Graph, sent: dict[tuple[int, int], Any] | None) -> N
         g = node.grad
         if g is None or not node.inputs:
             continue
+        values = [x.value for x in node.inputs]
         for i, inp in enumerate(node.inputs):
             if not inp.needs_grad:
                 continue
-            d = downstream(graph, node, i)
+            d = downstream(graph, node, i, values=values)
             inp.grad = d if inp.grad is None else inp.grad + d
             if sent is not None:
                 sent[node.id, i] = d
@@ -162,7 +163,8 @@ def downstream(graph: Graph, node: Node, i: int, upstream: Any = None,
     op = node.op
     scalar = type(g) is float and all(type(v) is float for v in values)
     try:
-        d = (op.vjps if scalar else op.array_vjps)[i](g, node.value, *values)
+        vjp = (op.vjps if scalar else op.array_vjps)[i]
+        d = vjp(g, node.value, values) if op.arity < 0 else vjp(g, node.value, *values)
         if not scalar:
             if op.broadcast:
                 d = unbroadcast(d, inp.value)

@@ -110,6 +110,8 @@ class _Ref:
 
 def local_formula(graph: Graph, node: Node, i: int) -> str:
     """The local gradient ∂node/∂input_i as a formula in the inputs' names: `z`, `1/(x + y)`."""
+    if node.op.arity < 0:  # an array literal: input i is its element (or row) i
+        return f"1 at element {i}"
     return node.op.local[i].format(x=_Ref(graph, node, 0), y=_Ref(graph, node, 1))
 
 

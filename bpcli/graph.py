@@ -13,6 +13,7 @@ INPUT = OPS["input"]
 # are abbreviated (`1 + exp(…)`), which keeps every label short and building
 # all of them linear in the size of the graph.
 SHORT = 24
+MAX_ELEMENTS = 6  # an array literal's label lists this many of its elements
 
 
 class Node:
@@ -123,7 +124,10 @@ def _expression(node: Node, exprs: list[str]) -> str:
     if op is CONST:
         return _const_text(node)
     parts = []
-    for i, child in enumerate(node.inputs):
+    inputs = node.inputs
+    if op.arity < 0 and len(inputs) > MAX_ELEMENTS:  # a long array literal: its first elements
+        inputs = inputs[:MAX_ELEMENTS]
+    for i, child in enumerate(inputs):
         text = child.name or exprs[child.id]
         if not child.name and len(text) > SHORT:
             text = _abbreviated(child)
@@ -133,7 +137,8 @@ def _expression(node: Node, exprs: list[str]) -> str:
         need = op.slots[i] if op.arity >= 0 else 0
         parts.append(f"({text})" if prec < need else text)
     if op.arity < 0:
-        return "[" + ", ".join(parts) + "]"
+        more = len(node.inputs) - len(inputs)
+        return "[" + ", ".join(parts) + (f", … {more:,} more]" if more else "]")
     return op.template.format(*parts)
 
 

@@ -180,8 +180,11 @@ def _reducer(origin: str, size: int, callback: Callable[[list[Any]], Any] | None
             return popped
         if not splices:
             return [popped[i] for i in indices]
-        children: list[Any] = []
-        for i, splice in keep:
+        # A left-recursive list rule (x: x "," item) would copy its growing list at every
+        # reduction; grow the spliced list in place instead, so long lists stay linear.
+        first, first_splices = keep[0]
+        children: list[Any] = popped[first] if first_splices else [popped[first]]
+        for i, splice in keep[1:]:
             if splice:
                 children.extend(popped[i])
             else:
@@ -190,7 +193,8 @@ def _reducer(origin: str, size: int, callback: Callable[[list[Any]], Any] | None
 
     if splice:
         def reduce(popped: list[Any]) -> Any:
-            return _Splice(children_of(popped))
+            children = children_of(popped)
+            return children if type(children) is _Splice else _Splice(children)
     elif expand1:
         def reduce(popped: list[Any]) -> Any:
             children = children_of(popped)

@@ -415,10 +415,11 @@ def _stack(*xs: Any) -> Any:
 
 
 class _EachElement:
-    """The VJPs of an array literal: input i receives row i of the upstream gradient."""
+    """The VJPs of an array literal: input i receives row i of the upstream gradient. (An op
+    of any number of inputs gets them as one list: (g, ans, inputs).)"""
 
     def __getitem__(self, i: int) -> Callable[..., Any]:
-        return lambda g, ans, *xs: g[i] if type(xs[i]) is not float else float(g[i])
+        return lambda g, ans, xs: g[i] if type(xs[i]) is not float else float(g[i])
 
 
 op("matmul", 2, None, _matmul, (_matmul_vjp_left, _matmul_vjp_right),

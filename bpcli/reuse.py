@@ -23,7 +23,7 @@ _NUMBER = re.sub(r"\((?!\?)", "(?:", dict(_tables.LEXER)["NUMBER"])  # no groups
 # A number starts where no name or number goes on (w0 is a name; x.5 is not reused).
 _SPLIT = re.compile(rf"((?<![\w.]){_NUMBER})")
 _COMMENT = re.compile(dict(_tables.LEXER)["COMMENT"])  # numbers in comments are not the program's
-PLACEHOLDER = "\x00"  # never valid in a program, so no skeleton can contain it by accident
+PLACEHOLDER = "\x00"  # never valid in a program; a text that has one is never reused
 MAX_TEMPLATES = 256
 
 
@@ -77,6 +77,11 @@ class ProgramCache:
         from bpcli.engine import run
         from bpcli.parse import TYPOS, parse
 
+        if PLACEHOLDER in source:  # not a program; and its skeleton could pass for another's
+            graph = parse(source, bindings)
+            if tidy is not None:
+                tidy(graph)
+            return run(graph)
         if source is self.last[0]:
             text, (shape, numbers) = source, self.last[1:]
         else:

@@ -69,3 +69,17 @@ def test_long_chain_through_the_cli(bpcli, tmp_path):
     assert result.code == 0
     total = float(sum(i % 7 + 1 for i in range(20_000)))
     assert result.out.endswith(f"∂f/∂x = {total:g}\n")
+
+
+def test_long_lists_stay_linear(bpcli, tmp_path):
+    # a 100,000-element array literal and a 100,000-statement program: a parser that copied
+    # its growing lists, or a table that drew every input, would take minutes here
+    path = tmp_path / "array.bp"
+    path.write_text("sum([" + ",".join(["x"] * 100_000) + "])\n", encoding="utf-8")
+    result = bpcli("grad", str(path), "x=1")
+    assert result.code == 0 and result.out.endswith("∂f/∂x = 100000\n")
+    assert "more inputs" in result.out
+    path = tmp_path / "statements.bp"
+    path.write_text("a = x\n" + "a = a + x\n" * 100_000 + "a\n", encoding="utf-8")
+    result = bpcli("grad", str(path), "x=1")
+    assert result.code == 0 and result.out.endswith("∂f/∂x = 100001\n")

@@ -15,6 +15,7 @@ from bpcli.present.numbers import value as fmt
 # Rows shown before the middle of a big graph is elided (--max-rows).
 MAX_ROWS = 400
 MAX_BRANCHES = 4
+MAX_EDGES = 12  # a node with more inputs (a long array literal) shows this many rows of them
 
 
 HEADERS = ("#", "node", "op", "value", "upstream ∂f/∂node", "local ∂node/∂input",
@@ -62,9 +63,8 @@ def rows(graph: Graph, step: Step, precision: int) -> list[list[str]]:
     node = step.node
     op = node.op.name + (" ⚠" if step.kink else "")
     locals_, downs = [], []
-    for edge in step.edges:
-        if edge.downstream is None and edge.local is None:
-            continue  # a constant input: nothing flows back to it
+    flowing = [e for e in step.edges if not (e.downstream is None and e.local is None)]
+    for edge in flowing[:MAX_EDGES]:  # (a constant input has nothing flowing back to it)
         ref = graph.ref(edge.input, atomic=True)
         formula = local_formula(graph, node, edge.index)
         if edge.local is None:
@@ -87,7 +87,9 @@ def rows(graph: Graph, step: Step, precision: int) -> list[list[str]]:
     if not locals_:
         return [[*first, "", ""]]
     rows = [[*first, locals_[0], downs[0]]]
-    rows += [["", "", "", "", "", loc, down] for loc, down in zip(locals_[1:], downs[1:], strict=False)]
+    rows += [["", "", "", "", "", loc, down] for loc, down in zip(locals_[1:], downs[1:], strict=True)]
+    if len(flowing) > MAX_EDGES:
+        rows.append(["", "", "", "", "", f"… {len(flowing) - MAX_EDGES:,} more inputs", ""])
     return rows
 
 
