@@ -178,7 +178,11 @@ class Builder:
     def number(self, children: list[Any]) -> Use:
         (token,) = children
         start, end = token.start_pos, token.end_pos
-        node = self._literal(float(token.value), start, end)
+        value = float(token.value)
+        if value == math.inf:
+            raise self._error(f"the number {token.value} is too large for a float"
+                              " (at most about 1.8e308)", start)
+        node = self._literal(value, start, end)
         self.numbers.append((node, 1.0))
         return node, start, end
 

@@ -237,3 +237,9 @@ def test_non_utf8_file(bpcli, tmp_path):
     path.write_bytes("θ = 1; θ*2".encode("utf-16"))
     result = bpcli("grad", str(path))
     assert result.code == 2 and result.err.startswith("error: ")
+
+
+def test_a_number_too_large_for_a_float(bpcli):
+    for program in ("1e400", "x*1e400", "x = 1e400; x*2"):
+        result = bpcli("grad", program, "x=1")
+        assert result.code == 2 and "the number 1e400 is too large for a float" in result.err

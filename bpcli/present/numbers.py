@@ -14,8 +14,8 @@ FULL_ARRAY = 36
 def number(value: float, precision: int) -> str:
     """A float rounded to `precision` decimals, keeping that many significant digits when
     it is below 1 (as PyTorch prints): 1.36788 -> '1.3679', 0.000123456 -> '0.0001235'."""
-    if value == 0 or value != value:
-        return "0" if value == 0 else "nan"
+    if value == 0 or value != value or value in (math.inf, -math.inf):
+        return "0" if value == 0 else str(value)  # nan and ±inf never reach a result
     size = abs(value)
     if size >= 1e15 or size < 1e-4:
         mantissa, exponent = f"{value:.{max(precision - 1, 0)}e}".split("e")
