@@ -47,6 +47,7 @@ class Options:
     program: str | None = None  # --program: one program for every problem
     common: dict[str, Any] = field(default_factory=dict)  # --bind / --at, already parsed
     seed: int | None = None
+    input_format: str = "auto"
 
 
 @dataclass(slots=True)
@@ -62,23 +63,39 @@ class Solved:
 # --- reading --------------------------------------------------------------------------------
 
 
-def read_problems(sources: Iterable[tuple[str, Iterable[str]]], input_format: str,
-                  one_program: bool) -> Iterator[Problem]:
-    """Problems from (name, lines) sources; `.bp` sources are one problem each."""
+Line = tuple[str, int, str, bool]  # source, line number, text, whole file (.bp)
+
+
+def read_lines(sources: Iterable[tuple[str, Iterable[str]]]) -> Iterator[Line]:
+    """The problem texts of (name, lines) sources: each line that is not blank or a comment,
+    or a whole `.bp` file."""
     for name, lines in sources:
         if name.endswith(".bp"):
-            yield Problem(name, 1, "".join(lines))
+            yield name, 1, "".join(lines), True
             continue
         for number, raw in enumerate(lines, start=1):
             text = raw.strip()
-            if not text or text.startswith("#"):
-                continue
-            if input_format == "jsonl" or (input_format == "auto" and text.startswith("{")):
-                yield _json_problem(name, number, text, one_program)
-            elif one_program:
-                yield _bindings_problem(name, number, text)
-            else:
-                yield Problem(name, number, text)
+            if text and not text.startswith("#"):
+                yield name, number, text, False
+
+
+def to_problem(line: Line, input_format: str, one_program: bool) -> Problem:
+    """Read one problem: a program, a JSON record, or (with --program) bindings."""
+    source, number, text, whole = line
+    if whole:
+        return Problem(source, number, text)
+    if input_format == "jsonl" or (input_format == "auto" and text.startswith("{")):
+        return _json_problem(source, number, text, one_program)
+    if one_program:
+        return _bindings_problem(source, number, text)
+    return Problem(source, number, text)
+
+
+def read_problems(sources: Iterable[tuple[str, Iterable[str]]], input_format: str,
+                  one_program: bool) -> Iterator[Problem]:
+    """Problems from (name, lines) sources; `.bp` sources are one problem each."""
+    for line in read_lines(sources):
+        yield to_problem(line, input_format, one_program)
 
 
 def _json_problem(source: str, line: int, text: str, one_program: bool) -> Problem:
@@ -180,14 +197,16 @@ class Solver:
                           separators=(",", ":")) + "\n"
 
 
-def solve_chunk(chunk: list[Problem], options: Options) -> tuple[str, list[tuple[str, int]], int]:
-    """For worker processes: solve a run of problems; one text back, and where it failed."""
+def solve_chunk(chunk: list[Line], options: Options) -> tuple[str, list[tuple[str, int]], int]:
+    """For worker processes: read and solve a run of lines; one text back, and where it
+    failed. (The parent only reads lines: everything else happens here.)"""
     global _worker_solver
     if _worker_solver is None or _worker_solver.options != options:
         _worker_solver = Solver(options)
+    one_program = options.program is not None
     texts, failed = [], []
-    for problem in chunk:
-        solved = _worker_solver.solve(problem)
+    for line in chunk:
+        solved = _worker_solver.solve(to_problem(line, options.input_format, one_program))
         texts.append(solved.text)
         if not solved.ok:
             failed.append((solved.source, solved.line))
@@ -275,15 +294,16 @@ def csv_header() -> str:
 CHUNK = 200  # problems per task sent to a worker process
 
 
-def solve_all(problems: Iterable[Problem], options: Options, jobs: int = 1
+def solve_all(lines: Iterable[Line], options: Options, jobs: int = 1
               ) -> Iterator[tuple[str, list[tuple[str, int]], int]]:
     """(output text, [(source, line) of failures], problems solved), in input order: one a
     problem, or with jobs > 1 one a chunk, spread over that many processes with only a few
     chunks in flight at a time, so that memory stays flat however long the input."""
     if jobs <= 1:
         solver = Solver(options)
-        for problem in problems:
-            solved = solver.solve(problem)
+        one_program = options.program is not None
+        for line in lines:
+            solved = solver.solve(to_problem(line, options.input_format, one_program))
             yield solved.text, [] if solved.ok else [(solved.source, solved.line)], 1
         return
     from collections import deque
@@ -292,7 +312,7 @@ def solve_all(problems: Iterable[Problem], options: Options, jobs: int = 1
     pending: deque[Any] = deque()
     executor = ProcessPoolExecutor(jobs, initializer=_quiet_worker)
     try:
-        for chunk in _chunks(problems, CHUNK):
+        for chunk in _chunks(lines, CHUNK):
             pending.append(executor.submit(solve_chunk, chunk, options))
             while len(pending) > 2 * jobs:
                 yield pending.popleft().result()
@@ -302,10 +322,10 @@ def solve_all(problems: Iterable[Problem], options: Options, jobs: int = 1
         executor.shutdown(wait=True, cancel_futures=True)
 
 
-def _chunks(problems: Iterable[Problem], size: int) -> Iterator[list[Problem]]:
-    chunk: list[Problem] = []
-    for problem in problems:
-        chunk.append(problem)
+def _chunks(items: Iterable[Line], size: int) -> Iterator[list[Line]]:
+    chunk: list[Line] = []
+    for item in items:
+        chunk.append(item)
         if len(chunk) == size:
             yield chunk
             chunk = []

@@ -313,7 +313,7 @@ def batch(inputs: tuple[str, ...], output_format: str, input_format: str,
     or - for stdin (the default). A problem that fails becomes an error record
     {"source", "line", "error"} and the batch goes on.
     """
-    from bpcli.batch import Options, csv_header, read_problems, solve_all
+    from bpcli.batch import Options, csv_header, read_lines, solve_all
     from bpcli.bindings import parse_bindings
 
     sources = _batch_sources(inputs or ("-",))
@@ -322,15 +322,14 @@ def batch(inputs: tuple[str, ...], output_format: str, input_format: str,
         program = read_text(program_arg) if program_arg == "-" or os.path.isfile(program_arg) \
             else program_arg
     common = parse_bindings([*binds, *(piece for at in ats for piece in at.split())], seed)
-    options = Options(output_format, nodes, precision, program, common, seed)
-    problems = read_problems(sources, input_format, program is not None)
+    options = Options(output_format, nodes, precision, program, common, seed, input_format)
     out = _RecordWriter(sys.stdout)
     if output_format == "csv":
         out.write(csv_header())
     failed: list[str] = []
     total = 0
     with _Interrupt() as interrupt, _progress_bar(progress) as advance:
-        for text, failures, count in solve_all(problems, options, jobs):
+        for text, failures, count in solve_all(read_lines(sources), options, jobs):
             if interrupt.requested:
                 break
             out.write(text)
