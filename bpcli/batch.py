@@ -9,6 +9,7 @@ once and evaluated at each point.
 from __future__ import annotations
 
 import json
+import math
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
@@ -220,7 +221,10 @@ def _json_value(name: str, raw: Any, seed: int | None) -> Any:
     if isinstance(raw, bool) or raw is None:
         raise BindingError(f"the binding {name} must be a number or an array, not {json.dumps(raw)}")
     if isinstance(raw, (int, float)):
-        return parse_value(name, repr(float(raw)))
+        value = float(raw)
+        if not math.isfinite(value):
+            raise BindingError(f"the binding {name} must be finite")
+        return value
     if isinstance(raw, str):
         return parse_value(name, raw, seed)
     if isinstance(raw, list):

@@ -73,16 +73,22 @@ def _finite(name: str, raw: str, value: Any) -> Any:
 
 
 def _literal(name: str, raw: str) -> Any:
+    try:
+        return constant_value(raw)
+    except BpcliError as err:
+        raise BindingError(f"in the binding {name}={raw}: {err.message}") from None
+
+
+def constant_value(text: str) -> Any:
+    """The value of a program made of numbers only (an array literal, -1/3, 2*pi)."""
     from bpcli.engine import forward
     from bpcli.parse import parse
 
-    try:
-        graph = parse(raw)
-        if graph.inputs:
-            raise BindingError("an array in a binding may hold numbers only")
-        forward(graph)
-    except BpcliError as err:
-        raise BindingError(f"in the binding {name}={raw}: {err.message}") from None
+    graph = parse(text)
+    if graph.inputs:
+        raise BpcliError("only numbers, pi and e may be used here, not "
+                         + ", ".join(graph.inputs))
+    forward(graph)
     return graph.output.value
 
 

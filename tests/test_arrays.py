@@ -164,7 +164,7 @@ BAD = {
     "scalar matmul": (["x @ y", "x=1", "y=2"], "needs an array on both sides"),
     "dot of matrices": (["dot(A, A)", "A=ones(2,2)"], "dot takes two vectors"),
     "log of an array": (["sum(log(x))", "x=[1,-1]"], "log of a non-positive number"),
-    "inf in binding": (["sum(x)", "x=[1, 1e400]"], "finite"),
+    "inf in binding": (["sum(x)", "x=[1, 1e400]"], "too large for a float"),
 }
 
 
