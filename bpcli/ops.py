@@ -438,7 +438,7 @@ op("mean", 1, lambda x: x, lambda x: float(np.mean(x)),
    array_vjps=(lambda g, ans, x: np.full(x.shape, g / x.size) if type(x) is not float else g,),
    callable_as=("mean",))
 op("norm", 1, abs, lambda x: float(np.linalg.norm(np.ravel(x))), (_norm_vjp,),
-   ("{x:a}/norm({x})",), kink=lambda x: _any(np.asarray(x) != 0) is False,
+   ("{x:a}/norm({x})",), kink=lambda x: not _any(np.asarray(x) != 0),
    convention="the gradient of norm at the zero vector is taken as 0",
    callable_as=("norm",))
 op("amax", 1, lambda x: x, lambda x: float(np.max(x)), (_amax_vjp,),

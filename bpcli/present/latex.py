@@ -9,7 +9,7 @@ from typing import Any
 
 from bpcli.explain import derivation, local_formula
 from bpcli.graph import Graph
-from bpcli.present.numbers import value as fmt_value
+from bpcli.present.numbers import one_line
 
 _SPECIAL = {"\\": r"\textbackslash{}", "{": r"\{", "}": r"\}", "_": r"\_", "^": r"\^{}",
             "#": r"\#", "%": r"\%", "&": r"\&", "$": r"\$", "~": r"\~{}"}
@@ -37,7 +37,7 @@ def tt(text: str) -> str:
 
 def num(value: Any, precision: int) -> str:
     """A number for math mode: 1e-5 as 1\\times 10^{-5}; an array as text."""
-    text = " ".join(fmt_value(value, precision).split())
+    text = one_line(value, precision)
     if type(value) is not float:
         return r"\text{" + tt(text) + "}"
     if "e" in text:

@@ -72,12 +72,9 @@ def _full(v: Any, precision: int) -> str:
                      for i, r in enumerate(rows))
 
 
-def shape(v: Any) -> str:
-    """'scalar' or '(2, 3)'."""
-    if type(v) is float:
-        return "scalar"
-    dims = ", ".join(map(str, v.shape))
-    return f"({dims},)" if v.ndim == 1 else f"({dims})"
+def one_line(v: Any, precision: int) -> str:
+    """value(), with an array's rows on one line."""
+    return " ".join(value(v, precision).split())
 
 
 def to_json(v: Any) -> Any:

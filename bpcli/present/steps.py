@@ -7,17 +7,10 @@ downstream gradient upstream × local. The texts come from bpcli.lang, so they t
 
 from __future__ import annotations
 
-from typing import Any
-
 from bpcli.explain import Step, derivation, local_formula
 from bpcli.graph import Graph
 from bpcli.lang import Translator
-from bpcli.present.numbers import value as fmt_value
-
-
-def fmt(value: Any, precision: int) -> str:
-    """A number, or an array on one line."""
-    return " ".join(fmt_value(value, precision).split())
+from bpcli.present.numbers import one_line as fmt
 
 
 def steps_text(graph: Graph, precision: int = 4, tr: Translator | None = None,

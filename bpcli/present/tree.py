@@ -6,20 +6,14 @@ the tree is built with an explicit stack, and very deep programs are cut at MAX_
 
 from __future__ import annotations
 
-from typing import Any
-
 from rich.text import Text
 from rich.tree import Tree
 
 from bpcli.engine import gradient
 from bpcli.graph import Graph, Node
-from bpcli.present.numbers import value as fmt_value
+from bpcli.present.numbers import one_line as _fmt
 
 MAX_DEPTH = 60
-
-
-def _fmt(value: Any, precision: int) -> str:
-    return " ".join(fmt_value(value, precision).split())
 
 
 def _text(graph: Graph, node: Node, precision: int, kinks: set[int]) -> Text:
