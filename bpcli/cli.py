@@ -83,7 +83,8 @@ def cli(debug: bool) -> None:
     """
 
 
-@cli.command(context_settings={**CONTEXT, "ignore_unknown_options": True}, epilog=GRAD_EXAMPLES)
+@cli.command(context_settings={**CONTEXT, "ignore_unknown_options": True}, epilog=GRAD_EXAMPLES,
+             short_help="f and its gradients, node by node (table, steps, tree, pictures, …).")
 @click.argument("args", nargs=-1, type=click.UNPROCESSED, metavar="PROGRAM [NAME=VALUE]...")
 @click.option("-f", "--file", "program_file", metavar="FILE",
               help="Read the program from FILE (- for stdin); every argument is then a binding.")
@@ -201,7 +202,8 @@ Exit status: 0 all right, 1 some wrong, 2 bad input.
 """
 
 
-@cli.command(context_settings={**CONTEXT, "ignore_unknown_options": True}, epilog=CHECK_EXAMPLES)
+@cli.command(context_settings={**CONTEXT, "ignore_unknown_options": True}, epilog=CHECK_EXAMPLES,
+             short_help="Check a hand derivation and name the first wrong step.")
 @click.argument("args", nargs=-1, type=click.UNPROCESSED, metavar="PROGRAM [NAME=VALUE]...")
 @click.option("-f", "--file", "program_file", metavar="FILE",
               help="Read the program from FILE (- for stdin); every argument is then a binding.")
@@ -282,7 +284,8 @@ arguments.
 """
 
 
-@cli.command(context_settings=CONTEXT, epilog=BATCH_EXAMPLES)
+@cli.command(context_settings=CONTEXT, epilog=BATCH_EXAMPLES,
+             short_help="Many problems in, one JSON record (or CSV row) each out.")
 @click.argument("inputs", nargs=-1, metavar="[FILE]...")
 @click.option("--format", "output_format", type=click.Choice(["jsonl", "table", "csv"]),
               default="jsonl", show_default=True, help="The output: a JSON record a problem, a"
@@ -565,6 +568,9 @@ def main(argv: list[str] | None = None) -> int:
         return _fail(str(err), EXIT_BAD_INPUT)
     except click.exceptions.Exit as err:
         return err.exit_code
+    except click.exceptions.NoArgsIsHelpError as err:  # plain `bpcli`: the help, not an error
+        click.echo(err.format_message())
+        return EXIT_OK
     except click.ClickException as err:
         where = f"\nTry '{err.ctx.command_path} --help' for help." if getattr(err, "ctx", None) else ""
         return _fail(err.format_message() + where, EXIT_BAD_INPUT)

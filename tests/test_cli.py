@@ -243,3 +243,9 @@ def test_a_number_too_large_for_a_float(bpcli):
     for program in ("1e400", "x*1e400", "x = 1e400; x*2"):
         result = bpcli("grad", program, "x=1")
         assert result.code == 2 and "the number 1e400 is too large for a float" in result.err
+
+
+def test_plain_bpcli_shows_the_help(bpcli):
+    result = bpcli()
+    assert result.code == 0 and result.out.startswith("Usage: bpcli [OPTIONS] COMMAND")
+    assert "grad   f and its gradients" in result.out
