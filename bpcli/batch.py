@@ -241,8 +241,8 @@ def _json_value(name: str, raw: Any, seed: int | None) -> Any:
 def _table_text(base: dict[str, Any], graph: Graph, precision: int) -> str:
     import io
 
-    from bpcli.cli import make_console
     from bpcli.present.table import grad_report
+    from bpcli.streams import make_console
 
     buffer = io.StringIO()
     console = make_console(buffer)

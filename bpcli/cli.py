@@ -23,6 +23,15 @@ from bpcli.errors import (
 )
 from bpcli.lang import LANGUAGES
 from bpcli.present import GRAD_FORMATS
+from bpcli.streams import (
+    Interrupt,
+    ProgressBar,
+    RecordWriter,
+    batch_sources,
+    make_console,
+    read_text,
+    silence_stdout,
+)
 
 CONTEXT = {"help_option_names": ["-h", "--help"], "max_content_width": 100}
 PROGRAM_SUFFIXES = (".bp", ".txt")
@@ -58,7 +67,7 @@ def _quiet_pipe(command: Any) -> Any:
         try:
             return command(*args, **kwargs)
         except BrokenPipeError:
-            _silence_stdout()
+            silence_stdout()
             return EXIT_OK
 
     return wrapper
@@ -319,19 +328,19 @@ def batch(inputs: tuple[str, ...], output_format: str, input_format: str,
     from bpcli.batch import Options, csv_header, read_lines, solve_all
     from bpcli.bindings import parse_bindings
 
-    sources = _batch_sources(inputs or ("-",))
+    sources = batch_sources(inputs or ("-",))
     program = None
     if program_arg is not None:
         program = read_text(program_arg) if program_arg == "-" or os.path.isfile(program_arg) \
             else program_arg
     common = parse_bindings([*binds, *(piece for at in ats for piece in at.split())], seed)
     options = Options(output_format, nodes, precision, program, common, seed, input_format)
-    out = _RecordWriter(sys.stdout)
+    out = RecordWriter(sys.stdout)
     if output_format == "csv":
         out.write(csv_header())
     failed: list[str] = []
     total = 0
-    with _Interrupt() as interrupt, _progress_bar(progress) as advance:
+    with Interrupt() as interrupt, ProgressBar(progress) as advance:
         for text, failures, count in solve_all(read_lines(sources), options, jobs):
             if interrupt.requested:
                 break
@@ -347,142 +356,6 @@ def batch(inputs: tuple[str, ...], output_format: str, input_format: str,
         click.echo(f"bpcli batch: {len(failed)} of {total} problems failed ({shown})", err=True)
         return EXIT_FAILED
     return EXIT_OK
-
-
-def _batch_sources(inputs: tuple[str, ...]) -> list[tuple[str, Any]]:
-    """(name, lines) for each input, checked before any problem runs."""
-    sources = []
-    for path in inputs:
-        if path == "-":
-            sources.append(("stdin", _stdin_lines()))
-            continue
-        if not os.path.exists(path):
-            raise InputError(f"cannot read {path}: no such file")
-        if os.path.isdir(path):
-            raise InputError(f"cannot read {path}: it is a directory")
-        sources.append((path, _file_lines(path)))
-    return sources
-
-
-def _file_lines(path: str) -> Any:
-    try:
-        with open(path, encoding="utf-8-sig", errors="strict") as handle:
-            yield from handle
-    except UnicodeDecodeError as err:
-        raise InputError(f"cannot read {path}: it is not UTF-8 text (byte {err.start})") from None
-    except OSError as err:
-        raise InputError(f"cannot read {path}: {err.strerror or err}") from None
-
-
-def _stdin_lines() -> Any:
-    import io
-
-    stream = io.TextIOWrapper(sys.stdin.buffer, encoding="utf-8", errors="strict") \
-        if hasattr(sys.stdin, "buffer") else sys.stdin
-    try:
-        yield from stream
-    except UnicodeDecodeError as err:
-        raise InputError(f"cannot read stdin: it is not UTF-8 text (byte {err.start})") from None
-
-
-class _Interrupt:
-    """Ctrl-C asks the batch to stop after the record it is on, so that the output ends with
-    a whole record; a second Ctrl-C stops at once."""
-
-    def __init__(self) -> None:
-        self.requested = False
-        self.previous: Any = None
-
-    def _handle(self, signum: int, frame: Any) -> None:
-        import signal
-
-        self.requested = True
-        signal.signal(signal.SIGINT, self.previous)
-
-    def __enter__(self) -> _Interrupt:
-        import signal
-        import threading
-
-        if threading.current_thread() is threading.main_thread():
-            self.previous = signal.signal(signal.SIGINT, self._handle)
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        import signal
-
-        if self.previous is not None:
-            signal.signal(signal.SIGINT, self.previous)
-
-
-class _RecordWriter:
-    """Writes whole records in batches, and at least every 0.2 s, so output flows through a
-    pipe as it goes without a system call per record. On a real file descriptor it writes
-    with os.write and finishes every partial write itself, so that a signal arriving in the
-    middle of a write can never leave half a record."""
-
-    def __init__(self, stream: Any, records: int = 256, seconds: float = 0.2) -> None:
-        import time
-
-        self.stream, self.records, self.seconds = stream, records, seconds
-        self.clock = time.monotonic
-        self.pending: list[str] = []
-        self.last = self.clock()
-        try:
-            self.fd: int | None = stream.fileno()
-            stream.flush()
-        except (AttributeError, OSError, ValueError):
-            self.fd = None  # not a file (a test's capture, say): the stream's own write
-
-    def write(self, text: str) -> None:
-        self.pending.append(text)
-        if len(self.pending) >= self.records or self.clock() - self.last >= self.seconds:
-            self.flush()
-
-    def flush(self) -> None:
-        if self.pending:
-            text = "".join(self.pending)
-            self.pending.clear()
-            if self.fd is None:
-                self.stream.write(text)
-            else:
-                data = memoryview(text.encode("utf-8"))
-                while data:
-                    data = data[os.write(self.fd, data):]
-        if self.fd is None:
-            self.stream.flush()
-        self.last = self.clock()
-
-
-class _progress_bar:
-    """A Rich progress line on stderr while problems are solved, when stderr is a terminal."""
-
-    def __init__(self, wanted: bool | None) -> None:
-        self.wanted = sys.stderr.isatty() if wanted is None else wanted
-        self.progress: Any = None
-        self.shown = 0
-
-    def __enter__(self) -> Any:
-        if not self.wanted:
-            return lambda done: None
-        from rich.console import Console
-        from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
-
-        self.progress = Progress(TextColumn("solving"), BarColumn(), MofNCompleteColumn(),
-                                 TextColumn("problems"), console=Console(stderr=True),
-                                 transient=True)
-        self.progress.start()
-        task = self.progress.add_task("batch", total=None)
-
-        def advance(done: int) -> None:
-            if done - self.shown >= 250:
-                self.shown = done
-                self.progress.update(task, completed=done)
-
-        return advance
-
-    def __exit__(self, *exc: object) -> None:
-        if self.progress is not None:
-            self.progress.stop()
 
 
 # --- reading programs ---------------------------------------------------------------------
@@ -517,45 +390,6 @@ def _program_and_bindings(args: tuple[str, ...], program_file: str | None) -> tu
     return first, rest
 
 
-def read_text(path: str) -> str:
-    """The text of a file, or of stdin for "-", as UTF-8."""
-    name = "stdin" if path == "-" else path
-    try:
-        if path == "-":
-            data = sys.stdin.buffer.read() if hasattr(sys.stdin, "buffer") else sys.stdin.read()
-        else:
-            with open(path, "rb") as handle:
-                data = handle.read()
-    except FileNotFoundError:
-        raise InputError(f"cannot read {name}: no such file") from None
-    except IsADirectoryError:
-        raise InputError(f"cannot read {name}: it is a directory") from None
-    except OSError as err:
-        raise InputError(f"cannot read {name}: {err.strerror or err}") from None
-    if isinstance(data, str):
-        return data
-    try:
-        return data.decode("utf-8-sig")
-    except UnicodeDecodeError as err:
-        raise InputError(f"cannot read {name}: it is not UTF-8 text (byte {err.start})") from None
-
-
-def make_console(file: Any = None) -> Any:
-    """A Rich console: colour only on a terminal and without NO_COLOR; no wrapping in pipes."""
-    from rich.console import Console
-
-    file = file or sys.stdout
-    terminal = file.isatty() if hasattr(file, "isatty") else False
-    width = None if terminal else int(os.environ.get("COLUMNS", "0") or 0) or 10_000
-    class PipeAwareConsole(Console):
-        def on_broken_pipe(self) -> None:  # Rich would exit 1; bpcli stops quietly
-            self.quiet = True
-            raise BrokenPipeError
-
-    return PipeAwareConsole(file=file, width=width, highlight=False, emoji=False, markup=False,
-                            no_color=bool(os.environ.get("NO_COLOR")) or None)
-
-
 # --- the error boundary --------------------------------------------------------------------
 
 
@@ -577,7 +411,7 @@ def main(argv: list[str] | None = None) -> int:
     except (click.exceptions.Abort, KeyboardInterrupt):
         return _fail("interrupted", EXIT_INTERRUPTED)
     except BrokenPipeError:
-        _silence_stdout()
+        silence_stdout()
         return EXIT_OK
     except MemoryError:
         return _fail("out of memory: the program or its arrays are too big for this machine"
@@ -600,15 +434,6 @@ def _fail(message: str, code: int) -> int:
     except (BrokenPipeError, ValueError):
         pass
     return code
-
-
-def _silence_stdout() -> None:
-    # Python flushes stdout at exit; once the reader is gone that would fail again.
-    try:
-        devnull = os.open(os.devnull, os.O_WRONLY)
-        os.dup2(devnull, sys.stdout.fileno())
-    except (OSError, ValueError):
-        pass
 
 
 def run() -> None:
