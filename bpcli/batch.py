@@ -17,7 +17,7 @@ from typing import Any
 from bpcli.bindings import parse_binding, parse_value
 from bpcli.errors import BindingError, BpcliError, InputError
 from bpcli.graph import Graph
-from bpcli.lazy import np
+from bpcli.lazy import all_finite, np
 from bpcli.reuse import ProgramCache
 
 FORMATS = ("jsonl", "table", "csv")
@@ -232,7 +232,7 @@ def _json_value(name: str, raw: Any, seed: int | None) -> Any:
             value = np.array(raw, dtype=float)
         except (ValueError, TypeError):
             raise BindingError(f"the binding {name} is not a rectangular array of numbers") from None
-        if not np.isfinite(value).all():
+        if not all_finite(value):
             raise BindingError(f"the binding {name} must be finite")
         return float(value) if value.ndim == 0 else value
     raise BindingError(f"the binding {name} must be a number or an array")

@@ -8,7 +8,7 @@ from collections.abc import Iterable
 from typing import Any
 
 from bpcli.errors import BindingError, BpcliError
-from bpcli.lazy import np
+from bpcli.lazy import all_finite, np
 
 _NAME = re.compile(r"[^\W\d]\w*")
 _MAKER = re.compile(r"(randn|rand|zeros|ones)\(\s*(\d+(?:\s*,\s*\d+)*)?\s*\)")
@@ -65,7 +65,7 @@ def parse_value(name: str, raw: str, seed: int | None = None, rng: list[Any] | N
 
 
 def _finite(name: str, raw: str, value: Any) -> Any:
-    ok = math.isfinite(value) if type(value) is float else bool(np.isfinite(value).all())
+    ok = math.isfinite(value) if type(value) is float else all_finite(value)
     if not ok:
         raise BindingError(f"in the binding {name}={raw}: the value must be finite"
                            " (not inf or nan, and within ±1.8e308)")

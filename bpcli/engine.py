@@ -11,7 +11,7 @@ from typing import Any
 
 from bpcli.errors import BpcliError, DomainError, ShapeError
 from bpcli.graph import Graph, Node, format_number
-from bpcli.lazy import np
+from bpcli.lazy import all_finite, np
 from bpcli.ops import ShapeMismatch, unbroadcast
 
 _ARITHMETIC = (ValueError, ZeroDivisionError, OverflowError, ArithmeticError)
@@ -67,7 +67,7 @@ def _forward(graph: Graph, arrays: bool) -> None:
         if type(value) is float:
             if value - value != 0.0:  # inf or nan
                 raise _forward_error(graph, node, OverflowError())
-        elif not np.isfinite(value).all():
+        elif not all_finite(value):
             raise _forward_error(graph, node, OverflowError())
         node.value = value
 
@@ -178,7 +178,7 @@ def downstream(graph: Graph, node: Node, i: int, upstream: Any = None,
         if shape_of(d) != shape_of(inp.value):
             raise InternalError(f"the VJP of {op.name} for input {i} has shape {shape_of(d)},"
                                 f" but the input has shape {shape_of(inp.value)}")
-        if not np.isfinite(d).all():
+        if not all_finite(d):
             raise _backward_error(graph, node, i, OverflowError())
     return d
 

@@ -22,3 +22,13 @@ class LazyModule:
 
 
 np: Any = LazyModule("numpy")
+
+
+def all_finite(array: Any) -> bool:
+    """Whether every element of a float array is finite. One dot product finds an inf or a
+    nan in a single fast pass; only when the squares themselves overflow is every element
+    looked at."""
+    flat = np.ravel(array)
+    with np.errstate(over="ignore", invalid="ignore"):
+        squares = np.dot(flat, flat)
+    return bool(np.isfinite(squares)) or bool(np.isfinite(flat).all())

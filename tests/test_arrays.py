@@ -188,3 +188,10 @@ def test_non_numeric_and_pickled_files(bpcli, tmp_path):
     strings = tmp_path / "s.json"
     strings.write_text('["a", "b"]')
     assert bpcli("grad", "sum(x)", f"x=@{strings}").code == 2
+
+
+def test_huge_but_finite_arrays_are_fine_and_overflow_is_caught(bpcli):
+    result = bpcli("grad", "sum(x)", "x=[1e200, 2]")
+    assert result.code == 0 and result.out.endswith("∂f/∂x = [1, 1]\n")
+    result = bpcli("grad", "sum(x*1e300)", "x=[1e10, 2]")
+    assert result.code == 2 and "overflow" in result.err
