@@ -275,12 +275,12 @@ def check(args: tuple[str, ...], program_file: str | None, expected: tuple[str, 
 
 BATCH_EXAMPLES = """\b
 Examples:
-  cat problems.txt | bpcli batch > results.jsonl
-  bpcli batch problems.txt --format csv > grads.csv
+  cat samples/problems.txt | bpcli batch > results.jsonl
+  bpcli batch samples/problems.txt --format csv > grads.csv
   bpcli batch samples/*.bp --format table
   bpcli batch problems.jsonl --jobs 2
-  bpcli batch points.jsonl --program samples/neuron.bp
-  bpcli batch problems.txt --bind w2=-3 --at "w0=2 x0=-1"
+  bpcli batch samples/points.jsonl --program samples/neuron.bp
+  bpcli batch samples/problems.txt --bind w2=-3 --at "w0=2 x0=-1"
 
 \b
 Text input has one problem a line, a program with its inputs assigned:

@@ -232,3 +232,14 @@ def test_the_second_line_of_a_shape_reuses_the_first_graph():
     assert json.loads(first.text)["value"] != json.loads(second.text)["value"]
     solver.solve(Problem("s", 3, "v=[1, 2]; sum(v*3)"))
     assert None in solver.programs.templates.values()  # array literals are never reused
+
+
+def test_the_batch_samples_run(bpcli):
+    from conftest import SAMPLES
+
+    result = bpcli("batch", str(SAMPLES / "problems.txt"))
+    assert result.code == 0 and len(records_of(result.out)) == 6
+    result = bpcli("batch", str(SAMPLES / "points.jsonl"), "--program", str(SAMPLES / "neuron.bp"))
+    out = records_of(result.out)
+    assert result.code == 0 and [r["id"] for r in out] == ["lecture", "ones", "random"]
+    assert out[0]["grads"]["x0"] == pytest.approx(0.39322386648296376)
