@@ -17,9 +17,10 @@ Usage: python micrograd_baseline.py FILE [--limit N]
 
 from __future__ import annotations
 
-import json
 import math
 import sys
+
+from baseline_io import run
 
 
 class Value:
@@ -123,24 +124,5 @@ def solve(text: str) -> tuple[str, float, dict[str, float]]:
     return output, out.data, {name: v.grad for name, v in names.items()}
 
 
-def main(argv: list[str]) -> None:
-    path = argv[0]
-    limit = int(argv[argv.index("--limit") + 1]) if "--limit" in argv else None
-    write = sys.stdout.write  # block-buffered when stdout is a pipe or a file
-    done = 0
-    with open(path, encoding="utf-8") as handle:
-        for number, raw in enumerate(handle, start=1):
-            text = raw.strip()
-            if not text or text.startswith("#"):
-                continue
-            if limit is not None and done >= limit:
-                break
-            output, value, grads = solve(text)
-            write(json.dumps({"source": path, "line": number, "output": output, "value": value,
-                              "grads": grads}, separators=(",", ":")) + "\n")
-            done += 1
-    sys.stdout.flush()
-
-
 if __name__ == "__main__":
-    main(sys.argv[1:])
+    run(sys.argv[1:], solve)

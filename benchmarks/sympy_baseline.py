@@ -11,10 +11,10 @@ Usage: python sympy_baseline.py FILE [--limit N]   (--limit 0: only import SymPy
 
 from __future__ import annotations
 
-import json
 import sys
 
 import sympy
+from baseline_io import run
 
 
 def solve(text: str) -> tuple[str, float, dict[str, float]]:
@@ -46,24 +46,5 @@ def solve(text: str) -> tuple[str, float, dict[str, float]]:
     return output, float(f.evalf(subs=values)), grads
 
 
-def main(argv: list[str]) -> None:
-    path = argv[0]
-    limit = int(argv[argv.index("--limit") + 1]) if "--limit" in argv else None
-    write = sys.stdout.write
-    done = 0
-    with open(path, encoding="utf-8") as handle:
-        for number, raw in enumerate(handle, start=1):
-            text = raw.strip()
-            if not text or text.startswith("#"):
-                continue
-            if limit is not None and done >= limit:
-                break
-            output, value, grads = solve(text)
-            write(json.dumps({"source": path, "line": number, "output": output, "value": value,
-                              "grads": grads}, separators=(",", ":")) + "\n")
-            done += 1
-    sys.stdout.flush()
-
-
 if __name__ == "__main__":
-    main(sys.argv[1:])
+    run(sys.argv[1:], solve)

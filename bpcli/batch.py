@@ -92,13 +92,6 @@ def to_problem(line: Line, input_format: str, one_program: bool) -> Problem:
     return Problem(source, number, text)
 
 
-def read_problems(sources: Iterable[tuple[str, Iterable[str]]], input_format: str,
-                  one_program: bool) -> Iterator[Problem]:
-    """Problems from (name, lines) sources; `.bp` sources are one problem each."""
-    for line in read_lines(sources):
-        yield to_problem(line, input_format, one_program)
-
-
 def _json_problem(source: str, line: int, text: str, one_program: bool) -> Problem:
     try:
         record = json.loads(text)

@@ -33,10 +33,6 @@ class Node:
         self.end = end
         self.needs_grad = needs_grad
 
-    @property
-    def is_leaf(self) -> bool:
-        return not self.inputs
-
     def __repr__(self) -> str:
         return f"<Node #{self.id} {self.op.name} {self.name or ''}>"
 
