@@ -130,6 +130,80 @@ class Solver:
     def __init__(self, options: Options) -> None:
         self.options = options
         self.programs = ProgramCache()
+        # The compiled path writes JSON Lines records only, without nodes.
+        self._fast: Any = None
+        if options.output_format == "jsonl" and not options.nodes:
+            if options.program is None:
+                self._fast = None if options.input_format == "jsonl" else self._fast_program
+            elif options.input_format != "text":
+                self._fast = self._fast_point
+        self._scan = json.JSONDecoder().scan_once
+        self._form: tuple[Any, ...] = (None, None, None)  # (template, key, form) last used
+
+    def solve_line(self, line: Line) -> tuple[str, bool]:
+        """One problem's record, and whether it was solved."""
+        if self._fast is not None and not line[3]:
+            text = self._fast(line)
+            if text is not None:
+                return text, True
+        solved = self.solve(to_problem(line, self.options.input_format,
+                                       self.options.program is not None))
+        return solved.text, solved.ok
+
+    # The compiled path: a problem whose program was seen before is evaluated by its compiled
+    # graph (bpcli.compiled) and its record filled in from a form made once. None sends the
+    # problem the ordinary way (first sight, errors, kinks, arrays, strings to parse, ids of
+    # any kind...). Both paths write the same bytes: tests/test_batch.py compares them.
+
+    def _fast_program(self, line: Line) -> str | None:
+        """A line of text that is a whole program: `w=2; x=-1; f = w*x`."""
+        source, number, text, _ = line
+        if text.startswith("{"):
+            return None
+        hit = self.programs.fast(text, self.options.common)
+        return None if hit is None else self._record(source, number, None, *hit)
+
+    def _fast_point(self, line: Line) -> str | None:
+        """With --program, a JSON record of numbers: {"x": 1.5, "y": -2}."""
+        source, number, text, _ = line
+        if not text.startswith("{"):
+            return None
+        try:
+            record, end = self._scan(text, 0)
+        except (ValueError, StopIteration):
+            return None
+        if end != len(text) or "program" in record or "bindings" in record:
+            return None
+        ident = record.pop("id", None)
+        for value in record.values():  # finite numbers only, as _json_value wants them
+            if type(value) is float:
+                if value - value != 0.0:
+                    return None
+            elif type(value) is not int or not -_INT_LIMIT < value < _INT_LIMIT:
+                return None  # strings to parse, arrays, true, 10**400...: the ordinary path
+        common = self.options.common
+        hit = self.programs.fast(self.options.program,  # type: ignore[arg-type]
+                                 {**common, **record} if common else record)
+        return None if hit is None else self._record(source, number, ident, *hit)
+
+    def _record(self, source: str, number: int, ident: Any, template: Any,
+                numbers: list[str], result: tuple[float, ...]) -> str | None:
+        key = (source, ident is not None)
+        last, last_key, form = self._form
+        if template is not last or key != last_key:
+            form = template.memo.get(key)
+            if form is None:
+                form = template.memo[key] = _record_form(
+                    template.graph, source, ident is not None, template.output_skeleton is not None)
+            self._form = (template, key, form)
+        if form is False:
+            return None
+        head: tuple[Any, ...] = (number,)
+        if ident is not None:
+            head += (json.dumps(ident, ensure_ascii=False, separators=(",", ":")),)
+        if template.output_skeleton is not None:
+            head += (json.dumps(template.output_text(numbers), ensure_ascii=False),)
+        return form % (head + result)  # type: ignore[no-any-return]
 
     def solve(self, problem: Problem) -> Solved:
         base = {"source": problem.source, "line": problem.line}
@@ -191,19 +265,45 @@ class Solver:
                           separators=(",", ":")) + "\n"
 
 
+_INT_LIMIT = 2**1023  # larger JSON integers do not fit in a float
+_MARK = "\x00bpcli\x00"  # stands for a number in a record's form; never in a source name
+
+
+def _record_form(graph: Graph, source: str, has_id: bool, output_varies: bool) -> str | bool:
+    """The JSON Lines record of this graph's problems as a %-format: the document
+    `grad_document` gives, with %s for the line, the id and output (when given), the value
+    and each gradient, in that order. False if the form cannot be made safely."""
+    from bpcli.present.jsonout import grad_document
+
+    doc: dict[str, Any] = {"source": source, "line": _MARK}
+    if has_id:
+        doc["id"] = _MARK
+    doc.update(grad_document(graph, nodes=False))
+    if output_varies:
+        doc["output"] = _MARK
+    doc["value"] = _MARK
+    doc["grads"] = {name: _MARK for name in doc["grads"]}
+    doc["warnings"] = list(graph.base_warnings or [])
+    text = json.dumps(doc, ensure_ascii=False, separators=(",", ":")) + "\n"
+    mark = json.dumps(_MARK)
+    expected = 2 + has_id + output_varies + len(doc["grads"])
+    if text.count(mark) != expected:
+        return False
+    return text.replace("%", "%%").replace(mark, "%s")
+
+
 def solve_chunk(chunk: list[Line], options: Options) -> tuple[str, list[tuple[str, int]], int]:
     """For worker processes: read and solve a run of lines; one text back, and where it
     failed. (The parent only reads lines: everything else happens here.)"""
     global _worker_solver
     if _worker_solver is None or _worker_solver.options != options:
         _worker_solver = Solver(options)
-    one_program = options.program is not None
     texts, failed = [], []
     for line in chunk:
-        solved = _worker_solver.solve(to_problem(line, options.input_format, one_program))
-        texts.append(solved.text)
-        if not solved.ok:
-            failed.append((solved.source, solved.line))
+        text, ok = _worker_solver.solve_line(line)
+        texts.append(text)
+        if not ok:
+            failed.append((line[0], line[1]))
     return "".join(texts), failed, len(chunk)
 
 
@@ -214,7 +314,10 @@ def _json_value(name: str, raw: Any, seed: int | None) -> Any:
     if isinstance(raw, bool) or raw is None:
         raise BindingError(f"the binding {name} must be a number or an array, not {json.dumps(raw)}")
     if isinstance(raw, (int, float)):
-        value = float(raw)
+        try:
+            value = float(raw)
+        except OverflowError:  # an integer of hundreds of digits
+            raise BindingError(f"the binding {name} is too large for a float") from None
         if not math.isfinite(value):
             raise BindingError(f"the binding {name} must be finite")
         return value
@@ -298,10 +401,9 @@ def solve_all(lines: Iterable[Line], options: Options, jobs: int = 1
     chunks in flight at a time, so that memory stays flat however long the input."""
     if jobs <= 1:
         solver = Solver(options)
-        one_program = options.program is not None
         for line in lines:
-            solved = solver.solve(to_problem(line, options.input_format, one_program))
-            yield solved.text, [] if solved.ok else [(solved.source, solved.line)], 1
+            text, ok = solver.solve_line(line)
+            yield text, [] if ok else [(line[0], line[1])], 1
         return
     from collections import deque
     from concurrent.futures import ProcessPoolExecutor

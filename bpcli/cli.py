@@ -346,7 +346,8 @@ def batch(inputs: tuple[str, ...], output_format: str, input_format: str,
                 break
             out.write(text)
             total += count
-            failed += [f"{source}:{line}" for source, line in failures]
+            if failures:
+                failed += [f"{source}:{line}" for source, line in failures]
             advance(total)
         out.flush()  # whole records only, even when interrupted
     if interrupt.requested:

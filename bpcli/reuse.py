@@ -16,6 +16,7 @@ from typing import Any
 
 from bpcli import _tables
 from bpcli.builder import output_text
+from bpcli.compiled import Evaluate, compile_graph
 from bpcli.errors import BpcliError
 from bpcli.graph import Graph
 
@@ -36,10 +37,12 @@ def skeleton(text: str) -> tuple[str, list[str]]:
 class Template:
     """A built graph, and what is needed to give it another problem's numbers."""
 
-    __slots__ = ("graph", "numbers_before_output", "output_skeleton")
+    __slots__ = ("bound", "evaluate", "graph", "memo", "numbers_before_output",
+                 "output_skeleton", "uses")
 
-    def __init__(self, graph: Graph, skeleton_text: str, text: str) -> None:
+    def __init__(self, graph: Graph, skeleton_text: str, text: str, bound: frozenset[str]) -> None:
         self.graph = graph
+        self.bound = bound  # the names bound when it was built (part of its key)
         self.output_skeleton: str | None = None
         self.numbers_before_output = 0
         if not graph.output.name:  # the output is an expression as written: keep its place
@@ -47,6 +50,9 @@ class Template:
             head = skeleton(text[:start])[0]
             self.numbers_before_output = head.count(PLACEHOLDER)
             self.output_skeleton = skeleton_text[len(head):len(skeleton(text[:end])[0])]
+        self.uses = 0
+        self.evaluate: Evaluate | None = None  # compiled on its second use (see fast)
+        self.memo: dict[Any, Any] = {}  # what users of the template derive from it once
 
     def apply(self, source: str, numbers: list[str], bindings: dict[str, Any]) -> Graph:
         graph = self.graph
@@ -56,11 +62,17 @@ class Template:
         graph.rebind(bindings)
         graph.source = source
         if self.output_skeleton is not None:
-            parts = self.output_skeleton.split(PLACEHOLDER)
-            mine = numbers[self.numbers_before_output:]
-            written = parts[0] + "".join(n + p for n, p in zip(mine, parts[1:], strict=False))
-            graph.output_text = output_text(written, 0, len(written))
+            graph.output_text = self.output_text(numbers)
         return graph
+
+    def output_text(self, numbers: list[str]) -> str:
+        """The output as written in the problem with these numbers."""
+        if self.output_skeleton is None:
+            return self.graph.output_text
+        parts = self.output_skeleton.split(PLACEHOLDER)
+        mine = numbers[self.numbers_before_output:]
+        written = parts[0] + "".join(n + p for n, p in zip(mine, parts[1:], strict=False))
+        return output_text(written, 0, len(written))
 
 
 class ProgramCache:
@@ -75,19 +87,14 @@ class ProgramCache:
         """The computed graph of `source`; `tidy(graph)` adjusts a freshly built one's
         warnings before it is kept."""
         from bpcli.engine import run
-        from bpcli.parse import TYPOS, parse
+        from bpcli.parse import parse
 
         if PLACEHOLDER in source:  # not a program; and its skeleton could pass for another's
             graph = parse(source, bindings)
             if tidy is not None:
                 tidy(graph)
             return run(graph)
-        if source is self.last[0]:
-            text, (shape, numbers) = source, self.last[1:]
-        else:
-            text = source.translate(TYPOS)
-            shape, numbers = skeleton(text)
-            self.last = (source, shape, numbers)
+        text, shape, numbers = self._skeleton(source)
         key = (shape, frozenset(bindings))
         template = self.templates.get(key)
         if template is not None:
@@ -107,6 +114,38 @@ class ProgramCache:
                 graph.base_warnings = list(graph.warnings)
         return run(graph)
 
+    def fast(self, source: str, bindings: dict[str, Any]
+             ) -> tuple[Template, list[str], tuple[float, ...]] | None:
+        """For a program seen before (the same skeleton and bound names) whose graph compiles:
+        the template, this problem's numbers, and its value and reported gradients (in the
+        order of `engine.gradients`), computed by the compiled graph. None otherwise, or when
+        this problem needs the engine's path (an error, a kink); `run` then takes it."""
+        if PLACEHOLDER in source:
+            return None
+        _, shape, numbers = self._skeleton(source)
+        template = self.templates.get((shape, frozenset(bindings)))
+        if template is None:
+            return None
+        if template.evaluate is None:
+            template.uses += 1
+            if template.uses < 2:  # one-off programs are not worth compiling
+                return None
+            template.evaluate = compile_graph(template.graph, template.bound) or _never
+        result = template.evaluate(numbers, bindings)
+        return None if result is None else (template, numbers, result)
+
+    def _skeleton(self, source: str) -> tuple[str, str, list[str]]:
+        """The text with typos mended, its skeleton and its numbers (the last one is kept:
+        with --program, the same text comes each time)."""
+        if source is self.last[0]:
+            return source, self.last[1], self.last[2]
+        from bpcli.parse import TYPOS
+
+        text = source.translate(TYPOS)
+        shape, numbers = skeleton(text)
+        self.last = (source, shape, numbers)
+        return text, shape, numbers
+
     @staticmethod
     def _template(graph: Graph, shape: str, text: str, numbers: list[str],
                   bindings: dict[str, Any]) -> Template | None:
@@ -119,4 +158,9 @@ class ProgramCache:
                 continue
             if node.value != sign * float(written):
                 return None
-        return Template(graph, shape, text)
+        return Template(graph, shape, text, frozenset(bindings))
+
+
+def _never(numbers: list[str], bindings: dict[str, Any]) -> None:
+    """The compiled function of a graph that does not compile: always the engine's path."""
+    return None
