@@ -127,6 +127,24 @@ def test_bindings_from_files(bpcli, tmp_path, suffix):
     np.testing.assert_allclose(json.loads(result.out)["grads"]["x"], [-0.112, 0.636])
 
 
+def test_npy_files_are_mapped_never_written(bpcli, tmp_path):
+    """.npy files are mapped copy-on-write: the file stays as it was, whatever is computed
+    from the array (--gradcheck too); odd files (empty, big-endian, Fortran order, integers, cut short) load
+    or fail as when they were read."""
+    path = tmp_path / "W.npy"
+    np.save(path, np.asfortranarray(W.astype(">f8")))
+    before = path.read_bytes()
+    result = bpcli("grad", "sum(tanh(W@x))", f"W=@{path}", f"x={X.tolist()}", "--gradcheck")
+    assert result.code == 0, result.err
+    assert path.read_bytes() == before
+    for array in (np.zeros(0), np.arange(4), np.float64(2.5)):
+        np.save(path, array)
+        assert bpcli("grad", "sum(W*W)", f"W=@{path}").code == 0
+    path.write_bytes(before[:100])
+    result = bpcli("grad", "sum(W)", f"W=@{path}")
+    assert result.code == 2 and "not a numeric array" in result.err
+
+
 def test_random_bindings_are_repeatable_with_a_seed(bpcli):
     args = ("grad", "sum(tanh(W@x))", "W=randn(3,4)", "x=randn(4)", "--seed", "3", "--format", "json")
     first, second = bpcli(*args), bpcli(*args)
