@@ -81,7 +81,7 @@ def _leaves(graph: Graph, bound: frozenset[str], space: dict[str, Any],
         if node.inputs:
             continue
         k = node.id
-        if node.op.name == "input" and node.name in bound:
+        if node.name in bound and graph.inputs.get(node.name) is node:  # as Graph.rebind
             lines.append(f"  v{k} = float(b[{node.name!r}])")
         elif k in written:
             index, sign = written[k]
