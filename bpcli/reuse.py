@@ -81,7 +81,7 @@ class ProgramCache:
     def __init__(self, size: int = MAX_TEMPLATES) -> None:
         self.size = size
         self.templates: dict[tuple[str, frozenset[str]], Template | None] = {}
-        self.last: tuple[str, str, list[str]] = ("", "", [])  # --program: the same text each time
+        self.last: tuple[str, str, list[str]] = ("", "", [])  # the text, its skeleton, its numbers
 
     def run(self, source: str, bindings: dict[str, Any], tidy: Any = None) -> Graph:
         """The computed graph of `source`; `tidy(graph)` adjusts a freshly built one's
@@ -94,7 +94,7 @@ class ProgramCache:
             if tidy is not None:
                 tidy(graph)
             return run(graph)
-        text, shape, numbers = self._skeleton(source)
+        shape, numbers = self._skeleton(source)
         key = (shape, frozenset(bindings))
         template = self.templates.get(key)
         if template is not None:
@@ -109,7 +109,7 @@ class ProgramCache:
         if key not in self.templates:
             if len(self.templates) >= self.size:
                 self.templates.clear()
-            self.templates[key] = self._template(graph, shape, text, numbers, bindings)
+            self.templates[key] = self._template(graph, shape, source, numbers, bindings)
             if self.templates[key] is not None:
                 graph.base_warnings = list(graph.warnings)
         return run(graph)
@@ -122,7 +122,7 @@ class ProgramCache:
         this problem needs the engine's path (an error, a kink); `run` then takes it."""
         if PLACEHOLDER in source:
             return None
-        _, shape, numbers = self._skeleton(source)
+        shape, numbers = self._skeleton(source)
         template = self.templates.get((shape, frozenset(bindings)))
         if template is None:
             return None
@@ -134,17 +134,14 @@ class ProgramCache:
         result = template.evaluate(numbers, bindings)
         return None if result is None else (template, numbers, result)
 
-    def _skeleton(self, source: str) -> tuple[str, str, list[str]]:
-        """The text with typos mended, its skeleton and its numbers (the last one is kept:
-        with --program, the same text comes each time)."""
-        if source is self.last[0]:
-            return source, self.last[1], self.last[2]
-        from bpcli.parse import TYPOS
-
-        text = source.translate(TYPOS)
-        shape, numbers = skeleton(text)
-        self.last = (source, shape, numbers)
-        return text, shape, numbers
+    def _skeleton(self, source: str) -> tuple[str, list[str]]:
+        """The text's skeleton and its numbers (the last is kept: with --program, the same
+        text comes each time). The text is taken as written, typos and all (3×x is not 3*x),
+        so that an output written as an expression keeps its own characters."""
+        last = self.last
+        if source is not last[0]:
+            last = self.last = (source, *skeleton(source))
+        return last[1], last[2]
 
     @staticmethod
     def _template(graph: Graph, shape: str, text: str, numbers: list[str],
