@@ -1,9 +1,11 @@
-"""The input and output loop the baselines share: one problem a line in, one JSON line out,
-written the way bpcli batch writes its records."""
+"""What the baselines share: the input and output loop of the batch baselines (one problem a
+line in, one JSON line out, written the way bpcli batch writes its records), and the
+arguments of the two-layer-net baselines."""
 
 from __future__ import annotations
 
 import json
+import os
 import sys
 from collections.abc import Callable
 from typing import Any
@@ -27,3 +29,18 @@ def run(argv: list[str], solve: Callable[[str], tuple[str, float, dict[str, Any]
                               "grads": grads}, separators=(",", ":")) + "\n")
             done += 1
     sys.stdout.flush()
+
+
+NET_INPUTS = ("X", "Y", "W1", "b1", "W2", "b2")
+
+
+def net_files(args: list[str]) -> tuple[dict[str, str], float]:
+    """`DIR N` (DIR holding X.npy, Y.npy, W1.npy, b1.npy, W2.npy, b2.npy) or the six files
+    in that order and then N: the path of each input by name, and N."""
+    if len(args) == 2 and os.path.isdir(args[0]):
+        paths = {name: os.path.join(args[0], f"{name}.npy") for name in NET_INPUTS}
+    elif len(args) == len(NET_INPUTS) + 1:
+        paths = dict(zip(NET_INPUTS, args[:-1], strict=True))
+    else:
+        raise SystemExit(f"usage: DIR N, or {' '.join(f'{name}.npy' for name in NET_INPUTS)} N")
+    return paths, float(args[-1])

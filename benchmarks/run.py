@@ -1,8 +1,8 @@
 #!/usr/bin/env python3
 """bpcli's benchmarks: start-up, scaling with graph size, arrays against plain numpy, and batch
-throughput against a micrograd-style baseline.
+throughput against a micrograd-style baseline; optionally, arrays and batch against PyTorch.
 
-    python3 benchmarks/run.py [--quick] [--only NAME[,NAME]] [--python PATH] [--reinstall]
+    python3 benchmarks/run.py [--quick] [--only NAME[,NAME]] [--python PATH] [--reinstall] [--torch]
 
 bpcli is installed (not editable) into benchmarks/.venv and timed the way a user runs it:
 the venv's console script and interpreter, in fresh processes, with stdout to a pipe.
@@ -34,6 +34,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
+
+from baseline_io import NET_INPUTS  # the six files of the two-layer net, by name
 
 HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent
@@ -73,15 +75,22 @@ class Settings:
     batch_runs: int  # at most; fewer if they do not fit in the time budget
     sympy_problems: int  # the SymPy baseline's subset
     process_problems: int  # the one-process-per-problem baseline's subset
+    net: tuple[int, int, int, int]  # the two-layer net's N examples, D features, H hidden, C classes
+    torch_array_size: int  # the n of the arrays case also timed against PyTorch
+    torch_problems: int  # the PyTorch batch baseline's subset
+    torch_budget: float  # seconds for the interleaved rounds of a PyTorch script and its import alone
 
 
 FULL = Settings(startup_runs=25, sums=(25_000, 50_000, 100_000, 200_000), sines=(5_000, 10_000, 20_000),
                 inprocess_repeats=5, e2e_terms=100_000, e2e_runs=10, million=True,
                 array_sizes=(2048, 4096), batch_problems=20_000, batch_runs=7, sympy_problems=200,
-                process_problems=30)
+                process_problems=30, net=(1024, 1024, 1024, 10), torch_array_size=2048, torch_problems=200,
+                torch_budget=20)
 QUICK = Settings(startup_runs=5, sums=(12_500, 25_000, 50_000), sines=(2_500, 5_000),
                  inprocess_repeats=2, e2e_terms=100_000, e2e_runs=1, million=False, array_sizes=(512,),
-                 batch_problems=2_000, batch_runs=2, sympy_problems=50, process_problems=10)
+                 batch_problems=2_000, batch_runs=2, sympy_problems=50, process_problems=10,
+                 net=(128, 256, 128, 10), torch_array_size=512, torch_problems=50,
+                 torch_budget=8)
 
 # Targets: (limit, unit). Ratios are "×", times "s".
 STARTUP_RATIO = 1.30
@@ -95,6 +104,18 @@ BATCH_RATE = 5_000.0  # bpcli batch, problems/s, absolute
 BATCH_JOBS2_RATIO = 1.8  # bpcli batch --jobs 2 / micrograd
 BATCH_PROGRAM_RATIO = 5.0  # bpcli batch --program / micrograd
 BATCH_TOLERANCE = 1e-9  # bpcli's values and gradients against the baseline's
+VALUE_TOLERANCE = 1e-6  # arrays: a baseline's f (printed in full) against bpcli's at --precision 12
+TABLE_TOLERANCE = 1e-3  # arrays: the f that bpcli's table prints (4 decimals) against the same
+
+# PyTorch is not a bpcli dependency: --torch installs this into the venv (a CPU wheel here).
+TORCH_REQUIREMENT = "torch==2.13.0"
+
+# The two-layer net of samples/two_layer_net.bp, its inputs bound from .npy files.
+NET_PROGRAM = """\
+h = relu(X @ W1 + b1)
+scores = h @ W2 + b2
+loss = -sum(Y * logsoftmax(scores)) / N
+"""
 
 
 # --- measuring ---------------------------------------------------------------------------------
@@ -175,6 +196,22 @@ class Target:
     def as_dict(self) -> dict[str, Any]:
         return {"bench": self.bench, "what": self.what, "value": self.value, "limit": self.limit,
                 "unit": self.unit, "at_least": self.at_least, "met": self.met, "of_mins": self.of_mins}
+
+
+def import_left_out(runs: Result, imports: Result) -> tuple[float | None, float | None, str]:
+    """A script's time with its import left out: its median less the median of its import-only
+    runs (timed in the same rounds), the same of the minimums, and a note. The first is None
+    when it is below twice the standard error of a difference of two such medians (estimated
+    from the import-only runs' median absolute deviation), where the script's own work is lost
+    in the noise of its import; the second when it is not positive."""
+    left = runs.median - imports.median
+    sigma = 1.4826 * statistics.median(abs(t - imports.median) for t in imports.walls)
+    noise = 2 * 1.2533 * sigma * math.sqrt(2 / len(imports.walls))
+    best = min(runs.walls) - min(imports.walls)
+    if left <= noise:
+        return None, None, (f"{human_time(left)} with the import left out, within the import's noise"
+                            f" ({human_time(noise)}): no ratio")
+    return left, best if best > 0 else None, f"{human_time(left)} with the import left out"
 
 
 @dataclass(frozen=True)
@@ -297,11 +334,40 @@ def ensure_venv(base_python: str, source: Path, reinstall: bool) -> Path:
     where = "import sysconfig; print(sysconfig.get_paths()['purelib'])"
     site = subprocess.run([str(venv_python(VENV)), "-c", where], capture_output=True, text=True,
                           check=True).stdout.strip()
-    subprocess.run([str(venv_python(VENV)), "-m", "compileall", "-q", "-j0", site], env=clean_env(),
-                   check=True, stdout=subprocess.DEVNULL)
+    # A file that does not compile is left out, as pip leaves it (torch 2.13 ships one in 3.12
+    # syntax, torch/testing/_internal/py312_intrinsics.py); it must not be one of bpcli's.
+    compiled = subprocess.run([str(venv_python(VENV)), "-m", "compileall", "-q", "-j0", site],
+                              env=clean_env(), capture_output=True, text=True)
+    failed = re.findall(r"^\*\*\* Error compiling '(.*)'", compiled.stdout, re.MULTILINE)
+    if compiled.returncode != 0:
+        ours = [p for p in failed if Path(p).is_relative_to(Path(site) / "bpcli")]
+        if ours or not failed:
+            raise BenchError(f"compileall failed on {ours or site}:\n{compiled.stdout[-2000:]}")
+        print(f"compileall: {len(failed)} file(s) of other packages do not compile, left out as pip"
+              f" leaves them ({', '.join(Path(p).relative_to(site).as_posix() for p in failed[:3])})",
+              flush=True)
     print(f"installed bpcli from {source} in {time.perf_counter() - started:.1f} s", flush=True)
     stamp_path.write_text(json.dumps(wanted))
     return VENV
+
+
+def torch_version(venv: Path) -> str | None:
+    """The version of torch installed in the venv (from its metadata, without importing it)."""
+    code = "import importlib.metadata as m; print(m.version('torch'))"
+    proc = subprocess.run([str(venv_python(venv)), "-c", code], capture_output=True, text=True,
+                          env=clean_env(), cwd=tempfile.gettempdir())
+    return proc.stdout.strip() if proc.returncode == 0 else None
+
+
+def ensure_torch(venv: Path) -> None:
+    """TORCH_REQUIREMENT in the venv: pip installs it unless that version is there already."""
+    wanted = TORCH_REQUIREMENT.partition("==")[2]
+    if (torch_version(venv) or "").partition("+")[0] == wanted:
+        return
+    print(f"installing {TORCH_REQUIREMENT} into the venv for the PyTorch rows", flush=True)
+    started = time.perf_counter()
+    pip(venv, "install", "--quiet", TORCH_REQUIREMENT)
+    print(f"installed {TORCH_REQUIREMENT} in {time.perf_counter() - started:.1f} s", flush=True)
 
 
 def environment(venv: Path, source: Path) -> dict[str, Any]:
@@ -312,9 +378,13 @@ try:
     blas = numpy.show_config(mode="dicts")["Build Dependencies"]["blas"]["name"]
 except Exception:
     blas = "?"
+try:
+    torch = m.version("torch")
+except m.PackageNotFoundError:
+    torch = None
 print(json.dumps({"python": platform.python_version(), "implementation": platform.python_implementation(),
                   "bpcli": bpcli.__version__, "bpcli_path": bpcli.__file__, "numpy": numpy.__version__,
-                  "click": m.version("click"), "rich": m.version("rich"), "blas": blas}))
+                  "click": m.version("click"), "rich": m.version("rich"), "blas": blas, "torch": torch}))
 """
     info = json.loads(subprocess.run([str(venv_python(venv)), "-c", code], capture_output=True, text=True,
                                      check=True, env=clean_env(), cwd=tempfile.gettempdir()).stdout)
@@ -371,16 +441,39 @@ def summary_value(sample: Sample) -> float | None:
     return float(match.group(1)) if match else None
 
 
+def line_value(text: str, name: str) -> float | None:
+    """The number on the last line `name = number` (bpcli's table puts f's there, and the
+    array baselines their f), or None."""
+    found = re.findall(rf"^{re.escape(name)} = (-?[0-9.eE+-]+)\s*$", text, re.MULTILINE)
+    try:
+        return float(found[-1]) if found else None
+    except ValueError:
+        return None
+
+
+def expect_value(name: str, value: float, rel: float) -> Any:
+    """The line `name = number` in the tail of the output, within rel of value."""
+    def check(sample: Sample) -> str | None:
+        got = line_value(sample.tail.decode(errors="replace"), name)
+        if got is None:
+            return f"no line '{name} = …' at the end of the output"
+        return None if abs(got - value) <= rel * abs(value) else f"{name} = {got!r}, bpcli's is {value!r}"
+    return check
+
+
 # --- the benchmarks ------------------------------------------------------------------------------
 
 
 class Suite:
-    def __init__(self, venv: Path, settings: Settings, workdir: Path, source: Path = ROOT) -> None:
+    def __init__(self, venv: Path, settings: Settings, workdir: Path, source: Path = ROOT,
+                 torch: bool = False) -> None:
         self.venv = venv
+        self.torch = torch  # torch is installed in the venv: add the PyTorch rows
         self.source = source  # the checkout bpcli was installed from (for samples/)
         self.bin = venv / "bin"
         self.python = str(venv_python(venv))
         self.bpcli = str(self.bin / "bpcli")
+        self.torch_script = (self.python, str(HERE / "torch_baseline.py"))
         self.settings = settings
         self.workdir = workdir  # every command runs here, outside the checkout
         self.env = clean_env()
@@ -474,6 +567,7 @@ class Suite:
     def arrays(self) -> None:
         for n in self.settings.array_sizes:
             self._arrays(n)
+        self._net()
 
     def _arrays(self, n: int) -> None:
         w_name, x_name = f"W{n}.npy", f"x{n}.npy"
@@ -488,11 +582,15 @@ class Suite:
 
         # The table summarises big arrays; the baseline prints the same kind of summary.
         table, summ = f"bpcli grad, table, n={n}", f"numpy script, summary, n={n}"
-        r = self.add(time_group("arrays", {table: Cmd((self.bpcli, *program)),
-                                           summ: Cmd((*baseline, "--format", "summary"))},
-                                self.env, self.workdir, runs=10, warmup=1, budget=10, min_runs=3))
+        cmds = {table: Cmd((self.bpcli, *program)), summ: Cmd((*baseline, "--format", "summary"))}
+        r = self.add(time_group("arrays", cmds, self.env, self.workdir, runs=10, warmup=1, budget=10,
+                                min_runs=3))
         self._same_value(r[table].samples[-1], r[summ].samples[-1], n, table=True)
         self.ratio("arrays", f"n={n}: bpcli table / numpy summary", r[table], r[summ], ARRAYS_RATIO)
+        if self.torch and n == self.settings.torch_array_size:
+            f = self._exact_value((self.bpcli, *program), "sum((W@x)^2)")
+            self._torch_rows(f"n={n}", r[table], ("arrays", w_name, x_name),
+                             expect_value("sum((W@x)^2)", f, VALUE_TOLERANCE))
 
         # JSON: every gradient in full. bpcli's document also lists every node's value and
         # gradients, so it is several times longer than the baseline's f and gradients.
@@ -514,6 +612,68 @@ class Suite:
         per_byte = [x.median / x.samples[-1].out_bytes for x in (r[jsn], r[base])]
         self.target("arrays", f"n={n}: (bpcli json / numpy json) per output byte", per_byte[0] / per_byte[1],
                     None)
+
+    def _net(self) -> None:
+        """cs231n's two-layer net (NET_PROGRAM), its inputs from .npy files, as `bpcli grad -f`
+        with the table, against numpy_net_baseline.py (and PyTorch's autograd, if installed)."""
+        n, d, h, c = self.settings.net
+        code = ("import sys, numpy as np\n"
+                "n, d, h, c = map(int, sys.argv[1:]); rng = np.random.default_rng(20241)\n"
+                "np.save('X.npy', rng.standard_normal((n, d)))\n"
+                "np.save('Y.npy', np.eye(c)[rng.integers(0, c, n)])\n"
+                "np.save('W1.npy', rng.standard_normal((d, h)) / np.sqrt(d))\n"
+                "np.save('b1.npy', 0.01 * rng.standard_normal(h))\n"
+                "np.save('W2.npy', rng.standard_normal((h, c)) / np.sqrt(h))\n"
+                "np.save('b2.npy', 0.01 * rng.standard_normal(c))\n")
+        subprocess.run([self.python, "-c", code, str(n), str(d), str(h), str(c)], check=True, env=self.env,
+                       cwd=self.workdir)
+        (self.workdir / "net.bp").write_text(NET_PROGRAM)
+        files = tuple(f"{name}.npy" for name in NET_INPUTS)
+        program = ("grad", "-f", "net.bp", *(f"{name}=@{name}.npy" for name in NET_INPUTS), f"N={n}")
+        # The loss in full, for checking every run: the table's (4 decimals) and the baselines'.
+        loss = self._exact_value((self.bpcli, *program), "loss")
+        label = f"N={n}, D={d}, H={h}, C={c}"
+        table, summ = f"bpcli grad -f net.bp, table, {label}", f"numpy net script, summary, {label}"
+        cmds = {table: Cmd((self.bpcli, *program), expect_value("loss", loss, TABLE_TOLERANCE)),
+                summ: Cmd((self.python, str(HERE / "numpy_net_baseline.py"), *files, str(n)),
+                          expect_value("loss", loss, VALUE_TOLERANCE))}
+        r = self.add(time_group("arrays", cmds, self.env, self.workdir, runs=10, warmup=1, budget=10,
+                                min_runs=3))
+        r[table].note = f"loss = {loss:.10g} (an untimed run with --precision 12)"
+        r[summ].note = f"its loss within {VALUE_TOLERANCE:g} of bpcli's"
+        self.ratio("arrays", "net: bpcli table / numpy summary", r[table], r[summ], ARRAYS_RATIO)
+        if self.torch:
+            self._torch_rows("net", r[table], ("net", *files, str(n)),
+                             expect_value("loss", loss, VALUE_TOLERANCE))
+
+    def _exact_value(self, argv: tuple[str, ...], name: str) -> float:
+        """Run a bpcli table once, untimed, with --precision 12, and read `name = …` from it."""
+        proc = subprocess.run((*argv, "--precision", "12"), stdin=subprocess.DEVNULL, capture_output=True,
+                              env=self.env, cwd=self.workdir)
+        if proc.returncode != 0:
+            message = proc.stderr.decode(errors="replace").strip()[-2000:]
+            raise BenchError(f"{' '.join(argv)} --precision 12 exited with {proc.returncode}:\n{message}")
+        value = line_value(proc.stdout.decode(errors="replace"), name)
+        if value is None:
+            raise BenchError(f"{' '.join(argv)} --precision 12: no line '{name} = …' in the output")
+        return value
+
+    def _torch_rows(self, what: str, bpcli: Result, args: tuple[str, ...], check: Any) -> None:
+        """The PyTorch script and its import alone, timed interleaved in a group of their own
+        (a 1 s, 300 MB process disturbs a 0.1 s one run beside it), and bpcli's table over it,
+        end to end and with torch's import left out."""
+        script, alone = f"torch script, summary, {what}", f"torch script, import only ({what} runs)"
+        cmds = {script: Cmd((*self.torch_script, *args), check),
+                alone: Cmd((*self.torch_script, "import"))}
+        r = self.add(time_group("arrays", cmds, self.env, self.workdir, runs=10, warmup=1,
+                                budget=self.settings.torch_budget, min_runs=3))
+        torch, imports = r[script], r[alone]
+        self.ratio("arrays", f"{what}: bpcli table / torch script", bpcli, torch, None)
+        left, best, note = import_left_out(torch, imports)
+        torch.note = f"{note}; f within {VALUE_TOLERANCE:g} of bpcli's"
+        if left is not None:
+            self.target("arrays", f"{what}: bpcli table / torch script, import left out", bpcli.median / left,
+                        None, of_mins=None if best is None else min(bpcli.walls) / best)
 
     def _json_memory_estimate(self, n: int) -> int | None:
         """bpcli's peak memory for the JSON of a smaller n, scaled by n² (None if not measured)."""
@@ -580,9 +740,12 @@ class Suite:
         self.throughput("bpcli batch --program / micrograd", r[names["program"]], base, BATCH_PROGRAM_RATIO)
         self.throughput("bpcli batch --jobs 2 / --jobs 1", r[names["jobs2"]], bpcli, None)
 
-        reference = head_records(out["micrograd"], max(s.sympy_problems, s.process_problems))
+        reference = head_records(out["micrograd"],
+                                 max(s.sympy_problems, s.process_problems, s.torch_problems))
         rate = n / bpcli.median
         self._batch_sympy(text, reference, rate)
+        if self.torch:
+            self._batch_torch(text, reference, rate)
         self._batch_processes(first, reference, rate)
 
     def throughput(self, what: str, a: Result, b: Result, limit: float | None) -> None:
@@ -625,6 +788,29 @@ class Suite:
         runs.note = f"{rate:,.0f} problems/s with the import left out"
         self.target("batch", f"bpcli batch / SymPy (scaled from {k} problems)", bpcli_rate / rate, None)
         self.targets[-1].of_mins = bpcli_rate / best
+
+    def _batch_torch(self, text: Path, reference: dict[int, dict[str, Any]], bpcli_rate: float) -> None:
+        """PyTorch's autograd on the first few problems (0-d float64 tensors, eval'd like the
+        micrograd baseline), and with --limit 0 (only its import), so that its rate leaves the
+        import out, as for SymPy."""
+        k = self.settings.torch_problems
+        case = f"torch baseline, the first {k} problems"
+        argv = (*self.torch_script, "batch", text.name, "--limit", str(k))
+        out = self._capture(argv, self.workdir / "out-torch.jsonl")
+        problem = compare_records(list(head_records(out, k + 1).values()), reference, "torch: ", expected=k)
+        if problem:
+            raise BenchError(f"batch: {problem}")
+        cmds = {case: Cmd(argv, expect_size(out.stat().st_size)),
+                "torch baseline, import only": Cmd((*self.torch_script, "batch", text.name, "--limit", "0"))}
+        r = self.add(time_group("batch", cmds, self.env, self.workdir, runs=5, warmup=0, budget=15,
+                                min_runs=min(3, self.settings.batch_runs)))
+        runs, imports = r[case], r["torch baseline, import only"]
+        left, best, note = import_left_out(runs, imports)
+        if left is not None:
+            note = f"{k / left:,.0f} problems/s with the import left out"
+            self.target("batch", f"bpcli batch / torch (scaled from {k} problems)", bpcli_rate * left / k,
+                        None, of_mins=None if best is None else bpcli_rate * best / k)
+        runs.note = f"{note}; every line's grads within {BATCH_TOLERANCE:g} of the micrograd baseline's"
 
     def _has_sympy(self) -> bool:
         """SymPy in the venv, installed into it (by pip, as bpcli's test extra names it) if missing."""
@@ -923,6 +1109,9 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
                         help="install bpcli from DIR instead of this checkout"
                              " (e.g. a git worktree of another commit)")
     parser.add_argument("--json", metavar="FILE", type=Path, help="also write the results as JSON to FILE")
+    parser.add_argument("--torch", action="store_true",
+                        help=f"pip install {TORCH_REQUIREMENT} into the venv for the PyTorch rows of arrays"
+                             " and batch (they run whenever torch is installed there)")
     args = parser.parse_args(argv)
     names = [n.strip() for item in args.only for n in item.split(",") if n.strip()]
     unknown = [n for n in names if n not in BENCHMARKS]
@@ -938,18 +1127,30 @@ def main(argv: list[str] | None = None) -> int:
     started = time.perf_counter()
     try:
         venv = ensure_venv(args.python, args.source, args.reinstall)
+    except BenchError as err:
+        print(f"error: {err}", file=sys.stderr)
+        return 2
+    torch_failed = False
+    if args.torch:
+        try:
+            ensure_torch(venv)
+        except BenchError as err:
+            torch_failed = True
+            print(f"error: {err}", file=sys.stderr, flush=True)
+    try:
         env = environment(venv, args.source)
     except BenchError as err:
         print(f"error: {err}", file=sys.stderr)
         return 2
+    torch = f", torch {env['torch']}" if env["torch"] else ""
     print(f"python {env['python']} ({env['implementation']}), numpy {env['numpy']} (BLAS {env['blas']}),"
-          f" click {env['click']}, rich {env['rich']}; bpcli {env['bpcli']} at {env['commit']}"
+          f" click {env['click']}, rich {env['rich']}{torch}; bpcli {env['bpcli']} at {env['commit']}"
           f" (installed .pyc: {'yes' if env['bpcli_pyc'] else 'NO'}); {env['cores']} cores,"
           f" {env['machine']}, load average {env['load']}", flush=True)
     settings = QUICK if args.quick else FULL
     failures = []
     with tempfile.TemporaryDirectory(prefix="bpcli-bench-") as tmp:
-        suite = Suite(venv, settings, Path(tmp), args.source)
+        suite = Suite(venv, settings, Path(tmp), args.source, torch=env["torch"] is not None)
         for name in args.only:
             print(f"running {name}{' (quick)' if args.quick else ''} …", flush=True)
             t0 = time.perf_counter()
@@ -960,6 +1161,10 @@ def main(argv: list[str] | None = None) -> int:
                 print(f"error in {name}: {err}", file=sys.stderr, flush=True)
             print(f"  {name} took {time.perf_counter() - t0:.1f} s", flush=True)
     report(suite.results, suite.targets)
+    if not suite.torch and {"arrays", "batch"} & set(args.only):
+        why = f"{TORCH_REQUIREMENT} could not be installed" if torch_failed else "torch is not in the venv"
+        print(f"\nPyTorch rows skipped: {why}; `python3 benchmarks/run.py --torch` installs"
+              f" {TORCH_REQUIREMENT} into benchmarks/.venv and runs them.")
     elapsed = time.perf_counter() - started
     print(f"\ntotal {elapsed:.0f} s; medians of fresh-process runs unless marked in-process (scaling rows"
           " with µs/node); targets are never asserted.")

@@ -1,0 +1,77 @@
+"""The benchmark baselines compute what bpcli computes (a fast wrong baseline proves nothing).
+
+benchmarks/run.py checks every timed run's answer; these tests check the baselines' full
+gradients against bpcli's on small cases, so that a ratio always compares like with like.
+(Timing lives in benchmarks/, never here.)
+"""
+
+from __future__ import annotations
+
+import io
+import json
+import random
+import sys
+
+import numpy as np
+import pytest
+
+from conftest import ROOT
+
+sys.path.insert(0, str(ROOT / "benchmarks"))
+
+import micrograd_baseline
+import numpy_baseline
+import numpy_net_baseline
+
+
+def close(a, b) -> bool:
+    return np.allclose(np.asarray(a, dtype=float), np.asarray(b, dtype=float), rtol=1e-10, atol=1e-12)
+
+
+def test_micrograd_baseline_gives_bpclis_gradients(bpcli):
+    rng = random.Random(3)
+    for _ in range(20):
+        w0, x0, w1, x1, w2 = (round(rng.uniform(-3, 3), 3) for _ in range(5))
+        line = f"w0={w0}; x0={x0}; w1={w1}; x1={x1}; w2={w2}; f = 1/(1+exp(-(w0*x0+w1*x1+w2)))"
+        output, value, grads = micrograd_baseline.solve(line)
+        record = json.loads(bpcli("batch", "-", input=line + "\n").out)
+        assert output == record["output"] and close(value, record["value"])
+        assert grads.keys() == record["grads"].keys()
+        assert all(close(grads[k], record["grads"][k]) for k in grads), line
+
+
+def test_numpy_baseline_gives_bpclis_gradients(bpcli, tmp_path, monkeypatch):
+    rng = np.random.default_rng(4)
+    np.save(tmp_path / "W.npy", rng.standard_normal((5, 3)))
+    np.save(tmp_path / "x.npy", rng.standard_normal(3))
+    files = [str(tmp_path / "W.npy"), str(tmp_path / "x.npy")]
+    doc = json.loads(bpcli("grad", "sum((W@x)^2)", f"W=@{files[0]}", f"x=@{files[1]}",
+                           "--format", "json").out)
+    printed = io.StringIO()
+    monkeypatch.setattr(sys, "stdout", printed)
+    numpy_baseline.main([*files, "--format", "json"])
+    theirs = json.loads(printed.getvalue())
+    assert close(theirs["value"], doc["value"])
+    assert all(close(theirs["grads"][k], doc["grads"][k]) for k in ("W", "x"))
+
+
+@pytest.mark.parametrize("seed", [0, 1])
+def test_numpy_net_baseline_gives_bpclis_gradients(bpcli, tmp_path, seed):
+    rng = np.random.default_rng(seed)
+    n, d, h, c = 6, 4, 5, 3
+    arrays = {"X": rng.standard_normal((n, d)), "Y": np.eye(c)[rng.integers(0, c, n)],
+              "W1": rng.standard_normal((d, h)) / 2, "b1": rng.standard_normal(h) / 10,
+              "W2": rng.standard_normal((h, c)) / 2, "b2": rng.standard_normal(c) / 10}
+    for name, array in arrays.items():
+        np.save(tmp_path / f"{name}.npy", array)
+    program = ("h = relu(X @ W1 + b1)\nscores = h @ W2 + b2\n"
+               "loss = -sum(Y * logsoftmax(scores)) / N\n")
+    args = [f"{name}=@{tmp_path / name}.npy" for name in arrays]
+    result = bpcli("grad", program, *args, f"N={n}", "--format", "json")
+    assert result.code == 0, result.err
+    doc = json.loads(result.out)
+    loss, grads = numpy_net_baseline.net(arrays, float(n))
+    assert close(loss, doc["value"])
+    assert grads.keys() == doc["grads"].keys()
+    for name, grad in grads.items():
+        assert close(grad, doc["grads"][name]), name
