@@ -247,12 +247,12 @@ class Solver:
         fmt = self.options.output_format
         if fmt == "table":
             return _table_text(base, graph, self.options.precision)
-        from bpcli.present.jsonout import grad_document
+        from bpcli.present.jsonout import dumps, grad_document
 
-        doc = {**base, **grad_document(graph, nodes=self.options.nodes)}
+        doc = {**base, **grad_document(graph, nodes=self.options.nodes, arrays=fmt == "jsonl")}
         if fmt == "csv":
             return _csv_text(base, doc)
-        return json.dumps(doc, ensure_ascii=False, separators=(",", ":")) + "\n"
+        return dumps(doc, separators=(",", ":")) + "\n"
 
     def _error_text(self, base: dict[str, Any], message: str) -> str:
         fmt = self.options.output_format

@@ -213,3 +213,34 @@ def test_huge_but_finite_arrays_are_fine_and_overflow_is_caught(bpcli):
     assert result.code == 0 and result.out.endswith("∂f/∂x = [1, 1]\n")
     result = bpcli("grad", "sum(x*1e300)", "x=[1e10, 2]")
     assert result.code == 2 and "overflow" in result.err
+
+
+ARRAY_PROGRAMS = [
+    ("sum((W@x)^2)", {"W": "[[1, 2, 3], [4, 5, 6]]", "x": "[0.5, -1, 2]"}),
+    ("h = relu(W @ x + b); sum(h * h) + norm(W)", {"W": "randn(4,3)", "x": "randn(3)", "b": "randn(4)"}),
+    ("v = [x, y]; sum(v * v) + x", {"x": "2", "y": "-0.5"}),
+    ("sum(tanh(A) @ A.T) / 3", {"A": "randn(5,5)"}),
+    ("x * y", {"x": "2", "y": "3"}),
+]
+
+
+@pytest.mark.parametrize("program, bindings", ARRAY_PROGRAMS)
+def test_json_writes_each_array_once_and_the_same_bytes(program, bindings):
+    """dumps writes a big array once and splices its text wherever it stands: the bytes are
+    those of json.dumps on the document with every array as a nested list."""
+    from bpcli.bindings import parse_bindings
+    from bpcli.engine import run
+    from bpcli.parse import parse
+    from bpcli.present.jsonout import dump_parts, dumps, grad_document
+
+    graph = run(parse(program, parse_bindings([f"{k}={v}" for k, v in bindings.items()], 7)))
+    plain = grad_document(graph)
+    arrays = grad_document(graph, arrays=True)
+    for separators in ((", ", ": "), (",", ":")):
+        expected = json.dumps(plain, ensure_ascii=False, separators=separators)
+        assert dumps(arrays, separators=separators) == expected
+        assert "".join(dump_parts(arrays, separators)) == expected
+    assert dumps(arrays, indent=2) == json.dumps(plain, ensure_ascii=False, indent=2)
+    # a string that looks like the mark of an array is left alone
+    arrays["id"] = plain["id"] = "\x00bpcli-array-" + str(id(graph.nodes[0].value)) + "\x00bpcli-array-"
+    assert dumps(arrays) == json.dumps(plain, ensure_ascii=False, separators=(", ", ": "))

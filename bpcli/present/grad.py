@@ -29,12 +29,14 @@ class View:
 def render(graph: Graph, output_format: str, view: View) -> list[Any]:
     """Text (str) or Rich renderables, in order, for one format."""
     if output_format == "json":
-        from bpcli.present.jsonout import dumps, grad_document
+        from bpcli.present.jsonout import dump_parts, dumps, grad_document
 
-        document = grad_document(graph, jacobians=view.jacobians, wrt=view.wrt)
+        document = grad_document(graph, jacobians=view.jacobians, wrt=view.wrt, arrays=True)
         if view.checks is not None:
             document["gradcheck"] = [_check_json(c) for c in view.checks]
-        return [dumps(document, indent=view.indent) + "\n"]
+        if view.indent is not None:
+            return [dumps(document, indent=view.indent) + "\n"]
+        return [*dump_parts(document), "\n"]
     if output_format == "table":
         from bpcli.present.table import grad_report
 
