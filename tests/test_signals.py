@@ -71,3 +71,32 @@ def test_output_flows_through_a_pipe_as_it_goes(many_problems):
     process.communicate()
     assert json.loads(first)["line"] == 1
     assert took < 30  # long before the 60,000 problems are done (not a timing test: a hang check)
+
+
+@pytest.mark.skipif(not __import__("os").path.exists("/dev/full"), reason="needs /dev/full")
+@pytest.mark.parametrize("args", [
+    ["grad", "(x+y)*z", "x=-2", "y=5", "z=-4"],
+    ["grad", "(x+y)*z", "x=-2", "y=5", "z=-4", "--format", "json"],
+    ["grad", "--help"],
+    ["batch", "samples/problems.txt"],
+])
+def test_a_full_disk_is_an_error_not_a_bug(args):
+    with open("/dev/full", "w") as full:
+        process = subprocess.run([sys.executable, "-m", "bpcli", *args], cwd=ROOT, stdout=full,
+                                 stderr=subprocess.PIPE, timeout=60)
+    assert process.returncode == 2
+    assert process.stderr == b"error: cannot write the output: No space left on device\n"
+
+
+def test_the_console_script_flushes_everything_before_it_leaves(tmp_path):
+    """bpcli leaves without tearing the interpreter down (os._exit), after flushing: the
+    whole output arrives, and the exit status is main()'s."""
+    out = tmp_path / "out.txt"
+    with open(out, "w") as handle:
+        done = subprocess.run([sys.executable, "-m", "bpcli", "grad", "+".join(["x"] * 2000),
+                               "x=1", "--max-rows", "0"], cwd=ROOT, stdout=handle, timeout=60)
+    assert done.returncode == 0
+    assert out.read_text(encoding="utf-8").endswith("∂f/∂x = 2000\n")
+    bad = subprocess.run([sys.executable, "-m", "bpcli", "grad", "x+"], cwd=ROOT,
+                         capture_output=True, timeout=60)
+    assert bad.returncode == 2 and bad.stderr.startswith(b"error:")
