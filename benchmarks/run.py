@@ -84,7 +84,7 @@ class Settings:
 FULL = Settings(startup_runs=25, sums=(25_000, 50_000, 100_000, 200_000), sines=(5_000, 10_000, 20_000),
                 inprocess_repeats=5, e2e_terms=100_000, e2e_runs=10, million=True,
                 array_sizes=(2048, 4096), batch_problems=20_000, batch_runs=7, sympy_problems=200,
-                process_problems=30, net=(1024, 1024, 1024, 10), torch_array_size=2048, torch_problems=200,
+                process_problems=30, net=(1024, 1024, 1024, 10), torch_array_size=2048, torch_problems=2000,
                 torch_budget=20)
 QUICK = Settings(startup_runs=5, sums=(12_500, 25_000, 50_000), sines=(2_500, 5_000),
                  inprocess_repeats=2, e2e_terms=100_000, e2e_runs=1, million=False, array_sizes=(512,),
