@@ -153,7 +153,7 @@ class Solver:
     # The compiled path: a problem whose program was seen before is evaluated by its compiled
     # graph (bpcli.compiled) and its record filled in from a form made once. None sends the
     # problem the ordinary way (first sight, errors, kinks, arrays, strings to parse, ids of
-    # any kind...). Both paths write the same bytes: tests/test_batch.py compares them.
+    # any kind...). Both paths write the same bytes: tests/test_compiled.py compares them.
 
     def _fast_program(self, line: Line) -> str | None:
         """A line of text that is a whole program: `w=2; x=-1; f = w*x`."""

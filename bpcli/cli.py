@@ -421,7 +421,7 @@ def main(argv: list[str] | None = None) -> int:
                      " (see Limits in the README)", EXIT_BAD_INPUT)
     except Exception as err:  # a bug in bpcli: say so plainly
         if isinstance(err, OSError) and err.errno in WRITE_ERRORS:  # not a bug: a full disk
-            return _fail(f"cannot write the output: {err.strerror}", EXIT_BAD_INPUT)
+            return _fail(f"cannot write the output: {err.strerror or err}", EXIT_BAD_INPUT)
         if "--debug" in args:
             raise
         return _fail(f"internal error: {type(err).__name__}: {err}\nThis is a bug in bpcli;"
@@ -458,7 +458,7 @@ def run() -> None:
     except BrokenPipeError:  # the reader has gone: a quiet exit, as everywhere else
         silence_stdout()
     except OSError as err:  # a full disk, say
-        code = _fail(f"cannot write the output: {err.strerror}", EXIT_BAD_INPUT)
+        code = _fail(f"cannot write the output: {err.strerror or err}", EXIT_BAD_INPUT)
     with contextlib.suppress(OSError):
         sys.stderr.flush()
     os._exit(code)
