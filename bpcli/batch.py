@@ -97,6 +97,8 @@ def _json_problem(source: str, line: int, text: str, one_program: bool) -> Probl
         record = json.loads(text)
     except ValueError as err:
         return Problem(source, line, None, error=f"not a JSON object: {err}")
+    except RecursionError:
+        return Problem(source, line, None, error="not a JSON object: it is nested too deeply")
     if not isinstance(record, dict):
         return Problem(source, line, None, error="a JSON Lines record must be an object")
     ident = record.get("id")
@@ -170,7 +172,7 @@ class Solver:
             return None
         try:
             record, end = self._scan(text, 0)
-        except (ValueError, StopIteration):
+        except (ValueError, StopIteration, RecursionError):
             return None
         if end != len(text) or "program" in record or "bindings" in record:
             return None

@@ -109,11 +109,14 @@ def _make(kind: str, dims: str | None, seed: int | None, rng: list[Any]) -> Any:
 
 def _load_npy(path: Any) -> Any:
     """A .npy file mapped copy-on-write rather than read: a big array is not copied, and it
-    is read from the page cache as it is used (a 32 MB matrix loads in 2 ms, not 10)."""
-    try:
-        return np.load(path, mmap_mode="c", allow_pickle=False)
-    except ValueError:  # what cannot be mapped (Python objects, no data) says why when read
-        return np.load(path, allow_pickle=False)
+    is read from the page cache as it is used (a 32 MB matrix loads in 2 ms, not 10). A pipe
+    or a device is read once, as it comes."""
+    if path.is_file():
+        try:
+            return np.load(path, mmap_mode="c", allow_pickle=False)
+        except ValueError:  # what cannot be mapped (Python objects, no data) says why when read
+            pass
+    return np.load(path, allow_pickle=False)
 
 
 def load_file(name: str, path_text: str) -> Any:
@@ -138,6 +141,8 @@ def load_file(name: str, path_text: str) -> Any:
             value = np.array(json.loads(path.read_text(encoding="utf-8")), dtype=float)
         else:
             value = np.loadtxt(path, delimiter="," if suffix == ".csv" else None, dtype=float)
+    except EOFError:
+        raise BindingError(f"{where}: not a numeric array (the file is empty)") from None
     except (ValueError, TypeError, OSError, UnicodeDecodeError) as err:
         reason = str(err).splitlines()[0] if str(err) else type(err).__name__
         if "pickle" in reason.lower():

@@ -11,8 +11,10 @@ in the source, since a name used twice is one node with two spans.
 from __future__ import annotations
 
 import math
+import re
 from typing import Any
 
+from bpcli import _tables
 from bpcli.errors import ProgramError, ShapeError
 from bpcli.graph import CONST, INPUT, Graph, Node
 from bpcli.ops import FUNCTIONS, OPS, REDUCTIONS, ShapeMismatch
@@ -23,6 +25,7 @@ ID = OPS["id"]
 STABLE_LOGS = {"sigmoid": "logsigmoid", "softmax": "logsoftmax"}
 
 MAX_OUTPUT_TEXT = 80  # an output expression longer than this is shortened with "…"
+COMMENT = re.compile(dict(_tables.LEXER)["COMMENT"])  # not part of an output's text
 
 Use = tuple[Node, int, int]  # a node, and the span of this occurrence of it in the source
 
@@ -310,8 +313,12 @@ class Builder:
 
 
 def output_text(source: str, start: int, end: int) -> str:
-    """The output expression as written, on one line, shortened past MAX_OUTPUT_TEXT."""
-    text = " ".join(source[start:min(end, start + 200)].split())
+    """The output expression as written, without comments, on one line, shortened past
+    MAX_OUTPUT_TEXT."""
+    text = source[start:end]
+    if "#" in text:
+        text = COMMENT.sub("", text)
+    text = " ".join(text[:200].split())
     return text if len(text) <= MAX_OUTPUT_TEXT else text[:MAX_OUTPUT_TEXT - 1] + "…"
 
 

@@ -432,8 +432,22 @@ def main(argv: list[str] | None = None) -> int:
     return EXIT_OK
 
 
-# What writing the output can meet: a full disk or quota, a file too big, a device error.
-WRITE_ERRORS = frozenset({errno.ENOSPC, errno.EDQUOT, errno.EFBIG, errno.EIO})
+# What writing the output can meet: a full disk or quota, a file too big, a device error,
+# no output at all (started with stdout closed).
+WRITE_ERRORS = frozenset({errno.ENOSPC, errno.EDQUOT, errno.EFBIG, errno.EIO, errno.EBADF})
+
+
+class _Closed:
+    """Standard output when the process was started without one."""
+
+    def write(self, text: str) -> int:
+        raise OSError(errno.EBADF, "standard output is closed")
+
+    def flush(self) -> None:
+        pass
+
+    def isatty(self) -> bool:
+        return False
 
 
 def _fail(message: str, code: int) -> int:
@@ -452,6 +466,10 @@ def run() -> None:
     every module and array one by one takes 10-20 ms, a fifth of the headline command, and
     by then nothing of bpcli's is left to clean up (files are closed, worker processes and
     threads joined, subprocesses waited for)."""
+    if sys.stdout is None:  # started with stdout closed (>&-): writing to it is an error
+        sys.stdout = _Closed()
+    if sys.stderr is None:  # started with stderr closed (2>&-): there is nowhere to say more
+        sys.stderr = open(os.devnull, "w", encoding="utf-8")  # noqa: SIM115 - until os._exit
     code = main()
     try:
         sys.stdout.flush()

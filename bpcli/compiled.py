@@ -79,6 +79,7 @@ def _leaves(graph: Graph, bound: frozenset[str], space: dict[str, Any],
         if node is not None:
             written[node.id] = (index, sign)  # as Template.apply: the last number written wins
     lines = []
+    read: set[int] = set()
     for node in graph.nodes:
         if node.inputs:
             continue
@@ -87,12 +88,17 @@ def _leaves(graph: Graph, bound: frozenset[str], space: dict[str, Any],
             lines.append(f"  v{k} = float(b[{node.name!r}])")
         elif k in written:
             index, sign = written[k]
+            read.add(index)
             lines.append(f"  v{k} = {'' if sign == 1.0 else '-'}float(n[{index}])")
         else:
             space[f"C{k}"] = node.value
             lines.append(f"  v{k} = C{k}")
             continue
         checks.append(f"v{k}")
+    for index in range(len(graph.numbers or ())):
+        if index not in read:  # a number a binding overrides must still be one (not 1e400)
+            lines.append(f"  u{index} = float(n[{index}])")
+            checks.append(f"u{index}")
     return lines
 
 

@@ -11,11 +11,12 @@ its message and position are exactly those of the problem as written.
 
 from __future__ import annotations
 
+import math
 import re
 from typing import Any
 
 from bpcli import _tables
-from bpcli.builder import output_text
+from bpcli.builder import COMMENT, output_text
 from bpcli.compiled import Evaluate, compile_graph
 from bpcli.errors import BpcliError
 from bpcli.graph import Graph
@@ -23,14 +24,13 @@ from bpcli.graph import Graph
 _NUMBER = re.sub(r"\((?!\?)", "(?:", dict(_tables.LEXER)["NUMBER"])  # no groups of its own
 # A number starts where no name or number goes on (w0 is a name; x.5 is not reused).
 _SPLIT = re.compile(rf"((?<![\w.]){_NUMBER})")
-_COMMENT = re.compile(dict(_tables.LEXER)["COMMENT"])  # numbers in comments are not the program's
 PLACEHOLDER = "\x00"  # never valid in a program; a text that has one is never reused
 MAX_TEMPLATES = 256
 
 
 def skeleton(text: str) -> tuple[str, list[str]]:
     """The text without comments, its numbers replaced by PLACEHOLDER; and the numbers."""
-    parts = _SPLIT.split(_COMMENT.sub("", text) if "#" in text else text)
+    parts = _SPLIT.split(COMMENT.sub("", text) if "#" in text else text)
     return PLACEHOLDER.join(parts[0::2]), parts[1::2]
 
 
@@ -54,11 +54,16 @@ class Template:
         self.evaluate: Evaluate | None = None  # compiled on its second use (see fast)
         self.memo: dict[Any, Any] = {}  # what users of the template derive from it once
 
-    def apply(self, source: str, numbers: list[str], bindings: dict[str, Any]) -> Graph:
+    def apply(self, source: str, numbers: list[str], bindings: dict[str, Any]) -> Graph | None:
+        """The graph with this problem's numbers and bindings; None when a number is too
+        large for a float (1e400), which a fresh parse reports."""
         graph = self.graph
         for (node, sign), text in zip(graph.numbers or (), numbers, strict=True):
+            value = float(text)
+            if value == math.inf:
+                return None
             if node is not None:
-                node.value = sign * float(text)
+                node.value = sign * value
         graph.rebind(bindings)
         graph.source = source
         if self.output_skeleton is not None:
@@ -97,10 +102,10 @@ class ProgramCache:
         shape, numbers = self._skeleton(source)
         key = (shape, frozenset(bindings))
         template = self.templates.get(key)
-        if template is not None:
-            graph = template.apply(source, numbers, bindings)
+        applied = None if template is None else template.apply(source, numbers, bindings)
+        if applied is not None:
             try:
-                return run(graph)
+                return run(applied)
             except BpcliError:
                 pass  # say it from a fresh parse, with this problem's own positions
         graph = parse(source, bindings)

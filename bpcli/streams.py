@@ -142,12 +142,14 @@ class RecordWriter:
         if self.pending:
             text = "".join(self.pending)
             self.pending.clear()
+            # A file name that is not UTF-8 comes as lone surrogates: written as \udcff
+            data = text.encode("utf-8", "backslashreplace")
             if self.fd is None:
-                self.stream.write(text)
+                self.stream.write(data.decode("utf-8"))
             else:
-                data = memoryview(text.encode("utf-8"))
-                while data:
-                    data = data[os.write(self.fd, data):]
+                view = memoryview(data)
+                while view:
+                    view = view[os.write(self.fd, view):]
         if self.fd is None:
             self.stream.flush()
         self.last = self.clock()

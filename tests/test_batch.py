@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import json
+import os
 import random
+import sys
 
 import pytest
 
@@ -198,6 +200,9 @@ REUSE_LINES = [
     "x=1; 3×x − 1",  # typos as written: the output text keeps them
     "x=2; 3*x - 1",
     "x=3; 3×x − 1",
+    "a=1; b=2; a*b",
+    "a=1e400; b=2; a*b",  # a number too large for a float: the fresh parse's error, reused or not
+    "a=3; b=1e999; a",
     "x = 2; x*1e400",  # overflow in a literal
     "v=[1, 2]; sum(v*3)",  # numbers in an array literal are not reused
     "v=[4, 5]; sum(v*3)",
@@ -246,3 +251,25 @@ def test_the_batch_samples_run(bpcli):
     out = records_of(result.out)
     assert result.code == 0 and [r["id"] for r in out] == ["lecture", "ones", "random"]
     assert out[0]["grads"]["x0"] == pytest.approx(0.39322386648296376)
+
+
+def test_records_nested_too_deeply_and_file_names_that_are_not_utf8(bpcli, tmp_path):
+    deep = tmp_path / "deep.jsonl"
+    deep.write_text('{"id": ' + "[" * 5000 + "]" * 5000 + ', "x": 1}\n{"x": 2}\n', encoding="utf-8")
+    result = bpcli("batch", str(deep), "--program", "x*2")
+    first, second = records_of(result.out)
+    assert result.code == 1 and "nested too deeply" in first["error"] and second["value"] == 4.0
+    if sys.platform.startswith("linux"):
+        odd = os.fsdecode(bytes(tmp_path) + b"/bad\xff.txt")
+        with open(odd, "w", encoding="utf-8") as handle:
+            handle.write("x=1; x*2\n")
+        result = bpcli("batch", odd)
+        assert result.code == 0 and records_of(result.out)[0]["source"].endswith("bad\udcff.txt")
+
+
+def test_a_comment_inside_an_unnamed_output_is_not_its_text(bpcli, tmp_path):
+    program = tmp_path / "p.bp"
+    program.write_text("x = 1\n(x +  # a note\n 2)*x\n", encoding="utf-8")
+    result = bpcli("batch", "-", "--program", str(program),
+                   input="".join(f'{{"x": {i}}}\n' for i in range(5)))
+    assert {r["output"] for r in records_of(result.out)} == {"(x + 2)*x"}

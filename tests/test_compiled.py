@@ -125,6 +125,10 @@ def test_common_bindings_and_percent_signs_in_names():
     lines = ["x=1; x*y", "x=2; x*y", "x=3; x*y"]
     fast, slow, compiled = both(lines, Options(common={"y": 10.0, "q": 1.0}))
     assert fast == slow and compiled == 1
+    # a literal that a binding overrides must still be a number a float can hold
+    lines = ["y=1; x=2; x*y", "y=2; x=2; x*y", "y=3; x=2; x*y", "y=1e400; x=2; x*y"]
+    fast, slow, _ = both(lines, Options(common={"y": 10.0}))
+    assert fast == slow and "too large" in fast.splitlines()[-1]
     solver = Solver(Options())
     texts = [solver.solve_line(("100%s %d.txt", i, "x=2; (x+1)*x", False))[0] for i in (1, 2, 3)]
     assert [json.loads(t)["source"] for t in texts] == ["100%s %d.txt"] * 3
