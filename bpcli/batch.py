@@ -67,14 +67,14 @@ class Solved:
 Line = tuple[str, int, str, bool]  # source, line number, text, whole file (.bp)
 
 
-def read_lines(sources: Iterable[tuple[str, Iterable[str]]]) -> Iterator[Line]:
+def read_lines(sources: Iterable[tuple[str, Iterable[str]]], first: int = 1) -> Iterator[Line]:
     """The problem texts of (name, lines) sources: each line that is not blank or a comment,
-    or a whole `.bp` file."""
+    or a whole `.bp` file. (`first`: the number of the first line.)"""
     for name, lines in sources:
         if name.endswith(".bp"):
             yield name, 1, "".join(lines), True
             continue
-        for number, raw in enumerate(lines, start=1):
+        for number, raw in enumerate(lines, start=first):
             text = raw.strip()
             if text and not text.startswith("#"):
                 yield name, number, text, False
@@ -294,19 +294,24 @@ def _record_form(graph: Graph, source: str, has_id: bool, output_varies: bool) -
     return text.replace("%", "%%").replace(mark, "%s")
 
 
-def solve_chunk(chunk: list[Line], options: Options) -> tuple[str, list[tuple[str, int]], int]:
-    """For worker processes: read and solve a run of lines; one text back, and where it
-    failed. (The parent only reads lines: everything else happens here.)"""
+Task = tuple[str, int, list[str]]  # a source, the number of its first line, its raw lines
+
+
+def solve_chunk(task: Task, options: Options) -> tuple[str, list[tuple[str, int]], int]:
+    """For worker processes: read and solve a run of raw lines; one text back, where it
+    failed, and how many problems there were. (The parent only cuts the input in runs:
+    everything else happens here.)"""
     global _worker_solver
     if _worker_solver is None or _worker_solver.options != options:
         _worker_solver = Solver(options)
+    name, first, raw = task
     texts, failed = [], []
-    for line in chunk:
+    for line in read_lines([(name, raw)], first):
         text, ok = _worker_solver.solve_line(line)
         texts.append(text)
         if not ok:
             failed.append((line[0], line[1]))
-    return "".join(texts), failed, len(chunk)
+    return "".join(texts), failed, len(texts)
 
 
 _worker_solver: Solver | None = None
@@ -393,17 +398,18 @@ def csv_header() -> str:
 
 # --- running -----------------------------------------------------------------------------------
 
-CHUNK = 200  # problems per task sent to a worker process
+CHUNK = 1000  # lines per task sent to a worker process
 
 
-def solve_all(lines: Iterable[Line], options: Options, jobs: int = 1
+def solve_all(sources: Iterable[tuple[str, Iterable[str]]], options: Options, jobs: int = 1
               ) -> Iterator[tuple[str, list[tuple[str, int]], int]]:
-    """(output text, [(source, line) of failures], problems solved), in input order: one a
-    problem, or with jobs > 1 one a chunk, spread over that many processes with only a few
-    chunks in flight at a time, so that memory stays flat however long the input."""
+    """(output text, [(source, line) of failures], problems solved) for the problems of
+    (name, lines) sources, in input order: one a problem, or with jobs > 1 one a run of
+    lines, spread over that many processes with only a few runs in flight at a time, so
+    that memory stays flat however long the input."""
     if jobs <= 1:
         solver = Solver(options)
-        for line in lines:
+        for line in read_lines(sources):
             text, ok = solver.solve_line(line)
             yield text, [] if ok else [(line[0], line[1])], 1
         return
@@ -413,8 +419,8 @@ def solve_all(lines: Iterable[Line], options: Options, jobs: int = 1
     pending: deque[Any] = deque()
     executor = ProcessPoolExecutor(jobs, initializer=_quiet_worker)
     try:
-        for chunk in _chunks(lines, CHUNK):
-            pending.append(executor.submit(solve_chunk, chunk, options))
+        for task in _tasks(sources, CHUNK):
+            pending.append(executor.submit(solve_chunk, task, options))
             while len(pending) > 2 * jobs:
                 yield pending.popleft().result()
         while pending:
@@ -423,15 +429,18 @@ def solve_all(lines: Iterable[Line], options: Options, jobs: int = 1
         executor.shutdown(wait=True, cancel_futures=True)
 
 
-def _chunks(items: Iterable[Line], size: int) -> Iterator[list[Line]]:
-    chunk: list[Line] = []
-    for item in items:
-        chunk.append(item)
-        if len(chunk) == size:
-            yield chunk
-            chunk = []
-    if chunk:
-        yield chunk
+def _tasks(sources: Iterable[tuple[str, Iterable[str]]], size: int) -> Iterator[Task]:
+    """Runs of `size` raw lines (a `.bp` file whole), cut without looking at them."""
+    from itertools import islice
+
+    for name, lines in sources:
+        if name.endswith(".bp"):
+            yield name, 1, list(lines)
+            continue
+        each, first = iter(lines), 1
+        while run := list(islice(each, size)):
+            yield name, first, run
+            first += len(run)
 
 
 def _quiet_worker() -> None:

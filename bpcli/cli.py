@@ -327,7 +327,7 @@ def batch(inputs: tuple[str, ...], output_format: str, input_format: str,
     or - for stdin (the default). A problem that fails becomes an error record
     {"source", "line", "error"} and the batch goes on.
     """
-    from bpcli.batch import Options, csv_header, read_lines, solve_all
+    from bpcli.batch import Options, csv_header, solve_all
     from bpcli.bindings import parse_bindings
 
     sources = batch_sources(inputs or ("-",))
@@ -343,7 +343,7 @@ def batch(inputs: tuple[str, ...], output_format: str, input_format: str,
     failed: list[str] = []
     total = 0
     with Interrupt() as interrupt, ProgressBar(progress) as advance:
-        for text, failures, count in solve_all(read_lines(sources), options, jobs):
+        for text, failures, count in solve_all(sources, options, jobs):
             if interrupt.requested:
                 break
             out.write(text)
