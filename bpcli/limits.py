@@ -1,0 +1,30 @@
+"""The limits on what bpcli reads and computes, in one place (the README's Limits section
+lists each, and the option that raises it where there is one)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from bpcli.errors import InputError
+
+MAX_ELEMENTS = 50_000_000  # elements in any one array a node holds (--max-elements raises it)
+MAX_DIMENSIONS = 32  # dimensions of an array: numpy 1's limit, and far beyond any problem
+MAX_TEXT_BYTES = 64 * 2**20  # a program, an answers file, a .json, .csv or .txt binding
+MAX_LINE_BYTES = 16 * 2**20  # one line of batch input
+
+
+def size_text(count: int) -> str:
+    """A byte count as people say it: 64 MiB, 16 MiB, 512 KiB."""
+    for unit, scale in (("GiB", 2**30), ("MiB", 2**20), ("KiB", 2**10)):
+        if count >= scale:
+            return f"{count / scale:.3g} {unit}"
+    return f"{count} bytes"
+
+
+def read_limited(handle: Any, name: str, limit: int = MAX_TEXT_BYTES) -> Any:
+    """Everything `handle` has, bytes or text, refusing (InputError) more than `limit`."""
+    data = handle.read(limit + 1)
+    if len(data) > limit:
+        raise InputError(f"cannot read {name}: it is larger than {size_text(limit)},"
+                         " the most bpcli reads as one text (see Limits in the README)")
+    return data
