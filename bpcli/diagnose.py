@@ -136,7 +136,7 @@ class _Diagnoser:
     # --- helpers ------------------------------------------------------------------------
 
     def _fits(self, verdict: Verdict, candidate: Any) -> bool:
-        if candidate is None:
+        if candidate is None or not _finite(candidate):
             return False
         exp = verdict.expectation
         try:
@@ -229,7 +229,9 @@ class _Diagnoser:
             d = self._vjp(g, i, upstream=upstream)
             if d is None:
                 return None
-            total = d if total is None else total + d
+            total = d if total is None else _add(total, d)
+            if total is None:
+                return None
         if not self._fits(verdict, total):
             return None
         root = self.grads[gate.id].diagnosis
@@ -278,8 +280,9 @@ class _Diagnoser:
         if gate.op.name not in ROUTERS:
             return []
         upstream = gate.grad
-        return [unbroadcast(upstream, gate.inputs[i].value) - true if gate.op.broadcast
-                else upstream - true]
+        with np.errstate(all="ignore") if type(true) is not float else nullcontext():
+            return [unbroadcast(upstream, gate.inputs[i].value) - true if gate.op.broadcast
+                    else upstream - true]
 
     def _wrong_forward(self, gate: Node, i: int, true: Any) -> list[Any]:
         involved = [gate, *gate.inputs]
@@ -323,10 +326,31 @@ class _Diagnoser:
 
 
 def _sum(parts: list[Any]) -> Any:
+    """The sum of the branches, or None when it is not finite (it then explains nothing)."""
     total = parts[0]
     for part in parts[1:]:
-        total = total + part
+        total = _add(total, part)
+        if total is None:
+            return None
     return total
+
+
+def _add(a: Any, b: Any) -> Any:
+    """a + b, or None when the sum overflows: candidates add up as the engine's gradients
+    do (engine.accumulate), without its error."""
+    if type(a) is float and type(b) is float:
+        total = a + b
+    else:
+        with np.errstate(all="ignore"):
+            total = a + b
+    return total if _finite(total) else None
+
+
+def _finite(value: Any) -> bool:
+    try:
+        return bool(np.isfinite(value).all()) if type(value) is not float else value - value == 0.0
+    except TypeError:
+        return False
 
 
 def _ones_like(value: Any) -> Any:

@@ -39,17 +39,18 @@ def forward(graph: Graph) -> None:
     _note_kinks(graph)
 
 
-def forward_values(graph: Graph) -> None:
-    """Compute every node's value in order, and nothing else."""
+def forward_values(graph: Graph, nodes: list[Node] | None = None) -> None:
+    """Compute every node's value in order, and nothing else (or only those in `nodes`, in
+    forward order: the others keep their values)."""
     if graph.has_arrays:
         with np.errstate(over="raise", divide="raise", invalid="raise", under="ignore"):
-            _forward(graph, arrays=True)
+            _forward(graph, arrays=True, nodes=nodes)
     else:
-        _forward(graph, arrays=False)
+        _forward(graph, arrays=False, nodes=nodes)
 
 
-def _forward(graph: Graph, arrays: bool) -> None:
-    for node in graph.nodes:
+def _forward(graph: Graph, arrays: bool, nodes: list[Node] | None = None) -> None:
+    for node in graph.nodes if nodes is None else nodes:
         inputs = node.inputs
         if not inputs:
             continue
@@ -132,7 +133,13 @@ def _backward_scalars(graph: Graph, sent: dict[tuple[int, int], Any] | None) -> 
                 raise _backward_error(graph, node, i, err) from None
             if d - d != 0.0:
                 raise _backward_error(graph, node, i, OverflowError())
-            inp.grad = d if inp.grad is None else inp.grad + d
+            if inp.grad is None:
+                inp.grad = d
+            else:
+                total = inp.grad + d
+                if total - total != 0.0:
+                    raise fanout_error(graph, inp, node)
+                inp.grad = total
             if sent is not None:
                 sent[node.id, i] = d
 
@@ -147,7 +154,7 @@ def _backward_arrays(graph: Graph, sent: dict[tuple[int, int], Any] | None) -> N
             if not inp.needs_grad:
                 continue
             d = downstream(graph, node, i, values=values)
-            inp.grad = d if inp.grad is None else inp.grad + d
+            inp.grad = d if inp.grad is None else accumulate(graph, inp, node, inp.grad, d)
             if sent is not None:
                 sent[node.id, i] = d
 
@@ -200,8 +207,41 @@ def one_sided_gradients(graph: Graph, sides: dict[int, float]) -> dict[int, Any]
         for i, inp in enumerate(node.inputs):
             if inp.needs_grad:
                 d = downstream(graph, node, i, upstream=g, values=values)
-                grads[inp.id] = d if inp.id not in grads else grads[inp.id] + d
+                grads[inp.id] = d if inp.id not in grads else accumulate(graph, inp, node,
+                                                                          grads[inp.id], d)
     return grads
+
+
+def accumulate(graph: Graph, inp: Node, node: Node, total: Any, d: Any) -> Any:
+    """total + d, the gradient `inp` has gathered so far plus what `node` sends it, or
+    DomainError (fanout_error) when the sum is not finite. Every place that adds up the
+    branches of a fan-out goes through here."""
+    if type(total) is float and type(d) is float:
+        result = total + d
+        if result - result != 0.0:
+            raise fanout_error(graph, inp, node)
+        return result
+    with np.errstate(over="ignore", invalid="ignore"):
+        result = total + d
+    if type(result) is float:
+        if result - result != 0.0:
+            raise fanout_error(graph, inp, node)
+    elif not all_finite(result):
+        raise fanout_error(graph, inp, node)
+    return result
+
+
+def fanout_error(graph: Graph, inp: Node, node: Node) -> BpcliError:
+    """The gradient of `inp` overflowed when the branch through `node` was added to those
+    through the nodes after it (the backward pass visits them in reverse)."""
+    branches = sorted({n.id for n in graph.nodes[node.id:]
+                       if n.grad is not None and any(x is inp for x in n.inputs)})
+    listed = [f"#{k}" for k in branches]
+    through = (", ".join(listed[:-1]) + " and " + listed[-1]) if len(listed) > 1 else listed[0]
+    return DomainError(f"∂{graph.output.name or 'f'}/∂{graph.ref(inp)} overflows: its branches"
+                       f" through {through} add up past the float range", source=graph.source, pos=inp.start,
+                       hint="every branch is finite, but their sum is not; rescale the"
+                            " program's numbers")
 
 
 def local(graph: Graph, node: Node, i: int) -> Any:

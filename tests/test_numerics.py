@@ -1,0 +1,82 @@
+"""Issue 13, numerics: no silent inf where fan-out branches add up, norm at any scale, nodes off
+the output's path, stable --expand circuits, and --gradcheck at the edges and at scale."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from bpcli.engine import run
+from bpcli.errors import DomainError
+from bpcli.parse import parse
+
+OVERFLOW = """\
+error: ∂f/∂x overflows: its branches through #2 and #4 add up past the float range
+  line 1, column 5:
+    f = x*1e308 + x*1e308
+        ^
+every branch is finite, but their sum is not; rescale the program's numbers
+"""
+
+# --- defect 1: fan-out branches that add up past the float range -----------------------------
+
+
+@pytest.mark.parametrize("fmt", ["table", "json", "steps", "csv"])
+def test_fanout_overflow_is_an_error_not_infinity(bpcli, fmt):
+    result = bpcli("grad", "f = x*1e308 + x*1e308", "x=1e-10", "--format", fmt)
+    assert (result.code, result.out, result.err) == (2, "", OVERFLOW)
+
+
+def test_fanout_overflow_of_arrays_is_an_error_not_a_bug(bpcli):
+    result = bpcli("grad", "f = sum(x*1e308 + x*1e308)", "x=[1e-10, 2e-10]")
+    assert result.code == 2 and result.out == ""
+    assert result.err.startswith("error: ∂f/∂x overflows: its branches through #2 and #4 add up"
+                                 " past the float range\n")
+
+
+def test_fanout_overflow_names_every_branch_and_an_intermediate(bpcli):
+    result = bpcli("grad", "q = x*1; f = q*7e307 + q*7e307 + q*7e307", "x=1e-10")
+    assert result.code == 2
+    assert result.err.startswith("error: ∂f/∂q overflows: its branches through #4, #6 and #9")
+
+
+def test_check_refuses_to_grade_against_an_overflowing_gradient(bpcli):
+    result = bpcli("check", "f = x*1e308 + x*1e308", "x=1e-10", "-e", "dx=5", "-e", "dx=-7")
+    assert (result.code, result.out, result.err) == (2, "", OVERFLOW)
+
+
+def test_gradcheck_never_calls_an_overflow_good(bpcli):
+    result = bpcli("grad", "f = x*1e308 + x*1e308", "x=1e-10", "--gradcheck")
+    assert (result.code, result.out, result.err) == (2, "", OVERFLOW)
+
+
+@pytest.mark.parametrize("args", [[], ["--program", "f = x*1e308 + x*1e308"]])
+def test_batch_writes_error_records_on_the_engine_and_the_compiled_path(bpcli, args):
+    lines = "x=1e-10\n" * 5 if args else "x=1e-10; f = x*1e308 + x*1e308\n" * 5
+    result = bpcli("batch", *args, input=lines)
+    assert result.code == 1
+    records = [json.loads(line) for line in result.out.splitlines()]
+    assert len(records) == 5  # the third identical problem onwards is compiled
+    for record in records:
+        assert record["error"].startswith("∂f/∂x overflows: its branches through #2 and #4")
+        assert "grads" not in record
+
+
+def test_one_sided_gradients_check_their_sums_too():
+    from bpcli.engine import one_sided_gradients
+
+    graph = run(parse("f = relu(x)*1e308 + relu(x)*1e308", {"x": 0.0}))
+    with pytest.raises(DomainError, match=r"^∂f/∂x overflows: its branches through #1 and #4"):
+        one_sided_gradients(graph, {1: 1.0, 4: 1.0})  # both relus just above their kink
+
+
+def test_diagnosis_sums_no_candidate_past_the_float_range():
+    from bpcli.diagnose import _sum
+
+    assert _sum([1e308, 1e308]) is None
+    assert _sum([1e308, -1e308, 1e308]) == 1e308
+    np = pytest.importorskip("numpy")
+    with np.errstate(all="raise"):  # no RuntimeWarning leaks out either
+        assert _sum([np.array([1e308, 1.0]), np.array([1e308, 1.0])]) is None
+
