@@ -9,6 +9,7 @@ import pytest
 
 from bpcli.engine import run
 from bpcli.errors import DomainError
+from bpcli.gradcheck import gradcheck
 from bpcli.parse import parse
 
 OVERFLOW = """\
@@ -80,3 +81,48 @@ def test_diagnosis_sums_no_candidate_past_the_float_range():
     with np.errstate(all="raise"):  # no RuntimeWarning leaks out either
         assert _sum([np.array([1e308, 1.0]), np.array([1e308, 1.0])]) is None
 
+
+# --- --gradcheck at the edges and at scale ---------------------------------------------------
+
+
+def test_gradcheck_of_an_array_of_more_than_32_dimensions(bpcli):
+    shape = ",".join(["1"] * 33 + ["2"])
+    result = bpcli("grad", "sum(x*3)", f"x=ones({shape})", "--gradcheck", "--format", "json")
+    assert result.code == 0, result.err
+    check = json.loads(result.out)["gradcheck"][0]
+    assert (check["verdict"], check["checked"], check["elements"]) == ("good", 2, 2)
+
+
+def test_gradcheck_calls_a_numeric_difference_that_overflows_n_a():
+    from bpcli.gradcheck import relative_error, verdict
+
+    assert verdict(relative_error(1.0, float("inf"))) == "n/a"
+    assert verdict(relative_error(float("inf"), float("inf"))) == "n/a"
+    assert verdict(relative_error(float("nan"), 1.0)) == "n/a"
+    # f(x±h) fit; (f(x+h) − f(x−h))/2h does not
+    graph = run(parse("f = 4e274*exp(7e6*x)", {"x": 0.0}))
+    (check,) = gradcheck(graph)
+    assert check.verdict == "n/a" and check.numeric != check.numeric
+
+
+def test_gradcheck_of_many_inputs_checks_a_sample_and_leaves_values_as_they_were():
+    names = [f"x{i}" for i in range(1500)]
+    graph = run(parse("f = " + " + ".join(f"{n}*{n}" for n in names),
+                      {n: float(i % 7 - 3) for i, n in enumerate(names)}))
+    before = [n.value for n in graph.nodes]
+    checks = gradcheck(graph)
+    assert [c.name for c in checks] == names
+    checked = [c for c in checks if c.checked]
+    assert 20 <= len(checked) < len(names)  # the work is bounded: a sample, not every input
+    assert all(c.verdict == "good" for c in checked)
+    assert all(c.verdict == "n/a" and c.elements == 1 for c in checks if not c.checked)
+    assert [n.value for n in graph.nodes] == before
+    assert gradcheck(graph, seed=0)[5].checked == checks[5].checked  # seeded
+
+
+def test_gradcheck_checks_every_input_of_a_small_program():
+    graph = run(parse("f = relu(a*b) + c*sum(w*w)", {"a": 2.0, "b": -3.0, "c": 0.5,
+                                                     "w": [[1.0, 2.0], [3.0, -4.0]]}))
+    checks = gradcheck(graph)
+    assert [(c.name, c.checked, c.verdict) for c in checks] == [
+        ("a", 1, "good"), ("b", 1, "good"), ("c", 1, "good"), ("w", 4, "good")]

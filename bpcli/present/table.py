@@ -156,6 +156,8 @@ def _check_cells(graph: Graph, check: Any, precision: int) -> list[str]:
     if check.kinks:
         gates = ", ".join(f"#{i} {graph.label(graph.nodes[i])}" for i in check.kinks)
         note = f"⚠ the step crosses a kink at {gates}: the numeric gradient means nothing here"
+    elif check.checked == 0:
+        note = "not checked: the check took a sample of the elements"
     elif check.checked < check.elements:
         note = f"{check.checked} of {check.elements} elements checked"
     return [check.name, fmt(check.analytic, precision),
