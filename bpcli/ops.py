@@ -377,16 +377,33 @@ def _as_array(x: Any) -> Any:
     return np.asarray(x, dtype=float)
 
 
+def _shifted(x: Any) -> Any:
+    """x minus its largest element along the last axis. A difference past the float range
+    becomes -inf, exactly what it is worth after exp: 0 (softmax([1e308, -1e308]) = [1, 0])."""
+    with np.errstate(over="ignore"):
+        return x - x.max(axis=-1, keepdims=True)
+
+
 def _softmax(x: Any) -> Any:
     x = _as_array(x)
-    z = np.exp(x - x.max(axis=-1, keepdims=True))
+    z = np.exp(_shifted(x))
     return z / z.sum(axis=-1, keepdims=True)
 
 
 def _logsumexp(x: Any) -> Any:
     x = _as_array(x)
     top = x.max(axis=-1, keepdims=True)
-    return (top + np.log(np.exp(x - top).sum(axis=-1, keepdims=True)))[..., 0]
+    return (top + np.log(np.exp(_shifted(x)).sum(axis=-1, keepdims=True)))[..., 0]
+
+
+def _mean(x: Any) -> float:
+    with np.errstate(over="ignore"):
+        mean = float(np.mean(x))
+    if mean - mean == 0.0:
+        return mean
+    # the sum overflowed though the mean may fit: scale by a power of two >= the count, exactly
+    k = max(1, int(x.size - 1).bit_length())
+    return math.ldexp(float(np.mean(np.ldexp(x, -k))), k)  # OverflowError if it does not fit
 
 
 def _amax_vjp(g: Any, ans: float, x: Any) -> Any:
@@ -396,10 +413,28 @@ def _amax_vjp(g: Any, ans: float, x: Any) -> Any:
     return g * mask / mask.sum()
 
 
+# Squares of numbers between these neither overflow nor underflow (nor do their sums, for
+# any array bpcli holds), so the norm is computed directly; otherwise every element is
+# first scaled by a power of two, exactly, as math.hypot and LAPACK's nrm2 do.
+_SQUARE_SAFE = (2.0 ** -480, 2.0 ** 480)
+
+
+def _norm(x: Any) -> float:
+    flat = np.ravel(x)
+    if flat.size == 0:
+        return 0.0
+    top = float(np.max(np.abs(flat)))
+    if top == 0.0 or _SQUARE_SAFE[0] < top < _SQUARE_SAFE[1]:
+        return float(np.linalg.norm(flat))
+    exponent = math.frexp(top)[1]  # top = m · 2^exponent, 0.5 <= m < 1
+    scaled = np.ldexp(flat, -exponent)
+    return math.ldexp(float(np.sqrt(np.dot(scaled, scaled))), exponent)  # OverflowError if so
+
+
 def _norm_vjp(g: Any, ans: float, x: Any) -> Any:
     if ans == 0:
         return 0.0 if type(x) is float else np.zeros_like(x)  # PyTorch's subgradient at 0
-    return g * x / ans
+    return (x / ans) * g  # |x/ans| <= 1: only a gradient that is itself too large overflows
 
 
 def _softmax_vjp(g: Any, ans: Any, x: Any) -> Any:
@@ -433,11 +468,11 @@ op("sum", 1, lambda x: x, lambda x: float(np.sum(x)),
    (lambda g, ans, x: g,), ("1 for every element",),
    array_vjps=(lambda g, ans, x: np.full(x.shape, g) if type(x) is not float else g,),
    callable_as=("sum",))
-op("mean", 1, lambda x: x, lambda x: float(np.mean(x)),
+op("mean", 1, lambda x: x, _mean,
    (lambda g, ans, x: g,), ("1/n for every element",),
    array_vjps=(lambda g, ans, x: np.full(x.shape, g / x.size) if type(x) is not float else g,),
    callable_as=("mean",))
-op("norm", 1, abs, lambda x: float(np.linalg.norm(np.ravel(x))), (_norm_vjp,),
+op("norm", 1, abs, _norm, (_norm_vjp,),
    ("{x:a}/norm({x})",), kink=lambda x: not _any(np.asarray(x) != 0),
    convention="the gradient of norm at the zero vector is taken as 0",
    callable_as=("norm",))

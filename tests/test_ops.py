@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import math
 import zlib
+from fractions import Fraction
 
 import numpy as np
 import pytest
@@ -327,6 +328,50 @@ def test_norm():
     array_check("norm(x)", [(s,) for s in SHAPES], domain=NONZERO,
                 reference=lambda x: np.sqrt(np.sum(np.square(x))))
     array_check("norm(x * C)", [(s,) for s in SHAPES[1:]], c_shape=lambda s: s, domain=NONZERO)
+
+
+SCALES = [1e-320, 1e-300, 3e-170, 1e-160, 1.0, 1e150, 1e160, 1e200, 1e300]
+
+
+def _exact_norm(values) -> Fraction:
+    """√(Σ x²) of the floats as they are, to about 40 digits, in exact arithmetic."""
+    squares = sum((Fraction(v) ** 2 for v in values), Fraction(0))
+    digits = 10 ** 40
+    root = Fraction(math.isqrt(squares.numerator * digits**2 // squares.denominator), digits)
+    return root
+
+
+@pytest.mark.parametrize("scale", SCALES)
+def test_norm_at_every_scale(scale):
+    """Scaled as math.hypot and LAPACK's nrm2 are: no underflow to 0, no overflow while the norm
+    fits; the gradient x/norm(x) is right too (issue 13)."""
+    x = np.array([3.0, -4.0, 0.5, 0.0]) * scale
+    graph = run(parse("norm(x)", {"x": x}))
+    exact = _exact_norm(x) if scale >= 1 else _exact_norm(x / scale) * Fraction(scale)
+    assert graph.output.value == pytest.approx(float(exact), rel=1e-15)
+    assert graph.output.value == pytest.approx(math.hypot(*x), rel=1e-15)
+    expected = [float(Fraction(v) / Fraction(graph.output.value)) for v in x]
+    np.testing.assert_allclose(gradients(graph)["x"], expected, rtol=1e-15, atol=1e-300)
+    # and by finite differences, with the tiny or huge scale inside the program (subnormal
+    # numbers have too few digits left for that)
+    if scale >= 1e-300:
+        check_grads(f"norm(x * {scale!r}) / {scale!r}", x=np.array([0.3, -1.2, 0.7]))
+
+
+def test_norm_that_does_not_fit_is_still_an_overflow():
+    with pytest.raises(DomainError, match="overflow"):
+        run(parse("norm(x)", {"x": np.array([1.5e308, 1.5e308])}))
+
+
+def test_mean_softmax_and_logsumexp_fit_where_their_results_fit():
+    graph = run(parse("mean(x)", {"x": np.array([1.7e308, 1.7e308, 1.7e308])}))
+    assert graph.output.value == pytest.approx(1.7e308, rel=1e-15)
+    np.testing.assert_allclose(gradients(graph)["x"], [1 / 3] * 3)
+    graph = run(parse("sum(softmax(x) * C)", {"x": np.array([1e308, -1e308]),
+                                                "C": np.array([1.0, 2.0])}))
+    assert graph.output.value == 1.0
+    graph = run(parse("logsumexp(x)", {"x": np.array([1e308, -1e308])}))
+    assert graph.output.value == 1e308 and list(gradients(graph)["x"]) == [1.0, 0.0]
 
 
 def test_dot():
