@@ -3,9 +3,11 @@ gradients, and at a fan-out the branches that add up to the upstream gradient.""
 
 from __future__ import annotations
 
+from contextlib import nullcontext
 from typing import Any
 
 from bpcli.engine import downstream, gradient, local
+from bpcli.errors import BpcliError
 from bpcli.graph import Graph, Node
 from bpcli.lazy import np
 
@@ -55,12 +57,24 @@ def derivation(graph: Graph, ids: list[int] | None = None) -> list[Step]:
             else:
                 d = downstream(graph, node, i)
             if step is not None:
-                step.edges.append(Edge(inp, i, local(graph, node, i) if inp.needs_grad else None,
+                step.edges.append(Edge(inp, i, _local(graph, node, i) if inp.needs_grad else None,
                                        d if inp.needs_grad else None))
             target = steps.get(inp.id)
             if target is not None and d is not None:
                 target.branches.append((node.id, d))
     return [steps[i] for i in wanted]
+
+
+def _local(graph: Graph, node: Node, i: int) -> Any:
+    """The local gradient to show, or None where it has no value: a node off the output's path
+    evaluated outside its derivative's domain (sqrt at 0, which nothing uses), or a local
+    gradient too large for a float whose downstream fits (1/y for a tiny y, times a tiny
+    upstream). Showing a node never fails the run."""
+    try:
+        with np.errstate(all="ignore") if graph.has_arrays else nullcontext():
+            return local(graph, node, i)
+    except BpcliError:
+        return None
 
 
 # Jacobians are shown for teaching only, when they are this small; gradients never use them.
@@ -79,9 +93,14 @@ def jacobian(graph: Graph, node: Node, i: int) -> Any:
         if type(out) is float:
             seed: Any = 1.0
         else:
-            seed = np.zeros_like(out)
-            seed.flat[k] = 1.0
-        row = downstream(graph, node, i, upstream=seed)
+            flat = np.zeros(rows)
+            flat[k] = 1.0
+            seed = flat.reshape(np.shape(out))  # (.flat takes 32 dimensions at most)
+        try:
+            with np.errstate(all="ignore"):
+                row = downstream(graph, node, i, upstream=seed)
+        except BpcliError:
+            return None  # as _local: not defined here, or too large for a float
         matrix[k] = np.ravel(row)
     return matrix
 

@@ -126,3 +126,37 @@ def test_gradcheck_checks_every_input_of_a_small_program():
     checks = gradcheck(graph)
     assert [(c.name, c.checked, c.verdict) for c in checks] == [
         ("a", 1, "good"), ("b", 1, "good"), ("c", 1, "good"), ("w", 4, "good")]
+
+
+# --- nodes off the output's path never fail the run ------------------------------------------
+
+OFF_PATH = ("q = sqrt(x); f = x*2", "x=0")
+
+
+@pytest.mark.parametrize("fmt", ["table", "steps", "tree", "json", "markdown", "latex", "csv",
+                                 "dot"])
+def test_a_node_off_the_path_never_fails_the_run(bpcli, fmt):
+    result = bpcli("grad", *OFF_PATH, "--format", fmt)
+    assert (result.code, result.err) == (0, "")
+
+
+def test_a_node_off_the_path_shows_no_local_gradient(bpcli):
+    doc = json.loads(bpcli("grad", *OFF_PATH, "--format", "json").out)
+    assert doc["grads"] == {"x": 2.0, "q": 0.0, "f": 1.0}
+    assert doc["nodes"][1]["local"] == [None] and doc["nodes"][1]["downstream"] == [None]
+    result = bpcli("grad", *OFF_PATH)
+    assert "│ 1 │ q = sqrt(x) │ sqrt  │     0 │                 0 │                    │" \
+        in result.out
+    result = bpcli("check", *OFF_PATH, "-e", "dx=2", "-e", "dq=0")
+    assert (result.code, result.err) == (0, "")
+    result = bpcli("grad", "q = sqrt(x); f = sum(x*2)", "x=[0, 1]", "--jacobian")
+    assert result.code == 0
+    assert "#1 q = sqrt(x): ∂/∂x (2×2): no finite value at this point" in result.out
+
+
+def test_a_local_gradient_too_large_for_a_float_is_not_shown_but_its_downstream_is(bpcli):
+    doc = json.loads(bpcli("grad", "f = (x/y)*1e-300", "x=1e-309", "y=1e-309",
+                           "--format", "json").out)
+    assert doc["grads"]["x"] == pytest.approx(1e9) and doc["grads"]["y"] == pytest.approx(-1e9)
+    assert doc["nodes"][2]["local"] == [None, None]
+    assert doc["nodes"][2]["downstream"] == [pytest.approx(1e9), pytest.approx(-1e9)]

@@ -8,7 +8,7 @@ from rich.table import Table
 from rich.text import Text
 
 from bpcli.engine import gradients
-from bpcli.explain import Step, derivation, jacobian, jacobian_shape, local_formula
+from bpcli.explain import MAX_JACOBIAN, Step, derivation, jacobian, jacobian_shape, local_formula
 from bpcli.graph import Graph
 from bpcli.present.numbers import value as fmt
 
@@ -136,7 +136,9 @@ def jacobians(graph: Graph, precision: int) -> Text:
             rows, cols = jacobian_shape(node, i)
             head = f"#{node.id} {graph.label(node)}: ∂/∂{graph.ref(inp, atomic=True)} ({rows}×{cols})"
             matrix = jacobian(graph, node, i)
-            if matrix is None:
+            if matrix is None and rows * cols <= MAX_JACOBIAN:
+                lines.append(f"{head}: no finite value at this point")
+            elif matrix is None:
                 lines.append(f"{head}: too big to show; bpcli never builds it to compute gradients")
             else:
                 lines.append(head)
