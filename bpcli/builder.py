@@ -53,6 +53,11 @@ class Builder:
         self.numbers: list[tuple[Node | None, float]] = []
         self.reusable = True  # false once numbers fold into an array literal
         self.output_span = (0, 0)
+        # --expand: ids of gates whose kinks do not reach f (engine.Graph.smooth), and for the
+        # last node of each expansion, (the composite's name, where its nodes begin)
+        self.smooth: set[int] = set()
+        self.expanded: dict[int, tuple[str, int]] = {}
+        self._operands: dict[int, tuple[Node, ...]] = {}
 
     # --- creating nodes --------------------------------------------------------------
 
@@ -71,6 +76,11 @@ class Builder:
 
     def _is_literal(self, node: Node) -> bool:
         return node.id in self.literals and node is self.nodes[-1]
+
+    def _composite(self, node: Node) -> str:
+        """The gate a node is the result of: its op, or the composite it is the expansion of."""
+        expanded = self.expanded.get(node.id)
+        return expanded[0] if expanded is not None else node.op.name
 
     def _pop(self, node: Node) -> None:
         assert node is self.nodes[-1]
@@ -255,14 +265,26 @@ class Builder:
             raise self._error(f"{fname} takes {wanted}, not {len(args)}", token.start_pos)
         start, end = token.start_pos, rpar.end_pos
         inner = args[0] if args else None
-        if (op.name == "log" and inner is not None and inner.op.name in STABLE_LOGS
-                and inner is self.nodes[-1] and not inner.name):
+        if (op.name == "log" and inner is not None and inner is self.nodes[-1]
+                and not inner.name and self._composite(inner) in STABLE_LOGS):
             # log(sigmoid(x)), log(softmax(x)): one gate, exact where the two would under-
-            # flow to log(0) (log(sigmoid(-1000)) = -1000)
-            self.nodes.pop()
-            return self._node(OPS[STABLE_LOGS[inner.op.name]], inner.inputs, start, end), start, end
+            # flow to log(0) (log(sigmoid(-1000)) = -1000); with --expand, its own circuit
+            composite = self._composite(inner)
+            if inner.id in self.expanded:
+                _, first = self.expanded.pop(inner.id)
+                operands = self._operands[inner.id]
+                del self.nodes[first:]
+                self.smooth = {k for k in self.smooth if k < first}
+            else:
+                operands = inner.inputs
+                self.nodes.pop()
+            op, args = OPS[STABLE_LOGS[composite]], operands
         if self.expand and op.expansion is not None:
-            return op.expansion(_Maker(self, start, end), *args), start, end
+            first = len(self.nodes)
+            result = op.expansion(_Maker(self, start, end), *args)
+            self.expanded[result.id] = (op.name, first)
+            self._operands[result.id] = args
+            return result, start, end
         return self._node(op, args, start, end), start, end
 
     def array(self, children: list[Any]) -> Use:
@@ -308,6 +330,7 @@ class Builder:
         graph = Graph(self.source, self.nodes, self.output, self.output_text, self.inputs,
                       names, self.warnings)
         graph.numbers = self.numbers if self.reusable else None
+        graph.smooth = self.smooth
         graph.output_span = self.output_span
         return graph
 
@@ -331,6 +354,12 @@ class _Maker:
 
     def __call__(self, op_name: str, *inputs: Node) -> Node:
         return self.builder._node(OPS[op_name], inputs, self.start, self.end)
+
+    def smooth(self, op_name: str, *inputs: Node) -> Node:
+        """A gate whose kink does not reach f (the shift or scale of a stable circuit)."""
+        node = self(op_name, *inputs)
+        self.builder.smooth.add(node.id)
+        return node
 
     def const(self, value: float) -> Node:
         return self.builder._node(CONST, (), self.start, self.end, value, False)

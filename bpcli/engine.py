@@ -85,7 +85,7 @@ def _note_kinks(graph: Graph) -> None:
     graph.kinks = []
     for node in graph.nodes:
         kink = node.op.kink
-        if kink is not None and kink(*[i.value for i in node.inputs]):
+        if kink is not None and node.id not in graph.smooth and kink(*[i.value for i in node.inputs]):
             graph.kinks.append(node.id)
             graph.warnings.append(
                 f"{node.op.name} at node #{node.id} ({graph.label(node)}) is evaluated where it is"

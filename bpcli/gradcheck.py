@@ -109,7 +109,7 @@ def _check(graph: Graph, name: str, node: Node, indices: Sequence[int]) -> Check
     work = None if scalar else np.array(original, dtype=float)  # a contiguous copy
     flat_work = None if work is None else work.reshape(-1)
     cone = _cone(graph, node) if indices else []
-    kinked = [n for n in cone if n.op.kink is not None]
+    kinked = [n for n in cone if n.op.kink is not None and n.id not in graph.smooth]
     saved = [n.value for n in cone]
     crossed: set[int] = set()
     worst = 0.0

@@ -50,6 +50,9 @@ class Graph:
         self.names = names  # name -> the node it was bound to last
         self.warnings = warnings
         self.kinks: list[int] = []  # ids of nodes evaluated where they are not differentiable
+        # ids of kinked gates whose side of the kink f does not depend on (--expand's stable
+        # circuits shift by min(z, 0) or |z|): never noted as kinks
+        self.smooth: set[int] = set()
         self.base_warnings: list[str] | None = None  # the builder's warnings, kept by rebind
         self.sent: dict[tuple[int, int], Any] | None = None  # backward(record=True)
         # (node, sign) for each number written in the program, in order; None when a number

@@ -508,16 +508,45 @@ def _expand(name: str, expansion: Callable[..., Any]) -> None:
     OPS[name].expansion = expansion
 
 
-def _sigmoid_expanded(make: Any, z: Any) -> Any:  # 1/(1 + exp(-z))
-    return make("div", make.const(1.0), make("add", make.const(1.0), make("exp", make("neg", z))))
+# Each circuit is the stable one, so that it gives the fused gate's values and gradients
+# wherever the fused gate has them (sigmoid(-800), tanh(-400), log(sigmoid(-800))): the
+# classic formula divided through by the exponential that could overflow. The gates that
+# do this (min, abs, max of |x|) are made with make.smooth: f does not depend on which side
+# of their kinks they are, so the engine does not warn there.
 
 
-def _tanh_expanded(make: Any, z: Any) -> Any:  # (1 - exp(-2z)) / (1 + exp(-2z))
-    e = make("exp", make("neg", make("mul", make.const(2.0), z)))
-    return make("div", make("sub", make.const(1.0), e), make("add", make.const(1.0), e))
+def _sigmoid_expanded(make: Any, z: Any) -> Any:
+    # exp(min(z, 0)) / (1 + exp(-|z|)): for z >= 0 it is 1/(1 + exp(-z)); for z < 0 the same
+    # divided through by exp(-z), exp(z)/(1 + exp(z)). Neither exp can overflow.
+    top = make("exp", make.smooth("min", z, make.const(0.0)))
+    return make("div", top, make("add", make.const(1.0),
+                                 make("exp", make("neg", make.smooth("abs", z)))))
+
+
+def _tanh_expanded(make: Any, z: Any) -> Any:
+    # (exp(z) - exp(-z)) / (exp(z) + exp(-z)), each exp divided by exp(|z|) (so at most 1)
+    m = make.smooth("abs", z)
+    up = make("exp", make("sub", z, m))
+    down = make("exp", make("sub", make("neg", z), m))
+    return make("div", make("sub", up, down), make("add", up, down))
+
+
+def _logsigmoid_expanded(make: Any, z: Any) -> Any:
+    # log(sigmoid(z)) = min(z, 0) - log(1 + exp(-|z|)): log never sees 0 (log(sigmoid(-800)))
+    return make("sub", make.smooth("min", z, make.const(0.0)),
+                make("log", make("add", make.const(1.0),
+                                 make("exp", make("neg", make.smooth("abs", z))))))
+
+
+def _norm_expanded(make: Any, x: Any) -> Any:
+    # s·sqrt(sum((x/s)^2)) with s = max(|x|): no square underflows to 0 or overflows
+    s = make.smooth("amax", make.smooth("abs", x))
+    return make("mul", s, make("sqrt", make("sum", make("pow", make("div", x, s),
+                                                         make.const(2.0)))))
 
 
 _expand("sigmoid", _sigmoid_expanded)
 _expand("tanh", _tanh_expanded)
-_expand("norm", lambda make, x: make("sqrt", make("sum", make("pow", x, make.const(2.0)))))
+_expand("logsigmoid", _logsigmoid_expanded)
+_expand("norm", _norm_expanded)
 _expand("dot", lambda make, x, y: make("sum", make("mul", x, y)))

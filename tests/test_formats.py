@@ -164,7 +164,7 @@ def test_gradcheck_of_big_arrays_samples_elements(bpcli):
 
 COMPOSITES = sorted(name for name, op in OPS.items() if op.expansion is not None)
 CALLS = {"sigmoid": "sigmoid(x)", "tanh": "tanh(x)", "norm": "norm([x, y, 2*x])",
-         "dot": "dot([x, y], [y, 3])"}
+         "dot": "dot([x, y], [y, 3])", "logsigmoid": "log(sigmoid(x))"}
 
 
 def test_every_composite_has_a_call_here():

@@ -160,3 +160,40 @@ def test_a_local_gradient_too_large_for_a_float_is_not_shown_but_its_downstream_
     assert doc["grads"]["x"] == pytest.approx(1e9) and doc["grads"]["y"] == pytest.approx(-1e9)
     assert doc["nodes"][2]["local"] == [None, None]
     assert doc["nodes"][2]["downstream"] == [pytest.approx(1e9), pytest.approx(-1e9)]
+
+
+# --- --expand: the stable circuits --------------------------------------------------------------
+
+EXTREME = [("tanh(x)", -400.0), ("tanh(x)", 400.0), ("sigmoid(x)", -800.0), ("sigmoid(x)", 800.0),
+           ("log(sigmoid(x))", -800.0), ("log(sigmoid(x))", 800.0), ("logsigmoid(x)", -800.0),
+           ("sigmoid(x)", 0.0), ("tanh(x)", 0.0), ("log(sigmoid(x))", 0.0), ("tanh(x)", 1e-300),
+           ("norm([x, 3*x])", 1e-170), ("norm([x, 3*x])", 1e200), ("norm([x, 0])", -2.0)]
+
+
+@pytest.mark.parametrize(("call", "x"), EXTREME)
+def test_expanded_circuits_agree_with_the_fused_gates_at_the_extremes(bpcli, call, x):
+    program = f"f = {call}*y"
+    docs = [json.loads(bpcli("grad", program, f"x={x!r}", "y=1.5", "--format", "json",
+                             *expand).out) for expand in ([], ["--expand"])]
+    fused, expanded = docs
+    assert len(expanded["nodes"]) > len(fused["nodes"])
+    # (near 0 the circuit's tanh is a difference of two exps: right to 1e-16, not relatively)
+    assert expanded["value"] == pytest.approx(fused["value"], rel=1e-12, abs=1e-16)
+    for name in ("x", "y"):
+        assert expanded["grads"][name] == pytest.approx(fused["grads"][name], rel=1e-12,
+                                                        abs=1e-300)
+    assert expanded["warnings"] == fused["warnings"] == []  # no kink to warn about
+
+
+def test_expanded_circuits_agree_over_the_whole_float_range():
+    import math
+
+    for k in range(-40, 41):
+        x = math.copysign(10 ** (abs(k) / 4 - 3), k) if k else 0.0
+        for call in ("sigmoid(x)", "tanh(x)", "log(sigmoid(x))", "norm([x, 2*x, 1])"):
+            fused = run(parse(f"f = {call}", {"x": x}))
+            expanded = run(parse(f"f = {call}", {"x": x}, expand=True))
+            assert expanded.output.value == pytest.approx(fused.output.value, rel=1e-9,
+                                                          abs=1e-15), (call, x)
+            assert expanded.nodes[0].grad == pytest.approx(fused.nodes[0].grad, rel=1e-9,
+                                                           abs=1e-15), (call, x)
