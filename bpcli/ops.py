@@ -396,14 +396,29 @@ def _logsumexp(x: Any) -> Any:
     return (top + np.log(np.exp(_shifted(x)).sum(axis=-1, keepdims=True)))[..., 0]
 
 
+def _sum(x: Any) -> float:
+    with np.errstate(over="ignore", invalid="ignore"):
+        total = float(np.sum(x))
+    if total - total == 0.0:
+        return total
+    return _scaled(x, np.sum)
+
+
 def _mean(x: Any) -> float:
-    with np.errstate(over="ignore"):
+    with np.errstate(over="ignore", invalid="ignore"):
         mean = float(np.mean(x))
     if mean - mean == 0.0:
         return mean
-    # the sum overflowed though the mean may fit: scale by a power of two >= the count, exactly
+    return _scaled(x, np.mean)
+
+
+def _scaled(x: Any, reduce: Any) -> float:
+    """sum or mean of numbers whose partial sums overflow though the result may fit
+    (sum([1e308, 1e308, -1e308])): on the numbers scaled by a power of two at least their
+    count, exactly; OverflowError when the result does not fit either."""
     k = max(1, int(x.size - 1).bit_length())
-    return math.ldexp(float(np.mean(np.ldexp(x, -k))), k)  # OverflowError if it does not fit
+    with np.errstate(under="ignore"):
+        return math.ldexp(float(reduce(np.ldexp(x, -k))), k)
 
 
 def _amax_vjp(g: Any, ans: float, x: Any) -> Any:
@@ -464,7 +479,7 @@ op("dot", 2, None, _dot, (lambda g, ans, x, y: g * y, lambda g, ans, x, y: g * x
 op("transpose", 1, lambda x: x, lambda x: x.T, (lambda g, ans, x: g,), ("g transposed",),
    array_vjps=(lambda g, ans, x: g.T if type(g) is not float else g,),
    template="{0}.T", prec=P_ATOM, callable_as=("transpose",))
-op("sum", 1, lambda x: x, lambda x: float(np.sum(x)),
+op("sum", 1, lambda x: x, _sum,
    (lambda g, ans, x: g,), ("1 for every element",),
    array_vjps=(lambda g, ans, x: np.full(x.shape, g) if type(x) is not float else g,),
    callable_as=("sum",))

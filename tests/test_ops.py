@@ -363,7 +363,11 @@ def test_norm_that_does_not_fit_is_still_an_overflow():
         run(parse("norm(x)", {"x": np.array([1.5e308, 1.5e308])}))
 
 
-def test_mean_softmax_and_logsumexp_fit_where_their_results_fit():
+def test_sum_mean_softmax_and_logsumexp_fit_where_their_results_fit():
+    graph = run(parse("sum(x)", {"x": np.array([1e308, 1e308, -1e308])}))
+    assert graph.output.value == 1e308
+    with pytest.raises(DomainError, match="overflow"):
+        run(parse("sum(x)", {"x": np.array([1e308, 1e308])}))
     graph = run(parse("mean(x)", {"x": np.array([1.7e308, 1.7e308, 1.7e308])}))
     assert graph.output.value == pytest.approx(1.7e308, rel=1e-15)
     np.testing.assert_allclose(gradients(graph)["x"], [1 / 3] * 3)
