@@ -218,6 +218,8 @@ class _Diagnoser:
         if not self._fits(verdict, candidate):
             return None
         local = self._vjp(gate, i, upstream=1.0)
+        if local is None:  # no finite local gradient to show (1/y for a tiny y)
+            return None
         return self.tr("check.rounded", upstream=f"{rounded:.{decimals}f}",
                        local=self._num(local), answer=text)
 
