@@ -12,6 +12,7 @@ from typing import Any
 from bpcli.errors import BpcliError, DomainError, ShapeError
 from bpcli.graph import Graph, Node, format_number
 from bpcli.lazy import all_finite, np
+from bpcli.limits import shape_problem
 from bpcli.ops import ShapeMismatch, unbroadcast
 
 _ARITHMETIC = (ValueError, ZeroDivisionError, OverflowError, ArithmeticError)
@@ -59,6 +60,11 @@ def _forward(graph: Graph, arrays: bool) -> None:
             if op.scalar is not None and (not arrays or all(type(v) is float for v in values)):
                 value = op.scalar(*values)
             else:
+                if op.shape is not None:  # refuse a result too big to make before making it
+                    problem = shape_problem(op.shape([shape_of(v) for v in values]),
+                                            graph.max_elements)
+                    if problem is not None:
+                        raise _too_big(graph, node, *problem)
                 value = _as_value(op.array(*values))  # type: ignore[misc]
         except ShapeMismatch as err:
             raise _shape_error(graph, node, str(err)) from None
@@ -277,6 +283,11 @@ def _backward_error(graph: Graph, node: Node, i: int, err: BaseException) -> Bpc
     return DomainError(f"the gradient of {graph.label(node)} (node #{node.id}) with respect to"
                        f" {ref} cannot be computed: {reason}{_where(graph, node)}",
                        source=graph.source, pos=node.start)
+
+
+def _too_big(graph: Graph, node: Node, reason: str, hint: str | None) -> BpcliError:
+    return ShapeError(f"{graph.label(node)} (node #{node.id}) is too big to compute: {reason}",
+                      source=graph.source, pos=node.start, hint=hint)
 
 
 def _shape_error(graph: Graph, node: Node, reason: str) -> BpcliError:
