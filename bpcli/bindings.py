@@ -145,12 +145,12 @@ def _load_npy(path: Any, where: str, max_elements: int) -> Any:
         handle.seek(0)
         try:
             version = npy.read_magic(handle)
-            if version == (1, 0):
-                shape, _, dtype = npy.read_array_header_1_0(handle)
-            elif version == (2, 0):
-                shape, _, dtype = npy.read_array_header_2_0(handle)
-            else:
-                shape, _, dtype = npy._read_array_header(handle, version)  # type: ignore[attr-defined]
+            read_header = {(1, 0): npy.read_array_header_1_0,
+                           (2, 0): npy.read_array_header_2_0}.get(version)
+            if read_header is None:  # 3.0 is for structured types' Unicode field names
+                raise ValueError(f"a .npy file of version {version[0]}.{version[1]}, which"
+                                 " holds no plain numbers")
+            shape, _, dtype = read_header(handle)
         except (ValueError, TypeError, SyntaxError, EOFError) as err:
             reason = str(err).splitlines()[0] if str(err) else "the file is cut short"
             raise BindingError(f"{where}: not a numeric array ({reason})") from None
@@ -196,6 +196,8 @@ def load_file(name: str, path_text: str, max_elements: int = MAX_ELEMENTS) -> An
         else:
             with open(path, "rb") as handle:
                 data = read_limited(handle, f"{name}=@{path_text}")
+            if data.startswith(b"\xef\xbb\xbf"):  # a UTF-8 byte order mark, as Excel writes
+                data = data[3:]
             if suffix == ".json":
                 value = _json_file(data, where, max_elements)
             else:

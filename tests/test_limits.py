@@ -271,6 +271,20 @@ def test_a_npy_is_sized_from_its_header_before_it_is_loaded(bpcli, tmp_path):
     assert result.code == 2 and "Python objects (pickles)" in result.err
 
 
+def test_odd_binding_files(bpcli, tmp_path):
+    """A byte order mark is skipped; a .npy of version 3.0 (structured types only) or of an
+    impossible shape is refused."""
+    (tmp_path / "x.csv").write_bytes(b"\xef\xbb\xbf1,2\n3,4\n")
+    (tmp_path / "x.json").write_bytes(b"\xef\xbb\xbf[1, 2]")
+    assert "sum(x) = 10\n" in bpcli("grad", "sum(x)", f"x=@{tmp_path / 'x.csv'}").out
+    assert "∂f/∂x = [1, 1]" in bpcli("grad", "sum(x)", f"x=@{tmp_path / 'x.json'}").out
+    path = tmp_path / "x.npy"
+    path.write_bytes(b"\x93NUMPY\x03\x00" + (20).to_bytes(4, "little") + b"{'descr': '<f8'}   \n")
+    result = bpcli("grad", "sum(x)", f"x=@{path}")
+    assert result.err == (f"error: in the binding x=@{path}: not a numeric array (a .npy file of"
+                          " version 3.0, which holds no plain numbers)\n")
+
+
 # --- JSON: big arrays summarised, or streamed with --full ---------------------------------
 
 
