@@ -60,12 +60,16 @@ def _forward(graph: Graph, arrays: bool) -> None:
             if op.scalar is not None and (not arrays or all(type(v) is float for v in values)):
                 value = op.scalar(*values)
             else:
+                shape = None
                 if op.shape is not None:  # refuse a result too big to make before making it
-                    problem = shape_problem(op.shape([shape_of(v) for v in values]),
-                                            graph.max_elements)
+                    shape = op.shape([shape_of(v) for v in values])
+                    problem = shape_problem(shape, graph.max_elements)
                     if problem is not None:
                         raise _too_big(graph, node, *problem)
                 value = _as_value(op.array(*values))  # type: ignore[misc]
+                if shape is not None and shape_of(value) != shape:
+                    raise InternalError(f"{op.name} made shape {shape_of(value)}, but its shape"
+                                        f" rule says {shape}")
         except ShapeMismatch as err:
             raise _shape_error(graph, node, str(err)) from None
         except _ARITHMETIC as err:
