@@ -14,10 +14,11 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
-from bpcli.bindings import parse_binding, parse_value
+from bpcli.bindings import array_from_json, parse_binding, parse_value
 from bpcli.errors import BindingError, BpcliError, InputError
 from bpcli.graph import Graph
 from bpcli.lazy import all_finite, np
+from bpcli.limits import MAX_ELEMENTS
 from bpcli.reuse import ProgramCache
 
 FORMATS = ("jsonl", "table", "csv")
@@ -49,6 +50,8 @@ class Options:
     common: dict[str, Any] = field(default_factory=dict)  # --bind / --at, already parsed
     seed: int | None = None
     input_format: str = "auto"
+    max_elements: int = MAX_ELEMENTS  # --max-elements
+    full: bool = False  # --full: JSON arrays in full, however big
 
 
 @dataclass(slots=True)
@@ -131,7 +134,7 @@ class Solver:
 
     def __init__(self, options: Options) -> None:
         self.options = options
-        self.programs = ProgramCache()
+        self.programs = ProgramCache(max_elements=options.max_elements)
         # The compiled path writes JSON Lines records only, without nodes.
         self._fast: Any = None
         if options.output_format == "jsonl" and not options.nodes:
@@ -228,10 +231,11 @@ class Solver:
     def _bindings(self, problem: Problem) -> dict[str, Any]:
         values = dict(self.options.common)
         for piece in (problem.binding_text or "").replace(";", " ").split():
-            name, value = parse_binding(piece, self.options.seed)
+            name, value = parse_binding(piece, self.options.seed,
+                                        max_elements=self.options.max_elements)
             values[name] = value
         for name, raw in problem.bindings.items():
-            values[name] = _json_value(name, raw, self.options.seed)
+            values[name] = _json_value(name, raw, self.options.seed, self.options.max_elements)
         return values
 
     def _graph(self, problem: Problem) -> Graph:
@@ -254,7 +258,7 @@ class Solver:
         doc = {**base, **grad_document(graph, nodes=self.options.nodes, arrays=fmt == "jsonl")}
         if fmt == "csv":
             return _csv_text(base, doc)
-        return dumps(doc, separators=(",", ":")) + "\n"
+        return dumps(doc, separators=(",", ":"), full=self.options.full) + "\n"
 
     def _error_text(self, base: dict[str, Any], message: str) -> str:
         fmt = self.options.output_format
@@ -317,7 +321,7 @@ def solve_chunk(task: Task, options: Options) -> tuple[str, list[tuple[str, int]
 _worker_solver: Solver | None = None
 
 
-def _json_value(name: str, raw: Any, seed: int | None) -> Any:
+def _json_value(name: str, raw: Any, seed: int | None, max_elements: int = MAX_ELEMENTS) -> Any:
     if isinstance(raw, bool) or raw is None:
         raise BindingError(f"the binding {name} must be a number or an array, not {json.dumps(raw)}")
     if isinstance(raw, (int, float)):
@@ -329,15 +333,12 @@ def _json_value(name: str, raw: Any, seed: int | None) -> Any:
             raise BindingError(f"the binding {name} must be finite")
         return value
     if isinstance(raw, str):
-        return parse_value(name, raw, seed)
+        return parse_value(name, raw, seed, max_elements=max_elements)
     if isinstance(raw, list):
-        try:
-            value = np.array(raw, dtype=float)
-        except (ValueError, TypeError):
-            raise BindingError(f"the binding {name} is not a rectangular array of numbers") from None
-        if not all_finite(value):
+        value = array_from_json(raw, f"the binding {name}", max_elements)
+        if not (math.isfinite(value) if type(value) is float else all_finite(value)):
             raise BindingError(f"the binding {name} must be finite")
-        return float(value) if value.ndim == 0 else value
+        return value
     raise BindingError(f"the binding {name} must be a number or an array")
 
 

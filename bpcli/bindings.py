@@ -9,25 +9,29 @@ from typing import Any
 
 from bpcli.errors import BindingError, BpcliError
 from bpcli.lazy import all_finite, np
+from bpcli.limits import MAX_DIMENSIONS, MAX_ELEMENTS, read_limited, shape_problem, shape_text
 
 _NAME = re.compile(r"[^\W\d]\w*")
 _MAKER = re.compile(r"(randn|rand|zeros|ones)\(\s*(\d+(?:\s*,\s*\d+)*)?\s*\)")
 FILE_TYPES = (".npy", ".csv", ".txt", ".json")
 
 
-def parse_bindings(texts: Iterable[str], seed: int | None = None) -> dict[str, Any]:
-    """Turn ["x=-2", "W=@W.npy", …] into {name: value}; values are floats or float arrays."""
+def parse_bindings(texts: Iterable[str], seed: int | None = None, *,
+                   max_elements: int = MAX_ELEMENTS) -> dict[str, Any]:
+    """Turn ["x=-2", "W=@W.npy", …] into {name: value}; values are floats or float arrays
+    of at most `max_elements` elements."""
     bindings: dict[str, Any] = {}
     rng: list[Any] = []  # created on first use, so that scalar problems never import numpy
     for text in texts:
-        name, value = parse_binding(text, seed, rng)
+        name, value = parse_binding(text, seed, rng, max_elements=max_elements)
         if name in bindings:
             raise BindingError(f"{name} is bound twice ({text})")
         bindings[name] = value
     return bindings
 
 
-def parse_binding(text: str, seed: int | None = None, rng: list[Any] | None = None) -> tuple[str, Any]:
+def parse_binding(text: str, seed: int | None = None, rng: list[Any] | None = None, *,
+                  max_elements: int = MAX_ELEMENTS) -> tuple[str, Any]:
     """One NAME=VALUE."""
     name, sep, raw = text.partition("=")
     name = name.strip()
@@ -39,10 +43,12 @@ def parse_binding(text: str, seed: int | None = None, rng: list[Any] | None = No
     if not _NAME.fullmatch(name):
         raise BindingError(f"in the binding {text!r}: {name!r} is not a name",
                            hint="a name starts with a letter or _ (x, w0, x_1, θ)")
-    return name, parse_value(name, raw.strip(), seed, rng if rng is not None else [])
+    return name, parse_value(name, raw.strip(), seed, rng if rng is not None else [],
+                             max_elements=max_elements)
 
 
-def parse_value(name: str, raw: str, seed: int | None = None, rng: list[Any] | None = None) -> Any:
+def parse_value(name: str, raw: str, seed: int | None = None, rng: list[Any] | None = None, *,
+                max_elements: int = MAX_ELEMENTS) -> Any:
     """A binding's value: a number, an array literal, @file, or randn/rand/zeros/ones(shape)."""
     try:
         value = float(raw)
@@ -50,18 +56,38 @@ def parse_value(name: str, raw: str, seed: int | None = None, rng: list[Any] | N
         pass
     else:
         return _finite(name, raw, value)
+    where = f"in the binding {name}={raw}"
     if raw.startswith("@"):
-        return _finite(name, raw, load_file(name, raw[1:]))
+        return _finite(name, raw, checked(load_file(name, raw[1:], max_elements), where,
+                                          max_elements))
     maker = _MAKER.fullmatch(raw)
     if maker:
-        return _make(maker.group(1), maker.group(2), seed, rng if rng is not None else [])
+        return _make(maker.group(1), maker.group(2), seed, rng if rng is not None else [],
+                     where, max_elements)
     if raw.startswith("["):
-        return _finite(name, raw, _literal(name, raw))
+        return _finite(name, raw, checked(_literal(name, raw, max_elements), where, max_elements))
     raise BindingError(
         f"in the binding {name}={raw}: the value must be a finite number" if raw else
         f"the binding {name}= has no value",
         hint="values are numbers (1.5, -2, 1e-3), arrays ([0.2, 0.4]), files (@W.npy) or"
              " randn(2,3), rand(…), zeros(…), ones(…)")
+
+
+def checked(value: Any, where: str, max_elements: int = MAX_ELEMENTS) -> Any:
+    """The value, if it is a float or an array bpcli may hold: at least one element, at most
+    `max_elements`, at most MAX_DIMENSIONS dimensions. Else BindingError, `where` first."""
+    if type(value) is not float:
+        _check_shape(tuple(value.shape), where, max_elements)
+    return value
+
+
+def _check_shape(shape: tuple[int, ...], where: str, max_elements: int) -> None:
+    problem = shape_problem(shape, max_elements)
+    if problem is not None:
+        raise BindingError(f"{where}: the array is too big: {problem[0]}", hint=problem[1])
+    if 0 in shape:
+        raise BindingError(f"{where}: the array has no elements (its shape is"
+                           f" {shape_text(shape)}): bpcli needs at least one")
 
 
 def _finite(name: str, raw: str, value: Any) -> Any:
@@ -72,19 +98,19 @@ def _finite(name: str, raw: str, value: Any) -> Any:
     return value
 
 
-def _literal(name: str, raw: str) -> Any:
+def _literal(name: str, raw: str, max_elements: int = MAX_ELEMENTS) -> Any:
     try:
-        return constant_value(raw)
+        return constant_value(raw, max_elements)
     except BpcliError as err:
-        raise BindingError(f"in the binding {name}={raw}: {err.message}") from None
+        raise BindingError(f"in the binding {name}={raw}: {err.message}", hint=err.hint) from None
 
 
-def constant_value(text: str) -> Any:
+def constant_value(text: str, max_elements: int = MAX_ELEMENTS) -> Any:
     """The value of a program made of numbers only (an array literal, -1/3, 2*pi)."""
     from bpcli.engine import forward
     from bpcli.parse import parse
 
-    graph = parse(text)
+    graph = parse(text, max_elements=max_elements)
     if graph.inputs:
         raise BpcliError("only numbers, pi and e may be used here, not "
                          + ", ".join(graph.inputs))
@@ -92,10 +118,10 @@ def constant_value(text: str) -> Any:
     return graph.output.value
 
 
-def _make(kind: str, dims: str | None, seed: int | None, rng: list[Any]) -> Any:
+def _make(kind: str, dims: str | None, seed: int | None, rng: list[Any], where: str,
+          max_elements: int = MAX_ELEMENTS) -> Any:
     shape = tuple(int(d) for d in dims.split(",")) if dims else ()
-    if math.prod(shape) > 50_000_000:
-        raise BindingError(f"{kind}{shape} is too large (more than 50 million elements)")
+    _check_shape(shape, where, max_elements)
     if kind == "zeros":
         value = np.zeros(shape)
     elif kind == "ones":
@@ -107,20 +133,45 @@ def _make(kind: str, dims: str | None, seed: int | None, rng: list[Any]) -> Any:
     return float(value) if value.ndim == 0 else value
 
 
-def _load_npy(path: Any) -> Any:
-    """A .npy file mapped copy-on-write rather than read: a big array is not copied, and it
-    is read from the page cache as it is used (a 32 MB matrix loads in 2 ms, not 10). A pipe
-    or a device is read once, as it comes."""
-    if path.is_file():
+def _load_npy(path: Any, where: str, max_elements: int) -> Any:
+    """A .npy file, its header checked first (a numeric type, a shape bpcli may hold), then
+    mapped copy-on-write rather than read: a big array is not copied, and it is read from
+    the page cache as it is used (a 32 MB matrix loads in 2 ms, not 10)."""
+    from numpy.lib import format as npy
+
+    with open(path, "rb") as handle:
+        if not handle.read(1):
+            raise BindingError(f"{where}: not a numeric array (the file is empty)")
+        handle.seek(0)
         try:
-            return np.load(path, mmap_mode="c", allow_pickle=False)
-        except ValueError:  # what cannot be mapped (Python objects, no data) says why when read
-            pass
-    return np.load(path, allow_pickle=False)
+            version = npy.read_magic(handle)
+            read_header = {(1, 0): npy.read_array_header_1_0,
+                           (2, 0): npy.read_array_header_2_0}.get(version)
+            if read_header is None:  # 3.0 is for structured types' Unicode field names
+                raise ValueError(f"a .npy file of version {version[0]}.{version[1]}, which"
+                                 " holds no plain numbers")
+            shape, _, dtype = read_header(handle)
+        except (ValueError, TypeError, SyntaxError, EOFError) as err:
+            reason = str(err).splitlines()[0] if str(err) else "the file is cut short"
+            raise BindingError(f"{where}: not a numeric array ({reason})") from None
+    if dtype.hasobject:
+        raise BindingError(f"{where}: not a numeric array (it holds Python objects (pickles),"
+                           " which bpcli never loads)")
+    if dtype.kind not in "biuf":
+        raise BindingError(f"{where}: not a numeric array (its type is {dtype})")
+    _check_shape(tuple(shape), where, max_elements)
+    try:
+        return np.load(path, mmap_mode="c", allow_pickle=False)
+    except ValueError:  # what cannot be mapped says why when read
+        return np.load(path, allow_pickle=False)
 
 
-def load_file(name: str, path_text: str) -> Any:
-    """Load an array from .npy, .csv, .txt or .json; scalars come back as floats."""
+def load_file(name: str, path_text: str, max_elements: int = MAX_ELEMENTS) -> Any:
+    """Load an array from .npy, .csv, .txt or .json; scalars come back as floats. Only
+    regular files are read (a device or a pipe could be endless), a text file of at most
+    MAX_TEXT_BYTES, and a .npy whose header shows an array bpcli may hold."""
+    import os
+    import stat
     from pathlib import Path
 
     path = Path(path_text)
@@ -128,19 +179,29 @@ def load_file(name: str, path_text: str) -> Any:
     suffix = path.suffix.lower()
     if suffix not in FILE_TYPES:
         raise BindingError(f"{where}: bpcli reads {', '.join(FILE_TYPES)} files, not {suffix or 'this'}")
-    if not path.exists():
-        raise BindingError(f"{where}: no such file")
-    if path.is_dir():
+    try:
+        mode = os.stat(path).st_mode
+    except FileNotFoundError:
+        raise BindingError(f"{where}: no such file") from None
+    except (OSError, ValueError) as err:
+        raise BindingError(f"{where}: cannot read it ({getattr(err, 'strerror', None) or err})") from None
+    if stat.S_ISDIR(mode):
         raise BindingError(f"{where}: it is a directory")
+    if not stat.S_ISREG(mode):
+        raise BindingError(f"{where}: not a regular file (a device, a pipe or a socket);"
+                           " bpcli reads bindings from files only")
     try:
         if suffix == ".npy":
-            value = _load_npy(path)
-        elif suffix == ".json":
-            import json
-
-            value = np.array(json.loads(path.read_text(encoding="utf-8")), dtype=float)
+            value = _load_npy(path, where, max_elements)
         else:
-            value = np.loadtxt(path, delimiter="," if suffix == ".csv" else None, dtype=float)
+            with open(path, "rb") as handle:
+                data = read_limited(handle, f"{name}=@{path_text}")
+            if data.startswith(b"\xef\xbb\xbf"):  # a UTF-8 byte order mark, as Excel writes
+                data = data[3:]
+            if suffix == ".json":
+                value = _json_file(data, where, max_elements)
+            else:
+                value = _text_file(data.decode("utf-8"), suffix, where)
     except EOFError:
         raise BindingError(f"{where}: not a numeric array (the file is empty)") from None
     except (ValueError, TypeError, OSError, UnicodeDecodeError) as err:
@@ -152,3 +213,93 @@ def load_file(name: str, path_text: str) -> Any:
         raise BindingError(f"{where}: not a numeric array (its type is {value.dtype})")
     value = np.asarray(value, dtype=float)
     return float(value) if value.ndim == 0 else value
+
+
+def _text_file(text: str, suffix: str, where: str) -> Any:
+    """A .csv or .txt file of numbers: one row a line."""
+    import io
+    import warnings
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # numpy warns of a file with no data: we say it
+        value = np.loadtxt(io.StringIO(text), delimiter="," if suffix == ".csv" else None,
+                           dtype=float)
+    if value.size == 0:
+        raise BindingError(f"{where}: the file holds no numbers")
+    return value
+
+
+_NOT_BRACKETS = bytes(b for b in range(256) if b not in b"[]{}")
+_NOT_NUMBERS = re.compile(rb'["{]|\b(?:true|false|null)\b')
+
+
+def _json_file(data: bytes, where: str, max_elements: int = MAX_ELEMENTS) -> Any:
+    """A .json file: a number, or nested arrays of numbers, at most MAX_DIMENSIONS deep.
+    Strings, true, false, null and objects are refused, and nothing recurses deeply."""
+    import json
+
+    # Peel the innermost bracket pairs away, a level a pass: what is left after
+    # MAX_DIMENSIONS passes is nested deeper (or does not match up).
+    brackets = data.translate(None, _NOT_BRACKETS)
+    for _ in range(MAX_DIMENSIONS):
+        peeled = brackets.replace(b"[]", b"").replace(b"{}", b"")
+        if peeled == brackets:
+            break
+        brackets = peeled
+    if len(brackets) > 2 * MAX_DIMENSIONS:
+        raise BindingError(f"{where}: not a numeric array (it is nested more than"
+                           f" {MAX_DIMENSIONS} levels deep, or its brackets do not match; an"
+                           f" array may have at most {MAX_DIMENSIONS} dimensions)")
+    text = data.decode("utf-8")
+    value = json.loads(text, parse_constant=_not_finite)
+    if _NOT_NUMBERS.search(data):
+        found = _not_a_number(value)
+        if found is not None:
+            raise BindingError(f"{where}: not a numeric array (it holds {found}; a .json"
+                               " binding holds a number or nested arrays of numbers only)")
+    try:
+        return checked(np.array(value, dtype=float), where, max_elements)
+    except OverflowError:
+        raise BindingError(f"{where}: not a numeric array (a number in it is too large for a"
+                           " float)") from None
+
+
+def array_from_json(value: Any, where: str, max_elements: int = MAX_ELEMENTS) -> Any:
+    """A JSON value already read (a number or nested lists of numbers) as a float or a float
+    array; BindingError, `where` first, for anything else."""
+    found = _not_a_number(value)
+    if found is not None:
+        raise BindingError(f"{where}: not a numeric array (it holds {found})")
+    try:
+        array = np.array(value, dtype=float)
+    except OverflowError:
+        raise BindingError(f"{where}: a number in it is too large for a float") from None
+    except ValueError as err:
+        raise BindingError(f"{where}: not a rectangular array of numbers"
+                           f" ({str(err).splitlines()[0]})") from None
+    checked(array, where, max_elements)
+    return float(array) if array.ndim == 0 else array
+
+
+def _not_finite(text: str) -> Any:
+    raise ValueError(f"{text} is not a finite number")
+
+
+def _not_a_number(value: Any) -> str | None:
+    """What the first thing in a JSON value that is neither a number nor a list is, if any
+    (without recursion: a list of lists is walked with a stack)."""
+    stack = [value]
+    while stack:
+        item = stack.pop()
+        if isinstance(item, list):
+            stack.extend(reversed(item))
+        elif isinstance(item, bool) or item is None:
+            return "the value " + ("null" if item is None else str(item).lower())
+        elif isinstance(item, str):
+            shown = item if len(item) <= 20 else item[:19] + "…"
+            return f"the string {shown!r}"
+        elif isinstance(item, dict):
+            return "an object"
+        elif not isinstance(item, (int, float)):
+            return f"a {type(item).__name__}"
+    return None

@@ -17,6 +17,7 @@ from typing import Any
 from bpcli import _tables
 from bpcli.errors import ProgramError, ShapeError
 from bpcli.graph import CONST, INPUT, Graph, Node
+from bpcli.limits import MAX_DIMENSIONS, MAX_ELEMENTS, shape_problem
 from bpcli.ops import FUNCTIONS, OPS, REDUCTIONS, ShapeMismatch
 
 CONSTANTS = {"pi": math.pi, "e": math.e}
@@ -33,8 +34,10 @@ Use = tuple[Node, int, int]  # a node, and the span of this occurrence of it in 
 class Builder:
     """Per-parse state, and the callbacks the parser calls (named after grammar rules)."""
 
-    def reset(self, source: str, bindings: dict[str, Any], expand: bool = False) -> None:
+    def reset(self, source: str, bindings: dict[str, Any], expand: bool = False,
+              max_elements: int = MAX_ELEMENTS) -> None:
         self.source = source
+        self.max_elements = max_elements  # the most elements an array may have
         self.expand = expand  # composite gates as their primitive circuits
         self.bindings = bindings
         self.used: set[str] = set()
@@ -298,8 +301,18 @@ class Builder:
             self.reusable = False
             for e in reversed(elements):
                 self._pop(e)
+            values = [e.value for e in elements]
             try:
-                value = OPS["stack"].array(*[e.value for e in elements])
+                shape = OPS["stack"].shape([getattr(v, "shape", ()) for v in values])  # type: ignore[misc]
+                problem = shape_problem(shape, self.max_elements)
+                if problem is not None:
+                    deep = len(shape) > MAX_DIMENSIONS
+                    raise ShapeError(
+                        f"the array literal here is nested {len(shape)} levels deep: an array"
+                        f" may have at most {MAX_DIMENSIONS} dimensions" if deep else
+                        f"the array literal here is too big: {problem[0]}",
+                        source=self.source, pos=start, hint=problem[1])
+                value = OPS["stack"].array(*values)
             except ShapeMismatch as err:
                 raise ShapeError(str(err), source=self.source, pos=start) from None
             return self._literal(value, start, end), start, end
@@ -332,6 +345,7 @@ class Builder:
         graph.numbers = self.numbers if self.reusable else None
         graph.smooth = self.smooth
         graph.output_span = self.output_span
+        graph.max_elements = self.max_elements
         return graph
 
 

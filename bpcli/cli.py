@@ -24,6 +24,7 @@ from bpcli.errors import (
     InputError,
 )
 from bpcli.lang import LANGUAGES
+from bpcli.limits import JSON_ELEMENTS, MAX_ELEMENTS
 from bpcli.present import GRAD_FORMATS
 from bpcli.streams import (
     Interrupt,
@@ -120,10 +121,16 @@ def cli(debug: bool) -> None:
 @click.option("--lang", type=click.Choice(LANGUAGES), default="en", show_default=True,
               help="The language of --format steps.")
 @click.option("--seed", type=int, help="Seed for randn(…) and rand(…) bindings.")
+@click.option("--max-elements", type=click.IntRange(1), default=MAX_ELEMENTS, show_default=True,
+              help="The most elements any one array (a binding or a node) may have.")
+@click.option("--full", is_flag=True,
+              help=f"JSON: write arrays of more than {JSON_ELEMENTS:,} elements in full, not as"
+                   " a summary.")
 @_quiet_pipe
 def grad(args: tuple[str, ...], program_file: str | None, output_format: str, output: str | None,
          precision: int, max_rows: int, show_jacobians: bool, gradcheck: bool, expand: bool,
-         wrt_args: tuple[str, ...], lang: str, seed: int | None) -> int:
+         wrt_args: tuple[str, ...], lang: str, seed: int | None, max_elements: int = MAX_ELEMENTS,
+         full: bool = False) -> int:
     """Compute f and ∂f/∂v for every input v, showing each node of the backward pass.
 
     PROGRAM is the program text, a file of it (.bp), or - for stdin. Statements are
@@ -138,7 +145,7 @@ def grad(args: tuple[str, ...], program_file: str | None, output_format: str, ou
     picture = output is not None and os.path.splitext(output)[1].lower() in PICTURES
     if picture and output_format not in ("table", "dot"):
         raise click.UsageError(f"--output {output} draws the circuit; it goes with --format dot")
-    graph = _computed_graph(args, program_file, seed, expand)
+    graph = _computed_graph(args, program_file, seed, expand, max_elements)
     wrt = _names(graph, wrt_args)
     checks = None
     if gradcheck:
@@ -159,7 +166,7 @@ def grad(args: tuple[str, ...], program_file: str | None, output_format: str, ou
         return EXIT_OK
     terminal = output is None and sys.stdout.isatty()
     view = View(precision, max_rows, show_jacobians, wrt, checks, 2 if terminal else None,
-                Translator(lang))
+                Translator(lang), full)
     parts = render(graph, "dot" if output_format == "dot" else output_format, view)
     _emit(parts, output)
     return EXIT_OK
@@ -178,24 +185,32 @@ def _names(graph: Any, args: tuple[str, ...]) -> list[str] | None:
 
 
 def _emit(parts: list[Any], output: str | None) -> None:
-    """Print text and Rich renderables to stdout, or write them to a file."""
-    import io
+    """Print text, pieces of text (an iterator: JSON written a piece at a time) and Rich
+    renderables to stdout, or write them to a file."""
+    if output is None:
+        _write_parts(parts, sys.stdout)
+        return
+    try:
+        with open(output, "w", encoding="utf-8") as handle:
+            _write_parts(parts, handle)
+    except OSError as err:
+        raise InputError(f"cannot write {output}: {err.strerror or err}") from None
+    click.echo(f"wrote {output}", err=True)
 
-    stream: Any = io.StringIO() if output is not None else sys.stdout
+
+def _write_parts(parts: list[Any], stream: Any) -> None:
+    from collections.abc import Iterator
+
     console = None
     for part in parts:
         if isinstance(part, str):
             stream.write(part)
+        elif isinstance(part, Iterator):
+            for piece in part:
+                stream.write(piece)
         else:
             console = console or make_console(stream)
             console.print(part)
-    if output is not None:
-        try:
-            with open(output, "w", encoding="utf-8") as handle:
-                handle.write(stream.getvalue())
-        except OSError as err:
-            raise InputError(f"cannot write {output}: {err.strerror or err}") from None
-        click.echo(f"wrote {output}", err=True)
 
 
 CHECK_EXAMPLES = """\b
@@ -232,10 +247,12 @@ Exit status: 0 all right, 1 some wrong, 2 bad input.
 @click.option("--lang", type=click.Choice(LANGUAGES), default="en", show_default=True,
               help="The language of the diagnoses.")
 @click.option("--seed", type=int, help="Seed for randn(…) and rand(…) bindings.")
+@click.option("--max-elements", type=click.IntRange(1), default=MAX_ELEMENTS, show_default=True,
+              help="The most elements any one array (a binding or a node) may have.")
 @_quiet_pipe
 def check(args: tuple[str, ...], program_file: str | None, expected: tuple[str, ...],
           answers_file: str | None, tol: str | None, output_format: str, precision: int,
-          lang: str, seed: int | None) -> int:
+          lang: str, seed: int | None, max_elements: int = MAX_ELEMENTS) -> int:
     """Check a hand derivation: which answers are wrong, where it broke, and the likely mistake.
 
     PROGRAM and the bindings are as for `bpcli grad`. Each answer gives a forward value or a
@@ -254,7 +271,7 @@ def check(args: tuple[str, ...], program_file: str | None, expected: tuple[str, 
     if not pairs:
         raise click.UsageError("no answers to check: give --expect NAME=VALUE or --answers FILE")
     tolerance = parse_tolerance(tol) if tol is not None else None
-    graph = _computed_graph(args, program_file, seed)
+    graph = _computed_graph(args, program_file, seed, max_elements=max_elements)
     names = set(graph.names)
     expectations = [expectation(written, text, names) for written, text in pairs]
     tr = Translator(lang)
@@ -317,10 +334,16 @@ arguments.
 @click.option("--seed", type=int, help="Seed for randn(…) and rand(…) bindings.")
 @click.option("--progress/--no-progress", default=None,
               help="A progress bar on stderr (default: when stderr is a terminal).")
+@click.option("--max-elements", type=click.IntRange(1), default=MAX_ELEMENTS, show_default=True,
+              help="The most elements any one array (a binding or a node) may have.")
+@click.option("--full", is_flag=True,
+              help=f"JSON: write arrays of more than {JSON_ELEMENTS:,} elements in full, not as"
+                   " a summary.")
 @_quiet_pipe
 def batch(inputs: tuple[str, ...], output_format: str, input_format: str,
           program_arg: str | None, binds: tuple[str, ...], ats: tuple[str, ...], nodes: bool,
-          jobs: int, precision: int, seed: int | None, progress: bool | None) -> int:
+          jobs: int, precision: int, seed: int | None, progress: bool | None,
+          max_elements: int = MAX_ELEMENTS, full: bool = False) -> int:
     """Solve many problems from files or stdin; one result per problem, in input order.
 
     FILE is a text file of problems, a .jsonl file of records, a .bp file of one program,
@@ -335,8 +358,10 @@ def batch(inputs: tuple[str, ...], output_format: str, input_format: str,
     if program_arg is not None:
         program = read_text(program_arg) if program_arg == "-" or os.path.isfile(program_arg) \
             else program_arg
-    common = parse_bindings([*binds, *(piece for at in ats for piece in at.split())], seed)
-    options = Options(output_format, nodes, precision, program, common, seed, input_format)
+    common = parse_bindings([*binds, *(piece for at in ats for piece in at.split())], seed,
+                            max_elements=max_elements)
+    options = Options(output_format, nodes, precision, program, common, seed, input_format,
+                      max_elements, full)
     out = RecordWriter(sys.stdout)
     if output_format == "csv":
         out.write(csv_header())
@@ -365,14 +390,15 @@ def batch(inputs: tuple[str, ...], output_format: str, input_format: str,
 
 
 def _computed_graph(args: tuple[str, ...], program_file: str | None, seed: int | None,
-                    expand: bool = False) -> Any:
+                    expand: bool = False, max_elements: int = MAX_ELEMENTS) -> Any:
     """Read the program and its bindings, build the graph and run both passes."""
     from bpcli.bindings import parse_bindings
     from bpcli.engine import run
     from bpcli.parse import parse
 
     source, binding_args = _program_and_bindings(args, program_file)
-    return run(parse(source, parse_bindings(binding_args, seed), expand), record=True)
+    bindings = parse_bindings(binding_args, seed, max_elements=max_elements)
+    return run(parse(source, bindings, expand, max_elements), record=True)
 
 
 def _warn(warnings: list[str]) -> None:

@@ -12,6 +12,7 @@ from typing import Any
 from bpcli.errors import BpcliError, DomainError, ShapeError
 from bpcli.graph import Graph, Node, format_number
 from bpcli.lazy import all_finite, np
+from bpcli.limits import shape_problem
 from bpcli.ops import ShapeMismatch, unbroadcast
 
 _ARITHMETIC = (ValueError, ZeroDivisionError, OverflowError, ArithmeticError)
@@ -60,7 +61,16 @@ def _forward(graph: Graph, arrays: bool, nodes: list[Node] | None = None) -> Non
             if op.scalar is not None and (not arrays or all(type(v) is float for v in values)):
                 value = op.scalar(*values)
             else:
+                shape = None
+                if op.shape is not None:  # refuse a result too big to make before making it
+                    shape = op.shape([shape_of(v) for v in values])
+                    problem = shape_problem(shape, graph.max_elements)
+                    if problem is not None:
+                        raise _too_big(graph, node, *problem)
                 value = _as_value(op.array(*values))  # type: ignore[misc]
+                if shape is not None and shape_of(value) != shape:
+                    raise InternalError(f"{op.name} made shape {shape_of(value)}, but its shape"
+                                        f" rule says {shape}")
         except ShapeMismatch as err:
             raise _shape_error(graph, node, str(err)) from None
         except _ARITHMETIC as err:
@@ -317,6 +327,11 @@ def _backward_error(graph: Graph, node: Node, i: int, err: BaseException) -> Bpc
     return DomainError(f"the gradient of {graph.label(node)} (node #{node.id}) with respect to"
                        f" {ref} cannot be computed: {reason}{_where(graph, node)}",
                        source=graph.source, pos=node.start)
+
+
+def _too_big(graph: Graph, node: Node, reason: str, hint: str | None) -> BpcliError:
+    return ShapeError(f"{graph.label(node)} (node #{node.id}) is too big to compute: {reason}",
+                      source=graph.source, pos=node.start, hint=hint)
 
 
 def _shape_error(graph: Graph, node: Node, reason: str) -> BpcliError:

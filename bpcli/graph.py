@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from bpcli.limits import MAX_ELEMENTS as MAX_ARRAY_ELEMENTS
 from bpcli.ops import OPS, P_ATOM, P_NEG, Op
 
 CONST = OPS["const"]
@@ -64,6 +65,7 @@ class Graph:
         self.has_arrays = self._stacks or any(type(n.value) is not float for n in nodes if not n.inputs)
         self._labels: list[str] | None = None
         self._exprs: list[str] = []
+        self.max_elements = MAX_ARRAY_ELEMENTS  # the most elements a node's array may have
 
     def rebind(self, bindings: dict[str, Any]) -> Graph:
         """Give bound inputs new values, to evaluate the same program at another point (the

@@ -28,3 +28,30 @@ def read_limited(handle: Any, name: str, limit: int = MAX_TEXT_BYTES) -> Any:
         raise InputError(f"cannot read {name}: it is larger than {size_text(limit)},"
                          " the most bpcli reads as one text (see Limits in the README)")
     return data
+
+JSON_ELEMENTS = 100_000  # JSON writes a bigger array as a summary, unless --full is given
+
+
+def shape_text(shape: tuple[int, ...]) -> str:
+    """(3, 2), (3,), or scalar."""
+    if not shape:
+        return "scalar"
+    return "(" + ", ".join(map(str, shape)) + (",)" if len(shape) == 1 else ")")
+
+
+def shape_problem(shape: tuple[int, ...], max_elements: int = MAX_ELEMENTS
+                  ) -> tuple[str, str | None] | None:
+    """Why an array of this shape may not be made, and a hint; None when it may. (Computed
+    from the shape alone, before the array is.)"""
+    if len(shape) > MAX_DIMENSIONS:
+        return (f"it would have {len(shape)} dimensions, more than the {MAX_DIMENSIONS} an"
+                " array may have", None)
+    count = 1
+    for size in shape:
+        count *= size
+    if count > max_elements:
+        return (f"it would have shape {shape_text(shape)}, {count:,} elements, more than the"
+                f" limit of {max_elements:,} elements an array may have",
+                f"--max-elements {count} raises the limit, if this machine has the memory"
+                f" ({size_text(8 * count)} for each such array)")
+    return None

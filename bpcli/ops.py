@@ -47,6 +47,7 @@ class Op:
         "name",
         "prec",
         "scalar",
+        "shape",
         "slots",
         "template",
         "vjps",
@@ -57,7 +58,8 @@ class Op:
                  local: tuple[str, ...], template: str, prec: int, slots: tuple[int, ...],
                  kink: Callable[..., bool] | None = None, convention: str = "",
                  broadcast: bool = False, elementwise: bool = False, gate: str = "",
-                 expansion: Callable[..., Any] | None = None) -> None:
+                 expansion: Callable[..., Any] | None = None,
+                 shape: Callable[[list[tuple[int, ...]]], tuple[int, ...]] | None = None) -> None:
         self.name = name
         self.arity = arity  # -1: any number of inputs (an array literal)
         self.scalar = scalar  # forward on Python floats
@@ -76,6 +78,10 @@ class Op:
         # --expand: the same function built from primitive gates, as expansion(make, *inputs),
         # where make(op_name, *inputs) adds a gate and make.const(v) a constant
         self.expansion = expansion
+        # the shape of the result from the shapes of the inputs (a list), computed before the
+        # result is, so that the engine can refuse a result too big to make; raises
+        # ShapeMismatch as the forward function would
+        self.shape = shape
 
     def __repr__(self) -> str:
         return f"<op {self.name}>"
@@ -100,6 +106,11 @@ def op(name: str, arity: int, scalar: Callable[..., Any] | None, array: Callable
     else:
         template = name + "(" + ", ".join(f"{{{i}}}" for i in range(arity)) + ")"
         slots = (0,) * arity
+    if "shape" not in extra and arity > 0:  # the two common rules; other ops give their own
+        if extra.get("broadcast"):
+            extra["shape"] = broadcast_shape
+        elif arity == 1 and extra.get("elementwise"):
+            extra["shape"] = same_shape
     entry = Op(name, arity, scalar, array, vjps, array_vjps or vjps, local, template, prec,
                slots, **extra)
     OPS[name] = entry
@@ -125,6 +136,62 @@ def unbroadcast(grad: Any, like: Any) -> Any:
         if size == 1 and grad.shape[axis] != 1:
             grad = grad.sum(axis=axis, keepdims=True)
     return np.broadcast_to(grad, shape).copy() if grad.shape != shape else grad
+
+
+# --- shape rules ---------------------------------------------------------------------------
+# Each takes the list of the inputs' shapes (() for a scalar) and gives the result's.
+
+
+def broadcast_shape(shapes: list[tuple[int, ...]]) -> tuple[int, ...]:
+    """numpy's broadcasting rule."""
+    ndim = max(len(s) for s in shapes)
+    result = []
+    for axis in range(-ndim, 0):
+        size = 1
+        for s in shapes:
+            if len(s) >= -axis and s[axis] != 1:
+                if size not in (1, s[axis]):
+                    raise ShapeMismatch("the shapes do not broadcast together")
+                size = s[axis]
+        result.append(size)
+    return tuple(result)
+
+
+def same_shape(shapes: list[tuple[int, ...]]) -> tuple[int, ...]:
+    return shapes[0]
+
+
+def reduced_shape(shapes: list[tuple[int, ...]]) -> tuple[int, ...]:
+    return ()
+
+
+def _matmul_shape(shapes: list[tuple[int, ...]]) -> tuple[int, ...]:
+    x, y = shapes
+    if not x or not y:
+        raise ShapeMismatch("@ needs an array on both sides (use * to multiply by a scalar)")
+    if len(x) > 2 or len(y) > 2:
+        raise ShapeMismatch("@ supports 1-D and 2-D arrays only")
+    if x[-1] != y[0]:
+        raise ShapeMismatch(f"inner sizes differ: {x[-1]} (last axis of the left)"
+                            f" and {y[0]} (first axis of the right)")
+    return x[:-1] + y[1:]
+
+
+def _dot_shape(shapes: list[tuple[int, ...]]) -> tuple[int, ...]:
+    x, y = shapes
+    if len(x) != 1 or len(y) != 1:
+        raise ShapeMismatch("dot takes two vectors (use @ for matrices)")
+    if x != y:
+        raise ShapeMismatch("the two vectors differ in length")
+    return ()
+
+
+def _stack_shape(shapes: list[tuple[int, ...]]) -> tuple[int, ...]:
+    distinct = set(shapes)
+    if len(distinct) > 1:
+        raise ShapeMismatch("ragged array literal: its elements have shapes "
+                            + ", ".join(sorted(str(s) for s in distinct)))
+    return (len(shapes), *shapes[0])
 
 
 def _ndim(x: Any) -> int:
@@ -343,13 +410,7 @@ op("min", 2, min, lambda x, y: np.minimum(x, y),
 
 
 def _matmul(x: Any, y: Any) -> Any:
-    if _ndim(x) == 0 or _ndim(y) == 0:
-        raise ShapeMismatch("@ needs an array on both sides (use * to multiply by a scalar)")
-    if x.ndim > 2 or y.ndim > 2:
-        raise ShapeMismatch("@ supports 1-D and 2-D arrays only")
-    if x.shape[-1] != y.shape[0]:
-        raise ShapeMismatch(f"inner sizes differ: {x.shape[-1]} (last axis of the left)"
-                            f" and {y.shape[0]} (first axis of the right)")
+    _matmul_shape([() if _ndim(x) == 0 else x.shape, () if _ndim(y) == 0 else y.shape])
     return x @ y
 
 
@@ -366,10 +427,7 @@ def _matmul_vjp_right(g: Any, ans: Any, x: Any, y: Any) -> Any:
 
 
 def _dot(x: Any, y: Any) -> float:
-    if _ndim(x) != 1 or _ndim(y) != 1:
-        raise ShapeMismatch("dot takes two vectors (use @ for matrices)")
-    if x.shape != y.shape:
-        raise ShapeMismatch("the two vectors differ in length")
+    _dot_shape([() if _ndim(x) == 0 else x.shape, () if _ndim(y) == 0 else y.shape])
     return float(x @ y)
 
 
@@ -457,10 +515,7 @@ def _softmax_vjp(g: Any, ans: Any, x: Any) -> Any:
 
 
 def _stack(*xs: Any) -> Any:
-    shapes = {getattr(x, "shape", ()) for x in xs}
-    if len(shapes) > 1:
-        raise ShapeMismatch("ragged array literal: its elements have shapes "
-                            + ", ".join(sorted(str(s) for s in shapes)))
+    _stack_shape([getattr(x, "shape", ()) for x in xs])
     return np.stack([_as_array(x) for x in xs])
 
 
@@ -473,45 +528,49 @@ class _EachElement:
 
 
 op("matmul", 2, None, _matmul, (_matmul_vjp_left, _matmul_vjp_right),
-   ("g @ {y:a}ᵀ", "{x:a}ᵀ @ g"), infix=" @ ", prec=P_MUL)
+   ("g @ {y:a}ᵀ", "{x:a}ᵀ @ g"), infix=" @ ", prec=P_MUL, shape=_matmul_shape)
 op("dot", 2, None, _dot, (lambda g, ans, x, y: g * y, lambda g, ans, x, y: g * x),
-   ("{y}", "{x}"), callable_as=("dot",))
+   ("{y}", "{x}"), callable_as=("dot",), shape=_dot_shape)
 op("transpose", 1, lambda x: x, lambda x: x.T, (lambda g, ans, x: g,), ("g transposed",),
    array_vjps=(lambda g, ans, x: g.T if type(g) is not float else g,),
-   template="{0}.T", prec=P_ATOM, callable_as=("transpose",))
+   template="{0}.T", prec=P_ATOM, callable_as=("transpose",),
+   shape=lambda shapes: shapes[0][::-1])
 op("sum", 1, lambda x: x, _sum,
    (lambda g, ans, x: g,), ("1 for every element",),
    array_vjps=(lambda g, ans, x: np.full(x.shape, g) if type(x) is not float else g,),
-   callable_as=("sum",))
+   callable_as=("sum",), shape=reduced_shape)
 op("mean", 1, lambda x: x, _mean,
    (lambda g, ans, x: g,), ("1/n for every element",),
    array_vjps=(lambda g, ans, x: np.full(x.shape, g / x.size) if type(x) is not float else g,),
-   callable_as=("mean",))
+   callable_as=("mean",), shape=reduced_shape)
 op("norm", 1, abs, _norm, (_norm_vjp,),
    ("{x:a}/norm({x})",), kink=lambda x: not _any(np.asarray(x) != 0),
    convention="the gradient of norm at the zero vector is taken as 0",
-   callable_as=("norm",))
+   callable_as=("norm",), shape=reduced_shape)
 op("amax", 1, lambda x: x, lambda x: float(np.max(x)), (_amax_vjp,),
    ("1 at the largest element, else 0",), template="max({0})", prec=P_ATOM,
    kink=lambda x: type(x) is not float and int((x == x.max()).sum()) > 1,
-   convention="tied largest elements share the gradient evenly", gate="router")
+   convention="tied largest elements share the gradient evenly", gate="router",
+   shape=reduced_shape)
 op("amin", 1, lambda x: x, lambda x: float(np.min(x)), (_amax_vjp,),
    ("1 at the smallest element, else 0",), template="min({0})", prec=P_ATOM,
    kink=lambda x: type(x) is not float and int((x == x.min()).sum()) > 1,
-   convention="tied smallest elements share the gradient evenly", gate="router")
+   convention="tied smallest elements share the gradient evenly", gate="router",
+   shape=reduced_shape)
 op("softmax", 1, lambda x: 1.0, _softmax, (lambda g, ans, x: 0.0,),
    ("s·(g - sum(g·s)) with s = softmax({x})",), array_vjps=(_softmax_vjp,),
-   callable_as=("softmax",))
+   callable_as=("softmax",), shape=same_shape)
 op("logsumexp", 1, lambda x: x, _logsumexp, (lambda g, ans, x: g,),
    ("softmax({x})",),
    array_vjps=(lambda g, ans, x: _softmax(x) * np.expand_dims(np.asarray(g), -1),),
-   callable_as=("logsumexp",))
+   callable_as=("logsumexp",), shape=lambda shapes: shapes[0][:-1])
 op("logsoftmax", 1, lambda x: 0.0,
    lambda x: _as_array(x) - np.expand_dims(_logsumexp(x), -1),
    (lambda g, ans, x: 0.0,), ("g - softmax({x})·sum(g)",),
    array_vjps=(lambda g, ans, x: g - np.exp(ans) * np.sum(g, axis=-1, keepdims=True),),
-   callable_as=("logsoftmax", "log_softmax"))
-op("stack", -1, None, _stack, _EachElement(), (), template="[]", prec=P_ATOM)  # type: ignore[arg-type]
+   callable_as=("logsoftmax", "log_softmax"), shape=same_shape)
+op("stack", -1, None, _stack, _EachElement(), (), template="[]", prec=P_ATOM,  # type: ignore[arg-type]
+   shape=_stack_shape)
 
 # One argument: max and min reduce an array.
 REDUCTIONS = {"max": "amax", "min": "amin"}

@@ -15,6 +15,7 @@ from bpcli import lalr
 from bpcli.builder import Builder
 from bpcli.errors import ParseError
 from bpcli.graph import Graph
+from bpcli.limits import MAX_ELEMENTS
 
 # Characters students paste from PDFs and slides, mapped one for one so that
 # error positions stay true.
@@ -27,14 +28,17 @@ _builder = Builder()
 _parser: lalr.Parser | None = None
 
 
-def parse(source: str, bindings: Mapping[str, Any] | None = None, expand: bool = False) -> Graph:
+def parse(source: str, bindings: Mapping[str, Any] | None = None, expand: bool = False,
+          max_elements: int = MAX_ELEMENTS) -> Graph:
     """Parse a program and build its graph; `bindings` give inputs their values; `expand`
-    writes composite gates (sigmoid, tanh, norm, dot) as their primitive circuits."""
+    writes composite gates (sigmoid, tanh, norm, dot) as their primitive circuits; no array
+    a node computes may have more than `max_elements` elements."""
     global _parser
     if _parser is None:
         _parser = lalr.Parser(_builder)
     text = source.translate(TYPOS)
-    _builder.reset(source, {name: _value(v) for name, v in (bindings or {}).items()}, expand)
+    _builder.reset(source, {name: _value(v) for name, v in (bindings or {}).items()}, expand,
+                   max_elements)
     gc_was_enabled = gc.isenabled()
     gc.disable()  # a big parse allocates many objects that live on; collecting them is waste
     try:

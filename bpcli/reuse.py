@@ -20,6 +20,7 @@ from bpcli.builder import COMMENT, output_text
 from bpcli.compiled import Evaluate, compile_graph
 from bpcli.errors import BpcliError
 from bpcli.graph import Graph
+from bpcli.limits import MAX_ELEMENTS
 
 _NUMBER = re.sub(r"\((?!\?)", "(?:", dict(_tables.LEXER)["NUMBER"])  # no groups of its own
 # A number starts where no name or number goes on (w0 is a name; x.5 is not reused).
@@ -83,8 +84,9 @@ class Template:
 class ProgramCache:
     """Parse-and-run with graphs kept per skeleton and set of bound names."""
 
-    def __init__(self, size: int = MAX_TEMPLATES) -> None:
+    def __init__(self, size: int = MAX_TEMPLATES, max_elements: int = MAX_ELEMENTS) -> None:
         self.size = size
+        self.max_elements = max_elements  # passed to parse
         self.templates: dict[tuple[str, frozenset[str]], Template | None] = {}
         self.last: tuple[str, str, list[str]] = ("", "", [])  # the text, its skeleton, its numbers
 
@@ -95,7 +97,7 @@ class ProgramCache:
         from bpcli.parse import parse
 
         if PLACEHOLDER in source:  # not a program; and its skeleton could pass for another's
-            graph = parse(source, bindings)
+            graph = parse(source, bindings, max_elements=self.max_elements)
             if tidy is not None:
                 tidy(graph)
             return run(graph)
@@ -108,7 +110,7 @@ class ProgramCache:
                 return run(applied)
             except BpcliError:
                 pass  # say it from a fresh parse, with this problem's own positions
-        graph = parse(source, bindings)
+        graph = parse(source, bindings, max_elements=self.max_elements)
         if tidy is not None:
             tidy(graph)
         if key not in self.templates:

@@ -16,7 +16,8 @@ class View:
 
     def __init__(self, precision: int = 4, max_rows: int = 400, jacobians: bool = False,
                  wrt: list[str] | None = None, checks: list[Any] | None = None,
-                 indent: int | None = None, tr: Translator | None = None) -> None:
+                 indent: int | None = None, tr: Translator | None = None,
+                 full: bool = False) -> None:
         self.precision = precision
         self.max_rows = max_rows
         self.jacobians = jacobians
@@ -24,6 +25,7 @@ class View:
         self.checks = checks  # --gradcheck results
         self.indent = indent  # JSON
         self.tr = tr or Translator()
+        self.full = full  # JSON: big arrays in full, not summarised
 
 
 def render(graph: Graph, output_format: str, view: View) -> list[Any]:
@@ -34,9 +36,9 @@ def render(graph: Graph, output_format: str, view: View) -> list[Any]:
         document = grad_document(graph, jacobians=view.jacobians, wrt=view.wrt, arrays=True)
         if view.checks is not None:
             document["gradcheck"] = [_check_json(c) for c in view.checks]
-        if view.indent is not None:
+        if view.indent is not None and not view.full:
             return [dumps(document, indent=view.indent) + "\n"]
-        return [*dump_parts(document), "\n"]
+        return [dump_parts(document, full=view.full), "\n"]  # written a piece at a time
     if output_format == "table":
         from bpcli.present.table import grad_report
 

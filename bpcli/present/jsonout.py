@@ -2,13 +2,18 @@
 
 from __future__ import annotations
 
+import functools
 import json
+import math
 import re
+from collections.abc import Iterator
 from typing import Any
 
 from bpcli.engine import gradients
 from bpcli.explain import derivation, jacobian
 from bpcli.graph import Graph
+from bpcli.lazy import np
+from bpcli.limits import JSON_ELEMENTS
 from bpcli.present.numbers import to_json as to_plain
 
 
@@ -52,47 +57,128 @@ def _as_is(v: Any) -> Any:
 
 
 def dumps(doc: dict[str, Any], indent: int | None = None,
-          separators: tuple[str, str] = (", ", ": ")) -> str:
+          separators: tuple[str, str] = (", ", ": "), full: bool = False) -> str:
     """JSON text: one line by default, for pipes; indented for people on a terminal. Numpy
-    arrays in the document are written as nested lists."""
+    arrays in the document are written as nested lists; one of more than JSON_ELEMENTS
+    elements as a summary (see `summary`), unless `full`."""
     if indent is not None:
-        return json.dumps(doc, indent=indent, ensure_ascii=False, default=_listed)
-    return "".join(dump_parts(doc, separators))
+        return json.dumps(doc, indent=indent, ensure_ascii=False,
+                          default=functools.partial(_listed, full=full))
+    return "".join(dump_parts(doc, separators, full))
 
 
-def dump_parts(doc: dict[str, Any], separators: tuple[str, str] = (", ", ": ")) -> list[str]:
+def dump_parts(doc: dict[str, Any], separators: tuple[str, str] = (", ", ": "),
+               full: bool = False) -> Iterator[str]:
     """dumps(doc) on one line, in pieces that join to it. Each distinct array is written
     once however many places it stands in: a big gradient is often a node's upstream, a
     gate's downstream and ∂f/∂name at once, and writing floats is most of the time JSON of
     big arrays takes. (Joining would only copy the text once more: the caller writes the
-    pieces.)"""
+    pieces.) With `full`, an array of more than JSON_ELEMENTS elements is written in full,
+    a piece at a time where it stands, so that its text is never held whole."""
     found: dict[int, Any] = {}  # id -> the array (kept alive, so that ids stay unique)
+    summaries: dict[int, dict[str, Any]] = {}
     marks = 0
 
-    def mark(value: Any) -> str:
+    def mark(value: Any) -> Any:
         nonlocal marks
         if not hasattr(value, "tolist"):
             raise TypeError(f"{type(value).__name__} is not JSON")
+        if not full and value.size > JSON_ELEMENTS:
+            if id(value) not in summaries:
+                found.setdefault(id(value), value)  # kept alive while its id is a key
+                summaries[id(value)] = summary(value)
+            return summaries[id(value)]
         found.setdefault(id(value), value)
         marks += 1
         return f"{_MARK}{id(value)}{_MARK}"
 
     text = json.dumps(doc, ensure_ascii=False, separators=separators, default=mark)
-    if not found:
-        return [text]
+    if marks == 0:
+        yield text
+        return
     pieces = _MARKED.split(text)
     places = pieces[1::2]
     if len(places) != marks:  # a string of the document looks like a mark: no shortcut
-        return [json.dumps(doc, ensure_ascii=False, separators=separators, default=_listed)]
-    written = {key: json.dumps(array.tolist(), separators=separators)
-               for key, array in found.items()}
-    pieces[1::2] = [written[int(key)] for key in places]
-    return pieces
+        yield json.dumps(doc, ensure_ascii=False, separators=separators,
+                         default=functools.partial(_listed, full=full))
+        return
+    written = {key: json.dumps(found[key].tolist(), separators=separators)
+               for key in {int(place) for place in places}
+               if found[key].size <= JSON_ELEMENTS}
+    for index, piece in enumerate(pieces):
+        if index % 2 == 0:
+            yield piece
+        elif int(piece) in written:
+            yield written[int(piece)]
+        else:
+            yield from array_pieces(found[int(piece)], separators)
 
 
-def _listed(value: Any) -> Any:
+CHUNK = 65_536  # elements written at a time by array_pieces
+
+
+def array_pieces(array: Any, separators: tuple[str, str] = (", ", ": "),
+                 chunk: int = CHUNK) -> Iterator[str]:
+    """json.dumps(array.tolist(), separators=separators), in pieces of about `chunk`
+    elements each, so that neither the list nor the text is ever held whole."""
+    item = separators[0]
+    todo: list[Iterator[Any]] = [iter([array])]  # a stack of what is left to write at each depth
+    while todo:
+        part = next(todo[-1], None)
+        if part is None:
+            todo.pop()
+        elif isinstance(part, str):
+            yield part
+        elif part.size <= chunk or part.ndim == 0:
+            yield json.dumps(part.tolist(), separators=separators)
+        else:
+            todo.append(_blocks(part, item, separators, chunk))
+
+
+def _blocks(array: Any, item: str, separators: tuple[str, str], chunk: int) -> Iterator[Any]:
+    """An array's text in blocks along its first axis: the brackets and separators as text,
+    a block of small rows as text, a big row as an array (written in its own blocks)."""
+    rows = array.shape[0]
+    per_row = array.size // rows
+    step = max(1, chunk // per_row)
+    yield "["
+    for start in range(0, rows, step):
+        if start:
+            yield item
+        if step == 1:
+            yield array[start]
+        else:
+            yield json.dumps(array[start:start + step].tolist(), separators=separators)[1:-1]
+    yield "]"
+
+
+def summary(array: Any) -> dict[str, Any]:
+    """What JSON writes for an array of more than JSON_ELEMENTS elements: its shape and a few
+    numbers that fit a float (norm is null when it is beyond the float range). Computed a
+    chunk at a time, so that no temporary is as big as the array."""
+    flat = np.ravel(array)
+    count = flat.size
+    chunks = range(0, count, CHUNK * 16)
+    with np.errstate(all="ignore"):
+        low = float(min(flat[i:i + CHUNK * 16].min() for i in chunks))
+        high = float(max(flat[i:i + CHUNK * 16].max() for i in chunks))
+        mean = float(np.mean(flat)) if count <= CHUNK * 16 else math.nan
+        if not math.isfinite(mean):  # the parts are summed, so that the sum cannot overflow
+            mean = math.fsum(float(np.sum(flat[i:i + CHUNK * 16] / count)) for i in chunks)
+        scale = max(abs(low), abs(high))
+        norm: float | None = 0.0
+        if scale > 0:
+            norm = scale * math.sqrt(math.fsum(
+                float(np.sum(np.square(flat[i:i + CHUNK * 16] / scale))) for i in chunks))
+            if not math.isfinite(norm):
+                norm = None
+    return {"shape": list(array.shape), "elided": True,
+            "summary": {"min": low, "max": high, "mean": mean, "norm": norm}}
+
+
+def _listed(value: Any, full: bool = False) -> Any:
     if hasattr(value, "tolist"):
-        return value.tolist()
+        return value.tolist() if full or value.size <= JSON_ELEMENTS else summary(value)
     raise TypeError(f"{type(value).__name__} is not JSON")
 
 
