@@ -7,6 +7,7 @@ point (-4), or as an expression (-1/3), must equal the truth up to floating-poin
 
 from __future__ import annotations
 
+import math
 import re
 from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
@@ -14,6 +15,7 @@ from typing import Any
 
 from bpcli.errors import BindingError, BpcliError
 from bpcli.lazy import np
+from bpcli.limits import MAX_DIMENSIONS
 
 NOISE = 1e-9  # relative slack for floating-point noise in the truth
 
@@ -75,14 +77,21 @@ def read_answers(text: str) -> list[tuple[str, str]]:
     return pairs
 
 
-def expectation(written: str, text: str, names: set[str]) -> Expectation:
-    """Resolve what `written` names (a forward value or ∂f/∂name) and read its value."""
-    if written in names:
+OUTPUT = "f"  # what an answer calls the output when the program has no name f of its own
+
+
+def expectation(written: str, text: str, names: set[str] | dict[str, Any]) -> Expectation:
+    """Resolve what `written` names (a forward value or ∂f/∂name) and read its value.
+
+    `f` (so `df`, `df/df`, `∂f/∂f`, `grad(f)`) is the output, unless the program has a name
+    f of its own: then it is that name, as every name of the program is."""
+    known_names = {*names, OUTPUT}
+    if written in known_names:
         name, gradient = written, False
     else:
         match = _GRAD.fullmatch(written)
         inner = match and (match.group("name") or match.group("inner"))
-        if not inner or inner not in names:
+        if not inner or inner not in known_names:
             known = ", ".join(sorted(names))
             raise BpcliError(f"the answer {written}={text} names nothing in the program",
                              hint=f"the program's names are {known}; write q=… for a value"
@@ -98,7 +107,16 @@ def read_value(written: str, text: str) -> tuple[Any, Any]:
 
     text = text.strip()
     if _NUMBER.fullmatch(text):
-        return float(text), _half_unit(text)
+        value = float(text)
+        if not math.isfinite(value):
+            raise BindingError(f"in the answer {written}={text}: the number is too large for a"
+                               " float (at most about 1.8e308)")
+        return value, _half_unit(text)
+    depth = _nesting(text)
+    if depth > MAX_DIMENSIONS:
+        shown = text if len(text) <= 40 else text[:40] + "…"
+        raise BindingError(f"in the answer {written}={shown}: an array of {depth}"
+                           f" dimensions (the most is {MAX_DIMENSIONS})")
     try:
         value = parse_value(written, text)
     except BindingError:
@@ -108,6 +126,15 @@ def read_value(written: str, text: str) -> tuple[Any, Any]:
         # an array literal of plain numbers: each element keeps its own rounding
         return value, np.array([_half_unit(n) for n in numbers]).reshape(value.shape)
     return value, 0.0
+
+
+def _nesting(text: str) -> int:
+    """How deeply the brackets of an array literal nest (counted, not parsed)."""
+    if "[" not in text:
+        return 0
+    codes = np.frombuffer(text.encode("utf-8", "replace"), dtype=np.uint8)
+    steps = (codes == ord("[")).astype(np.int64) - (codes == ord("]"))
+    return int(np.cumsum(steps).max())
 
 
 def _half_unit(number: str) -> float:
