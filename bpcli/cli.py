@@ -58,6 +58,54 @@ Examples:
 """
 
 
+class ProgramCommand(click.Command):
+    """A command whose first operand is a program, which may start with `-` (`-x*y`, `-h*x`).
+
+    Before the program, an argument is an option only when it is exactly one of the
+    command's own options (`-o FILE`, `--output FILE`, `--output=FILE`), or starts with `--`
+    and a letter (so that a misspelt `--fromat` gets click's "no such option"); `--` ends
+    the options, and the argument after it is the program. The first other argument is the
+    program, whatever its first character. After the program, click reads the rest as usual:
+    bindings, and options anywhere among them (a binding never starts with `-`)."""
+
+    def parse_args(self, ctx: click.Context, args: list[str]) -> list[str]:
+        takes_value = {name: not (param.is_flag or param.count)
+                       for param in self.get_params(ctx) if isinstance(param, click.Option)
+                       for name in (*param.opts, *param.secondary_opts)}
+        program, rest, i = None, list(args), 0
+        while i < len(args):
+            arg = args[i]
+            if arg == "--":
+                if i + 1 < len(args):
+                    program, rest = args[i + 1], [*args[:i + 1], *args[i + 2:]]
+                break
+            if arg in takes_value:
+                i += 2 if takes_value[arg] else 1
+            elif arg[:2] == "--" and arg[2:3].isalpha():  # --format=json, or a misspelt one
+                i += 1
+            else:
+                program, rest = arg, [*args[:i], *args[i + 1:]]
+                break
+        remaining = super().parse_args(ctx, rest)
+        if program is not None:
+            ctx.params["args"] = (program, *ctx.params["args"])
+        return remaining
+
+
+PROGRAM_RULE = """\b
+Arguments: PROGRAM is the first argument that is not one of the options above
+exactly as written (-o FILE, --format json, --format=json), whatever its first
+character: "-x*y", "-h*x" and "-offset" are programs (before the program a short
+option takes its value from the next argument: -o FILE, not -oFILE). A program that is exactly an
+option (-h, -f, -o, …) or starts with -- and a letter goes after --
+(bpcli grad -- "-h" h=1). Options may also follow the program and the bindings.
+PROGRAM is read from a file only when it is - (stdin), ends in .bp or .txt, or
+starts with /, ./ or ../; any other argument is program text, even where a file of
+that name exists (read such a file with -f FILE).
+
+"""
+
+
 def _quiet_pipe(command: Any) -> Any:
     """When the reader of stdout goes away (`bpcli batch … | head -1`), stop quietly.
 
@@ -94,7 +142,7 @@ def cli(debug: bool) -> None:
     """
 
 
-@cli.command(context_settings={**CONTEXT, "ignore_unknown_options": True}, epilog=GRAD_EXAMPLES,
+@cli.command(cls=ProgramCommand, context_settings=CONTEXT, epilog=PROGRAM_RULE + GRAD_EXAMPLES,
              short_help="f and its gradients, node by node (table, steps, tree, pictures, …).")
 @click.argument("args", nargs=-1, type=click.UNPROCESSED, metavar="PROGRAM [NAME=VALUE]...")
 @click.option("-f", "--file", "program_file", metavar="FILE",
@@ -126,7 +174,7 @@ def grad(args: tuple[str, ...], program_file: str | None, output_format: str, ou
          wrt_args: tuple[str, ...], lang: str, seed: int | None) -> int:
     """Compute f and ∂f/∂v for every input v, showing each node of the backward pass.
 
-    PROGRAM is the program text, a file of it (.bp), or - for stdin. Statements are
+    PROGRAM is the program text, a file of it (.bp, .txt, ./path), or - for stdin. Statements are
     separated by newlines or ";"; the last one is the output f. A name assigned a number
     (x = -2) is an input; NAME=VALUE arguments give inputs values, and override such
     assignments. Values are numbers, arrays ([0.2, 0.4]), files (@W.npy, @x.csv) or
@@ -206,14 +254,15 @@ Examples:
   bpcli check samples/simple.bp -e dx=-4.1 --tol 5%
 
 \b
-An answer names a forward value (x, q, f) or a gradient: dq, df/dq, ∂f/∂q or grad(q).
+An answer names a forward value (x, q, f) or a gradient: dq, df/dq, ∂f/∂q or grad(q);
+f is the output, unless the program has a name f of its own.
 An answer with k decimals is right within half a unit of its last decimal (0.39 for
 0.3932); one without a decimal point, or written as an expression (-1/3), must be exact.
 Exit status: 0 all right, 1 some wrong, 2 bad input.
 """
 
 
-@cli.command(context_settings={**CONTEXT, "ignore_unknown_options": True}, epilog=CHECK_EXAMPLES,
+@cli.command(cls=ProgramCommand, context_settings=CONTEXT, epilog=PROGRAM_RULE + CHECK_EXAMPLES,
              short_help="Check a hand derivation and name the first wrong step.")
 @click.argument("args", nargs=-1, type=click.UNPROCESSED, metavar="PROGRAM [NAME=VALUE]...")
 @click.option("-f", "--file", "program_file", metavar="FILE",
@@ -249,6 +298,10 @@ def check(args: tuple[str, ...], program_file: str | None, expected: tuple[str, 
     from bpcli.lang import Translator
 
     pairs = [split_answer(text) for text in expected]
+    program_from_stdin = program_file == "-" if program_file is not None else args[:1] == ("-",)
+    if answers_file == "-" and program_from_stdin:
+        raise click.UsageError("the program and the answers cannot both come from stdin:"
+                               " put one of them in a file")
     if answers_file is not None:
         pairs += read_answers(read_text(answers_file))
     if not pairs:
@@ -259,20 +312,24 @@ def check(args: tuple[str, ...], program_file: str | None, expected: tuple[str, 
     expectations = [expectation(written, text, names) for written, text in pairs]
     tr = Translator(lang)
     verdicts = run_check(graph, expectations, tolerance, tr)
-    _warn(graph.warnings)
-    if output_format == "json":
-        from bpcli.present.check import check_document
-        from bpcli.present.jsonout import dumps
+    status = EXIT_OK if all(v.ok for v in verdicts) else EXIT_FAILED
+    try:  # a reader that goes away (| head -1) changes nothing: wrong answers are still wrong
+        _warn(graph.warnings)
+        if output_format == "json":
+            from bpcli.present.check import check_document
+            from bpcli.present.jsonout import dumps
 
-        document = check_document(verdicts, graph.warnings)
-        click.echo(dumps(document, indent=2 if sys.stdout.isatty() else None))
-    else:
-        from bpcli.present.check import check_report
+            document = check_document(verdicts, graph.warnings)
+            click.echo(dumps(document, indent=2 if sys.stdout.isatty() else None))
+        else:
+            from bpcli.present.check import check_report
 
-        console = make_console()
-        for renderable in check_report(verdicts, precision, tr):
-            console.print(renderable)
-    return EXIT_OK if all(v.ok for v in verdicts) else EXIT_FAILED
+            console = make_console()
+            for renderable in check_report(verdicts, precision, tr):
+                console.print(renderable)
+    except BrokenPipeError:
+        silence_stdout()
+    return status
 
 
 BATCH_EXAMPLES = """\b
@@ -333,8 +390,7 @@ def batch(inputs: tuple[str, ...], output_format: str, input_format: str,
     sources = batch_sources(inputs or ("-",))
     program = None
     if program_arg is not None:
-        program = read_text(program_arg) if program_arg == "-" or os.path.isfile(program_arg) \
-            else program_arg
+        program = _program_text(program_arg)
     common = parse_bindings([*binds, *(piece for at in ats for piece in at.split())], seed)
     options = Options(output_format, nodes, precision, program, common, seed, input_format)
     out = RecordWriter(sys.stdout)
@@ -342,21 +398,28 @@ def batch(inputs: tuple[str, ...], output_format: str, input_format: str,
         out.write(csv_header())
     failed: list[str] = []
     total = 0
+    results = solve_all(sources, options, jobs)
     with Interrupt() as interrupt, ProgressBar(progress) as advance:
-        for text, failures, count in solve_all(sources, options, jobs):
-            if interrupt.requested:
-                break
-            out.write(text)
-            total += count
-            if failures:
-                failed += [f"{source}:{line}" for source, line in failures]
-            advance(total)
-        out.flush()  # whole records only, even when interrupted
+        try:
+            for text, failures, count in results:
+                if interrupt.requested:
+                    break
+                total += count
+                if failures:
+                    failed += [f"{source}:{line}" for source, line in failures]
+                out.write(text)
+                advance(total)
+            out.flush()  # whole records only, even when interrupted
+        except BrokenPipeError:  # the reader went away: the problems solved so far decide
+            silence_stdout()
+        finally:
+            if hasattr(results, "close"):
+                results.close()  # workers stop now, not when the generator is collected
     if interrupt.requested:
         return _fail("interrupted", EXIT_INTERRUPTED)
     if failed:
         shown = ", ".join(failed[:5]) + (", …" if len(failed) > 5 else "")
-        click.echo(f"bpcli batch: {len(failed)} of {total} problems failed ({shown})", err=True)
+        _tell(f"bpcli batch: {len(failed)} of {total} problems failed ({shown})")
         return EXIT_FAILED
     return EXIT_OK
 
@@ -372,7 +435,24 @@ def _computed_graph(args: tuple[str, ...], program_file: str | None, seed: int |
     from bpcli.parse import parse
 
     source, binding_args = _program_and_bindings(args, program_file)
-    return run(parse(source, parse_bindings(binding_args, seed), expand), record=True)
+    bindings = parse_bindings(binding_args, seed)
+    try:
+        graph = parse(source, bindings, expand)
+    except BpcliError as err:
+        if program_file is None and _is_file(source):
+            note = (f"{source} was read as program text, not as the file of that name: a"
+                    " program is read from a file only when it ends in .bp or .txt or starts"
+                    f" with / or ./ (or with -f {source})")
+            err.hint = f"{err.hint}\n{note}" if err.hint else note
+        raise
+    return run(graph, record=True)
+
+
+def _is_file(text: str) -> bool:
+    try:
+        return len(text) < 4096 and "\n" not in text and os.path.isfile(text)
+    except (OSError, ValueError):
+        return False
 
 
 def _warn(warnings: list[str]) -> None:
@@ -385,12 +465,20 @@ def _program_and_bindings(args: tuple[str, ...], program_file: str | None) -> tu
         return read_text(program_file), list(args)
     if not args:
         raise click.UsageError("missing PROGRAM: give the program text, a file, or - for stdin")
-    first, rest = args[0], list(args[1:])
-    if first == "-" or os.path.isfile(first):
-        return read_text(first), rest
-    if first.endswith(PROGRAM_SUFFIXES) and "=" not in first:
-        raise InputError(f"cannot read {first}: no such file")
-    return first, rest
+    return _program_text(args[0]), list(args[1:])
+
+
+def _names_a_file(argument: str) -> bool:
+    """The rule for PROGRAM (and batch --program): a file when it is - (stdin), ends in .bp or
+    .txt, or starts with /, ./ or ../, none of which a program can; else it is program text,
+    even where a file of that name exists (`bpcli grad x x=2` is the program x)."""
+    return (argument == "-" or argument.endswith(PROGRAM_SUFFIXES)
+            or argument.startswith(("/", "./", "../")))
+
+
+def _program_text(argument: str) -> str:
+    """The program an argument gives: read from the file it names, or the argument itself."""
+    return read_text(argument) if _names_a_file(argument) else argument
 
 
 # --- the error boundary --------------------------------------------------------------------
@@ -451,12 +539,17 @@ class _Closed:
 
 
 def _fail(message: str, code: int) -> int:
+    _tell(f"error: {message}")
+    return code
+
+
+def _tell(line: str) -> None:
+    """A line on stderr; a reader of stderr that has gone away changes no exit status."""
     try:
-        sys.stderr.write(f"error: {message}\n")
+        sys.stderr.write(f"{line}\n")
         sys.stderr.flush()
     except (BrokenPipeError, ValueError):
         pass
-    return code
 
 
 def run() -> None:
