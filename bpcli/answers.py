@@ -121,6 +121,8 @@ def read_value(written: str, text: str) -> tuple[Any, Any]:
         value = parse_value(written, text)
     except BindingError:
         value = _constant_expression(written, text)
+    if type(value) is not float and value.size == 0:
+        raise BindingError(f"in the answer {written}={text}: an array with no elements")
     numbers = [m.group() for m in _NUMBER.finditer(text)]
     if type(value) is not float and text.startswith("[") and len(numbers) == value.size:
         # an array literal of plain numbers: each element keeps its own rounding

@@ -311,6 +311,14 @@ def test_an_answer_nested_too_deep(bpcli, tmp_path, depth):
         2, f"error: in the answer dx={shown}: an array of {depth} dimensions (the most is 32)\n")
 
 
+@pytest.mark.parametrize("value", ["zeros(3,0,2)", "zeros(0)", "ones(2,0)"])
+def test_an_answer_with_no_elements(bpcli, value):
+    for program, binding, name in (("x*2", "x=1", "x"), ("sum(W*2)", "W=[1,2]", "dW")):
+        result = bpcli("check", program, binding, "-e", f"{name}={value}")
+        assert (result.code, result.err) == (
+            2, f"error: in the answer {name}={value}: an array with no elements\n")
+
+
 def test_an_answer_in_deep_parentheses(bpcli, tmp_path):
     answers = tmp_path / "answers.txt"
     answers.write_text("dx = " + "(" * 100_000 + "2" + ")" * 100_000 + "\n")
