@@ -387,6 +387,9 @@ def batch(inputs: tuple[str, ...], output_format: str, input_format: str,
     from bpcli.batch import Options, csv_header, solve_all
     from bpcli.bindings import parse_bindings
 
+    if program_arg == "-" and "-" in (inputs or ("-",)):
+        raise click.UsageError("--program - and the problems cannot both come from stdin:"
+                               " put one of them in a file")
     sources = batch_sources(inputs or ("-",))
     program = None
     if program_arg is not None:

@@ -263,6 +263,14 @@ def test_program_and_answers_cannot_both_be_stdin(bpcli):
                                  " stdin: put one of them in a file\n")
 
 
+@pytest.mark.parametrize("inputs", [[], ["-"]])
+def test_batch_program_and_problems_cannot_both_be_stdin(bpcli, inputs):
+    result = bpcli("batch", *inputs, "--program", "-", input="x*2\n")
+    assert (result.code, result.out) == (2, "")
+    assert result.err.startswith("error: --program - and the problems cannot both come from"
+                                 " stdin: put one of them in a file\n")
+
+
 TOO_BIG = ("it is larger than 64 MiB, the most bpcli reads as one text (see Limits in the"
            " README)\n")
 
