@@ -465,6 +465,10 @@ def _warn(warnings: list[str]) -> None:
 
 def _program_and_bindings(args: tuple[str, ...], program_file: str | None) -> tuple[str, list[str]]:
     if program_file is not None:
+        dashed = [arg for arg in args if arg.startswith("-")]
+        if dashed:  # with -f there is no PROGRAM argument, and a binding never starts with -
+            raise click.UsageError(f"No such option: {dashed[0]} (with -f FILE every argument"
+                                   " is a NAME=VALUE binding)")
         return read_text(program_file), list(args)
     if not args:
         raise click.UsageError("missing PROGRAM: give the program text, a file, or - for stdin")

@@ -169,6 +169,19 @@ def test_program_file_option_in_every_position(bpcli, tmp_path, monkeypatch, com
         assert result.out.endswith("1 of 1 correct\n" if expect else "∂f/∂x = -2\n")
 
 
+@pytest.mark.parametrize("command", ["grad", "check"])
+def test_with_a_program_file_a_dashed_argument_is_no_binding(bpcli, tmp_path, command):
+    (tmp_path / "p.bp").write_text("x*2\n")
+    expect = ["-e", "dx=2"] if command == "check" else []
+    result = bpcli(command, "-f", str(tmp_path / "p.bp"), "-x*y", "x=1", *expect)
+    assert (result.code, result.out) == (2, "")
+    assert result.err == ("error: No such option: -x*y (with -f FILE every argument is a"
+                          f" NAME=VALUE binding)\nTry 'bpcli {command} --help' for help.\n")
+    result = bpcli(command, "x=1", "-x", "-f", str(tmp_path / "p.bp"), *expect)
+    assert (result.code, result.out) == (2, "")
+    assert result.err == f"error: No such option '-x'.\nTry 'bpcli {command} --help' for help.\n"
+
+
 @pytest.mark.parametrize("before", [True, False])
 def test_a_misspelt_long_option_is_no_such_option(bpcli, before):
     args = ["--fromat", "json"]
