@@ -85,14 +85,13 @@ def expectation(written: str, text: str, names: set[str] | dict[str, Any]) -> Ex
 
     `f` (so `df`, `df/df`, `∂f/∂f`, `grad(f)`) is the output, unless the program has a name
     f of its own: then it is that name, as every name of the program is."""
-    known_names = {*names, OUTPUT}
-    if written in known_names:
+    if written in names or written == OUTPUT:
         name, gradient = written, False
     else:
         match = _GRAD.fullmatch(written)
         inner = match and (match.group("name") or match.group("inner"))
-        if not inner or inner not in known_names:
-            known = ", ".join(sorted(names))
+        if not inner or (inner not in names and inner != OUTPUT):
+            known = ", ".join(sorted(names)) + ("" if OUTPUT in names else " (and f, the output)")
             raise BpcliError(f"the answer {written}={text} names nothing in the program",
                              hint=f"the program's names are {known}; write q=… for a value"
                                   " and dq=… (or df/dq=…, grad(q)=…) for a gradient")

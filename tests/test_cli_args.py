@@ -403,3 +403,11 @@ def test_batch_keeps_its_failures_when_the_reader_goes_away(extra):
         done.stderr
     done = closed_pipe_run("batch", *extra, input=b"x=1; f=log(x+2)\n" * 3000)
     assert (done.returncode, done.stderr) == (0, b"")
+
+
+def test_an_unknown_answer_lists_f_as_the_output(bpcli):
+    result = bpcli("check", "x*2", "x=1", "-e", "dz=1")
+    assert (result.code, result.err) == (
+        2, "error: the answer dz=1 names nothing in the program\nthe program's names are x (and"
+           " f, the output); write q=… for a value and dq=… (or df/dq=…, grad(q)=…) for a"
+           " gradient\n")
