@@ -95,10 +95,11 @@ class ProgramCommand(click.Command):
 PROGRAM_RULE = """\b
 Arguments: PROGRAM is the first argument that is not one of the options above
 exactly as written (-o FILE, --format json, --format=json), whatever its first
-character: "-x*y", "-h*x" and "-offset" are programs (before the program a short
-option takes its value from the next argument: -o FILE, not -oFILE). A program that is exactly an
-option (-h, -f, -o, …) or starts with -- and a letter goes after --
-(bpcli grad -- "-h" h=1). Options may also follow the program and the bindings.
+character: "-x*y", "-h*x" and "-offset" are programs. Before the program, a short
+option takes its value from the next argument (-o FILE, not -oFILE), and an
+argument starting with -- and a letter is an option. A program that is exactly an
+option (-h, -f, -o, …) goes after --, which ends the options (bpcli grad -- -h h=1).
+Options may also follow the program and the bindings.
 PROGRAM is read from a file only when it is - (stdin), ends in .bp or .txt, or
 starts with /, ./ or ../; any other argument is program text, even where a file of
 that name exists (read such a file with -f FILE).
@@ -107,9 +108,10 @@ that name exists (read such a file with -f FILE).
 
 
 def _quiet_pipe(command: Any) -> Any:
-    """When the reader of stdout goes away (`bpcli batch … | head -1`), stop quietly.
+    """When the reader of stdout goes away (`bpcli grad … | head -1`), stop quietly.
 
-    Click would exit with status 1 on a closed pipe; a closed pipe is not a failure."""
+    Click would exit with status 1 on a closed pipe; a closed pipe is not a failure, nor
+    does it hide one: check and batch catch it themselves and keep the status they had."""
     import functools
 
     @functools.wraps(command)
@@ -174,8 +176,8 @@ def grad(args: tuple[str, ...], program_file: str | None, output_format: str, ou
          wrt_args: tuple[str, ...], lang: str, seed: int | None) -> int:
     """Compute f and ∂f/∂v for every input v, showing each node of the backward pass.
 
-    PROGRAM is the program text, a file of it (.bp, .txt, ./path), or - for stdin. Statements are
-    separated by newlines or ";"; the last one is the output f. A name assigned a number
+    PROGRAM is the program text, a file of it (.bp, .txt, ./path), or - for stdin.
+    Statements are separated by newlines or ";"; the last one is the output f. A name assigned a number
     (x = -2) is an input; NAME=VALUE arguments give inputs values, and override such
     assignments. Values are numbers, arrays ([0.2, 0.4]), files (@W.npy, @x.csv) or
     randn(2,3), rand(…), zeros(…), ones(…).
