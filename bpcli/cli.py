@@ -462,7 +462,7 @@ def _is_file(text: str) -> bool:
 
 def _warn(warnings: list[str]) -> None:
     for warning in warnings:
-        click.echo(f"warning: {warning}", err=True)
+        _tell(f"warning: {warning}")
 
 
 def _program_and_bindings(args: tuple[str, ...], program_file: str | None) -> tuple[str, list[str]]:

@@ -411,3 +411,17 @@ def test_an_unknown_answer_lists_f_as_the_output(bpcli):
         2, "error: the answer dz=1 names nothing in the program\nthe program's names are x (and"
            " f, the output); write q=… for a value and dq=… (or df/dq=…, grad(q)=…) for a"
            " gradient\n")
+
+
+@pytest.mark.skipif(sys.platform == "win32", reason="POSIX pipes")
+def test_a_closed_stderr_pipe_loses_no_report():
+    read_end, write_end = os.pipe()
+    os.close(read_end)
+    try:
+        done = subprocess.run([sys.executable, "-m", "bpcli", "check", "x*2", "x=1", "y=2",
+                               "-e", "dx=5"], cwd=ROOT, stdout=subprocess.PIPE, stderr=write_end,
+                              timeout=60)
+    finally:
+        os.close(write_end)
+    assert done.returncode == 1  # the warning about y could not be written; the report was
+    assert done.stdout.decode().endswith("0 of 1 correct\nfirst wrong step: dx\n")
