@@ -50,8 +50,8 @@ def parse_tolerance(text: str) -> Tolerance:
         value = float(text.strip().rstrip("%"))
     except ValueError:
         raise BindingError(f"--tol {text}: write a number (0.01) or a percentage (1%)") from None
-    if not value >= 0:
-        raise BindingError(f"--tol {text}: the tolerance must be a non-negative number")
+    if not 0 <= value < math.inf:
+        raise BindingError(f"--tol {text}: the tolerance must be a finite non-negative number")
     return Tolerance(value / 100 if relative else value, relative)
 
 

@@ -425,3 +425,10 @@ def test_a_closed_stderr_pipe_loses_no_report():
         os.close(write_end)
     assert done.returncode == 1  # the warning about y could not be written; the report was
     assert done.stdout.decode().endswith("0 of 1 correct\nfirst wrong step: dx\n")
+
+
+@pytest.mark.parametrize("tol", ["inf", "1e400", "1e400%", "-1", "nan", "-0.5%"])
+def test_a_tolerance_must_be_finite(bpcli, tol):
+    result = bpcli("check", "x*2", "x=1", "-e", "dx=5", "--tol", tol)
+    assert (result.code, result.err) == (
+        2, f"error: --tol {tol}: the tolerance must be a finite non-negative number\n")
