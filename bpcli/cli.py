@@ -169,7 +169,7 @@ def cli(debug: bool) -> None:
               help="Show ∂f/∂ for these names only (comma-separated, repeatable).")
 @click.option("--lang", type=click.Choice(LANGUAGES), default="en", show_default=True,
               help="The language of --format steps.")
-@click.option("--seed", type=int, help="Seed for randn(…) and rand(…) bindings.")
+@click.option("--seed", type=click.IntRange(0), help="Seed for randn(…) and rand(…) bindings.")
 @_quiet_pipe
 def grad(args: tuple[str, ...], program_file: str | None, output_format: str, output: str | None,
          precision: int, max_rows: int, show_jacobians: bool, gradcheck: bool, expand: bool,
@@ -282,7 +282,7 @@ Exit status: 0 all right, 1 some wrong, 2 bad input.
               help="Decimals shown for the true values.")
 @click.option("--lang", type=click.Choice(LANGUAGES), default="en", show_default=True,
               help="The language of the diagnoses.")
-@click.option("--seed", type=int, help="Seed for randn(…) and rand(…) bindings.")
+@click.option("--seed", type=click.IntRange(0), help="Seed for randn(…) and rand(…) bindings.")
 @_quiet_pipe
 def check(args: tuple[str, ...], program_file: str | None, expected: tuple[str, ...],
           answers_file: str | None, tol: str | None, output_format: str, precision: int,
@@ -373,7 +373,7 @@ arguments.
               help="Worker processes; the output order stays the input order.")
 @click.option("--precision", type=click.IntRange(1, 17), default=4, show_default=True,
               help="Decimals in tables.")
-@click.option("--seed", type=int, help="Seed for randn(…) and rand(…) bindings.")
+@click.option("--seed", type=click.IntRange(0), help="Seed for randn(…) and rand(…) bindings.")
 @click.option("--progress/--no-progress", default=None,
               help="A progress bar on stderr (default: when stderr is a terminal).")
 @_quiet_pipe

@@ -432,3 +432,14 @@ def test_a_tolerance_must_be_finite(bpcli, tol):
     result = bpcli("check", "x*2", "x=1", "-e", "dx=5", "--tol", tol)
     assert (result.code, result.err) == (
         2, f"error: --tol {tol}: the tolerance must be a finite non-negative number\n")
+
+
+@pytest.mark.parametrize("command", [["grad", "sum(x)", "x=randn(2)"],
+                                     ["check", "sum(x)", "x=randn(2)", "-e", "dx=[1,1]"],
+                                     ["batch"]])
+def test_a_negative_seed_is_a_bad_argument(bpcli, command):
+    record = '{"program": "sum(x)", "bindings": {"x": "randn(2)"}}\n'
+    result = bpcli(*command, "--seed", "-5", input=record)
+    assert (result.code, result.out) == (2, "")
+    assert result.err == ("error: Invalid value for '--seed': -5 is not in the range x>=0.\n"
+                          f"Try 'bpcli {command[0]} --help' for help.\n")
