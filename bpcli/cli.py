@@ -61,31 +61,42 @@ Examples:
 class ProgramCommand(click.Command):
     """A command whose first operand is a program, which may start with `-` (`-x*y`, `-h*x`).
 
-    Before the program, an argument is an option only when it is exactly one of the
-    command's own options (`-o FILE`, `--output FILE`, `--output=FILE`), or starts with `--`
-    and a letter (so that a misspelt `--fromat` gets click's "no such option"); `--` ends
-    the options, and the argument after it is the program. The first other argument is the
-    program, whatever its first character. After the program, click reads the rest as usual:
-    bindings, and options anywhere among them (a binding never starts with `-`)."""
+    An argument is an option only when it is exactly one of the command's own options
+    (`-o FILE`, `--output FILE`, `--output=FILE`: a short option never has its value
+    attached, so `-offset` is never `-o ffset`), or starts with `--` and a letter (so that a
+    misspelt `--fromat` gets click's "no such option"). The first other argument is the
+    program, whatever its first character; `--` ends the options, and the argument after it
+    is the program if none came before. After the program, options may still come among the
+    bindings, which never start with `-`: any other argument starting with `-` there is no
+    such option."""
 
     def parse_args(self, ctx: click.Context, args: list[str]) -> list[str]:
         takes_value = {name: not (param.is_flag or param.count)
                        for param in self.get_params(ctx) if isinstance(param, click.Option)
                        for name in (*param.opts, *param.secondary_opts)}
-        program, rest, i = None, list(args), 0
+        program, rest, i = None, [], 0
         while i < len(args):
             arg = args[i]
-            if arg == "--":
-                if i + 1 < len(args):
-                    program, rest = args[i + 1], [*args[:i + 1], *args[i + 2:]]
+            if arg == "--":  # the end of the options: click reads the rest as operands
+                if program is None and i + 1 < len(args):
+                    program, i = args[i + 1], i + 1
+                rest += ["--", *args[i + 1:]]
                 break
             if arg in takes_value:
-                i += 2 if takes_value[arg] else 1
-            elif arg[:2] == "--" and arg[2:3].isalpha():  # --format=json, or a misspelt one
-                i += 1
+                step = 2 if takes_value[arg] else 1
+                rest += args[i:i + step]
+                i += step
+                continue
+            if program is None and not (arg[:2] == "--" and arg[2:3].isalpha()):
+                program = arg
+            elif arg[:1] == "-" and arg[1:2] not in ("", "-"):
+                known = takes_value.get(arg[:2])
+                raise click.NoSuchOption(arg, ctx=ctx, message=(
+                    f"No such option '{arg}': an option's value is the next argument"
+                    f" ({arg[:2]} {arg[2:]})" if known else None))
             else:
-                program, rest = arg, [*args[:i], *args[i + 1:]]
-                break
+                rest.append(arg)
+            i += 1
         remaining = super().parse_args(ctx, rest)
         if program is not None:
             ctx.params["args"] = (program, *ctx.params["args"])
@@ -95,9 +106,9 @@ class ProgramCommand(click.Command):
 PROGRAM_RULE = """\b
 Arguments: PROGRAM is the first argument that is not one of the options above
 exactly as written (-o FILE, --format json, --format=json), whatever its first
-character: "-x*y", "-h*x" and "-offset" are programs. Before the program, a short
-option takes its value from the next argument (-o FILE, not -oFILE), and an
-argument starting with -- and a letter is an option. A program that is exactly an
+character: "-x*y", "-h*x" and "-offset" are programs. A short option takes its
+value from the next argument (-o FILE, never -oFILE), and an argument starting
+with -- and a letter is an option. A program that is exactly an
 option (-h, -f, -o, …) goes after --, which ends the options (bpcli grad -- -h h=1).
 Options may also follow the program and the bindings.
 PROGRAM is read from a file only when it is - (stdin), ends in .bp or .txt, or

@@ -197,6 +197,24 @@ def test_a_misspelt_long_option_is_no_such_option(bpcli, before):
                           "Try 'bpcli check --help' for help.\n")
 
 
+@pytest.mark.parametrize("command", ["grad", "check"])
+def test_no_short_option_takes_an_attached_value(bpcli, empty_dir, command):
+    expect = ["-e", "dx=1"] if command == "check" else []
+    for words, message in [(["x", "x=1", "-offset", "o=3"], "'-offset': an option's value is"
+                            " the next argument (-o ffset)"),
+                           (["-2", "h=2", "-o*x"], "'-o*x': an option's value is the next"
+                            " argument (-o *x)"),
+                           (["x", "x=1", "-fprog.bp"], "'-fprog.bp': an option's value is the"
+                            " next argument (-f prog.bp)"),
+                           (["x", "x=1", "-hx"], "'-hx'."), (["x", "x=1", "-2"], "'-2'.")]:
+        if command == "check" and message.startswith("'-o"):  # check has no -o
+            message = message.split(":")[0] + "."
+        result = bpcli(command, *words, *expect)
+        assert (result.code, result.out) == (2, ""), words
+        assert result.err == (f"error: No such option {message}\n"
+                              f"Try 'bpcli {command} --help' for help.\n")
+
+
 def test_an_unknown_short_option_after_the_program(bpcli):
     result = bpcli("grad", "x*y", "x=1", "y=2", "-q")
     assert (result.code, result.err) == (2, "error: No such option '-q'.\n"
