@@ -7,6 +7,7 @@ point (-4), or as an expression (-1/3), must equal the truth up to floating-poin
 
 from __future__ import annotations
 
+import math
 import re
 from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
@@ -14,6 +15,7 @@ from typing import Any
 
 from bpcli.errors import BindingError, BpcliError
 from bpcli.lazy import np
+from bpcli.limits import MAX_DIMENSIONS
 
 NOISE = 1e-9  # relative slack for floating-point noise in the truth
 
@@ -48,8 +50,8 @@ def parse_tolerance(text: str) -> Tolerance:
         value = float(text.strip().rstrip("%"))
     except ValueError:
         raise BindingError(f"--tol {text}: write a number (0.01) or a percentage (1%)") from None
-    if not value >= 0:
-        raise BindingError(f"--tol {text}: the tolerance must be a non-negative number")
+    if not 0 <= value < math.inf:
+        raise BindingError(f"--tol {text}: the tolerance must be a finite non-negative number")
     return Tolerance(value / 100 if relative else value, relative)
 
 
@@ -75,15 +77,21 @@ def read_answers(text: str) -> list[tuple[str, str]]:
     return pairs
 
 
-def expectation(written: str, text: str, names: set[str]) -> Expectation:
-    """Resolve what `written` names (a forward value or ∂f/∂name) and read its value."""
-    if written in names:
+OUTPUT = "f"  # what an answer calls the output when the program has no name f of its own
+
+
+def expectation(written: str, text: str, names: set[str] | dict[str, Any]) -> Expectation:
+    """Resolve what `written` names (a forward value or ∂f/∂name) and read its value.
+
+    `f` (so `df`, `df/df`, `∂f/∂f`, `grad(f)`) is the output, unless the program has a name
+    f of its own: then it is that name, as every name of the program is."""
+    if written in names or written == OUTPUT:
         name, gradient = written, False
     else:
         match = _GRAD.fullmatch(written)
         inner = match and (match.group("name") or match.group("inner"))
-        if not inner or inner not in names:
-            known = ", ".join(sorted(names))
+        if not inner or (inner not in names and inner != OUTPUT):
+            known = ", ".join(sorted(names)) + ("" if OUTPUT in names else " (and f, the output)")
             raise BpcliError(f"the answer {written}={text} names nothing in the program",
                              hint=f"the program's names are {known}; write q=… for a value"
                                   " and dq=… (or df/dq=…, grad(q)=…) for a gradient")
@@ -94,20 +102,43 @@ def expectation(written: str, text: str, names: set[str]) -> Expectation:
 
 def read_value(written: str, text: str) -> tuple[Any, Any]:
     """The value of an answer and the tolerance its rounding earns."""
-    from bpcli.bindings import parse_value
+    from bpcli.bindings import MAKER, parse_value
 
     text = text.strip()
     if _NUMBER.fullmatch(text):
-        return float(text), _half_unit(text)
+        value = float(text)
+        if not math.isfinite(value):
+            raise BindingError(f"in the answer {written}={text}: the number is too large for a"
+                               " float (at most about 1.8e308)")
+        return value, _half_unit(text)
+    depth = _nesting(text)
+    if depth > MAX_DIMENSIONS:
+        shown = text if len(text) <= 40 else text[:40] + "…"
+        raise BindingError(f"in the answer {written}={shown}: an array of {depth}"
+                           f" dimensions (the most is {MAX_DIMENSIONS})")
     try:
         value = parse_value(written, text)
-    except BindingError:
-        value = _constant_expression(written, text)
+    except BindingError as err:
+        if text.startswith(("@", "[")) or MAKER.fullmatch(text):  # a value, but a bad one
+            raise BindingError(err.message.replace("in the binding", "in the answer", 1),
+                               hint=err.hint) from None
+        value = _constant_expression(written, text)  # -1/3, 2*pi, …
+    if type(value) is not float and value.size == 0:
+        raise BindingError(f"in the answer {written}={text}: an array with no elements")
     numbers = [m.group() for m in _NUMBER.finditer(text)]
     if type(value) is not float and text.startswith("[") and len(numbers) == value.size:
         # an array literal of plain numbers: each element keeps its own rounding
         return value, np.array([_half_unit(n) for n in numbers]).reshape(value.shape)
     return value, 0.0
+
+
+def _nesting(text: str) -> int:
+    """How deeply the brackets of an array literal nest (counted, not parsed)."""
+    if "[" not in text:
+        return 0
+    codes = np.frombuffer(text.encode("utf-8", "replace"), dtype=np.uint8)
+    steps = (codes == ord("[")).astype(np.int64) - (codes == ord("]"))
+    return int(np.cumsum(steps).max())
 
 
 def _half_unit(number: str) -> float:

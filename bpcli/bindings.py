@@ -12,7 +12,7 @@ from bpcli.lazy import all_finite, np
 from bpcli.limits import MAX_DIMENSIONS, MAX_ELEMENTS, read_limited, shape_problem, shape_text
 
 _NAME = re.compile(r"[^\W\d]\w*")
-_MAKER = re.compile(r"(randn|rand|zeros|ones)\(\s*(\d+(?:\s*,\s*\d+)*)?\s*\)")
+MAKER = re.compile(r"(randn|rand|zeros|ones)\(\s*(\d+(?:\s*,\s*\d+)*)?\s*\)")
 FILE_TYPES = (".npy", ".csv", ".txt", ".json")
 
 
@@ -60,7 +60,7 @@ def parse_value(name: str, raw: str, seed: int | None = None, rng: list[Any] | N
     if raw.startswith("@"):
         return _finite(name, raw, checked(load_file(name, raw[1:], max_elements), where,
                                           max_elements))
-    maker = _MAKER.fullmatch(raw)
+    maker = MAKER.fullmatch(raw)
     if maker:
         return _make(maker.group(1), maker.group(2), seed, rng if rng is not None else [],
                      where, max_elements)

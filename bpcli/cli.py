@@ -59,10 +59,71 @@ Examples:
 """
 
 
-def _quiet_pipe(command: Any) -> Any:
-    """When the reader of stdout goes away (`bpcli batch … | head -1`), stop quietly.
+class ProgramCommand(click.Command):
+    """A command whose first operand is a program, which may start with `-` (`-x*y`, `-h*x`).
 
-    Click would exit with status 1 on a closed pipe; a closed pipe is not a failure."""
+    An argument is an option only when it is exactly one of the command's own options
+    (`-o FILE`, `--output FILE`, `--output=FILE`: a short option never has its value
+    attached, so `-offset` is never `-o ffset`), or starts with `--` and a letter (so that a
+    misspelt `--fromat` gets click's "no such option"). The first other argument is the
+    program, whatever its first character; `--` ends the options, and the argument after it
+    is the program if none came before. After the program, options may still come among the
+    bindings, which never start with `-`: any other argument starting with `-` there is no
+    such option."""
+
+    def parse_args(self, ctx: click.Context, args: list[str]) -> list[str]:
+        takes_value = {name: not (param.is_flag or param.count)
+                       for param in self.get_params(ctx) if isinstance(param, click.Option)
+                       for name in (*param.opts, *param.secondary_opts)}
+        program, rest, i = None, [], 0
+        while i < len(args):
+            arg = args[i]
+            if arg == "--":  # the end of the options: click reads the rest as operands
+                if program is None and i + 1 < len(args):
+                    program, i = args[i + 1], i + 1
+                rest += ["--", *args[i + 1:]]
+                break
+            if arg in takes_value:
+                step = 2 if takes_value[arg] else 1
+                rest += args[i:i + step]
+                i += step
+                continue
+            if program is None and not (arg[:2] == "--" and arg[2:3].isalpha()):
+                program = arg
+            elif arg[:1] == "-" and arg[1:2] not in ("", "-"):
+                known = takes_value.get(arg[:2])
+                raise click.NoSuchOption(arg, ctx=ctx, message=(
+                    f"No such option '{arg}': an option's value is the next argument"
+                    f" ({arg[:2]} {arg[2:]})" if known else None))
+            else:
+                rest.append(arg)
+            i += 1
+        remaining = super().parse_args(ctx, rest)
+        if program is not None:
+            ctx.params["args"] = (program, *ctx.params["args"])
+        return remaining
+
+
+PROGRAM_RULE = """\b
+Arguments: PROGRAM is the first argument that is not one of the options above
+exactly as written (-o FILE, --format json, --format=json), whatever its first
+character: "-x*y", "-h*x" and "-offset" are programs. A short option takes its
+value from the next argument (-o FILE, never -oFILE), and an argument starting
+with -- and a letter is an option. A program that is exactly an
+option (-h, -f, -o, …) goes after --, which ends the options (bpcli grad -- -h h=1).
+Options may also follow the program and the bindings.
+PROGRAM is read from a file only when it is - (stdin), ends in .bp or .txt, or
+starts with /, ./ or ../; any other argument is program text, even where a file of
+that name exists (read such a file with -f FILE).
+
+"""
+
+
+def _quiet_pipe(command: Any) -> Any:
+    """When the reader of stdout goes away (`bpcli grad … | head -1`), stop quietly.
+
+    Click would exit with status 1 on a closed pipe; a closed pipe is not a failure, nor
+    does it hide one: check and batch catch it themselves and keep the status they had."""
     import functools
 
     @functools.wraps(command)
@@ -95,7 +156,7 @@ def cli(debug: bool) -> None:
     """
 
 
-@cli.command(context_settings={**CONTEXT, "ignore_unknown_options": True}, epilog=GRAD_EXAMPLES,
+@cli.command(cls=ProgramCommand, context_settings=CONTEXT, epilog=PROGRAM_RULE + GRAD_EXAMPLES,
              short_help="f and its gradients, node by node (table, steps, tree, pictures, …).")
 @click.argument("args", nargs=-1, type=click.UNPROCESSED, metavar="PROGRAM [NAME=VALUE]...")
 @click.option("-f", "--file", "program_file", metavar="FILE",
@@ -120,7 +181,7 @@ def cli(debug: bool) -> None:
               help="Show ∂f/∂ for these names only (comma-separated, repeatable).")
 @click.option("--lang", type=click.Choice(LANGUAGES), default="en", show_default=True,
               help="The language of --format steps.")
-@click.option("--seed", type=int, help="Seed for randn(…) and rand(…) bindings.")
+@click.option("--seed", type=click.IntRange(0), help="Seed for randn(…) and rand(…) bindings.")
 @click.option("--max-elements", type=click.IntRange(1), default=MAX_ELEMENTS, show_default=True,
               help="The most elements any one array (a binding or a node) may have.")
 @click.option("--full", is_flag=True,
@@ -133,8 +194,8 @@ def grad(args: tuple[str, ...], program_file: str | None, output_format: str, ou
          full: bool = False) -> int:
     """Compute f and ∂f/∂v for every input v, showing each node of the backward pass.
 
-    PROGRAM is the program text, a file of it (.bp), or - for stdin. Statements are
-    separated by newlines or ";"; the last one is the output f. A name assigned a number
+    PROGRAM is the program text, a file of it (.bp, .txt, ./path), or - for stdin.
+    Statements are separated by newlines or ";"; the last one is the output f. A name assigned a number
     (x = -2) is an input; NAME=VALUE arguments give inputs values, and override such
     assignments. Values are numbers, arrays ([0.2, 0.4]), files (@W.npy, @x.csv) or
     randn(2,3), rand(…), zeros(…), ones(…).
@@ -221,14 +282,15 @@ Examples:
   bpcli check samples/simple.bp -e dx=-4.1 --tol 5%
 
 \b
-An answer names a forward value (x, q, f) or a gradient: dq, df/dq, ∂f/∂q or grad(q).
+An answer names a forward value (x, q, f) or a gradient: dq, df/dq, ∂f/∂q or grad(q);
+f is the output, unless the program has a name f of its own.
 An answer with k decimals is right within half a unit of its last decimal (0.39 for
 0.3932); one without a decimal point, or written as an expression (-1/3), must be exact.
 Exit status: 0 all right, 1 some wrong, 2 bad input.
 """
 
 
-@cli.command(context_settings={**CONTEXT, "ignore_unknown_options": True}, epilog=CHECK_EXAMPLES,
+@cli.command(cls=ProgramCommand, context_settings=CONTEXT, epilog=PROGRAM_RULE + CHECK_EXAMPLES,
              short_help="Check a hand derivation and name the first wrong step.")
 @click.argument("args", nargs=-1, type=click.UNPROCESSED, metavar="PROGRAM [NAME=VALUE]...")
 @click.option("-f", "--file", "program_file", metavar="FILE",
@@ -246,7 +308,7 @@ Exit status: 0 all right, 1 some wrong, 2 bad input.
               help="Decimals shown for the true values.")
 @click.option("--lang", type=click.Choice(LANGUAGES), default="en", show_default=True,
               help="The language of the diagnoses.")
-@click.option("--seed", type=int, help="Seed for randn(…) and rand(…) bindings.")
+@click.option("--seed", type=click.IntRange(0), help="Seed for randn(…) and rand(…) bindings.")
 @click.option("--max-elements", type=click.IntRange(1), default=MAX_ELEMENTS, show_default=True,
               help="The most elements any one array (a binding or a node) may have.")
 @_quiet_pipe
@@ -266,6 +328,10 @@ def check(args: tuple[str, ...], program_file: str | None, expected: tuple[str, 
     from bpcli.lang import Translator
 
     pairs = [split_answer(text) for text in expected]
+    program_from_stdin = program_file == "-" if program_file is not None else args[:1] == ("-",)
+    if answers_file == "-" and program_from_stdin:
+        raise click.UsageError("the program and the answers cannot both come from stdin:"
+                               " put one of them in a file")
     if answers_file is not None:
         pairs += read_answers(read_text(answers_file))
     if not pairs:
@@ -276,20 +342,24 @@ def check(args: tuple[str, ...], program_file: str | None, expected: tuple[str, 
     expectations = [expectation(written, text, names) for written, text in pairs]
     tr = Translator(lang)
     verdicts = run_check(graph, expectations, tolerance, tr)
-    _warn(graph.warnings)
-    if output_format == "json":
-        from bpcli.present.check import check_document
-        from bpcli.present.jsonout import dumps
+    status = EXIT_OK if all(v.ok for v in verdicts) else EXIT_FAILED
+    try:  # a reader that goes away (| head -1) changes nothing: wrong answers are still wrong
+        _warn(graph.warnings)
+        if output_format == "json":
+            from bpcli.present.check import check_document
+            from bpcli.present.jsonout import dumps
 
-        document = check_document(verdicts, graph.warnings)
-        click.echo(dumps(document, indent=2 if sys.stdout.isatty() else None))
-    else:
-        from bpcli.present.check import check_report
+            document = check_document(verdicts, graph.warnings)
+            click.echo(dumps(document, indent=2 if sys.stdout.isatty() else None))
+        else:
+            from bpcli.present.check import check_report
 
-        console = make_console()
-        for renderable in check_report(verdicts, precision, tr):
-            console.print(renderable)
-    return EXIT_OK if all(v.ok for v in verdicts) else EXIT_FAILED
+            console = make_console()
+            for renderable in check_report(verdicts, precision, tr):
+                console.print(renderable)
+    except BrokenPipeError:
+        silence_stdout()
+    return status
 
 
 BATCH_EXAMPLES = """\b
@@ -331,7 +401,7 @@ arguments.
               help="Worker processes; the output order stays the input order.")
 @click.option("--precision", type=click.IntRange(1, 17), default=4, show_default=True,
               help="Decimals in tables.")
-@click.option("--seed", type=int, help="Seed for randn(…) and rand(…) bindings.")
+@click.option("--seed", type=click.IntRange(0), help="Seed for randn(…) and rand(…) bindings.")
 @click.option("--progress/--no-progress", default=None,
               help="A progress bar on stderr (default: when stderr is a terminal).")
 @click.option("--max-elements", type=click.IntRange(1), default=MAX_ELEMENTS, show_default=True,
@@ -353,11 +423,13 @@ def batch(inputs: tuple[str, ...], output_format: str, input_format: str,
     from bpcli.batch import Options, csv_header, solve_all
     from bpcli.bindings import parse_bindings
 
+    if program_arg == "-" and "-" in (inputs or ("-",)):
+        raise click.UsageError("--program - and the problems cannot both come from stdin:"
+                               " put one of them in a file")
     sources = batch_sources(inputs or ("-",))
     program = None
     if program_arg is not None:
-        program = read_text(program_arg) if program_arg == "-" or os.path.isfile(program_arg) \
-            else program_arg
+        program = _program_text(program_arg)
     common = parse_bindings([*binds, *(piece for at in ats for piece in at.split())], seed,
                             max_elements=max_elements)
     options = Options(output_format, nodes, precision, program, common, seed, input_format,
@@ -367,21 +439,28 @@ def batch(inputs: tuple[str, ...], output_format: str, input_format: str,
         out.write(csv_header())
     failed: list[str] = []
     total = 0
+    results = solve_all(sources, options, jobs)
     with Interrupt() as interrupt, ProgressBar(progress) as advance:
-        for text, failures, count in solve_all(sources, options, jobs):
-            if interrupt.requested:
-                break
-            out.write(text)
-            total += count
-            if failures:
-                failed += [f"{source}:{line}" for source, line in failures]
-            advance(total)
-        out.flush()  # whole records only, even when interrupted
+        try:
+            for text, failures, count in results:
+                if interrupt.requested:
+                    break
+                total += count
+                if failures:
+                    failed += [f"{source}:{line}" for source, line in failures]
+                out.write(text)
+                advance(total)
+            out.flush()  # whole records only, even when interrupted
+        except BrokenPipeError:  # the reader went away: the problems solved so far decide
+            silence_stdout()
+        finally:
+            if hasattr(results, "close"):
+                results.close()  # workers stop now, not when the generator is collected
     if interrupt.requested:
         return _fail("interrupted", EXIT_INTERRUPTED)
     if failed:
         shown = ", ".join(failed[:5]) + (", …" if len(failed) > 5 else "")
-        click.echo(f"bpcli batch: {len(failed)} of {total} problems failed ({shown})", err=True)
+        _tell(f"bpcli batch: {len(failed)} of {total} problems failed ({shown})")
         return EXIT_FAILED
     return EXIT_OK
 
@@ -398,25 +477,53 @@ def _computed_graph(args: tuple[str, ...], program_file: str | None, seed: int |
 
     source, binding_args = _program_and_bindings(args, program_file)
     bindings = parse_bindings(binding_args, seed, max_elements=max_elements)
-    return run(parse(source, bindings, expand, max_elements), record=True)
+    try:
+        graph = parse(source, bindings, expand, max_elements)
+    except BpcliError as err:
+        if program_file is None and _is_file(source):
+            note = (f"{source} was read as program text, not as the file of that name: a"
+                    " program is read from a file only when it ends in .bp or .txt or starts"
+                    f" with / or ./ (or with -f {source})")
+            err.hint = f"{err.hint}\n{note}" if err.hint else note
+        raise
+    return run(graph, record=True)
+
+
+def _is_file(text: str) -> bool:
+    try:
+        return len(text) < 4096 and "\n" not in text and os.path.isfile(text)
+    except (OSError, ValueError):
+        return False
 
 
 def _warn(warnings: list[str]) -> None:
     for warning in warnings:
-        click.echo(f"warning: {warning}", err=True)
+        _tell(f"warning: {warning}")
 
 
 def _program_and_bindings(args: tuple[str, ...], program_file: str | None) -> tuple[str, list[str]]:
     if program_file is not None:
+        dashed = [arg for arg in args if arg.startswith("-")]
+        if dashed:  # with -f there is no PROGRAM argument, and a binding never starts with -
+            raise click.UsageError(f"No such option: {dashed[0]} (with -f FILE every argument"
+                                   " is a NAME=VALUE binding)")
         return read_text(program_file), list(args)
     if not args:
         raise click.UsageError("missing PROGRAM: give the program text, a file, or - for stdin")
-    first, rest = args[0], list(args[1:])
-    if first == "-" or os.path.isfile(first):
-        return read_text(first), rest
-    if first.endswith(PROGRAM_SUFFIXES) and "=" not in first:
-        raise InputError(f"cannot read {first}: no such file")
-    return first, rest
+    return _program_text(args[0]), list(args[1:])
+
+
+def _names_a_file(argument: str) -> bool:
+    """The rule for PROGRAM (and batch --program): a file when it is - (stdin), ends in .bp or
+    .txt, or starts with /, ./ or ../, none of which a program can; else it is program text,
+    even where a file of that name exists (`bpcli grad x x=2` is the program x)."""
+    return (argument == "-" or argument.endswith(PROGRAM_SUFFIXES)
+            or argument.startswith(("/", "./", "../")))
+
+
+def _program_text(argument: str) -> str:
+    """The program an argument gives: read from the file it names, or the argument itself."""
+    return read_text(argument) if _names_a_file(argument) else argument
 
 
 # --- the error boundary --------------------------------------------------------------------
@@ -477,12 +584,17 @@ class _Closed:
 
 
 def _fail(message: str, code: int) -> int:
+    _tell(f"error: {message}")
+    return code
+
+
+def _tell(line: str) -> None:
+    """A line on stderr; a reader of stderr that has gone away changes no exit status."""
     try:
-        sys.stderr.write(f"error: {message}\n")
+        sys.stderr.write(f"{line}\n")
         sys.stderr.flush()
     except (BrokenPipeError, ValueError):
         pass
-    return code
 
 
 def run() -> None:

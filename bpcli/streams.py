@@ -11,20 +11,26 @@ from bpcli.errors import InputError
 
 
 def read_text(path: str) -> str:
-    """The text of a file, or of stdin for "-", as UTF-8."""
+    """The text of a file, or of stdin for "-", as UTF-8; at most MAX_TEXT_BYTES of it."""
+    from bpcli.limits import MAX_TEXT_BYTES, read_limited
+
     name = "stdin" if path == "-" else path
     try:
         if path == "-":
-            data = sys.stdin.buffer.read() if hasattr(sys.stdin, "buffer") else sys.stdin.read()
+            if sys.stdin is None:  # started with stdin closed (<&-)
+                raise InputError("cannot read stdin: it is closed")
+            stream = getattr(sys.stdin, "buffer", sys.stdin)
+            data = read_limited(stream, name, MAX_TEXT_BYTES)
         else:
             with open(path, "rb") as handle:
-                data = handle.read()
+                data = read_limited(handle, name, MAX_TEXT_BYTES)
     except FileNotFoundError:
         raise InputError(f"cannot read {name}: no such file") from None
     except IsADirectoryError:
         raise InputError(f"cannot read {name}: it is a directory") from None
-    except OSError as err:
-        raise InputError(f"cannot read {name}: {err.strerror or err}") from None
+    except (OSError, ValueError) as err:  # ValueError: a closed stream
+        reason = getattr(err, "strerror", None) or str(err) or type(err).__name__
+        raise InputError(f"cannot read {name}: {reason}") from None
     if isinstance(data, str):
         return data
     try:
