@@ -206,6 +206,8 @@ def grad(args: tuple[str, ...], program_file: str | None, output_format: str, ou
     picture = output is not None and os.path.splitext(output)[1].lower() in PICTURES
     if picture and output_format not in ("table", "dot"):
         raise click.UsageError(f"--output {output} draws the circuit; it goes with --format dot")
+    if output is not None:
+        _refuse_to_overwrite_an_input(output, args, program_file)
     graph = _computed_graph(args, program_file, seed, expand, max_elements)
     wrt = _names(graph, wrt_args)
     checks = None
@@ -511,6 +513,25 @@ def _program_and_bindings(args: tuple[str, ...], program_file: str | None) -> tu
     if not args:
         raise click.UsageError("missing PROGRAM: give the program text, a file, or - for stdin")
     return _program_text(args[0]), list(args[1:])
+
+
+def _refuse_to_overwrite_an_input(output: str, args: tuple[str, ...],
+                                   program_file: str | None) -> None:
+    """-o must not write over the program's file or a binding's file (`-o neuron.bp`)."""
+    if program_file is not None:
+        inputs = [program_file, *args]
+    else:
+        inputs = [args[0]] if args and _names_a_file(args[0]) else []
+        inputs += args[1:]
+    paths = [text.partition("=@")[2] if "=@" in text else text for text in inputs]
+    for path in paths:
+        try:
+            same = path != "-" and os.path.samefile(output, path)
+        except (OSError, ValueError):  # either does not exist (yet): nothing to overwrite
+            same = False
+        if same:
+            raise InputError(f"-o {output} would write over {path}, which this command reads",
+                             hint="give -o another file")
 
 
 def _names_a_file(argument: str) -> bool:

@@ -462,3 +462,18 @@ def test_a_negative_seed_is_a_bad_argument(bpcli, command):
     assert (result.code, result.out) == (2, "")
     assert result.err == ("error: Invalid value for '--seed': -5 is not in the range x>=0.\n"
                           f"Try 'bpcli {command[0]} --help' for help.\n")
+
+
+def test_o_never_writes_over_what_the_command_reads(bpcli, tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "prog.bp").write_text("f = x*2\n")
+    (tmp_path / "x.csv").write_text("1,2\n")
+    for args in (["prog.bp", "x=3", "-o", "prog.bp"],
+                 ["-f", "prog.bp", "x=3", "-o", "./prog.bp"],
+                 ["sum(x*2)", "x=@x.csv", "-o", "x.csv", "--format", "csv"]):
+        result = bpcli("grad", *args)
+        assert result.code == 2, args
+        assert result.err.startswith(f"error: -o {args[args.index('-o') + 1]} would write over")
+    assert (tmp_path / "prog.bp").read_text() == "f = x*2\n"
+    assert (tmp_path / "x.csv").read_text() == "1,2\n"
+    assert bpcli("grad", "prog.bp", "x=3", "-o", "out.json", "--format", "json").code == 0
