@@ -61,7 +61,7 @@ def test_steps_name_the_gate_patterns_and_add_fanout_branches(bpcli):
     out = bpcli("grad", str(SAMPLES / "gates.bp"), "--format", "steps").out
     assert "an add gate distributes" in out and "a max gate routes" in out
     out = bpcli("grad", str(SAMPLES / "fanout.bp"), "--format", "steps").out
-    assert "∂f/∂x = 3 + 3 + 1 = 7  (x feeds 3 gates)" in out
+    assert "∂f/∂x = 3 + 3 + 1 = 7  (x is used 3 times)" in out
 
 
 def test_steps_in_chinese(bpcli):

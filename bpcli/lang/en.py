@@ -6,7 +6,7 @@ MESSAGES = {
     "check.sign": "sign error: ∂f/∂{name} is {truth}, not {answer}.",
     "check.missing-upstream": "forgot to multiply by the upstream gradient: {answer} is only the"
                               " local gradient; multiply it by ∂f/∂{gate_ref} = {upstream}.",
-    "check.partial-fanout": "{name} feeds {count} gates, so its gradient adds all their branches:"
+    "check.partial-fanout": "{name} is used {count} times, so its gradient adds all their branches:"
                             " {branches} = {truth}; {answer} leaves some out.",
     "check.swapped-inputs": "swapped inputs at the {op} gate {gate}: the local gradient with"
                             " respect to {name} is {formula}, not the one of the other input.",
@@ -44,8 +44,8 @@ MESSAGES = {
     "steps.gate.gate": "relu lets the gradient through where its input is positive",
     "steps.upstream.start": "upstream  ∂f/∂f = 1  (the backward pass starts here)",
     "steps.upstream": "upstream  ∂f/∂{ref} = {value}",
-    "steps.upstream.fanout": "upstream  ∂f/∂{ref} = {branches} = {value}  ({ref} feeds {count}"
-                             " gates: a copy adds their gradients)",
+    "steps.upstream.fanout": "upstream  ∂f/∂{ref} = {branches} = {value}  ({ref} is used {count}"
+                             " times: a copy adds their gradients)",
     "steps.upstream.unused": "upstream  ∂f/∂{ref} = 0  (it does not lead to the output)",
     "steps.edge": "to {to}:  local ∂/∂{ref} = {formula} = {local};  downstream = {upstream} × {local}"
                   " = {downstream}",
@@ -55,5 +55,5 @@ MESSAGES = {
     "steps.kink": "⚠ not differentiable here; bpcli takes {convention}",
     "steps.inputs": "Gradients of the inputs",
     "steps.input": "∂f/∂{name} = {value}",
-    "steps.input.fanout": "∂f/∂{name} = {branches} = {value}  ({name} feeds {count} gates)",
+    "steps.input.fanout": "∂f/∂{name} = {branches} = {value}  ({name} is used {count} times)",
 }

@@ -6,7 +6,7 @@ MESSAGES = {
     "check.sign": "符号错误：∂f/∂{name} 是 {truth}，不是 {answer}。",
     "check.missing-upstream": "忘了乘上游梯度：{answer} 只是本地梯度，"
                               "还要乘以 ∂f/∂{gate_ref} = {upstream}。",
-    "check.partial-fanout": "{name} 连接到 {count} 个门，它的梯度要把所有分支加起来：{branches} = {truth}；"
+    "check.partial-fanout": "{name} 被使用了 {count} 次，它的梯度要把所有分支加起来：{branches} = {truth}；"
                             "{answer} 漏掉了一些分支。",
     "check.swapped-inputs": "{op} 门 {gate} 的输入弄反了：对 {name} 的本地梯度是 {formula}，"
                             "不是另一个输入的本地梯度。",
@@ -39,8 +39,8 @@ MESSAGES = {
     "steps.gate.gate": "relu 只在输入为正时让梯度通过",
     "steps.upstream.start": "上游梯度  ∂f/∂f = 1（反向传播从这里开始）",
     "steps.upstream": "上游梯度  ∂f/∂{ref} = {value}",
-    "steps.upstream.fanout": "上游梯度  ∂f/∂{ref} = {branches} = {value}（{ref} 连接到 {count}"
-                             " 个门：复制节点把它们的梯度相加）",
+    "steps.upstream.fanout": "上游梯度  ∂f/∂{ref} = {branches} = {value}（{ref} 被使用了 {count}"
+                             " 次：复制节点把它们的梯度相加）",
     "steps.upstream.unused": "上游梯度  ∂f/∂{ref} = 0（它不影响输出）",
     "steps.edge": "传给 {to}：本地梯度 ∂/∂{ref} = {formula} = {local}；下游梯度 = {upstream} × {local}"
                   " = {downstream}",
@@ -50,5 +50,5 @@ MESSAGES = {
     "steps.kink": "⚠ 此处不可导；bpcli 采用 {convention}",
     "steps.inputs": "输入的梯度",
     "steps.input": "∂f/∂{name} = {value}",
-    "steps.input.fanout": "∂f/∂{name} = {branches} = {value}（{name} 连接到 {count} 个门）",
+    "steps.input.fanout": "∂f/∂{name} = {branches} = {value}（{name} 被使用了 {count} 次）",
 }
