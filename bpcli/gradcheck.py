@@ -3,6 +3,9 @@
 As the cs231n notes recommend: the numeric gradient (f(x+h) − f(x−h)) / 2h, and the
 relative error |a − n| / max(|a|, |n|), read by the notes' bands. Where the step x ± h
 crosses a kink (relu, abs, max, min) the numeric gradient means nothing, and that is said.
+h is 1e-5·max(1, |x|); where that is not good, smaller steps are tried (`_smaller_steps`)
+and the one whose one-sided differences agree best is kept; where they all straddle a pole,
+the element is n/a.
 """
 
 from __future__ import annotations
@@ -20,7 +23,8 @@ from bpcli.errors import BpcliError
 from bpcli.graph import Graph, Node
 from bpcli.lazy import np
 
-STEP = 1e-5  # scaled by max(1, |x|)
+STEP = 1e-5  # scaled by max(1, |x|); for a small x, down to STEP·|x| when that is not good
+ROUNDING = 1e-15  # about 4 ulps: the rounding error of an evaluation of f, relative to f
 MAX_ELEMENTS = 2000  # an input with more elements is checked at a sample of them
 SAMPLE = 200
 # Each element checked costs two evaluations of the gates after its input. When checking
@@ -43,6 +47,7 @@ class Check:
     kinks: list[int] = field(default_factory=list)  # ids of kinked nodes the step crosses
     checked: int = 1  # elements checked
     elements: int = 1
+    poles: int = 0  # elements where every step tried straddles a pole or a jump (numeric nan)
 
 
 def verdict(error: float) -> str:
@@ -112,35 +117,61 @@ def _check(graph: Graph, name: str, node: Node, indices: Sequence[int]) -> Check
     kinked = [n for n in cone if n.op.kink is not None and n.id not in graph.smooth]
     saved = [n.value for n in cone]
     crossed: set[int] = set()
+    straddled = 0
     worst = 0.0
+    f0 = graph.output.value
+
+    def difference(k: int, base: float, h: float) -> tuple[float, float, list[Any]]:
+        """The central difference at step h, how far its two one-sided differences
+        disagree (|f'+ − f'−|: the curvature, rounding, or a pole or jump crossed), and
+        which side of its kink each kinked gate is on at x + h and at x − h."""
+        values, sides = [], []
+        for sign in (1.0, -1.0):
+            if flat_work is None:
+                node.value = base + sign * h
+            else:
+                flat_work[k] = base + sign * h
+                node.value = work
+            try:
+                forward_values(graph, cone)
+                values.append(graph.output.value)
+                sides.append(_sides(graph, kinked))
+            except BpcliError:
+                values.append(math.nan)
+                sides.append(None)
+        if flat_work is not None:
+            flat_work[k] = base
+        n = (values[0] - values[1]) / (2 * h)
+        # the one-sided differences' disagreement, plus the rounding error of f over h
+        spread = (abs((values[0] - f0) - (f0 - values[1]))
+                  + ROUNDING * max(abs(values[0]), abs(values[1]), abs(f0))) / h
+        if n - n != 0.0 or spread - spread != 0.0:  # not evaluable, or it overflows
+            return math.nan, math.nan, sides
+        return n, spread, sides
+
     try:
         for k in indices:
             base = original if flat_work is None else float(flat_work[k])
+            a = analytic if flat_analytic is None else float(flat_analytic[k])
             h = STEP * max(1.0, abs(base))
-            sides = []
-            values = []
-            for sign in (1.0, -1.0):
-                if flat_work is None:
-                    node.value = base + sign * h
-                else:
-                    flat_work[k] = base + sign * h
-                    node.value = work
-                try:
-                    forward_values(graph, cone)
-                    values.append(graph.output.value)
-                    sides.append(_sides(graph, kinked))
-                except BpcliError:
-                    values.append(math.nan)
-                    sides.append(None)
-            if flat_work is not None:
-                flat_work[k] = base
-            n = (values[0] - values[1]) / (2 * h)
-            if n - n != 0.0:  # not evaluable, or the difference overflows
-                n = math.nan
+            n, spread, sides = difference(k, base, h)
+            if verdict(relative_error(a, n)) != "good":
+                # the step may reach a pole (1/x at 1e-6, tan near π/2) or be too coarse for
+                # the curvature there: smaller steps are tried, and the one whose one-sided
+                # differences agree best is kept. That choice never looks at the analytic
+                # gradient, so a wrong gradient stays wrong.
+                for smaller in _smaller_steps(h, base):
+                    tried = difference(k, base, smaller)
+                    if tried[1] < spread or spread != spread:
+                        n, spread, sides = tried
+                if verdict(relative_error(a, n)) != "good" and spread > 20 * abs(n):
+                    # f(x+h) − f(x) and f(x) − f(x−h) still point opposite ways, each far
+                    # steeper than their mean: x ± h straddles a pole or a jump
+                    n = math.nan
+                    straddled += 1
             if sides[0] is not None and sides[1] is not None:
                 crossed.update(i for i, (p, m) in enumerate(zip(sides[0], sides[1], strict=True))
                                if p != m)
-            a = analytic if flat_analytic is None else float(flat_analytic[k])
             if scalar:
                 numeric = n
             else:
@@ -156,7 +187,16 @@ def _check(graph: Graph, name: str, node: Node, indices: Sequence[int]) -> Check
     if not scalar:
         numeric = numeric.reshape(np.shape(original))
     kink_ids = sorted(kinked[i].id for i in crossed)
-    return Check(name, analytic, numeric, worst, verdict(worst), kink_ids, len(indices), size)
+    return Check(name, analytic, numeric, worst, verdict(worst), kink_ids, len(indices), size,
+                 straddled)
+
+
+def _smaller_steps(h: float, base: float) -> list[float]:
+    """The steps tried after h: h/100, h/10⁴, h/10⁶ and STEP·|x|, each if smaller than the last."""
+    steps = [h / 100.0, h / 1e4, h / 1e6]
+    if base != 0.0 and STEP * abs(base) < steps[-1]:
+        steps.append(STEP * abs(base))
+    return [step for step in steps if step > 0.0 and base + step != base]
 
 
 def _size(value: Any) -> int:
