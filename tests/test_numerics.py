@@ -231,14 +231,14 @@ def test_gradcheck_json_writes_null_for_the_elements_not_checked(bpcli):
 
 
 def test_gradcheck_json_summarises_a_big_numeric_array(bpcli):
-    args = ("grad", "sum(x*x)", "x=randn(200000)", "--seed", "1", "--gradcheck", "--format",
+    args = ("grad", "sum(x*x)", "x=randn(120000)", "--seed", "1", "--gradcheck", "--format",
             "json")
     (check,) = _strict_json(bpcli(*args).out)["gradcheck"]
-    assert check["numeric"]["shape"] == [200000] and check["numeric"]["elided"] is True
+    assert check["numeric"]["shape"] == [120000] and check["numeric"]["elided"] is True
     assert check["analytic"]["elided"] is True
     assert -20 < check["numeric"]["summary"]["min"] < check["numeric"]["summary"]["max"] < 20
     (check,) = _strict_json(bpcli(*args, "--full").out)["gradcheck"]
-    assert len(check["numeric"]) == 200000 and len(check["analytic"]) == 200000
+    assert len(check["numeric"]) == 120000 and len(check["analytic"]) == 120000
     assert sum(n is not None for n in check["numeric"]) == check["checked"] == 200
 
 
@@ -250,15 +250,23 @@ def test_gradcheck_json_summarises_a_big_numeric_array(bpcli):
     ("sqrt(x)", "1e-9", None),
     ("1/(x-0.5)", "0.5000001", lambda x: -1 / ((x - Fraction(1, 2)) ** 2)),
     ("x^-2", "2e-5", lambda x: -2 / x ** 3),
+    ("sqrt(x)", "1e-300", None),
+    ("1/(x-3)", "3.000001", lambda x: -1 / ((x - 3) ** 2)),
 ])
 def test_gradcheck_steps_under_a_pole(bpcli, program, x, exact):
     result = bpcli("grad", program, f"x={x}", "--gradcheck", "--format", "json")
     (check,) = _strict_json(result.out)["gradcheck"]
-    assert check["verdict"] == "good", check
+    assert check["verdict"] in ("good", "ok"), check
     if exact is not None:
         truth = float(exact(Fraction(float(x))))
         assert check["analytic"] == pytest.approx(truth, rel=1e-12)
         assert check["numeric"] == pytest.approx(truth, rel=1e-6)
+
+
+def test_gradcheck_steps_towards_a_pole_until_under_it():
+    # 1e-11 from the pole: the steps go on past h/10⁶ while x ± h straddles it
+    (check,) = gradcheck(run(parse("1/(x-0.5)", {"x": 0.50000000001})))
+    assert check.verdict in ("suspect", "ok", "good") and check.poles == 0
 
 
 def test_gradcheck_says_n_a_where_every_step_straddles_a_pole(bpcli):
@@ -277,6 +285,10 @@ def test_gradcheck_smaller_steps_never_make_a_wrong_gradient_right():
     graph.inputs["x"].grad *= 1.5  # a wrong analytic gradient
     (check,) = gradcheck(graph)
     assert check.verdict == "wrong"
+    graph = run(parse("x*x", {"x": 0.0}))
+    graph.inputs["x"].grad = 1.0  # wrong at a minimum, where one-sided differences disagree
+    (check,) = gradcheck(graph)
+    assert check.verdict == "wrong" and check.poles == 0
     graph = run(parse("sum(x*x)", {"x": [1e-6, 0.5, 3.0]}))
     graph.inputs["x"].grad = graph.inputs["x"].grad * [1.0, 1.0, -1.0]
     (check,) = gradcheck(graph)
