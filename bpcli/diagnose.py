@@ -110,31 +110,43 @@ ONE_SIDED = {"relu", "abs", "max", "min"}
 def _scale(graph: Graph, users: list[list[tuple[Node, int]]], node: Node,
            is_gradient: bool, truth: Any) -> Any:
     """The magnitude of what was added up into the truth, elementwise where it can be: for a
-    gradient its branches (what each gate that uses the node sends it), for a value the
-    gate's inputs. A truth that is floating-point noise around an exact 0 (the branches
-    0.1 + 0.2 - 0.3) is then within NOISE times this of 0, so 0 is accepted for it."""
-    if is_gradient:
-        parts = []
-        for gate, i in users[node.id]:
-            if gate.grad is None:
-                continue
-            try:
-                parts.append(downstream(graph, gate, i))
-            except Exception:  # no branch, no scale from it
-                continue
-    else:
-        parts = [inp.value for inp in node.inputs]
+    gradient its branches (what each gate that uses the node sends it), each also computed
+    from the magnitudes |upstream| and |inputs| (so the sums inside a gate, as in W.T @ g,
+    count too); for a value the gate's inputs. A truth that is floating-point noise around
+    an exact 0 (the branches 0.1 + 0.2 - 0.3) is then within NOISE times this of 0, so 0 is
+    accepted for it. What is not finite counts as nothing: it must never excuse an answer."""
     scalar = type(truth) is float
-    scale: Any = 0.0
+    parts = []
     with nullcontext() if scalar else np.errstate(all="ignore"):
+        if is_gradient:
+            for gate, i in users[node.id]:
+                if gate.grad is None:
+                    continue
+                for magnitudes in (False, True):
+                    try:
+                        if magnitudes:
+                            parts.append(downstream(graph, gate, i, upstream=abs(gate.grad),
+                                                    values=[abs(x.value) for x in gate.inputs]))
+                        else:
+                            parts.append(downstream(graph, gate, i))
+                    except Exception:  # no branch, no scale from it
+                        continue
+        else:
+            parts = [inp.value for inp in node.inputs]
+        scale: Any = 0.0
         for part in parts:
+            if type(part) is float:
+                size = abs(part)
+                if size - size == 0.0:
+                    scale = max(scale, size) if type(scale) is float else np.maximum(scale, size)
+                continue
+            magnitude = np.abs(part)
+            magnitude = np.where(np.isfinite(magnitude), magnitude, 0.0)
             if scalar or np.shape(part) != np.shape(truth):
-                size = abs(part) if type(part) is float else float(np.max(np.abs(part)))
+                size = float(np.max(magnitude)) if magnitude.size else 0.0
                 scale = max(scale, size) if type(scale) is float else np.maximum(scale, size)
             else:
-                scale = np.maximum(scale, np.abs(part))
-    if type(scale) is float and scale - scale != 0.0:
-        return 0.0
+                scale = np.maximum(scale, magnitude)
     return scale
 
 

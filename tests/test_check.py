@@ -250,6 +250,16 @@ def test_noise_around_an_exact_zero_accepts_zero(bpcli):
     assert code == 1 and not results["dx"]["ok"] and not results["f"]["ok"]
 
 
+def test_noise_from_a_sum_inside_a_gate_accepts_zero(bpcli):
+    # ∂f/∂x = Wᵀ·1: its first column sums 0.1 + 0.2 - 0.3 inside the matmul gate
+    code, results, _ = report(bpcli, "sum(W@x)", "W=[[0.1,0.2],[0.2,0.3],[-0.3,-0.5]]",
+                              "x=[1,2]", "-e", "dx=[0,0]")
+    assert code == 0 and results["dx"]["truth"][0] != 0
+    code, _, _ = report(bpcli, "sum(W@x)", "W=[[0.1,0.2],[0.2,0.3],[-0.3,-0.5]]", "x=[1,2]",
+                        "-e", "dx=[1e-9,0]")
+    assert code == 1
+
+
 MATRIX = ("sum(A*2)", "A=[[1,2,3],[4,5,6]]")
 
 
