@@ -122,7 +122,8 @@ def _scale(graph: Graph, users: list[list[tuple[Node, int]]], node: Node,
             for gate, i in users[node.id]:
                 if gate.grad is None:
                     continue
-                for magnitudes in (False, True):
+                # (not at a kinked gate: relu of |x| would route what relu of x stops)
+                for magnitudes in (False, True) if gate.op.kink is None else (False,):
                     try:
                         if magnitudes:
                             parts.append(downstream(graph, gate, i, upstream=abs(gate.grad),

@@ -258,6 +258,9 @@ def test_noise_from_a_sum_inside_a_gate_accepts_zero(bpcli):
     code, _, _ = report(bpcli, "sum(W@x)", "W=[[0.1,0.2],[0.2,0.3],[-0.3,-0.5]]", "x=[1,2]",
                         "-e", "dx=[1e-9,0]")
     assert code == 1
+    # a truth that is exactly 0 takes exactly 0 (relu stops it; relu of |x| would not)
+    for answer, code in (("dx=[0,2]", 0), ("dx=[1e-13,2]", 1)):
+        assert report(bpcli, "sum(relu(x)*2)", "x=[-1,1]", "-e", answer)[0] == code, answer
 
 
 MATRIX = ("sum(A*2)", "A=[[1,2,3],[4,5,6]]")
