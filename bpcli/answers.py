@@ -3,6 +3,11 @@
 An answer written with k ≥ 1 decimals (0.39) is right when it is within half a unit of its
 last decimal of the truth, boundary included: students round. One written without a decimal
 point (-4), or as an expression (-1/3), must equal the truth up to floating-point noise.
+
+Floating-point noise is always relative: NOISE times the larger of the truth's magnitude and
+the `scale` of what flowed into it (the caller's: the branches added into a gradient, the
+inputs of a gate). So a truth that is noise around an exact 0 (0.1 + 0.2 - 0.3) accepts 0,
+and a small truth (1e-10) is never swallowed by an absolute floor.
 """
 
 from __future__ import annotations
@@ -17,7 +22,7 @@ from bpcli.errors import BindingError, BpcliError
 from bpcli.lazy import np
 from bpcli.limits import MAX_DIMENSIONS
 
-NOISE = 1e-9  # relative slack for floating-point noise in the truth
+NOISE = 1e-12  # relative slack for floating-point noise in the truth (about 4,500 ulps)
 
 _GRAD = re.compile(r"(?:df/d|∂f/∂|d)(?P<name>[^\W\d]\w*)|grad\((?P<inner>[^\W\d]\w*)\)")
 _NUMBER = re.compile(r"[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?")
@@ -65,16 +70,54 @@ def split_answer(text: str) -> tuple[str, str]:
     return parts[0], parts[1]
 
 
-def read_answers(text: str) -> list[tuple[str, str]]:
-    """The NAME=VALUE lines of an answers file; `#` comments and blank lines are skipped."""
+def read_answers(text: str, where: str = "the answers") -> list[tuple[str, str, str]]:
+    """The NAME=VALUE lines of an answers file, each with where it stands ("a.txt, line 3");
+    `#` comments and blank lines are skipped. An array may go on over several lines while a
+    `[` is open. An error names its line."""
     pairs = []
-    for line in text.splitlines():
+    pending, first, depth = "", 0, 0
+    for number, line in enumerate(text.splitlines(), 1):
         line = line.split("#", 1)[0].strip()
-        if line:
-            for piece in line.split(";"):
-                if piece.strip():
-                    pairs.append(split_answer(piece))
+        if not line and not pending:
+            continue
+        if not pending:
+            first = number
+        pending = f"{pending} {line}" if pending else line
+        depth += line.count("[") - line.count("]")
+        if depth > 0:
+            continue  # an array literal goes on on the next line
+        for piece in pending.split(";"):
+            if piece.strip():
+                lines = f"line {first}" if first == number else f"lines {first}-{number}"
+                try:
+                    pairs.append((*split_answer(piece), f"{where}, {lines}"))
+                except BpcliError as err:
+                    raise located(err, f"{where}, {lines}") from None
+        pending, depth = "", 0
+    if pending:
+        raise BindingError(f"{where}, line {first}: a '[' is never closed",
+                           hint="an array may go on over several lines, but each '[' needs"
+                                " its ']'")
     return pairs
+
+
+def located(err: BpcliError, where: str | None) -> BpcliError:
+    """The error with where its answer stands (a file's line) in front of its message."""
+    if where is None:
+        return err
+    return type(err)(f"{where}: {err.message}", source=err.source, pos=err.pos, hint=err.hint)
+
+
+def expectations(answers: list[tuple[str, str, str | None]], names: set[str]
+                 ) -> list[Expectation]:
+    """expectation() of each (written, text, where); an error names where the answer stands."""
+    found = []
+    for written, text, where in answers:
+        try:
+            found.append(expectation(written, text, names))
+        except BpcliError as err:
+            raise located(err, where) from None
+    return found
 
 
 OUTPUT = "f"  # what an answer calls the output when the program has no name f of its own
@@ -116,6 +159,10 @@ def read_value(written: str, text: str) -> tuple[Any, Any]:
         shown = text if len(text) <= 40 else text[:40] + "…"
         raise BindingError(f"in the answer {written}={shown}: an array of {depth}"
                            f" dimensions (the most is {MAX_DIMENSIONS})")
+    maker = MAKER.fullmatch(text)
+    if maker and maker.group(1) in ("randn", "rand"):
+        raise BindingError(f"in the answer {written}={text}: random numbers are not an answer",
+                           hint="write the numbers (dx=[0.5, -1.2]), or zeros(…) and ones(…)")
     try:
         value = parse_value(written, text)
     except BindingError as err:
@@ -157,25 +204,32 @@ def _constant_expression(written: str, text: str) -> Any:
     try:
         return constant_value(text)
     except BpcliError as err:
-        raise BindingError(f"in the answer {written}={text}: {err.message}") from None
+        raise BindingError(f"in the answer {written}={text}: {err.message}",
+                           source=err.source, pos=err.pos, hint=err.hint) from None
 
 
-def matches(answer: Any, tolerance: Any, truth: Any, tol: Tolerance | None = None) -> Any:
-    """Elementwise: is the answer right? (a bool, or a bool array for arrays)"""
-    if np_shape(answer) != np_shape(truth) and np_shape(answer) != ():
+def matches(answer: Any, tolerance: Any, truth: Any, tol: Tolerance | None = None,
+            scale: Any = 0.0) -> Any:
+    """Elementwise: is the answer right? (a bool, or a bool array for arrays)
+
+    An answer whose shape is not the truth's is wrong as a whole (False): a gradient has
+    its variable's shape, and a scalar is not an array. The slack is the answer's rounding
+    (or --tol) plus floating-point noise relative to max(|truth|, scale)."""
+    if np_shape(answer) != np_shape(truth):
         return False
     if tol is not None:
         bound = tol.value * abs(truth) if tol.relative else tol.value
     else:
         bound = tolerance
-    if type(answer) is float and type(truth) is float:
-        return abs(answer - truth) <= bound + NOISE * max(1.0, abs(truth))
+    if type(answer) is float and type(truth) is float and type(scale) is float:
+        return abs(answer - truth) <= bound + NOISE * max(abs(truth), scale)
     diff = np.abs(np.asarray(answer) - np.asarray(truth))
-    return diff <= np.asarray(bound) + NOISE * np.maximum(1.0, np.abs(truth))
+    return diff <= np.asarray(bound) + NOISE * np.maximum(np.abs(truth), scale)
 
 
-def all_match(answer: Any, tolerance: Any, truth: Any, tol: Tolerance | None = None) -> bool:
-    result = matches(answer, tolerance, truth, tol)
+def all_match(answer: Any, tolerance: Any, truth: Any, tol: Tolerance | None = None,
+              scale: Any = 0.0) -> bool:
+    result = matches(answer, tolerance, truth, tol, scale)
     return bool(result) if type(result) is bool else bool(np.all(result))
 
 

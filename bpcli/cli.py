@@ -325,25 +325,25 @@ def check(args: tuple[str, ...], program_file: str | None, expected: tuple[str, 
     a missed fan-out branch, swapped inputs, an input used for an output, a max gate routed
     the wrong way, a wrong forward value).
     """
-    from bpcli.answers import expectation, parse_tolerance, read_answers, split_answer
+    from bpcli.answers import expectations, parse_tolerance, read_answers, split_answer
     from bpcli.diagnose import check as run_check
     from bpcli.lang import Translator
 
-    pairs = [split_answer(text) for text in expected]
+    pairs: list[tuple[str, str, str | None]] = [(*split_answer(text), None) for text in expected]
     program_from_stdin = program_file == "-" if program_file is not None else args[:1] == ("-",)
     if answers_file == "-" and program_from_stdin:
         raise click.UsageError("the program and the answers cannot both come from stdin:"
                                " put one of them in a file")
     if answers_file is not None:
-        pairs += read_answers(read_text(answers_file))
+        pairs += read_answers(read_text(answers_file),
+                              "stdin" if answers_file == "-" else answers_file)
     if not pairs:
         raise click.UsageError("no answers to check: give --expect NAME=VALUE or --answers FILE")
     tolerance = parse_tolerance(tol) if tol is not None else None
     graph = _computed_graph(args, program_file, seed, max_elements=max_elements)
     names = set(graph.names)
-    expectations = [expectation(written, text, names) for written, text in pairs]
     tr = Translator(lang)
-    verdicts = run_check(graph, expectations, tolerance, tr)
+    verdicts = run_check(graph, expectations(pairs, names), tolerance, tr)
     status = EXIT_OK if all(v.ok for v in verdicts) else EXIT_FAILED
     try:  # a reader that goes away (| head -1) changes nothing: wrong answers are still wrong
         _warn(graph.warnings)

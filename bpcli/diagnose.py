@@ -14,7 +14,7 @@ from contextlib import nullcontext
 from dataclasses import dataclass
 from typing import Any
 
-from bpcli.answers import Expectation, Tolerance, all_match, matches
+from bpcli.answers import Expectation, Tolerance, all_match, matches, np_shape
 from bpcli.engine import downstream, gradient, one_sided_gradients
 from bpcli.errors import BpcliError
 from bpcli.explain import consumers, local_formula
@@ -24,8 +24,8 @@ from bpcli.lazy import np
 from bpcli.ops import unbroadcast
 from bpcli.present.numbers import value as fmt
 
-KINDS = ("sign", "missing-upstream", "partial-fanout", "swapped-inputs", "value-confusion",
-         "wrong-route", "forward", "unknown")
+KINDS = ("sign", "transposed", "missing-upstream", "partial-fanout", "swapped-inputs", "value-confusion",
+         "wrong-route", "forward", "shape", "unknown")
 ROUTERS = {"max", "min", "amax", "amin"}
 MAX_FANOUT_SUBSETS = 6
 
@@ -51,6 +51,7 @@ class Verdict:
     worst: int | None = None  # for an array: the flat index of the element furthest off
     diagnosis: Diagnosis | None = None
     note: str | None = None  # e.g. an answer accepted as a one-sided derivative at a kink
+    scale: Any = 0.0  # the magnitude of what flowed into the truth: its noise is relative to it
 
 
 def check(graph: Graph, expectations: list[Expectation], tol: Tolerance | None = None,
@@ -58,12 +59,15 @@ def check(graph: Graph, expectations: list[Expectation], tol: Tolerance | None =
     """Check each answer against a graph that has been run, and diagnose the wrong ones."""
     tr = tr or Translator()
     verdicts = []
+    users = consumers(graph)
     for exp in expectations:
         # a name the program does not have is answers.OUTPUT, "f": the output
         node = graph.inputs.get(exp.name) or graph.names.get(exp.name) or graph.output
         truth = gradient(node) if exp.gradient else node.value
-        ok = all_match(exp.value, exp.tolerance, truth, tol)
-        verdicts.append(Verdict(exp, node, truth, ok, None if ok else _worst(exp, truth, tol)))
+        scale = _scale(graph, users, node, exp.gradient, truth)
+        ok = all_match(exp.value, exp.tolerance, truth, tol, scale)
+        verdicts.append(Verdict(exp, node, truth, ok,
+                                None if ok else _worst(exp, truth, tol, scale), scale=scale))
     _accept_one_sided(graph, verdicts, tol, tr)
     _Diagnoser(graph, verdicts, tol, tr).run()
     return verdicts
@@ -93,7 +97,7 @@ def _accept_one_sided(graph: Graph, verdicts: list[Verdict], tol: Tolerance | No
                 continue
             exp = verdict.expectation
             other = grads.get(verdict.node.id, 0.0)
-            if all_match(exp.value, exp.tolerance, other, tol):
+            if all_match(exp.value, exp.tolerance, other, tol, verdict.scale):
                 verdict.ok, verdict.worst = True, None
                 labels = ", ".join(f"{graph.label(graph.nodes[k])} (node #{k})" for k in sides)
                 verdict.note = tr("check.one-sided", name=exp.name, kinks=labels,
@@ -103,10 +107,55 @@ def _accept_one_sided(graph: Graph, verdicts: list[Verdict], tol: Tolerance | No
 ONE_SIDED = {"relu", "abs", "max", "min"}
 
 
-def _worst(exp: Expectation, truth: Any, tol: Tolerance | None) -> int | None:
-    if type(truth) is float:
+def _scale(graph: Graph, users: list[list[tuple[Node, int]]], node: Node,
+           is_gradient: bool, truth: Any) -> Any:
+    """The magnitude of what was added up into the truth, elementwise where it can be: for a
+    gradient its branches (what each gate that uses the node sends it), each also computed
+    from the magnitudes |upstream| and |inputs| (so the sums inside a gate, as in W.T @ g,
+    count too); for a value the gate's inputs. A truth that is floating-point noise around
+    an exact 0 (the branches 0.1 + 0.2 - 0.3) is then within NOISE times this of 0, so 0 is
+    accepted for it. What is not finite counts as nothing: it must never excuse an answer."""
+    scalar = type(truth) is float
+    parts = []
+    with nullcontext() if scalar else np.errstate(all="ignore"):
+        if is_gradient:
+            for gate, i in users[node.id]:
+                if gate.grad is None:
+                    continue
+                # (not at a kinked gate: relu of |x| would route what relu of x stops)
+                for magnitudes in (False, True) if gate.op.kink is None else (False,):
+                    try:
+                        if magnitudes:
+                            parts.append(downstream(graph, gate, i, upstream=abs(gate.grad),
+                                                    values=[abs(x.value) for x in gate.inputs]))
+                        else:
+                            parts.append(downstream(graph, gate, i))
+                    except Exception:  # no branch, no scale from it
+                        continue
+        else:
+            parts = [inp.value for inp in node.inputs]
+        scale: Any = 0.0
+        for part in parts:
+            if type(part) is float:
+                size = abs(part)
+                if size - size == 0.0:
+                    scale = max(scale, size) if type(scale) is float else np.maximum(scale, size)
+                continue
+            magnitude = np.abs(part)
+            magnitude = np.where(np.isfinite(magnitude), magnitude, 0.0)
+            if scalar or np.shape(part) != np.shape(truth):
+                size = float(np.max(magnitude)) if magnitude.size else 0.0
+                scale = max(scale, size) if type(scale) is float else np.maximum(scale, size)
+            else:
+                scale = np.maximum(scale, magnitude)
+    return scale
+
+
+def _worst(exp: Expectation, truth: Any, tol: Tolerance | None, scale: Any) -> int | None:
+    if type(truth) is float or np_shape(exp.value) != np_shape(truth):
         return None
-    wrong = ~np.broadcast_to(matches(exp.value, exp.tolerance, truth, tol), np.shape(truth))
+    wrong = ~np.broadcast_to(matches(exp.value, exp.tolerance, truth, tol, scale),
+                             np.shape(truth))
     error = np.where(wrong, np.abs(np.asarray(exp.value) - truth), -1.0)
     return int(np.argmax(error))
 
@@ -176,6 +225,10 @@ class _Diagnoser:
 
     def _forward(self, verdict: Verdict) -> Diagnosis:
         node = verdict.node
+        if np_shape(verdict.expectation.value) != np_shape(verdict.truth):
+            message = self.tr("check.shape-value", name=verdict.expectation.name,
+                              **_shapes(verdict))
+            return Diagnosis("shape", node, message)
         message = self.tr("check.forward", name=verdict.expectation.name,
                           truth=self._num(verdict.truth), label=self.graph.label(node))
         return Diagnosis("forward", node, message)
@@ -197,6 +250,9 @@ class _Diagnoser:
                 return self._diagnosis(kind, verdict, gate or (edges[0][0] if edges else node),
                                        edges, first=not wrong_upstream)
         gate = edges[0][0] if len(edges) == 1 else node
+        if np_shape(verdict.expectation.value) != np_shape(verdict.truth):
+            return Diagnosis("shape", node, tr("check.shape", name=name, **_shapes(verdict)),
+                             first=not wrong_upstream)
         message = tr("check.unknown", name=name, truth=self._num(verdict.truth))
         rounded = self._rounded_upstream(verdict, edges)
         if rounded:
@@ -229,6 +285,8 @@ class _Diagnoser:
         total = None
         for g, i in edges:
             upstream = self.grads[g.id].expectation.value if g.id in self.grads else None
+            if upstream is not None and np_shape(upstream) != np_shape(gradient(g)):
+                return None  # an upstream answer of the wrong shape carries nothing
             d = self._vjp(g, i, upstream=upstream)
             if d is None:
                 return None
@@ -247,6 +305,8 @@ class _Diagnoser:
         truth = verdict.truth
         true = [self._vjp(g, i) for g, i in edges]
         yield "sign", None, -truth
+        if type(truth) is not float and truth.ndim >= 2:
+            yield "transposed", None, np.transpose(truth)
         if edges and all(t is not None for t in true):
             locals_ = [self._vjp(g, i, upstream=_ones_like(g.value)) for g, i in edges]
             if all(v is not None for v in locals_):
@@ -290,7 +350,8 @@ class _Diagnoser:
     def _wrong_forward(self, gate: Node, i: int, true: Any) -> list[Any]:
         involved = [gate, *gate.inputs]
         wrong = {n.id: self.values[n.id].expectation.value for n in involved
-                 if n.id in self.values and not self.values[n.id].ok}
+                 if n.id in self.values and not self.values[n.id].ok
+                 and np_shape(self.values[n.id].expectation.value) == np_shape(n.value)}
         if not wrong:
             return []
         values = [wrong.get(x.id, x.value) for x in gate.inputs]
@@ -306,7 +367,8 @@ class _Diagnoser:
                       op=gate.op.name, count=len(edges),
                       upstream=self._num(gate.grad) if gate.grad is not None else "1",
                       formula=local_formula(graph, gate, index) if gate.inputs else "",
-                      branches=" + ".join(self._num(self._vjp(g, i)) for g, i in edges))
+                      branches=" + ".join(self._num(self._vjp(g, i)) for g, i in edges),
+                      **_shapes(verdict))
         if kind == "wrong-route" and gate.inputs:
             winner = max(gate.inputs, key=lambda x: np.max(x.value)) if gate.op.name in (
                 "max", "amax") else min(gate.inputs, key=lambda x: np.min(x.value))
@@ -326,6 +388,12 @@ class _Diagnoser:
             "check.first", gate=self.graph.label(gate), name=verdict.expectation.name,
             formula=local_formula(self.graph, gate, i),
             local=self._num(local) if local is not None else "?")
+
+
+def _shapes(verdict: Verdict) -> dict[str, str]:
+    """The answer's shape and the truth's, as numpy writes them: (3, 2), (2,), ()."""
+    return {"shape": str(np_shape(verdict.expectation.value)),
+            "truth_shape": str(np_shape(verdict.truth))}
 
 
 def _sum(parts: list[Any]) -> Any:

@@ -3,6 +3,9 @@
 As the cs231n notes recommend: the numeric gradient (f(x+h) − f(x−h)) / 2h, and the
 relative error |a − n| / max(|a|, |n|), read by the notes' bands. Where the step x ± h
 crosses a kink (relu, abs, max, min) the numeric gradient means nothing, and that is said.
+h is 1e-5·max(1, |x|); where that is not good, smaller steps are tried (`_smaller_steps`)
+and the one whose one-sided differences agree best is kept; where they all straddle a pole,
+the element is n/a.
 """
 
 from __future__ import annotations
@@ -20,7 +23,9 @@ from bpcli.errors import BpcliError
 from bpcli.graph import Graph, Node
 from bpcli.lazy import np
 
-STEP = 1e-5  # scaled by max(1, |x|)
+STEP = 1e-5  # scaled by max(1, |x|); for a small x, down to STEP·|x| when that is not good
+ROUNDING = 1e-15  # about 4 ulps: the rounding error of an evaluation of f, relative to f
+MAX_STEPS = 12  # smaller steps tried at most, per element, where the first is not good
 MAX_ELEMENTS = 2000  # an input with more elements is checked at a sample of them
 SAMPLE = 200
 # Each element checked costs two evaluations of the gates after its input. When checking
@@ -43,6 +48,7 @@ class Check:
     kinks: list[int] = field(default_factory=list)  # ids of kinked nodes the step crosses
     checked: int = 1  # elements checked
     elements: int = 1
+    poles: int = 0  # elements where every step tried straddles a pole or a jump (numeric nan)
 
 
 def verdict(error: float) -> str:
@@ -112,35 +118,66 @@ def _check(graph: Graph, name: str, node: Node, indices: Sequence[int]) -> Check
     kinked = [n for n in cone if n.op.kink is not None and n.id not in graph.smooth]
     saved = [n.value for n in cone]
     crossed: set[int] = set()
+    straddled = 0
     worst = 0.0
+    f0 = graph.output.value
+
+    def difference(k: int, base: float, h: float) -> tuple[float, float, float, list[Any]]:
+        """The central difference at step h; how far its two one-sided differences
+        disagree (|f'+ − f'−|: the curvature, a pole or jump crossed), plus f's rounding
+        over h, and the same less ten times the rounding (what rounding cannot explain);
+        and which side of its kink each kinked gate is on at x + h and at x − h."""
+        values, sides = [], []
+        for sign in (1.0, -1.0):
+            if flat_work is None:
+                node.value = base + sign * h
+            else:
+                flat_work[k] = base + sign * h
+                node.value = work
+            try:
+                forward_values(graph, cone)
+                values.append(graph.output.value)
+                sides.append(_sides(graph, kinked))
+            except BpcliError:
+                values.append(math.nan)
+                sides.append(None)
+        if flat_work is not None:
+            flat_work[k] = base
+        n = (values[0] - values[1]) / (2 * h)
+        disagreement = abs((values[0] - f0) - (f0 - values[1])) / h
+        rounding = ROUNDING * max(abs(values[0]), abs(values[1]), abs(f0)) / h
+        spread = disagreement + rounding
+        if n - n != 0.0 or spread - spread != 0.0:  # not evaluable, or it overflows
+            return math.nan, math.nan, math.nan, sides
+        return n, spread, disagreement - 10 * rounding, sides
+
     try:
         for k in indices:
             base = original if flat_work is None else float(flat_work[k])
+            a = analytic if flat_analytic is None else float(flat_analytic[k])
             h = STEP * max(1.0, abs(base))
-            sides = []
-            values = []
-            for sign in (1.0, -1.0):
-                if flat_work is None:
-                    node.value = base + sign * h
-                else:
-                    flat_work[k] = base + sign * h
-                    node.value = work
-                try:
-                    forward_values(graph, cone)
-                    values.append(graph.output.value)
-                    sides.append(_sides(graph, kinked))
-                except BpcliError:
-                    values.append(math.nan)
-                    sides.append(None)
-            if flat_work is not None:
-                flat_work[k] = base
-            n = (values[0] - values[1]) / (2 * h)
-            if n - n != 0.0:  # not evaluable, or the difference overflows
-                n = math.nan
+            n, spread, excess, sides = difference(k, base, h)
+            if verdict(relative_error(a, n)) != "good":
+                # the step may reach a pole (1/x at 1e-6, tan near π/2) or be too coarse for
+                # the curvature there: smaller steps are tried, and the one whose one-sided
+                # differences agree best, relative to their mean, is kept. That choice never
+                # looks at the analytic gradient, so a wrong gradient stays wrong.
+                before, last = (h, excess), (h, excess)
+                steps = _smaller_steps(h, base)
+                for smaller in steps:  # (a list that may grow while it is walked)
+                    tried = difference(k, base, smaller)
+                    before, last = last, (smaller, tried[2])
+                    if _relative(tried[1], tried[0]) < _relative(spread, n):
+                        n, spread, _, sides = tried
+                    if (smaller is steps[-1] and len(steps) < MAX_STEPS
+                            and _straddles(before, last)):
+                        steps.extend(_smaller_steps(smaller, base, 1))  # nearer the pole
+                if verdict(relative_error(a, n)) != "good" and _straddles(before, last):
+                    n = math.nan
+                    straddled += 1
             if sides[0] is not None and sides[1] is not None:
                 crossed.update(i for i, (p, m) in enumerate(zip(sides[0], sides[1], strict=True))
                                if p != m)
-            a = analytic if flat_analytic is None else float(flat_analytic[k])
             if scalar:
                 numeric = n
             else:
@@ -156,7 +193,39 @@ def _check(graph: Graph, name: str, node: Node, indices: Sequence[int]) -> Check
     if not scalar:
         numeric = numeric.reshape(np.shape(original))
     kink_ids = sorted(kinked[i].id for i in crossed)
-    return Check(name, analytic, numeric, worst, verdict(worst), kink_ids, len(indices), size)
+    return Check(name, analytic, numeric, worst, verdict(worst), kink_ids, len(indices), size,
+                 straddled)
+
+
+def _relative(spread: float, n: float) -> float:
+    """How much the one-sided differences disagree, relative to the central one."""
+    if spread != spread:
+        return math.inf
+    if n == 0.0:
+        return 0.0 if spread == 0.0 else math.inf
+    return spread / abs(n)
+
+
+def _straddles(before: tuple[float, float], last: tuple[float, float]) -> bool:
+    """Whether x ± h still straddles a pole or a jump at the last two steps tried. Where f
+    is smooth, the one-sided differences disagree by about |f''|·h beyond rounding: less as
+    the step shrinks. Across a pole they disagree more as the step shrinks towards it."""
+    (h0, excess0), (h1, excess1) = before, last
+    if excess1 != excess1:
+        return True  # f cannot be evaluated at x ± h: a singularity within h of x
+    if not excess1 > 0.0 or h1 >= h0:
+        return False
+    return excess1 > 100.0 * max(excess0, 0.0) * (h1 / h0)
+
+
+def _smaller_steps(h: float, base: float, count: int = 3) -> list[float]:
+    """The steps tried after h: h/100, h/10⁴, h/10⁶ and STEP·|x| (or `count` of the powers),
+    each if smaller than the last and at least 1e-13·|x| (below that, x ± h rounds)."""
+    steps = [h / 100.0 ** i for i in range(1, count + 1)]
+    if count == 3 and base != 0.0 and STEP * abs(base) < steps[-1]:
+        steps.append(STEP * abs(base))
+    return [step for step in steps
+            if step > 1e-13 * abs(base) and base + step != base]
 
 
 def _size(value: Any) -> int:

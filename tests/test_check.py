@@ -211,3 +211,143 @@ def test_one_sided_derivatives_at_a_kink_are_accepted(bpcli):
     assert results["dz"]["note"] is None  # bpcli's own convention
     code, results, _ = report(bpcli, "f = relu(x) * 3", "x=0", "-e", "dx=2")
     assert code == 1 and results["dx"]["note"] is None
+
+
+# --- issue 13 (check2): no absolute noise floor, wrong shapes, answers files ---------------------
+
+
+@pytest.mark.parametrize("tol", [[], ["--tol", "0"], ["--tol", "1%"]], ids=["rounding", "0", "1%"])
+def test_a_small_truth_is_not_swallowed_by_a_noise_floor(bpcli, tol):
+    # ∂f/∂x is 1e-10: the sign flipped, 0 and five times it are wrong, with any tolerance
+    result = bpcli("check", "x*1e-10", "x=1", "-e", "dx=-1e-10", "-e", "dx=0", "-e", "dx=5e-10",
+                   *tol)
+    assert result.code == 1 and result.out.endswith("0 of 3 correct\nfirst wrong step: dx\n")
+    assert bpcli("check", "x*1e-10", "x=1", "-e", "dx=1e-10", *tol).code == 0
+    result = bpcli("check", "sum(x*1e-10)", "x=[1,2]", "-e", "dx=[-1e-10,-1e-10]", *tol)
+    assert result.code == 1 and "0 of 1 correct" in result.out
+    assert bpcli("check", "sum(x*1e-10)", "x=[1,2]", "-e", "dx=[1e-10,1e-10]", *tol).code == 0
+
+
+@pytest.mark.parametrize("answer, truth, ok", [
+    ("0", 5e-324, False), ("-1e-300", 1e-300, False), ("1e-300", 1e-300, True),
+    ("0", 0.0, True), ("-4", -4.0 * (1 + 2e-13), True), ("-4", -4.0 * (1 + 1e-11), False),
+])
+def test_noise_is_relative_to_the_truth(answer, truth, ok):
+    value, tolerance = read_value("a", answer)
+    assert all_match(value, tolerance, truth) is ok
+
+
+def test_noise_around_an_exact_zero_accepts_zero(bpcli):
+    from fractions import Fraction
+
+    # in exact arithmetic f and ∂f/∂x are 0; in floats they are 5.6e-17 and 2.8e-17
+    tenth = Fraction(1, 10)
+    assert tenth + 2 * tenth - 3 * tenth == 0
+    program = "f = x*0.1 + x*0.2 - x*0.3"
+    code, results, _ = report(bpcli, program, "x=1", "-e", "dx=0", "-e", "f=0")
+    assert code == 0 and results["dx"]["truth"] != 0 and results["f"]["truth"] != 0
+    code, results, _ = report(bpcli, program, "x=1", "-e", "dx=1e-6", "-e", "f=-1e-9")
+    assert code == 1 and not results["dx"]["ok"] and not results["f"]["ok"]
+
+
+def test_noise_from_a_sum_inside_a_gate_accepts_zero(bpcli):
+    # ∂f/∂x = Wᵀ·1: its first column sums 0.1 + 0.2 - 0.3 inside the matmul gate
+    code, results, _ = report(bpcli, "sum(W@x)", "W=[[0.1,0.2],[0.2,0.3],[-0.3,-0.5]]",
+                              "x=[1,2]", "-e", "dx=[0,0]")
+    assert code == 0 and results["dx"]["truth"][0] != 0
+    code, _, _ = report(bpcli, "sum(W@x)", "W=[[0.1,0.2],[0.2,0.3],[-0.3,-0.5]]", "x=[1,2]",
+                        "-e", "dx=[1e-9,0]")
+    assert code == 1
+    # a truth that is exactly 0 takes exactly 0 (relu stops it; relu of |x| would not)
+    for answer, code in (("dx=[0,2]", 0), ("dx=[1e-13,2]", 1)):
+        assert report(bpcli, "sum(relu(x)*2)", "x=[-1,1]", "-e", answer)[0] == code, answer
+
+
+MATRIX = ("sum(A*2)", "A=[[1,2,3],[4,5,6]]")
+
+
+@pytest.mark.parametrize("answer, shape", [
+    ("zeros(3,2)", "(3, 2)"), ("[1,2]", "(2,)"), ("[1,2,3]", "(3,)"), ("[[1],[2]]", "(2, 1)"),
+    ("2", "()"), ("[[[2,2,2],[2,2,2]]]", "(1, 2, 3)"),
+])
+def test_an_answer_of_the_wrong_shape_is_wrong(bpcli, answer, shape):
+    code, results, _ = report(bpcli, *MATRIX, "-e", f"dA={answer}")
+    assert code == 1 and results["dA"]["ok"] is False
+    assert results["dA"]["diagnosis"]["kind"] == "shape"
+    assert results["dA"]["diagnosis"]["message"] == (
+        f"wrong shape: your answer has shape {shape}; ∂f/∂A has the shape of A, (2, 3).")
+    result = bpcli("check", *MATRIX, "-e", f"dA={answer}")
+    assert result.code == 1 and result.err == "" and "worst element" not in result.out
+
+
+def test_a_value_of_the_wrong_shape_is_wrong(bpcli):
+    code, results, _ = report(bpcli, "q = A*2; sum(q)", MATRIX[1], "-e", "q=[1,2]")
+    assert code == 1 and results["q"]["diagnosis"]["message"] == (
+        "wrong shape: your answer has shape (2,); q has shape (2, 3).")
+
+
+@pytest.mark.parametrize("answer, shape", [("[[2,4]]", "(1, 2)"), ("4", "()"), ("[4]", "(1,)")])
+def test_a_gradient_has_its_variables_shape_not_a_broadcast_one(bpcli, answer, shape):
+    result = bpcli("check", "sum(x*x)", "x=[1,2]", "-e", f"dx={answer}")
+    assert result.code == 1 and "worst element" not in result.out
+    assert f"your answer has shape {shape}; ∂f/∂x has the shape of x, (2,)." in " ".join(
+        line.strip("│ ") for line in result.out.splitlines())
+
+
+def test_a_transposed_gradient_is_named(bpcli):
+    code, results, _ = report(bpcli, *MATRIX, "-e", "dA=[[2,2],[2,2],[2,2]]")
+    assert code == 1 and results["dA"]["diagnosis"]["kind"] == "transposed"
+    assert results["dA"]["diagnosis"]["message"].startswith(
+        "transposed: your answer is the transpose of ∂f/∂A; a gradient has the shape and layout"
+        " of its variable, A: (2, 3).")
+    # the classic one: dW of W@x written as x·gᵀ instead of g·xᵀ; also for a square W
+    for w in ("[[1,2,3],[4,5,6]]", "[[1,2,3],[4,5,6],[7,8,10]]"):
+        rows = w.count("],") + 1
+        code, results, _ = report(bpcli, "sum((W@x)*c)", f"W={w}", "x=[1,2,4]",
+                                  "c=" + str(list(range(1, rows + 1))), "-e",
+                                  "dW=" + str([[c * x for c in range(1, rows + 1)]
+                                               for x in (1, 2, 4)]))
+        assert code == 1 and results["dW"]["diagnosis"]["kind"] == "transposed", w
+    result = bpcli("check", *MATRIX, "-e", "dA=[[2,2],[2,2],[2,2]]", "--lang", "zh")
+    assert "转置了：你的答案是 ∂f/∂A 的转置" in result.out
+
+
+@pytest.mark.parametrize("maker", ["randn(2)", "rand(2)", "randn()", "rand(1, 2)"])
+def test_random_numbers_are_not_an_answer(bpcli, maker):
+    result = bpcli("check", "sum(x*x)", "x=[1,2]", "-e", f"dx={maker}")
+    assert (result.code, result.out) == (2, "")
+    assert result.err == (f"error: in the answer dx={maker}: random numbers are not an answer\n"
+                          "write the numbers (dx=[0.5, -1.2]), or zeros(…) and ones(…)\n")
+
+
+def test_an_answers_file_may_spread_an_array_over_lines(bpcli, tmp_path):
+    answers = tmp_path / "answers.txt"
+    answers.write_text("# homework 3\ndW = [[0.088, 0.176],  # row 0\n"
+                       "      [0.104, 0.208]]\n\ndx = [-0.11,\n 0.64]; q = [0.22, 0.26]\n")
+    result = bpcli("check", str(SAMPLES / "matrix.bp"), "--answers", str(answers))
+    assert (result.code, result.err) == (0, "") and result.out.endswith("3 of 3 correct\n")
+
+
+@pytest.mark.parametrize("text, message", [
+    ("x = 1\n\ndx 4\n", "line 3: the answer 'dx 4' is not NAME=VALUE"),
+    ("x = 1\ndw = 4\n", "line 2: the answer dw=4 names nothing in the program"),
+    ("x = 1\ndx = [3,\n 4]]\n", "lines 2-3: in the answer dx=[3, 4]]"),
+    ("x = 1\ndx = [3,\n\n 4\n", "line 2: a '[' is never closed"),
+    ("\n\ndx = 1.5e400\n", "line 3: in the answer dx=1.5e400: the number is too large"),
+])
+def test_every_answers_file_error_names_its_line(bpcli, tmp_path, text, message):
+    answers = tmp_path / "answers.txt"
+    answers.write_text(text)
+    result = bpcli("check", "sum(x*x)", "x=[1,2]", "--answers", str(answers))
+    assert result.code == 2 and result.err.startswith(f"error: {answers}, {message}")
+    result = bpcli("check", "sum(x*x)", "x=[1,2]", "--answers", "-", input=text)
+    assert result.code == 2 and result.err.startswith(f"error: stdin, {message}")
+
+
+def test_a_syntax_error_in_an_answer_shows_a_caret(bpcli):
+    result = bpcli("check", "x*2", "x=1", "-e", "dx=2*(3")
+    assert (result.code, result.err) == (2, (
+        "error: in the answer dx=2*(3: syntax error: this '(' is never closed\n"
+        "  line 1, column 3:\n"
+        "    2*(3\n"
+        "      ^\n"))

@@ -347,7 +347,8 @@ def test_an_answer_nested_too_deep(bpcli, tmp_path, depth):
     result = bpcli("check", "x*2", "x=1", "--answers", str(answers))
     shown = literal[:40] + "…"
     assert (result.code, result.err) == (
-        2, f"error: in the answer dx={shown}: an array of {depth} dimensions (the most is 32)\n")
+        2, f"error: {answers}, line 1: in the answer dx={shown}: an array of {depth} dimensions"
+           " (the most is 32)\n")
 
 
 @pytest.mark.parametrize("value", ["zeros(3,0,2)", "zeros(0)", "ones(2,0)"])

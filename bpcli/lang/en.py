@@ -16,6 +16,12 @@ MESSAGES = {
                          " that wins ({winner}) and nothing to the other.",
     "check.forward-gradient": "this follows from a wrong forward value; with the right forward"
                               " pass ∂f/∂{name} = {truth}.",
+    "check.transposed": "transposed: your answer is the transpose of ∂f/∂{name}; a gradient has"
+                        " the shape and layout of its variable, {name}: {truth_shape}.",
+    "check.shape": "wrong shape: your answer has shape {shape}; ∂f/∂{name} has the shape of"
+                   " {name}, {truth_shape}.",
+    "check.shape-value": "wrong shape: your answer has shape {shape}; {name} has shape"
+                         " {truth_shape}.",
     "check.carried": "this follows from your ∂f/∂{upstream} = {answer}, which is wrong; with"
                      " it, this step itself is right.",
     "check.unknown": "no known mistake matches: ∂f/∂{name} = {truth}.",

@@ -14,6 +14,11 @@ MESSAGES = {
                              "∂/∂{name} = {formula}。",
     "check.wrong-route": "{op} 门 {gate} 把全部上游梯度传给胜出的输入（{winner}），另一个输入得到 0。",
     "check.forward-gradient": "这是前向传播的数值错误导致的；前向传播正确时 ∂f/∂{name} = {truth}。",
+    "check.transposed": "转置了：你的答案是 ∂f/∂{name} 的转置；梯度的形状和排列与它的变量 {name}"
+                        " 相同：{truth_shape}。",
+    "check.shape": "形状不对：你的答案形状是 {shape}；∂f/∂{name} 的形状与 {name} 相同，是"
+                   " {truth_shape}。",
+    "check.shape-value": "形状不对：你的答案形状是 {shape}；{name} 的形状是 {truth_shape}。",
     "check.carried": "这是由你的 ∂f/∂{upstream} = {answer} 带来的，而它是错的；"
                      "用它计算的话，这一步本身是对的。",
     "check.unknown": "没有匹配到已知的错误：∂f/∂{name} = {truth}。",

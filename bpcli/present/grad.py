@@ -35,7 +35,7 @@ def render(graph: Graph, output_format: str, view: View) -> list[Any]:
 
         document = grad_document(graph, jacobians=view.jacobians, wrt=view.wrt, arrays=True)
         if view.checks is not None:
-            document["gradcheck"] = [_check_json(c) for c in view.checks]
+            document["gradcheck"] = [_check_json(c, view.full) for c in view.checks]
         if view.indent is not None and not view.full:
             return [dumps(document, indent=view.indent) + "\n"]
         return [dump_parts(document, full=view.full), "\n"]  # written a piece at a time
@@ -80,14 +80,39 @@ def render(graph: Graph, output_format: str, view: View) -> list[Any]:
     raise ValueError(f"unknown format {output_format}")
 
 
-def _check_json(check: Any) -> dict[str, Any]:
-    from bpcli.present.numbers import to_json
-
+def _check_json(check: Any, full: bool = False) -> dict[str, Any]:
     error = check.relative_error
-    return {"name": check.name, "analytic": to_json(check.analytic),
-            "numeric": to_json(check.numeric) if error == error else None,
+    return {"name": check.name, "analytic": check.analytic,
+            "numeric": _numeric_json(check.numeric, full),
             "relative_error": error if error == error else None, "verdict": check.verdict,
-            "kinks": check.kinks, "checked": check.checked, "elements": check.elements}
+            "kinks": check.kinks, "poles": check.poles, "checked": check.checked,
+            "elements": check.elements}
+
+
+def _numeric_json(numeric: Any, full: bool) -> Any:
+    """The numeric gradient for JSON: null at the elements not checked or not evaluable
+    (never NaN, which is not JSON); an array of more than JSON_ELEMENTS elements is
+    summarised over the elements checked, as jsonout summarises any big array."""
+    if type(numeric) is float:
+        return numeric if numeric - numeric == 0.0 else None
+    import numpy as np
+
+    from bpcli.limits import JSON_ELEMENTS
+    from bpcli.present.jsonout import summary
+
+    known = np.isfinite(numeric)
+    if known.all():
+        return numeric  # written (or summarised) by jsonout as any array
+    if numeric.size > JSON_ELEMENTS and not full:
+        found = numeric[known]
+        document = summary(found) if found.size else {
+            "shape": [], "elided": True,
+            "summary": {"min": None, "max": None, "mean": None, "norm": None}}
+        document["shape"] = list(numeric.shape)
+        return document
+    listed = numeric.astype(object)
+    listed[~known] = None
+    return listed.tolist()
 
 
 def _check_text(graph: Graph, view: View) -> list[str]:

@@ -154,17 +154,31 @@ GRADCHECK_TITLE = ("Gradient check: central differences (f(x+h) − f(x−h))/2h
 
 def _check_cells(graph: Graph, check: Any, precision: int) -> list[str]:
     error = check.relative_error
-    note = ""
+    notes = []
     if check.kinks:
         gates = ", ".join(f"#{i} {graph.label(graph.nodes[i])}" for i in check.kinks)
-        note = f"⚠ the step crosses a kink at {gates}: the numeric gradient means nothing here"
-    elif check.checked == 0:
-        note = "not checked: the check took a sample of the elements"
+        notes.append(f"⚠ the step crosses a kink at {gates}: the numeric gradient means nothing"
+                     " here")
+    if check.poles:
+        where = "" if check.elements == 1 else f" at {check.poles} element(s)"
+        notes.append(f"x ± h straddles a pole or a jump{where} at every step tried: no numeric"
+                     " gradient there")
+    if check.checked == 0:
+        notes.append("not checked: the check took a sample of the elements")
     elif check.checked < check.elements:
-        note = f"{check.checked} of {check.elements} elements checked"
+        notes.append(f"{check.checked} of {check.elements} elements checked")
+    numeric = check.numeric
+    if type(numeric) is not float and check.checked < check.elements:
+        import numpy as np
+
+        numeric = numeric[np.isfinite(numeric)]  # the elements checked, in order
     return [check.name, fmt(check.analytic, precision),
-            "n/a" if error != error else fmt(check.numeric, precision),
-            "n/a" if error != error else f"{error:.1e}", check.verdict, note]
+            "n/a" if error != error or not _size(numeric) else fmt(numeric, precision),
+            "n/a" if error != error else f"{error:.1e}", check.verdict, "; ".join(notes)]
+
+
+def _size(value: Any) -> int:
+    return 1 if type(value) is float else int(value.size)
 
 
 def gradcheck_table(graph: Graph, checks: list[Any], precision: int) -> Any:
