@@ -314,7 +314,7 @@ arguments.
               help="Worker processes; the output order stays the input order.")
 @click.option("--precision", type=click.IntRange(1, 17), default=4, show_default=True,
               help="Decimals in tables.")
-@click.option("--seed", type=int, help="Seed for randn(…) and rand(…) bindings.")
+@click.option("--seed", type=click.IntRange(0), help="Seed for randn(…) and rand(…) bindings.")
 @click.option("--progress/--no-progress", default=None,
               help="A progress bar on stderr (default: when stderr is a terminal).")
 @_quiet_pipe
@@ -341,23 +341,32 @@ def batch(inputs: tuple[str, ...], output_format: str, input_format: str,
     if output_format == "csv":
         out.write(csv_header())
     failed: list[str] = []
+    status = EXIT_OK
     total = 0
-    with Interrupt() as interrupt, ProgressBar(progress) as advance:
-        for text, failures, count in solve_all(sources, options, jobs):
-            if interrupt.requested:
-                break
-            out.write(text)
-            total += count
-            if failures:
-                failed += [f"{source}:{line}" for source, line in failures]
-            advance(total)
-        out.flush()  # whole records only, even when interrupted
-    if interrupt.requested:
-        return _fail("interrupted", EXIT_INTERRUPTED)
+    interrupt = Interrupt()
+    try:
+        with interrupt, ProgressBar(progress) as advance:
+            try:
+                for text, failures, count in solve_all(sources, options, jobs):
+                    out.write(text)
+                    total += count
+                    for source, line, code in failures:
+                        failed.append(f"{source}:{line}")
+                        status = max(status, code)
+                    advance(total)
+            finally:
+                out.close()  # whole records only, whatever stopped the batch
+    except KeyboardInterrupt:
+        if not interrupt.requested:
+            raise
+        return _fail(interrupt.message, interrupt.exit_status)
     if failed:
         shown = ", ".join(failed[:5]) + (", …" if len(failed) > 5 else "")
-        click.echo(f"bpcli batch: {len(failed)} of {total} problems failed ({shown})", err=True)
-        return EXIT_FAILED
+        bugs = " (some of them by a bug in bpcli: see their records)" \
+            if status == EXIT_INTERNAL else ""
+        click.echo(f"bpcli batch: {len(failed)} of {total} problems failed ({shown}){bugs}",
+                   err=True)
+        return status
     return EXIT_OK
 
 

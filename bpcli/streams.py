@@ -50,75 +50,140 @@ def make_console(file: Any = None) -> Any:
 
 
 def batch_sources(inputs: tuple[str, ...]) -> list[tuple[str, Any]]:
-    """(name, lines) for each input, checked before any problem runs."""
+    """(name, raw lines) for each input, checked before any problem runs.
+
+    The raw lines of a source are bytes, cut at "\\n" only (a bare CR is part of its line),
+    each at most MAX_LINE_BYTES long; a longer line comes as an int, its length so far,
+    and is skipped to its newline without being held (b"#" when it is a comment). A `.bp`
+    file comes whole, as one item (an int when larger than MAX_TEXT_BYTES). Decoding is
+    left to each line (`bpcli.batch.read_lines`), so that one bad line is one error record."""
     sources = []
     for path in inputs:
         if path == "-":
-            sources.append(("stdin", _stdin_lines()))
+            if sys.stdin is None:  # started with stdin closed (<&-)
+                raise InputError("cannot read stdin: it is closed")
+            stream = getattr(sys.stdin, "buffer", None)
+            sources.append(("stdin", _raw_lines(stream, "stdin") if stream is not None
+                            else _text_lines(sys.stdin)))
             continue
         if not os.path.exists(path):
             raise InputError(f"cannot read {path}: no such file")
         if os.path.isdir(path):
             raise InputError(f"cannot read {path}: it is a directory")
-        sources.append((path, _file_lines(path)))
+        sources.append((path, _whole_file(path) if path.endswith(".bp") else _file_lines(path)))
     return sources
 
 
 def _file_lines(path: str) -> Any:
     try:
-        with open(path, encoding="utf-8-sig", errors="strict") as handle:
-            yield from handle
-    except UnicodeDecodeError as err:
-        raise InputError(f"cannot read {path}: it is not UTF-8 text (byte {err.start})") from None
+        with open(path, "rb") as handle:
+            yield from _raw_lines(handle, path)
     except OSError as err:
         raise InputError(f"cannot read {path}: {err.strerror or err}") from None
 
 
-def _stdin_lines() -> Any:
-    import io
+def _whole_file(path: str) -> Any:
+    """A `.bp` file's bytes as one item; its size (an int) when it is too large to read."""
+    from bpcli.limits import MAX_TEXT_BYTES
 
-    stream = io.TextIOWrapper(sys.stdin.buffer, encoding="utf-8", errors="strict") \
-        if hasattr(sys.stdin, "buffer") else sys.stdin
     try:
-        yield from stream
-    except UnicodeDecodeError as err:
-        raise InputError(f"cannot read stdin: it is not UTF-8 text (byte {err.start})") from None
+        with open(path, "rb") as handle:
+            data = handle.read(MAX_TEXT_BYTES + 1)
+    except OSError as err:
+        raise InputError(f"cannot read {path}: {err.strerror or err}") from None
+    yield len(data) if len(data) > MAX_TEXT_BYTES else data
+
+
+SKIP = 2**20  # bytes read at a time while skipping the rest of an over-long line
+
+
+def _raw_lines(handle: Any, name: str) -> Any:
+    """The lines of a binary stream, bounded (see batch_sources). A line that goes on past
+    MAX_TEXT_BYTES without a newline (/dev/zero) ends the input: InputError."""
+    from bpcli.limits import MAX_LINE_BYTES, MAX_TEXT_BYTES, size_text
+
+    readline, limit = handle.readline, MAX_LINE_BYTES
+    number = 0
+    try:
+        while line := readline(limit + 1):
+            number += 1
+            if len(line) <= limit or line.endswith(b"\n"):
+                yield line
+                continue
+            comment = line.removeprefix(b"\xef\xbb\xbf" if number == 1 else b"").lstrip() \
+                .startswith(b"#")
+            size = len(line)
+            while not line.endswith(b"\n"):
+                line = readline(SKIP)
+                if not line:
+                    break
+                size += len(line)
+                if size > MAX_TEXT_BYTES:
+                    raise InputError(f"cannot read {name}: line {number} goes on for more than"
+                                     f" {size_text(MAX_TEXT_BYTES)} without a newline")
+            yield b"#" if comment else size - line.endswith(b"\n")
+    except OSError as err:
+        raise InputError(f"cannot read {name}: {err.strerror or err}") from None
+
+
+def _text_lines(stream: Any) -> Any:
+    """Lines of a text stream with no bytes underneath (a test's StringIO): as UTF-8 bytes."""
+    for line in stream:
+        yield line.encode("utf-8", "surrogateescape")
+
+
+STOP_MESSAGES = {"SIGINT": "interrupted", "SIGTERM": "terminated (SIGTERM)",
+                 "SIGHUP": "hung up (SIGHUP)"}
 
 
 class Interrupt:
-    """Ctrl-C asks the batch to stop after the record it is on, so that the output ends with
-    a whole record; a second Ctrl-C stops at once."""
+    """Ctrl-C (SIGINT), SIGTERM and SIGHUP stop the batch at once, the same way: the record
+    being solved is dropped, the records already solved are written whole, and workers are
+    stopped (KeyboardInterrupt unwinds through their pool). Further signals are ignored
+    while that happens. `exit_status` is then 128 + the signal's number (130, 143, 129)."""
 
     def __init__(self) -> None:
         self.requested = False
-        self.previous: Any = None
+        self.message = "interrupted"
+        self.exit_status = 130
+        self.previous: dict[int, Any] = {}
 
     def _handle(self, signum: int, frame: Any) -> None:
         import signal
 
+        if self.requested:
+            return
         self.requested = True
-        signal.signal(signal.SIGINT, self.previous)
+        name = signal.Signals(signum).name
+        self.message = STOP_MESSAGES.get(name, f"stopped by {name}")
+        self.exit_status = 128 + signum
+        for number in self.previous:
+            signal.signal(number, signal.SIG_IGN)
+        raise KeyboardInterrupt
 
     def __enter__(self) -> Interrupt:
         import signal
         import threading
 
         if threading.current_thread() is threading.main_thread():
-            self.previous = signal.signal(signal.SIGINT, self._handle)
+            for name in STOP_MESSAGES:
+                number = getattr(signal, name, None)
+                if number is not None:
+                    self.previous[number] = signal.signal(number, self._handle)
         return self
 
     def __exit__(self, *exc: object) -> None:
         import signal
 
-        if self.previous is not None:
-            signal.signal(signal.SIGINT, self.previous)
+        for number, previous in self.previous.items():
+            signal.signal(number, previous)
 
 
 class RecordWriter:
     """Writes whole records in batches, and at least every 0.2 s, so output flows through a
     pipe as it goes without a system call per record. On a real file descriptor it writes
-    with os.write and finishes every partial write itself, so that a signal arriving in the
-    middle of a write can never leave half a record."""
+    with os.write and finishes every partial write itself, with the signals that stop a
+    batch held back meanwhile, so that a signal can never leave half a record."""
 
     def __init__(self, stream: Any, records: int = 256, seconds: float = 0.2) -> None:
         import time
@@ -127,6 +192,7 @@ class RecordWriter:
         self.clock = time.monotonic
         self.pending: list[str] = []
         self.last = self.clock()
+        self.broken = False  # the reader has gone: nothing more is written
         try:
             self.fd: int | None = stream.fileno()
             stream.flush()
@@ -138,7 +204,22 @@ class RecordWriter:
         if len(self.pending) >= self.records or self.clock() - self.last >= self.seconds:
             self.flush()
 
+    def close(self) -> None:
+        """Write what is pending (unless the reader has gone)."""
+        if not self.broken:
+            self.flush()
+
     def flush(self) -> None:
+        held = _hold_signals()
+        try:
+            self._flush()
+        except BrokenPipeError:
+            self.broken = True
+            raise
+        finally:
+            _release_signals(held)
+
+    def _flush(self) -> None:
         if self.pending:
             text = "".join(self.pending)
             self.pending.clear()
@@ -153,6 +234,25 @@ class RecordWriter:
         if self.fd is None:
             self.stream.flush()
         self.last = self.clock()
+
+
+def _hold_signals() -> Any:
+    """Block SIGINT, SIGTERM and SIGHUP (they wait until _release_signals); None if not here."""
+    import signal
+    import threading
+
+    if not hasattr(signal, "pthread_sigmask") or threading.current_thread() is not \
+            threading.main_thread():
+        return None
+    return signal.pthread_sigmask(signal.SIG_BLOCK,
+                                  {signal.SIGINT, signal.SIGTERM, signal.SIGHUP})
+
+
+def _release_signals(held: Any) -> None:
+    if held is not None:
+        import signal
+
+        signal.pthread_sigmask(signal.SIG_SETMASK, held)
 
 
 class ProgressBar:

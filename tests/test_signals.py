@@ -3,6 +3,7 @@ on Ctrl-C."""
 
 from __future__ import annotations
 
+import concurrent.futures
 import json
 import signal
 import subprocess
@@ -33,6 +34,7 @@ def many_problems(tmp_path_factory):
     ["batch", "{problems}"],
     ["batch", "{problems}", "--jobs", "2"],
     ["batch", "{problems}", "--format", "table"],
+    ["batch", "{problems}", "--format", "table", "--jobs", "2"],
     ["grad", "+".join(["x"] * 3000), "x=1", "--max-rows", "0"],
 ])
 def test_closed_pipe_exits_quietly(many_problems, args):
@@ -100,3 +102,78 @@ def test_the_console_script_flushes_everything_before_it_leaves(tmp_path):
     bad = subprocess.run([sys.executable, "-m", "bpcli", "grad", "x+"], cwd=ROOT,
                          capture_output=True, timeout=60)
     assert bad.returncode == 2 and bad.stderr.startswith(b"error:")
+
+
+# --- stopping --jobs: every exit path leaves no worker behind ----------------------------------
+
+def group_is_empty(pgid: int, within: float = 10.0) -> bool:
+    """Whether every process of the group is gone (polled for at most `within` seconds)."""
+    import os
+
+    end = time.monotonic() + within
+    while time.monotonic() < end:
+        try:
+            os.killpg(pgid, 0)
+        except ProcessLookupError:
+            return True
+        time.sleep(0.05)
+    return False
+
+
+def kill_group(pgid: int) -> None:
+    import contextlib
+    import os
+
+    with contextlib.suppress(ProcessLookupError):
+        os.killpg(pgid, signal.SIGKILL)
+
+
+@pytest.mark.parametrize("signum, status, message", [
+    (signal.SIGINT, 130, "interrupted"),
+    (signal.SIGTERM, 143, "terminated (SIGTERM)"),
+    (signal.SIGHUP, 129, "hung up (SIGHUP)"),
+])
+@pytest.mark.parametrize("output_format", ["jsonl", "table"])
+def test_a_signal_stops_jobs_leaving_whole_records_and_no_worker(many_problems, signum, status,
+                                                                  message, output_format):
+    process = bpcli("batch", str(many_problems), "--jobs", "2", "--format", output_format,
+                    start_new_session=True,
+                    preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))
+    try:
+        first = process.stdout.readline()  # it is running and writing
+        reader = concurrent.futures.ThreadPoolExecutor(2)
+        rest = reader.submit(process.stdout.read)  # (a worker left behind would keep it open)
+        err = reader.submit(process.stderr.read)
+        time.sleep(0.3)
+        process.send_signal(signum)
+        assert process.wait(timeout=60) == status
+        assert group_is_empty(process.pid), "a worker outlived the batch"
+        assert err.result(timeout=10).decode() == f"error: {message}\n"
+        text = (first + rest.result(timeout=10)).decode()
+    finally:
+        kill_group(process.pid)
+        reader.shutdown(wait=False)
+    if output_format == "table":
+        blocks = text.split("── ")[1:]
+        assert text.endswith("\n\n") and blocks
+        assert [b.split(" ──")[0] for b in blocks] == \
+            [f"{many_problems}:{i}" for i in range(1, len(blocks) + 1)]
+        return
+    lines = text.split("\n")
+    assert lines[-1] == ""  # nothing after the last newline: no half record
+    records = [json.loads(line) for line in lines[:-1]]
+    assert 0 < len(records) < 60_000
+    assert [r["line"] for r in records] == list(range(1, len(records) + 1))
+
+
+def test_workers_die_with_a_parent_killed_outright(many_problems):
+    process = bpcli("batch", str(many_problems), "--jobs", "2", start_new_session=True)
+    try:
+        process.stdout.readline()
+        process.kill()
+        process.wait(timeout=60)
+        assert group_is_empty(process.pid), "a worker outlived its parent"
+    finally:
+        kill_group(process.pid)
+        process.stdout.close()
+        process.stderr.close()
