@@ -396,18 +396,20 @@ def _json_value(name: str, raw: Any, seed: int | None) -> Any:
 def _table_text(base: dict[str, Any], graph: Graph, precision: int) -> str:
     import io
 
+    from bpcli.present.plain import render
     from bpcli.present.table import grad_report
     from bpcli.streams import make_console
 
     buffer = io.StringIO()
     console = make_console(buffer)
     heading = f"── {base['source']}:{base['line']}" + (f" ({base['id']})" if "id" in base else "")
-    console.print(heading + " ──")
-    for renderable in grad_report(graph, precision):
-        console.print(renderable)
-    for warning in graph.warnings:
-        console.print(f"warning: {warning}")
-    console.print()
+    parts = [heading + " ──", *grad_report(graph, precision),
+             *(f"warning: {warning}" for warning in graph.warnings), ""]
+    text = render(parts, console)  # Rich's characters without its layout engine, if it can
+    if text is not None:
+        return text
+    for part in parts:
+        console.print(part)
     return buffer.getvalue()
 
 
@@ -450,7 +452,7 @@ def csv_header() -> str:
 
 # --- running -----------------------------------------------------------------------------------
 
-CHUNK = 1000  # at most this many lines per task sent to a worker process...
+CHUNK = 1000  # at most this many lines per task sent to a worker process (100 for tables)...
 CHUNK_BYTES = 2**18  # ...and at most this many bytes (or one line, if it is longer)
 IN_FLIGHT_BYTES = 2**25  # the bytes of input sent to workers and not yet back, at most (or one task)
 
@@ -485,7 +487,7 @@ def _solve_in_workers(sources: Iterable[tuple[str, Iterable[Any]]], options: Opt
     pending: deque[tuple[Any, Task, int, bool]] = deque()  # (future, task, bytes, a retry)
     in_flight = 0
     executor = _pool(options, jobs)
-    tasks = _tasks(sources)
+    tasks = _tasks(sources, CHUNK if options.output_format != "table" else max(1, CHUNK // 10))
     unreadable: BpcliError | None = None
     finished = False
     try:
@@ -567,9 +569,10 @@ def _lost(task: Task, options: Options) -> Result:
     return "".join(texts), failed, len(texts)
 
 
-def _tasks(sources: Iterable[tuple[str, Iterable[Any]]]) -> Iterator[tuple[Task, int]]:
-    """Runs of at most CHUNK raw lines and CHUNK_BYTES bytes (or one longer line; a `.bp` file
-    whole), cut without looking at them; with their size in bytes."""
+def _tasks(sources: Iterable[tuple[str, Iterable[Any]]], chunk: int
+           ) -> Iterator[tuple[Task, int]]:
+    """Runs of at most `chunk` raw lines and CHUNK_BYTES bytes (or one longer line; a `.bp`
+    file whole), cut without looking at them; with their size in bytes."""
     for name, lines in sources:
         if name.endswith(".bp"):
             whole = list(lines)
@@ -582,7 +585,7 @@ def _tasks(sources: Iterable[tuple[str, Iterable[Any]]]) -> Iterator[tuple[Task,
                 run.append(raw)
                 if type(raw) is bytes:
                     size += len(raw)
-                if len(run) >= CHUNK or size >= CHUNK_BYTES:
+                if len(run) >= chunk or size >= CHUNK_BYTES:
                     yield (name, first, run), size
                     first += len(run)
                     run, size = [], 0
