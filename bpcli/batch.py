@@ -478,13 +478,15 @@ def solve_all(sources: Iterable[tuple[str, Iterable[Any]]], options: Options, jo
 
 def _solve_in_workers(sources: Iterable[tuple[str, Iterable[Any]]], options: Options, jobs: int
                       ) -> Iterator[Result]:
-    """solve_all with worker processes. A task whose worker dies (killed, out of memory) is
-    tried again line by line in a fresh pool; a line that kills its worker again is an
-    error record. The workers are gone when this ends, however it ends."""
+    """solve_all with worker processes. When a worker dies (killed, out of memory), the runs
+    in flight go to a fresh pool, the first of them alone; if it kills its worker again, each
+    half alone, and so on: a line that kills a worker running nothing else becomes an error
+    record, and no other line is lost. The workers are gone when this ends, however it ends."""
     from collections import deque
     from concurrent.futures.process import BrokenProcessPool
 
-    pending: deque[tuple[Any, Task, int, bool]] = deque()  # (future, task, bytes, a retry)
+    pending: deque[tuple[Any, Task, int, bool]] = deque()  # (future, task, bytes, alone)
+    backlog: deque[tuple[Task, int, bool]] = deque()  # taken back from a broken pool
     in_flight = 0
     executor = _pool(options, jobs)
     tasks = _tasks(sources, CHUNK if options.output_format != "table" else max(1, CHUNK // 10))
@@ -492,36 +494,46 @@ def _solve_in_workers(sources: Iterable[tuple[str, Iterable[Any]]], options: Opt
     finished = False
     try:
         while True:
-            while unreadable is None and (not pending or (
-                    len(pending) < 2 * jobs and in_flight < IN_FLIGHT_BYTES)):
-                try:
-                    task, size = next(tasks)
-                except StopIteration:
-                    break
-                except BpcliError as err:  # the input cannot be read on: finish what came before
-                    unreadable = err
-                    break
-                pending.append((executor.submit(solve_chunk, task), task, size, False))
+            while not pending or (not pending[-1][3] and len(pending) < 2 * jobs
+                                  and in_flight < IN_FLIGHT_BYTES):
+                if backlog:
+                    if backlog[0][2] and pending:
+                        break  # a line on trial runs alone
+                    task, size, alone = backlog.popleft()
+                else:
+                    if unreadable is not None:
+                        break
+                    try:
+                        task, size = next(tasks)
+                    except StopIteration:
+                        break
+                    except BpcliError as err:  # unreadable: first finish what came before
+                        unreadable = err
+                        break
+                    alone = False
+                pending.append((_submit(executor, task), task, size, alone))
                 in_flight += size
             if not pending:
                 break
-            future, task, size, retry = pending[0]
+            future, task, size, alone = pending[0]
             try:
                 result = future.result()
             except BrokenProcessPool:
                 _kill(executor)
                 executor = _pool(options, jobs)
-                again = [(task, size, retry) for _, task, size, retry in pending]
+                backlog.extendleft(reversed([(t, n, a) for _, t, n, a in pending]))
                 pending.clear()
-                head, size, retry = again.pop(0)
-                if retry:  # this very line killed a fresh worker: it fails alone
-                    in_flight -= size
-                    yield _lost(head, options)
-                else:
-                    again[:0] = [((head[0], head[1] + i, [raw]), len(raw) if type(raw) is bytes
-                                  else 0, True) for i, raw in enumerate(head[2])]
-                for task, size, retry in again:
-                    pending.append((executor.submit(solve_chunk, task), task, size, retry))
+                in_flight = 0
+                task, size, alone = backlog.popleft()
+                name, first, raw = task
+                if not alone:  # the run again, alone: did it kill the worker?
+                    backlog.appendleft((task, size, True))
+                elif len(raw) == 1:  # this line killed a worker that ran nothing else
+                    yield _lost(task, options)
+                else:  # it did: each half alone, to find the line that does
+                    half = len(raw) // 2
+                    backlog.extendleft([_run(name, first + half, raw[half:]),
+                                        _run(name, first, raw[:half])])
                 continue
             pending.popleft()
             in_flight -= size
@@ -534,6 +546,29 @@ def _solve_in_workers(sources: Iterable[tuple[str, Iterable[Any]]], options: Opt
             executor.shutdown(wait=True)
         else:
             _kill(executor)
+
+
+_STOPPING = ("SIGINT", "SIGTERM", "SIGHUP")  # the signals that stop a batch
+
+
+def _submit(executor: Any, task: Task) -> Any:
+    """executor.submit, with the signals that stop a batch held back meanwhile: the workers
+    it may fork then start with them blocked, until they have their own handlers."""
+    import signal
+
+    mask = {getattr(signal, name) for name in _STOPPING if hasattr(signal, name)}
+    held = signal.pthread_sigmask(signal.SIG_BLOCK, mask) if hasattr(signal, "pthread_sigmask") \
+        else None
+    try:
+        return executor.submit(solve_chunk, task)
+    finally:
+        if held is not None:
+            signal.pthread_sigmask(signal.SIG_SETMASK, held)
+
+
+def _run(name: str, first: int, raw: list[Any]) -> tuple[Task, int, bool]:
+    """A run of lines to try alone, with its size."""
+    return (name, first, raw), sum(len(line) for line in raw if type(line) is bytes), True
 
 
 def _pool(options: Options, jobs: int) -> Any:
@@ -624,8 +659,12 @@ def _start_worker(options: Options, parent: int) -> None:
     import signal
 
     signal.signal(signal.SIGINT, signal.SIG_IGN)
+    signal.signal(signal.SIGTERM, signal.SIG_DFL)  # not the parent's handler, inherited
     if hasattr(signal, "SIGHUP"):
         signal.signal(signal.SIGHUP, signal.SIG_IGN)
+    if hasattr(signal, "pthread_sigmask"):  # held back by _submit while it forked this worker
+        signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGINT, signal.SIGTERM,
+                                                    signal.SIGHUP})
     if sys.platform.startswith("linux"):
         with contextlib.suppress(Exception):
             import ctypes

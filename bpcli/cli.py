@@ -291,7 +291,8 @@ A .bp file is one problem (for programs of several lines). JSON Lines records ar
   {"program": "(x+y)*z", "bindings": {"x": -2, "y": 5, "z": -4}, "id": "p1"}
 and, with --program, a line is just the bindings: {"x": -2, "y": 5} or x=-2 y=5.
 Exit status: 0 every problem solved, 1 some failed (see their error records), 2 bad
-arguments.
+arguments or unreadable input, 3 a record reports a bug in bpcli; 130, 143, 129 stopped by
+Ctrl-C, SIGTERM, SIGHUP (the records written are whole).
 """
 
 

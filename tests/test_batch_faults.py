@@ -83,14 +83,18 @@ def test_a_worker_that_dies_costs_only_its_own_line(bpcli, monkeypatch):
 
     monkeypatch.setattr(batch_module.Solver, "solve_line", solve_line)
     lines = [f"x={i}; x*2" for i in range(1, 3001)]
-    lines[1500] = "die; x=1; x"
-    result = bpcli("batch", "--jobs", "2", input="\n".join(lines) + "\n")
+    deadly = {1501, 2999}
+    for number in deadly:
+        lines[number - 1] = "die; x=1; x"
+    result = bpcli("batch", "--jobs", "3", input="\n".join(lines) + "\n")
     out = records(result.out)
     assert result.code == 1
     assert [r["line"] for r in out] == list(range(1, 3001))
-    assert out[1500]["error"].startswith("the worker process solving this problem died")
-    assert [r["value"] for r in out[:1500] + out[1501:]] == \
-        [2.0 * i for i in range(1, 3001) if i != 1501]
+    for record in out:
+        if record["line"] in deadly:
+            assert record["error"].startswith("the worker process solving this problem died")
+        else:
+            assert record["value"] == 2.0 * record["line"]
 
 
 @pytest.mark.parametrize("jobs", ["1", "2"])
@@ -287,7 +291,7 @@ def check_batches(bpcli, data: bytes, jobs: list[str]) -> None:
     assert all(out == outputs[0] for out in outputs)
 
 
-@settings(max_examples=25, deadline=None, suppress_health_check=list(HealthCheck))
+@settings(max_examples=15, deadline=None, suppress_health_check=list(HealthCheck))
 @given(batch_inputs())
 def test_one_record_per_problem_line_in_order_whatever_the_jobs(bpcli, monkeypatch, data):
     monkeypatch.setattr(bpcli_limits(), "MAX_LINE_BYTES", LIMIT)
@@ -308,7 +312,7 @@ def test_jobs_give_the_same_bytes_in_real_processes(tmp_path):
     path = tmp_path / "mixed.txt"
     path.write_bytes(b"\xef\xbb\xbf" + b"".join(
         [b"x=%d; x*2\r\n" % i, b"x=1; x*\xff\n", b"# note\n", b"\n", HUGE_INT.encode(),
-         b"x=1;\rx\n"][i % 6] for i in range(4000)))
+         b"x=1;\rx\n"][i % 6] for i in range(2000)))
     outs = []
     for jobs in ("1", "2", "3"):
         done = subprocess.run([sys.executable, "-m", "bpcli", "batch", str(path), "--jobs", jobs],
