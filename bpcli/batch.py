@@ -572,9 +572,15 @@ def _run(name: str, first: int, raw: list[Any]) -> tuple[Task, int, bool]:
 
 
 def _pool(options: Options, jobs: int) -> Any:
+    """Worker processes forked from this one, on Linux (whatever Python's default start
+    method): they are then this process's children, which the parent-death signal needs."""
+    import multiprocessing
     from concurrent.futures import ProcessPoolExecutor
 
-    return ProcessPoolExecutor(jobs, initializer=_start_worker, initargs=(options, os.getpid()))
+    linux = sys.platform.startswith("linux")
+    return ProcessPoolExecutor(jobs, mp_context=multiprocessing.get_context("fork") if linux
+                               else None, initializer=_start_worker,
+                               initargs=(options, os.getpid() if linux else None))
 
 
 def _kill(executor: Any) -> None:
@@ -651,7 +657,7 @@ def solve_chunk(task: Task) -> Result:
 _worker_solver: Solver | None = None
 
 
-def _start_worker(options: Options, parent: int) -> None:
+def _start_worker(options: Options, parent: int | None) -> None:
     """A worker's start: its solver, and its ties to the parent. Ctrl-C and a hang-up are
     the parent's to handle (it stops the workers); and a worker dies with its parent, even
     one killed with SIGKILL (Linux's parent-death signal)."""
@@ -665,11 +671,11 @@ def _start_worker(options: Options, parent: int) -> None:
     if hasattr(signal, "pthread_sigmask"):  # held back by _submit while it forked this worker
         signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGINT, signal.SIGTERM,
                                                     signal.SIGHUP})
-    if sys.platform.startswith("linux"):
+    if parent is not None:  # forked on Linux
         with contextlib.suppress(Exception):
             import ctypes
 
             ctypes.CDLL(None, use_errno=True).prctl(1, signal.SIGKILL)  # PR_SET_PDEATHSIG
-    if os.getppid() != parent:  # the parent died before the signal was asked for
-        os._exit(1)
+        if os.getppid() != parent:  # the parent died before the signal was asked for
+            os._exit(1)
     _worker_solver = Solver(options)

@@ -73,6 +73,34 @@ def test_whatever_a_problem_raises_becomes_its_record(bpcli, monkeypatch, raised
     assert out[701]["value"] == 702.0 * 702
 
 
+@pytest.mark.parametrize("jobs", ["1", "2"])
+def test_program_points_with_huge_integers_are_their_records(bpcli, jobs):
+    huge = "1" + "0" * 400
+    result = bpcli("batch", "--program", "x*2", "--jobs", jobs,
+                   input=f'x=1\nx={huge}\n{{"x": {huge}}}\n{{"x": [{huge}]}}\nx=3\n')
+    out = records(result.out)
+    assert result.code == 1 and [r["line"] for r in out] == [1, 2, 3, 4, 5]
+    assert out[1]["error"].startswith(f"in the binding x={huge[:20]}")
+    assert out[2]["error"] == "the binding x is too large for a float"
+    assert out[3]["error"] == "the binding x holds a number too large for a float"
+    assert out[0]["value"] == 2.0 and out[4]["value"] == 6.0
+
+
+def test_json_files_bound_in_records_cannot_stop_the_batch(bpcli, tmp_path):
+    big = tmp_path / "big.json"
+    big.write_text("[1" + "0" * 400 + "]", encoding="utf-8")
+    deep = tmp_path / "deep.json"
+    deep.write_text("[" * 100_000 + "]" * 100_000, encoding="utf-8")
+    lines = [json.dumps({"program": "sum(x)", "bindings": {"x": f"@{path}"}})
+             for path in (big, deep)]
+    result = bpcli("batch", input="\n".join([GOOD.strip(), *lines, GOOD.strip()]) + "\n")
+    out = records(result.out)
+    # (the messages and the status are the bindings' business: only the records count here)
+    assert [r["line"] for r in out] == [1, 2, 3, 4]
+    assert "error" in out[1] and "error" in out[2]
+    assert out[0]["value"] == out[3]["value"] == 2.0
+
+
 def test_a_worker_that_dies_costs_only_its_own_line(bpcli, monkeypatch):
     real = batch_module.Solver.solve_line
 

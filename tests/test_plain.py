@@ -53,7 +53,7 @@ PROGRAMS = [
 
 
 @pytest.mark.parametrize("program", PROGRAMS + [p.read_text() for p in sorted(SAMPLES.glob("*.bp"))])
-@pytest.mark.parametrize("width", [80, 150, 10_000])
+@pytest.mark.parametrize("width", [80, 10_000])
 def test_plain_is_rich_to_the_character(program, width):
     try:
         parts = report(program)
