@@ -338,13 +338,13 @@ def batch(inputs: tuple[str, ...], output_format: str, input_format: str,
             else program_arg
     common = parse_bindings([*binds, *(piece for at in ats for piece in at.split())], seed)
     options = Options(output_format, nodes, precision, program, common, seed, input_format)
-    out = RecordWriter(sys.stdout)
+    interrupt = Interrupt()
+    out = RecordWriter(sys.stdout, interrupt=interrupt)
     if output_format == "csv":
         out.write(csv_header())
     failed: list[str] = []
     status = EXIT_OK
     total = 0
-    interrupt = Interrupt()
     try:
         with interrupt, ProgressBar(progress) as advance:
             try:

@@ -140,10 +140,18 @@ class Interrupt:
     """Ctrl-C (SIGINT), SIGTERM and SIGHUP stop the batch at once, the same way: the record
     being solved is dropped, the records already solved are written whole, and workers are
     stopped (KeyboardInterrupt unwinds through their pool). Further signals are ignored
-    while that happens. `exit_status` is then 128 + the signal's number (130, 143, 129)."""
+    while that happens. `exit_status` is then 128 + the signal's number (130, 143, 129).
+
+    A signal that comes while records are being written lets the write finish first, for at
+    most WRITE_GRACE seconds: a reader that takes nothing more for that long gets a cut
+    record rather than a bpcli that cannot be stopped."""
+
+    WRITE_GRACE = 0.5
 
     def __init__(self) -> None:
         self.requested = False
+        self.raised = False
+        self.writing = False  # RecordWriter is writing records out
         self.message = "interrupted"
         self.exit_status = 130
         self.previous: dict[int, Any] = {}
@@ -159,22 +167,59 @@ class Interrupt:
         self.exit_status = 128 + signum
         for number in self.previous:
             signal.signal(number, signal.SIG_IGN)
+        if self.writing and self.grace():
+            return  # written_out() stops the batch when the write is done
+        self._stop()
+
+    def grace(self) -> bool:
+        """Stop in WRITE_GRACE seconds, whatever is going on then (False if that cannot be
+        arranged here)."""
+        import signal
+
+        if not hasattr(signal, "setitimer") or signal.SIGALRM not in self.previous:
+            return False
+        signal.signal(signal.SIGALRM, self._late)
+        signal.setitimer(signal.ITIMER_REAL, self.WRITE_GRACE)
+        return True
+
+    def _late(self, signum: int, frame: Any) -> None:
+        self._stop()
+
+    def _stop(self) -> None:
+        self.raised = True
         raise KeyboardInterrupt
+
+    def written_out(self) -> None:
+        """After a write: stop now if a signal came during it (and has not stopped us yet)."""
+        if self.requested and not self.raised:
+            self._cancel_alarm()
+            self._stop()
+
+    def cancel_grace(self) -> None:
+        self._cancel_alarm()
+
+    def _cancel_alarm(self) -> None:
+        import signal
+
+        if hasattr(signal, "setitimer") and signal.SIGALRM in self.previous:
+            signal.setitimer(signal.ITIMER_REAL, 0)
 
     def __enter__(self) -> Interrupt:
         import signal
         import threading
 
         if threading.current_thread() is threading.main_thread():
-            for name in STOP_MESSAGES:
+            for name in (*STOP_MESSAGES, "SIGALRM"):
                 number = getattr(signal, name, None)
                 if number is not None:
-                    self.previous[number] = signal.signal(number, self._handle)
+                    self.previous[number] = signal.getsignal(number) if name == "SIGALRM" \
+                        else signal.signal(number, self._handle)
         return self
 
     def __exit__(self, *exc: object) -> None:
         import signal
 
+        self._cancel_alarm()
         for number, previous in self.previous.items():
             signal.signal(number, previous)
 
@@ -182,13 +227,16 @@ class Interrupt:
 class RecordWriter:
     """Writes whole records in batches, and at least every 0.2 s, so output flows through a
     pipe as it goes without a system call per record. On a real file descriptor it writes
-    with os.write and finishes every partial write itself, with the signals that stop a
-    batch held back meanwhile, so that a signal can never leave half a record."""
+    with os.write and finishes every partial write itself; with an `interrupt`, a signal
+    that comes meanwhile waits for the write to end (see Interrupt), so that a signal does
+    not leave half a record."""
 
-    def __init__(self, stream: Any, records: int = 256, seconds: float = 0.2) -> None:
+    def __init__(self, stream: Any, records: int = 256, seconds: float = 0.2,
+                 interrupt: Interrupt | None = None) -> None:
         import time
 
         self.stream, self.records, self.seconds = stream, records, seconds
+        self.interrupt = interrupt
         self.clock = time.monotonic
         self.pending: list[str] = []
         self.last = self.clock()
@@ -205,19 +253,34 @@ class RecordWriter:
             self.flush()
 
     def close(self) -> None:
-        """Write what is pending (unless the reader has gone)."""
-        if not self.broken:
+        """Write what is pending (unless the reader has gone; after a signal, if the reader
+        takes it within Interrupt.WRITE_GRACE seconds)."""
+        if self.broken:
+            return
+        interrupt = self.interrupt
+        if interrupt is None or not interrupt.raised:
             self.flush()
+            return
+        interrupt.grace()
+        try:
+            self.flush()
+        finally:
+            interrupt.cancel_grace()
 
     def flush(self) -> None:
-        held = _hold_signals()
+        interrupt = self.interrupt
+        if interrupt is not None:
+            interrupt.writing = True
         try:
             self._flush()
         except BrokenPipeError:
             self.broken = True
             raise
         finally:
-            _release_signals(held)
+            if interrupt is not None:
+                interrupt.writing = False
+        if interrupt is not None:
+            interrupt.written_out()
 
     def _flush(self) -> None:
         if self.pending:
@@ -234,25 +297,6 @@ class RecordWriter:
         if self.fd is None:
             self.stream.flush()
         self.last = self.clock()
-
-
-def _hold_signals() -> Any:
-    """Block SIGINT, SIGTERM and SIGHUP (they wait until _release_signals); None if not here."""
-    import signal
-    import threading
-
-    if not hasattr(signal, "pthread_sigmask") or threading.current_thread() is not \
-            threading.main_thread():
-        return None
-    return signal.pthread_sigmask(signal.SIG_BLOCK,
-                                  {signal.SIGINT, signal.SIGTERM, signal.SIGHUP})
-
-
-def _release_signals(held: Any) -> None:
-    if held is not None:
-        import signal
-
-        signal.pthread_sigmask(signal.SIG_SETMASK, held)
 
 
 class ProgressBar:

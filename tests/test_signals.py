@@ -188,3 +188,20 @@ def test_workers_die_with_a_parent_killed_outright(many_problems):
         kill_group(process.pid)
         process.stdout.close()
         process.stderr.close()
+
+
+def test_a_signal_stops_a_batch_whose_reader_takes_nothing(slow_problems):
+    """Output waits for a reader that has stopped reading; a signal still ends bpcli (after
+    a short grace for the record being written) instead of leaving it blocked forever."""
+    process = bpcli("batch", str(slow_problems), "--jobs", "2", start_new_session=True)
+    try:
+        process.stdout.readline()
+        time.sleep(1.5)  # the pipe fills up: nobody reads it
+        process.send_signal(signal.SIGTERM)
+        assert process.wait(timeout=30) == 143
+        assert group_is_empty(process.pid), "a worker outlived the batch"
+        assert process.stderr.read() == b"error: terminated (SIGTERM)\n"
+    finally:
+        kill_group(process.pid)
+        process.stdout.close()
+        process.stderr.close()
