@@ -8,14 +8,17 @@ once and evaluated at each point.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import math
+import os
+import sys
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
 from bpcli.bindings import array_from_json, parse_binding, parse_value
-from bpcli.errors import BindingError, BpcliError, InputError
+from bpcli.errors import EXIT_FAILED, EXIT_INTERNAL, EXIT_OK, BindingError, BpcliError, InputError
 from bpcli.graph import Graph
 from bpcli.lazy import all_finite, np
 from bpcli.limits import MAX_ELEMENTS
@@ -62,32 +65,74 @@ class Solved:
     ok: bool
     line: int
     source: str
+    internal: bool = False  # the error record is for a bug in bpcli
 
 
 # --- reading --------------------------------------------------------------------------------
 
 
-Line = tuple[str, int, str, bool]  # source, line number, text, whole file (.bp)
+# source, line number, text, and what it is: False a line, True a whole `.bp` file, or the
+# message (a str) of a line that could not be read.
+Line = tuple[str, int, str, "bool | str"]
+BOM = b"\xef\xbb\xbf"
 
 
-def read_lines(sources: Iterable[tuple[str, Iterable[str]]], first: int = 1) -> Iterator[Line]:
-    """The problem texts of (name, lines) sources: each line that is not blank or a comment,
-    or a whole `.bp` file. (`first`: the number of the first line.)"""
+def read_lines(sources: Iterable[tuple[str, Iterable[Any]]], first: int = 1) -> Iterator[Line]:
+    """The problems of (name, raw lines) sources (see `bpcli.streams.batch_sources`): each
+    line that is not blank or a comment, or a whole `.bp` file; a line that cannot be read
+    (not UTF-8, too long) is a problem that fails. (`first`: the number of the first line.)"""
     for name, lines in sources:
         if name.endswith(".bp"):
-            yield name, 1, "".join(lines), True
+            for raw in lines:
+                yield name, 1, *_whole_text(raw)
             continue
         for number, raw in enumerate(lines, start=first):
-            text = raw.strip()
+            if type(raw) is not bytes:
+                yield name, number, "", _long_line(raw)
+                continue
+            if number == 1 and raw.startswith(BOM):
+                raw = raw[3:]
+            try:
+                text = raw.decode("utf-8").strip()
+            except UnicodeDecodeError as err:
+                if not raw.lstrip().startswith(b"#"):
+                    yield name, number, "", _not_utf8("the line", raw, err)
+                continue
             if text and not text.startswith("#"):
                 yield name, number, text, False
 
 
+def _whole_text(raw: Any) -> tuple[str, bool | str]:
+    from bpcli.limits import MAX_TEXT_BYTES, size_text
+
+    if type(raw) is not bytes:
+        return "", (f"the file is larger than {size_text(MAX_TEXT_BYTES)}, the most bpcli"
+                    " reads as one program (see Limits in the README)")
+    try:
+        return raw.decode("utf-8-sig"), True
+    except UnicodeDecodeError as err:
+        return "", _not_utf8("the file", raw, err)
+
+
+def _long_line(size: int) -> str:
+    from bpcli.limits import MAX_LINE_BYTES, size_text
+
+    return (f"the line has {size:,} bytes: more than {size_text(MAX_LINE_BYTES)}, the most"
+            " bpcli reads as one line of batch input (see Limits in the README)")
+
+
+def _not_utf8(what: str, raw: bytes, err: UnicodeDecodeError) -> str:
+    return (f"{what} is not UTF-8 text: byte {err.start + 1} of it is"
+            f" 0x{raw[err.start]:02x}")
+
+
 def to_problem(line: Line, input_format: str, one_program: bool) -> Problem:
     """Read one problem: a program, a JSON record, or (with --program) bindings."""
-    source, number, text, whole = line
-    if whole:
-        return Problem(source, number, text)
+    source, number, text, kind = line
+    if kind is not False:
+        if kind is True:
+            return Problem(source, number, text)
+        return Problem(source, number, None, error=kind)
     if input_format == "jsonl" or (input_format == "auto" and text.startswith("{")):
         return _json_problem(source, number, text, one_program)
     if one_program:
@@ -145,15 +190,28 @@ class Solver:
         self._scan = json.JSONDecoder().scan_once
         self._form: tuple[Any, ...] = (None, None, None)  # (template, key, form) last used
 
-    def solve_line(self, line: Line) -> tuple[str, bool]:
-        """One problem's record, and whether it was solved."""
-        if self._fast is not None and not line[3]:
-            text = self._fast(line)
-            if text is not None:
-                return text, True
-        solved = self.solve(to_problem(line, self.options.input_format,
-                                       self.options.program is not None))
-        return solved.text, solved.ok
+    def solve_line(self, line: Line) -> tuple[str, int]:
+        """One problem's record, and its status: EXIT_OK, EXIT_FAILED (an error record), or
+        EXIT_INTERNAL (an error record for a bug in bpcli). Whatever a line holds, it gets
+        exactly one record: nothing a problem raises stops the batch."""
+        try:
+            if self._fast is not None and line[3] is False:
+                text = self._fast(line)
+                if text is not None:
+                    return text, EXIT_OK
+            solved = self.solve(to_problem(line, self.options.input_format,
+                                           self.options.program is not None))
+            return solved.text, EXIT_OK if solved.ok else \
+                EXIT_INTERNAL if solved.internal else EXIT_FAILED
+        except RecursionError:
+            return self._line_error(line, "the problem is too deeply nested"), EXIT_FAILED
+        except MemoryError:
+            return self._line_error(line, "out of memory: the problem is too big"), EXIT_FAILED
+        except Exception as err:  # a bug in bpcli: this problem's record says so
+            return self._line_error(line, _internal(err)), EXIT_INTERNAL
+
+    def _line_error(self, line: Line, message: str) -> str:
+        return self._error_text({"source": line[0], "line": line[1]}, message)
 
     # The compiled path: a problem whose program was seen before is evaluated by its compiled
     # graph (bpcli.compiled) and its record filled in from a form made once. None sends the
@@ -226,6 +284,9 @@ class Solver:
         except MemoryError:
             return Solved(self._error_text(base, "out of memory: the problem is too big"), False,
                           problem.line, problem.source)
+        except Exception as err:  # a bug in bpcli: this problem's record says so
+            return Solved(self._error_text(base, _internal(err)), False, problem.line,
+                          problem.source, internal=True)
         return Solved(self._result_text(base, graph), True, problem.line, problem.source)
 
     def _bindings(self, problem: Problem) -> dict[str, Any]:
@@ -271,6 +332,15 @@ class Solver:
                           separators=(",", ":")) + "\n"
 
 
+def _internal(err: Exception) -> str:
+    """The error record's message for an exception that is a bug in bpcli."""
+    detail = f"{type(err).__name__}: {err}"
+    if len(detail) > 300:
+        detail = detail[:300] + "…"
+    return (f"internal error: {detail}; this is a bug in bpcli, please report it with this"
+            " problem")
+
+
 _INT_LIMIT = 2**1023  # larger JSON integers do not fit in a float
 _MARK = "\x00bpcli\x00"  # stands for a number in a record's form; never in a source name
 
@@ -298,29 +368,6 @@ def _record_form(graph: Graph, source: str, has_id: bool, output_varies: bool) -
     return text.replace("%", "%%").replace(mark, "%s")
 
 
-Task = tuple[str, int, list[str]]  # a source, the number of its first line, its raw lines
-
-
-def solve_chunk(task: Task, options: Options) -> tuple[str, list[tuple[str, int]], int]:
-    """For worker processes: read and solve a run of raw lines; one text back, where it
-    failed, and how many problems there were. (The parent only cuts the input in runs:
-    everything else happens here.)"""
-    global _worker_solver
-    if _worker_solver is None or _worker_solver.options != options:
-        _worker_solver = Solver(options)
-    name, first, raw = task
-    texts, failed = [], []
-    for line in read_lines([(name, raw)], first):
-        text, ok = _worker_solver.solve_line(line)
-        texts.append(text)
-        if not ok:
-            failed.append((line[0], line[1]))
-    return "".join(texts), failed, len(texts)
-
-
-_worker_solver: Solver | None = None
-
-
 def _json_value(name: str, raw: Any, seed: int | None, max_elements: int = MAX_ELEMENTS) -> Any:
     if isinstance(raw, bool) or raw is None:
         raise BindingError(f"the binding {name} must be a number or an array, not {json.dumps(raw)}")
@@ -345,18 +392,20 @@ def _json_value(name: str, raw: Any, seed: int | None, max_elements: int = MAX_E
 def _table_text(base: dict[str, Any], graph: Graph, precision: int) -> str:
     import io
 
+    from bpcli.present.plain import render
     from bpcli.present.table import grad_report
     from bpcli.streams import make_console
 
     buffer = io.StringIO()
     console = make_console(buffer)
     heading = f"── {base['source']}:{base['line']}" + (f" ({base['id']})" if "id" in base else "")
-    console.print(heading + " ──")
-    for renderable in grad_report(graph, precision):
-        console.print(renderable)
-    for warning in graph.warnings:
-        console.print(f"warning: {warning}")
-    console.print()
+    parts = [heading + " ──", *grad_report(graph, precision),
+             *(f"warning: {warning}" for warning in graph.warnings), ""]
+    text = render(parts, console)  # Rich's characters without its layout engine, if it can
+    if text is not None:
+        return text
+    for part in parts:
+        console.print(part)
     return buffer.getvalue()
 
 
@@ -399,53 +448,230 @@ def csv_header() -> str:
 
 # --- running -----------------------------------------------------------------------------------
 
-CHUNK = 1000  # lines per task sent to a worker process
+CHUNK = 1000  # at most this many lines per task sent to a worker process (100 for tables)...
+CHUNK_BYTES = 2**18  # ...and at most this many bytes (or one line, if it is longer)
+IN_FLIGHT_BYTES = 2**25  # the bytes of input sent to workers and not yet back, at most (or one task)
+
+Task = tuple[str, int, list[Any]]  # a source, the number of its first line, its raw lines
+Result = tuple[str, list[tuple[str, int, int]], int]  # records, failures (source, line, status), count
 
 
-def solve_all(sources: Iterable[tuple[str, Iterable[str]]], options: Options, jobs: int = 1
-              ) -> Iterator[tuple[str, list[tuple[str, int]], int]]:
-    """(output text, [(source, line) of failures], problems solved) for the problems of
-    (name, lines) sources, in input order: one a problem, or with jobs > 1 one a run of
+def solve_all(sources: Iterable[tuple[str, Iterable[Any]]], options: Options, jobs: int = 1
+              ) -> Iterator[Result]:
+    """(output text, [(source, line, status) of failures], problems solved) for the problems
+    of (name, raw lines) sources, in input order: one a problem, or with jobs > 1 one a run of
     lines, spread over that many processes with only a few runs in flight at a time, so
-    that memory stays flat however long the input."""
+    that memory stays flat however long the input and whatever its lines. An InputError
+    reading the input comes after the records of every line before it."""
     if jobs <= 1:
         solver = Solver(options)
         for line in read_lines(sources):
-            text, ok = solver.solve_line(line)
-            yield text, [] if ok else [(line[0], line[1])], 1
+            text, status = solver.solve_line(line)
+            yield text, [] if status == EXIT_OK else [(line[0], line[1], status)], 1
         return
+    yield from _solve_in_workers(sources, options, jobs)
+
+
+def _solve_in_workers(sources: Iterable[tuple[str, Iterable[Any]]], options: Options, jobs: int
+                      ) -> Iterator[Result]:
+    """solve_all with worker processes. When a worker dies (killed, out of memory), the runs
+    in flight go to a fresh pool, the first of them alone; if it kills its worker again, each
+    half alone, and so on: a line that kills a worker running nothing else becomes an error
+    record, and no other line is lost. The workers are gone when this ends, however it ends."""
     from collections import deque
+    from concurrent.futures.process import BrokenProcessPool
+
+    pending: deque[tuple[Any, Task, int, bool]] = deque()  # (future, task, bytes, alone)
+    backlog: deque[tuple[Task, int, bool]] = deque()  # taken back from a broken pool
+    in_flight = 0
+    executor = _pool(options, jobs)
+    tasks = _tasks(sources, CHUNK if options.output_format != "table" else max(1, CHUNK // 10))
+    unreadable: BpcliError | None = None
+    finished = False
+    try:
+        while True:
+            while not pending or (not pending[-1][3] and len(pending) < 2 * jobs
+                                  and in_flight < IN_FLIGHT_BYTES):
+                if backlog:
+                    if backlog[0][2] and pending:
+                        break  # a line on trial runs alone
+                    task, size, alone = backlog.popleft()
+                else:
+                    if unreadable is not None:
+                        break
+                    try:
+                        task, size = next(tasks)
+                    except StopIteration:
+                        break
+                    except BpcliError as err:  # unreadable: first finish what came before
+                        unreadable = err
+                        break
+                    alone = False
+                pending.append((_submit(executor, task), task, size, alone))
+                in_flight += size
+            if not pending:
+                break
+            future, task, size, alone = pending[0]
+            try:
+                result = future.result()
+            except BrokenProcessPool:
+                _kill(executor)
+                executor = _pool(options, jobs)
+                backlog.extendleft(reversed([(t, n, a) for _, t, n, a in pending]))
+                pending.clear()
+                in_flight = 0
+                task, size, alone = backlog.popleft()
+                name, first, raw = task
+                if not alone:  # the run again, alone: did it kill the worker?
+                    backlog.appendleft((task, size, True))
+                elif len(raw) == 1:  # this line killed a worker that ran nothing else
+                    yield _lost(task, options)
+                else:  # it did: each half alone, to find the line that does
+                    half = len(raw) // 2
+                    backlog.extendleft([_run(name, first + half, raw[half:]),
+                                        _run(name, first, raw[:half])])
+                continue
+            pending.popleft()
+            in_flight -= size
+            yield result
+        if unreadable is not None:
+            raise unreadable
+        finished = True
+    finally:
+        if finished:
+            executor.shutdown(wait=True)
+        else:
+            _kill(executor)
+
+
+_STOPPING = ("SIGINT", "SIGTERM", "SIGHUP")  # the signals that stop a batch
+
+
+def _submit(executor: Any, task: Task) -> Any:
+    """executor.submit, with the signals that stop a batch held back meanwhile: the workers
+    it may fork then start with them blocked, until they have their own handlers."""
+    import signal
+
+    mask = {getattr(signal, name) for name in _STOPPING if hasattr(signal, name)}
+    held = signal.pthread_sigmask(signal.SIG_BLOCK, mask) if hasattr(signal, "pthread_sigmask") \
+        else None
+    try:
+        return executor.submit(solve_chunk, task)
+    finally:
+        if held is not None:
+            signal.pthread_sigmask(signal.SIG_SETMASK, held)
+
+
+def _run(name: str, first: int, raw: list[Any]) -> tuple[Task, int, bool]:
+    """A run of lines to try alone, with its size."""
+    return (name, first, raw), sum(len(line) for line in raw if type(line) is bytes), True
+
+
+def _pool(options: Options, jobs: int) -> Any:
+    """Worker processes forked from this one, on Linux (whatever Python's default start
+    method): they are then this process's children, which the parent-death signal needs."""
+    import multiprocessing
     from concurrent.futures import ProcessPoolExecutor
 
-    pending: deque[Any] = deque()
-    executor = ProcessPoolExecutor(jobs, initializer=_quiet_worker)
-    try:
-        for task in _tasks(sources, CHUNK):
-            pending.append(executor.submit(solve_chunk, task, options))
-            while len(pending) > 2 * jobs:
-                yield pending.popleft().result()
-        while pending:
-            yield pending.popleft().result()
-    finally:
-        executor.shutdown(wait=True, cancel_futures=True)
+    linux = sys.platform.startswith("linux")
+    return ProcessPoolExecutor(jobs, mp_context=multiprocessing.get_context("fork") if linux
+                               else None, initializer=_start_worker,
+                               initargs=(options, os.getpid() if linux else None))
 
 
-def _tasks(sources: Iterable[tuple[str, Iterable[str]]], size: int) -> Iterator[Task]:
-    """Runs of `size` raw lines (a `.bp` file whole), cut without looking at them."""
-    from itertools import islice
+def _kill(executor: Any) -> None:
+    """Stop a pool now, whatever its workers are doing, and reap them."""
+    processes = list((getattr(executor, "_processes", None) or {}).values())
+    manager = getattr(executor, "_executor_manager_thread", None)
+    for process in processes:
+        with contextlib.suppress(OSError, ValueError, AttributeError):
+            process.kill()
+    executor.shutdown(wait=False, cancel_futures=True)
+    for process in processes:
+        with contextlib.suppress(OSError, ValueError, AttributeError, AssertionError):
+            process.join(timeout=2)
+    if manager is not None:
+        manager.join(timeout=2)
 
+
+def _lost(task: Task, options: Options) -> Result:
+    """Error records for the problems of a task whose worker died."""
+    solver = Solver(options)
+    texts, failed = [], []
+    message = ("the worker process solving this problem died (killed by a signal, or by the"
+               " system for want of memory)")
+    for line in read_lines([(task[0], task[2])], task[1]):
+        texts.append(solver._line_error(line, message))
+        failed.append((line[0], line[1], EXIT_FAILED))
+    return "".join(texts), failed, len(texts)
+
+
+def _tasks(sources: Iterable[tuple[str, Iterable[Any]]], chunk: int
+           ) -> Iterator[tuple[Task, int]]:
+    """Runs of at most `chunk` raw lines and CHUNK_BYTES bytes (or one longer line; a `.bp`
+    file whole), cut without looking at them; with their size in bytes."""
     for name, lines in sources:
         if name.endswith(".bp"):
-            yield name, 1, list(lines)
+            whole = list(lines)
+            yield (name, 1, whole), sum(len(r) for r in whole if type(r) is bytes)
             continue
-        each, first = iter(lines), 1
-        while run := list(islice(each, size)):
-            yield name, first, run
-            first += len(run)
+        run: list[Any] = []
+        first, size = 1, 0
+        try:
+            for raw in lines:
+                run.append(raw)
+                if type(raw) is bytes:
+                    size += len(raw)
+                if len(run) >= chunk or size >= CHUNK_BYTES:
+                    yield (name, first, run), size
+                    first += len(run)
+                    run, size = [], 0
+        except BpcliError:  # the lines before a read error are solved before it is reported
+            if run:
+                yield (name, first, run), size
+            raise
+        if run:
+            yield (name, first, run), size
 
 
-def _quiet_worker() -> None:
-    """Workers leave Ctrl-C to the parent, which stops them."""
+def solve_chunk(task: Task) -> Result:
+    """In a worker process: read and solve a run of raw lines; one text back, where it
+    failed, and how many problems there were. (The parent only cuts the input in runs:
+    everything else happens here.)"""
+    solver = _worker_solver
+    assert solver is not None, "the worker was started without its options"
+    name, first, raw = task
+    texts, failed = [], []
+    for line in read_lines([(name, raw)], first):
+        text, status = solver.solve_line(line)
+        texts.append(text)
+        if status != EXIT_OK:
+            failed.append((line[0], line[1], status))
+    return "".join(texts), failed, len(texts)
+
+
+_worker_solver: Solver | None = None
+
+
+def _start_worker(options: Options, parent: int | None) -> None:
+    """A worker's start: its solver, and its ties to the parent. Ctrl-C and a hang-up are
+    the parent's to handle (it stops the workers); and a worker dies with its parent, even
+    one killed with SIGKILL (Linux's parent-death signal)."""
+    global _worker_solver
     import signal
 
     signal.signal(signal.SIGINT, signal.SIG_IGN)
+    signal.signal(signal.SIGTERM, signal.SIG_DFL)  # not the parent's handler, inherited
+    if hasattr(signal, "SIGHUP"):
+        signal.signal(signal.SIGHUP, signal.SIG_IGN)
+    if hasattr(signal, "pthread_sigmask"):  # held back by _submit while it forked this worker
+        signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGINT, signal.SIGTERM,
+                                                    signal.SIGHUP})
+    if parent is not None:  # forked on Linux
+        with contextlib.suppress(Exception):
+            import ctypes
+
+            ctypes.CDLL(None, use_errno=True).prctl(1, signal.SIGKILL)  # PR_SET_PDEATHSIG
+        if os.getppid() != parent:  # the parent died before the signal was asked for
+            os._exit(1)
+    _worker_solver = Solver(options)

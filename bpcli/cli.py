@@ -380,7 +380,8 @@ A .bp file is one problem (for programs of several lines). JSON Lines records ar
   {"program": "(x+y)*z", "bindings": {"x": -2, "y": 5, "z": -4}, "id": "p1"}
 and, with --program, a line is just the bindings: {"x": -2, "y": 5} or x=-2 y=5.
 Exit status: 0 every problem solved, 1 some failed (see their error records), 2 bad
-arguments.
+arguments or unreadable input, 3 a record reports a bug in bpcli; 130, 143, 129 stopped by
+Ctrl-C, SIGTERM, SIGHUP (the records written are whole).
 """
 
 
@@ -436,34 +437,40 @@ def batch(inputs: tuple[str, ...], output_format: str, input_format: str,
                             max_elements=max_elements)
     options = Options(output_format, nodes, precision, program, common, seed, input_format,
                       max_elements, full)
-    out = RecordWriter(sys.stdout)
+    interrupt = Interrupt()
+    out = RecordWriter(sys.stdout, interrupt=interrupt)
     if output_format == "csv":
         out.write(csv_header())
     failed: list[str] = []
+    status = EXIT_OK
     total = 0
     results = solve_all(sources, options, jobs)
-    with Interrupt() as interrupt, ProgressBar(progress) as advance:
-        try:
-            for text, failures, count in results:
-                if interrupt.requested:
-                    break
-                total += count
-                if failures:
-                    failed += [f"{source}:{line}" for source, line in failures]
-                out.write(text)
-                advance(total)
-            out.flush()  # whole records only, even when interrupted
-        except BrokenPipeError:  # the reader went away: the problems solved so far decide
-            silence_stdout()
-        finally:
-            if hasattr(results, "close"):
+    try:
+        with interrupt, ProgressBar(progress) as advance:
+            try:
+                for text, failures, count in results:
+                    total += count
+                    for source, line, code in failures:
+                        failed.append(f"{source}:{line}")
+                        status = max(status, code)
+                    out.write(text)
+                    advance(total)
+            except BrokenPipeError:  # the reader went away: the problems solved so far decide
+                silence_stdout()
+            finally:
                 results.close()  # workers stop now, not when the generator is collected
-    if interrupt.requested:
-        return _fail("interrupted", EXIT_INTERRUPTED)
+                with contextlib.suppress(BrokenPipeError):
+                    out.close()  # whole records only, whatever stopped the batch
+    except KeyboardInterrupt:
+        if not interrupt.requested:
+            raise
+        return _fail(interrupt.message, interrupt.exit_status)
     if failed:
         shown = ", ".join(failed[:5]) + (", …" if len(failed) > 5 else "")
-        _tell(f"bpcli batch: {len(failed)} of {total} problems failed ({shown})")
-        return EXIT_FAILED
+        bugs = " (some of them by a bug in bpcli: see their records)" \
+            if status == EXIT_INTERNAL else ""
+        _tell(f"bpcli batch: {len(failed)} of {total} problems failed ({shown}){bugs}")
+        return status
     return EXIT_OK
 
 

@@ -56,83 +56,197 @@ def make_console(file: Any = None) -> Any:
 
 
 def batch_sources(inputs: tuple[str, ...]) -> list[tuple[str, Any]]:
-    """(name, lines) for each input, checked before any problem runs."""
+    """(name, raw lines) for each input, checked before any problem runs.
+
+    The raw lines of a source are bytes, cut at "\\n" only (a bare CR is part of its line),
+    each at most MAX_LINE_BYTES long; a longer line comes as an int, its length so far,
+    and is skipped to its newline without being held (b"#" when it is a comment). A `.bp`
+    file comes whole, as one item (an int when larger than MAX_TEXT_BYTES). Decoding is
+    left to each line (`bpcli.batch.read_lines`), so that one bad line is one error record."""
     sources = []
     for path in inputs:
         if path == "-":
-            sources.append(("stdin", _stdin_lines()))
+            if sys.stdin is None:  # started with stdin closed (<&-)
+                raise InputError("cannot read stdin: it is closed")
+            stream = getattr(sys.stdin, "buffer", None)
+            sources.append(("stdin", _raw_lines(stream, "stdin") if stream is not None
+                            else _text_lines(sys.stdin)))
             continue
         if not os.path.exists(path):
             raise InputError(f"cannot read {path}: no such file")
         if os.path.isdir(path):
             raise InputError(f"cannot read {path}: it is a directory")
-        sources.append((path, _file_lines(path)))
+        sources.append((path, _whole_file(path) if path.endswith(".bp") else _file_lines(path)))
     return sources
 
 
 def _file_lines(path: str) -> Any:
     try:
-        with open(path, encoding="utf-8-sig", errors="strict") as handle:
-            yield from handle
-    except UnicodeDecodeError as err:
-        raise InputError(f"cannot read {path}: it is not UTF-8 text (byte {err.start})") from None
+        with open(path, "rb") as handle:
+            yield from _raw_lines(handle, path)
     except OSError as err:
         raise InputError(f"cannot read {path}: {err.strerror or err}") from None
 
 
-def _stdin_lines() -> Any:
-    import io
+def _whole_file(path: str) -> Any:
+    """A `.bp` file's bytes as one item; its size (an int) when it is too large to read."""
+    from bpcli.limits import MAX_TEXT_BYTES
 
-    stream = io.TextIOWrapper(sys.stdin.buffer, encoding="utf-8", errors="strict") \
-        if hasattr(sys.stdin, "buffer") else sys.stdin
     try:
-        yield from stream
-    except UnicodeDecodeError as err:
-        raise InputError(f"cannot read stdin: it is not UTF-8 text (byte {err.start})") from None
+        with open(path, "rb") as handle:
+            data = handle.read(MAX_TEXT_BYTES + 1)
+    except OSError as err:
+        raise InputError(f"cannot read {path}: {err.strerror or err}") from None
+    yield len(data) if len(data) > MAX_TEXT_BYTES else data
+
+
+SKIP = 2**20  # bytes read at a time while skipping the rest of an over-long line
+
+
+def _raw_lines(handle: Any, name: str) -> Any:
+    """The lines of a binary stream, bounded (see batch_sources). A line that goes on past
+    MAX_TEXT_BYTES without a newline (/dev/zero) ends the input: InputError."""
+    from bpcli.limits import MAX_LINE_BYTES, MAX_TEXT_BYTES, size_text
+
+    readline, limit = handle.readline, MAX_LINE_BYTES
+    number = 0
+    try:
+        while line := readline(limit + 1):
+            number += 1
+            if len(line) <= limit or line.endswith(b"\n"):
+                yield line
+                continue
+            comment = line.removeprefix(b"\xef\xbb\xbf" if number == 1 else b"").lstrip() \
+                .startswith(b"#")
+            size = len(line)
+            while not line.endswith(b"\n"):
+                line = readline(SKIP)
+                if not line:
+                    break
+                size += len(line)
+                if size > MAX_TEXT_BYTES:
+                    raise InputError(f"cannot read {name}: line {number} goes on for more than"
+                                     f" {size_text(MAX_TEXT_BYTES)} without a newline")
+            yield b"#" if comment else size - line.endswith(b"\n")
+    except OSError as err:
+        raise InputError(f"cannot read {name}: {err.strerror or err}") from None
+
+
+def _text_lines(stream: Any) -> Any:
+    """Lines of a text stream with no bytes underneath (a test's StringIO): as UTF-8 bytes."""
+    for line in stream:
+        yield line.encode("utf-8", "surrogateescape")
+
+
+STOP_MESSAGES = {"SIGINT": "interrupted", "SIGTERM": "terminated (SIGTERM)",
+                 "SIGHUP": "hung up (SIGHUP)"}
 
 
 class Interrupt:
-    """Ctrl-C asks the batch to stop after the record it is on, so that the output ends with
-    a whole record; a second Ctrl-C stops at once."""
+    """Ctrl-C (SIGINT), SIGTERM and SIGHUP stop the batch at once, the same way: the record
+    being solved is dropped, the records already solved are written whole, and workers are
+    stopped (KeyboardInterrupt unwinds through their pool). Further signals are ignored
+    while that happens. `exit_status` is then 128 + the signal's number (130, 143, 129).
+
+    A signal that comes while records are being written lets the write finish first, for at
+    most WRITE_GRACE seconds: a reader that takes nothing more for that long gets a cut
+    record rather than a bpcli that cannot be stopped."""
+
+    WRITE_GRACE = 0.5
 
     def __init__(self) -> None:
         self.requested = False
-        self.previous: Any = None
+        self.raised = False
+        self.writing = False  # RecordWriter is writing records out
+        self.message = "interrupted"
+        self.exit_status = 130
+        self.previous: dict[int, Any] = {}
 
     def _handle(self, signum: int, frame: Any) -> None:
         import signal
 
+        if self.requested:
+            return
         self.requested = True
-        signal.signal(signal.SIGINT, self.previous)
+        name = signal.Signals(signum).name
+        self.message = STOP_MESSAGES.get(name, f"stopped by {name}")
+        self.exit_status = 128 + signum
+        for number in self.previous:
+            signal.signal(number, signal.SIG_IGN)
+        if self.writing and self.grace():
+            return  # written_out() stops the batch when the write is done
+        self._stop()
+
+    def grace(self) -> bool:
+        """Stop in WRITE_GRACE seconds, whatever is going on then (False if that cannot be
+        arranged here)."""
+        import signal
+
+        if not hasattr(signal, "setitimer") or signal.SIGALRM not in self.previous:
+            return False
+        signal.signal(signal.SIGALRM, self._late)
+        signal.setitimer(signal.ITIMER_REAL, self.WRITE_GRACE)
+        return True
+
+    def _late(self, signum: int, frame: Any) -> None:
+        self._stop()
+
+    def _stop(self) -> None:
+        self.raised = True
+        raise KeyboardInterrupt
+
+    def written_out(self) -> None:
+        """After a write: stop now if a signal came during it (and has not stopped us yet)."""
+        if self.requested and not self.raised:
+            self._cancel_alarm()
+            self._stop()
+
+    def cancel_grace(self) -> None:
+        self._cancel_alarm()
+
+    def _cancel_alarm(self) -> None:
+        import signal
+
+        if hasattr(signal, "setitimer") and signal.SIGALRM in self.previous:
+            signal.setitimer(signal.ITIMER_REAL, 0)
 
     def __enter__(self) -> Interrupt:
         import signal
         import threading
 
         if threading.current_thread() is threading.main_thread():
-            self.previous = signal.signal(signal.SIGINT, self._handle)
+            for name in (*STOP_MESSAGES, "SIGALRM"):
+                number = getattr(signal, name, None)
+                if number is not None:
+                    self.previous[number] = signal.getsignal(number) if name == "SIGALRM" \
+                        else signal.signal(number, self._handle)
         return self
 
     def __exit__(self, *exc: object) -> None:
         import signal
 
-        if self.previous is not None:
-            signal.signal(signal.SIGINT, self.previous)
+        self._cancel_alarm()
+        for number, previous in self.previous.items():
+            signal.signal(number, previous)
 
 
 class RecordWriter:
     """Writes whole records in batches, and at least every 0.2 s, so output flows through a
     pipe as it goes without a system call per record. On a real file descriptor it writes
-    with os.write and finishes every partial write itself, so that a signal arriving in the
-    middle of a write can never leave half a record."""
+    with os.write and finishes every partial write itself; with an `interrupt`, a signal
+    that comes meanwhile waits for the write to end (see Interrupt), so that a signal does
+    not leave half a record."""
 
-    def __init__(self, stream: Any, records: int = 256, seconds: float = 0.2) -> None:
+    def __init__(self, stream: Any, records: int = 256, seconds: float = 0.2,
+                 interrupt: Interrupt | None = None) -> None:
         import time
 
         self.stream, self.records, self.seconds = stream, records, seconds
+        self.interrupt = interrupt
         self.clock = time.monotonic
         self.pending: list[str] = []
         self.last = self.clock()
+        self.broken = False  # the reader has gone: nothing more is written
         try:
             self.fd: int | None = stream.fileno()
             stream.flush()
@@ -144,7 +258,37 @@ class RecordWriter:
         if len(self.pending) >= self.records or self.clock() - self.last >= self.seconds:
             self.flush()
 
+    def close(self) -> None:
+        """Write what is pending (unless the reader has gone; after a signal, if the reader
+        takes it within Interrupt.WRITE_GRACE seconds)."""
+        if self.broken:
+            return
+        interrupt = self.interrupt
+        if interrupt is None or not interrupt.raised:
+            self.flush()
+            return
+        interrupt.grace()
+        try:
+            self.flush()
+        finally:
+            interrupt.cancel_grace()
+
     def flush(self) -> None:
+        interrupt = self.interrupt
+        if interrupt is not None:
+            interrupt.writing = True
+        try:
+            self._flush()
+        except BrokenPipeError:
+            self.broken = True
+            raise
+        finally:
+            if interrupt is not None:
+                interrupt.writing = False
+        if interrupt is not None:
+            interrupt.written_out()
+
+    def _flush(self) -> None:
         if self.pending:
             text = "".join(self.pending)
             self.pending.clear()

@@ -176,9 +176,13 @@ def test_unusable_arguments_exit_2(bpcli, args, needle):
     assert result.code == 2 and result.err.startswith("error: ") and needle in result.err
 
 
-def test_binary_junk_is_a_clean_error(bpcli):
-    result = bpcli("batch", "-", input=b"x=1; x\n\xff\xfe\n")
-    assert result.code == 2 and "not UTF-8" in result.err
+def test_binary_junk_is_one_error_record(bpcli):
+    result = bpcli("batch", "-", input=b"x=1; x\n\xff\xfe\nx=2; x\n")
+    assert result.code == 1
+    first, bad, last = records(result.out)
+    assert bad == {"source": "stdin", "line": 2,
+                   "error": "the line is not UTF-8 text: byte 1 of it is 0xff"}
+    assert first["value"] == 1.0 and last["value"] == 2.0
 
 
 # --- programs that differ only in their numbers share one graph ------------------------------

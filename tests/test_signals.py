@@ -3,7 +3,9 @@ on Ctrl-C."""
 
 from __future__ import annotations
 
+import concurrent.futures
 import json
+import os
 import signal
 import subprocess
 import sys
@@ -17,7 +19,9 @@ pytestmark = pytest.mark.skipif(sys.platform == "win32", reason="POSIX signals")
 
 
 def bpcli(*args: str, **kwargs):
-    return subprocess.Popen([sys.executable, "-m", "bpcli", *args], cwd=ROOT,
+    # as a user's pipe: no COLUMNS (pytest exports COLUMNS=80 to its children)
+    env = {k: v for k, v in os.environ.items() if k not in ("COLUMNS", "LINES")}
+    return subprocess.Popen([sys.executable, "-m", "bpcli", *args], cwd=ROOT, env=env,
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, **kwargs)
 
 
@@ -33,6 +37,7 @@ def many_problems(tmp_path_factory):
     ["batch", "{problems}"],
     ["batch", "{problems}", "--jobs", "2"],
     ["batch", "{problems}", "--format", "table"],
+    ["batch", "{problems}", "--format", "table", "--jobs", "2"],
     ["grad", "+".join(["x"] * 3000), "x=1", "--max-rows", "0"],
 ])
 def test_closed_pipe_exits_quietly(many_problems, args):
@@ -100,3 +105,103 @@ def test_the_console_script_flushes_everything_before_it_leaves(tmp_path):
     bad = subprocess.run([sys.executable, "-m", "bpcli", "grad", "x+"], cwd=ROOT,
                          capture_output=True, timeout=60)
     assert bad.returncode == 2 and bad.stderr.startswith(b"error:")
+
+
+# --- stopping --jobs: every exit path leaves no worker behind ----------------------------------
+
+@pytest.fixture(scope="module")
+def slow_problems(tmp_path_factory):
+    """Problems on arrays (no compiled path): several seconds of work even for two workers."""
+    path = tmp_path_factory.mktemp("batch") / "arrays.txt"
+    path.write_text("".join(f"x=[{i % 97}, 1, 2]; y=2; f = sum(sin(x)*y + exp(-x))\n"
+                            for i in range(100_000)), encoding="utf-8")
+    return path
+
+
+def group_is_empty(pgid: int, within: float = 10.0) -> bool:
+    """Whether every process of the group is gone (polled for at most `within` seconds)."""
+
+    end = time.monotonic() + within
+    while time.monotonic() < end:
+        try:
+            os.killpg(pgid, 0)
+        except ProcessLookupError:
+            return True
+        time.sleep(0.05)
+    return False
+
+
+def kill_group(pgid: int) -> None:
+    import contextlib
+
+    with contextlib.suppress(ProcessLookupError):
+        os.killpg(pgid, signal.SIGKILL)
+
+
+@pytest.mark.parametrize("signum, status, message, output_format", [
+    (signal.SIGINT, 130, "interrupted", "jsonl"),
+    (signal.SIGTERM, 143, "terminated (SIGTERM)", "jsonl"),
+    (signal.SIGHUP, 129, "hung up (SIGHUP)", "jsonl"),
+    (signal.SIGINT, 130, "interrupted", "table"),
+    (signal.SIGTERM, 143, "terminated (SIGTERM)", "table"),
+])
+def test_a_signal_stops_jobs_leaving_whole_records_and_no_worker(slow_problems, signum, status,
+                                                                  message, output_format):
+    process = bpcli("batch", str(slow_problems), "--jobs", "2", "--format", output_format,
+                    start_new_session=True,
+                    preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))
+    try:
+        first = process.stdout.readline()  # it is running and writing
+        reader = concurrent.futures.ThreadPoolExecutor(2)
+        rest = reader.submit(process.stdout.read)  # (a worker left behind would keep it open)
+        err = reader.submit(process.stderr.read)
+        time.sleep(0.3)
+        process.send_signal(signum)
+        assert process.wait(timeout=60) == status
+        assert group_is_empty(process.pid), "a worker outlived the batch"
+        assert err.result(timeout=10).decode() == f"error: {message}\n"
+        text = (first + rest.result(timeout=10)).decode()
+    finally:
+        kill_group(process.pid)
+        reader.shutdown(wait=False)
+    if output_format == "table":
+        blocks = text.split("── ")[1:]
+        assert text.endswith("\n\n") and blocks
+        assert [b.split(" ──")[0] for b in blocks] == \
+            [f"{slow_problems}:{i}" for i in range(1, len(blocks) + 1)]
+        return
+    lines = text.split("\n")
+    assert lines[-1] == ""  # nothing after the last newline: no half record
+    records = [json.loads(line) for line in lines[:-1]]
+    assert 0 < len(records) < 100_000
+    assert [r["line"] for r in records] == list(range(1, len(records) + 1))
+
+
+def test_workers_die_with_a_parent_killed_outright(many_problems):
+    process = bpcli("batch", str(many_problems), "--jobs", "2", start_new_session=True)
+    try:
+        process.stdout.readline()
+        process.kill()
+        process.wait(timeout=60)
+        assert group_is_empty(process.pid), "a worker outlived its parent"
+    finally:
+        kill_group(process.pid)
+        process.stdout.close()
+        process.stderr.close()
+
+
+def test_a_signal_stops_a_batch_whose_reader_takes_nothing(slow_problems):
+    """Output waits for a reader that has stopped reading; a signal still ends bpcli (after
+    a short grace for the record being written) instead of leaving it blocked forever."""
+    process = bpcli("batch", str(slow_problems), "--jobs", "2", start_new_session=True)
+    try:
+        process.stdout.readline()
+        time.sleep(1.5)  # the pipe fills up: nobody reads it
+        process.send_signal(signal.SIGTERM)
+        assert process.wait(timeout=30) == 143
+        assert group_is_empty(process.pid), "a worker outlived the batch"
+        assert process.stderr.read() == b"error: terminated (SIGTERM)\n"
+    finally:
+        kill_group(process.pid)
+        process.stdout.close()
+        process.stderr.close()

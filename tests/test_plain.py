@@ -1,0 +1,100 @@
+"""bpcli.present.plain writes exactly what Rich prints, or leaves it to Rich."""
+
+from __future__ import annotations
+
+import io
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from rich.console import Console
+from test_batch import REUSE_LINES
+from test_fuzz import expressions
+
+from bpcli.engine import run
+from bpcli.errors import BpcliError
+from bpcli.gradcheck import gradcheck
+from bpcli.parse import parse
+from bpcli.present.plain import render
+from bpcli.present.table import grad_report, gradcheck_table
+
+from conftest import SAMPLES
+
+
+def console(buffer, width):
+    return Console(file=buffer, width=width, highlight=False, emoji=False, markup=False)
+
+
+def both(parts, width=10_000):
+    """(Rich's output, plain's output or None) for these parts."""
+    buffer = io.StringIO()
+    rich = console(buffer, width)
+    for part in parts:
+        rich.print(part)
+    return buffer.getvalue(), render(parts, console(io.StringIO(), width))
+
+
+def report(program, bindings=None, **options):
+    graph = run(parse(program, bindings or {}))
+    return ["── s:1 ──", *grad_report(graph, 4, **options),
+            *(f"warning: {w}" for w in graph.warnings), ""]
+
+
+PROGRAMS = [
+    *REUSE_LINES,
+    "θ=2; φ=-1.5; f = θ*φ + exp(θ)",
+    "变量=2; 变量*变量",  # wide characters: two cells each
+    "x=1; y=2; f = x   *   y  # spaces as written",
+    "W=[[0.1,0.5],[-0.3,0.8]]; x=[0.2,0.4]; sum((W@x)^2)",
+    "v=[1,-2,3]; sum(relu(v)) + max(v)",
+    "x=0; relu(x) + abs(x)",
+    "a=[[1,2,3],[4,5,6]]; b=[1,2,3]; sum(tanh(a*b)) / 7",
+]
+
+
+@pytest.mark.parametrize("program", PROGRAMS + [p.read_text() for p in sorted(SAMPLES.glob("*.bp"))])
+@pytest.mark.parametrize("width", [80, 10_000])
+def test_plain_is_rich_to_the_character(program, width):
+    try:
+        parts = report(program)
+    except BpcliError:
+        return
+    rich, plain = both(parts, width)
+    if width == 10_000:
+        assert plain is not None, program  # the fast path is taken where it matters
+    if plain is not None:
+        assert plain == rich
+
+
+def test_elided_rows_jacobians_and_gradcheck_tables():
+    program = "x=1; " + "+".join(["x*x"] * 30)
+    rich, plain = both(report(program, max_rows=10))
+    assert plain == rich and "more nodes" in plain
+    rich, plain = both(report("W=[[1,2],[3,4]]; x=[1,-1]; sum(tanh(W@x))", show_jacobians=True))
+    assert plain == rich
+    graph = run(parse("x=0.5; y=2; f = sigmoid(x*y) + relu(x)"))
+    rich, plain = both([gradcheck_table(graph, gradcheck(graph), 4)])
+    assert plain is None  # a Group: left to Rich
+
+
+@pytest.mark.parametrize("text", ["a\tb", "bell\x07", "cr\rlf", "esc\x1b[31m", "\x85"])
+def test_control_characters_are_left_to_rich(text):
+    assert both([text])[1] is None
+
+
+def test_a_console_with_colour_is_left_to_rich():
+    colour = Console(file=io.StringIO(), width=100, force_terminal=True, color_system="standard")
+    assert render(report("x=1; x*2"), colour) is None
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.lists(expressions(), min_size=1, max_size=4), st.sampled_from([60, 120, 10_000]))
+def test_random_programs_print_the_same(statements, width):
+    program = "x=0.7; y=-1.3; z=2\n" + "\n".join(f"a{i} = {s}" for i, s in enumerate(statements))
+    try:
+        parts = report(program)
+    except BpcliError:
+        return
+    rich, plain = both(parts, width)
+    if plain is not None:
+        assert plain == rich
