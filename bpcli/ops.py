@@ -38,6 +38,7 @@ class Op:
         "array",
         "array_vjps",
         "broadcast",
+        "by_output",
         "convention",
         "elementwise",
         "expansion",
@@ -59,7 +60,8 @@ class Op:
                  kink: Callable[..., bool] | None = None, convention: str = "",
                  broadcast: bool = False, elementwise: bool = False, gate: str = "",
                  expansion: Callable[..., Any] | None = None,
-                 shape: Callable[[list[tuple[int, ...]]], tuple[int, ...]] | None = None) -> None:
+                 shape: Callable[[list[tuple[int, ...]]], tuple[int, ...]] | None = None,
+                 by_output: Callable[..., Any] | None = None) -> None:
         self.name = name
         self.arity = arity  # -1: any number of inputs (an array literal)
         self.scalar = scalar  # forward on Python floats
@@ -82,6 +84,10 @@ class Op:
         # result is, so that the engine can refuse a result too big to make; raises
         # ShapeMismatch as the forward function would
         self.shape = shape
+        # the textbook form of a unary VJP in the node's value alone, (g, ans) -> g·σ(1 - σ),
+        # for check's diagnosis of a student who put the input where the value goes (z(1 - z));
+        # the VJP itself uses the input too, to avoid the cancellation of 1 - σ
+        self.by_output = by_output
 
     def __repr__(self) -> str:
         return f"<op {self.name}>"
@@ -322,6 +328,23 @@ def _sigmoid_array(x: Any) -> Any:
     return np.where(np.asarray(x) >= 0, 1.0 / (1.0 + z), z / (1.0 + z))
 
 
+# The derivatives of sigmoid and tanh, written without the cancellation of 1 - σ and
+# 1 - tanh² (which are 0 from |x| ≈ 37 and 19 on): σ'(x) = σ(x)·σ(-x), each factor computed
+# stably; tanh'(x) = sech²(x) = (2e^-|x| / (1 + e^-2|x|))², where no exp can overflow.
+
+
+def _sech2(x: float) -> float:
+    e = math.exp(-abs(x))
+    s = 2.0 * e / (1.0 + e * e)
+    return s * s
+
+
+def _sech2_array(x: Any) -> Any:
+    e = np.exp(-np.abs(x))
+    s = 2.0 * e / (1.0 + e * e)
+    return s * s
+
+
 op("exp", 1, math.exp, lambda x: np.exp(x), (lambda g, ans, x: g * ans,), ("exp({x})",),
    callable_as=("exp",), elementwise=True)
 op("log", 1, _log, _log_array, (lambda g, ans, x: g / x,), ("1/{x:a}",),
@@ -336,10 +359,13 @@ op("cos", 1, math.cos, lambda x: np.cos(x), (lambda g, ans, x: -g * math.sin(x),
    callable_as=("cos",), elementwise=True)
 op("tan", 1, math.tan, lambda x: np.tan(x), (lambda g, ans, x: g * (1.0 + ans * ans),),
    ("1 + tan({x})^2",), callable_as=("tan",), elementwise=True)
-op("tanh", 1, math.tanh, lambda x: np.tanh(x), (lambda g, ans, x: g * (1.0 - ans * ans),),
-   ("1 - tanh({x})^2",), callable_as=("tanh",), elementwise=True)
-op("sigmoid", 1, _sigmoid, _sigmoid_array, (lambda g, ans, x: g * ans * (1.0 - ans),),
-   ("σ·(1 - σ)",), callable_as=("sigmoid", "σ"), elementwise=True)
+op("tanh", 1, math.tanh, lambda x: np.tanh(x), (lambda g, ans, x: g * _sech2(x),),
+   ("1 - tanh({x})^2",), array_vjps=(lambda g, ans, x: g * _sech2_array(x),),
+   by_output=lambda g, ans: g * (1.0 - ans * ans), callable_as=("tanh",), elementwise=True)
+op("sigmoid", 1, _sigmoid, _sigmoid_array, (lambda g, ans, x: g * (ans * _sigmoid(-x)),),
+   ("σ·(1 - σ)",), array_vjps=(lambda g, ans, x: g * (ans * _sigmoid_array(np.negative(x))),),
+   by_output=lambda g, ans: g * ans * (1.0 - ans), callable_as=("sigmoid", "σ"),
+   elementwise=True)
 op("relu", 1, lambda x: x if x > 0 else 0.0, lambda x: np.maximum(x, 0.0),
    (lambda g, ans, x: g if x > 0 else 0.0,), ("1 if {x} > 0 else 0",),
    array_vjps=(lambda g, ans, x: g * (np.asarray(x) > 0),),

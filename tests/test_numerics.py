@@ -201,3 +201,64 @@ def test_expanded_circuits_agree_over_the_whole_float_range():
                                                           abs=1e-15), (call, x)
             assert expanded.nodes[0].grad == pytest.approx(fused.nodes[0].grad, rel=1e-9,
                                                            abs=1e-15), (call, x)
+
+
+# --- exact references at extreme points: no cancellation in any op's value or gradient --------
+
+mpmath = pytest.importorskip("mpmath")
+mpmath.mp.prec = 200
+
+POINTS = [s * m for m in (1e-300, 1e-8, 1.0, 20.0, 40.0, 700.0, 1e300) for s in (1.0, -1.0)]
+
+
+def _mp_sigmoid(x):
+    return 1 / (1 + mpmath.exp(-x))
+
+
+# op -> (value, derivative) as exact functions of x, and the domain where the value is a float
+EXACT_UNARY = {
+    "sigmoid(x)": (_mp_sigmoid, lambda x: _mp_sigmoid(x) * _mp_sigmoid(-x), lambda x: True),
+    "tanh(x)": (mpmath.tanh, lambda x: mpmath.sech(x) ** 2, lambda x: True),
+    "log(sigmoid(x))": (lambda x: -mpmath.log1p(mpmath.exp(-x)), lambda x: _mp_sigmoid(-x),
+                        lambda x: True),
+    "exp(x)": (mpmath.exp, mpmath.exp, lambda x: x < 709),
+    "log(x)": (mpmath.log, lambda x: 1 / x, lambda x: x > 0),
+    "sqrt(x)": (mpmath.sqrt, lambda x: 1 / (2 * mpmath.sqrt(x)), lambda x: x > 0),
+    "abs(x)": (abs, mpmath.sign, lambda x: True),
+    "x^3": (lambda x: x ** 3, lambda x: 3 * x ** 2, lambda x: abs(x) < 1e100),
+    "1/x": (lambda x: 1 / x, lambda x: -1 / x ** 2, lambda x: abs(x) > 1e-150),
+}
+
+
+def _agrees(got: float, exact) -> bool:
+    """got is exact to a few ulps (or both are 0 where the truth is below the float range)."""
+    want = float(exact)
+    if abs(want) < 2.3e-308:  # below the normal range: only the absolute error matters
+        return abs(got - want) <= 1e-320
+    return abs(got - want) <= 4 * abs(want) * 2.0 ** -52
+
+
+@pytest.mark.parametrize("program", EXACT_UNARY)
+def test_unary_values_and_gradients_are_exact_at_extreme_points(program):
+    import numpy as np
+
+    value, derivative, domain = EXACT_UNARY[program]
+    points = [x for x in POINTS if domain(x)]
+    for x in points:
+        graph = run(parse(program, {"x": x}))
+        exact = mpmath.mpf(x)
+        assert _agrees(graph.output.value, value(exact)), (program, x, "value")
+        assert _agrees(graph.inputs["x"].grad, derivative(exact)), (program, x, "gradient")
+    # the same points at once, as an array: the array forms agree with the exact values too
+    graph = run(parse(f"sum({program})", {"x": np.array(points)}))
+    for x, grad in zip(points, graph.inputs["x"].grad, strict=True):
+        assert _agrees(float(grad), derivative(mpmath.mpf(x))), (program, x, "array gradient")
+
+
+def test_sigmoid_and_tanh_gradients_are_symmetric_and_shown_as_such(bpcli):
+    doc = json.loads(bpcli("grad", "sum(sigmoid(x))", "x=[40,0,-40]", "--format", "json").out)
+    assert doc["grads"]["x"] == [4.248354255291589e-18, 0.25, 4.248354255291589e-18]
+    assert doc["nodes"][1]["local"] == [[4.248354255291589e-18, 0.25, 4.248354255291589e-18]]
+    doc = json.loads(bpcli("grad", "tanh(z)", "z=30", "--format", "json").out)
+    assert doc["grads"]["z"] == pytest.approx(float(mpmath.sech(30) ** 2), rel=1e-15)
+    assert doc["nodes"][1]["local"] == [doc["grads"]["z"]]
