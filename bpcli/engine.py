@@ -299,8 +299,9 @@ def value_text(value: Any) -> str:
 
 
 def _where(graph: Graph, node: Node) -> str:
-    parts = [f"{graph.ref(i)} = {value_text(i.value)}" for i in node.inputs
-             if not (i.op.name == "const" and not i.name)]
+    parts = [f"{graph.ref(i)} = {value_text(i.value)}"
+             for k, i in enumerate(node.inputs)
+             if not (i.op.name == "const" and not i.name) and i not in node.inputs[:k]]
     return (", where " + ", ".join(parts)) if parts else ""
 
 

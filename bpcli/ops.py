@@ -256,22 +256,33 @@ def _pow_array(x: Any, y: Any) -> Any:
     return np.power(x, y)
 
 
+# d(x^y)/dy = x^y ln x. At x = 0 (or -0) it is the one-sided limit from x > 0: 0 for y > 0,
+# but ln x -> -inf for y = 0 (x^0 ln x), so there it is infinite: ZeroDivisionError, which
+# the engine reports as a gradient that cannot be computed, naming the node. For x < 0, x^y
+# is defined at integer y only, so its derivative in y is not.
+_EXPONENT_AT_ZERO = "the derivative of x^y with respect to y is infinite at x = 0, y = 0"
+_EXPONENT_OF_NEGATIVE = ("the derivative of x^y with respect to y needs x > 0"
+                         " (write the exponent as a number to treat it as a constant)")
+
+
 def _pow_vjp_exponent(g: float, ans: float, x: float, y: float) -> float:
-    # d(x^y)/dy = x^y ln x; at x = 0 PyTorch takes 0 (the limit for y > 0).
     if x == 0:
+        if y <= 0:
+            raise ZeroDivisionError(_EXPONENT_AT_ZERO)
         return 0.0
     if x < 0:
-        raise ValueError("the derivative of x^y with respect to y needs x > 0"
-                         " (write the exponent as a number to treat it as a constant)")
+        raise ValueError(_EXPONENT_OF_NEGATIVE)
     return g * ans * math.log(x)
 
 
 def _pow_vjp_exponent_array(g: Any, ans: Any, x: Any, y: Any) -> Any:
-    if _any(np.asarray(x) < 0):
-        raise ValueError("the derivative of x^y with respect to y needs x > 0"
-                         " (write the exponent as a number to treat it as a constant)")
-    safe = np.where(np.asarray(x) == 0, 1.0, x)
-    return g * ans * np.log(safe)
+    x = np.asarray(x)
+    if _any(x < 0):
+        raise ValueError(_EXPONENT_OF_NEGATIVE)
+    zero = x == 0
+    if _any(zero & (np.asarray(y) <= 0)):
+        raise ZeroDivisionError(_EXPONENT_AT_ZERO)
+    return g * ans * np.log(np.where(zero, 1.0, x))
 
 
 def _pow_vjp_base(g: float, ans: float, x: float, y: float) -> float:
