@@ -9,7 +9,14 @@ from typing import Any
 
 from bpcli.errors import BindingError, BpcliError
 from bpcli.lazy import all_finite, np
-from bpcli.limits import MAX_DIMENSIONS, MAX_ELEMENTS, read_limited, shape_problem, shape_text
+from bpcli.limits import (
+    MAX_DIMENSIONS,
+    MAX_ELEMENTS,
+    read_limited,
+    shape_problem,
+    shape_text,
+    tiny_number_problem,
+)
 
 _NAME = re.compile(r"[^\W\d]\w*")
 MAKER = re.compile(r"(randn|rand|zeros|ones)\(\s*(\d+(?:\s*,\s*\d+)*)?\s*\)")
@@ -55,6 +62,9 @@ def parse_value(name: str, raw: str, seed: int | None = None, rng: list[Any] | N
     except ValueError:
         pass
     else:
+        tiny = tiny_number_problem(raw, value)
+        if tiny is not None:
+            raise BindingError(f"in the binding {name}={raw}: {tiny}")
         return _finite(name, raw, value)
     where = f"in the binding {name}={raw}"
     if raw.startswith("@"):

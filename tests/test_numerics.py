@@ -262,3 +262,48 @@ def test_sigmoid_and_tanh_gradients_are_symmetric_and_shown_as_such(bpcli):
     doc = json.loads(bpcli("grad", "tanh(z)", "z=30", "--format", "json").out)
     assert doc["grads"]["z"] == pytest.approx(float(mpmath.sech(30) ** 2), rel=1e-15)
     assert doc["nodes"][1]["local"] == [doc["grads"]["z"]]
+
+
+# --- numbers that underflow as written ------------------------------------------------------------
+
+
+@pytest.mark.parametrize(("args", "message"), [
+    (["log(x)", "x=1e-400"],
+     "error: in the binding x=1e-400: 1e-400 is too small for a float: the smallest is about"
+     " 5e-324\n"),
+    (["log(x)", "x=-2.5e-330"],
+     "error: in the binding x=-2.5e-330: -2.5e-330 is too small for a float: the smallest is"
+     " about 5e-324\n"),
+    (["log(x)", "x=1.234567e-320"],
+     "error: in the binding x=1.234567e-320: 1.234567e-320 is too small for a float to hold as"
+     " written: below 2.2e-308 a float keeps fewer digits, and it would be 1.2347e-320\n"),
+    (["sum(x)", "x=[1, 1e-400]"],
+     "error: in the binding x=[1, 1e-400]: the number 1e-400 is too small for a float: the"
+     " smallest is about 5e-324\n"),
+    (["f = x*1e-400", "x=1"],
+     "error: the number 1e-400 is too small for a float: the smallest is about 5e-324\n"
+     "  line 1, column 7:\n    f = x*1e-400\n          ^\n"),
+])
+def test_a_number_that_underflows_is_an_error_naming_it(bpcli, args, message):
+    result = bpcli("grad", *args)
+    assert (result.code, result.out, result.err) == (2, "", message)
+
+
+@pytest.mark.parametrize("text", ["5e-324", "-5e-324", "1e-310", "2.5e-320", "0", "-0.0", "0e-500",
+                                  "2.2250738585072014e-308"])
+def test_numbers_a_float_holds_as_written_are_accepted(bpcli, text):
+    for args in (["f = x*1", f"x={text}"], [f"f = x*{text}", "x=1"]):
+        result = bpcli("grad", *args, "--format", "json")
+        assert result.code == 0, result.err
+        assert json.loads(result.out)["value"] == float(text)
+
+
+def test_batch_refuses_an_underflowing_number_on_every_path(bpcli):
+    lines = "x=1; f=x*2\n" * 3 + "x=1; f=x*1e-400\n" + "x=1; f=x*2e-300\n"
+    result = bpcli("batch", input=lines)
+    records = [json.loads(line) for line in result.out.splitlines()]
+    assert [r.get("value") for r in records] == [2.0, 2.0, 2.0, None, 2e-300]
+    assert records[3]["error"].startswith("the number 1e-400 is too small for a float")
+    result = bpcli("batch", "--program", "f = x*y", input="x=1 y=2\n" * 3 + "x=1 y=1e-400\n")
+    records = [json.loads(line) for line in result.out.splitlines()]
+    assert records[3]["error"].startswith("in the binding y=1e-400: 1e-400 is too small")
