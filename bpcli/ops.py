@@ -314,6 +314,18 @@ def _log_array(x: Any) -> Any:
     return np.log(x)
 
 
+def _log1p(x: float) -> float:
+    if x <= -1:
+        raise ValueError("log1p of a number at most -1")
+    return math.log1p(x)
+
+
+def _log1p_array(x: Any) -> Any:
+    if _any(np.asarray(x) <= -1):
+        raise ValueError("log1p of a number at most -1")
+    return np.log1p(x)
+
+
 def _sqrt(x: float) -> float:
     if x < 0:
         raise ValueError("sqrt of a negative number")
@@ -360,6 +372,9 @@ op("exp", 1, math.exp, lambda x: np.exp(x), (lambda g, ans, x: g * ans,), ("exp(
    callable_as=("exp",), elementwise=True)
 op("log", 1, _log, _log_array, (lambda g, ans, x: g / x,), ("1/{x:a}",),
    callable_as=("log", "ln"), elementwise=True)
+# log(1 + x), exact where 1 + x would round (log1p(1e-20) = 1e-20, not 0)
+op("log1p", 1, _log1p, _log1p_array, (lambda g, ans, x: g / (1.0 + x),), ("1/(1 + {x})",),
+   callable_as=("log1p",), elementwise=True)
 op("sqrt", 1, _sqrt, _sqrt_array, (lambda g, ans, x: g / (2.0 * ans),), ("1/(2·sqrt({x}))",),
    array_vjps=(lambda g, ans, x: g / _nonzero(2.0 * ans),),
    callable_as=("sqrt",), elementwise=True)
@@ -635,18 +650,20 @@ def _sigmoid_expanded(make: Any, z: Any) -> Any:
 
 
 def _tanh_expanded(make: Any, z: Any) -> Any:
-    # (exp(z) - exp(-z)) / (exp(z) + exp(-z)), each exp divided by exp(|z|) (so at most 1)
-    m = make.smooth("abs", z)
-    up = make("exp", make("sub", z, m))
-    down = make("exp", make("sub", make("neg", z), m))
+    # (exp(z) - exp(-z)) / (exp(z) + exp(-z)), each exp divided by exp(|z|) (so at most 1):
+    # exp(z - |z|) = exp(min(z, 0))^2 and exp(-z - |z|) = exp(min(-z, 0))^2, so that no
+    # intermediate is 2z, which overflows from |z| ≈ 9e307 on
+    zero = make.const(0.0)
+    up = make("pow", make("exp", make.smooth("min", z, zero)), make.const(2.0))
+    down = make("pow", make("exp", make.smooth("min", make("neg", z), zero)), make.const(2.0))
     return make("div", make("sub", up, down), make("add", up, down))
 
 
 def _logsigmoid_expanded(make: Any, z: Any) -> Any:
-    # log(sigmoid(z)) = min(z, 0) - log(1 + exp(-|z|)): log never sees 0 (log(sigmoid(-800)))
+    # log(sigmoid(z)) = min(z, 0) - log1p(exp(-|z|)): log1p never sees 0 (log(sigmoid(-800)))
+    # and keeps the digits that 1 + exp(-30) would round away
     return make("sub", make.smooth("min", z, make.const(0.0)),
-                make("log", make("add", make.const(1.0),
-                                 make("exp", make("neg", make.smooth("abs", z))))))
+                make("log1p", make("exp", make("neg", make.smooth("abs", z)))))
 
 
 def _norm_expanded(make: Any, x: Any) -> Any:

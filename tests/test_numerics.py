@@ -171,7 +171,10 @@ def test_a_local_gradient_too_large_for_a_float_is_not_shown_but_its_downstream_
 EXTREME = [("tanh(x)", -400.0), ("tanh(x)", 400.0), ("sigmoid(x)", -800.0), ("sigmoid(x)", 800.0),
            ("log(sigmoid(x))", -800.0), ("log(sigmoid(x))", 800.0), ("logsigmoid(x)", -800.0),
            ("sigmoid(x)", 0.0), ("tanh(x)", 0.0), ("log(sigmoid(x))", 0.0), ("tanh(x)", 1e-300),
-           ("norm([x, 3*x])", 1e-170), ("norm([x, 3*x])", 1e200), ("norm([x, 0])", -2.0)]
+           ("norm([x, 3*x])", 1e-170), ("norm([x, 3*x])", 1e200), ("norm([x, 0])", -2.0),
+           ("tanh(x)", 1e308), ("tanh(x)", -1e308), ("sigmoid(x)", 1e308), ("sigmoid(x)", -1e308),
+           ("log(sigmoid(x))", 1e308), ("log(sigmoid(x))", -1e308), ("log(sigmoid(x))", 30.0),
+           ("log(sigmoid(x))", 20.0), ("tanh(x)", 20.0), ("tanh(x)", -30.0), ("sigmoid(x)", 40.0)]
 
 
 @pytest.mark.parametrize(("call", "x"), EXTREME)

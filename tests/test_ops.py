@@ -132,6 +132,7 @@ UNARY = {
     "exp": ("exp({})", np.exp, REAL),
     "log": ("log({})", np.log, POSITIVE),
     "ln": ("ln({})", np.log, POSITIVE),
+    "log1p": ("log1p({})", np.log1p, (-0.7, 2.0, False)),
     "sqrt": ("sqrt({})", np.sqrt, POSITIVE),
     "sin": ("sin({})", np.sin, REAL),
     "cos": ("cos({})", np.cos, REAL),
@@ -196,6 +197,16 @@ def test_log():
 
 def test_ln():
     unary_check("ln")
+
+
+def test_log1p():
+    unary_check("log1p")
+    for x in (1e-300, -1e-20, 1e-8, 1e300):  # exact where log(1 + x) rounds
+        graph = run(parse("log1p(x)", {"x": x}))
+        assert graph.output.value == math.log1p(x)
+        assert gradients(graph)["x"] == 1 / (1 + x)
+    with pytest.raises(DomainError, match="log1p of a number at most -1"):
+        run(parse("log1p(x)", {"x": -1.0}))
 
 
 def test_sqrt():
