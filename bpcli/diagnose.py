@@ -16,7 +16,7 @@ from typing import Any
 
 from bpcli.answers import Expectation, Tolerance, all_match, matches
 from bpcli.engine import downstream, gradient, one_sided_gradients
-from bpcli.errors import BpcliError
+from bpcli.errors import BpcliError, DomainError
 from bpcli.explain import consumers, local_formula
 from bpcli.graph import Graph, Node
 from bpcli.lang import Translator
@@ -62,6 +62,10 @@ def check(graph: Graph, expectations: list[Expectation], tol: Tolerance | None =
         # a name the program does not have is answers.OUTPUT, "f": the output
         node = graph.inputs.get(exp.name) or graph.names.get(exp.name) or graph.output
         truth = gradient(node) if exp.gradient else node.value
+        if truth is None:  # off the output's path, and not computable here
+            raise DomainError(f"{exp.name} has no value at this point ({graph.label(node)} is not"
+                              " used by the output and cannot be computed), so there is no"
+                              " answer to check for it")
         ok = all_match(exp.value, exp.tolerance, truth, tol)
         verdicts.append(Verdict(exp, node, truth, ok, None if ok else _worst(exp, truth, tol)))
     _accept_one_sided(graph, verdicts, tol, tr)

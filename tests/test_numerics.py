@@ -166,6 +166,78 @@ def test_a_local_gradient_too_large_for_a_float_is_not_shown_but_its_downstream_
     assert doc["nodes"][2]["downstream"] == [pytest.approx(1e9), pytest.approx(-1e9)]
 
 
+UNUSED = ("q = log(x); r = q*3; f = x*2", "x=-1")
+UNUSED_WARNING = ("warning: q = log(x) (node #1) is not used by f and cannot be computed: log of a"
+                  " non-positive number, where x = -1\n")
+
+
+@pytest.mark.parametrize(("fmt", "shown"), [
+    ("table", "│ 1 │ q = log(x) │ log   │     — │                 — │"),
+    ("markdown", "| 1 | q = log(x) | log | — | — |  |  |"),
+    ("latex", r"1 & \texttt{q = log(x)} & \texttt{log} & --- & --- &  \\"),
+    ("csv", "1,q = log(x),log,q,,,0,,"),
+    ("dot", 'tooltip="q → r: value —"'),
+    ("steps", "∂f/∂x = 2"),
+    ("tree", "x  input  value -1  ∂f/∂ 2"),
+])
+def test_a_node_off_the_path_that_cannot_be_computed_has_no_value(bpcli, fmt, shown):
+    result = bpcli("grad", *UNUSED, "--format", fmt)
+    assert (result.code, result.err) == (0, UNUSED_WARNING)
+    assert shown in result.out
+
+
+def test_a_node_off_the_path_that_cannot_be_computed_is_null_in_json(bpcli):
+    result = bpcli("grad", *UNUSED, "--format", "json")
+    assert (result.code, result.err) == (0, UNUSED_WARNING)
+    doc = json.loads(result.out)
+    assert doc["value"] == -2.0
+    assert doc["grads"] == {"x": 2.0, "q": None, "r": None, "f": 1.0}
+    assert [n["value"] for n in doc["nodes"]] == [-1.0, None, 3.0, None, 2.0, -2.0]
+    assert doc["warnings"] == [UNUSED_WARNING[len("warning: "):-1]]
+
+
+def test_a_node_off_the_path_of_arrays_and_its_jacobian(bpcli):
+    result = bpcli("grad", "q = sqrt(x); f = sum(x*2)", "x=[-1, 4]", "--jacobian")
+    assert result.code == 0
+    assert result.err == ("warning: q = sqrt(x) (node #1) is not used by f and cannot be computed:"
+                          " sqrt of a negative number, where x = [-1.,  4.]\n")
+    assert "#1 q = sqrt(x): ∂/∂x: — (the node has no value)" in result.out
+
+
+def test_check_and_gradcheck_with_a_node_off_the_path_that_has_no_value(bpcli):
+    result = bpcli("check", "q = log(x); f = x*2", "x=-1", "-e", "dx=2")
+    assert (result.code, result.err) == (0, UNUSED_WARNING)
+    result = bpcli("check", "q = log(x); f = x*2", "x=-1", "-e", "dq=0")
+    assert result.code == 2
+    assert result.err.startswith("error: q has no value at this point (q = log(x) is not used by"
+                                 " the output and cannot be computed), so there is no answer to"
+                                 " check for it\n")
+    # the check perturbs y, whose cone holds r, computed from q, which has no value
+    result = bpcli("grad", "q = log(x); r = relu(q)*y; f = x*y", "x=-1", "y=2", "--gradcheck",
+                   "--format", "json")
+    assert result.code == 0
+    assert [c["verdict"] for c in json.loads(result.out)["gradcheck"]] == ["good", "good"]
+
+
+def test_a_node_on_the_path_still_fails_the_run(bpcli):
+    result = bpcli("grad", "q = log(x); f = x*2 + q", "x=-1")
+    assert result.code == 2
+    assert result.err.startswith("error: in q = log(x) (node #1): log of a non-positive number,"
+                                 " where x = -1\n")
+
+
+def test_what_leads_to_the_output_is_found_without_recursion():
+    from bpcli.engine import leads_to_output
+
+    n = 20_000
+    program = "q0 = log(x)\n" + "".join(f"q{i} = q{i - 1} + 1\n" for i in range(1, n)) + "f = x*2"
+    graph = run(parse(program, {"x": -1.0}))
+    assert graph.output.value == -2.0 and len(graph.warnings) == 1
+    leads = leads_to_output(graph)
+    assert leads.count(True) == 3 and leads[graph.output.id]
+    assert all(node.value is None for node in graph.nodes if node.name and node.name[0] == "q")
+
+
 # --- --expand: the stable circuits --------------------------------------------------------------
 
 EXTREME = [("tanh(x)", -400.0), ("tanh(x)", 400.0), ("sigmoid(x)", -800.0), ("sigmoid(x)", 800.0),
