@@ -226,9 +226,26 @@ op("sub", 2, operator.sub, lambda x, y: np.subtract(x, y),
 op("mul", 2, operator.mul, lambda x, y: np.multiply(x, y),
    (lambda g, ans, x, y: g * y, lambda g, ans, x, y: g * x), ("{y}", "{x}"),
    infix="*", prec=P_MUL, broadcast=True, elementwise=True, gate="swapper")
+def _div_vjp_y(g: float, ans: float, x: float, y: float) -> float:
+    # -g·ans/y on mantissas and exponents apart: g·ans may underflow to a subnormal (losing
+    # digits) and ans/y may overflow where the result fits; OverflowError if it does not
+    mg, eg = math.frexp(g)
+    ma, ea = math.frexp(ans)
+    my, ey = math.frexp(y)
+    return -math.ldexp(mg * ma / my, eg + ea - ey)
+
+
+def _div_vjp_y_array(g: Any, ans: Any, x: Any, y: Any) -> Any:
+    mg, eg = np.frexp(g)
+    ma, ea = np.frexp(ans)
+    my, ey = np.frexp(y)
+    with np.errstate(under="ignore"):
+        return -np.ldexp(mg * ma / my, eg + ea - ey)
+
+
 op("div", 2, operator.truediv, lambda x, y: _checked_div(x, y),
-   (lambda g, ans, x, y: g / y, lambda g, ans, x, y: -g * ans / y),
-   ("1/{y:a}", "-{x:a}/{y:a}^2"),
+   (lambda g, ans, x, y: g / y, _div_vjp_y),
+   ("1/{y:a}", "-{x:a}/{y:a}^2"), array_vjps=(lambda g, ans, x, y: g / y, _div_vjp_y_array),
    infix="/", prec=P_MUL, broadcast=True, elementwise=True)
 op("neg", 1, operator.neg, lambda x: np.negative(x), (lambda g, ans, x: -g,), ("-1",),
    template="-{0}", prec=P_NEG, elementwise=True)

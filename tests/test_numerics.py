@@ -335,7 +335,7 @@ def test_sigmoid_and_tanh_gradients_are_symmetric_and_shown_as_such(bpcli):
     assert doc["grads"]["x"] == [4.248354255291589e-18, 0.25, 4.248354255291589e-18]
     assert doc["nodes"][1]["local"] == [[4.248354255291589e-18, 0.25, 4.248354255291589e-18]]
     doc = json.loads(bpcli("grad", "tanh(z)", "z=30", "--format", "json").out)
-    assert doc["grads"]["z"] == pytest.approx(float(mpmath.sech(30) ** 2), rel=1e-15)
+    assert doc["grads"]["z"] == pytest.approx(float(mpmath.sech(30) ** 2), rel=1e-15, abs=0)
     assert doc["nodes"][1]["local"] == [doc["grads"]["z"]]
 
 
@@ -382,3 +382,20 @@ def test_batch_refuses_an_underflowing_number_on_every_path(bpcli):
     result = bpcli("batch", "--program", "f = x*y", input="x=1 y=2\n" * 3 + "x=1 y=1e-400\n")
     records = [json.loads(line) for line in result.out.splitlines()]
     assert records[3]["error"].startswith("in the binding y=1e-400: 1e-400 is too small")
+
+
+@pytest.mark.parametrize(("x", "y", "c"), [(1e-40, 1e-20, 1e-300), (3.0, 7.0, 1e-300),
+                                           (1e-300, 1e10, 1e20), (1e200, 1e-100, 1e-250),
+                                           (-2.5e-160, 3e150, 1.0), (1.0, 3.0, 1.0)])
+def test_the_gradient_of_a_quotient_in_its_divisor_is_exact_at_any_scale(x, y, c):
+    """∂(c·x/y)/∂y = -c·x/y², where c·(x/y) underflows or x/y overflows on the way."""
+    from fractions import Fraction
+
+    import numpy as np
+
+    want = float(-Fraction(c) * Fraction(x / y) / Fraction(y))
+    graph = run(parse("f = (x/y)*c", {"x": x, "y": y, "c": c}))
+    assert graph.inputs["y"].grad == pytest.approx(want, rel=4 * 2.0 ** -52, abs=0)
+    graph = run(parse("f = sum((x/y)*c)", {"x": np.array([x, 1.0]), "y": np.array([y, 2.0]),
+                                           "c": c}))
+    assert graph.inputs["y"].grad[0] == pytest.approx(want, rel=4 * 2.0 ** -52, abs=0)
