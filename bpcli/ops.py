@@ -20,7 +20,7 @@ import operator
 from collections.abc import Callable
 from typing import Any
 
-from bpcli.lazy import np
+from bpcli.lazy import all_finite, np
 
 # Precedence of a rendered expression, loosest first (used for labels).
 P_ADD, P_MUL, P_NEG, P_POW, P_ATOM = 1, 2, 3, 4, 5
@@ -302,13 +302,69 @@ def _pow_vjp_exponent_array(g: Any, ans: Any, x: Any, y: Any) -> Any:
     return g * ans * np.log(np.where(zero, 1.0, x))
 
 
+# d(x^y)/dx = y·x^(y-1), written g·y·ans/x on mantissas and exponents apart: x^(y-1) itself
+# may overflow or underflow where the downstream gradient fits (g = 1e-300 at x = 1e-200,
+# y = -1). Where ans has underflowed (x = 1e-200, y = 3), from x's mantissa and exponent.
+# x^0 is the constant 1, even at x = 0; 0^(y-1) is 0, 1, or infinite (ZeroDivisionError).
+_TINY = 2.2250738585072014e-308
+
+
 def _pow_vjp_base(g: float, ans: float, x: float, y: float) -> float:
-    return 0.0 if y == 0 else g * y * x ** (y - 1)  # x^0 is constant, even at x = 0
+    if y == 0:
+        return 0.0
+    if x == 0:
+        return g * y * x ** (y - 1)
+    if g == 0:
+        return 0.0
+    mg, eg = math.frexp(g)
+    my, ey = math.frexp(y)
+    if abs(ans) >= _TINY:
+        ma, ea = math.frexp(ans)
+        mx, ex = math.frexp(x)
+        return math.ldexp(mg * my * ma / mx, eg + ey + ea - ex)
+    # x = mx·2^ex, so x^(y-1) = mx^(y-1) · 2^(ex·(y-1)), exact in the exponent for integer y
+    mx, ex = math.frexp(x)
+    scale = ex * (y - 1)
+    whole = math.floor(scale)
+    try:
+        part = mx ** (y - 1) * 2.0 ** (scale - whole)
+    except OverflowError:
+        part = 0.0
+    if part == 0:  # |y - 1| past about 1000: from log2|x| (right to about 1e-13)
+        scale = (y - 1) * math.log2(abs(x))
+        whole = math.floor(scale)
+        sign = -1.0 if x < 0 and (y - 1) % 2 == 1 else 1.0
+        part = sign * 2.0 ** (scale - whole)
+    return math.ldexp(mg * my * part, eg + ey + whole)
 
 
 def _pow_vjp_base_array(g: Any, ans: Any, x: Any, y: Any) -> Any:
-    constant = np.asarray(y) == 0
-    return g * y * _pow_array(np.where(constant, 1.0, x), np.subtract(y, 1))
+    g, ans, x, y = np.broadcast_arrays(*(np.asarray(v, dtype=float) for v in (g, ans, x, y)))
+    constant = y == 0
+    zero = (x == 0) & ~constant
+    if _any(zero & (y < 1)):
+        raise ZeroDivisionError("zero to a negative power")
+    with np.errstate(all="ignore"):
+        mg, eg = np.frexp(g)
+        my, ey = np.frexp(y)
+        ma, ea = np.frexp(ans)
+        mx, ex = np.frexp(np.where(x == 0, 1.0, x))
+        by_ans = np.ldexp(mg * my * ma / mx, eg + ey + ea - ex)
+        scale = ex * (y - 1)
+        whole = np.floor(scale)
+        part = np.power(mx, y - 1) * np.exp2(scale - whole)
+        lost = (part == 0) | ~np.isfinite(part)  # |y - 1| past about 1000: from log2|x|
+        logs = (y - 1) * np.log2(np.where(x == 0, 1.0, np.abs(x)))
+        whole = np.where(lost, np.floor(logs), whole)
+        sign = np.where((x < 0) & (np.mod(y - 1, 2) == 1), -1.0, 1.0)
+        part = np.where(lost, sign * np.exp2(logs - whole), part)
+        by_log = np.ldexp(mg * my * part, eg + ey + np.clip(whole, -4000, 4000).astype(np.int64))
+        at_zero = g * y * np.where(zero & (y == 1), 1.0, 0.0)  # 0^(y-1): 1 at y = 1, else 0
+        d = np.where(constant | (g == 0), 0.0,
+                     np.where(zero, at_zero, np.where(np.abs(ans) >= _TINY, by_ans, by_log)))
+    if not all_finite(d):
+        raise OverflowError()
+    return d
 
 
 op("pow", 2, _pow, _pow_array, (_pow_vjp_base, _pow_vjp_exponent),

@@ -399,3 +399,23 @@ def test_the_gradient_of_a_quotient_in_its_divisor_is_exact_at_any_scale(x, y, c
     graph = run(parse("f = sum((x/y)*c)", {"x": np.array([x, 1.0]), "y": np.array([y, 2.0]),
                                            "c": c}))
     assert graph.inputs["y"].grad[0] == pytest.approx(want, rel=4 * 2.0 ** -52, abs=0)
+
+
+@pytest.mark.parametrize(("x", "y", "c"), [(1e-200, -1.0, 1e-300), (1e-200, 3.0, 1e300),
+                                           (-1e-200, 3.0, 1e300), (-1e-200, 4.0, 1e300),
+                                           (1e-250, 2.5, 1e300), (3.0, 2.5, 1.0), (-2.0, 3.0, 1.0),
+                                           (-2.0, -2.0, 1.0), (1e150, 2.0, 1e-200),
+                                           (0.5, 1500.0, 1e300)])
+def test_the_gradient_of_a_power_in_its_base_fits_where_the_result_fits(x, y, c):
+    """∂(c·x^y)/∂x = c·y·x^(y-1), where x^(y-1) or x^y overflows or underflows on the way."""
+    import numpy as np
+
+    exact = mpmath.mpf(c) * y * mpmath.power(mpmath.mpf(x), y - 1)
+    graph = run(parse(f"f = c * x^{y!r}", {"x": x, "c": c}))
+    scalar = graph.inputs["x"].grad
+    graph = run(parse(f"f = sum(c * x^{y!r})", {"x": np.array([x, 1.0]), "c": c}))
+    for got in (scalar, float(graph.inputs["x"].grad[0])):
+        if abs(y) < 1000:
+            assert _agrees(got, exact), got
+        else:  # from log2|x|: right to about 1e-13
+            assert got == pytest.approx(float(exact), rel=1e-12, abs=0)
