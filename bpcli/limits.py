@@ -25,17 +25,22 @@ def tiny_number_problem(text: str, value: float) -> str | None:
         return None
     from decimal import Decimal, InvalidOperation
 
+    text = text.strip()
     try:
-        written = Decimal(text.strip())
+        written = Decimal(text)
     except (InvalidOperation, ValueError):
         return None
     if value == 0.0:
-        return None if written == 0 else (f"{text.strip()} is too small for a float: the"
+        return None if written == 0 else (f"{_short(text)} is too small for a float: the"
                                            " smallest is about 5e-324")
     if written != Decimal(repr(value)):
-        return (f"{text.strip()} is too small for a float to hold as written: below 2.2e-308 a"
+        return (f"{_short(text)} is too small for a float to hold as written: below 2.2e-308 a"
                 f" float keeps fewer digits, and it would be {value!r}")
     return None
+
+
+def _short(text: str) -> str:
+    return text if len(text) <= 40 else text[:16] + "…" + text[-16:]
 
 
 def size_text(count: int) -> str:

@@ -419,3 +419,24 @@ def test_the_gradient_of_a_power_in_its_base_fits_where_the_result_fits(x, y, c)
             assert _agrees(got, exact), got
         else:  # from log2|x|: right to about 1e-13
             assert got == pytest.approx(float(exact), rel=1e-12, abs=0)
+
+
+@pytest.mark.parametrize(("name", "text", "shown"), [
+    ("a.json", "[1, 1e-400]", "1e-400"), ("b.csv", "1,-2e-330\n3,4\n", "-2e-330"),
+    ("c.txt", "1 2\n3 1E-0400\n", "1E-0400"), ("d.json", "[[1, 2], [3, 4e-999]]", "4e-999"),
+    ("e.txt", "0." + "0" * 400 + "1", "0.00000000000000…0000000000000001"),
+])
+def test_a_binding_file_with_a_number_that_underflows_is_refused(bpcli, tmp_path, name, text,
+                                                                  shown):
+    (tmp_path / name).write_text(text)
+    result = bpcli("grad", "sum(x)", f"x=@{tmp_path / name}")
+    assert (result.code, result.out) == (2, "")
+    assert result.err == (f"error: in the binding x=@{tmp_path / name}: {shown} is too small for"
+                          " a float: the smallest is about 5e-324\n")
+
+
+def test_a_binding_file_of_numbers_a_float_holds_is_read(bpcli, tmp_path):
+    (tmp_path / "x.csv").write_text("1,5e-324\n1e-300,2.5e-320\n")
+    result = bpcli("grad", "sum(x)", f"x=@{tmp_path / 'x.csv'}", "--format", "json")
+    assert result.code == 0, result.err
+    assert json.loads(result.out)["nodes"][0]["value"] == [[1.0, 5e-324], [1e-300, 2.5e-320]]
