@@ -48,7 +48,7 @@ def forward_values(graph: Graph, nodes: list[Node] | None = None) -> list[tuple[
     """Compute every node's value in order, and nothing else (or only those in `nodes`, in
     forward order: the others keep their values). A node that does not lead to the output and
     cannot be computed gets the value None, as do the nodes computed from it; returns the
-    first kind with what went wrong."""
+    nodes that could not be computed (not those computed from them), each with its error."""
     if graph.has_arrays:
         with np.errstate(over="raise", divide="raise", invalid="raise", under="ignore"):
             return _forward(graph, arrays=True, nodes=nodes)
@@ -332,9 +332,12 @@ def value_text(value: Any) -> str:
 
 
 def _where(graph: Graph, node: Node) -> str:
-    parts = [f"{graph.ref(i)} = {value_text(i.value)}"
-             for k, i in enumerate(node.inputs)
-             if not (i.op.name == "const" and not i.name) and i not in node.inputs[:k]]
+    seen: set[int] = set()
+    parts = []
+    for i in node.inputs:
+        if not (i.op.name == "const" and not i.name) and i.id not in seen:  # x^x: x once
+            seen.add(i.id)
+            parts.append(f"{graph.ref(i)} = {value_text(i.value)}")
     return (", where " + ", ".join(parts)) if parts else ""
 
 
