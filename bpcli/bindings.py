@@ -9,7 +9,14 @@ from typing import Any
 
 from bpcli.errors import BindingError, BpcliError
 from bpcli.lazy import all_finite, np
-from bpcli.limits import MAX_DIMENSIONS, MAX_ELEMENTS, read_limited, shape_problem, shape_text
+from bpcli.limits import (
+    MAX_DIMENSIONS,
+    MAX_ELEMENTS,
+    read_limited,
+    shape_problem,
+    shape_text,
+    tiny_number_problem,
+)
 
 _NAME = re.compile(r"[^\W\d]\w*")
 MAKER = re.compile(r"(randn|rand|zeros|ones)\(\s*(\d+(?:\s*,\s*\d+)*)?\s*\)")
@@ -55,6 +62,9 @@ def parse_value(name: str, raw: str, seed: int | None = None, rng: list[Any] | N
     except ValueError:
         pass
     else:
+        tiny = tiny_number_problem(raw, value)
+        if tiny is not None:
+            raise BindingError(f"in the binding {name}={raw}: {tiny}")
         return _finite(name, raw, value)
     where = f"in the binding {name}={raw}"
     if raw.startswith("@"):
@@ -198,6 +208,7 @@ def load_file(name: str, path_text: str, max_elements: int = MAX_ELEMENTS) -> An
                 data = read_limited(handle, f"{name}=@{path_text}")
             if data.startswith(b"\xef\xbb\xbf"):  # a UTF-8 byte order mark, as Excel writes
                 data = data[3:]
+            _tiny_numbers(data, where)
             if suffix == ".json":
                 value = _json_file(data, where, max_elements)
             else:
@@ -213,6 +224,36 @@ def load_file(name: str, path_text: str, max_elements: int = MAX_ELEMENTS) -> An
         raise BindingError(f"{where}: not a numeric array (its type is {value.dtype})")
     value = np.asarray(value, dtype=float)
     return float(value) if value.ndim == 0 else value
+
+
+# Where a number may be below the normal float range: an exponent of -300 or less, or 300
+# zeros after the point. A plain pattern, quick to scan a file with; only the numbers around
+# its matches are read again.
+_MAYBE_TINY = re.compile(rb"[eE]-0*(?:[3-9]\d\d|[1-9]\d\d\d+)|\.0{300}")
+_NUMBER_BYTES = frozenset(b"0123456789.eE+-_")
+
+
+def _tiny_numbers(data: bytes, where: str) -> None:
+    """BindingError for the first number in a text file that a float cannot hold as written
+    because it is too small (1e-400 would be read as 0), as for a number in a binding."""
+    end = 0
+    for match in _MAYBE_TINY.finditer(data):
+        if match.start() < end:  # within the number read last
+            continue
+        start = match.start()
+        while start > 0 and data[start - 1] in _NUMBER_BYTES:
+            start -= 1
+        end = match.end()
+        while end < len(data) and data[end] in _NUMBER_BYTES:
+            end += 1
+        text = data[start:end].decode("ascii")
+        try:
+            value = float(text)
+        except ValueError:
+            continue
+        tiny = tiny_number_problem(text, value)
+        if tiny is not None:
+            raise BindingError(f"{where}: {tiny}")
 
 
 def _text_file(text: str, suffix: str, where: str) -> Any:

@@ -17,7 +17,7 @@ from typing import Any
 from bpcli import _tables
 from bpcli.errors import ProgramError, ShapeError
 from bpcli.graph import CONST, INPUT, Graph, Node
-from bpcli.limits import MAX_DIMENSIONS, MAX_ELEMENTS, shape_problem
+from bpcli.limits import MAX_DIMENSIONS, MAX_ELEMENTS, shape_problem, tiny_number_problem
 from bpcli.ops import FUNCTIONS, OPS, REDUCTIONS, ShapeMismatch
 
 CONSTANTS = {"pi": math.pi, "e": math.e}
@@ -198,6 +198,9 @@ class Builder:
         if value == math.inf:
             raise self._error(f"the number {token.value} is too large for a float"
                               " (at most about 1.8e308)", start)
+        tiny = tiny_number_problem(token.value, value)
+        if tiny is not None:
+            raise self._error(f"the number {tiny}", start)
         node = self._literal(value, start, end)
         self.numbers.append((node, 1.0))
         return node, start, end

@@ -26,6 +26,7 @@ from collections.abc import Callable
 from typing import Any
 
 from bpcli.graph import Graph
+from bpcli.limits import SMALLEST_NORMAL, tiny_number_problem
 
 MAX_NODES = 2000  # bigger graphs take the engine's loops: the per-node cost matters less there
 
@@ -39,7 +40,7 @@ def compile_graph(graph: Graph, bound: frozenset[str]) -> Evaluate | None:
         return None
     if any(n.inputs and (n.op.scalar is None or n.op.arity < 0) for n in graph.nodes):
         return None
-    space: dict[str, Any] = {"float": float}
+    space: dict[str, Any] = {"float": float, "N": _number}
     lines = ["def evaluate(n, b):", " try:"]
     checks: list[str] = []
     lines += _leaves(graph, bound, space, checks)
@@ -71,6 +72,15 @@ def compile_graph(graph: Graph, bound: frozenset[str]) -> Evaluate | None:
     return evaluate
 
 
+def _number(text: str) -> float:
+    """A number written in the program; ValueError (so the engine's path, which says why)
+    when it underflowed (1e-400)."""
+    value = float(text)
+    if -SMALLEST_NORMAL < value < SMALLEST_NORMAL and tiny_number_problem(text, value):
+        raise ValueError(text)
+    return value
+
+
 def _leaves(graph: Graph, bound: frozenset[str], space: dict[str, Any],
             checks: list[str]) -> list[str]:
     """Where each leaf's value comes from: a binding, a written number, else its constant."""
@@ -89,7 +99,7 @@ def _leaves(graph: Graph, bound: frozenset[str], space: dict[str, Any],
         elif k in written:
             index, sign = written[k]
             read.add(index)
-            lines.append(f"  v{k} = {'' if sign == 1.0 else '-'}float(n[{index}])")
+            lines.append(f"  v{k} = {'' if sign == 1.0 else '-'}N(n[{index}])")
         else:
             space[f"C{k}"] = node.value
             lines.append(f"  v{k} = C{k}")
@@ -97,7 +107,7 @@ def _leaves(graph: Graph, bound: frozenset[str], space: dict[str, Any],
         checks.append(f"v{k}")
     for index in range(len(graph.numbers or ())):
         if index not in read:  # a number a binding overrides must still be one (not 1e400)
-            lines.append(f"  u{index} = float(n[{index}])")
+            lines.append(f"  u{index} = N(n[{index}])")
             checks.append(f"u{index}")
     return lines
 

@@ -16,7 +16,7 @@ from typing import Any
 
 from bpcli.answers import Expectation, Tolerance, all_match, matches, np_shape
 from bpcli.engine import downstream, gradient, one_sided_gradients
-from bpcli.errors import BpcliError
+from bpcli.errors import BpcliError, DomainError
 from bpcli.explain import consumers, local_formula
 from bpcli.graph import Graph, Node
 from bpcli.lang import Translator
@@ -64,6 +64,10 @@ def check(graph: Graph, expectations: list[Expectation], tol: Tolerance | None =
         # a name the program does not have is answers.OUTPUT, "f": the output
         node = graph.inputs.get(exp.name) or graph.names.get(exp.name) or graph.output
         truth = gradient(node) if exp.gradient else node.value
+        if truth is None:  # off the output's path, and not computable here
+            raise DomainError(f"{exp.name} has no value at this point ({graph.label(node)} is not"
+                              " used by the output and cannot be computed), so there is no"
+                              " answer to check for it")
         scale = _scale(graph, users, node, exp.gradient, truth)
         ok = all_match(exp.value, exp.tolerance, truth, tol, scale)
         verdicts.append(Verdict(exp, node, truth, ok,
@@ -214,7 +218,10 @@ class _Diagnoser:
         try:
             with np.errstate(all="ignore") if not scalar else nullcontext():
                 vjp = (gate.op.vjps if scalar else gate.op.array_vjps)[i]
-                d = vjp(g, ans, values) if gate.op.arity < 0 else vjp(g, ans, *values)
+                if gate.op.by_output is not None and ans is not gate.value:
+                    d = gate.op.by_output(g, ans)  # the VJP in the value alone, as textbooks
+                else:
+                    d = vjp(g, ans, values) if gate.op.arity < 0 else vjp(g, ans, *values)
                 if not scalar and gate.op.broadcast:
                     d = unbroadcast(d, gate.inputs[i].value)
         except Exception:

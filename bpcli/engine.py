@@ -34,29 +34,54 @@ def run(graph: Graph, record: bool = False) -> Graph:
 
 
 def forward(graph: Graph) -> None:
-    """Compute every node's value in order; raise DomainError at the first bad node; note
-    the nodes evaluated at a kink."""
-    forward_values(graph)
+    """Compute every node's value in order; raise DomainError at the first bad node that leads
+    to the output (one that does not gets no value, and a warning); note the nodes evaluated
+    at a kink."""
+    for node, err in forward_values(graph):
+        graph.warnings.append(
+            f"{graph.label(node)} (node #{node.id}) is not used by {graph.output.name or 'f'}"
+            f" and cannot be computed: {_reason(err)}{_where(graph, node)}")
     _note_kinks(graph)
 
 
-def forward_values(graph: Graph, nodes: list[Node] | None = None) -> None:
+def forward_values(graph: Graph, nodes: list[Node] | None = None) -> list[tuple[Node, BaseException]]:
     """Compute every node's value in order, and nothing else (or only those in `nodes`, in
-    forward order: the others keep their values)."""
+    forward order: the others keep their values). A node that does not lead to the output and
+    cannot be computed gets the value None, as do the nodes computed from it; returns the
+    nodes that could not be computed (not those computed from them), each with its error."""
     if graph.has_arrays:
         with np.errstate(over="raise", divide="raise", invalid="raise", under="ignore"):
-            _forward(graph, arrays=True, nodes=nodes)
-    else:
-        _forward(graph, arrays=False, nodes=nodes)
+            return _forward(graph, arrays=True, nodes=nodes)
+    return _forward(graph, arrays=False, nodes=nodes)
 
 
-def _forward(graph: Graph, arrays: bool, nodes: list[Node] | None = None) -> None:
+def leads_to_output(graph: Graph) -> list[bool]:
+    """For each node (by id), whether the output depends on it: one pass over the nodes in
+    reverse, kept with the graph (its structure never changes)."""
+    leads = graph.leads
+    if leads is None:
+        leads = [False] * len(graph.nodes)
+        leads[graph.output.id] = True
+        for node in reversed(graph.nodes):
+            if leads[node.id]:
+                for inp in node.inputs:
+                    leads[inp.id] = True
+        graph.leads = leads
+    return leads
+
+
+def _forward(graph: Graph, arrays: bool, nodes: list[Node] | None = None
+             ) -> list[tuple[Node, BaseException]]:
+    failed: list[tuple[Node, BaseException]] = []
     for node in graph.nodes if nodes is None else nodes:
         inputs = node.inputs
         if not inputs:
             continue
         op = node.op
         values = [i.value for i in inputs]
+        if graph.missing and any(v is None for v in values):  # from a node with no value
+            node.value = None
+            continue
         try:
             if op.scalar is not None and (not arrays or all(type(v) is float for v in values)):
                 value = op.scalar(*values)
@@ -71,16 +96,22 @@ def _forward(graph: Graph, arrays: bool, nodes: list[Node] | None = None) -> Non
                 if shape is not None and shape_of(value) != shape:
                     raise InternalError(f"{op.name} made shape {shape_of(value)}, but its shape"
                                         f" rule says {shape}")
+            if type(value) is float:
+                if value - value != 0.0:  # inf or nan
+                    raise OverflowError()
+            elif not all_finite(value):
+                raise OverflowError()
         except ShapeMismatch as err:
             raise _shape_error(graph, node, str(err)) from None
         except _ARITHMETIC as err:
-            raise _forward_error(graph, node, err) from None
-        if type(value) is float:
-            if value - value != 0.0:  # inf or nan
-                raise _forward_error(graph, node, OverflowError())
-        elif not all_finite(value):
-            raise _forward_error(graph, node, OverflowError())
+            if leads_to_output(graph)[node.id]:
+                raise _forward_error(graph, node, err) from None
+            node.value = None  # not used by the output: the run goes on without it
+            graph.missing = True
+            failed.append((node, err))
+            continue
         node.value = value
+    return failed
 
 
 def _as_value(value: Any) -> Any:
@@ -95,7 +126,8 @@ def _note_kinks(graph: Graph) -> None:
     graph.kinks = []
     for node in graph.nodes:
         kink = node.op.kink
-        if kink is not None and node.id not in graph.smooth and kink(*[i.value for i in node.inputs]):
+        if kink is not None and node.id not in graph.smooth and node.value is not None and \
+                kink(*[i.value for i in node.inputs]):
             graph.kinks.append(node.id)
             graph.warnings.append(
                 f"{node.op.name} at node #{node.id} ({graph.label(node)}) is evaluated where it is"
@@ -257,7 +289,7 @@ def fanout_error(graph: Graph, inp: Node, node: Node) -> BpcliError:
 def local(graph: Graph, node: Node, i: int) -> Any:
     """∂node/∂input_i as a number, or for an elementwise op on arrays its diagonal; else None."""
     inp = node.inputs[i]
-    if not inp.needs_grad:
+    if not inp.needs_grad or node.value is None:
         return None
     if type(node.value) is float and type(inp.value) is float:
         return downstream(graph, node, i, upstream=1.0)
@@ -267,8 +299,9 @@ def local(graph: Graph, node: Node, i: int) -> Any:
 
 
 def gradient(node: Node) -> Any:
-    """∂f/∂node, zero when the node does not lead to the output."""
-    if node.grad is not None:
+    """∂f/∂node, zero when the node does not lead to the output; None when it has no value
+    (it does not lead to the output and cannot be computed)."""
+    if node.grad is not None or node.value is None:
         return node.grad
     return 0.0 if type(node.value) is float else np.zeros_like(node.value)
 
@@ -299,8 +332,12 @@ def value_text(value: Any) -> str:
 
 
 def _where(graph: Graph, node: Node) -> str:
-    parts = [f"{graph.ref(i)} = {value_text(i.value)}" for i in node.inputs
-             if not (i.op.name == "const" and not i.name)]
+    seen: set[int] = set()
+    parts = []
+    for i in node.inputs:
+        if not (i.op.name == "const" and not i.name) and i.id not in seen:  # x^x: x once
+            seen.add(i.id)
+            parts.append(f"{graph.ref(i)} = {value_text(i.value)}")
     return (", where " + ", ".join(parts)) if parts else ""
 
 

@@ -85,6 +85,8 @@ def jacobian(graph: Graph, node: Node, i: int) -> Any:
     """∂node/∂input_i as a (node size × input size) matrix, built one row at a time from
     the VJP; None when it would have more than MAX_JACOBIAN entries."""
     out, inp = node.value, node.inputs[i].value
+    if out is None:  # off the output's path, and not computable here
+        return None
     rows, cols = _size(out), _size(inp)
     if rows * cols > MAX_JACOBIAN:
         return None

@@ -18,7 +18,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from bpcli.engine import downstream, forward_values, gradient
+from bpcli.engine import downstream, forward_values, gradient, leads_to_output
 from bpcli.errors import BpcliError
 from bpcli.graph import Graph, Node
 from bpcli.lazy import np
@@ -233,10 +233,14 @@ def _size(value: Any) -> int:
 
 
 def _cone(graph: Graph, node: Node) -> list[Node]:
-    """The gates whose values depend on `node`, in forward order: all a change to it changes."""
+    """The gates whose values depend on `node` and that lead to the output, in forward order:
+    all a change to it changes that f depends on."""
+    leads = leads_to_output(graph)
     dirty = {node.id}
     cone = []
     for later in graph.nodes[node.id + 1:]:
+        if not leads[later.id]:
+            continue
         for inp in later.inputs:
             if inp.id in dirty:
                 dirty.add(later.id)

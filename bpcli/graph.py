@@ -66,6 +66,8 @@ class Graph:
         self._labels: list[str] | None = None
         self._exprs: list[str] = []
         self.max_elements = MAX_ARRAY_ELEMENTS  # the most elements a node's array may have
+        self.leads: list[bool] | None = None  # engine.leads_to_output, computed once
+        self.missing = False  # a node off the output's path could not be computed (value None)
 
     def rebind(self, bindings: dict[str, Any]) -> Graph:
         """Give bound inputs new values, to evaluate the same program at another point (the

@@ -13,6 +13,36 @@ MAX_TEXT_BYTES = 64 * 2**20  # a program, an answers file, a .json, .csv or .txt
 MAX_LINE_BYTES = 16 * 2**20  # one line of batch input
 
 
+SMALLEST_NORMAL = 2.2250738585072014e-308  # below it a float keeps fewer digits (subnormals)
+
+
+def tiny_number_problem(text: str, value: float) -> str | None:
+    """Why the number written as `text` is not what float(text) = `value` holds, when it is
+    below the normal range: it underflowed to 0 (1e-400), or to a subnormal with fewer digits
+    than were written (1.234567e-320 -> 1.235e-320). None when it is held as written: every
+    normal number, 0 itself, and a subnormal written as its own shortest form (5e-324)."""
+    if not abs(value) < SMALLEST_NORMAL:  # normal, inf or nan: other checks' business
+        return None
+    from decimal import Decimal, InvalidOperation
+
+    text = text.strip()
+    try:
+        written = Decimal(text)
+    except (InvalidOperation, ValueError):
+        return None
+    if value == 0.0:
+        return None if written == 0 else (f"{_short(text)} is too small for a float: the"
+                                           " smallest is about 5e-324")
+    if written != Decimal(repr(value)):
+        return (f"{_short(text)} is too small for a float to hold as written: below 2.2e-308 a"
+                f" float keeps fewer digits, and it would be {value!r}")
+    return None
+
+
+def _short(text: str) -> str:
+    return text if len(text) <= 40 else text[:16] + "…" + text[-16:]
+
+
 def size_text(count: int) -> str:
     """A byte count as people say it: 64 MiB, 16 MiB, 512 KiB."""
     for unit, scale in (("GiB", 2**30), ("MiB", 2**20), ("KiB", 2**10)):

@@ -20,7 +20,7 @@ import operator
 from collections.abc import Callable
 from typing import Any
 
-from bpcli.lazy import np
+from bpcli.lazy import all_finite, np
 
 # Precedence of a rendered expression, loosest first (used for labels).
 P_ADD, P_MUL, P_NEG, P_POW, P_ATOM = 1, 2, 3, 4, 5
@@ -38,6 +38,7 @@ class Op:
         "array",
         "array_vjps",
         "broadcast",
+        "by_output",
         "convention",
         "elementwise",
         "expansion",
@@ -59,7 +60,8 @@ class Op:
                  kink: Callable[..., bool] | None = None, convention: str = "",
                  broadcast: bool = False, elementwise: bool = False, gate: str = "",
                  expansion: Callable[..., Any] | None = None,
-                 shape: Callable[[list[tuple[int, ...]]], tuple[int, ...]] | None = None) -> None:
+                 shape: Callable[[list[tuple[int, ...]]], tuple[int, ...]] | None = None,
+                 by_output: Callable[..., Any] | None = None) -> None:
         self.name = name
         self.arity = arity  # -1: any number of inputs (an array literal)
         self.scalar = scalar  # forward on Python floats
@@ -82,6 +84,10 @@ class Op:
         # result is, so that the engine can refuse a result too big to make; raises
         # ShapeMismatch as the forward function would
         self.shape = shape
+        # the textbook form of a unary VJP in the node's value alone, (g, ans) -> g·σ(1 - σ),
+        # for check's diagnosis of a student who put the input where the value goes (z(1 - z));
+        # the VJP itself uses the input too, to avoid the cancellation of 1 - σ
+        self.by_output = by_output
 
     def __repr__(self) -> str:
         return f"<op {self.name}>"
@@ -220,9 +226,26 @@ op("sub", 2, operator.sub, lambda x, y: np.subtract(x, y),
 op("mul", 2, operator.mul, lambda x, y: np.multiply(x, y),
    (lambda g, ans, x, y: g * y, lambda g, ans, x, y: g * x), ("{y}", "{x}"),
    infix="*", prec=P_MUL, broadcast=True, elementwise=True, gate="swapper")
+def _div_vjp_y(g: float, ans: float, x: float, y: float) -> float:
+    # -g·ans/y on mantissas and exponents apart: g·ans may underflow to a subnormal (losing
+    # digits) and ans/y may overflow where the result fits; OverflowError if it does not
+    mg, eg = math.frexp(g)
+    ma, ea = math.frexp(ans)
+    my, ey = math.frexp(y)
+    return -math.ldexp(mg * ma / my, eg + ea - ey)
+
+
+def _div_vjp_y_array(g: Any, ans: Any, x: Any, y: Any) -> Any:
+    mg, eg = np.frexp(g)
+    ma, ea = np.frexp(ans)
+    my, ey = np.frexp(y)
+    with np.errstate(under="ignore"):
+        return -np.ldexp(mg * ma / my, eg + ea - ey)
+
+
 op("div", 2, operator.truediv, lambda x, y: _checked_div(x, y),
-   (lambda g, ans, x, y: g / y, lambda g, ans, x, y: -g * ans / y),
-   ("1/{y:a}", "-{x:a}/{y:a}^2"),
+   (lambda g, ans, x, y: g / y, _div_vjp_y),
+   ("1/{y:a}", "-{x:a}/{y:a}^2"), array_vjps=(lambda g, ans, x, y: g / y, _div_vjp_y_array),
    infix="/", prec=P_MUL, broadcast=True, elementwise=True)
 op("neg", 1, operator.neg, lambda x: np.negative(x), (lambda g, ans, x: -g,), ("-1",),
    template="-{0}", prec=P_NEG, elementwise=True)
@@ -250,31 +273,98 @@ def _pow_array(x: Any, y: Any) -> Any:
     return np.power(x, y)
 
 
+# d(x^y)/dy = x^y ln x. At x = 0 (or -0) it is the one-sided limit from x > 0: 0 for y > 0,
+# but ln x -> -inf for y = 0 (x^0 ln x), so there it is infinite: ZeroDivisionError, which
+# the engine reports as a gradient that cannot be computed, naming the node. For x < 0, x^y
+# is defined at integer y only, so its derivative in y is not.
+_EXPONENT_AT_ZERO = "the derivative of x^y with respect to y is infinite at x = 0, y = 0"
+_EXPONENT_OF_NEGATIVE = ("the derivative of x^y with respect to y needs x > 0"
+                         " (write the exponent as a number to treat it as a constant)")
+
+
 def _pow_vjp_exponent(g: float, ans: float, x: float, y: float) -> float:
-    # d(x^y)/dy = x^y ln x; at x = 0 PyTorch takes 0 (the limit for y > 0).
     if x == 0:
+        if y <= 0:
+            raise ZeroDivisionError(_EXPONENT_AT_ZERO)
         return 0.0
     if x < 0:
-        raise ValueError("the derivative of x^y with respect to y needs x > 0"
-                         " (write the exponent as a number to treat it as a constant)")
+        raise ValueError(_EXPONENT_OF_NEGATIVE)
     return g * ans * math.log(x)
 
 
 def _pow_vjp_exponent_array(g: Any, ans: Any, x: Any, y: Any) -> Any:
-    if _any(np.asarray(x) < 0):
-        raise ValueError("the derivative of x^y with respect to y needs x > 0"
-                         " (write the exponent as a number to treat it as a constant)")
-    safe = np.where(np.asarray(x) == 0, 1.0, x)
-    return g * ans * np.log(safe)
+    x = np.asarray(x)
+    if _any(x < 0):
+        raise ValueError(_EXPONENT_OF_NEGATIVE)
+    zero = x == 0
+    if _any(zero & (np.asarray(y) <= 0)):
+        raise ZeroDivisionError(_EXPONENT_AT_ZERO)
+    return g * ans * np.log(np.where(zero, 1.0, x))
+
+
+# d(x^y)/dx = y·x^(y-1), written g·y·ans/x on mantissas and exponents apart: x^(y-1) itself
+# may overflow or underflow where the downstream gradient fits (g = 1e-300 at x = 1e-200,
+# y = -1). Where ans has underflowed (x = 1e-200, y = 3), from x's mantissa and exponent.
+# x^0 is the constant 1, even at x = 0; 0^(y-1) is 0, 1, or infinite (ZeroDivisionError).
+_TINY = 2.2250738585072014e-308
 
 
 def _pow_vjp_base(g: float, ans: float, x: float, y: float) -> float:
-    return 0.0 if y == 0 else g * y * x ** (y - 1)  # x^0 is constant, even at x = 0
+    if y == 0:
+        return 0.0
+    if x == 0:
+        return g * y * x ** (y - 1)
+    if g == 0:
+        return 0.0
+    mg, eg = math.frexp(g)
+    my, ey = math.frexp(y)
+    if abs(ans) >= _TINY:
+        ma, ea = math.frexp(ans)
+        mx, ex = math.frexp(x)
+        return math.ldexp(mg * my * ma / mx, eg + ey + ea - ex)
+    # x = mx·2^ex, so x^(y-1) = mx^(y-1) · 2^(ex·(y-1)), exact in the exponent for integer y
+    mx, ex = math.frexp(x)
+    scale = ex * (y - 1)
+    whole = math.floor(scale)
+    try:
+        part = mx ** (y - 1) * 2.0 ** (scale - whole)
+    except OverflowError:
+        part = 0.0
+    if part == 0:  # |y - 1| past about 1000: from log2|x| (right to about 1e-13)
+        scale = (y - 1) * math.log2(abs(x))
+        whole = math.floor(scale)
+        sign = -1.0 if x < 0 and (y - 1) % 2 == 1 else 1.0
+        part = sign * 2.0 ** (scale - whole)
+    return math.ldexp(mg * my * part, eg + ey + whole)
 
 
 def _pow_vjp_base_array(g: Any, ans: Any, x: Any, y: Any) -> Any:
-    constant = np.asarray(y) == 0
-    return g * y * _pow_array(np.where(constant, 1.0, x), np.subtract(y, 1))
+    g, ans, x, y = np.broadcast_arrays(*(np.asarray(v, dtype=float) for v in (g, ans, x, y)))
+    constant = y == 0
+    zero = (x == 0) & ~constant
+    if _any(zero & (y < 1)):
+        raise ZeroDivisionError("zero to a negative power")
+    with np.errstate(all="ignore"):
+        mg, eg = np.frexp(g)
+        my, ey = np.frexp(y)
+        ma, ea = np.frexp(ans)
+        mx, ex = np.frexp(np.where(x == 0, 1.0, x))
+        by_ans = np.ldexp(mg * my * ma / mx, eg + ey + ea - ex)
+        scale = ex * (y - 1)
+        whole = np.floor(scale)
+        part = np.power(mx, y - 1) * np.exp2(scale - whole)
+        lost = (part == 0) | ~np.isfinite(part)  # |y - 1| past about 1000: from log2|x|
+        logs = (y - 1) * np.log2(np.where(x == 0, 1.0, np.abs(x)))
+        whole = np.where(lost, np.floor(logs), whole)
+        sign = np.where((x < 0) & (np.mod(y - 1, 2) == 1), -1.0, 1.0)
+        part = np.where(lost, sign * np.exp2(logs - whole), part)
+        by_log = np.ldexp(mg * my * part, eg + ey + np.clip(whole, -4000, 4000).astype(np.int64))
+        at_zero = g * y * np.where(zero & (y == 1), 1.0, 0.0)  # 0^(y-1): 1 at y = 1, else 0
+        d = np.where(constant | (g == 0), 0.0,
+                     np.where(zero, at_zero, np.where(np.abs(ans) >= _TINY, by_ans, by_log)))
+    if not all_finite(d):
+        raise OverflowError()
+    return d
 
 
 op("pow", 2, _pow, _pow_array, (_pow_vjp_base, _pow_vjp_exponent),
@@ -295,6 +385,18 @@ def _log_array(x: Any) -> Any:
     if _any(np.asarray(x) <= 0):
         raise ValueError("log of a non-positive number")
     return np.log(x)
+
+
+def _log1p(x: float) -> float:
+    if x <= -1:
+        raise ValueError("log1p of a number at most -1")
+    return math.log1p(x)
+
+
+def _log1p_array(x: Any) -> Any:
+    if _any(np.asarray(x) <= -1):
+        raise ValueError("log1p of a number at most -1")
+    return np.log1p(x)
 
 
 def _sqrt(x: float) -> float:
@@ -322,10 +424,30 @@ def _sigmoid_array(x: Any) -> Any:
     return np.where(np.asarray(x) >= 0, 1.0 / (1.0 + z), z / (1.0 + z))
 
 
+# The derivatives of sigmoid and tanh, written without the cancellation of 1 - σ and
+# 1 - tanh² (which are 0 from |x| ≈ 37 and 19 on): σ'(x) = σ(x)·σ(-x), each factor computed
+# stably; tanh'(x) = sech²(x) = (2e^-|x| / (1 + e^-2|x|))², where no exp can overflow.
+
+
+def _sech2(x: float) -> float:
+    e = math.exp(-abs(x))
+    s = 2.0 * e / (1.0 + e * e)
+    return s * s
+
+
+def _sech2_array(x: Any) -> Any:
+    e = np.exp(-np.abs(x))
+    s = 2.0 * e / (1.0 + e * e)
+    return s * s
+
+
 op("exp", 1, math.exp, lambda x: np.exp(x), (lambda g, ans, x: g * ans,), ("exp({x})",),
    callable_as=("exp",), elementwise=True)
 op("log", 1, _log, _log_array, (lambda g, ans, x: g / x,), ("1/{x:a}",),
    callable_as=("log", "ln"), elementwise=True)
+# log(1 + x), exact where 1 + x would round (log1p(1e-20) = 1e-20, not 0)
+op("log1p", 1, _log1p, _log1p_array, (lambda g, ans, x: g / (1.0 + x),), ("1/(1 + {x})",),
+   callable_as=("log1p",), elementwise=True)
 op("sqrt", 1, _sqrt, _sqrt_array, (lambda g, ans, x: g / (2.0 * ans),), ("1/(2·sqrt({x}))",),
    array_vjps=(lambda g, ans, x: g / _nonzero(2.0 * ans),),
    callable_as=("sqrt",), elementwise=True)
@@ -336,10 +458,13 @@ op("cos", 1, math.cos, lambda x: np.cos(x), (lambda g, ans, x: -g * math.sin(x),
    callable_as=("cos",), elementwise=True)
 op("tan", 1, math.tan, lambda x: np.tan(x), (lambda g, ans, x: g * (1.0 + ans * ans),),
    ("1 + tan({x})^2",), callable_as=("tan",), elementwise=True)
-op("tanh", 1, math.tanh, lambda x: np.tanh(x), (lambda g, ans, x: g * (1.0 - ans * ans),),
-   ("1 - tanh({x})^2",), callable_as=("tanh",), elementwise=True)
-op("sigmoid", 1, _sigmoid, _sigmoid_array, (lambda g, ans, x: g * ans * (1.0 - ans),),
-   ("σ·(1 - σ)",), callable_as=("sigmoid", "σ"), elementwise=True)
+op("tanh", 1, math.tanh, lambda x: np.tanh(x), (lambda g, ans, x: g * _sech2(x),),
+   ("1 - tanh({x})^2",), array_vjps=(lambda g, ans, x: g * _sech2_array(x),),
+   by_output=lambda g, ans: g * (1.0 - ans * ans), callable_as=("tanh",), elementwise=True)
+op("sigmoid", 1, _sigmoid, _sigmoid_array, (lambda g, ans, x: g * (ans * _sigmoid(-x)),),
+   ("σ·(1 - σ)",), array_vjps=(lambda g, ans, x: g * (ans * _sigmoid_array(np.negative(x))),),
+   by_output=lambda g, ans: g * ans * (1.0 - ans), callable_as=("sigmoid", "σ"),
+   elementwise=True)
 op("relu", 1, lambda x: x if x > 0 else 0.0, lambda x: np.maximum(x, 0.0),
    (lambda g, ans, x: g if x > 0 else 0.0,), ("1 if {x} > 0 else 0",),
    array_vjps=(lambda g, ans, x: g * (np.asarray(x) > 0),),
@@ -598,18 +723,20 @@ def _sigmoid_expanded(make: Any, z: Any) -> Any:
 
 
 def _tanh_expanded(make: Any, z: Any) -> Any:
-    # (exp(z) - exp(-z)) / (exp(z) + exp(-z)), each exp divided by exp(|z|) (so at most 1)
-    m = make.smooth("abs", z)
-    up = make("exp", make("sub", z, m))
-    down = make("exp", make("sub", make("neg", z), m))
+    # (exp(z) - exp(-z)) / (exp(z) + exp(-z)), each exp divided by exp(|z|) (so at most 1):
+    # exp(z - |z|) = exp(min(z, 0))^2 and exp(-z - |z|) = exp(min(-z, 0))^2, so that no
+    # intermediate is 2z, which overflows from |z| ≈ 9e307 on
+    zero = make.const(0.0)
+    up = make("pow", make("exp", make.smooth("min", z, zero)), make.const(2.0))
+    down = make("pow", make("exp", make.smooth("min", make("neg", z), zero)), make.const(2.0))
     return make("div", make("sub", up, down), make("add", up, down))
 
 
 def _logsigmoid_expanded(make: Any, z: Any) -> Any:
-    # log(sigmoid(z)) = min(z, 0) - log(1 + exp(-|z|)): log never sees 0 (log(sigmoid(-800)))
+    # log(sigmoid(z)) = min(z, 0) - log1p(exp(-|z|)): log1p never sees 0 (log(sigmoid(-800)))
+    # and keeps the digits that 1 + exp(-30) would round away
     return make("sub", make.smooth("min", z, make.const(0.0)),
-                make("log", make("add", make.const(1.0),
-                                 make("exp", make("neg", make.smooth("abs", z))))))
+                make("log1p", make("exp", make("neg", make.smooth("abs", z)))))
 
 
 def _norm_expanded(make: Any, x: Any) -> Any:

@@ -20,7 +20,7 @@ from bpcli.builder import COMMENT, output_text
 from bpcli.compiled import Evaluate, compile_graph
 from bpcli.errors import BpcliError
 from bpcli.graph import Graph
-from bpcli.limits import MAX_ELEMENTS
+from bpcli.limits import MAX_ELEMENTS, tiny_number_problem
 
 _NUMBER = re.sub(r"\((?!\?)", "(?:", dict(_tables.LEXER)["NUMBER"])  # no groups of its own
 # A number starts where no name or number goes on (w0 is a name; x.5 is not reused).
@@ -61,7 +61,7 @@ class Template:
         graph = self.graph
         for (node, sign), text in zip(graph.numbers or (), numbers, strict=True):
             value = float(text)
-            if value == math.inf:
+            if value == math.inf or tiny_number_problem(text, value) is not None:
                 return None
             if node is not None:
                 node.value = sign * value

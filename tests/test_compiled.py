@@ -182,3 +182,14 @@ def _array(rows):
     import numpy as np
 
     return np.array(rows)
+
+
+def test_a_node_off_the_path_that_cannot_be_computed_gives_the_same_record():
+    points = ['{"x": 1, "y": 2}', '{"x": 3, "y": 4}', '{"x": -1, "y": 2}', '{"x": 2, "y": 2}',
+              '{"x": 0, "y": 1}', '{"x": -5, "y": 1}']
+    fast, slow, compiled = both(points, Options(program="q = log(x); r = q*y; f = x*y"))
+    assert fast == slow and compiled >= 1
+    record = json.loads(fast.splitlines()[2])
+    assert record["grads"] == {"x": 2.0, "y": -1.0, "q": None, "r": None, "f": 1.0}
+    assert record["warnings"] == ["q = log(x) (node #1) is not used by f and cannot be computed:"
+                                  " log of a non-positive number, where x = -1"]

@@ -424,3 +424,17 @@ def test_full_json_of_a_big_array_is_streamed_within_the_memory_limit(tmp_path):
     done = bounded("grad", "sum(x)", f"x=@{path}", "--format", "json", "--full",
                    "-o", os.devnull, timeout=300)
     assert done.returncode == 0, done.stderr
+
+
+@pytest.mark.parametrize("value", [0.1, 0.7, 3.3, -1e-300, 1.0])
+@pytest.mark.parametrize("chunk", [1, 3, 65_536])
+def test_a_summary_mean_stays_between_min_and_max(monkeypatch, value, chunk):
+    from bpcli.present import jsonout
+
+    monkeypatch.setattr(jsonout, "CHUNK", chunk)  # as if the array were millions of elements
+    for n in (3, 6, 7, 11, 1001):
+        found = jsonout.summary(np.full(n, value))["summary"]
+        assert found["min"] <= found["mean"] <= found["max"], (n, found)
+    # a mixed array: exact to the last bit, where the chunks' sums are exact
+    found = jsonout.summary(np.array([1e308, -1e308, 1e308, 3.0]))["summary"]
+    assert found["mean"] == pytest.approx(2.5e307)

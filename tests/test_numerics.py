@@ -168,12 +168,87 @@ def test_a_local_gradient_too_large_for_a_float_is_not_shown_but_its_downstream_
     assert doc["nodes"][2]["downstream"] == [pytest.approx(1e9), pytest.approx(-1e9)]
 
 
+UNUSED = ("q = log(x); r = q*3; f = x*2", "x=-1")
+UNUSED_WARNING = ("warning: q = log(x) (node #1) is not used by f and cannot be computed: log of a"
+                  " non-positive number, where x = -1\n")
+
+
+@pytest.mark.parametrize(("fmt", "shown"), [
+    ("table", "│ 1 │ q = log(x) │ log   │     — │                 — │"),
+    ("markdown", "| 1 | q = log(x) | log | — | — |  |  |"),
+    ("latex", r"1 & \texttt{q = log(x)} & \texttt{log} & --- & --- &  \\"),
+    ("csv", "1,q = log(x),log,q,,,0,,"),
+    ("dot", 'tooltip="q → r: value —"'),
+    ("steps", "∂f/∂x = 2"),
+    ("tree", "x  input  value -1  ∂f/∂ 2"),
+])
+def test_a_node_off_the_path_that_cannot_be_computed_has_no_value(bpcli, fmt, shown):
+    result = bpcli("grad", *UNUSED, "--format", fmt)
+    assert (result.code, result.err) == (0, UNUSED_WARNING)
+    assert shown in result.out
+
+
+def test_a_node_off_the_path_that_cannot_be_computed_is_null_in_json(bpcli):
+    result = bpcli("grad", *UNUSED, "--format", "json")
+    assert (result.code, result.err) == (0, UNUSED_WARNING)
+    doc = json.loads(result.out)
+    assert doc["value"] == -2.0
+    assert doc["grads"] == {"x": 2.0, "q": None, "r": None, "f": 1.0}
+    assert [n["value"] for n in doc["nodes"]] == [-1.0, None, 3.0, None, 2.0, -2.0]
+    assert doc["warnings"] == [UNUSED_WARNING[len("warning: "):-1]]
+
+
+def test_a_node_off_the_path_of_arrays_and_its_jacobian(bpcli):
+    result = bpcli("grad", "q = sqrt(x); f = sum(x*2)", "x=[-1, 4]", "--jacobian")
+    assert result.code == 0
+    assert result.err == ("warning: q = sqrt(x) (node #1) is not used by f and cannot be computed:"
+                          " sqrt of a negative number, where x = [-1.,  4.]\n")
+    assert "#1 q = sqrt(x): ∂/∂x: — (the node has no value)" in result.out
+
+
+def test_check_and_gradcheck_with_a_node_off_the_path_that_has_no_value(bpcli):
+    result = bpcli("check", "q = log(x); f = x*2", "x=-1", "-e", "dx=2")
+    assert (result.code, result.err) == (0, UNUSED_WARNING)
+    result = bpcli("check", "q = log(x); f = x*2", "x=-1", "-e", "dq=0")
+    assert result.code == 2
+    assert result.err.startswith("error: q has no value at this point (q = log(x) is not used by"
+                                 " the output and cannot be computed), so there is no answer to"
+                                 " check for it\n")
+    # the check perturbs y, whose cone holds r, computed from q, which has no value
+    result = bpcli("grad", "q = log(x); r = relu(q)*y; f = x*y", "x=-1", "y=2", "--gradcheck",
+                   "--format", "json")
+    assert result.code == 0
+    assert [c["verdict"] for c in json.loads(result.out)["gradcheck"]] == ["good", "good"]
+
+
+def test_a_node_on_the_path_still_fails_the_run(bpcli):
+    result = bpcli("grad", "q = log(x); f = x*2 + q", "x=-1")
+    assert result.code == 2
+    assert result.err.startswith("error: in q = log(x) (node #1): log of a non-positive number,"
+                                 " where x = -1\n")
+
+
+def test_what_leads_to_the_output_is_found_without_recursion():
+    from bpcli.engine import leads_to_output
+
+    n = 20_000
+    program = "q0 = log(x)\n" + "".join(f"q{i} = q{i - 1} + 1\n" for i in range(1, n)) + "f = x*2"
+    graph = run(parse(program, {"x": -1.0}))
+    assert graph.output.value == -2.0 and len(graph.warnings) == 1
+    leads = leads_to_output(graph)
+    assert leads.count(True) == 3 and leads[graph.output.id]
+    assert all(node.value is None for node in graph.nodes if node.name and node.name[0] == "q")
+
+
 # --- --expand: the stable circuits --------------------------------------------------------------
 
 EXTREME = [("tanh(x)", -400.0), ("tanh(x)", 400.0), ("sigmoid(x)", -800.0), ("sigmoid(x)", 800.0),
            ("log(sigmoid(x))", -800.0), ("log(sigmoid(x))", 800.0), ("logsigmoid(x)", -800.0),
            ("sigmoid(x)", 0.0), ("tanh(x)", 0.0), ("log(sigmoid(x))", 0.0), ("tanh(x)", 1e-300),
-           ("norm([x, 3*x])", 1e-170), ("norm([x, 3*x])", 1e200), ("norm([x, 0])", -2.0)]
+           ("norm([x, 3*x])", 1e-170), ("norm([x, 3*x])", 1e200), ("norm([x, 0])", -2.0),
+           ("tanh(x)", 1e308), ("tanh(x)", -1e308), ("sigmoid(x)", 1e308), ("sigmoid(x)", -1e308),
+           ("log(sigmoid(x))", 1e308), ("log(sigmoid(x))", -1e308), ("log(sigmoid(x))", 30.0),
+           ("log(sigmoid(x))", 20.0), ("tanh(x)", 20.0), ("tanh(x)", -30.0), ("sigmoid(x)", 40.0)]
 
 
 @pytest.mark.parametrize(("call", "x"), EXTREME)
@@ -293,3 +368,167 @@ def test_gradcheck_smaller_steps_never_make_a_wrong_gradient_right():
     graph.inputs["x"].grad = graph.inputs["x"].grad * [1.0, 1.0, -1.0]
     (check,) = gradcheck(graph)
     assert check.verdict == "wrong"
+
+
+# --- exact references at extreme points: no cancellation in any op's value or gradient --------
+
+mpmath = pytest.importorskip("mpmath")
+mpmath.mp.prec = 200
+
+POINTS = [s * m for m in (1e-300, 1e-8, 1.0, 20.0, 40.0, 700.0, 1e300) for s in (1.0, -1.0)]
+
+
+def _mp_sigmoid(x):
+    return 1 / (1 + mpmath.exp(-x))
+
+
+# op -> (value, derivative) as exact functions of x, and the domain where the value is a float
+EXACT_UNARY = {
+    "sigmoid(x)": (_mp_sigmoid, lambda x: _mp_sigmoid(x) * _mp_sigmoid(-x), lambda x: True),
+    "tanh(x)": (mpmath.tanh, lambda x: mpmath.sech(x) ** 2, lambda x: True),
+    "log(sigmoid(x))": (lambda x: -mpmath.log1p(mpmath.exp(-x)), lambda x: _mp_sigmoid(-x),
+                        lambda x: True),
+    "exp(x)": (mpmath.exp, mpmath.exp, lambda x: x < 709),
+    "log(x)": (mpmath.log, lambda x: 1 / x, lambda x: x > 0),
+    "sqrt(x)": (mpmath.sqrt, lambda x: 1 / (2 * mpmath.sqrt(x)), lambda x: x > 0),
+    "abs(x)": (abs, mpmath.sign, lambda x: True),
+    "x^3": (lambda x: x ** 3, lambda x: 3 * x ** 2, lambda x: abs(x) < 1e100),
+    "1/x": (lambda x: 1 / x, lambda x: -1 / x ** 2, lambda x: abs(x) > 1e-150),
+}
+
+
+def _agrees(got: float, exact) -> bool:
+    """got is exact to a few ulps (or both are 0 where the truth is below the float range)."""
+    want = float(exact)
+    if abs(want) < 2.3e-308:  # below the normal range: only the absolute error matters
+        return abs(got - want) <= 1e-320
+    return abs(got - want) <= 4 * abs(want) * 2.0 ** -52
+
+
+@pytest.mark.parametrize("program", EXACT_UNARY)
+def test_unary_values_and_gradients_are_exact_at_extreme_points(program):
+    import numpy as np
+
+    value, derivative, domain = EXACT_UNARY[program]
+    points = [x for x in POINTS if domain(x)]
+    for x in points:
+        graph = run(parse(program, {"x": x}))
+        exact = mpmath.mpf(x)
+        assert _agrees(graph.output.value, value(exact)), (program, x, "value")
+        assert _agrees(graph.inputs["x"].grad, derivative(exact)), (program, x, "gradient")
+    # the same points at once, as an array: the array forms agree with the exact values too
+    graph = run(parse(f"sum({program})", {"x": np.array(points)}))
+    for x, grad in zip(points, graph.inputs["x"].grad, strict=True):
+        assert _agrees(float(grad), derivative(mpmath.mpf(x))), (program, x, "array gradient")
+
+
+def test_sigmoid_and_tanh_gradients_are_symmetric_and_shown_as_such(bpcli):
+    doc = json.loads(bpcli("grad", "sum(sigmoid(x))", "x=[40,0,-40]", "--format", "json").out)
+    assert doc["grads"]["x"] == [4.248354255291589e-18, 0.25, 4.248354255291589e-18]
+    assert doc["nodes"][1]["local"] == [[4.248354255291589e-18, 0.25, 4.248354255291589e-18]]
+    doc = json.loads(bpcli("grad", "tanh(z)", "z=30", "--format", "json").out)
+    assert doc["grads"]["z"] == pytest.approx(float(mpmath.sech(30) ** 2), rel=1e-15, abs=0)
+    assert doc["nodes"][1]["local"] == [doc["grads"]["z"]]
+
+
+# --- numbers that underflow as written ------------------------------------------------------------
+
+
+@pytest.mark.parametrize(("args", "message"), [
+    (["log(x)", "x=1e-400"],
+     "error: in the binding x=1e-400: 1e-400 is too small for a float: the smallest is about"
+     " 5e-324\n"),
+    (["log(x)", "x=-2.5e-330"],
+     "error: in the binding x=-2.5e-330: -2.5e-330 is too small for a float: the smallest is"
+     " about 5e-324\n"),
+    (["log(x)", "x=1.234567e-320"],
+     "error: in the binding x=1.234567e-320: 1.234567e-320 is too small for a float to hold as"
+     " written: below 2.2e-308 a float keeps fewer digits, and it would be 1.2347e-320\n"),
+    (["sum(x)", "x=[1, 1e-400]"],
+     "error: in the binding x=[1, 1e-400]: the number 1e-400 is too small for a float: the"
+     " smallest is about 5e-324\n"),
+    (["f = x*1e-400", "x=1"],
+     "error: the number 1e-400 is too small for a float: the smallest is about 5e-324\n"
+     "  line 1, column 7:\n    f = x*1e-400\n          ^\n"),
+])
+def test_a_number_that_underflows_is_an_error_naming_it(bpcli, args, message):
+    result = bpcli("grad", *args)
+    assert (result.code, result.out, result.err) == (2, "", message)
+
+
+@pytest.mark.parametrize("text", ["5e-324", "-5e-324", "1e-310", "2.5e-320", "0", "-0.0", "0e-500",
+                                  "2.2250738585072014e-308"])
+def test_numbers_a_float_holds_as_written_are_accepted(bpcli, text):
+    for args in (["f = x*1", f"x={text}"], [f"f = x*{text}", "x=1"]):
+        result = bpcli("grad", *args, "--format", "json")
+        assert result.code == 0, result.err
+        assert json.loads(result.out)["value"] == float(text)
+
+
+def test_batch_refuses_an_underflowing_number_on_every_path(bpcli):
+    lines = "x=1; f=x*2\n" * 3 + "x=1; f=x*1e-400\n" + "x=1; f=x*2e-300\n"
+    result = bpcli("batch", input=lines)
+    records = [json.loads(line) for line in result.out.splitlines()]
+    assert [r.get("value") for r in records] == [2.0, 2.0, 2.0, None, 2e-300]
+    assert records[3]["error"].startswith("the number 1e-400 is too small for a float")
+    result = bpcli("batch", "--program", "f = x*y", input="x=1 y=2\n" * 3 + "x=1 y=1e-400\n")
+    records = [json.loads(line) for line in result.out.splitlines()]
+    assert records[3]["error"].startswith("in the binding y=1e-400: 1e-400 is too small")
+
+
+@pytest.mark.parametrize(("x", "y", "c"), [(1e-40, 1e-20, 1e-300), (3.0, 7.0, 1e-300),
+                                           (1e-300, 1e10, 1e20), (1e200, 1e-100, 1e-250),
+                                           (-2.5e-160, 3e150, 1.0), (1.0, 3.0, 1.0)])
+def test_the_gradient_of_a_quotient_in_its_divisor_is_exact_at_any_scale(x, y, c):
+    """∂(c·x/y)/∂y = -c·x/y², where c·(x/y) underflows or x/y overflows on the way."""
+    from fractions import Fraction
+
+    import numpy as np
+
+    want = float(-Fraction(c) * Fraction(x / y) / Fraction(y))
+    graph = run(parse("f = (x/y)*c", {"x": x, "y": y, "c": c}))
+    assert graph.inputs["y"].grad == pytest.approx(want, rel=4 * 2.0 ** -52, abs=0)
+    graph = run(parse("f = sum((x/y)*c)", {"x": np.array([x, 1.0]), "y": np.array([y, 2.0]),
+                                           "c": c}))
+    assert graph.inputs["y"].grad[0] == pytest.approx(want, rel=4 * 2.0 ** -52, abs=0)
+
+
+@pytest.mark.parametrize(("x", "y", "c"), [(1e-200, -1.0, 1e-300), (1e-200, 3.0, 1e300),
+                                           (-1e-200, 3.0, 1e300), (-1e-200, 4.0, 1e300),
+                                           (1e-250, 2.5, 1e300), (3.0, 2.5, 1.0), (-2.0, 3.0, 1.0),
+                                           (-2.0, -2.0, 1.0), (1e150, 2.0, 1e-200),
+                                           (0.5, 1500.0, 1e300)])
+def test_the_gradient_of_a_power_in_its_base_fits_where_the_result_fits(x, y, c):
+    """∂(c·x^y)/∂x = c·y·x^(y-1), where x^(y-1) or x^y overflows or underflows on the way."""
+    import numpy as np
+
+    exact = mpmath.mpf(c) * y * mpmath.power(mpmath.mpf(x), y - 1)
+    graph = run(parse(f"f = c * x^{y!r}", {"x": x, "c": c}))
+    scalar = graph.inputs["x"].grad
+    graph = run(parse(f"f = sum(c * x^{y!r})", {"x": np.array([x, 1.0]), "c": c}))
+    for got in (scalar, float(graph.inputs["x"].grad[0])):
+        if abs(y) < 1000:
+            assert _agrees(got, exact), got
+        else:  # from log2|x|: right to about 1e-13
+            assert got == pytest.approx(float(exact), rel=1e-12, abs=0)
+
+
+@pytest.mark.parametrize(("name", "text", "shown"), [
+    ("a.json", "[1, 1e-400]", "1e-400"), ("b.csv", "1,-2e-330\n3,4\n", "-2e-330"),
+    ("c.txt", "1 2\n3 1E-0400\n", "1E-0400"), ("d.json", "[[1, 2], [3, 4e-999]]", "4e-999"),
+    ("e.txt", "0." + "0" * 400 + "1", "0.00000000000000…0000000000000001"),
+])
+def test_a_binding_file_with_a_number_that_underflows_is_refused(bpcli, tmp_path, name, text,
+                                                                  shown):
+    (tmp_path / name).write_text(text)
+    result = bpcli("grad", "sum(x)", f"x=@{tmp_path / name}")
+    assert (result.code, result.out) == (2, "")
+    assert result.err == (f"error: in the binding x=@{tmp_path / name}: {shown} is too small for"
+                          " a float: the smallest is about 5e-324\n")
+
+
+def test_a_binding_file_of_numbers_a_float_holds_is_read(bpcli, tmp_path):
+    (tmp_path / "x.csv").write_text("1,5e-324\n1e-300,2.5e-320\n")
+    result = bpcli("grad", "sum(x)", f"x=@{tmp_path / 'x.csv'}", "--format", "json")
+    assert result.code == 0, result.err
+    assert json.loads(result.out)["nodes"][0]["value"] == [[1.0, 5e-324], [1e-300, 2.5e-320]]

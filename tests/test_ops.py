@@ -132,6 +132,7 @@ UNARY = {
     "exp": ("exp({})", np.exp, REAL),
     "log": ("log({})", np.log, POSITIVE),
     "ln": ("ln({})", np.log, POSITIVE),
+    "log1p": ("log1p({})", np.log1p, (-0.7, 2.0, False)),
     "sqrt": ("sqrt({})", np.sqrt, POSITIVE),
     "sin": ("sin({})", np.sin, REAL),
     "cos": ("cos({})", np.cos, REAL),
@@ -196,6 +197,16 @@ def test_log():
 
 def test_ln():
     unary_check("ln")
+
+
+def test_log1p():
+    unary_check("log1p")
+    for x in (1e-300, -1e-20, 1e-8, 1e300):  # exact where log(1 + x) rounds
+        graph = run(parse("log1p(x)", {"x": x}))
+        assert graph.output.value == math.log1p(x)
+        assert gradients(graph)["x"] == 1 / (1 + x)
+    with pytest.raises(DomainError, match="log1p of a number at most -1"):
+        run(parse("log1p(x)", {"x": -1.0}))
 
 
 def test_sqrt():
@@ -297,7 +308,6 @@ def test_pow_with_a_constant_exponent_allows_a_negative_base():
     ("x ^ 1", {"x": 0.0}, {"x": 1.0}),
     # x^0 = 1 is constant, so its gradient is 0 everywhere, 0 included (PyTorch gives 0 too).
     ("x ^ 0", {"x": 0.0}, {"x": 0.0}),
-    ("x ^ y", {"x": 0.0, "y": 0.0}, {"x": 0.0, "y": 0.0}),
     ("sum(x ^ 0)", {"x": np.array([0.0, 2.0])}, {"x": [0.0, 0.0]}),
 ])
 def test_pow_gradient_at_zero_base(program, bindings, expected):
@@ -665,3 +675,78 @@ def test_errors(program, bindings, error):
     with pytest.raises(error) as info:
         run(parse(program, bindings))
     assert isinstance(info.value, BpcliError)
+
+
+# --- pow at every corner of its domain --------------------------------------------------------
+# Rule: where the derivative is infinite or undefined, an error naming the node and the input;
+# where the one-sided limit is finite and x^y is defined, that limit (∂/∂y of x^y at x = 0,
+# y > 0 is 0; ∂/∂x of x^0 is 0: x^0 is the constant 1).
+
+INFINITE = "it is infinite or too large for a float"
+NEEDS_POSITIVE = ("the derivative of x^y with respect to y needs x > 0 (write the exponent as a"
+                  " number to treat it as a constant)")
+# (x, y) -> value, ∂/∂x (exponent a constant), ∂/∂y (both inputs); a str is the error's reason
+POW_CORNERS = [  # a list: -0.0 == 0.0 would merge dict keys
+    (0.0, 0.0, (1.0, 0.0, INFINITE)),
+    (0.0, 1.0, (0.0, 1.0, 0.0)),
+    (0.0, 2.0, (0.0, 0.0, 0.0)),
+    (0.0, -2.0, ("division by zero", None, None)),
+    (0.0, 0.5, (0.0, INFINITE, 0.0)),
+    (0.0, 1.5, (0.0, 0.0, 0.0)),
+    (-0.0, 0.0, (1.0, 0.0, INFINITE)),
+    (-0.0, 2.0, (0.0, -0.0, 0.0)),
+    (-0.0, -2.0, ("division by zero", None, None)),
+    (-0.0, 0.5, (0.0, INFINITE, 0.0)),
+    (-2.0, 0.0, (1.0, 0.0, NEEDS_POSITIVE)),
+    (-2.0, 3.0, (-8.0, 12.0, NEEDS_POSITIVE)),
+    (-2.0, -2.0, (0.25, 0.25, NEEDS_POSITIVE)),
+    (-2.0, 0.5, ("a negative base to a non-integer power", None, None)),
+]
+
+
+def _pow_outcome(program: str, bindings: dict, name: str):
+    """(value, gradient of `name`), or the reason of the error."""
+    try:
+        graph = run(parse(program, bindings))
+    except DomainError as err:
+        return str(err).split("\n")[0].split(": ", 1)[1].split(", where")[0]
+    return graph.output.value, np.sum(gradients(graph)[name])
+
+
+@pytest.mark.parametrize(("x", "y", "expected"), POW_CORNERS,
+                         ids=[f"{x!r}^{y!r}" for x, y, _ in POW_CORNERS])
+@pytest.mark.parametrize("shape", [(), (2,)])
+def test_pow_at_every_corner(x, y, expected, shape):
+    value, dx, dy = expected
+    xs = x if shape == () else np.full(shape, x)
+    wrap = (lambda p: p) if shape == () else (lambda p: f"sum({p})")
+    n = 1 if shape == () else shape[0]
+    by_base = _pow_outcome(wrap(f"x ^ {y!r}"), {"x": xs}, "x")
+    by_both = _pow_outcome(wrap("x ^ y"), {"x": xs, "y": y}, "y")
+    if isinstance(value, str):
+        assert by_base == by_both == value
+        return
+    if isinstance(dx, str):
+        assert by_base == dx
+    else:
+        assert by_base == (n * value, n * dx)
+    if isinstance(dy, str) or isinstance(dx, str):
+        assert by_both == (dy if isinstance(dy, str) else dx)
+    else:
+        assert by_both == (n * value, n * dy)
+
+
+def test_pow_gradient_in_the_exponent_is_its_limit_near_zero():
+    # x^y ln x at x = 1e-300: continuous with the value 0 taken at x = 0 for y > 0
+    graph = run(parse("x ^ y", {"x": 1e-300, "y": 2.0}))
+    assert gradients(graph)["y"] == 0.0  # 1e-600 underflows
+    graph = run(parse("x ^ y", {"x": 1e-300, "y": 0.0}))
+    assert gradients(graph)["y"] == pytest.approx(math.log(1e-300), rel=1e-15)
+
+
+def test_x_to_the_x_at_zero_is_an_error_naming_the_node(bpcli):
+    result = bpcli("grad", "x^x", "x=0")
+    assert result.code == 2
+    assert result.err.splitlines()[0] == (
+        "error: the gradient of x^x (node #1) with respect to x cannot be computed: it is"
+        " infinite or too large for a float, where x = 0")

@@ -249,6 +249,8 @@ def _split_wire(tail: str, head: str, wire: str, label: tuple[str, str], tip: st
 
 def _number(v: Any, precision: int) -> str:
     """A wire's number: a scalar, a small array on one line, or a larger array's shape."""
+    if v is None:
+        return "—"
     if type(v) is float or np.ndim(v) == 0:
         return fmt(float(v), precision)
     if v.ndim <= 2 and v.size <= 36:

@@ -162,9 +162,11 @@ def summary(array: Any) -> dict[str, Any]:
     with np.errstate(all="ignore"):
         low = float(min(flat[i:i + CHUNK * 16].min() for i in chunks))
         high = float(max(flat[i:i + CHUNK * 16].max() for i in chunks))
-        mean = float(np.mean(flat)) if count <= CHUNK * 16 else math.nan
+        parts = [float(np.sum(flat[i:i + CHUNK * 16])) for i in chunks]
+        mean = math.fsum(parts) / count if all(map(math.isfinite, parts)) else math.nan
         if not math.isfinite(mean):  # the parts are summed, so that the sum cannot overflow
             mean = math.fsum(float(np.sum(flat[i:i + CHUNK * 16] / count)) for i in chunks)
+        mean = min(max(mean, low), high)  # rounding may not take it past the extremes
         scale = max(abs(low), abs(high))
         norm: float | None = 0.0
         if scale > 0:

@@ -63,8 +63,9 @@ def latex_text(graph: Graph, precision: int = 4, wrt: list[str] | None = None) -
         locals_ = [rf"$\partial/\partial$ {tt(graph.ref(e.input))} $=$ "
                    + tt(local_formula(graph, node, e.index))
                    for e in step.edges if e.downstream is not None]
+        value = "---" if node.value is None else "$" + num(node.value, precision) + "$"
         lines.append(f"{node.id} & {tt(graph.label(node))} & {tt(node.op.name)} & "
-                     f"${num(node.value, precision)}$ & {up} & " + "; ".join(locals_) + r" \\")
+                     f"{value} & {up} & " + "; ".join(locals_) + r" \\")
     lines += [r"\end{tabular}", "", r"\begin{align*}"]
     body = []
     for step in reversed(steps):

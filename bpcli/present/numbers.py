@@ -30,7 +30,10 @@ def _trim(text: str) -> str:
 
 
 def value(v: Any, precision: int) -> str:
-    """A scalar, a small array in full (rows aligned), or a large array summarised."""
+    """A scalar, a small array in full (rows aligned), or a large array summarised; — for no
+    value (a node off the output's path that cannot be computed)."""
+    if v is None:
+        return "—"
     if type(v) is float:
         return number(v, precision)
     if v.size <= FULL_ARRAY and v.ndim <= 2:

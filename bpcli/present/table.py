@@ -133,6 +133,10 @@ def jacobians(graph: Graph, precision: int) -> Text:
         for i, inp in enumerate(node.inputs):
             if not inp.needs_grad:
                 continue
+            if node.value is None:  # off the output's path, and not computable here
+                lines.append(f"#{node.id} {graph.label(node)}: ∂/∂{graph.ref(inp, atomic=True)}:"
+                             " — (the node has no value)")
+                continue
             rows, cols = jacobian_shape(node, i)
             head = f"#{node.id} {graph.label(node)}: ∂/∂{graph.ref(inp, atomic=True)} ({rows}×{cols})"
             matrix = jacobian(graph, node, i)
