@@ -272,8 +272,14 @@ def _write_parts(parts: list[Any], stream: Any) -> None:
             for piece in part:
                 stream.write(piece)
         else:
+            from bpcli.present.plain import render
+
             console = console or make_console(stream)
-            console.print(part)
+            text = render([part], console)  # Rich's characters without its layout engine
+            if text is None:
+                console.print(part)
+            else:
+                stream.write(text)
 
 
 CHECK_EXAMPLES = """\b
