@@ -13,7 +13,7 @@ import json
 import math
 import os
 import sys
-from collections.abc import Iterable, Iterator
+from collections.abc import Generator, Iterable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -457,7 +457,7 @@ Result = tuple[str, list[tuple[str, int, int]], int]  # records, failures (sourc
 
 
 def solve_all(sources: Iterable[tuple[str, Iterable[Any]]], options: Options, jobs: int = 1
-              ) -> Iterator[Result]:
+              ) -> Generator[Result, None, None]:
     """(output text, [(source, line, status) of failures], problems solved) for the problems
     of (name, raw lines) sources, in input order: one a problem, or with jobs > 1 one a run of
     lines, spread over that many processes with only a few runs in flight at a time, so

@@ -90,7 +90,7 @@ def gradcheck(graph: Graph, names: list[str] | None = None, seed: int = 0) -> li
 
 
 def _sampled(plans: list[Sequence[int]], costs: list[int], rng: random.Random
-             ) -> list[Sequence[int]]:
+             ) -> list[list[int]]:
     """A random sample of the planned elements whose expected cost is about WORK."""
     counts = list(itertools.accumulate(len(plan) for plan in plans))
     total = counts[-1]
