@@ -20,7 +20,7 @@ from typing import Any
 
 from bpcli.errors import BindingError, BpcliError
 from bpcli.lazy import np
-from bpcli.limits import MAX_DIMENSIONS
+from bpcli.limits import MAX_DIMENSIONS, tiny_number_problem
 
 NOISE = 1e-12  # relative slack for floating-point noise in the truth (about 4,500 ulps)
 
@@ -150,6 +150,9 @@ def read_value(written: str, text: str) -> tuple[Any, Any]:
     text = text.strip()
     if _NUMBER.fullmatch(text):
         value = float(text)
+        tiny = tiny_number_problem(text, value)
+        if tiny is not None:
+            raise BindingError(f"in the answer {written}={text}: {tiny}")
         if not math.isfinite(value):
             raise BindingError(f"in the answer {written}={text}: the number is too large for a"
                                " float (at most about 1.8e308)")

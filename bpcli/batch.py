@@ -21,7 +21,7 @@ from bpcli.bindings import array_from_json, parse_binding, parse_value
 from bpcli.errors import EXIT_FAILED, EXIT_INTERNAL, EXIT_OK, BindingError, BpcliError, InputError
 from bpcli.graph import Graph
 from bpcli.lazy import all_finite, np
-from bpcli.limits import MAX_ELEMENTS
+from bpcli.limits import MAX_ELEMENTS, SMALLEST_NORMAL, tiny_number_problem
 from bpcli.reuse import ProgramCache
 
 FORMATS = ("jsonl", "table", "csv")
@@ -142,7 +142,9 @@ def to_problem(line: Line, input_format: str, one_program: bool) -> Problem:
 
 def _json_problem(source: str, line: int, text: str, one_program: bool) -> Problem:
     try:
-        record = json.loads(text)
+        record = json.loads(text, parse_float=_json_float)
+    except _TinyNumber as err:
+        return Problem(source, line, None, error=str(err))
     except ValueError as err:
         return Problem(source, line, None, error=f"not a JSON object: {err}")
     except RecursionError:
@@ -164,6 +166,19 @@ def _json_problem(source: str, line: int, text: str, one_program: bool) -> Probl
         return Problem(source, line, None, id=ident,
                        error='the record has no "program" (or give --program)')
     return Problem(source, line, program, bindings, ident)
+
+
+class _TinyNumber(ValueError):
+    """A JSON number written as nonzero that a float cannot hold (1e-400)."""
+
+
+def _json_float(text: str) -> float:
+    value = float(text)
+    if -SMALLEST_NORMAL < value < SMALLEST_NORMAL:
+        problem = tiny_number_problem(text, value)
+        if problem is not None:
+            raise _TinyNumber(problem)
+    return value
 
 
 def _bindings_problem(source: str, line: int, text: str) -> Problem:
@@ -240,7 +255,7 @@ class Solver:
         ident = record.pop("id", None)
         for value in record.values():  # finite numbers only, as _json_value wants them
             if type(value) is float:
-                if value - value != 0.0:
+                if value - value != 0.0 or value == 0.0:  # 0.0 may be 1e-400: see _json_float
                     return None
             elif type(value) is not int or not -_INT_LIMIT < value < _INT_LIMIT:
                 return None  # strings to parse, arrays, true, 10**400...: the ordinary path

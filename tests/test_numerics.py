@@ -476,6 +476,20 @@ def test_batch_refuses_an_underflowing_number_on_every_path(bpcli):
     assert records[3]["error"].startswith("in the binding y=1e-400: 1e-400 is too small")
 
 
+def test_json_numbers_and_answers_that_underflow_are_refused(bpcli):
+    points = '{"x": 0.5}\n' * 3 + '{"x": 1e-400}\n{"x": 0.0}\n'
+    result = bpcli("batch", "--program", "f = x*2", input=points)
+    records = [json.loads(line) for line in result.out.splitlines()]
+    assert [r.get("value") for r in records] == [1.0, 1.0, 1.0, None, 0.0]
+    assert records[3]["error"] == "1e-400 is too small for a float: the smallest is about 5e-324"
+    result = bpcli("batch", input='{"program": "f = x*2", "bindings": {"x": [1, 1e-400]}}\n')
+    assert json.loads(result.out)["error"].startswith("1e-400 is too small for a float")
+    result = bpcli("check", "f = x*2", "x=1", "-e", "dx=1e-400")
+    assert (result.code, result.err) == (
+        2, "error: in the answer dx=1e-400: 1e-400 is too small for a float: the smallest is"
+           " about 5e-324\n")
+
+
 @pytest.mark.parametrize(("x", "y", "c"), [(1e-40, 1e-20, 1e-300), (3.0, 7.0, 1e-300),
                                            (1e-300, 1e10, 1e20), (1e200, 1e-100, 1e-250),
                                            (-2.5e-160, 3e150, 1.0), (1.0, 3.0, 1.0)])
