@@ -55,7 +55,7 @@ Examples:
   bpcli grad samples/neuron.bp --format tree
   bpcli grad samples/neuron.bp -o neuron.svg
   bpcli grad samples/neuron_sigmoid.bp --expand --gradcheck
-  bpcli grad samples/two_layer_net.bp --wrt W1,b1 --format markdown > backprop.md
+  bpcli grad samples/two_layer_net.bp --wrt W1,b1 --format markdown
 """
 
 
@@ -105,16 +105,16 @@ class ProgramCommand(click.Command):
 
 
 PROGRAM_RULE = """\b
-Arguments: PROGRAM is the first argument that is not one of the options above
-exactly as written (-o FILE, --format json, --format=json), whatever its first
-character: "-x*y", "-h*x" and "-offset" are programs. A short option takes its
-value from the next argument (-o FILE, never -oFILE), and an argument starting
-with -- and a letter is an option. A program that is exactly an
-option (-h, -f, -o, …) goes after --, which ends the options (bpcli grad -- -h h=1).
-Options may also follow the program and the bindings.
-PROGRAM is read from a file only when it is - (stdin), ends in .bp or .txt, or
-starts with /, ./ or ../; any other argument is program text, even where a file of
-that name exists (read such a file with -f FILE).
+Arguments: PROGRAM is the first argument that is not one of the options
+above exactly as written (-o FILE, --format json, --format=json), whatever
+its first character: "-x*y", "-h*x" and "-offset" are programs. A short
+option takes its value from the next argument (-o FILE, never -oFILE), and
+an argument starting with -- and a letter is an option. A program that is
+exactly an option (-h, -f, -o, …) goes after --, which ends the options
+(bpcli grad -- -h h=1). Options may also follow the program and bindings.
+PROGRAM is read from a file only when it is - (stdin), ends in .bp or .txt,
+or starts with /, ./ or ../; any other argument is program text, even where
+a file of that name exists (read such a file with -f FILE).
 
 """
 
@@ -284,17 +284,17 @@ def _write_parts(parts: list[Any], stream: Any) -> None:
 
 CHECK_EXAMPLES = """\b
 Examples:
-  bpcli check "q = x + y; f = q*z" x=-2 y=5 z=-4 --expect q=3 --expect dq=-4 --expect dz=3
+  bpcli check "q = x + y; f = q*z" x=-2 y=5 z=-4 -e q=3 -e dq=-4 -e dz=3
   bpcli check samples/neuron.bp --answers samples/neuron_answers.txt
   bpcli check samples/neuron.bp -e dx0=0.39 -e dw0=-0.2 --format json
   bpcli check samples/simple.bp -e dx=-4.1 --tol 5%
 
 \b
-An answer names a forward value (x, q, f) or a gradient: dq, df/dq, ∂f/∂q or grad(q);
-f is the output, unless the program has a name f of its own.
-An answer with k decimals is right within half a unit of its last decimal (0.39 for
-0.3932); one without a decimal point, or written as an expression (-1/3), must be exact.
-Exit status: 0 all right, 1 some wrong, 2 bad input.
+An answer names a forward value (x, q, f) or a gradient: dq, df/dq, ∂f/∂q
+or grad(q); f is the output, unless the program has a name f of its own.
+An answer with k decimals is right within half a unit of its last decimal
+(0.39 for 0.3932); one without a decimal point, or written as an expression
+(-1/3), must be exact. Exit status: 0 all right, 1 some wrong, 2 bad input.
 """
 
 
@@ -382,12 +382,14 @@ Examples:
 \b
 Text input has one problem a line, a program with its inputs assigned:
   x=-2; y=5; z=-4; f=(x+y)*z
-A .bp file is one problem (for programs of several lines). JSON Lines records are
-  {"program": "(x+y)*z", "bindings": {"x": -2, "y": 5, "z": -4}, "id": "p1"}
-and, with --program, a line is just the bindings: {"x": -2, "y": 5} or x=-2 y=5.
-Exit status: 0 every problem solved, 1 some failed (see their error records), 2 bad
-arguments or unreadable input, 3 a record reports a bug in bpcli; 130, 143, 129 stopped by
-Ctrl-C, SIGTERM, SIGHUP (the records written are whole).
+A .bp file is one problem (for programs of several lines). JSON Lines
+records are
+  {"program": "(x+y)*z", "bindings": {"x": -2, "y": 5}, "id": "p1"}
+and, with --program, a line is just the bindings: {"x": -2} or x=-2 y=5.
+Exit status: 0 every problem solved, 1 some failed (see their error
+records), 2 bad arguments or unreadable input, 3 a record reports a bug in
+bpcli; 130, 143, 129 stopped by Ctrl-C, SIGTERM, SIGHUP (the records
+written are whole).
 """
 
 

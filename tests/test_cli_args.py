@@ -478,3 +478,11 @@ def test_o_never_writes_over_what_the_command_reads(bpcli, tmp_path, monkeypatch
     assert (tmp_path / "prog.bp").read_text() == "f = x*2\n"
     assert (tmp_path / "x.csv").read_text() == "1,2\n"
     assert bpcli("grad", "prog.bp", "x=3", "-o", "out.json", "--format", "json").code == 0
+
+
+@pytest.mark.parametrize("command", [None, "grad", "check", "batch"])
+def test_help_fits_80_columns(bpcli, monkeypatch, command):
+    monkeypatch.setenv("COLUMNS", "80")
+    result = bpcli(*([command] if command else []), "--help")
+    assert result.code == 0
+    assert max(len(line) for line in result.out.splitlines()) <= 80
