@@ -592,9 +592,10 @@ class Suite:
             self._torch_rows(f"n={n}", r[table], ("arrays", w_name, x_name),
                              expect_value("sum((W@x)^2)", f, VALUE_TOLERANCE))
 
-        # JSON: every gradient in full. bpcli's document also lists every node's value and
-        # gradients, so it is several times longer than the baseline's f and gradients.
-        jsn, base = f"bpcli grad --format json, n={n}", f"numpy script, json, n={n}"
+        # JSON: every gradient in full (--full: by default bpcli summarises arrays of more than
+        # 100,000 elements). bpcli's document also lists every node's value and gradients, so
+        # it is several times longer than the baseline's f and gradients.
+        jsn, base = f"bpcli grad --format json --full, n={n}", f"numpy script, json, n={n}"
         estimate = self._json_memory_estimate(n)
         if estimate and estimate > 0.8 * available_memory():
             note = (f"skipped: would need about {human_bytes(estimate)}, "
@@ -602,7 +603,7 @@ class Suite:
             print(f"  arrays n={n} json {note}", flush=True)
             self.results.append(Skipped("arrays", jsn, note=note))
             return
-        r = self.add(time_group("arrays", {jsn: Cmd((self.bpcli, *program, "--format", "json")),
+        r = self.add(time_group("arrays", {jsn: Cmd((self.bpcli, *program, "--format", "json", "--full")),
                                            base: Cmd((*baseline, "--format", "json"))},
                                 self.env, self.workdir, runs=5, warmup=0, budget=20, min_runs=1))
         self._same_value(r[jsn].samples[-1], r[base].samples[-1], n, table=False)
@@ -678,7 +679,7 @@ class Suite:
     def _json_memory_estimate(self, n: int) -> int | None:
         """bpcli's peak memory for the JSON of a smaller n, scaled by n² (None if not measured)."""
         for r in reversed(self.results):
-            m = re.fullmatch(r"bpcli grad --format json, n=(\d+)", r.case)
+            m = re.fullmatch(r"bpcli grad --format json --full, n=(\d+)", r.case)
             if m and r.samples and int(m.group(1)) < n:
                 return int(r.peak * (n / int(m.group(1))) ** 2)
         return None
