@@ -580,19 +580,20 @@ def _logsumexp(x: Any) -> Any:
 
 
 def _sum(x: Any) -> float:
-    with np.errstate(over="ignore", invalid="ignore"):
-        total = float(np.sum(x))
-    if total - total == 0.0:
-        return total
-    return _scaled(x, np.sum)
+    return _reduced(x, np.sum)
 
 
 def _mean(x: Any) -> float:
+    return _reduced(x, np.mean)
+
+
+def _reduced(x: Any, reduce: Any) -> float:
+    """reduce(x) (np.sum or np.mean), computed again scaled where a partial sum overflows."""
     with np.errstate(over="ignore", invalid="ignore"):
-        mean = float(np.mean(x))
-    if mean - mean == 0.0:
-        return mean
-    return _scaled(x, np.mean)
+        result = float(reduce(x))
+    if result - result == 0.0:
+        return result
+    return _scaled(x, reduce)
 
 
 def _scaled(x: Any, reduce: Any) -> float:
