@@ -40,10 +40,14 @@ def compile_graph(graph: Graph, bound: frozenset[str]) -> Evaluate | None:
         return None
     if any(n.inputs and (n.op.scalar is None or n.op.arity < 0) for n in graph.nodes):
         return None
-    space: dict[str, Any] = {"float": float, "N": _number}
+    space: dict[str, Any] = {"float": float, "TINY": SMALLEST_NORMAL, "T": _underflowed}
     lines = ["def evaluate(n, b):", " try:"]
     checks: list[str] = []
-    lines += _leaves(graph, bound, space, checks)
+    as_written: list[str] = []
+    lines += _leaves(graph, bound, space, checks, as_written)
+    if as_written:  # a number written as nonzero that float() took to 0 or a subnormal (1e-400)
+        smallest = ", ".join(f"abs({v})" for v in as_written)
+        lines.append(f"  if min(TINY, {smallest}) < TINY and T(n): return None")
     for node in graph.nodes:
         if not node.inputs:
             continue
@@ -72,18 +76,16 @@ def compile_graph(graph: Graph, bound: frozenset[str]) -> Evaluate | None:
     return evaluate
 
 
-def _number(text: str) -> float:
-    """A number written in the program; ValueError (so the engine's path, which says why)
-    when it underflowed (1e-400)."""
-    value = float(text)
-    if -SMALLEST_NORMAL < value < SMALLEST_NORMAL and tiny_number_problem(text, value):
-        raise ValueError(text)
-    return value
+def _underflowed(numbers: list[str]) -> bool:
+    """Whether a number written in the program underflowed (1e-400): the engine's path then
+    says why. Looked at only when a number is 0 or below the normal range."""
+    return any(tiny_number_problem(text, float(text)) is not None for text in numbers)
 
 
 def _leaves(graph: Graph, bound: frozenset[str], space: dict[str, Any],
-            checks: list[str]) -> list[str]:
-    """Where each leaf's value comes from: a binding, a written number, else its constant."""
+            checks: list[str], as_written: list[str]) -> list[str]:
+    """Where each leaf's value comes from: a binding, a written number, else its constant.
+    (`as_written`: the variables that hold numbers as written.)"""
     written: dict[int, tuple[int, float]] = {}
     for index, (node, sign) in enumerate(graph.numbers or ()):
         if node is not None:
@@ -99,7 +101,8 @@ def _leaves(graph: Graph, bound: frozenset[str], space: dict[str, Any],
         elif k in written:
             index, sign = written[k]
             read.add(index)
-            lines.append(f"  v{k} = {'' if sign == 1.0 else '-'}N(n[{index}])")
+            lines.append(f"  v{k} = {'' if sign == 1.0 else '-'}float(n[{index}])")
+            as_written.append(f"v{k}")
         else:
             space[f"C{k}"] = node.value
             lines.append(f"  v{k} = C{k}")
@@ -107,8 +110,9 @@ def _leaves(graph: Graph, bound: frozenset[str], space: dict[str, Any],
         checks.append(f"v{k}")
     for index in range(len(graph.numbers or ())):
         if index not in read:  # a number a binding overrides must still be one (not 1e400)
-            lines.append(f"  u{index} = N(n[{index}])")
+            lines.append(f"  u{index} = float(n[{index}])")
             checks.append(f"u{index}")
+            as_written.append(f"u{index}")
     return lines
 
 

@@ -227,8 +227,12 @@ op("mul", 2, operator.mul, lambda x, y: np.multiply(x, y),
    (lambda g, ans, x, y: g * y, lambda g, ans, x, y: g * x), ("{y}", "{x}"),
    infix="*", prec=P_MUL, broadcast=True, elementwise=True, gate="swapper")
 def _div_vjp_y(g: float, ans: float, x: float, y: float) -> float:
-    # -g·ans/y on mantissas and exponents apart: g·ans may underflow to a subnormal (losing
-    # digits) and ans/y may overflow where the result fits; OverflowError if it does not
+    # -g·ans/y. Where g·ans is a normal float, two roundings as written; else on mantissas
+    # and exponents apart: g·ans may underflow to a subnormal (losing digits) or overflow
+    # where the result fits; OverflowError if the result does not fit
+    product = g * ans
+    if 2.2250738585072014e-308 <= abs(product) <= 1.7976931348623157e308:
+        return -(product / y)
     mg, eg = math.frexp(g)
     ma, ea = math.frexp(ans)
     my, ey = math.frexp(y)
