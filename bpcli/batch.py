@@ -21,7 +21,7 @@ from bpcli.bindings import array_from_json, parse_binding, parse_value
 from bpcli.errors import EXIT_FAILED, EXIT_INTERNAL, EXIT_OK, BindingError, BpcliError, InputError
 from bpcli.graph import Graph
 from bpcli.lazy import all_finite, np
-from bpcli.limits import MAX_ELEMENTS, SMALLEST_NORMAL, tiny_number_problem
+from bpcli.limits import JSON_ELEMENTS, MAX_ELEMENTS, SMALLEST_NORMAL, tiny_number_problem
 from bpcli.reuse import ProgramCache
 
 FORMATS = ("jsonl", "table", "csv")
@@ -77,6 +77,9 @@ Line = tuple[str, int, str, "bool | str"]
 BOM = b"\xef\xbb\xbf"
 
 
+BLANK = " \t\r\n\x0b\x0c"  # what a blank line may hold: ASCII white space, as bytes.strip()
+
+
 def read_lines(sources: Iterable[tuple[str, Iterable[Any]]], first: int = 1) -> Iterator[Line]:
     """The problems of (name, raw lines) sources (see `bpcli.streams.batch_sources`): each
     line that is not blank or a comment, or a whole `.bp` file; a line that cannot be read
@@ -93,7 +96,7 @@ def read_lines(sources: Iterable[tuple[str, Iterable[Any]]], first: int = 1) -> 
             if number == 1 and raw.startswith(BOM):
                 raw = raw[3:]
             try:
-                text = raw.decode("utf-8").strip()
+                text = raw.decode("utf-8").strip(BLANK)
             except UnicodeDecodeError as err:
                 if not raw.lstrip().startswith(b"#"):
                     yield name, number, "", _not_utf8("the line", raw, err)
@@ -142,7 +145,7 @@ def to_problem(line: Line, input_format: str, one_program: bool) -> Problem:
 
 def _json_problem(source: str, line: int, text: str, one_program: bool) -> Problem:
     try:
-        record = json.loads(text, parse_float=_json_float)
+        record = json.loads(text, parse_float=_json_float, parse_constant=_json_constant)
     except _TinyNumber as err:
         return Problem(source, line, None, error=str(err))
     except ValueError as err:
@@ -169,11 +172,17 @@ def _json_problem(source: str, line: int, text: str, one_program: bool) -> Probl
 
 
 class _TinyNumber(ValueError):
-    """A JSON number written as nonzero that a float cannot hold (1e-400)."""
+    """A JSON number that a float cannot hold as written (1e-400, 1e400), or NaN."""
+
+
+def _json_constant(text: str) -> float:
+    raise _TinyNumber(f"{text} is not a JSON number (a record holds finite numbers only)")
 
 
 def _json_float(text: str) -> float:
     value = float(text)
+    if value - value != 0.0:
+        raise _TinyNumber(f"{text} is too large for a float (at most about 1.8e308)")
     if -SMALLEST_NORMAL < value < SMALLEST_NORMAL:
         problem = tiny_number_problem(text, value)
         if problem is not None:
@@ -253,6 +262,8 @@ class Solver:
         if end != len(text) or "program" in record or "bindings" in record:
             return None
         ident = record.pop("id", None)
+        if ident is not None and type(ident) is not str and type(ident) is not int:
+            return None  # 1.5, [1, NaN], 1e400...: the ordinary path checks every number
         for value in record.values():  # finite numbers only, as _json_value wants them
             if type(value) is float:
                 if value - value != 0.0 or value == 0.0:  # 0.0 may be 1e-400: see _json_float
@@ -306,12 +317,14 @@ class Solver:
 
     def _bindings(self, problem: Problem) -> dict[str, Any]:
         values = dict(self.options.common)
+        rng: list[Any] = []  # one generator a problem, seeded afresh: its draws are grad's
         for piece in (problem.binding_text or "").replace(";", " ").split():
-            name, value = parse_binding(piece, self.options.seed,
+            name, value = parse_binding(piece, self.options.seed, rng,
                                         max_elements=self.options.max_elements)
             values[name] = value
         for name, raw in problem.bindings.items():
-            values[name] = _json_value(name, raw, self.options.seed, self.options.max_elements)
+            values[name] = _json_value(name, raw, self.options.seed, self.options.max_elements,
+                                       rng)
         return values
 
     def _graph(self, problem: Problem) -> Graph:
@@ -331,9 +344,10 @@ class Solver:
             return _table_text(base, graph, self.options.precision)
         from bpcli.present.jsonout import dumps, grad_document
 
-        doc = {**base, **grad_document(graph, nodes=self.options.nodes, arrays=fmt == "jsonl")}
         if fmt == "csv":
-            return _csv_text(base, doc)
+            return _csv_text(base, grad_document(graph, nodes=False, arrays=True),
+                             self.options.full)
+        doc = {**base, **grad_document(graph, nodes=self.options.nodes, arrays=True)}
         return dumps(doc, separators=(",", ":"), full=self.options.full) + "\n"
 
     def _error_text(self, base: dict[str, Any], message: str) -> str:
@@ -383,7 +397,8 @@ def _record_form(graph: Graph, source: str, has_id: bool, output_varies: bool) -
     return text.replace("%", "%%").replace(mark, "%s")
 
 
-def _json_value(name: str, raw: Any, seed: int | None, max_elements: int = MAX_ELEMENTS) -> Any:
+def _json_value(name: str, raw: Any, seed: int | None, max_elements: int = MAX_ELEMENTS,
+                rng: list[Any] | None = None) -> Any:
     if isinstance(raw, bool) or raw is None:
         raise BindingError(f"the binding {name} must be a number or an array, not {json.dumps(raw)}")
     if isinstance(raw, (int, float)):
@@ -395,7 +410,7 @@ def _json_value(name: str, raw: Any, seed: int | None, max_elements: int = MAX_E
             raise BindingError(f"the binding {name} must be finite")
         return value
     if isinstance(raw, str):
-        return parse_value(name, raw, seed, max_elements=max_elements)
+        return parse_value(name, raw, seed, rng, max_elements=max_elements)
     if isinstance(raw, list):
         value = array_from_json(raw, f"the binding {name}", max_elements)
         if not (math.isfinite(value) if type(value) is float else all_finite(value)):
@@ -413,7 +428,8 @@ def _table_text(base: dict[str, Any], graph: Graph, precision: int) -> str:
 
     buffer = io.StringIO()
     console = make_console(buffer)
-    heading = f"── {base['source']}:{base['line']}" + (f" ({base['id']})" if "id" in base else "")
+    shown = f" ({_printable(str(base['id']))})" if "id" in base else ""  # no escape codes
+    heading = f"── {_printable(base['source'])}:{base['line']}{shown}"
     parts = [heading + " ──", *grad_report(graph, precision),
              *(f"warning: {warning}" for warning in graph.warnings), ""]
     text = render(parts, console)  # Rich's characters without its layout engine, if it can
@@ -424,31 +440,33 @@ def _table_text(base: dict[str, Any], graph: Graph, precision: int) -> str:
     return buffer.getvalue()
 
 
-def _csv_text(base: dict[str, Any], doc: dict[str, Any]) -> str:
-    rows = []
-    value = doc["value"]
-    for name, grad in doc["grads"].items():
-        for suffix, element in _elements(grad):
-            rows.append([base["source"], base["line"], base.get("id", ""), doc["output"],
-                         _cell(value), name + suffix, repr(element), ""])
-    return _csv_rows(rows)
+def _csv_text(base: dict[str, Any], doc: dict[str, Any], full: bool = False) -> str:
+    """A row a gradient element: written as they are made, never held as Python lists (an
+    array of more than JSON_ELEMENTS elements is one row holding its summary, unless full)."""
+    head = [base["source"], base["line"], base.get("id", ""), doc["output"], repr(doc["value"])]
+
+    def rows() -> Iterator[list[Any]]:
+        for name, grad in doc["grads"].items():
+            if type(grad) is float:
+                yield [*head, name, repr(grad), ""]
+            elif not full and grad.size > JSON_ELEMENTS:
+                from bpcli.present.jsonout import summary
+
+                yield [*head, name, json.dumps(summary(grad)), ""]
+            else:
+                for index, element in zip(np.ndindex(grad.shape), grad.flat, strict=True):
+                    yield [*head, name + "[" + ",".join(map(str, index)) + "]", repr(float(element)),
+                           ""]
+
+    return _csv_rows(rows())
 
 
-def _elements(value: Any) -> Iterator[tuple[str, float]]:
-    """(index suffix, number) for a float or each element of nested lists."""
-    if not isinstance(value, list):
-        yield "", value
-        return
-    array = np.asarray(value)
-    for index in np.ndindex(array.shape):
-        yield "[" + ",".join(map(str, index)) + "]", float(array[index])
+def _printable(text: str) -> str:
+    """The text with its control characters (C0 and C1) shown as "?", for a terminal."""
+    return "".join("?" if c < " " or "\x7f" <= c <= "\x9f" else c for c in text)
 
 
-def _cell(value: Any) -> str:
-    return repr(value) if not isinstance(value, list) else json.dumps(value)
-
-
-def _csv_rows(rows: list[list[Any]]) -> str:
+def _csv_rows(rows: Iterable[list[Any]]) -> str:
     import csv
     import io
 

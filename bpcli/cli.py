@@ -449,7 +449,8 @@ def batch(inputs: tuple[str, ...], output_format: str, input_format: str,
     out = RecordWriter(sys.stdout, interrupt=interrupt)
     if output_format == "csv":
         out.write(csv_header())
-    failed: list[str] = []
+    failed = 0  # a count, and where the first few failed: memory stays flat however many fail
+    first_failed: list[str] = []
     status = EXIT_OK
     total = 0
     results = solve_all(sources, options, jobs)
@@ -459,7 +460,9 @@ def batch(inputs: tuple[str, ...], output_format: str, input_format: str,
                 for text, failures, count in results:
                     total += count
                     for source, line, code in failures:
-                        failed.append(f"{source}:{line}")
+                        failed += 1
+                        if len(first_failed) < 5:
+                            first_failed.append(f"{source}:{line}")
                         status = max(status, code)
                     out.write(text)
                     advance(total)
@@ -474,10 +477,10 @@ def batch(inputs: tuple[str, ...], output_format: str, input_format: str,
             raise
         return _fail(interrupt.message, interrupt.exit_status)
     if failed:
-        shown = ", ".join(failed[:5]) + (", …" if len(failed) > 5 else "")
+        shown = ", ".join(first_failed) + (", …" if failed > 5 else "")
         bugs = " (some of them by a bug in bpcli: see their records)" \
             if status == EXIT_INTERNAL else ""
-        _tell(f"bpcli batch: {len(failed)} of {total} problems failed ({shown}){bugs}")
+        _tell(f"bpcli batch: {failed} of {total} problems failed ({shown}){bugs}")
         return status
     return EXIT_OK
 

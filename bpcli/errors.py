@@ -68,8 +68,9 @@ def source_context(source: str, pos: int, width: int = 1) -> str:
         line_end = len(source)
     line_no = source.count("\n", 0, pos) + 1
     column = pos - line_start
-    # Control characters would garble the terminal: show each as "?".
-    line = "".join(c if c >= " " or c == "\t" else "?" for c in source[line_start:line_end])
+    # Control characters (C0, C1, U+2028/9) would garble the terminal: show each as "?".
+    line = "".join(c if (c >= " " and not "\x7f" <= c <= "\x9f" and c not in "\u2028\u2029")
+                   or c == "\t" else "?" for c in source[line_start:line_end])
     # Keep very long lines readable: show a window around the caret.
     if len(line) > 100:
         left = max(0, column - 50)

@@ -349,3 +349,53 @@ def test_jobs_give_the_same_bytes_in_real_processes(tmp_path):
         outs.append(done.stdout)
     assert outs[0] == outs[1] == outs[2]
     assert lines_of(outs[0].decode()) == expected_lines(path.read_bytes())
+
+
+def test_each_random_binding_of_a_problem_gets_its_own_draw_as_in_grad(bpcli):
+    program = "sum(x*w)"
+    want = json.loads(bpcli("grad", program, "x=randn(2)", "w=randn(2)", "--seed", "3",
+                            "--format", "json").out)
+    for args, text in ((["--seed", "3"],
+                        '{"program": "sum(x*w)", "bindings": {"x": "randn(2)", "w": "randn(2)"}}\n'
+                        * 2),
+                       (["--seed", "3", "--program", program], "x=randn(2) w=randn(2)\n" * 2)):
+        for record in records(bpcli("batch", *args, input=text).out):
+            assert record["grads"] == want["grads"]
+            assert record["grads"]["x"] != record["grads"]["w"]
+
+
+@pytest.mark.parametrize("ident", ["NaN", "Infinity", "-Infinity", "1e400", "[1, NaN]"])
+def test_an_id_that_is_no_finite_json_number_is_an_error_record(bpcli, ident):
+    lines = f'{{"program": "x*2", "bindings": {{"x": 1}}, "id": {ident}}}\n' * 4
+    points = f'{{"x": 1, "id": {ident}}}\n' * 4
+    for args, text in (([], lines), (["--program", "x*2"], points)):
+        result = bpcli("batch", *args, input=text)
+        def strict(token):
+            raise AssertionError(f"{token} written into JSON")
+
+        parsed = [json.loads(line, parse_constant=strict) for line in result.out.splitlines()]
+        assert [r["line"] for r in parsed] == [1, 2, 3, 4]
+        assert all("error" in r for r in records(result.out)) and result.code == 1
+
+
+def test_a_big_array_in_csv_is_one_summary_row_unless_full(bpcli):
+    text = '{"program": "sum(x*2)", "bindings": {"x": "ones(400,300)"}}\n'
+    rows = bpcli("batch", "--format", "csv", input=text).out.splitlines()
+    assert len(rows) == 2 and '""elided"": true' in rows[1] and '""shape"": [400, 300]' in rows[1]
+    rows = bpcli("batch", "--format", "csv", "--full", input=text).out.splitlines()
+    assert len(rows) == 1 + 120_000 and rows[-1].endswith(',"x[399,299]",2.0,')
+
+
+def test_only_ascii_white_space_makes_a_line_blank(bpcli):
+    text = "x=1; f=x\n\x1c\n\u0085\n\u2028\n\x0c\n \t\r\n\x1c# not a comment\n"
+    result = bpcli("batch", input=text)
+    out = [json.loads(line) for line in result.out.split("\n") if line]
+    assert [r["line"] for r in out] == [1, 2, 3, 4, 7]
+    assert all("syntax error" in r["error"] for r in out[1:])
+    assert not any(c in result.out for c in "\x1c\u0085\u2028")  # shown as ?, not as such
+
+
+def test_the_summary_counts_every_failure_and_names_the_first_five(bpcli):
+    result = bpcli("batch", input="x=0; log(x)\n" * 7)
+    assert result.err == ("bpcli batch: 7 of 7 problems failed (stdin:1, stdin:2, stdin:3,"
+                          " stdin:4, stdin:5, …)\n")
