@@ -7,12 +7,13 @@ backward: seed ∂f/∂f = 1, then for node in reversed(graph), for each input:
 
 from __future__ import annotations
 
+import math
 from typing import Any
 
 from bpcli.errors import BpcliError, DomainError, ShapeError
 from bpcli.graph import Graph, Node, format_number
 from bpcli.lazy import all_finite, np
-from bpcli.limits import shape_problem
+from bpcli.limits import held_problem, shape_problem
 from bpcli.ops import ShapeMismatch, unbroadcast
 
 _ARITHMETIC = (ValueError, ZeroDivisionError, OverflowError, ArithmeticError)
@@ -73,6 +74,9 @@ def leads_to_output(graph: Graph) -> list[bool]:
 def _forward(graph: Graph, arrays: bool, nodes: list[Node] | None = None
              ) -> list[tuple[Node, BaseException]]:
     failed: list[tuple[Node, BaseException]] = []
+    # what the arrays hold together (a full pass only: a partial one replaces values)
+    held = sum(n.value.size for n in graph.nodes if not n.inputs and type(n.value) is not float) \
+        if arrays and nodes is None else 0
     for node in graph.nodes if nodes is None else nodes:
         inputs = node.inputs
         if not inputs:
@@ -90,6 +94,9 @@ def _forward(graph: Graph, arrays: bool, nodes: list[Node] | None = None
                 if op.shape is not None:  # refuse a result too big to make before making it
                     shape = op.shape([shape_of(v) for v in values])
                     problem = shape_problem(shape, graph.max_elements)
+                    if problem is None and nodes is None and shape:  # an array, not a float
+                        held += math.prod(shape)
+                        problem = held_problem(held, graph.max_elements)
                     if problem is not None:
                         raise _too_big(graph, node, *problem)
                 value = _as_value(op.array(*values))  # type: ignore[misc]

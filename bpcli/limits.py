@@ -8,6 +8,7 @@ from typing import Any
 from bpcli.errors import InputError
 
 MAX_ELEMENTS = 50_000_000  # elements in any one array a node holds (--max-elements raises it)
+HELD_ARRAYS = 2  # the arrays of one program hold at most this many times --max-elements together
 MAX_DIMENSIONS = 32  # dimensions of an array: numpy 1's limit, and far beyond any problem
 MAX_TEXT_BYTES = 64 * 2**20  # a program, an answers file, a .json, .csv or .txt binding
 MAX_LINE_BYTES = 16 * 2**20  # one line of batch input
@@ -85,3 +86,16 @@ def shape_problem(shape: tuple[int, ...], max_elements: int = MAX_ELEMENTS
                 f"--max-elements {count} raises the limit, if this machine has the memory"
                 f" ({size_text(8 * count)} for each such array)")
     return None
+
+
+def held_problem(held: int, max_elements: int = MAX_ELEMENTS) -> tuple[str, str] | None:
+    """Why a program's arrays may not hold `held` elements together (each within the limit,
+    but all of them, which the forward pass keeps for the backward pass); None when they may."""
+    most = HELD_ARRAYS * max_elements
+    if held <= most:
+        return None
+    return (f"the program's arrays would hold {held:,} elements together, more than"
+            f" {HELD_ARRAYS} × --max-elements ({most:,}): each array fits, but the forward pass"
+            " keeps all of them for the backward pass",
+            f"--max-elements {-(-held // HELD_ARRAYS)} raises the limit, if this machine has"
+            f" the memory (about {size_text(16 * held)} for the values and gradients)")

@@ -368,6 +368,9 @@ def test_an_ordinary_run_fits_the_memory_limit():
     (("sum(x @ y)", "x=randn(20000,1)", "y=randn(1,20000)"), "error: x @ y (node #2) is too big"),
     (("sum(x)", "x=randn(20000,20000)"), "error: in the binding x=randn(20000,20000): the array"
                                          " is too big"),
+    (("sum(x*x*x*x*x*x*x*x*x*x)", "x=randn(6000,6000)"),  # each array fits; all of them don't
+     "error: x*x*x (node #2) is too big to compute: the program's arrays would hold 108,000,000"
+     " elements together, more than 2 × --max-elements (100,000,000)"),
 ])
 def test_memory_bombs_end_with_an_error(args, message):
     done = bounded("grad", *args)
@@ -438,3 +441,14 @@ def test_a_summary_mean_stays_between_min_and_max(monkeypatch, value, chunk):
     # a mixed array: exact to the last bit, where the chunks' sums are exact
     found = jsonout.summary(np.array([1e308, -1e308, 1e308, 3.0]))["summary"]
     assert found["mean"] == pytest.approx(2.5e307)
+
+
+def test_the_arrays_of_a_program_are_bounded_together(bpcli):
+    args = ("sum(x*x*x)", "x=randn(1000,2000)", "--max-elements", "2000000")
+    result = bpcli("grad", *args)
+    assert result.code == 2
+    assert result.err.startswith("error: x*x*x (node #2) is too big to compute: the program's"
+                                 " arrays would hold 6,000,000 elements together, more than"
+                                 " 2 × --max-elements (4,000,000)")
+    assert "--max-elements 3000000 raises the limit" in result.err
+    assert bpcli("grad", *args[:2], "--max-elements", "3000000").code == 0
