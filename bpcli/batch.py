@@ -168,6 +168,14 @@ def _json_problem(source: str, line: int, text: str, one_program: bool) -> Probl
     if program is None and not one_program:
         return Problem(source, line, None, id=ident,
                        error='the record has no "program" (or give --program)')
+    if program is not None and one_program:
+        return Problem(source, line, None, id=ident, error='the record has a "program" of its'
+                       ' own, and --program gives one: with --program, a record holds bindings')
+    others = sorted(set(record) - {"id", "program", "bindings"})
+    if others and ("bindings" in record or not one_program):
+        return Problem(source, line, None, id=ident, error=f"the record has a key {others[0]!r}:"
+                       ' a record holds "program", "bindings" and "id" only (with --program, a'
+                       ' point may also be the bindings themselves)')
     return Problem(source, line, program, bindings, ident)
 
 

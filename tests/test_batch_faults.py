@@ -399,3 +399,16 @@ def test_the_summary_counts_every_failure_and_names_the_first_five(bpcli):
     result = bpcli("batch", input="x=0; log(x)\n" * 7)
     assert result.err == ("bpcli batch: 7 of 7 problems failed (stdin:1, stdin:2, stdin:3,"
                           " stdin:4, stdin:5, …)\n")
+
+
+def test_a_record_says_what_it_holds_and_nothing_is_ignored(bpcli):
+    text = ('{"program": "x-y", "bindings": {"x": 2, "y": 1}}\n'
+            '{"bindings": {"x": 2}, "y": 1}\n'
+            '{"bindings": {"x": 2, "y": 3}}\n'
+            '{"x": 2, "y": 4}\n')
+    out = records(bpcli("batch", "--program", "x*y", input=text).out)
+    assert out[0]["error"].startswith('the record has a "program" of its own, and --program')
+    assert out[1]["error"].startswith("the record has a key 'y': a record holds")
+    assert [r.get("value") for r in out] == [None, None, 6.0, 8.0]
+    out = records(bpcli("batch", input='{"program": "x*2", "x": 1}\n').out)
+    assert out[0]["error"].startswith("the record has a key 'x': a record holds")
