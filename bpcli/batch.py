@@ -514,6 +514,8 @@ def _solve_in_workers(sources: Iterable[tuple[str, Iterable[Any]]], options: Opt
                 else:
                     if unreadable is not None:
                         break
+                    if pending and pending[0][0].done():
+                        break  # its records go out before a read that may wait for input
                     try:
                         task, size = next(tasks)
                     except StopIteration:

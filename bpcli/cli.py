@@ -437,7 +437,10 @@ def batch(inputs: tuple[str, ...], output_format: str, input_format: str,
     if program_arg == "-" and "-" in (inputs or ("-",)):
         raise click.UsageError("--program - and the problems cannot both come from stdin:"
                                " put one of them in a file")
-    sources = batch_sources(inputs or ("-",))
+    interrupt = Interrupt()
+    out = RecordWriter(sys.stdout, interrupt=interrupt)
+    # Before a read that would wait for input, the records solved so far go out.
+    sources = batch_sources(inputs or ("-",), idle=out.flush)
     program = None
     if program_arg is not None:
         program = _program_text(program_arg)
@@ -445,8 +448,6 @@ def batch(inputs: tuple[str, ...], output_format: str, input_format: str,
                             max_elements=max_elements)
     options = Options(output_format, nodes, precision, program, common, seed, input_format,
                       max_elements, full)
-    interrupt = Interrupt()
-    out = RecordWriter(sys.stdout, interrupt=interrupt)
     if output_format == "csv":
         out.write(csv_header())
     failed: list[str] = []

@@ -3,11 +3,73 @@ when the next line comes), a quick stop, and arguments checked once up front."""
 
 from __future__ import annotations
 
+import json
+import os
+import select
+import subprocess
+import sys
 import time
+
+import pytest
 
 from bpcli import batch
 
+from conftest import ROOT
+
 HANG_GUARD = 20  # seconds: only so that a broken build fails instead of hanging the suite
+
+
+def _read_line(stream, seconds=HANG_GUARD) -> bytes:
+    """One line from a pipe, or b"" when none comes within `seconds`."""
+    ready = select.select([stream], [], [], seconds)[0]
+    return stream.readline() if ready else b""
+
+
+@pytest.mark.skipif(sys.platform == "win32", reason="select on pipes")
+@pytest.mark.parametrize("input_format", ["text", "jsonl"])
+def test_a_record_comes_out_while_stdin_waits_for_the_next_line(input_format):
+    env = {k: v for k, v in os.environ.items() if k not in ("COLUMNS", "LINES")}
+    process = subprocess.Popen([sys.executable, "-m", "bpcli", "batch", "--jobs", "1"],
+                               cwd=ROOT, env=env, stdin=subprocess.PIPE,
+                               stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    try:
+        lines = [b"x=1; f=x*2\n", b"x=2; f=x*2\n"] if input_format == "text" else \
+            [b'{"program": "x*2", "bindings": {"x": 1}}\n',
+             b'{"program": "x*2", "bindings": {"x": 2}}\n']
+        records = []
+        for line in lines:  # one line, then wait for its record with stdin still open
+            process.stdin.write(line)
+            process.stdin.flush()
+            records.append(_read_line(process.stdout))
+        process.stdin.close()
+        assert process.wait(timeout=HANG_GUARD) == 0
+    finally:
+        process.kill()
+        process.wait()
+    assert [json.loads(record)["value"] for record in records] == [2.0, 4.0]
+    assert process.stdout.read() == b"" and process.stderr.read() == b""
+
+
+def test_idle_flush_is_called_only_for_a_pipe_with_nothing_to_read(tmp_path):
+    from bpcli.streams import batch_sources
+
+    calls = []
+    path = tmp_path / "problems.txt"
+    path.write_bytes(b"x=1; f=x\nx=2; f=x\n")
+    [(_, lines)] = batch_sources((str(path),), idle=lambda: calls.append(1))
+    assert list(lines) == [b"x=1; f=x\n", b"x=2; f=x\n"] and calls == []  # a file: never
+    read, write = os.pipe()
+    os.write(write, b"x=1; f=x\n")
+    os.close(write)
+    with open(read, "rb") as handle:  # written and closed: readable at every read
+        from bpcli.streams import _raw_lines
+
+        assert list(_raw_lines(handle, "pipe", lambda: calls.append(1))) == [b"x=1; f=x\n"]
+    assert calls == []
+    read, write = os.pipe()
+    with open(read, "rb") as handle:  # empty and open: idle before the read would wait
+        lines = _raw_lines(handle, "pipe", lambda: (calls.append(1), os.close(write)))
+        assert list(lines) == [] and calls == [1]
 
 
 class _StuckProcess:
