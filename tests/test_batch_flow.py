@@ -104,3 +104,53 @@ def test_killing_the_workers_waits_well_under_a_second_in_all():
     batch._kill(_StuckPool(waits))
     # every wait together (each one used in full): a stop must end well under 1 s
     assert len(waits) == 3 and sum(waits) <= 0.6
+
+
+@pytest.mark.parametrize("program", ["x*(", "(x+y", "x*+", "f = x $ 2"])
+@pytest.mark.parametrize("jobs", ["1", "2"])
+def test_a_program_that_does_not_parse_is_one_error(bpcli, program, jobs):
+    from bpcli.parse import parse
+
+    with pytest.raises(Exception) as expected:
+        parse(program, {"x": 1.0, "y": 2.0})
+    result = bpcli("batch", "--program", program, "--jobs", jobs, input="x=1\nx=2\nx=3\n")
+    assert (result.code, result.out) == (2, "")
+    assert result.err == f"error: {expected.value}\n"
+    assert "^" in result.err
+
+
+@pytest.mark.parametrize("program", ["", "   ", "# nothing\n", "\n;\n"])
+def test_an_empty_program_is_one_error(bpcli, program):
+    result = bpcli("batch", "--program", program, input="x=1\nx=2\n")
+    assert (result.code, result.out) == (2, "")
+    assert result.err == "error: the program is empty: write an expression such as (x+y)*z\n"
+
+
+def test_a_program_needing_the_lines_bindings_is_not_refused_up_front(bpcli):
+    result = bpcli("batch", "--program", "q = x\nf = q*y", "--bind", "y=3", input="x=1\n")
+    assert result.code == 0
+    assert json.loads(result.out)["value"] == 3.0
+
+
+@pytest.mark.parametrize("text, pieces", [
+    ("W=[[1, 2],[3,4]]", ["W=[[1, 2],[3,4]]"]),
+    ("W=[[1, 2], [3, 4]]  b=2", ["W=[[1, 2], [3, 4]]", "b=2"]),
+    ("  a=1\tb=2 ", ["a=1", "b=2"]),
+    ('p="a b" q=1', ['p="a b"', "q=1"]),
+    ("v=[1, (2), 3] w=-1", ["v=[1, (2), 3]", "w=-1"]),
+    ("W=[[1, 2]", ["W=[[1, 2]"]),  # never closed: one piece, refused by its parse
+    ("", []),
+])
+def test_split_bindings_keeps_brackets_whole(text, pieces):
+    from bpcli.bindings import split_bindings
+
+    assert split_bindings(text) == pieces
+
+
+def test_at_with_spaces_inside_an_array(bpcli):
+    result = bpcli("batch", "--program", "sum(W@x)*b", "--at", "W=[[1, 2],[3,4]] b=2",
+                   input="x=[1,1]\n")
+    assert result.code == 0, result.err
+    record = json.loads(result.out)
+    assert record["value"] == 20.0
+    assert record["grads"]["W"] == [[2.0, 2.0], [2.0, 2.0]]
