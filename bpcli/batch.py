@@ -540,6 +540,8 @@ def _solve_in_workers(sources: Iterable[tuple[str, Iterable[Any]]], options: Opt
                 else:
                     if unreadable is not None:
                         break
+                    if pending and pending[0][0].done():
+                        break  # its records go out before a read that may wait for input
                     try:
                         task, size = next(tasks)
                     except StopIteration:
@@ -620,19 +622,32 @@ def _pool(options: Options, jobs: int) -> Any:
                                initargs=(options, os.getpid() if linux else None))
 
 
+KILL_WAIT = 0.5  # seconds, at most, for killed workers and the pool's thread to end, in all
+
+
 def _kill(executor: Any) -> None:
-    """Stop a pool now, whatever its workers are doing, and reap them."""
-    processes = list((getattr(executor, "_processes", None) or {}).values())
+    """Stop a pool now, whatever its workers are doing, and reap them: SIGKILL to every
+    worker (again to one the pool started meanwhile, or one still there), within one short
+    wait for them all together."""
+    import time
+
+    def workers() -> list[Any]:
+        return list((getattr(executor, "_processes", None) or {}).values())
+
+    processes = workers()
     manager = getattr(executor, "_executor_manager_thread", None)
     for process in processes:
         with contextlib.suppress(OSError, ValueError, AttributeError):
             process.kill()
     executor.shutdown(wait=False, cancel_futures=True)
-    for process in processes:
+    deadline = time.monotonic() + KILL_WAIT
+    for process in [*processes, *(p for p in workers() if p not in processes)]:
         with contextlib.suppress(OSError, ValueError, AttributeError, AssertionError):
-            process.join(timeout=2)
+            if process.is_alive():
+                process.kill()  # SIGKILL cannot be ignored: it ends in a moment
+            process.join(timeout=max(0.0, deadline - time.monotonic()))
     if manager is not None:
-        manager.join(timeout=2)
+        manager.join(timeout=max(0.0, deadline - time.monotonic()))
 
 
 def _lost(task: Task, options: Options) -> Result:

@@ -37,6 +37,35 @@ def parse_bindings(texts: Iterable[str], seed: int | None = None, *,
     return bindings
 
 
+def split_bindings(text: str) -> list[str]:
+    """The bindings of one `--at` text: split at white space outside brackets and quotes,
+    so that `W=[[1, 2], [3, 4]] b=2` is two bindings."""
+    pieces: list[str] = []
+    start: int | None = None
+    depth = 0
+    quote = ""
+    for i, char in enumerate(text):
+        if quote:
+            if char == quote:
+                quote = ""
+        elif char in "\"'":
+            quote = char
+        elif char in "([":
+            depth += 1
+        elif char in ")]":
+            depth = max(depth - 1, 0)
+        elif char.isspace() and not depth:
+            if start is not None:
+                pieces.append(text[start:i])
+                start = None
+            continue
+        if start is None:
+            start = i
+    if start is not None:
+        pieces.append(text[start:])
+    return pieces
+
+
 def parse_binding(text: str, seed: int | None = None, rng: list[Any] | None = None, *,
                   max_elements: int = MAX_ELEMENTS) -> tuple[str, Any]:
     """One NAME=VALUE."""

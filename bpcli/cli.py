@@ -432,21 +432,24 @@ def batch(inputs: tuple[str, ...], output_format: str, input_format: str,
     {"source", "line", "error"} and the batch goes on.
     """
     from bpcli.batch import Options, csv_header, solve_all
-    from bpcli.bindings import parse_bindings
+    from bpcli.bindings import parse_bindings, split_bindings
+    from bpcli.parse import check_syntax
 
     if program_arg == "-" and "-" in (inputs or ("-",)):
         raise click.UsageError("--program - and the problems cannot both come from stdin:"
                                " put one of them in a file")
-    sources = batch_sources(inputs or ("-",))
+    interrupt = Interrupt()
+    out = RecordWriter(sys.stdout, interrupt=interrupt)
+    # Before a read that would wait for input, the records solved so far go out.
+    sources = batch_sources(inputs or ("-",), idle=out.flush)
     program = None
     if program_arg is not None:
         program = _program_text(program_arg)
-    common = parse_bindings([*binds, *(piece for at in ats for piece in at.split())], seed,
-                            max_elements=max_elements)
+        check_syntax(program)  # once, here: not an error record for every line
+    common = parse_bindings([*binds, *(piece for at in ats for piece in split_bindings(at))],
+                            seed, max_elements=max_elements)
     options = Options(output_format, nodes, precision, program, common, seed, input_format,
                       max_elements, full)
-    interrupt = Interrupt()
-    out = RecordWriter(sys.stdout, interrupt=interrupt)
     if output_format == "csv":
         out.write(csv_header())
     failed = 0  # a count, and where the first few failed: memory stays flat however many fail

@@ -13,7 +13,7 @@ from typing import Any
 
 from bpcli import lalr
 from bpcli.builder import Builder
-from bpcli.errors import ParseError
+from bpcli.errors import ParseError, ProgramError
 from bpcli.graph import Graph
 from bpcli.limits import MAX_ELEMENTS
 
@@ -51,6 +51,38 @@ def parse(source: str, bindings: Mapping[str, Any] | None = None, expand: bool =
         if gc_was_enabled:
             gc.enable()
     return _builder.graph()
+
+
+class _Nothing:
+    """A builder that builds nothing: every grammar callback returns None."""
+
+    def __getattr__(self, name: str) -> Any:
+        return _nothing
+
+
+def _nothing(children: list[Any]) -> None:
+    return None
+
+
+_checker: lalr.Parser | None = None
+
+
+def check_syntax(source: str) -> None:
+    """Raise the error that parse would for a program that cannot be a program whatever its
+    bindings: a syntax error (with its caret), or nothing in it but comments and blanks."""
+    global _checker
+    if _checker is None:
+        _checker = lalr.Parser(_Nothing())
+    text = source.translate(TYPOS)
+    try:
+        _checker.parse(text)
+        empty = all(token.type in ("_NL", "SEMICOLON") for token in lalr.tokens(text))
+    except lalr.UnexpectedCharacter as err:
+        raise _unexpected_character(source, err.pos) from None
+    except lalr.UnexpectedToken as err:
+        raise _unexpected_token(source, err.token, err.expected) from None
+    if empty:
+        raise ProgramError("the program is empty: write an expression such as (x+y)*z")
 
 
 def _value(value: Any) -> Any:

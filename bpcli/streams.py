@@ -55,8 +55,10 @@ def make_console(file: Any = None) -> Any:
                             no_color=bool(os.environ.get("NO_COLOR")) or None)
 
 
-def batch_sources(inputs: tuple[str, ...]) -> list[tuple[str, Any]]:
-    """(name, raw lines) for each input, checked before any problem runs.
+def batch_sources(inputs: tuple[str, ...], idle: Any = None) -> list[tuple[str, Any]]:
+    """(name, raw lines) for each input, checked before any problem runs. `idle()` is called
+    before a line is read from a pipe or terminal that has nothing to read right now (the
+    caller flushes its finished records then, so that nothing waits for the next line).
 
     The raw lines of a source are bytes, cut at "\\n" only (a bare CR is part of its line),
     each at most MAX_LINE_BYTES long; a longer line comes as an int, its length so far,
@@ -69,21 +71,22 @@ def batch_sources(inputs: tuple[str, ...]) -> list[tuple[str, Any]]:
             if sys.stdin is None:  # started with stdin closed (<&-)
                 raise InputError("cannot read stdin: it is closed")
             stream = getattr(sys.stdin, "buffer", None)
-            sources.append(("stdin", _raw_lines(stream, "stdin") if stream is not None
+            sources.append(("stdin", _raw_lines(stream, "stdin", idle) if stream is not None
                             else _text_lines(sys.stdin)))
             continue
         if not os.path.exists(path):
             raise InputError(f"cannot read {path}: no such file")
         if os.path.isdir(path):
             raise InputError(f"cannot read {path}: it is a directory")
-        sources.append((path, _whole_file(path) if path.endswith(".bp") else _file_lines(path)))
+        sources.append((path, _whole_file(path) if path.endswith(".bp")
+                        else _file_lines(path, idle)))
     return sources
 
 
-def _file_lines(path: str) -> Any:
+def _file_lines(path: str, idle: Any = None) -> Any:
     try:
         with open(path, "rb") as handle:
-            yield from _raw_lines(handle, path)
+            yield from _raw_lines(handle, path, idle)
     except OSError as err:
         raise InputError(f"cannot read {path}: {err.strerror or err}") from None
 
@@ -103,12 +106,15 @@ def _whole_file(path: str) -> Any:
 SKIP = 2**20  # bytes read at a time while skipping the rest of an over-long line
 
 
-def _raw_lines(handle: Any, name: str) -> Any:
+def _raw_lines(handle: Any, name: str, idle: Any = None) -> Any:
     """The lines of a binary stream, bounded (see batch_sources). A line that goes on past
-    MAX_TEXT_BYTES without a newline (/dev/zero) ends the input: InputError."""
+    MAX_TEXT_BYTES without a newline (/dev/zero) ends the input: InputError. `idle()` is
+    called before a read from a pipe or terminal that would wait (see batch_sources)."""
     from bpcli.limits import MAX_LINE_BYTES, MAX_TEXT_BYTES, size_text
 
     readline, limit = handle.readline, MAX_LINE_BYTES
+    if idle is not None and _may_wait(handle):
+        readline = _waiting_readline(handle, idle)
     number = 0
     try:
         while line := readline(limit + 1):
@@ -130,6 +136,37 @@ def _raw_lines(handle: Any, name: str) -> Any:
             yield b"#" if comment else size - line.endswith(b"\n")
     except OSError as err:
         raise InputError(f"cannot read {name}: {err.strerror or err}") from None
+
+
+def _may_wait(handle: Any) -> bool:
+    """Whether reading `handle` can wait for a writer: not a regular file (which is always
+    readable, so files pay nothing for the idle check)."""
+    import stat
+
+    try:
+        return not stat.S_ISREG(os.fstat(handle.fileno()).st_mode)
+    except (AttributeError, OSError, ValueError):
+        return False
+
+
+def _waiting_readline(handle: Any, idle: Any) -> Any:
+    """handle.readline, calling idle() first whenever the descriptor has nothing to read now
+    (select with no timeout: no waiting, and no system call beyond it)."""
+    import select
+
+    readline, fd = handle.readline, handle.fileno()
+
+    def read(size: int) -> bytes:
+        try:
+            ready = select.select([fd], [], [], 0)[0]
+        except (OSError, ValueError):
+            ready = [fd]  # cannot tell: read as before
+        if not ready:
+            idle()
+        line: bytes = readline(size)
+        return line
+
+    return read
 
 
 def _text_lines(stream: Any) -> Any:
