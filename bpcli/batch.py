@@ -17,7 +17,7 @@ from collections.abc import Generator, Iterable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
-from bpcli.bindings import array_from_json, parse_binding, parse_value
+from bpcli.bindings import array_from_json, parse_binding, parse_value, split_bindings
 from bpcli.errors import EXIT_FAILED, EXIT_INTERNAL, EXIT_OK, BindingError, BpcliError, InputError
 from bpcli.graph import Graph
 from bpcli.lazy import all_finite, np
@@ -326,7 +326,8 @@ class Solver:
     def _bindings(self, problem: Problem) -> dict[str, Any]:
         values = dict(self.options.common)
         rng: list[Any] = []  # one generator a problem, seeded afresh: its draws are grad's
-        for piece in (problem.binding_text or "").replace(";", " ").split():
+        text = (problem.binding_text or "").replace(";", " ")
+        for piece in split_bindings(text) if "[" in text or "(" in text else text.split():
             name, value = parse_binding(piece, self.options.seed, rng,
                                         max_elements=self.options.max_elements)
             values[name] = value

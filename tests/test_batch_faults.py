@@ -412,3 +412,8 @@ def test_a_record_says_what_it_holds_and_nothing_is_ignored(bpcli):
     assert [r.get("value") for r in out] == [None, None, 6.0, 8.0]
     out = records(bpcli("batch", input='{"program": "x*2", "x": 1}\n').out)
     assert out[0]["error"].startswith("the record has a key 'x': a record holds")
+
+
+def test_a_text_point_keeps_its_arrays_whole(bpcli):
+    result = bpcli("batch", "--program", "sum(x*y)", input="x=[1, 1] y=2\nx=[1, 2]; y=3\n")
+    assert [r["value"] for r in records(result.out)] == [4.0, 9.0]
