@@ -25,8 +25,13 @@ def run(argv: list[str], solve: Callable[[str], tuple[str, float, dict[str, Any]
             if limit is not None and done >= limit:
                 break
             output, value, grads = solve(text)
-            write(json.dumps({"source": path, "line": number, "output": output, "value": value,
-                              "grads": grads}, separators=(",", ":")) + "\n")
+            write(
+                json.dumps(
+                    {"source": path, "line": number, "output": output, "value": value, "grads": grads},
+                    separators=(",", ":"),
+                )
+                + "\n"
+            )
             done += 1
     sys.stdout.flush()
 

@@ -14,8 +14,8 @@ import time
 from typing import Any
 
 import bpcli
-from bpcli.engine import gradients, run
-from bpcli.parse import parse
+from bpcli.core.engine import gradients, run
+from bpcli.language.parse import parse
 
 X = 0.5
 
@@ -43,7 +43,8 @@ def measure(programs: dict[str, tuple[str, float]], repeats: int) -> dict[str, d
     rounds so that a burst of other load on the machine does not hit one size only."""
     out: dict[str, dict[str, Any]] = {
         key: {"nodes": 0, "chars": len(text), "parse": [], "run": [], "total": []}
-        for key, (text, _) in programs.items()}
+        for key, (text, _) in programs.items()
+    }
     for _ in range(repeats):
         for key, (text, expected) in programs.items():
             gc.collect()
@@ -78,9 +79,11 @@ def main() -> None:
     programs = {f"sum {n}": (sum_program(n), float(n)) for n in sums}
     programs.update({f"sin {d}": (sin_program(d), sin_gradient(d)) for d in sines})
     measured = measure(programs, args.repeats)
-    out: dict[str, Any] = {"bpcli": bpcli.__file__,
-                           "sum": {n: measured[f"sum {n}"] for n in sums},
-                           "sin": {d: measured[f"sin {d}"] for d in sines}}
+    out: dict[str, Any] = {
+        "bpcli": bpcli.__file__,
+        "sum": {n: measured[f"sum {n}"] for n in sums},
+        "sin": {d: measured[f"sin {d}"] for d in sines},
+    }
     print(json.dumps(out))
 
 

@@ -20,8 +20,10 @@ import numpy as np
 def summary(name: str, a: np.ndarray) -> str:
     head = ", ".join(f"{v:.4g}" for v in a.ravel()[:4])
     shape = "×".join(map(str, a.shape))
-    return (f"∂f/∂{name} = {shape} array [{head}, …]\n"
-            f"  norm {np.linalg.norm(a):.4g}, min {a.min():.4g}, max {a.max():.4g}")
+    return (
+        f"∂f/∂{name} = {shape} array [{head}, …]\n"
+        f"  norm {np.linalg.norm(a):.4g}, min {a.min():.4g}, max {a.max():.4g}"
+    )
 
 
 def main(argv: list[str]) -> None:

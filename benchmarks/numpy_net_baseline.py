@@ -50,8 +50,18 @@ def net(arrays: dict[str, np.ndarray], n: float) -> tuple[float, dict[str, np.nd
     dW1 = X.T @ dz1
     db1 = dz1.sum(axis=0)
     dX = dz1 @ W1.T
-    grads = {"X": dX, "W1": dW1, "b1": db1, "W2": dW2, "b2": db2, "Y": dY, "N": total / (n * n),
-             "h": dh, "scores": dscores, "loss": 1.0}
+    grads = {
+        "X": dX,
+        "W1": dW1,
+        "b1": db1,
+        "W2": dW2,
+        "b2": db2,
+        "Y": dY,
+        "N": total / (n * n),
+        "h": dh,
+        "scores": dscores,
+        "loss": 1.0,
+    }
     return loss, grads
 
 
@@ -59,14 +69,18 @@ def main(argv: list[str]) -> None:
     fmt = "summary"
     if "--format" in argv:
         at = argv.index("--format")
-        fmt, argv = argv[at + 1], argv[:at] + argv[at + 2:]
+        fmt, argv = argv[at + 1], argv[:at] + argv[at + 2 :]
     paths, n = net_files(argv)
-    arrays = {name: np.asarray(np.load(path, allow_pickle=False), dtype=float)
-              for name, path in paths.items()}
+    arrays = {
+        name: np.asarray(np.load(path, allow_pickle=False), dtype=float) for name, path in paths.items()
+    }
     loss, grads = net(arrays, n)
     if fmt == "json":
-        doc = {"output": "loss", "value": loss,
-               "grads": {k: g.tolist() if isinstance(g, np.ndarray) else g for k, g in grads.items()}}
+        doc = {
+            "output": "loss",
+            "value": loss,
+            "grads": {k: g.tolist() if isinstance(g, np.ndarray) else g for k, g in grads.items()},
+        }
         sys.stdout.write(json.dumps(doc) + "\n")
         return
     lines = [f"loss = {loss!r}"]

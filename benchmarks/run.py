@@ -46,9 +46,23 @@ BENCHMARKS = ("startup", "scaling", "arrays", "batch")
 # Set on this machine or by a developer's shell, but not what a user's bpcli runs with:
 # PYTHONDONTWRITEBYTECODE would hide a missing .pyc, PYTHONUNBUFFERED slows big output,
 # COLUMNS would make Rich wrap the table at the terminal's width in a pipe.
-UNSET = ("PYTHONDONTWRITEBYTECODE", "PYTHONUNBUFFERED", "PYTHONPATH", "PYTHONHOME", "PYTHONSTARTUP",
-         "PYTHONINSPECT", "PYTHONVERBOSE", "PYTHONDEVMODE", "PYTHONPROFILEIMPORTTIME",
-         "PYTHONTRACEMALLOC", "PYTHONMALLOC", "PYTHONWARNINGS", "PYTHONSAFEPATH", "COLUMNS", "LINES")
+UNSET = (
+    "PYTHONDONTWRITEBYTECODE",
+    "PYTHONUNBUFFERED",
+    "PYTHONPATH",
+    "PYTHONHOME",
+    "PYTHONSTARTUP",
+    "PYTHONINSPECT",
+    "PYTHONVERBOSE",
+    "PYTHONDEVMODE",
+    "PYTHONPROFILEIMPORTTIME",
+    "PYTHONTRACEMALLOC",
+    "PYTHONMALLOC",
+    "PYTHONWARNINGS",
+    "PYTHONSAFEPATH",
+    "COLUMNS",
+    "LINES",
+)
 
 IMPORTS = "python -c 'import click, rich…'"
 KEEP = 4096  # bytes of each run's stdout kept (head and tail) for checking the answer
@@ -81,16 +95,42 @@ class Settings:
     torch_budget: float  # seconds for the interleaved rounds of a PyTorch script and its import alone
 
 
-FULL = Settings(startup_runs=25, sums=(25_000, 50_000, 100_000, 200_000), sines=(5_000, 10_000, 20_000),
-                inprocess_repeats=5, e2e_terms=100_000, e2e_runs=10, million=True,
-                array_sizes=(2048, 4096), batch_problems=20_000, batch_runs=7, sympy_problems=200,
-                process_problems=30, net=(1024, 1024, 1024, 10), torch_array_size=2048, torch_problems=2000,
-                torch_budget=20)
-QUICK = Settings(startup_runs=5, sums=(12_500, 25_000, 50_000), sines=(2_500, 5_000),
-                 inprocess_repeats=2, e2e_terms=100_000, e2e_runs=1, million=False, array_sizes=(512,),
-                 batch_problems=2_000, batch_runs=2, sympy_problems=50, process_problems=10,
-                 net=(128, 256, 128, 10), torch_array_size=512, torch_problems=50,
-                 torch_budget=8)
+FULL = Settings(
+    startup_runs=25,
+    sums=(25_000, 50_000, 100_000, 200_000),
+    sines=(5_000, 10_000, 20_000),
+    inprocess_repeats=5,
+    e2e_terms=100_000,
+    e2e_runs=10,
+    million=True,
+    array_sizes=(2048, 4096),
+    batch_problems=20_000,
+    batch_runs=7,
+    sympy_problems=200,
+    process_problems=30,
+    net=(1024, 1024, 1024, 10),
+    torch_array_size=2048,
+    torch_problems=2000,
+    torch_budget=20,
+)
+QUICK = Settings(
+    startup_runs=5,
+    sums=(12_500, 25_000, 50_000),
+    sines=(2_500, 5_000),
+    inprocess_repeats=2,
+    e2e_terms=100_000,
+    e2e_runs=1,
+    million=False,
+    array_sizes=(512,),
+    batch_problems=2_000,
+    batch_runs=2,
+    sympy_problems=50,
+    process_problems=10,
+    net=(128, 256, 128, 10),
+    torch_array_size=512,
+    torch_problems=50,
+    torch_budget=8,
+)
 
 # Targets: (limit, unit). Ratios are "×", times "s".
 STARTUP_RATIO = 1.30
@@ -157,9 +197,17 @@ class Result:
 
     def as_dict(self) -> dict[str, Any]:
         walls = self.walls
-        return {"bench": self.bench, "case": self.case, "runs": len(walls), "min": min(walls),
-                "median": self.median, "max": max(walls), "peak_rss": self.peak,
-                "out_bytes": self.samples[-1].out_bytes, "note": self.note}
+        return {
+            "bench": self.bench,
+            "case": self.case,
+            "runs": len(walls),
+            "min": min(walls),
+            "median": self.median,
+            "max": max(walls),
+            "peak_rss": self.peak,
+            "out_bytes": self.samples[-1].out_bytes,
+            "note": self.note,
+        }
 
 
 @dataclass
@@ -194,8 +242,16 @@ class Target:
         return f"{sign} {self.limit:g}{'×' if self.unit == '×' else ' s'}"
 
     def as_dict(self) -> dict[str, Any]:
-        return {"bench": self.bench, "what": self.what, "value": self.value, "limit": self.limit,
-                "unit": self.unit, "at_least": self.at_least, "met": self.met, "of_mins": self.of_mins}
+        return {
+            "bench": self.bench,
+            "what": self.what,
+            "value": self.value,
+            "limit": self.limit,
+            "unit": self.unit,
+            "at_least": self.at_least,
+            "met": self.met,
+            "of_mins": self.of_mins,
+        }
 
 
 def import_left_out(runs: Result, imports: Result) -> tuple[float | None, float | None, str]:
@@ -209,8 +265,14 @@ def import_left_out(runs: Result, imports: Result) -> tuple[float | None, float 
     noise = 2 * 1.2533 * sigma * math.sqrt(2 / len(imports.walls))
     best = min(runs.walls) - min(imports.walls)
     if left <= noise:
-        return None, None, (f"{human_time(left)} with the import left out, within the import's noise"
-                            f" ({human_time(noise)}): no ratio")
+        return (
+            None,
+            None,
+            (
+                f"{human_time(left)} with the import left out, within the import's noise"
+                f" ({human_time(noise)}): no ratio"
+            ),
+        )
     return left, best if best > 0 else None, f"{human_time(left)} with the import left out"
 
 
@@ -229,15 +291,16 @@ def spawn(cmd: Cmd, env: dict[str, str], cwd: Path) -> Sample:
     own_peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
     with tempfile.TemporaryFile() as err:
         start = time.perf_counter()
-        proc = subprocess.Popen(cmd.argv, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
-                                stderr=err, env=env, cwd=cwd)
+        proc = subprocess.Popen(
+            cmd.argv, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=err, env=env, cwd=cwd
+        )
         assert proc.stdout is not None
         fd = proc.stdout.fileno()
         head, tail, size = b"", b"", 0
         while chunk := os.read(fd, 1 << 20):
             size += len(chunk)
             if len(head) < KEEP:
-                head += chunk[:KEEP - len(head)]
+                head += chunk[: KEEP - len(head)]
             tail = (tail + chunk)[-KEEP:]
         _, status, usage = os.wait4(proc.pid, 0)
         wall = time.perf_counter() - start
@@ -256,8 +319,17 @@ def spawn(cmd: Cmd, env: dict[str, str], cwd: Path) -> Sample:
     return sample
 
 
-def time_group(bench: str, cmds: dict[str, Cmd], env: dict[str, str], cwd: Path, *, runs: int,
-               warmup: int = 1, budget: float | None = None, min_runs: int = 1) -> dict[str, Result]:
+def time_group(
+    bench: str,
+    cmds: dict[str, Cmd],
+    env: dict[str, str],
+    cwd: Path,
+    *,
+    runs: int,
+    warmup: int = 1,
+    budget: float | None = None,
+    min_runs: int = 1,
+) -> dict[str, Result]:
     """Time commands in interleaved rounds (so that drift hits all alike), after `warmup`
     untimed rounds. With a budget in seconds, stop after as many rounds as fit in it
     (at least min_runs, at most runs), judging by the first timed round."""
@@ -302,8 +374,13 @@ def venv_python(venv: Path) -> Path:
 
 
 def pip(venv: Path, *args: str) -> None:
-    proc = subprocess.run([str(venv_python(venv)), "-m", "pip", *args], env=clean_env(),
-                          cwd=tempfile.gettempdir(), capture_output=True, text=True)
+    proc = subprocess.run(
+        [str(venv_python(venv)), "-m", "pip", *args],
+        env=clean_env(),
+        cwd=tempfile.gettempdir(),
+        capture_output=True,
+        text=True,
+    )
     if proc.returncode != 0:
         lines = (proc.stdout + proc.stderr).strip().splitlines()
         raise BenchError(f"pip {' '.join(args)} failed:\n" + "\n".join(lines[-25:]))
@@ -332,20 +409,27 @@ def ensure_venv(base_python: str, source: Path, reinstall: bool) -> Path:
     # pip byte-compiles what it installs; make sure of it (also for the dependencies), since a
     # missing .pyc would be compiled on every timed run under PYTHONDONTWRITEBYTECODE.
     where = "import sysconfig; print(sysconfig.get_paths()['purelib'])"
-    site = subprocess.run([str(venv_python(VENV)), "-c", where], capture_output=True, text=True,
-                          check=True).stdout.strip()
+    site = subprocess.run(
+        [str(venv_python(VENV)), "-c", where], capture_output=True, text=True, check=True
+    ).stdout.strip()
     # A file that does not compile is left out, as pip leaves it (torch 2.13 ships one in 3.12
     # syntax, torch/testing/_internal/py312_intrinsics.py); it must not be one of bpcli's.
-    compiled = subprocess.run([str(venv_python(VENV)), "-m", "compileall", "-q", "-j0", site],
-                              env=clean_env(), capture_output=True, text=True)
+    compiled = subprocess.run(
+        [str(venv_python(VENV)), "-m", "compileall", "-q", "-j0", site],
+        env=clean_env(),
+        capture_output=True,
+        text=True,
+    )
     failed = re.findall(r"^\*\*\* Error compiling '(.*)'", compiled.stdout, re.MULTILINE)
     if compiled.returncode != 0:
         ours = [p for p in failed if Path(p).is_relative_to(Path(site) / "bpcli")]
         if ours or not failed:
             raise BenchError(f"compileall failed on {ours or site}:\n{compiled.stdout[-2000:]}")
-        print(f"compileall: {len(failed)} file(s) of other packages do not compile, left out as pip"
-              f" leaves them ({', '.join(Path(p).relative_to(site).as_posix() for p in failed[:3])})",
-              flush=True)
+        print(
+            f"compileall: {len(failed)} file(s) of other packages do not compile, left out as pip"
+            f" leaves them ({', '.join(Path(p).relative_to(site).as_posix() for p in failed[:3])})",
+            flush=True,
+        )
     print(f"installed bpcli from {source} in {time.perf_counter() - started:.1f} s", flush=True)
     stamp_path.write_text(json.dumps(wanted))
     return VENV
@@ -354,8 +438,13 @@ def ensure_venv(base_python: str, source: Path, reinstall: bool) -> Path:
 def torch_version(venv: Path) -> str | None:
     """The version of torch installed in the venv (from its metadata, without importing it)."""
     code = "import importlib.metadata as m; print(m.version('torch'))"
-    proc = subprocess.run([str(venv_python(venv)), "-c", code], capture_output=True, text=True,
-                          env=clean_env(), cwd=tempfile.gettempdir())
+    proc = subprocess.run(
+        [str(venv_python(venv)), "-c", code],
+        capture_output=True,
+        text=True,
+        env=clean_env(),
+        cwd=tempfile.gettempdir(),
+    )
     return proc.stdout.strip() if proc.returncode == 0 else None
 
 
@@ -386,18 +475,31 @@ print(json.dumps({"python": platform.python_version(), "implementation": platfor
                   "bpcli": bpcli.__version__, "bpcli_path": bpcli.__file__, "numpy": numpy.__version__,
                   "click": m.version("click"), "rich": m.version("rich"), "blas": blas, "torch": torch}))
 """
-    info = json.loads(subprocess.run([str(venv_python(venv)), "-c", code], capture_output=True, text=True,
-                                     check=True, env=clean_env(), cwd=tempfile.gettempdir()).stdout)
+    info = json.loads(
+        subprocess.run(
+            [str(venv_python(venv)), "-c", code],
+            capture_output=True,
+            text=True,
+            check=True,
+            env=clean_env(),
+            cwd=tempfile.gettempdir(),
+        ).stdout
+    )
     if not info["bpcli_path"].startswith(str(venv)):
         raise BenchError(f"the venv imports bpcli from {info['bpcli_path']}, not from the venv")
     try:
         cpus = len(os.sched_getaffinity(0))
     except AttributeError:
         cpus = os.cpu_count() or 0
-    git = subprocess.run(["git", "-C", str(source), "describe", "--always", "--dirty"], capture_output=True,
-                         text=True)
-    info.update(cores=cpus, machine=f"{platform.system()} {platform.machine()}",
-                commit=git.stdout.strip() or "?", load=" ".join(f"{v:.2f}" for v in os.getloadavg()))
+    git = subprocess.run(
+        ["git", "-C", str(source), "describe", "--always", "--dirty"], capture_output=True, text=True
+    )
+    info.update(
+        cores=cpus,
+        machine=f"{platform.system()} {platform.machine()}",
+        commit=git.stdout.strip() or "?",
+        load=" ".join(f"{v:.2f}" for v in os.getloadavg()),
+    )
     pyc = Path(info["bpcli_path"]).parent / "__pycache__"
     info["bpcli_pyc"] = any(pyc.glob("cli.*.pyc"))
     return info
@@ -411,6 +513,7 @@ def expect_text(*needles: str) -> Any:
         text = (sample.head + sample.tail).decode(errors="replace")
         missing = [n for n in needles if n not in text]
         return f"output lacks {missing!r}" if missing else None
+
     return check
 
 
@@ -427,6 +530,7 @@ def expect_grad(name: str, value: float) -> Any:
         except ValueError:
             return f"∂f/∂{name} = {found[-1]} is not a number"
         return None if abs(got - value) <= 1e-3 * abs(value) else f"∂f/∂{name} = {got}, expected {value}"
+
     return check
 
 
@@ -436,8 +540,9 @@ def json_value(sample: Sample) -> float | None:
 
 
 def summary_value(sample: Sample) -> float | None:
-    match = re.search(r"sum\(\(W@x\)\^2\) = (-?[0-9.eE+-]+)\s*$",
-                      sample.tail.decode(errors="replace"), re.MULTILINE)
+    match = re.search(
+        r"sum\(\(W@x\)\^2\) = (-?[0-9.eE+-]+)\s*$", sample.tail.decode(errors="replace"), re.MULTILINE
+    )
     return float(match.group(1)) if match else None
 
 
@@ -453,11 +558,13 @@ def line_value(text: str, name: str) -> float | None:
 
 def expect_value(name: str, value: float, rel: float) -> Any:
     """The line `name = number` in the tail of the output, within rel of value."""
+
     def check(sample: Sample) -> str | None:
         got = line_value(sample.tail.decode(errors="replace"), name)
         if got is None:
             return f"no line '{name} = …' at the end of the output"
         return None if abs(got - value) <= rel * abs(value) else f"{name} = {got!r}, bpcli's is {value!r}"
+
     return check
 
 
@@ -465,8 +572,9 @@ def expect_value(name: str, value: float, rel: float) -> Any:
 
 
 class Suite:
-    def __init__(self, venv: Path, settings: Settings, workdir: Path, source: Path = ROOT,
-                 torch: bool = False) -> None:
+    def __init__(
+        self, venv: Path, settings: Settings, workdir: Path, source: Path = ROOT, torch: bool = False
+    ) -> None:
         self.venv = venv
         self.torch = torch  # torch is installed in the venv: add the PyTorch rows
         self.source = source  # the checkout bpcli was installed from (for samples/)
@@ -484,8 +592,16 @@ class Suite:
         self.results.extend(results.values())
         return results
 
-    def target(self, bench: str, what: str, value: float, limit: float | None, unit: str = "×",
-               of_mins: float | None = None, at_least: bool = False) -> None:
+    def target(
+        self,
+        bench: str,
+        what: str,
+        value: float,
+        limit: float | None,
+        unit: str = "×",
+        of_mins: float | None = None,
+        at_least: bool = False,
+    ) -> None:
         self.targets.append(Target(bench, what, value, limit, unit, of_mins, at_least))
 
     def ratio(self, bench: str, what: str, a: Result, b: Result, limit: float | None) -> None:
@@ -498,37 +614,64 @@ class Suite:
         program = ["grad", "(x+y)*z", "x=-2", "y=5", "z=-4"]
         cmds = {
             "bpcli grad (x+y)*z": Cmd((self.bpcli, *program), expect_text("∂f/∂z = 3")),
-            "bpcli grad --format json": Cmd((self.bpcli, *program, "--format", "json"),
-                                            expect_text('"value": -12.0')),
+            "bpcli grad --format json": Cmd(
+                (self.bpcli, *program, "--format", "json"), expect_text('"value": -12.0')
+            ),
             "bpcli --help": Cmd((self.bpcli, "--help"), expect_text("grad")),
             IMPORTS: Cmd((self.python, "-c", "import click, rich.console, rich.table")),
             "python -c pass": Cmd((self.python, "-c", "pass")),
         }
-        r = self.add(time_group("startup", cmds, self.env, self.workdir, runs=self.settings.startup_runs,
-                                warmup=2))
+        r = self.add(
+            time_group("startup", cmds, self.env, self.workdir, runs=self.settings.startup_runs, warmup=2)
+        )
         imports = r[IMPORTS]
-        self.ratio("startup", "bpcli grad (table) / import click+rich", r["bpcli grad (x+y)*z"], imports,
-                   STARTUP_RATIO)
-        self.ratio("startup", "bpcli grad --format json / import click+rich", r["bpcli grad --format json"],
-                   imports, None)
+        self.ratio(
+            "startup",
+            "bpcli grad (table) / import click+rich",
+            r["bpcli grad (x+y)*z"],
+            imports,
+            STARTUP_RATIO,
+        )
+        self.ratio(
+            "startup",
+            "bpcli grad --format json / import click+rich",
+            r["bpcli grad --format json"],
+            imports,
+            None,
+        )
         self.ratio("startup", "bpcli --help / import click+rich", r["bpcli --help"], imports, None)
-        self.ratio("startup", "bpcli grad (table) / python -c pass", r["bpcli grad (x+y)*z"],
-                   r["python -c pass"], None)
+        self.ratio(
+            "startup",
+            "bpcli grad (table) / python -c pass",
+            r["bpcli grad (x+y)*z"],
+            r["python -c pass"],
+            None,
+        )
 
     # --- scaling ---
 
     def scaling(self) -> None:
         s = self.settings
-        argv = (self.python, str(HERE / "inprocess.py"), "--sums", ",".join(map(str, s.sums)),
-                "--sines", ",".join(map(str, s.sines)), "--repeats", str(s.inprocess_repeats))
+        argv = (
+            self.python,
+            str(HERE / "inprocess.py"),
+            "--sums",
+            ",".join(map(str, s.sums)),
+            "--sines",
+            ",".join(map(str, s.sines)),
+            "--repeats",
+            str(s.inprocess_repeats),
+        )
         proc = subprocess.run(argv, capture_output=True, text=True, env=self.env, cwd=self.workdir)
         if proc.returncode != 0:
             raise BenchError(f"inprocess.py failed:\n{proc.stderr.strip()[-2000:]}")
         data = json.loads(proc.stdout)
         if not data["bpcli"].startswith(str(VENV)):
             raise BenchError(f"inprocess.py imported bpcli from {data['bpcli']}")
-        for kind, sizes, label in (("sum", s.sums, "x+x+…+x, {:,} terms"),
-                                   ("sin", s.sines, "sin(sin(…x…)), depth {:,}")):
+        for kind, sizes, label in (
+            ("sum", s.sums, "x+x+…+x, {:,} terms"),
+            ("sin", s.sines, "sin(sin(…x…)), depth {:,}"),
+        ):
             previous: tuple[int, float] | None = None
             for size in sizes:
                 m = data[kind][str(size)]
@@ -539,26 +682,51 @@ class Suite:
                     last_size, last_best = previous
                     ratio = best / last_best
                     top = kind == "sum" and size == sizes[-1]
-                    self.target("scaling", f"{kind}: t({size:,}) / t({last_size:,})", ratio,
-                                DOUBLING_RATIO if top else None)
+                    self.target(
+                        "scaling",
+                        f"{kind}: t({size:,}) / t({last_size:,})",
+                        ratio,
+                        DOUBLING_RATIO if top else None,
+                    )
                 previous = size, best
 
         # End to end, the program read from a file, the table printed to a pipe.
         n = s.e2e_terms
         path = self.workdir / f"sum{n}.bp"
         path.write_text("+".join(["x"] * n) + "\n")
-        cmds = {f"bpcli grad -f sum{n}.bp (table)": Cmd((self.bpcli, "grad", "-f", path.name, "x=0.5"),
-                                                         expect_grad("x", float(n)))}
-        r = self.add(time_group("scaling", cmds, self.env, self.workdir, runs=s.e2e_runs,
-                                warmup=1 if s.e2e_runs > 1 else 0, budget=15, min_runs=min(3, s.e2e_runs)))
-        self.target("scaling", f"bpcli grad -f sum{n}.bp, median",
-                    r[f"bpcli grad -f sum{n}.bp (table)"].median, E2E_SECONDS, "s")
+        cmds = {
+            f"bpcli grad -f sum{n}.bp (table)": Cmd(
+                (self.bpcli, "grad", "-f", path.name, "x=0.5"), expect_grad("x", float(n))
+            )
+        }
+        r = self.add(
+            time_group(
+                "scaling",
+                cmds,
+                self.env,
+                self.workdir,
+                runs=s.e2e_runs,
+                warmup=1 if s.e2e_runs > 1 else 0,
+                budget=15,
+                min_runs=min(3, s.e2e_runs),
+            )
+        )
+        self.target(
+            "scaling",
+            f"bpcli grad -f sum{n}.bp, median",
+            r[f"bpcli grad -f sum{n}.bp (table)"].median,
+            E2E_SECONDS,
+            "s",
+        )
         if s.million:
             n = 1_000_000
             path = self.workdir / "sum1m.bp"
             path.write_text("+".join(["x"] * n) + "\n")
-            cmds = {"bpcli grad -f sum1m.bp (table)": Cmd((self.bpcli, "grad", "-f", path.name, "x=0.5"),
-                                                          expect_grad("x", float(n)))}
+            cmds = {
+                "bpcli grad -f sum1m.bp (table)": Cmd(
+                    (self.bpcli, "grad", "-f", path.name, "x=0.5"), expect_grad("x", float(n))
+                )
+            }
             r = self.add(time_group("scaling", cmds, self.env, self.workdir, runs=1, warmup=0))
             r["bpcli grad -f sum1m.bp (table)"].note = "must complete"
 
@@ -571,26 +739,34 @@ class Suite:
 
     def _arrays(self, n: int) -> None:
         w_name, x_name = f"W{n}.npy", f"x{n}.npy"
-        code = ("import sys, numpy as np\n"
-                "n = int(sys.argv[1]); rng = np.random.default_rng(20240 + n)\n"
-                "np.save(sys.argv[2], rng.standard_normal((n, n)) / np.sqrt(n))\n"
-                "np.save(sys.argv[3], rng.standard_normal(n))\n")
-        subprocess.run([self.python, "-c", code, str(n), w_name, x_name], check=True, env=self.env,
-                       cwd=self.workdir)
+        code = (
+            "import sys, numpy as np\n"
+            "n = int(sys.argv[1]); rng = np.random.default_rng(20240 + n)\n"
+            "np.save(sys.argv[2], rng.standard_normal((n, n)) / np.sqrt(n))\n"
+            "np.save(sys.argv[3], rng.standard_normal(n))\n"
+        )
+        subprocess.run(
+            [self.python, "-c", code, str(n), w_name, x_name], check=True, env=self.env, cwd=self.workdir
+        )
         program = ("grad", "sum((W@x)^2)", f"W=@{w_name}", f"x=@{x_name}")
         baseline = (self.python, str(HERE / "numpy_baseline.py"), w_name, x_name)
 
         # The table summarises big arrays; the baseline prints the same kind of summary.
         table, summ = f"bpcli grad, table, n={n}", f"numpy script, summary, n={n}"
         cmds = {table: Cmd((self.bpcli, *program)), summ: Cmd((*baseline, "--format", "summary"))}
-        r = self.add(time_group("arrays", cmds, self.env, self.workdir, runs=10, warmup=1, budget=10,
-                                min_runs=3))
+        r = self.add(
+            time_group("arrays", cmds, self.env, self.workdir, runs=10, warmup=1, budget=10, min_runs=3)
+        )
         self._same_value(r[table].samples[-1], r[summ].samples[-1], n, table=True)
         self.ratio("arrays", f"n={n}: bpcli table / numpy summary", r[table], r[summ], ARRAYS_RATIO)
         if self.torch and n == self.settings.torch_array_size:
             f = self._exact_value((self.bpcli, *program), "sum((W@x)^2)")
-            self._torch_rows(f"n={n}", r[table], ("arrays", w_name, x_name),
-                             expect_value("sum((W@x)^2)", f, VALUE_TOLERANCE))
+            self._torch_rows(
+                f"n={n}",
+                r[table],
+                ("arrays", w_name, x_name),
+                expect_value("sum((W@x)^2)", f, VALUE_TOLERANCE),
+            )
 
         # JSON: every gradient in full (--full: by default bpcli summarises arrays of more than
         # 100,000 elements). bpcli's document also lists every node's value and gradients, so
@@ -598,36 +774,57 @@ class Suite:
         jsn, base = f"bpcli grad --format json --full, n={n}", f"numpy script, json, n={n}"
         estimate = self._json_memory_estimate(n)
         if estimate and estimate > 0.8 * available_memory():
-            note = (f"skipped: would need about {human_bytes(estimate)}, "
-                    f"{human_bytes(available_memory())} available")
+            note = (
+                f"skipped: would need about {human_bytes(estimate)}, "
+                f"{human_bytes(available_memory())} available"
+            )
             print(f"  arrays n={n} json {note}", flush=True)
             self.results.append(Skipped("arrays", jsn, note=note))
             return
-        r = self.add(time_group("arrays", {jsn: Cmd((self.bpcli, *program, "--format", "json", "--full")),
-                                           base: Cmd((*baseline, "--format", "json"))},
-                                self.env, self.workdir, runs=5, warmup=0, budget=20, min_runs=1))
+        r = self.add(
+            time_group(
+                "arrays",
+                {
+                    jsn: Cmd((self.bpcli, *program, "--format", "json", "--full")),
+                    base: Cmd((*baseline, "--format", "json")),
+                },
+                self.env,
+                self.workdir,
+                runs=5,
+                warmup=0,
+                budget=20,
+                min_runs=1,
+            )
+        )
         self._same_value(r[jsn].samples[-1], r[base].samples[-1], n, table=False)
         size_ratio = r[jsn].samples[-1].out_bytes / r[base].samples[-1].out_bytes
         r[jsn].note = f"output {size_ratio:.1f}× the baseline's"
         self.ratio("arrays", f"n={n}: bpcli json / numpy json", r[jsn], r[base], ARRAYS_RATIO)
         per_byte = [x.median / x.samples[-1].out_bytes for x in (r[jsn], r[base])]
-        self.target("arrays", f"n={n}: (bpcli json / numpy json) per output byte", per_byte[0] / per_byte[1],
-                    None)
+        self.target(
+            "arrays", f"n={n}: (bpcli json / numpy json) per output byte", per_byte[0] / per_byte[1], None
+        )
 
     def _net(self) -> None:
         """cs231n's two-layer net (NET_PROGRAM), its inputs from .npy files, as `bpcli grad -f`
         with the table, against numpy_net_baseline.py (and PyTorch's autograd, if installed)."""
         n, d, h, c = self.settings.net
-        code = ("import sys, numpy as np\n"
-                "n, d, h, c = map(int, sys.argv[1:]); rng = np.random.default_rng(20241)\n"
-                "np.save('X.npy', rng.standard_normal((n, d)))\n"
-                "np.save('Y.npy', np.eye(c)[rng.integers(0, c, n)])\n"
-                "np.save('W1.npy', rng.standard_normal((d, h)) / np.sqrt(d))\n"
-                "np.save('b1.npy', 0.01 * rng.standard_normal(h))\n"
-                "np.save('W2.npy', rng.standard_normal((h, c)) / np.sqrt(h))\n"
-                "np.save('b2.npy', 0.01 * rng.standard_normal(c))\n")
-        subprocess.run([self.python, "-c", code, str(n), str(d), str(h), str(c)], check=True, env=self.env,
-                       cwd=self.workdir)
+        code = (
+            "import sys, numpy as np\n"
+            "n, d, h, c = map(int, sys.argv[1:]); rng = np.random.default_rng(20241)\n"
+            "np.save('X.npy', rng.standard_normal((n, d)))\n"
+            "np.save('Y.npy', np.eye(c)[rng.integers(0, c, n)])\n"
+            "np.save('W1.npy', rng.standard_normal((d, h)) / np.sqrt(d))\n"
+            "np.save('b1.npy', 0.01 * rng.standard_normal(h))\n"
+            "np.save('W2.npy', rng.standard_normal((h, c)) / np.sqrt(h))\n"
+            "np.save('b2.npy', 0.01 * rng.standard_normal(c))\n"
+        )
+        subprocess.run(
+            [self.python, "-c", code, str(n), str(d), str(h), str(c)],
+            check=True,
+            env=self.env,
+            cwd=self.workdir,
+        )
         (self.workdir / "net.bp").write_text(NET_PROGRAM)
         files = tuple(f"{name}.npy" for name in NET_INPUTS)
         program = ("grad", "-f", "net.bp", *(f"{name}=@{name}.npy" for name in NET_INPUTS), f"N={n}")
@@ -635,22 +832,33 @@ class Suite:
         loss = self._exact_value((self.bpcli, *program), "loss")
         label = f"N={n}, D={d}, H={h}, C={c}"
         table, summ = f"bpcli grad -f net.bp, table, {label}", f"numpy net script, summary, {label}"
-        cmds = {table: Cmd((self.bpcli, *program), expect_value("loss", loss, TABLE_TOLERANCE)),
-                summ: Cmd((self.python, str(HERE / "numpy_net_baseline.py"), *files, str(n)),
-                          expect_value("loss", loss, VALUE_TOLERANCE))}
-        r = self.add(time_group("arrays", cmds, self.env, self.workdir, runs=10, warmup=1, budget=10,
-                                min_runs=3))
+        cmds = {
+            table: Cmd((self.bpcli, *program), expect_value("loss", loss, TABLE_TOLERANCE)),
+            summ: Cmd(
+                (self.python, str(HERE / "numpy_net_baseline.py"), *files, str(n)),
+                expect_value("loss", loss, VALUE_TOLERANCE),
+            ),
+        }
+        r = self.add(
+            time_group("arrays", cmds, self.env, self.workdir, runs=10, warmup=1, budget=10, min_runs=3)
+        )
         r[table].note = f"loss = {loss:.10g} (an untimed run with --precision 12)"
         r[summ].note = f"its loss within {VALUE_TOLERANCE:g} of bpcli's"
         self.ratio("arrays", "net: bpcli table / numpy summary", r[table], r[summ], ARRAYS_RATIO)
         if self.torch:
-            self._torch_rows("net", r[table], ("net", *files, str(n)),
-                             expect_value("loss", loss, VALUE_TOLERANCE))
+            self._torch_rows(
+                "net", r[table], ("net", *files, str(n)), expect_value("loss", loss, VALUE_TOLERANCE)
+            )
 
     def _exact_value(self, argv: tuple[str, ...], name: str) -> float:
         """Run a bpcli table once, untimed, with --precision 12, and read `name = …` from it."""
-        proc = subprocess.run((*argv, "--precision", "12"), stdin=subprocess.DEVNULL, capture_output=True,
-                              env=self.env, cwd=self.workdir)
+        proc = subprocess.run(
+            (*argv, "--precision", "12"),
+            stdin=subprocess.DEVNULL,
+            capture_output=True,
+            env=self.env,
+            cwd=self.workdir,
+        )
         if proc.returncode != 0:
             message = proc.stderr.decode(errors="replace").strip()[-2000:]
             raise BenchError(f"{' '.join(argv)} --precision 12 exited with {proc.returncode}:\n{message}")
@@ -664,17 +872,31 @@ class Suite:
         (a 1 s, 300 MB process disturbs a 0.1 s one run beside it), and bpcli's table over it,
         end to end and with torch's import left out."""
         script, alone = f"torch script, summary, {what}", f"torch script, import only ({what} runs)"
-        cmds = {script: Cmd((*self.torch_script, *args), check),
-                alone: Cmd((*self.torch_script, "import"))}
-        r = self.add(time_group("arrays", cmds, self.env, self.workdir, runs=10, warmup=1,
-                                budget=self.settings.torch_budget, min_runs=3))
+        cmds = {script: Cmd((*self.torch_script, *args), check), alone: Cmd((*self.torch_script, "import"))}
+        r = self.add(
+            time_group(
+                "arrays",
+                cmds,
+                self.env,
+                self.workdir,
+                runs=10,
+                warmup=1,
+                budget=self.settings.torch_budget,
+                min_runs=3,
+            )
+        )
         torch, imports = r[script], r[alone]
         self.ratio("arrays", f"{what}: bpcli table / torch script", bpcli, torch, None)
         left, best, note = import_left_out(torch, imports)
         torch.note = f"{note}; f within {VALUE_TOLERANCE:g} of bpcli's"
         if left is not None:
-            self.target("arrays", f"{what}: bpcli table / torch script, import left out", bpcli.median / left,
-                        None, of_mins=None if best is None else min(bpcli.walls) / best)
+            self.target(
+                "arrays",
+                f"{what}: bpcli table / torch script, import left out",
+                bpcli.median / left,
+                None,
+                of_mins=None if best is None else min(bpcli.walls) / best,
+            )
 
     def _json_memory_estimate(self, n: int) -> int | None:
         """bpcli's peak memory for the JSON of a smaller n, scaled by n² (None if not measured)."""
@@ -704,30 +926,50 @@ class Suite:
         first = write_neuron_problems(n, 20250, text, points, keep=s.process_problems)
         shutil.copyfile(self.source / "samples" / "neuron.bp", self.workdir / "neuron.bp")
         label = f"{n:,} problems"
-        names = {"batch": f"bpcli batch --format jsonl, {label}", "jobs2": f"bpcli batch --jobs 2, {label}",
-                 "program": f"bpcli batch --program neuron.bp, {label} (JSONL points)",
-                 "micrograd": f"micrograd baseline, {label}"}
-        argv = {"batch": (self.bpcli, "batch", text.name, "--format", "jsonl"),
-                "jobs2": (self.bpcli, "batch", text.name, "--format", "jsonl", "--jobs", "2"),
-                "program": (self.bpcli, "batch", points.name, "--program", "neuron.bp", "--format", "jsonl"),
-                "micrograd": (self.python, str(HERE / "micrograd_baseline.py"), text.name)}
+        names = {
+            "batch": f"bpcli batch --format jsonl, {label}",
+            "jobs2": f"bpcli batch --jobs 2, {label}",
+            "program": f"bpcli batch --program neuron.bp, {label} (JSONL points)",
+            "micrograd": f"micrograd baseline, {label}",
+        }
+        argv = {
+            "batch": (self.bpcli, "batch", text.name, "--format", "jsonl"),
+            "jobs2": (self.bpcli, "batch", text.name, "--format", "jsonl", "--jobs", "2"),
+            "program": (self.bpcli, "batch", points.name, "--program", "neuron.bp", "--format", "jsonl"),
+            "micrograd": (self.python, str(HERE / "micrograd_baseline.py"), text.name),
+        }
 
         # One untimed run of each (also the warm-up), its whole output written to a file and
         # checked line by line, streaming, so that this runner's own peak RSS, which is the floor
         # of every child's, stays small: the baseline against the neuron's closed form, bpcli
         # against the baseline.
         out = {key: self._capture(args, self.workdir / f"out-{key}.jsonl") for key, args in argv.items()}
-        problem = (check_neuron(text, out["micrograd"])
-                   or compare_files(out["batch"], out["micrograd"])
-                   or (None if filecmp.cmp(out["jobs2"], out["batch"], shallow=False)
-                       else "--jobs 2 wrote other output than --jobs 1")
-                   or compare_files(out["program"], out["micrograd"], "--program: "))
+        problem = (
+            check_neuron(text, out["micrograd"])
+            or compare_files(out["batch"], out["micrograd"])
+            or (
+                None
+                if filecmp.cmp(out["jobs2"], out["batch"], shallow=False)
+                else "--jobs 2 wrote other output than --jobs 1"
+            )
+            or compare_files(out["program"], out["micrograd"], "--program: ")
+        )
         if problem:
             raise BenchError(f"batch: {problem}")
 
         cmds = {names[key]: Cmd(args, expect_size(out[key].stat().st_size)) for key, args in argv.items()}
-        r = self.add(time_group("batch", cmds, self.env, self.workdir, runs=s.batch_runs, warmup=0,
-                                budget=60, min_runs=min(3, s.batch_runs)))
+        r = self.add(
+            time_group(
+                "batch",
+                cmds,
+                self.env,
+                self.workdir,
+                runs=s.batch_runs,
+                warmup=0,
+                budget=60,
+                min_runs=min(3, s.batch_runs),
+            )
+        )
         for key in argv:
             r[names[key]].note = f"{n / r[names[key]].median:,.0f} problems/s"
         r[names["jobs2"]].note += "; the same bytes as --jobs 1"
@@ -735,14 +977,22 @@ class Suite:
         bpcli, base = r[names["batch"]], r[names["micrograd"]]
         self.throughput("bpcli batch / micrograd", bpcli, base, BATCH_RATIO)
         self.throughput("bpcli batch / micrograd (the older floor)", bpcli, base, BATCH_FLOOR)
-        self.target("batch", "bpcli batch, problems/s", n / bpcli.median, BATCH_RATE, "/s",
-                    of_mins=n / min(bpcli.walls), at_least=True)
+        self.target(
+            "batch",
+            "bpcli batch, problems/s",
+            n / bpcli.median,
+            BATCH_RATE,
+            "/s",
+            of_mins=n / min(bpcli.walls),
+            at_least=True,
+        )
         self.throughput("bpcli batch --jobs 2 / micrograd", r[names["jobs2"]], base, BATCH_JOBS2_RATIO)
         self.throughput("bpcli batch --program / micrograd", r[names["program"]], base, BATCH_PROGRAM_RATIO)
         self.throughput("bpcli batch --jobs 2 / --jobs 1", r[names["jobs2"]], bpcli, None)
 
-        reference = head_records(out["micrograd"],
-                                 max(s.sympy_problems, s.process_problems, s.torch_problems))
+        reference = head_records(
+            out["micrograd"], max(s.sympy_problems, s.process_problems, s.torch_problems)
+        )
         rate = n / bpcli.median
         self._batch_sympy(text, reference, rate)
         if self.torch:
@@ -752,14 +1002,21 @@ class Suite:
     def throughput(self, what: str, a: Result, b: Result, limit: float | None) -> None:
         """Problems/s of a over problems/s of b, for runs over the same problems (so b's time
         over a's), with the ratio of their fastest runs beside it; the target is ≥ limit."""
-        self.target("batch", what, b.median / a.median, limit, of_mins=min(b.walls) / min(a.walls),
-                    at_least=True)
+        self.target(
+            "batch", what, b.median / a.median, limit, of_mins=min(b.walls) / min(a.walls), at_least=True
+        )
 
     def _capture(self, argv: tuple[str, ...], path: Path) -> Path:
         """Run once, untimed, stdout to the file `path`."""
         with path.open("wb") as out:
-            proc = subprocess.run(argv, stdin=subprocess.DEVNULL, stdout=out, stderr=subprocess.PIPE,
-                                  env=self.env, cwd=self.workdir)
+            proc = subprocess.run(
+                argv,
+                stdin=subprocess.DEVNULL,
+                stdout=out,
+                stderr=subprocess.PIPE,
+                env=self.env,
+                cwd=self.workdir,
+            )
         if proc.returncode != 0:
             message = proc.stderr.decode(errors="replace").strip()[-2000:]
             raise BenchError(f"{' '.join(argv)} exited with {proc.returncode}:\n{message}")
@@ -779,10 +1036,22 @@ class Suite:
         problem = compare_records(list(found.values()), reference, "SymPy: ", expected=k)
         if problem:
             raise BenchError(f"batch: {problem}")
-        cmds = {case: Cmd(argv, expect_text('"grads"')),
-                "SymPy baseline, import only": Cmd((self.python, script, text.name, "--limit", "0"))}
-        r = self.add(time_group("batch", cmds, self.env, self.workdir, runs=5, warmup=0, budget=15,
-                                min_runs=min(3, self.settings.batch_runs)))
+        cmds = {
+            case: Cmd(argv, expect_text('"grads"')),
+            "SymPy baseline, import only": Cmd((self.python, script, text.name, "--limit", "0")),
+        }
+        r = self.add(
+            time_group(
+                "batch",
+                cmds,
+                self.env,
+                self.workdir,
+                runs=5,
+                warmup=0,
+                budget=15,
+                min_runs=min(3, self.settings.batch_runs),
+            )
+        )
         runs, imports = r[case], r["SymPy baseline, import only"]
         rate = k / max(runs.median - imports.median, 1e-9)
         best = k / max(min(runs.walls) - min(imports.walls), 1e-9)
@@ -801,23 +1070,46 @@ class Suite:
         problem = compare_records(list(head_records(out, k + 1).values()), reference, "torch: ", expected=k)
         if problem:
             raise BenchError(f"batch: {problem}")
-        cmds = {case: Cmd(argv, expect_size(out.stat().st_size)),
-                "torch baseline, import only": Cmd((*self.torch_script, "batch", text.name, "--limit", "0"))}
-        r = self.add(time_group("batch", cmds, self.env, self.workdir, runs=5, warmup=0, budget=15,
-                                min_runs=min(3, self.settings.batch_runs)))
+        cmds = {
+            case: Cmd(argv, expect_size(out.stat().st_size)),
+            "torch baseline, import only": Cmd((*self.torch_script, "batch", text.name, "--limit", "0")),
+        }
+        r = self.add(
+            time_group(
+                "batch",
+                cmds,
+                self.env,
+                self.workdir,
+                runs=5,
+                warmup=0,
+                budget=15,
+                min_runs=min(3, self.settings.batch_runs),
+            )
+        )
         runs, imports = r[case], r["torch baseline, import only"]
         left, best, note = import_left_out(runs, imports)
         if left is not None:
             note = f"{k / left:,.0f} problems/s with the import left out"
-            self.target("batch", f"bpcli batch / torch (scaled from {k} problems)", bpcli_rate * left / k,
-                        None, of_mins=None if best is None else bpcli_rate * best / k)
+            self.target(
+                "batch",
+                f"bpcli batch / torch (scaled from {k} problems)",
+                bpcli_rate * left / k,
+                None,
+                of_mins=None if best is None else bpcli_rate * best / k,
+            )
         runs.note = f"{note}; every line's grads within {BATCH_TOLERANCE:g} of the micrograd baseline's"
 
     def _has_sympy(self) -> bool:
         """SymPy in the venv, installed into it (by pip, as bpcli's test extra names it) if missing."""
+
         def importable() -> bool:
-            return subprocess.run([self.python, "-c", "import sympy"], env=self.env, cwd=self.workdir,
-                                  capture_output=True).returncode == 0
+            return (
+                subprocess.run(
+                    [self.python, "-c", "import sympy"], env=self.env, cwd=self.workdir, capture_output=True
+                ).returncode
+                == 0
+            )
+
         if importable():
             return True
         print("  installing sympy into the venv for the SymPy baseline", flush=True)
@@ -828,23 +1120,30 @@ class Suite:
             return False
         return importable()
 
-    def _batch_processes(self, problems: list[tuple[str, ...]], reference: dict[int, dict[str, Any]],
-                         bpcli_rate: float) -> None:
+    def _batch_processes(
+        self, problems: list[tuple[str, ...]], reference: dict[int, dict[str, Any]], bpcli_rate: float
+    ) -> None:
         """`bpcli grad LINE --format json`, a fresh process for each problem (after one untimed)."""
         case = f"bpcli grad, one process per problem, {len(problems)} problems"
         result = Result("batch", case)
         spawn(Cmd((self.bpcli, "grad", neuron_line(problems[0]), "--format", "json")), self.env, self.workdir)
         for number, coeffs in enumerate(problems, start=1):
-            sample = spawn(Cmd((self.bpcli, "grad", neuron_line(coeffs), "--format", "json")), self.env,
-                           self.workdir)
+            sample = spawn(
+                Cmd((self.bpcli, "grad", neuron_line(coeffs), "--format", "json")), self.env, self.workdir
+            )
             problem = compare_records([{"line": number, **grad_json(sample)}], reference, "bpcli grad: ")
             if problem:
                 raise BenchError(f"batch: {problem}")
             result.samples.append(sample)
         self.add({case: result})
         result.note = f"{1 / result.median:,.1f} problems/s"
-        self.target("batch", "bpcli batch / one bpcli grad process per problem",
-                    bpcli_rate * result.median, None, of_mins=None)
+        self.target(
+            "batch",
+            "bpcli batch / one bpcli grad process per problem",
+            bpcli_rate * result.median,
+            None,
+            of_mins=None,
+        )
 
 
 # --- the batch problems ------------------------------------------------------------------------
@@ -875,8 +1174,11 @@ def write_neuron_problems(n: int, seed: int, text: Path, points: Path, keep: int
 
 def neuron_line(coeffs: tuple[str, ...]) -> str:
     """One problem as a line of text: `w0=0.790; …; f = 1/(1+exp(-(w0*x0+w1*x1+w2)))`."""
-    return "; ".join(f"{name}={value}" for name, value in zip(NEURON_INPUTS, coeffs, strict=True)) \
-        + "; " + NEURON
+    return (
+        "; ".join(f"{name}={value}" for name, value in zip(NEURON_INPUTS, coeffs, strict=True))
+        + "; "
+        + NEURON
+    )
 
 
 def neuron_point(coeffs: tuple[str, ...]) -> str:
@@ -886,7 +1188,7 @@ def neuron_point(coeffs: tuple[str, ...]) -> str:
 
 def neuron_answer(line: str) -> tuple[float, dict[str, float]]:
     """f and its gradients in closed form for a problem line: f = σ(z), ∂f/∂z = f(1 − f)."""
-    values = dict(piece.split("=") for piece in line.split("; ")[:len(NEURON_INPUTS)])
+    values = dict(piece.split("=") for piece in line.split("; ")[: len(NEURON_INPUTS)])
     w0, x0, w1, x1, w2 = (float(values[name]) for name in NEURON_INPUTS)
     f = 1 / (1 + math.exp(-(w0 * x0 + w1 * x1 + w2)))
     dz = f * (1 - f)
@@ -894,8 +1196,11 @@ def neuron_answer(line: str) -> tuple[float, dict[str, float]]:
 
 
 def close(a: Any, b: Any) -> bool:
-    return (isinstance(a, (int, float)) and isinstance(b, (int, float))
-            and math.isclose(a, b, rel_tol=BATCH_TOLERANCE, abs_tol=BATCH_TOLERANCE))
+    return (
+        isinstance(a, (int, float))
+        and isinstance(b, (int, float))
+        and math.isclose(a, b, rel_tol=BATCH_TOLERANCE, abs_tol=BATCH_TOLERANCE)
+    )
 
 
 def head_records(path: Path, count: int) -> dict[int, dict[str, Any]]:
@@ -919,9 +1224,12 @@ def check_neuron(text: Path, baseline: Path) -> str | None:
                 return f"the baseline wrote {more} records than there are problems"
             record = json.loads(raw)
             f, grads = neuron_answer(line)
-            if (record["line"] != number or not close(record["value"], f)
-                    or record["grads"].keys() != grads.keys()
-                    or not all(close(record["grads"][k], g) for k, g in grads.items())):
+            if (
+                record["line"] != number
+                or not close(record["value"], f)
+                or record["grads"].keys() != grads.keys()
+                or not all(close(record["grads"][k], g) for k, g in grads.items())
+            ):
                 return f"the baseline's record for line {number} is not the closed form: {record}"
     return None
 
@@ -939,8 +1247,12 @@ def compare_files(found: Path, reference: Path, who: str = "") -> str | None:
     return None
 
 
-def compare_records(found: list[dict[str, Any]], reference: dict[int, dict[str, Any]], who: str = "",
-                    expected: int | None = None) -> str | None:
+def compare_records(
+    found: list[dict[str, Any]],
+    reference: dict[int, dict[str, Any]],
+    who: str = "",
+    expected: int | None = None,
+) -> str | None:
     """Each record against the reference record of the same line."""
     if expected is not None and len(found) != expected:
         return f"{who}{len(found)} records, {expected} expected"
@@ -978,16 +1290,21 @@ def grad_json(sample: Sample) -> dict[str, Any]:
     head = sample.head.decode(errors="replace")
     output = re.search(r'"output":\s*("[^"]*")', head)
     grads = re.search(r'"grads":\s*(\{[^{}]*\})', head)
-    return {"output": json.loads(output.group(1)) if output else None, "value": json_value(sample),
-            "grads": json.loads(grads.group(1)) if grads else None}
+    return {
+        "output": json.loads(output.group(1)) if output else None,
+        "value": json_value(sample),
+        "grads": json.loads(grads.group(1)) if grads else None,
+    }
 
 
 def expect_size(size: int) -> Any:
     """The same number of bytes as the run whose whole output was checked."""
+
     def check(sample: Sample) -> str | None:
         if sample.out_bytes == size:
             return None
         return f"wrote {sample.out_bytes:,} bytes, {size:,} when checked"
+
     return check
 
 
@@ -1003,9 +1320,13 @@ class InProcess(Result):
     """An in-process measurement: the times come from inprocess.py, not from spawning."""
 
     def __init__(self, bench: str, case: str, data: dict[str, Any], per_node: float) -> None:
-        super().__init__(bench, case, note=f"in-process: {per_node * 1e6:.2f} µs/node, {data['nodes']:,}"
-                                            f" nodes (parse {min(data['parse']):.3f} s"
-                                            f" + run {min(data['run']):.3f} s)")
+        super().__init__(
+            bench,
+            case,
+            note=f"in-process: {per_node * 1e6:.2f} µs/node, {data['nodes']:,}"
+            f" nodes (parse {min(data['parse']):.3f} s"
+            f" + run {min(data['run']):.3f} s)",
+        )
         self.data = data
 
     @property
@@ -1018,9 +1339,18 @@ class InProcess(Result):
 
     def as_dict(self) -> dict[str, Any]:
         walls = self.walls
-        return {"bench": self.bench, "case": self.case, "runs": len(walls), "min": min(walls),
-                "median": statistics.median(walls), "max": max(walls), "nodes": self.data["nodes"],
-                "parse": self.data["parse"], "run": self.data["run"], "note": self.note}
+        return {
+            "bench": self.bench,
+            "case": self.case,
+            "runs": len(walls),
+            "min": min(walls),
+            "median": statistics.median(walls),
+            "max": max(walls),
+            "nodes": self.data["nodes"],
+            "parse": self.data["parse"],
+            "run": self.data["run"],
+            "note": self.note,
+        }
 
 
 class Skipped(Result):
@@ -1061,8 +1391,11 @@ def print_table(headers: Sequence[str], rows: list[Sequence[str]], right: set[in
     widths = [max(len(str(c)) for c in col) for col in zip(headers, *rows, strict=False)]
 
     def line(cells: Sequence[str]) -> str:
-        return "  ".join(str(c).rjust(w) if i in right else str(c).ljust(w)
-                         for i, (c, w) in enumerate(zip(cells, widths, strict=False))).rstrip()
+        return "  ".join(
+            str(c).rjust(w) if i in right else str(c).ljust(w)
+            for i, (c, w) in enumerate(zip(cells, widths, strict=False))
+        ).rstrip()
+
     print(line(headers))
     print("  ".join("-" * w for w in widths))
     for row in rows:
@@ -1077,12 +1410,25 @@ def report(results: list[Result], targets: list[Target]) -> None:
             continue
         walls = r.walls
         spawned = not isinstance(r, InProcess)
-        rows.append([r.bench, r.case, str(len(walls)), human_time(min(walls)), human_time(r.median),
-                     human_time(max(walls)), r.peak_text() if spawned else "",
-                     human_bytes(r.samples[-1].out_bytes) if spawned else "", r.note])
+        rows.append(
+            [
+                r.bench,
+                r.case,
+                str(len(walls)),
+                human_time(min(walls)),
+                human_time(r.median),
+                human_time(max(walls)),
+                r.peak_text() if spawned else "",
+                human_bytes(r.samples[-1].out_bytes) if spawned else "",
+                r.note,
+            ]
+        )
     print()
-    print_table(["bench", "case", "runs", "min", "median", "max", "peak RSS", "stdout", "note"], rows,
-                right={2, 3, 4, 5, 6, 7})
+    print_table(
+        ["bench", "case", "runs", "min", "median", "max", "peak RSS", "stdout", "note"],
+        rows,
+        right={2, 3, 4, 5, 6, 7},
+    )
     if targets:
         print()
         trows = []
@@ -1090,29 +1436,47 @@ def report(results: list[Result], targets: list[Target]) -> None:
             met = "" if t.met is None else ("met" if t.met else "MISSED")
             of_mins = "" if t.of_mins is None else t.text(t.of_mins)
             trows.append([t.bench, t.what, t.text(t.value), t.limit_text(), met, of_mins])
-        print_table(["bench", "ratio or time (medians)", "value", "target", "", "of mins"], trows,
-                    right={2, 5})
+        print_table(
+            ["bench", "ratio or time (medians)", "value", "target", "", "of mins"], trows, right={2, 5}
+        )
 
 
 # --- main --------------------------------------------------------------------------------------
 
 
 def parse_args(argv: list[str] | None) -> argparse.Namespace:
-    parser = argparse.ArgumentParser(description=__doc__,
-                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("--quick", action="store_true", help="a fast smoke run: fewer runs, smaller sizes")
-    parser.add_argument("--only", metavar="NAME", action="append", default=[],
-                        help=f"run only these benchmarks ({', '.join(BENCHMARKS)}); repeat or comma-separate")
-    parser.add_argument("--python", metavar="PATH", default=sys.executable,
-                        help="the interpreter the venv is made from (default: the one running this script)")
+    parser.add_argument(
+        "--only",
+        metavar="NAME",
+        action="append",
+        default=[],
+        help=f"run only these benchmarks ({', '.join(BENCHMARKS)}); repeat or comma-separate",
+    )
+    parser.add_argument(
+        "--python",
+        metavar="PATH",
+        default=sys.executable,
+        help="the interpreter the venv is made from (default: the one running this script)",
+    )
     parser.add_argument("--reinstall", action="store_true", help="reinstall bpcli into the venv")
-    parser.add_argument("--source", metavar="DIR", type=Path, default=ROOT,
-                        help="install bpcli from DIR instead of this checkout"
-                             " (e.g. a git worktree of another commit)")
+    parser.add_argument(
+        "--source",
+        metavar="DIR",
+        type=Path,
+        default=ROOT,
+        help="install bpcli from DIR instead of this checkout (e.g. a git worktree of another commit)",
+    )
     parser.add_argument("--json", metavar="FILE", type=Path, help="also write the results as JSON to FILE")
-    parser.add_argument("--torch", action="store_true",
-                        help=f"pip install {TORCH_REQUIREMENT} into the venv for the PyTorch rows of arrays"
-                             " and batch (they run whenever torch is installed there)")
+    parser.add_argument(
+        "--torch",
+        action="store_true",
+        help=f"pip install {TORCH_REQUIREMENT} into the venv for the PyTorch rows of arrays"
+        " and batch (they run whenever torch is installed there)",
+    )
     args = parser.parse_args(argv)
     names = [n.strip() for item in args.only for n in item.split(",") if n.strip()]
     unknown = [n for n in names if n not in BENCHMARKS]
@@ -1144,10 +1508,13 @@ def main(argv: list[str] | None = None) -> int:
         print(f"error: {err}", file=sys.stderr)
         return 2
     torch = f", torch {env['torch']}" if env["torch"] else ""
-    print(f"python {env['python']} ({env['implementation']}), numpy {env['numpy']} (BLAS {env['blas']}),"
-          f" click {env['click']}, rich {env['rich']}{torch}; bpcli {env['bpcli']} at {env['commit']}"
-          f" (installed .pyc: {'yes' if env['bpcli_pyc'] else 'NO'}); {env['cores']} cores,"
-          f" {env['machine']}, load average {env['load']}", flush=True)
+    print(
+        f"python {env['python']} ({env['implementation']}), numpy {env['numpy']} (BLAS {env['blas']}),"
+        f" click {env['click']}, rich {env['rich']}{torch}; bpcli {env['bpcli']} at {env['commit']}"
+        f" (installed .pyc: {'yes' if env['bpcli_pyc'] else 'NO'}); {env['cores']} cores,"
+        f" {env['machine']}, load average {env['load']}",
+        flush=True,
+    )
     settings = QUICK if args.quick else FULL
     failures = []
     with tempfile.TemporaryDirectory(prefix="bpcli-bench-") as tmp:
@@ -1164,16 +1531,29 @@ def main(argv: list[str] | None = None) -> int:
     report(suite.results, suite.targets)
     if not suite.torch and {"arrays", "batch"} & set(args.only):
         why = f"{TORCH_REQUIREMENT} could not be installed" if torch_failed else "torch is not in the venv"
-        print(f"\nPyTorch rows skipped: {why}; `python3 benchmarks/run.py --torch` installs"
-              f" {TORCH_REQUIREMENT} into benchmarks/.venv and runs them.")
+        print(
+            f"\nPyTorch rows skipped: {why}; `python3 benchmarks/run.py --torch` installs"
+            f" {TORCH_REQUIREMENT} into benchmarks/.venv and runs them."
+        )
     elapsed = time.perf_counter() - started
-    print(f"\ntotal {elapsed:.0f} s; medians of fresh-process runs unless marked in-process (scaling rows"
-          " with µs/node); targets are never asserted.")
+    print(
+        f"\ntotal {elapsed:.0f} s; medians of fresh-process runs unless marked in-process (scaling rows"
+        " with µs/node); targets are never asserted."
+    )
     if args.json:
-        args.json.write_text(json.dumps({"environment": env, "quick": args.quick, "elapsed": elapsed,
-                                         "failures": failures,
-                                         "results": [r.as_dict() for r in suite.results],
-                                         "targets": [t.as_dict() for t in suite.targets]}, indent=2))
+        args.json.write_text(
+            json.dumps(
+                {
+                    "environment": env,
+                    "quick": args.quick,
+                    "elapsed": elapsed,
+                    "failures": failures,
+                    "results": [r.as_dict() for r in suite.results],
+                    "targets": [t.as_dict() for t in suite.targets],
+                },
+                indent=2,
+            )
+        )
     return 1 if failures else 0
 
 

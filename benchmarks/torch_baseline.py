@@ -66,8 +66,7 @@ def arrays(w_path: str, x_path: str) -> str:
     W, x = load(w_path), load(x_path)
     f = torch.sum((W @ x) ** 2)
     f.backward()
-    return (f"sum((W@x)^2) = {f.item()!r}\n{summary('W', W.grad.numpy())}\n"
-            f"{summary('x', x.grad.numpy())}\n")
+    return f"sum((W@x)^2) = {f.item()!r}\n{summary('W', W.grad.numpy())}\n{summary('x', x.grad.numpy())}\n"
 
 
 def net(args: list[str]) -> str:

@@ -23,7 +23,6 @@ from bpcli.errors import (
     BpcliError,
     InputError,
 )
-from bpcli.lang import LANGUAGES
 from bpcli.limits import JSON_ELEMENTS, MAX_ELEMENTS
 from bpcli.present import GRAD_FORMATS
 from bpcli.streams import (
@@ -35,6 +34,7 @@ from bpcli.streams import (
     read_text,
     silence_stdout,
 )
+from bpcli.texts import LANGUAGES
 
 CONTEXT = {"help_option_names": ["-h", "--help"], "max_content_width": 100}
 PROGRAM_SUFFIXES = (".bp", ".txt")
@@ -72,29 +72,39 @@ class ProgramCommand(click.Command):
     such option."""
 
     def parse_args(self, ctx: click.Context, args: list[str]) -> list[str]:
-        takes_value = {name: not (param.is_flag or param.count)
-                       for param in self.get_params(ctx) if isinstance(param, click.Option)
-                       for name in (*param.opts, *param.secondary_opts)}
+        takes_value = {
+            name: not (param.is_flag or param.count)
+            for param in self.get_params(ctx)
+            if isinstance(param, click.Option)
+            for name in (*param.opts, *param.secondary_opts)
+        }
         program, rest, i = None, [], 0
         while i < len(args):
             arg = args[i]
             if arg == "--":  # the end of the options: click reads the rest as operands
                 if program is None and i + 1 < len(args):
                     program, i = args[i + 1], i + 1
-                rest += ["--", *args[i + 1:]]
+                rest += ["--", *args[i + 1 :]]
                 break
             if arg in takes_value:
                 step = 2 if takes_value[arg] else 1
-                rest += args[i:i + step]
+                rest += args[i : i + step]
                 i += step
                 continue
             if program is None and not (arg[:2] == "--" and arg[2:3].isalpha()):
                 program = arg
             elif arg[:1] == "-" and arg[1:2] not in ("", "-"):
                 known = takes_value.get(arg[:2])
-                raise click.NoSuchOption(arg, ctx=ctx, message=(
-                    f"No such option '{arg}': an option's value is the next argument"
-                    f" ({arg[:2]} {arg[2:]})" if known else None))
+                raise click.NoSuchOption(
+                    arg,
+                    ctx=ctx,
+                    message=(
+                        f"No such option '{arg}': an option's value is the next argument"
+                        f" ({arg[:2]} {arg[2:]})"
+                        if known
+                        else None
+                    ),
+                )
             else:
                 rest.append(arg)
             i += 1
@@ -137,15 +147,24 @@ def _quiet_pipe(command: Any) -> Any:
     return wrapper
 
 
-@click.group(context_settings=CONTEXT, epilog="""\b
+@click.group(
+    context_settings=CONTEXT,
+    epilog="""\b
 Examples:
   bpcli grad "(x+y)*z" x=-2 y=5 z=-4
   bpcli grad samples/neuron.bp --format json
   bpcli grad --help
 
-Exit status: 0 ok, 1 wrong answers or failed problems, 2 bad input, 3 a bug in bpcli.""")
-@click.version_option(__version__, "-V", "--version", prog_name="bpcli",
-                      message="%(prog)s, version %(version)s", help="Show the version and exit.")
+Exit status: 0 ok, 1 wrong answers or failed problems, 2 bad input, 3 a bug in bpcli.""",
+)
+@click.version_option(
+    __version__,
+    "-V",
+    "--version",
+    prog_name="bpcli",
+    message="%(prog)s, version %(version)s",
+    help="Show the version and exit.",
+)
 @click.option("--debug", is_flag=True, help="Show a traceback when bpcli itself fails.")
 def cli(debug: bool) -> None:
     """bpcli: a backpropagation calculator.
@@ -156,42 +175,103 @@ def cli(debug: bool) -> None:
     """
 
 
-@cli.command(cls=ProgramCommand, context_settings=CONTEXT, epilog=PROGRAM_RULE + GRAD_EXAMPLES,
-             short_help="f and its gradients, node by node (table, steps, tree, pictures, …).")
+@cli.command(
+    cls=ProgramCommand,
+    context_settings=CONTEXT,
+    epilog=PROGRAM_RULE + GRAD_EXAMPLES,
+    short_help="f and its gradients, node by node (table, steps, tree, pictures, …).",
+)
 @click.argument("args", nargs=-1, type=click.UNPROCESSED, metavar="PROGRAM [NAME=VALUE]...")
-@click.option("-f", "--file", "program_file", metavar="FILE",
-              help="Read the program from FILE (- for stdin); every argument is then a binding.")
-@click.option("--format", "output_format", type=click.Choice(GRAD_FORMATS), default="table",
-              show_default=True, help="table, json, steps (the backward pass narrated), tree,"
-              " dot (Graphviz), markdown, latex or csv.")
-@click.option("-o", "--output", metavar="FILE",
-              help="Write to FILE; a .svg, .png or .pdf FILE is the circuit drawn by Graphviz.")
-@click.option("--precision", type=click.IntRange(1, 17), default=4, show_default=True,
-              help="Decimals shown (numbers below 1 keep that many significant digits); JSON"
-                   " always carries full floats.")
-@click.option("--max-rows", type=click.IntRange(0), default=400, show_default=True,
-              help="Table rows shown before the middle of a big graph is left out; 0 shows all.")
-@click.option("--jacobian", "show_jacobians", is_flag=True,
-              help="Also show each array node's local Jacobian (when it has at most 400 entries).")
-@click.option("--gradcheck", is_flag=True,
-              help="Check each gradient against central finite differences.")
-@click.option("--expand", is_flag=True,
-              help="Draw sigmoid, tanh, norm and dot as their circuits of primitive gates.")
-@click.option("--wrt", "wrt_args", multiple=True, metavar="NAMES",
-              help="Show ∂f/∂ for these names only (comma-separated, repeatable).")
-@click.option("--lang", type=click.Choice(LANGUAGES), default="en", show_default=True,
-              help="The language of --format steps.")
+@click.option(
+    "-f",
+    "--file",
+    "program_file",
+    metavar="FILE",
+    help="Read the program from FILE (- for stdin); every argument is then a binding.",
+)
+@click.option(
+    "--format",
+    "output_format",
+    type=click.Choice(GRAD_FORMATS),
+    default="table",
+    show_default=True,
+    help="table, json, steps (the backward pass narrated), tree, dot (Graphviz), markdown, latex or csv.",
+)
+@click.option(
+    "-o",
+    "--output",
+    metavar="FILE",
+    help="Write to FILE; a .svg, .png or .pdf FILE is the circuit drawn by Graphviz.",
+)
+@click.option(
+    "--precision",
+    type=click.IntRange(1, 17),
+    default=4,
+    show_default=True,
+    help="Decimals shown (numbers below 1 keep that many significant digits); JSON"
+    " always carries full floats.",
+)
+@click.option(
+    "--max-rows",
+    type=click.IntRange(0),
+    default=400,
+    show_default=True,
+    help="Table rows shown before the middle of a big graph is left out; 0 shows all.",
+)
+@click.option(
+    "--jacobian",
+    "show_jacobians",
+    is_flag=True,
+    help="Also show each array node's local Jacobian (when it has at most 400 entries).",
+)
+@click.option("--gradcheck", is_flag=True, help="Check each gradient against central finite differences.")
+@click.option(
+    "--expand", is_flag=True, help="Draw sigmoid, tanh, norm and dot as their circuits of primitive gates."
+)
+@click.option(
+    "--wrt",
+    "wrt_args",
+    multiple=True,
+    metavar="NAMES",
+    help="Show ∂f/∂ for these names only (comma-separated, repeatable).",
+)
+@click.option(
+    "--lang",
+    type=click.Choice(LANGUAGES),
+    default="en",
+    show_default=True,
+    help="The language of --format steps.",
+)
 @click.option("--seed", type=click.IntRange(0), help="Seed for randn(…) and rand(…) bindings.")
-@click.option("--max-elements", type=click.IntRange(1), default=MAX_ELEMENTS, show_default=True,
-              help="The most elements any one array (a binding or a node) may have.")
-@click.option("--full", is_flag=True,
-              help=f"JSON: write arrays of more than {JSON_ELEMENTS:,} elements in full, not as"
-                   " a summary.")
+@click.option(
+    "--max-elements",
+    type=click.IntRange(1),
+    default=MAX_ELEMENTS,
+    show_default=True,
+    help="The most elements any one array (a binding or a node) may have.",
+)
+@click.option(
+    "--full",
+    is_flag=True,
+    help=f"JSON: write arrays of more than {JSON_ELEMENTS:,} elements in full, not as a summary.",
+)
 @_quiet_pipe
-def grad(args: tuple[str, ...], program_file: str | None, output_format: str, output: str | None,
-         precision: int, max_rows: int, show_jacobians: bool, gradcheck: bool, expand: bool,
-         wrt_args: tuple[str, ...], lang: str, seed: int | None, max_elements: int = MAX_ELEMENTS,
-         full: bool = False) -> int:
+def grad(
+    args: tuple[str, ...],
+    program_file: str | None,
+    output_format: str,
+    output: str | None,
+    precision: int,
+    max_rows: int,
+    show_jacobians: bool,
+    gradcheck: bool,
+    expand: bool,
+    wrt_args: tuple[str, ...],
+    lang: str,
+    seed: int | None,
+    max_elements: int = MAX_ELEMENTS,
+    full: bool = False,
+) -> int:
     """Compute f and ∂f/∂v for every input v, showing each node of the backward pass.
 
     PROGRAM is the program text, a file of it (.bp, .txt, ./path), or - for stdin.
@@ -200,8 +280,8 @@ def grad(args: tuple[str, ...], program_file: str | None, output_format: str, ou
     assignments. Values are numbers, arrays ([0.2, 0.4]), files (@W.npy, @x.csv) or
     randn(2,3), rand(…), zeros(…), ones(…).
     """
-    from bpcli.lang import Translator
     from bpcli.present.grad import PICTURES, View, render
+    from bpcli.texts import Translator
 
     picture = output is not None and os.path.splitext(output)[1].lower() in PICTURES
     if picture and output_format not in ("table", "dot"):
@@ -212,13 +292,15 @@ def grad(args: tuple[str, ...], program_file: str | None, output_format: str, ou
     wrt = _names(graph, wrt_args)
     checks = None
     if gradcheck:
-        from bpcli.gradcheck import gradcheck as run_gradcheck
+        from bpcli.check.gradcheck import gradcheck as run_gradcheck
 
         checks = run_gradcheck(graph, wrt)
         for check in checks:
             if check.kinks:
-                graph.warnings.append(f"--gradcheck: the step for {check.name} crosses a kink;"
-                                      " its numeric gradient means nothing")
+                graph.warnings.append(
+                    f"--gradcheck: the step for {check.name} crosses a kink;"
+                    " its numeric gradient means nothing"
+                )
     _warn(graph.warnings)
     if picture:
         from bpcli.present.dot import render as draw
@@ -228,8 +310,9 @@ def grad(args: tuple[str, ...], program_file: str | None, output_format: str, ou
         click.echo(f"wrote {output}", err=True)
         return EXIT_OK
     terminal = output is None and sys.stdout.isatty()
-    view = View(precision, max_rows, show_jacobians, wrt, checks, 2 if terminal else None,
-                Translator(lang), full)
+    view = View(
+        precision, max_rows, show_jacobians, wrt, checks, 2 if terminal else None, Translator(lang), full
+    )
     parts = render(graph, "dot" if output_format == "dot" else output_format, view)
     _emit(parts, output)
     return EXIT_OK
@@ -242,8 +325,10 @@ def _names(graph: Any, args: tuple[str, ...]) -> list[str] | None:
         return None
     unknown = [n for n in names if n not in graph.names]
     if unknown:
-        raise BpcliError(f"--wrt names {', '.join(unknown)}, which the program does not have",
-                         hint="the program's names are " + ", ".join(sorted(graph.names)))
+        raise BpcliError(
+            f"--wrt names {', '.join(unknown)}, which the program does not have",
+            hint="the program's names are " + ", ".join(sorted(graph.names)),
+        )
     return names
 
 
@@ -298,31 +383,79 @@ An answer with k decimals is right within half a unit of its last decimal
 """
 
 
-@cli.command(cls=ProgramCommand, context_settings=CONTEXT, epilog=PROGRAM_RULE + CHECK_EXAMPLES,
-             short_help="Check a hand derivation and name the first wrong step.")
+@cli.command(
+    cls=ProgramCommand,
+    context_settings=CONTEXT,
+    epilog=PROGRAM_RULE + CHECK_EXAMPLES,
+    short_help="Check a hand derivation and name the first wrong step.",
+)
 @click.argument("args", nargs=-1, type=click.UNPROCESSED, metavar="PROGRAM [NAME=VALUE]...")
-@click.option("-f", "--file", "program_file", metavar="FILE",
-              help="Read the program from FILE (- for stdin); every argument is then a binding.")
-@click.option("-e", "--expect", "expected", multiple=True, metavar="NAME=VALUE",
-              help="An answer to check (repeatable).")
-@click.option("-a", "--answers", "answers_file", metavar="FILE",
-              help="A file of answers, one NAME=VALUE (or NAME: VALUE) a line, # comments.")
-@click.option("--tol", metavar="TOL",
-              help="Compare with this absolute tolerance (0.01), or relative one (1%), instead"
-                   " of by the answers' rounding.")
-@click.option("--format", "output_format", type=click.Choice(["table", "json"]),
-              default="table", show_default=True, help="How to show the report.")
-@click.option("--precision", type=click.IntRange(1, 17), default=4, show_default=True,
-              help="Decimals shown for the true values.")
-@click.option("--lang", type=click.Choice(LANGUAGES), default="en", show_default=True,
-              help="The language of the diagnoses.")
+@click.option(
+    "-f",
+    "--file",
+    "program_file",
+    metavar="FILE",
+    help="Read the program from FILE (- for stdin); every argument is then a binding.",
+)
+@click.option(
+    "-e", "--expect", "expected", multiple=True, metavar="NAME=VALUE", help="An answer to check (repeatable)."
+)
+@click.option(
+    "-a",
+    "--answers",
+    "answers_file",
+    metavar="FILE",
+    help="A file of answers, one NAME=VALUE (or NAME: VALUE) a line, # comments.",
+)
+@click.option(
+    "--tol",
+    metavar="TOL",
+    help="Compare with this absolute tolerance (0.01), or relative one (1%), instead"
+    " of by the answers' rounding.",
+)
+@click.option(
+    "--format",
+    "output_format",
+    type=click.Choice(["table", "json"]),
+    default="table",
+    show_default=True,
+    help="How to show the report.",
+)
+@click.option(
+    "--precision",
+    type=click.IntRange(1, 17),
+    default=4,
+    show_default=True,
+    help="Decimals shown for the true values.",
+)
+@click.option(
+    "--lang",
+    type=click.Choice(LANGUAGES),
+    default="en",
+    show_default=True,
+    help="The language of the diagnoses.",
+)
 @click.option("--seed", type=click.IntRange(0), help="Seed for randn(…) and rand(…) bindings.")
-@click.option("--max-elements", type=click.IntRange(1), default=MAX_ELEMENTS, show_default=True,
-              help="The most elements any one array (a binding or a node) may have.")
+@click.option(
+    "--max-elements",
+    type=click.IntRange(1),
+    default=MAX_ELEMENTS,
+    show_default=True,
+    help="The most elements any one array (a binding or a node) may have.",
+)
 @_quiet_pipe
-def check(args: tuple[str, ...], program_file: str | None, expected: tuple[str, ...],
-          answers_file: str | None, tol: str | None, output_format: str, precision: int,
-          lang: str, seed: int | None, max_elements: int = MAX_ELEMENTS) -> int:
+def check(
+    args: tuple[str, ...],
+    program_file: str | None,
+    expected: tuple[str, ...],
+    answers_file: str | None,
+    tol: str | None,
+    output_format: str,
+    precision: int,
+    lang: str,
+    seed: int | None,
+    max_elements: int = MAX_ELEMENTS,
+) -> int:
     """Check a hand derivation: which answers are wrong, where it broke, and the likely mistake.
 
     PROGRAM and the bindings are as for `bpcli grad`. Each answer gives a forward value or a
@@ -331,18 +464,18 @@ def check(args: tuple[str, ...], program_file: str | None, expected: tuple[str, 
     a missed fan-out branch, swapped inputs, an input used for an output, a max gate routed
     the wrong way, a wrong forward value).
     """
-    from bpcli.answers import expectations, parse_tolerance, read_answers, split_answer
-    from bpcli.diagnose import check as run_check
-    from bpcli.lang import Translator
+    from bpcli.check.answers import expectations, parse_tolerance, read_answers, split_answer
+    from bpcli.check.diagnose import check as run_check
+    from bpcli.texts import Translator
 
     pairs: list[tuple[str, str, str | None]] = [(*split_answer(text), None) for text in expected]
     program_from_stdin = program_file == "-" if program_file is not None else args[:1] == ("-",)
     if answers_file == "-" and program_from_stdin:
-        raise click.UsageError("the program and the answers cannot both come from stdin:"
-                               " put one of them in a file")
+        raise click.UsageError(
+            "the program and the answers cannot both come from stdin: put one of them in a file"
+        )
     if answers_file is not None:
-        pairs += read_answers(read_text(answers_file),
-                              "stdin" if answers_file == "-" else answers_file)
+        pairs += read_answers(read_text(answers_file), "stdin" if answers_file == "-" else answers_file)
     if not pairs:
         raise click.UsageError("no answers to check: give --expect NAME=VALUE or --answers FILE")
     tolerance = parse_tolerance(tol) if tol is not None else None
@@ -393,51 +526,107 @@ written are whole).
 """
 
 
-@cli.command(context_settings=CONTEXT, epilog=BATCH_EXAMPLES,
-             short_help="Many problems in, one JSON record (or CSV row) each out.")
+@cli.command(
+    context_settings=CONTEXT,
+    epilog=BATCH_EXAMPLES,
+    short_help="Many problems in, one JSON record (or CSV row) each out.",
+)
 @click.argument("inputs", nargs=-1, metavar="[FILE]...")
-@click.option("--format", "output_format", type=click.Choice(["jsonl", "table", "csv"]),
-              default="jsonl", show_default=True, help="The output: a JSON record a problem, a"
-              " table a problem, or a CSV row a problem and gradient.")
-@click.option("--input-format", type=click.Choice(["auto", "text", "jsonl"]), default="auto",
-              show_default=True, help="auto: lines starting with { are JSON records.")
-@click.option("--program", "program_arg", metavar="PROGRAM",
-              help="One program (text or file) for every line; the lines give its bindings.")
-@click.option("--bind", "binds", multiple=True, metavar="NAME=VALUE",
-              help="A binding for every problem (repeatable); a problem's own bindings win.")
-@click.option("--at", "ats", multiple=True, metavar='"NAME=VALUE ..."',
-              help="Several bindings for every problem, separated by spaces.")
+@click.option(
+    "--format",
+    "output_format",
+    type=click.Choice(["jsonl", "table", "csv"]),
+    default="jsonl",
+    show_default=True,
+    help="The output: a JSON record a problem, a table a problem, or a CSV row a problem and gradient.",
+)
+@click.option(
+    "--input-format",
+    type=click.Choice(["auto", "text", "jsonl"]),
+    default="auto",
+    show_default=True,
+    help="auto: lines starting with { are JSON records.",
+)
+@click.option(
+    "--program",
+    "program_arg",
+    metavar="PROGRAM",
+    help="One program (text or file) for every line; the lines give its bindings.",
+)
+@click.option(
+    "--bind",
+    "binds",
+    multiple=True,
+    metavar="NAME=VALUE",
+    help="A binding for every problem (repeatable); a problem's own bindings win.",
+)
+@click.option(
+    "--at",
+    "ats",
+    multiple=True,
+    metavar='"NAME=VALUE ..."',
+    help="Several bindings for every problem, separated by spaces.",
+)
 @click.option("--nodes", is_flag=True, help="Put every node in each JSON record, as grad does.")
-@click.option("-j", "--jobs", type=click.IntRange(1, 256), default=1, show_default=True,
-              help="Worker processes; the output order stays the input order.")
-@click.option("--precision", type=click.IntRange(1, 17), default=4, show_default=True,
-              help="Decimals in tables.")
+@click.option(
+    "-j",
+    "--jobs",
+    type=click.IntRange(1, 256),
+    default=1,
+    show_default=True,
+    help="Worker processes; the output order stays the input order.",
+)
+@click.option(
+    "--precision", type=click.IntRange(1, 17), default=4, show_default=True, help="Decimals in tables."
+)
 @click.option("--seed", type=click.IntRange(0), help="Seed for randn(…) and rand(…) bindings.")
-@click.option("--progress/--no-progress", default=None,
-              help="A progress bar on stderr (default: when stderr is a terminal).")
-@click.option("--max-elements", type=click.IntRange(1), default=MAX_ELEMENTS, show_default=True,
-              help="The most elements any one array (a binding or a node) may have.")
-@click.option("--full", is_flag=True,
-              help=f"JSON: write arrays of more than {JSON_ELEMENTS:,} elements in full, not as"
-                   " a summary.")
+@click.option(
+    "--progress/--no-progress",
+    default=None,
+    help="A progress bar on stderr (default: when stderr is a terminal).",
+)
+@click.option(
+    "--max-elements",
+    type=click.IntRange(1),
+    default=MAX_ELEMENTS,
+    show_default=True,
+    help="The most elements any one array (a binding or a node) may have.",
+)
+@click.option(
+    "--full",
+    is_flag=True,
+    help=f"JSON: write arrays of more than {JSON_ELEMENTS:,} elements in full, not as a summary.",
+)
 @_quiet_pipe
-def batch(inputs: tuple[str, ...], output_format: str, input_format: str,
-          program_arg: str | None, binds: tuple[str, ...], ats: tuple[str, ...], nodes: bool,
-          jobs: int, precision: int, seed: int | None, progress: bool | None,
-          max_elements: int = MAX_ELEMENTS, full: bool = False) -> int:
+def batch(
+    inputs: tuple[str, ...],
+    output_format: str,
+    input_format: str,
+    program_arg: str | None,
+    binds: tuple[str, ...],
+    ats: tuple[str, ...],
+    nodes: bool,
+    jobs: int,
+    precision: int,
+    seed: int | None,
+    progress: bool | None,
+    max_elements: int = MAX_ELEMENTS,
+    full: bool = False,
+) -> int:
     """Solve many problems from files or stdin; one result per problem, in input order.
 
     FILE is a text file of problems, a .jsonl file of records, a .bp file of one program,
     or - for stdin (the default). A problem that fails becomes an error record
     {"source", "line", "error"} and the batch goes on.
     """
-    from bpcli.batch import Options, csv_header, solve_all
-    from bpcli.bindings import parse_bindings, split_bindings
-    from bpcli.parse import check_syntax
+    from bpcli.batch.solve import Options, csv_header, solve_all
+    from bpcli.language.bindings import parse_bindings, split_bindings
+    from bpcli.language.parse import check_syntax
 
     if program_arg == "-" and "-" in (inputs or ("-",)):
-        raise click.UsageError("--program - and the problems cannot both come from stdin:"
-                               " put one of them in a file")
+        raise click.UsageError(
+            "--program - and the problems cannot both come from stdin: put one of them in a file"
+        )
     interrupt = Interrupt()
     out = RecordWriter(sys.stdout, interrupt=interrupt)
     # Before a read that would wait for input, the records solved so far go out.
@@ -446,10 +635,12 @@ def batch(inputs: tuple[str, ...], output_format: str, input_format: str,
     if program_arg is not None:
         program = _program_text(program_arg)
         check_syntax(program)  # once, here: not an error record for every line
-    common = parse_bindings([*binds, *(piece for at in ats for piece in split_bindings(at))],
-                            seed, max_elements=max_elements)
-    options = Options(output_format, nodes, precision, program, common, seed, input_format,
-                      max_elements, full)
+    common = parse_bindings(
+        [*binds, *(piece for at in ats for piece in split_bindings(at))], seed, max_elements=max_elements
+    )
+    options = Options(
+        output_format, nodes, precision, program, common, seed, input_format, max_elements, full
+    )
     if output_format == "csv":
         out.write(csv_header())
     failed = 0  # a count, and where the first few failed: memory stays flat however many fail
@@ -481,8 +672,7 @@ def batch(inputs: tuple[str, ...], output_format: str, input_format: str,
         return _fail(interrupt.message, interrupt.exit_status)
     if failed:
         shown = ", ".join(first_failed) + (", …" if failed > 5 else "")
-        bugs = " (some of them by a bug in bpcli: see their records)" \
-            if status == EXIT_INTERNAL else ""
+        bugs = " (some of them by a bug in bpcli: see their records)" if status == EXIT_INTERNAL else ""
         _tell(f"bpcli batch: {failed} of {total} problems failed ({shown}){bugs}")
         return status
     return EXIT_OK
@@ -491,12 +681,17 @@ def batch(inputs: tuple[str, ...], output_format: str, input_format: str,
 # --- reading programs ---------------------------------------------------------------------
 
 
-def _computed_graph(args: tuple[str, ...], program_file: str | None, seed: int | None,
-                    expand: bool = False, max_elements: int = MAX_ELEMENTS) -> Any:
+def _computed_graph(
+    args: tuple[str, ...],
+    program_file: str | None,
+    seed: int | None,
+    expand: bool = False,
+    max_elements: int = MAX_ELEMENTS,
+) -> Any:
     """Read the program and its bindings, build the graph and run both passes."""
-    from bpcli.bindings import parse_bindings
-    from bpcli.engine import run
-    from bpcli.parse import parse
+    from bpcli.core.engine import run
+    from bpcli.language.bindings import parse_bindings
+    from bpcli.language.parse import parse
 
     source, binding_args = _program_and_bindings(args, program_file)
     bindings = parse_bindings(binding_args, seed, max_elements=max_elements)
@@ -504,9 +699,11 @@ def _computed_graph(args: tuple[str, ...], program_file: str | None, seed: int |
         graph = parse(source, bindings, expand, max_elements)
     except BpcliError as err:
         if program_file is None and _is_file(source):
-            note = (f"{source} was read as program text, not as the file of that name: a"
-                    " program is read from a file only when it ends in .bp or .txt or starts"
-                    f" with / or ./ (or with -f {source})")
+            note = (
+                f"{source} was read as program text, not as the file of that name: a"
+                " program is read from a file only when it ends in .bp or .txt or starts"
+                f" with / or ./ (or with -f {source})"
+            )
             err.hint = f"{err.hint}\n{note}" if err.hint else note
         raise
     return run(graph, record=True)
@@ -528,16 +725,16 @@ def _program_and_bindings(args: tuple[str, ...], program_file: str | None) -> tu
     if program_file is not None:
         dashed = [arg for arg in args if arg.startswith("-")]
         if dashed:  # with -f there is no PROGRAM argument, and a binding never starts with -
-            raise click.UsageError(f"No such option: {dashed[0]} (with -f FILE every argument"
-                                   " is a NAME=VALUE binding)")
+            raise click.UsageError(
+                f"No such option: {dashed[0]} (with -f FILE every argument is a NAME=VALUE binding)"
+            )
         return read_text(program_file), list(args)
     if not args:
         raise click.UsageError("missing PROGRAM: give the program text, a file, or - for stdin")
     return _program_text(args[0]), list(args[1:])
 
 
-def _refuse_to_overwrite_an_input(output: str, args: tuple[str, ...],
-                                   program_file: str | None) -> None:
+def _refuse_to_overwrite_an_input(output: str, args: tuple[str, ...], program_file: str | None) -> None:
     """-o must not write over the program's file or a binding's file (`-o neuron.bp`)."""
     if program_file is not None:
         inputs = [program_file, *args]
@@ -551,16 +748,16 @@ def _refuse_to_overwrite_an_input(output: str, args: tuple[str, ...],
         except (OSError, ValueError):  # either does not exist (yet): nothing to overwrite
             same = False
         if same:
-            raise InputError(f"-o {output} would write over {path}, which this command reads",
-                             hint="give -o another file")
+            raise InputError(
+                f"-o {output} would write over {path}, which this command reads", hint="give -o another file"
+            )
 
 
 def _names_a_file(argument: str) -> bool:
     """The rule for PROGRAM (and batch --program): a file when it is - (stdin), ends in .bp or
     .txt, or starts with /, ./ or ../, none of which a program can; else it is program text,
     even where a file of that name exists (`bpcli grad x x=2` is the program x)."""
-    return (argument == "-" or argument.endswith(PROGRAM_SUFFIXES)
-            or argument.startswith(("/", "./", "../")))
+    return argument == "-" or argument.endswith(PROGRAM_SUFFIXES) or argument.startswith(("/", "./", "../"))
 
 
 def _program_text(argument: str) -> str:
@@ -592,16 +789,22 @@ def main(argv: list[str] | None = None) -> int:
         silence_stdout()
         return EXIT_OK
     except MemoryError:
-        return _fail("out of memory: the program or its arrays are too big for this machine"
-                     " (see Limits in the README)", EXIT_BAD_INPUT)
+        return _fail(
+            "out of memory: the program or its arrays are too big for this machine"
+            " (see Limits in the README)",
+            EXIT_BAD_INPUT,
+        )
     except Exception as err:  # a bug in bpcli: say so plainly
         if isinstance(err, OSError) and err.errno in WRITE_ERRORS:  # not a bug: a full disk
             return _fail(f"cannot write the output: {err.strerror or err}", EXIT_BAD_INPUT)
         if "--debug" in args:
             raise
-        return _fail(f"internal error: {type(err).__name__}: {err}\nThis is a bug in bpcli;"
-                     " please report it with the command you ran (run with --debug for"
-                     " details).", EXIT_INTERNAL)
+        return _fail(
+            f"internal error: {type(err).__name__}: {err}\nThis is a bug in bpcli;"
+            " please report it with the command you ran (run with --debug for"
+            " details).",
+            EXIT_INTERNAL,
+        )
     if isinstance(result, int):
         return result
     return EXIT_OK

@@ -18,8 +18,9 @@ EXIT_INTERRUPTED = 130
 class BpcliError(Exception):
     """A problem with the user's input: shown as ``error: …``, exit 2."""
 
-    def __init__(self, message: str, *, source: str | None = None, pos: int | None = None,
-                 hint: str | None = None) -> None:
+    def __init__(
+        self, message: str, *, source: str | None = None, pos: int | None = None, hint: str | None = None
+    ) -> None:
         super().__init__(message)
         self.message = message
         self.source = source
@@ -69,13 +70,15 @@ def source_context(source: str, pos: int, width: int = 1) -> str:
     line_no = source.count("\n", 0, pos) + 1
     column = pos - line_start
     # Control characters (C0, C1, U+2028/9) would garble the terminal: show each as "?".
-    line = "".join(c if (c >= " " and not "\x7f" <= c <= "\x9f" and c not in "\u2028\u2029")
-                   or c == "\t" else "?" for c in source[line_start:line_end])
+    line = "".join(
+        c if (c >= " " and not "\x7f" <= c <= "\x9f" and c not in "\u2028\u2029") or c == "\t" else "?"
+        for c in source[line_start:line_end]
+    )
     # Keep very long lines readable: show a window around the caret.
     if len(line) > 100:
         left = max(0, column - 50)
         prefix = "…" if left else ""
-        shown = line[left:left + 100]
+        shown = line[left : left + 100]
         suffix = "…" if left + 100 < len(line) else ""
         caret_col = column - left + len(prefix)
         line = prefix + shown + suffix

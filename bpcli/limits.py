@@ -32,11 +32,16 @@ def tiny_number_problem(text: str, value: float) -> str | None:
     except (InvalidOperation, ValueError):
         return None
     if value == 0.0:
-        return None if written == 0 else (f"{_short(text)} is too small for a float: the"
-                                           " smallest is about 5e-324")
+        return (
+            None
+            if written == 0
+            else (f"{_short(text)} is too small for a float: the smallest is about 5e-324")
+        )
     if written != Decimal(repr(value)):
-        return (f"{_short(text)} is too small for a float to hold as written: below 2.2e-308 a"
-                f" float keeps fewer digits, and it would be {value!r}")
+        return (
+            f"{_short(text)} is too small for a float to hold as written: below 2.2e-308 a"
+            f" float keeps fewer digits, and it would be {value!r}"
+        )
     return None
 
 
@@ -56,9 +61,12 @@ def read_limited(handle: Any, name: str, limit: int = MAX_TEXT_BYTES) -> Any:
     """Everything `handle` has, bytes or text, refusing (InputError) more than `limit`."""
     data = handle.read(limit + 1)
     if len(data) > limit:
-        raise InputError(f"cannot read {name}: it is larger than {size_text(limit)},"
-                         " the most bpcli reads as one text (see Limits in the README)")
+        raise InputError(
+            f"cannot read {name}: it is larger than {size_text(limit)},"
+            " the most bpcli reads as one text (see Limits in the README)"
+        )
     return data
+
 
 JSON_ELEMENTS = 100_000  # JSON writes a bigger array as a summary, unless --full is given
 
@@ -70,21 +78,24 @@ def shape_text(shape: tuple[int, ...]) -> str:
     return "(" + ", ".join(map(str, shape)) + (",)" if len(shape) == 1 else ")")
 
 
-def shape_problem(shape: tuple[int, ...], max_elements: int = MAX_ELEMENTS
-                  ) -> tuple[str, str | None] | None:
+def shape_problem(shape: tuple[int, ...], max_elements: int = MAX_ELEMENTS) -> tuple[str, str | None] | None:
     """Why an array of this shape may not be made, and a hint; None when it may. (Computed
     from the shape alone, before the array is.)"""
     if len(shape) > MAX_DIMENSIONS:
-        return (f"it would have {len(shape)} dimensions, more than the {MAX_DIMENSIONS} an"
-                " array may have", None)
+        return (
+            f"it would have {len(shape)} dimensions, more than the {MAX_DIMENSIONS} an array may have",
+            None,
+        )
     count = 1
     for size in shape:
         count *= size
     if count > max_elements:
-        return (f"it would have shape {shape_text(shape)}, {count:,} elements, more than the"
-                f" limit of {max_elements:,} elements an array may have",
-                f"--max-elements {count} raises the limit, if this machine has the memory"
-                f" ({size_text(8 * count)} for each such array)")
+        return (
+            f"it would have shape {shape_text(shape)}, {count:,} elements, more than the"
+            f" limit of {max_elements:,} elements an array may have",
+            f"--max-elements {count} raises the limit, if this machine has the memory"
+            f" ({size_text(8 * count)} for each such array)",
+        )
     return None
 
 
@@ -94,8 +105,10 @@ def held_problem(held: int, max_elements: int = MAX_ELEMENTS) -> tuple[str, str]
     most = HELD_ARRAYS * max_elements
     if held <= most:
         return None
-    return (f"the program's arrays would hold {held:,} elements together, more than"
-            f" {HELD_ARRAYS} × --max-elements ({most:,}): each array fits, but the forward pass"
-            " keeps all of them for the backward pass",
-            f"--max-elements {-(-held // HELD_ARRAYS)} raises the limit, if this machine has"
-            f" the memory (about {size_text(16 * held)} for the values and gradients)")
+    return (
+        f"the program's arrays would hold {held:,} elements together, more than"
+        f" {HELD_ARRAYS} × --max-elements ({most:,}): each array fits, but the forward pass"
+        " keeps all of them for the backward pass",
+        f"--max-elements {-(-held // HELD_ARRAYS)} raises the limit, if this machine has"
+        f" the memory (about {size_text(16 * held)} for the values and gradients)",
+    )

@@ -46,13 +46,20 @@ def make_console(file: Any = None) -> Any:
     file = file or sys.stdout
     terminal = file.isatty() if hasattr(file, "isatty") else False
     width = None if terminal else int(os.environ.get("COLUMNS", "0") or 0) or 10_000
+
     class PipeAwareConsole(Console):
         def on_broken_pipe(self) -> None:  # Rich would exit 1; bpcli stops quietly
             self.quiet = True
             raise BrokenPipeError
 
-    return PipeAwareConsole(file=file, width=width, highlight=False, emoji=False, markup=False,
-                            no_color=bool(os.environ.get("NO_COLOR")) or None)
+    return PipeAwareConsole(
+        file=file,
+        width=width,
+        highlight=False,
+        emoji=False,
+        markup=False,
+        no_color=bool(os.environ.get("NO_COLOR")) or None,
+    )
 
 
 def batch_sources(inputs: tuple[str, ...], idle: Any = None) -> list[tuple[str, Any]]:
@@ -64,22 +71,22 @@ def batch_sources(inputs: tuple[str, ...], idle: Any = None) -> list[tuple[str, 
     each at most MAX_LINE_BYTES long; a longer line comes as an int, its length so far,
     and is skipped to its newline without being held (b"#" when it is a comment). A `.bp`
     file comes whole, as one item (an int when larger than MAX_TEXT_BYTES). Decoding is
-    left to each line (`bpcli.batch.read_lines`), so that one bad line is one error record."""
+    left to each line (`bpcli.batch.solve.read_lines`), so that one bad line is one error record."""
     sources = []
     for path in inputs:
         if path == "-":
             if sys.stdin is None:  # started with stdin closed (<&-)
                 raise InputError("cannot read stdin: it is closed")
             stream = getattr(sys.stdin, "buffer", None)
-            sources.append(("stdin", _raw_lines(stream, "stdin", idle) if stream is not None
-                            else _text_lines(sys.stdin)))
+            sources.append(
+                ("stdin", _raw_lines(stream, "stdin", idle) if stream is not None else _text_lines(sys.stdin))
+            )
             continue
         if not os.path.exists(path):
             raise InputError(f"cannot read {path}: no such file")
         if os.path.isdir(path):
             raise InputError(f"cannot read {path}: it is a directory")
-        sources.append((path, _whole_file(path) if path.endswith(".bp")
-                        else _file_lines(path, idle)))
+        sources.append((path, _whole_file(path) if path.endswith(".bp") else _file_lines(path, idle)))
     return sources
 
 
@@ -122,8 +129,7 @@ def _raw_lines(handle: Any, name: str, idle: Any = None) -> Any:
             if len(line) <= limit or line.endswith(b"\n"):
                 yield line
                 continue
-            comment = line.removeprefix(b"\xef\xbb\xbf" if number == 1 else b"").lstrip() \
-                .startswith(b"#")
+            comment = line.removeprefix(b"\xef\xbb\xbf" if number == 1 else b"").lstrip().startswith(b"#")
             size = len(line)
             while not line.endswith(b"\n"):
                 line = readline(SKIP)
@@ -131,8 +137,10 @@ def _raw_lines(handle: Any, name: str, idle: Any = None) -> Any:
                     break
                 size += len(line)
                 if size > MAX_TEXT_BYTES:
-                    raise InputError(f"cannot read {name}: line {number} goes on for more than"
-                                     f" {size_text(MAX_TEXT_BYTES)} without a newline")
+                    raise InputError(
+                        f"cannot read {name}: line {number} goes on for more than"
+                        f" {size_text(MAX_TEXT_BYTES)} without a newline"
+                    )
             yield b"#" if comment else size - line.endswith(b"\n")
     except OSError as err:
         raise InputError(f"cannot read {name}: {err.strerror or err}") from None
@@ -175,8 +183,7 @@ def _text_lines(stream: Any) -> Any:
         yield line.encode("utf-8", "surrogateescape")
 
 
-STOP_MESSAGES = {"SIGINT": "interrupted", "SIGTERM": "terminated (SIGTERM)",
-                 "SIGHUP": "hung up (SIGHUP)"}
+STOP_MESSAGES = {"SIGINT": "interrupted", "SIGTERM": "terminated (SIGTERM)", "SIGHUP": "hung up (SIGHUP)"}
 
 
 class Interrupt:
@@ -255,8 +262,9 @@ class Interrupt:
             for name in (*STOP_MESSAGES, "SIGALRM"):
                 number = getattr(signal, name, None)
                 if number is not None:
-                    self.previous[number] = signal.getsignal(number) if name == "SIGALRM" \
-                        else signal.signal(number, self._handle)
+                    self.previous[number] = (
+                        signal.getsignal(number) if name == "SIGALRM" else signal.signal(number, self._handle)
+                    )
         return self
 
     def __exit__(self, *exc: object) -> None:
@@ -274,8 +282,9 @@ class RecordWriter:
     that comes meanwhile waits for the write to end (see Interrupt), so that a signal does
     not leave half a record."""
 
-    def __init__(self, stream: Any, records: int = 256, seconds: float = 0.2,
-                 interrupt: Interrupt | None = None) -> None:
+    def __init__(
+        self, stream: Any, records: int = 256, seconds: float = 0.2, interrupt: Interrupt | None = None
+    ) -> None:
         import time
 
         self.stream, self.records, self.seconds = stream, records, seconds
@@ -336,7 +345,7 @@ class RecordWriter:
             else:
                 view = memoryview(data)
                 while view:
-                    view = view[os.write(self.fd, view):]
+                    view = view[os.write(self.fd, view) :]
         if self.fd is None:
             self.stream.flush()
         self.last = self.clock()
@@ -356,9 +365,14 @@ class ProgressBar:
         from rich.console import Console
         from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
 
-        self.progress = Progress(TextColumn("solving"), BarColumn(), MofNCompleteColumn(),
-                                 TextColumn("problems"), console=Console(stderr=True),
-                                 transient=True)
+        self.progress = Progress(
+            TextColumn("solving"),
+            BarColumn(),
+            MofNCompleteColumn(),
+            TextColumn("problems"),
+            console=Console(stderr=True),
+            transient=True,
+        )
         self.progress.start()
         task = self.progress.add_task("batch", total=None)
 

@@ -1,4 +1,4 @@
-"""Regenerate bpcli/_tables.py, the LALR(1) tables of grammar/bpcli.lark, with Lark.
+"""Regenerate bpcli/language/_tables.py, the LALR(1) tables of grammar/bpcli.lark, with Lark.
 
     python grammar/generate.py
 
@@ -15,7 +15,7 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 GRAMMAR = ROOT / "grammar" / "bpcli.lark"
-TABLES = ROOT / "bpcli" / "_tables.py"
+TABLES = ROOT / "bpcli" / "language" / "_tables.py"
 
 
 def header() -> str:
@@ -33,16 +33,19 @@ def tables_source() -> str:
     index = {id(rule): i for i, rule in enumerate(rules)}
 
     # Lexer order as Lark's basic lexer: priority, then the longest possible match first.
-    terminals = sorted(lark.terminals, key=lambda t: (-t.priority, -t.pattern.max_width,
-                                                       -len(t.pattern.value), t.name))
+    terminals = sorted(
+        lark.terminals, key=lambda t: (-t.priority, -t.pattern.max_width, -len(t.pattern.value), t.name)
+    )
     lexer = [(t.name, t.pattern.to_regexp()) for t in terminals]
     literals = {t.name: t.pattern.value for t in terminals if t.pattern.type == "str"}
 
     rule_rows = []
     for rule in rules:
-        keep = tuple((i, not sym.is_term and sym.name.startswith("_"))
-                     for i, sym in enumerate(rule.expansion)
-                     if not (sym.is_term and sym.filter_out))
+        keep = tuple(
+            (i, not sym.is_term and sym.name.startswith("_"))
+            for i, sym in enumerate(rule.expansion)
+            if not (sym.is_term and sym.filter_out)
+        )
         origin = str(rule.origin.name)
         callback = None if origin.startswith("_") else str(rule.alias or origin)
         expand1 = bool(rule.options.expand1) and not rule.alias
@@ -58,16 +61,18 @@ def tables_source() -> str:
     def fmt(value: object) -> str:
         return pprint.pformat(value, width=100, sort_dicts=False)
 
-    return (header() + '"""The LALR(1) tables of bpcli\'s grammar, computed by Lark: do not edit."""\n\n'
-            f"# (terminal, regular expression), in the order the lexer tries them\nLEXER = {fmt(lexer)}\n\n"
-            f"IGNORE = {fmt(tuple(sorted(lark.ignore_tokens)))}\n\n"
-            f"LITERALS = {fmt(literals)}\n\n"
-            f"START = {table.start_states['start']}\nEND = {table.end_states['start']}\n\n"
-            "# (origin, length, callback or None to splice into the parent,\n"
-            "#  kept children as (index, splice), pass a single child through)\n"
-            f"RULES = {fmt(rule_rows)}\n\n"
-            "# state -> {symbol: n}: shift (or go to) state n when n >= 0, reduce by rule ~n otherwise\n"
-            f"STATES = {fmt(states)}\n")
+    return (
+        header() + '"""The LALR(1) tables of bpcli\'s grammar, computed by Lark: do not edit."""\n\n'
+        f"# (terminal, regular expression), in the order the lexer tries them\nLEXER = {fmt(lexer)}\n\n"
+        f"IGNORE = {fmt(tuple(sorted(lark.ignore_tokens)))}\n\n"
+        f"LITERALS = {fmt(literals)}\n\n"
+        f"START = {table.start_states['start']}\nEND = {table.end_states['start']}\n\n"
+        "# (origin, length, callback or None to splice into the parent,\n"
+        "#  kept children as (index, splice), pass a single child through)\n"
+        f"RULES = {fmt(rule_rows)}\n\n"
+        "# state -> {symbol: n}: shift (or go to) state n when n >= 0, reduce by rule ~n otherwise\n"
+        f"STATES = {fmt(states)}\n"
+    )
 
 
 def main() -> None:

@@ -7,8 +7,8 @@ import json
 import numpy as np
 import pytest
 
-from bpcli.engine import gradients, run
-from bpcli.parse import parse
+from bpcli.core.engine import gradients, run
+from bpcli.language.parse import parse
 
 from conftest import SAMPLES
 
@@ -53,12 +53,15 @@ def _two_layer_net_by_hand(X, Y, W1, b1, W2, b2):
 def test_two_layer_net_matches_a_hand_written_backward_pass(seed):
     rng = np.random.default_rng(seed)
     n, d, hidden, classes = 4, 3, 5, 3
-    values = {"X": rng.standard_normal((n, d)), "W1": rng.standard_normal((d, hidden)),
-              "b1": rng.standard_normal(hidden) * 0.1, "W2": rng.standard_normal((hidden, classes)),
-              "b2": rng.standard_normal(classes) * 0.1,
-              "Y": np.eye(classes)[rng.integers(0, classes, n)]}
-    program = ("h = relu(X @ W1 + b1); scores = h @ W2 + b2\n"
-               f"loss = -sum(Y * logsoftmax(scores)) / {n}")
+    values = {
+        "X": rng.standard_normal((n, d)),
+        "W1": rng.standard_normal((d, hidden)),
+        "b1": rng.standard_normal(hidden) * 0.1,
+        "W2": rng.standard_normal((hidden, classes)),
+        "b2": rng.standard_normal(classes) * 0.1,
+        "Y": np.eye(classes)[rng.integers(0, classes, n)],
+    }
+    program = f"h = relu(X @ W1 + b1); scores = h @ W2 + b2\nloss = -sum(Y * logsoftmax(scores)) / {n}"
     graph = run(parse(program, values))
     loss, expected = _two_layer_net_by_hand(**values)
     assert graph.output.value == pytest.approx(loss, rel=1e-12)
@@ -71,12 +74,15 @@ def test_two_layer_net_matches_a_hand_written_backward_pass(seed):
 def test_two_layer_net_against_pytorch():
     torch = pytest.importorskip("torch")
     rng = np.random.default_rng(7)
-    values = {"X": rng.standard_normal((3, 4)), "W1": rng.standard_normal((4, 5)),
-              "b1": rng.standard_normal(5), "W2": rng.standard_normal((5, 3)),
-              "b2": rng.standard_normal(3)}
+    values = {
+        "X": rng.standard_normal((3, 4)),
+        "W1": rng.standard_normal((4, 5)),
+        "b1": rng.standard_normal(5),
+        "W2": rng.standard_normal((5, 3)),
+        "b2": rng.standard_normal(3),
+    }
     labels = np.array([0, 2, 1])
-    program = ("scores = relu(X @ W1 + b1) @ W2 + b2\n"
-               "loss = mean(logsumexp(scores)) - sum(Y * scores) / 3")
+    program = "scores = relu(X @ W1 + b1) @ W2 + b2\nloss = mean(logsumexp(scores)) - sum(Y * scores) / 3"
     graph = run(parse(program, {**values, "Y": np.eye(3)[labels]}))
     tensors = {k: torch.tensor(v, requires_grad=True) for k, v in values.items()}
     scores = torch.relu(tensors["X"] @ tensors["W1"] + tensors["b1"]) @ tensors["W2"] + tensors["b2"]
@@ -98,8 +104,7 @@ def test_sample_two_layer_net_runs(bpcli):
 
 
 def test_array_literal_bindings(bpcli):
-    result = bpcli("grad", "sum((W@x)^2)", "W=[[0.1,0.5],[-0.3,0.8]]", "x=[0.2,0.4]",
-                   "--format", "json")
+    result = bpcli("grad", "sum((W@x)^2)", "W=[[0.1,0.5],[-0.3,0.8]]", "x=[0.2,0.4]", "--format", "json")
     doc = json.loads(result.out)
     np.testing.assert_allclose(doc["grads"]["W"], [[0.088, 0.176], [0.104, 0.208]])
     np.testing.assert_allclose(doc["grads"]["x"], [-0.112, 0.636])
@@ -231,9 +236,9 @@ ARRAY_PROGRAMS = [
 def test_json_writes_each_array_once_and_the_same_bytes(program, bindings):
     """dumps writes a big array once and splices its text wherever it stands: the bytes are
     those of json.dumps on the document with every array as a nested list."""
-    from bpcli.bindings import parse_bindings
-    from bpcli.engine import run
-    from bpcli.parse import parse
+    from bpcli.core.engine import run
+    from bpcli.language.bindings import parse_bindings
+    from bpcli.language.parse import parse
     from bpcli.present.jsonout import dump_parts, dumps, grad_document
 
     graph = run(parse(program, parse_bindings([f"{k}={v}" for k, v in bindings.items()], 7)))

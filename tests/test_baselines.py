@@ -45,8 +45,9 @@ def test_numpy_baseline_gives_bpclis_gradients(bpcli, tmp_path, monkeypatch):
     np.save(tmp_path / "W.npy", rng.standard_normal((5, 3)))
     np.save(tmp_path / "x.npy", rng.standard_normal(3))
     files = [str(tmp_path / "W.npy"), str(tmp_path / "x.npy")]
-    doc = json.loads(bpcli("grad", "sum((W@x)^2)", f"W=@{files[0]}", f"x=@{files[1]}",
-                           "--format", "json").out)
+    doc = json.loads(
+        bpcli("grad", "sum((W@x)^2)", f"W=@{files[0]}", f"x=@{files[1]}", "--format", "json").out
+    )
     printed = io.StringIO()
     monkeypatch.setattr(sys, "stdout", printed)
     numpy_baseline.main([*files, "--format", "json"])
@@ -59,13 +60,17 @@ def test_numpy_baseline_gives_bpclis_gradients(bpcli, tmp_path, monkeypatch):
 def test_numpy_net_baseline_gives_bpclis_gradients(bpcli, tmp_path, seed):
     rng = np.random.default_rng(seed)
     n, d, h, c = 6, 4, 5, 3
-    arrays = {"X": rng.standard_normal((n, d)), "Y": np.eye(c)[rng.integers(0, c, n)],
-              "W1": rng.standard_normal((d, h)) / 2, "b1": rng.standard_normal(h) / 10,
-              "W2": rng.standard_normal((h, c)) / 2, "b2": rng.standard_normal(c) / 10}
+    arrays = {
+        "X": rng.standard_normal((n, d)),
+        "Y": np.eye(c)[rng.integers(0, c, n)],
+        "W1": rng.standard_normal((d, h)) / 2,
+        "b1": rng.standard_normal(h) / 10,
+        "W2": rng.standard_normal((h, c)) / 2,
+        "b2": rng.standard_normal(c) / 10,
+    }
     for name, array in arrays.items():
         np.save(tmp_path / f"{name}.npy", array)
-    program = ("h = relu(X @ W1 + b1)\nscores = h @ W2 + b2\n"
-               "loss = -sum(Y * logsoftmax(scores)) / N\n")
+    program = "h = relu(X @ W1 + b1)\nscores = h @ W2 + b2\nloss = -sum(Y * logsoftmax(scores)) / N\n"
     args = [f"{name}=@{tmp_path / name}.npy" for name in arrays]
     result = bpcli("grad", program, *args, f"N={n}", "--format", "json")
     assert result.code == 0, result.err

@@ -9,7 +9,7 @@ import sys
 
 import pytest
 
-from bpcli.batch import Options, Problem, Solver
+from bpcli.batch.solve import Options, Problem, Solver
 
 from conftest import SAMPLES
 
@@ -35,8 +35,14 @@ def test_text_problems_one_record_each(bpcli):
     result = bpcli("batch", "-", input="x=-2; y=5; z=-4; f=(x+y)*z\n# a comment\n\nx=3; x*x\n")
     assert result.code == 0
     first, second = records(result.out)
-    assert first == {"source": "stdin", "line": 1, "output": "f", "value": -12.0,
-                     "grads": {"x": -4.0, "y": -4.0, "z": 3.0, "f": 1.0}, "warnings": []}
+    assert first == {
+        "source": "stdin",
+        "line": 1,
+        "output": "f",
+        "value": -12.0,
+        "grads": {"x": -4.0, "y": -4.0, "z": 3.0, "f": 1.0},
+        "warnings": [],
+    }
     assert second["line"] == 4 and second["grads"] == {"x": 6.0}
 
 
@@ -69,14 +75,17 @@ def test_jobs_keep_the_input_order(bpcli, tmp_path):
     assert two.out == one.out
 
 
-@pytest.mark.parametrize("program, reason", [
-    ("x=1000; exp(x)", "overflow"),
-    ("x=1; log(x-1)", "log of a non-positive number"),
-    ("x=0; 1/x", "division by zero"),
-    ("x=-8; x^(1/3)", "negative base"),
-    ("sum([1,2] @ [1,2,3])", "inner sizes differ"),
-    ("y*2", "no value for y"),
-])
+@pytest.mark.parametrize(
+    "program, reason",
+    [
+        ("x=1000; exp(x)", "overflow"),
+        ("x=1; log(x-1)", "log of a non-positive number"),
+        ("x=0; 1/x", "division by zero"),
+        ("x=-8; x^(1/3)", "negative base"),
+        ("sum([1,2] @ [1,2,3])", "inner sizes differ"),
+        ("y*2", "no value for y"),
+    ],
+)
 def test_overflow_and_domain_errors_become_error_records(bpcli, program, reason):
     result = bpcli("batch", "-", input=f"x=1; x*2\n{program}\nx=2; x*3\n")
     assert result.code == 1
@@ -87,34 +96,38 @@ def test_overflow_and_domain_errors_become_error_records(bpcli, program, reason)
 
 def test_jsonl_records(bpcli, tmp_path):
     path = tmp_path / "p.jsonl"
-    path.write_text("\n".join([
-        json.dumps({"program": "(x+y)*z", "bindings": {"x": -2, "y": 5, "z": -4}, "id": "p1"}),
-        json.dumps({"program": "sum(W@x)", "bindings": {"W": [[1, 2], [3, 4]], "x": [1, 1]}}),
-        json.dumps({"program": "x*2", "bindings": {"x": "nope"}, "id": 3}),
-        json.dumps({"bindings": {"x": 1}}),
-        '{"program": "x", "bindings": [1, 2]}',
-        "{not json",
-    ]) + "\n", encoding="utf-8")
+    path.write_text(
+        "\n".join(
+            [
+                json.dumps({"program": "(x+y)*z", "bindings": {"x": -2, "y": 5, "z": -4}, "id": "p1"}),
+                json.dumps({"program": "sum(W@x)", "bindings": {"W": [[1, 2], [3, 4]], "x": [1, 1]}}),
+                json.dumps({"program": "x*2", "bindings": {"x": "nope"}, "id": 3}),
+                json.dumps({"bindings": {"x": 1}}),
+                '{"program": "x", "bindings": [1, 2]}',
+                "{not json",
+            ]
+        )
+        + "\n",
+        encoding="utf-8",
+    )
     result = bpcli("batch", str(path))
     out = records(result.out)
     assert result.code == 1 and len(out) == 6
     assert out[0]["id"] == "p1" and out[0]["grads"] == {"x": -4.0, "y": -4.0, "z": 3.0}
     assert out[1]["grads"]["W"] == [[1.0, 1.0], [1.0, 1.0]] and out[1]["grads"]["x"] == [4.0, 6.0]
     assert out[2]["id"] == 3 and "x=nope" in out[2]["error"]
-    assert "no \"program\"" in out[3]["error"]
+    assert 'no "program"' in out[3]["error"]
     assert "must be an object" in out[4]["error"]
     assert "not a JSON object" in out[5]["error"]
 
 
 def test_one_program_at_many_points(bpcli, tmp_path):
     points = tmp_path / "points.jsonl"
-    points.write_text('{"w0": 1, "x0": 2}\n{"bindings": {"w0": 3}, "id": "b"}\nw0=0 x0=0\n',
-                      encoding="utf-8")
+    points.write_text('{"w0": 1, "x0": 2}\n{"bindings": {"w0": 3}, "id": "b"}\nw0=0 x0=0\n', encoding="utf-8")
     result = bpcli("batch", str(points), "--program", str(SAMPLES / "neuron.bp"))
     assert result.code == 0, result.err
     out = records(result.out)
-    for record, bindings in zip(out, [{"w0": 1, "x0": 2}, {"w0": 3}, {"w0": 0, "x0": 0}],
-                                strict=True):
+    for record, bindings in zip(out, [{"w0": 1, "x0": 2}, {"w0": 3}, {"w0": 0, "x0": 0}], strict=True):
         args = [f"{k}={v}" for k, v in bindings.items()]
         single = json.loads(bpcli("grad", str(SAMPLES / "neuron.bp"), *args, "--format", "json").out)
         assert record["grads"] == single["grads"] and record["value"] == single["value"]
@@ -123,15 +136,15 @@ def test_one_program_at_many_points(bpcli, tmp_path):
 
 def test_reused_program_graph_gives_fresh_warnings_each_time():
     solver = Solver(Options(program="relu(x)"))
-    texts = [solver.solve(Problem("s", i, None, binding_text=f"x={v}")).text
-             for i, v in enumerate([0, 1, 0, 2])]
+    texts = [
+        solver.solve(Problem("s", i, None, binding_text=f"x={v}")).text for i, v in enumerate([0, 1, 0, 2])
+    ]
     warnings = [json.loads(t)["warnings"] for t in texts]
     assert [bool(w) for w in warnings] == [True, False, True, False]
 
 
 def test_common_bindings(bpcli):
-    result = bpcli("batch", "-", "--bind", "y=10", "--at", "z=2 w=1",
-                   input="x=1; x*y*z\nx=2; y=3; x*y\n")
+    result = bpcli("batch", "-", "--bind", "y=10", "--at", "z=2 w=1", input="x=1; x*y*z\nx=2; y=3; x*y\n")
     first, second = records(result.out)
     assert first["value"] == 20.0 and first["warnings"] == []  # w is unused: no warning
     assert second["value"] == 20.0  # like grad's bindings, --bind overrides `y = 3`
@@ -147,8 +160,11 @@ def test_csv(bpcli):
     result = bpcli("batch", "-", "--format", "csv", input="x=2; y=[1, 2]; sum(x*y)\n(\n")
     lines = result.out.splitlines()
     assert lines[0] == "source,line,id,output,value,name,gradient,error"
-    assert lines[1:4] == ["stdin,1,,sum(x*y),6.0,x,3.0,", "stdin,1,,sum(x*y),6.0,y[0],2.0,",
-                          "stdin,1,,sum(x*y),6.0,y[1],2.0,"]
+    assert lines[1:4] == [
+        "stdin,1,,sum(x*y),6.0,x,3.0,",
+        "stdin,1,,sum(x*y),6.0,y[0],2.0,",
+        "stdin,1,,sum(x*y),6.0,y[1],2.0,",
+    ]
     assert lines[4].startswith("stdin,2,,,,,,")
     assert result.code == 1
 
@@ -165,12 +181,15 @@ def test_nodes_option(bpcli):
     assert "nodes" not in plain and [n["op"] for n in full["nodes"]] == ["input", "mul"]
 
 
-@pytest.mark.parametrize("args, needle", [
-    (["nope.txt"], "no such file"),
-    (["."], "directory"),
-    (["--bind", "x"], "has no value"),
-    (["--jobs", "0"], "--jobs"),
-])
+@pytest.mark.parametrize(
+    "args, needle",
+    [
+        (["nope.txt"], "no such file"),
+        (["."], "directory"),
+        (["--bind", "x"], "has no value"),
+        (["--jobs", "0"], "--jobs"),
+    ],
+)
 def test_unusable_arguments_exit_2(bpcli, args, needle):
     result = bpcli("batch", *args, input="x=1; x\n")
     assert result.code == 2 and result.err.startswith("error: ") and needle in result.err
@@ -180,8 +199,7 @@ def test_binary_junk_is_one_error_record(bpcli):
     result = bpcli("batch", "-", input=b"x=1; x\n\xff\xfe\nx=2; x\n")
     assert result.code == 1
     first, bad, last = records(result.out)
-    assert bad == {"source": "stdin", "line": 2,
-                   "error": "the line is not UTF-8 text: byte 1 of it is 0xff"}
+    assert bad == {"source": "stdin", "line": 2, "error": "the line is not UTF-8 text: byte 1 of it is 0xff"}
     assert first["value"] == 1.0 and last["value"] == 2.0
 
 
@@ -214,8 +232,8 @@ REUSE_LINES = [
 
 
 def test_reused_graphs_give_what_fresh_ones_give(bpcli):
-    from bpcli.engine import run
-    from bpcli.parse import parse
+    from bpcli.core.engine import run
+    from bpcli.language.parse import parse
     from bpcli.present.jsonout import grad_document
 
     result = bpcli("batch", "-", input="\n".join(REUSE_LINES * 2) + "\n")
@@ -274,6 +292,7 @@ def test_records_nested_too_deeply_and_file_names_that_are_not_utf8(bpcli, tmp_p
 def test_a_comment_inside_an_unnamed_output_is_not_its_text(bpcli, tmp_path):
     program = tmp_path / "p.bp"
     program.write_text("x = 1\n(x +  # a note\n 2)*x\n", encoding="utf-8")
-    result = bpcli("batch", "-", "--program", str(program),
-                   input="".join(f'{{"x": {i}}}\n' for i in range(5)))
+    result = bpcli(
+        "batch", "-", "--program", str(program), input="".join(f'{{"x": {i}}}\n' for i in range(5))
+    )
     assert {r["output"] for r in records_of(result.out)} == {"(x + 2)*x"}

@@ -13,7 +13,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 import bpcli.limits
-from bpcli import batch as batch_module
+from bpcli.batch import solve as batch_module
 
 from conftest import ROOT
 
@@ -35,8 +35,11 @@ def test_a_bad_line_among_2000_loses_no_record(bpcli, jobs):
     out = records(result.out)
     assert result.code == 1
     assert [r["line"] for r in out] == list(range(1, 2001))
-    assert out[999] == {"source": "stdin", "line": 1000,
-                        "error": "the binding x: a number in it is too large for a float"}
+    assert out[999] == {
+        "source": "stdin",
+        "line": 1000,
+        "error": "the binding x: a number in it is too large for a float",
+    }
     assert all(r["value"] == 2.0 for i, r in enumerate(out) if i != 999)
     assert result.err == "bpcli batch: 1 of 2000 problems failed (stdin:1000)\n"
 
@@ -46,15 +49,21 @@ def test_the_first_record_is_written_before_a_bad_second(bpcli):
     assert result.code == 1 and lines_of(result.out) == [1, 2]
 
 
-@pytest.mark.parametrize("raised, message, code", [
-    (ValueError("surprise"), "internal error: ValueError: surprise; this is a bug in bpcli,"
-     " please report it with this problem", 3),
-    (RecursionError(), "the problem is too deeply nested", 1),
-    (MemoryError(), "out of memory: the problem is too big", 1),
-])
+@pytest.mark.parametrize(
+    "raised, message, code",
+    [
+        (
+            ValueError("surprise"),
+            "internal error: ValueError: surprise; this is a bug in bpcli,"
+            " please report it with this problem",
+            3,
+        ),
+        (RecursionError(), "the problem is too deeply nested", 1),
+        (MemoryError(), "out of memory: the problem is too big", 1),
+    ],
+)
 @pytest.mark.parametrize("jobs", ["1", "2"])
-def test_whatever_a_problem_raises_becomes_its_record(bpcli, monkeypatch, raised, message,
-                                                       code, jobs):
+def test_whatever_a_problem_raises_becomes_its_record(bpcli, monkeypatch, raised, message, code, jobs):
     real = batch_module.to_problem
 
     def to_problem(line, *args):
@@ -76,8 +85,14 @@ def test_whatever_a_problem_raises_becomes_its_record(bpcli, monkeypatch, raised
 @pytest.mark.parametrize("jobs", ["1", "2"])
 def test_program_points_with_huge_integers_are_their_records(bpcli, jobs):
     huge = "1" + "0" * 400
-    result = bpcli("batch", "--program", "x*2", "--jobs", jobs,
-                   input=f'x=1\nx={huge}\n{{"x": {huge}}}\n{{"x": [{huge}]}}\nx=3\n')
+    result = bpcli(
+        "batch",
+        "--program",
+        "x*2",
+        "--jobs",
+        jobs,
+        input=f'x=1\nx={huge}\n{{"x": {huge}}}\n{{"x": [{huge}]}}\nx=3\n',
+    )
     out = records(result.out)
     assert result.code == 1 and [r["line"] for r in out] == [1, 2, 3, 4, 5]
     assert out[1]["error"].startswith(f"in the binding x={huge[:20]}")
@@ -91,8 +106,7 @@ def test_json_files_bound_in_records_cannot_stop_the_batch(bpcli, tmp_path):
     big.write_text("[1" + "0" * 400 + "]", encoding="utf-8")
     deep = tmp_path / "deep.json"
     deep.write_text("[" * 100_000 + "]" * 100_000, encoding="utf-8")
-    lines = [json.dumps({"program": "sum(x)", "bindings": {"x": f"@{path}"}})
-             for path in (big, deep)]
+    lines = [json.dumps({"program": "sum(x)", "bindings": {"x": f"@{path}"}}) for path in (big, deep)]
     result = bpcli("batch", input="\n".join([GOOD.strip(), *lines, GOOD.strip()]) + "\n")
     out = records(result.out)
     # (the messages and the status are the bindings' business: only the records count here)
@@ -131,8 +145,11 @@ def test_a_line_that_is_not_utf8_is_one_error_record(bpcli, jobs):
     result = bpcli("batch", "--jobs", jobs, input=data)
     out = records(result.out)
     assert result.code == 1 and len(out) == 2000
-    assert out[999] == {"source": "stdin", "line": 1000,
-                        "error": "the line is not UTF-8 text: byte 8 of it is 0xff"}
+    assert out[999] == {
+        "source": "stdin",
+        "line": 1000,
+        "error": "the line is not UTF-8 text: byte 8 of it is 0xff",
+    }
     assert [r["line"] for r in out] == list(range(1, 2001))
 
 
@@ -169,6 +186,7 @@ def test_a_negative_seed_is_a_bad_option(bpcli):
 
 # --- lines end at \n only; a byte-order mark is skipped -------------------------------------
 
+
 def test_a_bare_cr_does_not_split_a_line(bpcli):
     result = bpcli("batch", input=b"x=1;\rf = x*2\nx=3; x\r\n")
     first, second = records(result.out)
@@ -187,15 +205,20 @@ def test_a_bom_is_skipped_on_stdin_and_in_files(bpcli, tmp_path):
 
 # --- bounded lines -------------------------------------------------------------------------
 
+
 def test_a_line_too_long_is_one_error_record(bpcli, monkeypatch):
     monkeypatch.setattr(bpcli_limits(), "MAX_LINE_BYTES", 64)
     long = "x=1; " + "x+" * 100 + "x\n"
     result = bpcli("batch", input="x=1; x\n" + long + "# " + "c" * 200 + "\nx=2; x\n")
     first, bad, last = records(result.out)
     assert result.code == 1
-    assert bad == {"source": "stdin", "line": 2, "error": "the line has 206 bytes: more than"
-                   " 64 bytes, the most bpcli reads as one line of batch input (see Limits"
-                   " in the README)"}
+    assert bad == {
+        "source": "stdin",
+        "line": 2,
+        "error": "the line has 206 bytes: more than"
+        " 64 bytes, the most bpcli reads as one line of batch input (see Limits"
+        " in the README)",
+    }
     assert first["value"] == 1.0 and last == {**last, "line": 4, "value": 2.0}
 
 
@@ -213,8 +236,7 @@ def test_a_line_of_17_mib_is_one_error_record(bpcli, tmp_path):
     assert out[1]["error"].startswith(f"the line has {17 * 2**20:,} bytes: more than 16 MiB")
 
 
-def test_an_endless_line_ends_the_input_after_the_records_before_it(bpcli, monkeypatch,
-                                                                     tmp_path):
+def test_an_endless_line_ends_the_input_after_the_records_before_it(bpcli, monkeypatch, tmp_path):
     monkeypatch.setattr(bpcli_limits(), "MAX_LINE_BYTES", 64)
     monkeypatch.setattr(bpcli_limits(), "MAX_TEXT_BYTES", 4096)
     monkeypatch.setattr("bpcli.streams.SKIP", 100)
@@ -224,8 +246,9 @@ def test_an_endless_line_ends_the_input_after_the_records_before_it(bpcli, monke
         result = bpcli("batch", str(path), "--jobs", jobs)
         assert result.code == 2
         assert lines_of(result.out) == list(range(1, 2501))
-        assert result.err == (f"error: cannot read {path}: line 2501 goes on for more than"
-                              " 4 KiB without a newline\n")
+        assert result.err == (
+            f"error: cannot read {path}: line 2501 goes on for more than 4 KiB without a newline\n"
+        )
 
 
 def test_a_bp_file_too_large_is_its_record(bpcli, monkeypatch, tmp_path):
@@ -234,9 +257,15 @@ def test_a_bp_file_too_large_is_its_record(bpcli, monkeypatch, tmp_path):
     big.write_text("x = 1\n" + "# a note\n" * 20 + "f = x*2\n", encoding="utf-8")
     result = bpcli("batch", str(big), "--jobs", "2")
     assert result.code == 1
-    assert records(result.out) == [{"source": str(big), "line": 1, "error": "the file is larger"
-                                     " than 100 bytes, the most bpcli reads as one program"
-                                     " (see Limits in the README)"}]
+    assert records(result.out) == [
+        {
+            "source": str(big),
+            "line": 1,
+            "error": "the file is larger"
+            " than 100 bytes, the most bpcli reads as one program"
+            " (see Limits in the README)",
+        }
+    ]
 
 
 def run_shell(command: str) -> subprocess.CompletedProcess:
@@ -246,12 +275,12 @@ def run_shell(command: str) -> subprocess.CompletedProcess:
 @pytest.mark.skipif(not os.path.exists("/dev/zero"), reason="needs /dev/zero")
 @pytest.mark.parametrize("jobs", ["1", "2"])
 def test_dev_zero_ends_promptly(jobs):
-    done = run_shell(f'"{sys.executable}" -m bpcli batch samples/problems.txt /dev/zero'
-                     f" --jobs {jobs}")
+    done = run_shell(f'"{sys.executable}" -m bpcli batch samples/problems.txt /dev/zero --jobs {jobs}')
     assert done.returncode == 2
     assert len(done.stdout.splitlines()) == 6  # the records of the file before it
-    assert done.stderr == (b"error: cannot read /dev/zero: line 1 goes on for more than 64 MiB"
-                           b" without a newline\n")
+    assert done.stderr == (
+        b"error: cannot read /dev/zero: line 1 goes on for more than 64 MiB without a newline\n"
+    )
 
 
 @pytest.mark.skipif(sys.platform == "win32", reason="POSIX shell")
@@ -265,16 +294,34 @@ def test_batch_with_stdin_closed_is_bad_input():
 
 LIMIT = 120  # MAX_LINE_BYTES in the property test, so that huge lines are cheap
 
-GOOD_LINES = st.sampled_from([
-    b"x=1; y=2; f = x*y", b"w0=2; x0=-1; f = 1/(1+exp(-(w0*x0)))", b"x=3; x*x", GOOD.strip().encode(),
-    b'{"program": "sum(v*2)", "bindings": {"v": [1, 2]}, "id": "a"}', b"v=[1,2]; sum(v)",
-    b"x=-2; y=5; z=-4; (x+y)*z", b"  x=0.5; tanh(x)  ",
-])
-BAD_LINES = st.sampled_from([
-    b"x=1; log(x-1)", b"(", b"y*2", b"{not json", b'{"program": 1}', HUGE_INT.strip().encode(),
-    b'{"program":"x","bindings":{"x":' + b"[" * 3000 + b"]" * 3000 + b"}}", b"[1,2]+",
-    b"x=1e400; x", b"x=1; x*\xff", b"\xc3(", b"\xed\xa0\x80 x",
-])
+GOOD_LINES = st.sampled_from(
+    [
+        b"x=1; y=2; f = x*y",
+        b"w0=2; x0=-1; f = 1/(1+exp(-(w0*x0)))",
+        b"x=3; x*x",
+        GOOD.strip().encode(),
+        b'{"program": "sum(v*2)", "bindings": {"v": [1, 2]}, "id": "a"}',
+        b"v=[1,2]; sum(v)",
+        b"x=-2; y=5; z=-4; (x+y)*z",
+        b"  x=0.5; tanh(x)  ",
+    ]
+)
+BAD_LINES = st.sampled_from(
+    [
+        b"x=1; log(x-1)",
+        b"(",
+        b"y*2",
+        b"{not json",
+        b'{"program": 1}',
+        HUGE_INT.strip().encode(),
+        b'{"program":"x","bindings":{"x":' + b"[" * 3000 + b"]" * 3000 + b"}}",
+        b"[1,2]+",
+        b"x=1e400; x",
+        b"x=1; x*\xff",
+        b"\xc3(",
+        b"\xed\xa0\x80 x",
+    ]
+)
 OTHER_LINES = st.sampled_from([b"", b"   ", b"# a comment", b"\t# \xff not UTF-8", b"#" * 200])
 HUGE_LINES = st.integers(LIMIT + 1, 3 * LIMIT).map(lambda n: b"x=1; " + b"x" * n)
 CR_LINES = st.sampled_from([b"x=1;\rx*2", b"x=2; x\r", b"\r", b"x=1\r; x"])
@@ -282,8 +329,7 @@ CR_LINES = st.sampled_from([b"x=1;\rx*2", b"x=2; x\r", b"\r", b"x=1\r; x"])
 
 @st.composite
 def batch_inputs(draw):
-    lines = draw(st.lists(st.one_of(GOOD_LINES, BAD_LINES, OTHER_LINES, HUGE_LINES, CR_LINES),
-                          max_size=30))
+    lines = draw(st.lists(st.one_of(GOOD_LINES, BAD_LINES, OTHER_LINES, HUGE_LINES, CR_LINES), max_size=30))
     data = b"".join(line + draw(st.sampled_from([b"\n", b"\r\n"])) for line in lines)
     if draw(st.booleans()):
         data = b"\xef\xbb\xbf" + data
@@ -338,13 +384,23 @@ def test_many_more_batch_inputs(bpcli, monkeypatch, data):
 
 def test_jobs_give_the_same_bytes_in_real_processes(tmp_path):
     path = tmp_path / "mixed.txt"
-    path.write_bytes(b"\xef\xbb\xbf" + b"".join(
-        [b"x=%d; x*2\r\n" % i, b"x=1; x*\xff\n", b"# note\n", b"\n", HUGE_INT.encode(),
-         b"x=1;\rx\n"][i % 6] for i in range(2000)))
+    path.write_bytes(
+        b"\xef\xbb\xbf"
+        + b"".join(
+            [b"x=%d; x*2\r\n" % i, b"x=1; x*\xff\n", b"# note\n", b"\n", HUGE_INT.encode(), b"x=1;\rx\n"][
+                i % 6
+            ]
+            for i in range(2000)
+        )
+    )
     outs = []
     for jobs in ("1", "2", "3"):
-        done = subprocess.run([sys.executable, "-m", "bpcli", "batch", str(path), "--jobs", jobs],
-                              cwd=ROOT, capture_output=True, timeout=120)
+        done = subprocess.run(
+            [sys.executable, "-m", "bpcli", "batch", str(path), "--jobs", jobs],
+            cwd=ROOT,
+            capture_output=True,
+            timeout=120,
+        )
         assert done.returncode == 1
         outs.append(done.stdout)
     assert outs[0] == outs[1] == outs[2]
@@ -353,12 +409,13 @@ def test_jobs_give_the_same_bytes_in_real_processes(tmp_path):
 
 def test_each_random_binding_of_a_problem_gets_its_own_draw_as_in_grad(bpcli):
     program = "sum(x*w)"
-    want = json.loads(bpcli("grad", program, "x=randn(2)", "w=randn(2)", "--seed", "3",
-                            "--format", "json").out)
-    for args, text in ((["--seed", "3"],
-                        '{"program": "sum(x*w)", "bindings": {"x": "randn(2)", "w": "randn(2)"}}\n'
-                        * 2),
-                       (["--seed", "3", "--program", program], "x=randn(2) w=randn(2)\n" * 2)):
+    want = json.loads(
+        bpcli("grad", program, "x=randn(2)", "w=randn(2)", "--seed", "3", "--format", "json").out
+    )
+    for args, text in (
+        (["--seed", "3"], '{"program": "sum(x*w)", "bindings": {"x": "randn(2)", "w": "randn(2)"}}\n' * 2),
+        (["--seed", "3", "--program", program], "x=randn(2) w=randn(2)\n" * 2),
+    ):
         for record in records(bpcli("batch", *args, input=text).out):
             assert record["grads"] == want["grads"]
             assert record["grads"]["x"] != record["grads"]["w"]
@@ -370,6 +427,7 @@ def test_an_id_that_is_no_finite_json_number_is_an_error_record(bpcli, ident):
     points = f'{{"x": 1, "id": {ident}}}\n' * 4
     for args, text in (([], lines), (["--program", "x*2"], points)):
         result = bpcli("batch", *args, input=text)
+
         def strict(token):
             raise AssertionError(f"{token} written into JSON")
 
@@ -397,15 +455,18 @@ def test_only_ascii_white_space_makes_a_line_blank(bpcli):
 
 def test_the_summary_counts_every_failure_and_names_the_first_five(bpcli):
     result = bpcli("batch", input="x=0; log(x)\n" * 7)
-    assert result.err == ("bpcli batch: 7 of 7 problems failed (stdin:1, stdin:2, stdin:3,"
-                          " stdin:4, stdin:5, …)\n")
+    assert result.err == (
+        "bpcli batch: 7 of 7 problems failed (stdin:1, stdin:2, stdin:3, stdin:4, stdin:5, …)\n"
+    )
 
 
 def test_a_record_says_what_it_holds_and_nothing_is_ignored(bpcli):
-    text = ('{"program": "x-y", "bindings": {"x": 2, "y": 1}}\n'
-            '{"bindings": {"x": 2}, "y": 1}\n'
-            '{"bindings": {"x": 2, "y": 3}}\n'
-            '{"x": 2, "y": 4}\n')
+    text = (
+        '{"program": "x-y", "bindings": {"x": 2, "y": 1}}\n'
+        '{"bindings": {"x": 2}, "y": 1}\n'
+        '{"bindings": {"x": 2, "y": 3}}\n'
+        '{"x": 2, "y": 4}\n'
+    )
     out = records(bpcli("batch", "--program", "x*y", input=text).out)
     assert out[0]["error"].startswith('the record has a "program" of its own, and --program')
     assert out[1]["error"].startswith("the record has a key 'y': a record holds")

@@ -12,7 +12,7 @@ import time
 
 import pytest
 
-from bpcli import batch
+from bpcli.batch import solve as batch
 
 from conftest import ROOT
 
@@ -29,13 +29,23 @@ def _read_line(stream, seconds=HANG_GUARD) -> bytes:
 @pytest.mark.parametrize("input_format", ["text", "jsonl"])
 def test_a_record_comes_out_while_stdin_waits_for_the_next_line(input_format):
     env = {k: v for k, v in os.environ.items() if k not in ("COLUMNS", "LINES")}
-    process = subprocess.Popen([sys.executable, "-m", "bpcli", "batch", "--jobs", "1"],
-                               cwd=ROOT, env=env, stdin=subprocess.PIPE,
-                               stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    process = subprocess.Popen(
+        [sys.executable, "-m", "bpcli", "batch", "--jobs", "1"],
+        cwd=ROOT,
+        env=env,
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+    )
     try:
-        lines = [b"x=1; f=x*2\n", b"x=2; f=x*2\n"] if input_format == "text" else \
-            [b'{"program": "x*2", "bindings": {"x": 1}}\n',
-             b'{"program": "x*2", "bindings": {"x": 2}}\n']
+        lines = (
+            [b"x=1; f=x*2\n", b"x=2; f=x*2\n"]
+            if input_format == "text"
+            else [
+                b'{"program": "x*2", "bindings": {"x": 1}}\n',
+                b'{"program": "x*2", "bindings": {"x": 2}}\n',
+            ]
+        )
         records = []
         for line in lines:  # one line, then wait for its record with stdin still open
             process.stdin.write(line)
@@ -109,7 +119,7 @@ def test_killing_the_workers_waits_well_under_a_second_in_all():
 @pytest.mark.parametrize("program", ["x*(", "(x+y", "x*+", "f = x $ 2"])
 @pytest.mark.parametrize("jobs", ["1", "2"])
 def test_a_program_that_does_not_parse_is_one_error(bpcli, program, jobs):
-    from bpcli.parse import parse
+    from bpcli.language.parse import parse
 
     with pytest.raises(Exception) as expected:
         parse(program, {"x": 1.0, "y": 2.0})
@@ -132,24 +142,26 @@ def test_a_program_needing_the_lines_bindings_is_not_refused_up_front(bpcli):
     assert json.loads(result.out)["value"] == 3.0
 
 
-@pytest.mark.parametrize("text, pieces", [
-    ("W=[[1, 2],[3,4]]", ["W=[[1, 2],[3,4]]"]),
-    ("W=[[1, 2], [3, 4]]  b=2", ["W=[[1, 2], [3, 4]]", "b=2"]),
-    ("  a=1\tb=2 ", ["a=1", "b=2"]),
-    ('p="a b" q=1', ['p="a b"', "q=1"]),
-    ("v=[1, (2), 3] w=-1", ["v=[1, (2), 3]", "w=-1"]),
-    ("W=[[1, 2]", ["W=[[1, 2]"]),  # never closed: one piece, refused by its parse
-    ("", []),
-])
+@pytest.mark.parametrize(
+    "text, pieces",
+    [
+        ("W=[[1, 2],[3,4]]", ["W=[[1, 2],[3,4]]"]),
+        ("W=[[1, 2], [3, 4]]  b=2", ["W=[[1, 2], [3, 4]]", "b=2"]),
+        ("  a=1\tb=2 ", ["a=1", "b=2"]),
+        ('p="a b" q=1', ['p="a b"', "q=1"]),
+        ("v=[1, (2), 3] w=-1", ["v=[1, (2), 3]", "w=-1"]),
+        ("W=[[1, 2]", ["W=[[1, 2]"]),  # never closed: one piece, refused by its parse
+        ("", []),
+    ],
+)
 def test_split_bindings_keeps_brackets_whole(text, pieces):
-    from bpcli.bindings import split_bindings
+    from bpcli.language.bindings import split_bindings
 
     assert split_bindings(text) == pieces
 
 
 def test_at_with_spaces_inside_an_array(bpcli):
-    result = bpcli("batch", "--program", "sum(W@x)*b", "--at", "W=[[1, 2],[3,4]] b=2",
-                   input="x=[1,1]\n")
+    result = bpcli("batch", "--program", "sum(W@x)*b", "--at", "W=[[1, 2],[3,4]] b=2", input="x=[1,1]\n")
     assert result.code == 0, result.err
     record = json.loads(result.out)
     assert record["value"] == 20.0

@@ -6,7 +6,7 @@ import json
 
 import pytest
 
-from bpcli.answers import all_match, read_value
+from bpcli.check.answers import all_match, read_value
 
 from conftest import SAMPLES
 
@@ -22,13 +22,28 @@ def report(bpcli, *args):
 
 # --- rounding --------------------------------------------------------------------------------
 
-@pytest.mark.parametrize("answer, truth, ok", [
-    ("0.39", 0.3932, True), ("0.40", 0.3932, False), ("-0.2", -0.1966, True),
-    ("0.3932", 0.39322, True), ("0.3940", 0.3932, False), ("0.12", 0.125, True),
-    ("0.13", 0.125, True), ("0.14", 0.125, False), ("-4", -4.0, True), ("-4", -4.01, False),
-    ("-4", -4.0 + 1e-12, True), ("1.5e-3", 0.00154, True), ("1.5e-3", 0.00156, False),
-    ("-1/3", -1 / 3, True), ("-1/3", -0.3333, False), ("e^-1", 0.36787944117144233, True),
-])
+
+@pytest.mark.parametrize(
+    "answer, truth, ok",
+    [
+        ("0.39", 0.3932, True),
+        ("0.40", 0.3932, False),
+        ("-0.2", -0.1966, True),
+        ("0.3932", 0.39322, True),
+        ("0.3940", 0.3932, False),
+        ("0.12", 0.125, True),
+        ("0.13", 0.125, True),
+        ("0.14", 0.125, False),
+        ("-4", -4.0, True),
+        ("-4", -4.01, False),
+        ("-4", -4.0 + 1e-12, True),
+        ("1.5e-3", 0.00154, True),
+        ("1.5e-3", 0.00156, False),
+        ("-1/3", -1 / 3, True),
+        ("-1/3", -0.3333, False),
+        ("e^-1", 0.36787944117144233, True),
+    ],
+)
 def test_rounding_aware_comparison(answer, truth, ok):
     value, tolerance = read_value("a", answer)
     assert all_match(value, tolerance, truth) is ok
@@ -77,29 +92,33 @@ def test_tolerance_options(bpcli):
 
 # --- each kind of mistake, from a real hand-made wrong answer --------------------------------
 
-@pytest.mark.parametrize("args, answer, kind, gate", [
-    # dq = 4: the student forgot that ∂(q*z)/∂q = z is negative
-    (SIMPLE, "dq=4", "sign", "f = q*z"),
-    # dy = 1: ∂q/∂y = 1, but never multiplied by ∂f/∂q = -4
-    (SIMPLE, "dy=1", "missing-upstream", "q = x + y"),
-    # f = x*x + x at 3: 6 adds only the two branches through x*x
-    ((str(SAMPLES / "fanout.bp"),), "dx=6", "partial-fanout", "x*x"),
-    # f = x/y at (6, 2): ∂f/∂x = 1/y, written as 1/x
-    (("f = x/y", "x=6", "y=2"), "dx=0.17", "swapped-inputs", "f = x/y"),
-    # homework: ∂(x*y)/∂y taken as y
-    ((str(SAMPLES / "homework.bp"),), "dy=0.22", "swapped-inputs", "a = x*y"),
-    # σ'(z) written z(1 − z) instead of σ(z)(1 − σ(z))
-    (("f = sigmoid(z)", "z=0.5"), "dz=0.25", "value-confusion", "f = sigmoid(z)"),
-    # d e^x/dx taken as x
-    (("f = exp(x)", "x=2"), "dx=2", "value-confusion", "f = exp(x)"),
-    # the max gate's gradient sent to the losing input
-    ((str(SAMPLES / "homework.bp"),), "dw=0.11", "wrong-route", "b = max(z, w)"),
-    ((str(SAMPLES / "gates.bp"),), "dw=2", "wrong-route", "max(z, w)"),
-    # a wrong forward value
-    (SIMPLE, "q=4", "forward", "q = x + y"),
-    # 0.40 for 0.3932: no known mistake (it is early rounding)
-    ((str(SAMPLES / "neuron.bp"),), "dx0=0.40", "unknown", "w0*x0"),
-])
+
+@pytest.mark.parametrize(
+    "args, answer, kind, gate",
+    [
+        # dq = 4: the student forgot that ∂(q*z)/∂q = z is negative
+        (SIMPLE, "dq=4", "sign", "f = q*z"),
+        # dy = 1: ∂q/∂y = 1, but never multiplied by ∂f/∂q = -4
+        (SIMPLE, "dy=1", "missing-upstream", "q = x + y"),
+        # f = x*x + x at 3: 6 adds only the two branches through x*x
+        ((str(SAMPLES / "fanout.bp"),), "dx=6", "partial-fanout", "x*x"),
+        # f = x/y at (6, 2): ∂f/∂x = 1/y, written as 1/x
+        (("f = x/y", "x=6", "y=2"), "dx=0.17", "swapped-inputs", "f = x/y"),
+        # homework: ∂(x*y)/∂y taken as y
+        ((str(SAMPLES / "homework.bp"),), "dy=0.22", "swapped-inputs", "a = x*y"),
+        # σ'(z) written z(1 − z) instead of σ(z)(1 − σ(z))
+        (("f = sigmoid(z)", "z=0.5"), "dz=0.25", "value-confusion", "f = sigmoid(z)"),
+        # d e^x/dx taken as x
+        (("f = exp(x)", "x=2"), "dx=2", "value-confusion", "f = exp(x)"),
+        # the max gate's gradient sent to the losing input
+        ((str(SAMPLES / "homework.bp"),), "dw=0.11", "wrong-route", "b = max(z, w)"),
+        ((str(SAMPLES / "gates.bp"),), "dw=2", "wrong-route", "max(z, w)"),
+        # a wrong forward value
+        (SIMPLE, "q=4", "forward", "q = x + y"),
+        # 0.40 for 0.3932: no known mistake (it is early rounding)
+        ((str(SAMPLES / "neuron.bp"),), "dx0=0.40", "unknown", "w0*x0"),
+    ],
+)
 def test_each_mistake_is_named(bpcli, args, answer, kind, gate):
     code, results, _ = report(bpcli, *args, "-e", answer)
     assert code == 1
@@ -127,15 +146,18 @@ def test_a_mistake_carried_downstream_points_at_its_origin(bpcli):
 
 
 def test_homework_sample_report(bpcli):
-    result = bpcli("check", str(SAMPLES / "homework.bp"), "--answers",
-                   str(SAMPLES / "homework_answers.txt"))
+    result = bpcli("check", str(SAMPLES / "homework.bp"), "--answers", str(SAMPLES / "homework_answers.txt"))
     assert result.code == 1
     assert result.out.endswith("6 of 9 correct\nfirst wrong step: dw\n")
-    _, results, doc = report(bpcli, str(SAMPLES / "homework.bp"), "--answers",
-                             str(SAMPLES / "homework_answers.txt"))
+    _, results, doc = report(
+        bpcli, str(SAMPLES / "homework.bp"), "--answers", str(SAMPLES / "homework_answers.txt")
+    )
     assert (doc["correct"], doc["total"]) == (6, 9)
     assert {k: r["diagnosis"]["kind"] for k, r in results.items() if r["diagnosis"]} == {
-        "dw": "wrong-route", "dy": "swapped-inputs", "dx": "partial-fanout"}
+        "dw": "wrong-route",
+        "dy": "swapped-inputs",
+        "dx": "partial-fanout",
+    }
 
 
 def test_json_schema(bpcli):
@@ -148,8 +170,19 @@ def test_json_schema(bpcli):
 
 def test_arrays_compare_elementwise_and_report_the_worst_element(bpcli):
     matrix = str(SAMPLES / "matrix.bp")
-    assert bpcli("check", matrix, "-e", "dW=[[0.088, 0.176], [0.104, 0.208]]",
-                 "-e", "dx=[-0.11, 0.64]", "-e", "q=[0.22, 0.26]").code == 0
+    assert (
+        bpcli(
+            "check",
+            matrix,
+            "-e",
+            "dW=[[0.088, 0.176], [0.104, 0.208]]",
+            "-e",
+            "dx=[-0.11, 0.64]",
+            "-e",
+            "q=[0.22, 0.26]",
+        ).code
+        == 0
+    )
     result = bpcli("check", matrix, "-e", "dW=[[0.088, 0.176], [0.104, 0.218]]")
     assert result.code == 1 and "worst element [1, 1]: 0.218 vs 0.208" in result.out
 
@@ -185,11 +218,11 @@ def test_diagnoses_in_chinese(bpcli):
 def test_every_language_has_the_same_keys_as_english():
     import importlib
 
-    from bpcli.lang import LANGUAGES
+    from bpcli.texts import LANGUAGES
 
-    english = importlib.import_module("bpcli.lang.en").MESSAGES
+    english = importlib.import_module("bpcli.texts.en").MESSAGES
     for language in LANGUAGES:
-        messages = importlib.import_module(f"bpcli.lang.{language}").MESSAGES
+        messages = importlib.import_module(f"bpcli.texts.{language}").MESSAGES
         assert set(messages) <= set(english), language
         for key, text in messages.items():  # the same fields to fill
             assert _fields(text) == _fields(english[key]), (language, key)
@@ -203,8 +236,9 @@ def _fields(template):
 
 def test_one_sided_derivatives_at_a_kink_are_accepted(bpcli):
     # relu'(0): bpcli takes 0 (PyTorch), but 1 is the right-hand derivative
-    code, results, _ = report(bpcli, "f = relu(x) * 3 + max(y, z)", "x=0", "y=1", "z=1",
-                              "-e", "dx=3", "-e", "dy=1", "-e", "dz=0.5")
+    code, results, _ = report(
+        bpcli, "f = relu(x) * 3 + max(y, z)", "x=0", "y=1", "z=1", "-e", "dx=3", "-e", "dy=1", "-e", "dz=0.5"
+    )
     assert code == 0
     assert "one-sided derivative" in results["dx"]["note"]
     assert "one-sided derivative" in results["dy"]["note"]
@@ -219,8 +253,7 @@ def test_one_sided_derivatives_at_a_kink_are_accepted(bpcli):
 @pytest.mark.parametrize("tol", [[], ["--tol", "0"], ["--tol", "1%"]], ids=["rounding", "0", "1%"])
 def test_a_small_truth_is_not_swallowed_by_a_noise_floor(bpcli, tol):
     # ∂f/∂x is 1e-10: the sign flipped, 0 and five times it are wrong, with any tolerance
-    result = bpcli("check", "x*1e-10", "x=1", "-e", "dx=-1e-10", "-e", "dx=0", "-e", "dx=5e-10",
-                   *tol)
+    result = bpcli("check", "x*1e-10", "x=1", "-e", "dx=-1e-10", "-e", "dx=0", "-e", "dx=5e-10", *tol)
     assert result.code == 1 and result.out.endswith("0 of 3 correct\nfirst wrong step: dx\n")
     assert bpcli("check", "x*1e-10", "x=1", "-e", "dx=1e-10", *tol).code == 0
     result = bpcli("check", "sum(x*1e-10)", "x=[1,2]", "-e", "dx=[-1e-10,-1e-10]", *tol)
@@ -228,10 +261,17 @@ def test_a_small_truth_is_not_swallowed_by_a_noise_floor(bpcli, tol):
     assert bpcli("check", "sum(x*1e-10)", "x=[1,2]", "-e", "dx=[1e-10,1e-10]", *tol).code == 0
 
 
-@pytest.mark.parametrize("answer, truth, ok", [
-    ("0", 5e-324, False), ("-1e-300", 1e-300, False), ("1e-300", 1e-300, True),
-    ("0", 0.0, True), ("-4", -4.0 * (1 + 2e-13), True), ("-4", -4.0 * (1 + 1e-11), False),
-])
+@pytest.mark.parametrize(
+    "answer, truth, ok",
+    [
+        ("0", 5e-324, False),
+        ("-1e-300", 1e-300, False),
+        ("1e-300", 1e-300, True),
+        ("0", 0.0, True),
+        ("-4", -4.0 * (1 + 2e-13), True),
+        ("-4", -4.0 * (1 + 1e-11), False),
+    ],
+)
 def test_noise_is_relative_to_the_truth(answer, truth, ok):
     value, tolerance = read_value("a", answer)
     assert all_match(value, tolerance, truth) is ok
@@ -252,11 +292,13 @@ def test_noise_around_an_exact_zero_accepts_zero(bpcli):
 
 def test_noise_from_a_sum_inside_a_gate_accepts_zero(bpcli):
     # ∂f/∂x = Wᵀ·1: its first column sums 0.1 + 0.2 - 0.3 inside the matmul gate
-    code, results, _ = report(bpcli, "sum(W@x)", "W=[[0.1,0.2],[0.2,0.3],[-0.3,-0.5]]",
-                              "x=[1,2]", "-e", "dx=[0,0]")
+    code, results, _ = report(
+        bpcli, "sum(W@x)", "W=[[0.1,0.2],[0.2,0.3],[-0.3,-0.5]]", "x=[1,2]", "-e", "dx=[0,0]"
+    )
     assert code == 0 and results["dx"]["truth"][0] != 0
-    code, _, _ = report(bpcli, "sum(W@x)", "W=[[0.1,0.2],[0.2,0.3],[-0.3,-0.5]]", "x=[1,2]",
-                        "-e", "dx=[1e-9,0]")
+    code, _, _ = report(
+        bpcli, "sum(W@x)", "W=[[0.1,0.2],[0.2,0.3],[-0.3,-0.5]]", "x=[1,2]", "-e", "dx=[1e-9,0]"
+    )
     assert code == 1
     # a truth that is exactly 0 takes exactly 0 (relu stops it; relu of |x| would not)
     for answer, code in (("dx=[0,2]", 0), ("dx=[1e-13,2]", 1)):
@@ -266,16 +308,24 @@ def test_noise_from_a_sum_inside_a_gate_accepts_zero(bpcli):
 MATRIX = ("sum(A*2)", "A=[[1,2,3],[4,5,6]]")
 
 
-@pytest.mark.parametrize("answer, shape", [
-    ("zeros(3,2)", "(3, 2)"), ("[1,2]", "(2,)"), ("[1,2,3]", "(3,)"), ("[[1],[2]]", "(2, 1)"),
-    ("2", "()"), ("[[[2,2,2],[2,2,2]]]", "(1, 2, 3)"),
-])
+@pytest.mark.parametrize(
+    "answer, shape",
+    [
+        ("zeros(3,2)", "(3, 2)"),
+        ("[1,2]", "(2,)"),
+        ("[1,2,3]", "(3,)"),
+        ("[[1],[2]]", "(2, 1)"),
+        ("2", "()"),
+        ("[[[2,2,2],[2,2,2]]]", "(1, 2, 3)"),
+    ],
+)
 def test_an_answer_of_the_wrong_shape_is_wrong(bpcli, answer, shape):
     code, results, _ = report(bpcli, *MATRIX, "-e", f"dA={answer}")
     assert code == 1 and results["dA"]["ok"] is False
     assert results["dA"]["diagnosis"]["kind"] == "shape"
     assert results["dA"]["diagnosis"]["message"] == (
-        f"wrong shape: your answer has shape {shape}; ∂f/∂A has the shape of A, (2, 3).")
+        f"wrong shape: your answer has shape {shape}; ∂f/∂A has the shape of A, (2, 3)."
+    )
     result = bpcli("check", *MATRIX, "-e", f"dA={answer}")
     assert result.code == 1 and result.err == "" and "worst element" not in result.out
 
@@ -283,7 +333,8 @@ def test_an_answer_of_the_wrong_shape_is_wrong(bpcli, answer, shape):
 def test_a_value_of_the_wrong_shape_is_wrong(bpcli):
     code, results, _ = report(bpcli, "q = A*2; sum(q)", MATRIX[1], "-e", "q=[1,2]")
     assert code == 1 and results["q"]["diagnosis"]["message"] == (
-        "wrong shape: your answer has shape (2,); q has shape (2, 3).")
+        "wrong shape: your answer has shape (2,); q has shape (2, 3)."
+    )
 
 
 @pytest.mark.parametrize("answer, shape", [("[[2,4]]", "(1, 2)"), ("4", "()"), ("[4]", "(1,)")])
@@ -291,7 +342,8 @@ def test_a_gradient_has_its_variables_shape_not_a_broadcast_one(bpcli, answer, s
     result = bpcli("check", "sum(x*x)", "x=[1,2]", "-e", f"dx={answer}")
     assert result.code == 1 and "worst element" not in result.out
     assert f"your answer has shape {shape}; ∂f/∂x has the shape of x, (2,)." in " ".join(
-        line.strip("│ ") for line in result.out.splitlines())
+        line.strip("│ ") for line in result.out.splitlines()
+    )
 
 
 def test_a_transposed_gradient_is_named(bpcli):
@@ -299,14 +351,20 @@ def test_a_transposed_gradient_is_named(bpcli):
     assert code == 1 and results["dA"]["diagnosis"]["kind"] == "transposed"
     assert results["dA"]["diagnosis"]["message"].startswith(
         "transposed: your answer is the transpose of ∂f/∂A; a gradient has the shape and layout"
-        " of its variable, A: (2, 3).")
+        " of its variable, A: (2, 3)."
+    )
     # the classic one: dW of W@x written as x·gᵀ instead of g·xᵀ; also for a square W
     for w in ("[[1,2,3],[4,5,6]]", "[[1,2,3],[4,5,6],[7,8,10]]"):
         rows = w.count("],") + 1
-        code, results, _ = report(bpcli, "sum((W@x)*c)", f"W={w}", "x=[1,2,4]",
-                                  "c=" + str(list(range(1, rows + 1))), "-e",
-                                  "dW=" + str([[c * x for c in range(1, rows + 1)]
-                                               for x in (1, 2, 4)]))
+        code, results, _ = report(
+            bpcli,
+            "sum((W@x)*c)",
+            f"W={w}",
+            "x=[1,2,4]",
+            "c=" + str(list(range(1, rows + 1))),
+            "-e",
+            "dW=" + str([[c * x for c in range(1, rows + 1)] for x in (1, 2, 4)]),
+        )
         assert code == 1 and results["dW"]["diagnosis"]["kind"] == "transposed", w
     result = bpcli("check", *MATRIX, "-e", "dA=[[2,2],[2,2],[2,2]]", "--lang", "zh")
     assert "转置了：你的答案是 ∂f/∂A 的转置" in result.out
@@ -316,25 +374,32 @@ def test_a_transposed_gradient_is_named(bpcli):
 def test_random_numbers_are_not_an_answer(bpcli, maker):
     result = bpcli("check", "sum(x*x)", "x=[1,2]", "-e", f"dx={maker}")
     assert (result.code, result.out) == (2, "")
-    assert result.err == (f"error: in the answer dx={maker}: random numbers are not an answer\n"
-                          "write the numbers (dx=[0.5, -1.2]), or zeros(…) and ones(…)\n")
+    assert result.err == (
+        f"error: in the answer dx={maker}: random numbers are not an answer\n"
+        "write the numbers (dx=[0.5, -1.2]), or zeros(…) and ones(…)\n"
+    )
 
 
 def test_an_answers_file_may_spread_an_array_over_lines(bpcli, tmp_path):
     answers = tmp_path / "answers.txt"
-    answers.write_text("# homework 3\ndW = [[0.088, 0.176],  # row 0\n"
-                       "      [0.104, 0.208]]\n\ndx = [-0.11,\n 0.64]; q = [0.22, 0.26]\n")
+    answers.write_text(
+        "# homework 3\ndW = [[0.088, 0.176],  # row 0\n"
+        "      [0.104, 0.208]]\n\ndx = [-0.11,\n 0.64]; q = [0.22, 0.26]\n"
+    )
     result = bpcli("check", str(SAMPLES / "matrix.bp"), "--answers", str(answers))
     assert (result.code, result.err) == (0, "") and result.out.endswith("3 of 3 correct\n")
 
 
-@pytest.mark.parametrize("text, message", [
-    ("x = 1\n\ndx 4\n", "line 3: the answer 'dx 4' is not NAME=VALUE"),
-    ("x = 1\ndw = 4\n", "line 2: the answer dw=4 names nothing in the program"),
-    ("x = 1\ndx = [3,\n 4]]\n", "lines 2-3: in the answer dx=[3, 4]]"),
-    ("x = 1\ndx = [3,\n\n 4\n", "line 2: a '[' is never closed"),
-    ("\n\ndx = 1.5e400\n", "line 3: in the answer dx=1.5e400: the number is too large"),
-])
+@pytest.mark.parametrize(
+    "text, message",
+    [
+        ("x = 1\n\ndx 4\n", "line 3: the answer 'dx 4' is not NAME=VALUE"),
+        ("x = 1\ndw = 4\n", "line 2: the answer dw=4 names nothing in the program"),
+        ("x = 1\ndx = [3,\n 4]]\n", "lines 2-3: in the answer dx=[3, 4]]"),
+        ("x = 1\ndx = [3,\n\n 4\n", "line 2: a '[' is never closed"),
+        ("\n\ndx = 1.5e400\n", "line 3: in the answer dx=1.5e400: the number is too large"),
+    ],
+)
 def test_every_answers_file_error_names_its_line(bpcli, tmp_path, text, message):
     answers = tmp_path / "answers.txt"
     answers.write_text(text)
@@ -346,8 +411,12 @@ def test_every_answers_file_error_names_its_line(bpcli, tmp_path, text, message)
 
 def test_a_syntax_error_in_an_answer_shows_a_caret(bpcli):
     result = bpcli("check", "x*2", "x=1", "-e", "dx=2*(3")
-    assert (result.code, result.err) == (2, (
-        "error: in the answer dx=2*(3: syntax error: this '(' is never closed\n"
-        "  line 1, column 3:\n"
-        "    2*(3\n"
-        "      ^\n"))
+    assert (result.code, result.err) == (
+        2,
+        (
+            "error: in the answer dx=2*(3: syntax error: this '(' is never closed\n"
+            "  line 1, column 3:\n"
+            "    2*(3\n"
+            "      ^\n"
+        ),
+    )

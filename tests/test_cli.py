@@ -44,8 +44,17 @@ def test_headline_json(bpcli):
     assert doc["grads"] == {"x": -4.0, "y": -4.0, "z": 3.0}
     assert doc["warnings"] == []
     add, mul = doc["nodes"][2], doc["nodes"][4]
-    assert add == {"id": 2, "op": "add", "label": "x + y", "name": None, "inputs": [0, 1],
-                   "value": 3.0, "upstream": -4.0, "local": [1.0, 1.0], "downstream": [-4.0, -4.0]}
+    assert add == {
+        "id": 2,
+        "op": "add",
+        "label": "x + y",
+        "name": None,
+        "inputs": [0, 1],
+        "value": 3.0,
+        "upstream": -4.0,
+        "local": [1.0, 1.0],
+        "downstream": [-4.0, -4.0],
+    }
     assert mul["local"] == [-4.0, 3.0] and mul["upstream"] == 1.0
     assert [n["op"] for n in doc["nodes"]] == ["input", "input", "add", "input", "mul"]
 
@@ -61,8 +70,7 @@ def test_named_intermediates_are_labelled_and_reported(bpcli):
     assert "│ q = x + y │" in result.out
     assert "∂/∂q = z = -4" in result.out and "∂/∂z = q = 3" in result.out
     assert result.out.endswith("f = -12\n∂f/∂x = -4\n∂f/∂y = -4\n∂f/∂z = 3\n")
-    doc = json.loads(bpcli("grad", "q = x + y; f = q*z", "x=-2", "y=5", "z=-4",
-                           "--format", "json").out)
+    doc = json.loads(bpcli("grad", "q = x + y; f = q*z", "x=-2", "y=5", "z=-4", "--format", "json").out)
     assert doc["output"] == "f"
     assert doc["grads"] == {"x": -4.0, "y": -4.0, "z": 3.0, "q": -4.0, "f": 1.0}
 
@@ -208,7 +216,8 @@ def test_syntax_error_shows_the_line_and_a_caret(bpcli):
         "  line 2, column 10:\n"
         "    y = (x + * 2)\n"
         "             ^\n"
-        "expected a number, a name, '(' or '['\n")
+        "expected a number, a name, '(' or '['\n"
+    )
 
 
 def test_domain_error_names_the_node_and_its_input(bpcli):
@@ -217,7 +226,8 @@ def test_domain_error_names_the_node_and_its_input(bpcli):
         "error: in log(x - 3) (node #4): log of a non-positive number, where x - 3 = -2\n"
         "  line 1, column 9:\n"
         "    f = 2 * log(x - 3)\n"
-        "            ^\n")
+        "            ^\n"
+    )
 
 
 def test_binary_junk_on_stdin(bpcli):

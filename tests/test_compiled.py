@@ -1,4 +1,4 @@
-"""The compiled path of `batch` (bpcli.compiled) against the engine's: the same bytes.
+"""The compiled path of `batch` (bpcli.core.compiled) against the engine's: the same bytes.
 
 `batch` evaluates a program it has seen before with a straight-line function that makes the
 engine's own calls. Nothing may change because of it: every record, error and warning must
@@ -18,17 +18,32 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from test_oracle import multi_statement_programs, single_expressions
 
-from bpcli.batch import Options, Solver
-from bpcli.compiled import compile_graph
-from bpcli.engine import gradients, run
+from bpcli.batch.reuse import PLACEHOLDER, skeleton
+from bpcli.batch.solve import Options, Solver
+from bpcli.core.compiled import compile_graph
+from bpcli.core.engine import gradients, run
+from bpcli.core.ops import FUNCTIONS, OPS
 from bpcli.errors import BpcliError
-from bpcli.ops import FUNCTIONS, OPS
-from bpcli.parse import parse
-from bpcli.reuse import PLACEHOLDER, skeleton
+from bpcli.language.parse import parse
 
 # Numbers as written in a program (unsigned: a minus is its own token), edge cases first.
-WRITTEN = ["0", "0.0", "1", "2", "0.5", "1e-310", "1e200", "1e308", "700", "710", "3.25",
-           "0.001", "1e-5", "40", "123.456"]
+WRITTEN = [
+    "0",
+    "0.0",
+    "1",
+    "2",
+    "0.5",
+    "1e-310",
+    "1e200",
+    "1e308",
+    "700",
+    "710",
+    "3.25",
+    "0.001",
+    "1e-5",
+    "40",
+    "123.456",
+]
 POINTS = [0, 0.0, -0.0, 1, -1, 2.5, -3.75, 1e-300, 1e300, -1e300, 710.0, 0.1, 1e-8, 10**400]
 
 
@@ -100,22 +115,34 @@ def test_the_compiled_path_is_taken():
 
 
 POINT_LINES = [
-    '{"x": 1, "y": 2}', '{"x": 3, "y": 4}', '{"x": 0, "y": 0}',  # a kink
+    '{"x": 1, "y": 2}',
+    '{"x": 3, "y": 4}',
+    '{"x": 0, "y": 0}',  # a kink
     '{"x": 1e308, "y": 1e308}',  # overflow
-    '{"x": NaN, "y": 1}', '{"x": Infinity, "y": 1}',  # not finite: an error
-    '{"x": true, "y": 1}', '{"x": "1/2", "y": 1}', '{"x": [1, 2], "y": 1}',  # the ordinary path
-    '{"x": 1, "y": 2} trailing', '{"x": 1,', '{"x": 1, "y": 2, "id": {"n": [1, "%s"]}}',
-    '{"bindings": {"x": 1, "y": 2}}', '{"x": 1, "y": 2, "program": "x"}',
+    '{"x": NaN, "y": 1}',
+    '{"x": Infinity, "y": 1}',  # not finite: an error
+    '{"x": true, "y": 1}',
+    '{"x": "1/2", "y": 1}',
+    '{"x": [1, 2], "y": 1}',  # the ordinary path
+    '{"x": 1, "y": 2} trailing',
+    '{"x": 1,',
+    '{"x": 1, "y": 2, "id": {"n": [1, "%s"]}}',
+    '{"bindings": {"x": 1, "y": 2}}',
+    '{"x": 1, "y": 2, "program": "x"}',
     '{"x": 100000000000000000000000000000000000000000000000000000000000000000000000000000000'
-    '0000000000000000000000000000000000000000000000000000000000000000000000000000000000000000'
-    '0000000000000000000000000000000000000000000000000000000000000000000000000000000000000000'
+    "0000000000000000000000000000000000000000000000000000000000000000000000000000000000000000"
+    "0000000000000000000000000000000000000000000000000000000000000000000000000000000000000000"
     '00000000000000000000000000000000000000000000000000000000000000000000000000000, "y": 1}',
-    '{"x": 2, "y": 5}', 'x=1 y=2', '{"x": 2, "y": 5}',
+    '{"x": 2, "y": 5}',
+    "x=1 y=2",
+    '{"x": 2, "y": 5}',
 ]
 
 
-@pytest.mark.parametrize("program", ["relu(x - y) * max(x, y)", "f = log(x) + y / x",
-                                     "x * 1e300 * y", "t = x*y; t += 2; t", "abs(x) ^ y"])
+@pytest.mark.parametrize(
+    "program",
+    ["relu(x - y) * max(x, y)", "f = log(x) + y / x", "x * 1e300 * y", "t = x*y; t += 2; t", "abs(x) ^ y"],
+)
 def test_edge_points(program):
     fast, slow, _ = both(POINT_LINES, Options(program=program))
     assert fast == slow
@@ -138,10 +165,16 @@ def test_common_bindings_and_percent_signs_in_names():
 
 
 def _programs() -> list[str]:
-    calls = [f"{alias}(x)" for alias, name in FUNCTIONS.items()
-             if OPS[name].arity == 1 and OPS[name].scalar is not None]
-    calls += [f"{alias}(x, y)" for alias, name in FUNCTIONS.items()
-              if OPS[name].arity == 2 and OPS[name].scalar is not None]
+    calls = [
+        f"{alias}(x)"
+        for alias, name in FUNCTIONS.items()
+        if OPS[name].arity == 1 and OPS[name].scalar is not None
+    ]
+    calls += [
+        f"{alias}(x, y)"
+        for alias, name in FUNCTIONS.items()
+        if OPS[name].arity == 2 and OPS[name].scalar is not None
+    ]
     return [*calls, "x + y", "x - y", "x * y", "x / y", "x ^ y", "-x", "x ^ 2", "2 ^ x"]
 
 
@@ -171,8 +204,12 @@ def test_each_op_gives_the_engines_numbers_bit_for_bit(program):
 
 
 def test_graphs_it_does_not_cover():
-    assert compile_graph(run(parse("sum(W @ x)", {"W": _array([[1.0, 2.0]]),
-                                                  "x": _array([3.0, 4.0])})), frozenset()) is None
+    assert (
+        compile_graph(
+            run(parse("sum(W @ x)", {"W": _array([[1.0, 2.0]]), "x": _array([3.0, 4.0])})), frozenset()
+        )
+        is None
+    )
     assert compile_graph(run(parse("x = 2; y = 3; [x, y] @ [y, x]")), frozenset()) is None
     big = "x = 0.5; " + " + ".join(["x"] * 3000)
     assert compile_graph(run(parse(big)), frozenset()) is None  # the engine's loops instead
@@ -185,11 +222,19 @@ def _array(rows):
 
 
 def test_a_node_off_the_path_that_cannot_be_computed_gives_the_same_record():
-    points = ['{"x": 1, "y": 2}', '{"x": 3, "y": 4}', '{"x": -1, "y": 2}', '{"x": 2, "y": 2}',
-              '{"x": 0, "y": 1}', '{"x": -5, "y": 1}']
+    points = [
+        '{"x": 1, "y": 2}',
+        '{"x": 3, "y": 4}',
+        '{"x": -1, "y": 2}',
+        '{"x": 2, "y": 2}',
+        '{"x": 0, "y": 1}',
+        '{"x": -5, "y": 1}',
+    ]
     fast, slow, compiled = both(points, Options(program="q = log(x); r = q*y; f = x*y"))
     assert fast == slow and compiled >= 1
     record = json.loads(fast.splitlines()[2])
     assert record["grads"] == {"x": 2.0, "y": -1.0, "q": None, "r": None, "f": 1.0}
-    assert record["warnings"] == ["q = log(x) (node #1) is not used by f and cannot be computed:"
-                                  " log of a non-positive number, where x = -1"]
+    assert record["warnings"] == [
+        "q = log(x) (node #1) is not used by f and cannot be computed:"
+        " log of a non-positive number, where x = -1"
+    ]

@@ -13,8 +13,8 @@ import numpy as np
 import pytest
 import sympy as sp
 
-from bpcli.engine import downstream, gradients, local, run
-from bpcli.parse import parse
+from bpcli.core.engine import downstream, gradients, local, run
+from bpcli.language.parse import parse
 
 EXACT = {"rel": 1e-12, "abs": 1e-12}
 
@@ -26,8 +26,11 @@ def solve(program: str, **bindings):
 
 def node(graph, op_name: str, label: str | None = None):
     """The one node with this op (and label, if given)."""
-    found = [n for n, text in zip(graph.nodes, graph.labels(), strict=True)
-             if n.op.name == op_name and (label is None or text == label)]
+    found = [
+        n
+        for n, text in zip(graph.nodes, graph.labels(), strict=True)
+        if n.op.name == op_name and (label is None or text == label)
+    ]
     assert len(found) == 1, (op_name, label, graph.labels())
     return found[0]
 
@@ -98,9 +101,17 @@ def test_neuron_node_by_node():
     assert (weighted_sum.value, weighted_sum.grad) == pytest.approx((1, DSIGMA), **EXACT)
     # ... which are the lecture's 4-decimal numbers
     assert [round(v, 4) for v in (one_plus.value, one_plus.grad, exp.value, exp.grad)] == [
-        1.3679, -0.5344, 0.3679, -0.5344]
+        1.3679,
+        -0.5344,
+        0.3679,
+        -0.5344,
+    ]
     assert [round(v, 4) for v in (negation.value, negation.grad, weighted_sum.value, weighted_sum.grad)] == [
-        -1, -0.1966, 1, 0.1966]
+        -1,
+        -0.1966,
+        1,
+        0.1966,
+    ]
     # the output node is the 1/x gate
     assert graph.output.op.name == "div" and graph.output.grad == 1
 
@@ -201,8 +212,10 @@ def test_vector_closed_forms():
     np.testing.assert_allclose(2 * W.T @ (W @ X), DX, rtol=1e-12)
 
 
-@pytest.mark.parametrize("program", ["sum((W@x)^2)", "q = W@x; f = sum(q^2)", "norm(W@x)^2",
-                                     "sum((W @ x)**2)", "q = W @ x\nf = sum(q * q)"])
+@pytest.mark.parametrize(
+    "program",
+    ["sum((W@x)^2)", "q = W@x; f = sum(q^2)", "norm(W@x)^2", "sum((W @ x)**2)", "q = W @ x\nf = sum(q * q)"],
+)
 def test_vector_example(program):
     graph, grads = solve(program, W=W.copy(), x=X.copy())
     assert graph.output.value == pytest.approx(0.116, rel=1e-12)
@@ -255,13 +268,16 @@ def test_mul_gate_swaps():
     assert grads["x"] == 3 * -3.0 and grads["y"] == 3 * 4.0
 
 
-@pytest.mark.parametrize(("program", "x", "y", "dx", "dy"), [
-    ("2 * max(x, y)", 4.0, 2.0, 2, 0),
-    ("2 * max(x, y)", -1.0, 3.0, 0, 2),
-    ("2 * min(x, y)", 4.0, 2.0, 0, 2),
-    ("2 * min(x, y)", -1.0, 3.0, 2, 0),
-    ("2 * max(x, y)", 1.5, 1.5, 1, 1),  # a tie: half each, as PyTorch's maximum
-])
+@pytest.mark.parametrize(
+    ("program", "x", "y", "dx", "dy"),
+    [
+        ("2 * max(x, y)", 4.0, 2.0, 2, 0),
+        ("2 * max(x, y)", -1.0, 3.0, 0, 2),
+        ("2 * min(x, y)", 4.0, 2.0, 0, 2),
+        ("2 * min(x, y)", -1.0, 3.0, 2, 0),
+        ("2 * max(x, y)", 1.5, 1.5, 1, 1),  # a tie: half each, as PyTorch's maximum
+    ],
+)
 def test_max_gate_routes(program, x, y, dx, dy):
     """Only the winning input of max (or min) receives the gradient."""
     _, grads = solve(program, x=x, y=y)

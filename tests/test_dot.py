@@ -9,12 +9,12 @@ from pathlib import Path
 
 import pytest
 
-from bpcli.engine import run
+from bpcli.core.engine import run
 from bpcli.errors import BpcliError
-from bpcli.explain import derivation
-from bpcli.parse import parse
+from bpcli.language.parse import parse
 from bpcli.present import dot as dotmod
 from bpcli.present.dot import GREEN, RED, render, to_dot
+from bpcli.present.explain import derivation
 from bpcli.present.numbers import value as fmt
 
 from conftest import SAMPLES
@@ -66,8 +66,9 @@ def label_of(text: str, node_id: int) -> str:
 
 
 def dot_accepts(text: str) -> subprocess.CompletedProcess[str]:
-    done = subprocess.run(["dot", "-Tsvg"], input=text, capture_output=True, text=True,
-                          encoding="utf-8", check=False)
+    done = subprocess.run(
+        ["dot", "-Tsvg"], input=text, capture_output=True, text=True, encoding="utf-8", check=False
+    )
     assert done.returncode == 0, done.stderr
     assert "rror" not in done.stderr and "arning" not in done.stderr, done.stderr
     return done
@@ -86,13 +87,16 @@ def test_every_sample_is_valid_dot(path: Path, style: str) -> None:
 
 
 @needs_dot
-@pytest.mark.parametrize("source", [
-    "x = 1\ny = 1\nr = relu(x - 1)\nf = max(x, y) + r",  # kinks
-    "x = 2\ny = 3\nb = x\nc = 2*3\nf = pi*b + c - 1/y + [x, y] @ [1, 2] + 2^x + max(0, x) - -3",
-    "x = 2\ny = x*3\nf = x + 1",  # a gate with no path to the output
-    "x = 2\nx*x",  # an unnamed output
-    "x = 3",  # the output is an input
-])
+@pytest.mark.parametrize(
+    "source",
+    [
+        "x = 1\ny = 1\nr = relu(x - 1)\nf = max(x, y) + r",  # kinks
+        "x = 2\ny = 3\nb = x\nc = 2*3\nf = pi*b + c - 1/y + [x, y] @ [1, 2] + 2^x + max(0, x) - -3",
+        "x = 2\ny = x*3\nf = x + 1",  # a gate with no path to the output
+        "x = 2\nx*x",  # an unnamed output
+        "x = 3",  # the output is an input
+    ],
+)
 def test_corner_cases_are_valid_dot(source: str) -> None:
     dot_accepts(to_dot(computed(source)))
 
@@ -121,7 +125,12 @@ def test_the_neuron_is_drawn_as_in_the_lecture() -> None:
     labels = [label_of(text, n.id) for n in graph.nodes if n.inputs]
     assert labels == ["*", "*", "+", "+", "*-1", "exp", "+1", "1/x"]
     assert [label_of(text, n.id) for n in graph.nodes if n.op.name == "input"] == [
-        "w0", "x0", "w1", "x1", "w2"]
+        "w0",
+        "x0",
+        "w1",
+        "x1",
+        "w2",
+    ]
     assert "{ rank=source; n0 n1 n2 n3 n4; n0 -> n1 -> n2 -> n3 -> n4 [style=invis]; }" in text
     assert "rankdir=LR" in text
     got = {(t, h): (v, g) for t, h, v, g in wires(text)}
@@ -147,13 +156,24 @@ def test_sigmoid_gate() -> None:
     assert [label_of(text, n.id) for n in graph.nodes if n.inputs][-1] == "σ"
 
 
-@pytest.mark.parametrize(("source", "label"), [
-    ("x = 2\nf = 1 - x", "1-x"), ("x = 2\nf = x - 1", "-1"), ("x = 2\nf = x + -3", "-3"),
-    ("x = 2\nf = x - -3", "+3"), ("x = 2\nf = 3 * x", "*3"), ("x = 2\nf = x / 4", "/4"),
-    ("x = 2\nf = 2 / x", "2/x"), ("x = 2\nf = x^2", "^2"), ("x = 2\nf = 2^x", "2^x"),
-    ("x = 2\nf = max(0, x)", "max(0, ·)"), ("x = 2\nf = -x", "*-1"), ("x = 2\nf = sigmoid(x)", "σ"),
-    ("x = 2\nf = x + 0.1234567891", "+0.12"),
-])
+@pytest.mark.parametrize(
+    ("source", "label"),
+    [
+        ("x = 2\nf = 1 - x", "1-x"),
+        ("x = 2\nf = x - 1", "-1"),
+        ("x = 2\nf = x + -3", "-3"),
+        ("x = 2\nf = x - -3", "+3"),
+        ("x = 2\nf = 3 * x", "*3"),
+        ("x = 2\nf = x / 4", "/4"),
+        ("x = 2\nf = 2 / x", "2/x"),
+        ("x = 2\nf = x^2", "^2"),
+        ("x = 2\nf = 2^x", "2^x"),
+        ("x = 2\nf = max(0, x)", "max(0, ·)"),
+        ("x = 2\nf = -x", "*-1"),
+        ("x = 2\nf = sigmoid(x)", "σ"),
+        ("x = 2\nf = x + 0.1234567891", "+0.12"),
+    ],
+)
 def test_gate_labels(source: str, label: str) -> None:
     graph = computed(source)
     assert label_of(to_dot(graph), graph.output.id) == label
@@ -170,8 +190,7 @@ def test_a_gate_of_two_constants_keeps_them_as_leaves() -> None:
 
 @pytest.mark.parametrize("style", ["split", "labels"])
 @pytest.mark.parametrize(("precision", "value"), [(0, "3"), (2, "3")])
-def test_fan_out_draws_one_wire_per_use_with_its_own_gradient(style: str, precision: int,
-                                                             value: str) -> None:
+def test_fan_out_draws_one_wire_per_use_with_its_own_gradient(style: str, precision: int, value: str) -> None:
     text = to_dot(computed(FANOUT), precision, wires=style)
     out_of_x = [(h, v, g) for t, h, v, g in wires(text) if t == "n0"]
     assert sorted(out_of_x) == [("n1", value, "3"), ("n1", value, "3"), ("n2", value, "1")]
@@ -184,8 +203,7 @@ def test_the_output_wire_carries_the_seed_gradient(path: Path, style: str) -> No
     text = to_dot(graph, wires=style)
     (end,) = [w for w in wires(text) if w[1] == "out"]
     assert end[0] == f"n{graph.output.id}" and end[3] == "1"
-    assert re.search(r"^\s+out \[shape=plaintext, label=<" + (graph.output.name or "f") + ">",
-                     text, re.M)
+    assert re.search(r"^\s+out \[shape=plaintext, label=<" + (graph.output.name or "f") + ">", text, re.M)
 
 
 SCALAR_SAMPLES = [p for p in SAMPLE_FILES if p.stem not in ("matrix", "two_layer_net")]
@@ -196,8 +214,10 @@ def test_every_wire_carries_its_edges_downstream_gradient(path: Path) -> None:
     graph = computed(path.read_text(encoding="utf-8"))
     expected = sorted(
         (f"n{e.input.id}", f"n{step.node.id}", fmt(e.downstream, 4) if e.downstream is not None else None)
-        for step in derivation(graph) for e in step.edges
-        if not (e.input.op.name == "const" and not e.input.name))  # folded into the gate
+        for step in derivation(graph)
+        for e in step.edges
+        if not (e.input.op.name == "const" and not e.input.name)
+    )  # folded into the gate
     got = sorted((t, h, g) for t, h, _, g in wires(to_dot(graph, 4)) if h != "out")
     assert got == expected
 
@@ -265,8 +285,9 @@ def test_unknown_wire_style() -> None:
 
 
 @needs_dot
-@pytest.mark.parametrize(("suffix", "magic"), [
-    (".png", b"\x89PNG"), (".svg", b"<svg"), (".pdf", b"%PDF"), (".SVG", b"<svg")])
+@pytest.mark.parametrize(
+    ("suffix", "magic"), [(".png", b"\x89PNG"), (".svg", b"<svg"), (".pdf", b"%PDF"), (".SVG", b"<svg")]
+)
 def test_render_writes_the_picture(tmp_path: Path, suffix: str, magic: bytes) -> None:
     target = tmp_path / f"neuron{suffix}"
     render(to_dot(sample("neuron")), str(target))

@@ -15,9 +15,9 @@ import pytest
 from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 
-from bpcli.engine import gradients, run
-from bpcli.ops import OPS
-from bpcli.parse import parse
+from bpcli.core.engine import gradients, run
+from bpcli.core.ops import OPS
+from bpcli.language.parse import parse
 
 from conftest import SAMPLES
 
@@ -35,8 +35,7 @@ def test_every_format_for_every_sample(bpcli, sample, output_format):
         assert json.loads(result.out)["grads"]
     if output_format == "csv":
         rows = list(csv.reader(io.StringIO(result.out)))
-        assert rows[0] == ["id", "label", "op", "name", "value", "upstream", "input", "local",
-                           "downstream"]
+        assert rows[0] == ["id", "label", "op", "name", "value", "upstream", "input", "local", "downstream"]
 
 
 def test_steps_show_the_notes_numbers(bpcli):
@@ -96,18 +95,30 @@ def test_latex_is_balanced_and_compiles_where_latex_is_installed(bpcli, tmp_path
     for sample in SAMPLE_FILES:
         body = bpcli("grad", str(SAMPLES / sample), "--format", "latex").out
         document = tmp_path / f"{sample}.tex"
-        document.write_text("\\documentclass{article}\\usepackage{amsmath}\\begin{document}\n"
-                            + body + "\\end{document}\n", encoding="utf-8")
-        done = subprocess.run([latex, "-interaction=nonstopmode", "-halt-on-error", document.name],
-                              cwd=tmp_path, capture_output=True, timeout=120)
+        document.write_text(
+            "\\documentclass{article}\\usepackage{amsmath}\\begin{document}\n" + body + "\\end{document}\n",
+            encoding="utf-8",
+        )
+        done = subprocess.run(
+            [latex, "-interaction=nonstopmode", "-halt-on-error", document.name],
+            cwd=tmp_path,
+            capture_output=True,
+            timeout=120,
+        )
         assert done.returncode == 0, done.stdout.decode(errors="replace")[-2000:]
 
 
 def test_csv_one_row_per_node_and_input(bpcli):
-    rows = list(csv.DictReader(io.StringIO(bpcli("grad", str(SAMPLES / "simple.bp"),
-                                                 "--format", "csv").out)))
-    assert [(r["id"], r["input"]) for r in rows] == [("0", ""), ("1", ""), ("2", ""), ("3", "0"),
-                                                    ("3", "1"), ("4", "3"), ("4", "2")]
+    rows = list(csv.DictReader(io.StringIO(bpcli("grad", str(SAMPLES / "simple.bp"), "--format", "csv").out)))
+    assert [(r["id"], r["input"]) for r in rows] == [
+        ("0", ""),
+        ("1", ""),
+        ("2", ""),
+        ("3", "0"),
+        ("3", "1"),
+        ("4", "3"),
+        ("4", "2"),
+    ]
     assert rows[5]["local"] == "-4.0" and rows[5]["downstream"] == "-4.0"
 
 
@@ -116,25 +127,27 @@ def test_output_to_a_file(bpcli, tmp_path):
     result = bpcli("grad", str(SAMPLES / "simple.bp"), "--format", "steps", "-o", str(path))
     assert result.code == 0 and result.out == "" and f"wrote {path}" in result.err
     assert path.read_text(encoding="utf-8").startswith("Backward pass of f")
-    result = bpcli("grad", str(SAMPLES / "simple.bp"), "--format", "json", "-o",
-                   str(tmp_path / "g.png"))
+    result = bpcli("grad", str(SAMPLES / "simple.bp"), "--format", "json", "-o", str(tmp_path / "g.png"))
     assert result.code == 2 and "goes with --format dot" in result.err
 
 
 # --- --wrt --------------------------------------------------------------------------------------
 
+
 def test_wrt_limits_the_summary_not_the_graph(bpcli):
     result = bpcli("grad", str(SAMPLES / "neuron.bp"), "--wrt", "w0,x0")
     assert result.out.endswith("f = 0.7311\n∂f/∂w0 = -0.1966\n∂f/∂x0 = 0.3932\n")
     assert "│ w1*x1" in result.out
-    doc = json.loads(bpcli("grad", str(SAMPLES / "neuron.bp"), "--wrt", "w0", "--wrt", "w2",
-                           "--format", "json").out)
+    doc = json.loads(
+        bpcli("grad", str(SAMPLES / "neuron.bp"), "--wrt", "w0", "--wrt", "w2", "--format", "json").out
+    )
     assert set(doc["grads"]) == {"w0", "w2"} and len(doc["nodes"]) == 15
     bad = bpcli("grad", str(SAMPLES / "neuron.bp"), "--wrt", "w9")
     assert bad.code == 2 and "w9" in bad.err
 
 
 # --- --gradcheck --------------------------------------------------------------------------------
+
 
 def test_gradcheck_agrees_on_the_samples(bpcli):
     for sample in SAMPLE_FILES:
@@ -154,8 +167,9 @@ def test_gradcheck_warns_when_the_step_crosses_a_kink(bpcli):
 
 
 def test_gradcheck_of_big_arrays_samples_elements(bpcli):
-    doc = json.loads(bpcli("grad", "sum(tanh(x))", "x=randn(3000)", "--seed", "1", "--gradcheck",
-                           "--format", "json").out)
+    doc = json.loads(
+        bpcli("grad", "sum(tanh(x))", "x=randn(3000)", "--seed", "1", "--gradcheck", "--format", "json").out
+    )
     check = doc["gradcheck"][0]
     assert check["checked"] == 200 and check["elements"] == 3000 and check["verdict"] == "good"
 
@@ -163,8 +177,13 @@ def test_gradcheck_of_big_arrays_samples_elements(bpcli):
 # --- --expand -----------------------------------------------------------------------------------
 
 COMPOSITES = sorted(name for name, op in OPS.items() if op.expansion is not None)
-CALLS = {"sigmoid": "sigmoid(x)", "tanh": "tanh(x)", "norm": "norm([x, y, 2*x])",
-         "dot": "dot([x, y], [y, 3])", "logsigmoid": "log(sigmoid(x))"}
+CALLS = {
+    "sigmoid": "sigmoid(x)",
+    "tanh": "tanh(x)",
+    "norm": "norm([x, y, 2*x])",
+    "dot": "dot([x, y], [y, 3])",
+    "logsigmoid": "log(sigmoid(x))",
+}
 
 
 def test_every_composite_has_a_call_here():

@@ -14,17 +14,68 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from bpcli.engine import forward, run
+from bpcli.core.engine import forward, run
 from bpcli.errors import BpcliError
-from bpcli.parse import parse
+from bpcli.language.parse import parse
 
 FAST = settings(max_examples=150, deadline=None, suppress_health_check=list(HealthCheck))
 SLOW = settings(max_examples=3000, deadline=None, suppress_health_check=list(HealthCheck))
 
-TOKENS = ["x", "y", "z", "w0", "θ", "2", "0", "-3", ".5", "1e-3", "1e400", "pi", "e",
-          "+", "-", "*", "/", "^", "**", "@", "(", ")", "[", "]", ",", ";", "\n", "=", "+=",
-          "*=", ".T", "exp", "log", "sqrt", "sigmoid", "relu", "max", "min", "sum", "norm",
-          "softmax", "σ", "−", "×", "#", " ", "\t", "$", "{", "'", "\x00", "x=", "f="]
+TOKENS = [
+    "x",
+    "y",
+    "z",
+    "w0",
+    "θ",
+    "2",
+    "0",
+    "-3",
+    ".5",
+    "1e-3",
+    "1e400",
+    "pi",
+    "e",
+    "+",
+    "-",
+    "*",
+    "/",
+    "^",
+    "**",
+    "@",
+    "(",
+    ")",
+    "[",
+    "]",
+    ",",
+    ";",
+    "\n",
+    "=",
+    "+=",
+    "*=",
+    ".T",
+    "exp",
+    "log",
+    "sqrt",
+    "sigmoid",
+    "relu",
+    "max",
+    "min",
+    "sum",
+    "norm",
+    "softmax",
+    "σ",
+    "−",
+    "×",
+    "#",
+    " ",
+    "\t",
+    "$",
+    "{",
+    "'",
+    "\x00",
+    "x=",
+    "f=",
+]
 programs = st.lists(st.sampled_from(TOKENS), max_size=25).map("".join)
 texts = st.text(max_size=60)
 junk = st.binary(max_size=80)
@@ -70,30 +121,75 @@ def test_random_bytes_into_grad_and_batch(bpcli, data):
 @given(st.lists(programs, min_size=1, max_size=8))
 def test_random_lines_into_batch_lose_nothing(bpcli, lines):
     lines = [line.replace("\n", " ") for line in lines]
-    result = bpcli("batch", "-", "--bind", "x=0.7", "--bind", "y=-1.3", "--bind", "z=2",
-                   input="\n".join(lines) + "\n")
+    result = bpcli(
+        "batch", "-", "--bind", "x=0.7", "--bind", "y=-1.3", "--bind", "z=2", input="\n".join(lines) + "\n"
+    )
     assert_clean(result, allowed=(0, 1))
     records = [json.loads(line) for line in result.out.splitlines()]
-    expected = [i for i, line in enumerate(lines, 1)
-                if line.strip() and not line.strip().startswith("#")]
+    expected = [i for i, line in enumerate(lines, 1) if line.strip() and not line.strip().startswith("#")]
     assert [r["line"] for r in records] == expected
     assert (result.code == 1) == any("error" in r for r in records)
 
 
 @FAST
-@given(st.lists(st.sampled_from(["-e", "--expect", "dx=", "x", "=", "1", "0.5", "dq=-4", "q",
-                                 "--tol", "5%", "abc", "--answers", "-", "df/dx=1"]),
-                max_size=8))
+@given(
+    st.lists(
+        st.sampled_from(
+            [
+                "-e",
+                "--expect",
+                "dx=",
+                "x",
+                "=",
+                "1",
+                "0.5",
+                "dq=-4",
+                "q",
+                "--tol",
+                "5%",
+                "abc",
+                "--answers",
+                "-",
+                "df/dx=1",
+            ]
+        ),
+        max_size=8,
+    )
+)
 def test_random_check_arguments(bpcli, args):
     result = bpcli("check", "q = x*y; f = q + y", "x=2", "y=3", *args, input="dq=1\n")
     assert_clean(result, allowed=(0, 1, 2))
 
 
 @FAST
-@given(st.lists(st.sampled_from(["x=1", "x=", "=1", "x", "x=[1,2]", "x=[[1],[2,3]]", "x=@nope.npy",
-                                 "x=randn(2)", "x=zeros(0)", "y=1e999", "y=-0", "θ=2", "2x=1",
-                                 "x==1", "x=1=2", "x=nan", "x=inf", "x=0x10", "x=1_000"]),
-                max_size=4))
+@given(
+    st.lists(
+        st.sampled_from(
+            [
+                "x=1",
+                "x=",
+                "=1",
+                "x",
+                "x=[1,2]",
+                "x=[[1],[2,3]]",
+                "x=@nope.npy",
+                "x=randn(2)",
+                "x=zeros(0)",
+                "y=1e999",
+                "y=-0",
+                "θ=2",
+                "2x=1",
+                "x==1",
+                "x=1=2",
+                "x=nan",
+                "x=inf",
+                "x=0x10",
+                "x=1_000",
+            ]
+        ),
+        max_size=4,
+    )
+)
 def test_random_bindings(bpcli, bindings):
     assert_clean(bpcli("grad", "x*2 + sum([1])", *bindings))
 
@@ -101,10 +197,19 @@ def test_random_bindings(bpcli, bindings):
 # --- round trip: a label, parsed again, gives its node's value ----------------------------------
 
 LEAVES = st.sampled_from(["x", "y", "z", "2", "0.5", "3", "pi"])
-UNARY = ["exp({})", "sin({})", "cos({})", "tanh({})", "sigmoid({})", "-{}", "({})^2",
-         "log(1 + ({})^2)", "relu({})", "abs({})"]
-BINARY = ["({}) + ({})", "({}) - ({})", "({}) * ({})", "({}) / (1 + ({})^2)", "max({}, {})",
-          "min({}, {})"]
+UNARY = [
+    "exp({})",
+    "sin({})",
+    "cos({})",
+    "tanh({})",
+    "sigmoid({})",
+    "-{}",
+    "({})^2",
+    "log(1 + ({})^2)",
+    "relu({})",
+    "abs({})",
+]
+BINARY = ["({}) + ({})", "({}) - ({})", "({}) * ({})", "({}) / (1 + ({})^2)", "max({}, {})", "min({}, {})"]
 
 
 @st.composite
@@ -115,8 +220,7 @@ def expressions(draw, depth=4):
         return draw(st.sampled_from(UNARY)).format(draw(expressions(depth - 1)))
     template = draw(st.sampled_from(BINARY))
     left, right = draw(expressions(depth - 1)), draw(expressions(depth - 1))
-    return template.format(left, right, right) if template.count("{}") == 3 \
-        else template.format(left, right)
+    return template.format(left, right, right) if template.count("{}") == 3 else template.format(left, right)
 
 
 @FAST
@@ -128,8 +232,7 @@ def test_labels_parse_back_to_their_values(statements):
         graph = run(parse(program, bindings))
     except BpcliError:
         return  # a domain error, say: not this test's business
-    names = {**bindings, **{n: node.value for n, node in graph.names.items()
-                            if node.value is not None}}
+    names = {**bindings, **{n: node.value for n, node in graph.names.items() if node.value is not None}}
     for node, label in zip(graph.nodes, graph.labels(), strict=True):
         if node.value is None:
             continue  # off the output's path and not computable: no value to compare with

@@ -1,4 +1,5 @@
-"""bpcli/_tables.py is generated from grammar/bpcli.lark: keep them in step, and parse as Lark does."""
+"""bpcli/language/_tables.py is generated from grammar/bpcli.lark: keep them in step, and parse
+as Lark does."""
 
 from __future__ import annotations
 
@@ -25,8 +26,31 @@ PROGRAMS = [
     "θ = -1; y = 2*θ*3",
 ]
 
-TOKENS = ["x", "y", "2", ".5", "+", "-", "*", "/", "^", "**", "@", "(", ")", "[", "]", ",", ";",
-          "\n", "=", "+=", ".T", "exp", " "]
+TOKENS = [
+    "x",
+    "y",
+    "2",
+    ".5",
+    "+",
+    "-",
+    "*",
+    "/",
+    "^",
+    "**",
+    "@",
+    "(",
+    ")",
+    "[",
+    "]",
+    ",",
+    ";",
+    "\n",
+    "=",
+    "+=",
+    ".T",
+    "exp",
+    " ",
+]
 
 
 class _TreeBuilder:
@@ -52,15 +76,16 @@ def test_generated_parser_records_the_current_grammar():
         import generate
     finally:
         sys.path.pop(0)
-    first_line = (ROOT / "bpcli" / "_tables.py").read_text(encoding="utf-8").splitlines()[0]
+    first_line = (ROOT / "bpcli" / "language" / "_tables.py").read_text(encoding="utf-8").splitlines()[0]
     assert first_line == generate.header().rstrip("\n"), (
-        "bpcli/_tables.py is stale: run  python grammar/generate.py")
+        "bpcli/language/_tables.py is stale: run  python grammar/generate.py"
+    )
 
 
 @pytest.mark.parametrize("program", PROGRAMS)
 def test_generated_parser_parses_like_lark(program):
     lark = pytest.importorskip("lark")
-    from bpcli.lalr import Parser
+    from bpcli.language.lalr import Parser
 
     assert Parser(_TreeBuilder()).parse(program) == _lark_plain(_reference_parser(lark).parse(program))
 
@@ -84,13 +109,19 @@ def _reference_parser(lark):
                 if not (token.type == "_NL" and depth):
                     yield token
 
-    _REFERENCE.append(lark.Lark((ROOT / "grammar" / "bpcli.lark").read_text(encoding="utf-8"),
-                                parser="lalr", postlex=Brackets()))
+    _REFERENCE.append(
+        lark.Lark(
+            (ROOT / "grammar" / "bpcli.lark").read_text(encoding="utf-8"), parser="lalr", postlex=Brackets()
+        )
+    )
     return _REFERENCE[0]
 
 
 def test_parser_does_not_import_lark_at_run_time():
-    code = "import sys, bpcli.parse; bpcli.parse.parse('x*2', {'x': 1.0}); sys.exit('lark' in sys.modules)"
+    code = (
+        "import sys, bpcli.language.parse; bpcli.language.parse.parse('x*2', {'x': 1.0});"
+        " sys.exit('lark' in sys.modules)"
+    )
     assert subprocess.run([sys.executable, "-c", code], cwd=ROOT).returncode == 0
 
 
@@ -98,7 +129,7 @@ def test_parser_does_not_import_lark_at_run_time():
 @given(st.lists(st.sampled_from(TOKENS), max_size=12))
 def test_random_token_sequences_parse_or_fail_like_lark(pieces):
     lark = pytest.importorskip("lark")
-    from bpcli import lalr
+    from bpcli.language import lalr
 
     program = "".join(pieces)
     reference = _reference_parser(lark)

@@ -8,10 +8,10 @@ from fractions import Fraction
 
 import pytest
 
-from bpcli.engine import run
+from bpcli.check.gradcheck import gradcheck
+from bpcli.core.engine import run
 from bpcli.errors import DomainError
-from bpcli.gradcheck import gradcheck
-from bpcli.parse import parse
+from bpcli.language.parse import parse
 
 OVERFLOW = """\
 error: ∂f/∂x overflows: its branches through #2 and #4 add up past the float range
@@ -33,8 +33,9 @@ def test_fanout_overflow_is_an_error_not_infinity(bpcli, fmt):
 def test_fanout_overflow_of_arrays_is_an_error_not_a_bug(bpcli):
     result = bpcli("grad", "f = sum(x*1e308 + x*1e308)", "x=[1e-10, 2e-10]")
     assert result.code == 2 and result.out == ""
-    assert result.err.startswith("error: ∂f/∂x overflows: its branches through #2 and #4 add up"
-                                 " past the float range\n")
+    assert result.err.startswith(
+        "error: ∂f/∂x overflows: its branches through #2 and #4 add up past the float range\n"
+    )
 
 
 def test_fanout_overflow_names_every_branch_and_an_intermediate(bpcli):
@@ -66,7 +67,7 @@ def test_batch_writes_error_records_on_the_engine_and_the_compiled_path(bpcli, a
 
 
 def test_one_sided_gradients_check_their_sums_too():
-    from bpcli.engine import one_sided_gradients
+    from bpcli.core.engine import one_sided_gradients
 
     graph = run(parse("f = relu(x)*1e308 + relu(x)*1e308", {"x": 0.0}))
     with pytest.raises(DomainError, match=r"^∂f/∂x overflows: its branches through #1 and #4"):
@@ -74,7 +75,7 @@ def test_one_sided_gradients_check_their_sums_too():
 
 
 def test_diagnosis_sums_no_candidate_past_the_float_range():
-    from bpcli.diagnose import _sum
+    from bpcli.check.diagnose import _sum
 
     assert _sum([1e308, 1e308]) is None
     assert _sum([1e308, -1e308, 1e308]) == 1e308
@@ -99,7 +100,7 @@ def test_gradcheck_of_arrays_up_to_the_dimension_limit(bpcli):
 
 
 def test_gradcheck_calls_a_numeric_difference_that_overflows_n_a():
-    from bpcli.gradcheck import relative_error, verdict
+    from bpcli.check.gradcheck import relative_error, verdict
 
     assert verdict(relative_error(1.0, float("inf"))) == "n/a"
     assert verdict(relative_error(float("inf"), float("inf"))) == "n/a"
@@ -113,8 +114,11 @@ def test_gradcheck_calls_a_numeric_difference_that_overflows_n_a():
 
 def test_gradcheck_of_many_inputs_checks_a_sample_and_leaves_values_as_they_were():
     names = [f"x{i}" for i in range(1500)]
-    graph = run(parse("f = " + " + ".join(f"{n}*{n}" for n in names),
-                      {n: float(i % 7 - 3) for i, n in enumerate(names)}))
+    graph = run(
+        parse(
+            "f = " + " + ".join(f"{n}*{n}" for n in names), {n: float(i % 7 - 3) for i, n in enumerate(names)}
+        )
+    )
     before = [n.value for n in graph.nodes]
     checks = gradcheck(graph)
     assert [c.name for c in checks] == names
@@ -127,11 +131,16 @@ def test_gradcheck_of_many_inputs_checks_a_sample_and_leaves_values_as_they_were
 
 
 def test_gradcheck_checks_every_input_of_a_small_program():
-    graph = run(parse("f = relu(a*b) + c*sum(w*w)", {"a": 2.0, "b": -3.0, "c": 0.5,
-                                                     "w": [[1.0, 2.0], [3.0, -4.0]]}))
+    graph = run(
+        parse("f = relu(a*b) + c*sum(w*w)", {"a": 2.0, "b": -3.0, "c": 0.5, "w": [[1.0, 2.0], [3.0, -4.0]]})
+    )
     checks = gradcheck(graph)
     assert [(c.name, c.checked, c.verdict) for c in checks] == [
-        ("a", 1, "good"), ("b", 1, "good"), ("c", 1, "good"), ("w", 4, "good")]
+        ("a", 1, "good"),
+        ("b", 1, "good"),
+        ("c", 1, "good"),
+        ("w", 4, "good"),
+    ]
 
 
 # --- nodes off the output's path never fail the run ------------------------------------------
@@ -139,8 +148,7 @@ def test_gradcheck_checks_every_input_of_a_small_program():
 OFF_PATH = ("q = sqrt(x); f = x*2", "x=0")
 
 
-@pytest.mark.parametrize("fmt", ["table", "steps", "tree", "json", "markdown", "latex", "csv",
-                                 "dot"])
+@pytest.mark.parametrize("fmt", ["table", "steps", "tree", "json", "markdown", "latex", "csv", "dot"])
 def test_a_node_off_the_path_never_fails_the_run(bpcli, fmt):
     result = bpcli("grad", *OFF_PATH, "--format", fmt)
     assert (result.code, result.err) == (0, "")
@@ -151,8 +159,7 @@ def test_a_node_off_the_path_shows_no_local_gradient(bpcli):
     assert doc["grads"] == {"x": 2.0, "q": 0.0, "f": 1.0}
     assert doc["nodes"][1]["local"] == [None] and doc["nodes"][1]["downstream"] == [None]
     result = bpcli("grad", *OFF_PATH)
-    assert "│ 1 │ q = sqrt(x) │ sqrt  │     0 │                 0 │                    │" \
-        in result.out
+    assert "│ 1 │ q = sqrt(x) │ sqrt  │     0 │                 0 │                    │" in result.out
     result = bpcli("check", *OFF_PATH, "-e", "dx=2", "-e", "dq=0")
     assert (result.code, result.err) == (0, "")
     result = bpcli("grad", "q = sqrt(x); f = sum(x*2)", "x=[0, 1]", "--jacobian")
@@ -161,27 +168,31 @@ def test_a_node_off_the_path_shows_no_local_gradient(bpcli):
 
 
 def test_a_local_gradient_too_large_for_a_float_is_not_shown_but_its_downstream_is(bpcli):
-    doc = json.loads(bpcli("grad", "f = (x/y)*1e-300", "x=1e-309", "y=1e-309",
-                           "--format", "json").out)
+    doc = json.loads(bpcli("grad", "f = (x/y)*1e-300", "x=1e-309", "y=1e-309", "--format", "json").out)
     assert doc["grads"]["x"] == pytest.approx(1e9) and doc["grads"]["y"] == pytest.approx(-1e9)
     assert doc["nodes"][2]["local"] == [None, None]
     assert doc["nodes"][2]["downstream"] == [pytest.approx(1e9), pytest.approx(-1e9)]
 
 
 UNUSED = ("q = log(x); r = q*3; f = x*2", "x=-1")
-UNUSED_WARNING = ("warning: q = log(x) (node #1) is not used by f and cannot be computed: log of a"
-                  " non-positive number, where x = -1\n")
+UNUSED_WARNING = (
+    "warning: q = log(x) (node #1) is not used by f and cannot be computed: log of a"
+    " non-positive number, where x = -1\n"
+)
 
 
-@pytest.mark.parametrize(("fmt", "shown"), [
-    ("table", "│ 1 │ q = log(x) │ log   │     — │                 — │"),
-    ("markdown", "| 1 | q = log(x) | log | — | — |  |  |"),
-    ("latex", r"1 & \texttt{q = log(x)} & \texttt{log} & --- & --- &  \\"),
-    ("csv", "1,q = log(x),log,q,,,0,,"),
-    ("dot", 'tooltip="q → r: value —"'),
-    ("steps", "∂f/∂x = 2"),
-    ("tree", "x  input  value -1  ∂f/∂ 2"),
-])
+@pytest.mark.parametrize(
+    ("fmt", "shown"),
+    [
+        ("table", "│ 1 │ q = log(x) │ log   │     — │                 — │"),
+        ("markdown", "| 1 | q = log(x) | log | — | — |  |  |"),
+        ("latex", r"1 & \texttt{q = log(x)} & \texttt{log} & --- & --- &  \\"),
+        ("csv", "1,q = log(x),log,q,,,0,,"),
+        ("dot", 'tooltip="q → r: value —"'),
+        ("steps", "∂f/∂x = 2"),
+        ("tree", "x  input  value -1  ∂f/∂ 2"),
+    ],
+)
 def test_a_node_off_the_path_that_cannot_be_computed_has_no_value(bpcli, fmt, shown):
     result = bpcli("grad", *UNUSED, "--format", fmt)
     assert (result.code, result.err) == (0, UNUSED_WARNING)
@@ -195,14 +206,16 @@ def test_a_node_off_the_path_that_cannot_be_computed_is_null_in_json(bpcli):
     assert doc["value"] == -2.0
     assert doc["grads"] == {"x": 2.0, "q": None, "r": None, "f": 1.0}
     assert [n["value"] for n in doc["nodes"]] == [-1.0, None, 3.0, None, 2.0, -2.0]
-    assert doc["warnings"] == [UNUSED_WARNING[len("warning: "):-1]]
+    assert doc["warnings"] == [UNUSED_WARNING[len("warning: ") : -1]]
 
 
 def test_a_node_off_the_path_of_arrays_and_its_jacobian(bpcli):
     result = bpcli("grad", "q = sqrt(x); f = sum(x*2)", "x=[-1, 4]", "--jacobian")
     assert result.code == 0
-    assert result.err == ("warning: q = sqrt(x) (node #1) is not used by f and cannot be computed:"
-                          " sqrt of a negative number, where x = [-1.,  4.]\n")
+    assert result.err == (
+        "warning: q = sqrt(x) (node #1) is not used by f and cannot be computed:"
+        " sqrt of a negative number, where x = [-1.,  4.]\n"
+    )
     assert "#1 q = sqrt(x): ∂/∂x: — (the node has no value)" in result.out
 
 
@@ -211,12 +224,15 @@ def test_check_and_gradcheck_with_a_node_off_the_path_that_has_no_value(bpcli):
     assert (result.code, result.err) == (0, UNUSED_WARNING)
     result = bpcli("check", "q = log(x); f = x*2", "x=-1", "-e", "dq=0")
     assert result.code == 2
-    assert result.err.startswith("error: q has no value at this point (q = log(x) is not used by"
-                                 " the output and cannot be computed), so there is no answer to"
-                                 " check for it\n")
+    assert result.err.startswith(
+        "error: q has no value at this point (q = log(x) is not used by"
+        " the output and cannot be computed), so there is no answer to"
+        " check for it\n"
+    )
     # the check perturbs y, whose cone holds r, computed from q, which has no value
-    result = bpcli("grad", "q = log(x); r = relu(q)*y; f = x*y", "x=-1", "y=2", "--gradcheck",
-                   "--format", "json")
+    result = bpcli(
+        "grad", "q = log(x); r = relu(q)*y; f = x*y", "x=-1", "y=2", "--gradcheck", "--format", "json"
+    )
     assert result.code == 0
     assert [c["verdict"] for c in json.loads(result.out)["gradcheck"]] == ["good", "good"]
 
@@ -224,12 +240,13 @@ def test_check_and_gradcheck_with_a_node_off_the_path_that_has_no_value(bpcli):
 def test_a_node_on_the_path_still_fails_the_run(bpcli):
     result = bpcli("grad", "q = log(x); f = x*2 + q", "x=-1")
     assert result.code == 2
-    assert result.err.startswith("error: in q = log(x) (node #1): log of a non-positive number,"
-                                 " where x = -1\n")
+    assert result.err.startswith(
+        "error: in q = log(x) (node #1): log of a non-positive number, where x = -1\n"
+    )
 
 
 def test_what_leads_to_the_output_is_found_without_recursion():
-    from bpcli.engine import leads_to_output
+    from bpcli.core.engine import leads_to_output
 
     n = 20_000
     program = "q0 = log(x)\n" + "".join(f"q{i} = q{i - 1} + 1\n" for i in range(1, n)) + "f = x*2"
@@ -242,27 +259,48 @@ def test_what_leads_to_the_output_is_found_without_recursion():
 
 # --- --expand: the stable circuits --------------------------------------------------------------
 
-EXTREME = [("tanh(x)", -400.0), ("tanh(x)", 400.0), ("sigmoid(x)", -800.0), ("sigmoid(x)", 800.0),
-           ("log(sigmoid(x))", -800.0), ("log(sigmoid(x))", 800.0), ("logsigmoid(x)", -800.0),
-           ("sigmoid(x)", 0.0), ("tanh(x)", 0.0), ("log(sigmoid(x))", 0.0), ("tanh(x)", 1e-300),
-           ("norm([x, 3*x])", 1e-170), ("norm([x, 3*x])", 1e200), ("norm([x, 0])", -2.0),
-           ("tanh(x)", 1e308), ("tanh(x)", -1e308), ("sigmoid(x)", 1e308), ("sigmoid(x)", -1e308),
-           ("log(sigmoid(x))", 1e308), ("log(sigmoid(x))", -1e308), ("log(sigmoid(x))", 30.0),
-           ("log(sigmoid(x))", 20.0), ("tanh(x)", 20.0), ("tanh(x)", -30.0), ("sigmoid(x)", 40.0)]
+EXTREME = [
+    ("tanh(x)", -400.0),
+    ("tanh(x)", 400.0),
+    ("sigmoid(x)", -800.0),
+    ("sigmoid(x)", 800.0),
+    ("log(sigmoid(x))", -800.0),
+    ("log(sigmoid(x))", 800.0),
+    ("logsigmoid(x)", -800.0),
+    ("sigmoid(x)", 0.0),
+    ("tanh(x)", 0.0),
+    ("log(sigmoid(x))", 0.0),
+    ("tanh(x)", 1e-300),
+    ("norm([x, 3*x])", 1e-170),
+    ("norm([x, 3*x])", 1e200),
+    ("norm([x, 0])", -2.0),
+    ("tanh(x)", 1e308),
+    ("tanh(x)", -1e308),
+    ("sigmoid(x)", 1e308),
+    ("sigmoid(x)", -1e308),
+    ("log(sigmoid(x))", 1e308),
+    ("log(sigmoid(x))", -1e308),
+    ("log(sigmoid(x))", 30.0),
+    ("log(sigmoid(x))", 20.0),
+    ("tanh(x)", 20.0),
+    ("tanh(x)", -30.0),
+    ("sigmoid(x)", 40.0),
+]
 
 
 @pytest.mark.parametrize(("call", "x"), EXTREME)
 def test_expanded_circuits_agree_with_the_fused_gates_at_the_extremes(bpcli, call, x):
     program = f"f = {call}*y"
-    docs = [json.loads(bpcli("grad", program, f"x={x!r}", "y=1.5", "--format", "json",
-                             *expand).out) for expand in ([], ["--expand"])]
+    docs = [
+        json.loads(bpcli("grad", program, f"x={x!r}", "y=1.5", "--format", "json", *expand).out)
+        for expand in ([], ["--expand"])
+    ]
     fused, expanded = docs
     assert len(expanded["nodes"]) > len(fused["nodes"])
     # (near 0 the circuit's tanh is a difference of two exps: right to 1e-16, not relatively)
     assert expanded["value"] == pytest.approx(fused["value"], rel=1e-12, abs=1e-16)
     for name in ("x", "y"):
-        assert expanded["grads"][name] == pytest.approx(fused["grads"][name], rel=1e-12,
-                                                        abs=1e-300)
+        assert expanded["grads"][name] == pytest.approx(fused["grads"][name], rel=1e-12, abs=1e-300)
     assert expanded["warnings"] == fused["warnings"] == []  # no kink to warn about
 
 
@@ -274,10 +312,11 @@ def test_expanded_circuits_agree_over_the_whole_float_range():
         for call in ("sigmoid(x)", "tanh(x)", "log(sigmoid(x))", "norm([x, 2*x, 1])"):
             fused = run(parse(f"f = {call}", {"x": x}))
             expanded = run(parse(f"f = {call}", {"x": x}, expand=True))
-            assert expanded.output.value == pytest.approx(fused.output.value, rel=1e-9,
-                                                          abs=1e-15), (call, x)
-            assert expanded.nodes[0].grad == pytest.approx(fused.nodes[0].grad, rel=1e-9,
-                                                           abs=1e-15), (call, x)
+            assert expanded.output.value == pytest.approx(fused.output.value, rel=1e-9, abs=1e-15), (call, x)
+            assert expanded.nodes[0].grad == pytest.approx(fused.nodes[0].grad, rel=1e-9, abs=1e-15), (
+                call,
+                x,
+            )
 
 
 # --- issue 13 (check2): --gradcheck's JSON has no NaN; steps under a pole ----------------------
@@ -291,8 +330,7 @@ def _strict_json(text):
 
 
 def test_gradcheck_json_writes_null_for_the_elements_not_checked(bpcli):
-    result = bpcli("grad", "sum(x*x)", "x=randn(5000)", "--seed", "1", "--gradcheck",
-                   "--format", "json")
+    result = bpcli("grad", "sum(x*x)", "x=randn(5000)", "--seed", "1", "--gradcheck", "--format", "json")
     assert result.code == 0
     (check,) = _strict_json(result.out)["gradcheck"]
     assert (check["checked"], check["elements"], check["poles"]) == (200, 5000, 0)
@@ -306,8 +344,7 @@ def test_gradcheck_json_writes_null_for_the_elements_not_checked(bpcli):
 
 
 def test_gradcheck_json_summarises_a_big_numeric_array(bpcli):
-    args = ("grad", "sum(x*x)", "x=randn(120000)", "--seed", "1", "--gradcheck", "--format",
-            "json")
+    args = ("grad", "sum(x*x)", "x=randn(120000)", "--seed", "1", "--gradcheck", "--format", "json")
     (check,) = _strict_json(bpcli(*args).out)["gradcheck"]
     assert check["numeric"]["shape"] == [120000] and check["numeric"]["elided"] is True
     assert check["analytic"]["elided"] is True
@@ -317,17 +354,20 @@ def test_gradcheck_json_summarises_a_big_numeric_array(bpcli):
     assert sum(n is not None for n in check["numeric"]) == check["checked"] == 200
 
 
-@pytest.mark.parametrize("program, x, exact", [
-    # the exact derivative, from fractions: -1/x², 1/x, 1/(2√x), -1/(x-1/2)²
-    ("1/x", "1e-6", lambda x: -1 / (x * x)),
-    ("1/x", "-3e-9", lambda x: -1 / (x * x)),
-    ("log(x)", "1e-8", lambda x: 1 / x),
-    ("sqrt(x)", "1e-9", None),
-    ("1/(x-0.5)", "0.5000001", lambda x: -1 / ((x - Fraction(1, 2)) ** 2)),
-    ("x^-2", "2e-5", lambda x: -2 / x ** 3),
-    ("sqrt(x)", "1e-300", None),
-    ("1/(x-3)", "3.000001", lambda x: -1 / ((x - 3) ** 2)),
-])
+@pytest.mark.parametrize(
+    "program, x, exact",
+    [
+        # the exact derivative, from fractions: -1/x², 1/x, 1/(2√x), -1/(x-1/2)²
+        ("1/x", "1e-6", lambda x: -1 / (x * x)),
+        ("1/x", "-3e-9", lambda x: -1 / (x * x)),
+        ("log(x)", "1e-8", lambda x: 1 / x),
+        ("sqrt(x)", "1e-9", None),
+        ("1/(x-0.5)", "0.5000001", lambda x: -1 / ((x - Fraction(1, 2)) ** 2)),
+        ("x^-2", "2e-5", lambda x: -2 / x**3),
+        ("sqrt(x)", "1e-300", None),
+        ("1/(x-3)", "3.000001", lambda x: -1 / ((x - 3) ** 2)),
+    ],
+)
 def test_gradcheck_steps_under_a_pole(bpcli, program, x, exact):
     result = bpcli("grad", program, f"x={x}", "--gradcheck", "--format", "json")
     (check,) = _strict_json(result.out)["gradcheck"]
@@ -348,8 +388,10 @@ def test_gradcheck_says_n_a_where_every_step_straddles_a_pole(bpcli):
     result = bpcli("grad", "1/(x-0.5)", "x=0.5000000000001", "--gradcheck")
     assert result.code == 0
     line = " ".join(result.out.splitlines()[-2].split())
-    assert line.endswith("│ n/a │ n/a │ n/a │ x ± h straddles a pole or a jump at every step"
-                         " tried: no numeric gradient there │")
+    assert line.endswith(
+        "│ n/a │ n/a │ n/a │ x ± h straddles a pole or a jump at every step"
+        " tried: no numeric gradient there │"
+    )
     result = bpcli("grad", "1/(x-0.5)", "x=0.5000000000001", "--gradcheck", "--format", "json")
     (check,) = _strict_json(result.out)["gradcheck"]
     assert (check["verdict"], check["numeric"], check["poles"]) == ("n/a", None, 1)
@@ -386,14 +428,13 @@ def _mp_sigmoid(x):
 EXACT_UNARY = {
     "sigmoid(x)": (_mp_sigmoid, lambda x: _mp_sigmoid(x) * _mp_sigmoid(-x), lambda x: True),
     "tanh(x)": (mpmath.tanh, lambda x: mpmath.sech(x) ** 2, lambda x: True),
-    "log(sigmoid(x))": (lambda x: -mpmath.log1p(mpmath.exp(-x)), lambda x: _mp_sigmoid(-x),
-                        lambda x: True),
+    "log(sigmoid(x))": (lambda x: -mpmath.log1p(mpmath.exp(-x)), lambda x: _mp_sigmoid(-x), lambda x: True),
     "exp(x)": (mpmath.exp, mpmath.exp, lambda x: x < 709),
     "log(x)": (mpmath.log, lambda x: 1 / x, lambda x: x > 0),
     "sqrt(x)": (mpmath.sqrt, lambda x: 1 / (2 * mpmath.sqrt(x)), lambda x: x > 0),
     "abs(x)": (abs, mpmath.sign, lambda x: True),
-    "x^3": (lambda x: x ** 3, lambda x: 3 * x ** 2, lambda x: abs(x) < 1e100),
-    "1/x": (lambda x: 1 / x, lambda x: -1 / x ** 2, lambda x: abs(x) > 1e-150),
+    "x^3": (lambda x: x**3, lambda x: 3 * x**2, lambda x: abs(x) < 1e100),
+    "1/x": (lambda x: 1 / x, lambda x: -1 / x**2, lambda x: abs(x) > 1e-150),
 }
 
 
@@ -402,7 +443,7 @@ def _agrees(got: float, exact) -> bool:
     want = float(exact)
     if abs(want) < 2.3e-308:  # below the normal range: only the absolute error matters
         return abs(got - want) <= 1e-320
-    return abs(got - want) <= 4 * abs(want) * 2.0 ** -52
+    return abs(got - want) <= 4 * abs(want) * 2.0**-52
 
 
 @pytest.mark.parametrize("program", EXACT_UNARY)
@@ -434,30 +475,43 @@ def test_sigmoid_and_tanh_gradients_are_symmetric_and_shown_as_such(bpcli):
 # --- numbers that underflow as written ------------------------------------------------------------
 
 
-@pytest.mark.parametrize(("args", "message"), [
-    (["log(x)", "x=1e-400"],
-     "error: in the binding x=1e-400: 1e-400 is too small for a float: the smallest is about"
-     " 5e-324\n"),
-    (["log(x)", "x=-2.5e-330"],
-     "error: in the binding x=-2.5e-330: -2.5e-330 is too small for a float: the smallest is"
-     " about 5e-324\n"),
-    (["log(x)", "x=1.234567e-320"],
-     "error: in the binding x=1.234567e-320: 1.234567e-320 is too small for a float to hold as"
-     " written: below 2.2e-308 a float keeps fewer digits, and it would be 1.2347e-320\n"),
-    (["sum(x)", "x=[1, 1e-400]"],
-     "error: in the binding x=[1, 1e-400]: the number 1e-400 is too small for a float: the"
-     " smallest is about 5e-324\n"),
-    (["f = x*1e-400", "x=1"],
-     "error: the number 1e-400 is too small for a float: the smallest is about 5e-324\n"
-     "  line 1, column 7:\n    f = x*1e-400\n          ^\n"),
-])
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (
+            ["log(x)", "x=1e-400"],
+            "error: in the binding x=1e-400: 1e-400 is too small for a float: the smallest is about 5e-324\n",
+        ),
+        (
+            ["log(x)", "x=-2.5e-330"],
+            "error: in the binding x=-2.5e-330: -2.5e-330 is too small for a float: the smallest is"
+            " about 5e-324\n",
+        ),
+        (
+            ["log(x)", "x=1.234567e-320"],
+            "error: in the binding x=1.234567e-320: 1.234567e-320 is too small for a float to hold as"
+            " written: below 2.2e-308 a float keeps fewer digits, and it would be 1.2347e-320\n",
+        ),
+        (
+            ["sum(x)", "x=[1, 1e-400]"],
+            "error: in the binding x=[1, 1e-400]: the number 1e-400 is too small for a float: the"
+            " smallest is about 5e-324\n",
+        ),
+        (
+            ["f = x*1e-400", "x=1"],
+            "error: the number 1e-400 is too small for a float: the smallest is about 5e-324\n"
+            "  line 1, column 7:\n    f = x*1e-400\n          ^\n",
+        ),
+    ],
+)
 def test_a_number_that_underflows_is_an_error_naming_it(bpcli, args, message):
     result = bpcli("grad", *args)
     assert (result.code, result.out, result.err) == (2, "", message)
 
 
-@pytest.mark.parametrize("text", ["5e-324", "-5e-324", "1e-310", "2.5e-320", "0", "-0.0", "0e-500",
-                                  "2.2250738585072014e-308"])
+@pytest.mark.parametrize(
+    "text", ["5e-324", "-5e-324", "1e-310", "2.5e-320", "0", "-0.0", "0e-500", "2.2250738585072014e-308"]
+)
 def test_numbers_a_float_holds_as_written_are_accepted(bpcli, text):
     for args in (["f = x*1", f"x={text}"], [f"f = x*{text}", "x=1"]):
         result = bpcli("grad", *args, "--format", "json")
@@ -486,13 +540,22 @@ def test_json_numbers_and_answers_that_underflow_are_refused(bpcli):
     assert json.loads(result.out)["error"].startswith("1e-400 is too small for a float")
     result = bpcli("check", "f = x*2", "x=1", "-e", "dx=1e-400")
     assert (result.code, result.err) == (
-        2, "error: in the answer dx=1e-400: 1e-400 is too small for a float: the smallest is"
-           " about 5e-324\n")
+        2,
+        "error: in the answer dx=1e-400: 1e-400 is too small for a float: the smallest is about 5e-324\n",
+    )
 
 
-@pytest.mark.parametrize(("x", "y", "c"), [(1e-40, 1e-20, 1e-300), (3.0, 7.0, 1e-300),
-                                           (1e-300, 1e10, 1e20), (1e200, 1e-100, 1e-250),
-                                           (-2.5e-160, 3e150, 1.0), (1.0, 3.0, 1.0)])
+@pytest.mark.parametrize(
+    ("x", "y", "c"),
+    [
+        (1e-40, 1e-20, 1e-300),
+        (3.0, 7.0, 1e-300),
+        (1e-300, 1e10, 1e20),
+        (1e200, 1e-100, 1e-250),
+        (-2.5e-160, 3e150, 1.0),
+        (1.0, 3.0, 1.0),
+    ],
+)
 def test_the_gradient_of_a_quotient_in_its_divisor_is_exact_at_any_scale(x, y, c):
     """∂(c·x/y)/∂y = -c·x/y², where c·(x/y) underflows or x/y overflows on the way."""
     from fractions import Fraction
@@ -501,17 +564,26 @@ def test_the_gradient_of_a_quotient_in_its_divisor_is_exact_at_any_scale(x, y, c
 
     want = float(-Fraction(c) * Fraction(x / y) / Fraction(y))
     graph = run(parse("f = (x/y)*c", {"x": x, "y": y, "c": c}))
-    assert graph.inputs["y"].grad == pytest.approx(want, rel=4 * 2.0 ** -52, abs=0)
-    graph = run(parse("f = sum((x/y)*c)", {"x": np.array([x, 1.0]), "y": np.array([y, 2.0]),
-                                           "c": c}))
-    assert graph.inputs["y"].grad[0] == pytest.approx(want, rel=4 * 2.0 ** -52, abs=0)
+    assert graph.inputs["y"].grad == pytest.approx(want, rel=4 * 2.0**-52, abs=0)
+    graph = run(parse("f = sum((x/y)*c)", {"x": np.array([x, 1.0]), "y": np.array([y, 2.0]), "c": c}))
+    assert graph.inputs["y"].grad[0] == pytest.approx(want, rel=4 * 2.0**-52, abs=0)
 
 
-@pytest.mark.parametrize(("x", "y", "c"), [(1e-200, -1.0, 1e-300), (1e-200, 3.0, 1e300),
-                                           (-1e-200, 3.0, 1e300), (-1e-200, 4.0, 1e300),
-                                           (1e-250, 2.5, 1e300), (3.0, 2.5, 1.0), (-2.0, 3.0, 1.0),
-                                           (-2.0, -2.0, 1.0), (1e150, 2.0, 1e-200),
-                                           (0.5, 1500.0, 1e300)])
+@pytest.mark.parametrize(
+    ("x", "y", "c"),
+    [
+        (1e-200, -1.0, 1e-300),
+        (1e-200, 3.0, 1e300),
+        (-1e-200, 3.0, 1e300),
+        (-1e-200, 4.0, 1e300),
+        (1e-250, 2.5, 1e300),
+        (3.0, 2.5, 1.0),
+        (-2.0, 3.0, 1.0),
+        (-2.0, -2.0, 1.0),
+        (1e150, 2.0, 1e-200),
+        (0.5, 1500.0, 1e300),
+    ],
+)
 def test_the_gradient_of_a_power_in_its_base_fits_where_the_result_fits(x, y, c):
     """∂(c·x^y)/∂x = c·y·x^(y-1), where x^(y-1) or x^y overflows or underflows on the way."""
     import numpy as np
@@ -527,18 +599,24 @@ def test_the_gradient_of_a_power_in_its_base_fits_where_the_result_fits(x, y, c)
             assert got == pytest.approx(float(exact), rel=1e-12, abs=0)
 
 
-@pytest.mark.parametrize(("name", "text", "shown"), [
-    ("a.json", "[1, 1e-400]", "1e-400"), ("b.csv", "1,-2e-330\n3,4\n", "-2e-330"),
-    ("c.txt", "1 2\n3 1E-0400\n", "1E-0400"), ("d.json", "[[1, 2], [3, 4e-999]]", "4e-999"),
-    ("e.txt", "0." + "0" * 400 + "1", "0.00000000000000…0000000000000001"),
-])
-def test_a_binding_file_with_a_number_that_underflows_is_refused(bpcli, tmp_path, name, text,
-                                                                  shown):
+@pytest.mark.parametrize(
+    ("name", "text", "shown"),
+    [
+        ("a.json", "[1, 1e-400]", "1e-400"),
+        ("b.csv", "1,-2e-330\n3,4\n", "-2e-330"),
+        ("c.txt", "1 2\n3 1E-0400\n", "1E-0400"),
+        ("d.json", "[[1, 2], [3, 4e-999]]", "4e-999"),
+        ("e.txt", "0." + "0" * 400 + "1", "0.00000000000000…0000000000000001"),
+    ],
+)
+def test_a_binding_file_with_a_number_that_underflows_is_refused(bpcli, tmp_path, name, text, shown):
     (tmp_path / name).write_text(text)
     result = bpcli("grad", "sum(x)", f"x=@{tmp_path / name}")
     assert (result.code, result.out) == (2, "")
-    assert result.err == (f"error: in the binding x=@{tmp_path / name}: {shown} is too small for"
-                          " a float: the smallest is about 5e-324\n")
+    assert result.err == (
+        f"error: in the binding x=@{tmp_path / name}: {shown} is too small for"
+        " a float: the smallest is about 5e-324\n"
+    )
 
 
 def test_a_binding_file_of_numbers_a_float_holds_is_read(bpcli, tmp_path):

@@ -22,18 +22,24 @@ import pytest
 from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 
-from bpcli.engine import forward, gradients, run
+from bpcli.core.engine import forward, gradients, run
+from bpcli.core.ops import FUNCTIONS, OPS
 from bpcli.errors import BpcliError, DomainError, ShapeError
-from bpcli.ops import FUNCTIONS, OPS
-from bpcli.parse import parse
+from bpcli.language.parse import parse
 
 H = 1e-6  # finite-difference step, scaled by max(1, |v|)
 RTOL, ATOL = 1e-5, 1e-6
 INTERNAL_OPS = {"input", "const", "id", "stack"}
 
 SHAPES = [(), (2,), (3, 2), (1, 2)]
-BROADCAST_PAIRS = [((3, 2), (1, 2)), ((1, 2), (3, 2)), ((3, 2), ()), ((), (3, 2)),
-                   ((2,), (3, 2)), ((3, 2), (2,))]
+BROADCAST_PAIRS = [
+    ((3, 2), (1, 2)),
+    ((1, 2), (3, 2)),
+    ((3, 2), ()),
+    ((), (3, 2)),
+    ((2,), (3, 2)),
+    ((3, 2), (2,)),
+]
 BINARY_SHAPES = [(s, s) for s in SHAPES] + BROADCAST_PAIRS
 
 
@@ -76,8 +82,9 @@ def check_grads(program: str, **bindings):
             assert type(grad) is float, f"{where}: a {type(grad).__name__}, not a float"
         else:
             assert isinstance(grad, np.ndarray), where
-        np.testing.assert_allclose(grad, numeric_grad(program, bindings, name),
-                                   rtol=RTOL, atol=ATOL, err_msg=where)
+        np.testing.assert_allclose(
+            grad, numeric_grad(program, bindings, name), rtol=RTOL, atol=ATOL, err_msg=where
+        )
     return graph
 
 
@@ -106,7 +113,7 @@ def elementwise_check(template: str, reference, domains, shapes, key: str) -> No
 
     template: the op applied to x (and y), e.g. "exp({})" or "{} + {}".
     """
-    names = "xy"[:len(domains)]
+    names = "xy"[: len(domains)]
     expr = template.format(*names)
     for input_shapes in shapes:
         rng = rng_for(f"{key} {input_shapes}")
@@ -119,8 +126,9 @@ def elementwise_check(template: str, reference, domains, shapes, key: str) -> No
             c = rng.normal(size=out_shape)
             graph = check_grads(f"sum(({expr}) * C)", **inputs, C=c)
             expected = np.sum(expected * c)
-        assert graph.output.value == pytest.approx(float(expected), rel=1e-12, abs=1e-12), \
+        assert graph.output.value == pytest.approx(float(expected), rel=1e-12, abs=1e-12), (
             f"{expr} at shapes {input_shapes}"
+        )
 
 
 def sigmoid(x):
@@ -180,8 +188,9 @@ def array_check(program: str, shapes, c_shape=None, domain=REAL, reference=None)
             inputs["C"] = float(c) if c.ndim == 0 else c
         graph = check_grads(program, **inputs)
         if reference is not None:
-            assert graph.output.value == pytest.approx(reference(**inputs), rel=1e-12, abs=1e-12), \
+            assert graph.output.value == pytest.approx(reference(**inputs), rel=1e-12, abs=1e-12), (
                 f"{program} at shapes {input_shapes}"
+            )
 
 
 # --- elementwise unary ops: one line each -------------------------------------------------------
@@ -303,13 +312,16 @@ def test_pow_with_a_constant_exponent_allows_a_negative_base():
     check_grads("sum(x ^ 3 * C)", x=np.array([-1.5, 0.5, 2.0]), C=np.array([1.0, -2.0, 0.5]))
 
 
-@pytest.mark.parametrize("program, bindings, expected", [
-    ("x ^ 2", {"x": 0.0}, {"x": 0.0}),
-    ("x ^ 1", {"x": 0.0}, {"x": 1.0}),
-    # x^0 = 1 is constant, so its gradient is 0 everywhere, 0 included (PyTorch gives 0 too).
-    ("x ^ 0", {"x": 0.0}, {"x": 0.0}),
-    ("sum(x ^ 0)", {"x": np.array([0.0, 2.0])}, {"x": [0.0, 0.0]}),
-])
+@pytest.mark.parametrize(
+    "program, bindings, expected",
+    [
+        ("x ^ 2", {"x": 0.0}, {"x": 0.0}),
+        ("x ^ 1", {"x": 0.0}, {"x": 1.0}),
+        # x^0 = 1 is constant, so its gradient is 0 everywhere, 0 included (PyTorch gives 0 too).
+        ("x ^ 0", {"x": 0.0}, {"x": 0.0}),
+        ("sum(x ^ 0)", {"x": np.array([0.0, 2.0])}, {"x": [0.0, 0.0]}),
+    ],
+)
 def test_pow_gradient_at_zero_base(program, bindings, expected):
     graph = run(parse(program, bindings))
     for name, grad in expected.items():
@@ -335,8 +347,9 @@ def test_mean():
 
 
 def test_norm():
-    array_check("norm(x)", [(s,) for s in SHAPES], domain=NONZERO,
-                reference=lambda x: np.sqrt(np.sum(np.square(x))))
+    array_check(
+        "norm(x)", [(s,) for s in SHAPES], domain=NONZERO, reference=lambda x: np.sqrt(np.sum(np.square(x)))
+    )
     array_check("norm(x * C)", [(s,) for s in SHAPES[1:]], c_shape=lambda s: s, domain=NONZERO)
 
 
@@ -346,7 +359,7 @@ SCALES = [1e-320, 1e-300, 3e-170, 1e-160, 1.0, 1e150, 1e160, 1e200, 1e300]
 def _exact_norm(values) -> Fraction:
     """√(Σ x²) of the floats as they are, to about 40 digits, in exact arithmetic."""
     squares = sum((Fraction(v) ** 2 for v in values), Fraction(0))
-    digits = 10 ** 40
+    digits = 10**40
     root = Fraction(math.isqrt(squares.numerator * digits**2 // squares.denominator), digits)
     return root
 
@@ -381,8 +394,7 @@ def test_sum_mean_softmax_and_logsumexp_fit_where_their_results_fit():
     graph = run(parse("mean(x)", {"x": np.array([1.7e308, 1.7e308, 1.7e308])}))
     assert graph.output.value == pytest.approx(1.7e308, rel=1e-15)
     np.testing.assert_allclose(gradients(graph)["x"], [1 / 3] * 3)
-    graph = run(parse("sum(softmax(x) * C)", {"x": np.array([1e308, -1e308]),
-                                                "C": np.array([1.0, 2.0])}))
+    graph = run(parse("sum(softmax(x) * C)", {"x": np.array([1e308, -1e308]), "C": np.array([1.0, 2.0])}))
     assert graph.output.value == 1.0
     graph = run(parse("logsumexp(x)", {"x": np.array([1e308, -1e308])}))
     assert graph.output.value == 1e308 and list(gradients(graph)["x"]) == [1.0, 0.0]
@@ -414,20 +426,31 @@ def logsumexp(x):
 
 
 def test_softmax():
-    array_check("sum(softmax(x) * C)", [((),), ((3,),), ((2, 3),), ((1, 2),)], c_shape=lambda s: s,
-                reference=lambda x, C: np.sum(softmax(x) * C))
+    array_check(
+        "sum(softmax(x) * C)",
+        [((),), ((3,),), ((2, 3),), ((1, 2),)],
+        c_shape=lambda s: s,
+        reference=lambda x, C: np.sum(softmax(x) * C),
+    )
 
 
 def test_logsumexp():
     array_check("logsumexp(x)", [((),), ((3,),)], reference=lambda x: logsumexp(x))
-    array_check("sum(logsumexp(x) * C)", [((2, 3),), ((3, 2),), ((1, 2),)], c_shape=rows,
-                reference=lambda x, C: np.sum(logsumexp(x) * C))
+    array_check(
+        "sum(logsumexp(x) * C)",
+        [((2, 3),), ((3, 2),), ((1, 2),)],
+        c_shape=rows,
+        reference=lambda x, C: np.sum(logsumexp(x) * C),
+    )
 
 
 def test_logsoftmax():
-    array_check("sum(logsoftmax(x) * C)", [((),), ((3,),), ((2, 3),), ((1, 2),)],
-                c_shape=lambda s: s,
-                reference=lambda x, C: np.sum((x - logsumexp(x)[..., None]) * C))
+    array_check(
+        "sum(logsoftmax(x) * C)",
+        [((),), ((3,),), ((2, 3),), ((1, 2),)],
+        c_shape=lambda s: s,
+        reference=lambda x, C: np.sum((x - logsumexp(x)[..., None]) * C),
+    )
 
 
 def test_log_softmax():
@@ -436,8 +459,9 @@ def test_log_softmax():
 
 def test_transpose():
     shapes = [(s,) for s in SHAPES]
-    array_check("sum(x.T * C)", shapes, c_shape=lambda s: s[::-1],
-                reference=lambda x, C: np.sum(np.transpose(x) * C))
+    array_check(
+        "sum(x.T * C)", shapes, c_shape=lambda s: s[::-1], reference=lambda x, C: np.sum(np.transpose(x) * C)
+    )
     array_check("sum(transpose(x) * C)", shapes, c_shape=lambda s: s[::-1])
     array_check("sum(x.T.T * C)", shapes, c_shape=lambda s: s)
 
@@ -445,9 +469,12 @@ def test_transpose():
 def test_matmul():
     # All four 1-D/2-D combinations, with numpy's rules.
     array_check("x @ y", [((3,), (3,))], reference=lambda x, y: x @ y)
-    array_check("sum((x @ y) * C)", [((2, 3), (3,)), ((3,), (3, 2)), ((2, 3), (3, 4))],
-                c_shape=lambda sx, sy: np.broadcast_shapes(sx[:-1] + sy[1:]),
-                reference=lambda x, y, C: np.sum((x @ y) * C))
+    array_check(
+        "sum((x @ y) * C)",
+        [((2, 3), (3,)), ((3,), (3, 2)), ((2, 3), (3, 4))],
+        c_shape=lambda sx, sy: np.broadcast_shapes(sx[:-1] + sy[1:]),
+        reference=lambda x, y, C: np.sum((x @ y) * C),
+    )
 
 
 def test_matmul_quadratic_form():
@@ -471,8 +498,12 @@ def test_array_literal():
     # The internal "stack" op: each element gets its row of the gradient.
     check_grads("sum([x, 2 * y, x * y] * C)", x=0.7, y=-1.3, C=np.array([1.0, -2.0, 0.5]))
     check_grads("sum([[x, y], [y, x]] @ v)", x=0.7, y=-1.3, v=np.array([0.3, 2.0]))
-    check_grads("sum([x, y] * C)", x=np.array([1.0, 2.0]), y=np.array([-0.5, 0.3]),
-                C=np.array([[1.0, 2.0], [3.0, -4.0]]))
+    check_grads(
+        "sum([x, y] * C)",
+        x=np.array([1.0, 2.0]),
+        y=np.array([-0.5, 0.3]),
+        C=np.array([[1.0, 2.0], [3.0, -4.0]]),
+    )
 
 
 def test_assignment_alias():
@@ -482,7 +513,7 @@ def test_assignment_alias():
 
 
 def test_every_op_has_a_test():
-    tested = {name[len("test_"):] for name in globals() if name.startswith("test_")}
+    tested = {name[len("test_") :] for name in globals() if name.startswith("test_")}
     assert set(FUNCTIONS) - tested == set()
     assert set(OPS) - INTERNAL_OPS - tested == set()
 
@@ -551,23 +582,29 @@ def run_at(program: str, **bindings):
     return graph, gradients(graph)
 
 
-@pytest.mark.parametrize("program, bindings, value, expected", [
-    ("relu(x)", {"x": 0.0}, 0.0, {"x": 0.0}),
-    ("abs(x)", {"x": 0.0}, 0.0, {"x": 0.0}),
-    ("max(x, x)", {"x": 2.0}, 2.0, {"x": 1.0}),  # each input gets half: 0.5 + 0.5
-    ("min(x, x)", {"x": -2.0}, -2.0, {"x": 1.0}),
-    ("max(x, y)", {"x": 2.0, "y": 2.0}, 2.0, {"x": 0.5, "y": 0.5}),
-    ("min(x, y)", {"x": 2.0, "y": 2.0}, 2.0, {"x": 0.5, "y": 0.5}),
-    ("sum(relu(x))", {"x": np.array([0.0, 1.0, -1.0])}, 1.0, {"x": [0.0, 1.0, 0.0]}),
-    ("sum(abs(x))", {"x": np.array([0.0, 1.0, -1.0])}, 2.0, {"x": [0.0, 1.0, -1.0]}),
-    ("sum(max(x, y))", {"x": np.array([1.0, 2.0]), "y": np.array([1.0, 3.0])}, 4.0,
-     {"x": [0.5, 0.0], "y": [0.5, 1.0]}),
-    ("sum(min(x, y))", {"x": np.array([[1.0, 2.0]]), "y": 1.0}, 2.0, {"x": [[0.5, 0.0]], "y": 1.5}),
-    ("max(x)", {"x": np.array([3.0, 1.0, 3.0])}, 3.0, {"x": [0.5, 0.0, 0.5]}),
-    ("min(x)", {"x": np.array([[1.0, 1.0], [1.0, 3.0]])}, 1.0,
-     {"x": [[1 / 3, 1 / 3], [1 / 3, 0.0]]}),
-    ("norm(x)", {"x": np.zeros(3)}, 0.0, {"x": [0.0, 0.0, 0.0]}),
-])
+@pytest.mark.parametrize(
+    "program, bindings, value, expected",
+    [
+        ("relu(x)", {"x": 0.0}, 0.0, {"x": 0.0}),
+        ("abs(x)", {"x": 0.0}, 0.0, {"x": 0.0}),
+        ("max(x, x)", {"x": 2.0}, 2.0, {"x": 1.0}),  # each input gets half: 0.5 + 0.5
+        ("min(x, x)", {"x": -2.0}, -2.0, {"x": 1.0}),
+        ("max(x, y)", {"x": 2.0, "y": 2.0}, 2.0, {"x": 0.5, "y": 0.5}),
+        ("min(x, y)", {"x": 2.0, "y": 2.0}, 2.0, {"x": 0.5, "y": 0.5}),
+        ("sum(relu(x))", {"x": np.array([0.0, 1.0, -1.0])}, 1.0, {"x": [0.0, 1.0, 0.0]}),
+        ("sum(abs(x))", {"x": np.array([0.0, 1.0, -1.0])}, 2.0, {"x": [0.0, 1.0, -1.0]}),
+        (
+            "sum(max(x, y))",
+            {"x": np.array([1.0, 2.0]), "y": np.array([1.0, 3.0])},
+            4.0,
+            {"x": [0.5, 0.0], "y": [0.5, 1.0]},
+        ),
+        ("sum(min(x, y))", {"x": np.array([[1.0, 2.0]]), "y": 1.0}, 2.0, {"x": [[0.5, 0.0]], "y": 1.5}),
+        ("max(x)", {"x": np.array([3.0, 1.0, 3.0])}, 3.0, {"x": [0.5, 0.0, 0.5]}),
+        ("min(x)", {"x": np.array([[1.0, 1.0], [1.0, 3.0]])}, 1.0, {"x": [[1 / 3, 1 / 3], [1 / 3, 0.0]]}),
+        ("norm(x)", {"x": np.zeros(3)}, 0.0, {"x": [0.0, 0.0, 0.0]}),
+    ],
+)
 def test_kinks(program, bindings, value, expected):
     graph, grads = run_at(program, **bindings)
     assert graph.output.value == value
@@ -611,18 +648,22 @@ def test_logsumexp_is_stable():
     graph, grads = run_at("logsumexp(x)", x=np.array([1000.0, 1000.0]))
     assert graph.output.value == pytest.approx(1000 + math.log(2), rel=1e-15)
     np.testing.assert_allclose(grads["x"], [0.5, 0.5])
-    graph, grads = run_at("sum(logsumexp(x) * C)", x=np.array([[1000.0, 1000.0], [-1000.0, -1000.0]]),
-                          C=np.array([1.0, 3.0]))
+    graph, grads = run_at(
+        "sum(logsumexp(x) * C)", x=np.array([[1000.0, 1000.0], [-1000.0, -1000.0]]), C=np.array([1.0, 3.0])
+    )
     np.testing.assert_allclose(grads["C"], [1000 + math.log(2), -1000 + math.log(2)])
     np.testing.assert_allclose(grads["x"], [[0.5, 0.5], [1.5, 1.5]])
 
 
 @pytest.mark.parametrize("shift", [1000.0, -1000.0])
-@pytest.mark.parametrize("program, c_shape, offset", [
-    ("sum(softmax(x) * C)", (2, 3), 0.0),
-    ("sum(logsoftmax(x) * C)", (2, 3), 0.0),
-    ("sum(logsumexp(x) * C)", (2,), 1.0),  # logsumexp(x + s) = logsumexp(x) + s
-])
+@pytest.mark.parametrize(
+    "program, c_shape, offset",
+    [
+        ("sum(softmax(x) * C)", (2, 3), 0.0),
+        ("sum(logsoftmax(x) * C)", (2, 3), 0.0),
+        ("sum(logsumexp(x) * C)", (2,), 1.0),  # logsumexp(x + s) = logsumexp(x) + s
+    ],
+)
 def test_softmax_family_is_stable(program, c_shape, offset, shift):
     # All three are shift-invariant along the last axis, so at x ± 1000 they must give the
     # gradient they give at x, and the same value (logsumexp: plus the shift).
@@ -652,25 +693,28 @@ def ones(*shape):
     return np.ones(shape)
 
 
-@pytest.mark.parametrize("program, bindings, error", [
-    ("log(x)", {"x": 0.0}, DomainError),
-    ("sum(log(x))", {"x": np.array([1.0, 0.0])}, DomainError),
-    ("sqrt(x)", {"x": -1.0}, DomainError),
-    ("sum(sqrt(x))", {"x": np.array([1.0, -1.0])}, DomainError),
-    ("x / y", {"x": 1.0, "y": 0.0}, DomainError),
-    ("sum(x / y)", {"x": ones(2), "y": np.array([1.0, 0.0])}, DomainError),
-    ("x ^ 0.5", {"x": -4.0}, DomainError),
-    ("x ^ y", {"x": -2.0, "y": 2.0}, DomainError),  # ∂/∂y needs ln x
-    ("exp(x)", {"x": 1000.0}, DomainError),
-    ("sum(exp(x))", {"x": np.array([1000.0])}, DomainError),
-    ("sum(x + y)", {"x": ones(3), "y": ones(2)}, ShapeError),
-    ("sum(x @ y)", {"x": ones(2, 3), "y": ones(2, 3)}, ShapeError),
-    ("sum(x @ y)", {"x": 2.0, "y": ones(2)}, ShapeError),
-    ("dot(x, y)", {"x": ones(3), "y": ones(2)}, ShapeError),
-    ("dot(x, y)", {"x": ones(2, 2), "y": ones(2, 2)}, ShapeError),
-    ("sum([x, y])", {"x": ones(2), "y": 1.0}, ShapeError),
-    ("x * y", {"x": 2.0, "y": ones(2)}, ShapeError),  # the output must be a scalar
-])
+@pytest.mark.parametrize(
+    "program, bindings, error",
+    [
+        ("log(x)", {"x": 0.0}, DomainError),
+        ("sum(log(x))", {"x": np.array([1.0, 0.0])}, DomainError),
+        ("sqrt(x)", {"x": -1.0}, DomainError),
+        ("sum(sqrt(x))", {"x": np.array([1.0, -1.0])}, DomainError),
+        ("x / y", {"x": 1.0, "y": 0.0}, DomainError),
+        ("sum(x / y)", {"x": ones(2), "y": np.array([1.0, 0.0])}, DomainError),
+        ("x ^ 0.5", {"x": -4.0}, DomainError),
+        ("x ^ y", {"x": -2.0, "y": 2.0}, DomainError),  # ∂/∂y needs ln x
+        ("exp(x)", {"x": 1000.0}, DomainError),
+        ("sum(exp(x))", {"x": np.array([1000.0])}, DomainError),
+        ("sum(x + y)", {"x": ones(3), "y": ones(2)}, ShapeError),
+        ("sum(x @ y)", {"x": ones(2, 3), "y": ones(2, 3)}, ShapeError),
+        ("sum(x @ y)", {"x": 2.0, "y": ones(2)}, ShapeError),
+        ("dot(x, y)", {"x": ones(3), "y": ones(2)}, ShapeError),
+        ("dot(x, y)", {"x": ones(2, 2), "y": ones(2, 2)}, ShapeError),
+        ("sum([x, y])", {"x": ones(2), "y": 1.0}, ShapeError),
+        ("x * y", {"x": 2.0, "y": ones(2)}, ShapeError),  # the output must be a scalar
+    ],
+)
 def test_errors(program, bindings, error):
     with pytest.raises(error) as info:
         run(parse(program, bindings))
@@ -683,8 +727,10 @@ def test_errors(program, bindings, error):
 # y > 0 is 0; ∂/∂x of x^0 is 0: x^0 is the constant 1).
 
 INFINITE = "it is infinite or too large for a float"
-NEEDS_POSITIVE = ("the derivative of x^y with respect to y needs x > 0 (write the exponent as a"
-                  " number to treat it as a constant)")
+NEEDS_POSITIVE = (
+    "the derivative of x^y with respect to y needs x > 0 (write the exponent as a"
+    " number to treat it as a constant)"
+)
 # (x, y) -> value, ∂/∂x (exponent a constant), ∂/∂y (both inputs); a str is the error's reason
 POW_CORNERS = [  # a list: -0.0 == 0.0 would merge dict keys
     (0.0, 0.0, (1.0, 0.0, INFINITE)),
@@ -713,8 +759,7 @@ def _pow_outcome(program: str, bindings: dict, name: str):
     return graph.output.value, np.sum(gradients(graph)[name])
 
 
-@pytest.mark.parametrize(("x", "y", "expected"), POW_CORNERS,
-                         ids=[f"{x!r}^{y!r}" for x, y, _ in POW_CORNERS])
+@pytest.mark.parametrize(("x", "y", "expected"), POW_CORNERS, ids=[f"{x!r}^{y!r}" for x, y, _ in POW_CORNERS])
 @pytest.mark.parametrize("shape", [(), (2,)])
 def test_pow_at_every_corner(x, y, expected, shape):
     value, dx, dy = expected
@@ -749,4 +794,5 @@ def test_x_to_the_x_at_zero_is_an_error_naming_the_node(bpcli):
     assert result.code == 2
     assert result.err.splitlines()[0] == (
         "error: the gradient of x^x (node #1) with respect to x cannot be computed: it is"
-        " infinite or too large for a float, where x = 0")
+        " infinite or too large for a float, where x = 0"
+    )

@@ -22,9 +22,9 @@ import sympy as sp
 from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
-from bpcli.engine import gradients, run
+from bpcli.core.engine import gradients, run
 from bpcli.errors import BpcliError, DomainError, ParseError, ProgramError
-from bpcli.parse import parse
+from bpcli.language.parse import parse
 
 # Precedence of the outermost operator of a source text, loosest first. Power binds
 # tighter than unary minus and is right-associative; a call or a name is an atom.
@@ -77,8 +77,15 @@ def _combine(text: str, prec: int, args: list[Expr], sym, num=None, bad: bool = 
     ok = all(a.ok for a in args) and not bad and math.isfinite(value) and abs(value) <= LIMIT
     # Out of its domain the tree is rejected anyway, and SymPy may refuse it (Max of zoo).
     expr = sym(*(a.sym for a in args)) if ok else sp.nan
-    return Expr(text, prec, expr, value, ok, frozenset().union(*(a.names for a in args)),
-                max([1.0, abs(value) if ok else 1.0] + [a.scale for a in args]))
+    return Expr(
+        text,
+        prec,
+        expr,
+        value,
+        ok,
+        frozenset().union(*(a.names for a in args)),
+        max([1.0, abs(value) if ok else 1.0] + [a.scale for a in args]),
+    )
 
 
 def _operand(draw, e: Expr, need: int) -> str:
@@ -157,13 +164,22 @@ def binary(draw, op: str, a: Expr, b: Expr) -> Expr:
         # A negative base needs a constant integer exponent (d/dexponent needs base > 0),
         # and a base near 0 a constant exponent of at least 1.
         integer = a.ok and b.ok and not b.names and b.value == int(b.value)
-        bad = a.ok and b.ok and ((abs(a.value) < EDGE and not (integer and b.value >= 1))
-                                 or (a.value < 0 and not integer))
+        bad = (
+            a.ok
+            and b.ok
+            and ((abs(a.value) < EDGE and not (integer and b.value >= 1)) or (a.value < 0 and not integer))
+        )
         return _combine(text, prec, [a, b], operator.pow, bad=bad)
     if op in ("max", "min"):
         text = f"{op}({a.text},{_spaced(draw, '')}{b.text})"
-        return _combine(text, ATOM, [a, b], sp.Max if op == "max" else sp.Min,
-                        max if op == "max" else min, bad=abs(a.value - b.value) < MARGIN)
+        return _combine(
+            text,
+            ATOM,
+            [a, b],
+            sp.Max if op == "max" else sp.Min,
+            max if op == "max" else min,
+            bad=abs(a.value - b.value) < MARGIN,
+        )
     raise AssertionError(op)
 
 
@@ -176,8 +192,12 @@ FUNCTIONS = {
     "cos": (["cos"], sp.cos, math.cos, lambda v: False),
     "tan": (["tan"], sp.tan, math.tan, lambda v: abs(math.cos(v)) < 0.1),
     "tanh": (["tanh"], sp.tanh, math.tanh, lambda v: False),
-    "sigmoid": (["sigmoid", "σ"], lambda a: 1 / (1 + sp.exp(-a)), lambda v: 1 / (1 + math.exp(-v)),
-                lambda v: False),
+    "sigmoid": (
+        ["sigmoid", "σ"],
+        lambda a: 1 / (1 + sp.exp(-a)),
+        lambda v: 1 / (1 + math.exp(-v)),
+        lambda v: False,
+    ),
     "relu": (["relu"], lambda a: sp.Max(0, a), lambda v: max(v, 0.0), lambda v: abs(v) < MARGIN),
     "abs": (["abs"], sp.Abs, abs, lambda v: abs(v) < MARGIN),
 }
@@ -225,14 +245,12 @@ def expressions(draw, env: dict[str, tuple[sp.Expr, float]], depth: int = 3) -> 
     form = draw(st.sampled_from(["integer", "real", "variable"]))
     if form == "integer":
         text = draw(st.sampled_from(["2", "3", "-1", "-2", "1"]))
-        exponent = Expr(text, NEG if text.startswith("-") else ATOM, sp.Integer(int(text)),
-                        float(text), True)
+        exponent = Expr(text, NEG if text.startswith("-") else ATOM, sp.Integer(int(text)), float(text), True)
         return binary(draw, "^", draw(sub), exponent)
     base = positive(draw, draw(sub))
     if form == "real":
         text = draw(st.sampled_from(["0.5", "1.5", "-0.5", ".25"]))
-        exponent = Expr(text, NEG if text.startswith("-") else ATOM, exact(float(text)),
-                        float(text), True)
+        exponent = Expr(text, NEG if text.startswith("-") else ATOM, exact(float(text)), float(text), True)
         return binary(draw, "^", base, exponent)
     return binary(draw, "^", base, draw(sub))
 
@@ -298,8 +316,11 @@ class Program:
         text = self.lines[0]
         for line in self.lines[1:]:
             text += draw(st.sampled_from(separators)) + line
-        self.text = draw(st.sampled_from(["", "# program\n", "\n"])) + text + draw(
-            st.sampled_from(["", "\n", ";", "  # end"]))
+        self.text = (
+            draw(st.sampled_from(["", "# program\n", "\n"]))
+            + text
+            + draw(st.sampled_from(["", "\n", ";", "  # end"]))
+        )
 
 
 def inputs(draw, program: Program, max_inputs: int = 3) -> None:
@@ -362,8 +383,12 @@ def multi_statement_programs(draw) -> Program:
             target = draw(st.sampled_from(intermediates + sorted(program.inputs)))
             op = draw(st.sampled_from(["+", "-", "*", "/"]))
             # `t op= rhs` is t op (rhs), however loosely rhs binds
-            whole = binary(draw, op, reference(env, target),
-                           Expr(f"({rhs.text})", ATOM, rhs.sym, rhs.value, rhs.ok, rhs.names, rhs.scale))
+            whole = binary(
+                draw,
+                op,
+                reference(env, target),
+                Expr(f"({rhs.text})", ATOM, rhs.sym, rhs.value, rhs.ok, rhs.names, rhs.scale),
+            )
             program.bind(target, whole, f"{target} {op}= {rhs.text}")
         else:  # an input reassigned: ∂f/∂x stays the input's gradient
             target = draw(st.sampled_from(seen_inputs))
@@ -395,7 +420,7 @@ def expected(program: Program) -> tuple[float, dict[str, float]]:
         values[s] = definition.xreplace(values)
 
     def substituted(expr: sp.Expr, after: int) -> sp.Expr:
-        for s, definition in reversed(program.defs[after + 1:]):
+        for s, definition in reversed(program.defs[after + 1 :]):
             expr = expr.subs(s, definition)
         return expr
 
@@ -465,23 +490,26 @@ def sympy_gradients(f: sp.Expr, at: dict[str, float]) -> tuple[float, dict[str, 
 X, Y, A, C, E = (sp.Symbol(n, real=True) for n in ("x", "y", "a", "c", "e"))
 
 
-@pytest.mark.parametrize(("program", "at", "f"), [
-    ("(x+x)*x", {"x": 3.0}, (X + X) * X),
-    ("x*x*x", {"x": 2.0}, X**3),
-    ("x*x*x*x*x", {"x": -1.5}, X**5),
-    ("x + x + x + x", {"x": 0.7}, 4 * X),
-    ("x - x", {"x": 0.7}, sp.Integer(0)),
-    ("x/x", {"x": 0.7}, sp.Integer(1)),
-    ("a = 1; b = a + a; c = b + b", {"a": 1.0}, 4 * A),
-    ("y = x*x; f = y*y + y", {"x": 1.5}, X**4 + X**2),
-    ("a = x + 1; b = x*2; f = a*b", {"x": 3.0}, (X + 1) * X * 2),
-    ("x = 3; y = x*2; x = y + 1; f = x*y", {"x": 3.0}, (2 * X + 1) * (2 * X)),
-    ("c = 2; c += e; f = c*c", {"c": 2.0}, (C + sp.E) ** 2),
-    ("e = 0.5; c = 2; c += e; c*e", {"c": 2.0, "e": 0.5}, (C + E) * E),
-    ("c = x*x; c += x; c *= c; c", {"x": 1.5}, (X**2 + X) ** 2),
-    ("s = sin(x); f = s*s + cos(x)*cos(x)", {"x": 0.4}, sp.Integer(1)),
-    ("u = exp(x); v = u*u; f = log(v) - u", {"x": 0.3}, 2 * X - sp.exp(X)),
-])
+@pytest.mark.parametrize(
+    ("program", "at", "f"),
+    [
+        ("(x+x)*x", {"x": 3.0}, (X + X) * X),
+        ("x*x*x", {"x": 2.0}, X**3),
+        ("x*x*x*x*x", {"x": -1.5}, X**5),
+        ("x + x + x + x", {"x": 0.7}, 4 * X),
+        ("x - x", {"x": 0.7}, sp.Integer(0)),
+        ("x/x", {"x": 0.7}, sp.Integer(1)),
+        ("a = 1; b = a + a; c = b + b", {"a": 1.0}, 4 * A),
+        ("y = x*x; f = y*y + y", {"x": 1.5}, X**4 + X**2),
+        ("a = x + 1; b = x*2; f = a*b", {"x": 3.0}, (X + 1) * X * 2),
+        ("x = 3; y = x*2; x = y + 1; f = x*y", {"x": 3.0}, (2 * X + 1) * (2 * X)),
+        ("c = 2; c += e; f = c*c", {"c": 2.0}, (C + sp.E) ** 2),
+        ("e = 0.5; c = 2; c += e; c*e", {"c": 2.0, "e": 0.5}, (C + E) * E),
+        ("c = x*x; c += x; c *= c; c", {"x": 1.5}, (X**2 + X) ** 2),
+        ("s = sin(x); f = s*s + cos(x)*cos(x)", {"x": 0.4}, sp.Integer(1)),
+        ("u = exp(x); v = u*u; f = log(v) - u", {"x": 0.3}, 2 * X - sp.exp(X)),
+    ],
+)
 def test_reused_nodes_match_sympy(program, at, f):
     bindings = {n: v for n, v in at.items() if f"{n} = " not in program}
     graph = run(parse(program, bindings))
@@ -512,8 +540,12 @@ def test_reassigned_name():
 
 
 def test_augmented_assignments():
-    for op, f, dx in [("+=", 2.0 + 0.5, 1.0), ("-=", 2.0 - 0.5, 1.0), ("*=", 2.0 * 0.5, 0.5),
-                      ("/=", 2.0 / 0.5, 1 / 0.5)]:
+    for op, f, dx in [
+        ("+=", 2.0 + 0.5, 1.0),
+        ("-=", 2.0 - 0.5, 1.0),
+        ("*=", 2.0 * 0.5, 0.5),
+        ("/=", 2.0 / 0.5, 1 / 0.5),
+    ]:
         graph = run(parse(f"t = x * 1; t {op} y", {"x": 2.0, "y": 0.5}))
         assert graph.output.value == pytest.approx(f), op
         assert gradients(graph)["x"] == pytest.approx(dx), op
@@ -537,59 +569,62 @@ def test_power_by_repeated_multiplication(n, x):
 # --- precedence and parsing ------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize(("program", "bindings", "f", "grads"), [
-    ("-x^2", {"x": 3.0}, -9, {"x": -6}),
-    ("-x**2", {"x": 3.0}, -9, {"x": -6}),
-    ("(-x)^2", {"x": 3.0}, 9, {"x": 6}),
-    ("2^3^2", {}, 512, {}),
-    ("2**3**2", {}, 512, {}),
-    ("(2^3)^2", {}, 64, {}),
-    ("2^-1", {}, 0.5, {}),
-    ("-2^2", {}, -4, {}),
-    ("(-2)^2", {}, 4, {}),
-    ("x**2", {"x": 3.0}, 9, {"x": 6}),
-    ("x^-1", {"x": 2.0}, 0.5, {"x": -0.25}),
-    ("2*x^2", {"x": 3.0}, 18, {"x": 12}),
-    ("x^2*2", {"x": 3.0}, 18, {"x": 12}),
-    ("pow(x, 3)", {"x": 2.0}, 8, {"x": 12}),
-    ("+x", {"x": 3.0}, 3, {"x": 1}),
-    ("-+x", {"x": 3.0}, -3, {"x": -1}),
-    ("- -x", {"x": 3.0}, 3, {"x": 1}),
-    ("--x", {"x": 3.0}, 3, {"x": 1}),
-    ("x*-y", {"x": 3.0, "y": 2.0}, -6, {"x": -2, "y": -3}),
-    ("x - -y", {"x": 3.0, "y": 2.0}, 5, {"x": 1, "y": 1}),
-    ("10 - x - y", {"x": 4.0, "y": 3.0}, 3, {"x": -1, "y": -1}),
-    ("x / y / 5", {"x": 10.0, "y": 4.0}, 0.5, {"x": 0.05, "y": -0.125}),
-    ("x - y*2", {"x": 10.0, "y": 4.0}, 2, {"x": 1, "y": -2}),
-    ("(x - y)*2", {"x": 10.0, "y": 4.0}, 12, {"x": 2, "y": -2}),
-    (".5*x", {"x": 3.0}, 1.5, {"x": 0.5}),
-    ("1e-3*x", {"x": 3.0}, 0.003, {"x": 0.001}),
-    ("2.5e1 + x", {"x": 3.0}, 28, {"x": 1}),
-    ("1.*x", {"x": 3.0}, 3, {"x": 1}),
-    ("x − y", {"x": 3.0, "y": 2.0}, 1, {"x": 1, "y": -1}),
-    ("−x^2", {"x": 3.0}, -9, {"x": -6}),
-    ("x × y", {"x": 3.0, "y": 2.0}, 6, {"x": 2, "y": 3}),
-    ("x · y", {"x": 3.0, "y": 2.0}, 6, {"x": 2, "y": 3}),
-    ("x·y − x×2", {"x": 3.0, "y": 2.0}, 0, {"x": 0, "y": 3}),
-    ("x = −2; x*x", {}, 4, {"x": -4}),
-    ("x = -2; x*x", {}, 4, {"x": -4}),
-    ("x = +2; x*x", {}, 4, {"x": 4}),
-    ("θ = 0.5; θ*θ", {}, 0.25, {"θ": 1}),
-    ("2*θ", {"θ": 1.5}, 3, {"θ": 2}),
-    ("x_1*x2", {"x_1": 1.5, "x2": 2.0}, 3, {"x_1": 2, "x2": 1.5}),
-    ("x = 2 # the input\ny = 3 ; # another\nx*y  # out", {}, 6, {"x": 3, "y": 2}),
-    ("x = 2; y = 3; x*y", {}, 6, {"x": 3, "y": 2}),
-    ("x = 2;y = 3;x*y;", {}, 6, {"x": 3, "y": 2}),
-    ("\n# leading comment\n\nx = 2\n\ny = 3\n\nx*y\n\n", {}, 6, {"x": 3, "y": 2}),
-    ("(x +\n y) * 2", {"x": 1.0, "y": 2.0}, 6, {"x": 2, "y": 2}),
-    ("x = 2; x*x", {"x": 7.0}, 49, {"x": 14}),  # the binding overrides the literal
-    ("x*pi + e", {"x": 2.0}, 2 * math.pi + math.e, {"x": math.pi}),
-    ("pi = 3; pi*x", {"x": 2.0}, 6, {"pi": 2, "x": 3}),
-    ("e = 2; e*e", {}, 4, {"e": 4}),
-    ("σ(x) - sigmoid(x)", {"x": 0.3}, 0, {"x": 0}),
-    ("ln(x) - log(x)", {"x": 0.3}, 0, {"x": 0}),
-    ("pow(2, 3)", {}, 8, {}),
-])
+@pytest.mark.parametrize(
+    ("program", "bindings", "f", "grads"),
+    [
+        ("-x^2", {"x": 3.0}, -9, {"x": -6}),
+        ("-x**2", {"x": 3.0}, -9, {"x": -6}),
+        ("(-x)^2", {"x": 3.0}, 9, {"x": 6}),
+        ("2^3^2", {}, 512, {}),
+        ("2**3**2", {}, 512, {}),
+        ("(2^3)^2", {}, 64, {}),
+        ("2^-1", {}, 0.5, {}),
+        ("-2^2", {}, -4, {}),
+        ("(-2)^2", {}, 4, {}),
+        ("x**2", {"x": 3.0}, 9, {"x": 6}),
+        ("x^-1", {"x": 2.0}, 0.5, {"x": -0.25}),
+        ("2*x^2", {"x": 3.0}, 18, {"x": 12}),
+        ("x^2*2", {"x": 3.0}, 18, {"x": 12}),
+        ("pow(x, 3)", {"x": 2.0}, 8, {"x": 12}),
+        ("+x", {"x": 3.0}, 3, {"x": 1}),
+        ("-+x", {"x": 3.0}, -3, {"x": -1}),
+        ("- -x", {"x": 3.0}, 3, {"x": 1}),
+        ("--x", {"x": 3.0}, 3, {"x": 1}),
+        ("x*-y", {"x": 3.0, "y": 2.0}, -6, {"x": -2, "y": -3}),
+        ("x - -y", {"x": 3.0, "y": 2.0}, 5, {"x": 1, "y": 1}),
+        ("10 - x - y", {"x": 4.0, "y": 3.0}, 3, {"x": -1, "y": -1}),
+        ("x / y / 5", {"x": 10.0, "y": 4.0}, 0.5, {"x": 0.05, "y": -0.125}),
+        ("x - y*2", {"x": 10.0, "y": 4.0}, 2, {"x": 1, "y": -2}),
+        ("(x - y)*2", {"x": 10.0, "y": 4.0}, 12, {"x": 2, "y": -2}),
+        (".5*x", {"x": 3.0}, 1.5, {"x": 0.5}),
+        ("1e-3*x", {"x": 3.0}, 0.003, {"x": 0.001}),
+        ("2.5e1 + x", {"x": 3.0}, 28, {"x": 1}),
+        ("1.*x", {"x": 3.0}, 3, {"x": 1}),
+        ("x − y", {"x": 3.0, "y": 2.0}, 1, {"x": 1, "y": -1}),
+        ("−x^2", {"x": 3.0}, -9, {"x": -6}),
+        ("x × y", {"x": 3.0, "y": 2.0}, 6, {"x": 2, "y": 3}),
+        ("x · y", {"x": 3.0, "y": 2.0}, 6, {"x": 2, "y": 3}),
+        ("x·y − x×2", {"x": 3.0, "y": 2.0}, 0, {"x": 0, "y": 3}),
+        ("x = −2; x*x", {}, 4, {"x": -4}),
+        ("x = -2; x*x", {}, 4, {"x": -4}),
+        ("x = +2; x*x", {}, 4, {"x": 4}),
+        ("θ = 0.5; θ*θ", {}, 0.25, {"θ": 1}),
+        ("2*θ", {"θ": 1.5}, 3, {"θ": 2}),
+        ("x_1*x2", {"x_1": 1.5, "x2": 2.0}, 3, {"x_1": 2, "x2": 1.5}),
+        ("x = 2 # the input\ny = 3 ; # another\nx*y  # out", {}, 6, {"x": 3, "y": 2}),
+        ("x = 2; y = 3; x*y", {}, 6, {"x": 3, "y": 2}),
+        ("x = 2;y = 3;x*y;", {}, 6, {"x": 3, "y": 2}),
+        ("\n# leading comment\n\nx = 2\n\ny = 3\n\nx*y\n\n", {}, 6, {"x": 3, "y": 2}),
+        ("(x +\n y) * 2", {"x": 1.0, "y": 2.0}, 6, {"x": 2, "y": 2}),
+        ("x = 2; x*x", {"x": 7.0}, 49, {"x": 14}),  # the binding overrides the literal
+        ("x*pi + e", {"x": 2.0}, 2 * math.pi + math.e, {"x": math.pi}),
+        ("pi = 3; pi*x", {"x": 2.0}, 6, {"pi": 2, "x": 3}),
+        ("e = 2; e*e", {}, 4, {"e": 4}),
+        ("σ(x) - sigmoid(x)", {"x": 0.3}, 0, {"x": 0}),
+        ("ln(x) - log(x)", {"x": 0.3}, 0, {"x": 0}),
+        ("pow(2, 3)", {}, 8, {}),
+    ],
+)
 def test_parsing(program, bindings, f, grads):
     graph = run(parse(program, bindings))
     assert graph.output.value == pytest.approx(f, rel=1e-12, abs=1e-12)
@@ -598,14 +633,17 @@ def test_parsing(program, bindings, f, grads):
         assert got[n] == pytest.approx(want, rel=1e-12, abs=1e-12), n
 
 
-@pytest.mark.parametrize(("program", "sympy_f"), [
-    ("x^y^z", X ** (Y ** sp.Symbol("z", real=True))),
-    ("x^-y^2", X ** (-(Y**2))),
-    ("-x^y", -(X**Y)),
-    ("x/y*x", X / Y * X),
-    ("x - y + x", X - Y + X),
-    ("x*y^2/x", Y**2),
-])
+@pytest.mark.parametrize(
+    ("program", "sympy_f"),
+    [
+        ("x^y^z", X ** (Y ** sp.Symbol("z", real=True))),
+        ("x^-y^2", X ** (-(Y**2))),
+        ("-x^y", -(X**Y)),
+        ("x/y*x", X / Y * X),
+        ("x - y + x", X - Y + X),
+        ("x*y^2/x", Y**2),
+    ],
+)
 def test_precedence_against_sympy(program, sympy_f):
     at = {"x": 1.3, "y": 0.7, "z": 1.1}
     graph = run(parse(program, {n: v for n, v in at.items() if n in program}))
@@ -616,16 +654,19 @@ def test_precedence_against_sympy(program, sympy_f):
         assert got[n] == pytest.approx(g, rel=RTOL, abs=ATOL), n
 
 
-@pytest.mark.parametrize(("program", "error"), [
-    ("2x", ParseError),
-    ("(x + 1", ParseError),
-    ("x +", ParseError),
-    ("foo(x)", ProgramError),
-    ("y", ProgramError),
-    ("log(x - 1)", DomainError),
-    ("1/(x - 1)", DomainError),
-    ("", ProgramError),
-])
+@pytest.mark.parametrize(
+    ("program", "error"),
+    [
+        ("2x", ParseError),
+        ("(x + 1", ParseError),
+        ("x +", ParseError),
+        ("foo(x)", ProgramError),
+        ("y", ProgramError),
+        ("log(x - 1)", DomainError),
+        ("1/(x - 1)", DomainError),
+        ("", ProgramError),
+    ],
+)
 def test_errors(program, error):
     with pytest.raises(error) as info:
         run(parse(program, {"x": 1.0}))

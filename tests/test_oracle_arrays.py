@@ -7,20 +7,41 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from bpcli.engine import forward, gradients, run
+from bpcli.core.engine import forward, gradients, run
 from bpcli.errors import BpcliError
-from bpcli.parse import parse
+from bpcli.language.parse import parse
 
 # Every leaf and every expression here is a 2×3 matrix; each template keeps that shape.
 LEAVES = ["A", "B", "(A*B)", "(A - 2*B)"]
-UNARY = ["exp(0.5*tanh({}))", "tanh({})", "sigmoid({})", "sin({})", "log(1 + ({})^2)", "-{}",
-         "relu({} + 0.1234)", "abs({} - 0.4321)", "softmax({})", "logsoftmax({})",
-         "({}) @ M @ M.T", "transpose(transpose({}))", "({}) * v", "({}) / (2 + c^2)",
-         "max({}, 0.05)", "min({}, B)"]
+UNARY = [
+    "exp(0.5*tanh({}))",
+    "tanh({})",
+    "sigmoid({})",
+    "sin({})",
+    "log(1 + ({})^2)",
+    "-{}",
+    "relu({} + 0.1234)",
+    "abs({} - 0.4321)",
+    "softmax({})",
+    "logsoftmax({})",
+    "({}) @ M @ M.T",
+    "transpose(transpose({}))",
+    "({}) * v",
+    "({}) / (2 + c^2)",
+    "max({}, 0.05)",
+    "min({}, B)",
+]
 BINARY = ["({}) + ({})", "({}) - ({})", "({}) * ({})", "({}) / (1.5 + ({})^2)"]
 # Each program ends in a reduction to a scalar.
-FINAL = ["sum({})", "mean({})", "norm({})", "sum(logsumexp({}))", "max({}) + min({})",
-         "dot(v, sum(v * ({})^2 + v))", "sum(v @ ({}).T)"]
+FINAL = [
+    "sum({})",
+    "mean({})",
+    "norm({})",
+    "sum(logsumexp({}))",
+    "max({}) + min({})",
+    "dot(v, sum(v * ({})^2 + v))",
+    "sum(v @ ({}).T)",
+]
 
 
 @st.composite
@@ -31,14 +52,13 @@ def matrices(draw, depth=3):
         return draw(st.sampled_from(UNARY)).format(draw(matrices(depth - 1)))
     template = draw(st.sampled_from(BINARY))
     left, right = draw(matrices(depth - 1)), draw(matrices(depth - 1))
-    return template.format(left, right, right) if template.count("{}") == 3 \
-        else template.format(left, right)
+    return template.format(left, right, right) if template.count("{}") == 3 else template.format(left, right)
 
 
 def numeric_gradient(program, values, name, h=1e-6):
     grad = np.zeros_like(values[name]) if type(values[name]) is not float else 0.0
     base = values[name]
-    for index in (np.ndindex(base.shape) if type(base) is not float else [()]):
+    for index in np.ndindex(base.shape) if type(base) is not float else [()]:
         results = []
         for step in (h, -h):
             shifted = dict(values)
@@ -61,9 +81,13 @@ def numeric_gradient(program, values, name, h=1e-6):
 
 def check(program, seed):
     rng = np.random.default_rng(seed)
-    values = {"A": rng.uniform(-1.5, 1.5, (2, 3)), "B": rng.uniform(-1.5, 1.5, (2, 3)),
-              "M": rng.uniform(-1, 1, (3, 3)), "v": rng.uniform(-1, 1, 3),
-              "c": float(rng.uniform(-1, 1))}
+    values = {
+        "A": rng.uniform(-1.5, 1.5, (2, 3)),
+        "B": rng.uniform(-1.5, 1.5, (2, 3)),
+        "M": rng.uniform(-1, 1, (3, 3)),
+        "v": rng.uniform(-1, 1, 3),
+        "c": float(rng.uniform(-1, 1)),
+    }
     try:
         graph = run(parse(program, values))
     except BpcliError:

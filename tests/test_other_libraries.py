@@ -8,24 +8,27 @@ from __future__ import annotations
 
 import pytest
 
-from bpcli.engine import gradients, run
-from bpcli.parse import parse
+from bpcli.core.engine import gradients, run
+from bpcli.language.parse import parse
 
 
 def test_micrograd_sanity_check():
-    graph = run(parse("""
+    graph = run(
+        parse("""
         x = -4
         z = 2*x + 2 + x
         q = relu(z) + z*x
         h = relu(z*z)
         y = h + q + q*x
-    """))
+    """)
+    )
     assert graph.output.value == -20.0
     assert gradients(graph)["x"] == 46.0
 
 
 def test_micrograd_more_ops():
-    graph = run(parse("""
+    graph = run(
+        parse("""
         a = -4
         b = 2
         c = a + b
@@ -38,7 +41,8 @@ def test_micrograd_more_ops():
         f = e^2
         g = f / 2
         g += 10 / f
-    """))
+    """)
+    )
     grads = gradients(graph)
     assert graph.output.value == pytest.approx(24.70408163265306, abs=1e-12)
     assert grads["a"] == pytest.approx(138.83381924198252, abs=1e-10)
@@ -47,14 +51,16 @@ def test_micrograd_more_ops():
 
 def test_pytorch_tutorial_one_neuron():
     # PyTorch's autograd tutorial: z = x·w + b, binary cross-entropy with logits of z, y
-    graph = run(parse("""
+    graph = run(
+        parse("""
         x = [1, 1, 1, 1, 1]
         y = [0, 0, 0]
         w = [[0.3, -0.2, 0.1], [0.05, 0.4, -0.3], [-0.1, 0.2, 0.25], [0.15, -0.05, 0.3], [0.2, 0.1, -0.4]]
         b = [0.1, -0.2, 0.3]
         z = x @ w + b
         loss = mean(-(y*logsigmoid(z) + (1 - y)*logsigmoid(-z)))
-    """))
+    """)
+    )
     import numpy as np
 
     x, w, b = np.ones(5), np.array(graph.inputs["w"].value), np.array([0.1, -0.2, 0.3])

@@ -11,10 +11,10 @@ from rich.console import Console
 from test_batch import REUSE_LINES
 from test_fuzz import expressions
 
-from bpcli.engine import run
+from bpcli.check.gradcheck import gradcheck
+from bpcli.core.engine import run
 from bpcli.errors import BpcliError
-from bpcli.gradcheck import gradcheck
-from bpcli.parse import parse
+from bpcli.language.parse import parse
 from bpcli.present.plain import render
 from bpcli.present.table import grad_report, gradcheck_table
 
@@ -36,8 +36,7 @@ def both(parts, width=10_000):
 
 def report(program, bindings=None, **options):
     graph = run(parse(program, bindings or {}))
-    return ["── s:1 ──", *grad_report(graph, 4, **options),
-            *(f"warning: {w}" for w in graph.warnings), ""]
+    return ["── s:1 ──", *grad_report(graph, 4, **options), *(f"warning: {w}" for w in graph.warnings), ""]
 
 
 PROGRAMS = [

@@ -12,8 +12,8 @@ import sys
 
 import pytest
 
-from bpcli.engine import gradients, run
-from bpcli.parse import parse
+from bpcli.core.engine import gradients, run
+from bpcli.language.parse import parse
 
 
 @pytest.fixture(autouse=True)
@@ -63,8 +63,14 @@ def test_50k_statement_program():
 
 def test_long_chain_through_the_cli(bpcli, tmp_path):
     path = tmp_path / "big.bp"
-    path.write_text("x = 1\n" + "\n".join(f"x{i} = x * {i % 7 + 1}" for i in range(20_000))
-                    + "\nf = " + "+".join(f"x{i}" for i in range(20_000)) + "\n", encoding="utf-8")
+    path.write_text(
+        "x = 1\n"
+        + "\n".join(f"x{i} = x * {i % 7 + 1}" for i in range(20_000))
+        + "\nf = "
+        + "+".join(f"x{i}" for i in range(20_000))
+        + "\n",
+        encoding="utf-8",
+    )
     result = bpcli("grad", str(path))
     assert result.code == 0
     total = float(sum(i % 7 + 1 for i in range(20_000)))

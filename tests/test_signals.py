@@ -21,25 +21,35 @@ pytestmark = pytest.mark.skipif(sys.platform == "win32", reason="POSIX signals")
 def bpcli(*args: str, **kwargs):
     # as a user's pipe: no COLUMNS (pytest exports COLUMNS=80 to its children)
     env = {k: v for k, v in os.environ.items() if k not in ("COLUMNS", "LINES")}
-    return subprocess.Popen([sys.executable, "-m", "bpcli", *args], cwd=ROOT, env=env,
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, **kwargs)
+    return subprocess.Popen(
+        [sys.executable, "-m", "bpcli", *args],
+        cwd=ROOT,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        **kwargs,
+    )
 
 
 @pytest.fixture(scope="module")
 def many_problems(tmp_path_factory):
     path = tmp_path_factory.mktemp("batch") / "problems.txt"
-    path.write_text("".join(f"x={i % 97}; y=2; f = sin(x)*y + exp(-x)\n" for i in range(60_000)),
-                    encoding="utf-8")
+    path.write_text(
+        "".join(f"x={i % 97}; y=2; f = sin(x)*y + exp(-x)\n" for i in range(60_000)), encoding="utf-8"
+    )
     return path
 
 
-@pytest.mark.parametrize("args", [
-    ["batch", "{problems}"],
-    ["batch", "{problems}", "--jobs", "2"],
-    ["batch", "{problems}", "--format", "table"],
-    ["batch", "{problems}", "--format", "table", "--jobs", "2"],
-    ["grad", "+".join(["x"] * 3000), "x=1", "--max-rows", "0"],
-])
+@pytest.mark.parametrize(
+    "args",
+    [
+        ["batch", "{problems}"],
+        ["batch", "{problems}", "--jobs", "2"],
+        ["batch", "{problems}", "--format", "table"],
+        ["batch", "{problems}", "--format", "table", "--jobs", "2"],
+        ["grad", "+".join(["x"] * 3000), "x=1", "--max-rows", "0"],
+    ],
+)
 def test_closed_pipe_exits_quietly(many_problems, args):
     args = [a.replace("{problems}", str(many_problems)) for a in args]
     process = bpcli(*args)
@@ -51,8 +61,9 @@ def test_closed_pipe_exits_quietly(many_problems, args):
 
 
 def test_ctrl_c_stops_with_130_and_whole_records(many_problems):
-    process = bpcli("batch", str(many_problems),
-                    preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))
+    process = bpcli(
+        "batch", str(many_problems), preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL)
+    )
     first = process.stdout.readline()  # it is running and writing
     time.sleep(0.3)
     process.send_signal(signal.SIGINT)
@@ -79,16 +90,20 @@ def test_output_flows_through_a_pipe_as_it_goes(many_problems):
 
 
 @pytest.mark.skipif(not __import__("os").path.exists("/dev/full"), reason="needs /dev/full")
-@pytest.mark.parametrize("args", [
-    ["grad", "(x+y)*z", "x=-2", "y=5", "z=-4"],
-    ["grad", "(x+y)*z", "x=-2", "y=5", "z=-4", "--format", "json"],
-    ["grad", "--help"],
-    ["batch", "samples/problems.txt"],
-])
+@pytest.mark.parametrize(
+    "args",
+    [
+        ["grad", "(x+y)*z", "x=-2", "y=5", "z=-4"],
+        ["grad", "(x+y)*z", "x=-2", "y=5", "z=-4", "--format", "json"],
+        ["grad", "--help"],
+        ["batch", "samples/problems.txt"],
+    ],
+)
 def test_a_full_disk_is_an_error_not_a_bug(args):
     with open("/dev/full", "w") as full:
-        process = subprocess.run([sys.executable, "-m", "bpcli", *args], cwd=ROOT, stdout=full,
-                                 stderr=subprocess.PIPE, timeout=60)
+        process = subprocess.run(
+            [sys.executable, "-m", "bpcli", *args], cwd=ROOT, stdout=full, stderr=subprocess.PIPE, timeout=60
+        )
     assert process.returncode == 2
     assert process.stderr == b"error: cannot write the output: No space left on device\n"
 
@@ -98,23 +113,31 @@ def test_the_console_script_flushes_everything_before_it_leaves(tmp_path):
     whole output arrives, and the exit status is main()'s."""
     out = tmp_path / "out.txt"
     with open(out, "w") as handle:
-        done = subprocess.run([sys.executable, "-m", "bpcli", "grad", "+".join(["x"] * 2000),
-                               "x=1", "--max-rows", "0"], cwd=ROOT, stdout=handle, timeout=60)
+        done = subprocess.run(
+            [sys.executable, "-m", "bpcli", "grad", "+".join(["x"] * 2000), "x=1", "--max-rows", "0"],
+            cwd=ROOT,
+            stdout=handle,
+            timeout=60,
+        )
     assert done.returncode == 0
     assert out.read_text(encoding="utf-8").endswith("∂f/∂x = 2000\n")
-    bad = subprocess.run([sys.executable, "-m", "bpcli", "grad", "x+"], cwd=ROOT,
-                         capture_output=True, timeout=60)
+    bad = subprocess.run(
+        [sys.executable, "-m", "bpcli", "grad", "x+"], cwd=ROOT, capture_output=True, timeout=60
+    )
     assert bad.returncode == 2 and bad.stderr.startswith(b"error:")
 
 
 # --- stopping --jobs: every exit path leaves no worker behind ----------------------------------
 
+
 @pytest.fixture(scope="module")
 def slow_problems(tmp_path_factory):
     """Problems on arrays (no compiled path): several seconds of work even for two workers."""
     path = tmp_path_factory.mktemp("batch") / "arrays.txt"
-    path.write_text("".join(f"x=[{i % 97}, 1, 2]; y=2; f = sum(sin(x)*y + exp(-x))\n"
-                            for i in range(100_000)), encoding="utf-8")
+    path.write_text(
+        "".join(f"x=[{i % 97}, 1, 2]; y=2; f = sum(sin(x)*y + exp(-x))\n" for i in range(100_000)),
+        encoding="utf-8",
+    )
     return path
 
 
@@ -138,18 +161,29 @@ def kill_group(pgid: int) -> None:
         os.killpg(pgid, signal.SIGKILL)
 
 
-@pytest.mark.parametrize("signum, status, message, output_format", [
-    (signal.SIGINT, 130, "interrupted", "jsonl"),
-    (signal.SIGTERM, 143, "terminated (SIGTERM)", "jsonl"),
-    (signal.SIGHUP, 129, "hung up (SIGHUP)", "jsonl"),
-    (signal.SIGINT, 130, "interrupted", "table"),
-    (signal.SIGTERM, 143, "terminated (SIGTERM)", "table"),
-])
-def test_a_signal_stops_jobs_leaving_whole_records_and_no_worker(slow_problems, signum, status,
-                                                                  message, output_format):
-    process = bpcli("batch", str(slow_problems), "--jobs", "2", "--format", output_format,
-                    start_new_session=True,
-                    preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))
+@pytest.mark.parametrize(
+    "signum, status, message, output_format",
+    [
+        (signal.SIGINT, 130, "interrupted", "jsonl"),
+        (signal.SIGTERM, 143, "terminated (SIGTERM)", "jsonl"),
+        (signal.SIGHUP, 129, "hung up (SIGHUP)", "jsonl"),
+        (signal.SIGINT, 130, "interrupted", "table"),
+        (signal.SIGTERM, 143, "terminated (SIGTERM)", "table"),
+    ],
+)
+def test_a_signal_stops_jobs_leaving_whole_records_and_no_worker(
+    slow_problems, signum, status, message, output_format
+):
+    process = bpcli(
+        "batch",
+        str(slow_problems),
+        "--jobs",
+        "2",
+        "--format",
+        output_format,
+        start_new_session=True,
+        preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL),
+    )
     try:
         first = process.stdout.readline()  # it is running and writing
         reader = concurrent.futures.ThreadPoolExecutor(2)
@@ -167,8 +201,9 @@ def test_a_signal_stops_jobs_leaving_whole_records_and_no_worker(slow_problems, 
     if output_format == "table":
         blocks = text.split("── ")[1:]
         assert text.endswith("\n\n") and blocks
-        assert [b.split(" ──")[0] for b in blocks] == \
-            [f"{slow_problems}:{i}" for i in range(1, len(blocks) + 1)]
+        assert [b.split(" ──")[0] for b in blocks] == [
+            f"{slow_problems}:{i}" for i in range(1, len(blocks) + 1)
+        ]
         return
     lines = text.split("\n")
     assert lines[-1] == ""  # nothing after the last newline: no half record

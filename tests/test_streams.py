@@ -35,8 +35,12 @@ def test_a_npy_fifo_is_refused_not_waited_on(tmp_path):
     writer = threading.Thread(target=feed, daemon=True)
     writer.start()
     try:
-        done = subprocess.run([sys.executable, "-m", "bpcli", "grad", "sum(W)", f"W=@{fifo}"],
-                              cwd=ROOT, capture_output=True, timeout=20)
+        done = subprocess.run(
+            [sys.executable, "-m", "bpcli", "grad", "sum(W)", f"W=@{fifo}"],
+            cwd=ROOT,
+            capture_output=True,
+            timeout=20,
+        )
     except subprocess.TimeoutExpired:  # subprocess.run has killed it
         pytest.fail("bpcli hangs on a .npy FIFO")
     assert done.returncode == 2
@@ -58,8 +62,12 @@ def test_a_npy_read_from_a_pipe_is_not_an_interruption(tmp_path):
 def test_an_empty_npy_is_bad_input(tmp_path):
     empty = tmp_path / "W.npy"
     empty.write_bytes(b"")
-    done = subprocess.run([sys.executable, "-m", "bpcli", "grad", "sum(W)", f"W=@{empty}"],
-                          cwd=ROOT, capture_output=True, timeout=60)
+    done = subprocess.run(
+        [sys.executable, "-m", "bpcli", "grad", "sum(W)", f"W=@{empty}"],
+        cwd=ROOT,
+        capture_output=True,
+        timeout=60,
+    )
     assert done.returncode == 2
     assert done.stderr.endswith(b"not a numeric array (the file is empty)\n")
 
@@ -70,23 +78,29 @@ def shell(redirect: str, *args: str) -> subprocess.CompletedProcess:
     return subprocess.run(["sh", "-c", command], cwd=ROOT, capture_output=True, timeout=60)
 
 
-@pytest.mark.parametrize("args", [
-    ["grad", "(x+y)*z", "x=-2", "y=5", "z=-4"],
-    ["grad", "(x+y)*z", "x=-2", "y=5", "z=-4", "--format", "json"],
-    ["grad", "x*1", "x=1", "u=2"],  # a warning, which goes nowhere
-    ["--version"],
-])
+@pytest.mark.parametrize(
+    "args",
+    [
+        ["grad", "(x+y)*z", "x=-2", "y=5", "z=-4"],
+        ["grad", "(x+y)*z", "x=-2", "y=5", "z=-4", "--format", "json"],
+        ["grad", "x*1", "x=1", "u=2"],  # a warning, which goes nowhere
+        ["--version"],
+    ],
+)
 def test_a_closed_stderr_does_not_fail_a_good_run(args):
     done = shell("2>&-", *args)
     assert done.returncode == 0
     assert done.stdout.endswith(b"\n")
 
 
-@pytest.mark.parametrize("args", [
-    ["grad", "(x+y)*z", "x=-2", "y=5", "z=-4"],
-    ["grad", "(x+y)*z", "x=-2", "y=5", "z=-4", "--format", "json"],
-    ["batch", "samples/problems.txt"],
-])
+@pytest.mark.parametrize(
+    "args",
+    [
+        ["grad", "(x+y)*z", "x=-2", "y=5", "z=-4"],
+        ["grad", "(x+y)*z", "x=-2", "y=5", "z=-4", "--format", "json"],
+        ["batch", "samples/problems.txt"],
+    ],
+)
 def test_a_closed_stdout_is_an_error(args):
     done = shell(">&-", *args)
     assert done.returncode == 2

@@ -7,11 +7,11 @@ from typing import Any
 from rich.table import Table
 from rich.text import Text
 
-from bpcli.answers import np_shape
-from bpcli.diagnose import Verdict
-from bpcli.lang import Translator
+from bpcli.check.answers import np_shape
+from bpcli.check.diagnose import Verdict
 from bpcli.present.numbers import to_json
 from bpcli.present.numbers import value as fmt
+from bpcli.texts import Translator
 
 
 def means(verdict: Verdict) -> str:
@@ -40,10 +40,19 @@ def check_report(verdicts: list[Verdict], precision: int, tr: Translator) -> lis
                 index = _index(v.worst, np_shape(v.truth))
                 mine = v.expectation.value
                 element = mine if type(mine) is float else mine.flat[v.worst]
-                diagnosis = tr("check.element", index=index, answer=fmt(float(element), precision),
-                               truth=fmt(float(v.truth.flat[v.worst]), precision)) + ". " + diagnosis
-        table.add_row(v.expectation.written, means(v), v.expectation.text,
-                      fmt(v.truth, precision), mark, diagnosis)
+                diagnosis = (
+                    tr(
+                        "check.element",
+                        index=index,
+                        answer=fmt(float(element), precision),
+                        truth=fmt(float(v.truth.flat[v.worst]), precision),
+                    )
+                    + ". "
+                    + diagnosis
+                )
+        table.add_row(
+            v.expectation.written, means(v), v.expectation.text, fmt(v.truth, precision), mark, diagnosis
+        )
     correct = sum(v.ok for v in verdicts)
     lines = [tr("check.summary", correct=correct, total=len(verdicts))]
     first = first_wrong(verdicts)
@@ -71,7 +80,9 @@ def check_document(verdicts: list[Verdict], warnings: list[str]) -> dict[str, An
                 "truth": to_json(v.truth),
                 "ok": v.ok,
                 "note": v.note,
-                "diagnosis": None if v.diagnosis is None else {
+                "diagnosis": None
+                if v.diagnosis is None
+                else {
                     "kind": v.diagnosis.kind,
                     "node": v.diagnosis.node.id,
                     "message": v.diagnosis.message,

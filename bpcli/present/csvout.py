@@ -7,8 +7,8 @@ import io
 import json
 from typing import Any
 
-from bpcli.explain import derivation
-from bpcli.graph import Graph
+from bpcli.core.graph import Graph
+from bpcli.present.explain import derivation
 from bpcli.present.numbers import to_json
 
 COLUMNS = ("id", "label", "op", "name", "value", "upstream", "input", "local", "downstream")
@@ -28,8 +28,14 @@ def csv_text(graph: Graph) -> str:
     labels = graph.labels()
     for step in derivation(graph):
         node = step.node
-        head = [node.id, labels[node.id], node.op.name, node.name or "", _cell(node.value),
-                _cell(step.upstream)]
+        head = [
+            node.id,
+            labels[node.id],
+            node.op.name,
+            node.name or "",
+            _cell(node.value),
+            _cell(step.upstream),
+        ]
         if not step.edges:
             writer.writerow([*head, "", "", ""])
         for edge in step.edges:

@@ -18,10 +18,10 @@ import subprocess
 from pathlib import Path
 from typing import Any
 
+from bpcli.core.graph import Graph, Node
 from bpcli.errors import BpcliError
-from bpcli.explain import derivation
-from bpcli.graph import Graph, Node
 from bpcli.lazy import np
+from bpcli.present.explain import derivation
 from bpcli.present.numbers import value as fmt
 
 GREEN = "#1a7f37"  # forward values
@@ -43,11 +43,21 @@ PNG_DPI = 110
 # Binary operators as the lecture writes them; `add` and `mul` may take the constant after.
 _INFIX = {"add": "+", "sub": "-", "mul": "*", "div": "/", "pow": "^", "matmul": "@"}
 _COMMUTES = {"add", "mul"}
-_SYMBOLS = {"neg": "*-1", "sigmoid": "σ", "transpose": "ᵀ", "id": "=", "stack": "[ ]",
-            "amax": "max", "amin": "min", "norm": "‖·‖"}
+_SYMBOLS = {
+    "neg": "*-1",
+    "sigmoid": "σ",
+    "transpose": "ᵀ",
+    "id": "=",
+    "stack": "[ ]",
+    "amax": "max",
+    "amin": "min",
+    "norm": "‖·‖",
+}
 
-INSTALL = ("install Graphviz (Debian/Ubuntu: apt install graphviz; macOS: brew install graphviz;"
-           " others: https://graphviz.org/download/), or print the DOT text with --format dot")
+INSTALL = (
+    "install Graphviz (Debian/Ubuntu: apt install graphviz; macOS: brew install graphviz;"
+    " others: https://graphviz.org/download/), or print the DOT text with --format dot"
+)
 # Picture formats by file suffix; .dot and .gv files get the DOT text and need no Graphviz.
 FORMATS = ("svg", "png", "pdf")
 TEXT_FORMATS = ("dot", "gv")
@@ -87,12 +97,13 @@ def to_dot(graph: Graph, precision: int = 2, *, wires: str = "split") -> str:
             lines.append(f"  {_id(node)} [{attrs}];")
         elif node.id in wired:
             text = node.name or _const_text(node.value, precision, short=False)
-            lines.append(f"  {_id(node)} [shape=plaintext, label=<{_escape(text)}>,"
-                         f' tooltip="{_quote(graph.label(node))}"];')
+            lines.append(
+                f"  {_id(node)} [shape=plaintext, label=<{_escape(text)}>,"
+                f' tooltip="{_quote(graph.label(node))}"];'
+            )
             if node.op.name == "input":
                 inputs.append(_id(node))
-    lines.append(f'  out [shape=plaintext, label=<{_escape(_end_name(graph))}>,'
-                 ' tooltip="the output"];')
+    lines.append(f'  out [shape=plaintext, label=<{_escape(_end_name(graph))}>, tooltip="the output"];')
     if inputs:
         # The inputs in a column on the left, top to bottom in the order they first appear.
         chain = " -> ".join(inputs) + " [style=invis]; " if len(inputs) > 1 else ""
@@ -129,21 +140,23 @@ def render(dot_text: str, path: str | Path) -> None:
     if suffix not in FORMATS:
         kinds = ", ".join("." + f for f in FORMATS + TEXT_FORMATS)
         found = f"'.{suffix}'" if suffix else "no suffix"
-        raise BpcliError(f"cannot tell what kind of picture to draw from the file name"
-                         f" {target.name!r} ({found})", hint=f"end the file name in one of {kinds}")
+        raise BpcliError(
+            f"cannot tell what kind of picture to draw from the file name {target.name!r} ({found})",
+            hint=f"end the file name in one of {kinds}",
+        )
     program = shutil.which("dot")
     if program is None:
-        raise BpcliError(f"cannot draw {target.name}: Graphviz's dot program is not installed;"
-                         f" {INSTALL}")
+        raise BpcliError(f"cannot draw {target.name}: Graphviz's dot program is not installed; {INSTALL}")
     command = [program, f"-T{suffix}", "-o", str(target)]
     if suffix == "png":
         command.insert(1, f"-Gdpi={PNG_DPI}")
     try:
-        done = subprocess.run(command, input=dot_text.encode("utf-8"), capture_output=True,
-                              check=False)
+        done = subprocess.run(command, input=dot_text.encode("utf-8"), capture_output=True, check=False)
     except OSError as err:
-        raise BpcliError(f"could not run Graphviz's dot ({program}): {err.strerror or err}",
-                         hint=INSTALL[0].upper() + INSTALL[1:]) from None
+        raise BpcliError(
+            f"could not run Graphviz's dot ({program}): {err.strerror or err}",
+            hint=INSTALL[0].upper() + INSTALL[1:],
+        ) from None
     if done.returncode != 0:
         lines = done.stderr.decode("utf-8", "replace").strip().splitlines()
         detail = "\n".join(lines[:5]) or f"it stopped with exit status {done.returncode}"
@@ -192,8 +205,10 @@ def _gate_attributes(graph: Graph, node: Node, fold: int | None, kink: bool, pre
     elif node.grad is None:
         color = MUTED  # no path to the output
     shape = "shape=ellipse, height=0.4" if len(text) > 3 or kink else "shape=circle"
-    return (f'{shape}, width=0.5, margin=0.04, style="{style}", color="{color}",'
-            f' fontcolor="{color}", label=<{label}>, tooltip="{_quote(tooltip)}"')
+    return (
+        f'{shape}, width=0.5, margin=0.04, style="{style}", color="{color}",'
+        f' fontcolor="{color}", label=<{label}>, tooltip="{_quote(tooltip)}"'
+    )
 
 
 def _end_name(graph: Graph) -> str:
@@ -234,14 +249,18 @@ def _labelled_wire(tail: str, head: str, wire: str, label: tuple[str, str], tip:
 
 def _split_wire(tail: str, head: str, wire: str, label: tuple[str, str], tip: str) -> list[str]:
     value, gradient = label
-    table = ('<table border="0" cellborder="0" cellspacing="0" cellpadding="1">'
-             f"<tr><td>{value}</td></tr>"
-             f'<tr><td port="p" height="1" cellpadding="0" bgcolor="{WIRE}"></td></tr>'
-             f"<tr><td>{gradient or ' '}</td></tr></table>")
-    return [f'  {wire} [shape=plaintext, margin=0, width=0, height=0, fontsize=11,'
-            f' tooltip="{tip}", label=<{table}>];',
-            f'  {tail} -> {wire}:p:w [arrowhead=none, tooltip="{tip}"];',
-            f'  {wire}:p:e -> {head} [tooltip="{tip}"];']
+    table = (
+        '<table border="0" cellborder="0" cellspacing="0" cellpadding="1">'
+        f"<tr><td>{value}</td></tr>"
+        f'<tr><td port="p" height="1" cellpadding="0" bgcolor="{WIRE}"></td></tr>'
+        f"<tr><td>{gradient or ' '}</td></tr></table>"
+    )
+    return [
+        f"  {wire} [shape=plaintext, margin=0, width=0, height=0, fontsize=11,"
+        f' tooltip="{tip}", label=<{table}>];',
+        f'  {tail} -> {wire}:p:w [arrowhead=none, tooltip="{tip}"];',
+        f'  {wire}:p:e -> {head} [tooltip="{tip}"];',
+    ]
 
 
 # --- numbers -----------------------------------------------------------------------------
@@ -283,11 +302,15 @@ def _id(node: Node) -> str:
 
 def _escape(text: str) -> str:
     """Text for an HTML-like label: markup characters as entities, lines as <br/>."""
-    return (text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
-            .replace('"', "&quot;").replace("\n", "<br/>"))
+    return (
+        text.replace("&", "&amp;")
+        .replace("<", "&lt;")
+        .replace(">", "&gt;")
+        .replace('"', "&quot;")
+        .replace("\n", "<br/>")
+    )
 
 
 def _quote(text: str) -> str:
     """Text for a double-quoted DOT string (where a backslash would start `\\N` and the like)."""
     return text.replace("\\", "\\\\").replace('"', '\\"').replace("\n", " ")
-

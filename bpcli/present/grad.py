@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from bpcli.graph import Graph
-from bpcli.lang import Translator
+from bpcli.core.graph import Graph
 from bpcli.present import GRAD_FORMATS, PICTURES
+from bpcli.texts import Translator
 
 __all__ = ["GRAD_FORMATS", "PICTURES", "View", "render"]
 
@@ -14,10 +14,17 @@ __all__ = ["GRAD_FORMATS", "PICTURES", "View", "render"]
 class View:
     """How to show a result."""
 
-    def __init__(self, precision: int = 4, max_rows: int = 400, jacobians: bool = False,
-                 wrt: list[str] | None = None, checks: list[Any] | None = None,
-                 indent: int | None = None, tr: Translator | None = None,
-                 full: bool = False) -> None:
+    def __init__(
+        self,
+        precision: int = 4,
+        max_rows: int = 400,
+        jacobians: bool = False,
+        wrt: list[str] | None = None,
+        checks: list[Any] | None = None,
+        indent: int | None = None,
+        tr: Translator | None = None,
+        full: bool = False,
+    ) -> None:
         self.precision = precision
         self.max_rows = max_rows
         self.jacobians = jacobians
@@ -54,8 +61,10 @@ def render(graph: Graph, output_format: str, view: View) -> list[Any]:
         from bpcli.present.table import summary_lines
         from bpcli.present.tree import grad_tree
 
-        parts = [grad_tree(graph, view.precision),
-                 Text("\n".join(summary_lines(graph, view.precision, view.wrt)))]
+        parts = [
+            grad_tree(graph, view.precision),
+            Text("\n".join(summary_lines(graph, view.precision, view.wrt))),
+        ]
         return parts + _check_text(graph, view)
     if output_format == "steps":
         from bpcli.present.steps import steps_text
@@ -82,11 +91,17 @@ def render(graph: Graph, output_format: str, view: View) -> list[Any]:
 
 def _check_json(check: Any, full: bool = False) -> dict[str, Any]:
     error = check.relative_error
-    return {"name": check.name, "analytic": check.analytic,
-            "numeric": _numeric_json(check.numeric, full),
-            "relative_error": error if error == error else None, "verdict": check.verdict,
-            "kinks": check.kinks, "poles": check.poles, "checked": check.checked,
-            "elements": check.elements}
+    return {
+        "name": check.name,
+        "analytic": check.analytic,
+        "numeric": _numeric_json(check.numeric, full),
+        "relative_error": error if error == error else None,
+        "verdict": check.verdict,
+        "kinks": check.kinks,
+        "poles": check.poles,
+        "checked": check.checked,
+        "elements": check.elements,
+    }
 
 
 def _numeric_json(numeric: Any, full: bool) -> Any:
@@ -105,9 +120,15 @@ def _numeric_json(numeric: Any, full: bool) -> Any:
         return numeric  # written (or summarised) by jsonout as any array
     if numeric.size > JSON_ELEMENTS and not full:
         found = numeric[known]
-        document = summary(found) if found.size else {
-            "shape": [], "elided": True,
-            "summary": {"min": None, "max": None, "mean": None, "norm": None}}
+        document = (
+            summary(found)
+            if found.size
+            else {
+                "shape": [],
+                "elided": True,
+                "summary": {"min": None, "max": None, "mean": None, "norm": None},
+            }
+        )
         document["shape"] = list(numeric.shape)
         return document
     listed = numeric.astype(object)

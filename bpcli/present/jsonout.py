@@ -9,16 +9,21 @@ import re
 from collections.abc import Iterator
 from typing import Any
 
-from bpcli.engine import gradients
-from bpcli.explain import derivation, jacobian
-from bpcli.graph import Graph
+from bpcli.core.engine import gradients
+from bpcli.core.graph import Graph
 from bpcli.lazy import np
 from bpcli.limits import JSON_ELEMENTS
+from bpcli.present.explain import derivation, jacobian
 from bpcli.present.numbers import to_json as to_plain
 
 
-def grad_document(graph: Graph, nodes: bool = True, jacobians: bool = False,
-                  wrt: list[str] | None = None, arrays: bool = False) -> dict[str, Any]:
+def grad_document(
+    graph: Graph,
+    nodes: bool = True,
+    jacobians: bool = False,
+    wrt: list[str] | None = None,
+    arrays: bool = False,
+) -> dict[str, Any]:
     """The result of one problem as plain data: output, value, grads, nodes, warnings.
     With `arrays`, arrays stay numpy arrays (for `dumps`, which writes each one once)."""
     to_json = _as_is if arrays else to_plain
@@ -46,8 +51,10 @@ def grad_document(graph: Graph, nodes: bool = True, jacobians: bool = False,
         ]
         if jacobians:
             for node, entry in zip(graph.nodes, doc["nodes"], strict=True):
-                entry["jacobian"] = [to_json(jacobian(graph, node, k)) if inp.needs_grad else None
-                                     for k, inp in enumerate(node.inputs)]
+                entry["jacobian"] = [
+                    to_json(jacobian(graph, node, k)) if inp.needs_grad else None
+                    for k, inp in enumerate(node.inputs)
+                ]
     doc["warnings"] = list(graph.warnings)
     return doc
 
@@ -56,19 +63,25 @@ def _as_is(v: Any) -> Any:
     return v
 
 
-def dumps(doc: dict[str, Any], indent: int | None = None,
-          separators: tuple[str, str] = (", ", ": "), full: bool = False) -> str:
+def dumps(
+    doc: dict[str, Any],
+    indent: int | None = None,
+    separators: tuple[str, str] = (", ", ": "),
+    full: bool = False,
+) -> str:
     """JSON text: one line by default, for pipes; indented for people on a terminal. Numpy
     arrays in the document are written as nested lists; one of more than JSON_ELEMENTS
     elements as a summary (see `summary`), unless `full`."""
     if indent is not None:
-        return json.dumps(doc, indent=indent, ensure_ascii=False,
-                          default=functools.partial(_listed, full=full))
+        return json.dumps(
+            doc, indent=indent, ensure_ascii=False, default=functools.partial(_listed, full=full)
+        )
     return "".join(dump_parts(doc, separators, full))
 
 
-def dump_parts(doc: dict[str, Any], separators: tuple[str, str] = (", ", ": "),
-               full: bool = False) -> Iterator[str]:
+def dump_parts(
+    doc: dict[str, Any], separators: tuple[str, str] = (", ", ": "), full: bool = False
+) -> Iterator[str]:
     """dumps(doc) on one line, in pieces that join to it. Each distinct array is written
     once however many places it stands in: a big gradient is often a node's upstream, a
     gate's downstream and ∂f/∂name at once, and writing floats is most of the time JSON of
@@ -99,12 +112,15 @@ def dump_parts(doc: dict[str, Any], separators: tuple[str, str] = (", ", ": "),
     pieces = _MARKED.split(text)
     places = pieces[1::2]
     if len(places) != marks:  # a string of the document looks like a mark: no shortcut
-        yield json.dumps(doc, ensure_ascii=False, separators=separators,
-                         default=functools.partial(_listed, full=full))
+        yield json.dumps(
+            doc, ensure_ascii=False, separators=separators, default=functools.partial(_listed, full=full)
+        )
         return
-    written = {key: json.dumps(found[key].tolist(), separators=separators)
-               for key in {int(place) for place in places}
-               if found[key].size <= JSON_ELEMENTS}
+    written = {
+        key: json.dumps(found[key].tolist(), separators=separators)
+        for key in {int(place) for place in places}
+        if found[key].size <= JSON_ELEMENTS
+    }
     for index, piece in enumerate(pieces):
         if index % 2 == 0:
             yield piece
@@ -117,8 +133,7 @@ def dump_parts(doc: dict[str, Any], separators: tuple[str, str] = (", ", ": "),
 CHUNK = 65_536  # elements written at a time by array_pieces
 
 
-def array_pieces(array: Any, separators: tuple[str, str] = (", ", ": "),
-                 chunk: int = CHUNK) -> Iterator[str]:
+def array_pieces(array: Any, separators: tuple[str, str] = (", ", ": "), chunk: int = CHUNK) -> Iterator[str]:
     """json.dumps(array.tolist(), separators=separators), in pieces of about `chunk`
     elements each, so that neither the list nor the text is ever held whole."""
     item = separators[0]
@@ -148,7 +163,7 @@ def _blocks(array: Any, item: str, separators: tuple[str, str], chunk: int) -> I
         if step == 1:
             yield array[start]
         else:
-            yield json.dumps(array[start:start + step].tolist(), separators=separators)[1:-1]
+            yield json.dumps(array[start : start + step].tolist(), separators=separators)[1:-1]
     yield "]"
 
 
@@ -160,22 +175,26 @@ def summary(array: Any) -> dict[str, Any]:
     count = flat.size
     chunks = range(0, count, CHUNK * 16)
     with np.errstate(all="ignore"):
-        low = float(min(flat[i:i + CHUNK * 16].min() for i in chunks))
-        high = float(max(flat[i:i + CHUNK * 16].max() for i in chunks))
-        parts = [float(np.sum(flat[i:i + CHUNK * 16])) for i in chunks]
+        low = float(min(flat[i : i + CHUNK * 16].min() for i in chunks))
+        high = float(max(flat[i : i + CHUNK * 16].max() for i in chunks))
+        parts = [float(np.sum(flat[i : i + CHUNK * 16])) for i in chunks]
         mean = math.fsum(parts) / count if all(map(math.isfinite, parts)) else math.nan
         if not math.isfinite(mean):  # the parts are summed, so that the sum cannot overflow
-            mean = math.fsum(float(np.sum(flat[i:i + CHUNK * 16] / count)) for i in chunks)
+            mean = math.fsum(float(np.sum(flat[i : i + CHUNK * 16] / count)) for i in chunks)
         mean = min(max(mean, low), high)  # rounding may not take it past the extremes
         scale = max(abs(low), abs(high))
         norm: float | None = 0.0
         if scale > 0:
-            norm = scale * math.sqrt(math.fsum(
-                float(np.sum(np.square(flat[i:i + CHUNK * 16] / scale))) for i in chunks))
+            norm = scale * math.sqrt(
+                math.fsum(float(np.sum(np.square(flat[i : i + CHUNK * 16] / scale))) for i in chunks)
+            )
             if not math.isfinite(norm):
                 norm = None
-    return {"shape": list(array.shape), "elided": True,
-            "summary": {"min": low, "max": high, "mean": mean, "norm": norm}}
+    return {
+        "shape": list(array.shape),
+        "elided": True,
+        "summary": {"min": low, "max": high, "mean": mean, "norm": norm},
+    }
 
 
 def _listed(value: Any, full: bool = False) -> Any:

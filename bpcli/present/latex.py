@@ -7,17 +7,47 @@ from __future__ import annotations
 
 from typing import Any
 
-from bpcli.explain import derivation, local_formula
-from bpcli.graph import Graph
+from bpcli.core.graph import Graph
+from bpcli.present.explain import derivation, local_formula
 from bpcli.present.numbers import one_line
 
-_SPECIAL = {"\\": r"\textbackslash{}", "{": r"\{", "}": r"\}", "_": r"\_", "^": r"\^{}",
-            "#": r"\#", "%": r"\%", "&": r"\&", "$": r"\$", "~": r"\~{}"}
-_UNICODE = {"σ": r"$\sigma$", "∂": r"$\partial$", "…": r"\ldots{}", "·": r"$\cdot$",
-            "×": r"$\times$", "ᵀ": r"$^{T}$", "⚠": "(!)", "−": "-", "α": r"$\alpha$",
-            "β": r"$\beta$", "γ": r"$\gamma$", "δ": r"$\delta$", "ε": r"$\varepsilon$",
-            "θ": r"$\theta$", "λ": r"$\lambda$", "μ": r"$\mu$", "π": r"$\pi$", "ρ": r"$\rho$",
-            "τ": r"$\tau$", "φ": r"$\phi$", "ω": r"$\omega$", "η": r"$\eta$", "ξ": r"$\xi$"}
+_SPECIAL = {
+    "\\": r"\textbackslash{}",
+    "{": r"\{",
+    "}": r"\}",
+    "_": r"\_",
+    "^": r"\^{}",
+    "#": r"\#",
+    "%": r"\%",
+    "&": r"\&",
+    "$": r"\$",
+    "~": r"\~{}",
+}
+_UNICODE = {
+    "σ": r"$\sigma$",
+    "∂": r"$\partial$",
+    "…": r"\ldots{}",
+    "·": r"$\cdot$",
+    "×": r"$\times$",
+    "ᵀ": r"$^{T}$",
+    "⚠": "(!)",
+    "−": "-",
+    "α": r"$\alpha$",
+    "β": r"$\beta$",
+    "γ": r"$\gamma$",
+    "δ": r"$\delta$",
+    "ε": r"$\varepsilon$",
+    "θ": r"$\theta$",
+    "λ": r"$\lambda$",
+    "μ": r"$\mu$",
+    "π": r"$\pi$",
+    "ρ": r"$\rho$",
+    "τ": r"$\tau$",
+    "φ": r"$\phi$",
+    "ω": r"$\omega$",
+    "η": r"$\eta$",
+    "ξ": r"$\xi$",
+}
 
 
 def tt(text: str) -> str:
@@ -52,20 +82,26 @@ def _paren(text: str) -> str:
 
 def latex_text(graph: Graph, precision: int = 4, wrt: list[str] | None = None) -> str:
     steps = derivation(graph)
-    lines = ["% bpcli: the backward pass of " + graph.output_text.replace("\n", " "),
-             "% needs \\usepackage{amsmath}",
-             r"\begin{tabular}{rlllll}",
-             r"\# & node & op & value & upstream $\partial f/\partial\,\cdot$ & local \\",
-             r"\hline"]
+    lines = [
+        "% bpcli: the backward pass of " + graph.output_text.replace("\n", " "),
+        "% needs \\usepackage{amsmath}",
+        r"\begin{tabular}{rlllll}",
+        r"\# & node & op & value & upstream $\partial f/\partial\,\cdot$ & local \\",
+        r"\hline",
+    ]
     for step in steps:
         node = step.node
         up = "---" if step.upstream is None else "$" + num(step.upstream, precision) + "$"
-        locals_ = [rf"$\partial/\partial$ {tt(graph.ref(e.input))} $=$ "
-                   + tt(local_formula(graph, node, e.index))
-                   for e in step.edges if e.downstream is not None]
+        locals_ = [
+            rf"$\partial/\partial$ {tt(graph.ref(e.input))} $=$ " + tt(local_formula(graph, node, e.index))
+            for e in step.edges
+            if e.downstream is not None
+        ]
         value = "---" if node.value is None else "$" + num(node.value, precision) + "$"
-        lines.append(f"{node.id} & {tt(graph.label(node))} & {tt(node.op.name)} & "
-                     f"{value} & {up} & " + "; ".join(locals_) + r" \\")
+        lines.append(
+            f"{node.id} & {tt(graph.label(node))} & {tt(node.op.name)} & "
+            f"{value} & {up} & " + "; ".join(locals_) + r" \\"
+        )
     lines += [r"\end{tabular}", "", r"\begin{align*}"]
     body = []
     for step in reversed(steps):
@@ -78,19 +114,22 @@ def latex_text(graph: Graph, precision: int = 4, wrt: list[str] | None = None) -
             target = steps[edge.input.id]
             relation = r"\mathrel{{+}{=}}" if len(target.branches) > 1 else "="
             local = "" if edge.local is None else num(edge.local, precision)
-            product = (f"{_paren(num(step.upstream, precision))} \\times {_paren(local)} = "
-                       if local else "")
-            body.append(rf"\frac{{\partial f}}{{\partial\, {tt(graph.ref(edge.input))}}} &{relation} "
-                        rf"{product}{num(edge.downstream, precision)}"
-                        rf" && \text{{at {tt(graph.label(node))}}}")
+            product = f"{_paren(num(step.upstream, precision))} \\times {_paren(local)} = " if local else ""
+            body.append(
+                rf"\frac{{\partial f}}{{\partial\, {tt(graph.ref(edge.input))}}} &{relation} "
+                rf"{product}{num(edge.downstream, precision)}"
+                rf" && \text{{at {tt(graph.label(node))}}}"
+            )
     for name, node in graph.inputs.items():
         if wrt and name not in wrt:
             continue
         step = steps[node.id]
         if len(step.branches) > 1:
             parts = " + ".join(_paren(num(g, precision)) for _, g in step.branches)
-            body.append(rf"\frac{{\partial f}}{{\partial\, {tt(name)}}} &= {parts} = "
-                        rf"{num(step.upstream, precision)}")
+            body.append(
+                rf"\frac{{\partial f}}{{\partial\, {tt(name)}}} &= {parts} = "
+                rf"{num(step.upstream, precision)}"
+            )
     lines.append(" \\\\\n".join(body))
     lines.append(r"\end{align*}")
     return "\n".join(lines) + "\n"

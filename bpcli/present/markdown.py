@@ -2,26 +2,27 @@
 
 from __future__ import annotations
 
-from bpcli.explain import derivation
-from bpcli.graph import Graph
-from bpcli.lang import Translator
+from bpcli.core.graph import Graph
+from bpcli.present.explain import derivation
 from bpcli.present.steps import steps_text
 from bpcli.present.table import HEADERS, rows, summary_lines
+from bpcli.texts import Translator
 
 
 def _cell(text: str) -> str:
     text = text.replace("|", "\\|").strip()
     if not text:
         return ""
-    return "<br>".join(f"`{line}`" if any(c in line for c in "*_^[]") else line
-                       for line in text.split("\n"))
+    return "<br>".join(f"`{line}`" if any(c in line for c in "*_^[]") else line for line in text.split("\n"))
 
 
-def markdown_text(graph: Graph, precision: int = 4, tr: Translator | None = None,
-                  wrt: list[str] | None = None) -> str:
-    lines = ["| " + " | ".join(HEADERS) + " |",
-             "|" + "|".join("---:" if h in ("#", "value", "upstream ∂f/∂node") else "---"
-                            for h in HEADERS) + "|"]
+def markdown_text(
+    graph: Graph, precision: int = 4, tr: Translator | None = None, wrt: list[str] | None = None
+) -> str:
+    lines = [
+        "| " + " | ".join(HEADERS) + " |",
+        "|" + "|".join("---:" if h in ("#", "value", "upstream ∂f/∂node") else "---" for h in HEADERS) + "|",
+    ]
     for step in derivation(graph):
         block = rows(graph, step, precision)
         merged = [_cell("\n".join(r[i] for r in block if r[i])) for i in range(len(HEADERS))]

@@ -58,9 +58,11 @@ def _summary(v: Any, precision: int) -> str:
     shape = "×".join(map(str, v.shape))
     flat = v.ravel()
     head = ", ".join(number(float(x), precision) for x in flat[:4])
-    return (f"{shape} array [{head}, …]\nnorm {number(float(np.linalg.norm(flat)), precision)}"
-            f", min {number(float(flat.min()), precision)}"
-            f", max {number(float(flat.max()), precision)}")
+    return (
+        f"{shape} array [{head}, …]\nnorm {number(float(np.linalg.norm(flat)), precision)}"
+        f", min {number(float(flat.min()), precision)}"
+        f", max {number(float(flat.max()), precision)}"
+    )
 
 
 def _full(v: Any, precision: int) -> str:
@@ -71,8 +73,9 @@ def _full(v: Any, precision: int) -> str:
     rows = ["[" + ", ".join(c.rjust(w) for c, w in zip(row, widths, strict=False)) + "]" for row in cells]
     if not rows:
         return "[]"
-    return "\n".join(("[" if i == 0 else " ") + r + ("]" if i == len(rows) - 1 else ",")
-                     for i, r in enumerate(rows))
+    return "\n".join(
+        ("[" if i == 0 else " ") + r + ("]" if i == len(rows) - 1 else ",") for i, r in enumerate(rows)
+    )
 
 
 def one_line(v: Any, precision: int) -> str:

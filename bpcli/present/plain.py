@@ -18,7 +18,7 @@ from rich.table import Table
 from rich.text import Text
 
 # Characters Rich removes or expands (control codes, tabs): such a text is left to Rich.
-_UNSAFE = frozenset(chr(c) for c in [*range(0x20), *range(0x7f, 0xa0)]) - {"\n"}
+_UNSAFE = frozenset(chr(c) for c in [*range(0x20), *range(0x7F, 0xA0)]) - {"\n"}
 
 
 def render(parts: list[Any], console: Any) -> str | None:
@@ -55,16 +55,34 @@ def _safe(text: str) -> bool:
 
 
 def _table(table: Table, width: int) -> list[str] | None:
-    if (table.box is not box.HEAVY_HEAD or not table.show_header or table.show_footer
-            or table.show_lines or table.expand or not table.show_edge or not table.pad_edge
-            or table.padding != (0, 1, 0, 1) or table.title or table.caption or table.width
-            or table.min_width or table.row_styles or table.leading or (table.rows and any(
-                row.style or row.end_section for row in table.rows))):
+    if (
+        table.box is not box.HEAVY_HEAD
+        or not table.show_header
+        or table.show_footer
+        or table.show_lines
+        or table.expand
+        or not table.show_edge
+        or not table.pad_edge
+        or table.padding != (0, 1, 0, 1)
+        or table.title
+        or table.caption
+        or table.width
+        or table.min_width
+        or table.row_styles
+        or table.leading
+        or (table.rows and any(row.style or row.end_section for row in table.rows))
+    ):
         return None
     columns = []  # (justify, [header lines], [[cell lines] per row]), width
     for column in table.columns:
-        if column.justify not in ("left", "right") or column.width or column.min_width \
-                or column.max_width or column.ratio or column.no_wrap:
+        if (
+            column.justify not in ("left", "right")
+            or column.width
+            or column.min_width
+            or column.max_width
+            or column.ratio
+            or column.no_wrap
+        ):
             return None
         cells = []
         for cell in [column.header, *column.cells]:

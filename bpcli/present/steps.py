@@ -2,19 +2,20 @@
 
 Each gate, from the output back: its upstream gradient (at a fan-out, the branches that add
 up to it), and for each input the local gradient as a formula and a number, and the
-downstream gradient upstream × local. The texts come from bpcli.lang, so they translate.
+downstream gradient upstream × local. The texts come from bpcli.texts, so they translate.
 """
 
 from __future__ import annotations
 
-from bpcli.explain import Step, derivation, local_formula
-from bpcli.graph import Graph
-from bpcli.lang import Translator
+from bpcli.core.graph import Graph
+from bpcli.present.explain import Step, derivation, local_formula
 from bpcli.present.numbers import one_line as fmt
+from bpcli.texts import Translator
 
 
-def steps_text(graph: Graph, precision: int = 4, tr: Translator | None = None,
-               wrt: list[str] | None = None) -> str:
+def steps_text(
+    graph: Graph, precision: int = 4, tr: Translator | None = None, wrt: list[str] | None = None
+) -> str:
     """The narration as plain text."""
     tr = tr or Translator()
     steps = derivation(graph)
@@ -33,9 +34,13 @@ def steps_text(graph: Graph, precision: int = 4, tr: Translator | None = None,
             if edge.downstream is None:
                 continue  # a constant: nothing flows back to it
             ref = graph.ref(edge.input, atomic=True)
-            fields = dict(ref=ref, to=graph.ref(edge.input), formula=local_formula(graph, node, edge.index),
-                          upstream=fmt(step.upstream, precision),
-                          downstream=fmt(edge.downstream, precision))
+            fields = dict(
+                ref=ref,
+                to=graph.ref(edge.input),
+                formula=local_formula(graph, node, edge.index),
+                upstream=fmt(step.upstream, precision),
+                downstream=fmt(edge.downstream, precision),
+            )
             if edge.local is None:
                 lines.append("    " + tr("steps.edge.jacobian", **fields))
                 continue
@@ -50,9 +55,16 @@ def steps_text(graph: Graph, precision: int = 4, tr: Translator | None = None,
         step = steps[node.id]
         value = fmt(step.upstream, precision)
         if len(step.branches) > 1:
-            lines.append("    " + tr("steps.input.fanout", name=name, value=value,
-                                     count=len(step.branches),
-                                     branches=_branches(step, precision)))
+            lines.append(
+                "    "
+                + tr(
+                    "steps.input.fanout",
+                    name=name,
+                    value=value,
+                    count=len(step.branches),
+                    branches=_branches(step, precision),
+                )
+            )
         else:
             lines.append("    " + tr("steps.input", name=name, value=value))
     return "\n".join(lines) + "\n"
@@ -64,8 +76,13 @@ def _upstream(graph: Graph, step: Step, precision: int, tr: Translator) -> str:
     if node is graph.output:
         return tr("steps.upstream.start")
     if len(step.branches) > 1:
-        return tr("steps.upstream.fanout", ref=ref, value=fmt(step.upstream, precision),
-                  count=len(step.branches), branches=_branches(step, precision))
+        return tr(
+            "steps.upstream.fanout",
+            ref=ref,
+            value=fmt(step.upstream, precision),
+            count=len(step.branches),
+            branches=_branches(step, precision),
+        )
     return tr("steps.upstream", ref=ref, value=fmt(step.upstream, precision))
 
 

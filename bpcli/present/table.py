@@ -7,9 +7,9 @@ from typing import Any
 from rich.table import Table
 from rich.text import Text
 
-from bpcli.engine import gradients
-from bpcli.explain import MAX_JACOBIAN, Step, derivation, jacobian, jacobian_shape, local_formula
-from bpcli.graph import Graph
+from bpcli.core.engine import gradients
+from bpcli.core.graph import Graph
+from bpcli.present.explain import MAX_JACOBIAN, Step, derivation, jacobian, jacobian_shape, local_formula
 from bpcli.present.numbers import value as fmt
 
 # Rows shown before the middle of a big graph is elided (--max-rows).
@@ -18,12 +18,24 @@ MAX_BRANCHES = 4
 MAX_EDGES = 12  # a node with more inputs (a long array literal) shows this many rows of them
 
 
-HEADERS = ("#", "node", "op", "value", "upstream ∂f/∂node", "local ∂node/∂input",
-           "downstream = upstream × local")
+HEADERS = (
+    "#",
+    "node",
+    "op",
+    "value",
+    "upstream ∂f/∂node",
+    "local ∂node/∂input",
+    "downstream = upstream × local",
+)
 
 
-def grad_report(graph: Graph, precision: int = 4, max_rows: int = MAX_ROWS,
-                show_jacobians: bool = False, wrt: list[str] | None = None) -> list[Any]:
+def grad_report(
+    graph: Graph,
+    precision: int = 4,
+    max_rows: int = MAX_ROWS,
+    show_jacobians: bool = False,
+    wrt: list[str] | None = None,
+) -> list[Any]:
     """Renderables for `bpcli grad`: the node table, then f and ∂f/∂input."""
     parts: list[Any] = [node_table(graph, precision, max_rows)]
     if show_jacobians:
@@ -49,8 +61,15 @@ def node_table(graph: Graph, precision: int, max_rows: int = MAX_ROWS) -> Table:
     for step in shown:
         if step is None:
             hidden = count - 2 * half
-            table.add_row("…", Text(f"{hidden:,} more nodes (see --max-rows, or --format json)",
-                                    style="italic"), "", "", "", "", "")
+            table.add_row(
+                "…",
+                Text(f"{hidden:,} more nodes (see --max-rows, or --format json)", style="italic"),
+                "",
+                "",
+                "",
+                "",
+                "",
+            )
             continue
         for row in rows(graph, step, precision):
             table.add_row(*row)
@@ -78,12 +97,19 @@ def rows(graph: Graph, step: Step, precision: int) -> list[list[str]]:
         if edge.downstream is None:
             downs.append("—")
         elif edge.local is not None and type(edge.local) is float:
-            downs.append(f"{fmt(node.grad, precision)} × {fmt(edge.local, precision)}"
-                         f" = {fmt(edge.downstream, precision)}")
+            downs.append(
+                f"{fmt(node.grad, precision)} × {fmt(edge.local, precision)}"
+                f" = {fmt(edge.downstream, precision)}"
+            )
         else:
             downs.append(fmt(edge.downstream, precision))
-    first = [str(node.id), graph.label(node), op, fmt(node.value, precision),
-             _upstream(graph, step, precision)]
+    first = [
+        str(node.id),
+        graph.label(node),
+        op,
+        fmt(node.value, precision),
+        _upstream(graph, step, precision),
+    ]
     if not locals_:
         return [[*first, "", ""]]
     rows = [[*first, locals_[0], downs[0]]]
@@ -127,15 +153,16 @@ def jacobians(graph: Graph, precision: int) -> Text:
     columns for the input's, or its shape when it is too big to show."""
     lines = ["Local Jacobians (rows: elements of the node, columns: elements of the input)"]
     for node in graph.nodes:
-        if not node.inputs or all(type(v) is float for v in [node.value] +
-                                  [i.value for i in node.inputs]):
+        if not node.inputs or all(type(v) is float for v in [node.value] + [i.value for i in node.inputs]):
             continue
         for i, inp in enumerate(node.inputs):
             if not inp.needs_grad:
                 continue
             if node.value is None:  # off the output's path, and not computable here
-                lines.append(f"#{node.id} {graph.label(node)}: ∂/∂{graph.ref(inp, atomic=True)}:"
-                             " — (the node has no value)")
+                lines.append(
+                    f"#{node.id} {graph.label(node)}: ∂/∂{graph.ref(inp, atomic=True)}:"
+                    " — (the node has no value)"
+                )
                 continue
             rows, cols = jacobian_shape(node, i)
             head = f"#{node.id} {graph.label(node)}: ∂/∂{graph.ref(inp, atomic=True)} ({rows}×{cols})"
@@ -152,8 +179,10 @@ def jacobians(graph: Graph, precision: int) -> Text:
     return Text("\n".join(lines) + "\n")
 
 
-GRADCHECK_TITLE = ("Gradient check: central differences (f(x+h) − f(x−h))/2h, relative error"
-                   " |a−n|/max(|a|,|n|): > 1e-2 wrong, > 1e-4 suspect, > 1e-7 ok, else good")
+GRADCHECK_TITLE = (
+    "Gradient check: central differences (f(x+h) − f(x−h))/2h, relative error"
+    " |a−n|/max(|a|,|n|): > 1e-2 wrong, > 1e-4 suspect, > 1e-7 ok, else good"
+)
 
 
 def _check_cells(graph: Graph, check: Any, precision: int) -> list[str]:
@@ -161,12 +190,12 @@ def _check_cells(graph: Graph, check: Any, precision: int) -> list[str]:
     notes = []
     if check.kinks:
         gates = ", ".join(f"#{i} {graph.label(graph.nodes[i])}" for i in check.kinks)
-        notes.append(f"⚠ the step crosses a kink at {gates}: the numeric gradient means nothing"
-                     " here")
+        notes.append(f"⚠ the step crosses a kink at {gates}: the numeric gradient means nothing here")
     if check.poles:
         where = "" if check.elements == 1 else f" at {check.poles} element(s)"
-        notes.append(f"x ± h straddles a pole or a jump{where} at every step tried: no numeric"
-                     " gradient there")
+        notes.append(
+            f"x ± h straddles a pole or a jump{where} at every step tried: no numeric gradient there"
+        )
     if check.checked == 0:
         notes.append("not checked: the check took a sample of the elements")
     elif check.checked < check.elements:
@@ -176,9 +205,14 @@ def _check_cells(graph: Graph, check: Any, precision: int) -> list[str]:
         import numpy as np
 
         numeric = numeric[np.isfinite(numeric)]  # the elements checked, in order
-    return [check.name, fmt(check.analytic, precision),
-            "n/a" if error != error or not _size(numeric) else fmt(numeric, precision),
-            "n/a" if error != error else f"{error:.1e}", check.verdict, "; ".join(notes)]
+    return [
+        check.name,
+        fmt(check.analytic, precision),
+        "n/a" if error != error or not _size(numeric) else fmt(numeric, precision),
+        "n/a" if error != error else f"{error:.1e}",
+        check.verdict,
+        "; ".join(notes),
+    ]
 
 
 def _size(value: Any) -> int:

@@ -9,8 +9,8 @@ from __future__ import annotations
 from rich.text import Text
 from rich.tree import Tree
 
-from bpcli.engine import gradient
-from bpcli.graph import Graph, Node
+from bpcli.core.engine import gradient
+from bpcli.core.graph import Graph, Node
 from bpcli.present.numbers import one_line as _fmt
 
 MAX_DEPTH = 60
@@ -19,8 +19,15 @@ MAX_DEPTH = 60
 def _text(graph: Graph, node: Node, precision: int, kinks: set[int]) -> Text:
     grad = "—" if not node.needs_grad else _fmt(gradient(node), precision)
     op = node.op.name + (" ⚠" if node.id in kinks else "")
-    return Text.assemble((graph.label(node), "bold"), "  ", (op, "dim"), "  value ",
-                         (_fmt(node.value, precision), "green"), "  ∂f/∂ ", (grad, "red"))
+    return Text.assemble(
+        (graph.label(node), "bold"),
+        "  ",
+        (op, "dim"),
+        "  value ",
+        (_fmt(node.value, precision), "green"),
+        "  ∂f/∂ ",
+        (grad, "red"),
+    )
 
 
 def grad_tree(graph: Graph, precision: int = 4, max_depth: int = MAX_DEPTH) -> Tree:
@@ -37,8 +44,12 @@ def grad_tree(graph: Graph, precision: int = 4, max_depth: int = MAX_DEPTH) -> T
         children = []
         for inp in node.inputs:
             if inp.inputs and inp.id in expanded:
-                tree.add(Text(f"#{inp.id} {graph.ref(inp)} (expanded once, elsewhere in this tree)",
-                              style="italic dim"))
+                tree.add(
+                    Text(
+                        f"#{inp.id} {graph.ref(inp)} (expanded once, elsewhere in this tree)",
+                        style="italic dim",
+                    )
+                )
                 continue
             child = tree.add(_text(graph, inp, precision, kinks))
             if inp.inputs:

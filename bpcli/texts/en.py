@@ -5,32 +5,31 @@ MESSAGES = {
     "check.forward": "the forward pass gives {name} = {truth}: recompute {label}",
     "check.sign": "sign error: ∂f/∂{name} is {truth}, not {answer}.",
     "check.missing-upstream": "forgot to multiply by the upstream gradient: {answer} is only the"
-                              " local gradient; multiply it by ∂f/∂{gate_ref} = {upstream}.",
+    " local gradient; multiply it by ∂f/∂{gate_ref} = {upstream}.",
     "check.partial-fanout": "{name} is used {count} times, so its gradient adds all their branches:"
-                            " {branches} = {truth}; {answer} leaves some out.",
+    " {branches} = {truth}; {answer} leaves some out.",
     "check.swapped-inputs": "swapped inputs at the {op} gate {gate}: the local gradient with"
-                            " respect to {name} is {formula}, not the one of the other input.",
+    " respect to {name} is {formula}, not the one of the other input.",
     "check.value-confusion": "at the gate {gate}, the local gradient mixes up the gate's input and"
-                             " its output: ∂/∂{name} = {formula}.",
+    " its output: ∂/∂{name} = {formula}.",
     "check.wrong-route": "the {op} gate {gate} routes the whole upstream gradient to the input"
-                         " that wins ({winner}) and nothing to the other.",
+    " that wins ({winner}) and nothing to the other.",
     "check.forward-gradient": "this follows from a wrong forward value; with the right forward"
-                              " pass ∂f/∂{name} = {truth}.",
+    " pass ∂f/∂{name} = {truth}.",
     "check.transposed": "transposed: your answer is the transpose of ∂f/∂{name}; a gradient has"
-                        " the shape and layout of its variable, {name}: {truth_shape}.",
+    " the shape and layout of its variable, {name}: {truth_shape}.",
     "check.shape": "wrong shape: your answer has shape {shape}; ∂f/∂{name} has the shape of"
-                   " {name}, {truth_shape}.",
-    "check.shape-value": "wrong shape: your answer has shape {shape}; {name} has shape"
-                         " {truth_shape}.",
+    " {name}, {truth_shape}.",
+    "check.shape-value": "wrong shape: your answer has shape {shape}; {name} has shape {truth_shape}.",
     "check.carried": "this follows from your ∂f/∂{upstream} = {answer}, which is wrong; with"
-                     " it, this step itself is right.",
+    " it, this step itself is right.",
     "check.unknown": "no known mistake matches: ∂f/∂{name} = {truth}.",
     "check.rounded": "{answer} is what the upstream gradient rounded too early gives"
-                     " ({upstream} × {local}): keep more digits until the last step.",
+    " ({upstream} × {local}): keep more digits until the last step.",
     "check.first": "Its upstream gradient is right, so this is where the derivation breaks:"
-                   " re-derive the local gradient of {gate}: ∂/∂{name} = {formula} = {local}.",
+    " re-derive the local gradient of {gate}: ∂/∂{name} = {formula} = {local}.",
     "check.one-sided": "accepted: at the kink of {kinks} the derivative is not defined, and"
-                       " your answer is a one-sided derivative (bpcli's convention gives {truth}).",
+    " your answer is a one-sided derivative (bpcli's convention gives {truth}).",
     "check.summary": "{correct} of {total} correct",
     "check.first-wrong": "first wrong step: {written}",
     "check.header.answer": "answer",
@@ -40,23 +39,21 @@ MESSAGES = {
     "check.header.diagnosis": "diagnosis",
     "check.element": "worst element {index}: {answer} vs {truth}",
     # grad --format steps: the backward pass narrated
-    "steps.title": "Backward pass of {output}, from the output to the inputs"
-                   " (downstream = upstream × local)",
+    "steps.title": "Backward pass of {output}, from the output to the inputs (downstream = upstream × local)",
     "steps.node": "#{id} {label}   [{op}]",
-    "steps.gate.distributor": "an add gate distributes: each input gets the upstream gradient"
-                              " unchanged",
+    "steps.gate.distributor": "an add gate distributes: each input gets the upstream gradient unchanged",
     "steps.gate.swapper": "a mul gate swaps: each input's local gradient is the other input",
     "steps.gate.router": "a max gate routes: the whole gradient goes to the input that wins",
     "steps.gate.gate": "relu lets the gradient through where its input is positive",
     "steps.upstream.start": "upstream  ∂f/∂f = 1  (the backward pass starts here)",
     "steps.upstream": "upstream  ∂f/∂{ref} = {value}",
     "steps.upstream.fanout": "upstream  ∂f/∂{ref} = {branches} = {value}  ({ref} is used {count}"
-                             " times: a copy adds their gradients)",
+    " times: a copy adds their gradients)",
     "steps.upstream.unused": "upstream  ∂f/∂{ref} = 0  (it does not lead to the output)",
     "steps.edge": "to {to}:  local ∂/∂{ref} = {formula} = {local};  downstream = {upstream} × {local}"
-                  " = {downstream}",
+    " = {downstream}",
     "steps.edge.same": "to {to}:  local ∂/∂{ref} = {local};  downstream = {upstream} × {local}"
-                       " = {downstream}",
+    " = {downstream}",
     "steps.edge.jacobian": "to {to}:  downstream = {formula} = {downstream}",
     "steps.kink": "⚠ not differentiable here; bpcli takes {convention}",
     "steps.inputs": "Gradients of the inputs",

@@ -17,12 +17,12 @@ from collections.abc import Generator, Iterable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
-from bpcli.bindings import array_from_json, parse_binding, parse_value, split_bindings
+from bpcli.batch.reuse import ProgramCache
+from bpcli.core.graph import Graph
 from bpcli.errors import EXIT_FAILED, EXIT_INTERNAL, EXIT_OK, BindingError, BpcliError, InputError
-from bpcli.graph import Graph
+from bpcli.language.bindings import array_from_json, parse_binding, parse_value, split_bindings
 from bpcli.lazy import all_finite, np
 from bpcli.limits import JSON_ELEMENTS, MAX_ELEMENTS, SMALLEST_NORMAL, tiny_number_problem
-from bpcli.reuse import ProgramCache
 
 FORMATS = ("jsonl", "table", "csv")
 INPUT_FORMATS = ("auto", "text", "jsonl")
@@ -109,8 +109,10 @@ def _whole_text(raw: Any) -> tuple[str, bool | str]:
     from bpcli.limits import MAX_TEXT_BYTES, size_text
 
     if type(raw) is not bytes:
-        return "", (f"the file is larger than {size_text(MAX_TEXT_BYTES)}, the most bpcli"
-                    " reads as one program (see Limits in the README)")
+        return "", (
+            f"the file is larger than {size_text(MAX_TEXT_BYTES)}, the most bpcli"
+            " reads as one program (see Limits in the README)"
+        )
     try:
         return raw.decode("utf-8-sig"), True
     except UnicodeDecodeError as err:
@@ -120,13 +122,14 @@ def _whole_text(raw: Any) -> tuple[str, bool | str]:
 def _long_line(size: int) -> str:
     from bpcli.limits import MAX_LINE_BYTES, size_text
 
-    return (f"the line has {size:,} bytes: more than {size_text(MAX_LINE_BYTES)}, the most"
-            " bpcli reads as one line of batch input (see Limits in the README)")
+    return (
+        f"the line has {size:,} bytes: more than {size_text(MAX_LINE_BYTES)}, the most"
+        " bpcli reads as one line of batch input (see Limits in the README)"
+    )
 
 
 def _not_utf8(what: str, raw: bytes, err: UnicodeDecodeError) -> str:
-    return (f"{what} is not UTF-8 text: byte {err.start + 1} of it is"
-            f" 0x{raw[err.start]:02x}")
+    return f"{what} is not UTF-8 text: byte {err.start + 1} of it is 0x{raw[err.start]:02x}"
 
 
 def to_problem(line: Line, input_format: str, one_program: bool) -> Problem:
@@ -166,16 +169,27 @@ def _json_problem(source: str, line: int, text: str, one_program: bool) -> Probl
     if not isinstance(bindings, dict):
         return Problem(source, line, None, id=ident, error='"bindings" must be an object')
     if program is None and not one_program:
-        return Problem(source, line, None, id=ident,
-                       error='the record has no "program" (or give --program)')
+        return Problem(source, line, None, id=ident, error='the record has no "program" (or give --program)')
     if program is not None and one_program:
-        return Problem(source, line, None, id=ident, error='the record has a "program" of its'
-                       ' own, and --program gives one: with --program, a record holds bindings')
+        return Problem(
+            source,
+            line,
+            None,
+            id=ident,
+            error='the record has a "program" of its'
+            " own, and --program gives one: with --program, a record holds bindings",
+        )
     others = sorted(set(record) - {"id", "program", "bindings"})
     if others and ("bindings" in record or not one_program):
-        return Problem(source, line, None, id=ident, error=f"the record has a key {others[0]!r}:"
-                       ' a record holds "program", "bindings" and "id" only (with --program, a'
-                       ' point may also be the bindings themselves)')
+        return Problem(
+            source,
+            line,
+            None,
+            id=ident,
+            error=f"the record has a key {others[0]!r}:"
+            ' a record holds "program", "bindings" and "id" only (with --program, a'
+            " point may also be the bindings themselves)",
+        )
     return Problem(source, line, program, bindings, ident)
 
 
@@ -231,10 +245,8 @@ class Solver:
                 text = self._fast(line)
                 if text is not None:
                     return text, EXIT_OK
-            solved = self.solve(to_problem(line, self.options.input_format,
-                                           self.options.program is not None))
-            return solved.text, EXIT_OK if solved.ok else \
-                EXIT_INTERNAL if solved.internal else EXIT_FAILED
+            solved = self.solve(to_problem(line, self.options.input_format, self.options.program is not None))
+            return solved.text, EXIT_OK if solved.ok else EXIT_INTERNAL if solved.internal else EXIT_FAILED
         except RecursionError:
             return self._line_error(line, "the problem is too deeply nested"), EXIT_FAILED
         except MemoryError:
@@ -246,7 +258,7 @@ class Solver:
         return self._error_text({"source": line[0], "line": line[1]}, message)
 
     # The compiled path: a problem whose program was seen before is evaluated by its compiled
-    # graph (bpcli.compiled) and its record filled in from a form made once. None sends the
+    # graph (bpcli.core.compiled) and its record filled in from a form made once. None sends the
     # problem the ordinary way (first sight, errors, kinks, arrays, strings to parse, ids of
     # any kind...). Both paths write the same bytes: tests/test_compiled.py compares them.
 
@@ -279,19 +291,29 @@ class Solver:
             elif type(value) is not int or not -_INT_LIMIT < value < _INT_LIMIT:
                 return None  # strings to parse, arrays, true, 10**400...: the ordinary path
         common = self.options.common
-        hit = self.programs.fast(self.options.program,  # type: ignore[arg-type]
-                                 {**common, **record} if common else record)
+        hit = self.programs.fast(
+            self.options.program,  # type: ignore[arg-type]
+            {**common, **record} if common else record,
+        )
         return None if hit is None else self._record(source, number, ident, *hit)
 
-    def _record(self, source: str, number: int, ident: Any, template: Any,
-                numbers: list[str], result: tuple[float, ...]) -> str | None:
+    def _record(
+        self,
+        source: str,
+        number: int,
+        ident: Any,
+        template: Any,
+        numbers: list[str],
+        result: tuple[float, ...],
+    ) -> str | None:
         key = (source, ident is not None)
         last, last_key, form = self._form
         if template is not last or key != last_key:
             form = template.memo.get(key)
             if form is None:
                 form = template.memo[key] = _record_form(
-                    template.graph, source, ident is not None, template.output_skeleton is not None)
+                    template.graph, source, ident is not None, template.output_skeleton is not None
+                )
             self._form = (template, key, form)
         if form is False:
             return None
@@ -313,14 +335,23 @@ class Solver:
         except BpcliError as err:
             return Solved(self._error_text(base, str(err)), False, problem.line, problem.source)
         except RecursionError:  # pragma: no cover - nothing recurses; a safety net only
-            return Solved(self._error_text(base, "the problem is too deeply nested"), False,
-                          problem.line, problem.source)
+            return Solved(
+                self._error_text(base, "the problem is too deeply nested"),
+                False,
+                problem.line,
+                problem.source,
+            )
         except MemoryError:
-            return Solved(self._error_text(base, "out of memory: the problem is too big"), False,
-                          problem.line, problem.source)
+            return Solved(
+                self._error_text(base, "out of memory: the problem is too big"),
+                False,
+                problem.line,
+                problem.source,
+            )
         except Exception as err:  # a bug in bpcli: this problem's record says so
-            return Solved(self._error_text(base, _internal(err)), False, problem.line,
-                          problem.source, internal=True)
+            return Solved(
+                self._error_text(base, _internal(err)), False, problem.line, problem.source, internal=True
+            )
         return Solved(self._result_text(base, graph), True, problem.line, problem.source)
 
     def _bindings(self, problem: Problem) -> dict[str, Any]:
@@ -328,12 +359,10 @@ class Solver:
         rng: list[Any] = []  # one generator a problem, seeded afresh: its draws are grad's
         text = (problem.binding_text or "").replace(";", " ")
         for piece in split_bindings(text) if "[" in text or "(" in text else text.split():
-            name, value = parse_binding(piece, self.options.seed, rng,
-                                        max_elements=self.options.max_elements)
+            name, value = parse_binding(piece, self.options.seed, rng, max_elements=self.options.max_elements)
             values[name] = value
         for name, raw in problem.bindings.items():
-            values[name] = _json_value(name, raw, self.options.seed, self.options.max_elements,
-                                       rng)
+            values[name] = _json_value(name, raw, self.options.seed, self.options.max_elements, rng)
         return values
 
     def _graph(self, problem: Problem) -> Graph:
@@ -354,8 +383,7 @@ class Solver:
         from bpcli.present.jsonout import dumps, grad_document
 
         if fmt == "csv":
-            return _csv_text(base, grad_document(graph, nodes=False, arrays=True),
-                             self.options.full)
+            return _csv_text(base, grad_document(graph, nodes=False, arrays=True), self.options.full)
         doc = {**base, **grad_document(graph, nodes=self.options.nodes, arrays=True)}
         return dumps(doc, separators=(",", ":"), full=self.options.full) + "\n"
 
@@ -364,10 +392,8 @@ class Solver:
         if fmt == "table":
             return f"── {base['source']}:{base['line']} ──\nerror: {message}\n\n"
         if fmt == "csv":
-            return _csv_rows([[base["source"], base["line"], base.get("id", ""), "", "", "", "",
-                               message]])
-        return json.dumps({**base, "error": message}, ensure_ascii=False,
-                          separators=(",", ":")) + "\n"
+            return _csv_rows([[base["source"], base["line"], base.get("id", ""), "", "", "", "", message]])
+        return json.dumps({**base, "error": message}, ensure_ascii=False, separators=(",", ":")) + "\n"
 
 
 def _internal(err: Exception) -> str:
@@ -375,8 +401,7 @@ def _internal(err: Exception) -> str:
     detail = f"{type(err).__name__}: {err}"
     if len(detail) > 300:
         detail = detail[:300] + "…"
-    return (f"internal error: {detail}; this is a bug in bpcli, please report it with this"
-            " problem")
+    return f"internal error: {detail}; this is a bug in bpcli, please report it with this problem"
 
 
 _INT_LIMIT = 2**1023  # larger JSON integers do not fit in a float
@@ -406,8 +431,9 @@ def _record_form(graph: Graph, source: str, has_id: bool, output_varies: bool) -
     return text.replace("%", "%%").replace(mark, "%s")
 
 
-def _json_value(name: str, raw: Any, seed: int | None, max_elements: int = MAX_ELEMENTS,
-                rng: list[Any] | None = None) -> Any:
+def _json_value(
+    name: str, raw: Any, seed: int | None, max_elements: int = MAX_ELEMENTS, rng: list[Any] | None = None
+) -> Any:
     if isinstance(raw, bool) or raw is None:
         raise BindingError(f"the binding {name} must be a number or an array, not {json.dumps(raw)}")
     if isinstance(raw, (int, float)):
@@ -439,8 +465,12 @@ def _table_text(base: dict[str, Any], graph: Graph, precision: int) -> str:
     console = make_console(buffer)
     shown = f" ({_printable(str(base['id']))})" if "id" in base else ""  # no escape codes
     heading = f"── {_printable(base['source'])}:{base['line']}{shown}"
-    parts = [heading + " ──", *grad_report(graph, precision),
-             *(f"warning: {warning}" for warning in graph.warnings), ""]
+    parts = [
+        heading + " ──",
+        *grad_report(graph, precision),
+        *(f"warning: {warning}" for warning in graph.warnings),
+        "",
+    ]
     text = render(parts, console)  # Rich's characters without its layout engine, if it can
     if text is not None:
         return text
@@ -464,8 +494,7 @@ def _csv_text(base: dict[str, Any], doc: dict[str, Any], full: bool = False) -> 
                 yield [*head, name, json.dumps(summary(grad)), ""]
             else:
                 for index, element in zip(np.ndindex(grad.shape), grad.flat, strict=True):
-                    yield [*head, name + "[" + ",".join(map(str, index)) + "]", repr(float(element)),
-                           ""]
+                    yield [*head, name + "[" + ",".join(map(str, index)) + "]", repr(float(element)), ""]
 
     return _csv_rows(rows())
 
@@ -498,8 +527,9 @@ Task = tuple[str, int, list[Any]]  # a source, the number of its first line, its
 Result = tuple[str, list[tuple[str, int, int]], int]  # records, failures (source, line, status), count
 
 
-def solve_all(sources: Iterable[tuple[str, Iterable[Any]]], options: Options, jobs: int = 1
-              ) -> Generator[Result, None, None]:
+def solve_all(
+    sources: Iterable[tuple[str, Iterable[Any]]], options: Options, jobs: int = 1
+) -> Generator[Result, None, None]:
     """(output text, [(source, line, status) of failures], problems solved) for the problems
     of (name, raw lines) sources, in input order: one a problem, or with jobs > 1 one a run of
     lines, spread over that many processes with only a few runs in flight at a time, so
@@ -514,8 +544,9 @@ def solve_all(sources: Iterable[tuple[str, Iterable[Any]]], options: Options, jo
     yield from _solve_in_workers(sources, options, jobs)
 
 
-def _solve_in_workers(sources: Iterable[tuple[str, Iterable[Any]]], options: Options, jobs: int
-                      ) -> Iterator[Result]:
+def _solve_in_workers(
+    sources: Iterable[tuple[str, Iterable[Any]]], options: Options, jobs: int
+) -> Iterator[Result]:
     """solve_all with worker processes. When a worker dies (killed, out of memory), the runs
     in flight go to a fresh pool, the first of them alone; if it kills its worker again, each
     half alone, and so on: a line that kills a worker running nothing else becomes an error
@@ -532,8 +563,9 @@ def _solve_in_workers(sources: Iterable[tuple[str, Iterable[Any]]], options: Opt
     finished = False
     try:
         while True:
-            while not pending or (not pending[-1][3] and len(pending) < 2 * jobs
-                                  and in_flight < IN_FLIGHT_BYTES):
+            while not pending or (
+                not pending[-1][3] and len(pending) < 2 * jobs and in_flight < IN_FLIGHT_BYTES
+            ):
                 if backlog:
                     if backlog[0][2] and pending:
                         break  # a line on trial runs alone
@@ -572,8 +604,7 @@ def _solve_in_workers(sources: Iterable[tuple[str, Iterable[Any]]], options: Opt
                     yield _lost(task, options)
                 else:  # it did: each half alone, to find the line that does
                     half = len(raw) // 2
-                    backlog.extendleft([_run(name, first + half, raw[half:]),
-                                        _run(name, first, raw[:half])])
+                    backlog.extendleft([_run(name, first + half, raw[half:]), _run(name, first, raw[:half])])
                 continue
             pending.popleft()
             in_flight -= size
@@ -597,8 +628,7 @@ def _submit(executor: Any, task: Task) -> Any:
     import signal
 
     mask = {getattr(signal, name) for name in _STOPPING if hasattr(signal, name)}
-    held = signal.pthread_sigmask(signal.SIG_BLOCK, mask) if hasattr(signal, "pthread_sigmask") \
-        else None
+    held = signal.pthread_sigmask(signal.SIG_BLOCK, mask) if hasattr(signal, "pthread_sigmask") else None
     try:
         return executor.submit(solve_chunk, task)
     finally:
@@ -618,9 +648,12 @@ def _pool(options: Options, jobs: int) -> Any:
     from concurrent.futures import ProcessPoolExecutor
 
     linux = sys.platform.startswith("linux")
-    return ProcessPoolExecutor(jobs, mp_context=multiprocessing.get_context("fork") if linux
-                               else None, initializer=_start_worker,
-                               initargs=(options, os.getpid() if linux else None))
+    return ProcessPoolExecutor(
+        jobs,
+        mp_context=multiprocessing.get_context("fork") if linux else None,
+        initializer=_start_worker,
+        initargs=(options, os.getpid() if linux else None),
+    )
 
 
 KILL_WAIT = 0.5  # seconds, at most, for killed workers and the pool's thread to end, in all
@@ -655,16 +688,17 @@ def _lost(task: Task, options: Options) -> Result:
     """Error records for the problems of a task whose worker died."""
     solver = Solver(options)
     texts, failed = [], []
-    message = ("the worker process solving this problem died (killed by a signal, or by the"
-               " system for want of memory)")
+    message = (
+        "the worker process solving this problem died (killed by a signal, or by the"
+        " system for want of memory)"
+    )
     for line in read_lines([(task[0], task[2])], task[1]):
         texts.append(solver._line_error(line, message))
         failed.append((line[0], line[1], EXIT_FAILED))
     return "".join(texts), failed, len(texts)
 
 
-def _tasks(sources: Iterable[tuple[str, Iterable[Any]]], chunk: int
-           ) -> Iterator[tuple[Task, int]]:
+def _tasks(sources: Iterable[tuple[str, Iterable[Any]]], chunk: int) -> Iterator[tuple[Task, int]]:
     """Runs of at most `chunk` raw lines and CHUNK_BYTES bytes (or one longer line; a `.bp`
     file whole), cut without looking at them; with their size in bytes."""
     for name, lines in sources:
@@ -722,8 +756,7 @@ def _start_worker(options: Options, parent: int | None) -> None:
     if hasattr(signal, "SIGHUP"):
         signal.signal(signal.SIGHUP, signal.SIG_IGN)
     if hasattr(signal, "pthread_sigmask"):  # held back by _submit while it forked this worker
-        signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGINT, signal.SIGTERM,
-                                                    signal.SIGHUP})
+        signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGINT, signal.SIGTERM, signal.SIGHUP})
     if parent is not None:  # forked on Linux
         with contextlib.suppress(Exception):
             import ctypes

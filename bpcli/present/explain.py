@@ -6,9 +6,9 @@ from __future__ import annotations
 from contextlib import nullcontext
 from typing import Any
 
-from bpcli.engine import downstream, gradient, local
+from bpcli.core.engine import downstream, gradient, local
+from bpcli.core.graph import Graph, Node
 from bpcli.errors import BpcliError
-from bpcli.graph import Graph, Node
 from bpcli.lazy import np
 
 
@@ -42,8 +42,15 @@ def derivation(graph: Graph, ids: list[int] | None = None) -> list[Step]:
     a few hundred rows). Uses what the backward pass recorded when it did."""
     kinks = set(graph.kinks)
     wanted = range(len(graph.nodes)) if ids is None else ids
-    steps = {i: Step(graph.nodes[i], gradient(graph.nodes[i]) if graph.nodes[i].needs_grad
-                     else None, [], kink=i in kinks) for i in wanted}
+    steps = {
+        i: Step(
+            graph.nodes[i],
+            gradient(graph.nodes[i]) if graph.nodes[i].needs_grad else None,
+            [],
+            kink=i in kinks,
+        )
+        for i in wanted
+    }
     sent = graph.sent
     for node in graph.nodes:
         step = steps.get(node.id)
@@ -57,8 +64,14 @@ def derivation(graph: Graph, ids: list[int] | None = None) -> list[Step]:
             else:
                 d = downstream(graph, node, i)
             if step is not None:
-                step.edges.append(Edge(inp, i, _local(graph, node, i) if inp.needs_grad else None,
-                                       d if inp.needs_grad else None))
+                step.edges.append(
+                    Edge(
+                        inp,
+                        i,
+                        _local(graph, node, i) if inp.needs_grad else None,
+                        d if inp.needs_grad else None,
+                    )
+                )
             target = steps.get(inp.id)
             if target is not None and d is not None:
                 target.branches.append((node.id, d))

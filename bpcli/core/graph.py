@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from bpcli.core.ops import OPS, P_ATOM, P_NEG, Op
 from bpcli.limits import MAX_ELEMENTS as MAX_ARRAY_ELEMENTS
-from bpcli.ops import OPS, P_ATOM, P_NEG, Op
 
 CONST = OPS["const"]
 INPUT = OPS["input"]
@@ -22,8 +22,9 @@ class Node:
 
     __slots__ = ("end", "grad", "id", "inputs", "name", "needs_grad", "op", "start", "value")
 
-    def __init__(self, id: int, op: Op, inputs: tuple[Node, ...], value: Any, start: int,
-                 end: int, needs_grad: bool) -> None:
+    def __init__(
+        self, id: int, op: Op, inputs: tuple[Node, ...], value: Any, start: int, end: int, needs_grad: bool
+    ) -> None:
         self.id = id
         self.op = op
         self.inputs = inputs
@@ -41,8 +42,16 @@ class Node:
 class Graph:
     """The nodes of one program in forward (topological) order, and what names them."""
 
-    def __init__(self, source: str, nodes: list[Node], output: Node, output_text: str,
-                 inputs: dict[str, Node], names: dict[str, Node], warnings: list[str]) -> None:
+    def __init__(
+        self,
+        source: str,
+        nodes: list[Node],
+        output: Node,
+        output_text: str,
+        inputs: dict[str, Node],
+        names: dict[str, Node],
+        warnings: list[str],
+    ) -> None:
         self.source = source
         self.nodes = nodes
         self.output = output
@@ -79,8 +88,7 @@ class Graph:
         self.warnings = list(self.base_warnings if self.base_warnings is not None else [])
         self.kinks = []
         self._labels = None  # constants may have new values
-        self.has_arrays = self._stacks or any(type(n.value) is not float
-                                              for n in self.nodes if not n.inputs)
+        self.has_arrays = self._stacks or any(type(n.value) is not float for n in self.nodes if not n.inputs)
         return self
 
     def labels(self) -> list[str]:
@@ -89,8 +97,10 @@ class Graph:
             exprs: list[str] = []
             for node in self.nodes:
                 exprs.append(_expression(node, exprs))
-            self._labels = [f"{n.name} = {e}" if n.name and e != n.name else e
-                            for n, e in zip(self.nodes, exprs, strict=False)]
+            self._labels = [
+                f"{n.name} = {e}" if n.name and e != n.name else e
+                for n, e in zip(self.nodes, exprs, strict=False)
+            ]
             self._exprs = exprs
         return self._labels
 

@@ -20,8 +20,8 @@ class Translator:
         if language not in LANGUAGES:
             raise ValueError(f"unknown language {language!r}")
         self.language = language
-        english = importlib.import_module("bpcli.lang.en").MESSAGES
-        own = importlib.import_module(f"bpcli.lang.{language}").MESSAGES
+        english = importlib.import_module("bpcli.texts.en").MESSAGES
+        own = importlib.import_module(f"bpcli.texts.{language}").MESSAGES
         self.messages: dict[str, str] = {**english, **own}
 
     def __call__(self, key: str, **fields: Any) -> str:

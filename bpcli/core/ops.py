@@ -54,14 +54,27 @@ class Op:
         "vjps",
     )
 
-    def __init__(self, name: str, arity: int, scalar: Callable[..., Any] | None,
-                 array: Callable[..., Any] | None, vjps: Any, array_vjps: Any,
-                 local: tuple[str, ...], template: str, prec: int, slots: tuple[int, ...],
-                 kink: Callable[..., bool] | None = None, convention: str = "",
-                 broadcast: bool = False, elementwise: bool = False, gate: str = "",
-                 expansion: Callable[..., Any] | None = None,
-                 shape: Callable[[list[tuple[int, ...]]], tuple[int, ...]] | None = None,
-                 by_output: Callable[..., Any] | None = None) -> None:
+    def __init__(
+        self,
+        name: str,
+        arity: int,
+        scalar: Callable[..., Any] | None,
+        array: Callable[..., Any] | None,
+        vjps: Any,
+        array_vjps: Any,
+        local: tuple[str, ...],
+        template: str,
+        prec: int,
+        slots: tuple[int, ...],
+        kink: Callable[..., bool] | None = None,
+        convention: str = "",
+        broadcast: bool = False,
+        elementwise: bool = False,
+        gate: str = "",
+        expansion: Callable[..., Any] | None = None,
+        shape: Callable[[list[tuple[int, ...]]], tuple[int, ...]] | None = None,
+        by_output: Callable[..., Any] | None = None,
+    ) -> None:
         self.name = name
         self.arity = arity  # -1: any number of inputs (an array literal)
         self.scalar = scalar  # forward on Python floats
@@ -98,11 +111,21 @@ OPS: dict[str, Op] = {}
 FUNCTIONS: dict[str, str] = {}
 
 
-def op(name: str, arity: int, scalar: Callable[..., Any] | None, array: Callable[..., Any] | None,
-       vjps: tuple[Callable[..., Any], ...], local: tuple[str, ...], *,
-       array_vjps: tuple[Callable[..., Any], ...] | None = None,
-       infix: str | None = None, prec: int = P_ATOM, template: str | None = None,
-       callable_as: tuple[str, ...] = (), **extra: Any) -> Op:
+def op(
+    name: str,
+    arity: int,
+    scalar: Callable[..., Any] | None,
+    array: Callable[..., Any] | None,
+    vjps: tuple[Callable[..., Any], ...],
+    local: tuple[str, ...],
+    *,
+    array_vjps: tuple[Callable[..., Any], ...] | None = None,
+    infix: str | None = None,
+    prec: int = P_ATOM,
+    template: str | None = None,
+    callable_as: tuple[str, ...] = (),
+    **extra: Any,
+) -> Op:
     """Register one primitive. Function-style ops are written name(x, y) in labels."""
     if infix is not None:
         template = "{0}" + infix + "{1}"
@@ -117,8 +140,7 @@ def op(name: str, arity: int, scalar: Callable[..., Any] | None, array: Callable
             extra["shape"] = broadcast_shape
         elif arity == 1 and extra.get("elementwise"):
             extra["shape"] = same_shape
-    entry = Op(name, arity, scalar, array, vjps, array_vjps or vjps, local, template, prec,
-               slots, **extra)
+    entry = Op(name, arity, scalar, array, vjps, array_vjps or vjps, local, template, prec, slots, **extra)
     OPS[name] = entry
     for alias in callable_as:
         FUNCTIONS[alias] = name
@@ -178,8 +200,9 @@ def _matmul_shape(shapes: list[tuple[int, ...]]) -> tuple[int, ...]:
     if len(x) > 2 or len(y) > 2:
         raise ShapeMismatch("@ supports 1-D and 2-D arrays only")
     if x[-1] != y[0]:
-        raise ShapeMismatch(f"inner sizes differ: {x[-1]} (last axis of the left)"
-                            f" and {y[0]} (first axis of the right)")
+        raise ShapeMismatch(
+            f"inner sizes differ: {x[-1]} (last axis of the left) and {y[0]} (first axis of the right)"
+        )
     return x[:-1] + y[1:]
 
 
@@ -195,8 +218,9 @@ def _dot_shape(shapes: list[tuple[int, ...]]) -> tuple[int, ...]:
 def _stack_shape(shapes: list[tuple[int, ...]]) -> tuple[int, ...]:
     distinct = set(shapes)
     if len(distinct) > 1:
-        raise ShapeMismatch("ragged array literal: its elements have shapes "
-                            + ", ".join(sorted(str(s) for s in distinct)))
+        raise ShapeMismatch(
+            "ragged array literal: its elements have shapes " + ", ".join(sorted(str(s) for s in distinct))
+        )
     return (len(shapes), *shapes[0])
 
 
@@ -217,15 +241,47 @@ CONST = op("const", 0, None, None, (), (), template="", prec=P_ATOM)
 
 # --- arithmetic --------------------------------------------------------------------------
 
-op("add", 2, operator.add, lambda x, y: np.add(x, y),
-   (lambda g, ans, x, y: g, lambda g, ans, x, y: g), ("1", "1"),
-   infix=" + ", prec=P_ADD, broadcast=True, elementwise=True, gate="distributor")
-op("sub", 2, operator.sub, lambda x, y: np.subtract(x, y),
-   (lambda g, ans, x, y: g, lambda g, ans, x, y: -g), ("1", "-1"),
-   infix=" - ", prec=P_ADD, broadcast=True, elementwise=True, gate="distributor")
-op("mul", 2, operator.mul, lambda x, y: np.multiply(x, y),
-   (lambda g, ans, x, y: g * y, lambda g, ans, x, y: g * x), ("{y}", "{x}"),
-   infix="*", prec=P_MUL, broadcast=True, elementwise=True, gate="swapper")
+op(
+    "add",
+    2,
+    operator.add,
+    lambda x, y: np.add(x, y),
+    (lambda g, ans, x, y: g, lambda g, ans, x, y: g),
+    ("1", "1"),
+    infix=" + ",
+    prec=P_ADD,
+    broadcast=True,
+    elementwise=True,
+    gate="distributor",
+)
+op(
+    "sub",
+    2,
+    operator.sub,
+    lambda x, y: np.subtract(x, y),
+    (lambda g, ans, x, y: g, lambda g, ans, x, y: -g),
+    ("1", "-1"),
+    infix=" - ",
+    prec=P_ADD,
+    broadcast=True,
+    elementwise=True,
+    gate="distributor",
+)
+op(
+    "mul",
+    2,
+    operator.mul,
+    lambda x, y: np.multiply(x, y),
+    (lambda g, ans, x, y: g * y, lambda g, ans, x, y: g * x),
+    ("{y}", "{x}"),
+    infix="*",
+    prec=P_MUL,
+    broadcast=True,
+    elementwise=True,
+    gate="swapper",
+)
+
+
 def _div_vjp_y(g: float, ans: float, x: float, y: float) -> float:
     # -g·ans/y. Where g·ans is a normal float, two roundings as written; else on mantissas
     # and exponents apart: g·ans may underflow to a subnormal (losing digits) or overflow
@@ -247,14 +303,41 @@ def _div_vjp_y_array(g: Any, ans: Any, x: Any, y: Any) -> Any:
         return -np.ldexp(mg * ma / my, eg + ea - ey)
 
 
-op("div", 2, operator.truediv, lambda x, y: _checked_div(x, y),
-   (lambda g, ans, x, y: g / y, _div_vjp_y),
-   ("1/{y:a}", "-{x:a}/{y:a}^2"), array_vjps=(lambda g, ans, x, y: g / y, _div_vjp_y_array),
-   infix="/", prec=P_MUL, broadcast=True, elementwise=True)
-op("neg", 1, operator.neg, lambda x: np.negative(x), (lambda g, ans, x: -g,), ("-1",),
-   template="-{0}", prec=P_NEG, elementwise=True)
-op("id", 1, lambda x: x, lambda x: x, (lambda g, ans, x: g,), ("1",),
-   template="{0}", prec=0, elementwise=True)
+op(
+    "div",
+    2,
+    operator.truediv,
+    lambda x, y: _checked_div(x, y),
+    (lambda g, ans, x, y: g / y, _div_vjp_y),
+    ("1/{y:a}", "-{x:a}/{y:a}^2"),
+    array_vjps=(lambda g, ans, x, y: g / y, _div_vjp_y_array),
+    infix="/",
+    prec=P_MUL,
+    broadcast=True,
+    elementwise=True,
+)
+op(
+    "neg",
+    1,
+    operator.neg,
+    lambda x: np.negative(x),
+    (lambda g, ans, x: -g,),
+    ("-1",),
+    template="-{0}",
+    prec=P_NEG,
+    elementwise=True,
+)
+op(
+    "id",
+    1,
+    lambda x: x,
+    lambda x: x,
+    (lambda g, ans, x: g,),
+    ("1",),
+    template="{0}",
+    prec=0,
+    elementwise=True,
+)
 
 
 def _checked_div(x: Any, y: Any) -> Any:
@@ -266,7 +349,7 @@ def _checked_div(x: Any, y: Any) -> Any:
 def _pow(x: float, y: float) -> float:
     if x < 0 and y != int(y):
         raise ValueError("a negative base to a non-integer power")
-    return x ** y  # 0 ** -1 raises ZeroDivisionError, 10 ** 1000 OverflowError
+    return x**y  # 0 ** -1 raises ZeroDivisionError, 10 ** 1000 OverflowError
 
 
 def _pow_array(x: Any, y: Any) -> Any:
@@ -282,8 +365,10 @@ def _pow_array(x: Any, y: Any) -> Any:
 # the engine reports as a gradient that cannot be computed, naming the node. For x < 0, x^y
 # is defined at integer y only, so its derivative in y is not.
 _EXPONENT_AT_ZERO = "the derivative of x^y with respect to y is infinite at x = 0, y = 0"
-_EXPONENT_OF_NEGATIVE = ("the derivative of x^y with respect to y needs x > 0"
-                         " (write the exponent as a number to treat it as a constant)")
+_EXPONENT_OF_NEGATIVE = (
+    "the derivative of x^y with respect to y needs x > 0"
+    " (write the exponent as a number to treat it as a constant)"
+)
 
 
 def _pow_vjp_exponent(g: float, ans: float, x: float, y: float) -> float:
@@ -364,17 +449,28 @@ def _pow_vjp_base_array(g: Any, ans: Any, x: Any, y: Any) -> Any:
         part = np.where(lost, sign * np.exp2(logs - whole), part)
         by_log = np.ldexp(mg * my * part, eg + ey + np.clip(whole, -4000, 4000).astype(np.int64))
         at_zero = g * y * np.where(zero & (y == 1), 1.0, 0.0)  # 0^(y-1): 1 at y = 1, else 0
-        d = np.where(constant | (g == 0), 0.0,
-                     np.where(zero, at_zero, np.where(np.abs(ans) >= _TINY, by_ans, by_log)))
+        d = np.where(
+            constant | (g == 0), 0.0, np.where(zero, at_zero, np.where(np.abs(ans) >= _TINY, by_ans, by_log))
+        )
     if not all_finite(d):
         raise OverflowError()
     return d
 
 
-op("pow", 2, _pow, _pow_array, (_pow_vjp_base, _pow_vjp_exponent),
-   ("{y:a}·{x:a}^({y} - 1)", "{x:a}^{y:a}·ln {x:a}"),
-   array_vjps=(_pow_vjp_base_array, _pow_vjp_exponent_array),
-   infix="^", prec=P_POW, broadcast=True, elementwise=True, callable_as=("pow",))
+op(
+    "pow",
+    2,
+    _pow,
+    _pow_array,
+    (_pow_vjp_base, _pow_vjp_exponent),
+    ("{y:a}·{x:a}^({y} - 1)", "{x:a}^{y:a}·ln {x:a}"),
+    array_vjps=(_pow_vjp_base_array, _pow_vjp_exponent_array),
+    infix="^",
+    prec=P_POW,
+    broadcast=True,
+    elementwise=True,
+    callable_as=("pow",),
+)
 
 # --- elementwise unary -------------------------------------------------------------------
 
@@ -445,40 +541,131 @@ def _sech2_array(x: Any) -> Any:
     return s * s
 
 
-op("exp", 1, math.exp, lambda x: np.exp(x), (lambda g, ans, x: g * ans,), ("exp({x})",),
-   callable_as=("exp",), elementwise=True)
-op("log", 1, _log, _log_array, (lambda g, ans, x: g / x,), ("1/{x:a}",),
-   callable_as=("log", "ln"), elementwise=True)
+op(
+    "exp",
+    1,
+    math.exp,
+    lambda x: np.exp(x),
+    (lambda g, ans, x: g * ans,),
+    ("exp({x})",),
+    callable_as=("exp",),
+    elementwise=True,
+)
+op(
+    "log",
+    1,
+    _log,
+    _log_array,
+    (lambda g, ans, x: g / x,),
+    ("1/{x:a}",),
+    callable_as=("log", "ln"),
+    elementwise=True,
+)
 # log(1 + x), exact where 1 + x would round (log1p(1e-20) = 1e-20, not 0)
-op("log1p", 1, _log1p, _log1p_array, (lambda g, ans, x: g / (1.0 + x),), ("1/(1 + {x})",),
-   callable_as=("log1p",), elementwise=True)
-op("sqrt", 1, _sqrt, _sqrt_array, (lambda g, ans, x: g / (2.0 * ans),), ("1/(2·sqrt({x}))",),
-   array_vjps=(lambda g, ans, x: g / _nonzero(2.0 * ans),),
-   callable_as=("sqrt",), elementwise=True)
-op("sin", 1, math.sin, lambda x: np.sin(x), (lambda g, ans, x: g * math.cos(x),), ("cos({x})",),
-   array_vjps=(lambda g, ans, x: g * np.cos(x),), callable_as=("sin",), elementwise=True)
-op("cos", 1, math.cos, lambda x: np.cos(x), (lambda g, ans, x: -g * math.sin(x),),
-   ("-sin({x})",), array_vjps=(lambda g, ans, x: -g * np.sin(x),),
-   callable_as=("cos",), elementwise=True)
-op("tan", 1, math.tan, lambda x: np.tan(x), (lambda g, ans, x: g * (1.0 + ans * ans),),
-   ("1 + tan({x})^2",), callable_as=("tan",), elementwise=True)
-op("tanh", 1, math.tanh, lambda x: np.tanh(x), (lambda g, ans, x: g * _sech2(x),),
-   ("1 - tanh({x})^2",), array_vjps=(lambda g, ans, x: g * _sech2_array(x),),
-   by_output=lambda g, ans: g * (1.0 - ans * ans), callable_as=("tanh",), elementwise=True)
-op("sigmoid", 1, _sigmoid, _sigmoid_array, (lambda g, ans, x: g * (ans * _sigmoid(-x)),),
-   ("σ·(1 - σ)",), array_vjps=(lambda g, ans, x: g * (ans * _sigmoid_array(np.negative(x))),),
-   by_output=lambda g, ans: g * ans * (1.0 - ans), callable_as=("sigmoid", "σ"),
-   elementwise=True)
-op("relu", 1, lambda x: x if x > 0 else 0.0, lambda x: np.maximum(x, 0.0),
-   (lambda g, ans, x: g if x > 0 else 0.0,), ("1 if {x} > 0 else 0",),
-   array_vjps=(lambda g, ans, x: g * (np.asarray(x) > 0),),
-   kink=lambda x: _any(np.asarray(x) == 0) if type(x) is not float else x == 0,
-   convention="relu'(0) = 0", callable_as=("relu",), elementwise=True, gate="gate")
-op("abs", 1, abs, lambda x: np.abs(x),
-   (lambda g, ans, x: g if x > 0 else (-g if x < 0 else 0.0),), ("sign({x})",),
-   array_vjps=(lambda g, ans, x: g * np.sign(x),),
-   kink=lambda x: _any(np.asarray(x) == 0) if type(x) is not float else x == 0,
-   convention="abs'(0) = 0", callable_as=("abs",), elementwise=True)
+op(
+    "log1p",
+    1,
+    _log1p,
+    _log1p_array,
+    (lambda g, ans, x: g / (1.0 + x),),
+    ("1/(1 + {x})",),
+    callable_as=("log1p",),
+    elementwise=True,
+)
+op(
+    "sqrt",
+    1,
+    _sqrt,
+    _sqrt_array,
+    (lambda g, ans, x: g / (2.0 * ans),),
+    ("1/(2·sqrt({x}))",),
+    array_vjps=(lambda g, ans, x: g / _nonzero(2.0 * ans),),
+    callable_as=("sqrt",),
+    elementwise=True,
+)
+op(
+    "sin",
+    1,
+    math.sin,
+    lambda x: np.sin(x),
+    (lambda g, ans, x: g * math.cos(x),),
+    ("cos({x})",),
+    array_vjps=(lambda g, ans, x: g * np.cos(x),),
+    callable_as=("sin",),
+    elementwise=True,
+)
+op(
+    "cos",
+    1,
+    math.cos,
+    lambda x: np.cos(x),
+    (lambda g, ans, x: -g * math.sin(x),),
+    ("-sin({x})",),
+    array_vjps=(lambda g, ans, x: -g * np.sin(x),),
+    callable_as=("cos",),
+    elementwise=True,
+)
+op(
+    "tan",
+    1,
+    math.tan,
+    lambda x: np.tan(x),
+    (lambda g, ans, x: g * (1.0 + ans * ans),),
+    ("1 + tan({x})^2",),
+    callable_as=("tan",),
+    elementwise=True,
+)
+op(
+    "tanh",
+    1,
+    math.tanh,
+    lambda x: np.tanh(x),
+    (lambda g, ans, x: g * _sech2(x),),
+    ("1 - tanh({x})^2",),
+    array_vjps=(lambda g, ans, x: g * _sech2_array(x),),
+    by_output=lambda g, ans: g * (1.0 - ans * ans),
+    callable_as=("tanh",),
+    elementwise=True,
+)
+op(
+    "sigmoid",
+    1,
+    _sigmoid,
+    _sigmoid_array,
+    (lambda g, ans, x: g * (ans * _sigmoid(-x)),),
+    ("σ·(1 - σ)",),
+    array_vjps=(lambda g, ans, x: g * (ans * _sigmoid_array(np.negative(x))),),
+    by_output=lambda g, ans: g * ans * (1.0 - ans),
+    callable_as=("sigmoid", "σ"),
+    elementwise=True,
+)
+op(
+    "relu",
+    1,
+    lambda x: x if x > 0 else 0.0,
+    lambda x: np.maximum(x, 0.0),
+    (lambda g, ans, x: g if x > 0 else 0.0,),
+    ("1 if {x} > 0 else 0",),
+    array_vjps=(lambda g, ans, x: g * (np.asarray(x) > 0),),
+    kink=lambda x: _any(np.asarray(x) == 0) if type(x) is not float else x == 0,
+    convention="relu'(0) = 0",
+    callable_as=("relu",),
+    elementwise=True,
+    gate="gate",
+)
+op(
+    "abs",
+    1,
+    abs,
+    lambda x: np.abs(x),
+    (lambda g, ans, x: g if x > 0 else (-g if x < 0 else 0.0),),
+    ("sign({x})",),
+    array_vjps=(lambda g, ans, x: g * np.sign(x),),
+    kink=lambda x: _any(np.asarray(x) == 0) if type(x) is not float else x == 0,
+    convention="abs'(0) = 0",
+    callable_as=("abs",),
+    elementwise=True,
+)
 
 
 def _nonzero(x: Any) -> Any:
@@ -498,10 +685,19 @@ def _logsigmoid_array(x: Any) -> Any:
 
 
 # log(sigmoid(x)) as one stable gate; the builder writes log(sigmoid(…)) this way.
-op("logsigmoid", 1, _logsigmoid, _logsigmoid_array,
-   (lambda g, ans, x: g * _sigmoid(-x),), ("1 - σ({x})",),
-   array_vjps=(lambda g, ans, x: g * _sigmoid_array(np.negative(x)),),
-   template="log(sigmoid({0}))", prec=P_ATOM, callable_as=("logsigmoid",), elementwise=True)
+op(
+    "logsigmoid",
+    1,
+    _logsigmoid,
+    _logsigmoid_array,
+    (lambda g, ans, x: g * _sigmoid(-x),),
+    ("1 - σ({x})",),
+    array_vjps=(lambda g, ans, x: g * _sigmoid_array(np.negative(x)),),
+    template="log(sigmoid({0}))",
+    prec=P_ATOM,
+    callable_as=("logsigmoid",),
+    elementwise=True,
+)
 
 
 # --- max and min of two --------------------------------------------------------------------
@@ -519,18 +715,32 @@ def _tie(x: Any, y: Any) -> bool:
     return x == y if type(x) is float and type(y) is float else _any(np.asarray(x) == np.asarray(y))
 
 
-op("max", 2, max, lambda x, y: np.maximum(x, y),
-   (lambda g, ans, x, y: _route(g, x, y, operator.gt),
-    lambda g, ans, x, y: _route(g, y, x, operator.gt)),
-   ("1 if {x} > {y}, 0 if {x} < {y}, 1/2 at a tie", "1 if {y} > {x}, 0 if {y} < {x}, 1/2 at a tie"),
-   kink=_tie, convention="at a tie each input gets half the gradient",
-   callable_as=("max",), broadcast=True, gate="router")
-op("min", 2, min, lambda x, y: np.minimum(x, y),
-   (lambda g, ans, x, y: _route(g, x, y, operator.lt),
-    lambda g, ans, x, y: _route(g, y, x, operator.lt)),
-   ("1 if {x} < {y}, 0 if {x} > {y}, 1/2 at a tie", "1 if {y} < {x}, 0 if {y} > {x}, 1/2 at a tie"),
-   kink=_tie, convention="at a tie each input gets half the gradient",
-   callable_as=("min",), broadcast=True, gate="router")
+op(
+    "max",
+    2,
+    max,
+    lambda x, y: np.maximum(x, y),
+    (lambda g, ans, x, y: _route(g, x, y, operator.gt), lambda g, ans, x, y: _route(g, y, x, operator.gt)),
+    ("1 if {x} > {y}, 0 if {x} < {y}, 1/2 at a tie", "1 if {y} > {x}, 0 if {y} < {x}, 1/2 at a tie"),
+    kink=_tie,
+    convention="at a tie each input gets half the gradient",
+    callable_as=("max",),
+    broadcast=True,
+    gate="router",
+)
+op(
+    "min",
+    2,
+    min,
+    lambda x, y: np.minimum(x, y),
+    (lambda g, ans, x, y: _route(g, x, y, operator.lt), lambda g, ans, x, y: _route(g, y, x, operator.lt)),
+    ("1 if {x} < {y}, 0 if {x} > {y}, 1/2 at a tie", "1 if {y} < {x}, 0 if {y} > {x}, 1/2 at a tie"),
+    kink=_tie,
+    convention="at a tie each input gets half the gradient",
+    callable_as=("min",),
+    broadcast=True,
+    gate="router",
+)
 
 
 # --- arrays ------------------------------------------------------------------------------
@@ -619,7 +829,7 @@ def _amax_vjp(g: Any, ans: float, x: Any) -> Any:
 # Squares of numbers between these neither overflow nor underflow (nor do their sums, for
 # any array bpcli holds), so the norm is computed directly; otherwise every element is
 # first scaled by a power of two, exactly, as math.hypot and LAPACK's nrm2 do.
-_SQUARE_SAFE = (2.0 ** -480, 2.0 ** 480)
+_SQUARE_SAFE = (2.0**-480, 2.0**480)
 
 
 def _norm(x: Any) -> float:
@@ -657,56 +867,153 @@ class _EachElement:
         return lambda g, ans, xs: g[i] if type(xs[i]) is not float else float(g[i])
 
 
-op("matmul", 2, None, _matmul, (_matmul_vjp_left, _matmul_vjp_right),
-   ("g @ {y:a}ᵀ", "{x:a}ᵀ @ g"), infix=" @ ", prec=P_MUL, shape=_matmul_shape)
-op("dot", 2, None, _dot, (lambda g, ans, x, y: g * y, lambda g, ans, x, y: g * x),
-   ("{y}", "{x}"), callable_as=("dot",), shape=_dot_shape)
-op("transpose", 1, lambda x: x, lambda x: x.T, (lambda g, ans, x: g,), ("g transposed",),
-   array_vjps=(lambda g, ans, x: g.T if type(g) is not float else g,),
-   template="{0}.T", prec=P_ATOM, callable_as=("transpose",),
-   shape=lambda shapes: shapes[0][::-1])
-op("sum", 1, lambda x: x, _sum,
-   (lambda g, ans, x: g,), ("1 for every element",),
-   array_vjps=(lambda g, ans, x: np.full(x.shape, g) if type(x) is not float else g,),
-   callable_as=("sum",), shape=reduced_shape)
-op("mean", 1, lambda x: x, _mean,
-   (lambda g, ans, x: g,), ("1/n for every element",),
-   array_vjps=(lambda g, ans, x: np.full(x.shape, g / x.size) if type(x) is not float else g,),
-   callable_as=("mean",), shape=reduced_shape)
-op("norm", 1, abs, _norm, (_norm_vjp,),
-   ("{x:a}/norm({x})",), kink=lambda x: not _any(np.asarray(x) != 0),
-   convention="the gradient of norm at the zero vector is taken as 0",
-   callable_as=("norm",), shape=reduced_shape)
-op("amax", 1, lambda x: x, lambda x: float(np.max(x)), (_amax_vjp,),
-   ("1 at the largest element, else 0",), template="max({0})", prec=P_ATOM,
-   kink=lambda x: type(x) is not float and int((x == x.max()).sum()) > 1,
-   convention="tied largest elements share the gradient evenly", gate="router",
-   shape=reduced_shape)
-op("amin", 1, lambda x: x, lambda x: float(np.min(x)), (_amax_vjp,),
-   ("1 at the smallest element, else 0",), template="min({0})", prec=P_ATOM,
-   kink=lambda x: type(x) is not float and int((x == x.min()).sum()) > 1,
-   convention="tied smallest elements share the gradient evenly", gate="router",
-   shape=reduced_shape)
-op("softmax", 1, lambda x: 1.0, _softmax, (lambda g, ans, x: 0.0,),
-   ("s·(g - sum(g·s)) with s = softmax({x})",), array_vjps=(_softmax_vjp,),
-   callable_as=("softmax",), shape=same_shape)
-op("logsumexp", 1, lambda x: x, _logsumexp, (lambda g, ans, x: g,),
-   ("softmax({x})",),
-   array_vjps=(lambda g, ans, x: _softmax(x) * np.expand_dims(np.asarray(g), -1),),
-   callable_as=("logsumexp",), shape=lambda shapes: shapes[0][:-1])
-op("logsoftmax", 1, lambda x: 0.0,
-   lambda x: _as_array(x) - np.expand_dims(_logsumexp(x), -1),
-   (lambda g, ans, x: 0.0,), ("g - softmax({x})·sum(g)",),
-   array_vjps=(lambda g, ans, x: g - np.exp(ans) * np.sum(g, axis=-1, keepdims=True),),
-   callable_as=("logsoftmax", "log_softmax"), shape=same_shape)
-op("stack", -1, None, _stack, _EachElement(), (), template="[]", prec=P_ATOM,  # type: ignore[arg-type]
-   shape=_stack_shape)
+op(
+    "matmul",
+    2,
+    None,
+    _matmul,
+    (_matmul_vjp_left, _matmul_vjp_right),
+    ("g @ {y:a}ᵀ", "{x:a}ᵀ @ g"),
+    infix=" @ ",
+    prec=P_MUL,
+    shape=_matmul_shape,
+)
+op(
+    "dot",
+    2,
+    None,
+    _dot,
+    (lambda g, ans, x, y: g * y, lambda g, ans, x, y: g * x),
+    ("{y}", "{x}"),
+    callable_as=("dot",),
+    shape=_dot_shape,
+)
+op(
+    "transpose",
+    1,
+    lambda x: x,
+    lambda x: x.T,
+    (lambda g, ans, x: g,),
+    ("g transposed",),
+    array_vjps=(lambda g, ans, x: g.T if type(g) is not float else g,),
+    template="{0}.T",
+    prec=P_ATOM,
+    callable_as=("transpose",),
+    shape=lambda shapes: shapes[0][::-1],
+)
+op(
+    "sum",
+    1,
+    lambda x: x,
+    _sum,
+    (lambda g, ans, x: g,),
+    ("1 for every element",),
+    array_vjps=(lambda g, ans, x: np.full(x.shape, g) if type(x) is not float else g,),
+    callable_as=("sum",),
+    shape=reduced_shape,
+)
+op(
+    "mean",
+    1,
+    lambda x: x,
+    _mean,
+    (lambda g, ans, x: g,),
+    ("1/n for every element",),
+    array_vjps=(lambda g, ans, x: np.full(x.shape, g / x.size) if type(x) is not float else g,),
+    callable_as=("mean",),
+    shape=reduced_shape,
+)
+op(
+    "norm",
+    1,
+    abs,
+    _norm,
+    (_norm_vjp,),
+    ("{x:a}/norm({x})",),
+    kink=lambda x: not _any(np.asarray(x) != 0),
+    convention="the gradient of norm at the zero vector is taken as 0",
+    callable_as=("norm",),
+    shape=reduced_shape,
+)
+op(
+    "amax",
+    1,
+    lambda x: x,
+    lambda x: float(np.max(x)),
+    (_amax_vjp,),
+    ("1 at the largest element, else 0",),
+    template="max({0})",
+    prec=P_ATOM,
+    kink=lambda x: type(x) is not float and int((x == x.max()).sum()) > 1,
+    convention="tied largest elements share the gradient evenly",
+    gate="router",
+    shape=reduced_shape,
+)
+op(
+    "amin",
+    1,
+    lambda x: x,
+    lambda x: float(np.min(x)),
+    (_amax_vjp,),
+    ("1 at the smallest element, else 0",),
+    template="min({0})",
+    prec=P_ATOM,
+    kink=lambda x: type(x) is not float and int((x == x.min()).sum()) > 1,
+    convention="tied smallest elements share the gradient evenly",
+    gate="router",
+    shape=reduced_shape,
+)
+op(
+    "softmax",
+    1,
+    lambda x: 1.0,
+    _softmax,
+    (lambda g, ans, x: 0.0,),
+    ("s·(g - sum(g·s)) with s = softmax({x})",),
+    array_vjps=(_softmax_vjp,),
+    callable_as=("softmax",),
+    shape=same_shape,
+)
+op(
+    "logsumexp",
+    1,
+    lambda x: x,
+    _logsumexp,
+    (lambda g, ans, x: g,),
+    ("softmax({x})",),
+    array_vjps=(lambda g, ans, x: _softmax(x) * np.expand_dims(np.asarray(g), -1),),
+    callable_as=("logsumexp",),
+    shape=lambda shapes: shapes[0][:-1],
+)
+op(
+    "logsoftmax",
+    1,
+    lambda x: 0.0,
+    lambda x: _as_array(x) - np.expand_dims(_logsumexp(x), -1),
+    (lambda g, ans, x: 0.0,),
+    ("g - softmax({x})·sum(g)",),
+    array_vjps=(lambda g, ans, x: g - np.exp(ans) * np.sum(g, axis=-1, keepdims=True),),
+    callable_as=("logsoftmax", "log_softmax"),
+    shape=same_shape,
+)
+op(
+    "stack",
+    -1,
+    None,
+    _stack,
+    _EachElement(),
+    (),
+    template="[]",
+    prec=P_ATOM,  # type: ignore[arg-type]
+    shape=_stack_shape,
+)
 
 # One argument: max and min reduce an array.
 REDUCTIONS = {"max": "amax", "min": "amin"}
 
 
 # --- composite gates, written out in primitives for --expand -------------------------------
+
 
 def _expand(name: str, expansion: Callable[..., Any]) -> None:
     OPS[name].expansion = expansion
@@ -723,8 +1030,7 @@ def _sigmoid_expanded(make: Any, z: Any) -> Any:
     # exp(min(z, 0)) / (1 + exp(-|z|)): for z >= 0 it is 1/(1 + exp(-z)); for z < 0 the same
     # divided through by exp(-z), exp(z)/(1 + exp(z)). Neither exp can overflow.
     top = make("exp", make.smooth("min", z, make.const(0.0)))
-    return make("div", top, make("add", make.const(1.0),
-                                 make("exp", make("neg", make.smooth("abs", z)))))
+    return make("div", top, make("add", make.const(1.0), make("exp", make("neg", make.smooth("abs", z)))))
 
 
 def _tanh_expanded(make: Any, z: Any) -> Any:
@@ -740,15 +1046,17 @@ def _tanh_expanded(make: Any, z: Any) -> Any:
 def _logsigmoid_expanded(make: Any, z: Any) -> Any:
     # log(sigmoid(z)) = min(z, 0) - log1p(exp(-|z|)): log1p never sees 0 (log(sigmoid(-800)))
     # and keeps the digits that 1 + exp(-30) would round away
-    return make("sub", make.smooth("min", z, make.const(0.0)),
-                make("log1p", make("exp", make("neg", make.smooth("abs", z)))))
+    return make(
+        "sub",
+        make.smooth("min", z, make.const(0.0)),
+        make("log1p", make("exp", make("neg", make.smooth("abs", z)))),
+    )
 
 
 def _norm_expanded(make: Any, x: Any) -> Any:
     # s·sqrt(sum((x/s)^2)) with s = max(|x|): no square underflows to 0 or overflows
     s = make.smooth("amax", make.smooth("abs", x))
-    return make("mul", s, make("sqrt", make("sum", make("pow", make("div", x, s),
-                                                         make.const(2.0)))))
+    return make("mul", s, make("sqrt", make("sum", make("pow", make("div", x, s), make.const(2.0)))))
 
 
 _expand("sigmoid", _sigmoid_expanded)

@@ -25,7 +25,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from bpcli.graph import Graph
+from bpcli.core.graph import Graph
 from bpcli.limits import SMALLEST_NORMAL, tiny_number_problem
 
 MAX_NODES = 2000  # bigger graphs take the engine's loops: the per-node cost matters less there
@@ -64,10 +64,9 @@ def compile_graph(graph: Graph, bound: frozenset[str]) -> Evaluate | None:
     # that overflows sends a problem the engine's way for nothing, which is rare and harmless.
     lines.append("  c = 0.0")
     for start in range(0, len(checks), 32):
-        lines.append("  c = c + " + " + ".join(checks[start:start + 32]))
+        lines.append("  c = c + " + " + ".join(checks[start : start + 32]))
     lines.append("  if c - c != 0.0: return None")
-    reported = [grads.get((graph.inputs.get(name) or node).id, "0.0")
-                for name, node in graph.names.items()]
+    reported = [grads.get((graph.inputs.get(name) or node).id, "0.0") for name, node in graph.names.items()]
     lines.append(f"  return ({', '.join([f'v{graph.output.id}', *reported])},)")
     lines.append(" except (ArithmeticError, ValueError, TypeError, KeyError, IndexError):")
     lines.append("  return None")
@@ -82,8 +81,9 @@ def _underflowed(numbers: list[str]) -> bool:
     return any(tiny_number_problem(text, float(text)) is not None for text in numbers)
 
 
-def _leaves(graph: Graph, bound: frozenset[str], space: dict[str, Any],
-            checks: list[str], as_written: list[str]) -> list[str]:
+def _leaves(
+    graph: Graph, bound: frozenset[str], space: dict[str, Any], checks: list[str], as_written: list[str]
+) -> list[str]:
     """Where each leaf's value comes from: a binding, a written number, else its constant.
     (`as_written`: the variables that hold numbers as written.)"""
     written: dict[int, tuple[int, float]] = {}
@@ -116,8 +116,7 @@ def _leaves(graph: Graph, bound: frozenset[str], space: dict[str, Any],
     return lines
 
 
-def _backward(graph: Graph, space: dict[str, Any], lines: list[str],
-              checks: list[str]) -> dict[int, str]:
+def _backward(graph: Graph, space: dict[str, Any], lines: list[str], checks: list[str]) -> dict[int, str]:
     """The engine's backward loop, unrolled; returns each reached node's gradient variable."""
     grads = {graph.output.id: f"g{graph.output.id}"}
     lines.append(f"  g{graph.output.id} = 1.0")

@@ -10,11 +10,11 @@ from __future__ import annotations
 import math
 from typing import Any
 
+from bpcli.core.graph import Graph, Node, format_number
+from bpcli.core.ops import ShapeMismatch, unbroadcast
 from bpcli.errors import BpcliError, DomainError, ShapeError
-from bpcli.graph import Graph, Node, format_number
 from bpcli.lazy import all_finite, np
 from bpcli.limits import held_problem, shape_problem
-from bpcli.ops import ShapeMismatch, unbroadcast
 
 _ARITHMETIC = (ValueError, ZeroDivisionError, OverflowError, ArithmeticError)
 
@@ -41,7 +41,8 @@ def forward(graph: Graph) -> None:
     for node, err in forward_values(graph):
         graph.warnings.append(
             f"{graph.label(node)} (node #{node.id}) is not used by {graph.output.name or 'f'}"
-            f" and cannot be computed: {_reason(err)}{_where(graph, node)}")
+            f" and cannot be computed: {_reason(err)}{_where(graph, node)}"
+        )
     _note_kinks(graph)
 
 
@@ -71,12 +72,14 @@ def leads_to_output(graph: Graph) -> list[bool]:
     return leads
 
 
-def _forward(graph: Graph, arrays: bool, nodes: list[Node] | None = None
-             ) -> list[tuple[Node, BaseException]]:
+def _forward(graph: Graph, arrays: bool, nodes: list[Node] | None = None) -> list[tuple[Node, BaseException]]:
     failed: list[tuple[Node, BaseException]] = []
     # what the arrays hold together (a full pass only: a partial one replaces values)
-    held = sum(n.value.size for n in graph.nodes if not n.inputs and type(n.value) is not float) \
-        if arrays and nodes is None else 0
+    held = (
+        sum(n.value.size for n in graph.nodes if not n.inputs and type(n.value) is not float)
+        if arrays and nodes is None
+        else 0
+    )
     for node in graph.nodes if nodes is None else nodes:
         inputs = node.inputs
         if not inputs:
@@ -101,8 +104,9 @@ def _forward(graph: Graph, arrays: bool, nodes: list[Node] | None = None
                         raise _too_big(graph, node, *problem)
                 value = _as_value(op.array(*values))  # type: ignore[misc]
                 if shape is not None and shape_of(value) != shape:
-                    raise InternalError(f"{op.name} made shape {shape_of(value)}, but its shape"
-                                        f" rule says {shape}")
+                    raise InternalError(
+                        f"{op.name} made shape {shape_of(value)}, but its shape rule says {shape}"
+                    )
             if type(value) is float:
                 if value - value != 0.0:  # inf or nan
                     raise OverflowError()
@@ -133,12 +137,17 @@ def _note_kinks(graph: Graph) -> None:
     graph.kinks = []
     for node in graph.nodes:
         kink = node.op.kink
-        if kink is not None and node.id not in graph.smooth and node.value is not None and \
-                kink(*[i.value for i in node.inputs]):
+        if (
+            kink is not None
+            and node.id not in graph.smooth
+            and node.value is not None
+            and kink(*[i.value for i in node.inputs])
+        ):
             graph.kinks.append(node.id)
             graph.warnings.append(
                 f"{node.op.name} at node #{node.id} ({graph.label(node)}) is evaluated where it is"
-                f" not differentiable; bpcli takes PyTorch's convention: {node.op.convention}")
+                f" not differentiable; bpcli takes PyTorch's convention: {node.op.convention}"
+            )
 
 
 # --- backward -------------------------------------------------------------------------------
@@ -151,8 +160,9 @@ def backward(graph: Graph, record: bool = False) -> None:
     if type(output.value) is not float:
         raise ShapeError(
             f"the output {graph.output_text} has shape {shape_text(output.value)}: backpropagation"
-            " needs a scalar output", hint=f"try sum({graph.output_text}) or"
-                                           f" norm({graph.output_text})")
+            " needs a scalar output",
+            hint=f"try sum({graph.output_text}) or norm({graph.output_text})",
+        )
     for node in graph.nodes:
         node.grad = None
     output.grad = 1.0
@@ -208,8 +218,9 @@ def _backward_arrays(graph: Graph, sent: dict[tuple[int, int], Any] | None) -> N
                 sent[node.id, i] = d
 
 
-def downstream(graph: Graph, node: Node, i: int, upstream: Any = None,
-               values: list[Any] | None = None) -> Any:
+def downstream(
+    graph: Graph, node: Node, i: int, upstream: Any = None, values: list[Any] | None = None
+) -> Any:
     """The gradient node sends to its input i: upstream × local, shaped like that input.
     (`values` replaces the inputs' values, to take a one-sided derivative at a kink.)"""
     g = node.grad if upstream is None else upstream
@@ -232,8 +243,10 @@ def downstream(graph: Graph, node: Node, i: int, upstream: Any = None,
             raise _backward_error(graph, node, i, OverflowError())
     else:
         if shape_of(d) != shape_of(inp.value):
-            raise InternalError(f"the VJP of {op.name} for input {i} has shape {shape_of(d)},"
-                                f" but the input has shape {shape_of(inp.value)}")
+            raise InternalError(
+                f"the VJP of {op.name} for input {i} has shape {shape_of(d)},"
+                f" but the input has shape {shape_of(inp.value)}"
+            )
         if not all_finite(d):
             raise _backward_error(graph, node, i, OverflowError())
     return d
@@ -256,8 +269,7 @@ def one_sided_gradients(graph: Graph, sides: dict[int, float]) -> dict[int, Any]
         for i, inp in enumerate(node.inputs):
             if inp.needs_grad:
                 d = downstream(graph, node, i, upstream=g, values=values)
-                grads[inp.id] = d if inp.id not in grads else accumulate(graph, inp, node,
-                                                                          grads[inp.id], d)
+                grads[inp.id] = d if inp.id not in grads else accumulate(graph, inp, node, grads[inp.id], d)
     return grads
 
 
@@ -283,14 +295,18 @@ def accumulate(graph: Graph, inp: Node, node: Node, total: Any, d: Any) -> Any:
 def fanout_error(graph: Graph, inp: Node, node: Node) -> BpcliError:
     """The gradient of `inp` overflowed when the branch through `node` was added to those
     through the nodes after it (the backward pass visits them in reverse)."""
-    branches = sorted({n.id for n in graph.nodes[node.id:]
-                       if n.grad is not None and any(x is inp for x in n.inputs)})
+    branches = sorted(
+        {n.id for n in graph.nodes[node.id :] if n.grad is not None and any(x is inp for x in n.inputs)}
+    )
     listed = [f"#{k}" for k in branches]
     through = (", ".join(listed[:-1]) + " and " + listed[-1]) if len(listed) > 1 else listed[0]
-    return DomainError(f"∂{graph.output.name or 'f'}/∂{graph.ref(inp)} overflows: its branches"
-                       f" through {through} add up past the float range", source=graph.source, pos=inp.start,
-                       hint="every branch is finite, but their sum is not; rescale the"
-                            " program's numbers")
+    return DomainError(
+        f"∂{graph.output.name or 'f'}/∂{graph.ref(inp)} overflows: its branches"
+        f" through {through} add up past the float range",
+        source=graph.source,
+        pos=inp.start,
+        hint="every branch is finite, but their sum is not; rescale the program's numbers",
+    )
 
 
 def local(graph: Graph, node: Node, i: int) -> Any:
@@ -359,8 +375,11 @@ def _reason(err: BaseException) -> str:
 def _forward_error(graph: Graph, node: Node, err: BaseException) -> BpcliError:
     if isinstance(err, ValueError) and "broadcast" in str(err):
         return _shape_error(graph, node, "the shapes do not broadcast together")
-    return DomainError(f"in {graph.label(node)} (node #{node.id}): {_reason(err)}{_where(graph, node)}",
-                       source=graph.source, pos=node.start)
+    return DomainError(
+        f"in {graph.label(node)} (node #{node.id}): {_reason(err)}{_where(graph, node)}",
+        source=graph.source,
+        pos=node.start,
+    )
 
 
 def _backward_error(graph: Graph, node: Node, i: int, err: BaseException) -> BpcliError:
@@ -368,17 +387,27 @@ def _backward_error(graph: Graph, node: Node, i: int, err: BaseException) -> Bpc
     if isinstance(err, (ZeroDivisionError, OverflowError, FloatingPointError)):
         reason = "it is infinite or too large for a float"
     ref = graph.ref(node.inputs[i])
-    return DomainError(f"the gradient of {graph.label(node)} (node #{node.id}) with respect to"
-                       f" {ref} cannot be computed: {reason}{_where(graph, node)}",
-                       source=graph.source, pos=node.start)
+    return DomainError(
+        f"the gradient of {graph.label(node)} (node #{node.id}) with respect to"
+        f" {ref} cannot be computed: {reason}{_where(graph, node)}",
+        source=graph.source,
+        pos=node.start,
+    )
 
 
 def _too_big(graph: Graph, node: Node, reason: str, hint: str | None) -> BpcliError:
-    return ShapeError(f"{graph.label(node)} (node #{node.id}) is too big to compute: {reason}",
-                      source=graph.source, pos=node.start, hint=hint)
+    return ShapeError(
+        f"{graph.label(node)} (node #{node.id}) is too big to compute: {reason}",
+        source=graph.source,
+        pos=node.start,
+        hint=hint,
+    )
 
 
 def _shape_error(graph: Graph, node: Node, reason: str) -> BpcliError:
     shapes = " and ".join(shape_text(i.value) for i in node.inputs)
-    return ShapeError(f"{node.op.name} in {graph.label(node)} (node #{node.id}) cannot take shapes"
-                      f" {shapes}: {reason}", source=graph.source, pos=node.start)
+    return ShapeError(
+        f"{node.op.name} in {graph.label(node)} (node #{node.id}) cannot take shapes {shapes}: {reason}",
+        source=graph.source,
+        pos=node.start,
+    )

@@ -14,11 +14,11 @@ import math
 import re
 from typing import Any
 
-from bpcli import _tables
+from bpcli.core.graph import CONST, INPUT, Graph, Node
+from bpcli.core.ops import FUNCTIONS, OPS, REDUCTIONS, ShapeMismatch
 from bpcli.errors import ProgramError, ShapeError
-from bpcli.graph import CONST, INPUT, Graph, Node
+from bpcli.language import _tables
 from bpcli.limits import MAX_DIMENSIONS, MAX_ELEMENTS, shape_problem, tiny_number_problem
-from bpcli.ops import FUNCTIONS, OPS, REDUCTIONS, ShapeMismatch
 
 CONSTANTS = {"pi": math.pi, "e": math.e}
 BINARY = {"+": OPS["add"], "-": OPS["sub"], "*": OPS["mul"], "/": OPS["div"]}
@@ -34,8 +34,9 @@ Use = tuple[Node, int, int]  # a node, and the span of this occurrence of it in 
 class Builder:
     """Per-parse state, and the callbacks the parser calls (named after grammar rules)."""
 
-    def reset(self, source: str, bindings: dict[str, Any], expand: bool = False,
-              max_elements: int = MAX_ELEMENTS) -> None:
+    def reset(
+        self, source: str, bindings: dict[str, Any], expand: bool = False, max_elements: int = MAX_ELEMENTS
+    ) -> None:
         self.source = source
         self.max_elements = max_elements  # the most elements an array may have
         self.expand = expand  # composite gates as their primitive circuits
@@ -64,8 +65,15 @@ class Builder:
 
     # --- creating nodes --------------------------------------------------------------
 
-    def _node(self, op: Any, inputs: tuple[Node, ...], start: int, end: int, value: Any = None,
-              needs_grad: bool | None = None) -> Node:
+    def _node(
+        self,
+        op: Any,
+        inputs: tuple[Node, ...],
+        start: int,
+        end: int,
+        value: Any = None,
+        needs_grad: bool | None = None,
+    ) -> Node:
         if needs_grad is None:
             needs_grad = any(i.needs_grad for i in inputs)
         node = Node(len(self.nodes), op, inputs, value, start, end, needs_grad)
@@ -133,8 +141,9 @@ class Builder:
     def _statement(self, node: Node, text: str, start: int) -> None:
         if self.unused_statement is not None:
             line = self.source.count("\n", 0, self.unused_statement) + 1
-            self.warnings.append(f"the expression on line {line} is not used:"
-                                 " only the last statement is the output")
+            self.warnings.append(
+                f"the expression on line {line} is not used: only the last statement is the output"
+            )
             self.unused_statement = None
         self.output, self.output_text = node, text
 
@@ -174,9 +183,11 @@ class Builder:
                 self._statement(prior, name, token.start_pos)
                 return
         elif prior is None and name in self.bindings:
-            raise self._error(f"{name} is computed by the program, so it cannot be bound to a"
-                              " value", token.start_pos,
-                              hint=f"remove the binding {name}=…, or bind the inputs it uses")
+            raise self._error(
+                f"{name} is computed by the program, so it cannot be bound to a value",
+                token.start_pos,
+                hint=f"remove the binding {name}=…, or bind the inputs it uses",
+            )
         if node.name or node.op is INPUT:  # already named: `b = a` gets a node of its own
             node = self._node(ID, (node,), token.start_pos, end)
         self.literals.discard(node.id)
@@ -184,8 +195,10 @@ class Builder:
         node.needs_grad = True  # ∂f/∂name is reported even for constant intermediates
         if prior is not None and prior is self.inputs.get(name):
             line = self.source.count("\n", 0, token.start_pos) + 1
-            self.warnings.append(f"{name} is an input and is assigned again on line {line}:"
-                                 f" ∂f/∂{name} is reported for the input")
+            self.warnings.append(
+                f"{name} is an input and is assigned again on line {line}:"
+                f" ∂f/∂{name} is reported for the input"
+            )
         self.env[name] = node
         self._statement(node, name, token.start_pos)
 
@@ -196,8 +209,9 @@ class Builder:
         start, end = token.start_pos, token.end_pos
         value = float(token.value)
         if value == math.inf:
-            raise self._error(f"the number {token.value} is too large for a float"
-                              " (at most about 1.8e308)", start)
+            raise self._error(
+                f"the number {token.value} is too large for a float (at most about 1.8e308)", start
+            )
         tiny = tiny_number_problem(token.value, value)
         if tiny is not None:
             raise self._error(f"the number {tiny}", start)
@@ -264,15 +278,21 @@ class Builder:
         elif fname in FUNCTIONS:
             op = OPS[FUNCTIONS[fname]]
         else:
-            raise self._error(f"unknown function {fname}", token.start_pos,
-                              hint=_suggestion(fname, FUNCTIONS))
+            raise self._error(
+                f"unknown function {fname}", token.start_pos, hint=_suggestion(fname, FUNCTIONS)
+            )
         if len(args) != op.arity:
             wanted = "1 or 2 arguments" if fname in REDUCTIONS else _plural(op.arity, "argument")
             raise self._error(f"{fname} takes {wanted}, not {len(args)}", token.start_pos)
         start, end = token.start_pos, rpar.end_pos
         inner = args[0] if args else None
-        if (op.name == "log" and inner is not None and inner is self.nodes[-1]
-                and not inner.name and self._composite(inner) in STABLE_LOGS):
+        if (
+            op.name == "log"
+            and inner is not None
+            and inner is self.nodes[-1]
+            and not inner.name
+            and self._composite(inner) in STABLE_LOGS
+        ):
             # log(sigmoid(x)), log(softmax(x)): one gate, exact where the two would under-
             # flow to log(0) (log(sigmoid(-1000)) = -1000); with --expand, its own circuit
             composite = self._composite(inner)
@@ -298,9 +318,8 @@ class Builder:
         elements = [use[0] for use in uses]
         start, end = token.start_pos, rsqb.end_pos
         if not elements:
-            raise ShapeError("an array literal needs at least one element", source=self.source,
-                             pos=start)
-        if all(e.id in self.literals for e in elements) and self.nodes[-len(elements):] == elements:
+            raise ShapeError("an array literal needs at least one element", source=self.source, pos=start)
+        if all(e.id in self.literals for e in elements) and self.nodes[-len(elements) :] == elements:
             self.reusable = False
             for e in reversed(elements):
                 self._pop(e)
@@ -312,9 +331,13 @@ class Builder:
                     deep = len(shape) > MAX_DIMENSIONS
                     raise ShapeError(
                         f"the array literal here is nested {len(shape)} levels deep: an array"
-                        f" may have at most {MAX_DIMENSIONS} dimensions" if deep else
-                        f"the array literal here is too big: {problem[0]}",
-                        source=self.source, pos=start, hint=problem[1])
+                        f" may have at most {MAX_DIMENSIONS} dimensions"
+                        if deep
+                        else f"the array literal here is too big: {problem[0]}",
+                        source=self.source,
+                        pos=start,
+                        hint=problem[1],
+                    )
                 value = OPS["stack"].array(*values)
             except ShapeMismatch as err:
                 raise ShapeError(str(err), source=self.source, pos=start) from None
@@ -330,10 +353,13 @@ class Builder:
             first = names[0]
             listed = ", ".join(names)
             raise ProgramError(
-                f"no value for {listed}", source=self.source, pos=self.unbound[first],
+                f"no value for {listed}",
+                source=self.source,
+                pos=self.unbound[first],
                 hint=f"bind {'it' if len(names) == 1 else 'them'} on the command line"
-                     f" ({first}=1.5) or assign {'it' if len(names) == 1 else 'them'}"
-                     f" in the program ({first} = 1.5)")
+                f" ({first}=1.5) or assign {'it' if len(names) == 1 else 'them'}"
+                f" in the program ({first} = 1.5)",
+            )
         if self.output is None:
             raise ProgramError("the program is empty: write an expression such as (x+y)*z")
         for name in self.bindings:
@@ -343,8 +369,9 @@ class Builder:
         for name, node in self.env.items():
             if name not in names:
                 names[name] = node
-        graph = Graph(self.source, self.nodes, self.output, self.output_text, self.inputs,
-                      names, self.warnings)
+        graph = Graph(
+            self.source, self.nodes, self.output, self.output_text, self.inputs, names, self.warnings
+        )
         graph.numbers = self.numbers if self.reusable else None
         graph.smooth = self.smooth
         graph.output_span = self.output_span
@@ -359,7 +386,7 @@ def output_text(source: str, start: int, end: int) -> str:
     if "#" in text:
         text = COMMENT.sub("", text)
     text = " ".join(text[:200].split())
-    return text if len(text) <= MAX_OUTPUT_TEXT else text[:MAX_OUTPUT_TEXT - 1] + "…"
+    return text if len(text) <= MAX_OUTPUT_TEXT else text[: MAX_OUTPUT_TEXT - 1] + "…"
 
 
 class _Maker:

@@ -18,9 +18,9 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from bpcli.engine import downstream, forward_values, gradient, leads_to_output
+from bpcli.core.engine import downstream, forward_values, gradient, leads_to_output
+from bpcli.core.graph import Graph, Node
 from bpcli.errors import BpcliError
-from bpcli.graph import Graph, Node
 from bpcli.lazy import np
 
 STEP = 1e-5  # scaled by max(1, |x|); for a small x, down to STEP·|x| when that is not good
@@ -79,18 +79,15 @@ def gradcheck(graph: Graph, names: list[str] | None = None, seed: int = 0) -> li
     plans: list[Sequence[int]] = []
     for _, node in chosen:
         size = _size(node.value)
-        plans.append(range(size) if size <= MAX_ELEMENTS
-                     else sorted(rng.sample(range(size), SAMPLE)))
+        plans.append(range(size) if size <= MAX_ELEMENTS else sorted(rng.sample(range(size), SAMPLE)))
     # what an element costs at most: two evaluations of every gate after its input
     costs = [2 * (len(graph.nodes) - node.id) for _, node in chosen]
     if sum(len(plan) * cost for plan, cost in zip(plans, costs, strict=True)) > WORK:
         plans = _sampled(plans, costs, rng)
-    return [_check(graph, name, node, plan)
-            for (name, node), plan in zip(chosen, plans, strict=True)]
+    return [_check(graph, name, node, plan) for (name, node), plan in zip(chosen, plans, strict=True)]
 
 
-def _sampled(plans: list[Sequence[int]], costs: list[int], rng: random.Random
-             ) -> list[list[int]]:
+def _sampled(plans: list[Sequence[int]], costs: list[int], rng: random.Random) -> list[list[int]]:
     """A random sample of the planned elements whose expected cost is about WORK."""
     counts = list(itertools.accumulate(len(plan) for plan in plans))
     total = counts[-1]
@@ -169,15 +166,13 @@ def _check(graph: Graph, name: str, node: Node, indices: Sequence[int]) -> Check
                     before, last = last, (smaller, tried[2])
                     if _relative(tried[1], tried[0]) < _relative(spread, n):
                         n, spread, _, sides = tried
-                    if (smaller is steps[-1] and len(steps) < MAX_STEPS
-                            and _straddles(before, last)):
+                    if smaller is steps[-1] and len(steps) < MAX_STEPS and _straddles(before, last):
                         steps.extend(_smaller_steps(smaller, base, 1))  # nearer the pole
                 if verdict(relative_error(a, n)) != "good" and _straddles(before, last):
                     n = math.nan
                     straddled += 1
             if sides[0] is not None and sides[1] is not None:
-                crossed.update(i for i, (p, m) in enumerate(zip(sides[0], sides[1], strict=True))
-                               if p != m)
+                crossed.update(i for i, (p, m) in enumerate(zip(sides[0], sides[1], strict=True)) if p != m)
             if scalar:
                 numeric = n
             else:
@@ -193,8 +188,7 @@ def _check(graph: Graph, name: str, node: Node, indices: Sequence[int]) -> Check
     if not scalar:
         numeric = numeric.reshape(np.shape(original))
     kink_ids = sorted(kinked[i].id for i in crossed)
-    return Check(name, analytic, numeric, worst, verdict(worst), kink_ids, len(indices), size,
-                 straddled)
+    return Check(name, analytic, numeric, worst, verdict(worst), kink_ids, len(indices), size, straddled)
 
 
 def _relative(spread: float, n: float) -> float:
@@ -221,11 +215,10 @@ def _straddles(before: tuple[float, float], last: tuple[float, float]) -> bool:
 def _smaller_steps(h: float, base: float, count: int = 3) -> list[float]:
     """The steps tried after h: h/100, h/10⁴, h/10⁶ and STEP·|x| (or `count` of the powers),
     each if smaller than the last and at least 1e-13·|x| (below that, x ± h rounds)."""
-    steps = [h / 100.0 ** i for i in range(1, count + 1)]
+    steps = [h / 100.0**i for i in range(1, count + 1)]
     if count == 3 and base != 0.0 and STEP * abs(base) < steps[-1]:
         steps.append(STEP * abs(base))
-    return [step for step in steps
-            if step > 1e-13 * abs(base) and base + step != base]
+    return [step for step in steps if step > 1e-13 * abs(base) and base + step != base]
 
 
 def _size(value: Any) -> int:
@@ -238,7 +231,7 @@ def _cone(graph: Graph, node: Node) -> list[Node]:
     leads = leads_to_output(graph)
     dirty = {node.id}
     cone = []
-    for later in graph.nodes[node.id + 1:]:
+    for later in graph.nodes[node.id + 1 :]:
         if not leads[later.id]:
             continue
         for inp in later.inputs:

@@ -14,7 +14,7 @@ import re
 from collections.abc import Callable, Iterator
 from typing import Any
 
-from bpcli import _tables
+from bpcli.language import _tables
 
 _OPEN = {"LPAR", "LSQB"}
 _CLOSE = {"RPAR", "RSQB"}
@@ -60,8 +60,9 @@ class _Splice(list):  # type: ignore[type-arg]
     """The children of a `_rule`, to be spliced into its parent's children."""
 
 
-_LEXER = re.compile("|".join(f"(?P<{name}>{regex})" for name, regex in _tables.LEXER)
-                    + r"|(?P<_ERROR>[\s\S])")
+_LEXER = re.compile(
+    "|".join(f"(?P<{name}>{regex})" for name, regex in _tables.LEXER) + r"|(?P<_ERROR>[\s\S])"
+)
 _IGNORE = frozenset(_tables.IGNORE)
 
 
@@ -89,9 +90,12 @@ class Parser:
     """The parser for one builder object, whose methods are the grammar's callbacks."""
 
     def __init__(self, builder: Any) -> None:
-        self.rules = [_reducer(origin, size, callback and getattr(builder, callback, None),
-                               callback is None, keep, expand1)
-                      for origin, size, callback, keep, expand1 in _tables.RULES]
+        self.rules = [
+            _reducer(
+                origin, size, callback and getattr(builder, callback, None), callback is None, keep, expand1
+            )
+            for origin, size, callback, keep, expand1 in _tables.RULES
+        ]
         self.states = _tables.STATES
         self.chains: dict[tuple[int, int, str], int] = {}
 
@@ -163,9 +167,14 @@ class Parser:
             top = states[below][origin]
 
 
-def _reducer(origin: str, size: int, callback: Callable[[list[Any]], Any] | None, splice: bool,
-             keep: tuple[tuple[int, bool], ...], expand1: bool
-             ) -> tuple[str, int, Callable[[list[Any]], Any] | None]:
+def _reducer(
+    origin: str,
+    size: int,
+    callback: Callable[[list[Any]], Any] | None,
+    splice: bool,
+    keep: tuple[tuple[int, bool], ...],
+    expand1: bool,
+) -> tuple[str, int, Callable[[list[Any]], Any] | None]:
     """(origin, size, reduce) for one rule; reduce is None for a pure pass-through."""
     if expand1 and size == 1 and keep == ((0, False),):
         return origin, size, None
@@ -192,16 +201,20 @@ def _reducer(origin: str, size: int, callback: Callable[[list[Any]], Any] | None
         return children
 
     if splice:
+
         def reduce(popped: list[Any]) -> Any:
             children = children_of(popped)
             return children if type(children) is _Splice else _Splice(children)
     elif expand1:
+
         def reduce(popped: list[Any]) -> Any:
             children = children_of(popped)
             return children[0] if len(children) == 1 else callback(children)  # type: ignore[misc]
     else:
+
         def reduce(popped: list[Any]) -> Any:
             return callback(children_of(popped))  # type: ignore[misc]
+
     return origin, size, reduce
 
 

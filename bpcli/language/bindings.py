@@ -23,8 +23,9 @@ MAKER = re.compile(r"(randn|rand|zeros|ones)\(\s*(\d+(?:\s*,\s*\d+)*)?\s*\)")
 FILE_TYPES = (".npy", ".csv", ".txt", ".json")
 
 
-def parse_bindings(texts: Iterable[str], seed: int | None = None, *,
-                   max_elements: int = MAX_ELEMENTS) -> dict[str, Any]:
+def parse_bindings(
+    texts: Iterable[str], seed: int | None = None, *, max_elements: int = MAX_ELEMENTS
+) -> dict[str, Any]:
     """Turn ["x=-2", "W=@W.npy", …] into {name: value}; values are floats or float arrays
     of at most `max_elements` elements."""
     bindings: dict[str, Any] = {}
@@ -66,25 +67,36 @@ def split_bindings(text: str) -> list[str]:
     return pieces
 
 
-def parse_binding(text: str, seed: int | None = None, rng: list[Any] | None = None, *,
-                  max_elements: int = MAX_ELEMENTS) -> tuple[str, Any]:
+def parse_binding(
+    text: str, seed: int | None = None, rng: list[Any] | None = None, *, max_elements: int = MAX_ELEMENTS
+) -> tuple[str, Any]:
     """One NAME=VALUE."""
     name, sep, raw = text.partition("=")
     name = name.strip()
     if not sep:
         if _NAME.fullmatch(name):
             raise BindingError(f"the binding {text!r} has no value", hint=f"write {name}=1.5")
-        raise BindingError(f"{text!r} is not a binding: bindings are written NAME=VALUE (x=1.5),"
-                           " and the program comes first")
+        raise BindingError(
+            f"{text!r} is not a binding: bindings are written NAME=VALUE (x=1.5), and the program comes first"
+        )
     if not _NAME.fullmatch(name):
-        raise BindingError(f"in the binding {text!r}: {name!r} is not a name",
-                           hint="a name starts with a letter or _ (x, w0, x_1, θ)")
-    return name, parse_value(name, raw.strip(), seed, rng if rng is not None else [],
-                             max_elements=max_elements)
+        raise BindingError(
+            f"in the binding {text!r}: {name!r} is not a name",
+            hint="a name starts with a letter or _ (x, w0, x_1, θ)",
+        )
+    return name, parse_value(
+        name, raw.strip(), seed, rng if rng is not None else [], max_elements=max_elements
+    )
 
 
-def parse_value(name: str, raw: str, seed: int | None = None, rng: list[Any] | None = None, *,
-                max_elements: int = MAX_ELEMENTS) -> Any:
+def parse_value(
+    name: str,
+    raw: str,
+    seed: int | None = None,
+    rng: list[Any] | None = None,
+    *,
+    max_elements: int = MAX_ELEMENTS,
+) -> Any:
     """A binding's value: a number, an array literal, @file, or randn/rand/zeros/ones(shape)."""
     try:
         value = float(raw)
@@ -97,19 +109,21 @@ def parse_value(name: str, raw: str, seed: int | None = None, rng: list[Any] | N
         return _finite(name, raw, value)
     where = f"in the binding {name}={raw}"
     if raw.startswith("@"):
-        return _finite(name, raw, checked(load_file(name, raw[1:], max_elements), where,
-                                          max_elements))
+        return _finite(name, raw, checked(load_file(name, raw[1:], max_elements), where, max_elements))
     maker = MAKER.fullmatch(raw)
     if maker:
-        return _make(maker.group(1), maker.group(2), seed, rng if rng is not None else [],
-                     where, max_elements)
+        return _make(
+            maker.group(1), maker.group(2), seed, rng if rng is not None else [], where, max_elements
+        )
     if raw.startswith("["):
         return _finite(name, raw, checked(_literal(name, raw, max_elements), where, max_elements))
     raise BindingError(
-        f"in the binding {name}={raw}: the value must be a finite number" if raw else
-        f"the binding {name}= has no value",
+        f"in the binding {name}={raw}: the value must be a finite number"
+        if raw
+        else f"the binding {name}= has no value",
         hint="values are numbers (1.5, -2, 1e-3), arrays ([0.2, 0.4]), files (@W.npy) or"
-             " randn(2,3), rand(…), zeros(…), ones(…)")
+        " randn(2,3), rand(…), zeros(…), ones(…)",
+    )
 
 
 def checked(value: Any, where: str, max_elements: int = MAX_ELEMENTS) -> Any:
@@ -125,15 +139,17 @@ def _check_shape(shape: tuple[int, ...], where: str, max_elements: int) -> None:
     if problem is not None:
         raise BindingError(f"{where}: the array is too big: {problem[0]}", hint=problem[1])
     if 0 in shape:
-        raise BindingError(f"{where}: the array has no elements (its shape is"
-                           f" {shape_text(shape)}): bpcli needs at least one")
+        raise BindingError(
+            f"{where}: the array has no elements (its shape is {shape_text(shape)}): bpcli needs at least one"
+        )
 
 
 def _finite(name: str, raw: str, value: Any) -> Any:
     ok = math.isfinite(value) if type(value) is float else all_finite(value)
     if not ok:
-        raise BindingError(f"in the binding {name}={raw}: the value must be finite"
-                           " (not inf or nan, and within ±1.8e308)")
+        raise BindingError(
+            f"in the binding {name}={raw}: the value must be finite (not inf or nan, and within ±1.8e308)"
+        )
     return value
 
 
@@ -146,19 +162,24 @@ def _literal(name: str, raw: str, max_elements: int = MAX_ELEMENTS) -> Any:
 
 def constant_value(text: str, max_elements: int = MAX_ELEMENTS) -> Any:
     """The value of a program made of numbers only (an array literal, -1/3, 2*pi)."""
-    from bpcli.engine import forward
-    from bpcli.parse import parse
+    from bpcli.core.engine import forward
+    from bpcli.language.parse import parse
 
     graph = parse(text, max_elements=max_elements)
     if graph.inputs:
-        raise BpcliError("only numbers, pi and e may be used here, not "
-                         + ", ".join(graph.inputs))
+        raise BpcliError("only numbers, pi and e may be used here, not " + ", ".join(graph.inputs))
     forward(graph)
     return graph.output.value
 
 
-def _make(kind: str, dims: str | None, seed: int | None, rng: list[Any], where: str,
-          max_elements: int = MAX_ELEMENTS) -> Any:
+def _make(
+    kind: str,
+    dims: str | None,
+    seed: int | None,
+    rng: list[Any],
+    where: str,
+    max_elements: int = MAX_ELEMENTS,
+) -> Any:
     shape = tuple(int(d) for d in dims.split(",")) if dims else ()
     _check_shape(shape, where, max_elements)
     if kind == "zeros":
@@ -184,18 +205,19 @@ def _load_npy(path: Any, where: str, max_elements: int) -> Any:
         handle.seek(0)
         try:
             version = npy.read_magic(handle)
-            read_header = {(1, 0): npy.read_array_header_1_0,
-                           (2, 0): npy.read_array_header_2_0}.get(version)
+            read_header = {(1, 0): npy.read_array_header_1_0, (2, 0): npy.read_array_header_2_0}.get(version)
             if read_header is None:  # 3.0 is for structured types' Unicode field names
-                raise ValueError(f"a .npy file of version {version[0]}.{version[1]}, which"
-                                 " holds no plain numbers")
+                raise ValueError(
+                    f"a .npy file of version {version[0]}.{version[1]}, which holds no plain numbers"
+                )
             shape, _, dtype = read_header(handle)
         except (ValueError, TypeError, SyntaxError, EOFError) as err:
             reason = str(err).splitlines()[0] if str(err) else "the file is cut short"
             raise BindingError(f"{where}: not a numeric array ({reason})") from None
     if dtype.hasobject:
-        raise BindingError(f"{where}: not a numeric array (it holds Python objects (pickles),"
-                           " which bpcli never loads)")
+        raise BindingError(
+            f"{where}: not a numeric array (it holds Python objects (pickles), which bpcli never loads)"
+        )
     if dtype.kind not in "biuf":
         raise BindingError(f"{where}: not a numeric array (its type is {dtype})")
     _check_shape(tuple(shape), where, max_elements)
@@ -227,8 +249,10 @@ def load_file(name: str, path_text: str, max_elements: int = MAX_ELEMENTS) -> An
     if stat.S_ISDIR(mode):
         raise BindingError(f"{where}: it is a directory")
     if not stat.S_ISREG(mode):
-        raise BindingError(f"{where}: not a regular file (a device, a pipe or a socket);"
-                           " bpcli reads bindings from files only")
+        raise BindingError(
+            f"{where}: not a regular file (a device, a pipe or a socket);"
+            " bpcli reads bindings from files only"
+        )
     try:
         if suffix == ".npy":
             value = _load_npy(path, where, max_elements)
@@ -292,8 +316,7 @@ def _text_file(text: str, suffix: str, where: str) -> Any:
 
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")  # numpy warns of a file with no data: we say it
-        value = np.loadtxt(io.StringIO(text), delimiter="," if suffix == ".csv" else None,
-                           dtype=float)
+        value = np.loadtxt(io.StringIO(text), delimiter="," if suffix == ".csv" else None, dtype=float)
     if value.size == 0:
         raise BindingError(f"{where}: the file holds no numbers")
     return value
@@ -317,21 +340,26 @@ def _json_file(data: bytes, where: str, max_elements: int = MAX_ELEMENTS) -> Any
             break
         brackets = peeled
     if len(brackets) > 2 * MAX_DIMENSIONS:
-        raise BindingError(f"{where}: not a numeric array (it is nested more than"
-                           f" {MAX_DIMENSIONS} levels deep, or its brackets do not match; an"
-                           f" array may have at most {MAX_DIMENSIONS} dimensions)")
+        raise BindingError(
+            f"{where}: not a numeric array (it is nested more than"
+            f" {MAX_DIMENSIONS} levels deep, or its brackets do not match; an"
+            f" array may have at most {MAX_DIMENSIONS} dimensions)"
+        )
     text = data.decode("utf-8")
     value = json.loads(text, parse_constant=_not_finite)
     if _NOT_NUMBERS.search(data):
         found = _not_a_number(value)
         if found is not None:
-            raise BindingError(f"{where}: not a numeric array (it holds {found}; a .json"
-                               " binding holds a number or nested arrays of numbers only)")
+            raise BindingError(
+                f"{where}: not a numeric array (it holds {found}; a .json"
+                " binding holds a number or nested arrays of numbers only)"
+            )
     try:
         return checked(np.array(value, dtype=float), where, max_elements)
     except OverflowError:
-        raise BindingError(f"{where}: not a numeric array (a number in it is too large for a"
-                           " float)") from None
+        raise BindingError(
+            f"{where}: not a numeric array (a number in it is too large for a float)"
+        ) from None
 
 
 def array_from_json(value: Any, where: str, max_elements: int = MAX_ELEMENTS) -> Any:
@@ -345,8 +373,9 @@ def array_from_json(value: Any, where: str, max_elements: int = MAX_ELEMENTS) ->
     except OverflowError:
         raise BindingError(f"{where}: a number in it is too large for a float") from None
     except ValueError as err:
-        raise BindingError(f"{where}: not a rectangular array of numbers"
-                           f" ({str(err).splitlines()[0]})") from None
+        raise BindingError(
+            f"{where}: not a rectangular array of numbers ({str(err).splitlines()[0]})"
+        ) from None
     checked(array, where, max_elements)
     return float(array) if array.ndim == 0 else array
 

@@ -64,9 +64,10 @@ def split_answer(text: str) -> tuple[str, str]:
     """'dq = -4' or 'dq: -4' -> ('dq', '-4')."""
     parts = _SEPARATOR.split(text.strip(), maxsplit=1)
     if len(parts) != 2 or not parts[0] or not parts[1]:
-        raise BindingError(f"the answer {text!r} is not NAME=VALUE",
-                           hint="write a forward value as q=3 and a gradient as dq=-4, df/dq=-4"
-                                " or grad(q)=-4")
+        raise BindingError(
+            f"the answer {text!r} is not NAME=VALUE",
+            hint="write a forward value as q=3 and a gradient as dq=-4, df/dq=-4 or grad(q)=-4",
+        )
     return parts[0], parts[1]
 
 
@@ -95,9 +96,10 @@ def read_answers(text: str, where: str = "the answers") -> list[tuple[str, str, 
                     raise located(err, f"{where}, {lines}") from None
         pending, depth = "", 0
     if pending:
-        raise BindingError(f"{where}, line {first}: a '[' is never closed",
-                           hint="an array may go on over several lines, but each '[' needs"
-                                " its ']'")
+        raise BindingError(
+            f"{where}, line {first}: a '[' is never closed",
+            hint="an array may go on over several lines, but each '[' needs its ']'",
+        )
     return pairs
 
 
@@ -108,8 +110,7 @@ def located(err: BpcliError, where: str | None) -> BpcliError:
     return type(err)(f"{where}: {err.message}", source=err.source, pos=err.pos, hint=err.hint)
 
 
-def expectations(answers: list[tuple[str, str, str | None]], names: set[str]
-                 ) -> list[Expectation]:
+def expectations(answers: list[tuple[str, str, str | None]], names: set[str]) -> list[Expectation]:
     """expectation() of each (written, text, where); an error names where the answer stands."""
     found = []
     for written, text, where in answers:
@@ -135,9 +136,11 @@ def expectation(written: str, text: str, names: set[str] | dict[str, Any]) -> Ex
         inner = match and (match.group("name") or match.group("inner"))
         if not inner or (inner not in names and inner != OUTPUT):
             known = ", ".join(sorted(names)) + ("" if OUTPUT in names else " (and f, the output)")
-            raise BpcliError(f"the answer {written}={text} names nothing in the program",
-                             hint=f"the program's names are {known}; write q=… for a value"
-                                  " and dq=… (or df/dq=…, grad(q)=…) for a gradient")
+            raise BpcliError(
+                f"the answer {written}={text} names nothing in the program",
+                hint=f"the program's names are {known}; write q=… for a value"
+                " and dq=… (or df/dq=…, grad(q)=…) for a gradient",
+            )
         name, gradient = inner, True
     value, tolerance = read_value(written, text)
     return Expectation(written, name, gradient, text, value, tolerance)
@@ -145,7 +148,7 @@ def expectation(written: str, text: str, names: set[str] | dict[str, Any]) -> Ex
 
 def read_value(written: str, text: str) -> tuple[Any, Any]:
     """The value of an answer and the tolerance its rounding earns."""
-    from bpcli.bindings import MAKER, parse_value
+    from bpcli.language.bindings import MAKER, parse_value
 
     text = text.strip()
     if _NUMBER.fullmatch(text):
@@ -154,24 +157,29 @@ def read_value(written: str, text: str) -> tuple[Any, Any]:
         if tiny is not None:
             raise BindingError(f"in the answer {written}={text}: {tiny}")
         if not math.isfinite(value):
-            raise BindingError(f"in the answer {written}={text}: the number is too large for a"
-                               " float (at most about 1.8e308)")
+            raise BindingError(
+                f"in the answer {written}={text}: the number is too large for a float (at most about 1.8e308)"
+            )
         return value, _half_unit(text)
     depth = _nesting(text)
     if depth > MAX_DIMENSIONS:
         shown = text if len(text) <= 40 else text[:40] + "…"
-        raise BindingError(f"in the answer {written}={shown}: an array of {depth}"
-                           f" dimensions (the most is {MAX_DIMENSIONS})")
+        raise BindingError(
+            f"in the answer {written}={shown}: an array of {depth} dimensions (the most is {MAX_DIMENSIONS})"
+        )
     maker = MAKER.fullmatch(text)
     if maker and maker.group(1) in ("randn", "rand"):
-        raise BindingError(f"in the answer {written}={text}: random numbers are not an answer",
-                           hint="write the numbers (dx=[0.5, -1.2]), or zeros(…) and ones(…)")
+        raise BindingError(
+            f"in the answer {written}={text}: random numbers are not an answer",
+            hint="write the numbers (dx=[0.5, -1.2]), or zeros(…) and ones(…)",
+        )
     try:
         value = parse_value(written, text)
     except BindingError as err:
         if text.startswith(("@", "[")) or MAKER.fullmatch(text):  # a value, but a bad one
-            raise BindingError(err.message.replace("in the binding", "in the answer", 1),
-                               hint=err.hint) from None
+            raise BindingError(
+                err.message.replace("in the binding", "in the answer", 1), hint=err.hint
+            ) from None
         value = _constant_expression(written, text)  # -1/3, 2*pi, …
     if type(value) is not float and value.size == 0:
         raise BindingError(f"in the answer {written}={text}: an array with no elements")
@@ -202,17 +210,17 @@ def _half_unit(number: str) -> float:
 
 
 def _constant_expression(written: str, text: str) -> Any:
-    from bpcli.bindings import constant_value
+    from bpcli.language.bindings import constant_value
 
     try:
         return constant_value(text)
     except BpcliError as err:
-        raise BindingError(f"in the answer {written}={text}: {err.message}",
-                           source=err.source, pos=err.pos, hint=err.hint) from None
+        raise BindingError(
+            f"in the answer {written}={text}: {err.message}", source=err.source, pos=err.pos, hint=err.hint
+        ) from None
 
 
-def matches(answer: Any, tolerance: Any, truth: Any, tol: Tolerance | None = None,
-            scale: Any = 0.0) -> Any:
+def matches(answer: Any, tolerance: Any, truth: Any, tol: Tolerance | None = None, scale: Any = 0.0) -> Any:
     """Elementwise: is the answer right? (a bool, or a bool array for arrays)
 
     An answer whose shape is not the truth's is wrong as a whole (False): a gradient has
@@ -230,8 +238,9 @@ def matches(answer: Any, tolerance: Any, truth: Any, tol: Tolerance | None = Non
     return diff <= np.asarray(bound) + NOISE * np.maximum(np.abs(truth), scale)
 
 
-def all_match(answer: Any, tolerance: Any, truth: Any, tol: Tolerance | None = None,
-              scale: Any = 0.0) -> bool:
+def all_match(
+    answer: Any, tolerance: Any, truth: Any, tol: Tolerance | None = None, scale: Any = 0.0
+) -> bool:
     result = matches(answer, tolerance, truth, tol, scale)
     return bool(result) if type(result) is bool else bool(np.all(result))
 

@@ -4,28 +4,25 @@ MESSAGES = {
     # bpcli check：错误答案的诊断
     "check.forward": "前向传播得到 {name} = {truth}：请重新计算 {label}",
     "check.sign": "符号错误：∂f/∂{name} 是 {truth}，不是 {answer}。",
-    "check.missing-upstream": "忘了乘上游梯度：{answer} 只是本地梯度，"
-                              "还要乘以 ∂f/∂{gate_ref} = {upstream}。",
+    "check.missing-upstream": "忘了乘上游梯度：{answer} 只是本地梯度，还要乘以 ∂f/∂{gate_ref} = {upstream}。",
     "check.partial-fanout": "{name} 被使用了 {count} 次，它的梯度要把所有分支加起来：{branches} = {truth}；"
-                            "{answer} 漏掉了一些分支。",
+    "{answer} 漏掉了一些分支。",
     "check.swapped-inputs": "{op} 门 {gate} 的输入弄反了：对 {name} 的本地梯度是 {formula}，"
-                            "不是另一个输入的本地梯度。",
-    "check.value-confusion": "在门 {gate} 处，本地梯度把门的输入和输出混淆了："
-                             "∂/∂{name} = {formula}。",
+    "不是另一个输入的本地梯度。",
+    "check.value-confusion": "在门 {gate} 处，本地梯度把门的输入和输出混淆了：∂/∂{name} = {formula}。",
     "check.wrong-route": "{op} 门 {gate} 把全部上游梯度传给胜出的输入（{winner}），另一个输入得到 0。",
     "check.forward-gradient": "这是前向传播的数值错误导致的；前向传播正确时 ∂f/∂{name} = {truth}。",
     "check.transposed": "转置了：你的答案是 ∂f/∂{name} 的转置；梯度的形状和排列与它的变量 {name}"
-                        " 相同：{truth_shape}。",
-    "check.shape": "形状不对：你的答案形状是 {shape}；∂f/∂{name} 的形状与 {name} 相同，是"
-                   " {truth_shape}。",
+    " 相同：{truth_shape}。",
+    "check.shape": "形状不对：你的答案形状是 {shape}；∂f/∂{name} 的形状与 {name} 相同，是 {truth_shape}。",
     "check.shape-value": "形状不对：你的答案形状是 {shape}；{name} 的形状是 {truth_shape}。",
     "check.carried": "这是由你的 ∂f/∂{upstream} = {answer} 带来的，而它是错的；"
-                     "用它计算的话，这一步本身是对的。",
+    "用它计算的话，这一步本身是对的。",
     "check.unknown": "没有匹配到已知的错误：∂f/∂{name} = {truth}。",
     "check.rounded": "{answer} 是上游梯度过早四舍五入得到的（{upstream} × {local}）："
-                     "最后一步之前请多保留几位。",
+    "最后一步之前请多保留几位。",
     "check.first": "它的上游梯度是对的，所以推导在这里出错：请重新推导 {gate} 的本地梯度："
-                   "∂/∂{name} = {formula} = {local}。",
+    "∂/∂{name} = {formula} = {local}。",
     "check.one-sided": "接受：{kinks} 在折点处不可导，你的答案是单侧导数（bpcli 的约定给出 {truth}）。",
     "check.summary": "{total} 个答案中 {correct} 个正确",
     "check.first-wrong": "第一个错误的步骤：{written}",
@@ -45,12 +42,12 @@ MESSAGES = {
     "steps.upstream.start": "上游梯度  ∂f/∂f = 1（反向传播从这里开始）",
     "steps.upstream": "上游梯度  ∂f/∂{ref} = {value}",
     "steps.upstream.fanout": "上游梯度  ∂f/∂{ref} = {branches} = {value}（{ref} 被使用了 {count}"
-                             " 次：复制节点把它们的梯度相加）",
+    " 次：复制节点把它们的梯度相加）",
     "steps.upstream.unused": "上游梯度  ∂f/∂{ref} = 0（它不影响输出）",
     "steps.edge": "传给 {to}：本地梯度 ∂/∂{ref} = {formula} = {local}；下游梯度 = {upstream} × {local}"
-                  " = {downstream}",
+    " = {downstream}",
     "steps.edge.same": "传给 {to}：本地梯度 ∂/∂{ref} = {local}；下游梯度 = {upstream} × {local}"
-                       " = {downstream}",
+    " = {downstream}",
     "steps.edge.jacobian": "传给 {to}：下游梯度 = {formula} = {downstream}",
     "steps.kink": "⚠ 此处不可导；bpcli 采用 {convention}",
     "steps.inputs": "输入的梯度",

@@ -15,11 +15,11 @@ import math
 import re
 from typing import Any
 
-from bpcli import _tables
-from bpcli.builder import COMMENT, output_text
-from bpcli.compiled import Evaluate, compile_graph
+from bpcli.core.compiled import Evaluate, compile_graph
+from bpcli.core.graph import Graph
 from bpcli.errors import BpcliError
-from bpcli.graph import Graph
+from bpcli.language import _tables
+from bpcli.language.builder import COMMENT, output_text
 from bpcli.limits import MAX_ELEMENTS, tiny_number_problem
 
 _NUMBER = re.sub(r"\((?!\?)", "(?:", dict(_tables.LEXER)["NUMBER"])  # no groups of its own
@@ -38,8 +38,7 @@ def skeleton(text: str) -> tuple[str, list[str]]:
 class Template:
     """A built graph, and what is needed to give it another problem's numbers."""
 
-    __slots__ = ("bound", "evaluate", "graph", "memo", "numbers_before_output",
-                 "output_skeleton", "uses")
+    __slots__ = ("bound", "evaluate", "graph", "memo", "numbers_before_output", "output_skeleton", "uses")
 
     def __init__(self, graph: Graph, skeleton_text: str, text: str, bound: frozenset[str]) -> None:
         self.graph = graph
@@ -50,7 +49,7 @@ class Template:
             start, end = graph.output_span
             head = skeleton(text[:start])[0]
             self.numbers_before_output = head.count(PLACEHOLDER)
-            self.output_skeleton = skeleton_text[len(head):len(skeleton(text[:end])[0])]
+            self.output_skeleton = skeleton_text[len(head) : len(skeleton(text[:end])[0])]
         self.uses = 0
         self.evaluate: Evaluate | None = None  # compiled on its second use (see fast)
         self.memo: dict[Any, Any] = {}  # what users of the template derive from it once
@@ -76,7 +75,7 @@ class Template:
         if self.output_skeleton is None:
             return self.graph.output_text
         parts = self.output_skeleton.split(PLACEHOLDER)
-        mine = numbers[self.numbers_before_output:]
+        mine = numbers[self.numbers_before_output :]
         written = parts[0] + "".join(n + p for n, p in zip(mine, parts[1:], strict=False))
         return output_text(written, 0, len(written))
 
@@ -93,8 +92,8 @@ class ProgramCache:
     def run(self, source: str, bindings: dict[str, Any], tidy: Any = None) -> Graph:
         """The computed graph of `source`; `tidy(graph)` adjusts a freshly built one's
         warnings before it is kept."""
-        from bpcli.engine import run
-        from bpcli.parse import parse
+        from bpcli.core.engine import run
+        from bpcli.language.parse import parse
 
         if PLACEHOLDER in source:  # not a program; and its skeleton could pass for another's
             graph = parse(source, bindings, max_elements=self.max_elements)
@@ -121,8 +120,9 @@ class ProgramCache:
                 graph.base_warnings = list(graph.warnings)
         return run(graph)
 
-    def fast(self, source: str, bindings: dict[str, Any]
-             ) -> tuple[Template, list[str], tuple[float, ...]] | None:
+    def fast(
+        self, source: str, bindings: dict[str, Any]
+    ) -> tuple[Template, list[str], tuple[float, ...]] | None:
         """For a program seen before (the same skeleton and bound names) whose graph compiles:
         the template, this problem's numbers, and its value and reported gradients (in the
         order of `engine.gradients`), computed by the compiled graph. None otherwise, or when
@@ -151,8 +151,9 @@ class ProgramCache:
         return last[1], last[2]
 
     @staticmethod
-    def _template(graph: Graph, shape: str, text: str, numbers: list[str],
-                  bindings: dict[str, Any]) -> Template | None:
+    def _template(
+        graph: Graph, shape: str, text: str, numbers: list[str], bindings: dict[str, Any]
+    ) -> Template | None:
         """A template of this graph, if the parser's numbers are exactly the skeleton's."""
         found = graph.numbers
         if found is None or len(found) != len(numbers):

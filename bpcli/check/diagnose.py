@@ -14,18 +14,28 @@ from contextlib import nullcontext
 from dataclasses import dataclass
 from typing import Any
 
-from bpcli.answers import Expectation, Tolerance, all_match, matches, np_shape
-from bpcli.engine import downstream, gradient, one_sided_gradients
+from bpcli.check.answers import Expectation, Tolerance, all_match, matches, np_shape
+from bpcli.core.engine import downstream, gradient, one_sided_gradients
+from bpcli.core.graph import Graph, Node
+from bpcli.core.ops import unbroadcast
 from bpcli.errors import BpcliError, DomainError
-from bpcli.explain import consumers, local_formula
-from bpcli.graph import Graph, Node
-from bpcli.lang import Translator
 from bpcli.lazy import np
-from bpcli.ops import unbroadcast
+from bpcli.present.explain import consumers, local_formula
 from bpcli.present.numbers import value as fmt
+from bpcli.texts import Translator
 
-KINDS = ("sign", "transposed", "missing-upstream", "partial-fanout", "swapped-inputs", "value-confusion",
-         "wrong-route", "forward", "shape", "unknown")
+KINDS = (
+    "sign",
+    "transposed",
+    "missing-upstream",
+    "partial-fanout",
+    "swapped-inputs",
+    "value-confusion",
+    "wrong-route",
+    "forward",
+    "shape",
+    "unknown",
+)
 ROUTERS = {"max", "min", "amax", "amin"}
 MAX_FANOUT_SUBSETS = 6
 
@@ -54,8 +64,9 @@ class Verdict:
     scale: Any = 0.0  # the magnitude of what flowed into the truth: its noise is relative to it
 
 
-def check(graph: Graph, expectations: list[Expectation], tol: Tolerance | None = None,
-          tr: Translator | None = None) -> list[Verdict]:
+def check(
+    graph: Graph, expectations: list[Expectation], tol: Tolerance | None = None, tr: Translator | None = None
+) -> list[Verdict]:
     """Check each answer against a graph that has been run, and diagnose the wrong ones."""
     tr = tr or Translator()
     verdicts = []
@@ -65,13 +76,16 @@ def check(graph: Graph, expectations: list[Expectation], tol: Tolerance | None =
         node = graph.inputs.get(exp.name) or graph.names.get(exp.name) or graph.output
         truth = gradient(node) if exp.gradient else node.value
         if truth is None:  # off the output's path, and not computable here
-            raise DomainError(f"{exp.name} has no value at this point ({graph.label(node)} is not"
-                              " used by the output and cannot be computed), so there is no"
-                              " answer to check for it")
+            raise DomainError(
+                f"{exp.name} has no value at this point ({graph.label(node)} is not"
+                " used by the output and cannot be computed), so there is no"
+                " answer to check for it"
+            )
         scale = _scale(graph, users, node, exp.gradient, truth)
         ok = all_match(exp.value, exp.tolerance, truth, tol, scale)
-        verdicts.append(Verdict(exp, node, truth, ok,
-                                None if ok else _worst(exp, truth, tol, scale), scale=scale))
+        verdicts.append(
+            Verdict(exp, node, truth, ok, None if ok else _worst(exp, truth, tol, scale), scale=scale)
+        )
     _accept_one_sided(graph, verdicts, tol, tr)
     _Diagnoser(graph, verdicts, tol, tr).run()
     return verdicts
@@ -80,8 +94,7 @@ def check(graph: Graph, expectations: list[Expectation], tol: Tolerance | None =
 MAX_KINKS = 3  # kinked nodes whose one-sided derivatives are tried (3**3 backward passes)
 
 
-def _accept_one_sided(graph: Graph, verdicts: list[Verdict], tol: Tolerance | None,
-                      tr: Translator) -> None:
+def _accept_one_sided(graph: Graph, verdicts: list[Verdict], tol: Tolerance | None, tr: Translator) -> None:
     """At a kink the derivative is not defined: bpcli takes PyTorch's convention, but a
     one-sided derivative is as right. Accept a gradient answer that one of them gives."""
     wrong = [v for v in verdicts if not v.ok and v.expectation.gradient]
@@ -104,15 +117,15 @@ def _accept_one_sided(graph: Graph, verdicts: list[Verdict], tol: Tolerance | No
             if all_match(exp.value, exp.tolerance, other, tol, verdict.scale):
                 verdict.ok, verdict.worst = True, None
                 labels = ", ".join(f"{graph.label(graph.nodes[k])} (node #{k})" for k in sides)
-                verdict.note = tr("check.one-sided", name=exp.name, kinks=labels,
-                                  truth=fmt(verdict.truth, 4))
+                verdict.note = tr("check.one-sided", name=exp.name, kinks=labels, truth=fmt(verdict.truth, 4))
 
 
 ONE_SIDED = {"relu", "abs", "max", "min"}
 
 
-def _scale(graph: Graph, users: list[list[tuple[Node, int]]], node: Node,
-           is_gradient: bool, truth: Any) -> Any:
+def _scale(
+    graph: Graph, users: list[list[tuple[Node, int]]], node: Node, is_gradient: bool, truth: Any
+) -> Any:
     """The magnitude of what was added up into the truth, elementwise where it can be: for a
     gradient its branches (what each gate that uses the node sends it), each also computed
     from the magnitudes |upstream| and |inputs| (so the sums inside a gate, as in W.T @ g,
@@ -130,8 +143,15 @@ def _scale(graph: Graph, users: list[list[tuple[Node, int]]], node: Node,
                 for magnitudes in (False, True) if gate.op.kink is None else (False,):
                     try:
                         if magnitudes:
-                            parts.append(downstream(graph, gate, i, upstream=abs(gate.grad),
-                                                    values=[abs(x.value) for x in gate.inputs]))
+                            parts.append(
+                                downstream(
+                                    graph,
+                                    gate,
+                                    i,
+                                    upstream=abs(gate.grad),
+                                    values=[abs(x.value) for x in gate.inputs],
+                                )
+                            )
                         else:
                             parts.append(downstream(graph, gate, i))
                     except Exception:  # no branch, no scale from it
@@ -158,15 +178,13 @@ def _scale(graph: Graph, users: list[list[tuple[Node, int]]], node: Node,
 def _worst(exp: Expectation, truth: Any, tol: Tolerance | None, scale: Any) -> int | None:
     if type(truth) is float or np_shape(exp.value) != np_shape(truth):
         return None
-    wrong = ~np.broadcast_to(matches(exp.value, exp.tolerance, truth, tol, scale),
-                             np.shape(truth))
+    wrong = ~np.broadcast_to(matches(exp.value, exp.tolerance, truth, tol, scale), np.shape(truth))
     error = np.where(wrong, np.abs(np.asarray(exp.value) - truth), -1.0)
     return int(np.argmax(error))
 
 
 class _Diagnoser:
-    def __init__(self, graph: Graph, verdicts: list[Verdict], tol: Tolerance | None,
-                 tr: Translator) -> None:
+    def __init__(self, graph: Graph, verdicts: list[Verdict], tol: Tolerance | None, tr: Translator) -> None:
         self.graph, self.verdicts, self.tol, self.tr = graph, verdicts, tol, tr
         self.users = consumers(graph)
         self.values = {v.node.id: v for v in verdicts if not v.expectation.gradient}
@@ -195,15 +213,17 @@ class _Diagnoser:
         exp = verdict.expectation
         try:
             return all_match(exp.value, exp.tolerance, candidate, self.tol) and not all_match(
-                candidate, 0.0, verdict.truth)
+                candidate, 0.0, verdict.truth
+            )
         except (ValueError, TypeError):
             return False
 
     def _num(self, value: Any) -> str:
         return fmt(value, 4)
 
-    def _vjp(self, gate: Node, i: int, upstream: Any = None, ans: Any = None,
-             values: list[Any] | None = None) -> Any:
+    def _vjp(
+        self, gate: Node, i: int, upstream: Any = None, ans: Any = None, values: list[Any] | None = None
+    ) -> Any:
         """A downstream gradient computed with some of its ingredients replaced; None if
         the replacement makes no sense (a domain error, a shape that does not fit)."""
         g = gate.grad if upstream is None else upstream
@@ -233,11 +253,14 @@ class _Diagnoser:
     def _forward(self, verdict: Verdict) -> Diagnosis:
         node = verdict.node
         if np_shape(verdict.expectation.value) != np_shape(verdict.truth):
-            message = self.tr("check.shape-value", name=verdict.expectation.name,
-                              **_shapes(verdict))
+            message = self.tr("check.shape-value", name=verdict.expectation.name, **_shapes(verdict))
             return Diagnosis("shape", node, message)
-        message = self.tr("check.forward", name=verdict.expectation.name,
-                          truth=self._num(verdict.truth), label=self.graph.label(node))
+        message = self.tr(
+            "check.forward",
+            name=verdict.expectation.name,
+            truth=self._num(verdict.truth),
+            label=self.graph.label(node),
+        )
         return Diagnosis("forward", node, message)
 
     # --- gradients ---------------------------------------------------------------------
@@ -246,20 +269,21 @@ class _Diagnoser:
         node, tr = verdict.node, self.tr
         name = verdict.expectation.name
         edges = [(gate, i) for gate, i in self.users[node.id] if gate.grad is not None]
-        wrong_upstream = [gate for gate, _ in edges
-                          if gate.id in self.grads and not self.grads[gate.id].ok]
+        wrong_upstream = [gate for gate, _ in edges if gate.id in self.grads and not self.grads[gate.id].ok]
         if wrong_upstream:
             carried = self._carried(verdict, edges, wrong_upstream[0])
             if carried is not None:
                 return carried
         for kind, gate, candidate in self._candidates(verdict, edges):
             if self._fits(verdict, candidate):
-                return self._diagnosis(kind, verdict, gate or (edges[0][0] if edges else node),
-                                       edges, first=not wrong_upstream)
+                return self._diagnosis(
+                    kind, verdict, gate or (edges[0][0] if edges else node), edges, first=not wrong_upstream
+                )
         gate = edges[0][0] if len(edges) == 1 else node
         if np_shape(verdict.expectation.value) != np_shape(verdict.truth):
-            return Diagnosis("shape", node, tr("check.shape", name=name, **_shapes(verdict)),
-                             first=not wrong_upstream)
+            return Diagnosis(
+                "shape", node, tr("check.shape", name=name, **_shapes(verdict)), first=not wrong_upstream
+            )
         message = tr("check.unknown", name=name, truth=self._num(verdict.truth))
         rounded = self._rounded_upstream(verdict, edges)
         if rounded:
@@ -284,11 +308,11 @@ class _Diagnoser:
         local = self._vjp(gate, i, upstream=1.0)
         if local is None:  # no finite local gradient to show (1/y for a tiny y)
             return None
-        return self.tr("check.rounded", upstream=f"{rounded:.{decimals}f}",
-                       local=self._num(local), answer=text)
+        return self.tr(
+            "check.rounded", upstream=f"{rounded:.{decimals}f}", local=self._num(local), answer=text
+        )
 
-    def _carried(self, verdict: Verdict, edges: list[tuple[Node, int]], gate: Node
-                 ) -> Diagnosis | None:
+    def _carried(self, verdict: Verdict, edges: list[tuple[Node, int]], gate: Node) -> Diagnosis | None:
         total = None
         for g, i in edges:
             upstream = self.grads[g.id].expectation.value if g.id in self.grads else None
@@ -303,12 +327,16 @@ class _Diagnoser:
         if not self._fits(verdict, total):
             return None
         root = self.grads[gate.id].diagnosis
-        message = self.tr("check.carried", upstream=self.graph.ref(gate, atomic=True),
-                          answer=self.grads[gate.id].expectation.text)
+        message = self.tr(
+            "check.carried",
+            upstream=self.graph.ref(gate, atomic=True),
+            answer=self.grads[gate.id].expectation.text,
+        )
         return Diagnosis(root.kind if root else "unknown", root.node if root else gate, message)
 
-    def _candidates(self, verdict: Verdict, edges: list[tuple[Node, int]]
-                    ) -> Iterator[tuple[str, Node | None, Any]]:
+    def _candidates(
+        self, verdict: Verdict, edges: list[tuple[Node, int]]
+    ) -> Iterator[tuple[str, Node | None, Any]]:
         truth = verdict.truth
         true = [self._vjp(g, i) for g, i in edges]
         yield "sign", None, -truth
@@ -322,12 +350,16 @@ class _Diagnoser:
                 for size in range(1, len(edges)):
                     for subset in itertools.combinations(range(len(edges)), size):
                         yield "partial-fanout", None, _sum([true[k] for k in subset])
-            for kind, make in (("swapped-inputs", self._swapped), ("value-confusion", self._confused),
-                               ("wrong-route", self._rerouted), ("forward", self._wrong_forward)):
+            for kind, make in (
+                ("swapped-inputs", self._swapped),
+                ("value-confusion", self._confused),
+                ("wrong-route", self._rerouted),
+                ("forward", self._wrong_forward),
+            ):
                 for k, (gate, i) in enumerate(edges):
                     for variant in make(gate, i, true[k]):
                         if variant is not None:
-                            yield kind, gate, _sum([*true[:k], variant, *true[k + 1:]])
+                            yield kind, gate, _sum([*true[:k], variant, *true[k + 1 :]])
 
     def _swapped(self, gate: Node, i: int, true: Any) -> list[Any]:
         if gate.op.arity != 2 or gate.op.name in ROUTERS:  # a swapped router is a wrong route
@@ -351,34 +383,49 @@ class _Diagnoser:
             return []
         upstream = gate.grad
         with np.errstate(all="ignore") if type(true) is not float else nullcontext():
-            return [unbroadcast(upstream, gate.inputs[i].value) - true if gate.op.broadcast
-                    else upstream - true]
+            return [
+                unbroadcast(upstream, gate.inputs[i].value) - true if gate.op.broadcast else upstream - true
+            ]
 
     def _wrong_forward(self, gate: Node, i: int, true: Any) -> list[Any]:
         involved = [gate, *gate.inputs]
-        wrong = {n.id: self.values[n.id].expectation.value for n in involved
-                 if n.id in self.values and not self.values[n.id].ok
-                 and np_shape(self.values[n.id].expectation.value) == np_shape(n.value)}
+        wrong = {
+            n.id: self.values[n.id].expectation.value
+            for n in involved
+            if n.id in self.values
+            and not self.values[n.id].ok
+            and np_shape(self.values[n.id].expectation.value) == np_shape(n.value)
+        }
         if not wrong:
             return []
         values = [wrong.get(x.id, x.value) for x in gate.inputs]
         return [self._vjp(gate, i, ans=wrong.get(gate.id, gate.value), values=values)]
 
-    def _diagnosis(self, kind: str, verdict: Verdict, gate: Node, edges: list[tuple[Node, int]],
-                   first: bool) -> Diagnosis:
+    def _diagnosis(
+        self, kind: str, verdict: Verdict, gate: Node, edges: list[tuple[Node, int]], first: bool
+    ) -> Diagnosis:
         tr, graph = self.tr, self.graph
         name = verdict.expectation.name
         index = next((i for g, i in edges if g is gate), 0)
-        fields = dict(name=name, truth=self._num(verdict.truth), answer=verdict.expectation.text,
-                      gate=graph.label(gate), gate_ref=graph.ref(gate, atomic=True),
-                      op=gate.op.name, count=len(edges),
-                      upstream=self._num(gate.grad) if gate.grad is not None else "1",
-                      formula=local_formula(graph, gate, index) if gate.inputs else "",
-                      branches=" + ".join(self._num(self._vjp(g, i)) for g, i in edges),
-                      **_shapes(verdict))
+        fields = dict(
+            name=name,
+            truth=self._num(verdict.truth),
+            answer=verdict.expectation.text,
+            gate=graph.label(gate),
+            gate_ref=graph.ref(gate, atomic=True),
+            op=gate.op.name,
+            count=len(edges),
+            upstream=self._num(gate.grad) if gate.grad is not None else "1",
+            formula=local_formula(graph, gate, index) if gate.inputs else "",
+            branches=" + ".join(self._num(self._vjp(g, i)) for g, i in edges),
+            **_shapes(verdict),
+        )
         if kind == "wrong-route" and gate.inputs:
-            winner = max(gate.inputs, key=lambda x: np.max(x.value)) if gate.op.name in (
-                "max", "amax") else min(gate.inputs, key=lambda x: np.min(x.value))
+            winner = (
+                max(gate.inputs, key=lambda x: np.max(x.value))
+                if gate.op.name in ("max", "amax")
+                else min(gate.inputs, key=lambda x: np.min(x.value))
+            )
             fields["winner"] = graph.ref(winner)
         key = "check.forward-gradient" if kind == "forward" else f"check.{kind}"
         diagnosis = Diagnosis(kind, gate, tr(key, **fields), first=first)
@@ -392,15 +439,17 @@ class _Diagnoser:
         gate, i = next(((g, i) for g, i in edges if g is diagnosis.node), edges[0])
         local = self._vjp(gate, i, upstream=_ones_like(gate.value))
         diagnosis.message += " " + self.tr(
-            "check.first", gate=self.graph.label(gate), name=verdict.expectation.name,
+            "check.first",
+            gate=self.graph.label(gate),
+            name=verdict.expectation.name,
             formula=local_formula(self.graph, gate, i),
-            local=self._num(local) if local is not None else "?")
+            local=self._num(local) if local is not None else "?",
+        )
 
 
 def _shapes(verdict: Verdict) -> dict[str, str]:
     """The answer's shape and the truth's, as numpy writes them: (3, 2), (2,), ()."""
-    return {"shape": str(np_shape(verdict.expectation.value)),
-            "truth_shape": str(np_shape(verdict.truth))}
+    return {"shape": str(np_shape(verdict.expectation.value)), "truth_shape": str(np_shape(verdict.truth))}
 
 
 def _sum(parts: list[Any]) -> Any:

@@ -11,25 +11,36 @@ import gc
 from collections.abc import Mapping
 from typing import Any
 
-from bpcli import lalr
-from bpcli.builder import Builder
+from bpcli.core.graph import Graph
 from bpcli.errors import ParseError, ProgramError
-from bpcli.graph import Graph
+from bpcli.language import lalr
+from bpcli.language.builder import Builder
 from bpcli.limits import MAX_ELEMENTS
 
 # Characters students paste from PDFs and slides, mapped one for one so that
 # error positions stay true.
 TYPOS = str.maketrans({"−": "-", "×": "*", "·": "*", "÷": "/", "\u00a0": " ", "\ufeff": " "})
 
-_WORDS = {"NAME": "a name", "NUMBER": "a number", "_NL": "a new line", "$END": "the end",
-          "AUGOP": "+=", "POW": "^", "TRANSPOSE": ".T"}
+_WORDS = {
+    "NAME": "a name",
+    "NUMBER": "a number",
+    "_NL": "a new line",
+    "$END": "the end",
+    "AUGOP": "+=",
+    "POW": "^",
+    "TRANSPOSE": ".T",
+}
 
 _builder = Builder()
 _parser: lalr.Parser | None = None
 
 
-def parse(source: str, bindings: Mapping[str, Any] | None = None, expand: bool = False,
-          max_elements: int = MAX_ELEMENTS) -> Graph:
+def parse(
+    source: str,
+    bindings: Mapping[str, Any] | None = None,
+    expand: bool = False,
+    max_elements: int = MAX_ELEMENTS,
+) -> Graph:
     """Parse a program and build its graph; `bindings` give inputs their values; `expand`
     writes composite gates (sigmoid, tanh, norm, dot) as their primitive circuits; no array
     a node computes may have more than `max_elements` elements."""
@@ -37,8 +48,7 @@ def parse(source: str, bindings: Mapping[str, Any] | None = None, expand: bool =
     if _parser is None:
         _parser = lalr.Parser(_builder)
     text = source.translate(TYPOS)
-    _builder.reset(source, {name: _value(v) for name, v in (bindings or {}).items()}, expand,
-                   max_elements)
+    _builder.reset(source, {name: _value(v) for name, v in (bindings or {}).items()}, expand, max_elements)
     gc_was_enabled = gc.isenabled()
     gc.disable()  # a big parse allocates many objects that live on; collecting them is waste
     try:
@@ -138,8 +148,7 @@ def _unexpected_character(source: str, pos: int) -> ParseError:
         hint = "write arrays with square brackets: [1, 2]"
     elif char in "'\"":
         hint = "bpcli has no strings: write names and numbers without quotes"
-    return ParseError(f"syntax error: unexpected character {char!r}", source=source, pos=pos,
-                      hint=hint)
+    return ParseError(f"syntax error: unexpected character {char!r}", source=source, pos=pos, hint=hint)
 
 
 def _unexpected_token(source: str, token: lalr.Token, expected: set[str]) -> ParseError:
@@ -147,11 +156,15 @@ def _unexpected_token(source: str, token: lalr.Token, expected: set[str]) -> Par
     if kind == lalr.END:
         opener = _unclosed(source)
         if opener is not None:
-            return ParseError(f"syntax error: this '{source[opener]}' is never closed",
-                              source=source, pos=opener)
-        return ParseError("syntax error: the program ends in the middle of an expression",
-                          source=source, pos=len(source.rstrip()),
-                          hint=_describe_expected(expected))
+            return ParseError(
+                f"syntax error: this '{source[opener]}' is never closed", source=source, pos=opener
+            )
+        return ParseError(
+            "syntax error: the program ends in the middle of an expression",
+            source=source,
+            pos=len(source.rstrip()),
+            hint=_describe_expected(expected),
+        )
     hint = _describe_expected(expected)
     if kind in _OPERANDS and not expected & {"NAME", "NUMBER"}:
         message = f"syntax error: missing an operator before {_describe_token(token)}"

@@ -1,0 +1,1 @@
+"""Batch: many problems through one solver, records out in order."""

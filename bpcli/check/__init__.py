@@ -1,0 +1,1 @@
+"""check: compare answers with the truth, and find the likely mistakes."""

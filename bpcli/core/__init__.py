@@ -1,0 +1,1 @@
+"""The core: the graph, the op table, the forward and backward passes."""
