@@ -54,8 +54,7 @@ def measure(programs: dict[str, tuple[str, float]], repeats: int) -> dict[str, d
             t0 = time.perf_counter()
             graph = parse(text, {"x": X})
             t1 = time.perf_counter()
-            run(graph)
-            grad = gradients(graph)["x"]
+            grad = gradients(run(graph))["x"]
             t2 = time.perf_counter()
             if not math.isclose(grad, expected, rel_tol=1e-9):
                 raise SystemExit(f"{key}: wrong gradient {grad!r}, expected {expected!r}")

@@ -9,7 +9,8 @@ import contextlib
 import errno
 import os
 import sys
-from typing import Any
+from collections.abc import Sequence
+from typing import TYPE_CHECKING, Any
 
 import click
 
@@ -35,6 +36,10 @@ from bpcli.streams import (
     silence_stdout,
 )
 from bpcli.texts import LANGUAGES
+
+if TYPE_CHECKING:
+    from bpcli.core.graph import Graph
+    from bpcli.core.run import Run
 
 CONTEXT = {"help_option_names": ["-h", "--help"], "max_content_width": 100}
 PROGRAM_SUFFIXES = (".bp", ".txt")
@@ -288,37 +293,38 @@ def grad(
         raise click.UsageError(f"--output {output} draws the circuit; it goes with --format dot")
     if output is not None:
         _refuse_to_overwrite_an_input(output, args, program_file)
-    graph = _computed_graph(args, program_file, seed, expand, max_elements)
-    wrt = _names(graph, wrt_args)
+    run = _computed_run(args, program_file, seed, expand, max_elements)
+    wrt = _names(run.graph, wrt_args)
     checks = None
     if gradcheck:
         from bpcli.check.gradcheck import gradcheck as run_gradcheck
 
-        checks = run_gradcheck(graph, wrt)
-        for check in checks:
-            if check.kinks:
-                graph.warnings.append(
-                    f"--gradcheck: the step for {check.name} crosses a kink;"
-                    " its numeric gradient means nothing"
-                )
-    _warn(graph.warnings)
+        checks = run_gradcheck(run, wrt)
+        run = run.with_warnings(
+            [
+                f"--gradcheck: the step for {check.name} crosses a kink; its numeric gradient means nothing"
+                for check in checks
+                if check.kinks
+            ]
+        )
+    _warn(run.warnings)
     if picture:
         from bpcli.present.dot import render as draw
         from bpcli.present.dot import to_dot
 
-        draw(to_dot(graph, precision), output)  # type: ignore[arg-type]
+        draw(to_dot(run, precision), output)  # type: ignore[arg-type]
         click.echo(f"wrote {output}", err=True)
         return EXIT_OK
     terminal = output is None and sys.stdout.isatty()
     view = View(
         precision, max_rows, show_jacobians, wrt, checks, 2 if terminal else None, Translator(lang), full
     )
-    parts = render(graph, "dot" if output_format == "dot" else output_format, view)
+    parts = render(run, "dot" if output_format == "dot" else output_format, view)
     _emit(parts, output)
     return EXIT_OK
 
 
-def _names(graph: Any, args: tuple[str, ...]) -> list[str] | None:
+def _names(graph: Graph, args: tuple[str, ...]) -> list[str] | None:
     """--wrt NAMES: the names, checked against the program's."""
     names = [n.strip() for arg in args for n in arg.split(",") if n.strip()]
     if not names:
@@ -479,18 +485,18 @@ def check(
     if not pairs:
         raise click.UsageError("no answers to check: give --expect NAME=VALUE or --answers FILE")
     tolerance = parse_tolerance(tol) if tol is not None else None
-    graph = _computed_graph(args, program_file, seed, max_elements=max_elements)
-    names = set(graph.names)
+    run = _computed_run(args, program_file, seed, max_elements=max_elements)
+    names = set(run.graph.names)
     tr = Translator(lang)
-    verdicts = run_check(graph, expectations(pairs, names), tolerance, tr)
+    verdicts = run_check(run, expectations(pairs, names), tolerance, tr)
     status = EXIT_OK if all(v.ok for v in verdicts) else EXIT_FAILED
     try:  # a reader that goes away (| head -1) changes nothing: wrong answers are still wrong
-        _warn(graph.warnings)
+        _warn(run.warnings)
         if output_format == "json":
             from bpcli.present.check import check_document
             from bpcli.present.jsonout import dumps
 
-            document = check_document(verdicts, graph.warnings)
+            document = check_document(verdicts, run.warnings)
             click.echo(dumps(document, indent=2 if sys.stdout.isatty() else None))
         else:
             from bpcli.present.check import check_report
@@ -619,9 +625,10 @@ def batch(
     or - for stdin (the default). A problem that fails becomes an error record
     {"source", "line", "error"} and the batch goes on.
     """
-    from bpcli.batch.solve import Options, csv_header, solve_all
+    from bpcli.batch.solve import Options, solve_all
     from bpcli.language.bindings import parse_bindings, split_bindings
     from bpcli.language.parse import check_syntax
+    from bpcli.present.records import csv_header
 
     if program_arg == "-" and "-" in (inputs or ("-",)):
         raise click.UsageError(
@@ -681,13 +688,13 @@ def batch(
 # --- reading programs ---------------------------------------------------------------------
 
 
-def _computed_graph(
+def _computed_run(
     args: tuple[str, ...],
     program_file: str | None,
     seed: int | None,
     expand: bool = False,
     max_elements: int = MAX_ELEMENTS,
-) -> Any:
+) -> Run:
     """Read the program and its bindings, build the graph and run both passes."""
     from bpcli.core.engine import run
     from bpcli.language.bindings import parse_bindings
@@ -716,7 +723,7 @@ def _is_file(text: str) -> bool:
         return False
 
 
-def _warn(warnings: list[str]) -> None:
+def _warn(warnings: Sequence[str]) -> None:
     for warning in warnings:
         _tell(f"warning: {warning}")
 

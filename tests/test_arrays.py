@@ -17,12 +17,12 @@ X = np.array([0.2, 0.4])
 
 
 def test_notes_vector_example_node_by_node():
-    graph = run(parse("q = W @ x; f = sum(q^2)", {"W": W, "x": X}))
-    q = graph.names["q"]
-    np.testing.assert_allclose(q.value, [0.22, 0.26])
-    np.testing.assert_allclose(q.grad, [0.44, 0.52])
-    assert graph.output.value == pytest.approx(0.116)
-    grads = gradients(graph)
+    result = run(parse("q = W @ x; f = sum(q^2)", {"W": W, "x": X}))
+    q = result.graph.names["q"]
+    np.testing.assert_allclose(result.value(q), [0.22, 0.26])
+    np.testing.assert_allclose(result.grad(q), [0.44, 0.52])
+    assert result.output == pytest.approx(0.116)
+    grads = gradients(result)
     np.testing.assert_allclose(grads["W"], [[0.088, 0.176], [0.104, 0.208]])
     np.testing.assert_allclose(grads["x"], [-0.112, 0.636])
 
@@ -62,10 +62,10 @@ def test_two_layer_net_matches_a_hand_written_backward_pass(seed):
         "Y": np.eye(classes)[rng.integers(0, classes, n)],
     }
     program = f"h = relu(X @ W1 + b1); scores = h @ W2 + b2\nloss = -sum(Y * logsoftmax(scores)) / {n}"
-    graph = run(parse(program, values))
+    result = run(parse(program, values))
     loss, expected = _two_layer_net_by_hand(**values)
-    assert graph.output.value == pytest.approx(loss, rel=1e-12)
-    grads = gradients(graph)
+    assert result.output == pytest.approx(loss, rel=1e-12)
+    grads = gradients(result)
     for name, grad in expected.items():
         assert np.shape(grads[name]) == np.shape(values[name])
         np.testing.assert_allclose(grads[name], grad, rtol=1e-10, atol=1e-12)
@@ -83,14 +83,14 @@ def test_two_layer_net_against_pytorch():
     }
     labels = np.array([0, 2, 1])
     program = "scores = relu(X @ W1 + b1) @ W2 + b2\nloss = mean(logsumexp(scores)) - sum(Y * scores) / 3"
-    graph = run(parse(program, {**values, "Y": np.eye(3)[labels]}))
+    result = run(parse(program, {**values, "Y": np.eye(3)[labels]}))
     tensors = {k: torch.tensor(v, requires_grad=True) for k, v in values.items()}
     scores = torch.relu(tensors["X"] @ tensors["W1"] + tensors["b1"]) @ tensors["W2"] + tensors["b2"]
     loss = torch.nn.functional.cross_entropy(scores, torch.tensor(labels))
     loss.backward()
-    assert graph.output.value == pytest.approx(loss.item(), rel=1e-12)
+    assert result.output == pytest.approx(loss.item(), rel=1e-12)
     for name, tensor in tensors.items():
-        np.testing.assert_allclose(gradients(graph)[name], tensor.grad.numpy(), rtol=1e-10)
+        np.testing.assert_allclose(gradients(result)[name], tensor.grad.numpy(), rtol=1e-10)
 
 
 def test_sample_two_layer_net_runs(bpcli):
@@ -241,14 +241,14 @@ def test_json_writes_each_array_once_and_the_same_bytes(program, bindings):
     from bpcli.language.parse import parse
     from bpcli.present.jsonout import dump_parts, dumps, grad_document
 
-    graph = run(parse(program, parse_bindings([f"{k}={v}" for k, v in bindings.items()], 7)))
-    plain = grad_document(graph)
-    arrays = grad_document(graph, arrays=True)
+    result = run(parse(program, parse_bindings([f"{k}={v}" for k, v in bindings.items()], 7)))
+    plain = grad_document(result)
+    arrays = grad_document(result, arrays=True)
     for separators in ((", ", ": "), (",", ":")):
         expected = json.dumps(plain, ensure_ascii=False, separators=separators)
         assert dumps(arrays, separators=separators) == expected
         assert "".join(dump_parts(arrays, separators)) == expected
     assert dumps(arrays, indent=2) == json.dumps(plain, ensure_ascii=False, indent=2)
     # a string that looks like the mark of an array is left alone
-    arrays["id"] = plain["id"] = "\x00bpcli-array-" + str(id(graph.nodes[0].value)) + "\x00bpcli-array-"
+    arrays["id"] = plain["id"] = "\x00bpcli-array-" + str(id(result.values[0])) + "\x00bpcli-array-"
     assert dumps(arrays) == json.dumps(plain, ensure_ascii=False, separators=(", ", ": "))

@@ -2,7 +2,7 @@
 
 Each example is checked against its exact closed form (not only the 2 or 4 decimals the
 notes print), node by node where the notes go node by node: a node's value is its
-forward value, its upstream gradient is node.grad = ∂f/∂node.
+forward value, its upstream gradient is result.grad(node) = ∂f/∂node.
 """
 
 from __future__ import annotations
@@ -20,8 +20,13 @@ EXACT = {"rel": 1e-12, "abs": 1e-12}
 
 
 def solve(program: str, **bindings):
-    graph = run(parse(program, bindings))
-    return graph, gradients(graph)
+    result = run(parse(program, bindings))
+    return result, gradients(result)
+
+
+def sent(result, gate, i):
+    """What `gate` sends back to its input i: the edge's downstream gradient."""
+    return downstream(result.graph, result.values, gate, i, result.grad(gate))
 
 
 def node(graph, op_name: str, label: str | None = None):
@@ -39,22 +44,22 @@ def node(graph, op_name: str, label: str | None = None):
 
 
 def test_add_then_multiply():
-    graph, grads = solve("(x+y)*z", x=-2.0, y=5.0, z=-4.0)
-    assert graph.output.value == -12
+    result, grads = solve("(x+y)*z", x=-2.0, y=5.0, z=-4.0)
+    assert result.output == -12
     assert grads == {"x": -4, "y": -4, "z": 3}
 
 
 def test_add_then_multiply_with_named_intermediate():
-    graph, grads = solve("q = x + y; f = q*z", x=-2.0, y=5.0, z=-4.0)
-    assert graph.output.value == -12
+    result, grads = solve("q = x + y; f = q*z", x=-2.0, y=5.0, z=-4.0)
+    assert result.output == -12
     assert grads == {"x": -4, "y": -4, "z": 3, "q": -4, "f": 1}
-    assert "q = x + y" in graph.labels()
-    assert "f = q*z" in graph.labels()
+    assert "q = x + y" in result.graph.labels()
+    assert "f = q*z" in result.graph.labels()
 
 
 def test_add_then_multiply_with_inputs_in_the_program():
-    graph, grads = solve("x = -2; y = 5; z = -4\nq = x + y\nf = q * z")
-    assert graph.output.value == -12
+    result, grads = solve("x = -2; y = 5; z = -4\nq = x + y\nf = q * z")
+    assert result.output == -12
     assert grads == {"x": -4, "y": -4, "z": 3, "q": -4, "f": 1}
 
 
@@ -77,77 +82,90 @@ def test_closed_forms_are_the_lectures_numbers():
 
 @pytest.mark.parametrize("program", [LONG_NEURON, SIGMOID_NEURON, "f = σ(w0*x0 + w1*x1 + w2)"])
 def test_neuron_gradients(program):
-    graph, grads = solve(program, **NEURON)
-    assert graph.output.value == pytest.approx(SIGMA, **EXACT)
+    result, grads = solve(program, **NEURON)
+    assert result.output == pytest.approx(SIGMA, **EXACT)
     for name, want in NEURON_GRADS.items():
         assert grads[name] == pytest.approx(want, **EXACT), name
     assert grads["f"] == 1
 
 
 def test_neuron_node_by_node():
-    graph, _ = solve(LONG_NEURON, **NEURON)
-    one_plus = node(graph, "add", "1 + exp(…)")
-    exp = node(graph, "exp")
-    negation = node(graph, "neg")
+    result, _ = solve(LONG_NEURON, **NEURON)
+    one_plus = node(result.graph, "add", "1 + exp(…)")
+    exp = node(result.graph, "exp")
+    negation = node(result.graph, "neg")
     weighted_sum = negation.inputs[0]
     assert weighted_sum.op.name == "add"
-    assert graph.label(weighted_sum) == "w0*x0 + w1*x1 + w2"
+    assert result.graph.label(weighted_sum) == "w0*x0 + w1*x1 + w2"
 
     e = math.exp(-1)
     upstream_of_one_plus = -1 / (1 + e) ** 2  # d(1/u)/du at u = 1 + e⁻¹
-    assert (one_plus.value, one_plus.grad) == pytest.approx((1 + e, upstream_of_one_plus), **EXACT)
-    assert (exp.value, exp.grad) == pytest.approx((e, upstream_of_one_plus), **EXACT)
-    assert (negation.value, negation.grad) == pytest.approx((-1, -DSIGMA), **EXACT)
-    assert (weighted_sum.value, weighted_sum.grad) == pytest.approx((1, DSIGMA), **EXACT)
+    assert (result.value(one_plus), result.grad(one_plus)) == pytest.approx(
+        (1 + e, upstream_of_one_plus), **EXACT
+    )
+    assert (result.value(exp), result.grad(exp)) == pytest.approx((e, upstream_of_one_plus), **EXACT)
+    assert (result.value(negation), result.grad(negation)) == pytest.approx((-1, -DSIGMA), **EXACT)
+    assert (result.value(weighted_sum), result.grad(weighted_sum)) == pytest.approx((1, DSIGMA), **EXACT)
     # ... which are the lecture's 4-decimal numbers
-    assert [round(v, 4) for v in (one_plus.value, one_plus.grad, exp.value, exp.grad)] == [
+    assert [
+        round(v, 4)
+        for v in (result.value(one_plus), result.grad(one_plus), result.value(exp), result.grad(exp))
+    ] == [
         1.3679,
         -0.5344,
         0.3679,
         -0.5344,
     ]
-    assert [round(v, 4) for v in (negation.value, negation.grad, weighted_sum.value, weighted_sum.grad)] == [
+    assert [
+        round(v, 4)
+        for v in (
+            result.value(negation),
+            result.grad(negation),
+            result.value(weighted_sum),
+            result.grad(weighted_sum),
+        )
+    ] == [
         -1,
         -0.1966,
         1,
         0.1966,
     ]
     # the output node is the 1/x gate
-    assert graph.output.op.name == "div" and graph.output.grad == 1
+    assert result.graph.output.op.name == "div" and result.grad(result.graph.output) == 1
 
 
 def test_neuron_rounded_as_in_the_notes():
     """The numbers written on the wires of the notes' circuit diagram, to 2 decimals.
 
     Each is the gradient a gate sends back to its input (downstream = upstream × local)."""
-    graph, grads = solve(LONG_NEURON, **NEURON)
-    inverse = graph.output  # 1/x
-    plus_one = node(graph, "add", "1 + exp(…)")
-    exp = node(graph, "exp")
-    times_minus_one = node(graph, "neg")
+    result, grads = solve(LONG_NEURON, **NEURON)
+    inverse = result.graph.output  # 1/x
+    plus_one = node(result.graph, "add", "1 + exp(…)")
+    exp = node(result.graph, "exp")
+    times_minus_one = node(result.graph, "neg")
     plus = times_minus_one.inputs[0]
 
-    def sent(gate, i=-1):
-        return round(downstream(graph, gate, i if i >= 0 else len(gate.inputs) - 1), 2)
+    def wire(gate, i=-1):
+        return round(sent(result, gate, i if i >= 0 else len(gate.inputs) - 1), 2)
 
-    assert sent(inverse) == -0.53
-    assert sent(plus_one) == -0.53
-    assert sent(exp) == -0.20
-    assert sent(times_minus_one) == 0.20
-    assert sent(plus, 0) == sent(plus, 1) == 0.20
+    assert wire(inverse) == -0.53
+    assert wire(plus_one) == -0.53
+    assert wire(exp) == -0.20
+    assert wire(times_minus_one) == 0.20
+    assert wire(plus, 0) == wire(plus, 1) == 0.20
     assert round(grads["w2"], 2) == 0.20
     assert (round(grads["w0"], 2), round(grads["x0"], 2)) == (-0.20, 0.39)
     assert (round(grads["w1"], 2), round(grads["x1"], 2)) == (-0.39, -0.59)
 
 
 def test_sigmoid_gate_local_gradient():
-    graph, _ = solve(SIGMOID_NEURON, **NEURON)
-    sigmoid = node(graph, "sigmoid")
-    assert sigmoid.value == pytest.approx(SIGMA, **EXACT)
-    assert local(graph, sigmoid, 0) == pytest.approx(SIGMA * (1 - SIGMA), **EXACT)
-    assert round(local(graph, sigmoid, 0), 4) == 0.1966
+    result, _ = solve(SIGMOID_NEURON, **NEURON)
+    sigmoid = node(result.graph, "sigmoid")
+    assert result.value(sigmoid) == pytest.approx(SIGMA, **EXACT)
+    assert local(result, sigmoid, 0) == pytest.approx(SIGMA * (1 - SIGMA), **EXACT)
+    assert round(local(result, sigmoid, 0), 4) == 0.1966
     # the sigmoid gate collapses the four gates after the sum into one: same upstream at the sum
-    assert sigmoid.inputs[0].grad == pytest.approx(DSIGMA, **EXACT)
+    assert result.grad(sigmoid.inputs[0]) == pytest.approx(DSIGMA, **EXACT)
 
 
 def test_neuron_in_steps_as_the_notes_code_writes_it():
@@ -155,8 +173,8 @@ def test_neuron_in_steps_as_the_notes_code_writes_it():
 dot = w0*x0 + w1*x1 + w2
 f = 1.0 / (1 + exp(-dot))  # sigmoid function
 """
-    graph, grads = solve(program, **NEURON)
-    assert graph.output.value == pytest.approx(SIGMA, **EXACT)
+    result, grads = solve(program, **NEURON)
+    assert result.output == pytest.approx(SIGMA, **EXACT)
     assert grads["dot"] == pytest.approx((1 - SIGMA) * SIGMA, **EXACT)
     for name, want in NEURON_GRADS.items():
         assert grads[name] == pytest.approx(want, **EXACT), name
@@ -180,12 +198,12 @@ f = num * invden  # done!                              #(8)
 
 
 def test_staged_computation():
-    graph, grads = solve(STAGED)
+    result, grads = solve(STAGED)
     x, y = sp.symbols("x y")
     sigma = lambda t: 1 / (1 + sp.exp(-t))  # noqa: E731
     f = (x + sigma(y)) / (sigma(x) + (x + y) ** 2)
     at = {x: 3, y: -4}
-    assert graph.output.value == pytest.approx(float(f.subs(at)), **EXACT)
+    assert result.output == pytest.approx(float(f.subs(at)), **EXACT)
     assert grads["x"] == pytest.approx(float(sp.diff(f, x).subs(at)), **EXACT)
     assert grads["y"] == pytest.approx(float(sp.diff(f, y).subs(at)), **EXACT)
     # the notes' backward pass, line by line
@@ -217,12 +235,12 @@ def test_vector_closed_forms():
     ["sum((W@x)^2)", "q = W@x; f = sum(q^2)", "norm(W@x)^2", "sum((W @ x)**2)", "q = W @ x\nf = sum(q * q)"],
 )
 def test_vector_example(program):
-    graph, grads = solve(program, W=W.copy(), x=X.copy())
-    assert graph.output.value == pytest.approx(0.116, rel=1e-12)
+    result, grads = solve(program, W=W.copy(), x=X.copy())
+    assert result.output == pytest.approx(0.116, rel=1e-12)
     np.testing.assert_allclose(grads["W"], DW, rtol=1e-12)
     np.testing.assert_allclose(grads["x"], DX, rtol=1e-12)
     assert grads["W"].shape == (2, 2) and grads["x"].shape == (2,)
-    np.testing.assert_allclose(node(graph, "matmul").value, Q, rtol=1e-12)
+    np.testing.assert_allclose(result.value(node(result.graph, "matmul")), Q, rtol=1e-12)
 
 
 def test_vector_example_intermediate_gradient_is_2q():
@@ -250,10 +268,10 @@ def test_simple_gates_from_the_notes():
 
 def test_add_gate_distributes():
     """Both inputs of + receive the upstream gradient unchanged."""
-    graph, grads = solve("q = x + y; f = q * 7", x=1.5, y=-0.25)
-    add = node(graph, "add")
-    assert add.grad == 7
-    assert [downstream(graph, add, i) for i in (0, 1)] == [7, 7]
+    result, grads = solve("q = x + y; f = q * 7", x=1.5, y=-0.25)
+    add = node(result.graph, "add")
+    assert result.grad(add) == 7
+    assert [sent(result, add, i) for i in (0, 1)] == [7, 7]
     assert grads["x"] == grads["y"] == 7
     # subtraction distributes too, with a sign
     assert solve("(x - y) * 7", x=1.5, y=-0.25)[1] == {"x": 7, "y": -7}
@@ -261,10 +279,10 @@ def test_add_gate_distributes():
 
 def test_mul_gate_swaps():
     """Each input of * receives the upstream gradient times the other input."""
-    graph, grads = solve("q = x * y; f = 3 * q", x=4.0, y=-3.0)
-    mul = node(graph, "mul", "q = x*y")
-    assert mul.grad == 3
-    assert [local(graph, mul, i) for i in (0, 1)] == [-3, 4]
+    result, grads = solve("q = x * y; f = 3 * q", x=4.0, y=-3.0)
+    mul = node(result.graph, "mul", "q = x*y")
+    assert result.grad(mul) == 3
+    assert [local(result, mul, i) for i in (0, 1)] == [-3, 4]
     assert grads["x"] == 3 * -3.0 and grads["y"] == 3 * 4.0
 
 
@@ -291,8 +309,8 @@ def test_relu_routes():
 
 def test_fan_out_adds_gradients():
     """A variable used twice gets the sum of the gradients of both uses."""
-    graph, grads = solve("f = x*y + x", x=2.0, y=5.0)
+    result, grads = solve("f = x*y + x", x=2.0, y=5.0)
     assert grads["x"] == 5 + 1
-    assert sum(1 for n in graph.nodes if n.op.name == "input") == 2  # one node for x, used twice
+    assert sum(1 for n in result.graph.nodes if n.op.name == "input") == 2  # one node for x, used twice
     _, grads = solve("a = 3*x; b = x*x; f = a + b", x=2.0)
     assert grads == {"x": 3 + 2 * 2, "a": 1, "b": 1, "f": 1}

@@ -81,8 +81,8 @@ def dot_accepts(text: str) -> subprocess.CompletedProcess[str]:
 @pytest.mark.parametrize("style", ["split", "labels"])
 @pytest.mark.parametrize("path", SAMPLE_FILES, ids=lambda p: p.stem)
 def test_every_sample_is_valid_dot(path: Path, style: str) -> None:
-    graph = computed(path.read_text(encoding="utf-8"))
-    done = dot_accepts(to_dot(graph, wires=style))
+    result = computed(path.read_text(encoding="utf-8"))
+    done = dot_accepts(to_dot(result, wires=style))
     assert "<svg" in done.stdout
 
 
@@ -106,12 +106,12 @@ def test_corner_cases_are_valid_dot(source: str) -> None:
 
 @pytest.mark.parametrize("path", SAMPLE_FILES, ids=lambda p: p.stem)
 def test_one_gate_per_operation_and_no_unnamed_constant_leaves(path: Path) -> None:
-    graph = computed(path.read_text(encoding="utf-8"))
-    text = to_dot(graph)
+    result = computed(path.read_text(encoding="utf-8"))
+    text = to_dot(result)
     drawn = node_ids(text)
-    gates = {n.id for n in graph.nodes if n.inputs}
+    gates = {n.id for n in result.graph.nodes if n.inputs}
     assert gates <= drawn
-    for node in graph.nodes:
+    for node in result.graph.nodes:
         if node.op.name == "input":
             assert node.id in drawn
         elif node.op.name == "const" and not node.name:
@@ -120,11 +120,11 @@ def test_one_gate_per_operation_and_no_unnamed_constant_leaves(path: Path) -> No
 
 
 def test_the_neuron_is_drawn_as_in_the_lecture() -> None:
-    graph = sample("neuron")
-    text = to_dot(graph)
-    labels = [label_of(text, n.id) for n in graph.nodes if n.inputs]
+    result = sample("neuron")
+    text = to_dot(result)
+    labels = [label_of(text, n.id) for n in result.graph.nodes if n.inputs]
     assert labels == ["*", "*", "+", "+", "*-1", "exp", "+1", "1/x"]
-    assert [label_of(text, n.id) for n in graph.nodes if n.op.name == "input"] == [
+    assert [label_of(text, n.id) for n in result.graph.nodes if n.op.name == "input"] == [
         "w0",
         "x0",
         "w1",
@@ -142,18 +142,18 @@ def test_the_neuron_is_drawn_as_in_the_lecture() -> None:
 
 
 def test_gates_fold_the_constant_and_name_the_router() -> None:
-    graph = sample("gates")
-    text = to_dot(graph)
-    assert [label_of(text, n.id) for n in graph.nodes if n.inputs] == ["*", "max", "+", "*2"]
+    result = sample("gates")
+    text = to_dot(result)
+    assert [label_of(text, n.id) for n in result.graph.nodes if n.inputs] == ["*", "max", "+", "*2"]
     assert 4 not in node_ids(text)  # the constant 2
     got = {(t, h): g for t, h, _, g in wires(text)}
     assert got[("n2", "n6")] == "2" and got[("n3", "n6")] == "0"  # max routes the gradient
 
 
 def test_sigmoid_gate() -> None:
-    graph = sample("neuron_sigmoid")
-    text = to_dot(graph)
-    assert [label_of(text, n.id) for n in graph.nodes if n.inputs][-1] == "σ"
+    result = sample("neuron_sigmoid")
+    text = to_dot(result)
+    assert [label_of(text, n.id) for n in result.graph.nodes if n.inputs][-1] == "σ"
 
 
 @pytest.mark.parametrize(
@@ -175,13 +175,13 @@ def test_sigmoid_gate() -> None:
     ],
 )
 def test_gate_labels(source: str, label: str) -> None:
-    graph = computed(source)
-    assert label_of(to_dot(graph), graph.output.id) == label
+    result = computed(source)
+    assert label_of(to_dot(result), result.graph.output.id) == label
 
 
 def test_a_gate_of_two_constants_keeps_them_as_leaves() -> None:
-    graph = computed("x = 1\nc = 2*3\nf = x + c")
-    text = to_dot(graph)
+    result = computed("x = 1\nc = 2*3\nf = x + c")
+    text = to_dot(result)
     assert {1, 2} <= node_ids(text)
     got = {(t, h): (v, g) for t, h, v, g in wires(text)}
     assert got[("n1", "n3")] == ("2", None)  # constants get no gradient
@@ -199,11 +199,13 @@ def test_fan_out_draws_one_wire_per_use_with_its_own_gradient(style: str, precis
 @pytest.mark.parametrize("style", ["split", "labels"])
 @pytest.mark.parametrize("path", SAMPLE_FILES, ids=lambda p: p.stem)
 def test_the_output_wire_carries_the_seed_gradient(path: Path, style: str) -> None:
-    graph = computed(path.read_text(encoding="utf-8"))
-    text = to_dot(graph, wires=style)
+    result = computed(path.read_text(encoding="utf-8"))
+    text = to_dot(result, wires=style)
     (end,) = [w for w in wires(text) if w[1] == "out"]
-    assert end[0] == f"n{graph.output.id}" and end[3] == "1"
-    assert re.search(r"^\s+out \[shape=plaintext, label=<" + (graph.output.name or "f") + ">", text, re.M)
+    assert end[0] == f"n{result.graph.output.id}" and end[3] == "1"
+    assert re.search(
+        r"^\s+out \[shape=plaintext, label=<" + (result.graph.output.name or "f") + ">", text, re.M
+    )
 
 
 SCALAR_SAMPLES = [p for p in SAMPLE_FILES if p.stem not in ("matrix", "two_layer_net")]
@@ -211,14 +213,14 @@ SCALAR_SAMPLES = [p for p in SAMPLE_FILES if p.stem not in ("matrix", "two_layer
 
 @pytest.mark.parametrize("path", SCALAR_SAMPLES, ids=lambda p: p.stem)
 def test_every_wire_carries_its_edges_downstream_gradient(path: Path) -> None:
-    graph = computed(path.read_text(encoding="utf-8"))
+    result = computed(path.read_text(encoding="utf-8"))
     expected = sorted(
         (f"n{e.input.id}", f"n{step.node.id}", fmt(e.downstream, 4) if e.downstream is not None else None)
-        for step in derivation(graph)
+        for step in derivation(result)
         for e in step.edges
         if not (e.input.op.name == "const" and not e.input.name)
     )  # folded into the gate
-    got = sorted((t, h, g) for t, h, _, g in wires(to_dot(graph, 4)) if h != "out")
+    got = sorted((t, h, g) for t, h, _, g in wires(to_dot(result, 4)) if h != "out")
     assert got == expected
 
 
@@ -241,24 +243,24 @@ def test_arrays_are_short_text_or_a_shape() -> None:
 
 
 def test_kinks_are_marked() -> None:
-    graph = computed("x = 1\ny = 1\nf = max(x, y)")
-    text = to_dot(graph)
+    result = computed("x = 1\ny = 1\nf = max(x, y)")
+    text = to_dot(result)
     line = next(line for line in text.splitlines() if line.lstrip().startswith("n2 ["))
     assert 'style="dashed"' in line and "⚠" in line and "at a tie" in line
     assert "dashed" not in to_dot(computed("x = 2\ny = 1\nf = max(x, y)"))
 
 
 def test_a_gate_with_no_path_to_the_output_has_no_gradients() -> None:
-    graph = computed("x = 2\ny = x*3\nf = x + 1")
-    got = {(t, h): g for t, h, _, g in wires(to_dot(graph))}
+    result = computed("x = 2\ny = x*3\nf = x + 1")
+    got = {(t, h): g for t, h, _, g in wires(to_dot(result))}
     assert got[("n0", "n2")] is None and got[("n0", "n4")] == "1"
 
 
 def test_labels_are_escaped() -> None:
-    graph = computed("x = 2\nq = x + 1\nf = q * x")
-    graph.nodes[0].name = 'a<b & "c"'
-    graph.nodes[2].name = "q>0 \\N"
-    text = to_dot(graph)
+    result = computed("x = 2\nq = x + 1\nf = q * x")
+    result.graph.nodes[0].name = 'a<b & "c"'
+    result.graph.nodes[2].name = "q>0 \\N"
+    text = to_dot(result)
     assert "a&lt;b &amp; &quot;c&quot;" in text
     assert "q&gt;0" in text
     labels = re.sub(r'tooltip="(\\.|[^"\\])*"', "", text)  # quoted strings may hold < and &
@@ -266,14 +268,14 @@ def test_labels_are_escaped() -> None:
     assert '\\"c\\"' in text and "\\\\N" in text  # tooltips are quoted strings
     if HAVE_DOT:
         dot_accepts(text)
-        dot_accepts(to_dot(graph, wires="labels"))
+        dot_accepts(to_dot(result, wires="labels"))
 
 
 def test_output_is_deterministic() -> None:
     first = to_dot(sample("two_layer_net"))
     assert to_dot(sample("two_layer_net")) == first
-    graph = sample("neuron")
-    assert to_dot(graph) == to_dot(graph)
+    result = sample("neuron")
+    assert to_dot(result) == to_dot(result)
 
 
 def test_unknown_wire_style() -> None:

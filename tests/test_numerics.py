@@ -3,13 +3,14 @@ the output's path, stable --expand circuits, and --gradcheck at the edges and at
 
 from __future__ import annotations
 
+import dataclasses
 import json
 from fractions import Fraction
 
 import pytest
 
 from bpcli.check.gradcheck import gradcheck
-from bpcli.core.engine import run
+from bpcli.core.engine import gradients, run
 from bpcli.errors import DomainError
 from bpcli.language.parse import parse
 
@@ -69,9 +70,9 @@ def test_batch_writes_error_records_on_the_engine_and_the_compiled_path(bpcli, a
 def test_one_sided_gradients_check_their_sums_too():
     from bpcli.core.engine import one_sided_gradients
 
-    graph = run(parse("f = relu(x)*1e308 + relu(x)*1e308", {"x": 0.0}))
+    result = run(parse("f = relu(x)*1e308 + relu(x)*1e308", {"x": 0.0}))
     with pytest.raises(DomainError, match=r"^∂f/∂x overflows: its branches through #1 and #4"):
-        one_sided_gradients(graph, {1: 1.0, 4: 1.0})  # both relus just above their kink
+        one_sided_gradients(result, {1: 1.0, 4: 1.0})  # both relus just above their kink
 
 
 def test_diagnosis_sums_no_candidate_past_the_float_range():
@@ -107,34 +108,33 @@ def test_gradcheck_calls_a_numeric_difference_that_overflows_n_a():
     assert verdict(relative_error(float("nan"), 1.0)) == "n/a"
     # f(x±h) fit at the first step, 1e-5; (f(x+h) − f(x−h))/2h does not: never "good" from
     # it. A smaller step gets under the overflow and finds the true derivative, 2.8e281.
-    graph = run(parse("f = 4e274*exp(7e6*x)", {"x": 0.0}))
-    (check,) = gradcheck(graph)
+    (check,) = gradcheck(run(parse("f = 4e274*exp(7e6*x)", {"x": 0.0})))
     assert check.verdict in ("good", "ok") and check.numeric == pytest.approx(2.8e281, rel=1e-6)
 
 
 def test_gradcheck_of_many_inputs_checks_a_sample_and_leaves_values_as_they_were():
     names = [f"x{i}" for i in range(1500)]
-    graph = run(
+    result = run(
         parse(
             "f = " + " + ".join(f"{n}*{n}" for n in names), {n: float(i % 7 - 3) for i, n in enumerate(names)}
         )
     )
-    before = [n.value for n in graph.nodes]
-    checks = gradcheck(graph)
+    before = list(result.values)
+    checks = gradcheck(result)
     assert [c.name for c in checks] == names
     checked = [c for c in checks if c.checked]
     assert 20 <= len(checked) < len(names)  # the work is bounded: a sample, not every input
     assert all(c.verdict == "good" for c in checked)
     assert all(c.verdict == "n/a" and c.elements == 1 for c in checks if not c.checked)
-    assert [n.value for n in graph.nodes] == before
-    assert gradcheck(graph, seed=0)[5].checked == checks[5].checked  # seeded
+    assert result.values == before
+    assert gradcheck(result, seed=0)[5].checked == checks[5].checked  # seeded
 
 
 def test_gradcheck_checks_every_input_of_a_small_program():
-    graph = run(
+    result = run(
         parse("f = relu(a*b) + c*sum(w*w)", {"a": 2.0, "b": -3.0, "c": 0.5, "w": [[1.0, 2.0], [3.0, -4.0]]})
     )
-    checks = gradcheck(graph)
+    checks = gradcheck(result)
     assert [(c.name, c.checked, c.verdict) for c in checks] == [
         ("a", 1, "good"),
         ("b", 1, "good"),
@@ -250,11 +250,12 @@ def test_what_leads_to_the_output_is_found_without_recursion():
 
     n = 20_000
     program = "q0 = log(x)\n" + "".join(f"q{i} = q{i - 1} + 1\n" for i in range(1, n)) + "f = x*2"
-    graph = run(parse(program, {"x": -1.0}))
-    assert graph.output.value == -2.0 and len(graph.warnings) == 1
+    result = run(parse(program, {"x": -1.0}))
+    graph = result.graph
+    assert result.output == -2.0 and len(result.warnings) == 1
     leads = leads_to_output(graph)
     assert leads.count(True) == 3 and leads[graph.output.id]
-    assert all(node.value is None for node in graph.nodes if node.name and node.name[0] == "q")
+    assert all(result.value(node) is None for node in graph.nodes if node.name and node.name[0] == "q")
 
 
 # --- --expand: the stable circuits --------------------------------------------------------------
@@ -312,8 +313,8 @@ def test_expanded_circuits_agree_over_the_whole_float_range():
         for call in ("sigmoid(x)", "tanh(x)", "log(sigmoid(x))", "norm([x, 2*x, 1])"):
             fused = run(parse(f"f = {call}", {"x": x}))
             expanded = run(parse(f"f = {call}", {"x": x}, expand=True))
-            assert expanded.output.value == pytest.approx(fused.output.value, rel=1e-9, abs=1e-15), (call, x)
-            assert expanded.nodes[0].grad == pytest.approx(fused.nodes[0].grad, rel=1e-9, abs=1e-15), (
+            assert expanded.output == pytest.approx(fused.output, rel=1e-9, abs=1e-15), (call, x)
+            assert expanded.grads[0] == pytest.approx(fused.grads[0], rel=1e-9, abs=1e-15), (
                 call,
                 x,
             )
@@ -397,18 +398,24 @@ def test_gradcheck_says_n_a_where_every_step_straddles_a_pole(bpcli):
     assert (check["verdict"], check["numeric"], check["poles"]) == ("n/a", None, 1)
 
 
+def _with_x_gradient(result, wrong):
+    """The run with a wrong analytic ∂f/∂x, `wrong(right)`."""
+    grads = list(result.grads)
+    x = result.graph.inputs["x"].id
+    grads[x] = wrong(grads[x])
+    return dataclasses.replace(result, grads=grads)
+
+
 def test_gradcheck_smaller_steps_never_make_a_wrong_gradient_right():
-    graph = run(parse("1/x", {"x": 1e-6}))
-    graph.inputs["x"].grad *= 1.5  # a wrong analytic gradient
-    (check,) = gradcheck(graph)
+    result = _with_x_gradient(run(parse("1/x", {"x": 1e-6})), lambda g: g * 1.5)
+    (check,) = gradcheck(result)
     assert check.verdict == "wrong"
-    graph = run(parse("x*x", {"x": 0.0}))
-    graph.inputs["x"].grad = 1.0  # wrong at a minimum, where one-sided differences disagree
-    (check,) = gradcheck(graph)
+    # wrong at a minimum, where one-sided differences disagree
+    result = _with_x_gradient(run(parse("x*x", {"x": 0.0})), lambda g: 1.0)
+    (check,) = gradcheck(result)
     assert check.verdict == "wrong" and check.poles == 0
-    graph = run(parse("sum(x*x)", {"x": [1e-6, 0.5, 3.0]}))
-    graph.inputs["x"].grad = graph.inputs["x"].grad * [1.0, 1.0, -1.0]
-    (check,) = gradcheck(graph)
+    result = _with_x_gradient(run(parse("sum(x*x)", {"x": [1e-6, 0.5, 3.0]})), lambda g: g * [1.0, 1.0, -1.0])
+    (check,) = gradcheck(result)
     assert check.verdict == "wrong"
 
 
@@ -453,13 +460,13 @@ def test_unary_values_and_gradients_are_exact_at_extreme_points(program):
     value, derivative, domain = EXACT_UNARY[program]
     points = [x for x in POINTS if domain(x)]
     for x in points:
-        graph = run(parse(program, {"x": x}))
+        result = run(parse(program, {"x": x}))
         exact = mpmath.mpf(x)
-        assert _agrees(graph.output.value, value(exact)), (program, x, "value")
-        assert _agrees(graph.inputs["x"].grad, derivative(exact)), (program, x, "gradient")
+        assert _agrees(result.output, value(exact)), (program, x, "value")
+        assert _agrees(gradients(result)["x"], derivative(exact)), (program, x, "gradient")
     # the same points at once, as an array: the array forms agree with the exact values too
-    graph = run(parse(f"sum({program})", {"x": np.array(points)}))
-    for x, grad in zip(points, graph.inputs["x"].grad, strict=True):
+    result = run(parse(f"sum({program})", {"x": np.array(points)}))
+    for x, grad in zip(points, gradients(result)["x"], strict=True):
         assert _agrees(float(grad), derivative(mpmath.mpf(x))), (program, x, "array gradient")
 
 
@@ -563,10 +570,12 @@ def test_the_gradient_of_a_quotient_in_its_divisor_is_exact_at_any_scale(x, y, c
     import numpy as np
 
     want = float(-Fraction(c) * Fraction(x / y) / Fraction(y))
-    graph = run(parse("f = (x/y)*c", {"x": x, "y": y, "c": c}))
-    assert graph.inputs["y"].grad == pytest.approx(want, rel=4 * 2.0**-52, abs=0)
-    graph = run(parse("f = sum((x/y)*c)", {"x": np.array([x, 1.0]), "y": np.array([y, 2.0]), "c": c}))
-    assert graph.inputs["y"].grad[0] == pytest.approx(want, rel=4 * 2.0**-52, abs=0)
+    grads = gradients(run(parse("f = (x/y)*c", {"x": x, "y": y, "c": c})))
+    assert grads["y"] == pytest.approx(want, rel=4 * 2.0**-52, abs=0)
+    grads = gradients(
+        run(parse("f = sum((x/y)*c)", {"x": np.array([x, 1.0]), "y": np.array([y, 2.0]), "c": c}))
+    )
+    assert grads["y"][0] == pytest.approx(want, rel=4 * 2.0**-52, abs=0)
 
 
 @pytest.mark.parametrize(
@@ -589,10 +598,9 @@ def test_the_gradient_of_a_power_in_its_base_fits_where_the_result_fits(x, y, c)
     import numpy as np
 
     exact = mpmath.mpf(c) * y * mpmath.power(mpmath.mpf(x), y - 1)
-    graph = run(parse(f"f = c * x^{y!r}", {"x": x, "c": c}))
-    scalar = graph.inputs["x"].grad
-    graph = run(parse(f"f = sum(c * x^{y!r})", {"x": np.array([x, 1.0]), "c": c}))
-    for got in (scalar, float(graph.inputs["x"].grad[0])):
+    scalar = gradients(run(parse(f"f = c * x^{y!r}", {"x": x, "c": c})))["x"]
+    array = gradients(run(parse(f"f = sum(c * x^{y!r})", {"x": np.array([x, 1.0]), "c": c})))["x"]
+    for got in (scalar, float(array[0])):
         if abs(y) < 1000:
             assert _agrees(got, exact), got
         else:  # from log2|x|: right to about 1e-13

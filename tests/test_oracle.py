@@ -439,11 +439,11 @@ def expected(program: Program) -> tuple[float, dict[str, float]]:
 def check(program: Program) -> None:
     assume(program.ok)
     note = f"program:\n{program.text}\nbindings: {program.bindings}"
-    graph = run(parse(program.text, program.bindings))
+    result = run(parse(program.text, program.bindings))
     f, grads = expected(program)
     atol = ATOL * program.scale
-    assert graph.output.value == pytest.approx(f, rel=RTOL, abs=atol), note
-    actual = gradients(graph)
+    assert result.output == pytest.approx(f, rel=RTOL, abs=atol), note
+    actual = gradients(result)
     assert set(actual) == set(grads), note
     for n, want in grads.items():
         assert actual[n] == pytest.approx(want, rel=RTOL, abs=atol * max(1.0, abs(want))), f"∂f/∂{n}\n{note}"
@@ -477,7 +477,7 @@ def test_many_programs_match_sympy(request):
     _many_programs()
 
 
-# --- graph reuse: one node per name, however often it is used ---------------------------------
+# --- result reuse: one node per name, however often it is used ---------------------------------
 
 
 def sympy_gradients(f: sp.Expr, at: dict[str, float]) -> tuple[float, dict[str, float]]:
@@ -512,14 +512,14 @@ X, Y, A, C, E = (sp.Symbol(n, real=True) for n in ("x", "y", "a", "c", "e"))
 )
 def test_reused_nodes_match_sympy(program, at, f):
     bindings = {n: v for n, v in at.items() if f"{n} = " not in program}
-    graph = run(parse(program, bindings))
+    result = run(parse(program, bindings))
     want_f, want = sympy_gradients(f, at)
-    assert graph.output.value == pytest.approx(want_f, rel=RTOL, abs=ATOL)
-    got = gradients(graph)
+    assert result.output == pytest.approx(want_f, rel=RTOL, abs=ATOL)
+    got = gradients(result)
     for n, g in want.items():
         assert got[n] == pytest.approx(g, rel=RTOL, abs=ATOL), n
     # each input is one node, not one per use
-    assert sorted(n.name for n in graph.nodes if n.op.name == "input") == sorted(at)
+    assert sorted(n.name for n in result.graph.nodes if n.op.name == "input") == sorted(at)
 
 
 def test_reuse_intermediate_gradients():
@@ -533,10 +533,10 @@ def test_reuse_intermediate_gradients():
 
 def test_reassigned_name():
     """∂f/∂x is the input x's; ∂f/∂y for y = 2x, used both directly and through the new x."""
-    graph = run(parse("x = 3; y = x*2; x = y + 1; f = x*y"))
-    assert graph.output.value == 42
-    assert gradients(graph) == {"x": 26, "y": 13, "f": 1}
-    assert any("x is an input and is assigned again" in w for w in graph.warnings)
+    result = run(parse("x = 3; y = x*2; x = y + 1; f = x*y"))
+    assert result.output == 42
+    assert gradients(result) == {"x": 26, "y": 13, "f": 1}
+    assert any("x is an input and is assigned again" in w for w in result.warnings)
 
 
 def test_augmented_assignments():
@@ -546,24 +546,24 @@ def test_augmented_assignments():
         ("*=", 2.0 * 0.5, 0.5),
         ("/=", 2.0 / 0.5, 1 / 0.5),
     ]:
-        graph = run(parse(f"t = x * 1; t {op} y", {"x": 2.0, "y": 0.5}))
-        assert graph.output.value == pytest.approx(f), op
-        assert gradients(graph)["x"] == pytest.approx(dx), op
+        result = run(parse(f"t = x * 1; t {op} y", {"x": 2.0, "y": 0.5}))
+        assert result.output == pytest.approx(f), op
+        assert gradients(result)["x"] == pytest.approx(dx), op
 
 
 def test_gradients_accumulate_over_repeated_runs_only_once():
     graph = parse("f = x*x + x", {"x": 2.0})
-    run(graph)
-    run(graph)
-    assert gradients(graph)["x"] == 5
+    first = run(graph)
+    again = run(graph)
+    assert gradients(first)["x"] == gradients(again)["x"] == 5
 
 
 @settings(max_examples=30, deadline=None)
 @given(st.integers(1, 12), input_values)
 def test_power_by_repeated_multiplication(n, x):
-    graph = run(parse("*".join(["x"] * n), {"x": x}))
-    assert graph.output.value == pytest.approx(x**n, rel=1e-12)
-    assert gradients(graph)["x"] == pytest.approx(n * x ** (n - 1), rel=1e-12)
+    result = run(parse("*".join(["x"] * n), {"x": x}))
+    assert result.output == pytest.approx(x**n, rel=1e-12)
+    assert gradients(result)["x"] == pytest.approx(n * x ** (n - 1), rel=1e-12)
 
 
 # --- precedence and parsing ------------------------------------------------------------------------
@@ -626,9 +626,9 @@ def test_power_by_repeated_multiplication(n, x):
     ],
 )
 def test_parsing(program, bindings, f, grads):
-    graph = run(parse(program, bindings))
-    assert graph.output.value == pytest.approx(f, rel=1e-12, abs=1e-12)
-    got = gradients(graph)
+    result = run(parse(program, bindings))
+    assert result.output == pytest.approx(f, rel=1e-12, abs=1e-12)
+    got = gradients(result)
     for n, want in grads.items():
         assert got[n] == pytest.approx(want, rel=1e-12, abs=1e-12), n
 
@@ -646,10 +646,10 @@ def test_parsing(program, bindings, f, grads):
 )
 def test_precedence_against_sympy(program, sympy_f):
     at = {"x": 1.3, "y": 0.7, "z": 1.1}
-    graph = run(parse(program, {n: v for n, v in at.items() if n in program}))
+    result = run(parse(program, {n: v for n, v in at.items() if n in program}))
     want_f, want = sympy_gradients(sympy_f, {n: v for n, v in at.items() if n in program})
-    assert graph.output.value == pytest.approx(want_f, rel=RTOL)
-    got = gradients(graph)
+    assert result.output == pytest.approx(want_f, rel=RTOL)
+    got = gradients(result)
     for n, g in want.items():
         assert got[n] == pytest.approx(g, rel=RTOL, abs=ATOL), n
 

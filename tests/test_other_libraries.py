@@ -13,7 +13,7 @@ from bpcli.language.parse import parse
 
 
 def test_micrograd_sanity_check():
-    graph = run(
+    result = run(
         parse("""
         x = -4
         z = 2*x + 2 + x
@@ -22,12 +22,12 @@ def test_micrograd_sanity_check():
         y = h + q + q*x
     """)
     )
-    assert graph.output.value == -20.0
-    assert gradients(graph)["x"] == 46.0
+    assert result.output == -20.0
+    assert gradients(result)["x"] == 46.0
 
 
 def test_micrograd_more_ops():
-    graph = run(
+    result = run(
         parse("""
         a = -4
         b = 2
@@ -43,15 +43,15 @@ def test_micrograd_more_ops():
         g += 10 / f
     """)
     )
-    grads = gradients(graph)
-    assert graph.output.value == pytest.approx(24.70408163265306, abs=1e-12)
+    grads = gradients(result)
+    assert result.output == pytest.approx(24.70408163265306, abs=1e-12)
     assert grads["a"] == pytest.approx(138.83381924198252, abs=1e-10)
     assert grads["b"] == pytest.approx(645.5772594752186, abs=1e-10)
 
 
 def test_pytorch_tutorial_one_neuron():
     # PyTorch's autograd tutorial: z = x·w + b, binary cross-entropy with logits of z, y
-    graph = run(
+    result = run(
         parse("""
         x = [1, 1, 1, 1, 1]
         y = [0, 0, 0]
@@ -63,10 +63,10 @@ def test_pytorch_tutorial_one_neuron():
     )
     import numpy as np
 
-    x, w, b = np.ones(5), np.array(graph.inputs["w"].value), np.array([0.1, -0.2, 0.3])
+    x, w, b = np.ones(5), np.array(result.value(result.graph.inputs["w"])), np.array([0.1, -0.2, 0.3])
     z = x @ w + b
     expected = np.mean(np.log1p(np.exp(z)))  # y = 0: the loss is softplus(z)
-    assert graph.output.value == pytest.approx(expected, rel=1e-12)
+    assert result.output == pytest.approx(expected, rel=1e-12)
     dz = 1 / (1 + np.exp(-z)) / 3
-    np.testing.assert_allclose(gradients(graph)["w"], np.outer(x, dz), rtol=1e-12)
-    np.testing.assert_allclose(gradients(graph)["b"], dz, rtol=1e-12)
+    np.testing.assert_allclose(gradients(result)["w"], np.outer(x, dz), rtol=1e-12)
+    np.testing.assert_allclose(gradients(result)["b"], dz, rtol=1e-12)

@@ -35,8 +35,8 @@ def both(parts, width=10_000):
 
 
 def report(program, bindings=None, **options):
-    graph = run(parse(program, bindings or {}))
-    return ["── s:1 ──", *grad_report(graph, 4, **options), *(f"warning: {w}" for w in graph.warnings), ""]
+    result = run(parse(program, bindings or {}))
+    return ["── s:1 ──", *grad_report(result, 4, **options), *(f"warning: {w}" for w in result.warnings), ""]
 
 
 PROGRAMS = [
@@ -71,8 +71,8 @@ def test_elided_rows_jacobians_and_gradcheck_tables():
     assert plain == rich and "more nodes" in plain
     rich, plain = both(report("W=[[1,2],[3,4]]; x=[1,-1]; sum(tanh(W@x))", show_jacobians=True))
     assert plain == rich
-    graph = run(parse("x=0.5; y=2; f = sigmoid(x*y) + relu(x)"))
-    rich, plain = both([gradcheck_table(graph, gradcheck(graph), 4)])
+    result = run(parse("x=0.5; y=2; f = sigmoid(x*y) + relu(x)"))
+    rich, plain = both([gradcheck_table(result.graph, gradcheck(result), 4)])
     assert plain is None  # a Group: left to Rich
 
 

@@ -13,14 +13,17 @@ from __future__ import annotations
 
 import math
 import re
+from collections.abc import Callable
 from typing import Any
 
 from bpcli.core.compiled import Evaluate, compile_graph
 from bpcli.core.graph import Graph
+from bpcli.core.run import Run
 from bpcli.errors import BpcliError
 from bpcli.language import _tables
 from bpcli.language.builder import COMMENT, output_text
 from bpcli.limits import MAX_ELEMENTS, tiny_number_problem
+from bpcli.values import Value
 
 _NUMBER = re.sub(r"\((?!\?)", "(?:", dict(_tables.LEXER)["NUMBER"])  # no groups of its own
 # A number starts where no name or number goes on (w0 is a name; x.5 is not reused).
@@ -36,7 +39,8 @@ def skeleton(text: str) -> tuple[str, list[str]]:
 
 
 class Template:
-    """A built graph, and what is needed to give it another problem's numbers."""
+    """A built graph, and what is needed to give it another problem's numbers: structures
+    only, never a result (each problem gets a graph of its own that shares these nodes)."""
 
     __slots__ = ("bound", "evaluate", "graph", "memo", "numbers_before_output", "output_skeleton", "uses")
 
@@ -54,21 +58,23 @@ class Template:
         self.evaluate: Evaluate | None = None  # compiled on its second use (see fast)
         self.memo: dict[Any, Any] = {}  # what users of the template derive from it once
 
-    def apply(self, source: str, numbers: list[str], bindings: dict[str, Any]) -> Graph | None:
-        """The graph with this problem's numbers and bindings; None when a number is too
-        large for a float (1e400), which a fresh parse reports."""
+    def apply(self, source: str, numbers: list[str], bindings: dict[str, Value]) -> Graph | None:
+        """The graph with this problem's numbers and bindings (which name the inputs the
+        template's graph was built with); None when a number is too large for a float
+        (1e400), which a fresh parse reports."""
         graph = self.graph
+        leaves = list(graph.leaves)
         for (node, sign), text in zip(graph.numbers or (), numbers, strict=True):
             value = float(text)
             if value == math.inf or tiny_number_problem(text, value) is not None:
                 return None
             if node is not None:
-                node.value = sign * value
-        graph.rebind(bindings)
-        graph.source = source
-        if self.output_skeleton is not None:
-            graph.output_text = self.output_text(numbers)
-        return graph
+                leaves[node.id] = sign * value
+        for name, bound in bindings.items():
+            node = graph.inputs.get(name)
+            if node is not None:
+                leaves[node.id] = bound
+        return graph.replace(leaves=leaves, source=source, output_text=self.output_text(numbers))
 
     def output_text(self, numbers: list[str]) -> str:
         """The output as written in the problem with these numbers."""
@@ -89,17 +95,17 @@ class ProgramCache:
         self.templates: dict[tuple[str, frozenset[str]], Template | None] = {}
         self.last: tuple[str, str, list[str]] = ("", "", [])  # the text, its skeleton, its numbers
 
-    def run(self, source: str, bindings: dict[str, Any], tidy: Any = None) -> Graph:
-        """The computed graph of `source`; `tidy(graph)` adjusts a freshly built one's
-        warnings before it is kept."""
+    def run(
+        self, source: str, bindings: dict[str, Value], tidy: Callable[[Graph], Graph] | None = None
+    ) -> Run:
+        """The run of `source`; `tidy(graph)` gives a freshly built graph with its warnings
+        adjusted, before it is kept."""
         from bpcli.core.engine import run
         from bpcli.language.parse import parse
 
         if PLACEHOLDER in source:  # not a program; and its skeleton could pass for another's
             graph = parse(source, bindings, max_elements=self.max_elements)
-            if tidy is not None:
-                tidy(graph)
-            return run(graph)
+            return run(graph if tidy is None else tidy(graph))
         shape, numbers = self._skeleton(source)
         key = (shape, frozenset(bindings))
         template = self.templates.get(key)
@@ -111,13 +117,11 @@ class ProgramCache:
                 pass  # say it from a fresh parse, with this problem's own positions
         graph = parse(source, bindings, max_elements=self.max_elements)
         if tidy is not None:
-            tidy(graph)
+            graph = tidy(graph)
         if key not in self.templates:
             if len(self.templates) >= self.size:
                 self.templates.clear()
             self.templates[key] = self._template(graph, shape, source, numbers, bindings)
-            if self.templates[key] is not None:
-                graph.base_warnings = list(graph.warnings)
         return run(graph)
 
     def fast(
@@ -161,7 +165,7 @@ class ProgramCache:
         for (node, sign), written in zip(found, numbers, strict=True):
             if node is None or (node.op.name == "input" and node.name in bindings):
                 continue
-            if node.value != sign * float(written):
+            if graph.leaves[node.id] != sign * float(written):
                 return None
         return Template(graph, shape, text, frozenset(bindings))
 

@@ -19,14 +19,15 @@ from typing import Any
 
 from bpcli.batch.reuse import ProgramCache
 from bpcli.core.graph import Graph
+from bpcli.core.run import Run
 from bpcli.errors import EXIT_FAILED, EXIT_INTERNAL, EXIT_OK, BindingError, BpcliError, InputError
 from bpcli.language.bindings import array_from_json, parse_binding, parse_value, split_bindings
-from bpcli.lazy import all_finite, np
-from bpcli.limits import JSON_ELEMENTS, MAX_ELEMENTS, SMALLEST_NORMAL, tiny_number_problem
+from bpcli.lazy import all_finite
+from bpcli.limits import MAX_ELEMENTS, SMALLEST_NORMAL, tiny_number_problem
+from bpcli.present.records import error_text, record_form, result_text
 
 FORMATS = ("jsonl", "table", "csv")
 INPUT_FORMATS = ("auto", "text", "jsonl")
-CSV_COLUMNS = ("source", "line", "id", "output", "value", "name", "gradient", "error")
 
 
 @dataclass(slots=True)
@@ -311,7 +312,7 @@ class Solver:
         if template is not last or key != last_key:
             form = template.memo.get(key)
             if form is None:
-                form = template.memo[key] = _record_form(
+                form = template.memo[key] = record_form(
                     template.graph, source, ident is not None, template.output_skeleton is not None
                 )
             self._form = (template, key, form)
@@ -331,7 +332,7 @@ class Solver:
         try:
             if problem.error is not None:
                 raise InputError(problem.error)
-            graph = self._graph(problem)
+            run = self._run(problem)
         except BpcliError as err:
             return Solved(self._error_text(base, str(err)), False, problem.line, problem.source)
         except RecursionError:  # pragma: no cover - nothing recurses; a safety net only
@@ -352,7 +353,7 @@ class Solver:
             return Solved(
                 self._error_text(base, _internal(err)), False, problem.line, problem.source, internal=True
             )
-        return Solved(self._result_text(base, graph), True, problem.line, problem.source)
+        return Solved(self._result_text(base, run), True, problem.line, problem.source)
 
     def _bindings(self, problem: Problem) -> dict[str, Any]:
         values = dict(self.options.common)
@@ -365,35 +366,23 @@ class Solver:
             values[name] = _json_value(name, raw, self.options.seed, self.options.max_elements, rng)
         return values
 
-    def _graph(self, problem: Problem) -> Graph:
+    def _run(self, problem: Problem) -> Run:
         program = problem.program if problem.program is not None else self.options.program
         if program is None:
             raise InputError("no program")
         return self.programs.run(program, self._bindings(problem), self._tidy)
 
-    def _tidy(self, graph: Graph) -> None:
+    def _tidy(self, graph: Graph) -> Graph:
         """A binding given to every problem may be unused by some: that is no news."""
         shared = {f"the binding {n}=… is not used by the program" for n in self.options.common}
-        graph.warnings[:] = [w for w in graph.warnings if w not in shared]
+        return graph.replace(warnings=tuple(w for w in graph.warnings if w not in shared))
 
-    def _result_text(self, base: dict[str, Any], graph: Graph) -> str:
-        fmt = self.options.output_format
-        if fmt == "table":
-            return _table_text(base, graph, self.options.precision)
-        from bpcli.present.jsonout import dumps, grad_document
-
-        if fmt == "csv":
-            return _csv_text(base, grad_document(graph, nodes=False, arrays=True), self.options.full)
-        doc = {**base, **grad_document(graph, nodes=self.options.nodes, arrays=True)}
-        return dumps(doc, separators=(",", ":"), full=self.options.full) + "\n"
+    def _result_text(self, base: dict[str, Any], run: Run) -> str:
+        options = self.options
+        return result_text(base, run, options.output_format, options.nodes, options.precision, options.full)
 
     def _error_text(self, base: dict[str, Any], message: str) -> str:
-        fmt = self.options.output_format
-        if fmt == "table":
-            return f"── {base['source']}:{base['line']} ──\nerror: {message}\n\n"
-        if fmt == "csv":
-            return _csv_rows([[base["source"], base["line"], base.get("id", ""), "", "", "", "", message]])
-        return json.dumps({**base, "error": message}, ensure_ascii=False, separators=(",", ":")) + "\n"
+        return error_text(base, message, self.options.output_format)
 
 
 def _internal(err: Exception) -> str:
@@ -405,30 +394,6 @@ def _internal(err: Exception) -> str:
 
 
 _INT_LIMIT = 2**1023  # larger JSON integers do not fit in a float
-_MARK = "\x00bpcli\x00"  # stands for a number in a record's form; never in a source name
-
-
-def _record_form(graph: Graph, source: str, has_id: bool, output_varies: bool) -> str | bool:
-    """The JSON Lines record of this graph's problems as a %-format: the document
-    `grad_document` gives, with %s for the line, the id and output (when given), the value
-    and each gradient, in that order. False if the form cannot be made safely."""
-    from bpcli.present.jsonout import grad_document
-
-    doc: dict[str, Any] = {"source": source, "line": _MARK}
-    if has_id:
-        doc["id"] = _MARK
-    doc.update(grad_document(graph, nodes=False))
-    if output_varies:
-        doc["output"] = _MARK
-    doc["value"] = _MARK
-    doc["grads"] = {name: _MARK for name in doc["grads"]}
-    doc["warnings"] = list(graph.base_warnings or [])
-    text = json.dumps(doc, ensure_ascii=False, separators=(",", ":")) + "\n"
-    mark = json.dumps(_MARK)
-    expected = 2 + has_id + output_varies + len(doc["grads"])
-    if text.count(mark) != expected:
-        return False
-    return text.replace("%", "%%").replace(mark, "%s")
 
 
 def _json_value(
@@ -452,69 +417,6 @@ def _json_value(
             raise BindingError(f"the binding {name} must be finite")
         return value
     raise BindingError(f"the binding {name} must be a number or an array")
-
-
-def _table_text(base: dict[str, Any], graph: Graph, precision: int) -> str:
-    import io
-
-    from bpcli.present.plain import render
-    from bpcli.present.table import grad_report
-    from bpcli.streams import make_console
-
-    buffer = io.StringIO()
-    console = make_console(buffer)
-    shown = f" ({_printable(str(base['id']))})" if "id" in base else ""  # no escape codes
-    heading = f"── {_printable(base['source'])}:{base['line']}{shown}"
-    parts = [
-        heading + " ──",
-        *grad_report(graph, precision),
-        *(f"warning: {warning}" for warning in graph.warnings),
-        "",
-    ]
-    text = render(parts, console)  # Rich's characters without its layout engine, if it can
-    if text is not None:
-        return text
-    for part in parts:
-        console.print(part)
-    return buffer.getvalue()
-
-
-def _csv_text(base: dict[str, Any], doc: dict[str, Any], full: bool = False) -> str:
-    """A row a gradient element: written as they are made, never held as Python lists (an
-    array of more than JSON_ELEMENTS elements is one row holding its summary, unless full)."""
-    head = [base["source"], base["line"], base.get("id", ""), doc["output"], repr(doc["value"])]
-
-    def rows() -> Iterator[list[Any]]:
-        for name, grad in doc["grads"].items():
-            if type(grad) is float:
-                yield [*head, name, repr(grad), ""]
-            elif not full and grad.size > JSON_ELEMENTS:
-                from bpcli.present.jsonout import summary
-
-                yield [*head, name, json.dumps(summary(grad)), ""]
-            else:
-                for index, element in zip(np.ndindex(grad.shape), grad.flat, strict=True):
-                    yield [*head, name + "[" + ",".join(map(str, index)) + "]", repr(float(element)), ""]
-
-    return _csv_rows(rows())
-
-
-def _printable(text: str) -> str:
-    """The text with its control characters (C0 and C1) shown as "?", for a terminal."""
-    return "".join("?" if c < " " or "\x7f" <= c <= "\x9f" else c for c in text)
-
-
-def _csv_rows(rows: Iterable[list[Any]]) -> str:
-    import csv
-    import io
-
-    buffer = io.StringIO()
-    csv.writer(buffer, lineterminator="\n").writerows(rows)
-    return buffer.getvalue()
-
-
-def csv_header() -> str:
-    return _csv_rows([list(CSV_COLUMNS)])
 
 
 # --- running -----------------------------------------------------------------------------------

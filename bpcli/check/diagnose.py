@@ -16,8 +16,9 @@ from typing import Any
 
 from bpcli.check.answers import Expectation, Tolerance, all_match, matches, np_shape
 from bpcli.core.engine import downstream, gradient, one_sided_gradients
-from bpcli.core.graph import Graph, Node
+from bpcli.core.graph import Node
 from bpcli.core.ops import unbroadcast
+from bpcli.core.run import Run
 from bpcli.errors import BpcliError, DomainError
 from bpcli.lazy import np
 from bpcli.present.explain import consumers, local_formula
@@ -65,40 +66,42 @@ class Verdict:
 
 
 def check(
-    graph: Graph, expectations: list[Expectation], tol: Tolerance | None = None, tr: Translator | None = None
+    run: Run, expectations: list[Expectation], tol: Tolerance | None = None, tr: Translator | None = None
 ) -> list[Verdict]:
-    """Check each answer against a graph that has been run, and diagnose the wrong ones."""
+    """Check each answer against a run of the program, and diagnose the wrong ones."""
     tr = tr or Translator()
+    graph = run.graph
     verdicts = []
     users = consumers(graph)
     for exp in expectations:
         # a name the program does not have is answers.OUTPUT, "f": the output
         node = graph.inputs.get(exp.name) or graph.names.get(exp.name) or graph.output
-        truth = gradient(node) if exp.gradient else node.value
+        truth = gradient(run, node) if exp.gradient else run.values[node.id]
         if truth is None:  # off the output's path, and not computable here
             raise DomainError(
                 f"{exp.name} has no value at this point ({graph.label(node)} is not"
                 " used by the output and cannot be computed), so there is no"
                 " answer to check for it"
             )
-        scale = _scale(graph, users, node, exp.gradient, truth)
+        scale = _scale(run, users, node, exp.gradient, truth)
         ok = all_match(exp.value, exp.tolerance, truth, tol, scale)
         verdicts.append(
             Verdict(exp, node, truth, ok, None if ok else _worst(exp, truth, tol, scale), scale=scale)
         )
-    _accept_one_sided(graph, verdicts, tol, tr)
-    _Diagnoser(graph, verdicts, tol, tr).run()
+    _accept_one_sided(run, verdicts, tol, tr)
+    _Diagnoser(run, verdicts, tol, tr).diagnose()
     return verdicts
 
 
 MAX_KINKS = 3  # kinked nodes whose one-sided derivatives are tried (3**3 backward passes)
 
 
-def _accept_one_sided(graph: Graph, verdicts: list[Verdict], tol: Tolerance | None, tr: Translator) -> None:
+def _accept_one_sided(run: Run, verdicts: list[Verdict], tol: Tolerance | None, tr: Translator) -> None:
     """At a kink the derivative is not defined: bpcli takes PyTorch's convention, but a
     one-sided derivative is as right. Accept a gradient answer that one of them gives."""
+    graph = run.graph
     wrong = [v for v in verdicts if not v.ok and v.expectation.gradient]
-    kinks = [k for k in graph.kinks if graph.nodes[k].op.name in ONE_SIDED][:MAX_KINKS]
+    kinks = [k for k in run.kinks if graph.nodes[k].op.name in ONE_SIDED][:MAX_KINKS]
     if not wrong or not kinks:
         return
     for choice in itertools.product((0.0, 1.0, -1.0), repeat=len(kinks)):
@@ -106,14 +109,16 @@ def _accept_one_sided(graph: Graph, verdicts: list[Verdict], tol: Tolerance | No
         if not sides:
             continue
         try:
-            grads = one_sided_gradients(graph, sides)
+            grads = one_sided_gradients(run, sides)
         except BpcliError:
             continue
         for verdict in wrong:
             if verdict.ok:
                 continue
             exp = verdict.expectation
-            other = grads.get(verdict.node.id, 0.0)
+            other = grads[verdict.node.id]
+            if other is None:
+                other = 0.0
             if all_match(exp.value, exp.tolerance, other, tol, verdict.scale):
                 verdict.ok, verdict.worst = True, None
                 labels = ", ".join(f"{graph.label(graph.nodes[k])} (node #{k})" for k in sides)
@@ -123,41 +128,35 @@ def _accept_one_sided(graph: Graph, verdicts: list[Verdict], tol: Tolerance | No
 ONE_SIDED = {"relu", "abs", "max", "min"}
 
 
-def _scale(
-    graph: Graph, users: list[list[tuple[Node, int]]], node: Node, is_gradient: bool, truth: Any
-) -> Any:
+def _scale(run: Run, users: list[list[tuple[Node, int]]], node: Node, is_gradient: bool, truth: Any) -> Any:
     """The magnitude of what was added up into the truth, elementwise where it can be: for a
     gradient its branches (what each gate that uses the node sends it), each also computed
     from the magnitudes |upstream| and |inputs| (so the sums inside a gate, as in W.T @ g,
     count too); for a value the gate's inputs. A truth that is floating-point noise around
     an exact 0 (the branches 0.1 + 0.2 - 0.3) is then within NOISE times this of 0, so 0 is
     accepted for it. What is not finite counts as nothing: it must never excuse an answer."""
+    graph = run.graph
+    values: list[Any] = run.values  # (those of gates that use the node, which all have one)
     scalar = type(truth) is float
     parts = []
     with nullcontext() if scalar else np.errstate(all="ignore"):
         if is_gradient:
             for gate, i in users[node.id]:
-                if gate.grad is None:
+                upstream = run.grads[gate.id]
+                if upstream is None:
                     continue
                 # (not at a kinked gate: relu of |x| would route what relu of x stops)
                 for magnitudes in (False, True) if gate.op.kink is None else (False,):
                     try:
                         if magnitudes:
-                            parts.append(
-                                downstream(
-                                    graph,
-                                    gate,
-                                    i,
-                                    upstream=abs(gate.grad),
-                                    values=[abs(x.value) for x in gate.inputs],
-                                )
-                            )
+                            sizes = [abs(values[x.id]) for x in gate.inputs]
+                            parts.append(downstream(graph, values, gate, i, abs(upstream), sizes))
                         else:
-                            parts.append(downstream(graph, gate, i))
+                            parts.append(downstream(graph, values, gate, i, upstream))
                     except Exception:  # no branch, no scale from it
                         continue
         else:
-            parts = [inp.value for inp in node.inputs]
+            parts = [values[inp.id] for inp in node.inputs]
         scale: Any = 0.0
         for part in parts:
             if type(part) is float:
@@ -184,13 +183,14 @@ def _worst(exp: Expectation, truth: Any, tol: Tolerance | None, scale: Any) -> i
 
 
 class _Diagnoser:
-    def __init__(self, graph: Graph, verdicts: list[Verdict], tol: Tolerance | None, tr: Translator) -> None:
-        self.graph, self.verdicts, self.tol, self.tr = graph, verdicts, tol, tr
-        self.users = consumers(graph)
+    def __init__(self, run: Run, verdicts: list[Verdict], tol: Tolerance | None, tr: Translator) -> None:
+        self.run, self.verdicts, self.tol, self.tr = run, verdicts, tol, tr
+        self.graph = run.graph
+        self.users = consumers(run.graph)
         self.values = {v.node.id: v for v in verdicts if not v.expectation.gradient}
         self.grads = {v.node.id: v for v in verdicts if v.expectation.gradient}
 
-    def run(self) -> None:
+    def diagnose(self) -> None:
         first_found = False
         # backward order: the output's end of the graph first
         for verdict in sorted(self.verdicts, key=lambda v: -v.node.id):
@@ -221,32 +221,36 @@ class _Diagnoser:
     def _num(self, value: Any) -> str:
         return fmt(value, 4)
 
+    def _value(self, node: Node) -> Any:
+        return self.run.values[node.id]
+
+    def _grad(self, node: Node) -> Any:
+        """∂f/∂node as the backward pass left it: None where nothing flowed back."""
+        return self.run.grads[node.id]
+
     def _vjp(
         self, gate: Node, i: int, upstream: Any = None, ans: Any = None, values: list[Any] | None = None
     ) -> Any:
         """A downstream gradient computed with some of its ingredients replaced; None if
         the replacement makes no sense (a domain error, a shape that does not fit)."""
-        g = gate.grad if upstream is None else upstream
+        g = self._grad(gate) if upstream is None else upstream
+        run = self.run
         if ans is None and values is None:
             try:
-                return downstream(self.graph, gate, i, upstream=g)
+                return downstream(self.graph, run.values, gate, i, g)
             except Exception:
                 return None
-        ans = gate.value if ans is None else ans
-        values = [x.value for x in gate.inputs] if values is None else values
+        own = self._value(gate)
+        ans = own if ans is None else ans
+        values = [self._value(x) for x in gate.inputs] if values is None else values
         scalar = all(type(v) is float for v in [g, ans, *values])
         try:
             with np.errstate(all="ignore") if not scalar else nullcontext():
-                vjp = (gate.op.vjps if scalar else gate.op.array_vjps)[i]
-                if gate.op.by_output is not None and ans is not gate.value:
-                    d = gate.op.by_output(g, ans)  # the VJP in the value alone, as textbooks
-                else:
-                    d = vjp(g, ans, values) if gate.op.arity < 0 else vjp(g, ans, *values)
-                if not scalar and gate.op.broadcast:
-                    d = unbroadcast(d, gate.inputs[i].value)
+                if gate.op.by_output is not None and ans is not own:
+                    return gate.op.by_output(g, ans)  # the VJP in the value alone, as textbooks
+                return downstream(self.graph, run.values, gate, i, g, values, ans)
         except Exception:
             return None
-        return d
 
     # --- forward values --------------------------------------------------------------
 
@@ -268,7 +272,7 @@ class _Diagnoser:
     def _gradient(self, verdict: Verdict) -> Diagnosis:
         node, tr = verdict.node, self.tr
         name = verdict.expectation.name
-        edges = [(gate, i) for gate, i in self.users[node.id] if gate.grad is not None]
+        edges = [(gate, i) for gate, i in self.users[node.id] if self._grad(gate) is not None]
         wrong_upstream = [gate for gate, _ in edges if gate.id in self.grads and not self.grads[gate.id].ok]
         if wrong_upstream:
             carried = self._carried(verdict, edges, wrong_upstream[0])
@@ -299,8 +303,8 @@ class _Diagnoser:
             return None
         gate, i = edges[0]
         decimals = len(text.split(".")[1].split("e")[0].split("E")[0])
-        rounded = round(gate.grad, decimals)
-        if rounded == gate.grad:
+        rounded = round(self._grad(gate), decimals)
+        if rounded == self._grad(gate):
             return None
         candidate = self._vjp(gate, i, upstream=rounded)
         if not self._fits(verdict, candidate):
@@ -316,7 +320,7 @@ class _Diagnoser:
         total = None
         for g, i in edges:
             upstream = self.grads[g.id].expectation.value if g.id in self.grads else None
-            if upstream is not None and np_shape(upstream) != np_shape(gradient(g)):
+            if upstream is not None and np_shape(upstream) != np_shape(gradient(self.run, g)):
                 return None  # an upstream answer of the wrong shape carries nothing
             d = self._vjp(g, i, upstream=upstream)
             if d is None:
@@ -343,7 +347,7 @@ class _Diagnoser:
         if type(truth) is not float and truth.ndim >= 2:
             yield "transposed", None, np.transpose(truth)
         if edges and all(t is not None for t in true):
-            locals_ = [self._vjp(g, i, upstream=_ones_like(g.value)) for g, i in edges]
+            locals_ = [self._vjp(g, i, upstream=_ones_like(self._value(g))) for g, i in edges]
             if all(v is not None for v in locals_):
                 yield "missing-upstream", None, _sum(locals_)
             if 2 <= len(edges) <= MAX_FANOUT_SUBSETS:
@@ -364,27 +368,29 @@ class _Diagnoser:
     def _swapped(self, gate: Node, i: int, true: Any) -> list[Any]:
         if gate.op.arity != 2 or gate.op.name in ROUTERS:  # a swapped router is a wrong route
             return []
-        values = [x.value for x in gate.inputs]
+        values = [self._value(x) for x in gate.inputs]
         return [self._vjp(gate, i, values=values[::-1])]
 
     def _confused(self, gate: Node, i: int, true: Any) -> list[Any]:
         if gate.op.arity < 1 or gate.op.name in ROUTERS:
             return []
-        values = [x.value for x in gate.inputs]
-        if np.shape(values[i]) != np.shape(gate.value):
+        values = [self._value(x) for x in gate.inputs]
+        if np.shape(values[i]) != np.shape(self._value(gate)):
             return []
         with_input_as_output = self._vjp(gate, i, ans=values[i])
         replaced = list(values)
-        replaced[i] = gate.value
+        replaced[i] = self._value(gate)
         return [with_input_as_output, self._vjp(gate, i, values=replaced)]
 
     def _rerouted(self, gate: Node, i: int, true: Any) -> list[Any]:
         if gate.op.name not in ROUTERS:
             return []
-        upstream = gate.grad
+        upstream = self._grad(gate)
         with np.errstate(all="ignore") if type(true) is not float else nullcontext():
             return [
-                unbroadcast(upstream, gate.inputs[i].value) - true if gate.op.broadcast else upstream - true
+                unbroadcast(upstream, self._value(gate.inputs[i])) - true
+                if gate.op.broadcast
+                else upstream - true
             ]
 
     def _wrong_forward(self, gate: Node, i: int, true: Any) -> list[Any]:
@@ -394,12 +400,12 @@ class _Diagnoser:
             for n in involved
             if n.id in self.values
             and not self.values[n.id].ok
-            and np_shape(self.values[n.id].expectation.value) == np_shape(n.value)
+            and np_shape(self.values[n.id].expectation.value) == np_shape(self._value(n))
         }
         if not wrong:
             return []
-        values = [wrong.get(x.id, x.value) for x in gate.inputs]
-        return [self._vjp(gate, i, ans=wrong.get(gate.id, gate.value), values=values)]
+        values = [wrong.get(x.id, self._value(x)) for x in gate.inputs]
+        return [self._vjp(gate, i, ans=wrong.get(gate.id, self._value(gate)), values=values)]
 
     def _diagnosis(
         self, kind: str, verdict: Verdict, gate: Node, edges: list[tuple[Node, int]], first: bool
@@ -415,16 +421,16 @@ class _Diagnoser:
             gate_ref=graph.ref(gate, atomic=True),
             op=gate.op.name,
             count=len(edges),
-            upstream=self._num(gate.grad) if gate.grad is not None else "1",
+            upstream=self._num(self._grad(gate)) if self._grad(gate) is not None else "1",
             formula=local_formula(graph, gate, index) if gate.inputs else "",
             branches=" + ".join(self._num(self._vjp(g, i)) for g, i in edges),
             **_shapes(verdict),
         )
         if kind == "wrong-route" and gate.inputs:
             winner = (
-                max(gate.inputs, key=lambda x: np.max(x.value))
+                max(gate.inputs, key=lambda x: np.max(self._value(x)))
                 if gate.op.name in ("max", "amax")
-                else min(gate.inputs, key=lambda x: np.min(x.value))
+                else min(gate.inputs, key=lambda x: np.min(self._value(x)))
             )
             fields["winner"] = graph.ref(winner)
         key = "check.forward-gradient" if kind == "forward" else f"check.{kind}"
@@ -437,7 +443,7 @@ class _Diagnoser:
         if not diagnosis.first or not edges or diagnosis.kind in ("partial-fanout", "forward"):
             return
         gate, i = next(((g, i) for g, i in edges if g is diagnosis.node), edges[0])
-        local = self._vjp(gate, i, upstream=_ones_like(gate.value))
+        local = self._vjp(gate, i, upstream=_ones_like(self._value(gate)))
         diagnosis.message += " " + self.tr(
             "check.first",
             gate=self.graph.label(gate),

@@ -18,8 +18,9 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from bpcli.core.engine import downstream, forward_values, gradient, leads_to_output
+from bpcli.core.engine import Values, downstream, forward_values, gradient, leads_to_output
 from bpcli.core.graph import Graph, Node
+from bpcli.core.run import Run
 from bpcli.errors import BpcliError
 from bpcli.lazy import np
 
@@ -72,19 +73,20 @@ def relative_error(a: float, n: float) -> float:
     return 0.0 if scale == 0 else abs(a - n) / scale
 
 
-def gradcheck(graph: Graph, names: list[str] | None = None, seed: int = 0) -> list[Check]:
-    """Check every input (or those in `names`) of a graph that has been run."""
+def gradcheck(run: Run, names: list[str] | None = None, seed: int = 0) -> list[Check]:
+    """Check every input (or those in `names`) of a run's graph."""
+    graph = run.graph
     rng = random.Random(seed)
     chosen = [(name, node) for name, node in graph.inputs.items() if not names or name in names]
     plans: list[Sequence[int]] = []
     for _, node in chosen:
-        size = _size(node.value)
+        size = _size(run.values[node.id])
         plans.append(range(size) if size <= MAX_ELEMENTS else sorted(rng.sample(range(size), SAMPLE)))
     # what an element costs at most: two evaluations of every gate after its input
     costs = [2 * (len(graph.nodes) - node.id) for _, node in chosen]
     if sum(len(plan) * cost for plan, cost in zip(plans, costs, strict=True)) > WORK:
         plans = _sampled(plans, costs, rng)
-    return [_check(graph, name, node, plan) for (name, node), plan in zip(chosen, plans, strict=True)]
+    return [_check(run, name, node, plan) for (name, node), plan in zip(chosen, plans, strict=True)]
 
 
 def _sampled(plans: list[Sequence[int]], costs: list[int], rng: random.Random) -> list[list[int]]:
@@ -101,9 +103,11 @@ def _sampled(plans: list[Sequence[int]], costs: list[int], rng: random.Random) -
     return picked
 
 
-def _check(graph: Graph, name: str, node: Node, indices: Sequence[int]) -> Check:
-    original = node.value
-    analytic = gradient(node)
+def _check(run: Run, name: str, node: Node, indices: Sequence[int]) -> Check:
+    graph = run.graph
+    values: list[Any] = list(run.values)  # this check's own: the cone's values change with each step
+    original = values[node.id]
+    analytic: Any = gradient(run, node)
     scalar = type(original) is float
     size = _size(original)
     # flat views and copies throughout: numpy's .flat takes 32 dimensions at most
@@ -113,76 +117,70 @@ def _check(graph: Graph, name: str, node: Node, indices: Sequence[int]) -> Check
     flat_work = None if work is None else work.reshape(-1)
     cone = _cone(graph, node) if indices else []
     kinked = [n for n in cone if n.op.kink is not None and n.id not in graph.smooth]
-    saved = [n.value for n in cone]
     crossed: set[int] = set()
     straddled = 0
     worst = 0.0
-    f0 = graph.output.value
+    f0 = run.output
 
     def difference(k: int, base: float, h: float) -> tuple[float, float, float, list[Any]]:
         """The central difference at step h; how far its two one-sided differences
         disagree (|f'+ − f'−|: the curvature, a pole or jump crossed), plus f's rounding
         over h, and the same less ten times the rounding (what rounding cannot explain);
         and which side of its kink each kinked gate is on at x + h and at x − h."""
-        values, sides = [], []
+        outputs, sides = [], []
         for sign in (1.0, -1.0):
             if flat_work is None:
-                node.value = base + sign * h
+                values[node.id] = base + sign * h
             else:
                 flat_work[k] = base + sign * h
-                node.value = work
+                values[node.id] = work
             try:
-                forward_values(graph, cone)
-                values.append(graph.output.value)
-                sides.append(_sides(graph, kinked))
+                forward_values(graph, values, cone, run.missing)
+                outputs.append(values[graph.output.id])
+                sides.append(_sides(graph, values, kinked))
             except BpcliError:
-                values.append(math.nan)
+                outputs.append(math.nan)
                 sides.append(None)
         if flat_work is not None:
             flat_work[k] = base
-        n = (values[0] - values[1]) / (2 * h)
-        disagreement = abs((values[0] - f0) - (f0 - values[1])) / h
-        rounding = ROUNDING * max(abs(values[0]), abs(values[1]), abs(f0)) / h
+        n = (outputs[0] - outputs[1]) / (2 * h)
+        disagreement = abs((outputs[0] - f0) - (f0 - outputs[1])) / h
+        rounding = ROUNDING * max(abs(outputs[0]), abs(outputs[1]), abs(f0)) / h
         spread = disagreement + rounding
         if n - n != 0.0 or spread - spread != 0.0:  # not evaluable, or it overflows
             return math.nan, math.nan, math.nan, sides
         return n, spread, disagreement - 10 * rounding, sides
 
-    try:
-        for k in indices:
-            base = original if flat_work is None else float(flat_work[k])
-            a = analytic if flat_analytic is None else float(flat_analytic[k])
-            h = STEP * max(1.0, abs(base))
-            n, spread, excess, sides = difference(k, base, h)
-            if verdict(relative_error(a, n)) != "good":
-                # the step may reach a pole (1/x at 1e-6, tan near π/2) or be too coarse for
-                # the curvature there: smaller steps are tried, and the one whose one-sided
-                # differences agree best, relative to their mean, is kept. That choice never
-                # looks at the analytic gradient, so a wrong gradient stays wrong.
-                before, last = (h, excess), (h, excess)
-                steps = _smaller_steps(h, base)
-                for smaller in steps:  # (a list that may grow while it is walked)
-                    tried = difference(k, base, smaller)
-                    before, last = last, (smaller, tried[2])
-                    if _relative(tried[1], tried[0]) < _relative(spread, n):
-                        n, spread, _, sides = tried
-                    if smaller is steps[-1] and len(steps) < MAX_STEPS and _straddles(before, last):
-                        steps.extend(_smaller_steps(smaller, base, 1))  # nearer the pole
-                if verdict(relative_error(a, n)) != "good" and _straddles(before, last):
-                    n = math.nan
-                    straddled += 1
-            if sides[0] is not None and sides[1] is not None:
-                crossed.update(i for i, (p, m) in enumerate(zip(sides[0], sides[1], strict=True)) if p != m)
-            if scalar:
-                numeric = n
-            else:
-                numeric[k] = n
-            error = relative_error(a, n)
-            worst = math.nan if math.isnan(error) or math.isnan(worst) else max(worst, error)
-    finally:
-        node.value = original
-        for later, value in zip(cone, saved, strict=True):
-            later.value = value
+    for k in indices:
+        base = original if flat_work is None else float(flat_work[k])
+        a = analytic if flat_analytic is None else float(flat_analytic[k])
+        h = STEP * max(1.0, abs(base))
+        n, spread, excess, sides = difference(k, base, h)
+        if verdict(relative_error(a, n)) != "good":
+            # the step may reach a pole (1/x at 1e-6, tan near π/2) or be too coarse for
+            # the curvature there: smaller steps are tried, and the one whose one-sided
+            # differences agree best, relative to their mean, is kept. That choice never
+            # looks at the analytic gradient, so a wrong gradient stays wrong.
+            before, last = (h, excess), (h, excess)
+            steps = _smaller_steps(h, base)
+            for smaller in steps:  # (a list that may grow while it is walked)
+                tried = difference(k, base, smaller)
+                before, last = last, (smaller, tried[2])
+                if _relative(tried[1], tried[0]) < _relative(spread, n):
+                    n, spread, _, sides = tried
+                if smaller is steps[-1] and len(steps) < MAX_STEPS and _straddles(before, last):
+                    steps.extend(_smaller_steps(smaller, base, 1))  # nearer the pole
+            if verdict(relative_error(a, n)) != "good" and _straddles(before, last):
+                n = math.nan
+                straddled += 1
+        if sides[0] is not None and sides[1] is not None:
+            crossed.update(i for i, (p, m) in enumerate(zip(sides[0], sides[1], strict=True)) if p != m)
+        if scalar:
+            numeric = n
+        else:
+            numeric[k] = n
+        error = relative_error(a, n)
+        worst = math.nan if math.isnan(error) or math.isnan(worst) else max(worst, error)
     if not indices:
         worst = math.nan
     if not scalar:
@@ -242,15 +240,16 @@ def _cone(graph: Graph, node: Node) -> list[Node]:
     return cone
 
 
-def _sides(graph: Graph, kinked: list[Node]) -> list[Any]:
+def _sides(graph: Graph, values: Values, kinked: list[Node]) -> list[Any]:
     """Which side of its kink each kinked node is on: its local gradients, as bytes."""
     sides = []
     for node in kinked:
         signature = []
+        value = values[node.id]
         for i in range(len(node.inputs)):
-            seed = 1.0 if type(node.value) is float else np.ones_like(node.value)
+            seed = 1.0 if type(value) is float else np.ones_like(value)
             try:
-                local = downstream(graph, node, i, upstream=seed)
+                local = downstream(graph, values, node, i, seed)
             except BpcliError:
                 signature.append(b"undefined")
                 continue

@@ -96,7 +96,7 @@ def _leaves(
         if node.inputs:
             continue
         k = node.id
-        if node.name in bound and graph.inputs.get(node.name) is node:  # as Graph.rebind
+        if node.name in bound and graph.inputs.get(node.name) is node:  # as Template.apply
             lines.append(f"  v{k} = float(b[{node.name!r}])")
         elif k in written:
             index, sign = written[k]
@@ -104,7 +104,7 @@ def _leaves(
             lines.append(f"  v{k} = {'' if sign == 1.0 else '-'}float(n[{index}])")
             as_written.append(f"v{k}")
         else:
-            space[f"C{k}"] = node.value
+            space[f"C{k}"] = graph.leaves[k]
             lines.append(f"  v{k} = C{k}")
             continue
         checks.append(f"v{k}")

@@ -1,60 +1,83 @@
 """The forward and backward passes: two loops over the node list, no recursion.
 
-forward:  for node in graph: node.value = op(*input values)
+forward:  values = the graph's leaves; for node in graph: values[node] = op(*input values)
 backward: seed ∂f/∂f = 1, then for node in reversed(graph), for each input:
-          input.grad += vjp(upstream, ans, *input values)   (downstream = upstream × local)
+          grads[input] += downstream(upstream, ans, input values)   (upstream × local)
+
+Both read the graph and write only lists of their own, returned in a Run (bpcli.core.run).
+`backward` is the one backward pass: grad, check's diagnosis, --gradcheck and batch all use
+it (the compiled batch path writes the same calls out, see bpcli.core.compiled), and
+`downstream` is the one rule for what a gate sends along one wire.
 """
 
 from __future__ import annotations
 
 import math
-from typing import Any
+from contextlib import nullcontext
+from typing import Any, TypeAlias
 
 from bpcli.core.graph import Graph, Node, format_number
 from bpcli.core.ops import ShapeMismatch, unbroadcast
+from bpcli.core.run import Run
 from bpcli.errors import BpcliError, DomainError, ShapeError
 from bpcli.lazy import all_finite, np
 from bpcli.limits import held_problem, shape_problem
+from bpcli.values import Value
 
 _ARITHMETIC = (ValueError, ZeroDivisionError, OverflowError, ArithmeticError)
+
+Values: TypeAlias = "list[Value | None]"  # by node id
 
 
 class InternalError(Exception):
     """A bug in bpcli itself (never the user's fault)."""
 
 
-def run(graph: Graph, record: bool = False) -> Graph:
-    """Forward then backward; returns the same graph, now with values and gradients.
-    With `record`, keep what each gate sent to each input (graph.sent), for presenters."""
-    forward(graph)
-    backward(graph, record)
-    return graph
+def run(graph: Graph, record: bool = False) -> Run:
+    """Forward then backward. With `record`, the run keeps what each gate sent to each input
+    (Run.sent), for presenters."""
+    values, warnings, kinks, missing = _forward_pass(graph)
+    grads, sent = backward(graph, values, record)
+    return Run(graph, values, grads, (*graph.warnings, *warnings), tuple(kinks), sent, missing)
 
 
 # --- forward -------------------------------------------------------------------------------
 
 
-def forward(graph: Graph) -> None:
+def forward(graph: Graph) -> Run:
+    """The forward pass alone: a run with values and no gradients."""
+    values, warnings, kinks, missing = _forward_pass(graph)
+    return Run(graph, values, [None] * len(values), (*graph.warnings, *warnings), tuple(kinks), None, missing)
+
+
+def _forward_pass(graph: Graph) -> tuple[Values, list[str], list[int], bool]:
     """Compute every node's value in order; raise DomainError at the first bad node that leads
     to the output (one that does not gets no value, and a warning); note the nodes evaluated
-    at a kink."""
-    for node, err in forward_values(graph):
-        graph.warnings.append(
+    at a kink. Returns the values, the warnings, the kinks and whether a value is missing."""
+    values = list(graph.leaves)
+    warnings = []
+    failed = forward_values(graph, values)
+    for node, err in failed:
+        warnings.append(
             f"{graph.label(node)} (node #{node.id}) is not used by {graph.output.name or 'f'}"
-            f" and cannot be computed: {_reason(err)}{_where(graph, node)}"
+            f" and cannot be computed: {_reason(err)}{_where(graph, node, _inputs(values, node))}"
         )
-    _note_kinks(graph)
+    kinks = _note_kinks(graph, values, warnings)
+    return values, warnings, kinks, bool(failed)
 
 
-def forward_values(graph: Graph, nodes: list[Node] | None = None) -> list[tuple[Node, BaseException]]:
-    """Compute every node's value in order, and nothing else (or only those in `nodes`, in
-    forward order: the others keep their values). A node that does not lead to the output and
-    cannot be computed gets the value None, as do the nodes computed from it; returns the
-    nodes that could not be computed (not those computed from them), each with its error."""
+def forward_values(
+    graph: Graph, values: Values, nodes: list[Node] | None = None, missing: bool = False
+) -> list[tuple[Node, BaseException]]:
+    """Compute every gate's value in order into `values` (which holds the leaves' values), and
+    nothing else (or only those in `nodes`, in forward order: the others keep their values).
+    A node that does not lead to the output and cannot be computed gets the value None, as do
+    the nodes computed from it (`missing`: some already has); returns the nodes that could
+    not be computed (not those computed from them), each with its error."""
     if graph.has_arrays:
         with np.errstate(over="raise", divide="raise", invalid="raise", under="ignore"):
-            return _forward(graph, arrays=True, nodes=nodes)
-    return _forward(graph, arrays=False, nodes=nodes)
+            return _forward(graph, values, True, nodes, missing)
+    return _forward(graph, values, False, nodes, missing)
 
 
 def leads_to_output(graph: Graph) -> list[bool]:
@@ -72,37 +95,35 @@ def leads_to_output(graph: Graph) -> list[bool]:
     return leads
 
 
-def _forward(graph: Graph, arrays: bool, nodes: list[Node] | None = None) -> list[tuple[Node, BaseException]]:
+def _forward(
+    graph: Graph, values: Values, arrays: bool, nodes: list[Node] | None, missing: bool
+) -> list[tuple[Node, BaseException]]:
     failed: list[tuple[Node, BaseException]] = []
     # what the arrays hold together (a full pass only: a partial one replaces values)
-    held = (
-        sum(n.value.size for n in graph.nodes if not n.inputs and type(n.value) is not float)
-        if arrays and nodes is None
-        else 0
-    )
+    held = sum(_size(v) for v in graph.leaves) if arrays and nodes is None else 0
     for node in graph.nodes if nodes is None else nodes:
         inputs = node.inputs
         if not inputs:
             continue
         op = node.op
-        values = [i.value for i in inputs]
-        if graph.missing and any(v is None for v in values):  # from a node with no value
-            node.value = None
+        args = [values[i.id] for i in inputs]
+        if missing and any(v is None for v in args):  # from a node with no value
+            values[node.id] = None
             continue
         try:
-            if op.scalar is not None and (not arrays or all(type(v) is float for v in values)):
-                value = op.scalar(*values)
+            if op.scalar is not None and (not arrays or all(type(v) is float for v in args)):
+                value = op.scalar(*args)
             else:
                 shape = None
                 if op.shape is not None:  # refuse a result too big to make before making it
-                    shape = op.shape([shape_of(v) for v in values])
+                    shape = op.shape([shape_of(v) for v in args])
                     problem = shape_problem(shape, graph.max_elements)
                     if problem is None and nodes is None and shape:  # an array, not a float
                         held += math.prod(shape)
                         problem = held_problem(held, graph.max_elements)
                     if problem is not None:
                         raise _too_big(graph, node, *problem)
-                value = _as_value(op.array(*values))  # type: ignore[misc]
+                value = _as_value(op.array(*args))  # type: ignore[misc]
                 if shape is not None and shape_of(value) != shape:
                     raise InternalError(
                         f"{op.name} made shape {shape_of(value)}, but its shape rule says {shape}"
@@ -113,190 +134,180 @@ def _forward(graph: Graph, arrays: bool, nodes: list[Node] | None = None) -> lis
             elif not all_finite(value):
                 raise OverflowError()
         except ShapeMismatch as err:
-            raise _shape_error(graph, node, str(err)) from None
+            raise _shape_error(graph, node, args, str(err)) from None
         except _ARITHMETIC as err:
             if leads_to_output(graph)[node.id]:
-                raise _forward_error(graph, node, err) from None
-            node.value = None  # not used by the output: the run goes on without it
-            graph.missing = True
+                raise _forward_error(graph, node, args, err) from None
+            values[node.id] = None  # not used by the output: the run goes on without it
+            missing = True
             failed.append((node, err))
             continue
-        node.value = value
+        values[node.id] = value
     return failed
 
 
-def _as_value(value: Any) -> Any:
+def _size(value: Value | None) -> int:
+    """How many elements an array leaf holds (a scalar or a gate's empty slot: none)."""
+    return 0 if value is None or isinstance(value, float) else int(value.size)
+
+
+def _inputs(values: Values, node: Node) -> list[Any]:
+    return [values[i.id] for i in node.inputs]
+
+
+def _as_value(value: Any) -> Value:
     """Scalars as Python floats, arrays as float64 ndarrays."""
     if type(value) is float:
         return value
     array = np.asarray(value, dtype=float)
-    return float(array) if array.ndim == 0 else array
+    return float(array) if array.ndim == 0 else array  # type: ignore[no-any-return]
 
 
-def _note_kinks(graph: Graph) -> None:
-    graph.kinks = []
+def _note_kinks(graph: Graph, values: Values, warnings: list[str]) -> list[int]:
+    kinks = []
     for node in graph.nodes:
         kink = node.op.kink
         if (
             kink is not None
             and node.id not in graph.smooth
-            and node.value is not None
-            and kink(*[i.value for i in node.inputs])
+            and values[node.id] is not None
+            and kink(*[values[i.id] for i in node.inputs])
         ):
-            graph.kinks.append(node.id)
-            graph.warnings.append(
+            kinks.append(node.id)
+            warnings.append(
                 f"{node.op.name} at node #{node.id} ({graph.label(node)}) is evaluated where it is"
                 f" not differentiable; bpcli takes PyTorch's convention: {node.op.convention}"
             )
+    return kinks
 
 
 # --- backward -------------------------------------------------------------------------------
 
 
-def backward(graph: Graph, record: bool = False) -> None:
-    """Fill node.grad = ∂f/∂node for every node that leads to the output; with `record`,
-    also graph.sent[(node id, input index)] = the downstream gradient along that wire."""
+def backward(
+    graph: Graph, values: Values, record: bool = False, substitute: dict[int, list[Any]] | None = None
+) -> tuple[Values, dict[tuple[int, int], Value] | None]:
+    """The backward pass: ∂f/∂node for every node (by id; None where nothing flows back, from
+    no path to the output or to a constant), from the forward pass's `values`. With `record`,
+    also what each gate sent along each wire: {(node id, input index): downstream gradient}.
+    `substitute` gives, by node id, the input values a gate's VJPs take instead of its own:
+    the one-sided derivatives at a kink (see `one_sided_gradients`)."""
     output = graph.output
-    if type(output.value) is not float:
+    if type(values[output.id]) is not float:
         raise ShapeError(
-            f"the output {graph.output_text} has shape {shape_text(output.value)}: backpropagation"
+            f"the output {graph.output_text} has shape {shape_text(values[output.id])}: backpropagation"
             " needs a scalar output",
             hint=f"try sum({graph.output_text}) or norm({graph.output_text})",
         )
-    for node in graph.nodes:
-        node.grad = None
-    output.grad = 1.0
-    sent: dict[tuple[int, int], Any] | None = {} if record else None
-    graph.sent = sent
-    if graph.has_arrays:
-        with np.errstate(over="raise", divide="raise", invalid="raise", under="ignore"):
-            _backward_arrays(graph, sent)
-    else:
-        _backward_scalars(graph, sent)
-
-
-def _backward_scalars(graph: Graph, sent: dict[tuple[int, int], Any] | None) -> None:
-    for node in reversed(graph.nodes):
-        g = node.grad
-        if g is None or not node.inputs:
-            continue
-        ans = node.value
-        values = [i.value for i in node.inputs]
-        vjps = node.op.vjps
-        for i, inp in enumerate(node.inputs):
-            if not inp.needs_grad:
+    grads: Values = [None] * len(graph.nodes)
+    grads[output.id] = 1.0
+    sent: dict[tuple[int, int], Value] | None = {} if record else None
+    with (
+        np.errstate(over="raise", divide="raise", invalid="raise", under="ignore")
+        if graph.has_arrays
+        else nullcontext()
+    ):
+        for node in reversed(graph.nodes):
+            g = grads[node.id]
+            if g is None or not node.inputs:
                 continue
-            try:
-                d = vjps[i](g, ans, *values)
-            except _ARITHMETIC as err:
-                raise _backward_error(graph, node, i, err) from None
-            if d - d != 0.0:
-                raise _backward_error(graph, node, i, OverflowError())
-            if inp.grad is None:
-                inp.grad = d
+            ans = values[node.id]
+            if substitute is not None and node.id in substitute:
+                inputs = substitute[node.id]
             else:
-                total = inp.grad + d
-                if total - total != 0.0:
-                    raise fanout_error(graph, inp, node)
-                inp.grad = total
-            if sent is not None:
-                sent[node.id, i] = d
-
-
-def _backward_arrays(graph: Graph, sent: dict[tuple[int, int], Any] | None) -> None:
-    for node in reversed(graph.nodes):
-        g = node.grad
-        if g is None or not node.inputs:
-            continue
-        values = [x.value for x in node.inputs]
-        for i, inp in enumerate(node.inputs):
-            if not inp.needs_grad:
-                continue
-            d = downstream(graph, node, i, values=values)
-            inp.grad = d if inp.grad is None else accumulate(graph, inp, node, inp.grad, d)
-            if sent is not None:
-                sent[node.id, i] = d
+                inputs = [values[x.id] for x in node.inputs]
+            for i, inp in enumerate(node.inputs):
+                if not inp.needs_grad:
+                    continue
+                d = downstream(graph, values, node, i, g, inputs, ans)
+                total = grads[inp.id]
+                grads[inp.id] = d if total is None else accumulate(graph, grads, inp, node, total, d)
+                if sent is not None:
+                    sent[node.id, i] = d
+    return grads, sent
 
 
 def downstream(
-    graph: Graph, node: Node, i: int, upstream: Any = None, values: list[Any] | None = None
-) -> Any:
-    """The gradient node sends to its input i: upstream × local, shaped like that input.
-    (`values` replaces the inputs' values, to take a one-sided derivative at a kink.)"""
-    g = node.grad if upstream is None else upstream
-    inp = node.inputs[i]
-    if values is None:
-        values = [x.value for x in node.inputs]
+    graph: Graph,
+    values: Values,
+    node: Node,
+    i: int,
+    upstream: Any,
+    inputs: list[Any] | None = None,
+    ans: Any = None,
+) -> Value:
+    """The gradient `node` sends to its input i: upstream × local, shaped like that input, at
+    the forward pass's `values` (`inputs` and `ans` replace the node's inputs' values and its
+    own, to take a one-sided derivative at a kink or to try a student's mistake). The one
+    place that chooses the scalar or the array VJP, sums a broadcast back and checks what
+    flows is finite."""
+    if inputs is None:
+        inputs = [values[x.id] for x in node.inputs]
+    if ans is None:
+        ans = values[node.id]
     op = node.op
-    scalar = type(g) is float and all(type(v) is float for v in values)
+    scalar = type(upstream) is float and (not graph.has_arrays or all(type(v) is float for v in inputs))
     try:
         vjp = (op.vjps if scalar else op.array_vjps)[i]
-        d = vjp(g, node.value, values) if op.arity < 0 else vjp(g, node.value, *values)
+        d = vjp(upstream, ans, inputs) if op.arity < 0 else vjp(upstream, ans, *inputs)
         if not scalar:
             if op.broadcast:
-                d = unbroadcast(d, inp.value)
+                d = unbroadcast(d, values[node.inputs[i].id])
             d = _as_value(d)
     except _ARITHMETIC as err:
-        raise _backward_error(graph, node, i, err) from None
+        raise _backward_error(graph, node, i, inputs, err) from None
     if type(d) is float:
         if d - d != 0.0:
-            raise _backward_error(graph, node, i, OverflowError())
+            raise _backward_error(graph, node, i, inputs, OverflowError())
     else:
-        if shape_of(d) != shape_of(inp.value):
+        like = values[node.inputs[i].id]
+        if shape_of(d) != shape_of(like):
             raise InternalError(
                 f"the VJP of {op.name} for input {i} has shape {shape_of(d)},"
-                f" but the input has shape {shape_of(inp.value)}"
+                f" but the input has shape {shape_of(like)}"
             )
         if not all_finite(d):
-            raise _backward_error(graph, node, i, OverflowError())
+            raise _backward_error(graph, node, i, inputs, OverflowError())
     return d
 
 
-def one_sided_gradients(graph: Graph, sides: dict[int, float]) -> dict[int, Any]:
+def one_sided_gradients(run: Run, sides: dict[int, float]) -> Values:
     """∂f/∂node for every node, as if each kinked node in `sides` had its first input just
     above (+1) or just below (-1) its kink: the other conventions a student may have used.
-    The graph's own gradients are left as they are."""
-    grads: dict[int, Any] = {graph.output.id: 1.0}
-    for node in reversed(graph.nodes):
-        g = grads.get(node.id)
-        if g is None or not node.inputs:
-            continue
-        values = None
-        if node.id in sides:
-            values = [x.value for x in node.inputs]
-            step = 1e-9 * max(1.0, float(np.max(np.abs(values[0]))))
-            values[0] = values[0] + sides[node.id] * step
-        for i, inp in enumerate(node.inputs):
-            if inp.needs_grad:
-                d = downstream(graph, node, i, upstream=g, values=values)
-                grads[inp.id] = d if inp.id not in grads else accumulate(graph, inp, node, grads[inp.id], d)
-    return grads
+    The same backward pass, with those inputs substituted."""
+    substitute = {}
+    for k, side in sides.items():
+        inputs = _inputs(run.values, run.graph.nodes[k])
+        step = 1e-9 * max(1.0, float(np.max(np.abs(inputs[0]))))
+        inputs[0] = inputs[0] + side * step
+        substitute[k] = inputs
+    return backward(run.graph, run.values, substitute=substitute)[0]
 
 
-def accumulate(graph: Graph, inp: Node, node: Node, total: Any, d: Any) -> Any:
+def accumulate(graph: Graph, grads: Values, inp: Node, node: Node, total: Any, d: Any) -> Value:
     """total + d, the gradient `inp` has gathered so far plus what `node` sends it, or
     DomainError (fanout_error) when the sum is not finite. Every place that adds up the
     branches of a fan-out goes through here."""
     if type(total) is float and type(d) is float:
         result = total + d
         if result - result != 0.0:
-            raise fanout_error(graph, inp, node)
+            raise fanout_error(graph, grads, inp, node)
         return result
     with np.errstate(over="ignore", invalid="ignore"):
         result = total + d
     if type(result) is float:
         if result - result != 0.0:
-            raise fanout_error(graph, inp, node)
+            raise fanout_error(graph, grads, inp, node)
     elif not all_finite(result):
-        raise fanout_error(graph, inp, node)
-    return result
+        raise fanout_error(graph, grads, inp, node)
+    return result  # type: ignore[no-any-return]
 
 
-def fanout_error(graph: Graph, inp: Node, node: Node) -> BpcliError:
+def fanout_error(graph: Graph, grads: Values, inp: Node, node: Node) -> BpcliError:
     """The gradient of `inp` overflowed when the branch through `node` was added to those
     through the nodes after it (the backward pass visits them in reverse)."""
     branches = sorted(
-        {n.id for n in graph.nodes[node.id :] if n.grad is not None and any(x is inp for x in n.inputs)}
+        {n.id for n in graph.nodes[node.id :] if grads[n.id] is not None and any(x is inp for x in n.inputs)}
     )
     listed = [f"#{k}" for k in branches]
     through = (", ".join(listed[:-1]) + " and " + listed[-1]) if len(listed) > 1 else listed[0]
@@ -309,29 +320,32 @@ def fanout_error(graph: Graph, inp: Node, node: Node) -> BpcliError:
     )
 
 
-def local(graph: Graph, node: Node, i: int) -> Any:
+def local(run: Run, node: Node, i: int) -> Value | None:
     """∂node/∂input_i as a number, or for an elementwise op on arrays its diagonal; else None."""
     inp = node.inputs[i]
-    if not inp.needs_grad or node.value is None:
+    value = run.values[node.id]
+    if not inp.needs_grad or value is None:
         return None
-    if type(node.value) is float and type(inp.value) is float:
-        return downstream(graph, node, i, upstream=1.0)
-    if node.op.elementwise and shape_of(inp.value) == shape_of(node.value):
-        return downstream(graph, node, i, upstream=np.ones_like(node.value))
+    if type(value) is float and type(run.values[inp.id]) is float:
+        return downstream(run.graph, run.values, node, i, 1.0)
+    if node.op.elementwise and shape_of(run.values[inp.id]) == shape_of(value):
+        return downstream(run.graph, run.values, node, i, np.ones_like(value))
     return None  # a full Jacobian: shown on request only (--jacobian)
 
 
-def gradient(node: Node) -> Any:
+def gradient(run: Run, node: Node) -> Value | None:
     """∂f/∂node, zero when the node does not lead to the output; None when it has no value
     (it does not lead to the output and cannot be computed)."""
-    if node.grad is not None or node.value is None:
-        return node.grad
-    return 0.0 if type(node.value) is float else np.zeros_like(node.value)
+    grad, value = run.grads[node.id], run.values[node.id]
+    if grad is not None or value is None:
+        return grad
+    return 0.0 if type(value) is float else np.zeros_like(value)  # type: ignore[no-any-return]
 
 
-def gradients(graph: Graph) -> dict[str, Any]:
+def gradients(run: Run) -> dict[str, Value | None]:
     """∂f/∂name for every input (its own gradient) and every named intermediate (its last binding)."""
-    return {name: gradient(graph.inputs.get(name) or node) for name, node in graph.names.items()}
+    graph = run.graph
+    return {name: gradient(run, graph.inputs.get(name) or node) for name, node in graph.names.items()}
 
 
 # --- errors ---------------------------------------------------------------------------------
@@ -354,13 +368,14 @@ def value_text(value: Any) -> str:
     return f"an array of shape {shape_text(value)}"
 
 
-def _where(graph: Graph, node: Node) -> str:
+def _where(graph: Graph, node: Node, inputs: list[Any]) -> str:
+    """The node's inputs and their values (`inputs`), to say where something failed."""
     seen: set[int] = set()
     parts = []
-    for i in node.inputs:
+    for i, value in zip(node.inputs, inputs, strict=True):
         if not (i.op.name == "const" and not i.name) and i.id not in seen:  # x^x: x once
             seen.add(i.id)
-            parts.append(f"{graph.ref(i)} = {value_text(i.value)}")
+            parts.append(f"{graph.ref(i)} = {value_text(value)}")
     return (", where " + ", ".join(parts)) if parts else ""
 
 
@@ -372,24 +387,24 @@ def _reason(err: BaseException) -> str:
     return str(err)
 
 
-def _forward_error(graph: Graph, node: Node, err: BaseException) -> BpcliError:
+def _forward_error(graph: Graph, node: Node, inputs: list[Any], err: BaseException) -> BpcliError:
     if isinstance(err, ValueError) and "broadcast" in str(err):
-        return _shape_error(graph, node, "the shapes do not broadcast together")
+        return _shape_error(graph, node, inputs, "the shapes do not broadcast together")
     return DomainError(
-        f"in {graph.label(node)} (node #{node.id}): {_reason(err)}{_where(graph, node)}",
+        f"in {graph.label(node)} (node #{node.id}): {_reason(err)}{_where(graph, node, inputs)}",
         source=graph.source,
         pos=node.start,
     )
 
 
-def _backward_error(graph: Graph, node: Node, i: int, err: BaseException) -> BpcliError:
+def _backward_error(graph: Graph, node: Node, i: int, inputs: list[Any], err: BaseException) -> BpcliError:
     reason = _reason(err)
     if isinstance(err, (ZeroDivisionError, OverflowError, FloatingPointError)):
         reason = "it is infinite or too large for a float"
     ref = graph.ref(node.inputs[i])
     return DomainError(
         f"the gradient of {graph.label(node)} (node #{node.id}) with respect to"
-        f" {ref} cannot be computed: {reason}{_where(graph, node)}",
+        f" {ref} cannot be computed: {reason}{_where(graph, node, inputs)}",
         source=graph.source,
         pos=node.start,
     )
@@ -404,8 +419,8 @@ def _too_big(graph: Graph, node: Node, reason: str, hint: str | None) -> BpcliEr
     )
 
 
-def _shape_error(graph: Graph, node: Node, reason: str) -> BpcliError:
-    shapes = " and ".join(shape_text(i.value) for i in node.inputs)
+def _shape_error(graph: Graph, node: Node, inputs: list[Any], reason: str) -> BpcliError:
+    shapes = " and ".join(shape_text(v) for v in inputs)
     return ShapeError(
         f"{node.op.name} in {graph.label(node)} (node #{node.id}) cannot take shapes {shapes}: {reason}",
         source=graph.source,

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import copy
 from typing import Any
 
 from bpcli.core.ops import OPS, P_ATOM, P_NEG, Op
 from bpcli.limits import MAX_ELEMENTS as MAX_ARRAY_ELEMENTS
+from bpcli.values import Value
 
 CONST = OPS["const"]
 INPUT = OPS["input"]
@@ -18,18 +20,17 @@ MAX_ELEMENTS = 6  # an array literal's label lists this many of its elements
 
 
 class Node:
-    """One gate or leaf of the graph, with its forward value and its gradient ∂f/∂node."""
+    """One gate or leaf of the graph: its structure only. Values and gradients belong to a run
+    (bpcli.core.run.Run), by node id; a leaf's value to the graph (Graph.leaves)."""
 
-    __slots__ = ("end", "grad", "id", "inputs", "name", "needs_grad", "op", "start", "value")
+    __slots__ = ("end", "id", "inputs", "name", "needs_grad", "op", "start")
 
     def __init__(
-        self, id: int, op: Op, inputs: tuple[Node, ...], value: Any, start: int, end: int, needs_grad: bool
+        self, id: int, op: Op, inputs: tuple[Node, ...], start: int, end: int, needs_grad: bool
     ) -> None:
         self.id = id
         self.op = op
         self.inputs = inputs
-        self.value = value
-        self.grad: Any = None  # None: no path to the output, or a constant
         self.name: str | None = None
         self.start = start  # span in the source text
         self.end = end
@@ -40,7 +41,9 @@ class Node:
 
 
 class Graph:
-    """The nodes of one program in forward (topological) order, and what names them."""
+    """One program: its nodes in forward (topological) order, what names them, and the values
+    of its leaves (inputs as bound, constants). Nothing changes it once the builder returns:
+    the same program at another point is another Graph sharing these nodes (`replace`)."""
 
     def __init__(
         self,
@@ -50,7 +53,12 @@ class Graph:
         output_text: str,
         inputs: dict[str, Node],
         names: dict[str, Node],
-        warnings: list[str],
+        leaves: list[Value | None],
+        warnings: tuple[str, ...] = (),
+        smooth: frozenset[int] = frozenset(),
+        numbers: list[tuple[Node | None, float]] | None = None,
+        output_span: tuple[int, int] = (0, 0),
+        max_elements: int = MAX_ARRAY_ELEMENTS,
     ) -> None:
         self.source = source
         self.nodes = nodes
@@ -58,45 +66,52 @@ class Graph:
         self.output_text = output_text  # the output's name, or its expression as written
         self.inputs = inputs  # name -> input node, in order of first appearance
         self.names = names  # name -> the node it was bound to last
-        self.warnings = warnings
-        self.kinks: list[int] = []  # ids of nodes evaluated where they are not differentiable
+        self.leaves = leaves  # by node id: a leaf's value; None for a gate
+        self.warnings = warnings  # the builder's
         # ids of kinked gates whose side of the kink f does not depend on (--expand's stable
         # circuits shift by min(z, 0) or |z|): never noted as kinks
-        self.smooth: set[int] = set()
-        self.base_warnings: list[str] | None = None  # the builder's warnings, kept by rebind
-        self.sent: dict[tuple[int, int], Any] | None = None  # backward(record=True)
+        self.smooth = smooth
         # (node, sign) for each number written in the program, in order; None when a number
         # went into an array literal. With it, batch re-evaluates the program with other numbers.
-        self.numbers: list[tuple[Node | None, float]] | None = None
-        self.output_span = (0, 0)  # where the output expression stands in the source
+        self.numbers = numbers
+        self.output_span = output_span  # where the output expression stands in the source
+        self.max_elements = max_elements  # the most elements a node's array may have
         # an array literal of expressions ([x, y]) makes an array out of scalars
         self._stacks = any(n.op.arity < 0 for n in nodes)
-        self.has_arrays = self._stacks or any(type(n.value) is not float for n in nodes if not n.inputs)
+        self.has_arrays = self._stacks or _any_array(leaves)
         self._labels: list[str] | None = None
         self._exprs: list[str] = []
-        self.max_elements = MAX_ARRAY_ELEMENTS  # the most elements a node's array may have
         self.leads: list[bool] | None = None  # engine.leads_to_output, computed once
-        self.missing = False  # a node off the output's path could not be computed (value None)
 
-    def rebind(self, bindings: dict[str, Any]) -> Graph:
-        """Give bound inputs new values, to evaluate the same program at another point (the
-        bindings must name the same inputs as those the graph was built with)."""
-        for name, value in bindings.items():
-            node = self.inputs.get(name)
-            if node is not None:
-                node.value = value
-        self.warnings = list(self.base_warnings if self.base_warnings is not None else [])
-        self.kinks = []
-        self._labels = None  # constants may have new values
-        self.has_arrays = self._stacks or any(type(n.value) is not float for n in self.nodes if not n.inputs)
-        return self
+    def replace(
+        self,
+        *,
+        leaves: list[Value | None] | None = None,
+        source: str | None = None,
+        output_text: str | None = None,
+        warnings: tuple[str, ...] | None = None,
+    ) -> Graph:
+        """The same program with other leaf values, text or builder's warnings: a new graph
+        sharing this one's nodes and names (batch's reuse: the program at another point)."""
+        graph = copy.copy(self)
+        if leaves is not None:
+            graph.leaves = leaves
+            graph.has_arrays = self._stacks or _any_array(leaves)
+            graph._labels, graph._exprs = None, []  # constants may have other values
+        if source is not None:
+            graph.source = source
+        if output_text is not None:
+            graph.output_text = output_text
+        if warnings is not None:
+            graph.warnings = warnings
+        return graph
 
     def labels(self) -> list[str]:
         """Each node's expression, written with its inputs' names or short labels."""
         if self._labels is None:
             exprs: list[str] = []
             for node in self.nodes:
-                exprs.append(_expression(node, exprs))
+                exprs.append(_expression(node, exprs, self.leaves))
             self._labels = [
                 f"{n.name} = {e}" if n.name and e != n.name else e
                 for n, e in zip(self.nodes, exprs, strict=False)
@@ -116,6 +131,10 @@ class Graph:
         return self.labels()[node.id]
 
 
+def _any_array(leaves: list[Value | None]) -> bool:
+    return any(type(v) is not float for v in leaves if v is not None)
+
+
 def format_number(value: float) -> str:
     """A float as a literal, as short as it round-trips: 1.0 -> '1'."""
     text = repr(float(value))
@@ -130,12 +149,12 @@ def precedence(node: Node, expr: str) -> int:
     return node.op.prec
 
 
-def _expression(node: Node, exprs: list[str]) -> str:
+def _expression(node: Node, exprs: list[str], leaves: list[Value | None]) -> str:
     op = node.op
     if op is INPUT:
         return node.name or "?"
     if op is CONST:
-        return _const_text(node)
+        return _const_text(node, leaves[node.id])
     parts = []
     inputs = node.inputs
     if op.arity < 0 and len(inputs) > MAX_ELEMENTS:  # a long array literal: its first elements
@@ -162,12 +181,12 @@ def _abbreviated(node: Node) -> str:
     return "[…]" if op.arity < 0 else "…"
 
 
-def _const_text(node: Node) -> str:
+def _const_text(node: Node, value: Value | None) -> str:
     if node.name:
         return node.name
-    value = node.value
-    if type(value) is float:
+    if isinstance(value, float):
         return format_number(value)
+    assert value is not None, "a constant has a value"
     return "[…]" if value.size > 6 else _array_literal(value.tolist())
 
 

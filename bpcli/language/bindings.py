@@ -168,8 +168,7 @@ def constant_value(text: str, max_elements: int = MAX_ELEMENTS) -> Any:
     graph = parse(text, max_elements=max_elements)
     if graph.inputs:
         raise BpcliError("only numbers, pi and e may be used here, not " + ", ".join(graph.inputs))
-    forward(graph)
-    return graph.output.value
+    return forward(graph).output
 
 
 def _make(

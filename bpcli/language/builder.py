@@ -19,6 +19,7 @@ from bpcli.core.ops import FUNCTIONS, OPS, REDUCTIONS, ShapeMismatch
 from bpcli.errors import ProgramError, ShapeError
 from bpcli.language import _tables
 from bpcli.limits import MAX_DIMENSIONS, MAX_ELEMENTS, shape_problem, tiny_number_problem
+from bpcli.values import Value
 
 CONSTANTS = {"pi": math.pi, "e": math.e}
 BINARY = {"+": OPS["add"], "-": OPS["sub"], "*": OPS["mul"], "/": OPS["div"]}
@@ -43,6 +44,7 @@ class Builder:
         self.bindings = bindings
         self.used: set[str] = set()
         self.nodes: list[Node] = []
+        self.values: list[Value | None] = []  # by node id: a leaf's value, None for a gate
         self.env: dict[str, Node] = {}  # name -> node it is bound to now
         self.inputs: dict[str, Node] = {}
         self.builtins: dict[str, Node] = {}
@@ -71,16 +73,17 @@ class Builder:
         inputs: tuple[Node, ...],
         start: int,
         end: int,
-        value: Any = None,
+        value: Value | None = None,
         needs_grad: bool | None = None,
     ) -> Node:
         if needs_grad is None:
             needs_grad = any(i.needs_grad for i in inputs)
-        node = Node(len(self.nodes), op, inputs, value, start, end, needs_grad)
+        node = Node(len(self.nodes), op, inputs, start, end, needs_grad)
         self.nodes.append(node)
+        self.values.append(value)
         return node
 
-    def _literal(self, value: Any, start: int, end: int) -> Node:
+    def _literal(self, value: Value, start: int, end: int) -> Node:
         node = self._node(CONST, (), start, end, value, False)
         self.literals.add(node.id)
         return node
@@ -96,11 +99,12 @@ class Builder:
     def _pop(self, node: Node) -> None:
         assert node is self.nodes[-1]
         self.nodes.pop()
+        self.values.pop()
         self.literals.discard(node.id)
         if self.numbers and self.numbers[-1][0] is node:
             self.numbers[-1] = (None, self.numbers[-1][1])
 
-    def _input(self, name: str, value: Any, start: int, end: int) -> Node:
+    def _input(self, name: str, value: Value, start: int, end: int) -> Node:
         node = self._node(INPUT, (), start, end, value, True)
         node.name = name
         self.inputs[name] = node
@@ -170,7 +174,7 @@ class Builder:
             if prior is None:  # `x = -2`: x is an input
                 if name in self.bindings:
                     self.used.add(name)
-                    node.value = self.bindings[name]
+                    self.values[node.id] = self.bindings[name]
                 self.literals.discard(node.id)
                 node.op, node.needs_grad, node.name = INPUT, True, name
                 node.start = token.start_pos
@@ -232,8 +236,9 @@ class Builder:
         start = minus.start_pos
         if self._is_literal(operand):  # -3 is a number, not a gate
             number = self.numbers[-1] if self.numbers and self.numbers[-1][0] is operand else None
+            value = self.values[operand.id]
             self._pop(operand)
-            node = self._literal(-operand.value, start, end)
+            node = self._literal(-value, start, end)  # type: ignore[operator]
             if number is not None:
                 self.numbers[-1] = (node, -number[1])
             return node, start, end
@@ -300,10 +305,12 @@ class Builder:
                 _, first = self.expanded.pop(inner.id)
                 operands = self._operands[inner.id]
                 del self.nodes[first:]
+                del self.values[first:]
                 self.smooth = {k for k in self.smooth if k < first}
             else:
                 operands = inner.inputs
                 self.nodes.pop()
+                self.values.pop()
             op, args = OPS[STABLE_LOGS[composite]], operands
         if self.expand and op.expansion is not None:
             first = len(self.nodes)
@@ -321,9 +328,9 @@ class Builder:
             raise ShapeError("an array literal needs at least one element", source=self.source, pos=start)
         if all(e.id in self.literals for e in elements) and self.nodes[-len(elements) :] == elements:
             self.reusable = False
+            values = [self.values[e.id] for e in elements]
             for e in reversed(elements):
                 self._pop(e)
-            values = [e.value for e in elements]
             try:
                 shape = OPS["stack"].shape([getattr(v, "shape", ()) for v in values])  # type: ignore[misc]
                 problem = shape_problem(shape, self.max_elements)
@@ -349,15 +356,15 @@ class Builder:
     def graph(self) -> Graph:
         """Check what the whole program needs and return its graph."""
         if self.unbound:
-            names = list(self.unbound)
-            first = names[0]
-            listed = ", ".join(names)
+            unbound = list(self.unbound)
+            first = unbound[0]
+            listed = ", ".join(unbound)
             raise ProgramError(
                 f"no value for {listed}",
                 source=self.source,
                 pos=self.unbound[first],
-                hint=f"bind {'it' if len(names) == 1 else 'them'} on the command line"
-                f" ({first}=1.5) or assign {'it' if len(names) == 1 else 'them'}"
+                hint=f"bind {'it' if len(unbound) == 1 else 'them'} on the command line"
+                f" ({first}=1.5) or assign {'it' if len(unbound) == 1 else 'them'}"
                 f" in the program ({first} = 1.5)",
             )
         if self.output is None:
@@ -369,14 +376,20 @@ class Builder:
         for name, node in self.env.items():
             if name not in names:
                 names[name] = node
-        graph = Graph(
-            self.source, self.nodes, self.output, self.output_text, self.inputs, names, self.warnings
+        return Graph(
+            self.source,
+            self.nodes,
+            self.output,
+            self.output_text,
+            self.inputs,
+            names,
+            self.values,
+            tuple(self.warnings),
+            frozenset(self.smooth),
+            self.numbers if self.reusable else None,
+            self.output_span,
+            self.max_elements,
         )
-        graph.numbers = self.numbers if self.reusable else None
-        graph.smooth = self.smooth
-        graph.output_span = self.output_span
-        graph.max_elements = self.max_elements
-        return graph
 
 
 def output_text(source: str, start: int, end: int) -> str:

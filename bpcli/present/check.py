@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
 from rich.table import Table
@@ -67,7 +68,7 @@ def _index(flat: int, shape: tuple[int, ...]) -> str:
     return "[" + ", ".join(str(int(i)) for i in np.unravel_index(flat, shape)) + "]"
 
 
-def check_document(verdicts: list[Verdict], warnings: list[str]) -> dict[str, Any]:
+def check_document(verdicts: list[Verdict], warnings: Sequence[str]) -> dict[str, Any]:
     """The report as plain data (schema in the README)."""
     return {
         "correct": sum(v.ok for v in verdicts),

@@ -7,7 +7,7 @@ import io
 import json
 from typing import Any
 
-from bpcli.core.graph import Graph
+from bpcli.core.run import Run
 from bpcli.present.explain import derivation
 from bpcli.present.numbers import to_json
 
@@ -21,19 +21,19 @@ def _cell(value: Any) -> str:
     return repr(value) if isinstance(value, float) else json.dumps(value)
 
 
-def csv_text(graph: Graph) -> str:
+def csv_text(run: Run) -> str:
     buffer = io.StringIO()
     writer = csv.writer(buffer, lineterminator="\n")
     writer.writerow(COLUMNS)
-    labels = graph.labels()
-    for step in derivation(graph):
+    labels = run.graph.labels()
+    for step in derivation(run):
         node = step.node
         head = [
             node.id,
             labels[node.id],
             node.op.name,
             node.name or "",
-            _cell(node.value),
+            _cell(step.value),
             _cell(step.upstream),
         ]
         if not step.edges:

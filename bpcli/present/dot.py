@@ -19,10 +19,12 @@ from pathlib import Path
 from typing import Any
 
 from bpcli.core.graph import Graph, Node
+from bpcli.core.run import Run
 from bpcli.errors import BpcliError
 from bpcli.lazy import np
 from bpcli.present.explain import derivation
 from bpcli.present.numbers import value as fmt
+from bpcli.values import Value
 
 GREEN = "#1a7f37"  # forward values
 RED = "#cf222e"  # gradients
@@ -65,7 +67,7 @@ TEXT_FORMATS = ("dot", "gv")
 WIRES = ("split", "labels")
 
 
-def to_dot(graph: Graph, precision: int = 2, *, wires: str = "split") -> str:
+def to_dot(run: Run, precision: int = 2, *, wires: str = "split") -> str:
     """The computed graph as DOT text: on each wire its value in green, its gradient in red.
 
     `wires="split"` (the default) draws each wire through a small label node whose rule
@@ -73,7 +75,8 @@ def to_dot(graph: Graph, precision: int = 2, *, wires: str = "split") -> str:
     the lecture; `wires="labels"` makes each wire a single DOT edge with an edge label."""
     if wires not in WIRES:
         raise ValueError(f"wires must be one of {WIRES}, not {wires!r}")
-    steps = derivation(graph)
+    graph, values = run.graph, run.values
+    steps = derivation(run)
     folded = {node.id: i for node in graph.nodes if (i := _folded_input(node)) is not None}
     # A leaf is drawn unless every gate that uses it folds it into its label.
     wired = {graph.output.id}
@@ -93,10 +96,10 @@ def to_dot(graph: Graph, precision: int = 2, *, wires: str = "split") -> str:
     for step in steps:
         node = step.node
         if node.inputs:
-            attrs = _gate_attributes(graph, node, folded.get(node.id), step.kink, precision)
+            attrs = _gate_attributes(run, node, folded.get(node.id), step.kink, precision)
             lines.append(f"  {_id(node)} [{attrs}];")
         elif node.id in wired:
-            text = node.name or _const_text(node.value, precision, short=False)
+            text = node.name or _const_text(step.value, precision, short=False)
             lines.append(
                 f"  {_id(node)} [shape=plaintext, label=<{_escape(text)}>,"
                 f' tooltip="{_quote(graph.label(node))}"];'
@@ -115,12 +118,13 @@ def to_dot(graph: Graph, precision: int = 2, *, wires: str = "split") -> str:
         for edge in step.edges:
             if folded.get(node.id) == edge.index:
                 continue
-            label = _wire_label(edge.input, edge.downstream, precision, named=True)
-            tip = _wire_tooltip(graph, edge.input, graph.ref(node), edge.downstream, precision)
+            value = values[edge.input.id]
+            label = _wire_label(edge.input, value, edge.downstream, precision, named=True)
+            tip = _wire_tooltip(graph, edge.input, value, graph.ref(node), edge.downstream, precision)
             lines += draw(_id(edge.input), _id(node), f"w{node.id}_{edge.index}", label, tip)
     out = graph.output
-    label = _wire_label(out, out.grad, precision, named=False)
-    tip = _wire_tooltip(graph, out, "the output", out.grad, precision)
+    label = _wire_label(out, run.output, run.grads[out.id], precision, named=False)
+    tip = _wire_tooltip(graph, out, run.output, "the output", run.grads[out.id], precision)
     lines += draw(_id(out), "out", "w_out", label, tip)
     lines.append("}")
     return "\n".join(lines) + "\n"
@@ -175,11 +179,12 @@ def _folded_input(node: Node) -> int | None:
     return literal.index(True) if literal.count(True) == 1 else None
 
 
-def _gate_label(node: Node, fold: int | None, precision: int) -> str:
+def _gate_label(node: Node, fold: int | None, constant: Value | None, precision: int) -> str:
+    """The gate's symbol, with the `constant` value of its input `fold` written in."""
     name = node.op.name
     if fold is None:
         return _SYMBOLS.get(name) or _INFIX.get(name) or name
-    c = _const_text(node.inputs[fold].value, precision, short=True)
+    c = _const_text(constant, precision, short=True)
     if name in _INFIX:
         symbol = _INFIX[name]
         if fold == 1 or name in _COMMUTES:
@@ -191,18 +196,19 @@ def _gate_label(node: Node, fold: int | None, precision: int) -> str:
     return f"{_SYMBOLS.get(name, name)}({', '.join(slots)})"  # max(0, ·)
 
 
-def _gate_attributes(graph: Graph, node: Node, fold: int | None, kink: bool, precision: int) -> str:
-    text = _gate_label(node, fold, precision)
+def _gate_attributes(run: Run, node: Node, fold: int | None, kink: bool, precision: int) -> str:
+    constant = None if fold is None else run.values[node.inputs[fold].id]
+    text = _gate_label(node, fold, constant, precision)
     label = _escape(text)
     if len(text) == 1:  # +, -, * and / are small glyphs: draw them larger
         label = f'<font point-size="18">{label}</font>'
     color, style = INK, "solid"
-    tooltip = graph.label(node)
+    tooltip = run.graph.label(node)
     if kink:
         label += ' <font point-size="10">⚠</font>'
         color, style = KINK, "dashed"
         tooltip += " (not differentiable here: " + (node.op.convention or "a kink") + ")"
-    elif node.grad is None:
+    elif run.grads[node.id] is None:
         color = MUTED  # no path to the output
     shape = "shape=ellipse, height=0.4" if len(text) > 3 or kink else "shape=circle"
     return (
@@ -221,10 +227,12 @@ def _end_name(graph: Graph) -> str:
 # --- wires -------------------------------------------------------------------------------
 
 
-def _wire_label(source: Node, gradient: Any, precision: int, named: bool) -> tuple[str, str]:
-    """A wire's value in green and the gradient sent back along it in red ('' for none),
-    as HTML-like label text."""
-    shown = _number(source.value, precision)
+def _wire_label(
+    source: Node, number: Value | None, gradient: Value | None, precision: int, named: bool
+) -> tuple[str, str]:
+    """A wire's value (`number`) in green and the gradient sent back along it in red ('' for
+    none), as HTML-like label text."""
+    shown = _number(number, precision)
     if named and source.name and source.inputs:  # a named intermediate: `q = 3`
         shown = f"{source.name} = {shown}"
     value = f'<font color="{GREEN}">{_escape(shown)}</font>'
@@ -233,9 +241,11 @@ def _wire_label(source: Node, gradient: Any, precision: int, named: bool) -> tup
     return value, f'<font color="{RED}">{_escape(_number(gradient, precision))}</font>'
 
 
-def _wire_tooltip(graph: Graph, source: Node, target: str, gradient: Any, precision: int) -> str:
+def _wire_tooltip(
+    graph: Graph, source: Node, value: Value | None, target: str, gradient: Value | None, precision: int
+) -> str:
     """The whole of a wire's numbers, for SVG viewers: arrays in full or summarised."""
-    text = f"{graph.ref(source)} → {target}: value {_one_line(fmt(source.value, precision))}"
+    text = f"{graph.ref(source)} → {target}: value {_one_line(fmt(value, precision))}"
     if gradient is not None:
         text += f"; gradient {_one_line(fmt(gradient, precision))}"
     return _quote(text)

@@ -8,8 +8,10 @@ from typing import Any
 
 from bpcli.core.engine import downstream, gradient, local
 from bpcli.core.graph import Graph, Node
+from bpcli.core.run import Run
 from bpcli.errors import BpcliError
 from bpcli.lazy import np
+from bpcli.values import Value
 
 
 class Edge:
@@ -17,7 +19,7 @@ class Edge:
 
     __slots__ = ("downstream", "index", "input", "local")
 
-    def __init__(self, input: Node, index: int, local: Any, downstream: Any) -> None:
+    def __init__(self, input: Node, index: int, local: Value | None, downstream: Value | None) -> None:
         self.input = input
         self.index = index
         self.local = local  # ∂node/∂input: a number, an elementwise array, or None (a Jacobian)
@@ -27,48 +29,54 @@ class Edge:
 class Step:
     """One node of the backward pass."""
 
-    __slots__ = ("branches", "edges", "kink", "node", "upstream")
+    __slots__ = ("branches", "edges", "kink", "node", "upstream", "value")
 
-    def __init__(self, node: Node, upstream: Any, edges: list[Edge], kink: bool = False) -> None:
+    def __init__(
+        self, node: Node, value: Value | None, upstream: Value | None, edges: list[Edge], kink: bool = False
+    ) -> None:
         self.node = node
+        self.value = value  # None: off the output's path, and not computable here
         self.upstream = upstream  # ∂f/∂node; None for constants
         self.edges = edges
-        self.branches: list[tuple[int, Any]] = []  # (consumer id, gradient it sends)
+        self.branches: list[tuple[int, Value]] = []  # (consumer id, gradient it sends)
         self.kink = kink
 
 
-def derivation(graph: Graph, ids: list[int] | None = None) -> list[Step]:
+def derivation(run: Run, ids: list[int] | None = None) -> list[Step]:
     """One Step per node in forward order, or for the nodes in `ids` only (a big table shows
     a few hundred rows). Uses what the backward pass recorded when it did."""
-    kinks = set(graph.kinks)
+    graph = run.graph
+    kinks = set(run.kinks)
     wanted = range(len(graph.nodes)) if ids is None else ids
     steps = {
         i: Step(
             graph.nodes[i],
-            gradient(graph.nodes[i]) if graph.nodes[i].needs_grad else None,
+            run.values[i],
+            gradient(run, graph.nodes[i]) if graph.nodes[i].needs_grad else None,
             [],
             kink=i in kinks,
         )
         for i in wanted
     }
-    sent = graph.sent
+    sent = run.sent
     for node in graph.nodes:
         step = steps.get(node.id)
         if step is None and not any(inp.id in steps for inp in node.inputs):
             continue
+        upstream = run.grads[node.id]
         for i, inp in enumerate(node.inputs):
-            if not inp.needs_grad or node.grad is None:
+            if not inp.needs_grad or upstream is None:
                 d = None
             elif sent is not None:
                 d = sent.get((node.id, i))
             else:
-                d = downstream(graph, node, i)
+                d = downstream(graph, run.values, node, i, upstream)
             if step is not None:
                 step.edges.append(
                     Edge(
                         inp,
                         i,
-                        _local(graph, node, i) if inp.needs_grad else None,
+                        _local(run, node, i) if inp.needs_grad else None,
                         d if inp.needs_grad else None,
                     )
                 )
@@ -78,14 +86,14 @@ def derivation(graph: Graph, ids: list[int] | None = None) -> list[Step]:
     return [steps[i] for i in wanted]
 
 
-def _local(graph: Graph, node: Node, i: int) -> Any:
+def _local(run: Run, node: Node, i: int) -> Value | None:
     """The local gradient to show, or None where it has no value: a node off the output's path
     evaluated outside its derivative's domain (sqrt at 0, which nothing uses), or a local
     gradient too large for a float whose downstream fits (1/y for a tiny y, times a tiny
     upstream). Showing a node never fails the run."""
     try:
-        with np.errstate(all="ignore") if graph.has_arrays else nullcontext():
-            return local(graph, node, i)
+        with np.errstate(all="ignore") if run.graph.has_arrays else nullcontext():
+            return local(run, node, i)
     except BpcliError:
         return None
 
@@ -94,10 +102,10 @@ def _local(graph: Graph, node: Node, i: int) -> Any:
 MAX_JACOBIAN = 400
 
 
-def jacobian(graph: Graph, node: Node, i: int) -> Any:
+def jacobian(run: Run, node: Node, i: int) -> Any:
     """∂node/∂input_i as a (node size × input size) matrix, built one row at a time from
     the VJP; None when it would have more than MAX_JACOBIAN entries."""
-    out, inp = node.value, node.inputs[i].value
+    out, inp = run.values[node.id], run.values[node.inputs[i].id]
     if out is None:  # off the output's path, and not computable here
         return None
     rows, cols = _size(out), _size(inp)
@@ -113,19 +121,19 @@ def jacobian(graph: Graph, node: Node, i: int) -> Any:
             seed = flat.reshape(np.shape(out))  # (.flat takes 32 dimensions at most)
         try:
             with np.errstate(all="ignore"):
-                row = downstream(graph, node, i, upstream=seed)
+                row = downstream(run.graph, run.values, node, i, seed)
         except BpcliError:
             return None  # as _local: not defined here, or too large for a float
         matrix[k] = np.ravel(row)
     return matrix
 
 
-def jacobian_shape(node: Node, i: int) -> tuple[int, int]:
-    return _size(node.value), _size(node.inputs[i].value)
+def jacobian_shape(run: Run, node: Node, i: int) -> tuple[int, int]:
+    return _size(run.values[node.id]), _size(run.values[node.inputs[i].id])
 
 
-def _size(value: Any) -> int:
-    return 1 if type(value) is float else int(value.size)
+def _size(value: Value | None) -> int:
+    return int(value.size) if value is not None and not isinstance(value, float) else 1
 
 
 class _Ref:

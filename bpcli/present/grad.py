@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from bpcli.core.graph import Graph
+from bpcli.core.run import Run
 from bpcli.present import GRAD_FORMATS, PICTURES
 from bpcli.texts import Translator
 
@@ -35,12 +35,12 @@ class View:
         self.full = full  # JSON: big arrays in full, not summarised
 
 
-def render(graph: Graph, output_format: str, view: View) -> list[Any]:
+def render(run: Run, output_format: str, view: View) -> list[Any]:
     """Text (str) or Rich renderables, in order, for one format."""
     if output_format == "json":
         from bpcli.present.jsonout import dump_parts, dumps, grad_document
 
-        document = grad_document(graph, jacobians=view.jacobians, wrt=view.wrt, arrays=True)
+        document = grad_document(run, jacobians=view.jacobians, wrt=view.wrt, arrays=True)
         if view.checks is not None:
             document["gradcheck"] = [_check_json(c, view.full) for c in view.checks]
         if view.indent is not None and not view.full:
@@ -49,11 +49,11 @@ def render(graph: Graph, output_format: str, view: View) -> list[Any]:
     if output_format == "table":
         from bpcli.present.table import grad_report
 
-        parts = grad_report(graph, view.precision, view.max_rows, view.jacobians, view.wrt)
+        parts = grad_report(run, view.precision, view.max_rows, view.jacobians, view.wrt)
         if view.checks is not None:
             from bpcli.present.table import gradcheck_table
 
-            parts.append(gradcheck_table(graph, view.checks, view.precision))
+            parts.append(gradcheck_table(run.graph, view.checks, view.precision))
         return parts
     if output_format == "tree":
         from rich.text import Text
@@ -62,30 +62,30 @@ def render(graph: Graph, output_format: str, view: View) -> list[Any]:
         from bpcli.present.tree import grad_tree
 
         parts = [
-            grad_tree(graph, view.precision),
-            Text("\n".join(summary_lines(graph, view.precision, view.wrt))),
+            grad_tree(run, view.precision),
+            Text("\n".join(summary_lines(run, view.precision, view.wrt))),
         ]
-        return parts + _check_text(graph, view)
+        return parts + _check_text(run, view)
     if output_format == "steps":
         from bpcli.present.steps import steps_text
 
-        return [steps_text(graph, view.precision, view.tr, view.wrt), *_check_text(graph, view)]
+        return [steps_text(run, view.precision, view.tr, view.wrt), *_check_text(run, view)]
     if output_format == "markdown":
         from bpcli.present.markdown import markdown_text
 
-        return [markdown_text(graph, view.precision, view.tr, view.wrt), *_check_text(graph, view)]
+        return [markdown_text(run, view.precision, view.tr, view.wrt), *_check_text(run, view)]
     if output_format == "latex":
         from bpcli.present.latex import latex_text
 
-        return [latex_text(graph, view.precision, view.wrt)]
+        return [latex_text(run, view.precision, view.wrt)]
     if output_format == "csv":
         from bpcli.present.csvout import csv_text
 
-        return [csv_text(graph)]
+        return [csv_text(run)]
     if output_format == "dot":
         from bpcli.present.dot import to_dot
 
-        return [to_dot(graph, view.precision)]
+        return [to_dot(run, view.precision)]
     raise ValueError(f"unknown format {output_format}")
 
 
@@ -136,9 +136,9 @@ def _numeric_json(numeric: Any, full: bool) -> Any:
     return listed.tolist()
 
 
-def _check_text(graph: Graph, view: View) -> list[str]:
+def _check_text(run: Run, view: View) -> list[str]:
     if view.checks is None:
         return []
     from bpcli.present.table import gradcheck_lines
 
-    return ["\n" + "\n".join(gradcheck_lines(graph, view.checks, view.precision)) + "\n"]
+    return ["\n" + "\n".join(gradcheck_lines(run.graph, view.checks, view.precision)) + "\n"]

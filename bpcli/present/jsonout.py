@@ -10,7 +10,7 @@ from collections.abc import Iterator
 from typing import Any
 
 from bpcli.core.engine import gradients
-from bpcli.core.graph import Graph
+from bpcli.core.run import Run
 from bpcli.lazy import np
 from bpcli.limits import JSON_ELEMENTS
 from bpcli.present.explain import derivation, jacobian
@@ -18,7 +18,7 @@ from bpcli.present.numbers import to_json as to_plain
 
 
 def grad_document(
-    graph: Graph,
+    run: Run,
     nodes: bool = True,
     jacobians: bool = False,
     wrt: list[str] | None = None,
@@ -27,10 +27,11 @@ def grad_document(
     """The result of one problem as plain data: output, value, grads, nodes, warnings.
     With `arrays`, arrays stay numpy arrays (for `dumps`, which writes each one once)."""
     to_json = _as_is if arrays else to_plain
-    grads = gradients(graph)
+    graph = run.graph
+    grads = gradients(run)
     doc: dict[str, Any] = {
         "output": graph.output_text,
-        "value": to_json(graph.output.value),
+        "value": to_json(run.output),
         "grads": {name: to_json(g) for name, g in grads.items() if not wrt or name in wrt},
     }
     if nodes:
@@ -42,20 +43,20 @@ def grad_document(
                 "label": labels[step.node.id],
                 "name": step.node.name,
                 "inputs": [i.id for i in step.node.inputs],
-                "value": to_json(step.node.value),
+                "value": to_json(step.value),
                 "upstream": to_json(step.upstream),
                 "local": [to_json(e.local) for e in step.edges],
                 "downstream": [to_json(e.downstream) for e in step.edges],
             }
-            for step in derivation(graph)
+            for step in derivation(run)
         ]
         if jacobians:
             for node, entry in zip(graph.nodes, doc["nodes"], strict=True):
                 entry["jacobian"] = [
-                    to_json(jacobian(graph, node, k)) if inp.needs_grad else None
+                    to_json(jacobian(run, node, k)) if inp.needs_grad else None
                     for k, inp in enumerate(node.inputs)
                 ]
-    doc["warnings"] = list(graph.warnings)
+    doc["warnings"] = list(run.warnings)
     return doc
 
 

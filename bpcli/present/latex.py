@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from bpcli.core.graph import Graph
+from bpcli.core.run import Run
 from bpcli.present.explain import derivation, local_formula
 from bpcli.present.numbers import one_line
 
@@ -80,8 +80,9 @@ def _paren(text: str) -> str:
     return f"({text})" if text.startswith("-") else text
 
 
-def latex_text(graph: Graph, precision: int = 4, wrt: list[str] | None = None) -> str:
-    steps = derivation(graph)
+def latex_text(run: Run, precision: int = 4, wrt: list[str] | None = None) -> str:
+    graph = run.graph
+    steps = derivation(run)
     lines = [
         "% bpcli: the backward pass of " + graph.output_text.replace("\n", " "),
         "% needs \\usepackage{amsmath}",
@@ -97,7 +98,7 @@ def latex_text(graph: Graph, precision: int = 4, wrt: list[str] | None = None) -
             for e in step.edges
             if e.downstream is not None
         ]
-        value = "---" if node.value is None else "$" + num(node.value, precision) + "$"
+        value = "---" if step.value is None else "$" + num(step.value, precision) + "$"
         lines.append(
             f"{node.id} & {tt(graph.label(node))} & {tt(node.op.name)} & "
             f"{value} & {up} & " + "; ".join(locals_) + r" \\"
@@ -106,7 +107,7 @@ def latex_text(graph: Graph, precision: int = 4, wrt: list[str] | None = None) -
     body = []
     for step in reversed(steps):
         node = step.node
-        if not node.inputs or node.grad is None:
+        if not node.inputs or run.grads[node.id] is None:
             continue
         for edge in step.edges:
             if edge.downstream is None:

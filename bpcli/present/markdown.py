@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from bpcli.core.graph import Graph
+from bpcli.core.run import Run
 from bpcli.present.explain import derivation
 from bpcli.present.steps import steps_text
 from bpcli.present.table import HEADERS, rows, summary_lines
@@ -17,17 +17,17 @@ def _cell(text: str) -> str:
 
 
 def markdown_text(
-    graph: Graph, precision: int = 4, tr: Translator | None = None, wrt: list[str] | None = None
+    run: Run, precision: int = 4, tr: Translator | None = None, wrt: list[str] | None = None
 ) -> str:
     lines = [
         "| " + " | ".join(HEADERS) + " |",
         "|" + "|".join("---:" if h in ("#", "value", "upstream ∂f/∂node") else "---" for h in HEADERS) + "|",
     ]
-    for step in derivation(graph):
-        block = rows(graph, step, precision)
+    for step in derivation(run):
+        block = rows(run.graph, step, precision)
         merged = [_cell("\n".join(r[i] for r in block if r[i])) for i in range(len(HEADERS))]
         lines.append("| " + " | ".join(merged) + " |")
     lines.append("")
-    lines += [f"- {line}" for line in summary_lines(graph, precision, wrt)]
-    lines += ["", "```text", steps_text(graph, precision, tr, wrt).rstrip("\n"), "```"]
+    lines += [f"- {line}" for line in summary_lines(run, precision, wrt)]
+    lines += ["", "```text", steps_text(run, precision, tr, wrt).rstrip("\n"), "```"]
     return "\n".join(lines) + "\n"

@@ -8,21 +8,23 @@ downstream gradient upstream × local. The texts come from bpcli.texts, so they 
 from __future__ import annotations
 
 from bpcli.core.graph import Graph
+from bpcli.core.run import Run
 from bpcli.present.explain import Step, derivation, local_formula
 from bpcli.present.numbers import one_line as fmt
 from bpcli.texts import Translator
 
 
 def steps_text(
-    graph: Graph, precision: int = 4, tr: Translator | None = None, wrt: list[str] | None = None
+    run: Run, precision: int = 4, tr: Translator | None = None, wrt: list[str] | None = None
 ) -> str:
     """The narration as plain text."""
     tr = tr or Translator()
-    steps = derivation(graph)
+    graph = run.graph
+    steps = derivation(run)
     lines = [tr("steps.title", output=graph.output_text), ""]
     for step in reversed(steps):
         node = step.node
-        if not node.inputs or node.grad is None:
+        if not node.inputs or run.grads[node.id] is None:
             continue
         lines.append(tr("steps.node", id=node.id, label=graph.label(node), op=node.op.name))
         if node.op.gate and f"steps.gate.{node.op.gate}" in tr.messages:

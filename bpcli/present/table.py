@@ -9,6 +9,7 @@ from rich.text import Text
 
 from bpcli.core.engine import gradients
 from bpcli.core.graph import Graph
+from bpcli.core.run import Run
 from bpcli.present.explain import MAX_JACOBIAN, Step, derivation, jacobian, jacobian_shape, local_formula
 from bpcli.present.numbers import value as fmt
 
@@ -30,21 +31,22 @@ HEADERS = (
 
 
 def grad_report(
-    graph: Graph,
+    run: Run,
     precision: int = 4,
     max_rows: int = MAX_ROWS,
     show_jacobians: bool = False,
     wrt: list[str] | None = None,
 ) -> list[Any]:
     """Renderables for `bpcli grad`: the node table, then f and ∂f/∂input."""
-    parts: list[Any] = [node_table(graph, precision, max_rows)]
+    parts: list[Any] = [node_table(run, precision, max_rows)]
     if show_jacobians:
-        parts.append(jacobians(graph, precision))
-    parts.append(Text("\n".join(summary_lines(graph, precision, wrt))))
+        parts.append(jacobians(run, precision))
+    parts.append(Text("\n".join(summary_lines(run, precision, wrt))))
     return parts
 
 
-def node_table(graph: Graph, precision: int, max_rows: int = MAX_ROWS) -> Table:
+def node_table(run: Run, precision: int, max_rows: int = MAX_ROWS) -> Table:
+    graph = run.graph
     table = Table(header_style="bold")
     styles = {"#": "dim", "value": "green", "upstream ∂f/∂node": "red"}
     for header in HEADERS:
@@ -54,10 +56,10 @@ def node_table(graph: Graph, precision: int, max_rows: int = MAX_ROWS) -> Table:
     if max_rows and count > max_rows:
         half = max_rows // 2
         ids = [*range(half), *range(count - half, count)]
-        steps = derivation(graph, ids)
+        steps = derivation(run, ids)
         shown: list[Step | None] = [*steps[:half], None, *steps[half:]]
     else:
-        shown = list(derivation(graph))
+        shown = list(derivation(run))
     for step in shown:
         if step is None:
             hidden = count - 2 * half
@@ -98,7 +100,7 @@ def rows(graph: Graph, step: Step, precision: int) -> list[list[str]]:
             downs.append("—")
         elif edge.local is not None and type(edge.local) is float:
             downs.append(
-                f"{fmt(node.grad, precision)} × {fmt(edge.local, precision)}"
+                f"{fmt(step.upstream, precision)} × {fmt(edge.local, precision)}"
                 f" = {fmt(edge.downstream, precision)}"
             )
         else:
@@ -107,7 +109,7 @@ def rows(graph: Graph, step: Step, precision: int) -> list[list[str]]:
         str(node.id),
         graph.label(node),
         op,
-        fmt(node.value, precision),
+        fmt(step.value, precision),
         _upstream(graph, step, precision),
     ]
     if not locals_:
@@ -134,11 +136,11 @@ def _upstream(graph: Graph, step: Step, precision: int) -> str:
     return f"{parts} = {total}"
 
 
-def summary_lines(graph: Graph, precision: int, wrt: list[str] | None = None) -> list[str]:
+def summary_lines(run: Run, precision: int, wrt: list[str] | None = None) -> list[str]:
     """f = value, then ∂f/∂name for every input (or for the names in `wrt`)."""
-    out = graph.output
-    lines = [f"{graph.output_text} = {fmt(out.value, precision)}"]
-    grads = gradients(graph)
+    graph = run.graph
+    lines = [f"{graph.output_text} = {fmt(run.output, precision)}"]
+    grads = gradients(run)
     for name in wrt or list(graph.inputs):
         lines.append(f"∂f/∂{name} = {_indent(fmt(grads[name], precision), len(name) + 6)}")
     return lines
@@ -148,25 +150,26 @@ def _indent(text: str, width: int) -> str:
     return text.replace("\n", "\n" + " " * width)
 
 
-def jacobians(graph: Graph, precision: int) -> Text:
+def jacobians(run: Run, precision: int) -> Text:
     """The local Jacobian ∂node/∂input of every array node, rows for the node's elements and
     columns for the input's, or its shape when it is too big to show."""
+    graph, values = run.graph, run.values
     lines = ["Local Jacobians (rows: elements of the node, columns: elements of the input)"]
     for node in graph.nodes:
-        if not node.inputs or all(type(v) is float for v in [node.value] + [i.value for i in node.inputs]):
+        if not node.inputs or all(type(values[n.id]) is float for n in (node, *node.inputs)):
             continue
         for i, inp in enumerate(node.inputs):
             if not inp.needs_grad:
                 continue
-            if node.value is None:  # off the output's path, and not computable here
+            if values[node.id] is None:  # off the output's path, and not computable here
                 lines.append(
                     f"#{node.id} {graph.label(node)}: ∂/∂{graph.ref(inp, atomic=True)}:"
                     " — (the node has no value)"
                 )
                 continue
-            rows, cols = jacobian_shape(node, i)
+            rows, cols = jacobian_shape(run, node, i)
             head = f"#{node.id} {graph.label(node)}: ∂/∂{graph.ref(inp, atomic=True)} ({rows}×{cols})"
-            matrix = jacobian(graph, node, i)
+            matrix = jacobian(run, node, i)
             if matrix is None and rows * cols <= MAX_JACOBIAN:
                 lines.append(f"{head}: no finite value at this point")
             elif matrix is None:

@@ -10,30 +10,32 @@ from rich.text import Text
 from rich.tree import Tree
 
 from bpcli.core.engine import gradient
-from bpcli.core.graph import Graph, Node
+from bpcli.core.graph import Node
+from bpcli.core.run import Run
 from bpcli.present.numbers import one_line as _fmt
 
 MAX_DEPTH = 60
 
 
-def _text(graph: Graph, node: Node, precision: int, kinks: set[int]) -> Text:
-    grad = "—" if not node.needs_grad else _fmt(gradient(node), precision)
+def _text(run: Run, node: Node, precision: int, kinks: set[int]) -> Text:
+    grad = "—" if not node.needs_grad else _fmt(gradient(run, node), precision)
     op = node.op.name + (" ⚠" if node.id in kinks else "")
     return Text.assemble(
-        (graph.label(node), "bold"),
+        (run.graph.label(node), "bold"),
         "  ",
         (op, "dim"),
         "  value ",
-        (_fmt(node.value, precision), "green"),
+        (_fmt(run.values[node.id], precision), "green"),
         "  ∂f/∂ ",
         (grad, "red"),
     )
 
 
-def grad_tree(graph: Graph, precision: int = 4, max_depth: int = MAX_DEPTH) -> Tree:
+def grad_tree(run: Run, precision: int = 4, max_depth: int = MAX_DEPTH) -> Tree:
     """A Rich tree rooted at the output."""
-    kinks = set(graph.kinks)
-    root = Tree(_text(graph, graph.output, precision, kinks), guide_style="dim")
+    graph = run.graph
+    kinks = set(run.kinks)
+    root = Tree(_text(run, graph.output, precision, kinks), guide_style="dim")
     expanded = {graph.output.id}
     stack: list[tuple[Node, Tree, int]] = [(graph.output, root, 0)]
     while stack:
@@ -51,7 +53,7 @@ def grad_tree(graph: Graph, precision: int = 4, max_depth: int = MAX_DEPTH) -> T
                     )
                 )
                 continue
-            child = tree.add(_text(graph, inp, precision, kinks))
+            child = tree.add(_text(run, inp, precision, kinks))
             if inp.inputs:
                 expanded.add(inp.id)
                 children.append((inp, child, depth + 1))

@@ -1,0 +1,46 @@
+"""The result of running a graph: what the passes computed, kept apart from the graph itself.
+
+A Graph is the program (its structure and its leaves' values) and never changes; a Run is one
+evaluation of it: each node's value and gradient, by node id, and what was noticed on the way.
+A Run is not changed either once the engine returns it (`with_warnings` makes another).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from dataclasses import dataclass
+
+from bpcli.core.graph import Graph, Node
+from bpcli.values import Value
+
+
+@dataclass(frozen=True, slots=True)
+class Run:
+    """The forward and backward passes of one graph."""
+
+    graph: Graph
+    values: list[Value | None]  # by node id; None: off the output's path and not computable
+    grads: list[Value | None]  # ∂f/∂node by node id; None: no path to the output, or a constant
+    warnings: tuple[str, ...]  # the builder's, then the engine's
+    kinks: tuple[int, ...] = ()  # ids of nodes evaluated where they are not differentiable
+    # with record=True: (node id, input index) -> the downstream gradient sent along that wire
+    sent: dict[tuple[int, int], Value] | None = None
+    missing: bool = False  # a node off the output's path could not be computed (value None)
+
+    def value(self, node: Node) -> Value | None:
+        return self.values[node.id]
+
+    def grad(self, node: Node) -> Value | None:
+        """∂f/∂node as the backward pass left it: None where nothing flowed back."""
+        return self.grads[node.id]
+
+    @property
+    def output(self) -> Value:
+        """f, the output's value (never None: the output leads to itself)."""
+        value = self.values[self.graph.output.id]
+        assert value is not None
+        return value
+
+    def with_warnings(self, more: list[str]) -> Run:
+        """The same run with more warnings (a caller's, such as --gradcheck's)."""
+        return dataclasses.replace(self, warnings=(*self.warnings, *more))

@@ -1,0 +1,122 @@
+"""`bpcli batch`'s records: one problem's result, or its error, in jsonl, table or csv.
+
+bpcli.batch solves the problems; what each record says and how it is written is here.
+"""
+
+from __future__ import annotations
+
+import io
+import json
+from collections.abc import Iterable, Iterator
+from typing import Any
+
+from bpcli.core.graph import Graph
+from bpcli.core.run import Run
+from bpcli.lazy import np
+from bpcli.limits import JSON_ELEMENTS
+
+CSV_COLUMNS = ("source", "line", "id", "output", "value", "name", "gradient", "error")
+_MARK = "\x00bpcli\x00"  # stands for a number in a record's form; never in a source name
+
+
+def result_text(
+    base: dict[str, Any], run: Run, output_format: str, nodes: bool, precision: int, full: bool
+) -> str:
+    """A problem's result record: `base` (source, line, id) and what the run found."""
+    if output_format == "table":
+        return _table_text(base, run, precision)
+    from bpcli.present.jsonout import dumps, grad_document
+
+    if output_format == "csv":
+        return _csv_text(base, grad_document(run, nodes=False, arrays=True), full)
+    doc = {**base, **grad_document(run, nodes=nodes, arrays=True)}
+    return dumps(doc, separators=(",", ":"), full=full) + "\n"
+
+
+def error_text(base: dict[str, Any], message: str, output_format: str) -> str:
+    """A problem's error record."""
+    if output_format == "table":
+        return f"── {base['source']}:{base['line']} ──\nerror: {message}\n\n"
+    if output_format == "csv":
+        return csv_rows([[base["source"], base["line"], base.get("id", ""), "", "", "", "", message]])
+    return json.dumps({**base, "error": message}, ensure_ascii=False, separators=(",", ":")) + "\n"
+
+
+def record_form(graph: Graph, source: str, has_id: bool, output_varies: bool) -> str | bool:
+    """The JSON Lines record of this graph's problems as a %-format: the document
+    `grad_document` gives without nodes (output, value, grads, warnings), with %s for the
+    line, the id and output (when given), the value and each gradient, in that order. False
+    if the form cannot be made safely."""
+    doc: dict[str, Any] = {"source": source, "line": _MARK}
+    if has_id:
+        doc["id"] = _MARK
+    doc["output"] = _MARK if output_varies else graph.output_text
+    doc["value"] = _MARK
+    doc["grads"] = {name: _MARK for name in graph.names}
+    doc["warnings"] = list(graph.warnings)
+    text = json.dumps(doc, ensure_ascii=False, separators=(",", ":")) + "\n"
+    mark = json.dumps(_MARK)
+    expected = 2 + has_id + output_varies + len(doc["grads"])
+    if text.count(mark) != expected:
+        return False
+    return text.replace("%", "%%").replace(mark, "%s")
+
+
+def _table_text(base: dict[str, Any], run: Run, precision: int) -> str:
+    from bpcli.present.plain import render
+    from bpcli.present.table import grad_report
+    from bpcli.streams import make_console
+
+    buffer = io.StringIO()
+    console = make_console(buffer)
+    shown = f" ({_printable(str(base['id']))})" if "id" in base else ""  # no escape codes
+    heading = f"── {_printable(base['source'])}:{base['line']}{shown}"
+    parts = [
+        heading + " ──",
+        *grad_report(run, precision),
+        *(f"warning: {warning}" for warning in run.warnings),
+        "",
+    ]
+    text = render(parts, console)  # Rich's characters without its layout engine, if it can
+    if text is not None:
+        return text
+    for part in parts:
+        console.print(part)
+    return buffer.getvalue()
+
+
+def _csv_text(base: dict[str, Any], doc: dict[str, Any], full: bool = False) -> str:
+    """A row a gradient element: written as they are made, never held as Python lists (an
+    array of more than JSON_ELEMENTS elements is one row holding its summary, unless full)."""
+    head = [base["source"], base["line"], base.get("id", ""), doc["output"], repr(doc["value"])]
+
+    def rows() -> Iterator[list[Any]]:
+        for name, grad in doc["grads"].items():
+            if type(grad) is float:
+                yield [*head, name, repr(grad), ""]
+            elif not full and grad.size > JSON_ELEMENTS:
+                from bpcli.present.jsonout import summary
+
+                yield [*head, name, json.dumps(summary(grad)), ""]
+            else:
+                for index, element in zip(np.ndindex(grad.shape), grad.flat, strict=True):
+                    yield [*head, name + "[" + ",".join(map(str, index)) + "]", repr(float(element)), ""]
+
+    return csv_rows(rows())
+
+
+def _printable(text: str) -> str:
+    """The text with its control characters (C0 and C1) shown as "?", for a terminal."""
+    return "".join("?" if c < " " or "\x7f" <= c <= "\x9f" else c for c in text)
+
+
+def csv_rows(rows: Iterable[list[Any]]) -> str:
+    import csv
+
+    buffer = io.StringIO()
+    csv.writer(buffer, lineterminator="\n").writerows(rows)
+    return buffer.getvalue()
+
+
+def csv_header() -> str:
+    return csv_rows([list(CSV_COLUMNS)])
