@@ -202,10 +202,14 @@ def backward(
     grads: Values = [None] * len(graph.nodes)
     grads[output.id] = 1.0
     sent: dict[tuple[int, int], Value] | None = {} if record else None
+    # In a graph of floats, what `downstream` and `accumulate` do for an edge comes down to
+    # the op's scalar VJP and a sum, each finite: the loop makes those calls itself (a call
+    # per edge costs a third more), and hands anything else to them to say what is wrong.
+    floats = not graph.has_arrays
     with (
-        np.errstate(over="raise", divide="raise", invalid="raise", under="ignore")
-        if graph.has_arrays
-        else nullcontext()
+        nullcontext()
+        if floats
+        else np.errstate(over="raise", divide="raise", invalid="raise", under="ignore")
     ):
         for node in reversed(graph.nodes):
             g = grads[node.id]
@@ -216,12 +220,25 @@ def backward(
                 inputs = substitute[node.id]
             else:
                 inputs = [values[x.id] for x in node.inputs]
+            vjps = node.op.vjps
             for i, inp in enumerate(node.inputs):
                 if not inp.needs_grad:
                     continue
-                d = downstream(graph, values, node, i, g, inputs, ans)
+                d = None
+                if floats:
+                    try:
+                        d = vjps[i](g, ans, *inputs)
+                    except _ARITHMETIC:
+                        d = None  # downstream says why
+                if d is None or d - d != 0.0:
+                    d = downstream(graph, values, node, i, g, inputs, ans)
                 total = grads[inp.id]
-                grads[inp.id] = d if total is None else accumulate(graph, grads, inp, node, total, d)
+                if total is None:
+                    grads[inp.id] = d
+                elif floats and (added := total + d) - added == 0.0:
+                    grads[inp.id] = added
+                else:
+                    grads[inp.id] = accumulate(graph, grads, inp, node, total, d)
                 if sent is not None:
                     sent[node.id, i] = d
     return grads, sent
