@@ -106,7 +106,13 @@ def _forward(
         if not inputs:
             continue
         op = node.op
-        args = [values[i.id] for i in inputs]
+        # (a list display: in the loops over every node, much cheaper than a comprehension)
+        if len(inputs) == 2:
+            args = [values[inputs[0].id], values[inputs[1].id]]
+        elif len(inputs) == 1:
+            args = [values[inputs[0].id]]
+        else:
+            args = [values[i.id] for i in inputs]
         if missing and any(v is None for v in args):  # from a node with no value
             values[node.id] = None
             continue
@@ -213,24 +219,30 @@ def backward(
     ):
         for node in reversed(graph.nodes):
             g = grads[node.id]
-            if g is None or not node.inputs:
+            wires = node.inputs
+            if g is None or not wires:
                 continue
             ans = values[node.id]
             if substitute is not None and node.id in substitute:
                 inputs = substitute[node.id]
+            elif len(wires) == 2:  # (as in _forward)
+                inputs = [values[wires[0].id], values[wires[1].id]]
+            elif len(wires) == 1:
+                inputs = [values[wires[0].id]]
             else:
-                inputs = [values[x.id] for x in node.inputs]
+                inputs = [values[x.id] for x in wires]
             vjps = node.op.vjps
-            for i, inp in enumerate(node.inputs):
+            for i, inp in enumerate(wires):
                 if not inp.needs_grad:
                     continue
-                d = None
                 if floats:
                     try:
                         d = vjps[i](g, ans, *inputs)
                     except _ARITHMETIC:
-                        d = None  # downstream says why
-                if d is None or d - d != 0.0:
+                        d = math.nan
+                    if d - d != 0.0:  # downstream says why
+                        d = downstream(graph, values, node, i, g, inputs, ans)
+                else:
                     d = downstream(graph, values, node, i, g, inputs, ans)
                 total = grads[inp.id]
                 if total is None:
