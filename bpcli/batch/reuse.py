@@ -1,8 +1,9 @@
-"""Programs that differ only in their numbers share one graph.
+"""Programs that differ only in their numbers share one graph's nodes.
 
 A batch of problems is often one program at many points: `w0=2; x0=-1; …; f = …` on every
 line with other numbers. Parsing is most of the cost of a small problem, so the graph of
-the first such line is kept and, for the next, only the numbers are put in. The key is the
+the first such line is kept and the next gets a graph of its own that shares its nodes, with
+only the numbers put in (the kept graph never changes: it holds no results). The key is the
 program with each number replaced by a placeholder (the skeleton), plus the bound names;
 the numbers are found with the lexer's own NUMBER pattern, and a skeleton is only kept when
 the parser's numbers match them one for one. Any error is reported from a fresh parse, so
@@ -125,7 +126,7 @@ class ProgramCache:
         return run(graph)
 
     def fast(
-        self, source: str, bindings: dict[str, Any]
+        self, source: str, bindings: dict[str, Value]
     ) -> tuple[Template, list[str], tuple[float, ...]] | None:
         """For a program seen before (the same skeleton and bound names) whose graph compiles:
         the template, this problem's numbers, and its value and reported gradients (in the
@@ -156,7 +157,7 @@ class ProgramCache:
 
     @staticmethod
     def _template(
-        graph: Graph, shape: str, text: str, numbers: list[str], bindings: dict[str, Any]
+        graph: Graph, shape: str, text: str, numbers: list[str], bindings: dict[str, Value]
     ) -> Template | None:
         """A template of this graph, if the parser's numbers are exactly the skeleton's."""
         found = graph.numbers
@@ -170,6 +171,6 @@ class ProgramCache:
         return Template(graph, shape, text, frozenset(bindings))
 
 
-def _never(numbers: list[str], bindings: dict[str, Any]) -> None:
+def _never(numbers: list[str], bindings: dict[str, Value]) -> None:
     """The compiled function of a graph that does not compile: always the engine's path."""
     return None

@@ -263,7 +263,7 @@ def downstream(
     i: int,
     upstream: Any,
     inputs: list[Any] | None = None,
-    ans: Any = None,
+    ans: Value | None = None,
 ) -> Value:
     """The gradient `node` sends to its input i: upstream × local, shaped like that input, at
     the forward pass's `values` (`inputs` and `ans` replace the node's inputs' values and its
@@ -384,7 +384,7 @@ def shape_of(value: Any) -> tuple[int, ...]:
     return () if type(value) is float else tuple(value.shape)
 
 
-def shape_text(value: Any) -> str:
+def shape_text(value: Value | None) -> str:
     shape = shape_of(value)
     return "scalar" if not shape else "(" + ", ".join(map(str, shape)) + (",)" if len(shape) == 1 else ")")
 

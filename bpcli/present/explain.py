@@ -114,7 +114,7 @@ def jacobian(run: Run, node: Node, i: int) -> Any:
     matrix = np.zeros((rows, cols))
     for k in range(rows):
         if type(out) is float:
-            seed: Any = 1.0
+            seed: Value = 1.0
         else:
             flat = np.zeros(rows)
             flat[k] = 1.0

@@ -1,4 +1,4 @@
-"""The outputs of `bpcli grad`, one per --format, from one computed graph."""
+"""The outputs of `bpcli grad`, one per --format, from one run of the program."""
 
 from __future__ import annotations
 
