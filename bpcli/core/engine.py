@@ -13,7 +13,6 @@ it (the compiled batch path writes the same calls out, see bpcli.core.compiled),
 from __future__ import annotations
 
 import math
-from contextlib import nullcontext
 from typing import Any, TypeAlias
 
 from bpcli.core.graph import Graph, Node, format_number
@@ -208,52 +207,61 @@ def backward(
     grads: Values = [None] * len(graph.nodes)
     grads[output.id] = 1.0
     sent: dict[tuple[int, int], Value] | None = {} if record else None
+    if graph.has_arrays:
+        with np.errstate(over="raise", divide="raise", invalid="raise", under="ignore"):
+            _backward(graph, values, grads, sent, substitute, False)
+    else:
+        _backward(graph, values, grads, sent, substitute, True)
+    return grads, sent
+
+
+def _backward(
+    graph: Graph,
+    values: Values,
+    grads: Values,
+    sent: dict[tuple[int, int], Value] | None,
+    substitute: dict[int, list[Any]] | None,
+    floats: bool,
+) -> None:
     # In a graph of floats, what `downstream` and `accumulate` do for an edge comes down to
     # the op's scalar VJP and a sum, each finite: the loop makes those calls itself (a call
     # per edge costs a third more), and hands anything else to them to say what is wrong.
-    floats = not graph.has_arrays
-    with (
-        nullcontext()
-        if floats
-        else np.errstate(over="raise", divide="raise", invalid="raise", under="ignore")
-    ):
-        for node in reversed(graph.nodes):
-            g = grads[node.id]
-            wires = node.inputs
-            if g is None or not wires:
+    for node in reversed(graph.nodes):
+        g = grads[node.id]
+        wires = node.inputs
+        if g is None or not wires:
+            continue
+        ans = values[node.id]
+        if substitute is not None and node.id in substitute:
+            inputs = substitute[node.id]
+        elif len(wires) == 2:  # (as in _forward)
+            inputs = [values[wires[0].id], values[wires[1].id]]
+        elif len(wires) == 1:
+            inputs = [values[wires[0].id]]
+        else:
+            inputs = [values[x.id] for x in wires]
+        vjps = node.op.vjps
+        for i, inp in enumerate(wires):
+            if not inp.needs_grad:
                 continue
-            ans = values[node.id]
-            if substitute is not None and node.id in substitute:
-                inputs = substitute[node.id]
-            elif len(wires) == 2:  # (as in _forward)
-                inputs = [values[wires[0].id], values[wires[1].id]]
-            elif len(wires) == 1:
-                inputs = [values[wires[0].id]]
-            else:
-                inputs = [values[x.id] for x in wires]
-            vjps = node.op.vjps
-            for i, inp in enumerate(wires):
-                if not inp.needs_grad:
-                    continue
-                if floats:
-                    try:
-                        d = vjps[i](g, ans, *inputs)
-                    except _ARITHMETIC:
-                        d = math.nan
-                    if d - d != 0.0:  # downstream says why
-                        d = downstream(graph, values, node, i, g, inputs, ans)
-                else:
+            if floats:
+                try:
+                    d = vjps[i](g, ans, *inputs)
+                except _ARITHMETIC:
+                    d = math.nan
+                if d - d != 0.0:  # downstream says why
                     d = downstream(graph, values, node, i, g, inputs, ans)
-                total = grads[inp.id]
-                if total is None:
-                    grads[inp.id] = d
-                elif floats and (added := total + d) - added == 0.0:
-                    grads[inp.id] = added
-                else:
-                    grads[inp.id] = accumulate(graph, grads, inp, node, total, d)
-                if sent is not None:
-                    sent[node.id, i] = d
-    return grads, sent
+            else:
+                d = downstream(graph, values, node, i, g, inputs, ans)
+            total = grads[inp.id]
+            if total is None:
+                grads[inp.id] = d
+            elif floats and (added := total + d) - added == 0.0:
+                grads[inp.id] = added
+            else:
+                grads[inp.id] = accumulate(graph, grads, inp, node, total, d)
+            if sent is not None:
+                sent[node.id, i] = d
 
 
 def downstream(

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import copy
 from typing import Any
 
 from bpcli.core.ops import OPS, P_ATOM, P_NEG, Op
@@ -93,7 +92,8 @@ class Graph:
     ) -> Graph:
         """The same program with other leaf values, text or builder's warnings: a new graph
         sharing this one's nodes and names (batch's reuse: the program at another point)."""
-        graph = copy.copy(self)
+        graph = Graph.__new__(Graph)
+        graph.__dict__.update(self.__dict__)
         if leaves is not None:
             graph.leaves = leaves
             graph.has_arrays = self._stacks or _any_array(leaves)
