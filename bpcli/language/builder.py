@@ -59,7 +59,7 @@ class Builder:
         self.numbers: list[tuple[Node | None, float]] = []
         self.reusable = True  # false once numbers fold into an array literal
         self.output_span = (0, 0)
-        # --expand: ids of gates whose kinks do not reach f (engine.Graph.smooth), and for the
+        # --expand: ids of gates whose kinks do not reach f (Graph.smooth), and for the
         # last node of each expansion, (the composite's name, where its nodes begin)
         self.smooth: set[int] = set()
         self.expanded: dict[int, tuple[str, int]] = {}
