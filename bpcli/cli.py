@@ -14,6 +14,15 @@ from typing import Any
 import click
 
 from bpcli import __version__
+from bpcli.cli_options import (
+    format_option,
+    full_option,
+    lang_option,
+    max_elements_option,
+    precision_option,
+    program_operands,
+    seed_option,
+)
 from bpcli.errors import (
     EXIT_BAD_INPUT,
     EXIT_FAILED,
@@ -23,7 +32,7 @@ from bpcli.errors import (
     BpcliError,
     InputError,
 )
-from bpcli.limits import JSON_ELEMENTS, MAX_ELEMENTS
+from bpcli.limits import MAX_ELEMENTS
 from bpcli.present import GRAD_FORMATS
 from bpcli.streams import (
     Interrupt,
@@ -34,7 +43,6 @@ from bpcli.streams import (
     read_text,
     silence_stdout,
 )
-from bpcli.texts import LANGUAGES
 
 CONTEXT = {"help_option_names": ["-h", "--help"], "max_content_width": 100}
 PROGRAM_SUFFIXES = (".bp", ".txt")
@@ -181,21 +189,11 @@ def cli(debug: bool) -> None:
     epilog=PROGRAM_RULE + GRAD_EXAMPLES,
     short_help="f and its gradients, node by node (table, steps, tree, pictures, …).",
 )
-@click.argument("args", nargs=-1, type=click.UNPROCESSED, metavar="PROGRAM [NAME=VALUE]...")
-@click.option(
-    "-f",
-    "--file",
-    "program_file",
-    metavar="FILE",
-    help="Read the program from FILE (- for stdin); every argument is then a binding.",
-)
-@click.option(
-    "--format",
-    "output_format",
-    type=click.Choice(GRAD_FORMATS),
-    default="table",
-    show_default=True,
-    help="table, json, steps (the backward pass narrated), tree, dot (Graphviz), markdown, latex or csv.",
+@program_operands
+@format_option(
+    GRAD_FORMATS,
+    "table",
+    "table, json, steps (the backward pass narrated), tree, dot (Graphviz), markdown, latex or csv.",
 )
 @click.option(
     "-o",
@@ -203,13 +201,8 @@ def cli(debug: bool) -> None:
     metavar="FILE",
     help="Write to FILE; a .svg, .png or .pdf FILE is the circuit drawn by Graphviz.",
 )
-@click.option(
-    "--precision",
-    type=click.IntRange(1, 17),
-    default=4,
-    show_default=True,
-    help="Decimals shown (numbers below 1 keep that many significant digits); JSON"
-    " always carries full floats.",
+@precision_option(
+    "Decimals shown (numbers below 1 keep that many significant digits); JSON always carries full floats."
 )
 @click.option(
     "--max-rows",
@@ -235,26 +228,10 @@ def cli(debug: bool) -> None:
     metavar="NAMES",
     help="Show ∂f/∂ for these names only (comma-separated, repeatable).",
 )
-@click.option(
-    "--lang",
-    type=click.Choice(LANGUAGES),
-    default="en",
-    show_default=True,
-    help="The language of --format steps.",
-)
-@click.option("--seed", type=click.IntRange(0), help="Seed for randn(…) and rand(…) bindings.")
-@click.option(
-    "--max-elements",
-    type=click.IntRange(1),
-    default=MAX_ELEMENTS,
-    show_default=True,
-    help="The most elements any one array (a binding or a node) may have.",
-)
-@click.option(
-    "--full",
-    is_flag=True,
-    help=f"JSON: write arrays of more than {JSON_ELEMENTS:,} elements in full, not as a summary.",
-)
+@lang_option("The language of --format steps.")
+@seed_option
+@max_elements_option
+@full_option
 @_quiet_pipe
 def grad(
     args: tuple[str, ...],
@@ -389,14 +366,7 @@ An answer with k decimals is right within half a unit of its last decimal
     epilog=PROGRAM_RULE + CHECK_EXAMPLES,
     short_help="Check a hand derivation and name the first wrong step.",
 )
-@click.argument("args", nargs=-1, type=click.UNPROCESSED, metavar="PROGRAM [NAME=VALUE]...")
-@click.option(
-    "-f",
-    "--file",
-    "program_file",
-    metavar="FILE",
-    help="Read the program from FILE (- for stdin); every argument is then a binding.",
-)
+@program_operands
 @click.option(
     "-e", "--expect", "expected", multiple=True, metavar="NAME=VALUE", help="An answer to check (repeatable)."
 )
@@ -413,36 +383,11 @@ An answer with k decimals is right within half a unit of its last decimal
     help="Compare with this absolute tolerance (0.01), or relative one (1%), instead"
     " of by the answers' rounding.",
 )
-@click.option(
-    "--format",
-    "output_format",
-    type=click.Choice(["table", "json"]),
-    default="table",
-    show_default=True,
-    help="How to show the report.",
-)
-@click.option(
-    "--precision",
-    type=click.IntRange(1, 17),
-    default=4,
-    show_default=True,
-    help="Decimals shown for the true values.",
-)
-@click.option(
-    "--lang",
-    type=click.Choice(LANGUAGES),
-    default="en",
-    show_default=True,
-    help="The language of the diagnoses.",
-)
-@click.option("--seed", type=click.IntRange(0), help="Seed for randn(…) and rand(…) bindings.")
-@click.option(
-    "--max-elements",
-    type=click.IntRange(1),
-    default=MAX_ELEMENTS,
-    show_default=True,
-    help="The most elements any one array (a binding or a node) may have.",
-)
+@format_option(["table", "json"], "table", "How to show the report.")
+@precision_option("Decimals shown for the true values.")
+@lang_option("The language of the diagnoses.")
+@seed_option
+@max_elements_option
 @_quiet_pipe
 def check(
     args: tuple[str, ...],
@@ -532,13 +477,10 @@ written are whole).
     short_help="Many problems in, one JSON record (or CSV row) each out.",
 )
 @click.argument("inputs", nargs=-1, metavar="[FILE]...")
-@click.option(
-    "--format",
-    "output_format",
-    type=click.Choice(["jsonl", "table", "csv"]),
-    default="jsonl",
-    show_default=True,
-    help="The output: a JSON record a problem, a table a problem, or a CSV row a problem and gradient.",
+@format_option(
+    ["jsonl", "table", "csv"],
+    "jsonl",
+    "The output: a JSON record a problem, a table a problem, or a CSV row a problem and gradient.",
 )
 @click.option(
     "--input-format",
@@ -576,27 +518,15 @@ written are whole).
     show_default=True,
     help="Worker processes; the output order stays the input order.",
 )
-@click.option(
-    "--precision", type=click.IntRange(1, 17), default=4, show_default=True, help="Decimals in tables."
-)
-@click.option("--seed", type=click.IntRange(0), help="Seed for randn(…) and rand(…) bindings.")
+@precision_option("Decimals in tables.")
+@seed_option
 @click.option(
     "--progress/--no-progress",
     default=None,
     help="A progress bar on stderr (default: when stderr is a terminal).",
 )
-@click.option(
-    "--max-elements",
-    type=click.IntRange(1),
-    default=MAX_ELEMENTS,
-    show_default=True,
-    help="The most elements any one array (a binding or a node) may have.",
-)
-@click.option(
-    "--full",
-    is_flag=True,
-    help=f"JSON: write arrays of more than {JSON_ELEMENTS:,} elements in full, not as a summary.",
-)
+@max_elements_option
+@full_option
 @_quiet_pipe
 def batch(
     inputs: tuple[str, ...],
