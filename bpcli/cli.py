@@ -9,7 +9,8 @@ import contextlib
 import errno
 import os
 import sys
-from typing import Any
+from collections.abc import Callable
+from typing import Any, ParamSpec
 
 import click
 
@@ -46,6 +47,7 @@ from bpcli.streams import (
 
 CONTEXT = {"help_option_names": ["-h", "--help"], "max_content_width": 100}
 PROGRAM_SUFFIXES = (".bp", ".txt")
+Params = ParamSpec("Params")
 
 GRAD_EXAMPLES = """\b
 Examples:
@@ -137,7 +139,7 @@ a file of that name exists (read such a file with -f FILE).
 """
 
 
-def _quiet_pipe(command: Any) -> Any:
+def _quiet_pipe(command: Callable[Params, int]) -> Callable[Params, int]:
     """When the reader of stdout goes away (`bpcli grad … | head -1`), stop quietly.
 
     Click would exit with status 1 on a closed pipe; a closed pipe is not a failure, nor
@@ -145,7 +147,7 @@ def _quiet_pipe(command: Any) -> Any:
     import functools
 
     @functools.wraps(command)
-    def wrapper(*args: Any, **kwargs: Any) -> Any:
+    def wrapper(*args: Params.args, **kwargs: Params.kwargs) -> int:
         try:
             return command(*args, **kwargs)
         except BrokenPipeError:
@@ -711,7 +713,8 @@ def main(argv: list[str] | None = None) -> int:
         click.echo(err.format_message())
         return EXIT_OK
     except click.ClickException as err:
-        where = f"\nTry '{err.ctx.command_path} --help' for help." if getattr(err, "ctx", None) else ""
+        ctx = getattr(err, "ctx", None)  # a UsageError's command; other click errors have none
+        where = f"\nTry '{ctx.command_path} --help' for help." if ctx else ""
         return _fail(err.format_message() + where, EXIT_BAD_INPUT)
     except (click.exceptions.Abort, KeyboardInterrupt):
         return _fail("interrupted", EXIT_INTERRUPTED)
