@@ -441,11 +441,11 @@ def test_a_finding_holds_the_numbers_not_the_words():
 
 
 def test_precision_and_language_reach_the_diagnosis(bpcli):
-    program = ("q = x*x*x; f = q + x", "x=1.3")
-    four = bpcli("check", *program, "-e", "dx=5.07", "--format", "json")
-    two = bpcli("check", *program, "-e", "dx=5.07", "--format", "json", "--precision", "2")
-    chinese = bpcli("check", *program, "-e", "dx=5.07", "--format", "json", "--lang", "zh")
+    program = ("q = x*x*x; f = q + x", "x=1.3123")
+    four = bpcli("check", *program, "-e", "dx=5.1664", "--format", "json")
+    two = bpcli("check", *program, "-e", "dx=5.1664", "--format", "json", "--precision", "2")
+    chinese = bpcli("check", *program, "-e", "dx=5.1664", "--format", "json", "--lang", "zh")
     message = [json.loads(r.out)["results"][0]["diagnosis"]["message"] for r in (four, two, chinese)]
-    assert "1.69 + 1.69 + 1.69 + 1 = 6.07" in message[0]
-    assert "1.7 + 1.7 + 1.7 + 1 = 6.1" in message[1]
-    assert message[2] != message[0] and "6.07" in message[2]
+    assert "1.7221 + 1.7221 + 1.7221 + 1 = 6.1664" in message[0]
+    assert "1.72 + 1.72 + 1.72 + 1 = 6.17" in message[1]
+    assert message[2] != message[0] and "6.1664" in message[2]
