@@ -29,7 +29,7 @@ def first_wrong(verdicts: list[Verdict]) -> Verdict | None:
 def describe(finding: Finding, graph: Graph, precision: int, tr: Translator) -> str:
     """A finding in words: what the mistake is, and where the derivation broke."""
 
-    def num(value: Value) -> str:
+    def num(value: Value | None) -> str:
         return fmt(value, precision)
 
     name, gate = finding.name, finding.node
@@ -111,13 +111,14 @@ def check_report(verdicts: list[Verdict], graph: Graph, precision: int, tr: Tran
             if v.worst is not None:
                 index = _index(v.worst, np_shape(v.truth))
                 mine = v.expectation.value
-                element = mine if type(mine) is float else mine.flat[v.worst]
+                element = mine if isinstance(mine, float) else mine.flat[v.worst]
+                truth = v.truth if isinstance(v.truth, float) else v.truth.flat[v.worst]
                 diagnosis = (
                     tr(
                         "check.element",
                         index=index,
                         answer=fmt(float(element), precision),
-                        truth=fmt(float(v.truth.flat[v.worst]), precision),
+                        truth=fmt(float(truth), precision),
                     )
                     + ". "
                     + diagnosis
