@@ -429,7 +429,7 @@ def check(
     graph = _computed_graph(args, program_file, seed, max_elements=max_elements)
     names = set(graph.names)
     tr = Translator(lang)
-    verdicts = run_check(graph, expectations(pairs, names), tolerance, tr)
+    verdicts = run_check(graph, expectations(pairs, names), tolerance)
     status = EXIT_OK if all(v.ok for v in verdicts) else EXIT_FAILED
     try:  # a reader that goes away (| head -1) changes nothing: wrong answers are still wrong
         _warn(graph.warnings)
@@ -437,13 +437,13 @@ def check(
             from bpcli.present.check import check_document
             from bpcli.present.jsonout import dumps
 
-            document = check_document(verdicts, graph.warnings)
+            document = check_document(verdicts, graph, graph.warnings, precision, tr)
             click.echo(dumps(document, indent=2 if sys.stdout.isatty() else None))
         else:
             from bpcli.present.check import check_report
 
             console = make_console()
-            for renderable in check_report(verdicts, precision, tr):
+            for renderable in check_report(verdicts, graph, precision, tr):
                 console.print(renderable)
     except BrokenPipeError:
         silence_stdout()
