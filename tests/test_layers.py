@@ -36,13 +36,6 @@ LAYERS = (
     ("cli", ("bpcli.cli", "bpcli.cli_options", "bpcli.__main__")),
 )
 
-# Known upward imports (importer, imported), still to be removed. This list must shrink to
-# empty: a pair that no longer occurs fails the test too, so that it is taken off the list.
-KNOWN_VIOLATIONS = {
-    ("bpcli.check.diagnose", "bpcli.present.explain"),
-    ("bpcli.check.diagnose", "bpcli.present.numbers"),
-}
-
 
 def module_name(path: Path) -> str:
     parts = path.relative_to(ROOT).with_suffix("").parts
@@ -106,11 +99,5 @@ def test_every_module_is_on_a_layer():
 
 
 def test_no_module_imports_a_higher_layer():
-    found = upward_imports()
-    new = [where for pair, wheres in found.items() if pair not in KNOWN_VIOLATIONS for where in wheres]
-    assert not new, "imports of a higher layer:\n" + "\n".join(new)
-
-
-def test_the_known_violations_still_occur():
-    gone = sorted(KNOWN_VIOLATIONS - upward_imports().keys())
-    assert not gone, f"these no longer occur: take them off KNOWN_VIOLATIONS: {gone}"
+    found = [where for wheres in upward_imports().values() for where in wheres]
+    assert not found, "imports of a higher layer:\n" + "\n".join(found)
