@@ -159,6 +159,7 @@ OP_LINES = {
     "tanh": Line("tanh({x})", np.tanh, (REAL,), UNARY_SHAPES),
     "sigmoid": Line("sigmoid({x})", sigmoid, (REAL,), UNARY_SHAPES),
     "logsigmoid": Line("logsigmoid({x})", lambda x: np.log(sigmoid(x)), (REAL,), UNARY_SHAPES),
+    "softplus": Line("softplus({x})", lambda x: np.logaddexp(0.0, x), (REAL,), UNARY_SHAPES),
     "relu": Line("relu({x})", lambda x: np.maximum(x, 0.0), (NONZERO,), UNARY_SHAPES),
     "abs": Line("abs({x})", np.abs, (NONZERO,), UNARY_SHAPES),
     "max": Line("max({x}, {y})", np.maximum, (REAL, REAL), BINARY_SHAPES),

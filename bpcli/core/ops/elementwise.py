@@ -510,6 +510,28 @@ defop(
     expansion=_logsigmoid_expanded,
 )
 
+
+def _softplus(x: float) -> float:
+    # log(1 + e^x) = max(x, 0) + log1p(e^-|x|): exp never overflows, and no digit is lost
+    return x + math.log1p(math.exp(-x)) if x > 0 else math.log1p(math.exp(x))
+
+
+def _softplus_array(x: Value) -> Array:
+    x = np.asarray(x, dtype=float)
+    result: Array = np.maximum(x, 0.0) + np.log1p(np.exp(-np.abs(x)))
+    return result
+
+
+defop(
+    "softplus",
+    arity=1,
+    forward=Split(_softplus, _softplus_array),
+    vjp=(Split(lambda g, ans, x: g * _sigmoid(x), lambda g, ans, x: g * _sigmoid_array(x)),),
+    local=("σ({x})",),
+    elementwise=True,
+    callable_as=("softplus",),
+)
+
 # --- relu and abs: kinked at 0 ----------------------------------------------------------------
 
 
