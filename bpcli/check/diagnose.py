@@ -34,7 +34,6 @@ KINDS = (
     "shape",
     "unknown",
 )
-ROUTERS = {"max", "min", "amax", "amin"}
 MAX_FANOUT_SUBSETS = 6
 
 
@@ -127,7 +126,7 @@ def _accept_one_sided(graph: Graph, verdicts: list[Verdict], tol: Tolerance | No
     """At a kink the derivative is not defined: bpcli takes PyTorch's convention, but a
     one-sided derivative is as right. Accept a gradient answer that one of them gives."""
     wrong = [v for v in verdicts if not v.ok and v.expectation.gradient]
-    kinks = [k for k in graph.kinks if graph.nodes[k].op.name in ONE_SIDED][:MAX_KINKS]
+    kinks = [k for k in graph.kinks if graph.nodes[k].op.one_sided][:MAX_KINKS]
     if not wrong or not kinks:
         return
     for choice in itertools.product((0.0, 1.0, -1.0), repeat=len(kinks)):
@@ -145,9 +144,6 @@ def _accept_one_sided(graph: Graph, verdicts: list[Verdict], tol: Tolerance | No
             other = grads.get(verdict.node.id, 0.0)
             if all_match(exp.value, exp.tolerance, other, tol, verdict.scale):
                 verdict.ok, verdict.worst, verdict.one_sided = True, None, tuple(sides)
-
-
-ONE_SIDED = {"relu", "abs", "max", "min"}
 
 
 def _scale(
@@ -371,13 +367,13 @@ class _Diagnoser:
                             yield kind, gate, _sum([*true[:k], variant, *true[k + 1 :]])
 
     def _swapped(self, gate: Node, i: int, true: Any) -> list[Any]:
-        if gate.op.arity != 2 or gate.op.name in ROUTERS:  # a swapped router is a wrong route
+        if gate.op.arity != 2 or gate.op.routes:  # a swapped router is a wrong route
             return []
         values = [x.value for x in gate.inputs]
         return [self._vjp(gate, i, values=values[::-1])]
 
     def _confused(self, gate: Node, i: int, true: Any) -> list[Any]:
-        if gate.op.arity < 1 or gate.op.name in ROUTERS:
+        if gate.op.arity < 1 or gate.op.routes:
             return []
         values = [x.value for x in gate.inputs]
         if np.shape(values[i]) != np.shape(gate.value):
@@ -388,7 +384,7 @@ class _Diagnoser:
         return [with_input_as_output, self._vjp(gate, i, values=replaced)]
 
     def _rerouted(self, gate: Node, i: int, true: Any) -> list[Any]:
-        if gate.op.name not in ROUTERS:
+        if not gate.op.routes:
             return []
         upstream = gate.grad
         with np.errstate(all="ignore") if type(true) is not float else nullcontext():
@@ -418,7 +414,7 @@ class _Diagnoser:
         if kind == "wrong-route" and gate.inputs:
             winner = (
                 max(gate.inputs, key=lambda x: np.max(x.value))
-                if gate.op.name in ("max", "amax")
+                if gate.op.routes == "largest"
                 else min(gate.inputs, key=lambda x: np.min(x.value))
             )
         finding = _finding(

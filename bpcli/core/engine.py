@@ -11,10 +11,11 @@ import math
 from typing import Any
 
 from bpcli.core.graph import Graph, Node, format_number
-from bpcli.core.ops import ShapeMismatch, unbroadcast
+from bpcli.core.ops import CONST, ShapeMismatch, unbroadcast
 from bpcli.errors import BpcliError, DomainError, ShapeError
 from bpcli.lazy import all_finite, np
 from bpcli.limits import held_problem, shape_problem
+from bpcli.texts import Translator
 
 _ARITHMETIC = (ValueError, ZeroDivisionError, OverflowError, ArithmeticError)
 
@@ -144,9 +145,10 @@ def _note_kinks(graph: Graph) -> None:
             and kink(*[i.value for i in node.inputs])
         ):
             graph.kinks.append(node.id)
+            convention = Translator()(node.op.convention)  # the warnings are in English
             graph.warnings.append(
                 f"{node.op.name} at node #{node.id} ({graph.label(node)}) is evaluated where it is"
-                f" not differentiable; bpcli takes PyTorch's convention: {node.op.convention}"
+                f" not differentiable; bpcli takes PyTorch's convention: {convention}"
             )
 
 
@@ -358,7 +360,7 @@ def _where(graph: Graph, node: Node) -> str:
     seen: set[int] = set()
     parts = []
     for i in node.inputs:
-        if not (i.op.name == "const" and not i.name) and i.id not in seen:  # x^x: x once
+        if not (i.op is CONST and not i.name) and i.id not in seen:  # x^x: x once
             seen.add(i.id)
             parts.append(f"{graph.ref(i)} = {value_text(i.value)}")
     return (", where " + ", ".join(parts)) if parts else ""
