@@ -220,7 +220,6 @@ def test_no_color_takes_the_colour_off_a_terminal(args):
     assert colours(plain) == set()
     if args[0] != "batch":  # (the progress bar draws as time goes)
         assert without_styles(plain) == without_styles(coloured)
-    assert colours(on_a_terminal(*args, no_color="")), "an empty NO_COLOR is no NO_COLOR"
 
 
 def test_a_pipe_gets_plain_text(bpcli):
