@@ -92,7 +92,12 @@ class Parser:
     def __init__(self, builder: Any) -> None:
         self.rules = [
             _reducer(
-                origin, size, callback and getattr(builder, callback, None), callback is None, keep, expand1
+                origin,
+                size,
+                getattr(builder, callback, None) if callback else None,
+                callback is None,
+                keep,
+                expand1,
             )
             for origin, size, callback, keep, expand1 in _tables.RULES
         ]
