@@ -1,13 +1,13 @@
 """What the baselines share: the input and output loop of the batch baselines (one problem a
-line in, one JSON line out, written the way bpcli batch writes its records), and the
-arguments of the two-layer-net baselines."""
+line in, one JSON line out, written the way bpcli batch writes its records), the reading of
+a problem line into its statements, and the arguments of the two-layer-net baselines."""
 
 from __future__ import annotations
 
 import json
 import os
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from typing import Any
 
 
@@ -34,6 +34,22 @@ def run(argv: list[str], solve: Callable[[str], tuple[str, float, dict[str, Any]
             )
             done += 1
     sys.stdout.flush()
+
+
+def statements(text: str) -> Iterator[tuple[str, float | None, str]]:
+    """A problem line's statements `name = rhs`, split on `;`, in order: each name with the
+    number its rhs is (an input), or None where the rhs is an expression, and the rhs text.
+    The last name is the output."""
+    for statement in text.split(";"):
+        name, _, rhs = statement.partition("=")
+        name, rhs = name.strip(), rhs.strip()
+        if not name:
+            continue
+        try:
+            number: float | None = float(rhs)
+        except ValueError:
+            number = None
+        yield name, number, rhs
 
 
 NET_INPUTS = ("X", "Y", "W1", "b1", "W2", "b2")

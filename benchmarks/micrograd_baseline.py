@@ -20,7 +20,7 @@ from __future__ import annotations
 import math
 import sys
 
-from baseline_io import run
+from baseline_io import run, statements
 
 
 class Value:
@@ -106,14 +106,10 @@ GLOBALS = {"__builtins__": {}, "exp": exp}
 def solve(text: str) -> tuple[str, float, dict[str, float]]:
     names: dict[str, Value] = {}
     output = ""
-    for statement in text.split(";"):
-        name, _, rhs = statement.partition("=")
-        name, rhs = name.strip(), rhs.strip()
-        if not name:
-            continue
-        try:
-            value = Value(float(rhs))
-        except ValueError:
+    for name, number, rhs in statements(text):
+        if number is not None:
+            value = Value(number)
+        else:
             value = eval(rhs, GLOBALS, names)
             if not isinstance(value, Value):
                 value = Value(float(value))

@@ -994,9 +994,15 @@ class Suite:
             out["micrograd"], max(s.sympy_problems, s.process_problems, s.torch_problems)
         )
         rate = n / bpcli.median
-        self._batch_sympy(text, reference, rate)
+        if self._has_sympy():
+            sympy = (self.python, str(HERE / "sympy_baseline.py"))
+            self._batch_baseline("SymPy", sympy, s.sympy_problems, text, reference, rate, same_bytes=False)
+        else:
+            case = f"SymPy baseline, the first {s.sympy_problems} problems"
+            self.results.append(Skipped("batch", case, note="skipped: SymPy could not be installed"))
         if self.torch:
-            self._batch_torch(text, reference, rate)
+            torch = (*self.torch_script, "batch")
+            self._batch_baseline("torch", torch, s.torch_problems, text, reference, rate, same_bytes=True)
         self._batch_processes(first, reference, rate)
 
     def throughput(self, what: str, a: Result, b: Result, limit: float | None) -> None:
@@ -1022,24 +1028,28 @@ class Suite:
             raise BenchError(f"{' '.join(argv)} exited with {proc.returncode}:\n{message}")
         return path
 
-    def _batch_sympy(self, text: Path, reference: dict[int, dict[str, Any]], bpcli_rate: float) -> None:
-        """SymPy on the first few problems (parse, differentiate, evaluate each), and with
-        --limit 0 (only its import), so that its rate leaves the import out."""
-        k = self.settings.sympy_problems
-        case = f"SymPy baseline, the first {k} problems"
-        if not self._has_sympy():
-            self.results.append(Skipped("batch", case, note="skipped: SymPy could not be installed"))
-            return
-        script = str(HERE / "sympy_baseline.py")
-        argv = (self.python, script, text.name, "--limit", str(k))
-        found = head_records(self._capture(argv, self.workdir / "out-sympy.jsonl"), k + 1)
-        problem = compare_records(list(found.values()), reference, "SymPy: ", expected=k)
+    def _batch_baseline(
+        self,
+        who: str,
+        script: tuple[str, ...],
+        k: int,
+        text: Path,
+        reference: dict[int, dict[str, Any]],
+        bpcli_rate: float,
+        same_bytes: bool,
+    ) -> None:
+        """A baseline script (`script FILE --limit N`) on the first k problems, and with --limit 0
+        (only its import), timed interleaved, so that its rate leaves the import out. Its records
+        are checked against the micrograd baseline's once, untimed; each timed run is checked for
+        the same bytes (same_bytes) or for records."""
+        case, alone = f"{who} baseline, the first {k} problems", f"{who} baseline, import only"
+        argv = (*script, text.name, "--limit", str(k))
+        out = self._capture(argv, self.workdir / f"out-{who.lower()}.jsonl")
+        problem = compare_records(list(head_records(out, k + 1).values()), reference, f"{who}: ", expected=k)
         if problem:
             raise BenchError(f"batch: {problem}")
-        cmds = {
-            case: Cmd(argv, expect_text('"grads"')),
-            "SymPy baseline, import only": Cmd((self.python, script, text.name, "--limit", "0")),
-        }
+        check = expect_size(out.stat().st_size) if same_bytes else expect_text('"grads"')
+        cmds = {case: Cmd(argv, check), alone: Cmd((*script, text.name, "--limit", "0"))}
         r = self.add(
             time_group(
                 "batch",
@@ -1052,47 +1062,13 @@ class Suite:
                 min_runs=min(3, self.settings.batch_runs),
             )
         )
-        runs, imports = r[case], r["SymPy baseline, import only"]
-        rate = k / max(runs.median - imports.median, 1e-9)
-        best = k / max(min(runs.walls) - min(imports.walls), 1e-9)
-        runs.note = f"{rate:,.0f} problems/s with the import left out"
-        self.target("batch", f"bpcli batch / SymPy (scaled from {k} problems)", bpcli_rate / rate, None)
-        self.targets[-1].of_mins = bpcli_rate / best
-
-    def _batch_torch(self, text: Path, reference: dict[int, dict[str, Any]], bpcli_rate: float) -> None:
-        """PyTorch's autograd on the first few problems (0-d float64 tensors, eval'd like the
-        micrograd baseline), and with --limit 0 (only its import), so that its rate leaves the
-        import out, as for SymPy."""
-        k = self.settings.torch_problems
-        case = f"torch baseline, the first {k} problems"
-        argv = (*self.torch_script, "batch", text.name, "--limit", str(k))
-        out = self._capture(argv, self.workdir / "out-torch.jsonl")
-        problem = compare_records(list(head_records(out, k + 1).values()), reference, "torch: ", expected=k)
-        if problem:
-            raise BenchError(f"batch: {problem}")
-        cmds = {
-            case: Cmd(argv, expect_size(out.stat().st_size)),
-            "torch baseline, import only": Cmd((*self.torch_script, "batch", text.name, "--limit", "0")),
-        }
-        r = self.add(
-            time_group(
-                "batch",
-                cmds,
-                self.env,
-                self.workdir,
-                runs=5,
-                warmup=0,
-                budget=15,
-                min_runs=min(3, self.settings.batch_runs),
-            )
-        )
-        runs, imports = r[case], r["torch baseline, import only"]
+        runs, imports = r[case], r[alone]
         left, best, note = import_left_out(runs, imports)
         if left is not None:
             note = f"{k / left:,.0f} problems/s with the import left out"
             self.target(
                 "batch",
-                f"bpcli batch / torch (scaled from {k} problems)",
+                f"bpcli batch / {who} (scaled from {k} problems)",
                 bpcli_rate * left / k,
                 None,
                 of_mins=None if best is None else bpcli_rate * best / k,

@@ -14,21 +14,15 @@ from __future__ import annotations
 import sys
 
 import sympy
-from baseline_io import run
+from baseline_io import run, statements
 
 
 def solve(text: str) -> tuple[str, float, dict[str, float]]:
     values: dict[sympy.Symbol, float] = {}
     exprs: dict[str, sympy.Expr] = {}
     output = ""
-    for statement in text.split(";"):
-        name, _, rhs = statement.partition("=")
-        name, rhs = name.strip(), rhs.strip()
-        if not name:
-            continue
-        try:
-            number = float(rhs)
-        except ValueError:
+    for name, number, rhs in statements(text):
+        if number is None:
             exprs[name] = sympy.sympify(rhs, locals=dict(exprs))
         else:
             symbol = sympy.Symbol(name)

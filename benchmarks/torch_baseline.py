@@ -26,7 +26,7 @@ from typing import Any
 
 import numpy as np
 import torch
-from baseline_io import net_files, run
+from baseline_io import net_files, run, statements
 from numpy_baseline import summary
 
 F64 = torch.float64
@@ -37,14 +37,10 @@ def solve(text: str) -> tuple[str, float, dict[str, float]]:
     """One batch problem: value and gradients of the last statement's name."""
     names: dict[str, torch.Tensor] = {}
     output = ""
-    for statement in text.split(";"):
-        name, _, rhs = statement.partition("=")
-        name, rhs = name.strip(), rhs.strip()
-        if not name:
-            continue
-        try:
-            value = torch.tensor(float(rhs), dtype=F64, requires_grad=True)
-        except ValueError:
+    for name, number, rhs in statements(text):
+        if number is not None:
+            value = torch.tensor(number, dtype=F64, requires_grad=True)
+        else:
             value = eval(rhs, GLOBALS, names)
             if isinstance(value, torch.Tensor) and value.requires_grad:
                 value.retain_grad()

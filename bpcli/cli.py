@@ -9,12 +9,21 @@ import contextlib
 import errno
 import os
 import sys
-from collections.abc import Sequence
-from typing import TYPE_CHECKING, Any
+from collections.abc import Callable, Sequence
+from typing import TYPE_CHECKING, Any, ParamSpec
 
 import click
 
 from bpcli import __version__
+from bpcli.cli_options import (
+    format_option,
+    full_option,
+    lang_option,
+    max_elements_option,
+    precision_option,
+    program_operands,
+    seed_option,
+)
 from bpcli.errors import (
     EXIT_BAD_INPUT,
     EXIT_FAILED,
@@ -24,7 +33,7 @@ from bpcli.errors import (
     BpcliError,
     InputError,
 )
-from bpcli.limits import JSON_ELEMENTS, MAX_ELEMENTS
+from bpcli.limits import MAX_ELEMENTS
 from bpcli.present import GRAD_FORMATS
 from bpcli.streams import (
     Interrupt,
@@ -35,7 +44,6 @@ from bpcli.streams import (
     read_text,
     silence_stdout,
 )
-from bpcli.texts import LANGUAGES
 
 if TYPE_CHECKING:
     from bpcli.core.graph import Graph
@@ -43,6 +51,7 @@ if TYPE_CHECKING:
 
 CONTEXT = {"help_option_names": ["-h", "--help"], "max_content_width": 100}
 PROGRAM_SUFFIXES = (".bp", ".txt")
+Params = ParamSpec("Params")
 
 GRAD_EXAMPLES = """\b
 Examples:
@@ -134,7 +143,7 @@ a file of that name exists (read such a file with -f FILE).
 """
 
 
-def _quiet_pipe(command: Any) -> Any:
+def _quiet_pipe(command: Callable[Params, int]) -> Callable[Params, int]:
     """When the reader of stdout goes away (`bpcli grad … | head -1`), stop quietly.
 
     Click would exit with status 1 on a closed pipe; a closed pipe is not a failure, nor
@@ -142,7 +151,7 @@ def _quiet_pipe(command: Any) -> Any:
     import functools
 
     @functools.wraps(command)
-    def wrapper(*args: Any, **kwargs: Any) -> Any:
+    def wrapper(*args: Params.args, **kwargs: Params.kwargs) -> int:
         try:
             return command(*args, **kwargs)
         except BrokenPipeError:
@@ -186,21 +195,11 @@ def cli(debug: bool) -> None:
     epilog=PROGRAM_RULE + GRAD_EXAMPLES,
     short_help="f and its gradients, node by node (table, steps, tree, pictures, …).",
 )
-@click.argument("args", nargs=-1, type=click.UNPROCESSED, metavar="PROGRAM [NAME=VALUE]...")
-@click.option(
-    "-f",
-    "--file",
-    "program_file",
-    metavar="FILE",
-    help="Read the program from FILE (- for stdin); every argument is then a binding.",
-)
-@click.option(
-    "--format",
-    "output_format",
-    type=click.Choice(GRAD_FORMATS),
-    default="table",
-    show_default=True,
-    help="table, json, steps (the backward pass narrated), tree, dot (Graphviz), markdown, latex or csv.",
+@program_operands
+@format_option(
+    GRAD_FORMATS,
+    "table",
+    "table, json, steps (the backward pass narrated), tree, dot (Graphviz), markdown, latex or csv.",
 )
 @click.option(
     "-o",
@@ -208,13 +207,8 @@ def cli(debug: bool) -> None:
     metavar="FILE",
     help="Write to FILE; a .svg, .png or .pdf FILE is the circuit drawn by Graphviz.",
 )
-@click.option(
-    "--precision",
-    type=click.IntRange(1, 17),
-    default=4,
-    show_default=True,
-    help="Decimals shown (numbers below 1 keep that many significant digits); JSON"
-    " always carries full floats.",
+@precision_option(
+    "Decimals shown (numbers below 1 keep that many significant digits); JSON always carries full floats."
 )
 @click.option(
     "--max-rows",
@@ -240,26 +234,10 @@ def cli(debug: bool) -> None:
     metavar="NAMES",
     help="Show ∂f/∂ for these names only (comma-separated, repeatable).",
 )
-@click.option(
-    "--lang",
-    type=click.Choice(LANGUAGES),
-    default="en",
-    show_default=True,
-    help="The language of --format steps.",
-)
-@click.option("--seed", type=click.IntRange(0), help="Seed for randn(…) and rand(…) bindings.")
-@click.option(
-    "--max-elements",
-    type=click.IntRange(1),
-    default=MAX_ELEMENTS,
-    show_default=True,
-    help="The most elements any one array (a binding or a node) may have.",
-)
-@click.option(
-    "--full",
-    is_flag=True,
-    help=f"JSON: write arrays of more than {JSON_ELEMENTS:,} elements in full, not as a summary.",
-)
+@lang_option("The language of --format steps.")
+@seed_option
+@max_elements_option
+@full_option
 @_quiet_pipe
 def grad(
     args: tuple[str, ...],
@@ -395,14 +373,7 @@ An answer with k decimals is right within half a unit of its last decimal
     epilog=PROGRAM_RULE + CHECK_EXAMPLES,
     short_help="Check a hand derivation and name the first wrong step.",
 )
-@click.argument("args", nargs=-1, type=click.UNPROCESSED, metavar="PROGRAM [NAME=VALUE]...")
-@click.option(
-    "-f",
-    "--file",
-    "program_file",
-    metavar="FILE",
-    help="Read the program from FILE (- for stdin); every argument is then a binding.",
-)
+@program_operands
 @click.option(
     "-e", "--expect", "expected", multiple=True, metavar="NAME=VALUE", help="An answer to check (repeatable)."
 )
@@ -419,36 +390,11 @@ An answer with k decimals is right within half a unit of its last decimal
     help="Compare with this absolute tolerance (0.01), or relative one (1%), instead"
     " of by the answers' rounding.",
 )
-@click.option(
-    "--format",
-    "output_format",
-    type=click.Choice(["table", "json"]),
-    default="table",
-    show_default=True,
-    help="How to show the report.",
-)
-@click.option(
-    "--precision",
-    type=click.IntRange(1, 17),
-    default=4,
-    show_default=True,
-    help="Decimals shown for the true values.",
-)
-@click.option(
-    "--lang",
-    type=click.Choice(LANGUAGES),
-    default="en",
-    show_default=True,
-    help="The language of the diagnoses.",
-)
-@click.option("--seed", type=click.IntRange(0), help="Seed for randn(…) and rand(…) bindings.")
-@click.option(
-    "--max-elements",
-    type=click.IntRange(1),
-    default=MAX_ELEMENTS,
-    show_default=True,
-    help="The most elements any one array (a binding or a node) may have.",
-)
+@format_option(["table", "json"], "table", "How to show the report.")
+@precision_option("Decimals shown for the true values.")
+@lang_option("The language of the diagnoses.")
+@seed_option
+@max_elements_option
 @_quiet_pipe
 def check(
     args: tuple[str, ...],
@@ -488,7 +434,7 @@ def check(
     run = _computed_run(args, program_file, seed, max_elements=max_elements)
     names = set(run.graph.names)
     tr = Translator(lang)
-    verdicts = run_check(run, expectations(pairs, names), tolerance, tr)
+    verdicts = run_check(run, expectations(pairs, names), tolerance)
     status = EXIT_OK if all(v.ok for v in verdicts) else EXIT_FAILED
     try:  # a reader that goes away (| head -1) changes nothing: wrong answers are still wrong
         _warn(run.warnings)
@@ -496,13 +442,13 @@ def check(
             from bpcli.present.check import check_document
             from bpcli.present.jsonout import dumps
 
-            document = check_document(verdicts, run.warnings)
+            document = check_document(verdicts, run.graph, run.warnings, precision, tr)
             click.echo(dumps(document, indent=2 if sys.stdout.isatty() else None))
         else:
             from bpcli.present.check import check_report
 
             console = make_console()
-            for renderable in check_report(verdicts, precision, tr):
+            for renderable in check_report(verdicts, run.graph, precision, tr):
                 console.print(renderable)
     except BrokenPipeError:
         silence_stdout()
@@ -538,13 +484,10 @@ written are whole).
     short_help="Many problems in, one JSON record (or CSV row) each out.",
 )
 @click.argument("inputs", nargs=-1, metavar="[FILE]...")
-@click.option(
-    "--format",
-    "output_format",
-    type=click.Choice(["jsonl", "table", "csv"]),
-    default="jsonl",
-    show_default=True,
-    help="The output: a JSON record a problem, a table a problem, or a CSV row a problem and gradient.",
+@format_option(
+    ["jsonl", "table", "csv"],
+    "jsonl",
+    "The output: a JSON record a problem, a table a problem, or a CSV row a problem and gradient.",
 )
 @click.option(
     "--input-format",
@@ -582,27 +525,15 @@ written are whole).
     show_default=True,
     help="Worker processes; the output order stays the input order.",
 )
-@click.option(
-    "--precision", type=click.IntRange(1, 17), default=4, show_default=True, help="Decimals in tables."
-)
-@click.option("--seed", type=click.IntRange(0), help="Seed for randn(…) and rand(…) bindings.")
+@precision_option("Decimals in tables.")
+@seed_option
 @click.option(
     "--progress/--no-progress",
     default=None,
     help="A progress bar on stderr (default: when stderr is a terminal).",
 )
-@click.option(
-    "--max-elements",
-    type=click.IntRange(1),
-    default=MAX_ELEMENTS,
-    show_default=True,
-    help="The most elements any one array (a binding or a node) may have.",
-)
-@click.option(
-    "--full",
-    is_flag=True,
-    help=f"JSON: write arrays of more than {JSON_ELEMENTS:,} elements in full, not as a summary.",
-)
+@max_elements_option
+@full_option
 @_quiet_pipe
 def batch(
     inputs: tuple[str, ...],
@@ -788,7 +719,8 @@ def main(argv: list[str] | None = None) -> int:
         click.echo(err.format_message())
         return EXIT_OK
     except click.ClickException as err:
-        where = f"\nTry '{err.ctx.command_path} --help' for help." if getattr(err, "ctx", None) else ""
+        ctx = getattr(err, "ctx", None)  # a UsageError's command; other click errors have none
+        where = f"\nTry '{ctx.command_path} --help' for help." if ctx else ""
         return _fail(err.format_message() + where, EXIT_BAD_INPUT)
     except (click.exceptions.Abort, KeyboardInterrupt):
         return _fail("interrupted", EXIT_INTERRUPTED)

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import importlib
 from types import ModuleType
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+from bpcli.values import Array
 
 
 class LazyModule:
@@ -21,10 +23,13 @@ class LazyModule:
         return getattr(module, attr)
 
 
-np: Any = LazyModule("numpy")
+if TYPE_CHECKING:  # the type checker sees numpy itself
+    import numpy as np
+else:
+    np = LazyModule("numpy")
 
 
-def all_finite(array: Any) -> bool:
+def all_finite(array: Array) -> bool:
     """Whether every element of a float array is finite. One dot product finds an inf or a
     nan in a single fast pass; only when the squares themselves overflow is every element
     looked at."""

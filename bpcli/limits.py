@@ -3,7 +3,7 @@ lists each, and the option that raises it where there is one)."""
 
 from __future__ import annotations
 
-from typing import Any
+from typing import IO, AnyStr
 
 from bpcli.errors import InputError
 
@@ -57,7 +57,7 @@ def size_text(count: int) -> str:
     return f"{count} bytes"
 
 
-def read_limited(handle: Any, name: str, limit: int = MAX_TEXT_BYTES) -> Any:
+def read_limited(handle: IO[AnyStr], name: str, limit: int = MAX_TEXT_BYTES) -> AnyStr:
     """Everything `handle` has, bytes or text, refusing (InputError) more than `limit`."""
     data = handle.read(limit + 1)
     if len(data) > limit:

@@ -5,9 +5,22 @@ from __future__ import annotations
 
 import os
 import sys
-from typing import Any
+from collections.abc import Callable, Iterator
+from types import FrameType
+from typing import IO, TYPE_CHECKING, TextIO
+
+if TYPE_CHECKING:
+    from rich.console import Console
+    from rich.progress import Progress
+
 
 from bpcli.errors import InputError
+
+# A source's raw lines: bytes, or an int for a line too long to hold (its length)
+RawLines = Iterator[bytes | int]
+Idle = Callable[[], None] | None
+# what signal.signal returns: a handler, SIG_DFL or SIG_IGN, or None
+Handler = Callable[[int, FrameType | None], object] | int | None
 
 
 def read_text(path: str) -> str:
@@ -39,7 +52,7 @@ def read_text(path: str) -> str:
         raise InputError(f"cannot read {name}: it is not UTF-8 text (byte {err.start})") from None
 
 
-def make_console(file: Any = None) -> Any:
+def make_console(file: IO[str] | None = None) -> Console:
     """A Rich console: colour only on a terminal and without NO_COLOR; no wrapping in pipes."""
     from rich.console import Console
 
@@ -62,7 +75,7 @@ def make_console(file: Any = None) -> Any:
     )
 
 
-def batch_sources(inputs: tuple[str, ...], idle: Any = None) -> list[tuple[str, Any]]:
+def batch_sources(inputs: tuple[str, ...], idle: Idle = None) -> list[tuple[str, RawLines]]:
     """(name, raw lines) for each input, checked before any problem runs. `idle()` is called
     before a line is read from a pipe or terminal that has nothing to read right now (the
     caller flushes its finished records then, so that nothing waits for the next line).
@@ -90,7 +103,7 @@ def batch_sources(inputs: tuple[str, ...], idle: Any = None) -> list[tuple[str, 
     return sources
 
 
-def _file_lines(path: str, idle: Any = None) -> Any:
+def _file_lines(path: str, idle: Idle = None) -> RawLines:
     try:
         with open(path, "rb") as handle:
             yield from _raw_lines(handle, path, idle)
@@ -98,7 +111,7 @@ def _file_lines(path: str, idle: Any = None) -> Any:
         raise InputError(f"cannot read {path}: {err.strerror or err}") from None
 
 
-def _whole_file(path: str) -> Any:
+def _whole_file(path: str) -> RawLines:
     """A `.bp` file's bytes as one item; its size (an int) when it is too large to read."""
     from bpcli.limits import MAX_TEXT_BYTES
 
@@ -113,13 +126,14 @@ def _whole_file(path: str) -> Any:
 SKIP = 2**20  # bytes read at a time while skipping the rest of an over-long line
 
 
-def _raw_lines(handle: Any, name: str, idle: Any = None) -> Any:
+def _raw_lines(handle: IO[bytes], name: str, idle: Idle = None) -> RawLines:
     """The lines of a binary stream, bounded (see batch_sources). A line that goes on past
     MAX_TEXT_BYTES without a newline (/dev/zero) ends the input: InputError. `idle()` is
     called before a read from a pipe or terminal that would wait (see batch_sources)."""
     from bpcli.limits import MAX_LINE_BYTES, MAX_TEXT_BYTES, size_text
 
-    readline, limit = handle.readline, MAX_LINE_BYTES
+    readline: Callable[[int], bytes] = handle.readline
+    limit = MAX_LINE_BYTES
     if idle is not None and _may_wait(handle):
         readline = _waiting_readline(handle, idle)
     number = 0
@@ -146,7 +160,7 @@ def _raw_lines(handle: Any, name: str, idle: Any = None) -> Any:
         raise InputError(f"cannot read {name}: {err.strerror or err}") from None
 
 
-def _may_wait(handle: Any) -> bool:
+def _may_wait(handle: IO[bytes]) -> bool:
     """Whether reading `handle` can wait for a writer: not a regular file (which is always
     readable, so files pay nothing for the idle check)."""
     import stat
@@ -157,7 +171,7 @@ def _may_wait(handle: Any) -> bool:
         return False
 
 
-def _waiting_readline(handle: Any, idle: Any) -> Any:
+def _waiting_readline(handle: IO[bytes], idle: Callable[[], None]) -> Callable[[int], bytes]:
     """handle.readline, calling idle() first whenever the descriptor has nothing to read now
     (select with no timeout: no waiting, and no system call beyond it)."""
     import select
@@ -177,7 +191,7 @@ def _waiting_readline(handle: Any, idle: Any) -> Any:
     return read
 
 
-def _text_lines(stream: Any) -> Any:
+def _text_lines(stream: TextIO) -> RawLines:
     """Lines of a text stream with no bytes underneath (a test's StringIO): as UTF-8 bytes."""
     for line in stream:
         yield line.encode("utf-8", "surrogateescape")
@@ -204,9 +218,9 @@ class Interrupt:
         self.writing = False  # RecordWriter is writing records out
         self.message = "interrupted"
         self.exit_status = 130
-        self.previous: dict[int, Any] = {}
+        self.previous: dict[int, Handler] = {}
 
-    def _handle(self, signum: int, frame: Any) -> None:
+    def _handle(self, signum: int, frame: FrameType | None) -> None:
         import signal
 
         if self.requested:
@@ -232,7 +246,7 @@ class Interrupt:
         signal.setitimer(signal.ITIMER_REAL, self.WRITE_GRACE)
         return True
 
-    def _late(self, signum: int, frame: Any) -> None:
+    def _late(self, signum: int, frame: FrameType | None) -> None:
         self._stop()
 
     def _stop(self) -> None:
@@ -283,7 +297,7 @@ class RecordWriter:
     not leave half a record."""
 
     def __init__(
-        self, stream: Any, records: int = 256, seconds: float = 0.2, interrupt: Interrupt | None = None
+        self, stream: IO[str], records: int = 256, seconds: float = 0.2, interrupt: Interrupt | None = None
     ) -> None:
         import time
 
@@ -356,16 +370,16 @@ class ProgressBar:
 
     def __init__(self, wanted: bool | None) -> None:
         self.wanted = sys.stderr.isatty() if wanted is None else wanted
-        self.progress: Any = None
+        self.progress: Progress | None = None
         self.shown = 0
 
-    def __enter__(self) -> Any:
+    def __enter__(self) -> Callable[[int], None]:
         if not self.wanted:
             return lambda done: None
         from rich.console import Console
         from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
 
-        self.progress = Progress(
+        self.progress = progress = Progress(
             TextColumn("solving"),
             BarColumn(),
             MofNCompleteColumn(),
@@ -373,13 +387,13 @@ class ProgressBar:
             console=Console(stderr=True),
             transient=True,
         )
-        self.progress.start()
-        task = self.progress.add_task("batch", total=None)
+        progress.start()
+        task = progress.add_task("batch", total=None)
 
         def advance(done: int) -> None:
             if done - self.shown >= 250:
                 self.shown = done
-                self.progress.update(task, completed=done)
+                progress.update(task, completed=done)
 
         return advance
 

@@ -11,3 +11,4 @@ if TYPE_CHECKING:
 
 Array: TypeAlias = "NDArray[numpy.float64]"
 Value: TypeAlias = "float | Array"
+Mask: TypeAlias = "NDArray[numpy.bool_]"  # elementwise answers to a yes-no question

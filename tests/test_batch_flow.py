@@ -119,9 +119,10 @@ def test_killing_the_workers_waits_well_under_a_second_in_all():
 @pytest.mark.parametrize("program", ["x*(", "(x+y", "x*+", "f = x $ 2"])
 @pytest.mark.parametrize("jobs", ["1", "2"])
 def test_a_program_that_does_not_parse_is_one_error(bpcli, program, jobs):
+    from bpcli.errors import ParseError
     from bpcli.language.parse import parse
 
-    with pytest.raises(Exception) as expected:
+    with pytest.raises(ParseError) as expected:
         parse(program, {"x": 1.0, "y": 2.0})
     result = bpcli("batch", "--program", program, "--jobs", jobs, input="x=1\nx=2\nx=3\n")
     assert (result.code, result.out) == (2, "")

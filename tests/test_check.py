@@ -420,3 +420,32 @@ def test_a_syntax_error_in_an_answer_shows_a_caret(bpcli):
             "      ^\n"
         ),
     )
+
+
+# --- findings are data; words come from the presenter ------------------------------------------
+
+
+def test_a_finding_holds_the_numbers_not_the_words():
+    from bpcli.check.answers import expectations
+    from bpcli.check.diagnose import check
+    from bpcli.core.engine import run
+    from bpcli.language.parse import parse
+
+    result = run(parse("q = x*x; f = q + x", {"x": 3.0}))
+    (verdict,) = check(result, expectations([("dx", "6", None)], list(result.graph.names)))
+    finding = verdict.finding
+    assert finding is not None and finding.kind == "partial-fanout"
+    assert finding.uses == 3 and sorted(finding.branches) == [1.0, 3.0, 3.0]  # x*x uses x twice
+    assert finding.truth == 7.0 and finding.answer == "6"
+    assert not hasattr(finding, "message")
+
+
+def test_precision_and_language_reach_the_diagnosis(bpcli):
+    program = ("q = x*x*x; f = q + x", "x=1.3123")
+    four = bpcli("check", *program, "-e", "dx=5.1664", "--format", "json")
+    two = bpcli("check", *program, "-e", "dx=5.1664", "--format", "json", "--precision", "2")
+    chinese = bpcli("check", *program, "-e", "dx=5.1664", "--format", "json", "--lang", "zh")
+    message = [json.loads(r.out)["results"][0]["diagnosis"]["message"] for r in (four, two, chinese)]
+    assert "1.7221 + 1.7221 + 1.7221 + 1 = 6.1664" in message[0]
+    assert "1.72 + 1.72 + 1.72 + 1 = 6.17" in message[1]
+    assert message[2] != message[0] and "6.1664" in message[2]

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import re
+import sys
 
 import pytest
 
@@ -143,9 +145,85 @@ def test_big_graph_table_is_elided(bpcli):
     assert result.out.endswith("∂f/∂x = 1000\n")
 
 
-def test_no_color_and_pipes_give_plain_text(bpcli, monkeypatch):
-    monkeypatch.setenv("NO_COLOR", "1")
-    assert "\x1b[" not in bpcli("grad", "x", "x=1").out
+def on_a_terminal(*args: str, no_color: str | None = None) -> bytes:
+    """What `bpcli ARGS…` shows on a terminal (a pseudo-terminal of 100×40, TERM=xterm-256color),
+    with NO_COLOR set to `no_color` (or unset)."""
+    import fcntl
+    import os
+    import pty
+    import struct
+    import subprocess
+    import sys
+    import termios
+
+    from conftest import ROOT
+
+    env = {k: v for k, v in os.environ.items() if k not in ("NO_COLOR", "FORCE_COLOR", "COLUMNS", "LINES")}
+    env["TERM"] = "xterm-256color"
+    if no_color is not None:
+        env["NO_COLOR"] = no_color
+    leader, follower = pty.openpty()
+    fcntl.ioctl(follower, termios.TIOCSWINSZ, struct.pack("HHHH", 40, 100, 0, 0))
+    with subprocess.Popen(
+        [sys.executable, "-m", "bpcli", *args],
+        cwd=ROOT,
+        env=env,
+        stdin=subprocess.DEVNULL,
+        stdout=follower,
+        stderr=follower,
+    ) as process:
+        os.close(follower)
+        shown = b""
+        while True:
+            try:
+                data = os.read(leader, 65536)
+            except OSError:  # EIO: the program has gone and closed the terminal
+                break
+            if not data:
+                break
+            shown += data
+        process.wait(timeout=60)
+    os.close(leader)
+    return shown
+
+
+def colours(shown: bytes) -> set[bytes]:
+    """The SGR sequences in `shown` that set a colour (bold, dim and reset are not colours)."""
+    found = set()
+    for sequence in re.findall(rb"\x1b\[([0-9;]*)m", shown):
+        codes = [int(code) for code in sequence.split(b";") if code]
+        if any(30 <= code <= 49 or 90 <= code <= 107 for code in codes):
+            found.add(sequence)
+    return found
+
+
+def without_styles(shown: bytes) -> bytes:
+    return re.sub(rb"\x1b\[[0-9;]*m", b"", shown)
+
+
+TERMINAL_COMMANDS = {
+    "table": ["grad", "relu(x) * y", "x=0", "y=2"],  # and a kink warning on stderr
+    "tree": ["grad", "(x+y)*z", "x=-2", "y=5", "z=-4", "--format", "tree"],
+    "check": ["check", str(SAMPLES / "homework.bp"), "--answers", str(SAMPLES / "homework_answers.txt")],
+    "batch": ["batch", str(SAMPLES / "problems.txt"), "--format", "table"],  # and its progress bar
+}
+
+
+@pytest.mark.skipif(sys.platform == "win32", reason="a POSIX pseudo-terminal")
+@pytest.mark.parametrize("args", TERMINAL_COMMANDS.values(), ids=TERMINAL_COMMANDS.keys())
+def test_no_color_takes_the_colour_off_a_terminal(args):
+    """NO_COLOR (https://no-color.org: set and not empty) takes away colour, and only colour:
+    the same text, bold and dim kept."""
+    coloured = on_a_terminal(*args)
+    assert colours(coloured), "not vacuous: on a terminal, without NO_COLOR, there is colour"
+    plain = on_a_terminal(*args, no_color="1")
+    assert colours(plain) == set()
+    if args[0] != "batch":  # (the progress bar draws as time goes)
+        assert without_styles(plain) == without_styles(coloured)
+
+
+def test_a_pipe_gets_plain_text(bpcli):
+    assert "\x1b[" not in bpcli("grad", "relu(x) * y", "x=0", "y=2").out
 
 
 def test_help_has_examples(bpcli):
@@ -218,6 +296,42 @@ def test_syntax_error_shows_the_line_and_a_caret(bpcli):
         "             ^\n"
         "expected a number, a name, '(' or '['\n"
     )
+
+
+BRACKET_ERRORS = {
+    # a bracket closed by the other kind: name the one still open, the caret at the closer
+    "(x + [1, 2)": "the '[' at column 6 is still open: close it with ']' before this ')'\n"
+    "  line 1, column 11:\n    (x + [1, 2)\n              ^\n",
+    "f(x]": "the '(' at column 2 is still open: close it with ')' before this ']'\n"
+    "  line 1, column 4:\n    f(x]\n       ^\n",
+    "[[1, 2], [3, 4)]": "the '[' at column 10 is still open: close it with ']' before this ')'\n"
+    "  line 1, column 15:\n    [[1, 2], [3, 4)]\n                  ^\n",
+    "W = [[1, 2],\n     [3, 4)]": "the '[' at column 6 is still open: close it with ']' before this ')'\n"
+    "  line 2, column 11:\n         [3, 4)]\n              ^\n",
+    "[1,\n 2)": "the '[' at line 1, column 1 is still open: close it with ']' before this ')'\n"
+    "  line 2, column 3:\n     2)\n      ^\n",
+    # the parser stops at the comma, before any bracket is closed: ( ) holds one expression
+    "[x + (1, 2]": "unexpected ','\n  line 1, column 8:\n    [x + (1, 2]\n           ^\n"
+    "expected '-' or '+' or ')'\n",
+    # a closer with nothing open
+    "sin(x))": "this ')' has no matching '('\n  line 1, column 7:\n    sin(x))\n          ^\n",
+    "[1, 2]]": "this ']' has no matching '['\n  line 1, column 7:\n    [1, 2]]\n          ^\n",
+    # the right closer, too early: not a bracket mistake
+    "(x + )": "unexpected ')'\n  line 1, column 6:\n    (x + )\n         ^\n"
+    "expected a number, a name, '(' or '['\n",
+    # never closed: the caret at the innermost bracket still open at the end
+    "(x + [1, 2": "this '[' is never closed\n  line 1, column 6:\n    (x + [1, 2\n         ^\n",
+    "[x + (1": "this '(' is never closed\n  line 1, column 6:\n    [x + (1\n         ^\n",
+    "(x  # a comment's ( and ] are no brackets\n+ 1": "this '(' is never closed\n  line 1, column 1:\n"
+    "    (x  # a comment's ( and ] are no brackets\n    ^\n",
+}
+
+
+@pytest.mark.parametrize("program", BRACKET_ERRORS)
+def test_bracket_errors_name_the_bracket_still_open(bpcli, program):
+    result = bpcli("grad", program, "x=1")
+    assert (result.code, result.out) == (2, "")
+    assert result.err == "error: syntax error: " + BRACKET_ERRORS[program]
 
 
 def test_domain_error_names_the_node_and_its_input(bpcli):

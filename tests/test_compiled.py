@@ -49,18 +49,25 @@ POINTS = [0, 0.0, -0.0, 1, -1, 2.5, -3.75, 1e-300, 1e300, -1e300, 710.0, 0.1, 1e
 
 def both(lines: list[str], options: Options) -> tuple[str, str, int]:
     """The output of the lines with and without the compiled path, and how many records the
-    compiled path wrote."""
+    compiled path wrote. The compiled path is only watched, never called from here: a call
+    of our own would count as a sighting of the program and change what it does next."""
     fast, slow = Solver(options), Solver(options)
     slow._fast = None
-    compiled = 0
-    fast_out, slow_out = [], []
-    for number, text in enumerate(lines, start=1):
-        line = ("in.txt", number, text, False)
-        slow_out.append(slow.solve_line(line)[0])
-        if fast._fast is not None and fast._fast(line) is not None:
-            compiled += 1
-        fast_out.append(fast.solve_line(line)[0])
-    return "".join(fast_out), "".join(slow_out), compiled
+    records_it_wrote = []
+    compiled_path = fast._fast
+
+    def watched(line):
+        record = compiled_path(line)
+        if record is not None:
+            records_it_wrote.append(record)
+        return record
+
+    if compiled_path is not None:
+        fast._fast = watched
+    fast_out = [fast.solve_line(("in.txt", number, text, False))[0] for number, text in enumerate(lines, 1)]
+    slow_out = [slow.solve_line(("in.txt", number, text, False))[0] for number, text in enumerate(lines, 1)]
+    assert all(record in fast_out for record in records_it_wrote)
+    return "".join(fast_out), "".join(slow_out), len(records_it_wrote)
 
 
 def with_numbers(text: str, rng: random.Random) -> str:

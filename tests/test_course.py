@@ -74,10 +74,19 @@ LONG_NEURON = "f = 1/(1+exp(-(w0*x0+w1*x1+w2)))"
 SIGMOID_NEURON = "f = sigmoid(w0*x0+w1*x1+w2)"
 
 
-def test_closed_forms_are_the_lectures_numbers():
-    assert math.isclose(DSIGMA, math.exp(-1) / (1 + math.exp(-1)) ** 2, rel_tol=1e-15)
-    assert round(SIGMA, 4) == 0.7311
-    assert [round(NEURON_GRADS[n], 4) for n in NEURON] == [-0.1966, 0.3932, -0.3932, -0.5898, 0.1966]
+def test_neuron_gives_the_lectures_printed_numbers():
+    """bpcli's numbers, rounded as the notes print them; and the closed forms above, which the
+    tests below hold bpcli to, are SymPy's own derivatives (not a slip of ours)."""
+    result, grads = solve(LONG_NEURON, **NEURON)
+    assert round(result.output, 4) == 0.7311
+    assert [round(grads[n], 4) for n in NEURON] == [-0.1966, 0.3932, -0.3932, -0.5898, 0.1966]
+    symbols = sp.symbols(list(NEURON))
+    w0, x0, w1, x1, w2 = symbols
+    f = 1 / (1 + sp.exp(-(w0 * x0 + w1 * x1 + w2)))
+    at = dict(zip(symbols, NEURON.values(), strict=True))
+    assert float(f.subs(at)) == pytest.approx(SIGMA, **EXACT)
+    for symbol in symbols:
+        assert float(sp.diff(f, symbol).subs(at)) == pytest.approx(NEURON_GRADS[str(symbol)], **EXACT)
 
 
 @pytest.mark.parametrize("program", [LONG_NEURON, SIGMOID_NEURON, "f = σ(w0*x0 + w1*x1 + w2)"])
@@ -206,13 +215,17 @@ def test_staged_computation():
     assert result.output == pytest.approx(float(f.subs(at)), **EXACT)
     assert grads["x"] == pytest.approx(float(sp.diff(f, x).subs(at)), **EXACT)
     assert grads["y"] == pytest.approx(float(sp.diff(f, y).subs(at)), **EXACT)
-    # the notes' backward pass, line by line
+    # the notes' backward pass, line by line, each against its closed form
     num, invden = float((x + sigma(y)).subs(at)), float((1 / (sigma(x) + (x + y) ** 2)).subs(at))
+    xpy = 3 + -4
+    through_den = -num * invden**2  # ∂f/∂den for f = num / den
     assert grads["num"] == pytest.approx(invden, **EXACT)
     assert grads["invden"] == pytest.approx(num, **EXACT)
-    assert grads["den"] == pytest.approx(-num * invden**2, **EXACT)
-    assert grads["xpysqr"] == grads["sigx"] == pytest.approx(grads["den"], **EXACT)
-    assert grads["xpy"] == pytest.approx(2 * (3 - 4) * grads["xpysqr"], **EXACT)
+    assert grads["den"] == pytest.approx(through_den, **EXACT)
+    assert grads["sigx"] == pytest.approx(through_den, **EXACT)  # den = sigx + xpysqr
+    assert grads["xpysqr"] == pytest.approx(through_den, **EXACT)
+    assert grads["xpy"] == pytest.approx(2 * xpy * through_den, **EXACT)  # xpysqr = xpy**2
+    assert grads["sigy"] == pytest.approx(invden, **EXACT)  # num = x + sigy
 
 
 # --- the vector example: f = ‖W x‖² ------------------------------------------------------------
@@ -224,10 +237,21 @@ DW = np.array([[0.088, 0.176], [0.104, 0.208]])
 DX = np.array([-0.112, 0.636])
 
 
-def test_vector_closed_forms():
-    np.testing.assert_allclose(W @ X, Q, rtol=1e-12)
-    np.testing.assert_allclose(2 * np.outer(W @ X, X), DW, rtol=1e-12)
-    np.testing.assert_allclose(2 * W.T @ (W @ X), DX, rtol=1e-12)
+def test_vector_example_against_sympy():
+    """The lecture's numbers (DW, DX above, compared with bpcli below) are SymPy's derivatives
+    of ‖W x‖², entry by entry; and so are bpcli's."""
+    w = sp.Matrix(2, 2, sp.symbols("w:2:2"))
+    x = sp.Matrix(sp.symbols("x:2"))
+    f = sum(q**2 for q in w * x)
+    at = {**dict(zip(w, W.flatten(), strict=True)), **dict(zip(x, X, strict=True))}
+    want_w = np.array([[float(sp.diff(f, w[i, j]).subs(at)) for j in range(2)] for i in range(2)])
+    want_x = np.array([float(sp.diff(f, x[i]).subs(at)) for i in range(2)])
+    np.testing.assert_allclose(want_w, DW, rtol=1e-12)
+    np.testing.assert_allclose(want_x, DX, rtol=1e-12)
+    result, grads = solve("sum((W@x)^2)", W=W.copy(), x=X.copy())
+    assert result.output == pytest.approx(float(f.subs(at)), rel=1e-12)
+    np.testing.assert_allclose(grads["W"], want_w, rtol=1e-12)
+    np.testing.assert_allclose(grads["x"], want_x, rtol=1e-12)
 
 
 @pytest.mark.parametrize(

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import os
 import re
 import shutil
 import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -17,7 +19,7 @@ from bpcli.present.dot import GREEN, RED, render, to_dot
 from bpcli.present.explain import derivation
 from bpcli.present.numbers import value as fmt
 
-from conftest import SAMPLES
+from conftest import ROOT, SAMPLES
 
 HAVE_DOT = shutil.which("dot") is not None
 needs_dot = pytest.mark.skipif(not HAVE_DOT, reason="Graphviz's dot is not installed")
@@ -271,11 +273,48 @@ def test_labels_are_escaped() -> None:
         dot_accepts(to_dot(result, wires="labels"))
 
 
-def test_output_is_deterministic() -> None:
-    first = to_dot(sample("two_layer_net"))
-    assert to_dot(sample("two_layer_net")) == first
-    result = sample("neuron")
-    assert to_dot(result) == to_dot(result)
+# Every sample, both wire styles, expanded or not, and graphs with kinks, fan-out and constants.
+_EVERY_PICTURE = """
+import sys
+from pathlib import Path
+
+from bpcli.core.engine import run
+from bpcli.language.parse import parse
+from bpcli.present.dot import to_dot
+
+print(hash("x0"), hash(("w0", "x0")))  # differs between the two runs: the test is not vacuous
+programs = [(p.read_text(encoding="utf-8"), {}) for p in sorted(Path("samples").glob("*.bp"))]
+programs += [("x = 3\\nf = x*x + x", {}), ("a = 1; b = a + a; c = b*b + 1", {})]
+programs += [("relu(x) + max(x, y) + abs(y)*2", {"x": 0.0, "y": 0.0})]
+for program, bindings in programs:
+    for expand in (False, True):
+        result = run(parse(program, bindings, expand=expand))
+        for wires in ("split", "labels"):
+            sys.stdout.write(to_dot(result, wires=wires))
+"""
+
+
+def test_output_is_the_same_whatever_the_hash_seed() -> None:
+    """Two processes with different PYTHONHASHSEED draw the same DOT text: nothing in it
+    follows the order of a set or of object ids."""
+    outputs = []
+    for seed in ("1", "2"):
+        env = {**os.environ, "PYTHONHASHSEED": seed}
+        done = subprocess.run(
+            [sys.executable, "-c", _EVERY_PICTURE],
+            cwd=ROOT,
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=120,
+        )
+        assert done.returncode == 0, done.stderr
+        hashes, _, dot_text = done.stdout.partition("\n")
+        outputs.append((hashes, dot_text))
+    (hashes_1, first), (hashes_2, second) = outputs
+    assert hashes_1 != hashes_2, "the two processes hash strings alike: PYTHONHASHSEED had no effect"
+    assert first.count("digraph bpcli {") == 2 * 2 * (len(SAMPLE_FILES) + 3)
+    assert first == second
 
 
 def test_unknown_wire_style() -> None:

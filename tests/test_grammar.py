@@ -7,8 +7,11 @@ import subprocess
 import sys
 
 import pytest
-from hypothesis import given, settings
+from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from test_oracle import multi_statement_programs, single_expressions
+
+from bpcli.language.parse import TYPOS
 
 from conftest import ROOT
 
@@ -109,9 +112,14 @@ def _reference_parser(lark):
                 if not (token.type == "_NL" and depth):
                     yield token
 
+    # The basic lexer, as grammar/generate.py computes the tables with and bpcli lexes: Lark's
+    # contextual lexer would report a token no state expects as a character error instead.
     _REFERENCE.append(
         lark.Lark(
-            (ROOT / "grammar" / "bpcli.lark").read_text(encoding="utf-8"), parser="lalr", postlex=Brackets()
+            (ROOT / "grammar" / "bpcli.lark").read_text(encoding="utf-8"),
+            parser="lalr",
+            lexer="basic",
+            postlex=Brackets(),
         )
     )
     return _REFERENCE[0]
@@ -125,20 +133,85 @@ def test_parser_does_not_import_lark_at_run_time():
     assert subprocess.run([sys.executable, "-c", code], cwd=ROOT).returncode == 0
 
 
+def _outcome_of_lark(lark, program: str):
+    """What Lark makes of a program: its tree, or where and how it fails. Lark places the end
+    of the input at its last token; bpcli at the end of the text: both are "the end"."""
+    try:
+        return ("tree", _lark_plain(_reference_parser(lark).parse(program)))
+    except lark.exceptions.UnexpectedToken as err:
+        where = "end" if err.token.type == "$END" else err.token.start_pos
+        return ("token", err.token.type, where, frozenset(err.expected))
+    except lark.exceptions.UnexpectedCharacters as err:
+        return ("character", err.pos_in_stream)
+
+
+def _outcome_of_bpcli(program: str):
+    """What bpcli's parser makes of a program, in the terms of `_outcome_of_lark`."""
+    from bpcli.language import lalr
+
+    try:
+        return ("tree", lalr.Parser(_TreeBuilder()).parse(program))
+    except lalr.UnexpectedToken as err:
+        where = "end" if err.token.type == lalr.END else err.token.start_pos
+        assert where != "end" or err.token.start_pos == len(program)
+        return ("token", err.token.type, where, frozenset(err.expected))
+    except lalr.UnexpectedCharacter as err:
+        return ("character", err.pos)
+
+
 @settings(max_examples=300, deadline=None)
 @given(st.lists(st.sampled_from(TOKENS), max_size=12))
 def test_random_token_sequences_parse_or_fail_like_lark(pieces):
     lark = pytest.importorskip("lark")
-    from bpcli.language import lalr
-
     program = "".join(pieces)
-    reference = _reference_parser(lark)
-    try:
-        expected = _lark_plain(reference.parse(program))
-    except lark.exceptions.UnexpectedInput:
-        expected = "rejected"
-    try:
-        ours = lalr.Parser(_TreeBuilder()).parse(program)
-    except (lalr.UnexpectedToken, lalr.UnexpectedCharacter):
-        ours = "rejected"
-    assert ours == expected
+    assert _outcome_of_bpcli(program) == _outcome_of_lark(lark, program)
+
+
+# Characters to put into a program: its own, and some no token can start with.
+CHARACTERS = [*"xy2.5e+-*/^@()[],;=\n #T", "**", "$", "{", "}", '"', "'", "é", "θ", "\t", "\x00", "−"]
+
+
+@st.composite
+def broken_programs(draw) -> str:
+    """A valid program with one token or one character deleted, inserted or replaced."""
+    lark = pytest.importorskip("lark")
+    program = draw(
+        st.one_of(
+            st.sampled_from(PROGRAMS),
+            single_expressions().map(lambda p: p.text),
+            multi_statement_programs().map(lambda p: p.text),
+        )
+    )
+    program = program.translate(TYPOS)  # as bpcli's parse() hands it to the parser: "−" is "-"
+    how = draw(st.sampled_from(["delete", "insert", "replace"]))
+    if draw(st.booleans()):  # a token, as Lark's own lexer cuts the program
+        spans = [(t.start_pos, t.end_pos) for t in _reference_parser(lark).lex(program)]
+        start, end = draw(st.sampled_from(spans)) if spans else (0, 0)
+        new = draw(st.sampled_from(TOKENS))
+    else:
+        start = draw(st.integers(0, len(program)))
+        end = min(start + 1, len(program))
+        new = draw(st.sampled_from(CHARACTERS))
+    if how == "delete":
+        return program[:start] + program[end:]
+    if how == "insert":
+        return program[:start] + new + program[start:]
+    return program[:start] + new + program[end:]
+
+
+@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(broken_programs())
+def test_broken_programs_fail_where_and_as_lark_fails(program):
+    """The same error at the same place, with the same set of expected terminals (which
+    bpcli's messages are made from), or the same tree when the change left a program."""
+    lark = pytest.importorskip("lark")
+    assert _outcome_of_bpcli(program) == _outcome_of_lark(lark, program)
+
+
+def test_the_tables_never_shift_the_end():
+    """What lets bpcli's parser treat the end of the input by reductions alone (lalr.py):
+    no state shifts $END, and the END state, reached by a goto, has no action at all."""
+    from bpcli.language import _tables
+
+    assert all(state.get("$END", -1) < 0 for state in _tables.STATES)
+    assert _tables.STATES[_tables.END] == {}

@@ -6,6 +6,7 @@ from __future__ import annotations
 import concurrent.futures
 import json
 import os
+import re
 import signal
 import subprocess
 import sys
@@ -58,6 +59,53 @@ def test_closed_pipe_exits_quietly(many_problems, args):
     err = process.stderr.read()
     assert process.wait(timeout=60) == 0
     assert first and err == b""
+
+
+@pytest.fixture(scope="module")
+def failing_problems(tmp_path_factory):
+    """60,000 problems, one in ten of which fails (log of 0), the first of them on line 1."""
+    path = tmp_path_factory.mktemp("batch") / "failing.txt"
+    path.write_text(
+        "".join("x=0; log(x)\n" if i % 10 == 0 else f"x={i}; y=2; x*y\n" for i in range(60_000)),
+        encoding="utf-8",
+    )
+    return path
+
+
+def test_a_closed_pipe_keeps_the_failures_a_batch_had(failing_problems):
+    """The problems solved before the reader went away decide the status: some failed, so 1,
+    and the batch stops there (it does not go on solving for nobody)."""
+    process = bpcli("batch", str(failing_problems))
+    first = process.stdout.readline()
+    process.stdout.close()
+    err = process.stderr.read().decode()
+    assert process.wait(timeout=60) == 1
+    assert "log of a non-positive number" in json.loads(first)["error"]
+    summary = re.fullmatch(r"bpcli batch: (\d+) of (\d+) problems failed \(.*\)\n", err)
+    assert summary, err
+    failed, total = map(int, summary.groups())
+    assert 1 <= failed <= total < 60_000
+
+
+@pytest.mark.parametrize(
+    ("args", "status"),
+    [
+        (["grad", "(x+y)*z", "x=-2", "y=5", "z=-4"], 0),
+        (["grad", "(x+y)*z", "x=-2", "y=5", "z=-4", "--format", "json"], 0),
+        (["grad", "(x+y)*z", "x=-2", "y=5", "z=-4", "--format", "steps"], 0),
+        (["check", "samples/neuron.bp", "--answers", "samples/neuron_answers.txt"], 0),
+        (["check", "samples/homework.bp", "--answers", "samples/homework_answers.txt"], 1),  # wrong answers
+        (["batch", "samples/problems.txt"], 0),
+        (["batch", "samples/problems.txt", "--format", "table"], 0),
+    ],
+)
+def test_a_reader_gone_before_the_first_write(args, status):
+    """Even a short output meets the closed pipe when nobody reads from the start
+    (`bpcli … | true`): the status is the command's own, and nothing is said."""
+    process = bpcli(*args)
+    process.stdout.close()  # before bpcli has started: its first write finds no reader
+    err = process.stderr.read()
+    assert (process.wait(timeout=60), err) == (status, b"")
 
 
 def test_ctrl_c_stops_with_130_and_whole_records(many_problems):

@@ -19,6 +19,7 @@ from typing import Any
 
 from bpcli.core.compiled import Evaluate, compile_graph
 from bpcli.core.graph import Graph
+from bpcli.core.ops import INPUT
 from bpcli.core.run import Run
 from bpcli.errors import BpcliError
 from bpcli.language import _tables
@@ -164,7 +165,7 @@ class ProgramCache:
         if found is None or len(found) != len(numbers):
             return None
         for (node, sign), written in zip(found, numbers, strict=True):
-            if node is None or (node.op.name == "input" and node.name in bindings):
+            if node is None or (node.op is INPUT and node.name in bindings):
                 continue
             if graph.leaves[node.id] != sign * float(written):
                 return None

@@ -412,10 +412,10 @@ def _json_value(
     if isinstance(raw, str):
         return parse_value(name, raw, seed, rng, max_elements=max_elements)
     if isinstance(raw, list):
-        value = array_from_json(raw, f"the binding {name}", max_elements)
-        if not (math.isfinite(value) if type(value) is float else all_finite(value)):
+        array = array_from_json(raw, f"the binding {name}", max_elements)
+        if not (math.isfinite(array) if isinstance(array, float) else all_finite(array)):
             raise BindingError(f"the binding {name} must be finite")
-        return value
+        return array
     raise BindingError(f"the binding {name} must be a number or an array")
 
 

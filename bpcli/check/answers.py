@@ -14,13 +14,14 @@ from __future__ import annotations
 
 import math
 import re
+from collections.abc import Collection
 from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
-from typing import Any
 
 from bpcli.errors import BindingError, BpcliError
 from bpcli.lazy import np
 from bpcli.limits import MAX_DIMENSIONS, tiny_number_problem
+from bpcli.values import Mask, Value
 
 NOISE = 1e-12  # relative slack for floating-point noise in the truth (about 4,500 ulps)
 
@@ -37,8 +38,8 @@ class Expectation:
     name: str
     gradient: bool
     text: str  # the value as written
-    value: Any  # float or array
-    tolerance: Any  # absolute; 0 means "up to floating-point noise"
+    value: Value
+    tolerance: Value  # absolute, per element; 0 means "up to floating-point noise"
 
 
 @dataclass(frozen=True, slots=True)
@@ -124,7 +125,7 @@ def expectations(answers: list[tuple[str, str, str | None]], names: set[str]) ->
 OUTPUT = "f"  # what an answer calls the output when the program has no name f of its own
 
 
-def expectation(written: str, text: str, names: set[str] | dict[str, Any]) -> Expectation:
+def expectation(written: str, text: str, names: Collection[str]) -> Expectation:
     """Resolve what `written` names (a forward value or ∂f/∂name) and read its value.
 
     `f` (so `df`, `df/df`, `∂f/∂f`, `grad(f)`) is the output, unless the program has a name
@@ -146,11 +147,12 @@ def expectation(written: str, text: str, names: set[str] | dict[str, Any]) -> Ex
     return Expectation(written, name, gradient, text, value, tolerance)
 
 
-def read_value(written: str, text: str) -> tuple[Any, Any]:
+def read_value(written: str, text: str) -> tuple[Value, Value]:
     """The value of an answer and the tolerance its rounding earns."""
     from bpcli.language.bindings import MAKER, parse_value
 
     text = text.strip()
+    value: Value
     if _NUMBER.fullmatch(text):
         value = float(text)
         tiny = tiny_number_problem(text, value)
@@ -181,10 +183,10 @@ def read_value(written: str, text: str) -> tuple[Any, Any]:
                 err.message.replace("in the binding", "in the answer", 1), hint=err.hint
             ) from None
         value = _constant_expression(written, text)  # -1/3, 2*pi, …
-    if type(value) is not float and value.size == 0:
+    if not isinstance(value, float) and value.size == 0:
         raise BindingError(f"in the answer {written}={text}: an array with no elements")
     numbers = [m.group() for m in _NUMBER.finditer(text)]
-    if type(value) is not float and text.startswith("[") and len(numbers) == value.size:
+    if not isinstance(value, float) and text.startswith("[") and len(numbers) == value.size:
         # an array literal of plain numbers: each element keeps its own rounding
         return value, np.array([_half_unit(n) for n in numbers]).reshape(value.shape)
     return value, 0.0
@@ -209,7 +211,7 @@ def _half_unit(number: str) -> float:
     return 0.5 * 10.0 ** int(exponent)
 
 
-def _constant_expression(written: str, text: str) -> Any:
+def _constant_expression(written: str, text: str) -> Value:
     from bpcli.language.bindings import constant_value
 
     try:
@@ -220,7 +222,9 @@ def _constant_expression(written: str, text: str) -> Any:
         ) from None
 
 
-def matches(answer: Any, tolerance: Any, truth: Any, tol: Tolerance | None = None, scale: Any = 0.0) -> Any:
+def matches(
+    answer: Value, tolerance: Value, truth: Value, tol: Tolerance | None = None, scale: Value = 0.0
+) -> bool | Mask:
     """Elementwise: is the answer right? (a bool, or a bool array for arrays)
 
     An answer whose shape is not the truth's is wrong as a whole (False): a gradient has
@@ -228,22 +232,24 @@ def matches(answer: Any, tolerance: Any, truth: Any, tol: Tolerance | None = Non
     (or --tol) plus floating-point noise relative to max(|truth|, scale)."""
     if np_shape(answer) != np_shape(truth):
         return False
+    bound: Value
     if tol is not None:
-        bound = tol.value * abs(truth) if tol.relative else tol.value
+        size = abs(truth) if isinstance(truth, float) else np.abs(truth)
+        bound = tol.value * size if tol.relative else tol.value
     else:
         bound = tolerance
-    if type(answer) is float and type(truth) is float and type(scale) is float:
+    if isinstance(answer, float) and isinstance(truth, float) and isinstance(scale, float):
         return abs(answer - truth) <= bound + NOISE * max(abs(truth), scale)
     diff = np.abs(np.asarray(answer) - np.asarray(truth))
     return diff <= np.asarray(bound) + NOISE * np.maximum(np.abs(truth), scale)
 
 
 def all_match(
-    answer: Any, tolerance: Any, truth: Any, tol: Tolerance | None = None, scale: Any = 0.0
+    answer: Value, tolerance: Value, truth: Value, tol: Tolerance | None = None, scale: Value = 0.0
 ) -> bool:
     result = matches(answer, tolerance, truth, tol, scale)
-    return bool(result) if type(result) is bool else bool(np.all(result))
+    return result if isinstance(result, bool) else bool(np.all(result))
 
 
-def np_shape(value: Any) -> tuple[int, ...]:
-    return () if type(value) is float else tuple(np.shape(value))
+def np_shape(value: Value) -> tuple[int, ...]:
+    return () if isinstance(value, float) else value.shape

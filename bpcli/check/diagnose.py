@@ -11,19 +11,17 @@ from __future__ import annotations
 import itertools
 from collections.abc import Iterator
 from contextlib import nullcontext
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 from bpcli.check.answers import Expectation, Tolerance, all_match, matches, np_shape
 from bpcli.core.engine import downstream, gradient, one_sided_gradients
-from bpcli.core.graph import Node
+from bpcli.core.graph import Node, consumers
 from bpcli.core.ops import unbroadcast
 from bpcli.core.run import Run
 from bpcli.errors import BpcliError, DomainError
 from bpcli.lazy import np
-from bpcli.present.explain import consumers, local_formula
-from bpcli.present.numbers import value as fmt
-from bpcli.texts import Translator
+from bpcli.values import Value
 
 KINDS = (
     "sign",
@@ -37,18 +35,51 @@ KINDS = (
     "shape",
     "unknown",
 )
-ROUTERS = {"max", "min", "amax", "amin"}
 MAX_FANOUT_SUBSETS = 6
 
 
-@dataclass(slots=True)
-class Diagnosis:
-    """The likely mistake behind a wrong answer."""
+@dataclass(frozen=True, slots=True)
+class Pointer:
+    """The local gradient to re-derive where the derivation broke: input `index` of `gate`,
+    whose local gradient is `local` (None when it has no finite value)."""
+
+    gate: Node
+    index: int
+    local: Value | None
+
+
+@dataclass(frozen=True, slots=True)
+class Rounded:
+    """A right method with the upstream gradient rounded too early: `upstream` as the
+    student rounded it (text, with their decimals) times the local gradient `local`."""
+
+    upstream: str
+    local: Value
+
+
+@dataclass(frozen=True, slots=True)
+class Finding:
+    """The likely mistake behind a wrong answer, as data: the kind of mistake, where it is,
+    and the numbers involved. bpcli.present.check puts it into words, in either language."""
 
     kind: str  # one of KINDS
     node: Node  # the gate whose local gradient to re-derive, or the node of a wrong value
-    message: str
+    name: str  # the answer's name
+    answer: str  # the answer as written
+    truth: Value
+    shape: tuple[int, ...]  # the answer's shape
+    truth_shape: tuple[int, ...]
+    gradient: bool = True  # an answer for a gradient (else for a forward value)
     first: bool = False  # the first wrong step of the backward pass
+    index: int = 0  # which input of `node` (a gate) the answer is
+    upstream: Value | None = None  # ∂f/∂node; None where node is the output
+    uses: int = 0  # how many gates use the answer's node
+    branches: tuple[Value | None, ...] = ()  # what each of those gates sends it
+    winner: Node | None = None  # wrong-route: the input the router sends the gradient to
+    carried_from: Node | None = None  # the gate whose wrong answer this one follows from
+    carried_answer: str = ""  # that answer, as written
+    rounded: Rounded | None = None
+    pointer: Pointer | None = None
 
 
 @dataclass(slots=True)
@@ -60,16 +91,13 @@ class Verdict:
     truth: Any
     ok: bool
     worst: int | None = None  # for an array: the flat index of the element furthest off
-    diagnosis: Diagnosis | None = None
-    note: str | None = None  # e.g. an answer accepted as a one-sided derivative at a kink
+    finding: Finding | None = None
+    one_sided: tuple[int, ...] = ()  # accepted as a one-sided derivative at these kinks (ids)
     scale: Any = 0.0  # the magnitude of what flowed into the truth: its noise is relative to it
 
 
-def check(
-    run: Run, expectations: list[Expectation], tol: Tolerance | None = None, tr: Translator | None = None
-) -> list[Verdict]:
+def check(run: Run, expectations: list[Expectation], tol: Tolerance | None = None) -> list[Verdict]:
     """Check each answer against a run of the program, and diagnose the wrong ones."""
-    tr = tr or Translator()
     graph = run.graph
     verdicts = []
     users = consumers(graph)
@@ -88,20 +116,19 @@ def check(
         verdicts.append(
             Verdict(exp, node, truth, ok, None if ok else _worst(exp, truth, tol, scale), scale=scale)
         )
-    _accept_one_sided(run, verdicts, tol, tr)
-    _Diagnoser(run, verdicts, tol, tr).diagnose()
+    _accept_one_sided(run, verdicts, tol)
+    _Diagnoser(run, verdicts, tol).diagnose()
     return verdicts
 
 
 MAX_KINKS = 3  # kinked nodes whose one-sided derivatives are tried (3**3 backward passes)
 
 
-def _accept_one_sided(run: Run, verdicts: list[Verdict], tol: Tolerance | None, tr: Translator) -> None:
+def _accept_one_sided(run: Run, verdicts: list[Verdict], tol: Tolerance | None) -> None:
     """At a kink the derivative is not defined: bpcli takes PyTorch's convention, but a
     one-sided derivative is as right. Accept a gradient answer that one of them gives."""
-    graph = run.graph
     wrong = [v for v in verdicts if not v.ok and v.expectation.gradient]
-    kinks = [k for k in run.kinks if graph.nodes[k].op.name in ONE_SIDED][:MAX_KINKS]
+    kinks = [k for k in run.kinks if run.graph.nodes[k].op.one_sided][:MAX_KINKS]
     if not wrong or not kinks:
         return
     for choice in itertools.product((0.0, 1.0, -1.0), repeat=len(kinks)):
@@ -120,12 +147,7 @@ def _accept_one_sided(run: Run, verdicts: list[Verdict], tol: Tolerance | None, 
             if other is None:
                 other = 0.0
             if all_match(exp.value, exp.tolerance, other, tol, verdict.scale):
-                verdict.ok, verdict.worst = True, None
-                labels = ", ".join(f"{graph.label(graph.nodes[k])} (node #{k})" for k in sides)
-                verdict.note = tr("check.one-sided", name=exp.name, kinks=labels, truth=fmt(verdict.truth, 4))
-
-
-ONE_SIDED = {"relu", "abs", "max", "min"}
+                verdict.ok, verdict.worst, verdict.one_sided = True, None, tuple(sides)
 
 
 def _scale(run: Run, users: list[list[tuple[Node, int]]], node: Node, is_gradient: bool, truth: Any) -> Any:
@@ -183,8 +205,8 @@ def _worst(exp: Expectation, truth: Any, tol: Tolerance | None, scale: Any) -> i
 
 
 class _Diagnoser:
-    def __init__(self, run: Run, verdicts: list[Verdict], tol: Tolerance | None, tr: Translator) -> None:
-        self.run, self.verdicts, self.tol, self.tr = run, verdicts, tol, tr
+    def __init__(self, run: Run, verdicts: list[Verdict], tol: Tolerance | None) -> None:
+        self.run, self.verdicts, self.tol = run, verdicts, tol
         self.graph = run.graph
         self.users = consumers(run.graph)
         self.values = {v.node.id: v for v in verdicts if not v.expectation.gradient}
@@ -197,15 +219,23 @@ class _Diagnoser:
             if verdict.ok:
                 continue
             if not verdict.expectation.gradient:
-                verdict.diagnosis = self._forward(verdict)
+                verdict.finding = self._forward(verdict)
                 continue
-            verdict.diagnosis = self._gradient(verdict)
-            if not first_found and verdict.diagnosis.first:
+            finding = self._gradient(verdict)
+            if not first_found and finding.first:
                 first_found = True
-            else:
-                verdict.diagnosis.first = False
+            elif finding.first:
+                finding = replace(finding, first=False)
+            verdict.finding = finding
 
     # --- helpers ------------------------------------------------------------------------
+
+    def _value(self, node: Node) -> Any:
+        return self.run.values[node.id]
+
+    def _grad(self, node: Node) -> Any:
+        """∂f/∂node as the backward pass left it: None where nothing flowed back."""
+        return self.run.grads[node.id]
 
     def _fits(self, verdict: Verdict, candidate: Any) -> bool:
         if candidate is None or not _finite(candidate):
@@ -217,16 +247,6 @@ class _Diagnoser:
             )
         except (ValueError, TypeError):
             return False
-
-    def _num(self, value: Any) -> str:
-        return fmt(value, 4)
-
-    def _value(self, node: Node) -> Any:
-        return self.run.values[node.id]
-
-    def _grad(self, node: Node) -> Any:
-        """∂f/∂node as the backward pass left it: None where nothing flowed back."""
-        return self.run.grads[node.id]
 
     def _vjp(
         self, gate: Node, i: int, upstream: Any = None, ans: Any = None, values: list[Any] | None = None
@@ -254,24 +274,14 @@ class _Diagnoser:
 
     # --- forward values --------------------------------------------------------------
 
-    def _forward(self, verdict: Verdict) -> Diagnosis:
-        node = verdict.node
-        if np_shape(verdict.expectation.value) != np_shape(verdict.truth):
-            message = self.tr("check.shape-value", name=verdict.expectation.name, **_shapes(verdict))
-            return Diagnosis("shape", node, message)
-        message = self.tr(
-            "check.forward",
-            name=verdict.expectation.name,
-            truth=self._num(verdict.truth),
-            label=self.graph.label(node),
-        )
-        return Diagnosis("forward", node, message)
+    def _forward(self, verdict: Verdict) -> Finding:
+        shaped = np_shape(verdict.expectation.value) != np_shape(verdict.truth)
+        return _finding("shape" if shaped else "forward", verdict, verdict.node)
 
     # --- gradients ---------------------------------------------------------------------
 
-    def _gradient(self, verdict: Verdict) -> Diagnosis:
-        node, tr = verdict.node, self.tr
-        name = verdict.expectation.name
+    def _gradient(self, verdict: Verdict) -> Finding:
+        node = verdict.node
         edges = [(gate, i) for gate, i in self.users[node.id] if self._grad(gate) is not None]
         wrong_upstream = [gate for gate, _ in edges if gate.id in self.grads and not self.grads[gate.id].ok]
         if wrong_upstream:
@@ -285,18 +295,13 @@ class _Diagnoser:
                 )
         gate = edges[0][0] if len(edges) == 1 else node
         if np_shape(verdict.expectation.value) != np_shape(verdict.truth):
-            return Diagnosis(
-                "shape", node, tr("check.shape", name=name, **_shapes(verdict)), first=not wrong_upstream
-            )
-        message = tr("check.unknown", name=name, truth=self._num(verdict.truth))
-        rounded = self._rounded_upstream(verdict, edges)
-        if rounded:
-            message += " " + rounded
-        diagnosis = Diagnosis("unknown", gate, message, first=not wrong_upstream)
-        self._point(diagnosis, verdict, edges)
-        return diagnosis
+            return _finding("shape", verdict, node, first=not wrong_upstream)
+        finding = _finding(
+            "unknown", verdict, gate, first=not wrong_upstream, rounded=self._rounded_upstream(verdict, edges)
+        )
+        return self._point(finding, edges)
 
-    def _rounded_upstream(self, verdict: Verdict, edges: list[tuple[Node, int]]) -> str | None:
+    def _rounded_upstream(self, verdict: Verdict, edges: list[tuple[Node, int]]) -> Rounded | None:
         """A right method with an upstream gradient rounded too early (0.20 × 2 = 0.40)."""
         text = verdict.expectation.text
         if len(edges) != 1 or "." not in text or type(verdict.truth) is not float:
@@ -312,15 +317,13 @@ class _Diagnoser:
         local = self._vjp(gate, i, upstream=1.0)
         if local is None:  # no finite local gradient to show (1/y for a tiny y)
             return None
-        return self.tr(
-            "check.rounded", upstream=f"{rounded:.{decimals}f}", local=self._num(local), answer=text
-        )
+        return Rounded(f"{rounded:.{decimals}f}", local)
 
-    def _carried(self, verdict: Verdict, edges: list[tuple[Node, int]], gate: Node) -> Diagnosis | None:
+    def _carried(self, verdict: Verdict, edges: list[tuple[Node, int]], gate: Node) -> Finding | None:
         total = None
         for g, i in edges:
             upstream = self.grads[g.id].expectation.value if g.id in self.grads else None
-            if upstream is not None and np_shape(upstream) != np_shape(gradient(self.run, g)):
+            if upstream is not None and np_shape(upstream) != np_shape(self._grad(g)):
                 return None  # an upstream answer of the wrong shape carries nothing
             d = self._vjp(g, i, upstream=upstream)
             if d is None:
@@ -330,13 +333,14 @@ class _Diagnoser:
                 return None
         if not self._fits(verdict, total):
             return None
-        root = self.grads[gate.id].diagnosis
-        message = self.tr(
-            "check.carried",
-            upstream=self.graph.ref(gate, atomic=True),
-            answer=self.grads[gate.id].expectation.text,
+        root = self.grads[gate.id].finding
+        return _finding(
+            root.kind if root else "unknown",
+            verdict,
+            root.node if root else gate,
+            carried_from=gate,
+            carried_answer=self.grads[gate.id].expectation.text,
         )
-        return Diagnosis(root.kind if root else "unknown", root.node if root else gate, message)
 
     def _candidates(
         self, verdict: Verdict, edges: list[tuple[Node, int]]
@@ -366,13 +370,13 @@ class _Diagnoser:
                             yield kind, gate, _sum([*true[:k], variant, *true[k + 1 :]])
 
     def _swapped(self, gate: Node, i: int, true: Any) -> list[Any]:
-        if gate.op.arity != 2 or gate.op.name in ROUTERS:  # a swapped router is a wrong route
+        if gate.op.arity != 2 or gate.op.routes:  # a swapped router is a wrong route
             return []
         values = [self._value(x) for x in gate.inputs]
         return [self._vjp(gate, i, values=values[::-1])]
 
     def _confused(self, gate: Node, i: int, true: Any) -> list[Any]:
-        if gate.op.arity < 1 or gate.op.name in ROUTERS:
+        if gate.op.arity < 1 or gate.op.routes:
             return []
         values = [self._value(x) for x in gate.inputs]
         if np.shape(values[i]) != np.shape(self._value(gate)):
@@ -383,7 +387,7 @@ class _Diagnoser:
         return [with_input_as_output, self._vjp(gate, i, values=replaced)]
 
     def _rerouted(self, gate: Node, i: int, true: Any) -> list[Any]:
-        if gate.op.name not in ROUTERS:
+        if not gate.op.routes:
             return []
         upstream = self._grad(gate)
         with np.errstate(all="ignore") if type(true) is not float else nullcontext():
@@ -409,53 +413,51 @@ class _Diagnoser:
 
     def _diagnosis(
         self, kind: str, verdict: Verdict, gate: Node, edges: list[tuple[Node, int]], first: bool
-    ) -> Diagnosis:
-        tr, graph = self.tr, self.graph
-        name = verdict.expectation.name
+    ) -> Finding:
         index = next((i for g, i in edges if g is gate), 0)
-        fields = dict(
-            name=name,
-            truth=self._num(verdict.truth),
-            answer=verdict.expectation.text,
-            gate=graph.label(gate),
-            gate_ref=graph.ref(gate, atomic=True),
-            op=gate.op.name,
-            count=len(edges),
-            upstream=self._num(self._grad(gate)) if self._grad(gate) is not None else "1",
-            formula=local_formula(graph, gate, index) if gate.inputs else "",
-            branches=" + ".join(self._num(self._vjp(g, i)) for g, i in edges),
-            **_shapes(verdict),
-        )
+        winner = None
         if kind == "wrong-route" and gate.inputs:
             winner = (
                 max(gate.inputs, key=lambda x: np.max(self._value(x)))
-                if gate.op.name in ("max", "amax")
+                if gate.op.routes == "largest"
                 else min(gate.inputs, key=lambda x: np.min(self._value(x)))
             )
-            fields["winner"] = graph.ref(winner)
-        key = "check.forward-gradient" if kind == "forward" else f"check.{kind}"
-        diagnosis = Diagnosis(kind, gate, tr(key, **fields), first=first)
-        self._point(diagnosis, verdict, edges)
-        return diagnosis
-
-    def _point(self, diagnosis: Diagnosis, verdict: Verdict, edges: list[tuple[Node, int]]) -> None:
-        """Say which local gradient to re-derive, when this is where the derivation broke."""
-        if not diagnosis.first or not edges or diagnosis.kind in ("partial-fanout", "forward"):
-            return
-        gate, i = next(((g, i) for g, i in edges if g is diagnosis.node), edges[0])
-        local = self._vjp(gate, i, upstream=_ones_like(self._value(gate)))
-        diagnosis.message += " " + self.tr(
-            "check.first",
-            gate=self.graph.label(gate),
-            name=verdict.expectation.name,
-            formula=local_formula(self.graph, gate, i),
-            local=self._num(local) if local is not None else "?",
+        finding = _finding(
+            kind,
+            verdict,
+            gate,
+            first=first,
+            index=index,
+            upstream=self._grad(gate),
+            uses=len(edges),
+            branches=tuple(self._vjp(g, i) for g, i in edges),
+            winner=winner,
         )
+        return self._point(finding, edges)
+
+    def _point(self, finding: Finding, edges: list[tuple[Node, int]]) -> Finding:
+        """Say which local gradient to re-derive, when this is where the derivation broke."""
+        if not finding.first or not edges or finding.kind in ("partial-fanout", "forward"):
+            return finding
+        gate, i = next(((g, i) for g, i in edges if g is finding.node), edges[0])
+        local = self._vjp(gate, i, upstream=_ones_like(self._value(gate)))
+        return replace(finding, pointer=Pointer(gate, i, local))
 
 
-def _shapes(verdict: Verdict) -> dict[str, str]:
-    """The answer's shape and the truth's, as numpy writes them: (3, 2), (2,), ()."""
-    return {"shape": str(np_shape(verdict.expectation.value)), "truth_shape": str(np_shape(verdict.truth))}
+def _finding(kind: str, verdict: Verdict, node: Node, **facts: Any) -> Finding:
+    """A finding about `verdict`'s answer, with the facts every kind carries."""
+    exp = verdict.expectation
+    return Finding(
+        kind,
+        node,
+        exp.name,
+        exp.text,
+        verdict.truth,
+        np_shape(exp.value),
+        np_shape(verdict.truth),
+        gradient=exp.gradient,
+        **facts,
+    )
 
 
 def _sum(parts: list[Any]) -> Any:

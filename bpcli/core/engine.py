@@ -16,11 +16,12 @@ import math
 from typing import Any, TypeAlias
 
 from bpcli.core.graph import Graph, Node, format_number
-from bpcli.core.ops import ShapeMismatch, unbroadcast
+from bpcli.core.ops import CONST, ShapeMismatch, unbroadcast
 from bpcli.core.run import Run
 from bpcli.errors import BpcliError, DomainError, ShapeError
 from bpcli.lazy import all_finite, np
 from bpcli.limits import held_problem, shape_problem
+from bpcli.texts import Translator
 from bpcli.values import Value
 
 _ARITHMETIC = (ValueError, ZeroDivisionError, OverflowError, ArithmeticError)
@@ -136,7 +137,7 @@ def _forward(
             if type(value) is float:
                 if value - value != 0.0:  # inf or nan
                     raise OverflowError()
-            elif not all_finite(value):
+            elif not all_finite(value):  # type: ignore[arg-type]
                 raise OverflowError()
         except ShapeMismatch as err:
             raise _shape_error(graph, node, args, str(err)) from None
@@ -165,7 +166,7 @@ def _as_value(value: Any) -> Value:
     if type(value) is float:
         return value
     array = np.asarray(value, dtype=float)
-    return float(array) if array.ndim == 0 else array  # type: ignore[no-any-return]
+    return float(array) if array.ndim == 0 else array
 
 
 def _note_kinks(graph: Graph, values: Values, warnings: list[str]) -> list[int]:
@@ -179,9 +180,10 @@ def _note_kinks(graph: Graph, values: Values, warnings: list[str]) -> list[int]:
             and kink(*[values[i.id] for i in node.inputs])
         ):
             kinks.append(node.id)
+            convention = Translator()(node.op.convention)  # the warnings are in English
             warnings.append(
                 f"{node.op.name} at node #{node.id} ({graph.label(node)}) is evaluated where it is"
-                f" not differentiable; bpcli takes PyTorch's convention: {node.op.convention}"
+                f" not differentiable; bpcli takes PyTorch's convention: {convention}"
             )
     return kinks
 
@@ -289,7 +291,7 @@ def downstream(
         d = vjp(upstream, ans, inputs) if op.arity < 0 else vjp(upstream, ans, *inputs)
         if not scalar:
             if op.broadcast:
-                d = unbroadcast(d, values[node.inputs[i].id])
+                d = unbroadcast(d, values[node.inputs[i].id])  # type: ignore[arg-type]
             d = _as_value(d)
     except _ARITHMETIC as err:
         raise _backward_error(graph, node, i, inputs, err) from None
@@ -303,7 +305,7 @@ def downstream(
                 f"the VJP of {op.name} for input {i} has shape {shape_of(d)},"
                 f" but the input has shape {shape_of(like)}"
             )
-        if not all_finite(d):
+        if not all_finite(d):  # type: ignore[arg-type]
             raise _backward_error(graph, node, i, inputs, OverflowError())
     return d
 
@@ -337,7 +339,7 @@ def accumulate(graph: Graph, grads: Values, inp: Node, node: Node, total: Any, d
             raise fanout_error(graph, grads, inp, node)
     elif not all_finite(result):
         raise fanout_error(graph, grads, inp, node)
-    return result  # type: ignore[no-any-return]
+    return result
 
 
 def fanout_error(graph: Graph, grads: Values, inp: Node, node: Node) -> BpcliError:
@@ -376,7 +378,7 @@ def gradient(run: Run, node: Node) -> Value | None:
     grad, value = run.grads[node.id], run.values[node.id]
     if grad is not None or value is None:
         return grad
-    return 0.0 if type(value) is float else np.zeros_like(value)  # type: ignore[no-any-return]
+    return 0.0 if type(value) is float else np.zeros_like(value)
 
 
 def gradients(run: Run) -> dict[str, Value | None]:
@@ -410,7 +412,7 @@ def _where(graph: Graph, node: Node, inputs: list[Any]) -> str:
     seen: set[int] = set()
     parts = []
     for i, value in zip(node.inputs, inputs, strict=True):
-        if not (i.op.name == "const" and not i.name) and i.id not in seen:  # x^x: x once
+        if not (i.op is CONST and not i.name) and i.id not in seen:  # x^x: x once
             seen.add(i.id)
             parts.append(f"{graph.ref(i)} = {value_text(value)}")
     return (", where " + ", ".join(parts)) if parts else ""

@@ -194,3 +194,12 @@ def _array_literal(items: Any) -> str:
     if isinstance(items, list):
         return "[" + ", ".join(_array_literal(i) for i in items) + "]"
     return format_number(items)
+
+
+def consumers(graph: Graph) -> list[list[tuple[Node, int]]]:
+    """For each node, the (gate, input index) pairs that use it."""
+    users: list[list[tuple[Node, int]]] = [[] for _ in graph.nodes]
+    for node in graph.nodes:
+        for i, inp in enumerate(node.inputs):
+            users[inp.id].append((node, i))
+    return users

@@ -5,7 +5,7 @@ from __future__ import annotations
 import math
 import re
 from collections.abc import Iterable
-from typing import Any
+from typing import TYPE_CHECKING, NoReturn, TypeVar
 
 from bpcli.errors import BindingError, BpcliError
 from bpcli.lazy import all_finite, np
@@ -17,6 +17,14 @@ from bpcli.limits import (
     shape_text,
     tiny_number_problem,
 )
+from bpcli.values import Array, Value
+
+if TYPE_CHECKING:
+    from pathlib import Path
+
+    from numpy.random import Generator
+
+V = TypeVar("V", bound="float | Array")
 
 _NAME = re.compile(r"[^\W\d]\w*")
 MAKER = re.compile(r"(randn|rand|zeros|ones)\(\s*(\d+(?:\s*,\s*\d+)*)?\s*\)")
@@ -25,11 +33,11 @@ FILE_TYPES = (".npy", ".csv", ".txt", ".json")
 
 def parse_bindings(
     texts: Iterable[str], seed: int | None = None, *, max_elements: int = MAX_ELEMENTS
-) -> dict[str, Any]:
+) -> dict[str, Value]:
     """Turn ["x=-2", "W=@W.npy", …] into {name: value}; values are floats or float arrays
     of at most `max_elements` elements."""
-    bindings: dict[str, Any] = {}
-    rng: list[Any] = []  # created on first use, so that scalar problems never import numpy
+    bindings: dict[str, Value] = {}
+    rng: list[Generator] = []  # created on first use, so that scalar problems never import numpy
     for text in texts:
         name, value = parse_binding(text, seed, rng, max_elements=max_elements)
         if name in bindings:
@@ -68,8 +76,12 @@ def split_bindings(text: str) -> list[str]:
 
 
 def parse_binding(
-    text: str, seed: int | None = None, rng: list[Any] | None = None, *, max_elements: int = MAX_ELEMENTS
-) -> tuple[str, Any]:
+    text: str,
+    seed: int | None = None,
+    rng: list[Generator] | None = None,
+    *,
+    max_elements: int = MAX_ELEMENTS,
+) -> tuple[str, Value]:
     """One NAME=VALUE."""
     name, sep, raw = text.partition("=")
     name = name.strip()
@@ -93,10 +105,10 @@ def parse_value(
     name: str,
     raw: str,
     seed: int | None = None,
-    rng: list[Any] | None = None,
+    rng: list[Generator] | None = None,
     *,
     max_elements: int = MAX_ELEMENTS,
-) -> Any:
+) -> Value:
     """A binding's value: a number, an array literal, @file, or randn/rand/zeros/ones(shape)."""
     try:
         value = float(raw)
@@ -126,11 +138,11 @@ def parse_value(
     )
 
 
-def checked(value: Any, where: str, max_elements: int = MAX_ELEMENTS) -> Any:
+def checked(value: V, where: str, max_elements: int = MAX_ELEMENTS) -> V:
     """The value, if it is a float or an array bpcli may hold: at least one element, at most
     `max_elements`, at most MAX_DIMENSIONS dimensions. Else BindingError, `where` first."""
-    if type(value) is not float:
-        _check_shape(tuple(value.shape), where, max_elements)
+    if not isinstance(value, float):
+        _check_shape(value.shape, where, max_elements)
     return value
 
 
@@ -144,8 +156,8 @@ def _check_shape(shape: tuple[int, ...], where: str, max_elements: int) -> None:
         )
 
 
-def _finite(name: str, raw: str, value: Any) -> Any:
-    ok = math.isfinite(value) if type(value) is float else all_finite(value)
+def _finite(name: str, raw: str, value: Value) -> Value:
+    ok = math.isfinite(value) if isinstance(value, float) else all_finite(value)
     if not ok:
         raise BindingError(
             f"in the binding {name}={raw}: the value must be finite (not inf or nan, and within ±1.8e308)"
@@ -153,14 +165,14 @@ def _finite(name: str, raw: str, value: Any) -> Any:
     return value
 
 
-def _literal(name: str, raw: str, max_elements: int = MAX_ELEMENTS) -> Any:
+def _literal(name: str, raw: str, max_elements: int = MAX_ELEMENTS) -> Value:
     try:
         return constant_value(raw, max_elements)
     except BpcliError as err:
         raise BindingError(f"in the binding {name}={raw}: {err.message}", hint=err.hint) from None
 
 
-def constant_value(text: str, max_elements: int = MAX_ELEMENTS) -> Any:
+def constant_value(text: str, max_elements: int = MAX_ELEMENTS) -> Value:
     """The value of a program made of numbers only (an array literal, -1/3, 2*pi)."""
     from bpcli.core.engine import forward
     from bpcli.language.parse import parse
@@ -175,10 +187,10 @@ def _make(
     kind: str,
     dims: str | None,
     seed: int | None,
-    rng: list[Any],
+    rng: list[Generator],
     where: str,
     max_elements: int = MAX_ELEMENTS,
-) -> Any:
+) -> Value:
     shape = tuple(int(d) for d in dims.split(",")) if dims else ()
     _check_shape(shape, where, max_elements)
     if kind == "zeros":
@@ -192,7 +204,7 @@ def _make(
     return float(value) if value.ndim == 0 else value
 
 
-def _load_npy(path: Any, where: str, max_elements: int) -> Any:
+def _load_npy(path: Path, where: str, max_elements: int) -> Array:
     """A .npy file, its header checked first (a numeric type, a shape bpcli may hold), then
     mapped copy-on-write rather than read: a big array is not copied, and it is read from
     the page cache as it is used (a 32 MB matrix loads in 2 ms, not 10)."""
@@ -226,7 +238,7 @@ def _load_npy(path: Any, where: str, max_elements: int) -> Any:
         return np.load(path, allow_pickle=False)
 
 
-def load_file(name: str, path_text: str, max_elements: int = MAX_ELEMENTS) -> Any:
+def load_file(name: str, path_text: str, max_elements: int = MAX_ELEMENTS) -> Value:
     """Load an array from .npy, .csv, .txt or .json; scalars come back as floats. Only
     regular files are read (a device or a pipe could be endless), a text file of at most
     MAX_TEXT_BYTES, and a .npy whose header shows an array bpcli may hold."""
@@ -308,7 +320,7 @@ def _tiny_numbers(data: bytes, where: str) -> None:
             raise BindingError(f"{where}: {tiny}")
 
 
-def _text_file(text: str, suffix: str, where: str) -> Any:
+def _text_file(text: str, suffix: str, where: str) -> Array:
     """A .csv or .txt file of numbers: one row a line."""
     import io
     import warnings
@@ -325,7 +337,7 @@ _NOT_BRACKETS = bytes(b for b in range(256) if b not in b"[]{}")
 _NOT_NUMBERS = re.compile(rb'["{]|\b(?:true|false|null)\b')
 
 
-def _json_file(data: bytes, where: str, max_elements: int = MAX_ELEMENTS) -> Any:
+def _json_file(data: bytes, where: str, max_elements: int = MAX_ELEMENTS) -> Array:
     """A .json file: a number, or nested arrays of numbers, at most MAX_DIMENSIONS deep.
     Strings, true, false, null and objects are refused, and nothing recurses deeply."""
     import json
@@ -361,7 +373,7 @@ def _json_file(data: bytes, where: str, max_elements: int = MAX_ELEMENTS) -> Any
         ) from None
 
 
-def array_from_json(value: Any, where: str, max_elements: int = MAX_ELEMENTS) -> Any:
+def array_from_json(value: object, where: str, max_elements: int = MAX_ELEMENTS) -> Value:
     """A JSON value already read (a number or nested lists of numbers) as a float or a float
     array; BindingError, `where` first, for anything else."""
     found = _not_a_number(value)
@@ -379,11 +391,11 @@ def array_from_json(value: Any, where: str, max_elements: int = MAX_ELEMENTS) ->
     return float(array) if array.ndim == 0 else array
 
 
-def _not_finite(text: str) -> Any:
+def _not_finite(text: str) -> NoReturn:
     raise ValueError(f"{text} is not a finite number")
 
 
-def _not_a_number(value: Any) -> str | None:
+def _not_a_number(value: object) -> str | None:
     """What the first thing in a JSON value that is neither a number nor a list is, if any
     (without recursion: a list of lists is walked with a stack)."""
     stack = [value]

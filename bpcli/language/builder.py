@@ -15,7 +15,7 @@ import re
 from typing import Any
 
 from bpcli.core.graph import CONST, INPUT, Graph, Node
-from bpcli.core.ops import FUNCTIONS, OPS, REDUCTIONS, ShapeMismatch
+from bpcli.core.ops import FUNCTIONS, FUSED, OPS, REDUCTIONS, Op, ShapeMismatch
 from bpcli.errors import ProgramError, ShapeError
 from bpcli.language import _tables
 from bpcli.limits import MAX_DIMENSIONS, MAX_ELEMENTS, shape_problem, tiny_number_problem
@@ -24,7 +24,6 @@ from bpcli.values import Value
 CONSTANTS = {"pi": math.pi, "e": math.e}
 BINARY = {"+": OPS["add"], "-": OPS["sub"], "*": OPS["mul"], "/": OPS["div"]}
 ID = OPS["id"]
-STABLE_LOGS = {"sigmoid": "logsigmoid", "softmax": "logsoftmax"}
 
 MAX_OUTPUT_TEXT = 80  # an output expression longer than this is shortened with "…"
 COMMENT = re.compile(dict(_tables.LEXER)["COMMENT"])  # not part of an output's text
@@ -62,7 +61,7 @@ class Builder:
         # --expand: ids of gates whose kinks do not reach f (Graph.smooth), and for the
         # last node of each expansion, (the composite's name, where its nodes begin)
         self.smooth: set[int] = set()
-        self.expanded: dict[int, tuple[str, int]] = {}
+        self.expanded: dict[int, tuple[Op, int]] = {}
         self._operands: dict[int, tuple[Node, ...]] = {}
 
     # --- creating nodes --------------------------------------------------------------
@@ -91,10 +90,10 @@ class Builder:
     def _is_literal(self, node: Node) -> bool:
         return node.id in self.literals and node is self.nodes[-1]
 
-    def _composite(self, node: Node) -> str:
+    def _composite(self, node: Node) -> Op:
         """The gate a node is the result of: its op, or the composite it is the expansion of."""
         expanded = self.expanded.get(node.id)
-        return expanded[0] if expanded is not None else node.op.name
+        return expanded[0] if expanded is not None else node.op
 
     def _pop(self, node: Node) -> None:
         assert node is self.nodes[-1]
@@ -238,7 +237,7 @@ class Builder:
             number = self.numbers[-1] if self.numbers and self.numbers[-1][0] is operand else None
             value = self.values[operand.id]
             self._pop(operand)
-            node = self._literal(-value, start, end)  # type: ignore[operator]
+            node = self._literal(-value, start, end)
             if number is not None:
                 self.numbers[-1] = (node, -number[1])
             return node, start, end
@@ -291,16 +290,12 @@ class Builder:
             raise self._error(f"{fname} takes {wanted}, not {len(args)}", token.start_pos)
         start, end = token.start_pos, rpar.end_pos
         inner = args[0] if args else None
-        if (
-            op.name == "log"
-            and inner is not None
-            and inner is self.nodes[-1]
-            and not inner.name
-            and self._composite(inner) in STABLE_LOGS
-        ):
+        fused = None
+        if inner is not None and inner is self.nodes[-1] and not inner.name:
+            fused = FUSED.get((op, self._composite(inner)))
+        if fused is not None and inner is not None:
             # log(sigmoid(x)), log(softmax(x)): one gate, exact where the two would under-
             # flow to log(0) (log(sigmoid(-1000)) = -1000); with --expand, its own circuit
-            composite = self._composite(inner)
             if inner.id in self.expanded:
                 _, first = self.expanded.pop(inner.id)
                 operands = self._operands[inner.id]
@@ -311,11 +306,11 @@ class Builder:
                 operands = inner.inputs
                 self.nodes.pop()
                 self.values.pop()
-            op, args = OPS[STABLE_LOGS[composite]], operands
+            op, args = fused, operands
         if self.expand and op.expansion is not None:
             first = len(self.nodes)
             result = op.expansion(_Maker(self, start, end), *args)
-            self.expanded[result.id] = (op.name, first)
+            self.expanded[result.id] = (op, first)
             self._operands[result.id] = args
             return result, start, end
         return self._node(op, args, start, end), start, end

@@ -92,7 +92,12 @@ class Parser:
     def __init__(self, builder: Any) -> None:
         self.rules = [
             _reducer(
-                origin, size, callback and getattr(builder, callback, None), callback is None, keep, expand1
+                origin,
+                size,
+                getattr(builder, callback, None) if callback else None,
+                callback is None,
+                keep,
+                expand1,
             )
             for origin, size, callback, keep, expand1 in _tables.RULES
         ]
@@ -133,14 +138,15 @@ class Parser:
                     children = []
                 values.append(reduce(children))
                 stack.append(states[stack[-1]][origin])
+        # At the end only reductions remain: Lark never shifts $END (its root rule is `start`
+        # alone, $END is only a lookahead), and the goto that lands on the END state, which
+        # has no actions, returns at once. tests/test_grammar.py checks both facts of the tables.
         end_token = Token(END, "", len(text), len(text))
         while True:
             top = stack[-1]
             action = states[top].get(END)
             if action is None:
                 raise UnexpectedToken(end_token, {s for s in states[top] if s.isupper()})
-            if action >= 0 or top == _tables.END:
-                return values[-1] if values else None
             origin, size, reduce = rules[~action]
             if reduce is None:
                 stack[-1] = states[stack[-2]][origin]

@@ -1,8 +1,8 @@
 """From program text to a graph: the LALR parser, with friendly syntax errors.
 
 The parse tables are computed by Lark from grammar/bpcli.lark ahead of time
-(grammar/generate.py writes bpcli/_tables.py), and bpcli/lalr.py runs them, so start-up
-does no grammar analysis, and any kind of install parses the same.
+(grammar/generate.py writes bpcli/language/_tables.py), and bpcli/language/lalr.py runs
+them, so start-up does no grammar analysis, and any kind of install parses the same.
 """
 
 from __future__ import annotations
@@ -153,9 +153,10 @@ def _unexpected_character(source: str, pos: int) -> ParseError:
 
 def _unexpected_token(source: str, token: lalr.Token, expected: set[str]) -> ParseError:
     kind = token.type
+    still_open = _open_brackets(source, token.start_pos)
     if kind == lalr.END:
-        opener = _unclosed(source)
-        if opener is not None:
+        if still_open:
+            opener = still_open[-1]
             return ParseError(
                 f"syntax error: this '{source[opener]}' is never closed", source=source, pos=opener
             )
@@ -169,8 +170,16 @@ def _unexpected_token(source: str, token: lalr.Token, expected: set[str]) -> Par
     if kind in _OPERANDS and not expected & {"NAME", "NUMBER"}:
         message = f"syntax error: missing an operator before {_describe_token(token)}"
         hint = "bpcli needs * for a product: write 2*x, not 2x" if kind in ("NAME", "LPAR") else None
-    elif kind == "RPAR" and "RPAR" not in expected:
-        message = "syntax error: this ')' has no matching '('"
+    elif kind in _CLOSES and not still_open:
+        message = f"syntax error: this '{token}' has no matching '{_CLOSES[kind]}'"
+        hint = None
+    elif kind in _CLOSES and source[still_open[-1]] != _CLOSES[kind]:  # `(x + [1, 2)`
+        opener = still_open[-1]
+        where = _where(source, opener, token.start_pos)
+        message = (
+            f"syntax error: the '{source[opener]}' at {where} is still open:"
+            f" close it with '{_CLOSERS[source[opener]]}' before this '{token}'"
+        )
         hint = None
     elif kind == "EQUAL":
         message = "syntax error: unexpected '='"
@@ -182,17 +191,28 @@ def _unexpected_token(source: str, token: lalr.Token, expected: set[str]) -> Par
     return ParseError(message, source=source, pos=token.start_pos, hint=hint)
 
 
-def _unclosed(source: str) -> int | None:
-    """The offset of the last ( or [ that is never closed, if any."""
-    stack: list[int] = []
-    in_comment = False
-    for i, char in enumerate(source):
-        if in_comment:
-            in_comment = char != "\n"
-        elif char == "#":
-            in_comment = True
-        elif char in "([":
-            stack.append(i)
-        elif char in ")]" and stack:
-            stack.pop()
-    return stack[-1] if stack else None
+_CLOSES = {"RPAR": "(", "RSQB": "["}  # a closing bracket's terminal -> the bracket it closes
+_CLOSERS = {"(": ")", "[": "]"}
+
+
+def _open_brackets(source: str, end: int) -> list[int]:
+    """The offsets of the ( and [ still open before offset `end`, innermost last. Only the
+    tokens the parser accepted come before `end`, so every bracket closed there matched."""
+    still_open: list[int] = []
+    for token in lalr.tokens(source[:end].translate(TYPOS)):
+        if token.type in ("LPAR", "LSQB"):
+            still_open.append(token.start_pos)
+        elif token.type in _CLOSES and still_open:
+            still_open.pop()
+    return still_open
+
+
+def _where(source: str, pos: int, caret: int) -> str:
+    """Where `pos` is, for a message whose caret is at `caret`: its column, and its line too
+    when that is another line."""
+    line_start = source.rfind("\n", 0, pos) + 1
+    column = f"column {pos - line_start + 1}"
+    if source.count("\n", pos, caret):
+        line = source.count("\n", 0, pos) + 1
+        return f"line {line}, {column}"
+    return column

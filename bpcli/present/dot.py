@@ -19,11 +19,13 @@ from pathlib import Path
 from typing import Any
 
 from bpcli.core.graph import Graph, Node
+from bpcli.core.ops import CONST, INPUT
 from bpcli.core.run import Run
 from bpcli.errors import BpcliError
 from bpcli.lazy import np
 from bpcli.present.explain import derivation
 from bpcli.present.numbers import value as fmt
+from bpcli.texts import Translator
 from bpcli.values import Value
 
 GREEN = "#1a7f37"  # forward values
@@ -41,20 +43,6 @@ SHORT_ARRAY = 28
 SHORT_CONST = 10
 # Bitmaps are drawn at this resolution: sharp on screen, a few tens of KB.
 PNG_DPI = 110
-
-# Binary operators as the lecture writes them; `add` and `mul` may take the constant after.
-_INFIX = {"add": "+", "sub": "-", "mul": "*", "div": "/", "pow": "^", "matmul": "@"}
-_COMMUTES = {"add", "mul"}
-_SYMBOLS = {
-    "neg": "*-1",
-    "sigmoid": "σ",
-    "transpose": "ᵀ",
-    "id": "=",
-    "stack": "[ ]",
-    "amax": "max",
-    "amin": "min",
-    "norm": "‖·‖",
-}
 
 INSTALL = (
     "install Graphviz (Debian/Ubuntu: apt install graphviz; macOS: brew install graphviz;"
@@ -104,7 +92,7 @@ def to_dot(run: Run, precision: int = 2, *, wires: str = "split") -> str:
                 f"  {_id(node)} [shape=plaintext, label=<{_escape(text)}>,"
                 f' tooltip="{_quote(graph.label(node))}"];'
             )
-            if node.op.name == "input":
+            if node.op is INPUT:
                 inputs.append(_id(node))
     lines.append(f'  out [shape=plaintext, label=<{_escape(_end_name(graph))}>, tooltip="the output"];')
     if inputs:
@@ -175,25 +163,25 @@ def _folded_input(node: Node) -> int | None:
     an unnamed constant whose partner is not one too (`2*3` keeps both as leaves)."""
     if len(node.inputs) != 2:
         return None
-    literal = [i.op.name == "const" and not i.name for i in node.inputs]
+    literal = [i.op is CONST and not i.name for i in node.inputs]
     return literal.index(True) if literal.count(True) == 1 else None
 
 
 def _gate_label(node: Node, fold: int | None, constant: Value | None, precision: int) -> str:
     """The gate's symbol, with the `constant` value of its input `fold` written in."""
-    name = node.op.name
+    op = node.op
+    symbol = op.symbol  # the operator as the lecture writes it
     if fold is None:
-        return _SYMBOLS.get(name) or _INFIX.get(name) or name
+        return symbol
     c = _const_text(constant, precision, short=True)
-    if name in _INFIX:
-        symbol = _INFIX[name]
-        if fold == 1 or name in _COMMUTES:
-            if name in ("add", "sub") and c.startswith("-"):  # x + -3 is x - 3; x - -3 is x + 3
-                return ("+" if name == "sub" else "-") + c[1:]
+    if op.infix:
+        if fold == 1 or op.commutes:  # x + 1, and 1 + x drawn as +1 too
+            if symbol in ("+", "-") and c.startswith("-"):  # x + -3 is x - 3; x - -3 is x + 3
+                return ("+" if symbol == "-" else "-") + c[1:]
             return symbol + c  # +1, *-1, /2, ^2
         return f"{c}{symbol}x"  # 1/x, 1-x, 2^x
     slots = [c if i == fold else "·" for i in range(2)]
-    return f"{_SYMBOLS.get(name, name)}({', '.join(slots)})"  # max(0, ·)
+    return f"{symbol}({', '.join(slots)})"  # max(0, ·)
 
 
 def _gate_attributes(run: Run, node: Node, fold: int | None, kink: bool, precision: int) -> str:
@@ -207,7 +195,7 @@ def _gate_attributes(run: Run, node: Node, fold: int | None, kink: bool, precisi
     if kink:
         label += ' <font point-size="10">⚠</font>'
         color, style = KINK, "dashed"
-        tooltip += " (not differentiable here: " + (node.op.convention or "a kink") + ")"
+        tooltip += " (not differentiable here: " + Translator()(node.op.convention) + ")"
     elif run.grads[node.id] is None:
         color = MUTED  # no path to the output
     shape = "shape=ellipse, height=0.4" if len(text) > 3 or kink else "shape=circle"

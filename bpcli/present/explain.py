@@ -155,12 +155,3 @@ def local_formula(graph: Graph, node: Node, i: int) -> str:
     if node.op.arity < 0:  # an array literal: input i is its element (or row) i
         return f"1 at element {i}"
     return node.op.local[i].format(x=_Ref(graph, node, 0), y=_Ref(graph, node, 1))
-
-
-def consumers(graph: Graph) -> list[list[tuple[Node, int]]]:
-    """For each node, the (gate, input index) pairs that use it."""
-    users: list[list[tuple[Node, int]]] = [[] for _ in graph.nodes]
-    for node in graph.nodes:
-        for i, inp in enumerate(node.inputs):
-            users[inp.id].append((node, i))
-    return users

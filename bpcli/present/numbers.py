@@ -6,6 +6,7 @@ import math
 from typing import Any
 
 from bpcli.lazy import np
+from bpcli.values import Array, Value
 
 # Arrays with at most this many elements are shown in full.
 FULL_ARRAY = 36
@@ -29,12 +30,12 @@ def _trim(text: str) -> str:
     return text.rstrip("0").rstrip(".") if "." in text else text
 
 
-def value(v: Any, precision: int) -> str:
+def value(v: Value | None, precision: int) -> str:
     """A scalar, a small array in full (rows aligned), or a large array summarised; — for no
     value (a node off the output's path that cannot be computed)."""
     if v is None:
         return "—"
-    if type(v) is float:
+    if isinstance(v, float):
         return number(v, precision)
     if v.size <= FULL_ARRAY and v.ndim <= 2:
         return _full(v, precision)
@@ -51,10 +52,10 @@ def value(v: Any, precision: int) -> str:
     return text
 
 
-_summaries: dict[tuple[int, int], tuple[Any, str]] = {}
+_summaries: dict[tuple[int, int], tuple[Array, str]] = {}
 
 
-def _summary(v: Any, precision: int) -> str:
+def _summary(v: Array, precision: int) -> str:
     shape = "×".join(map(str, v.shape))
     flat = v.ravel()
     head = ", ".join(number(float(x), precision) for x in flat[:4])
@@ -65,7 +66,7 @@ def _summary(v: Any, precision: int) -> str:
     )
 
 
-def _full(v: Any, precision: int) -> str:
+def _full(v: Array, precision: int) -> str:
     if v.ndim == 1:
         return "[" + ", ".join(number(float(x), precision) for x in v) + "]"
     cells = [[number(float(x), precision) for x in row] for row in v]
@@ -78,13 +79,13 @@ def _full(v: Any, precision: int) -> str:
     )
 
 
-def one_line(v: Any, precision: int) -> str:
+def one_line(v: Value | None, precision: int) -> str:
     """value(), with an array's rows on one line."""
     return " ".join(value(v, precision).split())
 
 
-def to_json(v: Any) -> Any:
+def to_json(v: Value | None) -> float | list[Any] | None:
     """A float, or nested lists for an array; None stays None."""
-    if v is None or type(v) is float:
+    if v is None or isinstance(v, float):
         return v
     return v.tolist()

@@ -10,10 +10,11 @@ otherwise (the caller prints with Rich); tests/test_plain.py compares the two.
 
 from __future__ import annotations
 
-from typing import Any
+from collections.abc import Sequence
 
 from rich import box
 from rich.cells import cell_len
+from rich.console import Console, RenderableType
 from rich.table import Table
 from rich.text import Text
 
@@ -21,7 +22,7 @@ from rich.text import Text
 _UNSAFE = frozenset(chr(c) for c in [*range(0x20), *range(0x7F, 0xA0)]) - {"\n"}
 
 
-def render(parts: list[Any], console: Any) -> str | None:
+def render(parts: Sequence[RenderableType], console: Console) -> str | None:
     """What `console.print(part)` for each part writes, or None where it could differ.
     Parts: str, a Text with no styled spans, or a Table as `present.table` makes them."""
     if console.color_system is not None or console.options.ascii_only:

@@ -30,7 +30,7 @@ def steps_text(
         if node.op.gate and f"steps.gate.{node.op.gate}" in tr.messages:
             lines.append("    " + tr(f"steps.gate.{node.op.gate}"))
         if step.kink:
-            lines.append("    " + tr("steps.kink", convention=node.op.convention))
+            lines.append("    " + tr("steps.kink", convention=tr(node.op.convention)))
         lines.append("    " + _upstream(graph, step, precision, tr))
         for edge in step.edges:
             if edge.downstream is None:

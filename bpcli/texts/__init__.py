@@ -8,7 +8,6 @@ Adding a language is adding one file here and its name to LANGUAGES.
 from __future__ import annotations
 
 import importlib
-from typing import Any
 
 LANGUAGES = ("en", "zh")
 
@@ -24,5 +23,5 @@ class Translator:
         own = importlib.import_module(f"bpcli.texts.{language}").MESSAGES
         self.messages: dict[str, str] = {**english, **own}
 
-    def __call__(self, key: str, **fields: Any) -> str:
+    def __call__(self, key: str, **fields: object) -> str:
         return self.messages[key].format(**fields)

@@ -59,4 +59,11 @@ MESSAGES = {
     "steps.inputs": "Gradients of the inputs",
     "steps.input": "∂f/∂{name} = {value}",
     "steps.input.fanout": "∂f/∂{name} = {branches} = {value}  ({name} is used {count} times)",
+    # what bpcli takes where an op is not differentiable (the op's `convention`)
+    "convention.relu": "relu'(0) = 0",
+    "convention.abs": "abs'(0) = 0",
+    "convention.tie": "at a tie each input gets half the gradient",
+    "convention.norm": "the gradient of norm at the zero vector is taken as 0",
+    "convention.amax": "tied largest elements share the gradient evenly",
+    "convention.amin": "tied smallest elements share the gradient evenly",
 }

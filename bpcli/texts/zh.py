@@ -53,4 +53,9 @@ MESSAGES = {
     "steps.inputs": "输入的梯度",
     "steps.input": "∂f/∂{name} = {value}",
     "steps.input.fanout": "∂f/∂{name} = {branches} = {value}（{name} 被使用了 {count} 次）",
+    # 在不可导处 bpcli 采用的约定（运算的 convention；relu、abs 的约定是公式，沿用英文文本）
+    "convention.tie": "两个输入相等时各得一半梯度的约定",
+    "convention.norm": "norm 在零向量处梯度取 0 的约定",
+    "convention.amax": "并列最大的元素平分梯度的约定",
+    "convention.amin": "并列最小的元素平分梯度的约定",
 }
