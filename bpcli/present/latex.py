@@ -103,7 +103,7 @@ def latex_text(run: Run, precision: int = 4, wrt: list[str] | None = None) -> st
             f"{node.id} & {tt(graph.label(node))} & {tt(node.op.name)} & "
             f"{value} & {up} & " + "; ".join(locals_) + r" \\"
         )
-    lines += [r"\end{tabular}", "", r"\begin{align*}"]
+    lines.append(r"\end{tabular}")
     body = []
     for step in reversed(steps):
         node = step.node
@@ -131,6 +131,6 @@ def latex_text(run: Run, precision: int = 4, wrt: list[str] | None = None) -> st
                 rf"\frac{{\partial f}}{{\partial\, {tt(name)}}} &= {parts} = "
                 rf"{num(step.upstream, precision)}"
             )
-    lines.append(" \\\\\n".join(body))
-    lines.append(r"\end{align*}")
+    if body:  # no chain-rule step (f is an input, or a constant): no align*, which amsmath refuses empty
+        lines += ["", r"\begin{align*}", " \\\\\n".join(body), r"\end{align*}"]
     return "\n".join(lines) + "\n"
