@@ -10,7 +10,7 @@ import errno
 import os
 import sys
 from collections.abc import Callable, Sequence
-from typing import TYPE_CHECKING, Any, ParamSpec
+from typing import IO, TYPE_CHECKING, ParamSpec
 
 import click
 
@@ -34,7 +34,7 @@ from bpcli.errors import (
     InputError,
 )
 from bpcli.limits import MAX_ELEMENTS
-from bpcli.present import GRAD_FORMATS
+from bpcli.present import GRAD_FORMATS, Part
 from bpcli.streams import (
     Interrupt,
     ProgressBar,
@@ -316,7 +316,7 @@ def _names(graph: Graph, args: tuple[str, ...]) -> list[str] | None:
     return names
 
 
-def _emit(parts: list[Any], output: str | None) -> None:
+def _emit(parts: Sequence[Part], output: str | None) -> None:
     """Print text, pieces of text (an iterator: JSON written a piece at a time) and Rich
     renderables to stdout, or write them to a file."""
     if output is None:
@@ -330,7 +330,7 @@ def _emit(parts: list[Any], output: str | None) -> None:
     click.echo(f"wrote {output}", err=True)
 
 
-def _write_parts(parts: list[Any], stream: Any) -> None:
+def _write_parts(parts: Sequence[Part], stream: IO[str]) -> None:
     from collections.abc import Iterator
 
     console = None

@@ -15,7 +15,7 @@ from __future__ import annotations
 import math
 import re
 from collections.abc import Callable
-from typing import Any
+from typing import Literal
 
 from bpcli.core.compiled import Evaluate, compile_graph
 from bpcli.core.graph import Graph
@@ -58,7 +58,9 @@ class Template:
             self.output_skeleton = skeleton_text[len(head) : len(skeleton(text[:end])[0])]
         self.uses = 0
         self.evaluate: Evaluate | None = None  # compiled on its second use (see fast)
-        self.memo: dict[Any, Any] = {}  # what users of the template derive from it once
+        # The JSON Lines record forms of its problems, made once: (source, has an id) -> the
+        # form, or False where it cannot be made (bpcli.present.records.record_form).
+        self.memo: dict[tuple[str, bool], str | Literal[False]] = {}
 
     def apply(self, source: str, numbers: list[str], bindings: dict[str, Value]) -> Graph | None:
         """The graph with this problem's numbers and bindings (which name the inputs the

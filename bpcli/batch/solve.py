@@ -13,18 +13,25 @@ import json
 import math
 import os
 import sys
-from collections.abc import Generator, Iterable, Iterator
+from collections.abc import Callable, Generator, Iterable, Iterator
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any, Literal, TypeAlias, cast
 
-from bpcli.batch.reuse import ProgramCache
+from bpcli.batch.reuse import ProgramCache, Template
 from bpcli.core.graph import Graph
 from bpcli.core.run import Run
 from bpcli.errors import EXIT_FAILED, EXIT_INTERNAL, EXIT_OK, BindingError, BpcliError, InputError
 from bpcli.language.bindings import array_from_json, parse_binding, parse_value, split_bindings
 from bpcli.lazy import all_finite
 from bpcli.limits import MAX_ELEMENTS, SMALLEST_NORMAL, tiny_number_problem
-from bpcli.present.records import error_text, record_form, result_text
+from bpcli.present.records import RecordBase, error_text, record_form, result_text
+from bpcli.values import Value
+
+if TYPE_CHECKING:
+    from concurrent.futures import Future, ProcessPoolExecutor
+    from multiprocessing.process import BaseProcess
+
+    from numpy.random import Generator as Rng
 
 FORMATS = ("jsonl", "table", "csv")
 INPUT_FORMATS = ("auto", "text", "jsonl")
@@ -37,8 +44,8 @@ class Problem:
     source: str
     line: int
     program: str | None
-    bindings: dict[str, Any] = field(default_factory=dict)  # from JSON: values, or texts to parse
-    id: Any = None
+    bindings: dict[str, object] = field(default_factory=dict)  # from JSON: values, or texts to parse
+    id: object = None  # any JSON value
     binding_text: str | None = None  # with --program, a text line of bindings: x=1 y=2
     error: str | None = None  # the record itself is malformed
 
@@ -51,7 +58,7 @@ class Options:
     nodes: bool = False
     precision: int = 4
     program: str | None = None  # --program: one program for every problem
-    common: dict[str, Any] = field(default_factory=dict)  # --bind / --at, already parsed
+    common: dict[str, Value] = field(default_factory=dict)  # --bind / --at, already parsed
     seed: int | None = None
     input_format: str = "auto"
     max_elements: int = MAX_ELEMENTS  # --max-elements
@@ -75,13 +82,15 @@ class Solved:
 # source, line number, text, and what it is: False a line, True a whole `.bp` file, or the
 # message (a str) of a line that could not be read.
 Line = tuple[str, int, str, "bool | str"]
+Raw = bytes | int  # a raw line, or the length of one too long to read (see bpcli.streams)
+Source = tuple[str, Iterable[Raw]]  # a name and its raw lines
 BOM = b"\xef\xbb\xbf"
 
 
 BLANK = " \t\r\n\x0b\x0c"  # what a blank line may hold: ASCII white space, as bytes.strip()
 
 
-def read_lines(sources: Iterable[tuple[str, Iterable[Any]]], first: int = 1) -> Iterator[Line]:
+def read_lines(sources: Iterable[Source], first: int = 1) -> Iterator[Line]:
     """The problems of (name, raw lines) sources (see `bpcli.streams.batch_sources`): each
     line that is not blank or a comment, or a whole `.bp` file; a line that cannot be read
     (not UTF-8, too long) is a problem that fails. (`first`: the number of the first line.)"""
@@ -92,7 +101,7 @@ def read_lines(sources: Iterable[tuple[str, Iterable[Any]]], first: int = 1) -> 
             continue
         for number, raw in enumerate(lines, start=first):
             if type(raw) is not bytes:
-                yield name, number, "", _long_line(raw)
+                yield name, number, "", _long_line(cast(int, raw))
                 continue
             if number == 1 and raw.startswith(BOM):
                 raw = raw[3:]
@@ -106,7 +115,7 @@ def read_lines(sources: Iterable[tuple[str, Iterable[Any]]], first: int = 1) -> 
                 yield name, number, text, False
 
 
-def _whole_text(raw: Any) -> tuple[str, bool | str]:
+def _whole_text(raw: Raw) -> tuple[str, bool | str]:
     from bpcli.limits import MAX_TEXT_BYTES, size_text
 
     if type(raw) is not bytes:
@@ -220,6 +229,9 @@ def _bindings_problem(source: str, line: int, text: str) -> Problem:
 
 # --- solving ---------------------------------------------------------------------------------
 
+# The record form used last, and what it was made for: (template, (source, has an id), form).
+_LastForm: TypeAlias = "tuple[Template | None, tuple[str, bool] | None, str | Literal[False]]"
+
 
 class Solver:
     """Solves problems one by one; keeps the --program graph to evaluate it at each point."""
@@ -228,14 +240,17 @@ class Solver:
         self.options = options
         self.programs = ProgramCache(max_elements=options.max_elements)
         # The compiled path writes JSON Lines records only, without nodes.
-        self._fast: Any = None
+        self._fast: Callable[[Line], str | None] | None = None
         if options.output_format == "jsonl" and not options.nodes:
             if options.program is None:
                 self._fast = None if options.input_format == "jsonl" else self._fast_program
             elif options.input_format != "text":
                 self._fast = self._fast_point
-        self._scan = json.JSONDecoder().scan_once
-        self._form: tuple[Any, ...] = (None, None, None)  # (template, key, form) last used
+        # A JSON value and where it ends (_fast_point scans objects only: they hold JSON values,
+        # which it checks itself).
+        self._scan: Callable[[str, int], tuple[dict[str, Any], int]]
+        self._scan = json.JSONDecoder().scan_once  # type: ignore[attr-defined]  # made in __init__, not in typeshed
+        self._form: _LastForm = (None, None, False)
 
     def solve_line(self, line: Line) -> tuple[str, int]:
         """One problem's record, and its status: EXIT_OK, EXIT_FAILED (an error record), or
@@ -293,7 +308,7 @@ class Solver:
                 return None  # strings to parse, arrays, true, 10**400...: the ordinary path
         common = self.options.common
         hit = self.programs.fast(
-            self.options.program,  # type: ignore[arg-type]
+            cast(str, self.options.program),  # set: _fast_point is for --program only
             {**common, **record} if common else record,
         )
         return None if hit is None else self._record(source, number, ident, *hit)
@@ -302,12 +317,13 @@ class Solver:
         self,
         source: str,
         number: int,
-        ident: Any,
-        template: Any,
+        ident: object,
+        template: Template,
         numbers: list[str],
         result: tuple[float, ...],
     ) -> str | None:
         key = (source, ident is not None)
+        form: str | Literal[False] | None
         last, last_key, form = self._form
         if template is not last or key != last_key:
             form = template.memo.get(key)
@@ -318,15 +334,15 @@ class Solver:
             self._form = (template, key, form)
         if form is False:
             return None
-        head: tuple[Any, ...] = (number,)
+        head: tuple[object, ...] = (number,)
         if ident is not None:
             head += (json.dumps(ident, ensure_ascii=False, separators=(",", ":")),)
         if template.output_skeleton is not None:
             head += (json.dumps(template.output_text(numbers), ensure_ascii=False),)
-        return form % (head + result)  # type: ignore[no-any-return]
+        return form % (head + result)
 
     def solve(self, problem: Problem) -> Solved:
-        base = {"source": problem.source, "line": problem.line}
+        base: RecordBase = {"source": problem.source, "line": problem.line}
         if problem.id is not None:
             base["id"] = problem.id
         try:
@@ -355,9 +371,9 @@ class Solver:
             )
         return Solved(self._result_text(base, run), True, problem.line, problem.source)
 
-    def _bindings(self, problem: Problem) -> dict[str, Any]:
+    def _bindings(self, problem: Problem) -> dict[str, Value]:
         values = dict(self.options.common)
-        rng: list[Any] = []  # one generator a problem, seeded afresh: its draws are grad's
+        rng: list[Rng] = []  # one generator a problem, seeded afresh: its draws are grad's
         text = (problem.binding_text or "").replace(";", " ")
         for piece in split_bindings(text) if "[" in text or "(" in text else text.split():
             name, value = parse_binding(piece, self.options.seed, rng, max_elements=self.options.max_elements)
@@ -377,11 +393,11 @@ class Solver:
         shared = {f"the binding {n}=… is not used by the program" for n in self.options.common}
         return graph.replace(warnings=tuple(w for w in graph.warnings if w not in shared))
 
-    def _result_text(self, base: dict[str, Any], run: Run) -> str:
+    def _result_text(self, base: RecordBase, run: Run) -> str:
         options = self.options
         return result_text(base, run, options.output_format, options.nodes, options.precision, options.full)
 
-    def _error_text(self, base: dict[str, Any], message: str) -> str:
+    def _error_text(self, base: RecordBase, message: str) -> str:
         return error_text(base, message, self.options.output_format)
 
 
@@ -397,8 +413,8 @@ _INT_LIMIT = 2**1023  # larger JSON integers do not fit in a float
 
 
 def _json_value(
-    name: str, raw: Any, seed: int | None, max_elements: int = MAX_ELEMENTS, rng: list[Any] | None = None
-) -> Any:
+    name: str, raw: object, seed: int | None, max_elements: int = MAX_ELEMENTS, rng: list[Rng] | None = None
+) -> Value:
     if isinstance(raw, bool) or raw is None:
         raise BindingError(f"the binding {name} must be a number or an array, not {json.dumps(raw)}")
     if isinstance(raw, (int, float)):
@@ -425,13 +441,11 @@ CHUNK = 1000  # at most this many lines per task sent to a worker process (100 f
 CHUNK_BYTES = 2**18  # ...and at most this many bytes (or one line, if it is longer)
 IN_FLIGHT_BYTES = 2**25  # the bytes of input sent to workers and not yet back, at most (or one task)
 
-Task = tuple[str, int, list[Any]]  # a source, the number of its first line, its raw lines
+Task = tuple[str, int, list[Raw]]  # a source, the number of its first line, its raw lines
 Result = tuple[str, list[tuple[str, int, int]], int]  # records, failures (source, line, status), count
 
 
-def solve_all(
-    sources: Iterable[tuple[str, Iterable[Any]]], options: Options, jobs: int = 1
-) -> Generator[Result, None, None]:
+def solve_all(sources: Iterable[Source], options: Options, jobs: int = 1) -> Generator[Result, None, None]:
     """(output text, [(source, line, status) of failures], problems solved) for the problems
     of (name, raw lines) sources, in input order: one a problem, or with jobs > 1 one a run of
     lines, spread over that many processes with only a few runs in flight at a time, so
@@ -446,9 +460,7 @@ def solve_all(
     yield from _solve_in_workers(sources, options, jobs)
 
 
-def _solve_in_workers(
-    sources: Iterable[tuple[str, Iterable[Any]]], options: Options, jobs: int
-) -> Iterator[Result]:
+def _solve_in_workers(sources: Iterable[Source], options: Options, jobs: int) -> Iterator[Result]:
     """solve_all with worker processes. When a worker dies (killed, out of memory), the runs
     in flight go to a fresh pool, the first of them alone; if it kills its worker again, each
     half alone, and so on: a line that kills a worker running nothing else becomes an error
@@ -456,7 +468,7 @@ def _solve_in_workers(
     from collections import deque
     from concurrent.futures.process import BrokenProcessPool
 
-    pending: deque[tuple[Any, Task, int, bool]] = deque()  # (future, task, bytes, alone)
+    pending: deque[tuple[Future[Result], Task, int, bool]] = deque()  # (future, task, bytes, alone)
     backlog: deque[tuple[Task, int, bool]] = deque()  # taken back from a broken pool
     in_flight = 0
     executor = _pool(options, jobs)
@@ -524,7 +536,7 @@ def _solve_in_workers(
 _STOPPING = ("SIGINT", "SIGTERM", "SIGHUP")  # the signals that stop a batch
 
 
-def _submit(executor: Any, task: Task) -> Any:
+def _submit(executor: ProcessPoolExecutor, task: Task) -> Future[Result]:
     """executor.submit, with the signals that stop a batch held back meanwhile: the workers
     it may fork then start with them blocked, until they have their own handlers."""
     import signal
@@ -538,12 +550,12 @@ def _submit(executor: Any, task: Task) -> Any:
             signal.pthread_sigmask(signal.SIG_SETMASK, held)
 
 
-def _run(name: str, first: int, raw: list[Any]) -> tuple[Task, int, bool]:
+def _run(name: str, first: int, raw: list[Raw]) -> tuple[Task, int, bool]:
     """A run of lines to try alone, with its size."""
     return (name, first, raw), sum(len(line) for line in raw if type(line) is bytes), True
 
 
-def _pool(options: Options, jobs: int) -> Any:
+def _pool(options: Options, jobs: int) -> ProcessPoolExecutor:
     """Worker processes forked from this one, on Linux (whatever Python's default start
     method): they are then this process's children, which the parent-death signal needs."""
     import multiprocessing
@@ -561,13 +573,13 @@ def _pool(options: Options, jobs: int) -> Any:
 KILL_WAIT = 0.5  # seconds, at most, for killed workers and the pool's thread to end, in all
 
 
-def _kill(executor: Any) -> None:
+def _kill(executor: ProcessPoolExecutor) -> None:
     """Stop a pool now, whatever its workers are doing, and reap them: SIGKILL to every
     worker (again to one the pool started meanwhile, or one still there), within one short
     wait for them all together."""
     import time
 
-    def workers() -> list[Any]:
+    def workers() -> list[BaseProcess]:
         return list((getattr(executor, "_processes", None) or {}).values())
 
     processes = workers()
@@ -600,7 +612,7 @@ def _lost(task: Task, options: Options) -> Result:
     return "".join(texts), failed, len(texts)
 
 
-def _tasks(sources: Iterable[tuple[str, Iterable[Any]]], chunk: int) -> Iterator[tuple[Task, int]]:
+def _tasks(sources: Iterable[Source], chunk: int) -> Iterator[tuple[Task, int]]:
     """Runs of at most `chunk` raw lines and CHUNK_BYTES bytes (or one longer line; a `.bp`
     file whole), cut without looking at them; with their size in bytes."""
     for name, lines in sources:
@@ -608,7 +620,7 @@ def _tasks(sources: Iterable[tuple[str, Iterable[Any]]], chunk: int) -> Iterator
             whole = list(lines)
             yield (name, 1, whole), sum(len(r) for r in whole if type(r) is bytes)
             continue
-        run: list[Any] = []
+        run: list[Raw] = []
         first, size = 1, 0
         try:
             for raw in lines:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Any
+from typing import TYPE_CHECKING
 
 from rich.table import Table
 from rich.text import Text
@@ -16,6 +16,9 @@ from bpcli.present.numbers import to_json
 from bpcli.present.numbers import value as fmt
 from bpcli.texts import Translator
 from bpcli.values import Value
+
+if TYPE_CHECKING:
+    from rich.console import RenderableType
 
 
 def means(verdict: Verdict) -> str:
@@ -96,7 +99,9 @@ def note(verdict: Verdict, graph: Graph, precision: int, tr: Translator) -> str 
     )
 
 
-def check_report(verdicts: list[Verdict], graph: Graph, precision: int, tr: Translator) -> list[Any]:
+def check_report(
+    verdicts: list[Verdict], graph: Graph, precision: int, tr: Translator
+) -> list[RenderableType]:
     table = Table(header_style="bold")
     table.add_column(tr("check.header.answer"))
     table.add_column(tr("check.header.means"))
@@ -143,7 +148,7 @@ def _index(flat: int, shape: tuple[int, ...]) -> str:
 
 def check_document(
     verdicts: list[Verdict], graph: Graph, warnings: Sequence[str], precision: int, tr: Translator
-) -> dict[str, Any]:
+) -> dict[str, object]:
     """The report as plain data (schema in the README)."""
     return {
         "correct": sum(v.ok for v in verdicts),

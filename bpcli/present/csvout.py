@@ -5,20 +5,20 @@ from __future__ import annotations
 import csv
 import io
 import json
-from typing import Any
 
 from bpcli.core.run import Run
 from bpcli.present.explain import derivation
 from bpcli.present.numbers import to_json
+from bpcli.values import Value
 
 COLUMNS = ("id", "label", "op", "name", "value", "upstream", "input", "local", "downstream")
 
 
-def _cell(value: Any) -> str:
-    value = to_json(value)
-    if value is None:
+def _cell(value: Value | None) -> str:
+    plain = to_json(value)
+    if plain is None:
         return ""
-    return repr(value) if isinstance(value, float) else json.dumps(value)
+    return repr(plain) if isinstance(plain, float) else json.dumps(plain)
 
 
 def csv_text(run: Run) -> str:

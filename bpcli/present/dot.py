@@ -16,7 +16,6 @@ import re
 import shutil
 import subprocess
 from pathlib import Path
-from typing import Any
 
 from bpcli.core.graph import Graph, Node
 from bpcli.core.ops import CONST, INPUT
@@ -264,11 +263,11 @@ def _split_wire(tail: str, head: str, wire: str, label: tuple[str, str], tip: st
 # --- numbers -----------------------------------------------------------------------------
 
 
-def _number(v: Any, precision: int) -> str:
+def _number(v: Value | None, precision: int) -> str:
     """A wire's number: a scalar, a small array on one line, or a larger array's shape."""
     if v is None:
         return "—"
-    if type(v) is float or np.ndim(v) == 0:
+    if isinstance(v, float) or np.ndim(v) == 0:  # (a float subclass has no dimensions either)
         return fmt(float(v), precision)
     if v.ndim <= 2 and v.size <= 36:
         text = _one_line(fmt(v, precision))
@@ -278,7 +277,7 @@ def _number(v: Any, precision: int) -> str:
     return shape if v.ndim > 1 else f"{shape}-vector"
 
 
-def _const_text(v: Any, precision: int, short: bool) -> str:
+def _const_text(v: Value | None, precision: int, short: bool) -> str:
     """A constant as the program wrote it (`1`, `0.5`), rounded if that is long."""
     if type(v) is float:
         exact = repr(v).removesuffix(".0")

@@ -4,14 +4,13 @@ gradients, and at a fan-out the branches that add up to the upstream gradient.""
 from __future__ import annotations
 
 from contextlib import nullcontext
-from typing import Any
 
 from bpcli.core.engine import downstream, gradient, local
 from bpcli.core.graph import Graph, Node
 from bpcli.core.run import Run
 from bpcli.errors import BpcliError
 from bpcli.lazy import np
-from bpcli.values import Value
+from bpcli.values import Array, Value
 
 
 class Edge:
@@ -102,7 +101,7 @@ def _local(run: Run, node: Node, i: int) -> Value | None:
 MAX_JACOBIAN = 400
 
 
-def jacobian(run: Run, node: Node, i: int) -> Any:
+def jacobian(run: Run, node: Node, i: int) -> Array | None:
     """∂node/∂input_i as a (node size × input size) matrix, built one row at a time from
     the VJP; None when it would have more than MAX_JACOBIAN entries."""
     out, inp = run.values[node.id], run.values[node.inputs[i].id]

@@ -2,11 +2,16 @@
 
 from __future__ import annotations
 
-from typing import Any
+from collections.abc import Sequence
+from typing import TYPE_CHECKING
 
 from bpcli.core.run import Run
-from bpcli.present import GRAD_FORMATS, PICTURES
+from bpcli.present import GRAD_FORMATS, PICTURES, Part
 from bpcli.texts import Translator
+from bpcli.values import Value
+
+if TYPE_CHECKING:
+    from bpcli.check.gradcheck import Check
 
 __all__ = ["GRAD_FORMATS", "PICTURES", "View", "render"]
 
@@ -20,7 +25,7 @@ class View:
         max_rows: int = 400,
         jacobians: bool = False,
         wrt: list[str] | None = None,
-        checks: list[Any] | None = None,
+        checks: list[Check] | None = None,
         indent: int | None = None,
         tr: Translator | None = None,
         full: bool = False,
@@ -35,7 +40,7 @@ class View:
         self.full = full  # JSON: big arrays in full, not summarised
 
 
-def render(run: Run, output_format: str, view: View) -> list[Any]:
+def render(run: Run, output_format: str, view: View) -> Sequence[Part]:
     """Text (str) or Rich renderables, in order, for one format."""
     if output_format == "json":
         from bpcli.present.jsonout import dump_parts, dumps, grad_document
@@ -89,7 +94,7 @@ def render(run: Run, output_format: str, view: View) -> list[Any]:
     raise ValueError(f"unknown format {output_format}")
 
 
-def _check_json(check: Any, full: bool = False) -> dict[str, Any]:
+def _check_json(check: Check, full: bool = False) -> dict[str, object]:
     error = check.relative_error
     return {
         "name": check.name,
@@ -104,11 +109,11 @@ def _check_json(check: Any, full: bool = False) -> dict[str, Any]:
     }
 
 
-def _numeric_json(numeric: Any, full: bool) -> Any:
+def _numeric_json(numeric: Value, full: bool) -> object:
     """The numeric gradient for JSON: null at the elements not checked or not evaluable
     (never NaN, which is not JSON); an array of more than JSON_ELEMENTS elements is
     summarised over the elements checked, as jsonout summarises any big array."""
-    if type(numeric) is float:
+    if isinstance(numeric, float):
         return numeric if numeric - numeric == 0.0 else None
     import numpy as np
 

@@ -6,8 +6,8 @@ import functools
 import json
 import math
 import re
-from collections.abc import Iterator
-from typing import Any
+from collections.abc import Callable, Iterator, Mapping
+from typing import TYPE_CHECKING, cast
 
 from bpcli.core.engine import gradients
 from bpcli.core.run import Run
@@ -15,6 +15,10 @@ from bpcli.lazy import np
 from bpcli.limits import JSON_ELEMENTS
 from bpcli.present.explain import derivation, jacobian
 from bpcli.present.numbers import to_json as to_plain
+from bpcli.values import Value
+
+if TYPE_CHECKING:
+    from bpcli.values import Array
 
 
 def grad_document(
@@ -23,20 +27,20 @@ def grad_document(
     jacobians: bool = False,
     wrt: list[str] | None = None,
     arrays: bool = False,
-) -> dict[str, Any]:
+) -> dict[str, object]:
     """The result of one problem as plain data: output, value, grads, nodes, warnings.
     With `arrays`, arrays stay numpy arrays (for `dumps`, which writes each one once)."""
-    to_json = _as_is if arrays else to_plain
+    to_json: Callable[[Value | None], object] = _as_is if arrays else to_plain
     graph = run.graph
     grads = gradients(run)
-    doc: dict[str, Any] = {
+    doc: dict[str, object] = {
         "output": graph.output_text,
         "value": to_json(run.output),
         "grads": {name: to_json(g) for name, g in grads.items() if not wrt or name in wrt},
     }
     if nodes:
         labels = graph.labels()
-        doc["nodes"] = [
+        entries: list[dict[str, object]] = [
             {
                 "id": step.node.id,
                 "op": step.node.op.name,
@@ -51,21 +55,22 @@ def grad_document(
             for step in derivation(run)
         ]
         if jacobians:
-            for node, entry in zip(graph.nodes, doc["nodes"], strict=True):
+            for node, entry in zip(graph.nodes, entries, strict=True):
                 entry["jacobian"] = [
                     to_json(jacobian(run, node, k)) if inp.needs_grad else None
                     for k, inp in enumerate(node.inputs)
                 ]
+        doc["nodes"] = entries
     doc["warnings"] = list(run.warnings)
     return doc
 
 
-def _as_is(v: Any) -> Any:
+def _as_is(v: Value | None) -> Value | None:
     return v
 
 
 def dumps(
-    doc: dict[str, Any],
+    doc: Mapping[str, object],
     indent: int | None = None,
     separators: tuple[str, str] = (", ", ": "),
     full: bool = False,
@@ -81,7 +86,7 @@ def dumps(
 
 
 def dump_parts(
-    doc: dict[str, Any], separators: tuple[str, str] = (", ", ": "), full: bool = False
+    doc: Mapping[str, object], separators: tuple[str, str] = (", ", ": "), full: bool = False
 ) -> Iterator[str]:
     """dumps(doc) on one line, in pieces that join to it. Each distinct array is written
     once however many places it stands in: a big gradient is often a node's upstream, a
@@ -89,14 +94,15 @@ def dump_parts(
     big arrays takes. (Joining would only copy the text once more: the caller writes the
     pieces.) With `full`, an array of more than JSON_ELEMENTS elements is written in full,
     a piece at a time where it stands, so that its text is never held whole."""
-    found: dict[int, Any] = {}  # id -> the array (kept alive, so that ids stay unique)
-    summaries: dict[int, dict[str, Any]] = {}
+    found: dict[int, Array] = {}  # id -> the array (kept alive, so that ids stay unique)
+    summaries: dict[int, dict[str, object]] = {}
     marks = 0
 
-    def mark(value: Any) -> Any:
+    def mark(value: object) -> object:
         nonlocal marks
         if not hasattr(value, "tolist"):
             raise TypeError(f"{type(value).__name__} is not JSON")
+        value = cast("Array", value)  # what a document holds that JSON cannot: an array
         if not full and value.size > JSON_ELEMENTS:
             if id(value) not in summaries:
                 found.setdefault(id(value), value)  # kept alive while its id is a key
@@ -134,11 +140,13 @@ def dump_parts(
 CHUNK = 65_536  # elements written at a time by array_pieces
 
 
-def array_pieces(array: Any, separators: tuple[str, str] = (", ", ": "), chunk: int = CHUNK) -> Iterator[str]:
+def array_pieces(
+    array: Array, separators: tuple[str, str] = (", ", ": "), chunk: int = CHUNK
+) -> Iterator[str]:
     """json.dumps(array.tolist(), separators=separators), in pieces of about `chunk`
     elements each, so that neither the list nor the text is ever held whole."""
     item = separators[0]
-    todo: list[Iterator[Any]] = [iter([array])]  # a stack of what is left to write at each depth
+    todo: list[Iterator[str | Array]] = [iter([array])]  # a stack of what is left to write at each depth
     while todo:
         part = next(todo[-1], None)
         if part is None:
@@ -151,7 +159,7 @@ def array_pieces(array: Any, separators: tuple[str, str] = (", ", ": "), chunk: 
             todo.append(_blocks(part, item, separators, chunk))
 
 
-def _blocks(array: Any, item: str, separators: tuple[str, str], chunk: int) -> Iterator[Any]:
+def _blocks(array: Array, item: str, separators: tuple[str, str], chunk: int) -> Iterator[str | Array]:
     """An array's text in blocks along its first axis: the brackets and separators as text,
     a block of small rows as text, a big row as an array (written in its own blocks)."""
     rows = array.shape[0]
@@ -168,7 +176,7 @@ def _blocks(array: Any, item: str, separators: tuple[str, str], chunk: int) -> I
     yield "]"
 
 
-def summary(array: Any) -> dict[str, Any]:
+def summary(array: Array) -> dict[str, object]:
     """What JSON writes for an array of more than JSON_ELEMENTS elements: its shape and a few
     numbers that fit a float (norm is null when it is beyond the float range). Computed a
     chunk at a time, so that no temporary is as big as the array."""
@@ -198,8 +206,9 @@ def summary(array: Any) -> dict[str, Any]:
     }
 
 
-def _listed(value: Any, full: bool = False) -> Any:
+def _listed(value: object, full: bool = False) -> object:
     if hasattr(value, "tolist"):
+        value = cast("Array", value)  # as in dump_parts' mark
         return value.tolist() if full or value.size <= JSON_ELEMENTS else summary(value)
     raise TypeError(f"{type(value).__name__} is not JSON")
 

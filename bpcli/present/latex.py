@@ -5,11 +5,10 @@ Paste it into a document that loads amsmath; it compiles with a stock LaTeX.
 
 from __future__ import annotations
 
-from typing import Any
-
 from bpcli.core.run import Run
 from bpcli.present.explain import derivation, local_formula
 from bpcli.present.numbers import one_line
+from bpcli.values import Value
 
 _SPECIAL = {
     "\\": r"\textbackslash{}",
@@ -65,7 +64,7 @@ def tt(text: str) -> str:
     return r"\texttt{" + "".join(out) + "}"
 
 
-def num(value: Any, precision: int) -> str:
+def num(value: Value | None, precision: int) -> str:
     """A number for math mode: 1e-5 as 1\\times 10^{-5}; an array as text."""
     text = one_line(value, precision)
     if type(value) is not float:

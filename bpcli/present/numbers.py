@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 import math
-from typing import Any
+from typing import TypeAlias
 
 from bpcli.lazy import np
 from bpcli.values import Array, Value
+
+# An array as JSON holds it: nested lists of floats, as deep as the array has dimensions.
+Nested: TypeAlias = "list[float] | list[Nested]"
 
 # Arrays with at most this many elements are shown in full.
 FULL_ARRAY = 36
@@ -84,7 +87,7 @@ def one_line(v: Value | None, precision: int) -> str:
     return " ".join(value(v, precision).split())
 
 
-def to_json(v: Value | None) -> float | list[Any] | None:
+def to_json(v: Value | None) -> float | Nested | None:
     """A float, or nested lists for an array; None stays None."""
     if v is None or isinstance(v, float):
         return v

@@ -7,20 +7,34 @@ from __future__ import annotations
 
 import io
 import json
-from collections.abc import Iterable, Iterator
-from typing import Any
+from collections.abc import Iterable, Iterator, Sequence
+from typing import TYPE_CHECKING, Literal, TypedDict, cast
 
 from bpcli.core.graph import Graph
 from bpcli.core.run import Run
 from bpcli.lazy import np
 from bpcli.limits import JSON_ELEMENTS
 
+if TYPE_CHECKING:
+    from bpcli.values import Array
+
 CSV_COLUMNS = ("source", "line", "id", "output", "value", "name", "gradient", "error")
 _MARK = "\x00bpcli\x00"  # stands for a number in a record's form; never in a source name
 
 
+class _Where(TypedDict):
+    source: str
+    line: int
+
+
+class RecordBase(_Where, total=False):
+    """The keys every record of a problem starts with: where the problem was read."""
+
+    id: object  # the record's own "id": any JSON value
+
+
 def result_text(
-    base: dict[str, Any], run: Run, output_format: str, nodes: bool, precision: int, full: bool
+    base: RecordBase, run: Run, output_format: str, nodes: bool, precision: int, full: bool
 ) -> str:
     """A problem's result record: `base` (source, line, id) and what the run found."""
     if output_format == "table":
@@ -28,12 +42,12 @@ def result_text(
     from bpcli.present.jsonout import dumps, grad_document
 
     if output_format == "csv":
-        return _csv_text(base, grad_document(run, nodes=False, arrays=True), full)
+        return _csv_text(base, run, full)
     doc = {**base, **grad_document(run, nodes=nodes, arrays=True)}
     return dumps(doc, separators=(",", ":"), full=full) + "\n"
 
 
-def error_text(base: dict[str, Any], message: str, output_format: str) -> str:
+def error_text(base: RecordBase, message: str, output_format: str) -> str:
     """A problem's error record."""
     if output_format == "table":
         return f"── {base['source']}:{base['line']} ──\nerror: {message}\n\n"
@@ -42,27 +56,28 @@ def error_text(base: dict[str, Any], message: str, output_format: str) -> str:
     return json.dumps({**base, "error": message}, ensure_ascii=False, separators=(",", ":")) + "\n"
 
 
-def record_form(graph: Graph, source: str, has_id: bool, output_varies: bool) -> str | bool:
+def record_form(graph: Graph, source: str, has_id: bool, output_varies: bool) -> str | Literal[False]:
     """The JSON Lines record of this graph's problems as a %-format: the document
     `grad_document` gives without nodes (output, value, grads, warnings), with %s for the
     line, the id and output (when given), the value and each gradient, in that order. False
     if the form cannot be made safely."""
-    doc: dict[str, Any] = {"source": source, "line": _MARK}
+    doc: dict[str, object] = {"source": source, "line": _MARK}
     if has_id:
         doc["id"] = _MARK
     doc["output"] = _MARK if output_varies else graph.output_text
     doc["value"] = _MARK
-    doc["grads"] = {name: _MARK for name in graph.names}
+    grads = {name: _MARK for name in graph.names}
+    doc["grads"] = grads
     doc["warnings"] = list(graph.warnings)
     text = json.dumps(doc, ensure_ascii=False, separators=(",", ":")) + "\n"
     mark = json.dumps(_MARK)
-    expected = 2 + has_id + output_varies + len(doc["grads"])
+    expected = 2 + has_id + output_varies + len(grads)
     if text.count(mark) != expected:
         return False
     return text.replace("%", "%%").replace(mark, "%s")
 
 
-def _table_text(base: dict[str, Any], run: Run, precision: int) -> str:
+def _table_text(base: RecordBase, run: Run, precision: int) -> str:
     from bpcli.present.plain import render
     from bpcli.present.table import grad_report
     from bpcli.streams import make_console
@@ -85,16 +100,21 @@ def _table_text(base: dict[str, Any], run: Run, precision: int) -> str:
     return buffer.getvalue()
 
 
-def _csv_text(base: dict[str, Any], doc: dict[str, Any], full: bool = False) -> str:
+def _csv_text(base: RecordBase, run: Run, full: bool = False) -> str:
     """A row a gradient element: written as they are made, never held as Python lists (an
-    array of more than JSON_ELEMENTS elements is one row holding its summary, unless full)."""
-    head = [base["source"], base["line"], base.get("id", ""), doc["output"], repr(doc["value"])]
+    array of more than JSON_ELEMENTS elements is one row holding its summary, unless full).
+    The rows hold what `grad_document(run, nodes=False, arrays=True)` holds."""
+    from bpcli.core.engine import gradients
 
-    def rows() -> Iterator[list[Any]]:
-        for name, grad in doc["grads"].items():
-            if type(grad) is float:
-                yield [*head, name, repr(grad), ""]
-            elif not full and grad.size > JSON_ELEMENTS:
+    head = [base["source"], base["line"], base.get("id", ""), run.graph.output_text, repr(run.output)]
+
+    def rows() -> Iterator[list[object]]:
+        for name, value in gradients(run).items():
+            if type(value) is float:
+                yield [*head, name, repr(value), ""]
+                continue
+            grad = cast("Array", value)  # an array here (a scalar is a Python float)
+            if not full and grad.size > JSON_ELEMENTS:
                 from bpcli.present.jsonout import summary
 
                 yield [*head, name, json.dumps(summary(grad)), ""]
@@ -110,7 +130,7 @@ def _printable(text: str) -> str:
     return "".join("?" if c < " " or "\x7f" <= c <= "\x9f" else c for c in text)
 
 
-def csv_rows(rows: Iterable[list[Any]]) -> str:
+def csv_rows(rows: Iterable[Sequence[object]]) -> str:
     import csv
 
     buffer = io.StringIO()

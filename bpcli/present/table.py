@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING
 
 from rich.table import Table
 from rich.text import Text
@@ -12,6 +12,12 @@ from bpcli.core.graph import Graph
 from bpcli.core.run import Run
 from bpcli.present.explain import MAX_JACOBIAN, Step, derivation, jacobian, jacobian_shape, local_formula
 from bpcli.present.numbers import value as fmt
+from bpcli.values import Value
+
+if TYPE_CHECKING:
+    from rich.console import Group, RenderableType
+
+    from bpcli.check.gradcheck import Check
 
 # Rows shown before the middle of a big graph is elided (--max-rows).
 MAX_ROWS = 400
@@ -36,9 +42,9 @@ def grad_report(
     max_rows: int = MAX_ROWS,
     show_jacobians: bool = False,
     wrt: list[str] | None = None,
-) -> list[Any]:
+) -> list[RenderableType]:
     """Renderables for `bpcli grad`: the node table, then f and ∂f/∂input."""
-    parts: list[Any] = [node_table(run, precision, max_rows)]
+    parts: list[RenderableType] = [node_table(run, precision, max_rows)]
     if show_jacobians:
         parts.append(jacobians(run, precision))
     parts.append(Text("\n".join(summary_lines(run, precision, wrt))))
@@ -188,7 +194,7 @@ GRADCHECK_TITLE = (
 )
 
 
-def _check_cells(graph: Graph, check: Any, precision: int) -> list[str]:
+def _check_cells(graph: Graph, check: Check, precision: int) -> list[str]:
     error = check.relative_error
     notes = []
     if check.kinks:
@@ -218,11 +224,11 @@ def _check_cells(graph: Graph, check: Any, precision: int) -> list[str]:
     ]
 
 
-def _size(value: Any) -> int:
-    return 1 if type(value) is float else int(value.size)
+def _size(value: Value) -> int:
+    return 1 if isinstance(value, float) else int(value.size)
 
 
-def gradcheck_table(graph: Graph, checks: list[Any], precision: int) -> Any:
+def gradcheck_table(graph: Graph, checks: list[Check], precision: int) -> Group:
     from rich.console import Group
 
     table = Table(header_style="bold")
@@ -233,7 +239,7 @@ def gradcheck_table(graph: Graph, checks: list[Any], precision: int) -> Any:
     return Group(Text(GRADCHECK_TITLE), table)
 
 
-def gradcheck_lines(graph: Graph, checks: list[Any], precision: int) -> list[str]:
+def gradcheck_lines(graph: Graph, checks: list[Check], precision: int) -> list[str]:
     lines = [GRADCHECK_TITLE]
     for check in checks:
         name, analytic, numeric, error, verdict, note = _check_cells(graph, check, precision)
