@@ -322,9 +322,12 @@ class _Diagnoser:
         if len(edges) != 1 or "." not in text or type(verdict.truth) is not float:
             return None
         gate, i = edges[0]
+        upstream = self._upstream(gate)
+        if not isinstance(upstream, float):  # an array upstream (sum(x*A)) is not one number to round
+            return None
         decimals = len(text.split(".")[1].split("e")[0].split("E")[0])
-        rounded = round(self._upstream(gate), decimals)
-        if rounded == self._upstream(gate):
+        rounded = round(upstream, decimals)
+        if rounded == upstream:
             return None
         candidate = self._vjp(gate, i, upstream=rounded)
         if not self._fits(verdict, candidate):
