@@ -68,6 +68,13 @@ def test_the_notes_rounded_values_and_one_wrong(bpcli):
     assert "(0.20 × 2)" in results["dx0"]["diagnosis"]["message"]
 
 
+def test_a_scalar_answer_fed_by_an_array_upstream_is_diagnosed(bpcli):
+    # x*A sends x an array's worth of upstream: nothing one number could be rounded from
+    code, results, _ = report(bpcli, "f = sum(x*A)", "x=0.5", "A=[1.37,2]", "-e", "dx=2.9")
+    assert code == 1 and results["dx"]["ok"] is False
+    assert results["dx"]["diagnosis"]["kind"] == "unknown"
+
+
 def test_gradient_names_in_every_spelling(bpcli):
     for written in ("dq", "df/dq", "∂f/∂q", "grad(q)"):
         code, results, _ = report(bpcli, *SIMPLE, "-e", f"{written}=-4")

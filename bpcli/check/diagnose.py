@@ -12,10 +12,10 @@ import itertools
 from collections.abc import Iterator
 from contextlib import nullcontext
 from dataclasses import dataclass, replace
-from typing import Any
+from typing import Any, cast
 
 from bpcli.check.answers import Expectation, Tolerance, all_match, matches, np_shape
-from bpcli.core.engine import downstream, gradient, one_sided_gradients
+from bpcli.core.engine import Values, downstream, gradient, one_sided_gradients
 from bpcli.core.graph import Node, consumers
 from bpcli.core.ops import unbroadcast
 from bpcli.core.run import Run
@@ -88,12 +88,12 @@ class Verdict:
 
     expectation: Expectation
     node: Node
-    truth: Any
+    truth: Value
     ok: bool
     worst: int | None = None  # for an array: the flat index of the element furthest off
     finding: Finding | None = None
     one_sided: tuple[int, ...] = ()  # accepted as a one-sided derivative at these kinks (ids)
-    scale: Any = 0.0  # the magnitude of what flowed into the truth: its noise is relative to it
+    scale: Value = 0.0  # the magnitude of what flowed into the truth: its noise is relative to it
 
 
 def check(run: Run, expectations: list[Expectation], tol: Tolerance | None = None) -> list[Verdict]:
@@ -150,7 +150,9 @@ def _accept_one_sided(run: Run, verdicts: list[Verdict], tol: Tolerance | None) 
                 verdict.ok, verdict.worst, verdict.one_sided = True, None, tuple(sides)
 
 
-def _scale(run: Run, users: list[list[tuple[Node, int]]], node: Node, is_gradient: bool, truth: Any) -> Any:
+def _scale(
+    run: Run, users: list[list[tuple[Node, int]]], node: Node, is_gradient: bool, truth: Value
+) -> Value:
     """The magnitude of what was added up into the truth, elementwise where it can be: for a
     gradient its branches (what each gate that uses the node sends it), each also computed
     from the magnitudes |upstream| and |inputs| (so the sums inside a gate, as in W.T @ g,
@@ -158,9 +160,9 @@ def _scale(run: Run, users: list[list[tuple[Node, int]]], node: Node, is_gradien
     an exact 0 (the branches 0.1 + 0.2 - 0.3) is then within NOISE times this of 0, so 0 is
     accepted for it. What is not finite counts as nothing: it must never excuse an answer."""
     graph = run.graph
-    values: list[Any] = run.values  # (those of gates that use the node, which all have one)
+    values = cast("list[Value]", run.values)  # (those of gates that use the node, which all have one)
     scalar = type(truth) is float
-    parts = []
+    parts: list[Value] = []
     with nullcontext() if scalar else np.errstate(all="ignore"):
         if is_gradient:
             for gate, i in users[node.id]:
@@ -171,15 +173,17 @@ def _scale(run: Run, users: list[list[tuple[Node, int]]], node: Node, is_gradien
                 for magnitudes in (False, True) if gate.op.kink is None else (False,):
                     try:
                         if magnitudes:
-                            sizes = [abs(values[x.id]) for x in gate.inputs]
-                            parts.append(downstream(graph, values, gate, i, abs(upstream), sizes))
+                            # (mypy types abs() of a float or an array as object)
+                            sizes: Values = [cast(Value, abs(values[x.id])) for x in gate.inputs]
+                            magnitude = cast(Value, abs(upstream))
+                            parts.append(downstream(graph, run.values, gate, i, magnitude, sizes))
                         else:
-                            parts.append(downstream(graph, values, gate, i, upstream))
+                            parts.append(downstream(graph, run.values, gate, i, upstream))
                     except Exception:  # no branch, no scale from it
                         continue
         else:
             parts = [values[inp.id] for inp in node.inputs]
-        scale: Any = 0.0
+        scale: Value = 0.0
         for part in parts:
             if type(part) is float:
                 size = abs(part)
@@ -196,7 +200,7 @@ def _scale(run: Run, users: list[list[tuple[Node, int]]], node: Node, is_gradien
     return scale
 
 
-def _worst(exp: Expectation, truth: Any, tol: Tolerance | None, scale: Any) -> int | None:
+def _worst(exp: Expectation, truth: Value, tol: Tolerance | None, scale: Value) -> int | None:
     if type(truth) is float or np_shape(exp.value) != np_shape(truth):
         return None
     wrong = ~np.broadcast_to(matches(exp.value, exp.tolerance, truth, tol, scale), np.shape(truth))
@@ -230,14 +234,20 @@ class _Diagnoser:
 
     # --- helpers ------------------------------------------------------------------------
 
-    def _value(self, node: Node) -> Any:
-        return self.run.values[node.id]
+    def _value(self, node: Node) -> Value:
+        # (only gates on the output's path and their inputs are looked at: all have values)
+        return cast(Value, self.run.values[node.id])
 
-    def _grad(self, node: Node) -> Any:
+    def _grad(self, node: Node) -> Value | None:
         """∂f/∂node as the backward pass left it: None where nothing flowed back."""
         return self.run.grads[node.id]
 
-    def _fits(self, verdict: Verdict, candidate: Any) -> bool:
+    def _upstream(self, gate: Node) -> Value:
+        """∂f/∂gate for a gate the gradient being checked flows back through (one of its
+        edges, which are only gates with a gradient)."""
+        return cast(Value, self.run.grads[gate.id])
+
+    def _fits(self, verdict: Verdict, candidate: Value | None) -> bool:
         if candidate is None or not _finite(candidate):
             return False
         exp = verdict.expectation
@@ -249,11 +259,16 @@ class _Diagnoser:
             return False
 
     def _vjp(
-        self, gate: Node, i: int, upstream: Any = None, ans: Any = None, values: list[Any] | None = None
-    ) -> Any:
+        self,
+        gate: Node,
+        i: int,
+        upstream: Value | None = None,
+        ans: Value | None = None,
+        values: Values | None = None,
+    ) -> Value | None:
         """A downstream gradient computed with some of its ingredients replaced; None if
         the replacement makes no sense (a domain error, a shape that does not fit)."""
-        g = self._grad(gate) if upstream is None else upstream
+        g = self._upstream(gate) if upstream is None else upstream
         run = self.run
         if ans is None and values is None:
             try:
@@ -307,9 +322,12 @@ class _Diagnoser:
         if len(edges) != 1 or "." not in text or type(verdict.truth) is not float:
             return None
         gate, i = edges[0]
+        upstream = self._upstream(gate)
+        if not isinstance(upstream, float):  # an array upstream (sum(x*A)) is not one number to round
+            return None
         decimals = len(text.split(".")[1].split("e")[0].split("E")[0])
-        rounded = round(self._grad(gate), decimals)
-        if rounded == self._grad(gate):
+        rounded = round(upstream, decimals)
+        if rounded == upstream:
             return None
         candidate = self._vjp(gate, i, upstream=rounded)
         if not self._fits(verdict, candidate):
@@ -323,7 +341,7 @@ class _Diagnoser:
         total = None
         for g, i in edges:
             upstream = self.grads[g.id].expectation.value if g.id in self.grads else None
-            if upstream is not None and np_shape(upstream) != np_shape(self._grad(g)):
+            if upstream is not None and np_shape(upstream) != np_shape(self._upstream(g)):
                 return None  # an upstream answer of the wrong shape carries nothing
             d = self._vjp(g, i, upstream=upstream)
             if d is None:
@@ -344,20 +362,21 @@ class _Diagnoser:
 
     def _candidates(
         self, verdict: Verdict, edges: list[tuple[Node, int]]
-    ) -> Iterator[tuple[str, Node | None, Any]]:
+    ) -> Iterator[tuple[str, Node | None, Value | None]]:
         truth = verdict.truth
         true = [self._vjp(g, i) for g, i in edges]
         yield "sign", None, -truth
-        if type(truth) is not float and truth.ndim >= 2:
+        if not isinstance(truth, float) and truth.ndim >= 2:
             yield "transposed", None, np.transpose(truth)
         if edges and all(t is not None for t in true):
+            branches = cast("list[Value]", true)  # (none is None: checked just above)
             locals_ = [self._vjp(g, i, upstream=_ones_like(self._value(g))) for g, i in edges]
             if all(v is not None for v in locals_):
-                yield "missing-upstream", None, _sum(locals_)
+                yield "missing-upstream", None, _sum(cast("list[Value]", locals_))
             if 2 <= len(edges) <= MAX_FANOUT_SUBSETS:
                 for size in range(1, len(edges)):
                     for subset in itertools.combinations(range(len(edges)), size):
-                        yield "partial-fanout", None, _sum([true[k] for k in subset])
+                        yield "partial-fanout", None, _sum([branches[k] for k in subset])
             for kind, make in (
                 ("swapped-inputs", self._swapped),
                 ("value-confusion", self._confused),
@@ -365,31 +384,31 @@ class _Diagnoser:
                 ("forward", self._wrong_forward),
             ):
                 for k, (gate, i) in enumerate(edges):
-                    for variant in make(gate, i, true[k]):
+                    for variant in make(gate, i, branches[k]):
                         if variant is not None:
-                            yield kind, gate, _sum([*true[:k], variant, *true[k + 1 :]])
+                            yield kind, gate, _sum([*branches[:k], variant, *branches[k + 1 :]])
 
-    def _swapped(self, gate: Node, i: int, true: Any) -> list[Any]:
+    def _swapped(self, gate: Node, i: int, true: Value) -> list[Value | None]:
         if gate.op.arity != 2 or gate.op.routes:  # a swapped router is a wrong route
             return []
-        values = [self._value(x) for x in gate.inputs]
+        values: Values = [self._value(x) for x in gate.inputs]
         return [self._vjp(gate, i, values=values[::-1])]
 
-    def _confused(self, gate: Node, i: int, true: Any) -> list[Any]:
+    def _confused(self, gate: Node, i: int, true: Value) -> list[Value | None]:
         if gate.op.arity < 1 or gate.op.routes:
             return []
         values = [self._value(x) for x in gate.inputs]
         if np.shape(values[i]) != np.shape(self._value(gate)):
             return []
         with_input_as_output = self._vjp(gate, i, ans=values[i])
-        replaced = list(values)
+        replaced: Values = list(values)
         replaced[i] = self._value(gate)
         return [with_input_as_output, self._vjp(gate, i, values=replaced)]
 
-    def _rerouted(self, gate: Node, i: int, true: Any) -> list[Any]:
+    def _rerouted(self, gate: Node, i: int, true: Value) -> list[Value | None]:
         if not gate.op.routes:
             return []
-        upstream = self._grad(gate)
+        upstream = self._upstream(gate)
         with np.errstate(all="ignore") if type(true) is not float else nullcontext():
             return [
                 unbroadcast(upstream, self._value(gate.inputs[i])) - true
@@ -397,7 +416,7 @@ class _Diagnoser:
                 else upstream - true
             ]
 
-    def _wrong_forward(self, gate: Node, i: int, true: Any) -> list[Any]:
+    def _wrong_forward(self, gate: Node, i: int, true: Value) -> list[Value | None]:
         involved = [gate, *gate.inputs]
         wrong = {
             n.id: self.values[n.id].expectation.value
@@ -408,7 +427,7 @@ class _Diagnoser:
         }
         if not wrong:
             return []
-        values = [wrong.get(x.id, self._value(x)) for x in gate.inputs]
+        values: Values = [wrong.get(x.id, self._value(x)) for x in gate.inputs]
         return [self._vjp(gate, i, ans=wrong.get(gate.id, self._value(gate)), values=values)]
 
     def _diagnosis(
@@ -445,7 +464,8 @@ class _Diagnoser:
 
 
 def _finding(kind: str, verdict: Verdict, node: Node, **facts: Any) -> Finding:
-    """A finding about `verdict`'s answer, with the facts every kind carries."""
+    """A finding about `verdict`'s answer, with the facts every kind carries. (`facts` are
+    Finding's other fields, by keyword: of as many types as it has, hence Any.)"""
     exp = verdict.expectation
     return Finding(
         kind,
@@ -460,19 +480,21 @@ def _finding(kind: str, verdict: Verdict, node: Node, **facts: Any) -> Finding:
     )
 
 
-def _sum(parts: list[Any]) -> Any:
+def _sum(parts: list[Value]) -> Value | None:
     """The sum of the branches, or None when it is not finite (it then explains nothing)."""
     total = parts[0]
     for part in parts[1:]:
-        total = _add(total, part)
-        if total is None:
+        summed = _add(total, part)
+        if summed is None:
             return None
+        total = summed
     return total
 
 
-def _add(a: Any, b: Any) -> Any:
+def _add(a: Value, b: Value) -> Value | None:
     """a + b, or None when the sum overflows: candidates add up as the engine's gradients
     do (engine.accumulate), without its error."""
+    total: Value
     if type(a) is float and type(b) is float:
         total = a + b
     else:
@@ -481,12 +503,12 @@ def _add(a: Any, b: Any) -> Any:
     return total if _finite(total) else None
 
 
-def _finite(value: Any) -> bool:
+def _finite(value: Value) -> bool:
     try:
         return bool(np.isfinite(value).all()) if type(value) is not float else value - value == 0.0
     except TypeError:
         return False
 
 
-def _ones_like(value: Any) -> Any:
+def _ones_like(value: Value) -> Value:
     return 1.0 if type(value) is float else np.ones_like(value)

@@ -16,13 +16,14 @@ import math
 import random
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import cast
 
 from bpcli.core.engine import Values, downstream, forward_values, gradient, leads_to_output
 from bpcli.core.graph import Graph, Node
 from bpcli.core.run import Run
 from bpcli.errors import BpcliError
 from bpcli.lazy import np
+from bpcli.values import Value
 
 STEP = 1e-5  # scaled by max(1, |x|); for a small x, down to STEP·|x| when that is not good
 ROUNDING = 1e-15  # about 4 ulps: the rounding error of an evaluation of f, relative to f
@@ -36,14 +37,16 @@ SAMPLE = 200
 WORK = 1_000_000
 MIN_CHECKED = 20
 
+Sides = list[tuple[bytes, ...]]  # by kinked node: its local gradients, as bytes (see _sides)
+
 
 @dataclass(slots=True)
 class Check:
     """The check of one input."""
 
     name: str
-    analytic: Any
-    numeric: Any  # nan where the perturbed program could not be evaluated
+    analytic: Value
+    numeric: Value  # nan where the perturbed program could not be evaluated
     relative_error: float  # the worst over the elements checked
     verdict: str  # good, ok, suspect, wrong, or n/a
     kinks: list[int] = field(default_factory=list)  # ids of kinked nodes the step crosses
@@ -80,7 +83,7 @@ def gradcheck(run: Run, names: list[str] | None = None, seed: int = 0) -> list[C
     chosen = [(name, node) for name, node in graph.inputs.items() if not names or name in names]
     plans: list[Sequence[int]] = []
     for _, node in chosen:
-        size = _size(run.values[node.id])
+        size = _size(cast(Value, run.values[node.id]))  # (an input's: it has one)
         plans.append(range(size) if size <= MAX_ELEMENTS else sorted(rng.sample(range(size), SAMPLE)))
     # what an element costs at most: two evaluations of every gate after its input
     costs = [2 * (len(graph.nodes) - node.id) for _, node in chosen]
@@ -89,7 +92,7 @@ def gradcheck(run: Run, names: list[str] | None = None, seed: int = 0) -> list[C
     return [_check(run, name, node, plan) for (name, node), plan in zip(chosen, plans, strict=True)]
 
 
-def _sampled(plans: list[Sequence[int]], costs: list[int], rng: random.Random) -> list[list[int]]:
+def _sampled(plans: list[Sequence[int]], costs: list[int], rng: random.Random) -> list[Sequence[int]]:
     """A random sample of the planned elements whose expected cost is about WORK."""
     counts = list(itertools.accumulate(len(plan) for plan in plans))
     total = counts[-1]
@@ -100,18 +103,20 @@ def _sampled(plans: list[Sequence[int]], costs: list[int], rng: random.Random) -
         which = bisect.bisect_right(counts, position)
         before = counts[which - 1] if which else 0
         picked[which].append(plans[which][position - before])
-    return picked
+    return list(picked)
 
 
 def _check(run: Run, name: str, node: Node, indices: Sequence[int]) -> Check:
     graph = run.graph
-    values: list[Any] = list(run.values)  # this check's own: the cone's values change with each step
-    original = values[node.id]
-    analytic: Any = gradient(run, node)
+    values: Values = list(run.values)  # this check's own: the cone's values change with each step
+    # (an input has a value, and so a gradient)
+    original = cast(Value, values[node.id])
+    analytic = cast(Value, gradient(run, node))
     scalar = type(original) is float
     size = _size(original)
     # flat views and copies throughout: numpy's .flat takes 32 dimensions at most
-    numeric: Any = math.nan if scalar else np.full(size, np.nan)
+    numeric = math.nan  # a scalar input's
+    flat_numeric = None if scalar else np.full(size, np.nan)
     flat_analytic = None if scalar else np.ravel(analytic)
     work = None if scalar else np.array(original, dtype=float)  # a contiguous copy
     flat_work = None if work is None else work.reshape(-1)
@@ -120,14 +125,15 @@ def _check(run: Run, name: str, node: Node, indices: Sequence[int]) -> Check:
     crossed: set[int] = set()
     straddled = 0
     worst = 0.0
-    f0 = run.output
+    f0 = cast(float, run.output)  # (backpropagation needs a scalar output)
 
-    def difference(k: int, base: float, h: float) -> tuple[float, float, float, list[Any]]:
+    def difference(k: int, base: float, h: float) -> tuple[float, float, float, list[Sides | None]]:
         """The central difference at step h; how far its two one-sided differences
         disagree (|f'+ − f'−|: the curvature, a pole or jump crossed), plus f's rounding
         over h, and the same less ten times the rounding (what rounding cannot explain);
         and which side of its kink each kinked gate is on at x + h and at x − h."""
-        outputs, sides = [], []
+        outputs: list[float] = []
+        sides: list[Sides | None] = []
         for sign in (1.0, -1.0):
             if flat_work is None:
                 values[node.id] = base + sign * h
@@ -136,7 +142,7 @@ def _check(run: Run, name: str, node: Node, indices: Sequence[int]) -> Check:
                 values[node.id] = work
             try:
                 forward_values(graph, values, cone, run.missing)
-                outputs.append(values[graph.output.id])
+                outputs.append(cast(float, values[graph.output.id]))  # (a scalar, as f0)
                 sides.append(_sides(graph, values, kinked))
             except BpcliError:
                 outputs.append(math.nan)
@@ -152,8 +158,9 @@ def _check(run: Run, name: str, node: Node, indices: Sequence[int]) -> Check:
         return n, spread, disagreement - 10 * rounding, sides
 
     for k in indices:
-        base = original if flat_work is None else float(flat_work[k])
-        a = analytic if flat_analytic is None else float(flat_analytic[k])
+        # (with no flat copies, the input is a float, and so is its gradient)
+        base = cast(float, original) if flat_work is None else float(flat_work[k])
+        a = cast(float, analytic) if flat_analytic is None else float(flat_analytic[k])
         h = STEP * max(1.0, abs(base))
         n, spread, excess, sides = difference(k, base, h)
         if verdict(relative_error(a, n)) != "good":
@@ -175,18 +182,17 @@ def _check(run: Run, name: str, node: Node, indices: Sequence[int]) -> Check:
                 straddled += 1
         if sides[0] is not None and sides[1] is not None:
             crossed.update(i for i, (p, m) in enumerate(zip(sides[0], sides[1], strict=True)) if p != m)
-        if scalar:
+        if flat_numeric is None:
             numeric = n
         else:
-            numeric[k] = n
+            flat_numeric[k] = n
         error = relative_error(a, n)
         worst = math.nan if math.isnan(error) or math.isnan(worst) else max(worst, error)
     if not indices:
         worst = math.nan
-    if not scalar:
-        numeric = numeric.reshape(np.shape(original))
     kink_ids = sorted(kinked[i].id for i in crossed)
-    return Check(name, analytic, numeric, worst, verdict(worst), kink_ids, len(indices), size, straddled)
+    numerics = numeric if flat_numeric is None else flat_numeric.reshape(np.shape(original))
+    return Check(name, analytic, numerics, worst, verdict(worst), kink_ids, len(indices), size, straddled)
 
 
 def _relative(spread: float, n: float) -> float:
@@ -219,8 +225,8 @@ def _smaller_steps(h: float, base: float, count: int = 3) -> list[float]:
     return [step for step in steps if step > 1e-13 * abs(base) and base + step != base]
 
 
-def _size(value: Any) -> int:
-    return 1 if type(value) is float else int(value.size)
+def _size(value: Value) -> int:
+    return 1 if isinstance(value, float) else int(value.size)
 
 
 def _cone(graph: Graph, node: Node) -> list[Node]:
@@ -240,14 +246,14 @@ def _cone(graph: Graph, node: Node) -> list[Node]:
     return cone
 
 
-def _sides(graph: Graph, values: Values, kinked: list[Node]) -> list[Any]:
+def _sides(graph: Graph, values: Values, kinked: list[Node]) -> Sides:
     """Which side of its kink each kinked node is on: its local gradients, as bytes."""
     sides = []
     for node in kinked:
         signature = []
         value = values[node.id]
         for i in range(len(node.inputs)):
-            seed = 1.0 if type(value) is float else np.ones_like(value)
+            seed: Value = 1.0 if type(value) is float else np.ones_like(value)
             try:
                 local = downstream(graph, values, node, i, seed)
             except BpcliError:

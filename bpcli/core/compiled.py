@@ -23,14 +23,16 @@ otherwise the constant the graph was built with.
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Any
+from typing import cast
 
 from bpcli.core.graph import Graph
 from bpcli.limits import SMALLEST_NORMAL, tiny_number_problem
+from bpcli.values import Value
 
 MAX_NODES = 2000  # bigger graphs take the engine's loops: the per-node cost matters less there
 
-Evaluate = Callable[[list[str], dict[str, Any]], "tuple[float, ...] | None"]
+# (numbers as written, bindings) -> (f, the reported gradients), or None: take the engine's path
+Evaluate = Callable[[list[str], dict[str, Value]], "tuple[float, ...] | None"]
 
 
 def compile_graph(graph: Graph, bound: frozenset[str]) -> Evaluate | None:
@@ -40,7 +42,7 @@ def compile_graph(graph: Graph, bound: frozenset[str]) -> Evaluate | None:
         return None
     if any(n.inputs and (n.op.scalar is None or n.op.arity < 0) for n in graph.nodes):
         return None
-    space: dict[str, Any] = {"float": float, "TINY": SMALLEST_NORMAL, "T": _underflowed}
+    space: dict[str, object] = {"float": float, "TINY": SMALLEST_NORMAL, "T": _underflowed}
     lines = ["def evaluate(n, b):", " try:"]
     checks: list[str] = []
     as_written: list[str] = []
@@ -71,8 +73,7 @@ def compile_graph(graph: Graph, bound: frozenset[str]) -> Evaluate | None:
     lines.append(" except (ArithmeticError, ValueError, TypeError, KeyError, IndexError):")
     lines.append("  return None")
     exec(compile("\n".join(lines), "<bpcli compiled graph>", "exec"), space)  # only our own code
-    evaluate: Evaluate = space["evaluate"]
-    return evaluate
+    return cast(Evaluate, space["evaluate"])  # the function the lines above define
 
 
 def _underflowed(numbers: list[str]) -> bool:
@@ -82,7 +83,7 @@ def _underflowed(numbers: list[str]) -> bool:
 
 
 def _leaves(
-    graph: Graph, bound: frozenset[str], space: dict[str, Any], checks: list[str], as_written: list[str]
+    graph: Graph, bound: frozenset[str], space: dict[str, object], checks: list[str], as_written: list[str]
 ) -> list[str]:
     """Where each leaf's value comes from: a binding, a written number, else its constant.
     (`as_written`: the variables that hold numbers as written.)"""
@@ -116,7 +117,7 @@ def _leaves(
     return lines
 
 
-def _backward(graph: Graph, space: dict[str, Any], lines: list[str], checks: list[str]) -> dict[int, str]:
+def _backward(graph: Graph, space: dict[str, object], lines: list[str], checks: list[str]) -> dict[int, str]:
     """The engine's backward loop, unrolled; returns each reached node's gradient variable."""
     grads = {graph.output.id: f"g{graph.output.id}"}
     lines.append(f"  g{graph.output.id} = 1.0")

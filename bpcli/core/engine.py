@@ -13,7 +13,7 @@ it (the compiled batch path writes the same calls out, see bpcli.core.compiled),
 from __future__ import annotations
 
 import math
-from typing import Any, TypeAlias
+from typing import TYPE_CHECKING, TypeAlias, cast
 
 from bpcli.core.graph import Graph, Node, format_number
 from bpcli.core.ops import CONST, ShapeMismatch, unbroadcast
@@ -22,7 +22,10 @@ from bpcli.errors import BpcliError, DomainError, ShapeError
 from bpcli.lazy import all_finite, np
 from bpcli.limits import held_problem, shape_problem
 from bpcli.texts import Translator
-from bpcli.values import Value
+from bpcli.values import Array, Value
+
+if TYPE_CHECKING:
+    from bpcli.core.ops.registry import Forward
 
 _ARITHMETIC = (ValueError, ZeroDivisionError, OverflowError, ArithmeticError)
 
@@ -129,7 +132,8 @@ def _forward(
                         problem = held_problem(held, graph.max_elements)
                     if problem is not None:
                         raise _too_big(graph, node, *problem)
-                value = _as_value(op.array(*args))  # type: ignore[misc]
+                # (a gate has an array form: only leaves, skipped above, have none)
+                value = _as_value(cast("Forward", op.array)(*args))
                 if shape is not None and shape_of(value) != shape:
                     raise InternalError(
                         f"{op.name} made shape {shape_of(value)}, but its shape rule says {shape}"
@@ -137,7 +141,7 @@ def _forward(
             if type(value) is float:
                 if value - value != 0.0:  # inf or nan
                     raise OverflowError()
-            elif not all_finite(value):  # type: ignore[arg-type]
+            elif not all_finite(cast(Array, value)):  # (not a float: an array)
                 raise OverflowError()
         except ShapeMismatch as err:
             raise _shape_error(graph, node, args, str(err)) from None
@@ -157,12 +161,13 @@ def _size(value: Value | None) -> int:
     return 0 if value is None or isinstance(value, float) else int(value.size)
 
 
-def _inputs(values: Values, node: Node) -> list[Any]:
+def _inputs(values: Values, node: Node) -> Values:
     return [values[i.id] for i in node.inputs]
 
 
-def _as_value(value: Any) -> Value:
-    """Scalars as Python floats, arrays as float64 ndarrays."""
+def _as_value(value: Value) -> Value:
+    """Scalars as Python floats, arrays as float64 ndarrays (what numpy gives may be an
+    np.float64, or an array of another dtype)."""
     if type(value) is float:
         return value
     array = np.asarray(value, dtype=float)
@@ -192,7 +197,7 @@ def _note_kinks(graph: Graph, values: Values, warnings: list[str]) -> list[int]:
 
 
 def backward(
-    graph: Graph, values: Values, record: bool = False, substitute: dict[int, list[Any]] | None = None
+    graph: Graph, values: Values, record: bool = False, substitute: dict[int, Values] | None = None
 ) -> tuple[Values, dict[tuple[int, int], Value] | None]:
     """The backward pass: ∂f/∂node for every node (by id; None where nothing flows back, from
     no path to the output or to a constant), from the forward pass's `values`. With `record`,
@@ -222,7 +227,7 @@ def _backward(
     values: Values,
     grads: Values,
     sent: dict[tuple[int, int], Value] | None,
-    substitute: dict[int, list[Any]] | None,
+    substitute: dict[int, Values] | None,
     floats: bool,
 ) -> None:
     # In a graph of floats, what `downstream` and `accumulate` do for an edge comes down to
@@ -271,8 +276,8 @@ def downstream(
     values: Values,
     node: Node,
     i: int,
-    upstream: Any,
-    inputs: list[Any] | None = None,
+    upstream: Value,
+    inputs: Values | None = None,
     ans: Value | None = None,
 ) -> Value:
     """The gradient `node` sends to its input i: upstream × local, shaped like that input, at
@@ -291,7 +296,7 @@ def downstream(
         d = vjp(upstream, ans, inputs) if op.arity < 0 else vjp(upstream, ans, *inputs)
         if not scalar:
             if op.broadcast:
-                d = unbroadcast(d, values[node.inputs[i].id])  # type: ignore[arg-type]
+                d = unbroadcast(d, cast(Value, values[node.inputs[i].id]))  # (an input has a value)
             d = _as_value(d)
     except _ARITHMETIC as err:
         raise _backward_error(graph, node, i, inputs, err) from None
@@ -305,7 +310,7 @@ def downstream(
                 f"the VJP of {op.name} for input {i} has shape {shape_of(d)},"
                 f" but the input has shape {shape_of(like)}"
             )
-        if not all_finite(d):  # type: ignore[arg-type]
+        if not all_finite(cast(Array, d)):  # (not a float: an array)
             raise _backward_error(graph, node, i, inputs, OverflowError())
     return d
 
@@ -317,16 +322,19 @@ def one_sided_gradients(run: Run, sides: dict[int, float]) -> Values:
     substitute = {}
     for k, side in sides.items():
         inputs = _inputs(run.values, run.graph.nodes[k])
-        step = 1e-9 * max(1.0, float(np.max(np.abs(inputs[0]))))
-        inputs[0] = inputs[0] + side * step
+        first = inputs[0]
+        assert first is not None, "a kinked node's inputs have values"
+        step = 1e-9 * max(1.0, float(np.max(np.abs(first))))
+        inputs[0] = first + side * step
         substitute[k] = inputs
     return backward(run.graph, run.values, substitute=substitute)[0]
 
 
-def accumulate(graph: Graph, grads: Values, inp: Node, node: Node, total: Any, d: Any) -> Value:
+def accumulate(graph: Graph, grads: Values, inp: Node, node: Node, total: Value, d: Value) -> Value:
     """total + d, the gradient `inp` has gathered so far plus what `node` sends it, or
     DomainError (fanout_error) when the sum is not finite. Every place that adds up the
     branches of a fan-out goes through here."""
+    result: Value
     if type(total) is float and type(d) is float:
         result = total + d
         if result - result != 0.0:
@@ -337,7 +345,7 @@ def accumulate(graph: Graph, grads: Values, inp: Node, node: Node, total: Any, d
     if type(result) is float:
         if result - result != 0.0:
             raise fanout_error(graph, grads, inp, node)
-    elif not all_finite(result):
+    elif not all_finite(cast(Array, result)):
         raise fanout_error(graph, grads, inp, node)
     return result
 
@@ -390,8 +398,8 @@ def gradients(run: Run) -> dict[str, Value | None]:
 # --- errors ---------------------------------------------------------------------------------
 
 
-def shape_of(value: Any) -> tuple[int, ...]:
-    return () if type(value) is float else tuple(value.shape)
+def shape_of(value: Value | None) -> tuple[int, ...]:
+    return () if type(value) is float else tuple(cast(Array, value).shape)
 
 
 def shape_text(value: Value | None) -> str:
@@ -399,15 +407,16 @@ def shape_text(value: Value | None) -> str:
     return "scalar" if not shape else "(" + ", ".join(map(str, shape)) + (",)" if len(shape) == 1 else ")")
 
 
-def value_text(value: Any) -> str:
+def value_text(value: Value | None) -> str:
     if type(value) is float:
         return format_number(value)
-    if value.size <= 6:
-        return np.array2string(value, separator=", ")
+    array = cast(Array, value)  # (a value that was computed: not None)
+    if array.size <= 6:
+        return np.array2string(array, separator=", ")
     return f"an array of shape {shape_text(value)}"
 
 
-def _where(graph: Graph, node: Node, inputs: list[Any]) -> str:
+def _where(graph: Graph, node: Node, inputs: Values) -> str:
     """The node's inputs and their values (`inputs`), to say where something failed."""
     seen: set[int] = set()
     parts = []
@@ -426,7 +435,7 @@ def _reason(err: BaseException) -> str:
     return str(err)
 
 
-def _forward_error(graph: Graph, node: Node, inputs: list[Any], err: BaseException) -> BpcliError:
+def _forward_error(graph: Graph, node: Node, inputs: Values, err: BaseException) -> BpcliError:
     if isinstance(err, ValueError) and "broadcast" in str(err):
         return _shape_error(graph, node, inputs, "the shapes do not broadcast together")
     return DomainError(
@@ -436,7 +445,7 @@ def _forward_error(graph: Graph, node: Node, inputs: list[Any], err: BaseExcepti
     )
 
 
-def _backward_error(graph: Graph, node: Node, i: int, inputs: list[Any], err: BaseException) -> BpcliError:
+def _backward_error(graph: Graph, node: Node, i: int, inputs: Values, err: BaseException) -> BpcliError:
     reason = _reason(err)
     if isinstance(err, (ZeroDivisionError, OverflowError, FloatingPointError)):
         reason = "it is infinite or too large for a float"
@@ -458,7 +467,7 @@ def _too_big(graph: Graph, node: Node, reason: str, hint: str | None) -> BpcliEr
     )
 
 
-def _shape_error(graph: Graph, node: Node, inputs: list[Any], reason: str) -> BpcliError:
+def _shape_error(graph: Graph, node: Node, inputs: Values, reason: str) -> BpcliError:
     shapes = " and ".join(shape_text(v) for v in inputs)
     return ShapeError(
         f"{node.op.name} in {graph.label(node)} (node #{node.id}) cannot take shapes {shapes}: {reason}",

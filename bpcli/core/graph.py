@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TypeAlias
 
 from bpcli.core.ops import OPS, P_ATOM, P_NEG, Op
 from bpcli.limits import MAX_ELEMENTS as MAX_ARRAY_ELEMENTS
@@ -16,6 +16,8 @@ INPUT = OPS["input"]
 # all of them linear in the size of the graph.
 SHORT = 24
 MAX_ELEMENTS = 6  # an array literal's label lists this many of its elements
+
+Nested: TypeAlias = "float | list[Nested]"  # an array's elements, as its tolist() gives them
 
 
 class Node:
@@ -190,7 +192,7 @@ def _const_text(node: Node, value: Value | None) -> str:
     return "[…]" if value.size > 6 else _array_literal(value.tolist())
 
 
-def _array_literal(items: Any) -> str:
+def _array_literal(items: Nested) -> str:
     if isinstance(items, list):
         return "[" + ", ".join(_array_literal(i) for i in items) + "]"
     return format_number(items)

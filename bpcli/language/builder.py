@@ -12,7 +12,8 @@ from __future__ import annotations
 
 import math
 import re
-from typing import Any
+from collections.abc import Callable, Iterable
+from typing import TYPE_CHECKING, Any, TypeAlias, cast
 
 from bpcli.core.graph import CONST, INPUT, Graph, Node
 from bpcli.core.ops import FUNCTIONS, FUSED, OPS, REDUCTIONS, Op, ShapeMismatch
@@ -21,21 +22,45 @@ from bpcli.language import _tables
 from bpcli.limits import MAX_DIMENSIONS, MAX_ELEMENTS, shape_problem, tiny_number_problem
 from bpcli.values import Value
 
+if TYPE_CHECKING:
+    from bpcli.core.ops.registry import Forward, ShapeRule
+    from bpcli.language.lalr import Token
+
 CONSTANTS = {"pi": math.pi, "e": math.e}
 BINARY = {"+": OPS["add"], "-": OPS["sub"], "*": OPS["mul"], "/": OPS["div"]}
 ID = OPS["id"]
+STACK = OPS["stack"]  # an array literal
+# (the stack op has a shape rule and a form on arrays: looked up once, not per literal)
+STACK_SHAPE = cast("ShapeRule", STACK.shape)
+STACK_ARRAY = cast("Forward", STACK.array)
 
 MAX_OUTPUT_TEXT = 80  # an output expression longer than this is shortened with "…"
 COMMENT = re.compile(dict(_tables.LEXER)["COMMENT"])  # not part of an output's text
 
 Use = tuple[Node, int, int]  # a node, and the span of this occurrence of it in the source
+# A rule's children mixing tokens and Uses in the order the grammar fixes them (`paren` gets
+# [Token, Use, Token]): a list type cannot say which is where, and unpacking them must stay
+# as cheap as it is, so they are Any.
+Mixed: TypeAlias = "list[Any]"
+
+
+def _binary(name: str) -> Callable[[Builder, list[Use]], Use]:
+    """The callback of a binary operator's rule (Builder.add, …): a gate of op `name`."""
+    op = OPS[name]
+
+    def build(self: Builder, children: list[Use]) -> Use:
+        (left, start, _), (right, _, end) = children
+        return self._node(op, (left, right), start, end), start, end
+
+    build.__name__ = name
+    return build
 
 
 class Builder:
     """Per-parse state, and the callbacks the parser calls (named after grammar rules)."""
 
     def reset(
-        self, source: str, bindings: dict[str, Any], expand: bool = False, max_elements: int = MAX_ELEMENTS
+        self, source: str, bindings: dict[str, Value], expand: bool = False, max_elements: int = MAX_ELEMENTS
     ) -> None:
         self.source = source
         self.max_elements = max_elements  # the most elements an array may have
@@ -68,7 +93,7 @@ class Builder:
 
     def _node(
         self,
-        op: Any,
+        op: Op,
         inputs: tuple[Node, ...],
         start: int,
         end: int,
@@ -110,7 +135,7 @@ class Builder:
         self.env[name] = node
         return node
 
-    def _lookup(self, token: Any) -> Node:
+    def _lookup(self, token: Token) -> Node:
         name = str(token)
         node = self.env.get(name)
         if node is not None:
@@ -135,10 +160,10 @@ class Builder:
 
     # --- statements -------------------------------------------------------------------
 
-    def start(self, children: list[Any]) -> None:
+    def start(self, children: list[None]) -> None:
         return None
 
-    def stmts(self, children: list[Any]) -> None:
+    def stmts(self, children: list[None]) -> None:
         return None  # each statement has done its work when it was reduced
 
     def _statement(self, node: Node, text: str, start: int) -> None:
@@ -150,23 +175,23 @@ class Builder:
             self.unused_statement = None
         self.output, self.output_text = node, text
 
-    def expr_stmt(self, children: list[Any]) -> None:
+    def expr_stmt(self, children: list[Use]) -> None:
         ((node, start, end),) = children
         self._statement(node, node.name or output_text(self.source, start, end), start)
         self.output_span = (start, end)
         self.unused_statement = start
 
-    def assign(self, children: list[Any]) -> None:
+    def assign(self, children: Mixed) -> None:
         token, (node, _, end) = children
         self._assign(token, node, end)
 
-    def augassign(self, children: list[Any]) -> None:
+    def augassign(self, children: Mixed) -> None:
         token, augop, (right, _, end) = children
         left = self._lookup(token)
         node = self._node(BINARY[str(augop)[0]], (left, right), token.start_pos, end)
         self._assign(token, node, end)
 
-    def _assign(self, token: Any, node: Node, end: int) -> None:
+    def _assign(self, token: Token, node: Node, end: int) -> None:
         name = str(token)
         prior = self.env.get(name)
         if self._is_literal(node):
@@ -207,7 +232,7 @@ class Builder:
 
     # --- expressions ------------------------------------------------------------------
 
-    def number(self, children: list[Any]) -> Use:
+    def number(self, children: list[Token]) -> Use:
         (token,) = children
         start, end = token.start_pos, token.end_pos
         value = float(token.value)
@@ -222,15 +247,15 @@ class Builder:
         self.numbers.append((node, 1.0))
         return node, start, end
 
-    def name(self, children: list[Any]) -> Use:
+    def name(self, children: list[Token]) -> Use:
         (token,) = children
         return self._lookup(token), token.start_pos, token.end_pos
 
-    def paren(self, children: list[Any]) -> Use:
+    def paren(self, children: Mixed) -> Use:
         left, (node, _, _), right = children
         return node, left.start_pos, right.end_pos
 
-    def neg(self, children: list[Any]) -> Use:
+    def neg(self, children: Mixed) -> Use:
         minus, (operand, _, end) = children
         start = minus.start_pos
         if self._is_literal(operand):  # -3 is a number, not a gate
@@ -243,37 +268,26 @@ class Builder:
             return node, start, end
         return self._node(OPS["neg"], (operand,), start, end), start, end
 
-    def pos(self, children: list[Any]) -> Use:
+    def pos(self, children: Mixed) -> Use:
         plus, (node, _, end) = children
         return node, plus.start_pos, end
-
-    def _binary(name: str) -> Any:  # type: ignore[misc]
-        op = OPS[name]
-
-        def build(self: Builder, children: list[Any]) -> Use:
-            (left, start, _), (right, _, end) = children
-            return self._node(op, (left, right), start, end), start, end
-
-        build.__name__ = name
-        return build
 
     add = _binary("add")
     sub = _binary("sub")
     mul = _binary("mul")
     div = _binary("div")
     matmul = _binary("matmul")
-    del _binary
 
-    def pow(self, children: list[Any]) -> Use:
+    def pow(self, children: Mixed) -> Use:
         (base, start, _), _, (exponent, _, end) = children
         return self._node(OPS["pow"], (base, exponent), start, end), start, end
 
-    def transpose(self, children: list[Any]) -> Use:
+    def transpose(self, children: Mixed) -> Use:
         (operand, start, _), token = children
         end = token.end_pos
         return self._node(OPS["transpose"], (operand,), start, end), start, end
 
-    def call(self, children: list[Any]) -> Use:
+    def call(self, children: Mixed) -> Use:
         token, *uses, rpar = children
         args = tuple(use[0] for use in uses)
         fname = str(token)
@@ -315,7 +329,7 @@ class Builder:
             return result, start, end
         return self._node(op, args, start, end), start, end
 
-    def array(self, children: list[Any]) -> Use:
+    def array(self, children: Mixed) -> Use:
         token, *uses, rsqb = children
         elements = [use[0] for use in uses]
         start, end = token.start_pos, rsqb.end_pos
@@ -327,7 +341,7 @@ class Builder:
             for e in reversed(elements):
                 self._pop(e)
             try:
-                shape = OPS["stack"].shape([getattr(v, "shape", ()) for v in values])  # type: ignore[misc]
+                shape = STACK_SHAPE([getattr(v, "shape", ()) for v in values])
                 problem = shape_problem(shape, self.max_elements)
                 if problem is not None:
                     deep = len(shape) > MAX_DIMENSIONS
@@ -340,11 +354,11 @@ class Builder:
                         pos=start,
                         hint=problem[1],
                     )
-                value = OPS["stack"].array(*values)
+                value = STACK_ARRAY(*values)
             except ShapeMismatch as err:
                 raise ShapeError(str(err), source=self.source, pos=start) from None
             return self._literal(value, start, end), start, end
-        return self._node(OPS["stack"], tuple(elements), start, end), start, end
+        return self._node(STACK, tuple(elements), start, end), start, end
 
     # --- the end ------------------------------------------------------------------------
 
@@ -417,7 +431,7 @@ class _Maker:
         return self.builder._node(CONST, (), self.start, self.end, value, False)
 
 
-def _suggestion(name: str, known: Any) -> str | None:
+def _suggestion(name: str, known: Iterable[str]) -> str | None:
     import difflib
 
     close = difflib.get_close_matches(name, list(known), n=1, cutoff=0.6)

@@ -12,13 +12,17 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Iterator
-from typing import Any
+from typing import Any, TypeAlias
 
 from bpcli.language import _tables
 
 _OPEN = {"LPAR", "LSQB"}
 _CLOSE = {"RPAR", "RSQB"}
 END = "$END"
+
+# A grammar rule's callback: its kept children (tokens and what the callbacks of its
+# sub-rules returned) -> what stands for the rule on the parse stack.
+Callback: TypeAlias = "Callable[[list[object]], object]"
 
 
 class Token:
@@ -56,7 +60,7 @@ class UnexpectedToken(Exception):
         self.expected = expected
 
 
-class _Splice(list):  # type: ignore[type-arg]
+class _Splice(list[object]):
     """The children of a `_rule`, to be spliced into its parent's children."""
 
 
@@ -83,13 +87,14 @@ def tokens(text: str) -> Iterator[Token]:
                 depth -= 1
         elif kind == "_ERROR":
             raise UnexpectedCharacter(match.start())
+        # (every alternative of the lexer is a named group: lastgroup is never None here)
         yield Token(kind, match.group(), match.start(), match.end())  # type: ignore[arg-type]
 
 
 class Parser:
     """The parser for one builder object, whose methods are the grammar's callbacks."""
 
-    def __init__(self, builder: Any) -> None:
+    def __init__(self, builder: object) -> None:
         self.rules = [
             _reducer(
                 origin,
@@ -104,11 +109,11 @@ class Parser:
         self.states = _tables.STATES
         self.chains: dict[tuple[int, int, str], int] = {}
 
-    def parse(self, text: str) -> Any:
+    def parse(self, text: str) -> object:
         """Parse `text`, calling the builder as rules reduce; returns the start rule's value."""
         states, rules, chains = self.states, self.rules, self.chains
         stack = [_tables.START]
-        values: list[Any] = []
+        values: list[object] = []  # tokens, and what the rules reduced to
         for token in tokens(text):
             kind = token.type
             while True:
@@ -176,21 +181,20 @@ class Parser:
 def _reducer(
     origin: str,
     size: int,
-    callback: Callable[[list[Any]], Any] | None,
+    callback: Callback | None,
     splice: bool,
     keep: tuple[tuple[int, bool], ...],
     expand1: bool,
-) -> tuple[str, int, Callable[[list[Any]], Any] | None]:
+) -> tuple[str, int, Callback | None]:
     """(origin, size, reduce) for one rule; reduce is None for a pure pass-through."""
     if expand1 and size == 1 and keep == ((0, False),):
         return origin, size, None
-    if callback is None and not splice:
-        raise TypeError(f"the builder has no callback for the grammar rule {origin}")
     indices = tuple(i for i, _ in keep)
     splices = any(splice for _, splice in keep)
     everything = indices == tuple(range(size)) and not splices
 
-    def children_of(popped: list[Any]) -> list[Any]:
+    # (`popped` holds a spliced child, a _Splice, where `keep` says, which a type cannot)
+    def children_of(popped: list[Any]) -> list[object]:
         if everything:
             return popped
         if not splices:
@@ -198,7 +202,7 @@ def _reducer(
         # A left-recursive list rule (x: x "," item) would copy its growing list at every
         # reduction; grow the spliced list in place instead, so long lists stay linear.
         first, first_splices = keep[0]
-        children: list[Any] = popped[first] if first_splices else [popped[first]]
+        children: list[object] = popped[first] if first_splices else [popped[first]]
         for i, splice in keep[1:]:
             if splice:
                 children.extend(popped[i])
@@ -208,18 +212,20 @@ def _reducer(
 
     if splice:
 
-        def reduce(popped: list[Any]) -> Any:
+        def reduce(popped: list[object]) -> object:
             children = children_of(popped)
             return children if type(children) is _Splice else _Splice(children)
+    elif callback is None:
+        raise TypeError(f"the builder has no callback for the grammar rule {origin}")
     elif expand1:
 
-        def reduce(popped: list[Any]) -> Any:
+        def reduce(popped: list[object]) -> object:
             children = children_of(popped)
-            return children[0] if len(children) == 1 else callback(children)  # type: ignore[misc]
+            return children[0] if len(children) == 1 else callback(children)
     else:
 
-        def reduce(popped: list[Any]) -> Any:
-            return callback(children_of(popped))  # type: ignore[misc]
+        def reduce(popped: list[object]) -> object:
+            return callback(children_of(popped))
 
     return origin, size, reduce
 

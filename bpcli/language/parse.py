@@ -8,14 +8,18 @@ them, so start-up does no grammar analysis, and any kind of install parses the s
 from __future__ import annotations
 
 import gc
-from collections.abc import Mapping
-from typing import Any
+from collections.abc import Callable, Mapping
+from typing import TYPE_CHECKING
 
 from bpcli.core.graph import Graph
 from bpcli.errors import ParseError, ProgramError
 from bpcli.language import lalr
 from bpcli.language.builder import Builder
 from bpcli.limits import MAX_ELEMENTS
+from bpcli.values import Value
+
+if TYPE_CHECKING:
+    from numpy.typing import ArrayLike
 
 # Characters students paste from PDFs and slides, mapped one for one so that
 # error positions stay true.
@@ -37,7 +41,7 @@ _parser: lalr.Parser | None = None
 
 def parse(
     source: str,
-    bindings: Mapping[str, Any] | None = None,
+    bindings: Mapping[str, ArrayLike] | None = None,
     expand: bool = False,
     max_elements: int = MAX_ELEMENTS,
 ) -> Graph:
@@ -66,11 +70,11 @@ def parse(
 class _Nothing:
     """A builder that builds nothing: every grammar callback returns None."""
 
-    def __getattr__(self, name: str) -> Any:
+    def __getattr__(self, name: str) -> Callable[[list[object]], None]:
         return _nothing
 
 
-def _nothing(children: list[Any]) -> None:
+def _nothing(children: list[object]) -> None:
     return None
 
 
@@ -95,7 +99,7 @@ def check_syntax(source: str) -> None:
         raise ProgramError("the program is empty: write an expression such as (x+y)*z")
 
 
-def _value(value: Any) -> Any:
+def _value(value: ArrayLike) -> Value:
     """A binding's value as bpcli keeps values: a Python float or a float64 array."""
     if type(value) is float:
         return value
@@ -107,7 +111,7 @@ def _value(value: Any) -> Any:
     return float(array) if array.ndim == 0 else array
 
 
-def _describe_token(token: Any) -> str:
+def _describe_token(token: lalr.Token) -> str:
     kind = token.type
     if kind == "NAME":
         return f"name '{token}'"

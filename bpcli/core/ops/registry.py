@@ -24,7 +24,7 @@ if TYPE_CHECKING:  # types only: none of this is imported or built at run time (
     from typing import Protocol
 
     from bpcli.core.graph import Node
-    from bpcli.values import Array, Value
+    from bpcli.values import Array, Mask, Value
 
     Shape = tuple[int, ...]
     ShapeRule = Callable[[list[Shape]], Shape]
@@ -292,7 +292,7 @@ def identity(x: Value) -> Value:
     return x
 
 
-def any_true(mask: object) -> bool:
+def any_true(mask: bool | Mask) -> bool:
     """Whether a comparison holds anywhere: a bool from floats, or a boolean array."""
     return mask if isinstance(mask, bool) else bool(np.any(mask))
 
