@@ -210,7 +210,7 @@ def _check_cells(graph: Graph, check: Check, precision: int) -> list[str]:
     elif check.checked < check.elements:
         notes.append(f"{check.checked} of {check.elements} elements checked")
     numeric = check.numeric
-    if type(numeric) is not float and check.checked < check.elements:
+    if not isinstance(numeric, float) and check.checked < check.elements:
         import numpy as np
 
         numeric = numeric[np.isfinite(numeric)]  # the elements checked, in order
