@@ -6,7 +6,7 @@ import importlib
 from types import ModuleType
 from typing import TYPE_CHECKING, Any
 
-from bpcli.values import Array
+from bpcli.values import Value
 
 
 class LazyModule:
@@ -16,11 +16,13 @@ class LazyModule:
         self._name = name
         self._module: ModuleType | None = None
 
-    def __getattr__(self, attr: str) -> Any:
+    def __getattr__(self, attr: str) -> Any:  # (whatever the module holds)
         module = self._module
         if module is None:
             module = self._module = importlib.import_module(self._name)
-        return getattr(module, attr)
+        value = getattr(module, attr)
+        setattr(self, attr, value)  # found directly from now on, without this call
+        return value
 
 
 if TYPE_CHECKING:  # the type checker sees numpy itself
@@ -29,8 +31,8 @@ else:
     np = LazyModule("numpy")
 
 
-def all_finite(array: Array) -> bool:
-    """Whether every element of a float array is finite. One dot product finds an inf or a
+def all_finite(array: Value) -> bool:
+    """Whether every element of a float array (or a float) is finite. One dot product finds an inf or a
     nan in a single fast pass; only when the squares themselves overflow is every element
     looked at."""
     flat = np.ravel(array)

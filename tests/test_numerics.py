@@ -3,7 +3,6 @@ the output's path, stable --expand circuits, and --gradcheck at the edges and at
 
 from __future__ import annotations
 
-import dataclasses
 import json
 from fractions import Fraction
 
@@ -11,6 +10,7 @@ import pytest
 
 from bpcli.check.gradcheck import gradcheck
 from bpcli.core.engine import gradients, run
+from bpcli.core.run import Run
 from bpcli.errors import DomainError
 from bpcli.language.parse import parse
 
@@ -403,7 +403,7 @@ def _with_x_gradient(result, wrong):
     grads = list(result.grads)
     x = result.graph.inputs["x"].id
     grads[x] = wrong(grads[x])
-    return dataclasses.replace(result, grads=grads)
+    return Run(result.graph, result.values, grads, result.warnings, result.kinks, result.sent, result.missing)
 
 
 def test_gradcheck_smaller_steps_never_make_a_wrong_gradient_right():

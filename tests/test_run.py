@@ -113,3 +113,12 @@ def test_an_error_on_the_float_shortcut_is_downstreams():
         by_edges(graph, values)
     assert type(shortcut.value) is type(edge.value) and str(shortcut.value) == str(edge.value)
     assert "cannot be computed" in str(shortcut.value) and not math.isnan(values[graph.output.id])
+
+
+def test_a_run_is_not_changed_once_returned():
+    result = run(parse("(x+y)*z", POINT))
+    with pytest.raises(AttributeError):
+        result.grads = []  # type: ignore[misc]
+    more = result.with_warnings(["one more"])
+    assert more is not result and more.warnings[-1] == "one more" and "one more" not in result.warnings
+    assert more.grads is result.grads and more.values is result.values

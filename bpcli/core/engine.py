@@ -25,7 +25,7 @@ from bpcli.texts import Translator
 from bpcli.values import Array, Value
 
 if TYPE_CHECKING:
-    from bpcli.core.ops.registry import Forward
+    pass
 
 _ARITHMETIC = (ValueError, ZeroDivisionError, OverflowError, ArithmeticError)
 
@@ -133,7 +133,7 @@ def _forward(
                     if problem is not None:
                         raise _too_big(graph, node, *problem)
                 # (a gate has an array form: only leaves, skipped above, have none)
-                value = _as_value(cast("Forward", op.array)(*args))
+                value = _as_value(op.array(*args))  # type: ignore[misc]
                 if shape is not None and shape_of(value) != shape:
                     raise InternalError(
                         f"{op.name} made shape {shape_of(value)}, but its shape rule says {shape}"
@@ -141,7 +141,7 @@ def _forward(
             if type(value) is float:
                 if value - value != 0.0:  # inf or nan
                     raise OverflowError()
-            elif not all_finite(cast(Array, value)):  # (not a float: an array)
+            elif not all_finite(value):
                 raise OverflowError()
         except ShapeMismatch as err:
             raise _shape_error(graph, node, args, str(err)) from None
@@ -296,7 +296,7 @@ def downstream(
         d = vjp(upstream, ans, inputs) if op.arity < 0 else vjp(upstream, ans, *inputs)
         if not scalar:
             if op.broadcast:
-                d = unbroadcast(d, cast(Value, values[node.inputs[i].id]))  # (an input has a value)
+                d = unbroadcast(d, values[node.inputs[i].id])  # type: ignore[arg-type]  # (it has one)
             d = _as_value(d)
     except _ARITHMETIC as err:
         raise _backward_error(graph, node, i, inputs, err) from None
@@ -310,7 +310,7 @@ def downstream(
                 f"the VJP of {op.name} for input {i} has shape {shape_of(d)},"
                 f" but the input has shape {shape_of(like)}"
             )
-        if not all_finite(cast(Array, d)):  # (not a float: an array)
+        if not all_finite(d):
             raise _backward_error(graph, node, i, inputs, OverflowError())
     return d
 
@@ -345,7 +345,7 @@ def accumulate(graph: Graph, grads: Values, inp: Node, node: Node, total: Value,
     if type(result) is float:
         if result - result != 0.0:
             raise fanout_error(graph, grads, inp, node)
-    elif not all_finite(cast(Array, result)):
+    elif not all_finite(result):
         raise fanout_error(graph, grads, inp, node)
     return result
 
@@ -399,7 +399,8 @@ def gradients(run: Run) -> dict[str, Value | None]:
 
 
 def shape_of(value: Value | None) -> tuple[int, ...]:
-    return () if type(value) is float else tuple(cast(Array, value).shape)
+    """A value's shape: () for a scalar (and for no value, which only an error message asks)."""
+    return () if isinstance(value, float) or value is None else value.shape
 
 
 def shape_text(value: Value | None) -> str:

@@ -7,25 +7,51 @@ A Run is not changed either once the engine returns it (`with_warnings` makes an
 
 from __future__ import annotations
 
-import dataclasses
-from dataclasses import dataclass
-
 from bpcli.core.graph import Graph, Node
 from bpcli.values import Value
 
 
-@dataclass(frozen=True, slots=True)
 class Run:
-    """The forward and backward passes of one graph."""
+    """The forward and backward passes of one graph. (A plain class with fixed slots, not a
+    dataclass: making a frozen dataclass costs a millisecond of every start-up.)"""
+
+    __slots__ = ("grads", "graph", "kinks", "missing", "sent", "values", "warnings")
 
     graph: Graph
     values: list[Value | None]  # by node id; None: off the output's path and not computable
     grads: list[Value | None]  # ∂f/∂node by node id; None: no path to the output, or a constant
     warnings: tuple[str, ...]  # the builder's, then the engine's
-    kinks: tuple[int, ...] = ()  # ids of nodes evaluated where they are not differentiable
+    kinks: tuple[int, ...]  # ids of nodes evaluated where they are not differentiable
     # with record=True: (node id, input index) -> the downstream gradient sent along that wire
-    sent: dict[tuple[int, int], Value] | None = None
-    missing: bool = False  # a node off the output's path could not be computed (value None)
+    sent: dict[tuple[int, int], Value] | None
+    missing: bool  # a node off the output's path could not be computed (value None)
+
+    def __init__(
+        self,
+        graph: Graph,
+        values: list[Value | None],
+        grads: list[Value | None],
+        warnings: tuple[str, ...],
+        kinks: tuple[int, ...] = (),
+        sent: dict[tuple[int, int], Value] | None = None,
+        missing: bool = False,
+    ) -> None:
+        for key, value in (
+            ("graph", graph),
+            ("values", values),
+            ("grads", grads),
+            ("warnings", warnings),
+            ("kinks", kinks),
+            ("sent", sent),
+            ("missing", missing),
+        ):
+            object.__setattr__(self, key, value)
+
+    def __setattr__(self, key: str, value: object) -> None:
+        raise AttributeError("a run is not changed once the engine returns it")
+
+    def __repr__(self) -> str:
+        return f"<Run of {self.graph.output_text}: f = {self.values[self.graph.output.id]!r}>"
 
     def value(self, node: Node) -> Value | None:
         return self.values[node.id]
@@ -43,4 +69,12 @@ class Run:
 
     def with_warnings(self, more: list[str]) -> Run:
         """The same run with more warnings (a caller's, such as --gradcheck's)."""
-        return dataclasses.replace(self, warnings=(*self.warnings, *more))
+        return Run(
+            self.graph,
+            self.values,
+            self.grads,
+            (*self.warnings, *more),
+            self.kinks,
+            self.sent,
+            self.missing,
+        )

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from bpcli.core.ops.registry import P_ATOM, P_MUL, ShapeMismatch, Split, defop
+from bpcli.core.ops.registry import P_ATOM, P_MUL, ShapeMismatch, Split, defop, shape_of
 from bpcli.lazy import np
 
 if TYPE_CHECKING:
@@ -32,7 +32,7 @@ def _matmul_shape(shapes: list[Shape]) -> Shape:
 
 
 def _matmul(x: Array, y: Array) -> Array:
-    _matmul_shape([np.shape(x), np.shape(y)])
+    _matmul_shape([shape_of(x), shape_of(y)])
     result: Array = x @ y
     return result
 
@@ -73,7 +73,7 @@ def _dot_shape(shapes: list[Shape]) -> Shape:
 
 
 def _dot(x: Array, y: Array) -> float:
-    _dot_shape([np.shape(x), np.shape(y)])
+    _dot_shape([shape_of(x), shape_of(y)])
     return float(x @ y)
 
 
@@ -118,7 +118,7 @@ def _stack_shape(shapes: list[Shape]) -> Shape:
 
 
 def _stack(*xs: Value) -> Array:
-    _stack_shape([np.shape(x) for x in xs])
+    _stack_shape([shape_of(x) for x in xs])
     result: Array = np.stack([np.asarray(x, dtype=float) for x in xs])
     return result
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 import math
 from typing import TYPE_CHECKING
 
-from bpcli.core.ops.registry import Split, any_true, defop, identity, reduced_shape
+from bpcli.core.ops.registry import Split, any_true, defop, identity, reduced_shape, shape_of
 from bpcli.lazy import np
 
 if TYPE_CHECKING:
@@ -41,7 +41,7 @@ def _scaled(x: Array, reduce: Callable[[Array], float]) -> float:
 
 def _spread(g: Value, x: Value, n: int) -> Value:
     """g/n for every element of x: the VJP of a sum (n = 1) or a mean (n = x.size)."""
-    return g if type(x) is float else np.full(np.shape(x), g / n)
+    return g if type(x) is float else np.full(shape_of(x), g / n)
 
 
 defop(

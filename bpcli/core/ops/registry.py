@@ -294,15 +294,20 @@ def identity(x: Value) -> Value:
 
 def any_true(mask: bool | Mask) -> bool:
     """Whether a comparison holds anywhere: a bool from floats, or a boolean array."""
-    return mask if isinstance(mask, bool) else bool(np.any(mask))
+    return mask if isinstance(mask, bool) else bool(mask.any())
+
+
+def shape_of(value: Value) -> Shape:
+    """A value's shape: () for a scalar (without numpy's dispatch: this is on every array gate)."""
+    return () if isinstance(value, float) else value.shape
 
 
 def unbroadcast(grad: Value, like: Value) -> Value:
     """Sum a broadcast gradient back to the shape of `like` (a float or an array)."""
     if type(like) is float:
         return grad if type(grad) is float else float(np.sum(grad))
-    shape = np.shape(like)
-    if getattr(grad, "shape", ()) == shape:
+    shape = shape_of(like)
+    if shape_of(grad) == shape:
         return grad
     summed: Array = np.asarray(grad)
     while summed.ndim > len(shape):
