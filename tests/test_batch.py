@@ -296,3 +296,10 @@ def test_a_comment_inside_an_unnamed_output_is_not_its_text(bpcli, tmp_path):
         "batch", "-", "--program", str(program), input="".join(f'{{"x": {i}}}\n' for i in range(5))
     )
     assert {r["output"] for r in records_of(result.out)} == {"(x + 2)*x"}
+
+
+def test_csv_of_a_name_that_cannot_be_computed_has_an_empty_gradient(bpcli):
+    result = bpcli("batch", "--format", "csv", input="x=0; y=1; q=1/x; f=y\n")
+    assert result.code == 0, result.err
+    rows = [line.split(",") for line in result.out.splitlines()]
+    assert ["stdin", "1", "", "f", "1.0", "q", "", ""] in rows

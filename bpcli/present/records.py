@@ -8,7 +8,7 @@ from __future__ import annotations
 import io
 import json
 from collections.abc import Iterable, Iterator, Sequence
-from typing import TYPE_CHECKING, Literal, TypedDict, cast
+from typing import TYPE_CHECKING, Literal, TypedDict
 
 from bpcli.core.graph import Graph
 from bpcli.core.run import Run
@@ -16,7 +16,7 @@ from bpcli.lazy import np
 from bpcli.limits import JSON_ELEMENTS
 
 if TYPE_CHECKING:
-    from bpcli.values import Array
+    pass
 
 CSV_COLUMNS = ("source", "line", "id", "output", "value", "name", "gradient", "error")
 _MARK = "\x00bpcli\x00"  # stands for a number in a record's form; never in a source name
@@ -110,10 +110,13 @@ def _csv_text(base: RecordBase, run: Run, full: bool = False) -> str:
 
     def rows() -> Iterator[list[object]]:
         for name, value in gradients(run).items():
-            if type(value) is float:
+            if value is None:  # a named intermediate off f's path that cannot be computed (JSON: null)
+                yield [*head, name, "", ""]
+                continue
+            if isinstance(value, float):
                 yield [*head, name, repr(value), ""]
                 continue
-            grad = cast("Array", value)  # an array here (a scalar is a Python float)
+            grad = value
             if not full and grad.size > JSON_ELEMENTS:
                 from bpcli.present.jsonout import summary
 
