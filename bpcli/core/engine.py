@@ -13,7 +13,7 @@ it (the compiled batch path writes the same calls out, see bpcli.core.compiled),
 from __future__ import annotations
 
 import math
-from typing import TYPE_CHECKING, TypeAlias, cast
+from typing import TypeAlias, cast
 
 from bpcli.core.graph import Graph, Node, format_number
 from bpcli.core.ops import CONST, ShapeMismatch, unbroadcast
@@ -23,9 +23,6 @@ from bpcli.lazy import all_finite, np
 from bpcli.limits import held_problem, shape_problem
 from bpcli.texts import Translator
 from bpcli.values import Array, Value
-
-if TYPE_CHECKING:
-    pass
 
 _ARITHMETIC = (ValueError, ZeroDivisionError, OverflowError, ArithmeticError)
 
