@@ -78,19 +78,23 @@ class Op:
         "arity",
         "array",
         "array_vjps",
+        "boolean",
         "broadcast",
         "by_output",
         "callable_as",
         "commutes",
         "convention",
+        "differentiable",
         "elementwise",
         "expansion",
         "gate",
         "infix",
+        "integer",
         "kink",
         "local",
         "name",
         "one_sided",
+        "params",
         "prec",
         "routes",
         "scalar",
@@ -98,6 +102,7 @@ class Op:
         "slots",
         "symbol",
         "template",
+        "view",
         "vjps",
     )
     name: str
@@ -124,6 +129,11 @@ class Op:
     callable_as: tuple[str, ...]  # function names a program may call it by
     expansion: Expansion | None  # --expand: the same function built from primitive gates
     by_output: Callable[[Value, Value], Value] | None  # the textbook VJP in the value alone
+    params: tuple[tuple[str, object], ...]  # a family member's static parameters (axis=1, …)
+    differentiable: bool  # false: no gradient flows through it (a comparison)
+    boolean: bool  # its result is a boolean array, held as 0.0/1.0 (a comparison)
+    integer: bool  # its result holds integers when its inputs do (+, *, //, an index)
+    view: bool  # numpy gives a view of its first input, not a copy (reshape, .T, a slice)
 
     def __init__(self, **facts: object) -> None:
         if facts.keys() != _SETTERS.keys():
@@ -175,6 +185,10 @@ def defop(
     fuses: tuple[Op, Op] | None = None,
     expansion: Expansion | None = None,
     by_output: Callable[[Value, Value], Value] | None = None,
+    differentiable: bool = True,
+    boolean: bool = False,
+    integer: bool = False,
+    view: bool = False,
 ) -> Op:
     """Register one primitive; every fact about it is an argument here.
 
@@ -193,14 +207,58 @@ def defop(
     expansion: the --expand circuit, expansion(make, *inputs).
     by_output: for check's diagnosis, the unary VJP in the node's value alone, (g, ans) ->
         g·σ(1 - σ), as textbooks write it (the VJP itself may use the input to be stable).
+    differentiable, boolean, integer, view: dtype and memory facts, as numpy has them (a
+        comparison is boolean and passes no gradient; + keeps integers; .T is a view).
     """
     if name in OPS:
         raise ValueError(f"op {name} is registered twice")
+    entry = make_op(**{k: v for k, v in locals().items() if k not in ("reduces_for", "fuses")})
+    OPS[name] = entry
+    for alias in callable_as:
+        FUNCTIONS[alias] = name
+    for alias in reduces_for:
+        REDUCTIONS[alias] = name
+    if fuses is not None:
+        FUSED[fuses] = entry
+    return entry
+
+
+def make_op(
+    name: str,
+    *,
+    arity: int,
+    forward: Forward | Split | None,
+    vjp: tuple[Vjp | Split, ...] | VjpTable,
+    local: tuple[str, ...],
+    infix: str | None = None,
+    template: str | None = None,
+    prec: int = P_ATOM,
+    symbol: str | None = None,
+    commutes: bool = False,
+    gate: str = "",
+    kink: Callable[..., bool] | None = None,
+    convention: str = "",
+    one_sided: bool = False,
+    routes: str = "",
+    broadcast: bool = False,
+    elementwise: bool = False,
+    shape: ShapeRule | None = None,
+    callable_as: tuple[str, ...] = (),
+    expansion: Expansion | None = None,
+    by_output: Callable[[Value, Value], Value] | None = None,
+    differentiable: bool = True,
+    boolean: bool = False,
+    integer: bool = False,
+    view: bool = False,
+    params: tuple[tuple[str, object], ...] = (),
+    slots: tuple[int, ...] | None = None,
+) -> Op:
+    """An op with these facts (see `defop`), not registered: a family's member is made so."""
     if infix is not None:
         template = "{0}" + infix + "{1}"
-        slots: tuple[int, ...] = (prec, prec + 1) if prec != P_POW else (prec + 1, prec)
+        slots = (prec, prec + 1) if prec != P_POW else (prec + 1, prec)
     elif template is not None:
-        slots = (prec,) * arity
+        slots = slots or (prec,) * max(arity, 0)
     else:
         template = name + "(" + ", ".join(f"{{{i}}}" for i in range(arity)) + ")"
         slots = (0,) * arity
@@ -253,15 +311,81 @@ def defop(
         callable_as=callable_as,
         expansion=expansion,
         by_output=by_output,
+        params=params,
+        differentiable=differentiable,
+        boolean=boolean,
+        integer=integer,
+        view=view,
     )
-    OPS[name] = entry
-    for alias in callable_as:
-        FUNCTIONS[alias] = name
-    for alias in reduces_for:
-        REDUCTIONS[alias] = name
-    if fuses is not None:
-        FUSED[fuses] = entry
     return entry
+
+
+REQUIRED = object()  # a family parameter with no default
+
+
+class Family:
+    """Ops that differ only in static parameters: an axis, an index, a shape, a stride.
+
+    `family(**params)` is the op for those parameters: `make(**params)` gives it, every fact
+    an op has (a call without parameters may give a registered op: `sum(x)` is `sum`). A
+    program calls a family as numpy does: the first `arrays` positional arguments are the
+    arrays (inputs; -1: one list of them, as concatenate takes), the rest and the keywords
+    are `params`, in order, each with its default (REQUIRED: none). A method call
+    (`x.reshape(N, -1)`) gathers extra positional arguments into the parameter `packs`."""
+
+    __slots__ = ("arrays", "make", "name", "packs", "params")
+
+    def __init__(
+        self,
+        name: str,
+        make: Callable[..., Op],
+        arrays: int,
+        params: tuple[tuple[str, object], ...],
+        packs: str | None,
+    ) -> None:
+        self.name = name
+        self.make = make
+        self.arrays = arrays
+        self.params = params
+        self.packs = packs
+
+    def __call__(self, **params: object) -> Op:
+        return self.make(**params)
+
+    def __repr__(self) -> str:
+        return f"<family {self.name}>"
+
+
+FAMILIES: dict[str, Family] = {}
+CALLS: dict[str, Family] = {}  # numpy function names (np.sum, np.reshape) -> family
+METHODS: dict[str, Family] = {}  # array method names (x.sum, x.reshape) -> family
+
+
+def deffamily(
+    name: str,
+    make: Callable[..., Op],
+    *,
+    arrays: int = 1,
+    params: tuple[tuple[str, object], ...] = (),
+    callable_as: tuple[str, ...] = (),
+    methods: tuple[str, ...] = (),
+    packs: str | None = None,
+) -> Family:
+    """Register a family of ops (see `Family`) and the numpy names that reach it."""
+    if name in FAMILIES:
+        raise ValueError(f"family {name} is registered twice")
+    family = Family(name, make, arrays, params, packs)
+    FAMILIES[name] = family
+    for alias in callable_as:
+        CALLS[alias] = family
+    for alias in methods:
+        METHODS[alias] = family
+    return family
+
+
+def param_text(params: tuple[tuple[str, object], ...]) -> str:
+    """Parameters as a call writes them: ", axis=1, keepdims=True" (empty for none)."""
+    return "".join(f", {key}={value!r}" for key, value in params)
 
 
 def _pick(rule: Vjp | Split, arrays: bool) -> Vjp:
