@@ -310,9 +310,9 @@ BRACKET_ERRORS = {
     "  line 2, column 11:\n         [3, 4)]\n              ^\n",
     "[1,\n 2)": "the '[' at line 1, column 1 is still open: close it with ']' before this ')'\n"
     "  line 2, column 3:\n     2)\n      ^\n",
-    # the parser stops at the comma, before any bracket is closed: ( ) holds one expression
-    "[x + (1, 2]": "unexpected ','\n  line 1, column 8:\n    [x + (1, 2]\n           ^\n"
-    "expected '-' or '+' or ')'\n",
+    # (1, 2 is a tuple, as in numpy: the ']' comes while its '(' is open
+    "[x + (1, 2]": "the '(' at column 6 is still open: close it with ')' before this ']'\n"
+    "  line 1, column 11:\n    [x + (1, 2]\n              ^\n",
     # a closer with nothing open
     "sin(x))": "this ')' has no matching '('\n  line 1, column 7:\n    sin(x))\n          ^\n",
     "[1, 2]]": "this ']' has no matching '['\n  line 1, column 7:\n    [1, 2]]\n          ^\n",

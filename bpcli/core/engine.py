@@ -16,7 +16,7 @@ import math
 from typing import TypeAlias, cast
 
 from bpcli.core.graph import Graph, Node, format_number
-from bpcli.core.ops import CONST, ShapeMismatch, unbroadcast
+from bpcli.core.ops import CONST, INPUT, ShapeMismatch, unbroadcast
 from bpcli.core.run import Run
 from bpcli.errors import BpcliError, DomainError, ShapeError
 from bpcli.lazy import all_finite, np
@@ -379,9 +379,10 @@ def local(run: Run, node: Node, i: int) -> Value | None:
 
 def gradient(run: Run, node: Node) -> Value | None:
     """∂f/∂node, zero when the node does not lead to the output; None when it has no value
-    (it does not lead to the output and cannot be computed)."""
+    (it does not lead to the output and cannot be computed), and for an input read as data
+    (an index, a shape: it has no gradient)."""
     grad, value = run.grads[node.id], run.values[node.id]
-    if grad is not None or value is None:
+    if grad is not None or value is None or (node.op is INPUT and not node.needs_grad):
         return grad
     return 0.0 if type(value) is float else np.zeros_like(value)
 

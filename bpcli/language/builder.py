@@ -4,21 +4,29 @@ The LALR parser calls these methods as it reduces each rule, so no parse tree is
 ever built and nothing recurses. Nodes are appended as they are created, inputs
 first, so the node list is already in topological order.
 
-Expression callbacks return a `Use`: the node and where this occurrence of it stands
-in the source, since a name used twice is one node with two spans.
+Expression callbacks return a `Use`: what the expression is, and where this occurrence of
+it stands in the source, since a name used twice is one node with two spans. What it is is
+a graph node, or a static value (a shape, an axis, a slice, a function: see
+`bpcli.language.statics`), which numpy code computes on the side and bpcli when it reads.
+An input used where numpy needs an integer (a shape, an index) is data: it is read then,
+and gets no gradient.
 """
 
 from __future__ import annotations
 
 import math
+import operator
 import re
 from collections.abc import Callable, Iterable
 from typing import TYPE_CHECKING, Any, TypeAlias, cast
 
 from bpcli.core.graph import CONST, INPUT, Graph, Node
-from bpcli.core.ops import FUNCTIONS, FUSED, OPS, REDUCTIONS, Op, ShapeMismatch
-from bpcli.errors import ProgramError, ShapeError
+from bpcli.core.ops import FUSED, OPS, Op, ShapeMismatch
+from bpcli.core.ops.arrays import COMPARISONS, MASK, getitem, setitem
+from bpcli.core.ops.registry import shape_of
+from bpcli.errors import DomainError, ProgramError, ShapeError
 from bpcli.language import _tables
+from bpcli.language.statics import Display, Function, Keyword, Namespace, describe
 from bpcli.limits import MAX_DIMENSIONS, MAX_ELEMENTS, shape_problem, tiny_number_problem
 from bpcli.values import Value
 
@@ -28,16 +36,20 @@ if TYPE_CHECKING:
 
 CONSTANTS = {"pi": math.pi, "e": math.e}
 BINARY = {"+": OPS["add"], "-": OPS["sub"], "*": OPS["mul"], "/": OPS["div"]}
+PYTHON = {"add": operator.add, "sub": operator.sub, "mul": operator.mul, "div": operator.truediv}
+PYTHON.update(matmul=operator.matmul, pow=operator.pow, floordiv=operator.floordiv, mod=operator.mod)
 ID = OPS["id"]
 STACK = OPS["stack"]  # an array literal
 # (the stack op has a shape rule and a form on arrays: looked up once, not per literal)
 STACK_SHAPE = cast("ShapeRule", STACK.shape)
 STACK_ARRAY = cast("Forward", STACK.array)
+NAMES = {"True": True, "False": False, "None": None, "np": Namespace("np"), "numpy": Namespace("np")}
 
 MAX_OUTPUT_TEXT = 80  # an output expression longer than this is shortened with "…"
 COMMENT = re.compile(dict(_tables.LEXER)["COMMENT"])  # not part of an output's text
 
-Use = tuple[Node, int, int]  # a node, and the span of this occurrence of it in the source
+# a node, or a static value (see bpcli.language.statics); and the span of this occurrence
+Use = tuple[Any, int, int]
 # A rule's children mixing tokens and Uses in the order the grammar fixes them (`paren` gets
 # [Token, Use, Token]): a list type cannot say which is where, and unpacking them must stay
 # as cheap as it is, so they are Any.
@@ -45,12 +57,17 @@ Mixed: TypeAlias = "list[Any]"
 
 
 def _binary(name: str) -> Callable[[Builder, list[Use]], Use]:
-    """The callback of a binary operator's rule (Builder.add, …): a gate of op `name`."""
+    """The callback of a binary operator's rule (Builder.add, …): a gate of op `name`, or
+    for two static values (shapes: H + 2*pad) their Python value."""
     op = OPS[name]
+    python = PYTHON[name]
 
-    def build(self: Builder, children: list[Use]) -> Use:
-        (left, start, _), (right, _, end) = children
-        return self._node(op, (left, right), start, end), start, end
+    def build(self: Builder, children: Mixed) -> Use:
+        left, right = children[0], children[-1]
+        start, end = left[1], right[2]
+        if type(left[0]) is Node and type(right[0]) is Node:
+            return self._node(op, (left[0], right[0]), start, end), start, end
+        return self._arith(op, python, left, right), start, end
 
     build.__name__ = name
     return build
@@ -69,25 +86,34 @@ class Builder:
         self.used: set[str] = set()
         self.nodes: list[Node] = []
         self.values: list[Value | None] = []  # by node id: a leaf's value, None for a gate
-        self.env: dict[str, Node] = {}  # name -> node it is bound to now
+        self.env: dict[str, Any] = {}  # name -> node (or static value) it is bound to now
         self.inputs: dict[str, Node] = {}
         self.builtins: dict[str, Node] = {}
         self.literals: set[int] = set()  # ids of unnamed number/array literals
         self.unbound: dict[str, int] = {}  # name -> offset of first use
         self.warnings: list[str] = []
         self.output: Node | None = None
+        self.output_static: tuple[Any, str, int, int] | None = None  # a static value as output
         self.output_text = ""
         self.unused_statement: int | None = None  # offset of an expression statement not last
         # For re-evaluating the same program with other numbers (batch): the node and sign
         # of each NUMBER token in order, or None when that number no longer has a node.
         self.numbers: list[tuple[Node | None, float]] = []
-        self.reusable = True  # false once numbers fold into an array literal
+        self.reusable = True  # false once numbers fold into an array literal, or are read
         self.output_span = (0, 0)
         # --expand: ids of gates whose kinks do not reach f (Graph.smooth), and for the
         # last node of each expansion, (the composite's name, where its nodes begin)
         self.smooth: set[int] = set()
         self.expanded: dict[int, tuple[Op, int]] = {}
         self._operands: dict[int, tuple[Node, ...]] = {}
+        # numpy's side: what was computed while reading
+        self.data: set[int] = set()  # ids of inputs read as data (an index, a shape): no gradient
+        self.spent: set[int] = set()  # ids of nodes read as static values (maybe unused now)
+        self.booleans: set[int] = set()  # ids of nodes holding booleans (comparisons)
+        self.evaluated: dict[int, Value] = {}  # node id -> its value, computed while reading
+        self.shapes: dict[int, tuple[int, ...]] = {}
+        self.storage: dict[int, int] = {}  # node id -> the node whose memory numpy would share
+        self.stale: dict[str, str] = {}  # name -> why numpy would have changed it in place
 
     # --- creating nodes --------------------------------------------------------------
 
@@ -101,10 +127,15 @@ class Builder:
         needs_grad: bool | None = None,
     ) -> Node:
         if needs_grad is None:
-            needs_grad = any(i.needs_grad for i in inputs)
+            needs_grad = op.differentiable and any(i.needs_grad for i in inputs)
         node = Node(len(self.nodes), op, inputs, start, end, needs_grad)
         self.nodes.append(node)
         self.values.append(value)
+        if inputs and (op.boolean or (op.integer and op.arity == 1 and inputs[0].id in self.booleans)):
+            self.booleans.add(node.id)
+        if op.view or op is ID:
+            first = inputs[0].id
+            self.storage[node.id] = self.storage.get(first, first)
         return node
 
     def _literal(self, value: Value, start: int, end: int) -> Node:
@@ -125,6 +156,7 @@ class Builder:
         self.nodes.pop()
         self.values.pop()
         self.literals.discard(node.id)
+        self.booleans.discard(node.id)
         if self.numbers and self.numbers[-1][0] is node:
             self.numbers[-1] = (None, self.numbers[-1][1])
 
@@ -135,11 +167,14 @@ class Builder:
         self.env[name] = node
         return node
 
-    def _lookup(self, token: Token) -> Node:
+    def _lookup(self, token: Token) -> Any:
         name = str(token)
-        node = self.env.get(name)
-        if node is not None:
-            return node
+        if name in self.env:
+            if name in self.stale:
+                raise self._error(
+                    self.stale[name], token.start_pos, hint=f"write {name}.copy() where it was copied"
+                )
+            return self.env[name]
         if name in self.bindings:
             self.used.add(name)
             return self._input(name, self.bindings[name], token.start_pos, token.end_pos)
@@ -150,13 +185,193 @@ class Builder:
                 node.name = name
                 self.builtins[name] = node
             return node
-        if name in FUNCTIONS:
-            raise self._error(f"{name} is a function: call it as {name}(…)", token.start_pos)
+        if name in NAMES:
+            return NAMES[name]
+        from bpcli.language import calls
+
+        if calls.known(name):
+            return Function(name, qualified=False)
         self.unbound.setdefault(name, token.start_pos)
         return self._input(name, math.nan, token.start_pos, token.end_pos)
 
     def _error(self, message: str, pos: int, hint: str | None = None) -> ProgramError:
         return ProgramError(message, source=self.source, pos=pos, hint=hint)
+
+    def _shape_error(self, message: str, pos: int, hint: str | None = None) -> ShapeError:
+        return ShapeError(message, source=self.source, pos=pos, hint=hint)
+
+    # --- static values and nodes ------------------------------------------------------
+
+    def as_node(self, use: Use) -> Node:
+        """The node of an expression: a static value used as an array becomes a constant."""
+        item, start, end = use
+        if type(item) is Node:
+            return item
+        if isinstance(item, Display):
+            if item.kind == "list" or any(type(i[0]) is Node for i in item.items):
+                return self._stack([self.as_node(i) for i in item.items], start, end)
+            item = self.static(use)
+        if isinstance(item, bool):
+            node = self._node(CONST, (), start, end, float(item), False)
+            self.booleans.add(node.id)
+            return node
+        if isinstance(item, int | float):
+            return self._node(CONST, (), start, end, float(item), False)
+        np = _numpy()
+        if isinstance(item, np.ndarray | np.generic | tuple | list) and not _holds_objects(item):
+            try:
+                array = np.asarray(item, dtype=float)
+            except (TypeError, ValueError):
+                array = None
+            if array is not None:
+                node = self._node(CONST, (), start, end, float(array) if array.ndim == 0 else array, False)
+                if np.asarray(item).dtype == bool:
+                    self.booleans.add(node.id)
+                return node
+        if isinstance(item, Function):
+            raise self._error(f"{item.name} is a function: call it as {item.name}(…)", start)
+        raise self._error(f"{describe(item)} is not a number or an array", start)
+
+    def _stack(self, elements: list[Node], start: int, end: int) -> Node:
+        return self._node(STACK, tuple(elements), start, end)
+
+    def static(self, use: Use) -> Any:
+        """The value of an expression, read now (a shape, an index, an axis): a node is
+        computed, and the inputs it uses become data, with no gradient."""
+        item, start, _ = use
+        self.reusable = False
+        if type(item) is Node:
+            value = self.evaluate(item, start)
+            if self._is_literal(item):
+                self._pop(item)
+            else:
+                self.spent.add(item.id)
+            return value
+        if isinstance(item, Display):
+            values = [self.static(i) for i in item.items]
+            return values if item.kind == "list" else tuple(values)
+        return item
+
+    def integers(self, use: Use, what: str) -> Any:
+        """A static value where numpy needs integers (a shape, an axis, an index)."""
+        value = self.static(use)
+        try:
+            return _as_integers(value)
+        except ValueError:
+            raise self._error(
+                f"{what} must be an integer, not {_short(value)}",
+                use[1],
+                hint="arrays used as indices must be of integer (or boolean) type",
+            ) from None
+
+    def evaluate(self, node: Node, pos: int, mark: bool = True) -> Value:
+        """A node's value now, while reading (its inputs' values are known): the nodes it
+        depends on, in order, none twice. With `mark`, the inputs it reads become data."""
+        memo = self.evaluated
+        if node.id in memo and not mark:
+            return memo[node.id]
+        cone: set[int] = set()
+        todo = [node]
+        while todo:
+            n = todo.pop()
+            if n.id in cone:
+                continue
+            cone.add(n.id)
+            todo.extend(n.inputs)
+        np = _numpy()
+        for k in sorted(cone):
+            n = self.nodes[k]
+            if not n.inputs:
+                if n.op is INPUT:
+                    if n.name in self.unbound:
+                        raise self._error(f"no value for {n.name}", pos)
+                    if mark:
+                        self.data.add(k)
+                memo[k] = cast("Value", self.values[k])
+                continue
+            if k in memo:
+                continue
+            args = [memo[i.id] for i in n.inputs]
+            try:
+                with np.errstate(all="raise", under="ignore"):
+                    if n.op.scalar is not None and all(type(a) is float for a in args):
+                        value = n.op.scalar(*args)
+                    else:
+                        value = cast("Forward", n.op.array)(*args)
+            except ShapeMismatch as err:
+                raise self._shape_error(f"{n.op.name}: {err}", n.start) from None
+            except (ArithmeticError, ValueError, FloatingPointError) as err:
+                raise DomainError(
+                    f"{self.source[n.start : n.end]} cannot be computed: {err}",
+                    source=self.source,
+                    pos=n.start,
+                ) from None
+            if type(value) is not float:
+                array = np.asarray(value, dtype=float)
+                value = float(array) if array.ndim == 0 else array
+            memo[k] = value
+        return memo[node.id]
+
+    def shape(self, use: Use, bake: bool = True) -> tuple[int, ...]:
+        """The shape of an expression's value, known while reading (from the inputs' shapes and
+        each op's shape rule), without computing it where the rules say. `bake`: the program
+        depends on it (x.shape[0]), so batch may not reuse its graph with other bindings."""
+        item, start, _ = use
+        if bake:
+            self.reusable = False
+        if isinstance(item, Display) and not self._is_static(item):
+            inner = self.shape(item.items[0])
+            return (len(item.items), *inner)
+        if type(item) is not Node:
+            return tuple(_numpy().shape(self.static(use)))
+        shapes = self.shapes
+        if item.id in shapes:
+            return shapes[item.id]
+        cone: set[int] = set()
+        todo = [item]
+        while todo:
+            n = todo.pop()
+            if n.id in cone or n.id in shapes:
+                continue
+            cone.add(n.id)
+            todo.extend(n.inputs)
+        for k in sorted(cone):
+            n = self.nodes[k]
+            if not n.inputs:
+                shapes[k] = shape_of(cast("Value", self.values[k]))
+            elif n.op.shape is None:
+                shapes[k] = shape_of(self.evaluate(n, start, mark=False))
+            else:
+                try:
+                    shapes[k] = n.op.shape([shapes[i.id] for i in n.inputs])
+                except ShapeMismatch as err:
+                    raise self._shape_error(str(err), n.start) from None
+        return shapes[item.id]
+
+    def _arith(self, op: Op, python: Callable[[Any, Any], Any], left: Use, right: Use) -> Any:
+        """left op right where either is static: Python's value for two static values, else
+        the gate, with the static one as a constant."""
+        if self._is_static(left[0]) and self._is_static(right[0]):
+            a, b = self._operand(left), self._operand(right)
+            try:
+                return python(a, b)
+            except (TypeError, ValueError, ArithmeticError) as err:
+                raise self._error(
+                    f"{_short(a)} {op.infix.strip() or op.name} {_short(b)}: {err}", left[1]
+                ) from None
+        return self._node(op, (self.as_node(left), self.as_node(right)), left[1], right[2])
+
+    def _is_static(self, item: Any) -> bool:
+        """Whether an expression's value is known while reading (no node in it)."""
+        if isinstance(item, Display):
+            return all(self._is_static(i[0]) for i in item.items)
+        return type(item) is not Node
+
+    def _operand(self, use: Use) -> Any:
+        """A static value in arithmetic: a tuple stays a tuple (x.shape + (1,)), a list written
+        as [1, 2] is numpy's array."""
+        value = self.static(use)
+        return _numpy().asarray(value, dtype=float) if isinstance(value, list) else value
 
     # --- statements -------------------------------------------------------------------
 
@@ -174,26 +389,130 @@ class Builder:
             )
             self.unused_statement = None
         self.output, self.output_text = node, text
+        self.output_static = None
 
     def expr_stmt(self, children: list[Use]) -> None:
-        ((node, start, end),) = children
-        self._statement(node, node.name or output_text(self.source, start, end), start)
+        ((item, start, end),) = children
+        if type(item) is not Node:
+            self._statement_static(item, output_text(self.source, start, end), start, end)
+        else:
+            self._statement(item, item.name or output_text(self.source, start, end), start)
         self.output_span = (start, end)
         self.unused_statement = start
 
+    def _statement_static(self, value: Any, text: str, start: int, end: int) -> None:
+        self._statement(cast("Node", None), text, start)
+        self.output_static = (value, text, start, end)
+
     def assign(self, children: Mixed) -> None:
-        token, (node, _, end) = children
-        self._assign(token, node, end)
+        token, use = children
+        self._assign_use(token, use)
+
+    def _assign_use(self, token: Token, use: Use) -> None:
+        item, start, end = use
+        if type(item) is Node:
+            self._assign(token, item, end)
+            return
+        name = str(token)
+        if isinstance(item, Display) and item.kind == "list":
+            self._assign(token, self.as_node(use), end)
+            return
+        if name in self.bindings and name not in self.env:
+            raise self._error(
+                f"{name} is computed by the program, so it cannot be bound to a value",
+                token.start_pos,
+                hint=f"remove the binding {name}=…, or bind the inputs it uses",
+            )
+        self.env[name] = self.static(use) if isinstance(item, Display) else item
+        self.stale.pop(name, None)
+        self._statement_static(self.env[name], name, start, end)
 
     def augassign(self, children: Mixed) -> None:
-        token, augop, (right, _, end) = children
+        token, augop, (right, rstart, end) = children
         left = self._lookup(token)
-        node = self._node(BINARY[str(augop)[0]], (left, right), token.start_pos, end)
+        op = BINARY[str(augop)[0]]
+        left_use = (left, token.start_pos, token.end_pos)
+        if type(left) is Node and type(right) is Node:
+            node = self._node(op, (left, right), token.start_pos, end)
+        else:
+            result = self._arith(op, PYTHON[op.name], left_use, (right, rstart, end))
+            if type(result) is not Node:
+                self._assign_use(token, (result, token.start_pos, end))
+                return
+            node = result
+        if type(left) is Node and self.shape(left_use, bake=False):  # an array: numpy adds in place
+            self._in_place(str(token), left, token.start_pos)
         self._assign(token, node, end)
+
+    def unpack(self, children: Mixed) -> None:
+        *tokens, use = children
+        item, start, end = use
+        if isinstance(item, Display):
+            parts = item.items
+        elif type(item) is Node:
+            size = self.shape(use)
+            if not size:
+                raise self._error("a scalar cannot be unpacked", start)
+            parts = [(self._index_node(use, (i,), str(i), start, end), start, end) for i in range(size[0])]
+        else:
+            value = self.static(use)
+            if not isinstance(value, tuple | list):
+                raise self._error(f"cannot unpack {describe(value)}", start)
+            parts = [(v, start, end) for v in value]
+        if len(parts) != len(tokens):
+            raise self._error(f"{len(tokens)} names, but {len(parts)} values to unpack", tokens[0].start_pos)
+        for token, part in zip(tokens, parts, strict=True):
+            self._assign_use(token, part)
+
+    def setitem(self, children: Mixed) -> None:
+        base, lsqb, *subscripts, rsqb, value = children
+        self._set(base, lsqb, subscripts, rsqb, value)
+
+    def augsetitem(self, children: Mixed) -> None:
+        base, lsqb, *subscripts, rsqb, augop, value = children
+        index, masks, text = self._index(subscripts, lsqb, rsqb)
+        start = base[1]
+        old = self._index_node(base, index, text, start, rsqb.end_pos, masks)
+        op = BINARY[str(augop)[0]]
+        new = self._arith(op, PYTHON[op.name], (old, start, rsqb.end_pos), value)
+        self._set(base, lsqb, subscripts, rsqb, (new, start, value[2]), (index, masks, text))
+
+    def _set(
+        self, base: Use, lsqb: Token, subscripts: list[Use], rsqb: Token, value: Use, index_: Any = None
+    ) -> None:
+        item, start, _ = base
+        name = self.source[start : base[2]]
+        if not name.isidentifier() or self.env.get(name) is not item:
+            raise self._error("only an index of a name can be assigned to (x[0] = 1)", start)
+        node = self.as_node(base)
+        index, masks, text = index_ or self._index(subscripts, lsqb, rsqb)
+        v = self.as_node(value)
+        op = self._family_op(lambda: setitem(index, text), start)
+        result = self._node(op, (node, v, *masks), start, value[2])
+        self._in_place(name, node, start)
+        token = _NameToken(name, start, start + len(name))
+        self._assign(cast("Token", token), result, value[2])
+
+    def _in_place(self, name: str, node: Node, pos: int) -> None:
+        """numpy writes `name[…] = …` and `name += …` into the array itself: every other name
+        sharing its memory (b = a, a view such as a.T or a[1:]) would change too. Such a name
+        read later is an error, not a silent difference."""
+        root = self.storage.get(node.id, node.id)
+        line = self.source.count("\n", 0, pos) + 1
+        for other, bound in self.env.items():
+            if other != name and type(bound) is Node and self.storage.get(bound.id, bound.id) == root:
+                self.stale[other] = (
+                    f"{other} shares its memory with {name} in numpy, so the in-place change of"
+                    f" {name} on line {line} changes {other} too; bpcli's assignment makes a new"
+                    f" array, and {other} would differ from numpy's"
+                )
 
     def _assign(self, token: Token, node: Node, end: int) -> None:
         name = str(token)
+        self.stale.pop(name, None)
         prior = self.env.get(name)
+        if type(prior) is not Node:
+            prior = None
         if self._is_literal(node):
             if prior is None:  # `x = -2`: x is an input
                 if name in self.bindings:
@@ -216,7 +535,7 @@ class Builder:
                 token.start_pos,
                 hint=f"remove the binding {name}=…, or bind the inputs it uses",
             )
-        if node.name or node.op is INPUT:  # already named: `b = a` gets a node of its own
+        if node.name or node.op is INPUT or node.op is CONST:  # `b = a` gets a node of its own
             node = self._node(ID, (node,), token.start_pos, end)
         self.literals.discard(node.id)
         node.name = name
@@ -251,18 +570,40 @@ class Builder:
         (token,) = children
         return self._lookup(token), token.start_pos, token.end_pos
 
+    def string(self, children: list[Token]) -> Use:
+        (token,) = children
+        return str(token)[1:-1], token.start_pos, token.end_pos
+
+    def ellipsis(self, children: list[Token]) -> Use:
+        (token,) = children
+        return Ellipsis, token.start_pos, token.end_pos
+
     def paren(self, children: Mixed) -> Use:
-        left, (node, _, _), right = children
-        return node, left.start_pos, right.end_pos
+        left, (item, _, _), right = children
+        return item, left.start_pos, right.end_pos
+
+    def tuple_display(self, children: Mixed) -> Use:
+        left, *items, right = children
+        return Display(items, "tuple"), left.start_pos, right.end_pos
+
+    def keyword(self, children: Mixed) -> Keyword:
+        token, use = children
+        return Keyword(str(token), use)
 
     def neg(self, children: Mixed) -> Use:
         minus, (operand, _, end) = children
         start = minus.start_pos
+        if type(operand) is not Node:
+            value = self.static((operand, start, end))
+            try:
+                return -value, start, end
+            except TypeError:
+                raise self._error(f"{describe(value)} cannot be negated", start) from None
         if self._is_literal(operand):  # -3 is a number, not a gate
             number = self.numbers[-1] if self.numbers and self.numbers[-1][0] is operand else None
             value = self.values[operand.id]
             self._pop(operand)
-            node = self._literal(-value, start, end)
+            node = self._literal(-value, start, end)  # type: ignore[operator]
             if number is not None:
                 self.numbers[-1] = (node, -number[1])
             return node, start, end
@@ -277,64 +618,133 @@ class Builder:
     mul = _binary("mul")
     div = _binary("div")
     matmul = _binary("matmul")
+    floordiv = _binary("floordiv")
+    mod = _binary("mod")
 
     def pow(self, children: Mixed) -> Use:
-        (base, start, _), _, (exponent, _, end) = children
-        return self._node(OPS["pow"], (base, exponent), start, end), start, end
+        base, _, exponent = children
+        start, end = base[1], exponent[2]
+        if type(base[0]) is Node and type(exponent[0]) is Node:
+            return self._node(OPS["pow"], (base[0], exponent[0]), start, end), start, end
+        return self._arith(OPS["pow"], operator.pow, base, exponent), start, end
 
-    def transpose(self, children: Mixed) -> Use:
-        (operand, start, _), token = children
-        end = token.end_pos
-        return self._node(OPS["transpose"], (operand,), start, end), start, end
+    def compare(self, children: Mixed) -> Use:
+        left, token, right = children
+        start, end = left[1], right[2]
+        op = OPS[COMPARISONS[str(token)]]
+        symbol = str(token)
+        python = {">": operator.gt, ">=": operator.ge, "<": operator.lt}.get(symbol) or {
+            "<=": operator.le,
+            "==": operator.eq,
+            "!=": operator.ne,
+        }[symbol]
+        return self._arith(op, python, left, right), start, end
+
+    def attribute(self, children: Mixed) -> Use:
+        from bpcli.language import calls
+
+        (owner, start, _), token = children
+        return (
+            calls.attribute(self, (owner, start, token.start_pos - 1), str(token), token),
+            start,
+            token.end_pos,
+        )
 
     def call(self, children: Mixed) -> Use:
-        token, *uses, rpar = children
-        args = tuple(use[0] for use in uses)
-        fname = str(token)
-        if len(args) == 1 and fname in REDUCTIONS:
-            op = OPS[REDUCTIONS[fname]]
-        elif fname in FUNCTIONS:
-            op = OPS[FUNCTIONS[fname]]
-        else:
-            raise self._error(
-                f"unknown function {fname}", token.start_pos, hint=_suggestion(fname, FUNCTIONS)
-            )
-        if len(args) != op.arity:
-            wanted = "1 or 2 arguments" if fname in REDUCTIONS else _plural(op.arity, "argument")
-            raise self._error(f"{fname} takes {wanted}, not {len(args)}", token.start_pos)
-        start, end = token.start_pos, rpar.end_pos
-        inner = args[0] if args else None
-        fused = None
-        if inner is not None and inner is self.nodes[-1] and not inner.name:
-            fused = FUSED.get((op, self._composite(inner)))
-        if fused is not None and inner is not None:
-            # log(sigmoid(x)), log(softmax(x)): one gate, exact where the two would under-
-            # flow to log(0) (log(sigmoid(-1000)) = -1000); with --expand, its own circuit
-            if inner.id in self.expanded:
-                _, first = self.expanded.pop(inner.id)
-                operands = self._operands[inner.id]
-                del self.nodes[first:]
-                del self.values[first:]
-                self.smooth = {k for k in self.smooth if k < first}
-            else:
-                operands = inner.inputs
-                self.nodes.pop()
-                self.values.pop()
-            op, args = fused, operands
-        if self.expand and op.expansion is not None:
-            first = len(self.nodes)
-            result = op.expansion(_Maker(self, start, end), *args)
-            self.expanded[result.id] = (op, first)
-            self._operands[result.id] = args
-            return result, start, end
-        return self._node(op, args, start, end), start, end
+        from bpcli.language import calls
+
+        callee, _, *args, rpar = children
+        start, end = callee[1], rpar.end_pos
+        return calls.call(self, callee, args, start, end), start, end
+
+    def index(self, children: Mixed) -> Use:
+        base, lsqb, *subscripts, rsqb = children
+        start, end = base[1], rsqb.end_pos
+        if type(base[0]) is not Node and not isinstance(base[0], Display):
+            value = self.static(base)
+            key = tuple(s[0] if isinstance(s[0], slice) else self.integers(s, "an index") for s in subscripts)
+            try:
+                np = _numpy()
+                if isinstance(value, tuple | list | str):
+                    return value[key[0] if len(key) == 1 else key], start, end  # type: ignore[index]
+                return np.asarray(value)[key if len(key) != 1 else key[0]], start, end
+            except (IndexError, TypeError, ValueError) as err:
+                raise self._error(f"{describe(value)}[…]: {err}", lsqb.start_pos) from None
+        index, masks, text = self._index(subscripts, lsqb, rsqb)
+        return self._index_node(base, index, text, start, end, masks), start, end
+
+    def _index(self, subscripts: list[Use], lsqb: Token, rsqb: Token) -> tuple[Any, list[Node], str]:
+        """A subscript as (the static index, the boolean masks among it, its text)."""
+        np = _numpy()
+        parts: list[object] = []
+        masks: list[Node] = []
+        for use in subscripts:
+            item = use[0]
+            if type(item) is Node and item.id in self.booleans:
+                masks.append(item)
+                parts.append(MASK)
+                continue
+            if isinstance(item, slice) or item is None or item is Ellipsis:
+                parts.append(item)
+                continue
+            value = self.static(use)
+            if isinstance(value, bool) or (isinstance(value, np.ndarray) and value.dtype == bool):
+                parts.append(np.asarray(value))
+                continue
+            parts.append(self.integers((value, use[1], use[2]), "an index"))
+        text = " ".join(self.source[lsqb.end_pos : rsqb.start_pos].split())
+        return tuple(parts), masks, text
+
+    def _index_node(
+        self, base: Use, index: Any, text: str, start: int, end: int, masks: Iterable[Node] = ()
+    ) -> Node:
+        node = self.as_node(base)
+        if not isinstance(index, tuple):
+            index = (index,)
+        op = self._family_op(lambda: getitem(index, text), start)
+        if not list(masks):
+            self._check_shape(op, [self.shape((node, start, end))], start)
+        return self._node(op, (node, *masks), start, end)
+
+    def _check_shape(self, op: Op, shapes: list[tuple[int, ...]], pos: int) -> tuple[int, ...] | None:
+        if op.shape is None:
+            return None
+        try:
+            return op.shape(shapes)
+        except ShapeMismatch as err:
+            raise self._shape_error(str(err), pos) from None
+
+    def _family_op(self, make: Callable[[], Op], pos: int) -> Op:
+        try:
+            return make()
+        except ShapeMismatch as err:
+            raise self._shape_error(str(err), pos) from None
+
+    def slice_bounds(self, children: Mixed) -> Use:
+        parts: list[Any] = [None]
+        start = end = None
+        for child in children:
+            if isinstance(child, tuple):
+                parts[-1] = self.integers(child, "a slice bound")
+                start = child[1] if start is None else start
+                end = child[2]
+            else:  # a colon
+                parts.append(None)
+                start = child.start_pos if start is None else start
+                end = child.end_pos
+        assert start is not None and end is not None
+        return slice(*parts), start, end
 
     def array(self, children: Mixed) -> Use:
         token, *uses, rsqb = children
-        elements = [use[0] for use in uses]
         start, end = token.start_pos, rsqb.end_pos
-        if not elements:
+        if not uses:
             raise ShapeError("an array literal needs at least one element", source=self.source, pos=start)
+        if any(type(u[0]) is not Node for u in uses):  # [a, b] of statics or lists: decided on use
+            return Display(uses, "list"), start, end
+        elements = [use[0] for use in uses]
+        if not all(e.id in self.literals for e in elements) or self.nodes[-len(elements) :] != elements:
+            return self._stack(elements, start, end), start, end
         if all(e.id in self.literals for e in elements) and self.nodes[-len(elements) :] == elements:
             self.reusable = False
             values = [self.values[e.id] for e in elements]
@@ -358,7 +768,36 @@ class Builder:
             except ShapeMismatch as err:
                 raise ShapeError(str(err), source=self.source, pos=start) from None
             return self._literal(value, start, end), start, end
-        return self._node(STACK, tuple(elements), start, end), start, end
+        return self._stack(elements, start, end), start, end
+
+    def call_op(self, op: Op, args: tuple[Node, ...], start: int, end: int) -> Node:
+        """A gate of `op` on these inputs, as a call writes it: fused with the call inside it
+        where the two are one stable gate (log(sigmoid(x))), or its circuit with --expand."""
+        inner = args[0] if args else None
+        fused = None
+        if inner is not None and inner is self.nodes[-1] and not inner.name:
+            fused = FUSED.get((op, self._composite(inner)))
+        if fused is not None and inner is not None:
+            # log(sigmoid(x)), log(softmax(x)): one gate, exact where the two would under-
+            # flow to log(0) (log(sigmoid(-1000)) = -1000); with --expand, its own circuit
+            if inner.id in self.expanded:
+                _, first = self.expanded.pop(inner.id)
+                operands = self._operands[inner.id]
+                del self.nodes[first:]
+                del self.values[first:]
+                self.smooth = {k for k in self.smooth if k < first}
+            else:
+                operands = inner.inputs
+                self.nodes.pop()
+                self.values.pop()
+            op, args = fused, operands
+        if self.expand and op.expansion is not None:
+            first = len(self.nodes)
+            result = op.expansion(_Maker(self, start, end), *args)
+            self.expanded[result.id] = (op, first)
+            self._operands[result.id] = args
+            return result
+        return self._node(op, args, start, end)
 
     # --- the end ------------------------------------------------------------------------
 
@@ -376,14 +815,24 @@ class Builder:
                 f" ({first}=1.5) or assign {'it' if len(unbound) == 1 else 'them'}"
                 f" in the program ({first} = 1.5)",
             )
+        if self.output_static is not None:
+            value, text, start, end = self.output_static
+            node = self.as_node((value, start, end))
+            if text.isidentifier():
+                node.name = text
+            self.output, self.output_text = node, text
         if self.output is None:
             raise ProgramError("the program is empty: write an expression such as (x+y)*z")
         for name in self.bindings:
             if name not in self.used:
                 self.warnings.append(f"the binding {name}=… is not used by the program")
+        if self.spent:
+            self._drop_spent()
+        if self.data or self.booleans:
+            self._settle_gradients()
         names = dict(self.inputs)
         for name, node in self.env.items():
-            if name not in names:
+            if name not in names and type(node) is Node:
                 names[name] = node
         return Graph(
             self.source,
@@ -400,6 +849,60 @@ class Builder:
             self.max_elements,
         )
 
+    def _drop_spent(self) -> None:
+        """Remove the nodes that were only read as static values (the 2 in reshape(x, (2, -1)))
+        and nothing uses now, and those only they used; renumber the rest."""
+        users = [0] * len(self.nodes)
+        for node in self.nodes:
+            for inp in node.inputs:
+                users[inp.id] += 1
+        output = cast("Node", self.output)
+        named = {id(n) for n in self.env.values() if type(n) is Node}
+        dropped: set[int] = set()
+        orphans: set[int] = set()  # inputs of dropped nodes: dropped too once nothing uses them
+        for node in reversed(self.nodes):
+            k = node.id
+            if (
+                users[k] == 0
+                and (k in self.spent or k in orphans)
+                and node is not output
+                and node.op is not INPUT
+                and id(node) not in named
+            ):
+                dropped.add(k)
+                for inp in node.inputs:
+                    users[inp.id] -= 1
+                    orphans.add(inp.id)
+        if not dropped:
+            return
+        nodes: list[Node] = []
+        values: list[Value | None] = []
+        renumber: dict[int, int] = {}
+        for node in self.nodes:
+            if node.id in dropped:
+                continue
+            renumber[node.id] = len(nodes)
+            values.append(self.values[node.id])
+            nodes.append(node)
+        for node in nodes:
+            node.id = renumber[node.id]
+        self.nodes, self.values = nodes, values
+        self.data = {renumber[k] for k in self.data if k in renumber}
+        self.booleans = {renumber[k] for k in self.booleans if k in renumber}
+        self.smooth = {renumber[k] for k in self.smooth if k in renumber}
+        self.numbers = []
+        self.reusable = False
+
+    def _settle_gradients(self) -> None:
+        """Which nodes a gradient reaches, now that the inputs read as data are known: not those
+        inputs, nor what only they (or comparisons) compute."""
+        for node in self.nodes:
+            if node.op is INPUT:
+                node.needs_grad = node.id not in self.data
+            elif node.inputs:
+                flows = node.op.differentiable and any(i.needs_grad for i in node.inputs)
+                node.needs_grad = flows or (bool(node.name) and node.op.differentiable)
+
 
 def output_text(source: str, start: int, end: int) -> str:
     """The output expression as written, without comments, on one line, shortened past
@@ -411,15 +914,33 @@ def output_text(source: str, start: int, end: int) -> str:
     return text if len(text) <= MAX_OUTPUT_TEXT else text[: MAX_OUTPUT_TEXT - 1] + "…"
 
 
+class _NameToken(str):
+    """A name as an assignment's token (x in `x[0] = 1`), where the grammar gave a Use."""
+
+    start_pos: int
+    end_pos: int
+
+    def __new__(cls, name: str, start: int, end: int) -> _NameToken:
+        token = super().__new__(cls, name)
+        token.start_pos, token.end_pos = start, end
+        return token
+
+
 class _Maker:
     """What an op's expansion builds with: make("add", a, b) adds a gate, make.const(1.0) a
-    constant, each with the span of the call being expanded."""
+    constant, make.family("sum", x, axis=-1) a family's gate, each with the span of the call
+    being expanded."""
 
     def __init__(self, builder: Builder, start: int, end: int) -> None:
         self.builder, self.start, self.end = builder, start, end
 
     def __call__(self, op_name: str, *inputs: Node) -> Node:
         return self.builder._node(OPS[op_name], inputs, self.start, self.end)
+
+    def family(self, name: str, *inputs: Node, **params: object) -> Node:
+        from bpcli.core.ops import FAMILIES
+
+        return self.builder._node(FAMILIES[name](**params), inputs, self.start, self.end)
 
     def smooth(self, op_name: str, *inputs: Node) -> Node:
         """A gate whose kink does not reach f (the shift or scale of a stable circuit)."""
@@ -429,6 +950,49 @@ class _Maker:
 
     def const(self, value: float) -> Node:
         return self.builder._node(CONST, (), self.start, self.end, value, False)
+
+
+def _numpy() -> Any:
+    from bpcli.lazy import np
+
+    return np
+
+
+def _holds_objects(item: Any) -> bool:
+    """Whether a tuple or list holds something that is not a number (a slice, None, a node)."""
+    if isinstance(item, tuple | list):
+        return any(_holds_objects(i) or not isinstance(i, int | float | list | tuple) for i in item)
+    return False
+
+
+def _as_integers(value: Any) -> Any:
+    """A static value with every integral float as an int (1.0 -> 1); ValueError for a float
+    that is not integral. Integer and boolean arrays stay as they are."""
+    np = _numpy()
+    if isinstance(value, bool) or value is None:
+        return value
+    if isinstance(value, int):
+        return value
+    if isinstance(value, float):
+        if not value.is_integer():
+            raise ValueError(value)
+        return int(value)
+    if isinstance(value, tuple | list):
+        return type(value)(_as_integers(v) for v in value)
+    if isinstance(value, np.ndarray):
+        if value.dtype.kind in "iub":
+            return value
+        if not np.all(np.mod(value, 1) == 0):
+            raise ValueError(value)
+        return value.astype(np.intp)
+    if isinstance(value, np.integer):
+        return int(value)
+    raise ValueError(value)
+
+
+def _short(value: Any) -> str:
+    text = describe(value) if not isinstance(value, int | float) else repr(value)
+    return text if len(text) <= 60 else text[:57] + "…"
 
 
 def _suggestion(name: str, known: Iterable[str]) -> str | None:

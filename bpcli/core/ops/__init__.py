@@ -4,12 +4,15 @@ registry.py holds the `Op` fact sheet and `defop`; each family module registers 
 A new family is a new module here and one import below.
 """
 
-from bpcli.core.ops import elementwise, linalg, nn, reduce  # noqa: F401 (registers the ops)
+from bpcli.core.ops import arrays, elementwise, linalg, nn, reduce  # noqa: F401 (registers the ops)
 from bpcli.core.ops.registry import (
+    CALLS,
     CONST,
+    FAMILIES,
     FUNCTIONS,
     FUSED,
     INPUT,
+    METHODS,
     OPS,
     P_ADD,
     P_ATOM,
@@ -17,6 +20,8 @@ from bpcli.core.ops.registry import (
     P_NEG,
     P_POW,
     REDUCTIONS,
+    REQUIRED,
+    Family,
     Op,
     ShapeMismatch,
     Split,
@@ -28,10 +33,13 @@ from bpcli.core.ops.registry import (
 )
 
 __all__ = [
+    "CALLS",
     "CONST",
+    "FAMILIES",
     "FUNCTIONS",
     "FUSED",
     "INPUT",
+    "METHODS",
     "OPS",
     "P_ADD",
     "P_ATOM",
@@ -39,6 +47,8 @@ __all__ = [
     "P_NEG",
     "P_POW",
     "REDUCTIONS",
+    "REQUIRED",
+    "Family",
     "Op",
     "ShapeMismatch",
     "Split",

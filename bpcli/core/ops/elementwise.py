@@ -51,6 +51,7 @@ defop(
     gate="distributor",
     broadcast=True,
     elementwise=True,
+    integer=True,
 )
 defop(
     "sub",
@@ -63,6 +64,7 @@ defop(
     gate="distributor",
     broadcast=True,
     elementwise=True,
+    integer=True,
 )
 defop(
     "mul",
@@ -76,6 +78,7 @@ defop(
     gate="swapper",
     broadcast=True,
     elementwise=True,
+    integer=True,
 )
 
 
@@ -129,6 +132,7 @@ defop(
     prec=P_NEG,
     symbol="*-1",
     elementwise=True,
+    integer=True,
 )
 # `b = a`: a node of its own, so that b has its own row and gradient
 defop(
@@ -141,6 +145,7 @@ defop(
     prec=0,
     symbol="=",
     elementwise=True,
+    integer=True,
 )
 
 # --- pow ------------------------------------------------------------------------------------
@@ -562,7 +567,8 @@ defop(
     convention="convention.abs",
     one_sided=True,
     elementwise=True,
-    callable_as=("abs",),
+    callable_as=("abs", "absolute"),
+    integer=True,
 )
 
 # --- max and min of two -------------------------------------------------------------------------
@@ -596,7 +602,8 @@ defop(
     one_sided=True,
     routes="largest",
     broadcast=True,
-    callable_as=("max",),
+    callable_as=("max", "maximum"),
+    integer=True,
 )
 defop(
     "min",
@@ -613,5 +620,6 @@ defop(
     one_sided=True,
     routes="smallest",
     broadcast=True,
-    callable_as=("min",),
+    callable_as=("min", "minimum"),
+    integer=True,
 )
