@@ -149,10 +149,13 @@ def _family(
     """A call of an op family, its arguments bound as numpy binds them."""
     if family.arrays < 0:
         first = positional[0][0] if positional else None
-        if type(first) is Node and first.op is STACK and not first.name and first is b.nodes[-1]:
+        if type(first) is Node and first.op is STACK and not first.name:
             inputs = list(first.inputs)  # [a, b] made an array literal: its elements are the list
-            b.nodes.pop()
-            b.values.pop()
+            if first is b.nodes[-1]:
+                b.nodes.pop()
+                b.values.pop()
+            else:  # a number came after it (axis=1): the unused literal is dropped at the end
+                b.spent.add(first.id)
         elif isinstance(first, Display):
             inputs = [b.as_node(u) for u in first.items]
         else:

@@ -103,6 +103,8 @@ defop(
     symbol="ᵀ",
     shape=lambda shapes: shapes[0][::-1],
     callable_as=("transpose",),
+    integer=True,
+    view=True,
 )
 
 # --- the array literal ------------------------------------------------------------------------
