@@ -8,12 +8,21 @@ the perturbed binding. Array results are wrapped in `sum(r * C)` with a fixed ra
 that gradients are not uniform (C is a binding too, so its gradient is checked as well).
 
 `test_every_differentiable_op_has_a_line` fails when an op is registered without a line
-here, and `test_every_function_name_reaches_its_op` when a function name reaches no op.
+here, and `test_every_function_name_reaches_its_op` when a function name reaches no op. Ops
+that pass no gradient (comparisons; // is piecewise constant) have a line in ZERO_GRAD_LINES
+instead: their value against numpy, and a gradient of zero (or none).
+
+Families (ops with static parameters: reshape, transpose(axes), concatenate, sum(axis=1), …)
+have lines in FAMILY_LINES, each naming the member it must reach; every family needs one,
+and every numpy function name (CALLS) and array method (METHODS) must reach its family.
+Indexing and index assignment, which the builder makes from the subscript, have whole
+programs in INDEX_PROGRAMS, checked the same way and run by numpy itself for the value.
 """
 
 from __future__ import annotations
 
 import math
+import re
 import zlib
 from fractions import Fraction
 from typing import NamedTuple
@@ -24,7 +33,7 @@ from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 
 from bpcli.core.engine import forward, gradients, run
-from bpcli.core.ops import FUNCTIONS, OPS
+from bpcli.core.ops import CALLS, FAMILIES, FUNCTIONS, METHODS, OPS
 from bpcli.errors import BpcliError, DomainError, ShapeError
 from bpcli.language.parse import parse
 
@@ -96,10 +105,14 @@ REAL = (-2.0, 2.0, False)
 POSITIVE = (0.3, 3.0, False)
 NONZERO = (-2.0, 2.0, True)  # |x| >= 0.2: off the kinks of relu/abs, and safe to divide by
 NEAR_ZERO = (-1.2, 1.2, False)  # tan: far from pi/2
+SMALL_INTEGERS = (-1, 1, "integers")  # -1, 0 or 1: == and != hold somewhere
 
 
 def draw(rng: np.random.Generator, shape: tuple, domain=REAL):
     low, high, away_from_zero = domain
+    if away_from_zero == "integers":
+        x = rng.integers(low, high + 1, shape).astype(float)
+        return float(x) if x.ndim == 0 else x
     x = rng.uniform(low, high, shape)
     if away_from_zero:
         x = x + 0.2 * np.where(x < 0, -1.0, 1.0)
@@ -176,6 +189,33 @@ OP_LINES = {
     "logsumexp": Line("logsumexp({x})", logsumexp, (REAL,), [*ROWS, ((3, 2),)]),
     "softmax": Line("softmax({x})", softmax, (REAL,), ROWS),
     "logsoftmax": Line("logsoftmax({x})", logsoftmax, (REAL,), ROWS),
+    # numpy's array ops (bpcli.core.ops.arrays)
+    "where": Line(
+        "where({x} > 0, {y}, {z})",
+        lambda c, x, y: np.where(c > 0, x, y),
+        (NONZERO, REAL, REAL),
+        [
+            ((), (), ()),
+            ((3, 2), (3, 2), (3, 2)),
+            ((3, 2), (), (1, 2)),
+            ((2,), (3, 2), ()),
+            ((1, 2), (3, 1), (2,)),
+        ],
+    ),
+    "mod": Line("{x} % {y}", np.mod, ((0.3, 3.0, False), (0.4, 0.9, False)), BINARY_SHAPES),
+    "copy": Line("{x}.copy()", np.copy, (REAL,), [*UNARY_SHAPES, ((2, 3, 4),)]),
+}
+
+# Ops through which no gradient flows: a comparison (its result is a boolean array), and //
+# (piecewise constant). The value against numpy; the gradient of every input zero or none.
+ZERO_GRAD_LINES = {
+    "gt": Line("{x} > {y}", np.greater, (REAL, REAL), BINARY_SHAPES),
+    "ge": Line("{x} >= {y}", np.greater_equal, (SMALL_INTEGERS, SMALL_INTEGERS), BINARY_SHAPES),
+    "lt": Line("{x} < {y}", np.less, (REAL, REAL), BINARY_SHAPES),
+    "le": Line("{x} <= {y}", np.less_equal, (SMALL_INTEGERS, SMALL_INTEGERS), BINARY_SHAPES),
+    "eq": Line("{x} == {y}", np.equal, (SMALL_INTEGERS, SMALL_INTEGERS), BINARY_SHAPES),
+    "ne": Line("{x} != {y}", np.not_equal, (SMALL_INTEGERS, SMALL_INTEGERS), BINARY_SHAPES),
+    "floordiv": Line("{x} // {y}", np.floor_divide, ((-3.0, 3.0, False), NONZERO), BINARY_SHAPES),
 }
 
 
@@ -184,7 +224,7 @@ def check_line(name: str, call: str | None = None, shapes: list | None = None) -
     the gradients against finite differences, the value against numpy, and that the op is
     in the result."""
     line = OP_LINES[name]
-    names = "xy"[: len(line.domains)]
+    names = "xyz"[: len(line.domains)]
     expr = (call or line.call).format(**{n: n for n in names})
     for input_shapes in shapes or line.shapes:
         rng = rng_for(f"{name} {input_shapes}")
@@ -207,14 +247,67 @@ def test_op(name):
 
 
 def test_every_differentiable_op_has_a_line():
-    assert {name for name, op in OPS.items() if op.arity != 0} - set(OP_LINES) == set()
+    gates = {name for name, op in OPS.items() if op.arity != 0}
+    assert gates - set(OP_LINES) - set(ZERO_GRAD_LINES) == set()
+    assert {name for name in gates if not OPS[name].differentiable} <= set(ZERO_GRAD_LINES)
+    assert set(OP_LINES) & set(ZERO_GRAD_LINES) == set()
 
 
 @pytest.mark.parametrize("alias", sorted(FUNCTIONS))
 def test_every_function_name_reaches_its_op(alias):
     name = FUNCTIONS[alias]
-    arguments = ", ".join("{" + n + "}" for n in "xy"[: OPS[name].arity])
-    check_line(name, f"{alias}({arguments})", OP_LINES[name].shapes[:2])
+    line = OP_LINES[name]
+    called = re.match(r"(\w+)\(", line.call)
+    if called and FUNCTIONS.get(called.group(1)) == name:  # where({x} > 0, …): the same call
+        call = alias + line.call[len(called.group(1)) :]
+    else:
+        call = f"{alias}({', '.join('{' + n + '}' for n in 'xyz'[: OPS[name].arity])})"
+    check_line(name, call, line.shapes[:2])
+
+
+def check_zero_grad_line(name: str) -> None:
+    """An op that passes no gradient: its value against numpy at each of its shapes, every
+    input's gradient zero (or none), and the gradient of the weights C it is multiplied by
+    the op's value itself (so the value reaches f)."""
+    line = ZERO_GRAD_LINES[name]
+    names = "xyz"[: len(line.domains)]
+    expr = line.call.format(**{n: n for n in names})
+    for input_shapes in line.shapes:
+        rng = rng_for(f"{name} {input_shapes}")
+        inputs = {n: draw(rng, s, d) for n, s, d in zip(names, input_shapes, line.domains, strict=True)}
+        expected = np.asarray(line.reference(*inputs.values()), dtype=float)
+        c = rng.normal(size=expected.shape)
+        program = f"r = {expr}; sum(r * C)" if expected.ndim else f"r = {expr}; r * C"
+        bindings = {**inputs, "C": float(c) if c.ndim == 0 else c}
+        result = run(parse(program, bindings))
+        grads = gradients(result)
+        where = f"{expr} at shapes {input_shapes}"
+        assert OPS[name] in {node.op for node in result.graph.nodes}, f"{where} has no {name} gate"
+        assert result.output == pytest.approx(float(np.sum(expected * c)), rel=1e-12, abs=1e-12), where
+        np.testing.assert_array_equal(grads["C"], expected, err_msg=where)
+        for n in names:
+            grad = grads[n]
+            assert grad is None or (np.shape(grad) == np.shape(inputs[n]) and not np.any(grad)), (where, n)
+
+
+@pytest.mark.parametrize("name", list(ZERO_GRAD_LINES))
+def test_op_with_no_gradient(name):
+    check_zero_grad_line(name)
+
+
+def test_a_comparison_is_not_differentiable_and_floor_division_sends_zeros():
+    for name in ("gt", "ge", "lt", "le", "eq", "ne"):
+        assert not OPS[name].differentiable and OPS[name].boolean, name
+    x, y = np.array([2.5, -1.5]), np.array([0.5, 0.5])
+    for vjp in OPS["floordiv"].array_vjps[:2]:
+        np.testing.assert_array_equal(vjp(np.ones(2), np.floor_divide(x, y), x, y), [0.0, 0.0])
+    assert [vjp(1.0, 5.0, 2.5, 0.5) for vjp in OPS["floordiv"].vjps[:2]] == [0.0, 0.0]
+
+
+def test_a_comparison_stops_the_gradient_where_it_is_used_as_a_number():
+    # (x > 0) * x: the product rule's second term only, x's gradient is the mask
+    result = check_grads("sum((x > 0) * x * C)", x=np.array([[1.5, -0.5], [-2.0, 0.3]]), C=np.ones((2, 2)))
+    np.testing.assert_array_equal(gradients(result)["x"], [[1.0, 0.0], [0.0, 1.0]])
 
 
 def test_pow_spellings():
@@ -352,6 +445,542 @@ def test_assignment_alias():
     # The internal "id" op: `y = x` is a node of its own, its gradient flows to x.
     result = check_grads("y = x; z = y * y; z + y", x=1.5)
     assert gradients(result)["y"] == pytest.approx(4.0)
+
+
+# --- families: ops with static parameters -------------------------------------------------------
+
+
+class FamilyLine(NamedTuple):
+    """How to check a family: `call` writes it as a function, `{f}` standing for its name
+    (None: the family is a method only), `method` as an array method; `params` are the
+    parameters the call gives, so the member it must reach is FAMILIES[name](**params)."""
+
+    call: str | None
+    reference: object
+    domains: tuple
+    shapes: list
+    params: dict
+    method: str | None = None
+
+
+X = (REAL,)
+XY = (REAL, REAL)
+FAMILY_LINES: dict[str, list[FamilyLine]] = {
+    "reshape": [
+        FamilyLine(
+            "{f}({x}, (3, -1))",
+            lambda x: x.reshape(3, -1),
+            X,
+            [((6,),), ((2, 3),), ((3, 2, 2),), ((2, 3, 1, 2),)],
+            {"shape": (3, -1)},
+            "{x}.{f}(3, -1)",
+        ),
+        FamilyLine("{f}({x}, -1)", lambda x: x.reshape(-1), X, [((2, 3),), ((2, 1, 3, 2),)], {"shape": -1}),
+        FamilyLine(
+            "{f}({x}, shape=(2, 1, 3))",
+            lambda x: x.reshape(2, 1, 3),
+            X,
+            [((3, 2),), ((6,),), ((1, 6, 1),)],
+            {"shape": (2, 1, 3)},
+            "{x}.{f}((2, 1, 3))",
+        ),
+    ],
+    "flatten": [
+        FamilyLine(
+            None, lambda x: x.flatten(), X, [((2, 3),), ((2, 2, 3),), ((1, 2, 1, 2),)], {}, "{x}.{f}()"
+        )
+    ],
+    "ravel": [FamilyLine("{f}({x})", np.ravel, X, [((2, 3),), ((2, 2, 3),)], {}, "{x}.{f}()")],
+    "transpose": [
+        FamilyLine("{f}({x})", np.transpose, X, [((2, 3),), ((2, 3, 4),), ((3,),)], {}, "{x}.{f}()"),
+        FamilyLine(
+            "{f}({x}, (2, 0, 1))",
+            lambda x: np.transpose(x, (2, 0, 1)),
+            X,
+            [((2, 3, 4),)],
+            {"axes": (2, 0, 1)},
+            "{x}.{f}(2, 0, 1)",
+        ),
+        FamilyLine(
+            "{f}({x}, axes=(-1, 0, -2, 1))",
+            lambda x: np.transpose(x, (-1, 0, -2, 1)),
+            X,
+            [((2, 3, 1, 2),)],
+            {"axes": (-1, 0, -2, 1)},
+            "{x}.{f}((-1, 0, -2, 1))",
+        ),
+    ],
+    "swapaxes": [
+        FamilyLine(
+            "{f}({x}, 0, 2)",
+            lambda x: np.swapaxes(x, 0, 2),
+            X,
+            [((2, 3, 4),), ((2, 1, 3, 2),)],
+            {"axis1": 0, "axis2": 2},
+            "{x}.{f}(0, 2)",
+        ),
+        FamilyLine(
+            "{f}({x}, axis1=-1, axis2=1)",
+            lambda x: np.swapaxes(x, -1, 1),
+            X,
+            [((2, 3, 1, 2),), ((3, 2),)],
+            {"axis1": -1, "axis2": 1},
+        ),
+    ],
+    "expand_dims": [
+        FamilyLine("{f}({x}, 0)", lambda x: np.expand_dims(x, 0), X, [((3,),), ((2, 3),)], {"axis": 0}),
+        FamilyLine(
+            "{f}({x}, axis=-1)",
+            lambda x: np.expand_dims(x, -1),
+            X,
+            [((2, 3),), ((2, 1, 3),)],
+            {"axis": -1},
+        ),
+        FamilyLine("{f}({x}, (0, 2))", lambda x: np.expand_dims(x, (0, 2)), X, [((3, 2),)], {"axis": (0, 2)}),
+    ],
+    "squeeze": [
+        FamilyLine("{f}({x})", np.squeeze, X, [((1, 3, 1, 2),), ((2, 1),)], {}, "{x}.{f}()"),
+        FamilyLine("{f}({x}, 0)", lambda x: np.squeeze(x, 0), X, [((1, 3),), ((1, 2, 1),)], {"axis": 0}),
+        FamilyLine(
+            "{f}({x}, axis=(0, -2))",
+            lambda x: np.squeeze(x, (0, -2)),
+            X,
+            [((1, 2, 1, 3),)],
+            {"axis": (0, -2)},
+            "{x}.{f}((0, -2))",
+        ),
+    ],
+    "copy": [FamilyLine("{f}({x})", np.copy, X, [((),), ((2, 3),), ((2, 1, 3),)], {}, "{x}.{f}()")],
+    "concatenate": [
+        FamilyLine(
+            "{f}([{x}, {y}])",
+            lambda x, y: np.concatenate([x, y]),
+            XY,
+            [((2,), (3,)), ((2, 3), (1, 3))],
+            {"axis": 0},
+        ),
+        FamilyLine(
+            "{f}([{x}, {y}], axis=1)",
+            lambda x, y: np.concatenate([x, y], axis=1),
+            XY,
+            [((2, 3), (2, 1)), ((1, 2, 3), (1, 1, 3))],
+            {"axis": 1},
+        ),
+        FamilyLine(
+            "{f}([{x}, {y}, {x}], axis=-1)",
+            lambda x, y: np.concatenate([x, y, x], axis=-1),
+            XY,
+            [((2, 1, 3), (2, 1, 2))],
+            {"axis": -1},
+        ),
+        FamilyLine(
+            "{f}(({x}, {y}), 2)",
+            lambda x, y: np.concatenate((x, y), 2),
+            XY,
+            [((1, 2, 3, 2), (1, 2, 1, 2))],
+            {"axis": 2},
+        ),
+    ],
+    "stack": [
+        FamilyLine(
+            "{f}([{x}, {y}])",
+            lambda x, y: np.stack([x, y]),
+            XY,
+            [((), ()), ((2, 3), (2, 3))],
+            {"axis": 0},
+        ),
+        FamilyLine(
+            "{f}([{x}, {y}], axis=1)",
+            lambda x, y: np.stack([x, y], axis=1),
+            XY,
+            [((2, 3), (2, 3)), ((3,), (3,))],
+            {"axis": 1},
+        ),
+        FamilyLine(
+            "{f}(({x}, {y}, {x}), -1)",
+            lambda x, y: np.stack((x, y, x), -1),
+            XY,
+            [((2, 1, 3), (2, 1, 3))],
+            {"axis": -1},
+        ),
+        FamilyLine(
+            "{f}([{x}, {y}], axis=-3)",
+            lambda x, y: np.stack([x, y], axis=-3),
+            XY,
+            [((2, 1, 3), (2, 1, 3))],
+            {"axis": -3},
+        ),
+    ],
+}
+
+
+def _softmax_along(x, axis):
+    z = np.exp(x - np.max(x, axis=axis, keepdims=True))
+    return z / np.sum(z, axis=axis, keepdims=True)
+
+
+# numpy's reductions along axes (bpcli.core.ops.axes): lines for the families once they are
+# registered (a branch without them checks the rest)
+AXES_FAMILY_LINES: dict[str, list[FamilyLine]] = {
+    "sum": [
+        FamilyLine(
+            "{f}({x}, axis=1)",
+            lambda x: np.sum(x, axis=1),
+            X,
+            [((2, 3),), ((2, 3, 2),)],
+            {"axis": 1},
+            "{x}.{f}(1)",
+        ),
+        FamilyLine(
+            "{f}({x}, axis=-1, keepdims=True)",
+            lambda x: np.sum(x, axis=-1, keepdims=True),
+            X,
+            [((2, 3),), ((3,),)],
+            {"axis": -1, "keepdims": True},
+            "{x}.{f}(-1, keepdims=True)",
+        ),
+        FamilyLine(
+            "{f}({x}, (0, 2))",
+            lambda x: np.sum(x, (0, 2)),
+            X,
+            [((2, 3, 2),), ((2, 1, 3, 2),)],
+            {"axis": (0, 2)},
+        ),
+    ],
+    "mean": [
+        FamilyLine(
+            "{f}({x}, axis=0)",
+            lambda x: np.mean(x, axis=0),
+            X,
+            [((2, 3),), ((3, 1, 2),)],
+            {"axis": 0},
+            "{x}.{f}(0)",
+        ),
+        FamilyLine(
+            "{f}({x}, -2, keepdims=True)",
+            lambda x: np.mean(x, -2, keepdims=True),
+            X,
+            [((2, 3),), ((2, 3, 2, 2),)],
+            {"axis": -2, "keepdims": True},
+        ),
+    ],
+    "max": [
+        FamilyLine(
+            "{f}({x}, axis=1)",
+            lambda x: np.max(x, axis=1),
+            X,
+            [((2, 3),), ((2, 3, 2),)],
+            {"axis": 1},
+            "{x}.{f}(1)",
+        ),
+        FamilyLine(
+            "{f}({x}, axis=-1, keepdims=True)",
+            lambda x: np.max(x, axis=-1, keepdims=True),
+            X,
+            [((2, 3),)],
+            {"axis": -1, "keepdims": True},
+        ),
+    ],
+    "min": [
+        FamilyLine(
+            "{f}({x}, axis=0)",
+            lambda x: np.min(x, axis=0),
+            X,
+            [((2, 3),), ((3, 2, 2),)],
+            {"axis": 0},
+            "{x}.{f}(0)",
+        ),
+    ],
+    "var": [
+        FamilyLine(
+            "{f}({x}, axis=0)",
+            lambda x: np.var(x, axis=0),
+            X,
+            [((3, 2),), ((3, 2, 2),)],
+            {"axis": 0},
+            "{x}.{f}(0)",
+        ),
+        FamilyLine(
+            "{f}({x}, axis=-1, ddof=1)",
+            lambda x: np.var(x, axis=-1, ddof=1),
+            X,
+            [((2, 3),)],
+            {"axis": -1, "ddof": 1},
+        ),
+    ],
+    "std": [
+        FamilyLine(
+            "{f}({x}, axis=1)",
+            lambda x: np.std(x, axis=1),
+            X,
+            [((2, 3),), ((2, 3, 2),)],
+            {"axis": 1},
+            "{x}.{f}(1)",
+        ),
+    ],
+    "prod": [
+        FamilyLine(
+            "{f}({x}, axis=-1)",
+            lambda x: np.prod(x, axis=-1),
+            (NONZERO,),
+            [((2, 3),), ((2, 2, 3),)],
+            {"axis": -1},
+            "{x}.{f}(-1)",
+        ),
+    ],
+    "norm": [
+        FamilyLine(
+            "{f}({x}, axis=1)",
+            lambda x: np.linalg.norm(x, axis=1),
+            (NONZERO,),
+            [((2, 3),), ((2, 3, 2),)],
+            {"axis": 1},
+        ),
+        FamilyLine(
+            "{f}({x}, None, -1, True)",
+            lambda x: np.linalg.norm(x, None, -1, True),
+            (NONZERO,),
+            [((2, 3),)],
+            {"ord": None, "axis": -1, "keepdims": True},
+        ),
+    ],
+    "logsumexp": [
+        FamilyLine(
+            "{f}({x}, axis=0)",
+            lambda x: np.log(np.sum(np.exp(x), axis=0)),
+            X,
+            [((2, 3),), ((3, 2, 2),)],
+            {"axis": 0},
+        ),
+    ],
+    "softmax": [
+        FamilyLine(
+            "{f}({x}, axis=0)", lambda x: _softmax_along(x, 0), X, [((2, 3),), ((3, 2, 2),)], {"axis": 0}
+        ),
+    ],
+    "logsoftmax": [
+        FamilyLine(
+            "{f}({x}, axis=1)",
+            lambda x: np.log(_softmax_along(x, 1)),
+            X,
+            [((2, 3),), ((2, 3, 2),)],
+            {"axis": 1},
+        ),
+    ],
+}
+FAMILY_LINES.update({name: lines for name, lines in AXES_FAMILY_LINES.items() if name in FAMILIES})
+
+
+def _first_alias(aliases: dict, family_name: str) -> str | None:
+    return next((alias for alias, family in aliases.items() if family.name == family_name), None)
+
+
+def family_member(name: str, params: dict):
+    """The op a call giving `params` must reach: the family's member, its defaults filled in."""
+    family = FAMILIES[name]
+    return family(**{p: params.get(p, default) for p, default in family.params})
+
+
+def check_family_line(name: str, line: FamilyLine, call: str, shapes: list | None = None) -> None:
+    """A family's call (`call`, its name filled in) at each of the line's shapes: the gradients
+    against finite differences, the value against numpy, and the member it reaches."""
+    member = family_member(name, line.params)
+    names = "xy"[: len(line.domains)]
+    expr = call.format(**{n: n for n in names})
+    for input_shapes in shapes or line.shapes:
+        rng = rng_for(f"{name} {line.call or line.method} {input_shapes}")
+        inputs = {n: draw(rng, s, d) for n, s, d in zip(names, input_shapes, line.domains, strict=True)}
+        expected = np.asarray(line.reference(*inputs.values()), dtype=float)
+        c = rng.normal(size=expected.shape)
+        if expected.ndim == 0:
+            result = check_grads(f"r = {expr}; r * C", **inputs, C=float(c))
+        else:
+            result = check_grads(f"r = {expr}; sum(r * C)", **inputs, C=c)
+        where = f"{expr} at shapes {input_shapes}"
+        assert any(
+            n.op.name == member.name and n.op.template == member.template and n.op.params == member.params
+            for n in result.graph.nodes
+        ), f"{where} does not reach {member.template} {member.params}"
+        assert result.output == pytest.approx(float(np.sum(expected * c)), rel=1e-12, abs=1e-12), where
+
+
+FAMILY_CASES = [
+    pytest.param(name, line, id=f"{name}-{line.call or line.method}")
+    for name, lines in FAMILY_LINES.items()
+    for line in lines
+]
+
+
+@pytest.mark.parametrize("name, line", FAMILY_CASES)
+def test_family(name, line):
+    if line.call is not None:
+        function = _first_alias(CALLS, name)
+        assert function is not None, f"no numpy function reaches family {name}: give its line a method only"
+        check_family_line(name, line, line.call.replace("{f}", function))
+    if line.method is not None:
+        method = _first_alias(METHODS, name)
+        assert method is not None, f"family {name} has no method"
+        check_family_line(name, line, line.method.replace("{f}", method))
+
+
+def test_every_family_has_a_line():
+    assert set(FAMILIES) - set(FAMILY_LINES) == set()
+
+
+@pytest.mark.parametrize("alias", sorted(CALLS))
+def test_every_numpy_function_reaches_its_family(alias):
+    family = CALLS[alias]
+    lines = [line for line in FAMILY_LINES[family.name] if line.call is not None]
+    assert lines, f"family {family.name} has no line calling it as a function"
+    check_family_line(family.name, lines[0], lines[0].call.replace("{f}", alias), lines[0].shapes[:2])
+    qualified = ("np.linalg." if alias == "norm" else "np.") + alias
+    check_family_line(family.name, lines[0], lines[0].call.replace("{f}", qualified), lines[0].shapes[:1])
+
+
+@pytest.mark.parametrize("alias", sorted(METHODS))
+def test_every_array_method_reaches_its_family(alias):
+    family = METHODS[alias]
+    lines = [line for line in FAMILY_LINES[family.name] if line.method is not None]
+    assert lines, f"family {family.name} has no line calling it as a method"
+    check_family_line(family.name, lines[0], lines[0].method.replace("{f}", alias), lines[0].shapes[:2])
+
+
+# --- indexing and index assignment: whole programs -----------------------------------------------
+
+
+class IndexProgram(NamedTuple):
+    """A program that assigns r, in numpy's own spelling (numpy runs it too, for the value):
+    the float inputs' shapes (finite differences check their gradients) and integer data
+    (an index: no gradient)."""
+
+    program: str
+    shapes: dict
+    data: dict | None = None
+    domain: tuple = NONZERO  # off 0, where the masks x > 0 change
+
+
+INDEX_PROGRAMS = [
+    # basic indices: ints, negative ints, slices with steps, ..., None
+    IndexProgram("r = x[1]", {"x": (3, 2)}),
+    IndexProgram("r = x[1]", {"x": (2, 3, 4)}),
+    IndexProgram("r = x[-1]", {"x": (2, 1, 3)}),
+    IndexProgram("r = x[1, -2]", {"x": (3, 2)}),
+    IndexProgram("r = x[1, 2, 0, 1]", {"x": (2, 3, 1, 2)}),
+    IndexProgram("r = x[1:3]", {"x": (4, 2)}),
+    IndexProgram("r = x[:, ::2]", {"x": (2, 5)}),
+    IndexProgram("r = x[::-1, 1:]", {"x": (3, 3)}),
+    IndexProgram("r = x[-2:, :-1, ::-2]", {"x": (3, 3, 4)}),
+    IndexProgram("r = x[..., 0]", {"x": (2, 3, 4)}),
+    IndexProgram("r = x[1, ..., -1]", {"x": (2, 3, 1, 2)}),
+    IndexProgram("r = x[:, None] * y", {"x": (2, 3), "y": (2, 4, 1)}),
+    IndexProgram("r = x[None, ..., np.newaxis]", {"x": (2, 3)}),
+    IndexProgram("r = x[0:1, :][..., 1]", {"x": (2, 3)}),
+    IndexProgram("r = x[1][2]", {"x": (2, 3)}),
+    # integer arrays: a repeated index adds its gradients (np.add.at)
+    IndexProgram("r = x[[0, 2, 0]]", {"x": (3, 2)}),
+    IndexProgram("r = x[[2, -1, 0], [1, 1, 0]]", {"x": (3, 2)}),
+    IndexProgram("r = x[:, [1, 1, 0]]", {"x": (2, 3, 2)}),
+    IndexProgram("r = x[idx]", {"x": (3, 2)}, {"idx": [0, 2, 0, 0]}),
+    IndexProgram("r = x[idx] * y", {"x": (3, 2), "y": (2,)}, {"idx": [[1, 1], [0, 2]]}),
+    IndexProgram("N = x.shape[0]; r = x[np.arange(N), labels]", {"x": (4, 3)}, {"labels": [2, 0, 2, 1]}),
+    IndexProgram("r = x[idx[:, None], idx[None, :]]", {"x": (3, 3)}, {"idx": [0, 2, 2]}),
+    IndexProgram("r = x[:, idx, 1:]", {"x": (2, 3, 3)}, {"idx": [2, 2]}),
+    # boolean masks computed by the program
+    IndexProgram("r = x[x > 0]", {"x": (3, 2)}),
+    IndexProgram("r = x[x[:, 0] > 0]", {"x": (4, 3)}),
+    IndexProgram("r = x[y > 0] * 2", {"x": (3, 2), "y": (3, 2)}),
+    IndexProgram("r = x[:, y < 0]", {"x": (2, 3), "y": (3,)}),
+    IndexProgram("r = x[x > 0] * x[x > 0]", {"x": (2, 2, 3)}),
+    # index assignment: a new array (JAX's x.at[i].set(v)); the overwritten part of x gets no
+    # gradient, and where an index repeats the last write wins: only it reaches f
+    IndexProgram("m = x * 1; m[0] = y; r = m", {"x": (3, 2), "y": (2,)}),
+    IndexProgram("m = x * 1; m[idx] = y; r = m", {"x": (3, 2), "y": (3, 2)}, {"idx": [0, 2, 0]}),
+    IndexProgram("m = x * 1; m[idx] = 0; r = m * y", {"x": (3, 2), "y": (3, 2)}, {"idx": [0, 0]}),
+    IndexProgram("m = x * 1; m[[1, 1]] = y[0:2]; r = m", {"x": (3, 2), "y": (3, 2)}),
+    IndexProgram("m = x * 1; m[[0, 2, 0], [1, 1, 1]] = y; r = m", {"x": (3, 2), "y": (3,)}),
+    IndexProgram("m = x * 1; m[:, 0:2] += y; r = m", {"x": (3, 4), "y": (3, 2)}),
+    IndexProgram("m = x * 1; m[:, 0:2] += y; r = m", {"x": (3, 4), "y": (2,)}),
+    IndexProgram("m = x * 1; m[idx] += y; r = m", {"x": (3, 2), "y": (3, 2)}, {"idx": [2, 0, 2]}),
+    IndexProgram("m = x * 1; m[idx] -= 1; r = m * m", {"x": (3, 2)}, {"idx": [1, 1]}),
+    IndexProgram("m = x * 1; m[x > 0] = 0; r = m", {"x": (3, 2)}),
+    IndexProgram("m = x * 1; m[m < 0] *= y; r = m", {"x": (2, 3), "y": ()}),
+    IndexProgram("m = x * 1; m[y > 0] = x[y > 0] * 2; r = m", {"x": (3, 2), "y": (3, 2)}),
+    IndexProgram("m = x * 1; m[np.arange(3), labels] = 0; r = m", {"x": (3, 4)}, {"labels": [3, 0, 3]}),
+    IndexProgram("m = x * 1; m[1:, 1:] = m[:-1, :-1]; r = m", {"x": (3, 4)}),
+    IndexProgram("m = x.copy(); m[..., -1] = y; r = m * x", {"x": (2, 3, 4), "y": (2, 3)}),
+    IndexProgram("m = np.zeros((3, 2)); m[idx] = y; r = m", {"y": (3, 2)}, {"idx": [1, 1, 0]}),
+    IndexProgram("d = x; d[0] -= 1; r = d", {"x": (2, 3)}),
+    IndexProgram("m = x * 1; m[0, 1] = y; m[1] = m[0]; r = m", {"x": (2, 3), "y": ()}),
+    # split: pieces of the array (views), and joined again
+    IndexProgram("a, b = np.split(x, 2, axis=1); r = a * b", {"x": (3, 4)}),
+    IndexProgram(
+        "a, b, c = np.split(x, [1, 3], axis=-1); r = np.concatenate([c, a * b], axis=1)", {"x": (2, 5)}
+    ),
+    IndexProgram("a, b = np.hsplit(x, 2); r = a - b", {"x": (2, 4, 3)}),
+    IndexProgram("a, b = np.vsplit(x, [1]); r = a * b", {"x": (2, 3)}),
+    IndexProgram("a, b, c = np.array_split(x, 3); r = np.concatenate([a, c])", {"x": (4, 2)}),
+    IndexProgram("a, b = np.split(x, 2, axis=-2); r = np.stack([a, b], axis=1)", {"x": (2, 3, 4, 1)}),
+    IndexProgram("a, b = x; r = a * b", {"x": (2, 3)}),
+    # shapes read as integers
+    IndexProgram("N, D = x.shape; r = x.reshape(D, N) * (N - D // 2)", {"x": (2, 3)}),
+    IndexProgram("r = x[x.shape[0] - 1, : x.shape[1] // 2]", {"x": (3, 5)}),
+    IndexProgram("r = x.reshape(x.shape[0], -1) @ np.ones((x.size // len(x), 1))", {"x": (2, 3, 2)}),
+]
+
+
+def run_with_numpy(program: str, floats: dict, data: dict):
+    """r as numpy computes it (on copies: the program may change its arrays in place)."""
+    scope = {"np": np, **{n: np.array(v) for n, v in floats.items()}, **data}
+    exec(program, scope)  # the programs above, in numpy's own spelling
+    return np.asarray(scope["r"], dtype=float)
+
+
+@pytest.mark.parametrize(
+    "case", INDEX_PROGRAMS, ids=[f"{c.program} {list(c.shapes.values())}" for c in INDEX_PROGRAMS]
+)
+def test_index_program(case):
+    rng = rng_for(f"{case.program} {case.shapes}")
+    floats = {n: draw(rng, s, case.domain) for n, s in case.shapes.items()}
+    data = {n: np.array(v) for n, v in (case.data or {}).items()}
+    float_data = {n: v.astype(float) for n, v in data.items()}
+    expected = run_with_numpy(case.program, floats, data)
+    c = rng.normal(size=expected.shape)
+    final = "sum(r * C)" if expected.ndim else "r * C"
+    program = f"{case.program}; {final}"
+    bindings = {**floats, "C": float(c) if c.ndim == 0 else c}
+    result = run(parse(program, {**bindings, **float_data}))
+    grads = gradients(result)
+    assert result.output == pytest.approx(float(np.sum(expected * c)), rel=1e-12, abs=1e-12), program
+    for name in data:
+        assert grads[name] is None, f"{program}: the index {name} got a gradient"
+    for name, value in bindings.items():
+        expected_grad = numeric_grad(
+            program, {**bindings, **{n: v.astype(float) for n, v in data.items()}}, name
+        )
+        assert np.shape(grads[name]) == np.shape(value), (program, name)
+        np.testing.assert_allclose(
+            grads[name], expected_grad, rtol=RTOL, atol=ATOL, err_msg=f"{program} ∂/∂{name}"
+        )
+
+
+def test_a_repeated_index_adds_its_gradients():
+    w = np.arange(6.0).reshape(3, 2)
+    result = run(
+        parse("e = W[idx]; sum(e * C)", {"W": w, "idx": np.array([0.0, 2.0, 0.0]), "C": np.ones((3, 2))})
+    )
+    expected = np.zeros((3, 2))
+    np.add.at(expected, [0, 2, 0], np.ones((3, 2)))
+    np.testing.assert_array_equal(gradients(result)["W"], expected)  # row 0 twice: 2
+    assert gradients(result)["idx"] is None
+
+
+def test_the_last_write_of_a_repeated_index_wins():
+    v = np.array([[1.0, 2.0], [3.0, 4.0], [5.0, 6.0]])
+    bindings = {"x": np.zeros((3, 2)), "v": v, "idx": np.array([0.0, 2.0, 0.0]), "C": np.ones((3, 2))}
+    result = run(parse("m = x * 1; m[idx] = v; sum(m * C)", bindings))
+    assert result.output == 5 + 6 + 3 + 4  # m[0] = v[2], m[2] = v[1]: numpy's last write
+    np.testing.assert_array_equal(gradients(result)["v"], [[0, 0], [1, 1], [1, 1]])  # v[0] is overwritten
+    np.testing.assert_array_equal(gradients(result)["x"], [[0, 0], [1, 1], [0, 0]])
 
 
 # --- random scalar points (hypothesis) ----------------------------------------------------------
