@@ -157,6 +157,9 @@ class Builder:
         self.values.pop()
         self.literals.discard(node.id)
         self.booleans.discard(node.id)
+        # what was read of it (a literal read as an axis) must not stick to the node made next
+        self.evaluated.pop(node.id, None)
+        self.shapes.pop(node.id, None)
         if self.numbers and self.numbers[-1][0] is node:
             self.numbers[-1] = (None, self.numbers[-1][1])
 

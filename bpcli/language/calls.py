@@ -152,8 +152,7 @@ def _family(
         if type(first) is Node and first.op is STACK and not first.name:
             inputs = list(first.inputs)  # [a, b] made an array literal: its elements are the list
             if first is b.nodes[-1]:
-                b.nodes.pop()
-                b.values.pop()
+                b._pop(first)
             else:  # a number came after it (axis=1): the unused literal is dropped at the end
                 b.spent.add(first.id)
         elif isinstance(first, Display):
