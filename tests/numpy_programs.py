@@ -135,11 +135,13 @@ class Program:
 
     def python_function(self) -> Callable[[dict[str, Any]], Any]:
         import autograd.numpy as anp
+        from autograd.scipy.special import logsumexp
 
         body = "\n".join("    " + line for line in self.py)
         unpack = "".join(f"    {n} = inputs[{n!r}]\n" for n in self.inputs)
         source = f"def program(inputs):\n{unpack}{body}\n    return f\n"
-        scope = {"np": anp, "sigmoid": sigmoid, "assign": assign, "S": np.s_, **self.data}
+        scope = {"np": anp, "sigmoid": sigmoid, "logsumexp": logsumexp, "assign": assign, "S": np.s_}
+        scope.update(self.data)
         exec(compile(source, "<program>", "exec"), scope)
         return scope["program"]  # type: ignore[no-any-return]
 

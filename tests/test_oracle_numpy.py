@@ -17,6 +17,7 @@ import autograd.numpy as anp
 import numpy as np
 import pytest
 from autograd import value_and_grad
+from autograd.scipy.special import logsumexp
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from numpy_programs import Program, assign, drawn, make_program, sigmoid
@@ -96,7 +97,8 @@ def python(text: str, output: str = "loss", data: dict | None = None):
     bpcli's, where autograd can run it)."""
 
     def function(inputs: dict):
-        scope = {"np": anp, "sigmoid": sigmoid, "assign": assign, "S": np.s_, **(data or {}), **inputs}
+        scope = {"np": anp, "sigmoid": sigmoid, "logsumexp": logsumexp, "assign": assign, "S": np.s_}
+        scope.update({**(data or {}), **inputs})
         exec(text, scope)
         return scope[output]
 
