@@ -127,6 +127,14 @@ def parse_value(
         return _make(
             maker.group(1), maker.group(2), seed, rng if rng is not None else [], where, max_elements
         )
+    if raw.startswith("[") and _TRUTH.search(raw):  # mask=[true, false, …]: a boolean array
+        numbers = _TRUTH.sub(lambda m: "1" if m.group(0).lower() == "true" else "0", raw)
+        values = checked(_literal(name, numbers, max_elements), where, max_elements)
+        if not np.all((np.asarray(values) == 0) | (np.asarray(values) == 1)):
+            raise BindingError(f"{where}: a boolean array holds only true and false (or 0 and 1)")
+        return np.asarray(values, dtype=bool)  # type: ignore[return-value]
+    if raw.lower() in ("true", "false"):
+        return np.asarray(raw.lower() == "true")  # type: ignore[return-value]
     if raw.startswith("["):
         return _finite(name, raw, checked(_literal(name, raw, max_elements), where, max_elements))
     raise BindingError(
@@ -136,6 +144,9 @@ def parse_value(
         hint="values are numbers (1.5, -2, 1e-3), arrays ([0.2, 0.4]), files (@W.npy) or"
         " randn(2,3), rand(…), zeros(…), ones(…)",
     )
+
+
+_TRUTH = re.compile(r"\b(?:true|false|True|False)\b")
 
 
 def checked(value: V, where: str, max_elements: int = MAX_ELEMENTS) -> V:

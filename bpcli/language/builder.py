@@ -77,12 +77,18 @@ class Builder:
     """Per-parse state, and the callbacks the parser calls (named after grammar rules)."""
 
     def reset(
-        self, source: str, bindings: dict[str, Value], expand: bool = False, max_elements: int = MAX_ELEMENTS
+        self,
+        source: str,
+        bindings: dict[str, Value],
+        expand: bool = False,
+        max_elements: int = MAX_ELEMENTS,
+        booleans: set[str] | frozenset[str] = frozenset(),
     ) -> None:
         self.source = source
         self.max_elements = max_elements  # the most elements an array may have
         self.expand = expand  # composite gates as their primitive circuits
         self.bindings = bindings
+        self.boolean_bindings = booleans  # names bound to boolean arrays (mask=[true, false])
         self.used: set[str] = set()
         self.nodes: list[Node] = []
         self.values: list[Value | None] = []  # by node id: a leaf's value, None for a gate
@@ -163,6 +169,9 @@ class Builder:
     def _input(self, name: str, value: Value, start: int, end: int) -> Node:
         node = self._node(INPUT, (), start, end, value, True)
         node.name = name
+        if name in self.boolean_bindings:  # booleans are data: they have no gradient
+            self.booleans.add(node.id)
+            self.data.add(node.id)
         self.inputs[name] = node
         self.env[name] = node
         return node
