@@ -52,7 +52,16 @@ if TYPE_CHECKING:  # types only: none of this is imported or built at run time (
 # Precedence of a rendered expression, loosest first (used for labels).
 P_ADD, P_MUL, P_NEG, P_POW, P_ATOM = 1, 2, 3, 4, 5
 
-GATE_PATTERNS = ("distributor", "swapper", "router", "gate")  # texts steps.gate.*
+GATE_PATTERNS = (
+    "distributor",
+    "swapper",
+    "router",
+    "gate",
+    "copier",
+    "averager",
+    "scatter",
+    "rearranger",
+)  # texts steps.gate.*
 ROUTES = ("largest", "smallest")
 
 
