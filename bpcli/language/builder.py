@@ -946,10 +946,15 @@ class _Maker:
     def __call__(self, op_name: str, *inputs: Node) -> Node:
         return self.builder._node(OPS[op_name], inputs, self.start, self.end)
 
-    def family(self, name: str, *inputs: Node, **params: object) -> Node:
+    def family(self, name: str, *inputs: Node, smooth: bool = False, **params: object) -> Node:
+        """A gate of family `name`'s member for these parameters: make.family("sum", x, axis=-1,
+        keepdims=True); smooth=True as make.smooth (its kink does not reach f)."""
         from bpcli.core.ops import FAMILIES
 
-        return self.builder._node(FAMILIES[name](**params), inputs, self.start, self.end)
+        node = self.builder._node(FAMILIES[name](**params), inputs, self.start, self.end)
+        if smooth:
+            self.builder.smooth.add(node.id)
+        return node
 
     def smooth(self, op_name: str, *inputs: Node) -> Node:
         """A gate whose kink does not reach f (the shift or scale of a stable circuit)."""

@@ -53,7 +53,7 @@ def parse(
         _parser = lalr.Parser(_builder)
     text = source.translate(TYPOS)
     given = bindings or {}
-    booleans = {name for name, v in given.items() if getattr(v, "dtype", None) == bool}
+    booleans = {name for name, v in given.items() if str(getattr(v, "dtype", "")) == "bool"}
     _builder.reset(source, {name: _value(v) for name, v in given.items()}, expand, max_elements, booleans)
     gc_was_enabled = gc.isenabled()
     gc.disable()  # a big parse allocates many objects that live on; collecting them is waste

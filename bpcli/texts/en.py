@@ -66,4 +66,6 @@ MESSAGES = {
     "convention.norm": "the gradient of norm at the zero vector is taken as 0",
     "convention.amax": "tied largest elements share the gradient evenly",
     "convention.amin": "tied smallest elements share the gradient evenly",
+    "convention.std": "where the elements std reduces are all equal (zero spread), its gradient is"
+    " taken as 0",
 }

@@ -58,4 +58,5 @@ MESSAGES = {
     "convention.norm": "norm 在零向量处梯度取 0 的约定",
     "convention.amax": "并列最大的元素平分梯度的约定",
     "convention.amin": "并列最小的元素平分梯度的约定",
+    "convention.std": "std 在所归约的元素全部相等（标准差为零）时梯度取 0 的约定",
 }
