@@ -132,9 +132,9 @@ def parse_value(
         values = checked(_literal(name, numbers, max_elements), where, max_elements)
         if not np.all((np.asarray(values) == 0) | (np.asarray(values) == 1)):
             raise BindingError(f"{where}: a boolean array holds only true and false (or 0 and 1)")
-        return np.asarray(values, dtype=bool)  # type: ignore[return-value]
+        return np.asarray(values, dtype=bool)
     if raw.lower() in ("true", "false"):
-        return np.asarray(raw.lower() == "true")  # type: ignore[return-value]
+        return np.asarray(raw.lower() == "true")
     if raw.startswith("["):
         return _finite(name, raw, checked(_literal(name, raw, max_elements), where, max_elements))
     raise BindingError(
