@@ -46,11 +46,7 @@ if TYPE_CHECKING:
 
     Axes = tuple[int, ...]  # the reduced axes, nonnegative and sorted
 
-    class FamilyMaker(Maker, Protocol):
-        """The Maker an expansion along axes builds with: also make.family("sum", x, axis=-1,
-        keepdims=True), a gate of a family's member; smooth=True as make.smooth."""
-
-        def family(self, name: str, *inputs: Node, smooth: bool = False, **params: object) -> Node: ...
+    FamilyMaker = Maker  # (make.family is part of Maker)
 
 
 # --- axes, as numpy reads them ----------------------------------------------------------------
