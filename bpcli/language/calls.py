@@ -16,7 +16,7 @@ import math
 from typing import TYPE_CHECKING, Any
 
 from bpcli.core.graph import INPUT, Node
-from bpcli.core.ops import CALLS, FUNCTIONS, METHODS, OPS, REDUCTIONS, REQUIRED, Family
+from bpcli.core.ops import CALLS, FUNCTIONS, METHODS, OPS, REDUCTIONS, REQUIRED, Family, load_all
 from bpcli.errors import BpcliError
 from bpcli.language.statics import Display, Function, Keyword, Method, Namespace, describe
 from bpcli.lazy import np
@@ -28,6 +28,7 @@ if TYPE_CHECKING:
     from bpcli.language.builder import Builder, Use
     from bpcli.language.lalr import Token
 
+load_all()  # a numpy call: its ops are registered now
 STACK = OPS["stack"]
 NUMPY_CONSTANTS = {"pi": math.pi, "e": math.e, "inf": math.inf, "newaxis": None}
 FLOAT_TYPES = ("float", "float64", "float32", "double")
