@@ -4,7 +4,7 @@ registry.py holds the `Op` fact sheet and `defop`; each family module registers 
 A new family is a new module here and one import below.
 """
 
-from bpcli.core.ops import elementwise, linalg, nn, reduce  # noqa: F401 (registers the ops)
+from bpcli.core.ops import conv, elementwise, linalg, nn, reduce  # noqa: F401 (registers the ops)
 from bpcli.core.ops.registry import (
     CONST,
     FUNCTIONS,
