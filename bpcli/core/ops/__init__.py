@@ -37,7 +37,7 @@ from bpcli.core.ops.registry import (
 
 def load_all() -> None:
     """Register numpy's array ops as well (once; the lecture's are always registered)."""
-    from bpcli.core.ops import arrays, axes  # noqa: F401 (registers the ops)
+    from bpcli.core.ops import arrays, axes, conv  # noqa: F401 (registers the ops)
 
 
 __all__ = [
