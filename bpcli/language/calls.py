@@ -150,10 +150,9 @@ def _family(
     """A call of an op family, its arguments bound as numpy binds them."""
     if family.arrays < 0:
         first = positional[0][0] if positional else None
-        if type(first) is Node and first.op is STACK and not first.name and first is b.nodes[-1]:
+        if type(first) is Node and first.op is STACK and not first.name:
             inputs = list(first.inputs)  # [a, b] made an array literal: its elements are the list
-            b.nodes.pop()
-            b.values.pop()
+            b.spent.add(first.id)  # (dropped when the graph is done, unless something uses it)
         elif isinstance(first, Display):
             inputs = [b.as_node(u) for u in first.items]
         else:
