@@ -138,6 +138,8 @@ defop(
     symbol="ᵀ",
     shape=lambda shapes: shapes[0][::-1],
     callable_as=("transpose",),
+    view=True,
+    integer=True,
 )
 
 # --- the array literal ------------------------------------------------------------------------
