@@ -34,9 +34,11 @@ from numpy_softmax_baseline import softmax_loss
 
 import bpcli
 from bpcli.core.engine import gradients, run
-from bpcli.core.ops.registry import FAMILIES
+from bpcli.core.ops import FAMILIES, load_all
 from bpcli.errors import BpcliError
 from bpcli.language.parse import parse
+
+load_all()  # numpy's array ops (conv2d) are registered on first use
 
 CONV = {"N": 8, "C": 16, "H": 32, "W": 32, "F": 32, "HH": 3, "WW": 3, "stride": 1, "pad": 1}
 CONV_PROGRAM = "f = sum(conv2d(x, w, b, stride=1, pad=1) * C)"
