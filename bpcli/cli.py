@@ -271,7 +271,7 @@ def grad(
         raise click.UsageError(f"--output {output} draws the circuit; it goes with --format dot")
     if output is not None:
         _refuse_to_overwrite_an_input(output, args, program_file)
-    run = _computed_run(args, program_file, seed, expand, max_elements)
+    run = _computed_run(args, program_file, seed, expand, max_elements, wrt_args)
     wrt = _names(run.graph, wrt_args)
     checks = None
     if gradcheck:
@@ -625,8 +625,10 @@ def _computed_run(
     seed: int | None,
     expand: bool = False,
     max_elements: int = MAX_ELEMENTS,
+    wrt_args: tuple[str, ...] = (),
 ) -> Run:
-    """Read the program and its bindings, build the graph and run both passes."""
+    """Read the program and its bindings, build the graph and run both passes (the backward
+    pass only as far as --wrt's names need)."""
     from bpcli.core.engine import run
     from bpcli.language.bindings import parse_bindings
     from bpcli.language.parse import parse
@@ -644,7 +646,7 @@ def _computed_run(
             )
             err.hint = f"{err.hint}\n{note}" if err.hint else note
         raise
-    return run(graph, record=True)
+    return run(graph, record=True, wrt=_names(graph, wrt_args))
 
 
 def _is_file(text: str) -> bool:

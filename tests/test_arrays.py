@@ -188,7 +188,7 @@ BAD = {
     "missing file": (["sum(x)", "x=@nope.npy"], "no such file"),
     "unknown file type": (["sum(x)", "x=@data.xlsx"], "bpcli reads"),
     "scalar matmul": (["x @ y", "x=1", "y=2"], "needs an array on both sides"),
-    "dot of matrices": (["dot(A, A)", "A=ones(2,2)"], "dot takes two vectors"),
+    "dot of 3-d arrays": (["dot(A, A)", "A=ones(2,2,2)"], "more than 2 dimensions"),
     "log of an array": (["sum(log(x))", "x=[1,-1]"], "log of a non-positive number"),
     "inf in binding": (["sum(x)", "x=[1, 1e400]"], "too large for a float"),
 }

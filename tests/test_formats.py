@@ -283,6 +283,9 @@ CALLS = {
     "norm": "norm([x, y, 2*x])",
     "dot": "dot([x, y], [y, 3])",
     "logsigmoid": "log(sigmoid(x))",
+    "softmax": "sum(softmax([x, y, 2*x]) * [1, 2, 3])",
+    "logsoftmax": "sum(log(softmax([x, y, 2*x])) * [1, 2, 3])",
+    "logsumexp": "logsumexp([x, y, 2*x])",
 }
 
 

@@ -33,12 +33,28 @@ class InternalError(Exception):
     """A bug in bpcli itself (never the user's fault)."""
 
 
-def run(graph: Graph, record: bool = False) -> Run:
+def run(graph: Graph, record: bool = False, wrt: list[str] | None = None) -> Run:
     """Forward then backward. With `record`, the run keeps what each gate sent to each input
-    (Run.sent), for presenters."""
+    (Run.sent), for presenters. With `wrt` (names), the backward pass visits only the nodes
+    that depend on one of them: the others get no gradient."""
     values, warnings, kinks, missing = _forward_pass(graph)
-    grads, sent = backward(graph, values, record)
-    return Run(graph, values, grads, (*graph.warnings, *warnings), tuple(kinks), sent, missing)
+    reached = reaching(graph, wrt) if wrt else None
+    grads, sent = backward(graph, values, record, reached=reached)
+    return Run(graph, values, grads, (*graph.warnings, *warnings), tuple(kinks), sent, missing, reached)
+
+
+def reaching(graph: Graph, names: list[str]) -> list[bool]:
+    """By node id: whether the node depends on one of the named nodes (an input, or a named
+    intermediate as last bound), or is one."""
+    reached = [False] * len(graph.nodes)
+    for name in names:
+        node = graph.inputs.get(name) or graph.names.get(name)
+        if node is not None:
+            reached[node.id] = True
+    for node in graph.nodes:
+        if not reached[node.id] and any(reached[i.id] for i in node.inputs):
+            reached[node.id] = True
+    return reached
 
 
 # --- forward -------------------------------------------------------------------------------
@@ -194,13 +210,18 @@ def _note_kinks(graph: Graph, values: Values, warnings: list[str]) -> list[int]:
 
 
 def backward(
-    graph: Graph, values: Values, record: bool = False, substitute: dict[int, Values] | None = None
+    graph: Graph,
+    values: Values,
+    record: bool = False,
+    substitute: dict[int, Values] | None = None,
+    reached: list[bool] | None = None,
 ) -> tuple[Values, dict[tuple[int, int], Value] | None]:
     """The backward pass: ∂f/∂node for every node (by id; None where nothing flows back, from
     no path to the output or to a constant), from the forward pass's `values`. With `record`,
     also what each gate sent along each wire: {(node id, input index): downstream gradient}.
     `substitute` gives, by node id, the input values a gate's VJPs take instead of its own:
-    the one-sided derivatives at a kink (see `one_sided_gradients`)."""
+    the one-sided derivatives at a kink (see `one_sided_gradients`). `reached`: by node id,
+    the only nodes a gradient is sent to (see `reaching`)."""
     output = graph.output
     if type(values[output.id]) is not float:
         raise ShapeError(
@@ -213,9 +234,9 @@ def backward(
     sent: dict[tuple[int, int], Value] | None = {} if record else None
     if graph.has_arrays:
         with np.errstate(over="raise", divide="raise", invalid="raise", under="ignore"):
-            _backward(graph, values, grads, sent, substitute, False)
+            _backward(graph, values, grads, sent, substitute, False, reached)
     else:
-        _backward(graph, values, grads, sent, substitute, True)
+        _backward(graph, values, grads, sent, substitute, True, reached)
     return grads, sent
 
 
@@ -226,6 +247,7 @@ def _backward(
     sent: dict[tuple[int, int], Value] | None,
     substitute: dict[int, Values] | None,
     floats: bool,
+    reached: list[bool] | None,
 ) -> None:
     # In a graph of floats, what `downstream` and `accumulate` do for an edge comes down to
     # the op's scalar VJP and a sum, each finite: the loop makes those calls itself (a call
@@ -246,7 +268,7 @@ def _backward(
             inputs = [values[x.id] for x in wires]
         vjps = node.op.vjps
         for i, inp in enumerate(wires):
-            if not inp.needs_grad:
+            if not inp.needs_grad or (reached is not None and not reached[inp.id]):
                 continue
             if floats:
                 try:
@@ -384,6 +406,8 @@ def gradient(run: Run, node: Node) -> Value | None:
     grad, value = run.grads[node.id], run.values[node.id]
     if grad is not None or value is None or (node.op is INPUT and not node.needs_grad):
         return grad
+    if run.reached is not None and not run.reached[node.id]:
+        return None  # --wrt: not asked for, and not computed
     return 0.0 if type(value) is float else np.zeros_like(value)
 
 

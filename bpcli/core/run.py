@@ -15,7 +15,7 @@ class Run:
     """The forward and backward passes of one graph. (A plain class with fixed slots, not a
     dataclass: making a frozen dataclass costs a millisecond of every start-up.)"""
 
-    __slots__ = ("grads", "graph", "kinks", "missing", "sent", "values", "warnings")
+    __slots__ = ("grads", "graph", "kinks", "missing", "reached", "sent", "values", "warnings")
 
     graph: Graph
     values: list[Value | None]  # by node id; None: off the output's path and not computable
@@ -25,6 +25,9 @@ class Run:
     # with record=True: (node id, input index) -> the downstream gradient sent along that wire
     sent: dict[tuple[int, int], Value] | None
     missing: bool  # a node off the output's path could not be computed (value None)
+    # with --wrt: by node id, whether its gradient was computed (it depends on a name asked
+    # for); the others get none, and cost nothing. None: every node's was.
+    reached: list[bool] | None
 
     def __init__(
         self,
@@ -35,6 +38,7 @@ class Run:
         kinks: tuple[int, ...] = (),
         sent: dict[tuple[int, int], Value] | None = None,
         missing: bool = False,
+        reached: list[bool] | None = None,
     ) -> None:
         for key, value in (
             ("graph", graph),
@@ -44,6 +48,7 @@ class Run:
             ("kinks", kinks),
             ("sent", sent),
             ("missing", missing),
+            ("reached", reached),
         ):
             object.__setattr__(self, key, value)
 
@@ -77,4 +82,5 @@ class Run:
             self.kinks,
             self.sent,
             self.missing,
+            self.reached,
         )

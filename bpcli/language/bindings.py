@@ -8,7 +8,7 @@ from collections.abc import Iterable
 from typing import TYPE_CHECKING, NoReturn, TypeVar
 
 from bpcli.errors import BindingError, BpcliError
-from bpcli.lazy import all_finite, np
+from bpcli.lazy import LazyPattern, all_finite, np
 from bpcli.limits import (
     MAX_DIMENSIONS,
     MAX_ELEMENTS,
@@ -27,7 +27,7 @@ if TYPE_CHECKING:
 V = TypeVar("V", bound="float | Array")
 
 _NAME = re.compile(r"[^\W\d]\w*")
-MAKER = re.compile(r"(randn|rand|zeros|ones)\(\s*(\d+(?:\s*,\s*\d+)*)?\s*\)")
+MAKER = LazyPattern(r"(randn|rand|zeros|ones)\(\s*(\d+(?:\s*,\s*\d+)*)?\s*\)")
 FILE_TYPES = (".npy", ".csv", ".txt", ".json")
 
 
@@ -127,6 +127,14 @@ def parse_value(
         return _make(
             maker.group(1), maker.group(2), seed, rng if rng is not None else [], where, max_elements
         )
+    if raw.startswith("[") and _TRUTH.search(raw):  # mask=[true, false, …]: a boolean array
+        numbers = _TRUTH.sub(lambda m: "1" if m.group(0).lower() == "true" else "0", raw)
+        values = checked(_literal(name, numbers, max_elements), where, max_elements)
+        if not np.all((np.asarray(values) == 0) | (np.asarray(values) == 1)):
+            raise BindingError(f"{where}: a boolean array holds only true and false (or 0 and 1)")
+        return np.asarray(values, dtype=bool)
+    if raw.lower() in ("true", "false"):
+        return np.asarray(raw.lower() == "true")
     if raw.startswith("["):
         return _finite(name, raw, checked(_literal(name, raw, max_elements), where, max_elements))
     raise BindingError(
@@ -136,6 +144,9 @@ def parse_value(
         hint="values are numbers (1.5, -2, 1e-3), arrays ([0.2, 0.4]), files (@W.npy) or"
         " randn(2,3), rand(…), zeros(…), ones(…)",
     )
+
+
+_TRUTH = LazyPattern(r"\b(?:true|false|True|False)\b")
 
 
 def checked(value: V, where: str, max_elements: int = MAX_ELEMENTS) -> V:
@@ -293,7 +304,7 @@ def load_file(name: str, path_text: str, max_elements: int = MAX_ELEMENTS) -> Va
 # Where a number may be below the normal float range: an exponent of -300 or less, or 300
 # zeros after the point. A plain pattern, quick to scan a file with; only the numbers around
 # its matches are read again.
-_MAYBE_TINY = re.compile(rb"[eE]-0*(?:[3-9]\d\d|[1-9]\d\d\d+)|\.0{300}")
+_MAYBE_TINY = LazyPattern(rb"[eE]-0*(?:[3-9]\d\d|[1-9]\d\d\d+)|\.0{300}")
 _NUMBER_BYTES = frozenset(b"0123456789.eE+-_")
 
 
@@ -334,7 +345,7 @@ def _text_file(text: str, suffix: str, where: str) -> Array:
 
 
 _NOT_BRACKETS = bytes(b for b in range(256) if b not in b"[]{}")
-_NOT_NUMBERS = re.compile(rb'["{]|\b(?:true|false|null)\b')
+_NOT_NUMBERS = LazyPattern(rb'["{]|\b(?:true|false|null)\b')
 
 
 def _json_file(data: bytes, where: str, max_elements: int = MAX_ELEMENTS) -> Array:

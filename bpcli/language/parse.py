@@ -52,7 +52,9 @@ def parse(
     if _parser is None:
         _parser = lalr.Parser(_builder)
     text = source.translate(TYPOS)
-    _builder.reset(source, {name: _value(v) for name, v in (bindings or {}).items()}, expand, max_elements)
+    given = bindings or {}
+    booleans = {name for name, v in given.items() if str(getattr(v, "dtype", "")) == "bool"}
+    _builder.reset(source, {name: _value(v) for name, v in given.items()}, expand, max_elements, booleans)
     gc_was_enabled = gc.isenabled()
     gc.disable()  # a big parse allocates many objects that live on; collecting them is waste
     try:

@@ -1,14 +1,24 @@
 """Linear algebra: matmul (@), dot, transpose, and the array literal (stack).
 
-matmul and dot take arrays only (they have no scalar form), with numpy's rules for 1-D and
-2-D arrays; each VJP is one or two array operations, never a Jacobian.
+matmul and dot take arrays only (they have no scalar form), with numpy's rules for every
+rank (a stack of matrices broadcasts); each VJP is one or two array operations, never a
+Jacobian.
 """
 
 from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from bpcli.core.ops.registry import P_ATOM, P_MUL, ShapeMismatch, Split, defop, shape_of
+from bpcli.core.ops.registry import (
+    P_ATOM,
+    P_MUL,
+    ShapeMismatch,
+    Split,
+    broadcast_shape,
+    defop,
+    shape_of,
+    unbroadcast,
+)
 from bpcli.lazy import np
 
 if TYPE_CHECKING:
@@ -19,36 +29,62 @@ if TYPE_CHECKING:
 
 
 def _matmul_shape(shapes: list[Shape]) -> Shape:
+    """numpy's matmul rule for every rank: 1-D operands are promoted (and the added axis
+    removed), the last two axes multiply, the axes before them broadcast."""
     x, y = shapes
     if not x or not y:
         raise ShapeMismatch("@ needs an array on both sides (use * to multiply by a scalar)")
-    if len(x) > 2 or len(y) > 2:
-        raise ShapeMismatch("@ supports 1-D and 2-D arrays only")
-    if x[-1] != y[0]:
+    inner_x = x[-1]
+    inner_y = y[0] if len(y) == 1 else y[-2]
+    if inner_x != inner_y:
+        side = "first" if len(y) == 1 else "second-to-last"
         raise ShapeMismatch(
-            f"inner sizes differ: {x[-1]} (last axis of the left) and {y[0]} (first axis of the right)"
+            f"inner sizes differ: {inner_x} (last axis of the left) and {inner_y} ({side} axis of the right)"
         )
-    return x[:-1] + y[1:]
+    batch = broadcast_shape([x[:-2], y[:-2]]) if len(x) > 2 or len(y) > 2 else ()
+    rows = x[-2:-1] if len(x) > 1 else ()
+    cols = y[-1:] if len(y) > 1 else ()
+    return (*batch, *rows, *cols)
 
 
 def _matmul(x: Array, y: Array) -> Array:
     _matmul_shape([shape_of(x), shape_of(y)])
-    result: Array = x @ y
+    result: Array = np.matmul(x, y)
     return result
 
 
-def _matmul_vjp_left(g: Array, ans: Array, x: Array, y: Array) -> Array:
+def _promoted(x: Array, y: Array, g: Array) -> tuple[Array, Array, Array]:
+    """x, y and g as matmul sees them: a 1-D x is a row (1, n), a 1-D y a column (n, 1)."""
+    xs = x[None, :] if x.ndim == 1 else x
+    ys = y[:, None] if y.ndim == 1 else y
+    gs = np.asarray(g)
+    if x.ndim == 1:
+        gs = np.expand_dims(gs, -2 if y.ndim > 1 else -1)
     if y.ndim == 1:
-        outer: Array = g * y if x.ndim == 1 else np.outer(g, y)
-        return outer
-    return y @ g if x.ndim == 1 else g @ y.T
+        gs = np.expand_dims(gs, -1)
+    return xs, ys, gs
+
+
+def _matmul_vjp_left(g: Array, ans: Array, x: Array, y: Array) -> Array:
+    if x.ndim <= 2 and y.ndim <= 2:  # the lecture's cases, in their textbook form
+        if y.ndim == 1:
+            outer: Array = g * y if x.ndim == 1 else np.outer(g, y)
+            return outer
+        return y @ g if x.ndim == 1 else g @ y.T
+    xs, ys, gs = _promoted(x, y, g)
+    result = unbroadcast(np.matmul(gs, np.swapaxes(ys, -1, -2)), xs)
+    return np.reshape(result, x.shape)
 
 
 def _matmul_vjp_right(g: Array, ans: Array, x: Array, y: Array) -> Array:
-    if x.ndim == 1:
-        outer: Array = g * x if y.ndim == 1 else np.outer(x, g)
-        return outer
-    return x.T @ g
+    if x.ndim <= 2 and y.ndim <= 2:
+        if x.ndim == 1:
+            outer: Array = g * x if y.ndim == 1 else np.outer(x, g)
+            return outer
+        return x.T @ g
+    xs, ys, gs = _promoted(x, y, g)
+    result = unbroadcast(np.matmul(np.swapaxes(xs, -1, -2), gs), ys)
+    return np.reshape(result, y.shape)
 
 
 defop(
@@ -83,8 +119,7 @@ defop(
     forward=Split(None, _dot),
     vjp=(lambda g, ans, x, y: g * y, lambda g, ans, x, y: g * x),
     local=("{y}", "{x}"),
-    shape=_dot_shape,
-    callable_as=("dot",),
+    shape=_dot_shape,  # (a program's dot(a, b) is numpy's: bpcli.language.calls picks dot or @)
     expansion=lambda make, x, y: make("sum", make("mul", x, y)),
 )
 
@@ -103,8 +138,8 @@ defop(
     symbol="ᵀ",
     shape=lambda shapes: shapes[0][::-1],
     callable_as=("transpose",),
-    integer=True,
     view=True,
+    integer=True,
 )
 
 # --- the array literal ------------------------------------------------------------------------

@@ -179,6 +179,12 @@ def logsumexp(x: Value) -> Array:
     return result
 
 
+def max_shifted(make: Maker, x: Node) -> Node:
+    """x minus its largest element along the last axis, in a circuit: the shift that keeps
+    --expand's softmax and logsumexp stable (a smooth router: its kink does not reach f)."""
+    return make("sub", x, make.family("max", x, axis=-1, keepdims=True, smooth=True))
+
+
 defop(
     "logsumexp",
     arity=1,
@@ -187,4 +193,9 @@ defop(
     local=("softmax({x})",),
     shape=lambda shapes: shapes[0][:-1],
     callable_as=("logsumexp",),
+    expansion=lambda make, x: make(
+        "add",
+        make.family("max", x, axis=-1, smooth=True),
+        make("log", make.family("sum", make("exp", max_shifted(make, x)), axis=-1)),
+    ),
 )

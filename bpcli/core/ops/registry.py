@@ -48,6 +48,10 @@ if TYPE_CHECKING:  # types only: none of this is imported or built at run time (
 
         def const(self, value: float) -> Node: ...
 
+        def family(self, name: str, *inputs: Node, smooth: bool = False, **params: object) -> Node:
+            """A gate of a family's member: make.family("sum", x, axis=-1, keepdims=True)."""
+            ...
+
 
 # Precedence of a rendered expression, loosest first (used for labels).
 P_ADD, P_MUL, P_NEG, P_POW, P_ATOM = 1, 2, 3, 4, 5
@@ -221,7 +225,33 @@ def defop(
     """
     if name in OPS:
         raise ValueError(f"op {name} is registered twice")
-    entry = make_op(**{k: v for k, v in locals().items() if k not in ("reduces_for", "fuses")})
+    entry = make_op(
+        name,
+        arity=arity,
+        forward=forward,
+        vjp=vjp,
+        local=local,
+        infix=infix,
+        template=template,
+        prec=prec,
+        symbol=symbol,
+        commutes=commutes,
+        gate=gate,
+        kink=kink,
+        convention=convention,
+        one_sided=one_sided,
+        routes=routes,
+        broadcast=broadcast,
+        elementwise=elementwise,
+        shape=shape,
+        callable_as=callable_as,
+        expansion=expansion,
+        by_output=by_output,
+        differentiable=differentiable,
+        boolean=boolean,
+        integer=integer,
+        view=view,
+    )
     OPS[name] = entry
     for alias in callable_as:
         FUNCTIONS[alias] = name
@@ -464,7 +494,12 @@ def broadcast_shape(shapes: list[Shape]) -> Shape:
         for s in shapes:
             if len(s) >= -axis and s[axis] != 1:
                 if size not in (1, s[axis]):
-                    raise ShapeMismatch("the shapes do not broadcast together")
+                    raise ShapeMismatch(
+                        "operands could not be broadcast together with shapes "
+                        + " ".join(
+                            "(" + ",".join(map(str, s)) + ("," if len(s) == 1 else "") + ")" for s in shapes
+                        )
+                    )
                 size = s[axis]
         result.append(size)
     return tuple(result)
