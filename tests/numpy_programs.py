@@ -135,7 +135,6 @@ class Program:
 
     def python_function(self) -> Callable[[dict[str, Any]], Any]:
         import autograd.numpy as anp
-        from autograd.scipy.special import logsumexp
 
         body = "\n".join("    " + line for line in self.py)
         unpack = "".join(f"    {n} = inputs[{n!r}]\n" for n in self.inputs)
@@ -154,6 +153,17 @@ def sigmoid(z: Any) -> Any:
     import autograd.numpy as anp
 
     return 1 / (1 + anp.exp(-z))
+
+
+def logsumexp(a: Any, axis: Any = None, keepdims: bool = False) -> Any:
+    """scipy's logsumexp over autograd.numpy (autograd.scipy would need scipy)."""
+    import autograd.numpy as anp
+
+    shift = np.max(getattr(a, "_value", a), axis=axis, keepdims=True)  # a constant: no gradient
+    result = anp.log(anp.sum(anp.exp(a - shift), axis=axis, keepdims=True)) + shift
+    if keepdims:
+        return result
+    return anp.reshape(result, np.shape(np.sum(np.zeros(anp.shape(a)), axis=axis)))
 
 
 def assign(m: Any, index: Any, value: Any) -> Any:

@@ -768,7 +768,82 @@ AXES_FAMILY_LINES: dict[str, list[FamilyLine]] = {
         ),
     ],
 }
-FAMILY_LINES.update({name: lines for name, lines in AXES_FAMILY_LINES.items() if name in FAMILIES})
+
+
+def _conv2d(x, w, b, stride=1, pad=0):
+    """cs231n's conv_forward_naive, loops and all."""
+    xp = np.pad(x, ((0, 0), (0, 0), (pad, pad), (pad, pad)))
+    n, _, h, width = xp.shape
+    f, _, hh, ww = w.shape
+    out = np.zeros((n, f, 1 + (h - hh) // stride, 1 + (width - ww) // stride))
+    for i in range(out.shape[2]):
+        for j in range(out.shape[3]):
+            window = xp[:, :, i * stride : i * stride + hh, j * stride : j * stride + ww]
+            out[:, :, i, j] = np.tensordot(window, w, axes=([1, 2, 3], [1, 2, 3])) + b
+    return out
+
+
+def _maxpool2d(x, size=2, stride=2):
+    """cs231n's max_pool_forward_naive."""
+    n, c, h, w = x.shape
+    out = np.zeros((n, c, 1 + (h - size) // stride, 1 + (w - size) // stride))
+    for i in range(out.shape[2]):
+        for j in range(out.shape[3]):
+            out[:, :, i, j] = x[:, :, i * stride : i * stride + size, j * stride : j * stride + size].max(
+                axis=(2, 3)
+            )
+    return out
+
+
+XYZ = (REAL, REAL, REAL)
+# cs231n's convolution, pooling and np.pad (bpcli.core.ops.conv), once registered
+CONV_FAMILY_LINES: dict[str, list[FamilyLine]] = {
+    "conv2d": [
+        FamilyLine(
+            "{f}({x}, {y}, {z})",
+            _conv2d,
+            XYZ,
+            [((1, 2, 4, 4), (2, 2, 3, 3), (2,)), ((2, 1, 3, 3), (1, 1, 2, 2), (1,))],
+            {},
+        ),
+        FamilyLine(
+            "{f}({x}, {y}, {z}, stride=2, pad=1)",
+            lambda x, w, b: _conv2d(x, w, b, stride=2, pad=1),
+            XYZ,
+            [((1, 2, 5, 5), (3, 2, 3, 3), (3,))],
+            {"stride": 2, "pad": 1},
+        ),
+    ],
+    "maxpool2d": [
+        FamilyLine("{f}({x})", _maxpool2d, X, [((1, 2, 4, 4),), ((2, 1, 4, 6),)], {}),
+        FamilyLine(
+            "{f}({x}, size=3, stride=1)",
+            lambda x: _maxpool2d(x, 3, 1),
+            X,
+            [((1, 1, 4, 5),)],
+            {"size": 3, "stride": 1},
+        ),
+    ],
+    "pad": [
+        FamilyLine("{f}({x}, 1)", lambda x: np.pad(x, 1), X, [((2, 3),), ((1, 2, 2, 2),)], {"pad_width": 1}),
+        FamilyLine(
+            "{f}({x}, ((0, 0), (1, 2)))",
+            lambda x: np.pad(x, ((0, 0), (1, 2))),
+            X,
+            [((2, 3),)],
+            {"pad_width": ((0, 0), (1, 2))},
+        ),
+        FamilyLine(
+            "{f}({x}, ((0, 0), (0, 0), (1, 1), (1, 1)), 'constant', constant_values=0.5)",
+            lambda x: np.pad(x, ((0, 0), (0, 0), (1, 1), (1, 1)), "constant", constant_values=0.5),
+            X,
+            [((1, 2, 2, 3),)],
+            {"pad_width": ((0, 0), (0, 0), (1, 1), (1, 1)), "constant_values": 0.5},
+        ),
+    ],
+}
+for _lines in (AXES_FAMILY_LINES, CONV_FAMILY_LINES):
+    FAMILY_LINES.update({name: lines for name, lines in _lines.items() if name in FAMILIES})
 
 
 def _first_alias(aliases: dict, family_name: str) -> str | None:
@@ -785,7 +860,7 @@ def check_family_line(name: str, line: FamilyLine, call: str, shapes: list | Non
     """A family's call (`call`, its name filled in) at each of the line's shapes: the gradients
     against finite differences, the value against numpy, and the member it reaches."""
     member = family_member(name, line.params)
-    names = "xy"[: len(line.domains)]
+    names = "xyz"[: len(line.domains)]
     expr = call.format(**{n: n for n in names})
     for input_shapes in shapes or line.shapes:
         rng = rng_for(f"{name} {line.call or line.method} {input_shapes}")
@@ -885,6 +960,7 @@ INDEX_PROGRAMS = [
     IndexProgram("N = x.shape[0]; r = x[np.arange(N), labels]", {"x": (4, 3)}, {"labels": [2, 0, 2, 1]}),
     IndexProgram("r = x[idx[:, None], idx[None, :]]", {"x": (3, 3)}, {"idx": [0, 2, 2]}),
     IndexProgram("r = x[:, idx, 1:]", {"x": (2, 3, 3)}, {"idx": [2, 2]}),
+    IndexProgram("i = idx.reshape(2, 1); r = x[i]", {"x": (4, 3)}, {"idx": [0, 3]}),
     # boolean masks computed by the program
     IndexProgram("r = x[x > 0]", {"x": (3, 2)}),
     IndexProgram("r = x[x[:, 0] > 0]", {"x": (4, 3)}),
@@ -911,6 +987,7 @@ INDEX_PROGRAMS = [
     IndexProgram("m = np.zeros((3, 2)); m[idx] = y; r = m", {"y": (3, 2)}, {"idx": [1, 1, 0]}),
     IndexProgram("d = x; d[0] -= 1; r = d", {"x": (2, 3)}),
     IndexProgram("m = x * 1; m[0, 1] = y; m[1] = m[0]; r = m", {"x": (2, 3), "y": ()}),
+    IndexProgram("v = np.concatenate((x, x), 0); m = v * 1; m[m > 0] = 0; r = m[1:]", {"x": (2, 1)}),
     # split: pieces of the array (views), and joined again
     IndexProgram("a, b = np.split(x, 2, axis=1); r = a * b", {"x": (3, 4)}),
     IndexProgram(

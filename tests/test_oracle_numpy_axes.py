@@ -37,7 +37,11 @@ REDUCTIONS = [
     ("{a}.std(axis={axis}, keepdims={keep})", "np.std({a}, axis={axis}, keepdims={keep})"),
     ("np.prod(1 + 0.1 * {a}, axis={axis}, keepdims={keep})", None),
     ("logsumexp({a}, axis={axis}, keepdims={keep})", None),
-    ("np.linalg.norm({a}, axis={axis}, keepdims={keep})", None),
+    # (autograd's norm with keepdims=True gives its gradient an extra axis)
+    (
+        "np.linalg.norm({a}, axis={axis}, keepdims={keep})",
+        "np.sqrt(np.sum({a} * {a}, axis={axis}, keepdims={keep}))",
+    ),
 ]
 SOFTMAXES = [
     ("softmax({a}, axis={axis})", "np.exp({a} - logsumexp({a}, axis={axis}, keepdims=True))"),
@@ -127,7 +131,10 @@ loss = np.sum(margins, axis=1).mean() + reg * np.sum(W * W)
     [
         (SOFTMAX_LOSS, SOFTMAX_LOSS.replace("X.dot(W)", "np.dot(X, W)")),
         (SOFTMAX_LOSS_LOGSUMEXP, None),
-        (SVM_LOSS, SVM_LOSS.replace("margins[np.arange(N), y] = 0", "margins = assign(margins, S[N_Y], 0.0)")),
+        (
+            SVM_LOSS,
+            SVM_LOSS.replace("margins[np.arange(N), y] = 0", "margins = assign(margins, S[N_Y], 0.0)"),
+        ),
     ],
     ids=["softmax", "softmax-logsumexp", "svm"],
 )
