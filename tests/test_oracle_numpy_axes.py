@@ -262,3 +262,51 @@ def test_np_pad_then_a_1x1_convolution():
     floats = {"x": normal(rng, 2, 3, 2, 2), "w": normal(rng, 3, 2), "dout": normal(rng, 2, 4, 4, 2)}
     python_text = PADDED_CONV_1X1.replace(".transpose(0, 2, 3, 1)", ".transpose((0, 2, 3, 1))")
     compare(PADDED_CONV_1X1, python(python_text), floats)
+
+
+# cs231n's three-layer convnet: conv - relu - 2x2 max pool - affine - relu - affine - softmax. bpcli
+# calls its conv2d and maxpool2d; autograd (which has neither) runs the 3×3 convolution as nine
+# shifted slices of the padded input and the pool as the largest of four strided slices.
+CONVNET = """
+N = X.shape[0]
+conv = conv2d(X, W1, b1, stride=1, pad=1)
+pooled = max_pool(np.maximum(0, conv), size=2, stride=2)
+hidden = np.maximum(0, pooled.reshape(N, -1) @ W2 + b2)
+scores = hidden @ W3 + b3
+scores = scores - scores.max(axis=1, keepdims=True)
+loss = -np.mean(scores[np.arange(N), y] - np.log(np.exp(scores).sum(axis=1))) + reg * np.sum(W1 * W1)
+"""
+
+
+def _python_convnet() -> str:
+    terms = " + ".join(
+        f"np.dot(xp[:, :, {i}:{i} + H, {j}:{j} + Wd].transpose((0, 2, 3, 1)), W1[:, :, {i}, {j}].T)"
+        for i in range(3)
+        for j in range(3)
+    )
+    head = f"""
+N, C, H, Wd = X.shape
+xp = np.pad(X, ((0, 0), (0, 0), (1, 1), (1, 1)), 'constant')
+conv = np.transpose({terms} + b1, (0, 3, 1, 2))
+r = np.maximum(0, conv)
+top = np.maximum(r[:, :, 0::2, 0::2], r[:, :, 0::2, 1::2])
+pooled = np.maximum(top, np.maximum(r[:, :, 1::2, 0::2], r[:, :, 1::2, 1::2]))
+"""
+    return head + "\n".join(CONVNET.strip().splitlines()[3:])
+
+
+@pytest.mark.skipif("conv2d" not in FAMILIES, reason="conv2d is not registered here")
+def test_three_layer_convnet():
+    rng = np.random.default_rng(27)
+    floats = {
+        "X": normal(rng, 2, 3, 4, 4),
+        "W1": normal(rng, 2, 3, 3, 3, scale=0.3),
+        "b1": normal(rng, 2, scale=0.1),
+        "W2": normal(rng, 8, 5, scale=0.3),
+        "b2": normal(rng, 5, scale=0.1),
+        "W3": normal(rng, 5, 3, scale=0.3),
+        "b3": normal(rng, 3, scale=0.1),
+        "reg": 0.01,
+    }
+    data = {"y": np.array([2, 0])}
+    compare(CONVNET, python(_python_convnet(), data=data), floats, data)
