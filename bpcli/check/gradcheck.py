@@ -80,7 +80,11 @@ def gradcheck(run: Run, names: list[str] | None = None, seed: int = 0) -> list[C
     """Check every input (or those in `names`) of a run's graph."""
     graph = run.graph
     rng = random.Random(seed)
-    chosen = [(name, node) for name, node in graph.inputs.items() if not names or name in names]
+    chosen = [  # (not an input read as data, an index: it has no gradient to check)
+        (name, node)
+        for name, node in graph.inputs.items()
+        if node.needs_grad and (not names or name in names)
+    ]
     plans: list[Sequence[int]] = []
     for _, node in chosen:
         size = _size(cast(Value, run.values[node.id]))  # (an input's: it has one)
