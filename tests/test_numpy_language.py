@@ -213,6 +213,22 @@ def test_an_index_binding_is_data_and_shows_a_dash(bpcli):
     assert doc["warnings"] == []
 
 
+def test_gradcheck_checks_every_input_but_the_indices(bpcli):
+    result = bpcli(
+        "grad",
+        "e = W[idx]; f = sum(e * e)",
+        "W=[[1,2],[3,4]]",
+        "idx=[1,1]",
+        "--gradcheck",
+        "--format",
+        "json",
+    )
+    assert result.code == 0, result.err
+    checks = json.loads(result.out)["gradcheck"]
+    assert [c["name"] for c in checks] == ["W"]
+    assert checks[0]["verdict"] == "good"
+
+
 def test_a_binding_in_arithmetic_alone_keeps_its_gradient(bpcli):
     assert grad_json(bpcli, "f = np.sum(W * k)", "W=[[1,2]]", "k=2")["grads"]["k"] == 3
     # the same binding also used as an index is data everywhere, as an int is in numpy
