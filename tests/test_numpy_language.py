@@ -440,3 +440,14 @@ def test_a_tuple_as_an_index(bpcli):
 @pytest.mark.xfail(strict=True, reason="a float reshaped to an array, with no array among the inputs")
 def test_a_float_reshaped(bpcli):
     assert grad_json(bpcli, "f = np.sum(x.reshape(1, 1) * 2)", "x=1.5")["value"] == 3
+
+
+@pytest.mark.xfail(
+    strict=True, reason="concatenate and stack(axis=…) are labelled and explained as a list literal"
+)
+def test_concatenate_is_labelled_as_itself(bpcli):
+    doc = grad_json(bpcli, "f = np.sum(np.concatenate([x, y], axis=0) ** 2)", "x=[1,2]", "y=[3]")
+    join = next(node for node in doc["nodes"] if node["op"] == "concatenate")
+    assert "concatenate" in join["label"]  # not "[x, y]", which is the array literal's
+    table = bpcli("grad", "f = np.sum(np.concatenate([x, y], axis=0) ** 2)", "x=[1,2]", "y=[3]").out
+    assert "1 at element 1" not in table  # y is element 2 of the result, not 1
