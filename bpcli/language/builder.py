@@ -59,11 +59,12 @@ def _binary(name: str) -> Callable[[Builder, list[Use]], Use]:
     """The callback of a binary operator's rule (Builder.add, …): a gate of op `name`, or
     for two static values (shapes: H + 2*pad) their Python value."""
     python = PYTHON[name]
+    lecture = OPS.get(name)  # // and % are numpy's, registered on first use
 
     def build(self: Builder, children: Mixed) -> Use:
         left, right = children[0], children[-1]
         start, end = left[1], right[2]
-        op = OPS.get(name) or _numpy_op(name)
+        op = lecture or _numpy_op(name)
         if type(left[0]) is Node and type(right[0]) is Node:
             return self._node(op, (left[0], right[0]), start, end), start, end
         return self._arith(op, python, left, right), start, end
@@ -136,8 +137,8 @@ class Builder:
         node = Node(len(self.nodes), op, inputs, start, end, needs_grad)
         self.nodes.append(node)
         self.values.append(value)
-        if inputs and (op.boolean or (op.integer and op.arity == 1 and inputs[0].id in self.booleans)):
-            self.booleans.add(node.id)
+        if op.boolean or (self.booleans and op.integer and op.arity == 1 and inputs[0].id in self.booleans):
+            self.booleans.add(node.id)  # (a comparison, or a reshape or an index of one)
         if op.view or op is ID:
             first = inputs[0].id
             self.storage[node.id] = self.storage.get(first, first)
@@ -196,7 +197,7 @@ class Builder:
         if name in NAMES:
             return NAMES[name]
         if name in FUNCTIONS or name in REDUCTIONS:  # the lecture's functions: no numpy ops loaded
-            return Function(name, qualified=False)
+            return _function(name)
         from bpcli.language import calls
 
         if calls.known(name):
@@ -664,17 +665,14 @@ class Builder:
         callee, _, *args, rpar = children
         start, end = callee[1], rpar.end_pos
         item = callee[0]
-        if (
-            type(item) is Function
-            and not item.qualified
-            and all(type(a) is tuple and type(a[0]) is Node for a in args)
-        ):
+        if type(item) is Function and not item.qualified:
             # the lecture's functions on nodes (exp(x), max(a, b), sum(v)), without numpy's calls
-            name = item.name
-            op_name = REDUCTIONS.get(name) if len(args) == 1 else None
-            op = OPS.get(op_name or FUNCTIONS.get(name, ""))
-            if op is not None and op.arity == len(args):
-                return self.call_op(op, tuple(a[0] for a in args), start, end), start, end
+            nodes = tuple(a[0] for a in args if type(a) is tuple)
+            if len(nodes) == len(args) and all(type(n) is Node for n in nodes):
+                name = item.name
+                op = OPS.get((len(args) == 1 and REDUCTIONS.get(name)) or FUNCTIONS.get(name, ""))
+                if op is not None and op.arity == len(args):
+                    return self.call_op(op, nodes, start, end), start, end
         from bpcli.language import calls
 
         return calls.call(self, callee, args, start, end), start, end
@@ -979,6 +977,17 @@ class _Maker:
 
     def const(self, value: float) -> Node:
         return self.builder._node(CONST, (), self.start, self.end, value, False)
+
+
+_FUNCTIONS: dict[str, Function] = {}
+
+
+def _function(name: str) -> Function:
+    """The lecture's function `name` as a value (one object per name: sin(x) is common)."""
+    function = _FUNCTIONS.get(name)
+    if function is None:
+        function = _FUNCTIONS[name] = Function(name, qualified=False)
+    return function
 
 
 def _numpy_op(name: str) -> Op:
