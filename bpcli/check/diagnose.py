@@ -16,11 +16,12 @@ from typing import Any, cast
 
 from bpcli.check.answers import Expectation, Tolerance, all_match, matches, np_shape
 from bpcli.core.engine import Values, downstream, gradient, one_sided_gradients
-from bpcli.core.graph import Node, consumers
+from bpcli.core.graph import Node, consumers, data_use
 from bpcli.core.ops import unbroadcast
 from bpcli.core.run import Run
-from bpcli.errors import BpcliError, DomainError
+from bpcli.errors import BpcliError, DomainError, ProgramError
 from bpcli.lazy import np
+from bpcli.texts import Translator
 from bpcli.values import Value
 
 KINDS = (
@@ -105,6 +106,13 @@ def check(run: Run, expectations: list[Expectation], tol: Tolerance | None = Non
         # a name the program does not have is answers.OUTPUT, "f": the output
         node = graph.inputs.get(exp.name) or graph.names.get(exp.name) or graph.output
         truth = gradient(run, node) if exp.gradient else run.values[node.id]
+        use = data_use(graph, node) if exp.gradient else ""
+        if use:  # an input read as data (an index, a shape): it has no gradient
+            why = Translator()(f"data.{use}", name=exp.name)
+            raise ProgramError(
+                f"there is no ∂f/∂{exp.name} to check ({why}, with no gradient)",
+                hint=f"leave {exp.written} out of the answers",
+            )
         if truth is None:  # off the output's path, and not computable here
             raise DomainError(
                 f"{exp.name} has no value at this point ({graph.label(node)} is not"
