@@ -119,6 +119,7 @@ def test_the_gate_text_comes_from_the_ops_facts():
     assert gate_key(OPS["add"]) == "steps.gate.distributor"
     assert gate_key(OPS["max"]) == "steps.gate.router"  # max(x, y): the input that wins
     assert gate_key(OPS["amax"]) == "steps.gate.router"
+    assert gate_key(OPS["min"]) == gate_key(OPS["amin"]) == "steps.gate.router.smallest"  # not "a max gate"
     assert gate_key(OPS["where"]) == "steps.gate.router.choice"
     assert gate_key(OPS["gt"]) == "steps.gate.comparison"
     assert gate_key(OPS["exp"]) == ""

@@ -96,7 +96,7 @@ def gate_key(op: Op) -> str:
             return "steps.gate.router.choice"  # where: the condition picks the branch
         if dict(op.params).get("axis") is not None:
             return f"steps.gate.router.{op.routes}.axis"
-        return "steps.gate.router"
+        return "steps.gate.router" if op.routes == "largest" else f"steps.gate.router.{op.routes}"
     if op.gate == "rearranger" and op.arity < 0:
         return "steps.gate.rearranger.join"
     return f"steps.gate.{op.gate}" if op.gate else ""

@@ -45,6 +45,7 @@ MESSAGES = {
     "steps.gate.swapper": "a mul gate swaps: each input's local gradient is the other input",
     "steps.gate.router": "a max gate routes: the whole gradient goes to the input that wins",
     "steps.gate.gate": "relu lets the gradient through where its input is positive",
+    "steps.gate.router.smallest": "a min gate routes: the whole gradient goes to the input that wins",
     "steps.gate.router.choice": "where routes: each element's gradient goes to the branch its condition"
     " picks, and 0 to the other",
     "steps.gate.router.largest.axis": "a max along an axis routes: each slice's gradient goes to its"

@@ -39,6 +39,7 @@ MESSAGES = {
     "steps.gate.swapper": "乘法门是交换器：每个输入的本地梯度是另一个输入的值",
     "steps.gate.router": "max 门是路由器：全部梯度传给胜出的输入",
     "steps.gate.gate": "relu 只在输入为正时让梯度通过",
+    "steps.gate.router.smallest": "min 门是路由器：全部梯度传给胜出的输入",
     "steps.gate.router.choice": "where 是路由器：每个元素的梯度传给条件选中的分支，另一个分支得到 0",
     "steps.gate.router.largest.axis": "沿轴取 max 是路由器：每个切片的梯度传给它的胜出者，即最大的元素",
     "steps.gate.router.smallest.axis": "沿轴取 min 是路由器：每个切片的梯度传给它的胜出者，即最小的元素",
