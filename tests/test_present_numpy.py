@@ -310,3 +310,16 @@ def test_no_big_jacobian_is_built_for_an_index_or_a_reshape(bpcli):
     assert result.code == 0, result.err
     assert "(100000×100000): too big to show" in result.out
     assert "(200×100000): too big to show" in result.out
+
+
+def test_check_names_gradients_of_a_repeated_index_not_added(bpcli):
+    # idx = [0, 2, 0] picks row 0 twice: dW[0] adds both rows of de; writing dW[idx] = de keeps one
+    result = bpcli("check", *PROGRAMS["embedding"], "-e", "dW=[[2,4],[0,0],[10,12]]", "--format", "json")
+    (verdict,) = json.loads(result.out)["results"]
+    assert verdict["diagnosis"]["kind"] == "repeated-index" and verdict["diagnosis"]["first"]
+    assert "where an index repeats their gradients add up (np.add.at)" in verdict["diagnosis"]["message"]
+    zh = bpcli("check", *PROGRAMS["embedding"], "-e", "dW=[[2,4],[0,0],[10,12]]", "--lang", "zh").out
+    assert "索引重复的位置梯度要相加" in zh
+    # wrong where no index repeats: not this mistake
+    other = bpcli("check", *PROGRAMS["embedding"], "-e", "dW=[[4,8],[1,0],[10,12]]", "--format", "json")
+    assert json.loads(other.out)["results"][0]["diagnosis"]["kind"] != "repeated-index"

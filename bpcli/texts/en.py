@@ -14,6 +14,8 @@ MESSAGES = {
     " its output: ∂/∂{name} = {formula}.",
     "check.wrong-route": "the {op} gate {gate} routes the whole upstream gradient to the input"
     " that wins ({winner}) and nothing to the other.",
+    "check.repeated-index": "{gate} picks some elements of {name} more than once, and where an index"
+    " repeats their gradients add up (np.add.at); your answer is off only there: ∂f/∂{name} = {truth}.",
     "check.forward-gradient": "this follows from a wrong forward value; with the right forward"
     " pass ∂f/∂{name} = {truth}.",
     "check.transposed": "transposed: your answer is the transpose of ∂f/∂{name}; a gradient has"

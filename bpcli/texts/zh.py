@@ -11,6 +11,8 @@ MESSAGES = {
     "不是另一个输入的本地梯度。",
     "check.value-confusion": "在门 {gate} 处，本地梯度把门的输入和输出混淆了：∂/∂{name} = {formula}。",
     "check.wrong-route": "{op} 门 {gate} 把全部上游梯度传给胜出的输入（{winner}），另一个输入得到 0。",
+    "check.repeated-index": "{gate} 多次取到 {name} 的某些元素，索引重复的位置梯度要相加（np.add.at）；"
+    "你的答案只在这些位置上不对：∂f/∂{name} = {truth}。",
     "check.forward-gradient": "这是前向传播的数值错误导致的；前向传播正确时 ∂f/∂{name} = {truth}。",
     "check.transposed": "转置了：你的答案是 ∂f/∂{name} 的转置；梯度的形状和排列与它的变量 {name}"
     " 相同：{truth_shape}。",
