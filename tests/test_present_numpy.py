@@ -319,7 +319,7 @@ def test_check_names_gradients_of_a_repeated_index_not_added(bpcli):
     assert verdict["diagnosis"]["kind"] == "repeated-index" and verdict["diagnosis"]["first"]
     assert "where an index repeats their gradients add up (np.add.at)" in verdict["diagnosis"]["message"]
     zh = bpcli("check", *PROGRAMS["embedding"], "-e", "dW=[[2,4],[0,0],[10,12]]", "--lang", "zh").out
-    assert "索引重复的位置梯度要相加" in zh
+    assert "索引重复的位置梯度要相加" in zh and "正确值 8。" in zh  # (a Chinese full stop)
     # wrong where no index repeats: not this mistake
     other = bpcli("check", *PROGRAMS["embedding"], "-e", "dW=[[4,8],[1,0],[10,12]]", "--format", "json")
     assert json.loads(other.out)["results"][0]["diagnosis"]["kind"] != "repeated-index"

@@ -39,6 +39,7 @@ MESSAGES = {
     "check.header.yours": "yours",
     "check.header.truth": "truth",
     "check.header.diagnosis": "diagnosis",
+    "check.sentence-end": ". ",
     "check.element": "worst element {index}: {answer} vs {truth}",
     # grad --format steps: the backward pass narrated
     "steps.title": "Backward pass of {output}, from the output to the inputs (downstream = upstream × local)",

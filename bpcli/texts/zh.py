@@ -33,6 +33,7 @@ MESSAGES = {
     "check.header.yours": "你的",
     "check.header.truth": "正确值",
     "check.header.diagnosis": "诊断",
+    "check.sentence-end": "。",
     "check.element": "偏差最大的元素 {index}：{answer}，正确值 {truth}",
     # grad --format steps：逐节点讲解反向传播
     "steps.title": "{output} 的反向传播，从输出到输入（下游梯度 = 上游梯度 × 本地梯度）",
