@@ -1,6 +1,7 @@
 #!/usr/bin/env python3
-"""bpcli's benchmarks: start-up, scaling with graph size, arrays against plain numpy, and batch
-throughput against a micrograd-style baseline; optionally, arrays and batch against PyTorch.
+"""bpcli's benchmarks: start-up, scaling with graph size, arrays against plain numpy, batch
+throughput against a micrograd-style baseline, and cs231n's conv layer and softmax loss against
+hand-written numpy; optionally, arrays and batch against PyTorch.
 
     python3 benchmarks/run.py [--quick] [--only NAME[,NAME]] [--python PATH] [--reinstall] [--torch]
 
@@ -41,7 +42,7 @@ HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent
 VENV = HERE / ".venv"
 STAMP_NAME = "bpcli-bench-stamp.json"
-BENCHMARKS = ("startup", "scaling", "arrays", "batch")
+BENCHMARKS = ("startup", "scaling", "arrays", "batch", "cnn")
 
 # Set on this machine or by a developer's shell, but not what a user's bpcli runs with:
 # PYTHONDONTWRITEBYTECODE would hide a missing .pyc, PYTHONUNBUFFERED slows big output,
@@ -93,6 +94,7 @@ class Settings:
     torch_array_size: int  # the n of the arrays case also timed against PyTorch
     torch_problems: int  # the PyTorch batch baseline's subset
     torch_budget: float  # seconds for the interleaved rounds of a PyTorch script and its import alone
+    cnn_repeats: int  # in-process rounds of the conv and softmax cases
 
 
 FULL = Settings(
@@ -112,6 +114,7 @@ FULL = Settings(
     torch_array_size=2048,
     torch_problems=2000,
     torch_budget=20,
+    cnn_repeats=20,
 )
 QUICK = Settings(
     startup_runs=5,
@@ -130,6 +133,7 @@ QUICK = Settings(
     torch_array_size=512,
     torch_problems=50,
     torch_budget=8,
+    cnn_repeats=5,
 )
 
 # Targets: (limit, unit). Ratios are "×", times "s".
@@ -143,6 +147,8 @@ BATCH_FLOOR = 0.5  # the older floor for the same ratio
 BATCH_RATE = 5_000.0  # bpcli batch, problems/s, absolute
 BATCH_JOBS2_RATIO = 1.8  # bpcli batch --jobs 2 / micrograd
 BATCH_PROGRAM_RATIO = 5.0  # bpcli batch --program / micrograd
+CONV_RATIO = 2.0  # cnn: bpcli's conv2d forward + backward / numpy's im2col by hand, in-process
+SOFTMAX_RATIO = 1.5  # cnn: bpcli's softmax-loss program / numpy by hand, in-process
 BATCH_TOLERANCE = 1e-9  # bpcli's values and gradients against the baseline's
 VALUE_TOLERANCE = 1e-6  # arrays: a baseline's f (printed in full) against bpcli's at --precision 12
 TABLE_TOLERANCE = 1e-3  # arrays: the f that bpcli's table prints (4 decimals) against the same
@@ -1121,6 +1127,93 @@ class Suite:
             of_mins=None,
         )
 
+    # --- cnn ---
+
+    def cnn(self) -> None:
+        """cs231n's conv layer and softmax loss, in one process (inprocess_cnn.py): bpcli's
+        conv2d op and its whole programs against numpy written by hand; then the programs
+        end to end (`bpcli grad -f`) against the numpy scripts, reported."""
+        argv = (self.python, str(HERE / "inprocess_cnn.py"), "--repeats", str(self.settings.cnn_repeats))
+        proc = subprocess.run(argv, capture_output=True, text=True, env=self.env, cwd=self.workdir)
+        if proc.returncode != 0:
+            raise BenchError(f"inprocess_cnn.py failed:\n{(proc.stderr or proc.stdout).strip()[-2000:]}")
+        data = json.loads(proc.stdout)
+        if not data["bpcli"].startswith(str(VENV)):
+            raise BenchError(f"inprocess_cnn.py imported bpcli from {data['bpcli']}")
+        checked = "f and every gradient within 1e-9 of numpy's"
+        for bench, label, limit in (
+            ("conv", "conv2d, forward + backward", CONV_RATIO),
+            ("softmax", "softmax loss", SOFTMAX_RATIO),
+        ):
+            part = data[bench]
+            cases = part["cases"]
+            rows = {name: Timed("cnn", f"{label}, {name}, {part['label']}", m) for name, m in cases.items()}
+            rows["numpy"].note = "in-process, by hand" + (" (im2col)" if bench == "conv" else "")
+            for name, row in rows.items():
+                if name != "numpy":
+                    row.note = f"in-process; {checked}" + (f"; {row.note}" if row.note else "")
+            self.results.extend(rows.values())
+            for name, why in part["skipped"].items():
+                note = f"{why} (its target, ≤ {limit:g}× numpy's time, is not measured)"
+                self.results.append(Skipped("cnn", f"{label}, {name}, {part['label']}", note=note))
+            for name, row in rows.items():
+                if name != "numpy":
+                    self.ratio("cnn", f"{bench}: {name} / numpy by hand", row, rows["numpy"], limit)
+        self._cnn_end_to_end(data)
+
+    def _cnn_end_to_end(self, data: dict[str, Any]) -> None:
+        """`bpcli grad -f conv.bp` and `-f softmax.bp` on .npy files, against the numpy scripts,
+        fresh processes, reported without a target (start-up is most of each run). Skipped,
+        saying why, while bpcli cannot run the program."""
+        code = (
+            "import sys, numpy as np\n"
+            "sys.path.insert(0, sys.argv[1])\n"
+            "from inprocess_cnn import conv_arrays, softmax_arrays\n"
+            "for bench, arrays in (('conv', conv_arrays()), ('softmax', softmax_arrays())):\n"
+            "    for name, value in arrays.items():\n"
+            "        if name != 'N': np.save(f'{bench}-{name}.npy', value)\n"
+        )
+        subprocess.run([self.python, "-c", code, str(HERE)], check=True, env=self.env, cwd=self.workdir)
+        cases = (
+            (
+                "conv",
+                "f",
+                data["conv"]["program"],
+                ("x", "w", "b", "C"),
+                (),
+                (str(HERE / "numpy_conv_baseline.py"), *(f"conv-{n}.npy" for n in "xwbC"), "--pad", "1"),
+            ),
+            (
+                "softmax",
+                "L",
+                data["softmax"]["program"],
+                ("X", "W", "y"),
+                (f"N={data['softmax']['sizes']['N']}",),
+                (str(HERE / "numpy_softmax_baseline.py"), *(f"softmax-{n}.npy" for n in "XWy")),
+            ),
+        )
+        for bench, output, text, names, extra, script in cases:
+            (self.workdir / f"{bench}.bp").write_text(text if text.endswith("\n") else text + "\n")
+            program = ("grad", "-f", f"{bench}.bp", *(f"{n}=@{bench}-{n}.npy" for n in names), *extra)
+            label = f"bpcli grad -f {bench}.bp, table"
+            try:
+                value = self._exact_value((self.bpcli, *program), output)
+            except BenchError as err:
+                lines = str(err).splitlines()
+                why = next((line for line in lines if line.startswith("error:")), lines[-1])
+                self.results.append(Skipped("cnn", label, note=f"not yet runnable: {why}"))
+                continue
+            baseline = f"numpy {bench} script, summary"
+            cmds = {
+                label: Cmd((self.bpcli, *program), expect_value(output, value, TABLE_TOLERANCE)),
+                baseline: Cmd((self.python, *script), expect_value(output, value, VALUE_TOLERANCE)),
+            }
+            r = self.add(
+                time_group("cnn", cmds, self.env, self.workdir, runs=10, warmup=1, budget=10, min_runs=3)
+            )
+            r[label].note = f"{output} = {value:.10g} (an untimed run with --precision 12)"
+            self.ratio("cnn", f"{bench} end to end: bpcli table / numpy script", r[label], r[baseline], None)
+
 
 # --- the batch problems ------------------------------------------------------------------------
 
@@ -1325,6 +1418,32 @@ class InProcess(Result):
             "nodes": self.data["nodes"],
             "parse": self.data["parse"],
             "run": self.data["run"],
+            "note": self.note,
+        }
+
+
+class Timed(InProcess):
+    """An in-process measurement of one case (inprocess_cnn.py): its times, and for a bpcli
+    program the parse / run split in the note."""
+
+    def __init__(self, bench: str, case: str, data: dict[str, Any], note: str = "") -> None:
+        Result.__init__(self, bench, case, note=note)
+        self.data = data
+        if data.get("parse"):
+            parse, run = (statistics.median(data[k]) * 1e3 for k in ("parse", "run"))
+            split = f"parse {parse:.2f} ms + run and gradients {run:.1f} ms (medians)"
+            self.note = f"{split}; {note}" if note else split
+
+    def as_dict(self) -> dict[str, Any]:
+        walls = self.walls
+        return {
+            "bench": self.bench,
+            "case": self.case,
+            "runs": len(walls),
+            "min": min(walls),
+            "median": statistics.median(walls),
+            "max": max(walls),
+            **{k: v for k, v in self.data.items() if k != "total"},
             "note": self.note,
         }
 

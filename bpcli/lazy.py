@@ -39,3 +39,20 @@ def all_finite(array: Value) -> bool:
     with np.errstate(over="ignore", invalid="ignore"):
         squares = np.dot(flat, flat)
     return bool(np.isfinite(squares)) or bool(np.isfinite(flat).all())
+
+
+class LazyPattern:
+    """A regular expression compiled on first use (compiling costs start-up its time even
+    when the pattern is never needed): LazyPattern(r"…").fullmatch(text)."""
+
+    def __init__(self, pattern: str | bytes, flags: int = 0) -> None:
+        self._pattern = pattern
+        self._flags = flags
+
+    def __getattr__(self, attr: str) -> Any:  # (a compiled pattern's methods)
+        import re
+
+        compiled = re.compile(self._pattern, self._flags)
+        value = getattr(compiled, attr)
+        setattr(self, attr, value)
+        return value

@@ -12,6 +12,9 @@ import pytest
 from hypothesis import settings
 
 from bpcli.cli import main
+from bpcli.core.ops import load_all
+
+load_all()  # the tests look at every op, numpy's array ops too
 
 # CI runs the same examples every time (no flaky red); a developer's run explores new ones.
 settings.register_profile("ci", derandomize=True, print_blob=True)

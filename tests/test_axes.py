@@ -256,7 +256,20 @@ def test_gate_patterns():
 def test_every_convention_has_its_text():
     from bpcli.texts import Translator
 
-    conventions = {FAMILIES[f](axis=0).convention for f in FAMILIES if FAMILIES[f](axis=0).convention}
+    reductions = (
+        "sum",
+        "mean",
+        "max",
+        "min",
+        "var",
+        "std",
+        "prod",
+        "norm",
+        "logsumexp",
+        "softmax",
+        "logsoftmax",
+    )
+    conventions = {FAMILIES[f](axis=0).convention for f in reductions if FAMILIES[f](axis=0).convention}
     assert conventions == {"convention.amax", "convention.amin", "convention.std", "convention.norm"}
     for language in ("en", "zh"):
         assert conventions <= Translator(language).messages.keys()

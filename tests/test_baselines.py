@@ -21,7 +21,9 @@ sys.path.insert(0, str(ROOT / "benchmarks"))
 
 import micrograd_baseline
 import numpy_baseline
+import numpy_conv_baseline
 import numpy_net_baseline
+import numpy_softmax_baseline
 
 
 def close(a, b) -> bool:
@@ -80,3 +82,36 @@ def test_numpy_net_baseline_gives_bpclis_gradients(bpcli, tmp_path, seed):
     assert grads.keys() == doc["grads"].keys()
     for name, grad in grads.items():
         assert close(grad, doc["grads"][name]), name
+
+
+@pytest.mark.parametrize(("stride", "pad"), [(1, 1), (2, 0), (2, 2)])
+def test_numpy_conv_baseline_gives_the_conv2d_ops_gradients(stride, pad):
+    from bpcli.core.ops.registry import FAMILIES
+
+    rng = np.random.default_rng(stride + 10 * pad)
+    x, w, b = rng.standard_normal((2, 3, 7, 7)), rng.standard_normal((4, 3, 3, 3)), rng.standard_normal(4)
+    op = FAMILIES["conv2d"](stride=stride, pad=pad)
+    out = op.array(x, w, b)
+    C = rng.standard_normal(out.shape)
+    loss, grads = numpy_conv_baseline.conv_loss(x, w, b, C, stride=stride, pad=pad)
+    assert close(loss, np.sum(out * C))
+    for i, name in enumerate("xwb"):
+        assert close(grads[name], op.array_vjps[i](C, out, x, w, b)), name
+    assert close(grads["C"], out)
+
+
+def test_numpy_softmax_baseline_gives_bpclis_gradients(bpcli, tmp_path):
+    # bpcli's softmax loss with one-hot rows (the language of today), the baseline's with labels
+    rng = np.random.default_rng(5)
+    n, d, c = 6, 4, 3
+    y = rng.integers(0, c, n)
+    arrays = {"X": rng.standard_normal((n, d)), "W": rng.standard_normal((d, c)), "Y": np.eye(c)[y]}
+    for name, array in arrays.items():
+        np.save(tmp_path / f"{name}.npy", array)
+    args = [f"{name}=@{tmp_path / name}.npy" for name in arrays]
+    result = bpcli("grad", "L = -sum(Y * logsoftmax(X @ W)) / N", *args, f"N={n}", "--format", "json")
+    assert result.code == 0, result.err
+    doc = json.loads(result.out)
+    loss, grads = numpy_softmax_baseline.softmax_loss(arrays["X"], arrays["W"], y.astype(float))
+    assert close(loss, doc["value"])
+    assert all(close(grads[k], doc["grads"][k]) for k in ("W", "X"))

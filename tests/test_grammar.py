@@ -215,3 +215,21 @@ def test_the_tables_never_shift_the_end():
 
     assert all(state.get("$END", -1) < 0 for state in _tables.STATES)
     assert _tables.STATES[_tables.END] == {}
+
+
+def test_a_lecture_program_does_not_load_numpys_array_ops():
+    """The numpy language costs a lecture program nothing at start-up: its ops (indexing,
+    shapes, axes, conv) are registered only when a program uses them."""
+    import subprocess
+    import sys
+
+    code = (
+        "import sys; from bpcli.language.parse import parse; from bpcli.core.engine import run;"
+        "run(parse('q = x + y; f = max(q, 0) * exp(z) + sum([x, y])', {'x': 1.0, 'y': 2.0, 'z': 3.0}));"
+        "print(sorted(m for m in sys.modules if m.startswith('bpcli.core.ops.')))"
+    )
+    loaded = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
+    assert "arrays" not in loaded and "axes" not in loaded and "elementwise" in loaded
+    code = code.replace("max(q, 0)", "np.max(q, axis=0)")
+    loaded = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
+    assert "arrays" in loaded and "axes" in loaded

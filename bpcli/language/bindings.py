@@ -8,7 +8,7 @@ from collections.abc import Iterable
 from typing import TYPE_CHECKING, NoReturn, TypeVar
 
 from bpcli.errors import BindingError, BpcliError
-from bpcli.lazy import all_finite, np
+from bpcli.lazy import LazyPattern, all_finite, np
 from bpcli.limits import (
     MAX_DIMENSIONS,
     MAX_ELEMENTS,
@@ -27,7 +27,7 @@ if TYPE_CHECKING:
 V = TypeVar("V", bound="float | Array")
 
 _NAME = re.compile(r"[^\W\d]\w*")
-MAKER = re.compile(r"(randn|rand|zeros|ones)\(\s*(\d+(?:\s*,\s*\d+)*)?\s*\)")
+MAKER = LazyPattern(r"(randn|rand|zeros|ones)\(\s*(\d+(?:\s*,\s*\d+)*)?\s*\)")
 FILE_TYPES = (".npy", ".csv", ".txt", ".json")
 
 
@@ -146,7 +146,7 @@ def parse_value(
     )
 
 
-_TRUTH = re.compile(r"\b(?:true|false|True|False)\b")
+_TRUTH = LazyPattern(r"\b(?:true|false|True|False)\b")
 
 
 def checked(value: V, where: str, max_elements: int = MAX_ELEMENTS) -> V:
@@ -305,7 +305,7 @@ def load_file(name: str, path_text: str, max_elements: int = MAX_ELEMENTS) -> Va
 # Where a number may be below the normal float range: an exponent of -300 or less, or 300
 # zeros after the point. A plain pattern, quick to scan a file with; only the numbers around
 # its matches are read again.
-_MAYBE_TINY = re.compile(rb"[eE]-0*(?:[3-9]\d\d|[1-9]\d\d\d+)|\.0{300}")
+_MAYBE_TINY = LazyPattern(rb"[eE]-0*(?:[3-9]\d\d|[1-9]\d\d\d+)|\.0{300}")
 _NUMBER_BYTES = frozenset(b"0123456789.eE+-_")
 
 
@@ -346,7 +346,7 @@ def _text_file(text: str, suffix: str, where: str) -> Array:
 
 
 _NOT_BRACKETS = bytes(b for b in range(256) if b not in b"[]{}")
-_NOT_NUMBERS = re.compile(rb'["{]|\b(?:true|false|null)\b')
+_NOT_NUMBERS = LazyPattern(rb'["{]|\b(?:true|false|null)\b')
 
 
 def _json_file(data: bytes, where: str, max_elements: int = MAX_ELEMENTS) -> Array:

@@ -16,17 +16,16 @@ from __future__ import annotations
 
 import math
 import operator
-import re
 from collections.abc import Callable, Iterable
 from typing import TYPE_CHECKING, Any, TypeAlias, cast
 
 from bpcli.core.graph import CONST, INPUT, Graph, Node
-from bpcli.core.ops import FUSED, OPS, Op, ShapeMismatch
-from bpcli.core.ops.arrays import COMPARISONS, MASK, getitem, setitem
+from bpcli.core.ops import FUNCTIONS, FUSED, OPS, REDUCTIONS, Op, ShapeMismatch, load_all
 from bpcli.core.ops.registry import shape_of
 from bpcli.errors import DomainError, ProgramError, ShapeError
 from bpcli.language import _tables
 from bpcli.language.statics import Display, Function, Keyword, Namespace, describe
+from bpcli.lazy import LazyPattern
 from bpcli.limits import MAX_DIMENSIONS, MAX_ELEMENTS, shape_problem, tiny_number_problem
 from bpcli.values import Value
 
@@ -46,7 +45,7 @@ STACK_ARRAY = cast("Forward", STACK.array)
 NAMES = {"True": True, "False": False, "None": None, "np": Namespace("np"), "numpy": Namespace("np")}
 
 MAX_OUTPUT_TEXT = 80  # an output expression longer than this is shortened with "…"
-COMMENT = re.compile(dict(_tables.LEXER)["COMMENT"])  # not part of an output's text
+COMMENT = LazyPattern(dict(_tables.LEXER)["COMMENT"])  # not part of an output's text
 
 # a node, or a static value (see bpcli.language.statics); and the span of this occurrence
 Use = tuple[Any, int, int]
@@ -59,12 +58,12 @@ Mixed: TypeAlias = "list[Any]"
 def _binary(name: str) -> Callable[[Builder, list[Use]], Use]:
     """The callback of a binary operator's rule (Builder.add, …): a gate of op `name`, or
     for two static values (shapes: H + 2*pad) their Python value."""
-    op = OPS[name]
     python = PYTHON[name]
 
     def build(self: Builder, children: Mixed) -> Use:
         left, right = children[0], children[-1]
         start, end = left[1], right[2]
+        op = OPS.get(name) or _numpy_op(name)
         if type(left[0]) is Node and type(right[0]) is Node:
             return self._node(op, (left[0], right[0]), start, end), start, end
         return self._arith(op, python, left, right), start, end
@@ -196,6 +195,8 @@ class Builder:
             return node
         if name in NAMES:
             return NAMES[name]
+        if name in FUNCTIONS or name in REDUCTIONS:  # the lecture's functions: no numpy ops loaded
+            return Function(name, qualified=False)
         from bpcli.language import calls
 
         if calls.known(name):
@@ -496,7 +497,7 @@ class Builder:
         node = self.as_node(base)
         index, masks, text = index_ or self._index(subscripts, lsqb, rsqb)
         v = self.as_node(value)
-        op = self._family_op(lambda: setitem(index, text), start)
+        op = self._family_op(lambda: _arrays().setitem(index, text), start)
         result = self._node(op, (node, v, *masks), start, value[2])
         self._in_place(name, node, start)
         token = _NameToken(name, start, start + len(name))
@@ -640,7 +641,7 @@ class Builder:
     def compare(self, children: Mixed) -> Use:
         left, token, right = children
         start, end = left[1], right[2]
-        op = OPS[COMPARISONS[str(token)]]
+        op = _numpy_op(_arrays().COMPARISONS[str(token)])
         symbol = str(token)
         python = {">": operator.gt, ">=": operator.ge, "<": operator.lt}.get(symbol) or {
             "<=": operator.le,
@@ -660,10 +661,22 @@ class Builder:
         )
 
     def call(self, children: Mixed) -> Use:
-        from bpcli.language import calls
-
         callee, _, *args, rpar = children
         start, end = callee[1], rpar.end_pos
+        item = callee[0]
+        if (
+            type(item) is Function
+            and not item.qualified
+            and all(type(a) is tuple and type(a[0]) is Node for a in args)
+        ):
+            # the lecture's functions on nodes (exp(x), max(a, b), sum(v)), without numpy's calls
+            name = item.name
+            op_name = REDUCTIONS.get(name) if len(args) == 1 else None
+            op = OPS.get(op_name or FUNCTIONS.get(name, ""))
+            if op is not None and op.arity == len(args):
+                return self.call_op(op, tuple(a[0] for a in args), start, end), start, end
+        from bpcli.language import calls
+
         return calls.call(self, callee, args, start, end), start, end
 
     def index(self, children: Mixed) -> Use:
@@ -685,13 +698,14 @@ class Builder:
     def _index(self, subscripts: list[Use], lsqb: Token, rsqb: Token) -> tuple[Any, list[Node], str]:
         """A subscript as (the static index, the boolean masks among it, its text)."""
         np = _numpy()
+        mask = _arrays().MASK
         parts: list[object] = []
         masks: list[Node] = []
         for use in subscripts:
             item = use[0]
             if type(item) is Node and item.id in self.booleans:
                 masks.append(item)
-                parts.append(MASK)
+                parts.append(mask)
                 continue
             if isinstance(item, slice) or item is None or item is Ellipsis:
                 parts.append(item)
@@ -710,7 +724,7 @@ class Builder:
         node = self.as_node(base)
         if not isinstance(index, tuple):
             index = (index,)
-        op = self._family_op(lambda: getitem(index, text), start)
+        op = self._family_op(lambda: _arrays().getitem(index, text), start)
         if not list(masks):
             self._check_shape(op, [self.shape((node, start, end))], start)
         return self._node(op, (node, *masks), start, end)
@@ -951,6 +965,7 @@ class _Maker:
         keepdims=True); smooth=True as make.smooth (its kink does not reach f)."""
         from bpcli.core.ops import FAMILIES
 
+        load_all()
         node = self.builder._node(FAMILIES[name](**params), inputs, self.start, self.end)
         if smooth:
             self.builder.smooth.add(node.id)
@@ -964,6 +979,20 @@ class _Maker:
 
     def const(self, value: float) -> Node:
         return self.builder._node(CONST, (), self.start, self.end, value, False)
+
+
+def _numpy_op(name: str) -> Op:
+    """An op of numpy's array ops (// and %, a comparison), registered on first use."""
+    load_all()
+    return OPS[name]
+
+
+def _arrays() -> Any:
+    """bpcli.core.ops.arrays, registered on first use."""
+    load_all()
+    from bpcli.core.ops import arrays
+
+    return arrays
 
 
 def _numpy() -> Any:

@@ -16,7 +16,7 @@ import math
 from typing import TYPE_CHECKING, Any
 
 from bpcli.core.graph import INPUT, Node
-from bpcli.core.ops import CALLS, FUNCTIONS, METHODS, OPS, REDUCTIONS, REQUIRED, Family
+from bpcli.core.ops import CALLS, FUNCTIONS, METHODS, OPS, REDUCTIONS, REQUIRED, Family, load_all
 from bpcli.errors import BpcliError
 from bpcli.language.statics import Display, Function, Keyword, Method, Namespace, describe
 from bpcli.lazy import np
@@ -28,6 +28,7 @@ if TYPE_CHECKING:
     from bpcli.language.builder import Builder, Use
     from bpcli.language.lalr import Token
 
+load_all()  # a numpy call: its ops are registered now
 STACK = OPS["stack"]
 NUMPY_CONSTANTS = {"pi": math.pi, "e": math.e, "inf": math.inf, "newaxis": None}
 FLOAT_TYPES = ("float", "float64", "float32", "double")
@@ -149,10 +150,9 @@ def _family(
     """A call of an op family, its arguments bound as numpy binds them."""
     if family.arrays < 0:
         first = positional[0][0] if positional else None
-        if type(first) is Node and first.op is STACK and not first.name and first is b.nodes[-1]:
+        if type(first) is Node and first.op is STACK and not first.name:
             inputs = list(first.inputs)  # [a, b] made an array literal: its elements are the list
-            b.nodes.pop()
-            b.values.pop()
+            b.spent.add(first.id)  # (dropped when the graph is done, unless something uses it)
         elif isinstance(first, Display):
             inputs = [b.as_node(u) for u in first.items]
         else:

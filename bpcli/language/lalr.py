@@ -64,8 +64,15 @@ class _Splice(list[object]):
     """The children of a `_rule`, to be spliced into its parent's children."""
 
 
+# The terminals that are one fixed string (",", "//", "...") are one group of the lexer,
+# tried after the others (none of which they could cut short), longest first, and told
+# apart by their text: fewer groups make the pattern quicker to compile at start-up.
+_LITERAL_KINDS = {text: name for name, text in _tables.LITERALS.items()}
 _LEXER = re.compile(
-    "|".join(f"(?P<{name}>{regex})" for name, regex in _tables.LEXER) + r"|(?P<_ERROR>[\s\S])"
+    "|".join(f"(?P<{name}>{regex})" for name, regex in _tables.LEXER if name not in _tables.LITERALS)
+    + "|(?P<_LITERAL>"
+    + "|".join(re.escape(text) for text in sorted(_LITERAL_KINDS, key=len, reverse=True))
+    + r")|(?P<_ERROR>[\s\S])"
 )
 _IGNORE = frozenset(_tables.IGNORE)
 
@@ -75,7 +82,9 @@ def tokens(text: str) -> Iterator[Token]:
     depth = 0
     for match in _LEXER.finditer(text):
         kind = match.lastgroup
-        if kind in _IGNORE:
+        if kind == "_LITERAL":
+            kind = _LITERAL_KINDS[match.group()]
+        elif kind in _IGNORE:
             continue
         if kind == "_NL":
             if depth:
@@ -91,23 +100,33 @@ def tokens(text: str) -> Iterator[Token]:
         yield Token(kind, match.group(), match.start(), match.end())  # type: ignore[arg-type]
 
 
+class _Rules(dict[int, tuple[str, int, "Callback | None"]]):
+    """Rule index -> (origin, size, reduce), each made on first use."""
+
+    def __init__(self, make: Callable[[int], tuple[str, int, Callback | None]]) -> None:
+        super().__init__()
+        self.make = make
+
+    def __missing__(self, index: int) -> tuple[str, int, Callback | None]:
+        rule = self[index] = self.make(index)
+        return rule
+
+
 class Parser:
     """The parser for one builder object, whose methods are the grammar's callbacks."""
 
     def __init__(self, builder: object) -> None:
-        self.rules = [
-            _reducer(
-                origin,
-                size,
-                getattr(builder, callback, None) if callback else None,
-                callback is None,
-                keep,
-                expand1,
-            )
-            for origin, size, callback, keep, expand1 in _tables.RULES
-        ]
+        self.builder = builder
+        # (origin, size, reduce) by rule, made the first time the rule reduces: a program uses
+        # few of the grammar's rules, and start-up should not pay for the others
+        self.rules = _Rules(self._rule)
         self.states = _tables.STATES
         self.chains: dict[tuple[int, int, str], int] = {}
+
+    def _rule(self, index: int) -> tuple[str, int, Callback | None]:
+        origin, size, callback, keep, expand1 = _tables.RULES[index]
+        reduce = getattr(self.builder, callback, None) if callback else None
+        return _reducer(origin, size, reduce, callback is None, keep, expand1)
 
     def parse(self, text: str) -> object:
         """Parse `text`, calling the builder as rules reduce; returns the start rule's value."""

@@ -68,4 +68,5 @@ MESSAGES = {
     "convention.amin": "tied smallest elements share the gradient evenly",
     "convention.std": "where the elements std reduces are all equal (zero spread), its gradient is"
     " taken as 0",
+    "convention.maxpool": "at a tie the first largest element in the window gets the gradient",
 }

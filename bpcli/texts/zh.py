@@ -59,4 +59,5 @@ MESSAGES = {
     "convention.amax": "并列最大的元素平分梯度的约定",
     "convention.amin": "并列最小的元素平分梯度的约定",
     "convention.std": "std 在所归约的元素全部相等（标准差为零）时梯度取 0 的约定",
+    "convention.maxpool": "窗口内并列最大时，梯度全给窗口中第一个最大元素的约定",
 }

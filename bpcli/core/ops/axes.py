@@ -38,7 +38,6 @@ from bpcli.lazy import np
 
 if TYPE_CHECKING:
     from collections.abc import Callable
-    from typing import Protocol
 
     from bpcli.core.graph import Node
     from bpcli.core.ops.registry import Maker, Op, Shape

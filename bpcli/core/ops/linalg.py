@@ -119,8 +119,7 @@ defop(
     forward=Split(None, _dot),
     vjp=(lambda g, ans, x, y: g * y, lambda g, ans, x, y: g * x),
     local=("{y}", "{x}"),
-    shape=_dot_shape,
-    callable_as=("dot",),
+    shape=_dot_shape,  # (a program's dot(a, b) is numpy's: bpcli.language.calls picks dot or @)
     expansion=lambda make, x, y: make("sum", make("mul", x, y)),
 )
 
@@ -139,6 +138,8 @@ defop(
     symbol="ᵀ",
     shape=lambda shapes: shapes[0][::-1],
     callable_as=("transpose",),
+    view=True,
+    integer=True,
 )
 
 # --- the array literal ------------------------------------------------------------------------

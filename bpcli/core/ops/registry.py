@@ -225,7 +225,33 @@ def defop(
     """
     if name in OPS:
         raise ValueError(f"op {name} is registered twice")
-    entry = make_op(**{k: v for k, v in locals().items() if k not in ("reduces_for", "fuses")})
+    entry = make_op(
+        name,
+        arity=arity,
+        forward=forward,
+        vjp=vjp,
+        local=local,
+        infix=infix,
+        template=template,
+        prec=prec,
+        symbol=symbol,
+        commutes=commutes,
+        gate=gate,
+        kink=kink,
+        convention=convention,
+        one_sided=one_sided,
+        routes=routes,
+        broadcast=broadcast,
+        elementwise=elementwise,
+        shape=shape,
+        callable_as=callable_as,
+        expansion=expansion,
+        by_output=by_output,
+        differentiable=differentiable,
+        boolean=boolean,
+        integer=integer,
+        view=view,
+    )
     OPS[name] = entry
     for alias in callable_as:
         FUNCTIONS[alias] = name
@@ -470,7 +496,9 @@ def broadcast_shape(shapes: list[Shape]) -> Shape:
                 if size not in (1, s[axis]):
                     raise ShapeMismatch(
                         "operands could not be broadcast together with shapes "
-                        + " ".join("(" + ",".join(map(str, s)) + ("," if len(s) == 1 else "") + ")" for s in shapes)
+                        + " ".join(
+                            "(" + ",".join(map(str, s)) + ("," if len(s) == 1 else "") + ")" for s in shapes
+                        )
                     )
                 size = s[axis]
         result.append(size)
