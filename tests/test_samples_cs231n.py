@@ -1,12 +1,14 @@
 """The cs231n samples (samples/cs231n/): each assignment item's numpy forward pass, run by
 bpcli, against HIPS autograd running the same forward pass written as a Python function.
 
-f and the gradient of every input are compared to 1e-6 relative; an input used as an index
+f and the gradient of every input are compared to 1e-6 relative (with a floor of 1e-6 times
+the largest element, for elements that are 0 up to rounding); an input used as an index
 (labels, word ids) or a boolean mask is data, with no gradient. In-place assignments of the
-samples (margins[margins < 0] = 0) are written functionally here; conv2d and maxpool2d as
-naive loops over the output's positions. The samples that need conv2d or maxpool2d are
-skipped until those ops are registered. Each command of samples/cs231n/README.md's table is
-run too, from the repository root, and must exit 0 and print the f its sample's header says.
+samples (margins[margins < 0] = 0) are written functionally here; np.pad, conv2d and
+maxpool2d as concatenation and naive loops over the output's positions. The samples that
+need conv2d, pad or maxpool2d are skipped where those ops are not registered. Each command
+of samples/cs231n/README.md (its table and its code blocks) is run too, from the repository
+root, and must exit 0 and print what its sample's header says.
 """
 
 from __future__ import annotations
