@@ -268,6 +268,17 @@ def test_sample_against_autograd(name):
         )
 
 
+def test_a_boolean_npy_binding_is_data(tmp_path):
+    """dropout's mask saved by numpy (np.random.rand(…) < p) is data, as mask=[true, false] is."""
+    np.save(tmp_path / "mask.npy", np.array([True, False, True]))
+    for text in (f"mask=@{tmp_path / 'mask.npy'}", "mask=[true, false, true]"):
+        bindings = parse_bindings(["x=[1, 2, 3]", text])
+        assert bindings["mask"].dtype == bool
+        grads = gradients(run(parse("f = np.sum(x * mask) / 0.5", bindings)))
+        assert grads["mask"] is None
+        np.testing.assert_array_equal(grads["x"], [2.0, 0.0, 2.0])
+
+
 # --- the commands of the headers and of the README ------------------------------------------------
 
 DATA_DIR = "samples/cs231n/data"
