@@ -172,6 +172,7 @@ class Builder:
         if name in self.boolean_bindings:  # booleans are data: they have no gradient
             self.booleans.add(node.id)
             self.data.add(node.id)
+            self.reusable = False  # (a mask: the graph is made for this binding's type)
         self.inputs[name] = node
         self.env[name] = node
         return node
