@@ -24,7 +24,7 @@ from bpcli.core.ops import FUNCTIONS, FUSED, OPS, REDUCTIONS, Op, ShapeMismatch,
 from bpcli.core.ops.registry import shape_of
 from bpcli.errors import DomainError, ProgramError, ShapeError
 from bpcli.language import _tables
-from bpcli.language.statics import Display, Function, Keyword, Namespace, describe
+from bpcli.language.statics import Display, Function, Keyword, Namespace, Use, describe
 from bpcli.lazy import LazyPattern
 from bpcli.limits import MAX_DIMENSIONS, MAX_ELEMENTS, shape_problem, tiny_number_problem
 from bpcli.values import Value
@@ -47,8 +47,6 @@ NAMES = {"True": True, "False": False, "None": None, "np": Namespace("np"), "num
 MAX_OUTPUT_TEXT = 80  # an output expression longer than this is shortened with "…"
 COMMENT = LazyPattern(dict(_tables.LEXER)["COMMENT"])  # not part of an output's text
 
-# a node, or a static value (see bpcli.language.statics); and the span of this occurrence
-Use = tuple[Any, int, int]
 # A rule's children mixing tokens and Uses in the order the grammar fixes them (`paren` gets
 # [Token, Use, Token]): a list type cannot say which is where, and unpacking them must stay
 # as cheap as it is, so they are Any.

@@ -18,14 +18,14 @@ from typing import TYPE_CHECKING, Any
 from bpcli.core.graph import INPUT, Node
 from bpcli.core.ops import CALLS, FUNCTIONS, METHODS, OPS, REDUCTIONS, REQUIRED, Family, load_all
 from bpcli.errors import BpcliError
-from bpcli.language.statics import Display, Function, Keyword, Method, Namespace, describe
+from bpcli.language.statics import Display, Function, Keyword, Method, Namespace, Use, describe
 from bpcli.lazy import np
 from bpcli.limits import shape_problem
 
 if TYPE_CHECKING:
     from collections.abc import Callable
 
-    from bpcli.language.builder import Builder, Use
+    from bpcli.language.builder import Builder
     from bpcli.language.lalr import Token
 
 load_all()  # a numpy call: its ops are registered now

@@ -9,10 +9,11 @@ here, and an expression's value is either a graph node or such a static value.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import Any
 
-if TYPE_CHECKING:
-    from bpcli.language.builder import Use
+# What an expression is (a graph node, or a static value such as these), and the span of
+# this occurrence of it in the source: an expression callback's result.
+Use = tuple[Any, int, int]
 
 
 class Display:
