@@ -594,7 +594,15 @@ class Builder:
 
     def tuple_display(self, children: Mixed) -> Use:
         left, *items, right = children
-        return Display(items, "tuple"), left.start_pos, right.end_pos
+        return self._display(items, "tuple", left.start_pos), left.start_pos, right.end_pos
+
+    def _display(self, items: list[Use], kind: str, start: int) -> Display:
+        display = Display(items, kind)
+        if display.depth > MAX_DIMENSIONS:
+            raise self._shape_error(
+                f"the {kind} here is nested {display.depth} levels deep: at most {MAX_DIMENSIONS}", start
+            )
+        return display
 
     def keyword(self, children: Mixed) -> Keyword:
         token, use = children
@@ -761,7 +769,7 @@ class Builder:
         if not uses:
             raise ShapeError("an array literal needs at least one element", source=self.source, pos=start)
         if any(type(u[0]) is not Node for u in uses):  # [a, b] of statics or lists: decided on use
-            return Display(uses, "list"), start, end
+            return self._display(uses, "list", start), start, end
         elements = [use[0] for use in uses]
         if not all(e.id in self.literals for e in elements) or self.nodes[-len(elements) :] != elements:
             return self._stack(elements, start, end), start, end

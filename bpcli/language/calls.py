@@ -294,17 +294,25 @@ def _arange(b: Builder, positional: list[Use], keywords: list[Keyword], start: i
     values = [b.static(u) for u in bound if u is not None]
     with contextlib.suppress(BpcliError):  # float bounds make a float range
         values = [b.integers((v, start, end), "a bound") for v in values]
-    result = np.arange(*values)
-    if result.size > b.max_elements:
-        raise b._shape_error(f"arange would make {result.size:,} elements", start)
-    return result
+    try:
+        count = len(range(*values)) if all(isinstance(v, int) for v in values) else None
+        if count is None:
+            first, stop, step = (0.0, *values, 1.0)[-3:] if len(values) == 1 else (*values, 1.0)[:3]
+            count = max(0, math.ceil((float(stop) - float(first)) / float(step)))
+    except (TypeError, ValueError, ZeroDivisionError, OverflowError) as err:
+        raise b._error(f"arange: {err}", start) from None
+    if count > b.max_elements:
+        raise b._shape_error(f"arange would make {count:,} elements, more than --max-elements", start)
+    return np.arange(*values)
 
 
 def _eye(b: Builder, positional: list[Use], keywords: list[Keyword], start: int, end: int) -> Any:
     n, m, _ = _arguments(b, "eye", positional, keywords, ("N", "M", "dtype"), 1, start)
     assert n is not None
     rows = b.integers(n, "N")
-    return np.eye(rows, b.integers(m, "M") if m is not None else None)
+    cols = b.integers(m, "M") if m is not None else rows
+    _shape_argument(b, ((rows, cols), n[1], n[2]))
+    return np.eye(rows, cols)
 
 
 def _array(b: Builder, positional: list[Use], keywords: list[Keyword], start: int, end: int) -> Any:
@@ -408,6 +416,8 @@ def _splitter(name: str, axis_default: int | None, even: bool) -> Callable[..., 
         if isinstance(cut, int):
             if cut <= 0:
                 raise b._error("number sections must be larger than 0.", sections[1])
+            if cut > size:
+                raise b._shape_error(f"{cut} sections of an axis of {size}: some would be empty", sections[1])
             if even and size % cut:
                 raise b._shape_error("array split does not result in an equal division", start)
             each, extra = divmod(size, cut)

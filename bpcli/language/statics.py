@@ -20,11 +20,15 @@ class Display:
     """`[a, b]` or `(a, b)` as written: its items, not yet an array (concatenate takes the
     list; a shape is the tuple; in arithmetic it is an array)."""
 
-    __slots__ = ("items", "kind")
+    __slots__ = ("depth", "items", "kind")
 
     def __init__(self, items: list[Use], kind: str) -> None:
         self.items = items
         self.kind = kind  # "list" or "tuple"
+        # how deeply displays nest in it (bounded by the builder, so that reading one, which
+        # recurses, stays shallow)
+        inner = [i[0].depth for i in items if isinstance(i[0], Display)]
+        self.depth: int = 1 + max(inner, default=0)
 
 
 class Keyword:
