@@ -303,6 +303,12 @@ class Builder:
                 continue
             args = [memo[i.id] for i in n.inputs]
             try:
+                if n.op.shape is not None:  # refuse a result too big to make, before making it
+                    problem = shape_problem(n.op.shape([shape_of(a) for a in args]), self.max_elements)
+                    if problem is not None:
+                        raise self._shape_error(
+                            f"{n.op.name} would be too big: {problem[0]}", n.start, problem[1]
+                        )
                 with np.errstate(all="raise", under="ignore"):
                     if n.op.scalar is not None and all(type(a) is float for a in args):
                         value = n.op.scalar(*args)
