@@ -284,6 +284,12 @@ def grad(
                 for check in checks
                 if check.kinks
             ]
+            + [
+                f"--gradcheck: the step for {check.name} flips a comparison; its numeric gradient means"
+                " nothing"
+                for check in checks
+                if check.flips and not check.kinks
+            ]
         )
     _warn(run.warnings)
     if picture:

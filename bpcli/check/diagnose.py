@@ -16,11 +16,12 @@ from typing import Any, cast
 
 from bpcli.check.answers import Expectation, Tolerance, all_match, matches, np_shape
 from bpcli.core.engine import Values, downstream, gradient, one_sided_gradients
-from bpcli.core.graph import Node, consumers
+from bpcli.core.graph import Node, consumers, data_use
 from bpcli.core.ops import unbroadcast
 from bpcli.core.run import Run
-from bpcli.errors import BpcliError, DomainError
+from bpcli.errors import BpcliError, DomainError, ProgramError
 from bpcli.lazy import np
+from bpcli.texts import Translator
 from bpcli.values import Value
 
 KINDS = (
@@ -32,6 +33,7 @@ KINDS = (
     "value-confusion",
     "wrong-route",
     "forward",
+    "repeated-index",
     "shape",
     "unknown",
 )
@@ -105,6 +107,13 @@ def check(run: Run, expectations: list[Expectation], tol: Tolerance | None = Non
         # a name the program does not have is answers.OUTPUT, "f": the output
         node = graph.inputs.get(exp.name) or graph.names.get(exp.name) or graph.output
         truth = gradient(run, node) if exp.gradient else run.values[node.id]
+        use = data_use(graph, node) if exp.gradient else ""
+        if use:  # an input read as data (an index, a shape): it has no gradient
+            why = Translator()(f"data.{use}", name=exp.name)
+            raise ProgramError(
+                f"there is no ∂f/∂{exp.name} to check ({why}, with no gradient)",
+                hint=f"leave {exp.written} out of the answers",
+            )
         if truth is None:  # off the output's path, and not computable here
             raise DomainError(
                 f"{exp.name} has no value at this point ({graph.label(node)} is not"
@@ -308,6 +317,9 @@ class _Diagnoser:
                 return self._diagnosis(
                     kind, verdict, gate or (edges[0][0] if edges else node), edges, first=not wrong_upstream
                 )
+        repeated = self._repeated_index(verdict, edges)
+        if repeated is not None:
+            return self._diagnosis("repeated-index", verdict, repeated, edges, first=not wrong_upstream)
         gate = edges[0][0] if len(edges) == 1 else node
         if np_shape(verdict.expectation.value) != np_shape(verdict.truth):
             return _finding("shape", verdict, node, first=not wrong_upstream)
@@ -315,6 +327,27 @@ class _Diagnoser:
             "unknown", verdict, gate, first=not wrong_upstream, rounded=self._rounded_upstream(verdict, edges)
         )
         return self._point(finding, edges)
+
+    def _repeated_index(self, verdict: Verdict, edges: list[tuple[Node, int]]) -> Node | None:
+        """The index gate (W[idx], idx = [0, 2, 0]) that picks the elements where the answer is
+        wrong more than once each, while it is right everywhere else: where an index repeats the
+        gradients add up (np.add.at), and an answer off only there most likely kept one of them
+        (dW[idx] = g, which overwrites). None if no index gate explains the answer so."""
+        exp, truth = verdict.expectation, verdict.truth
+        if isinstance(truth, float) or np_shape(exp.value) != np_shape(truth):
+            return None
+        right = matches(exp.value, exp.tolerance, truth, self.tol, verdict.scale)
+        wrong = ~np.broadcast_to(right, truth.shape)
+        if not wrong.any():
+            return None
+        for gate, i in edges:
+            if gate.op.gate != "scatter":
+                continue
+            counts = self._vjp(gate, i, upstream=_ones_like(self._value(gate)))  # picks per element
+            picks = None if counts is None else np.asarray(counts)
+            if picks is not None and picks.shape == truth.shape and bool(np.all(picks[wrong] > 1)):
+                return gate
+        return None
 
     def _rounded_upstream(self, verdict: Verdict, edges: list[tuple[Node, int]]) -> Rounded | None:
         """A right method with an upstream gradient rounded too early (0.20 × 2 = 0.40)."""

@@ -19,7 +19,7 @@ from dataclasses import dataclass, field
 from typing import cast
 
 from bpcli.core.engine import Values, downstream, forward_values, gradient, leads_to_output
-from bpcli.core.graph import Graph, Node
+from bpcli.core.graph import Graph, Node, data_use
 from bpcli.core.run import Run
 from bpcli.errors import BpcliError
 from bpcli.lazy import np
@@ -45,14 +45,16 @@ class Check:
     """The check of one input."""
 
     name: str
-    analytic: Value
-    numeric: Value  # nan where the perturbed program could not be evaluated
+    analytic: Value | None  # None for an input read as data: it has no gradient
+    numeric: Value | None  # nan where the perturbed program could not be evaluated; None for data
     relative_error: float  # the worst over the elements checked
     verdict: str  # good, ok, suspect, wrong, or n/a
     kinks: list[int] = field(default_factory=list)  # ids of kinked nodes the step crosses
     checked: int = 1  # elements checked
     elements: int = 1
     poles: int = 0  # elements where every step tried straddles a pole or a jump (numeric nan)
+    flips: list[int] = field(default_factory=list)  # ids of comparisons the step flips (a jump)
+    data: str = ""  # an input read as data, not checked: how it is used ("index", "value")
 
 
 def verdict(error: float) -> str:
@@ -80,20 +82,25 @@ def gradcheck(run: Run, names: list[str] | None = None, seed: int = 0) -> list[C
     """Check every input (or those in `names`) of a run's graph."""
     graph = run.graph
     rng = random.Random(seed)
-    chosen = [  # (not an input read as data, an index: it has no gradient to check)
-        (name, node)
-        for name, node in graph.inputs.items()
-        if node.needs_grad and (not names or name in names)
-    ]
+    chosen = [(name, node) for name, node in graph.inputs.items() if not names or name in names]
     plans: list[Sequence[int]] = []
     for _, node in chosen:
-        size = _size(cast(Value, run.values[node.id]))  # (an input's: it has one)
+        size = _size(cast(Value, run.values[node.id])) if node.needs_grad else 0  # (data: none)
         plans.append(range(size) if size <= MAX_ELEMENTS else sorted(rng.sample(range(size), SAMPLE)))
     # what an element costs at most: two evaluations of every gate after its input
     costs = [2 * (len(graph.nodes) - node.id) for _, node in chosen]
     if sum(len(plan) * cost for plan, cost in zip(plans, costs, strict=True)) > WORK:
         plans = _sampled(plans, costs, rng)
-    return [_check(run, name, node, plan) for (name, node), plan in zip(chosen, plans, strict=True)]
+    return [
+        _check(run, name, node, plan) if node.needs_grad else _data(run, name, node)
+        for (name, node), plan in zip(chosen, plans, strict=True)
+    ]
+
+
+def _data(run: Run, name: str, node: Node) -> Check:
+    """An input read as data (an index, a shape) has no gradient: nothing to check."""
+    size = _size(cast(Value, run.values[node.id]))
+    return Check(name, None, None, math.nan, "n/a", checked=0, elements=size, data=data_use(run.graph, node))
 
 
 def _sampled(plans: list[Sequence[int]], costs: list[int], rng: random.Random) -> list[Sequence[int]]:
@@ -125,7 +132,11 @@ def _check(run: Run, name: str, node: Node, indices: Sequence[int]) -> Check:
     work = None if scalar else np.array(original, dtype=float)  # a contiguous copy
     flat_work = None if work is None else work.reshape(-1)
     cone = _cone(graph, node) if indices else []
-    kinked = [n for n in cone if n.op.kink is not None and n.id not in graph.smooth]
+    # the gates whose side the step may change: kinks, and comparisons (a jump: where they flip,
+    # a difference quotient means nothing)
+    kinked = [
+        n for n in cone if (n.op.kink is not None and n.id not in graph.smooth) or not n.op.differentiable
+    ]
     crossed: set[int] = set()
     straddled = 0
     worst = 0.0
@@ -194,9 +205,12 @@ def _check(run: Run, name: str, node: Node, indices: Sequence[int]) -> Check:
         worst = math.nan if math.isnan(error) or math.isnan(worst) else max(worst, error)
     if not indices:
         worst = math.nan
-    kink_ids = sorted(kinked[i].id for i in crossed)
+    kink_ids = sorted(kinked[i].id for i in crossed if kinked[i].op.differentiable)
+    flips = sorted(kinked[i].id for i in crossed if not kinked[i].op.differentiable)
     numerics = numeric if flat_numeric is None else flat_numeric.reshape(np.shape(original))
-    return Check(name, analytic, numerics, worst, verdict(worst), kink_ids, len(indices), size, straddled)
+    return Check(
+        name, analytic, numerics, worst, verdict(worst), kink_ids, len(indices), size, straddled, flips
+    )
 
 
 def _relative(spread: float, n: float) -> float:
@@ -252,10 +266,13 @@ def _cone(graph: Graph, node: Node) -> list[Node]:
 
 def _sides(graph: Graph, values: Values, kinked: list[Node]) -> Sides:
     """Which side of its kink each kinked node is on: its local gradients, as bytes."""
-    sides = []
+    sides: Sides = []
     for node in kinked:
         signature = []
         value = values[node.id]
+        if not node.op.differentiable:  # a comparison: its side is its value
+            sides.append((np.asarray(value).tobytes(),))
+            continue
         for i in range(len(node.inputs)):
             seed: Value = 1.0 if type(value) is float else np.ones_like(value)
             try:

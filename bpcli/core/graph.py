@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from typing import TypeAlias
 
 from bpcli.core.ops import OPS, P_ATOM, P_NEG, Op
@@ -172,14 +173,18 @@ def _expression(node: Node, exprs: list[str], leaves: list[Value | None]) -> str
         parts.append(f"({text})" if prec < need else text)
     if op.arity < 0:
         more = len(node.inputs) - len(inputs)
-        return "[" + ", ".join(parts) + (f", … {more:,} more]" if more else "]")
+        listed = "[" + ", ".join(parts) + (f", … {more:,} more]" if more else "]")
+        # a family's member writes its list where its template has […]: concatenate([a, b], axis=0)
+        return op.template.replace("[…]", listed, 1) if "[…]" in op.template else listed
     return op.template.format(*parts)
 
 
 def _abbreviated(node: Node) -> str:
     op = node.op
-    if op.template.endswith(")") and op.prec == P_ATOM and op.arity > 0:
-        return op.template.split("(", 1)[0] + "(…)"
+    if op.template.endswith(")") and op.prec == P_ATOM and op.arity != 0 and "(" in op.template:
+        head = op.template.split("(", 1)[0]
+        if head.isidentifier():  # sum(…), concatenate(…); not x.reshape(2, 2), x.at[i].set(v)
+            return head + "(…)"
     return "[…]" if op.arity < 0 else "…"
 
 
@@ -196,6 +201,20 @@ def _array_literal(items: Nested) -> str:
     if isinstance(items, list):
         return "[" + ", ".join(_array_literal(i) for i in items) + "]"
     return format_number(items)
+
+
+def data_use(graph: Graph, node: Node) -> str:
+    """How an input read as data (no gradient) is used: "index" when an index in the program
+    names it (s[arange(N), y]), else "value" (a shape, an axis, or an index computed from it);
+    "" for a node that is not such an input."""
+    if node.op is not INPUT or node.needs_grad or not node.name:
+        return ""
+    word = re.compile(r"(?<![\w.])" + re.escape(node.name) + r"(?!\w)")
+    for gate in graph.nodes:
+        for key, param in gate.op.params:
+            if key == "index" and isinstance(param, str) and word.search(param):
+                return "index"
+    return "value"
 
 
 def consumers(graph: Graph) -> list[list[tuple[Node, int]]]:

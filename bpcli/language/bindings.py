@@ -297,7 +297,8 @@ def load_file(name: str, path_text: str, max_elements: int = MAX_ELEMENTS) -> Va
         raise BindingError(f"{where}: not a numeric array ({reason})") from None
     if value.dtype.kind not in "biuf":
         raise BindingError(f"{where}: not a numeric array (its type is {value.dtype})")
-    value = np.asarray(value, dtype=float)
+    # a boolean array stays boolean: a mask is data, as mask=[true, false] is
+    value = np.asarray(value, dtype=bool if value.dtype.kind == "b" and value.ndim else float)
     return float(value) if value.ndim == 0 else value
 
 

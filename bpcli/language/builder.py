@@ -24,7 +24,7 @@ from bpcli.core.ops import FUNCTIONS, FUSED, OPS, REDUCTIONS, Op, ShapeMismatch,
 from bpcli.core.ops.registry import shape_of
 from bpcli.errors import DomainError, ProgramError, ShapeError
 from bpcli.language import _tables
-from bpcli.language.statics import Display, Function, Keyword, Namespace, describe
+from bpcli.language.statics import Display, Function, Keyword, Namespace, Use, describe
 from bpcli.lazy import LazyPattern
 from bpcli.limits import MAX_DIMENSIONS, MAX_ELEMENTS, shape_problem, tiny_number_problem
 from bpcli.values import Value
@@ -47,8 +47,6 @@ NAMES = {"True": True, "False": False, "None": None, "np": Namespace("np"), "num
 MAX_OUTPUT_TEXT = 80  # an output expression longer than this is shortened with "…"
 COMMENT = LazyPattern(dict(_tables.LEXER)["COMMENT"])  # not part of an output's text
 
-# a node, or a static value (see bpcli.language.statics); and the span of this occurrence
-Use = tuple[Any, int, int]
 # A rule's children mixing tokens and Uses in the order the grammar fixes them (`paren` gets
 # [Token, Use, Token]): a list type cannot say which is where, and unpacking them must stay
 # as cheap as it is, so they are Any.
@@ -59,11 +57,12 @@ def _binary(name: str) -> Callable[[Builder, list[Use]], Use]:
     """The callback of a binary operator's rule (Builder.add, …): a gate of op `name`, or
     for two static values (shapes: H + 2*pad) their Python value."""
     python = PYTHON[name]
+    lecture = OPS.get(name)  # // and % are numpy's, registered on first use
 
     def build(self: Builder, children: Mixed) -> Use:
         left, right = children[0], children[-1]
         start, end = left[1], right[2]
-        op = OPS.get(name) or _numpy_op(name)
+        op = lecture or _numpy_op(name)
         if type(left[0]) is Node and type(right[0]) is Node:
             return self._node(op, (left[0], right[0]), start, end), start, end
         return self._arith(op, python, left, right), start, end
@@ -136,8 +135,8 @@ class Builder:
         node = Node(len(self.nodes), op, inputs, start, end, needs_grad)
         self.nodes.append(node)
         self.values.append(value)
-        if inputs and (op.boolean or (op.integer and op.arity == 1 and inputs[0].id in self.booleans)):
-            self.booleans.add(node.id)
+        if op.boolean or (self.booleans and op.integer and op.arity == 1 and inputs[0].id in self.booleans):
+            self.booleans.add(node.id)  # (a comparison, or a reshape or an index of one)
         if op.view or op is ID:
             first = inputs[0].id
             self.storage[node.id] = self.storage.get(first, first)
@@ -174,6 +173,7 @@ class Builder:
         if name in self.boolean_bindings:  # booleans are data: they have no gradient
             self.booleans.add(node.id)
             self.data.add(node.id)
+            self.reusable = False  # (a mask: the graph is made for this binding's type)
         self.inputs[name] = node
         self.env[name] = node
         return node
@@ -199,7 +199,7 @@ class Builder:
         if name in NAMES:
             return NAMES[name]
         if name in FUNCTIONS or name in REDUCTIONS:  # the lecture's functions: no numpy ops loaded
-            return Function(name, qualified=False)
+            return _function(name)
         from bpcli.language import calls
 
         if calls.known(name):
@@ -306,6 +306,12 @@ class Builder:
                 continue
             args = [memo[i.id] for i in n.inputs]
             try:
+                if n.op.shape is not None:  # refuse a result too big to make, before making it
+                    problem = shape_problem(n.op.shape([shape_of(a) for a in args]), self.max_elements)
+                    if problem is not None:
+                        raise self._shape_error(
+                            f"{n.op.name} would be too big: {problem[0]}", n.start, problem[1]
+                        )
                 with np.errstate(all="raise", under="ignore"):
                     if n.op.scalar is not None and all(type(a) is float for a in args):
                         value = n.op.scalar(*args)
@@ -597,7 +603,15 @@ class Builder:
 
     def tuple_display(self, children: Mixed) -> Use:
         left, *items, right = children
-        return Display(items, "tuple"), left.start_pos, right.end_pos
+        return self._display(items, "tuple", left.start_pos), left.start_pos, right.end_pos
+
+    def _display(self, items: list[Use], kind: str, start: int) -> Display:
+        display = Display(items, kind)
+        if display.depth > MAX_DIMENSIONS:
+            raise self._shape_error(
+                f"the {kind} here is nested {display.depth} levels deep: at most {MAX_DIMENSIONS}", start
+            )
+        return display
 
     def keyword(self, children: Mixed) -> Keyword:
         token, use = children
@@ -667,17 +681,14 @@ class Builder:
         callee, _, *args, rpar = children
         start, end = callee[1], rpar.end_pos
         item = callee[0]
-        if (
-            type(item) is Function
-            and not item.qualified
-            and all(type(a) is tuple and type(a[0]) is Node for a in args)
-        ):
+        if type(item) is Function and not item.qualified:
             # the lecture's functions on nodes (exp(x), max(a, b), sum(v)), without numpy's calls
-            name = item.name
-            op_name = REDUCTIONS.get(name) if len(args) == 1 else None
-            op = OPS.get(op_name or FUNCTIONS.get(name, ""))
-            if op is not None and op.arity == len(args):
-                return self.call_op(op, tuple(a[0] for a in args), start, end), start, end
+            nodes = tuple(a[0] for a in args if type(a) is tuple)
+            if len(nodes) == len(args) and all(type(n) is Node for n in nodes):
+                name = item.name
+                op = OPS.get((len(args) == 1 and REDUCTIONS.get(name)) or FUNCTIONS.get(name, ""))
+                if op is not None and op.arity == len(args):
+                    return self.call_op(op, nodes, start, end), start, end
         from bpcli.language import calls
 
         return calls.call(self, callee, args, start, end), start, end
@@ -767,7 +778,7 @@ class Builder:
         if not uses:
             raise ShapeError("an array literal needs at least one element", source=self.source, pos=start)
         if any(type(u[0]) is not Node for u in uses):  # [a, b] of statics or lists: decided on use
-            return Display(uses, "list"), start, end
+            return self._display(uses, "list", start), start, end
         elements = [use[0] for use in uses]
         if not all(e.id in self.literals for e in elements) or self.nodes[-len(elements) :] != elements:
             return self._stack(elements, start, end), start, end
@@ -982,6 +993,17 @@ class _Maker:
 
     def const(self, value: float) -> Node:
         return self.builder._node(CONST, (), self.start, self.end, value, False)
+
+
+_FUNCTIONS: dict[str, Function] = {}
+
+
+def _function(name: str) -> Function:
+    """The lecture's function `name` as a value (one object per name: sin(x) is common)."""
+    function = _FUNCTIONS.get(name)
+    if function is None:
+        function = _FUNCTIONS[name] = Function(name, qualified=False)
+    return function
 
 
 def _numpy_op(name: str) -> Op:

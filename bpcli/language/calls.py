@@ -18,14 +18,14 @@ from typing import TYPE_CHECKING, Any
 from bpcli.core.graph import INPUT, Node
 from bpcli.core.ops import CALLS, FUNCTIONS, METHODS, OPS, REDUCTIONS, REQUIRED, Family, load_all
 from bpcli.errors import BpcliError
-from bpcli.language.statics import Display, Function, Keyword, Method, Namespace, describe
+from bpcli.language.statics import Display, Function, Keyword, Method, Namespace, Use, describe
 from bpcli.lazy import np
 from bpcli.limits import shape_problem
 
 if TYPE_CHECKING:
     from collections.abc import Callable
 
-    from bpcli.language.builder import Builder, Use
+    from bpcli.language.builder import Builder
     from bpcli.language.lalr import Token
 
 load_all()  # a numpy call: its ops are registered now
@@ -294,17 +294,25 @@ def _arange(b: Builder, positional: list[Use], keywords: list[Keyword], start: i
     values = [b.static(u) for u in bound if u is not None]
     with contextlib.suppress(BpcliError):  # float bounds make a float range
         values = [b.integers((v, start, end), "a bound") for v in values]
-    result = np.arange(*values)
-    if result.size > b.max_elements:
-        raise b._shape_error(f"arange would make {result.size:,} elements", start)
-    return result
+    try:
+        count = len(range(*values)) if all(isinstance(v, int) for v in values) else None
+        if count is None:
+            first, stop, step = (0.0, *values, 1.0)[-3:] if len(values) == 1 else (*values, 1.0)[:3]
+            count = max(0, math.ceil((float(stop) - float(first)) / float(step)))
+    except (TypeError, ValueError, ZeroDivisionError, OverflowError) as err:
+        raise b._error(f"arange: {err}", start) from None
+    if count > b.max_elements:
+        raise b._shape_error(f"arange would make {count:,} elements, more than --max-elements", start)
+    return np.arange(*values)
 
 
 def _eye(b: Builder, positional: list[Use], keywords: list[Keyword], start: int, end: int) -> Any:
     n, m, _ = _arguments(b, "eye", positional, keywords, ("N", "M", "dtype"), 1, start)
     assert n is not None
     rows = b.integers(n, "N")
-    return np.eye(rows, b.integers(m, "M") if m is not None else None)
+    cols = b.integers(m, "M") if m is not None else rows
+    _shape_argument(b, ((rows, cols), n[1], n[2]))
+    return np.eye(rows, cols)
 
 
 def _array(b: Builder, positional: list[Use], keywords: list[Keyword], start: int, end: int) -> Any:
@@ -356,8 +364,12 @@ def _astype(b: Builder, positional: list[Use], keywords: list[Keyword], start: i
     assert owner is not None and dtype is not None
     kind = b.static(dtype)
     name = kind.name if isinstance(kind, Function) else kind if isinstance(kind, str) else None
-    if name in FLOAT_TYPES:
-        return owner[0]
+    if name in FLOAT_TYPES:  # a copy, of floats (a mask's True is 1.0 from here on)
+        if type(owner[0]) is not Node:
+            return np.asarray(b.static(owner), dtype=float)
+        node = b._node(OPS["copy"], (owner[0],), start, end)
+        b.booleans.discard(node.id)
+        return node
     if name in INT_TYPES:
         return b.integers(owner, "astype(int) of a value")
     raise b._error(f"astype({describe(kind)}): bpcli computes with floats (astype(float))", dtype[1])
@@ -404,6 +416,8 @@ def _splitter(name: str, axis_default: int | None, even: bool) -> Callable[..., 
         if isinstance(cut, int):
             if cut <= 0:
                 raise b._error("number sections must be larger than 0.", sections[1])
+            if cut > size:
+                raise b._shape_error(f"{cut} sections of an axis of {size}: some would be empty", sections[1])
             if even and size % cut:
                 raise b._shape_error("array split does not result in an equal division", start)
             each, extra = divmod(size, cut)
@@ -422,7 +436,62 @@ def _splitter(name: str, axis_default: int | None, even: bool) -> Callable[..., 
     return make
 
 
+def _square(b: Builder, positional: list[Use], keywords: list[Keyword], start: int, end: int) -> Any:
+    (x,) = _arguments(b, "square", positional, keywords, ("x",), 1, start)
+    assert x is not None
+    two = b.as_node((2.0, start, end))
+    return b._node(OPS["pow"], (b.as_node(x), two), start, end)
+
+
+def _clip(b: Builder, positional: list[Use], keywords: list[Keyword], start: int, end: int) -> Any:
+    x, low, high = _arguments(b, "clip", positional, keywords, ("a", "a_min", "a_max"), 3, start)
+    assert x is not None and low is not None and high is not None
+    node = b.as_node(x)  # (None for a bound leaves that side open)
+    if not (type(low[0]) is not Node and low[0] is None):
+        node = b._node(OPS["max"], (node, b.as_node(low)), start, end)
+    if not (type(high[0]) is not Node and high[0] is None):
+        node = b._node(OPS["min"], (node, b.as_node(high)), start, end)
+    return node
+
+
+def _outer(b: Builder, positional: list[Use], keywords: list[Keyword], start: int, end: int) -> Any:
+    x, y = _arguments(b, "outer", positional, keywords, ("a", "b"), 2, start)
+    assert x is not None and y is not None
+    column = _family(
+        b, METHODS["reshape"], "reshape", [x, (-1, start, end), (1, start, end)], [], start, end, True
+    )
+    row = _family(
+        b, METHODS["reshape"], "reshape", [y, (1, start, end), (-1, start, end)], [], start, end, True
+    )
+    return b._node(OPS["mul"], (column, row), start, end)
+
+
+def _stacker(axis_of: Callable[[int], int]) -> Callable[..., Any]:
+    """hstack and vstack: concatenate along the axis numpy picks for the arrays' rank."""
+
+    def make(b: Builder, positional: list[Use], keywords: list[Keyword], start: int, end: int) -> Any:
+        (arrays,) = _arguments(b, "hstack", positional, keywords, ("tup",), 1, start)
+        assert arrays is not None
+        first = arrays[0]
+        if isinstance(first, Display) and first.items:
+            ndim = len(b.shape(first.items[0], bake=False))
+        elif type(first) is Node and first.op is STACK and not first.name:  # [a, b] of arrays
+            ndim = len(b.shape((first.inputs[0], start, end), bake=False))
+        else:
+            raise b._error("hstack and vstack take a list of arrays: np.hstack([a, b])", start)
+        join = "stack" if axis_of(ndim) < 0 else "concatenate"  # vstack of vectors: rows
+        axis = (max(axis_of(ndim), 0), start, end)
+        return _family(b, CALLS[join], join, [arrays, axis], [], start, end)
+
+    return make
+
+
 SPECIAL: dict[str, Callable[..., Any]] = {
+    "square": _square,
+    "clip": _clip,
+    "outer": _outer,
+    "hstack": _stacker(lambda ndim: 0 if ndim <= 1 else 1),
+    "vstack": _stacker(lambda ndim: -1 if ndim <= 1 else 0),
     "zeros": _filled(0.0),
     "ones": _filled(1.0),
     "empty": _filled(0.0),

@@ -83,8 +83,15 @@ def tokens(text: str) -> Iterator[Token]:
     for match in _LEXER.finditer(text):
         kind = match.lastgroup
         if kind == "_LITERAL":
-            kind = _LITERAL_KINDS[match.group()]
-        elif kind in _IGNORE:
+            value = match.group()
+            kind = _LITERAL_KINDS[value]
+            if kind in _OPEN:
+                depth += 1
+            elif kind in _CLOSE and depth:
+                depth -= 1
+            yield Token(kind, value, match.start(), match.end())
+            continue
+        if kind in _IGNORE:
             continue
         if kind == "_NL":
             if depth:

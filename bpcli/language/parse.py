@@ -15,6 +15,7 @@ from bpcli.core.graph import Graph
 from bpcli.errors import ParseError, ProgramError
 from bpcli.language import lalr
 from bpcli.language.builder import Builder
+from bpcli.lazy import LazyPattern
 from bpcli.limits import MAX_ELEMENTS
 from bpcli.values import Value
 
@@ -51,7 +52,7 @@ def parse(
     global _parser
     if _parser is None:
         _parser = lalr.Parser(_builder)
-    text = source.translate(TYPOS)
+    text = _without_imports(source.translate(TYPOS))
     given = bindings or {}
     booleans = {name for name, v in given.items() if str(getattr(v, "dtype", "")) == "bool"}
     _builder.reset(source, {name: _value(v) for name, v in given.items()}, expand, max_elements, booleans)
@@ -89,7 +90,7 @@ def check_syntax(source: str) -> None:
     global _checker
     if _checker is None:
         _checker = lalr.Parser(_Nothing())
-    text = source.translate(TYPOS)
+    text = _without_imports(source.translate(TYPOS))
     try:
         _checker.parse(text)
         empty = all(token.type in ("_NL", "SEMICOLON") for token in lalr.tokens(text))
@@ -99,6 +100,17 @@ def check_syntax(source: str) -> None:
         raise _unexpected_token(source, err.token, err.expected) from None
     if empty:
         raise ProgramError("the program is empty: write an expression such as (x+y)*z")
+
+
+_IMPORT = LazyPattern(r"(?m)^[ \t]*(?:import numpy(?: as np)?|from numpy import \*)[ \t]*(?:#[^\n]*)?$")
+
+
+def _without_imports(text: str) -> str:
+    """The program with `import numpy as np` lines blanked (as pasted from a notebook): np.
+    is bpcli's anyway. Blanked, not removed, so that every position stays where it was."""
+    if "import" not in text:
+        return text
+    return _IMPORT.sub(lambda m: " " * len(m.group()), text)
 
 
 def _value(value: ArrayLike) -> Value:
@@ -173,6 +185,14 @@ def _unexpected_token(source: str, token: lalr.Token, expected: set[str]) -> Par
             hint=_describe_expected(expected),
         )
     hint = _describe_expected(expected)
+    keyword = _python_keyword(source, token)
+    if keyword is not None:
+        return ParseError(
+            f"bpcli does not run Python's {keyword} yet: a program is straight-line numpy code",
+            source=source,
+            pos=_line_start(source, token.start_pos),
+            hint="write the loop out step by step (unrolled), and the function's body inline",
+        )
     if kind in _OPERANDS and not expected & {"NAME", "NUMBER"}:
         message = f"syntax error: missing an operator before {_describe_token(token)}"
         hint = "bpcli needs * for a product: write 2*x, not 2x" if kind in ("NAME", "LPAR") else None
@@ -195,6 +215,40 @@ def _unexpected_token(source: str, token: lalr.Token, expected: set[str]) -> Par
     else:
         message = f"syntax error: unexpected {_describe_token(token)}"
     return ParseError(message, source=source, pos=token.start_pos, hint=hint)
+
+
+_KEYWORDS = (
+    "for",
+    "while",
+    "def",
+    "if",
+    "elif",
+    "else",
+    "return",
+    "lambda",
+    "class",
+    "import",
+    "from",
+    "with",
+)
+
+
+def _python_keyword(source: str, token: lalr.Token) -> str | None:
+    """The Python keyword a statement starts with, when a syntax error comes on its line
+    (`for i in range(3):` is a loop, not a missing operator)."""
+    start = _line_start(source, token.start_pos)
+    word = source[start:].split(None, 1)[0] if source[start:].strip() else ""
+    word = word.split("(", 1)[0].rstrip(":")
+    if word in _KEYWORDS:
+        return {"elif": "if", "else": "if", "return": "def", "lambda": "lambda", "from": "import"}.get(
+            word, word
+        )
+    return None
+
+
+def _line_start(source: str, pos: int) -> int:
+    start = source.rfind("\n", 0, pos) + 1
+    return start + len(source[start:pos]) - len(source[start:pos].lstrip())
 
 
 _CLOSES = {"RPAR": "(", "RSQB": "["}  # a closing bracket's terminal -> the bracket it closes

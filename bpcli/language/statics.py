@@ -9,21 +9,26 @@ here, and an expression's value is either a graph node or such a static value.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import Any
 
-if TYPE_CHECKING:
-    from bpcli.language.builder import Use
+# What an expression is (a graph node, or a static value such as these), and the span of
+# this occurrence of it in the source: an expression callback's result.
+Use = tuple[Any, int, int]
 
 
 class Display:
     """`[a, b]` or `(a, b)` as written: its items, not yet an array (concatenate takes the
     list; a shape is the tuple; in arithmetic it is an array)."""
 
-    __slots__ = ("items", "kind")
+    __slots__ = ("depth", "items", "kind")
 
     def __init__(self, items: list[Use], kind: str) -> None:
         self.items = items
         self.kind = kind  # "list" or "tuple"
+        # how deeply displays nest in it (bounded by the builder, so that reading one, which
+        # recurses, stays shallow)
+        inner = [i[0].depth for i in items if isinstance(i[0], Display)]
+        self.depth: int = 1 + max(inner, default=0)
 
 
 class Keyword:

@@ -126,7 +126,7 @@ def check_report(
                         answer=fmt(float(element), precision),
                         truth=fmt(float(truth), precision),
                     )
-                    + ". "
+                    + tr("check.sentence-end")
                     + diagnosis
                 )
         table.add_row(

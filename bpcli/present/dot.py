@@ -160,6 +160,9 @@ def render(dot_text: str, path: str | Path) -> None:
 def _folded_input(node: Node) -> int | None:
     """The index of the constant operand written inside this binary gate's label, if any:
     an unnamed constant whose partner is not one too (`2*3` keeps both as leaves)."""
+    if node.op.symbol.endswith("=") and len(node.inputs) >= 2:  # x[idx] = 0: the 0 goes in [idx]=0
+        value = node.inputs[1]
+        return 1 if value.op is CONST and not value.name and node.inputs[0].op is not CONST else None
     if len(node.inputs) != 2:
         return None
     literal = [i.op is CONST and not i.name for i in node.inputs]
@@ -179,6 +182,8 @@ def _gate_label(node: Node, fold: int | None, constant: Value | None, precision:
                 return ("+" if symbol == "-" else "-") + c[1:]
             return symbol + c  # +1, *-1, /2, ^2
         return f"{c}{symbol}x"  # 1/x, 1-x, 2^x
+    if symbol.endswith("=") and fold == 1:  # an index assignment of a constant: [idx]=0
+        return symbol + c
     slots = [c if i == fold else "·" for i in range(2)]
     return f"{symbol}({', '.join(slots)})"  # max(0, ·)
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from contextlib import nullcontext
 
-from bpcli.core.engine import downstream, gradient, local
+from bpcli.core.engine import downstream, gradient, local, shape_of
 from bpcli.core.graph import Graph, Node
 from bpcli.core.run import Run
 from bpcli.errors import BpcliError
@@ -71,14 +71,8 @@ def derivation(run: Run, ids: list[int] | None = None) -> list[Step]:
             else:
                 d = downstream(graph, run.values, node, i, upstream)
             if step is not None:
-                step.edges.append(
-                    Edge(
-                        inp,
-                        i,
-                        _local(run, node, i) if inp.needs_grad else None,
-                        d if inp.needs_grad else None,
-                    )
-                )
+                flows = inp.needs_grad and node.op.differentiable  # (a comparison passes nothing)
+                step.edges.append(Edge(inp, i, _local(run, node, i) if flows else None, d if flows else None))
             target = steps.get(inp.id)
             if target is not None and d is not None:
                 target.branches.append((node.id, d))
@@ -149,8 +143,36 @@ class _Ref:
         return self.graph.ref(self.node, atomic=spec == "a")
 
 
-def local_formula(graph: Graph, node: Node, i: int) -> str:
-    """The local gradient ∂node/∂input_i as a formula in the inputs' names: `z`, `1/(x + y)`."""
-    if node.op.arity < 0:  # an array literal: input i is its element (or row) i
-        return f"1 at element {i}"
-    return node.op.local[i].format(x=_Ref(graph, node, 0), y=_Ref(graph, node, 1))
+def local_formula(graph: Graph, node: Node, i: int, values: list[Value | None] | None = None) -> str:
+    """The local gradient ∂node/∂input_i as a formula in the inputs' names: `z`, `1/(x + y)`.
+    With the run's `values`, a join (concatenate, stack) names the piece of g input i gets."""
+    op = node.op
+    if op.arity < 0:
+        axis = dict(op.params).get("axis")
+        if isinstance(axis, int):
+            return _piece(node, i, axis, values)
+        return f"1 at element {i}"  # an array literal: input i is its element (or row) i
+    return op.local[i].format(x=_Ref(graph, node, 0), y=_Ref(graph, node, 1))
+
+
+def _piece(node: Node, i: int, axis: int, values: list[Value | None] | None) -> str:
+    """What a join sends input i: its own piece of g, g[:, 2:5] (concatenate) or g[:, 1]
+    (stack, which adds the axis), read from the shapes; without them, in words."""
+    shapes: list[tuple[int, ...]] | None = None
+    out: tuple[int, ...] = ()
+    if values is not None and values[node.id] is not None:
+        shapes = [shape_of(values[x.id]) for x in node.inputs]
+        out = shape_of(values[node.id])
+    if shapes is None or any(len(s) != len(shapes[0]) for s in shapes):
+        return f"the piece of g from input {i} along axis {axis}"
+    ndim = len(out)
+    where = axis % ndim if ndim else 0
+    parts = [":"] * ndim
+    if ndim == len(shapes[0]) + 1:  # stack: input i is slice i of the new axis
+        parts[where] = str(i)
+    else:
+        start = sum(s[where] for s in shapes[:i])
+        parts[where] = f"{start}:{start + shapes[i][where]}"
+    while parts and parts[-1] == ":":
+        parts.pop()
+    return "g[" + ", ".join(parts) + "]"

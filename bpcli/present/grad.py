@@ -46,6 +46,9 @@ def render(run: Run, output_format: str, view: View) -> Sequence[Part]:
         from bpcli.present.jsonout import dump_parts, dumps, grad_document
 
         document = grad_document(run, jacobians=view.jacobians, wrt=view.wrt, arrays=True)
+        data = _data_inputs(run, view.wrt)
+        if data:  # inputs read as data (an index, a shape): their null gradient says why
+            document["data"] = data
         if view.checks is not None:
             document["gradcheck"] = [_check_json(c, view.full) for c in view.checks]
         if view.indent is not None and not view.full:
@@ -94,6 +97,15 @@ def render(run: Run, output_format: str, view: View) -> Sequence[Part]:
     raise ValueError(f"unknown format {output_format}")
 
 
+def _data_inputs(run: Run, wrt: list[str] | None) -> dict[str, str]:
+    """The inputs read as data, by name: how each is used ("index" or "value")."""
+    from bpcli.core.graph import data_use
+
+    graph = run.graph
+    uses = {name: data_use(graph, node) for name, node in graph.inputs.items() if not wrt or name in wrt}
+    return {name: use for name, use in uses.items() if use}
+
+
 def _check_json(check: Check, full: bool = False) -> dict[str, object]:
     error = check.relative_error
     return {
@@ -106,15 +118,17 @@ def _check_json(check: Check, full: bool = False) -> dict[str, object]:
         "poles": check.poles,
         "checked": check.checked,
         "elements": check.elements,
+        **({"flips": check.flips} if check.flips else {}),  # (keys only where they apply)
+        **({"data": check.data} if check.data else {}),
     }
 
 
-def _numeric_json(numeric: Value, full: bool) -> object:
+def _numeric_json(numeric: Value | None, full: bool) -> object:
     """The numeric gradient for JSON: null at the elements not checked or not evaluable
     (never NaN, which is not JSON); an array of more than JSON_ELEMENTS elements is
     summarised over the elements checked, as jsonout summarises any big array."""
-    if isinstance(numeric, float):
-        return numeric if numeric - numeric == 0.0 else None
+    if numeric is None or isinstance(numeric, float):
+        return numeric if numeric is not None and numeric - numeric == 0.0 else None
     import numpy as np
 
     from bpcli.limits import JSON_ELEMENTS

@@ -57,7 +57,7 @@ def grad_document(
         if jacobians:
             for node, entry in zip(graph.nodes, entries, strict=True):
                 entry["jacobian"] = [
-                    to_json(jacobian(run, node, k)) if inp.needs_grad else None
+                    to_json(jacobian(run, node, k)) if inp.needs_grad and node.op.differentiable else None
                     for k, inp in enumerate(node.inputs)
                 ]
         doc["nodes"] = entries

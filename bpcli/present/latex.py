@@ -5,6 +5,7 @@ Paste it into a document that loads amsmath; it compiles with a stock LaTeX.
 
 from __future__ import annotations
 
+from bpcli.core.graph import data_use
 from bpcli.core.run import Run
 from bpcli.present.explain import derivation, local_formula
 from bpcli.present.numbers import one_line
@@ -92,11 +93,16 @@ def latex_text(run: Run, precision: int = 4, wrt: list[str] | None = None) -> st
     for step in steps:
         node = step.node
         up = "---" if step.upstream is None else "$" + num(step.upstream, precision) + "$"
+        if step.upstream is None and data_use(graph, node):
+            up = "--- (data)"  # an input read as an index or a shape: no gradient
         locals_ = [
-            rf"$\partial/\partial$ {tt(graph.ref(e.input))} $=$ " + tt(local_formula(graph, node, e.index))
+            rf"$\partial/\partial$ {tt(graph.ref(e.input))} $=$ "
+            + tt(local_formula(graph, node, e.index, run.values))
             for e in step.edges
             if e.downstream is not None
         ]
+        if not node.op.differentiable and any(e.input.needs_grad for e in step.edges):
+            locals_.append("no gradient (a comparison)")
         value = "---" if step.value is None else "$" + num(step.value, precision) + "$"
         lines.append(
             f"{node.id} & {tt(graph.label(node))} & {tt(node.op.name)} & "

@@ -24,7 +24,7 @@ def markdown_text(
         "|" + "|".join("---:" if h in ("#", "value", "upstream ∂f/∂node") else "---" for h in HEADERS) + "|",
     ]
     for step in derivation(run):
-        block = rows(run.graph, step, precision)
+        block = rows(run.graph, step, precision, run.values)
         merged = [_cell("\n".join(r[i] for r in block if r[i])) for i in range(len(HEADERS))]
         lines.append("| " + " | ".join(merged) + " |")
     lines.append("")

@@ -7,7 +7,9 @@ downstream gradient upstream × local. The texts come from bpcli.texts, so they 
 
 from __future__ import annotations
 
-from bpcli.core.graph import Graph
+from bpcli.core.engine import leads_to_output
+from bpcli.core.graph import Graph, data_use
+from bpcli.core.ops import Op
 from bpcli.core.run import Run
 from bpcli.present.explain import Step, derivation, local_formula
 from bpcli.present.numbers import one_line as fmt
@@ -22,13 +24,21 @@ def steps_text(
     graph = run.graph
     steps = derivation(run)
     lines = [tr("steps.title", output=graph.output_text), ""]
+    leads = leads_to_output(graph)
     for step in reversed(steps):
         node = step.node
-        if not node.inputs or run.grads[node.id] is None:
+        if not node.inputs:
+            continue
+        if run.grads[node.id] is None:
+            # a comparison on the way to f that a gradient would reach: say that it stops here
+            if not node.op.differentiable and leads[node.id] and any(i.needs_grad for i in node.inputs):
+                lines.append(tr("steps.node", id=node.id, label=graph.label(node), op=node.op.name))
+                lines += ["    " + tr(gate_key(node.op)), ""]
             continue
         lines.append(tr("steps.node", id=node.id, label=graph.label(node), op=node.op.name))
-        if node.op.gate and f"steps.gate.{node.op.gate}" in tr.messages:
-            lines.append("    " + tr(f"steps.gate.{node.op.gate}"))
+        key = gate_key(node.op)
+        if key and key in tr.messages:
+            lines.append("    " + tr(key))
         if step.kink:
             lines.append("    " + tr("steps.kink", convention=tr(node.op.convention)))
         lines.append("    " + _upstream(graph, step, precision, tr))
@@ -39,7 +49,7 @@ def steps_text(
             fields = dict(
                 ref=ref,
                 to=graph.ref(edge.input),
-                formula=local_formula(graph, node, edge.index),
+                formula=local_formula(graph, node, edge.index, run.values),
                 upstream=fmt(step.upstream, precision),
                 downstream=fmt(edge.downstream, precision),
             )
@@ -56,7 +66,10 @@ def steps_text(
             continue
         step = steps[node.id]
         value = fmt(step.upstream, precision)
-        if len(step.branches) > 1:
+        use = data_use(graph, node)
+        if use:
+            lines.append("    " + tr("steps.input.data", name=name, why=tr(f"data.{use}", name=name)))
+        elif len(step.branches) > 1:
             lines.append(
                 "    "
                 + tr(
@@ -70,6 +83,23 @@ def steps_text(
         else:
             lines.append("    " + tr("steps.input", name=name, value=value))
     return "\n".join(lines) + "\n"
+
+
+def gate_key(op: Op) -> str:
+    """The texts key of what a gate does to the gradient, from its facts: its cs231n pattern
+    (steps.gate.*), a router's variant (where picks a branch; max along an axis, a winner in
+    each slice), a comparison's none; "" for a gate with no pattern."""
+    if not op.differentiable:
+        return "steps.gate.comparison" if op.boolean else "steps.gate.none"
+    if op.gate == "router":
+        if not op.routes:
+            return "steps.gate.router.choice"  # where: the condition picks the branch
+        if dict(op.params).get("axis") is not None:
+            return f"steps.gate.router.{op.routes}.axis"
+        return "steps.gate.router" if op.routes == "largest" else f"steps.gate.router.{op.routes}"
+    if op.gate == "rearranger" and op.arity < 0:
+        return "steps.gate.rearranger.join"
+    return f"steps.gate.{op.gate}" if op.gate else ""
 
 
 def _upstream(graph: Graph, step: Step, precision: int, tr: Translator) -> str:

@@ -2,16 +2,18 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, cast
 
 from rich.table import Table
 from rich.text import Text
 
 from bpcli.core.engine import gradients
-from bpcli.core.graph import Graph
+from bpcli.core.graph import Graph, data_use
 from bpcli.core.run import Run
 from bpcli.present.explain import MAX_JACOBIAN, Step, derivation, jacobian, jacobian_shape, local_formula
 from bpcli.present.numbers import value as fmt
+from bpcli.present.steps import gate_key
+from bpcli.texts import Translator
 from bpcli.values import Value
 
 if TYPE_CHECKING:
@@ -79,21 +81,25 @@ def node_table(run: Run, precision: int, max_rows: int = MAX_ROWS) -> Table:
                 "",
             )
             continue
-        for row in rows(graph, step, precision):
+        for row in rows(graph, step, precision, run.values):
             table.add_row(*row)
     return table
 
 
-def rows(graph: Graph, step: Step, precision: int) -> list[list[str]]:
+def rows(
+    graph: Graph, step: Step, precision: int, values: list[Value | None] | None = None
+) -> list[list[str]]:
     """The node's row, then one more row for each further input, so that each input's
     local and downstream gradients stand side by side even when they are arrays."""
     node = step.node
     op = node.op.name + (" ⚠" if step.kink else "")
     locals_, downs = [], []
     flowing = [e for e in step.edges if not (e.downstream is None and e.local is None)]
+    if not node.op.differentiable and any(e.input.needs_grad for e in step.edges):
+        locals_, downs = [Translator()(gate_key(node.op))], ["—"]  # a comparison: nothing flows back
     for edge in flowing[:MAX_EDGES]:  # (a constant input has nothing flowing back to it)
         ref = graph.ref(edge.input, atomic=True)
-        formula = local_formula(graph, node, edge.index)
+        formula = local_formula(graph, node, edge.index, values)
         if edge.local is None:
             locals_.append(f"∂/∂{ref}: {formula}")
         else:
@@ -129,7 +135,7 @@ def rows(graph: Graph, step: Step, precision: int) -> list[list[str]]:
 
 def _upstream(graph: Graph, step: Step, precision: int) -> str:
     if step.upstream is None:
-        return "—"
+        return "— (data)" if data_use(graph, step.node) else "—"
     total = fmt(step.upstream, precision)
     if step.node is graph.output:
         return f"{total} (∂f/∂f)"
@@ -148,6 +154,10 @@ def summary_lines(run: Run, precision: int, wrt: list[str] | None = None) -> lis
     lines = [f"{graph.output_text} = {fmt(run.output, precision)}"]
     grads = gradients(run)
     for name in wrt or list(graph.inputs):
+        use = data_use(graph, graph.inputs[name]) if name in graph.inputs else ""
+        if use:  # read as data: no gradient, rather than 0
+            lines.append(f"∂f/∂{name} = —  ({Translator()(f'data.{use}', name=name)})")
+            continue
         lines.append(f"∂f/∂{name} = {_indent(fmt(grads[name], precision), len(name) + 6)}")
     return lines
 
@@ -163,6 +173,10 @@ def jacobians(run: Run, precision: int) -> Text:
     lines = ["Local Jacobians (rows: elements of the node, columns: elements of the input)"]
     for node in graph.nodes:
         if not node.inputs or all(type(values[n.id]) is float for n in (node, *node.inputs)):
+            continue
+        if not node.op.differentiable:
+            if any(inp.needs_grad for inp in node.inputs):
+                lines.append(f"#{node.id} {graph.label(node)}: none ({Translator()(gate_key(node.op))})")
             continue
         for i, inp in enumerate(node.inputs):
             if not inp.needs_grad:
@@ -196,7 +210,13 @@ GRADCHECK_TITLE = (
 
 def _check_cells(graph: Graph, check: Check, precision: int) -> list[str]:
     error = check.relative_error
+    if check.data:  # an input read as data: no gradient, nothing checked
+        why = Translator()(f"data.{check.data}", name=check.name)
+        return [check.name, "—", "—", "n/a", check.verdict, f"{why}; nothing to check"]
     notes = []
+    if check.flips:
+        gates = ", ".join(f"#{i} {graph.label(graph.nodes[i])}" for i in check.flips)
+        notes.append(f"⚠ the step flips the comparison {gates}: the numeric gradient means nothing here")
     if check.kinks:
         gates = ", ".join(f"#{i} {graph.label(graph.nodes[i])}" for i in check.kinks)
         notes.append(f"⚠ the step crosses a kink at {gates}: the numeric gradient means nothing here")
@@ -209,7 +229,7 @@ def _check_cells(graph: Graph, check: Check, precision: int) -> list[str]:
         notes.append("not checked: the check took a sample of the elements")
     elif check.checked < check.elements:
         notes.append(f"{check.checked} of {check.elements} elements checked")
-    numeric = check.numeric
+    numeric = cast("Value", check.numeric)  # (checked: it has one)
     if not isinstance(numeric, float) and check.checked < check.elements:
         import numpy as np
 

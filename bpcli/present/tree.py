@@ -10,7 +10,7 @@ from rich.text import Text
 from rich.tree import Tree
 
 from bpcli.core.engine import gradient
-from bpcli.core.graph import Node
+from bpcli.core.graph import Node, data_use
 from bpcli.core.run import Run
 from bpcli.present.numbers import one_line as _fmt
 
@@ -19,6 +19,8 @@ MAX_DEPTH = 60
 
 def _text(run: Run, node: Node, precision: int, kinks: set[int]) -> Text:
     grad = "—" if not node.needs_grad else _fmt(gradient(run, node), precision)
+    if data_use(run.graph, node):
+        grad += " (data)"  # an input read as an index or a shape: it has no gradient
     op = node.op.name + (" ⚠" if node.id in kinks else "")
     return Text.assemble(
         (run.graph.label(node), "bold"),

@@ -14,6 +14,8 @@ MESSAGES = {
     " its output: ∂/∂{name} = {formula}.",
     "check.wrong-route": "the {op} gate {gate} routes the whole upstream gradient to the input"
     " that wins ({winner}) and nothing to the other.",
+    "check.repeated-index": "{gate} picks some elements of {name} more than once, and where an index"
+    " repeats their gradients add up (np.add.at); your answer is off only there: ∂f/∂{name} = {truth}.",
     "check.forward-gradient": "this follows from a wrong forward value; with the right forward"
     " pass ∂f/∂{name} = {truth}.",
     "check.transposed": "transposed: your answer is the transpose of ∂f/∂{name}; a gradient has"
@@ -37,6 +39,7 @@ MESSAGES = {
     "check.header.yours": "yours",
     "check.header.truth": "truth",
     "check.header.diagnosis": "diagnosis",
+    "check.sentence-end": ". ",
     "check.element": "worst element {index}: {answer} vs {truth}",
     # grad --format steps: the backward pass narrated
     "steps.title": "Backward pass of {output}, from the output to the inputs (downstream = upstream × local)",
@@ -45,6 +48,21 @@ MESSAGES = {
     "steps.gate.swapper": "a mul gate swaps: each input's local gradient is the other input",
     "steps.gate.router": "a max gate routes: the whole gradient goes to the input that wins",
     "steps.gate.gate": "relu lets the gradient through where its input is positive",
+    "steps.gate.router.smallest": "a min gate routes: the whole gradient goes to the input that wins",
+    "steps.gate.router.choice": "where routes: each element's gradient goes to the branch its condition"
+    " picks, and 0 to the other",
+    "steps.gate.router.largest.axis": "a max along an axis routes: each slice's gradient goes to its"
+    " winner, the largest element",
+    "steps.gate.router.smallest.axis": "a min along an axis routes: each slice's gradient goes to its"
+    " winner, the smallest element",
+    "steps.gate.copier": "a sum copies the gradient to every element it summed",
+    "steps.gate.averager": "a mean copies the gradient divided by the count n to every element",
+    "steps.gate.scatter": "an index scatters the gradient back into zeros, adding where an index repeats",
+    "steps.gate.rearranger": "a reshape or transpose only rearranges: the gradient is moved back, unchanged",
+    "steps.gate.rearranger.join": "a concatenate or stack only puts its inputs together: each input gets"
+    " its own piece of the gradient back, unchanged",
+    "steps.gate.comparison": "a comparison passes no gradient",
+    "steps.gate.none": "no gradient flows through this gate",
     "steps.upstream.start": "upstream  ∂f/∂f = 1  (the backward pass starts here)",
     "steps.upstream": "upstream  ∂f/∂{ref} = {value}",
     "steps.upstream.fanout": "upstream  ∂f/∂{ref} = {branches} = {value}  ({ref} is used {count}"
@@ -59,6 +77,11 @@ MESSAGES = {
     "steps.inputs": "Gradients of the inputs",
     "steps.input": "∂f/∂{name} = {value}",
     "steps.input.fanout": "∂f/∂{name} = {branches} = {value}  ({name} is used {count} times)",
+    "steps.input.data": "∂f/∂{name} = —  ({why})",
+    # an input read as data (an index, a shape) gets no gradient
+    "data.index": "{name} is data: it is used as an index",
+    "data.value": "{name} is data: only its value is used, as a shape or an axis",
+    "data.short": "data",
     # what bpcli takes where an op is not differentiable (the op's `convention`)
     "convention.relu": "relu'(0) = 0",
     "convention.abs": "abs'(0) = 0",

@@ -11,6 +11,8 @@ MESSAGES = {
     "不是另一个输入的本地梯度。",
     "check.value-confusion": "在门 {gate} 处，本地梯度把门的输入和输出混淆了：∂/∂{name} = {formula}。",
     "check.wrong-route": "{op} 门 {gate} 把全部上游梯度传给胜出的输入（{winner}），另一个输入得到 0。",
+    "check.repeated-index": "{gate} 多次取到 {name} 的某些元素，索引重复的位置梯度要相加（np.add.at）；"
+    "你的答案只在这些位置上不对：∂f/∂{name} = {truth}。",
     "check.forward-gradient": "这是前向传播的数值错误导致的；前向传播正确时 ∂f/∂{name} = {truth}。",
     "check.transposed": "转置了：你的答案是 ∂f/∂{name} 的转置；梯度的形状和排列与它的变量 {name}"
     " 相同：{truth_shape}。",
@@ -31,6 +33,7 @@ MESSAGES = {
     "check.header.yours": "你的",
     "check.header.truth": "正确值",
     "check.header.diagnosis": "诊断",
+    "check.sentence-end": "。",
     "check.element": "偏差最大的元素 {index}：{answer}，正确值 {truth}",
     # grad --format steps：逐节点讲解反向传播
     "steps.title": "{output} 的反向传播，从输出到输入（下游梯度 = 上游梯度 × 本地梯度）",
@@ -39,6 +42,18 @@ MESSAGES = {
     "steps.gate.swapper": "乘法门是交换器：每个输入的本地梯度是另一个输入的值",
     "steps.gate.router": "max 门是路由器：全部梯度传给胜出的输入",
     "steps.gate.gate": "relu 只在输入为正时让梯度通过",
+    "steps.gate.router.smallest": "min 门是路由器：全部梯度传给胜出的输入",
+    "steps.gate.router.choice": "where 是路由器：每个元素的梯度传给条件选中的分支，另一个分支得到 0",
+    "steps.gate.router.largest.axis": "沿轴取 max 是路由器：每个切片的梯度传给它的胜出者，即最大的元素",
+    "steps.gate.router.smallest.axis": "沿轴取 min 是路由器：每个切片的梯度传给它的胜出者，即最小的元素",
+    "steps.gate.copier": "求和把梯度复制给参与求和的每个元素",
+    "steps.gate.averager": "求平均把梯度除以元素个数 n 后复制给每个元素",
+    "steps.gate.scatter": "索引把梯度散射回全零数组，索引重复的位置梯度相加",
+    "steps.gate.rearranger": "reshape 或转置只重新排列元素：梯度原样移回原来的位置",
+    "steps.gate.rearranger.join": "concatenate 或 stack 只把输入拼在一起："
+    "每个输入原样取回属于自己的那部分梯度",
+    "steps.gate.comparison": "比较运算不传递梯度",
+    "steps.gate.none": "梯度不会流过这个门",
     "steps.upstream.start": "上游梯度  ∂f/∂f = 1（反向传播从这里开始）",
     "steps.upstream": "上游梯度  ∂f/∂{ref} = {value}",
     "steps.upstream.fanout": "上游梯度  ∂f/∂{ref} = {branches} = {value}（{ref} 被使用了 {count}"
@@ -53,6 +68,11 @@ MESSAGES = {
     "steps.inputs": "输入的梯度",
     "steps.input": "∂f/∂{name} = {value}",
     "steps.input.fanout": "∂f/∂{name} = {branches} = {value}（{name} 被使用了 {count} 次）",
+    "steps.input.data": "∂f/∂{name} = —（{why}）",
+    # 作为数据读取的输入（索引、形状）没有梯度
+    "data.index": "{name} 是数据：它被用作索引",
+    "data.value": "{name} 是数据：只用到它的值，作为形状或轴",
+    "data.short": "数据",
     # 在不可导处 bpcli 采用的约定（运算的 convention；relu、abs 的约定是公式，沿用英文文本）
     "convention.tie": "两个输入相等时各得一半梯度的约定",
     "convention.norm": "norm 在零向量处梯度取 0 的约定",

@@ -605,6 +605,7 @@ def _join(new_axis: bool) -> Callable[..., Op]:
             local=(),
             template=f"{name}([…]{param_text((('axis', axis),))})",
             symbol=name,
+            gate="rearranger",  # each element of the result is one element of an input, moved
             shape=lambda shapes: _join_shape(shapes, axis, new_axis),
             params=(("axis", axis),),
             integer=True,

@@ -138,6 +138,7 @@ defop(
     symbol="ᵀ",
     shape=lambda shapes: shapes[0][::-1],
     callable_as=("transpose",),
+    gate="rearranger",
     view=True,
     integer=True,
 )

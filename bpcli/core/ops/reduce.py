@@ -50,6 +50,7 @@ defop(
     forward=Split(identity, lambda x: _reduced(x, np.sum)),
     vjp=(lambda g, ans, x: _spread(g, x, 1),),
     local=("1 for every element",),
+    gate="copier",
     shape=reduced_shape,
     callable_as=("sum",),
 )
@@ -59,6 +60,7 @@ defop(
     forward=Split(identity, lambda x: _reduced(x, np.mean)),
     vjp=(lambda g, ans, x: _spread(g, x, 1 if type(x) is float else x.size),),
     local=("1/n for every element",),
+    gate="averager",
     shape=reduced_shape,
     callable_as=("mean",),
 )
