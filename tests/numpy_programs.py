@@ -516,9 +516,9 @@ def make_program(
         tries += 1
         chooser.choice(statements)(p)
     terms = []
-    for name, shape in p.vars.items():
-        if name in p.used:
-            continue
+    sinks = [name for name in p.vars if name not in p.used] or list(p.vars)[-1:]  # (m[…] += m: used)
+    for name in sinks:
+        shape = p.vars[name]
         weights = p.new_input(shape, "C")
         terms.append(f"{name} * {weights}" if shape == () else f"np.sum({name} * {weights})")
     p.emit("f = " + " + ".join(terms))
