@@ -128,7 +128,8 @@ def test_latex_of_random_programs_is_well_formed(program):
     bindings = [f"{name}={value!r}" for name, value in program.bindings.items()]
     out = io.StringIO()
     with redirect_stdout(out), redirect_stderr(io.StringIO()):
-        code = main(["grad", program.text, *bindings, "--format", "latex"])
+        # (after --: a program such as --x is not an option)
+        code = main(["grad", "--format", "latex", "--", program.text, *bindings])
     assert code == 0, program.text
     check_latex(out.getvalue())
 
