@@ -78,8 +78,9 @@ class Graph:
         self.numbers = numbers
         self.output_span = output_span  # where the output expression stands in the source
         self.max_elements = max_elements  # the most elements a node's array may have
-        # an array literal of expressions ([x, y]) makes an array out of scalars
-        self._stacks = any(n.op.arity < 0 for n in nodes)
+        # an array literal of expressions ([x, y]), or an op with no form on floats
+        # (x.reshape(1, 1)), makes an array out of scalars
+        self._stacks = any(n.op.arity < 0 or (n.op.scalar is None and n.inputs) for n in nodes)
         self.has_arrays = self._stacks or _any_array(leaves)
         self._labels: list[str] | None = None
         self._exprs: list[str] = []

@@ -167,6 +167,17 @@ class Builder:
         if self.numbers and self.numbers[-1][0] is node:
             self.numbers[-1] = (None, self.numbers[-1][1])
 
+    def _truncate(self, first: int) -> None:
+        """Drop the nodes from id `first` on (a gate fused into the call around it), and what
+        was noted of them."""
+        del self.nodes[first:]
+        del self.values[first:]
+        for noted in (self.smooth, self.literals, self.booleans, self.spent):
+            noted.difference_update([k for k in noted if k >= first])
+        for cache in (self.evaluated, self.shapes, self.storage):
+            for k in [k for k in cache if k >= first]:
+                del cache[k]
+
     def _input(self, name: str, value: Value, start: int, end: int) -> Node:
         node = self._node(INPUT, (), start, end, value, True)
         node.name = name
@@ -380,6 +391,10 @@ class Builder:
                 ) from None
         return self._node(op, (self.as_node(left), self.as_node(right)), left[1], right[2])
 
+    @staticmethod
+    def _is_tuple(item: Any) -> bool:
+        return isinstance(item, tuple) or (isinstance(item, Display) and item.kind == "tuple")
+
     def _is_static(self, item: Any) -> bool:
         """Whether an expression's value is known while reading (no node in it)."""
         if isinstance(item, Display):
@@ -464,7 +479,12 @@ class Builder:
         self._assign(token, node, end)
 
     def unpack(self, children: Mixed) -> None:
-        *tokens, use = children
+        tokens = [c for c in children if type(c) is not tuple]
+        uses = [c for c in children if type(c) is tuple]
+        if len(uses) > 1:  # i, f = sigmoid(a), sigmoid(b): a tuple, written bare
+            use: Use = (Display(uses, "tuple"), uses[0][1], uses[-1][2])
+        else:
+            (use,) = uses
         item, start, end = use
         if isinstance(item, Display):
             parts = item.items
@@ -715,6 +735,9 @@ class Builder:
         mask = _arrays().MASK
         parts: list[object] = []
         masks: list[Node] = []
+        if len(subscripts) == 1 and self._is_tuple(subscripts[0][0]):  # t = (1, 2); x[t] is x[1, 2]
+            item, start, end = subscripts[0]
+            subscripts = item.items if isinstance(item, Display) else [(v, start, end) for v in item]
         for use in subscripts:
             item = use[0]
             if type(item) is Node and item.id in self.booleans:
@@ -820,13 +843,10 @@ class Builder:
             if inner.id in self.expanded:
                 _, first = self.expanded.pop(inner.id)
                 operands = self._operands[inner.id]
-                del self.nodes[first:]
-                del self.values[first:]
-                self.smooth = {k for k in self.smooth if k < first}
+                self._truncate(first)
             else:
                 operands = inner.inputs
-                self.nodes.pop()
-                self.values.pop()
+                self._truncate(inner.id)
             op, args = fused, operands
         if self.expand and op.expansion is not None:
             first = len(self.nodes)

@@ -195,13 +195,23 @@ def _family(
 
 def _parameter(b: Builder, use: Use) -> object:
     """A static parameter: integers where they are integral (axis=1.0 is axis 1)."""
-    value = b.static(use)
+    value = _plain(b.static(use))
     if isinstance(value, Function) and value.name in FLOAT_TYPES:
         return float
     try:
         return b.integers((value, use[1], use[2]), "a parameter")
     except BpcliError:  # a float such as constant_values=0.5 stays as it is
         return value
+
+
+def _plain(value: object) -> object:
+    """A parameter as numpy's functions take it: a list or an array of numbers as a tuple
+    (x.transpose([1, 0]), reshape(x, [3, 2]) take one as they take (1, 0))."""
+    if isinstance(value, np.ndarray):
+        value = value.tolist()
+    if isinstance(value, list):
+        return tuple(_plain(v) for v in value)
+    return value
 
 
 def _method(
