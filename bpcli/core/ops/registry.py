@@ -15,7 +15,7 @@ problem has arrays (see `bpcli.lazy`).
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from bpcli.lazy import np
 
@@ -176,34 +176,12 @@ FUSED: dict[tuple[Op, Op], Op] = {}
 def defop(
     name: str,
     *,
-    arity: int,
-    forward: Forward | Split | None,
-    vjp: tuple[Vjp | Split, ...] | VjpTable,
-    local: tuple[str, ...],
-    infix: str | None = None,
-    template: str | None = None,
-    prec: int = P_ATOM,
-    symbol: str | None = None,
-    commutes: bool = False,
-    gate: str = "",
-    kink: Callable[..., bool] | None = None,
-    convention: str = "",
-    one_sided: bool = False,
-    routes: str = "",
-    broadcast: bool = False,
-    elementwise: bool = False,
-    shape: ShapeRule | None = None,
-    callable_as: tuple[str, ...] = (),
     reduces_for: tuple[str, ...] = (),
     fuses: tuple[Op, Op] | None = None,
-    expansion: Expansion | None = None,
-    by_output: Callable[[Value, Value], Value] | None = None,
-    differentiable: bool = True,
-    boolean: bool = False,
-    integer: bool = False,
-    view: bool = False,
+    **facts: Any,
 ) -> Op:
-    """Register one primitive; every fact about it is an argument here.
+    """Register one primitive; every fact about it is an argument here (`make_op` takes
+    them, typed, and makes the op).
 
     forward: one function for floats and arrays, or a Split(scalar, array) pair.
     vjp: one per input, each one function for floats and arrays or a Split pair.
@@ -225,35 +203,9 @@ def defop(
     """
     if name in OPS:
         raise ValueError(f"op {name} is registered twice")
-    entry = make_op(
-        name,
-        arity=arity,
-        forward=forward,
-        vjp=vjp,
-        local=local,
-        infix=infix,
-        template=template,
-        prec=prec,
-        symbol=symbol,
-        commutes=commutes,
-        gate=gate,
-        kink=kink,
-        convention=convention,
-        one_sided=one_sided,
-        routes=routes,
-        broadcast=broadcast,
-        elementwise=elementwise,
-        shape=shape,
-        callable_as=callable_as,
-        expansion=expansion,
-        by_output=by_output,
-        differentiable=differentiable,
-        boolean=boolean,
-        integer=integer,
-        view=view,
-    )
+    entry = make_op(name, **facts)
     OPS[name] = entry
-    for alias in callable_as:
+    for alias in entry.callable_as:
         FUNCTIONS[alias] = name
     for alias in reduces_for:
         REDUCTIONS[alias] = name
