@@ -308,7 +308,9 @@ class Builder:
             if not n.inputs:
                 if n.op is INPUT:
                     if n.name in self.unbound:
-                        raise self._error(f"no value for {n.name}", pos)
+                        raise self._error(
+                            f"no value for {n.name}", self.unbound[n.name], hint=_bind_hint(n.name)
+                        )
                     if mark:
                         self.data.add(k)
                 memo[k] = cast("Value", self.values[k])
@@ -368,6 +370,8 @@ class Builder:
         for k in sorted(cone):
             n = self.nodes[k]
             if not n.inputs:
+                if n.op is INPUT and n.name in self.unbound:  # X.shape with no X
+                    raise self._error(f"no value for {n.name}", self.unbound[n.name], hint=_bind_hint(n.name))
                 shapes[k] = shape_of(cast("Value", self.values[k]))
             elif n.op.shape is None:
                 shapes[k] = shape_of(self.evaluate(n, start, mark=False))
@@ -1024,6 +1028,10 @@ def _function(name: str) -> Function:
     if function is None:
         function = _FUNCTIONS[name] = Function(name, qualified=False)
     return function
+
+
+def _bind_hint(name: str) -> str:
+    return f"bind it on the command line ({name}=1.5) or assign it in the program ({name} = 1.5)"
 
 
 def _numpy_op(name: str) -> Op:
