@@ -313,9 +313,9 @@ def downstream(
     try:
         vjp = (op.vjps if scalar else op.array_vjps)[i]
         d = vjp(upstream, ans, inputs) if op.arity < 0 else vjp(upstream, ans, *inputs)
-        if not scalar:
-            if op.broadcast:
-                d = unbroadcast(d, values[node.inputs[i].id])  # type: ignore[arg-type]  # (it has one)
+        if not scalar and op.broadcast:
+            d = unbroadcast(d, values[node.inputs[i].id])  # type: ignore[arg-type]  # (it has one)
+        if type(d) is not float:  # (an array's VJP may give a float input a 0-d array)
             d = _as_value(d)
     except _ARITHMETIC as err:
         raise _backward_error(graph, node, i, inputs, err) from None

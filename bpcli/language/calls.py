@@ -47,6 +47,10 @@ def attribute(b: Builder, owner: Use, name: str, token: Token) -> Any:
         return _member(b, item, name, token)
     if isinstance(item, Function | Method):
         raise b._error(f"{describe(item)} has no attribute {name}", token.start_pos)
+    if type(item) is Node and item.op is INPUT and str(item.name) in b.unbound:  # self.params, X.shape
+        b.shape(owner)  # (says there is no value for it)
+    if name == "dtype":
+        return "float64"
     if name == "T":
         if type(item) is Node:
             return b.call_op(OPS["transpose"], (item,), start, token.end_pos)
@@ -330,6 +334,8 @@ def _array(b: Builder, positional: list[Use], keywords: list[Keyword], start: in
     assert obj is not None
     if isinstance(obj[0], Display):
         return b.as_node(obj)
+    if type(obj[0]) is Node:  # np.array(x) copies (np.asarray would not: a copy is never wrong)
+        return b._node(OPS["copy"], (obj[0],), start, end)
     return obj[0]
 
 
@@ -394,8 +400,8 @@ def _dot(b: Builder, positional: list[Use], keywords: list[Keyword], start: int,
         return b._node(OPS["mul"], (a, c), start, end)
     if dims == (1, 1):
         return b.call_op(OPS["dot"], (a, c), start, end)
-    if max(dims) > 2:
-        raise b._error("np.dot of arrays of more than 2 dimensions: bpcli takes matmul (@) there", start)
+    if dims[1] > 2:  # (a N-D left side with a 1-D or 2-D right side is matmul's product too)
+        raise b._error("np.dot with a right side of more than 2 dimensions: bpcli takes matmul (@)", start)
     return b._node(OPS["matmul"], (a, c), start, end)
 
 
@@ -496,7 +502,41 @@ def _stacker(axis_of: Callable[[int], int]) -> Callable[..., Any]:
     return make
 
 
+def _ufunc(op_name: str, arity: int) -> Callable[..., Any]:
+    """np.add, np.multiply, …: numpy's names for the arithmetic gates."""
+
+    def make(b: Builder, positional: list[Use], keywords: list[Keyword], start: int, end: int) -> Any:
+        names = ("x1", "x2")[:arity]
+        bound = _arguments(b, op_name, positional, keywords, names, arity, start)
+        return b._node(OPS[op_name], tuple(b.as_node(u) for u in bound if u is not None), start, end)
+
+    return make
+
+
+def _item(b: Builder, positional: list[Use], keywords: list[Keyword], start: int, end: int) -> Any:
+    (owner,) = _arguments(b, "item", positional, keywords, ("self",), 1, start)
+    assert owner is not None
+    if math.prod(b.shape(owner, bake=False)) != 1:
+        raise b._shape_error("can only convert an array of size 1 to a Python scalar", start)
+    return _family(b, METHODS["reshape"], "reshape", [owner, ((), start, end)], [], start, end, True)
+
+
+def _clip_method(b: Builder, positional: list[Use], keywords: list[Keyword], start: int, end: int) -> Any:
+    keywords = [Keyword({"min": "a_min", "max": "a_max"}.get(k.name, k.name), k.use) for k in keywords]
+    given = {k.name for k in keywords}
+    rest = [n for n in ("a_min", "a_max") if n not in given][len(positional) - 1 :]
+    keywords += [Keyword(n, (None, start, end)) for n in rest]
+    return _clip(b, positional, keywords, start, end)
+
+
 SPECIAL: dict[str, Callable[..., Any]] = {
+    "add": _ufunc("add", 2),
+    "subtract": _ufunc("sub", 2),
+    "multiply": _ufunc("mul", 2),
+    "divide": _ufunc("div", 2),
+    "true_divide": _ufunc("div", 2),
+    "power": _ufunc("pow", 2),
+    "negative": _ufunc("neg", 1),
     "square": _square,
     "clip": _clip,
     "outer": _outer,
@@ -528,7 +568,12 @@ SPECIAL: dict[str, Callable[..., Any]] = {
     "hsplit": _splitter("hsplit", 1, True),
     "vsplit": _splitter("vsplit", 0, True),
 }
-SPECIAL_METHODS: dict[str, Callable[..., Any]] = {"astype": _astype, "dot": _dot}
+SPECIAL_METHODS: dict[str, Callable[..., Any]] = {
+    "astype": _astype,
+    "dot": _dot,
+    "item": _item,
+    "clip": _clip_method,
+}
 
 
 def _close(name: str, known: list[str]) -> str | None:

@@ -187,12 +187,8 @@ def _unexpected_token(source: str, token: lalr.Token, expected: set[str]) -> Par
     hint = _describe_expected(expected)
     keyword = _python_keyword(source, token)
     if keyword is not None:
-        return ParseError(
-            f"bpcli does not run Python's {keyword} yet: a program is straight-line numpy code",
-            source=source,
-            pos=_line_start(source, token.start_pos),
-            hint="write the loop out step by step (unrolled), and the function's body inline",
-        )
+        message, hint = _KEYWORD_ADVICE[keyword]
+        return ParseError(message, source=source, pos=_line_start(source, token.start_pos), hint=hint)
     if kind in _OPERANDS and not expected & {"NAME", "NUMBER"}:
         message = f"syntax error: missing an operator before {_describe_token(token)}"
         hint = "bpcli needs * for a product: write 2*x, not 2x" if kind in ("NAME", "LPAR") else None
@@ -217,33 +213,34 @@ def _unexpected_token(source: str, token: lalr.Token, expected: set[str]) -> Par
     return ParseError(message, source=source, pos=token.start_pos, hint=hint)
 
 
-_KEYWORDS = (
-    "for",
-    "while",
-    "def",
-    "if",
-    "elif",
-    "else",
-    "return",
-    "lambda",
-    "class",
-    "import",
-    "from",
-    "with",
-)
+_STRAIGHT = "bpcli does not run Python's {} yet: a program is straight-line numpy code"
+_KEYWORD_ADVICE = {
+    "for": (_STRAIGHT.format("loops"), "write the loop out step by step (unrolled)"),
+    "while": (_STRAIGHT.format("loops"), "write the loop out step by step (unrolled)"),
+    "def": (_STRAIGHT.format("functions"), "paste the function's body, with its inputs bound"),
+    "lambda": (_STRAIGHT.format("functions"), "write the expression itself where it is used"),
+    "class": (_STRAIGHT.format("classes"), "paste the forward pass, with its inputs bound"),
+    "if": (_STRAIGHT.format("conditions"), "keep the branch that runs (train or test mode)"),
+    "with": (_STRAIGHT.format("with blocks"), "paste the block's body"),
+    "return": (
+        "a program has no return: its last statement is the output",
+        "delete the return, and end with the value to differentiate (loss)",
+    ),
+    "import": ("bpcli reads `import numpy as np` only: it has numpy's functions itself", "delete the import"),
+    "assert": ("bpcli does not run assert", "delete the assert"),
+}
+_KEYWORDS = {**{word: word for word in _KEYWORD_ADVICE}, "elif": "if", "else": "if", "from": "import"}
 
 
 def _python_keyword(source: str, token: lalr.Token) -> str | None:
-    """The Python keyword a statement starts with, when a syntax error comes on its line
-    (`for i in range(3):` is a loop, not a missing operator)."""
+    """The Python keyword of the statement a syntax error comes in (`for i in range(3):` is
+    a loop, not a missing operator), if it has one."""
     start = _line_start(source, token.start_pos)
-    word = source[start:].split(None, 1)[0] if source[start:].strip() else ""
-    word = word.split("(", 1)[0].rstrip(":")
-    if word in _KEYWORDS:
-        return {"elif": "if", "else": "if", "return": "def", "lambda": "lambda", "from": "import"}.get(
-            word, word
-        )
-    return None
+    line = source[start : source.find("\n", start) % (len(source) + 1)]
+    words = line.replace("(", " ").replace(":", " ").split()
+    if words and words[0] in _KEYWORDS:
+        return _KEYWORDS[words[0]]
+    return "lambda" if "lambda" in words else None
 
 
 def _line_start(source: str, pos: int) -> int:
