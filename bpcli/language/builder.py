@@ -376,10 +376,15 @@ class Builder:
             elif n.op.shape is None:
                 shapes[k] = shape_of(self.evaluate(n, start, mark=False))
             else:
+                given = [shapes[i.id] for i in n.inputs]
                 try:
-                    shapes[k] = n.op.shape([shapes[i.id] for i in n.inputs])
+                    shapes[k] = n.op.shape(given)
                 except ShapeMismatch as err:
-                    raise self._shape_error(str(err), n.start) from None
+                    text = " ".join(self.source[n.start : n.end].split())
+                    listed = " and ".join(str(g) if g else "scalar" for g in given)
+                    raise self._shape_error(
+                        f"{n.op.name} in {text} cannot take shapes {listed}: {err}", n.start
+                    ) from None
         return shapes[item.id]
 
     def _arith(self, op: Op, python: Callable[[Any, Any], Any], left: Use, right: Use) -> Any:
