@@ -94,9 +94,10 @@ def describe(value: object) -> str:
         return "..."
     if isinstance(value, tuple):
         return f"the tuple {value!r}"
-    shape = getattr(value, "shape", None)
+    array: Any = value
+    shape = getattr(array, "shape", None)
     if shape:  # an array: its shape and first elements, not numpy's long repr
-        flat: Any = getattr(value, "flat")
+        flat = array.flat
         first = [f"{v:g}" for _, v in zip(range(4), flat, strict=False)]
         return f"an array of shape {tuple(shape)} ({', '.join(first[:3])}{', …' if len(first) > 3 else ''})"
     return repr(value)
