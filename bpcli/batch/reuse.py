@@ -4,7 +4,8 @@ A batch of problems is often one program at many points: `w0=2; x0=-1; …; f = 
 line with other numbers. Parsing is most of the cost of a small problem, so the graph of
 the first such line is kept and the next gets a graph of its own that shares its nodes, with
 only the numbers put in (the kept graph never changes: it holds no results). The key is the
-program with each number replaced by a placeholder (the skeleton), plus the bound names;
+program with each number replaced by a placeholder (the skeleton), plus the bound names
+(and the rank and type of each bound array);
 the numbers are found with the lexer's own NUMBER pattern, and a skeleton is only kept when
 the parser's numbers match them one for one. Any error is reported from a fresh parse, so
 its message and position are exactly those of the problem as written.
@@ -24,6 +25,7 @@ from bpcli.core.run import Run
 from bpcli.errors import BpcliError
 from bpcli.language import _tables
 from bpcli.language.builder import COMMENT, output_text
+from bpcli.lazy import np
 from bpcli.limits import MAX_ELEMENTS, tiny_number_problem
 from bpcli.values import Value
 
@@ -32,6 +34,17 @@ _NUMBER = re.sub(r"\((?!\?)", "(?:", dict(_tables.LEXER)["NUMBER"])  # no groups
 _SPLIT = re.compile(rf"((?<![\w.]){_NUMBER})")
 PLACEHOLDER = "\x00"  # never valid in a program; a text that has one is never reused
 MAX_TEMPLATES = 256
+
+
+def _key(shape: str, bindings: dict[str, Value]) -> tuple[object, ...]:
+    """What a kept graph is for: the skeleton, the bound names, and the rank and type of each
+    bound array (np.dot, an in-place +=, a boolean mask: the graph depends on them)."""
+    arrays = [
+        (n, np.ndim(v), np.asarray(v).dtype.kind)
+        for n, v in bindings.items()
+        if type(v) is not float and type(v) is not int  # (a JSON point's numbers may be ints)
+    ]
+    return (shape, frozenset(bindings), frozenset(arrays)) if arrays else (shape, frozenset(bindings))
 
 
 def skeleton(text: str) -> tuple[str, list[str]]:
@@ -96,7 +109,7 @@ class ProgramCache:
     def __init__(self, size: int = MAX_TEMPLATES, max_elements: int = MAX_ELEMENTS) -> None:
         self.size = size
         self.max_elements = max_elements  # passed to parse
-        self.templates: dict[tuple[str, frozenset[str]], Template | None] = {}
+        self.templates: dict[tuple[object, ...], Template | None] = {}
         self.last: tuple[str, str, list[str]] = ("", "", [])  # the text, its skeleton, its numbers
 
     def run(
@@ -111,7 +124,7 @@ class ProgramCache:
             graph = parse(source, bindings, max_elements=self.max_elements)
             return run(graph if tidy is None else tidy(graph))
         shape, numbers = self._skeleton(source)
-        key = (shape, frozenset(bindings))
+        key = _key(shape, bindings)
         template = self.templates.get(key)
         applied = None if template is None else template.apply(source, numbers, bindings)
         if applied is not None:
@@ -138,7 +151,7 @@ class ProgramCache:
         if PLACEHOLDER in source:
             return None
         shape, numbers = self._skeleton(source)
-        template = self.templates.get((shape, frozenset(bindings)))
+        template = self.templates.get(_key(shape, bindings))
         if template is None:
             return None
         if template.evaluate is None:

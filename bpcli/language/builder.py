@@ -44,6 +44,7 @@ STACK_SHAPE = cast("ShapeRule", STACK.shape)
 STACK_ARRAY = cast("Forward", STACK.array)
 NAMES = {"True": True, "False": False, "None": None, "np": Namespace("np"), "numpy": Namespace("np")}
 
+MAX_STATIC = 10_000  # the most items a tuple, list or string read while reading may hold
 MAX_OUTPUT_TEXT = 80  # an output expression longer than this is shortened with "…"
 COMMENT = LazyPattern(dict(_tables.LEXER)["COMMENT"])  # not part of an output's text
 
@@ -135,8 +136,10 @@ class Builder:
         node = Node(len(self.nodes), op, inputs, start, end, needs_grad)
         self.nodes.append(node)
         self.values.append(value)
-        if op.boolean or (self.booleans and op.integer and op.arity == 1 and inputs[0].id in self.booleans):
-            self.booleans.add(node.id)  # (a comparison, or a reshape or an index of one)
+        if op.boolean or (
+            self.booleans and op.logical and inputs and all(i.id in self.booleans for i in inputs)
+        ):
+            self.booleans.add(node.id)  # a comparison, or (a > 0) * (b < 1), or a mask reshaped
         if op.view or op is ID:
             first = inputs[0].id
             self.storage[node.id] = self.storage.get(first, first)
@@ -392,6 +395,7 @@ class Builder:
         the gate, with the static one as a constant."""
         if self._is_static(left[0]) and self._is_static(right[0]):
             a, b = self._operand(left), self._operand(right)
+            self._check_static_size(a, b, left[1])
             try:
                 return python(a, b)
             except (TypeError, ValueError, ArithmeticError) as err:
@@ -403,6 +407,23 @@ class Builder:
     @staticmethod
     def _is_tuple(item: Any) -> bool:
         return isinstance(item, tuple) or (isinstance(item, Display) and item.kind == "tuple")
+
+    def _check_static_size(self, a: Any, b: Any, pos: int) -> None:
+        """Refuse a value computed while reading that would be too big to make: a tuple or a
+        string repeated (shape * 3), or two arrays broadcast."""
+        np = _numpy()
+        try:
+            if isinstance(a, tuple | list | str) or isinstance(b, tuple | list | str):
+                sized, count = (a, b) if isinstance(a, tuple | list | str) else (b, a)
+                if isinstance(count, int) and len(sized) * count > MAX_STATIC:
+                    raise self._error(f"a {type(sized).__name__} repeated {count:,} times is too long", pos)
+                return
+            shape = np.broadcast_shapes(np.shape(a), np.shape(b))
+        except ValueError:
+            return  # (the operation itself says what is wrong)
+        problem = shape_problem(shape, self.max_elements)
+        if problem is not None:
+            raise self._shape_error(f"the array would be too big: {problem[0]}", pos, problem[1])
 
     def _is_static(self, item: Any) -> bool:
         """Whether an expression's value is known while reading (no node in it)."""
@@ -457,7 +478,8 @@ class Builder:
             self._assign(token, item, end)
             return
         name = str(token)
-        if isinstance(item, Display) and item.kind == "list":
+        if (isinstance(item, Display) and item.kind == "list") or isinstance(item, _numpy().ndarray):
+            # an array (np.zeros(3), [a, b]): a node, so that what shares its memory is known
             self._assign(token, self.as_node(use), end)
             return
         if name in self.bindings and name not in self.env:
@@ -636,6 +658,12 @@ class Builder:
 
     def _display(self, items: list[Use], kind: str, start: int) -> Display:
         display = Display(items, kind)
+        for item in items:  # a tuple bound to a name, in it: t = (t, t)
+            if isinstance(item[0], tuple | list):
+                depth, size = _nesting(item[0])
+                display.depth = max(display.depth, depth + 1)
+                if size > MAX_STATIC:
+                    raise self._error(f"this {kind} would hold more than {MAX_STATIC:,} items", start)
         if display.depth > MAX_DIMENSIONS:
             raise self._shape_error(
                 f"the {kind} here is nested {display.depth} levels deep: at most {MAX_DIMENSIONS}", start
@@ -1033,6 +1061,21 @@ def _function(name: str) -> Function:
     if function is None:
         function = _FUNCTIONS[name] = Function(name, qualified=False)
     return function
+
+
+def _nesting(value: tuple[Any, ...] | list[Any]) -> tuple[int, int]:
+    """How deeply tuples and lists nest in a value, and how many items it holds in all, found
+    without recursion (and without going past MAX_STATIC items)."""
+    depth, size = 0, 0
+    todo: list[tuple[Any, int]] = [(value, 1)]
+    while todo and size <= MAX_STATIC:
+        item, level = todo.pop()
+        depth = max(depth, level)
+        for inner in item:
+            size += 1
+            if isinstance(inner, tuple | list):
+                todo.append((inner, level + 1))
+    return depth, size
 
 
 def _bind_hint(name: str) -> str:

@@ -154,6 +154,8 @@ def _family(
     """A call of an op family, its arguments bound as numpy binds them."""
     if family.arrays < 0:
         first = positional[0][0] if positional else None
+        if isinstance(first, Display) and not first.items:
+            raise b._error(f"{name} needs at least one array to join", start)
         if type(first) is Node and first.op is STACK and not first.name:
             inputs = list(first.inputs)  # [a, b] made an array literal: its elements are the list
             b.spent.add(first.id)  # (dropped when the graph is done, unless something uses it)
@@ -261,6 +263,10 @@ def _shape_argument(b: Builder, use: Use) -> tuple[int, ...]:
         raise b._error(f"a shape is an integer or a tuple of integers, not {describe(shape)}", use[1])
     if any(n < 0 for n in shape):
         raise b._error(f"negative dimensions are not allowed: {tuple(shape)}", use[1])
+    if any(n > b.max_elements for n in shape):
+        largest = max(shape)
+        size = f"{largest:,}" if largest < 10**15 else f"about {float(largest):.3g}"
+        raise b._shape_error(f"the array would be too big: an axis of {size} elements", use[1])
     problem = shape_problem(tuple(shape), b.max_elements)
     if problem is not None:
         raise b._shape_error(f"the array would be too big: {problem[0]}", use[1], hint=problem[1])
@@ -369,7 +375,7 @@ def _number(kind: type) -> Callable[..., Any]:
         value = b.static(obj)
         try:
             return kind(value)
-        except (TypeError, ValueError) as err:
+        except (TypeError, ValueError, OverflowError) as err:
             raise b._error(f"{kind.__name__}(): {err}", obj[1]) from None
 
     return make
@@ -386,8 +392,9 @@ def _astype(b: Builder, positional: list[Use], keywords: list[Keyword], start: i
         node = b._node(OPS["copy"], (owner[0],), start, end)
         b.booleans.discard(node.id)
         return node
-    if name in INT_TYPES:
-        return b.integers(owner, "astype(int) of a value")
+    if name in INT_TYPES:  # numpy truncates toward zero; the result is data
+        value = b.static(owner)
+        return np.trunc(value).astype(np.intp) if isinstance(value, np.ndarray) else int(value)
     raise b._error(f"astype({describe(kind)}): bpcli computes with floats (astype(float))", dtype[1])
 
 

@@ -82,6 +82,8 @@ def describe(value: object) -> str:
     if isinstance(value, Function | Method):
         name = value.name if isinstance(value, Method) else repr(value)
         return f"the function {name}"
+    if isinstance(value, Display):
+        return f"a {value.kind} of {len(value.items)} items"
     if isinstance(value, Namespace):
         return f"the module {value.name}"
     if isinstance(value, str):

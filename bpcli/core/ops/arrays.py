@@ -114,6 +114,7 @@ defop(
     broadcast=True,
     elementwise=True,
     callable_as=("where",),
+    logical=True,
 )
 
 # --- // and %: integer arithmetic on shapes, and numpy's on floats ----------------------------
@@ -186,7 +187,7 @@ def _static_shape(shape: Shape, index: Index) -> Shape:
     probe = np.lib.stride_tricks.as_strided(np.zeros(1, dtype=bool), shape, (0,) * len(shape))
     try:
         result: Shape = probe[index].shape
-    except IndexError as err:
+    except (IndexError, ValueError) as err:  # (slice step cannot be zero)
         raise ShapeMismatch(str(err)) from None
     return result
 
@@ -236,6 +237,7 @@ def getitem(index: Index, text: str) -> Op:
         shape=None if masks else shape,
         params=(("index", text),),
         integer=True,
+        logical=True,
         view=_is_basic(index),
     )
 
@@ -273,6 +275,9 @@ def setitem(index: Index, text: str) -> Op:
             order = np.arange(picked.size).reshape(picked.shape)
             slots[full] = order
             picked = np.where(slots[full] == order, picked, 0.0)
+        extra = np.ndim(v) - np.ndim(picked)  # v = [[5, 6]] set into a row: a leading 1 more
+        if extra > 0:
+            picked = np.reshape(picked, (1,) * extra + np.shape(picked))
         return unbroadcast(picked, v)
 
     def vjp_mask(g: Value, ans: Value, x: Value, v: Value, *ms: Value) -> Value:
@@ -291,6 +296,7 @@ def setitem(index: Index, text: str) -> Op:
         shape=None if masks else (lambda shapes: shapes[0]),
         params=(("index", text),),
         integer=True,
+        logical=True,
     )
 
 
@@ -365,6 +371,7 @@ def _rearranger(
         shape=shape_rule,
         params=params,
         integer=True,
+        logical=True,
         view=view,
     )
 
@@ -531,6 +538,7 @@ COPY = defop(
     symbol="copy",
     elementwise=True,
     integer=True,
+    logical=True,
 )
 deffamily("copy", lambda: COPY, callable_as=("copy",), methods=("copy",))
 
@@ -609,6 +617,7 @@ def _join(new_axis: bool) -> Callable[..., Op]:
             shape=lambda shapes: _join_shape(shapes, axis, new_axis),
             params=(("axis", axis),),
             integer=True,
+            logical=True,
         )
 
     return make

@@ -52,6 +52,7 @@ defop(
     broadcast=True,
     elementwise=True,
     integer=True,
+    logical=True,
 )
 defop(
     "sub",
@@ -79,6 +80,7 @@ defop(
     broadcast=True,
     elementwise=True,
     integer=True,
+    logical=True,
 )
 
 
@@ -146,6 +148,7 @@ defop(
     symbol="=",
     elementwise=True,
     integer=True,
+    logical=True,
 )
 
 # --- pow ------------------------------------------------------------------------------------
@@ -569,6 +572,7 @@ defop(
     elementwise=True,
     callable_as=("abs", "absolute"),
     integer=True,
+    logical=True,
 )
 
 # --- max and min of two -------------------------------------------------------------------------
@@ -604,6 +608,7 @@ defop(
     broadcast=True,
     callable_as=("max", "maximum"),
     integer=True,
+    logical=True,
 )
 defop(
     "min",
@@ -622,4 +627,5 @@ defop(
     broadcast=True,
     callable_as=("min", "minimum"),
     integer=True,
+    logical=True,
 )

@@ -141,6 +141,7 @@ defop(
     gate="rearranger",
     view=True,
     integer=True,
+    logical=True,
 )
 
 # --- the array literal ------------------------------------------------------------------------

@@ -105,6 +105,7 @@ class Op:
         "integer",
         "kink",
         "local",
+        "logical",
         "name",
         "one_sided",
         "params",
@@ -146,6 +147,7 @@ class Op:
     differentiable: bool  # false: no gradient flows through it (a comparison)
     boolean: bool  # its result is a boolean array, held as 0.0/1.0 (a comparison)
     integer: bool  # its result holds integers when its inputs do (+, *, //, an index)
+    logical: bool  # its result is boolean when its inputs are (numpy: bool * bool is bool)
     view: bool  # numpy gives a view of its first input, not a copy (reshape, .T, a slice)
 
     def __init__(self, **facts: object) -> None:
@@ -198,8 +200,9 @@ def defop(
     expansion: the --expand circuit, expansion(make, *inputs).
     by_output: for check's diagnosis, the unary VJP in the node's value alone, (g, ans) ->
         g·σ(1 - σ), as textbooks write it (the VJP itself may use the input to be stable).
-    differentiable, boolean, integer, view: dtype and memory facts, as numpy has them (a
-        comparison is boolean and passes no gradient; + keeps integers; .T is a view).
+    differentiable, boolean, integer, logical, view: dtype and memory facts, as numpy has
+        them (a comparison is boolean and passes no gradient; + keeps integers; * of
+        booleans is boolean; .T is a view).
     """
     if name in OPS:
         raise ValueError(f"op {name} is registered twice")
@@ -240,6 +243,7 @@ def make_op(
     differentiable: bool = True,
     boolean: bool = False,
     integer: bool = False,
+    logical: bool = False,
     view: bool = False,
     params: tuple[tuple[str, object], ...] = (),
     slots: tuple[int, ...] | None = None,
@@ -306,6 +310,7 @@ def make_op(
         differentiable=differentiable,
         boolean=boolean,
         integer=integer,
+        logical=logical,
         view=view,
     )
     return entry
