@@ -377,10 +377,13 @@ def test_an_array_method_that_does_not_exist_is_an_error(bpcli):
     )
 
 
-def test_concatenate_needs_a_list(bpcli):
+def test_concatenate_takes_an_array_as_the_list_of_its_rows(bpcli):
+    """As numpy does: concatenate(x) joins x's rows; a second array there is not an axis."""
+    assert grad_json(bpcli, "f = np.sum(np.concatenate(x) * [1, 2, 3, 4, 5, 6])", X23)["value"] == 91
     assert_error(
-        bpcli("grad", "f = np.sum(np.concatenate(x, y))", X23, "y=[[1,2,3]]"), "takes a list of arrays"
+        bpcli("grad", "f = np.sum(np.concatenate(x, y))", X23, "y=[[1,2,3]]"), "an axis is an integer"
     )
+    assert_error(bpcli("grad", "f = np.sum(np.concatenate(2.0))", X23), "takes a list of arrays")
 
 
 def test_split_into_unequal_parts_is_an_error(bpcli):

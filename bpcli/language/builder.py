@@ -753,6 +753,12 @@ class Builder:
     def index(self, children: Mixed) -> Use:
         base, lsqb, *subscripts, rsqb = children
         start, end = base[1], rsqb.end_pos
+        if isinstance(base[0], Display) and len(subscripts) == 1 and not isinstance(subscripts[0][0], slice):
+            items = base[0].items  # (v, x)[1], np.split(a, 4)[2]: the item itself
+            at = self.integers(subscripts[0], "an index")
+            if isinstance(at, int) and -len(items) <= at < len(items):
+                item = items[at]
+                return item[0], start, end
         if type(base[0]) is not Node and not isinstance(base[0], Display):
             value = self.static(base)
             key = tuple(s[0] if isinstance(s[0], slice) else self.integers(s, "an index") for s in subscripts)
@@ -799,9 +805,12 @@ class Builder:
         if not isinstance(index, tuple):
             index = (index,)
         op = self._family_op(lambda: _arrays().getitem(index, text), start)
-        if not list(masks):
-            self._check_shape(op, [self.shape((node, start, end))], start)
-        return self._node(op, (node, *masks), start, end)
+        masks = list(masks)
+        shape = None if masks else self._check_shape(op, [self.shape((node, start, end))], start)
+        result = self._node(op, (node, *masks), start, end)
+        if shape == ():  # one element (v[0] of a vector): a copy, not a view
+            self.storage.pop(result.id, None)
+        return result
 
     def _check_shape(self, op: Op, shapes: list[tuple[int, ...]], pos: int) -> tuple[int, ...] | None:
         if op.shape is None:
@@ -842,30 +851,29 @@ class Builder:
         elements = [use[0] for use in uses]
         if not all(e.id in self.literals for e in elements) or self.nodes[-len(elements) :] != elements:
             return self._stack(elements, start, end), start, end
-        if all(e.id in self.literals for e in elements) and self.nodes[-len(elements) :] == elements:
-            self.reusable = False
-            values = [self.values[e.id] for e in elements]
-            for e in reversed(elements):
-                self._pop(e)
-            try:
-                shape = STACK_SHAPE([getattr(v, "shape", ()) for v in values])
-                problem = shape_problem(shape, self.max_elements)
-                if problem is not None:
-                    deep = len(shape) > MAX_DIMENSIONS
-                    raise ShapeError(
-                        f"the array literal here is nested {len(shape)} levels deep: an array"
-                        f" may have at most {MAX_DIMENSIONS} dimensions"
-                        if deep
-                        else f"the array literal here is too big: {problem[0]}",
-                        source=self.source,
-                        pos=start,
-                        hint=problem[1],
-                    )
-                value = STACK_ARRAY(*values)
-            except ShapeMismatch as err:
-                raise ShapeError(str(err), source=self.source, pos=start) from None
-            return self._literal(value, start, end), start, end
-        return self._stack(elements, start, end), start, end
+        # numbers only ([1, 2], [[1, 2], [3, 4]]): one constant
+        self.reusable = False
+        values = [self.values[e.id] for e in elements]
+        for e in reversed(elements):
+            self._pop(e)
+        try:
+            shape = STACK_SHAPE([getattr(v, "shape", ()) for v in values])
+            problem = shape_problem(shape, self.max_elements)
+            if problem is not None:
+                deep = len(shape) > MAX_DIMENSIONS
+                raise ShapeError(
+                    f"the array literal here is nested {len(shape)} levels deep: an array"
+                    f" may have at most {MAX_DIMENSIONS} dimensions"
+                    if deep
+                    else f"the array literal here is too big: {problem[0]}",
+                    source=self.source,
+                    pos=start,
+                    hint=problem[1],
+                )
+            value = STACK_ARRAY(*values)
+        except ShapeMismatch as err:
+            raise ShapeError(str(err), source=self.source, pos=start) from None
+        return self._literal(value, start, end), start, end
 
     def call_op(self, op: Op, args: tuple[Node, ...], start: int, end: int) -> Node:
         """A gate of `op` on these inputs, as a call writes it: fused with the call inside it
@@ -1137,14 +1145,3 @@ def _as_integers(value: Any) -> Any:
 def _short(value: Any) -> str:
     text = describe(value) if not isinstance(value, int | float) else repr(value)
     return text if len(text) <= 60 else text[:57] + "…"
-
-
-def _suggestion(name: str, known: Iterable[str]) -> str | None:
-    import difflib
-
-    close = difflib.get_close_matches(name, list(known), n=1, cutoff=0.6)
-    return f"did you mean {close[0]}?" if close else None
-
-
-def _plural(n: int, word: str) -> str:
-    return f"{n} {word}" if n == 1 else f"{n} {word}s"

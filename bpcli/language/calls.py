@@ -30,6 +30,7 @@ if TYPE_CHECKING:
 
 load_all()  # a numpy call: its ops are registered now
 STACK = OPS["stack"]
+MAX_ROWS = 10_000  # the most rows of an array a join takes as its list of arrays
 NUMPY_CONSTANTS = {"pi": math.pi, "e": math.e, "inf": math.inf, "newaxis": None}
 FLOAT_TYPES = ("float", "float64", "float32", "double")
 INT_TYPES = ("int", "int64", "int32", "intp")
@@ -161,6 +162,11 @@ def _family(
             b.spent.add(first.id)  # (dropped when the graph is done, unless something uses it)
         elif isinstance(first, Display):
             inputs = [b.as_node(u) for u in first.items]
+        elif type(first) is Node:  # an array: numpy takes it as the list of its rows
+            rows = b.shape(positional[0])
+            if not rows or rows[0] > MAX_ROWS:
+                raise b._error(f"{name} takes a list of arrays: {name}([a, b], axis=1)", start)
+            inputs = [b._index_node(positional[0], (i,), str(i), start, end) for i in range(rows[0])]
         else:
             raise b._error(f"{name} takes a list of arrays: {name}([a, b], axis=1)", start)
         rest = positional[1:]
@@ -500,6 +506,8 @@ def _stacker(axis_of: Callable[[int], int]) -> Callable[..., Any]:
             ndim = len(b.shape(first.items[0], bake=False))
         elif type(first) is Node and first.op is STACK and not first.name:  # [a, b] of arrays
             ndim = len(b.shape((first.inputs[0], start, end), bake=False))
+        elif type(first) is Node:  # an array: the list of its rows
+            ndim = len(b.shape(arrays)) - 1
         else:
             raise b._error("hstack and vstack take a list of arrays: np.hstack([a, b])", start)
         join = "stack" if axis_of(ndim) < 0 else "concatenate"  # vstack of vectors: rows
