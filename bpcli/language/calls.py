@@ -544,7 +544,52 @@ def _clip_method(b: Builder, positional: list[Use], keywords: list[Keyword], sta
     return _clip(b, positional, keywords, start, end)
 
 
+def _take(b: Builder, positional: list[Use], keywords: list[Keyword], start: int, end: int) -> Any:
+    """np.take(a, indices, axis): a[..., indices] on that axis (all of a, flattened, without one)."""
+    array, indices, axis = _arguments(b, "take", positional, keywords, ("a", "indices", "axis"), 2, start)
+    assert array is not None and indices is not None
+    at = b.integers(indices, "an index")
+    if axis is None:
+        flat = _family(b, METHODS["ravel"], "ravel", [array], [], start, end, True)
+        return b._index_node((flat, start, end), (at,), "…", start, end)
+    ndim = len(b.shape(array))
+    where = b.integers(axis, "an axis")
+    if not isinstance(where, int) or not -ndim <= where < ndim:
+        raise b._shape_error(f"axis {where} is out of bounds for array of dimension {ndim}", axis[1])
+    where %= ndim
+    text = ", ".join([":"] * where + [" ".join(b.source[indices[1] : indices[2]].split())])
+    return b._index_node(array, (slice(None),) * where + (at,), text, start, end)
+
+
+def _moveaxis(b: Builder, positional: list[Use], keywords: list[Keyword], start: int, end: int) -> Any:
+    """np.moveaxis(a, source, destination): a transpose, its order found as numpy finds it."""
+    params = ("a", "source", "destination")
+    array, source, destination = _arguments(b, "moveaxis", positional, keywords, params, 3, start)
+    assert array is not None and source is not None and destination is not None
+    ndim = len(b.shape(array))
+    moved, to = (_axes(b, use, ndim) for use in (source, destination))
+    if len(moved) != len(to):
+        raise b._error("`source` and `destination` arguments must have the same number of elements", start)
+    order = [n for n in range(ndim) if n not in moved]
+    for dest, src in sorted(zip(to, moved, strict=True)):
+        order.insert(dest, src)
+    return _family(b, CALLS["transpose"], "transpose", [array, (tuple(order), start, end)], [], start, end)
+
+
+def _axes(b: Builder, use: Use, ndim: int) -> list[int]:
+    """An axis or a tuple of them, each in range, none twice."""
+    value = _plain(b.integers(use, "an axis"))
+    axes = list(value) if isinstance(value, tuple) else [value]
+    if not all(isinstance(a, int) and -ndim <= a < ndim for a in axes):
+        raise b._shape_error(f"an axis out of bounds for an array of dimension {ndim}: {value}", use[1])
+    if len({a % ndim for a in axes}) != len(axes):
+        raise b._shape_error("repeated axis", use[1])
+    return [a % ndim for a in axes]
+
+
 SPECIAL: dict[str, Callable[..., Any]] = {
+    "take": _take,
+    "moveaxis": _moveaxis,
     "add": _ufunc("add", 2),
     "subtract": _ufunc("sub", 2),
     "multiply": _ufunc("mul", 2),
