@@ -579,8 +579,9 @@ def _moveaxis(b: Builder, positional: list[Use], keywords: list[Keyword], start:
 def _axes(b: Builder, use: Use, ndim: int) -> list[int]:
     """An axis or a tuple of them, each in range, none twice."""
     value = _plain(b.integers(use, "an axis"))
-    axes = list(value) if isinstance(value, tuple) else [value]
-    if not all(isinstance(a, int) and -ndim <= a < ndim for a in axes):
+    given = list(value) if isinstance(value, tuple) else [value]
+    axes = [a for a in given if isinstance(a, int) and -ndim <= a < ndim]
+    if len(axes) != len(given):
         raise b._shape_error(f"an axis out of bounds for an array of dimension {ndim}: {value}", use[1])
     if len({a % ndim for a in axes}) != len(axes):
         raise b._shape_error("repeated axis", use[1])
