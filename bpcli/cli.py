@@ -70,6 +70,11 @@ Examples:
   bpcli grad samples/neuron.bp -o neuron.svg
   bpcli grad samples/neuron_sigmoid.bp --expand --gradcheck
   bpcli grad samples/two_layer_net.bp --wrt W1,b1 --format markdown
+  bpcli grad samples/cs231n/svm_loss.bp X=@samples/cs231n/data/X.npy \\
+    W=@samples/cs231n/data/W.npy y=@samples/cs231n/data/y.npy --wrt W
+  bpcli grad 'N = X.shape[0]; p = softmax(X @ W, axis=1)
+    L = -np.log(p[np.arange(N), y]).mean()' 'X=randn(4,3)' 'W=randn(3,5)' \\
+    'y=[0,4,2,2]'
 """
 
 
@@ -225,14 +230,18 @@ def cli(debug: bool) -> None:
 )
 @click.option("--gradcheck", is_flag=True, help="Check each gradient against central finite differences.")
 @click.option(
-    "--expand", is_flag=True, help="Draw sigmoid, tanh, norm and dot as their circuits of primitive gates."
+    "--expand",
+    is_flag=True,
+    help="Draw sigmoid, tanh, norm, dot, softmax, logsoftmax and logsumexp as their circuits of"
+    " primitive gates.",
 )
 @click.option(
     "--wrt",
     "wrt_args",
     multiple=True,
     metavar="NAMES",
-    help="Show ∂f/∂ for these names only (comma-separated, repeatable).",
+    help="Compute and show ∂f/∂ for these names only (comma-separated, repeatable): nodes that"
+    " depend on none of them get no gradient.",
 )
 @lang_option("The language of --format steps.")
 @seed_option
@@ -261,7 +270,8 @@ def grad(
     Statements are separated by newlines or ";"; the last one is the output f. A name assigned a number
     (x = -2) is an input; NAME=VALUE arguments give inputs values, and override such
     assignments. Values are numbers, arrays ([0.2, 0.4]), files (@W.npy, @x.csv) or
-    randn(2,3), rand(…), zeros(…), ones(…).
+    randn(2,3), rand(…), zeros(…), ones(…). Programs are numpy's forward passes as
+    written (np. optional): calls with axis=, indexing, index assignment, reshapes.
     """
     from bpcli.present.grad import PICTURES, View, render
     from bpcli.texts import Translator
