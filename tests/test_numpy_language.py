@@ -811,15 +811,9 @@ def test_take_of_an_index_binding_gives_it_no_gradient(bpcli):
     assert doc["grads"]["x"] == [[2, 0, 12], [8, 0, 24]]
 
 
-# --- found while writing the tests above (strict: each turns red once fixed) ---------------------------
+# --- found while writing the tests above --------------------------------------------------------------
 
 
-@pytest.mark.xfail(
-    strict=True,
-    raises=AssertionError,
-    reason="a tuple with a number written in the program is added or repeated as an array:"
-    " x.shape + (1,) is (3,), not (2, 1); x.shape * 3 is (6,), not (2, 2, 2)",
-)
 @pytest.mark.parametrize(
     "program, value",
     [
@@ -832,11 +826,6 @@ def test_tuple_arithmetic_with_a_written_tuple_or_number_is_python_s(bpcli, prog
     assert grad_json(bpcli, program, "v=[1,2]", "C=[[1],[2]]")["value"] == value
 
 
-@pytest.mark.xfail(
-    strict=True,
-    raises=AssertionError,
-    reason="a tuple of arrays bound to a name is read as a constant: its inputs silently get no gradient",
-)
 @pytest.mark.parametrize(
     "text, python",
     [

@@ -354,7 +354,7 @@ class Builder:
         item, start, _ = use
         if bake:
             self.reusable = False
-        if isinstance(item, Display) and not self._is_static(item):
+        if isinstance(item, Display) and not self._is_written(item, bound=False):
             inner = self.shape(item.items[0])
             return (len(item.items), *inner)
         if type(item) is not Node:
@@ -392,9 +392,14 @@ class Builder:
 
     def _arith(self, op: Op, python: Callable[[Any, Any], Any], left: Use, right: Use) -> Any:
         """left op right where either is static: Python's value for two static values, else
-        the gate, with the static one as a constant."""
-        if self._is_static(left[0]) and self._is_static(right[0]):
+        the gate, with the static one as a constant. A tuple is Python's (x.shape + (1,))."""
+        tuples = self._is_tuple(left[0]) or self._is_tuple(right[0])
+        if tuples and not (self._is_written(left[0]) and self._is_written(right[0])):
+            raise self._error("arithmetic on a tuple of arrays: write the arrays' arithmetic itself", left[1])
+        if tuples or (self._is_static(left[0]) and self._is_static(right[0])):
             a, b = self._operand(left), self._operand(right)
+            if tuples:  # (shape * 3: the 3 is an int, as written)
+                a, b = (self.integers((v, left[1], left[2]), "a tuple's operand") for v in (a, b))
             self._check_static_size(a, b, left[1])
             try:
                 return python(a, b)
@@ -424,6 +429,13 @@ class Builder:
         problem = shape_problem(shape, self.max_elements)
         if problem is not None:
             raise self._shape_error(f"the array would be too big: {problem[0]}", pos, problem[1])
+
+    def _is_written(self, item: Any, bound: bool = True) -> bool:
+        """Whether a value is known while reading, or is a number written (or, with `bound`, an
+        input, which Python's tuple arithmetic then reads as data): (1,), x.shape, (N, 2)."""
+        if isinstance(item, Display):
+            return all(self._is_written(i[0], bound) for i in item.items)
+        return type(item) is not Node or item.op is CONST or (bound and item.op is INPUT)
 
     def _is_static(self, item: Any) -> bool:
         """Whether an expression's value is known while reading (no node in it)."""
@@ -488,6 +500,11 @@ class Builder:
                 token.start_pos,
                 hint=f"remove the binding {name}=…, or bind the inputs it uses",
             )
+        if isinstance(item, Display) and not self._is_written(item, bound=False):
+            self.env[name] = item  # p = np.split(v, 2), t = (v, 2*v): a tuple of arrays, kept
+            self.stale.pop(name, None)
+            self.output_static = None
+            return
         self.env[name] = self.static(use) if isinstance(item, Display) else item
         self.stale.pop(name, None)
         self._statement_static(self.env[name], name, start, end)
