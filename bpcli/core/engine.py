@@ -401,10 +401,10 @@ def local(run: Run, node: Node, i: int) -> Value | None:
 
 def gradient(run: Run, node: Node) -> Value | None:
     """∂f/∂node, zero when the node does not lead to the output; None when it has no value
-    (it does not lead to the output and cannot be computed), and for an input read as data
-    (an index, a shape: it has no gradient)."""
+    (it does not lead to the output and cannot be computed), and for what has no gradient
+    (needs_grad false): an input read as data (an index, a shape), a mask."""
     grad, value = run.grads[node.id], run.values[node.id]
-    if grad is not None or value is None or (node.op is INPUT and not node.needs_grad):
+    if grad is not None or value is None or not node.needs_grad:
         return grad
     if run.reached is not None and not run.reached[node.id]:
         return None  # --wrt: not asked for, and not computed

@@ -1020,7 +1020,8 @@ class Builder:
                 node.needs_grad = node.id not in self.data
             elif node.inputs:
                 flows = node.op.differentiable and any(i.needs_grad for i in node.inputs)
-                node.needs_grad = flows or (bool(node.name) and node.op.differentiable)
+                named = bool(node.name) and node.op.differentiable and node.id not in self.booleans
+                node.needs_grad = flows or named  # (a mask has no gradient, named or not)
 
 
 def output_text(source: str, start: int, end: int) -> str:
