@@ -16,7 +16,7 @@ import math
 from typing import TypeAlias, cast
 
 from bpcli.core.graph import Graph, Node, format_number
-from bpcli.core.ops import CONST, INPUT, ShapeMismatch, unbroadcast
+from bpcli.core.ops import CONST, ShapeMismatch, unbroadcast
 from bpcli.core.run import Run
 from bpcli.errors import BpcliError, DomainError, ShapeError
 from bpcli.lazy import all_finite, np
