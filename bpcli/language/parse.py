@@ -163,9 +163,9 @@ def _unexpected_character(source: str, pos: int) -> ParseError:
     char = source[pos] if pos < len(source) else ""
     hint = None
     if char in "{}":
-        hint = "write arrays with square brackets: [1, 2]"
+        hint = "write arrays with square brackets: [1, 2] (bpcli has no dictionaries)"
     elif char in "'\"":
-        hint = "bpcli has no strings: write names and numbers without quotes"
+        hint = "a string is closed on the line it opens ('constant')"
     return ParseError(f"syntax error: unexpected character {char!r}", source=source, pos=pos, hint=hint)
 
 
@@ -205,7 +205,7 @@ def _unexpected_token(source: str, token: lalr.Token, expected: set[str]) -> Par
         hint = None
     elif kind == "EQUAL":
         message = "syntax error: unexpected '='"
-        hint = "only a name can be assigned (q = x + y); bpcli has no == comparison"
+        hint = "only a name, or an index of one, can be assigned (q = x + y, m[0] = 1); == compares"
     elif kind == "_NL" and expected & _OPERANDS:
         message = "syntax error: the line ends in the middle of an expression"
     else:
