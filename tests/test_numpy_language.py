@@ -836,3 +836,11 @@ def test_tuple_arithmetic_with_a_written_tuple_or_number_is_python_s(bpcli, prog
 )
 def test_a_tuple_of_arrays_bound_to_a_name_keeps_its_gradients(text, python):
     against_autograd(text, python, v=[1.0, -2.0, 3.0, 0.5])
+
+
+def test_a_docstring_is_skipped(bpcli):
+    """A function body pasted with its docstring: Python skips a string statement, so does bpcli."""
+    program = "\"\"\"\nStructured SVM loss, vectorized.\n\"\"\"\nf = np.sum(x * x)\n'''a note'''"
+    assert grad_json(bpcli, program, "x=[1, 2]")["value"] == 5
+    result = bpcli("grad", '"""only a docstring"""')
+    assert result.code == 2 and result.err.startswith("error: the program is empty")

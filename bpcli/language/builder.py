@@ -469,6 +469,8 @@ class Builder:
 
     def expr_stmt(self, children: list[Use]) -> None:
         ((item, start, end),) = children
+        if type(item) is str:
+            return  # a docstring: Python skips it, and so does bpcli
         if type(item) is not Node:
             self._statement_static(item, output_text(self.source, start, end), start, end)
         else:
