@@ -323,3 +323,19 @@ def test_check_names_gradients_of_a_repeated_index_not_added(bpcli):
     # wrong where no index repeats: not this mistake
     other = bpcli("check", *PROGRAMS["embedding"], "-e", "dW=[[4,8],[1,0],[10,12]]", "--format", "json")
     assert json.loads(other.out)["results"][0]["diagnosis"]["kind"] != "repeated-index"
+
+
+def test_steps_say_where_a_broadcast_sums_the_gradient():
+    """cs231n's db: b in x @ W + b was copied along the rows, so its gradient sums them."""
+    from bpcli.core.engine import run
+    from bpcli.language.parse import parse
+    from bpcli.present.steps import steps_text
+    from bpcli.texts import Translator
+
+    program = "out = x @ w + b; f = np.sum(out * d)"
+    arrays = {"x": [[1.0, 2], [3, 4]], "w": [[1.0, 0], [0, 1]], "b": [1.0, 2], "d": [[1.0, 0], [0, 1]]}
+    done = run(parse(program, arrays), record=True)
+    english = steps_text(done)
+    assert "b was broadcast from (2,) to (2, 2): its gradient is the downstream summed" in english
+    assert english.count("was broadcast") == 1  # x @ w has the sum's shape: nothing to say
+    assert "b 从形状 (2,) 被广播成 (2, 2)" in steps_text(done, tr=Translator("zh"))

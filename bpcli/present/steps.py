@@ -7,7 +7,7 @@ downstream gradient upstream × local. The texts come from bpcli.texts, so they 
 
 from __future__ import annotations
 
-from bpcli.core.engine import leads_to_output
+from bpcli.core.engine import leads_to_output, shape_of
 from bpcli.core.graph import Graph, data_use
 from bpcli.core.ops import Op
 from bpcli.core.run import Run
@@ -59,6 +59,7 @@ def steps_text(
             fields["local"] = fmt(edge.local, precision)
             same = fields["formula"] == fields["local"]
             lines.append("    " + tr("steps.edge.same" if same else "steps.edge", **fields))
+        lines += _broadcasts(run, step, tr)
         lines.append("")
     lines.append(tr("steps.inputs"))
     for name, node in graph.inputs.items():
@@ -83,6 +84,26 @@ def steps_text(
         else:
             lines.append("    " + tr("steps.input", name=name, value=value))
     return "\n".join(lines) + "\n"
+
+
+def _broadcasts(run: Run, step: Step, tr: Translator) -> list[str]:
+    """For each input a broadcast stretched (b in x @ W + b): that its gradient is the
+    downstream summed over the axes it was copied along, the lesson of cs231n's db."""
+    node = step.node
+    if not node.op.broadcast:
+        return []
+    out = shape_of(run.values[node.id])
+    lines = []
+    for edge in step.edges:
+        shape = shape_of(run.values[edge.input.id])
+        if edge.downstream is not None and shape != out:
+            fields = dict(to=run.graph.ref(edge.input), shape=_shape(shape), out=_shape(out))
+            lines.append("    " + tr("steps.broadcast", **fields))
+    return lines
+
+
+def _shape(shape: tuple[int, ...]) -> str:
+    return "(" + ", ".join(map(str, shape)) + ("," if len(shape) == 1 else "") + ")"
 
 
 def gate_key(op: Op) -> str:

@@ -73,6 +73,8 @@ MESSAGES = {
     "steps.edge.same": "to {to}:  local ∂/∂{ref} = {local};  downstream = {upstream} × {local}"
     " = {downstream}",
     "steps.edge.jacobian": "to {to}:  downstream = {formula} = {downstream}",
+    "steps.broadcast": "{to} was broadcast from {shape} to {out}: its gradient is the downstream"
+    " summed over the axes it was copied along",
     "steps.kink": "⚠ not differentiable here; bpcli takes {convention}",
     "steps.inputs": "Gradients of the inputs",
     "steps.input": "∂f/∂{name} = {value}",

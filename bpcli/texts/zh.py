@@ -64,6 +64,7 @@ MESSAGES = {
     "steps.edge.same": "传给 {to}：本地梯度 ∂/∂{ref} = {local}；下游梯度 = {upstream} × {local}"
     " = {downstream}",
     "steps.edge.jacobian": "传给 {to}：下游梯度 = {formula} = {downstream}",
+    "steps.broadcast": "{to} 从形状 {shape} 被广播成 {out}：它的梯度是把下游梯度沿被复制的轴求和",
     "steps.kink": "⚠ 此处不可导；bpcli 采用 {convention}",
     "steps.inputs": "输入的梯度",
     "steps.input": "∂f/∂{name} = {value}",
