@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, Any, cast
 
 from bpcli.core.ops.registry import (
     P_ATOM,
+    P_MUL,
     REQUIRED,
     ShapeMismatch,
     Split,
@@ -145,7 +146,7 @@ defop(
     vjp=(lambda g, ans, x, y: _zero_like(x), lambda g, ans, x, y: _zero_like(y)),
     local=("0", "0"),
     infix=" // ",
-    prec=2,
+    prec=P_MUL,
     broadcast=True,
     elementwise=True,
     integer=True,
@@ -157,7 +158,7 @@ defop(
     vjp=(lambda g, ans, x, y: g, lambda g, ans, x, y: -g * _floordiv(x, y)),
     local=("1", "-floor({x}/{y})"),
     infix=" % ",
-    prec=2,
+    prec=P_MUL,
     broadcast=True,
     elementwise=True,
     integer=True,
