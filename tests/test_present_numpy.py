@@ -339,3 +339,16 @@ def test_steps_say_where_a_broadcast_sums_the_gradient():
     assert "b was broadcast from (2,) to (2, 2): its gradient is the downstream summed" in english
     assert english.count("was broadcast") == 1  # x @ w has the sum's shape: nothing to say
     assert "b 从形状 (2,) 被广播成 (2, 2)" in steps_text(done, tr=Translator("zh"))
+
+
+def test_a_subtraction_is_narrated_with_its_sign():
+    """x - y distributes, but y gets the negative: not "an add gate" (en and zh)."""
+    from bpcli.core.engine import run
+    from bpcli.language.parse import parse
+    from bpcli.present.steps import steps_text
+    from bpcli.texts import Translator
+
+    done = run(parse("f = (x - y) * z", {"x": 1.0, "y": 2.0, "z": 3.0}), record=True)
+    english = steps_text(done)
+    assert "a subtract gate distributes with a sign" in english and "an add gate" not in english
+    assert "减法门带符号地分配" in steps_text(done, tr=Translator("zh"))

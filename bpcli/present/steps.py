@@ -120,6 +120,8 @@ def gate_key(op: Op) -> str:
         return "steps.gate.router" if op.routes == "largest" else f"steps.gate.router.{op.routes}"
     if op.gate == "rearranger" and op.arity < 0:
         return "steps.gate.rearranger.join"
+    if op.gate == "distributor" and not op.commutes:
+        return "steps.gate.distributor.minus"  # a - b: the second input gets the negative
     return f"steps.gate.{op.gate}" if op.gate else ""
 
 

@@ -45,6 +45,8 @@ MESSAGES = {
     "steps.title": "Backward pass of {output}, from the output to the inputs (downstream = upstream × local)",
     "steps.node": "#{id} {label}   [{op}]",
     "steps.gate.distributor": "an add gate distributes: each input gets the upstream gradient unchanged",
+    "steps.gate.distributor.minus": "a subtract gate distributes with a sign: the first input gets"
+    " the upstream gradient unchanged, the second its negative",
     "steps.gate.swapper": "a mul gate swaps: each input's local gradient is the other input",
     "steps.gate.router": "a max gate routes: the whole gradient goes to the input that wins",
     "steps.gate.gate": "relu lets the gradient through where its input is positive",

@@ -39,6 +39,8 @@ MESSAGES = {
     "steps.title": "{output} 的反向传播，从输出到输入（下游梯度 = 上游梯度 × 本地梯度）",
     "steps.node": "#{id} {label}   [{op}]",
     "steps.gate.distributor": "加法门是分配器：每个输入都得到不变的上游梯度",
+    "steps.gate.distributor.minus": "减法门带符号地分配：第一个输入得到不变的上游梯度，"
+    "第二个输入得到它的相反数",
     "steps.gate.swapper": "乘法门是交换器：每个输入的本地梯度是另一个输入的值",
     "steps.gate.router": "max 门是路由器：全部梯度传给胜出的输入",
     "steps.gate.gate": "relu 只在输入为正时让梯度通过",
