@@ -7,7 +7,7 @@ downstream gradient upstream × local. The texts come from bpcli.texts, so they 
 
 from __future__ import annotations
 
-from bpcli.core.engine import leads_to_output, shape_of
+from bpcli.core.engine import leads_to_output, shape_of, shape_text
 from bpcli.core.graph import Graph, data_use
 from bpcli.core.ops import Op
 from bpcli.core.run import Run
@@ -92,18 +92,14 @@ def _broadcasts(run: Run, step: Step, tr: Translator) -> list[str]:
     node = step.node
     if not node.op.broadcast:
         return []
-    out = shape_of(run.values[node.id])
+    out = run.values[node.id]
     lines = []
     for edge in step.edges:
-        shape = shape_of(run.values[edge.input.id])
-        if edge.downstream is not None and shape != out:
-            fields = dict(to=run.graph.ref(edge.input), shape=_shape(shape), out=_shape(out))
+        value = run.values[edge.input.id]
+        if edge.downstream is not None and shape_of(value) != shape_of(out):
+            fields = dict(to=run.graph.ref(edge.input), shape=shape_text(value), out=shape_text(out))
             lines.append("    " + tr("steps.broadcast", **fields))
     return lines
-
-
-def _shape(shape: tuple[int, ...]) -> str:
-    return "(" + ", ".join(map(str, shape)) + ("," if len(shape) == 1 else "") + ")"
 
 
 def gate_key(op: Op) -> str:

@@ -32,6 +32,7 @@ from bpcli.core.ops.registry import (
     Split,
     deffamily,
     make_op,
+    member,
     param_text,
 )
 from bpcli.lazy import np
@@ -121,18 +122,6 @@ def _count_text(axis: object) -> str:
 
 
 # --- one member of a family -------------------------------------------------------------------
-
-_MEMBERS: dict[tuple[str, tuple[tuple[str, object], ...]], Op] = {}
-
-
-def _member(family: str, params: dict[str, object], make: Callable[[], Op]) -> Op:
-    """The op of `family` for these (checked) parameters, made once: the same parameters give
-    the same op, so that a graph's gates compare by identity as registered ops do."""
-    key = (family, tuple(params.items()))
-    op = _MEMBERS.get(key)
-    if op is None:
-        op = _MEMBERS[key] = make()
-    return op
 
 
 def _shown(family: str, params: dict[str, object]) -> str:
@@ -252,7 +241,7 @@ def _make_sum(axis: object = None, keepdims: object = False) -> Op:
     params = {"axis": _axis_param(axis), "keepdims": _flag(keepdims)}
     if params == {"axis": None, "keepdims": False}:
         return OPS["sum"]
-    return _member(
+    return member(
         "sum",
         params,
         lambda: _reduction(
@@ -278,7 +267,7 @@ def _make_mean(axis: object = None, keepdims: object = False) -> Op:
         if _count(shape, axes) == 0:
             raise ShapeMismatch("mean of empty slice")
 
-    return _member(
+    return member(
         "mean",
         params,
         lambda: _reduction(
@@ -322,7 +311,7 @@ def _make_extreme(family: str, largest: bool, axis: object, keepdims: object) ->
         return bool(((x == forward(x, axes)).sum(axis=axes) > 1).any())
 
     which = "largest" if largest else "smallest"
-    return _member(
+    return member(
         family,
         params,
         lambda: _reduction(
@@ -393,7 +382,7 @@ def _make_var(axis: object = None, keepdims: object = False, ddof: object = 0) -
         return result
 
     n = "n" if dof == 0 else f"(n - {dof})"
-    return _member(
+    return member(
         "var",
         params,
         lambda: _reduction(
@@ -435,7 +424,7 @@ def _make_std(axis: object = None, keepdims: object = False, ddof: object = 0) -
         return bool((np.max(x, axis=axes) == np.min(x, axis=axes)).any())
 
     n = "n" if dof == 0 else f"(n - {dof})"
-    return _member(
+    return member(
         "std",
         params,
         lambda: _reduction(
@@ -486,7 +475,7 @@ def _make_prod(axis: object = None, keepdims: object = False) -> Op:
             result: Array = np.prod(x, axis=axes, keepdims=True)
         return result
 
-    return _member(
+    return member(
         "prod",
         params,
         lambda: _reduction(
@@ -563,7 +552,7 @@ def _make_norm(ord: object = None, axis: object = None, keepdims: object = False
     if isinstance(params["axis"], tuple) and len(params["axis"]) not in (1, 2):
         raise ShapeMismatch("Improper number of dimensions to norm.")
     shown = tuple((k, v) for k, v in params.items() if k == "axis" or (k == "ord" and v is not None))
-    return _member(
+    return member(
         "norm",
         params,
         lambda: _reduction(
@@ -625,7 +614,7 @@ def _make_logsumexp(axis: object = -1, keepdims: object = False) -> Op:
         top = make.family("max", x, axis=axis, keepdims=kept, smooth=True)
         return make("add", top, make("log", total))
 
-    return _member(
+    return member(
         "logsumexp",
         params,
         lambda: _reduction(
@@ -697,7 +686,7 @@ def _make_softmax(axis: object = -1) -> Op:
         z = make("exp", _max_shift(make, x, axis))
         return make("div", z, make.family("sum", z, axis=axis, keepdims=True))
 
-    def member() -> Op:
+    def build() -> Op:
         op = _along_axis(
             "softmax",
             params,
@@ -710,7 +699,7 @@ def _make_softmax(axis: object = -1) -> Op:
         FUSED[OPS["log"], op] = _make_logsoftmax(axis)  # log(softmax(x, axis=0)): one stable gate
         return op
 
-    return _member("softmax", params, member)
+    return member("softmax", params, build)
 
 
 def _make_logsoftmax(axis: object = -1) -> Op:
@@ -734,7 +723,7 @@ def _make_logsoftmax(axis: object = -1) -> Op:
         z = _max_shift(make, x, axis)
         return make("sub", z, make("log", make.family("sum", make("exp", z), axis=axis, keepdims=True)))
 
-    return _member(
+    return member(
         "logsoftmax",
         params,
         lambda: _along_axis(

@@ -17,7 +17,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any, TypeGuard
 
-from bpcli.core.ops.registry import REQUIRED, ShapeMismatch, Split, deffamily, make_op, param_text
+from bpcli.core.ops.registry import REQUIRED, ShapeMismatch, Split, deffamily, make_op, member, param_text
 from bpcli.lazy import np
 
 if TYPE_CHECKING:
@@ -136,57 +136,57 @@ def _padded(x: Array, pad: Pair) -> Array:
 
 def _make_conv2d(stride: object = 1, pad: object = 0) -> Op:
     given = {"stride": _frozen(stride), "pad": _frozen(pad)}
-    key = ("conv2d", repr(given))
-    if key in _MADE:
-        return _MADE[key]
-    s = _pair("conv2d", "stride", given["stride"], 1)
-    p = _pair("conv2d", "pad", given["pad"], 0)
-    rule = _conv_shape_rule(s, p)
 
-    def forward(x: Array, w: Array, b: Array) -> Array:
-        rule([np.shape(x), np.shape(w), np.shape(b)])
-        windows = _windows(_padded(x, p), w.shape[2:], s)  # (N, C, H', W', HH, WW)
-        out = np.tensordot(windows, w, axes=([1, 4, 5], [1, 2, 3]))  # (N, H', W', F)
-        out += b
-        result: Array = np.ascontiguousarray(out.transpose(0, 3, 1, 2))
-        return result
+    def build() -> Op:
+        s = _pair("conv2d", "stride", given["stride"], 1)
+        p = _pair("conv2d", "pad", given["pad"], 0)
+        rule = _conv_shape_rule(s, p)
 
-    def vjp_x(g: Array, ans: Array, x: Array, w: Array, b: Array) -> Array:
-        cols = np.tensordot(g, w, axes=([1], [0]))  # (N, H', W', C, HH, WW): each window's gradient
-        n, c, h, wd = x.shape
-        grad: Array = np.zeros((n, c, h + 2 * p[0], wd + 2 * p[1]))
-        _scatter(grad, cols.transpose(0, 3, 1, 2, 4, 5), s)
-        return grad[:, :, p[0] : p[0] + h, p[1] : p[1] + wd] if p != (0, 0) else grad
+        def forward(x: Array, w: Array, b: Array) -> Array:
+            rule([np.shape(x), np.shape(w), np.shape(b)])
+            windows = _windows(_padded(x, p), w.shape[2:], s)  # (N, C, H', W', HH, WW)
+            out = np.tensordot(windows, w, axes=([1, 4, 5], [1, 2, 3]))  # (N, H', W', F)
+            out += b
+            result: Array = np.ascontiguousarray(out.transpose(0, 3, 1, 2))
+            return result
 
-    def vjp_w(g: Array, ans: Array, x: Array, w: Array, b: Array) -> Array:
-        windows = _windows(_padded(x, p), w.shape[2:], s)
-        result: Array = np.tensordot(g, windows, axes=([0, 2, 3], [0, 2, 3]))  # (F, C, HH, WW)
-        return result
+        def vjp_x(g: Array, ans: Array, x: Array, w: Array, b: Array) -> Array:
+            cols = np.tensordot(g, w, axes=([1], [0]))  # (N, H', W', C, HH, WW): each window's gradient
+            n, c, h, wd = x.shape
+            grad: Array = np.zeros((n, c, h + 2 * p[0], wd + 2 * p[1]))
+            _scatter(grad, cols.transpose(0, 3, 1, 2, 4, 5), s)
+            return grad[:, :, p[0] : p[0] + h, p[1] : p[1] + wd] if p != (0, 0) else grad
 
-    def vjp_b(g: Array, ans: Array, x: Array, w: Array, b: Array) -> Array:
-        result: Array = g.sum(axis=(0, 2, 3))
-        return result
+        def vjp_w(g: Array, ans: Array, x: Array, w: Array, b: Array) -> Array:
+            windows = _windows(_padded(x, p), w.shape[2:], s)
+            result: Array = np.tensordot(g, windows, axes=([0, 2, 3], [0, 2, 3]))  # (F, C, HH, WW)
+            return result
 
-    params = tuple(given.items())
-    op = make_op(
-        "conv2d",
-        arity=3,
-        forward=Split(None, forward),
-        vjp=(vjp_x, vjp_w, vjp_b),  # (arrays only: the inputs are never floats)
-        local=(
-            "each window's g scattered back through {y} (col2im)",
-            "the sum over windows of g × that window of {x} (im2col)",
-            "the sum of g over N, H', W'",
-        ),
-        template="conv2d({0}, {1}, {2}" + _shown(given, CONV_PARAMS) + ")",
-        symbol="conv",
-        shape=rule,
-        callable_as=("conv2d", "conv_forward"),
-        params=params,
-        integer=True,
-    )
-    _MADE[key] = op
-    return op
+        def vjp_b(g: Array, ans: Array, x: Array, w: Array, b: Array) -> Array:
+            result: Array = g.sum(axis=(0, 2, 3))
+            return result
+
+        params = tuple(given.items())
+        op = make_op(
+            "conv2d",
+            arity=3,
+            forward=Split(None, forward),
+            vjp=(vjp_x, vjp_w, vjp_b),  # (arrays only: the inputs are never floats)
+            local=(
+                "each window's g scattered back through {y} (col2im)",
+                "the sum over windows of g × that window of {x} (im2col)",
+                "the sum of g over N, H', W'",
+            ),
+            template="conv2d({0}, {1}, {2}" + _shown(given, CONV_PARAMS) + ")",
+            symbol="conv",
+            shape=rule,
+            callable_as=("conv2d", "conv_forward"),
+            params=params,
+            integer=True,
+        )
+        return op
+
+    return member("conv2d", given, build)
 
 
 # --- maxpool2d ----------------------------------------------------------------------------------
@@ -211,57 +211,57 @@ def _pool_shape_rule(size: Pair, stride: Pair) -> Callable[[list[Shape]], Shape]
 
 def _make_maxpool2d(size: object = 2, stride: object = 2) -> Op:
     given = {"size": _frozen(size), "stride": _frozen(stride)}
-    key = ("maxpool2d", repr(given))
-    if key in _MADE:
-        return _MADE[key]
-    k = _pair("maxpool2d", "size", given["size"], 1)
-    s = _pair("maxpool2d", "stride", given["stride"], 1)
-    rule = _pool_shape_rule(k, s)
 
-    def forward(x: Array) -> Array:
-        largest: Array = np.full(rule([np.shape(x)]), -np.inf)
-        for _, _, at in _places(k, s, largest.shape):  # the largest so far, offset by offset
-            np.maximum(largest, x[at], out=largest)
-        return largest
+    def build() -> Op:
+        k = _pair("maxpool2d", "size", given["size"], 1)
+        s = _pair("maxpool2d", "stride", given["stride"], 1)
+        rule = _pool_shape_rule(k, s)
 
-    def vjp(g: Array, ans: Array, x: Array) -> Array:
-        grad: Array = np.zeros(x.shape)
-        found = np.zeros(ans.shape, dtype=bool)  # windows whose first largest element is found
-        for _, _, at in _places(k, s, ans.shape):  # row-major, as np.argmax reads a window
-            first = (x[at] == ans) & ~found
-            found |= first
-            grad[at] += np.where(first, g, 0.0)  # windows that overlap add up
-        return grad
+        def forward(x: Array) -> Array:
+            largest: Array = np.full(rule([np.shape(x)]), -np.inf)
+            for _, _, at in _places(k, s, largest.shape):  # the largest so far, offset by offset
+                np.maximum(largest, x[at], out=largest)
+            return largest
 
-    def tied(x: Value) -> bool:
-        """Whether some window holds its largest element more than once."""
-        if isinstance(x, float) or x.ndim != 4:
-            return False
-        largest = forward(x)
-        count = np.zeros(largest.shape, dtype=np.intp)
-        for _, _, at in _places(k, s, largest.shape):
-            count += x[at] == largest
-        return bool((count > 1).any())
+        def vjp(g: Array, ans: Array, x: Array) -> Array:
+            grad: Array = np.zeros(x.shape)
+            found = np.zeros(ans.shape, dtype=bool)  # windows whose first largest element is found
+            for _, _, at in _places(k, s, ans.shape):  # row-major, as np.argmax reads a window
+                first = (x[at] == ans) & ~found
+                found |= first
+                grad[at] += np.where(first, g, 0.0)  # windows that overlap add up
+            return grad
 
-    op = make_op(
-        "maxpool2d",
-        arity=1,
-        forward=Split(None, forward),
-        vjp=(vjp,),
-        local=("1 at the first largest element of each window, else 0 (windows that overlap add)",),
-        template="maxpool2d({0}" + _shown(given, POOL_PARAMS) + ")",
-        symbol="maxpool",
-        gate="router",
-        routes="largest",
-        kink=tied,
-        convention="convention.maxpool",
-        shape=rule,
-        callable_as=("maxpool2d", "max_pool", "max_pool_forward"),
-        params=tuple(given.items()),
-        integer=True,
-    )
-    _MADE[key] = op
-    return op
+        def tied(x: Value) -> bool:
+            """Whether some window holds its largest element more than once."""
+            if isinstance(x, float) or x.ndim != 4:
+                return False
+            largest = forward(x)
+            count = np.zeros(largest.shape, dtype=np.intp)
+            for _, _, at in _places(k, s, largest.shape):
+                count += x[at] == largest
+            return bool((count > 1).any())
+
+        op = make_op(
+            "maxpool2d",
+            arity=1,
+            forward=Split(None, forward),
+            vjp=(vjp,),
+            local=("1 at the first largest element of each window, else 0 (windows that overlap add)",),
+            template="maxpool2d({0}" + _shown(given, POOL_PARAMS) + ")",
+            symbol="maxpool",
+            gate="router",
+            routes="largest",
+            kink=tied,
+            convention="convention.maxpool",
+            shape=rule,
+            callable_as=("maxpool2d", "max_pool", "max_pool_forward"),
+            params=tuple(given.items()),
+            integer=True,
+        )
+        return op
+
+    return member("maxpool2d", given, build)
 
 
 # --- pad ----------------------------------------------------------------------------------------
@@ -334,56 +334,52 @@ def _make_pad(pad_width: object = REQUIRED, mode: object = "constant", constant_
         if given["mode"] in _NUMPY_PAD_MODES:
             raise ShapeMismatch(f"np.pad mode {given['mode']!r} is not supported: only 'constant'")
         raise ShapeMismatch(f"np.pad has no mode {given['mode']!r} (bpcli supports only 'constant')")
-    key = ("pad", repr(given))
-    if key in _MADE:
-        return _MADE[key]
-    width = _rows(given["pad_width"], "pad_width", _is_int)
-    values = _rows(given["constant_values"], "constant_values", _is_number)
-    if any(v < 0 for row in width for v in row):
-        raise ShapeMismatch(f"np.pad: pad_width cannot be negative: {given['pad_width']!r}")
 
-    def rule(shapes: list[Shape]) -> Shape:
-        (x,) = shapes
-        if not x:
-            raise ShapeMismatch("np.pad needs an array: a scalar has no axis to pad")
-        pairs = _per_axis(width, len(x), "pad_width")
-        _per_axis(values, len(x), "constant_values")
-        return tuple(n + before + after for n, (before, after) in zip(x, pairs, strict=True))
+    def build() -> Op:
+        width = _rows(given["pad_width"], "pad_width", _is_int)
+        values = _rows(given["constant_values"], "constant_values", _is_number)
+        if any(v < 0 for row in width for v in row):
+            raise ShapeMismatch(f"np.pad: pad_width cannot be negative: {given['pad_width']!r}")
 
-    def forward(x: Array) -> Array:
-        rule([x.shape])
-        pairs = _per_axis(width, x.ndim, "pad_width")
-        result: Array = np.pad(x, pairs, constant_values=_per_axis(values, x.ndim, "constant_values"))
-        return result
+        def rule(shapes: list[Shape]) -> Shape:
+            (x,) = shapes
+            if not x:
+                raise ShapeMismatch("np.pad needs an array: a scalar has no axis to pad")
+            pairs = _per_axis(width, len(x), "pad_width")
+            _per_axis(values, len(x), "constant_values")
+            return tuple(n + before + after for n, (before, after) in zip(x, pairs, strict=True))
 
-    def vjp(g: Array, ans: Array, x: Array) -> Array:
-        pairs = _per_axis(width, x.ndim, "pad_width")
-        inside: Array = g[
-            tuple(slice(before, before + n) for n, (before, _) in zip(x.shape, pairs, strict=True))
-        ]
-        return inside
+        def forward(x: Array) -> Array:
+            rule([x.shape])
+            pairs = _per_axis(width, x.ndim, "pad_width")
+            result: Array = np.pad(x, pairs, constant_values=_per_axis(values, x.ndim, "constant_values"))
+            return result
 
-    integral = not any(isinstance(v, float) for row in values for v in row)
-    shown = ", " + repr(given["pad_width"]) + _shown(given, PAD_PARAMS[1:])
-    op = make_op(
-        "pad",
-        arity=1,
-        forward=Split(None, forward),
-        vjp=(vjp,),
-        local=("g with the padding cut off (1 for every element of {x})",),
-        template="pad({0}" + shown + ")",
-        shape=rule,
-        callable_as=("pad",),
-        params=tuple(given.items()),
-        integer=integral,
-    )
-    _MADE[key] = op
-    return op
+        def vjp(g: Array, ans: Array, x: Array) -> Array:
+            pairs = _per_axis(width, x.ndim, "pad_width")
+            inside: Array = g[
+                tuple(slice(before, before + n) for n, (before, _) in zip(x.shape, pairs, strict=True))
+            ]
+            return inside
 
+        integral = not any(isinstance(v, float) for row in values for v in row)
+        shown = ", " + repr(given["pad_width"]) + _shown(given, PAD_PARAMS[1:])
+        op = make_op(
+            "pad",
+            arity=1,
+            forward=Split(None, forward),
+            vjp=(vjp,),
+            local=("g with the padding cut off (1 for every element of {x})",),
+            template="pad({0}" + shown + ")",
+            shape=rule,
+            callable_as=("pad",),
+            params=tuple(given.items()),
+            integer=integral,
+        )
+        return op
 
-# Ops made for a set of parameters, kept so that the same call makes the same op. Keyed by
-# the parameters' repr: 1, 1.0 and True are equal keys of a dict but not the same parameter.
-_MADE: dict[tuple[str, str], Op] = {}
+    return member("pad", given, build)
+
 
 deffamily("conv2d", _make_conv2d, arrays=3, params=CONV_PARAMS, callable_as=("conv2d", "conv_forward"))
 deffamily(

@@ -379,6 +379,20 @@ def deffamily(
     return family
 
 
+_MEMBERS: dict[tuple[str, str], Op] = {}
+
+
+def member(family: str, params: dict[str, object], make: Callable[[], Op]) -> Op:
+    """The op of `family` for these (checked) parameters, made once: the same parameters give
+    the same op, so that a graph's gates compare by identity as registered ops do. Keyed by
+    the parameters' repr: 1, 1.0 and True are equal keys of a dict but not the same parameter."""
+    key = (family, repr(tuple(params.items())))
+    op = _MEMBERS.get(key)
+    if op is None:
+        op = _MEMBERS[key] = make()
+    return op
+
+
 def param_text(params: tuple[tuple[str, object], ...]) -> str:
     """Parameters as a call writes them: ", axis=1, keepdims=True" (empty for none)."""
     return "".join(f", {key}={value!r}" for key, value in params)
