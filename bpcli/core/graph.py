@@ -21,11 +21,68 @@ MAX_ELEMENTS = 6  # an array literal's label lists this many of its elements
 Nested: TypeAlias = "float | list[Nested]"  # an array's elements, as its tolist() gives them
 
 
+class Scope:
+    """Where nodes were made, when not at the program's top level: inside a call of a
+    function the program defines, or in one iteration of a loop, within its parent scope.
+
+    A call's scope names the function (`rnn_step_forward`); an iteration's names its loop
+    variables and their values at that iteration (`t = 2`). Every node made there shares
+    the one Scope object, so nodes of one call or iteration are told by identity."""
+
+    __slots__ = ("calls", "function", "parent", "variables")
+
+    def __init__(
+        self, parent: Scope | None, function: str | None = None, variables: tuple[tuple[str, str], ...] = ()
+    ) -> None:
+        self.parent = parent
+        self.function = function  # the function called, or None for a loop's iteration
+        self.variables = variables  # (loop variable, its value as text), for an iteration
+        # how many calls deep this is (0: an iteration of a loop at the top level)
+        self.calls: int = (parent.calls if parent is not None else 0) + (function is not None)
+
+    def chain(self) -> list[Scope]:
+        """This scope and its parents, outermost first."""
+        chain: list[Scope] = []
+        scope: Scope | None = self
+        while scope is not None:
+            chain.append(scope)
+            scope = scope.parent
+        chain.reverse()
+        return chain
+
+    def _parts(self) -> tuple[str | None, list[tuple[str, str]]]:
+        """The innermost function, and the loop variables in effect (outermost first)."""
+        function = None
+        variables: list[tuple[str, str]] = []
+        for scope in self.chain():
+            if scope.function is not None:
+                function = scope.function
+            variables.extend(scope.variables)
+        return function, variables
+
+    def label(self) -> str:
+        """Short, for a node's label: `rnn_step_forward@t=2`, `@i=0,j=1` for loops alone."""
+        function, variables = self._parts()
+        at = ",".join(f"{name}={value}" for name, value in variables)
+        return (function or "") + (f"@{at}" if at else "")
+
+    def heading(self) -> str:
+        """For a heading line over the nodes made here: `rnn_step_forward, t = 2`."""
+        function, variables = self._parts()
+        parts = [function] if function else []
+        parts += [f"{name} = {value}" for name, value in variables]
+        return ", ".join(parts)
+
+    def __repr__(self) -> str:
+        return f"<Scope {self.label()}>"
+
+
 class Node:
     """One gate or leaf of the graph: its structure only. Values and gradients belong to a run
-    (bpcli.core.run.Run), by node id; a leaf's value to the graph (Graph.leaves)."""
+    (bpcli.core.run.Run), by node id; a leaf's value to the graph (Graph.leaves). `scope`: the
+    call or iteration the node was made in, None at the top level."""
 
-    __slots__ = ("end", "id", "inputs", "name", "needs_grad", "op", "start")
+    __slots__ = ("end", "id", "inputs", "name", "needs_grad", "op", "scope", "start")
 
     def __init__(
         self, id: int, op: Op, inputs: tuple[Node, ...], start: int, end: int, needs_grad: bool
@@ -37,6 +94,7 @@ class Node:
         self.start = start  # span in the source text
         self.end = end
         self.needs_grad = needs_grad
+        self.scope: Scope | None = None
 
     def __repr__(self) -> str:
         return f"<Node #{self.id} {self.op.name} {self.name or ''}>"
