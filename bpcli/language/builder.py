@@ -109,6 +109,7 @@ class Builder:
         self.scope: Scope | None = None  # the call or iteration being run: its nodes' scope
         self.tracking = True  # statements set the output (the top level's, not a call's)
         self.printed: list[str] = []  # what the program's print(…) calls wrote
+        self.notes: list[str] = []  # what the reader should know of how the output was chosen
         self.inputs: dict[str, Node] = {}
         self.builtins: dict[str, Node] = {}
         self.literals: set[int] = set()  # ids of unnamed number/array literals
@@ -640,6 +641,24 @@ class Builder:
             raise self._error(f"{len(tokens)} names, but {len(parts)} values to unpack", tokens[0].start_pos)
         for token, part in zip(tokens, parts, strict=True):
             self._assign_use(token, part)
+        if self.tracking and self.output is not None and len(tokens) > 1:
+            self._first_scalar(tokens)
+
+    def _first_scalar(self, tokens: list[Token]) -> None:
+        """`loss, grads = net.loss(X, y)`: the output is the first scalar of the tuple."""
+        last = self.env.get(str(tokens[-1]))
+        if type(last) is Node and self.shape((last, 0, 0), bake=False) == ():
+            return
+        for token in tokens:
+            node = self.env.get(str(token))
+            if type(node) is Node and self.shape((node, 0, 0), bake=False) == ():
+                self._statement(node, str(token), token.start_pos)
+                self.unused_statement = None
+                self.notes.append(
+                    f"the output is {token}, the first scalar of the tuple assigned on line"
+                    f" {self.source.count(chr(10), 0, token.start_pos) + 1} (--output NAME picks another)"
+                )
+                return
 
     def setitem(self, children: Mixed) -> None:
         base, lsqb, *subscripts, rsqb, value = children
@@ -934,6 +953,8 @@ class Builder:
                 continue
             parts.append(self.integers((value, use[1], use[2]), "an index"))
         text = " ".join(self.source[lsqb.end_pos : rsqb.start_pos].split())
+        if self.scope is not None and not masks:  # in a loop or a call: x[:, t] is x[:, 2] now
+            text = ", ".join(_index_text(part) for part in parts)
         return tuple(parts), masks, text
 
     def _index_node(
@@ -1247,6 +1268,19 @@ def _numpy() -> Any:
     from bpcli.lazy import np
 
     return np
+
+
+def _index_text(part: Any) -> str:
+    """One part of an index as numpy code writes it: 2, 1:3, ::2, None, ..."""
+    if isinstance(part, slice):
+        bounds = ["" if v is None else str(v) for v in (part.start, part.stop, part.step)]
+        return ":".join(bounds[:2]) + (f":{bounds[2]}" if part.step is not None else "")
+    if part is Ellipsis:
+        return "..."
+    if isinstance(part, int | type(None)):
+        return str(part)
+    size = getattr(part, "size", 0)
+    return str(part.tolist()) if 0 < size <= 4 else "[…]"
 
 
 def _is_number_like(item: Any) -> bool:

@@ -332,6 +332,23 @@ def _arange(b: Builder, positional: list[Use], keywords: list[Keyword], start: i
     return np.arange(*values)
 
 
+def _linspace(b: Builder, positional: list[Use], keywords: list[Keyword], start: int, end: int) -> Any:
+    first, stop, num, endpoint = _arguments(
+        b, "linspace", positional, keywords, ("start", "stop", "num", "endpoint"), 2, start
+    )
+    assert first is not None and stop is not None
+    count = b.integers(num, "num") if num is not None else 50
+    if not isinstance(count, int) or count < 0:
+        raise b._error("linspace: num must be a non-negative integer", start)
+    if count > b.max_elements:
+        raise b._shape_error(f"linspace would make {count:,} elements, more than --max-elements", start)
+    closed = bool(b.static(endpoint)) if endpoint is not None else True
+    try:
+        return np.linspace(b.static(first), b.static(stop), num=count, endpoint=closed)
+    except (TypeError, ValueError) as err:
+        raise b._error(f"linspace: {err}", start) from None
+
+
 def _eye(b: Builder, positional: list[Use], keywords: list[Keyword], start: int, end: int) -> Any:
     n, m, _ = _arguments(b, "eye", positional, keywords, ("N", "M", "dtype"), 1, start)
     assert n is not None
@@ -614,6 +631,7 @@ SPECIAL: dict[str, Callable[..., Any]] = {
     "arange": _arange,
     "range": _arange,
     "eye": _eye,
+    "linspace": _linspace,
     "array": _array,
     "asarray": _array,
     "len": _len,

@@ -77,6 +77,7 @@ def parse(
     _builder.warnings.extend(interpreter.finish())
     graph = _builder.graph()
     graph.printed = tuple(_builder.printed)
+    graph.notes = tuple(_builder.notes)
     return graph
 
 
