@@ -259,6 +259,14 @@ class Builder:
         self.unbound.setdefault(name, token.start_pos)
         return self._input(name, math.nan, token.start_pos, token.end_pos)
 
+    def parameter(self, name: str, value: Value, start: int, end: int) -> Node:
+        """A leaf the program makes from numbers alone and keeps as a parameter (a model's
+        self.params['W1']): an input, named so, whose gradient is reported."""
+        node = self._input(name, value, start, end)
+        del self.globals[name]
+        self.used.add(name)
+        return node
+
     def _bound_dict(self, name: str, given: dict[str, Any], start: int, end: int) -> dict[Any, Any]:
         """A binding that is a dict (conv_param='{"stride": 2}'): its numbers and arrays are
         inputs named conv_param['stride'], its other values Python's."""

@@ -268,7 +268,7 @@ class Interpreter:
             raise _Return(use)
         elif rule == "setitem" and isinstance(children[0][0], dict):
             base, _, key, *_, value = children
-            base[0][self._key(key)] = value[0]
+            base[0][self._key(key)] = self._parameter(statement, base, key, value)
         elif rule == "augsetitem" and isinstance(children[0][0], dict):
             base, _, key, _, augop, value = children
             table = base[0]
@@ -372,6 +372,21 @@ class Interpreter:
             b.frames.pop()
             b.env, b.tracking = saved
         b.env[str(statement.name)] = UserClass(str(statement.name), namespace)
+
+    def _parameter(self, statement: Simple, base: Use, key: Use, value: Use) -> Any:
+        """What a dict holds for `params['W1'] = std * np.random.randn(D, H)`: an array of
+        floats made from numbers alone is a parameter, a leaf with a gradient, named
+        params['W1']; anything else is itself."""
+        item = value[0]
+        if type(item) is Node and item.id not in self.b.booleans and _made_of_numbers(item):
+            node = item
+            item = self.b.evaluate(node, value[1], mark=False)
+            self.b.spent.add(node.id)
+        if getattr(item, "dtype", None) is None or item.dtype.kind != "f":
+            return value[0]
+        text = " ".join(self.b.source[base[1] : base[2]].split()).removeprefix("self.")
+        name = f"{text}[{self._key(key)!r}]"
+        return self.b.parameter(name, item, value[1], value[2])
 
     def _setattr(self, rule: str, children: list[Any]) -> None:
         owner, name, *rest = children
@@ -807,6 +822,21 @@ def _pair(first: Use, second: Use) -> Use:
 
 def _is_plain(item: Any) -> bool:
     return isinstance(item, int | float | str | bool) or item is None
+
+
+def _made_of_numbers(node: Node) -> bool:
+    """Whether a node's value is made from numbers written in the program alone (no input)."""
+    seen: set[int] = set()
+    todo = [node]
+    while todo:
+        n = todo.pop()
+        if n.id in seen:
+            continue
+        seen.add(n.id)
+        if n.op is INPUT:
+            return False
+        todo.extend(n.inputs)
+    return True
 
 
 def _differentiable_inputs(node: Node, data: set[int]) -> list[str]:
