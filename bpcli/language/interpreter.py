@@ -429,12 +429,13 @@ class Interpreter:
                     todo.append(item.children[1] if lazy is _BRANCH else item.children[0])
                     continue
                 todo.append((_REDUCE, item))
-                todo.extend(c for c in reversed(item.children) if type(c) is Tree)
+                if item.count:
+                    todo.extend(item.subtrees)
                 continue
             kind, tree_ = item
             if kind is _REDUCE:
                 children = tree_.children
-                count = sum(1 for c in children if type(c) is Tree)
+                count = tree_.count
                 if count:
                     done = iter(values[-count:])
                     del values[-count:]
