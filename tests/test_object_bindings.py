@@ -7,7 +7,7 @@ import json
 import numpy as np
 import pytest
 
-from bpcli.errors import BindingError, ProgramError
+from bpcli.errors import BindingError
 from bpcli.language import parse as parse_module
 from bpcli.language.bindings import parse_bindings, split_bindings
 from bpcli.language.objects import MAX_DEPTH
@@ -50,9 +50,19 @@ def test_parse_takes_a_dict_binding_as_it_is_given():
     assert graph.warnings == ("the binding p=… is not used by the program",)
 
 
-def test_a_dict_used_by_a_program_is_an_error_until_the_language_has_dicts():
-    with pytest.raises(ProgramError, match="p is a dict of parameters"):
-        parse("x * p", {"x": 1.0, "p": {"a": 1}})
+def test_a_program_reads_a_dict_binding(bpcli):
+    result = bpcli(
+        "grad",
+        "x * p['a'] + p['n'] + p['w'][1]",
+        "x=2",
+        'p={"a": 1.5, "n": 3, "w": [5, 7]}',
+        "--format",
+        "json",
+    )
+    assert result.code == 0 and result.err == ""
+    document = json.loads(result.out)
+    assert document["value"] == 2 * 1.5 + 3 + 7
+    assert document["grads"]["x"] == 1.5
 
 
 @pytest.mark.parametrize(
@@ -110,7 +120,7 @@ def test_batch_records_take_objects(bpcli, tmp_path):
         {"program": "x*2", "bindings": {"x": 1, "conv_param": {"stride": 2, "pad": 1}}},
         {"program": "x*2", "bindings": {"x": 1, "conv_param": '{"stride": 2}'}},
         {"program": "x*2", "bindings": {"x": 1, "conv_param": {"w": ["a"]}}},
-        {"program": "x*p", "bindings": {"x": 1, "p": {"a": 1}}},
+        {"program": "x*p['a']", "bindings": {"x": 1, "p": {"a": 3}}},
     ]
     path.write_text("".join(json.dumps(line) + "\n" for line in lines), encoding="utf-8")
     result = bpcli("batch", str(path))
@@ -123,7 +133,7 @@ def test_batch_records_take_objects(bpcli, tmp_path):
     assert (
         out[2]["error"] == "the binding conv_param, at ['w']: not a numeric array (it holds the string 'a')"
     )
-    assert out[3]["error"].startswith("p is a dict of parameters")
+    assert out[3]["value"] == 3.0
 
 
 def test_batch_text_lines_take_objects(bpcli):

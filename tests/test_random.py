@@ -196,3 +196,10 @@ def test_a_seed_numpy_cannot_take_is_an_error_where_the_program_draws(bpcli):
     assert result.code == 2 and result.out == ""
     assert result.err.startswith(f"error: --seed {2**32}: numpy's np.random takes a seed from 0 to 2**32 - 1")
     assert bpcli("grad", "x*2", "x=1", "--seed", str(2**32)).code == 0  # (nothing drawn: no matter)
+
+
+def test_a_value_does_not_draw(bpcli):
+    result = bpcli("grad", "sum(x)", "x=[np.random.rand(), 1]", "--seed", "0")
+    assert result.code == 2
+    message = "np.random draws in a program only, not in a value"
+    assert result.err == f"error: in the binding x=[np.random.rand(), 1]: {message}\n"

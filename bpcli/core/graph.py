@@ -143,6 +143,7 @@ class Graph:
         self._labels: list[str] | None = None
         self._exprs: list[str] = []
         self.leads: list[bool] | None = None  # engine.leads_to_output, computed once
+        self.printed: tuple[str, ...] = ()  # what the program's print(…) calls wrote
 
     def replace(
         self,

@@ -194,6 +194,8 @@ def constant_value(text: str, max_elements: int = MAX_ELEMENTS) -> Value:
     from bpcli.language.parse import parse
 
     graph = parse(text, max_elements=max_elements)
+    if any(node.name and node.name.startswith("np.random.") for node in graph.nodes):
+        raise BpcliError("np.random draws in a program only, not in a value")
     if graph.inputs:
         raise BpcliError("only numbers, pi and e may be used here, not " + ", ".join(graph.inputs))
     return forward(graph).output
