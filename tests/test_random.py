@@ -36,6 +36,7 @@ SEEDED = [
         lambda r: r.choice([3, 5, 7], 4, p=[0.2, 0.3, 0.5]),
     ),
     ("np.random.permutation(6)", lambda r: r.permutation(6)),
+    ("x = np.zeros((2, 3))\nnp.random.rand(*x.shape) < 0.3", lambda r: r.rand(2, 3) < 0.3),
     # the generator goes on from draw to draw, as numpy's does
     ("a = np.random.rand(2)\nb = np.random.randn(2)\na * b", lambda r: r.rand(2) * r.randn(2)),
 ]
