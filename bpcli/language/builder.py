@@ -36,7 +36,7 @@ from bpcli.language.statics import (
 )
 from bpcli.lazy import LazyPattern
 from bpcli.limits import MAX_DIMENSIONS, MAX_ELEMENTS, shape_problem, tiny_number_problem
-from bpcli.values import Value
+from bpcli.values import Params, Value
 
 if TYPE_CHECKING:
     from bpcli.core.ops.registry import Forward, ShapeRule
@@ -88,15 +88,18 @@ class Builder:
     def reset(
         self,
         source: str,
-        bindings: dict[str, Value],
+        bindings: dict[str, Value | Params],
         expand: bool = False,
         max_elements: int = MAX_ELEMENTS,
         booleans: set[str] | frozenset[str] = frozenset(),
+        seed: int | None = None,
     ) -> None:
         self.source = source
+        self.seed = seed  # np.random's seed (--seed); None: a fresh one, with a warning
+        self.randomness: Any = None  # np.random's generator, made at the first draw
         self.max_elements = max_elements  # the most elements an array may have
         self.expand = expand  # composite gates as their primitive circuits
-        self.bindings = bindings
+        self.bindings: dict[str, Any] = bindings  # (a dict's value is Params: conv_param['stride'])
         self.boolean_bindings = booleans  # names bound to boolean arrays (mask=[true, false])
         self.used: set[str] = set()
         self.nodes: list[Node] = []
