@@ -554,7 +554,9 @@ class Builder:
         self.unused_statement = start
 
     def _statement_static(self, value: Any, text: str, start: int, end: int) -> None:
-        if not self.tracking or not (isinstance(value, int | float | tuple | list) or hasattr(value, "shape")):
+        if not self.tracking or not (
+            isinstance(value, int | float | tuple | list) or hasattr(value, "shape")
+        ):
             return  # (a dict, a string, a function: not an output)
         self._statement(cast("Node", None), text, start)
         self.output_static = (value, text, start, end)

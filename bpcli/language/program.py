@@ -214,7 +214,7 @@ class Recorder:
         return Param(name, default)
 
     def star_param(self, children: list[Any]) -> Param:
-        star, name = children
+        _, name = children
         return Param(name, star=True)
 
     def class_stmt(self, children: list[Any]) -> Class:
