@@ -136,6 +136,7 @@ class Builder:
         self.data: set[int] = set()  # ids of inputs read as data (an index, a shape): no gradient
         self.spent: set[int] = set()  # ids of nodes read as static values (maybe unused now)
         self.booleans: set[int] = set()  # ids of nodes holding booleans (comparisons)
+        self.drawn: set[int] = set()  # ids of np.random's draws: data, as what only they make
         self.evaluated: dict[int, Value] = {}  # node id -> its value, computed while reading
         self.shapes: dict[int, tuple[int, ...]] = {}
         self.storage: dict[int, int] = {}  # node id -> the node whose memory numpy would share
@@ -1102,7 +1103,7 @@ class Builder:
                 self.warnings.append(f"the binding {name}=… is not used by the program")
         if self.spent:
             self._drop_spent()
-        if self.data or self.booleans:
+        if self.data or self.booleans or self.drawn:
             self._settle_gradients()
         names = dict(self.inputs)
         for name, node in self.env.items():
@@ -1163,6 +1164,7 @@ class Builder:
         self.nodes, self.values = nodes, values
         self.data = {renumber[k] for k in self.data if k in renumber}
         self.booleans = {renumber[k] for k in self.booleans if k in renumber}
+        self.drawn = {renumber[k] for k in self.drawn if k in renumber}
         self.smooth = {renumber[k] for k in self.smooth if k in renumber}
         self.numbers = []
         self.reusable = False
@@ -1170,13 +1172,16 @@ class Builder:
     def _settle_gradients(self) -> None:
         """Which nodes a gradient reaches, now that the inputs read as data are known: not those
         inputs, nor what only they (or comparisons) compute."""
+        random = set(self.drawn)  # draws, and what only draws and constants make (a mask / p)
         for node in self.nodes:
             if node.op is INPUT:
                 node.needs_grad = node.id not in self.data
             elif node.inputs:
+                if random and all(i.id in random or i.op is CONST for i in node.inputs):
+                    random.add(node.id)
                 flows = node.op.differentiable and any(i.needs_grad for i in node.inputs)
                 named = bool(node.name) and node.op.differentiable and node.id not in self.booleans
-                node.needs_grad = flows or named  # (a mask has no gradient, named or not)
+                node.needs_grad = flows or (named and node.id not in random)  # (a mask has none)
 
 
 def output_text(source: str, start: int, end: int) -> str:

@@ -105,6 +105,7 @@ def _drawn(b: Builder, value: Any, start: int, end: int) -> Node:
     array = np.asarray(value, dtype=float)
     node = b._node(CONST, (), start, end, float(array) if array.ndim == 0 else array, False)
     node.name = " ".join(b.source[start:end].split())
+    b.drawn.add(node.id)
     return node
 
 
