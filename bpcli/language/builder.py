@@ -674,8 +674,7 @@ class Builder:
                 self._statement(node, str(token), token.start_pos)
                 self.unused_statement = None
                 self.notes.append(
-                    f"the output is {token}, the first scalar of the tuple assigned on line"
-                    f" {self.source.count(chr(10), 0, token.start_pos) + 1} (--output NAME picks another)"
+                    f"the output is {token}, the tuple's first scalar (--output NAME picks another)"
                 )
                 return
 

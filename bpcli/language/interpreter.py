@@ -513,8 +513,7 @@ class Interpreter:
             if names:
                 line = b.source.count("\n", 0, pos) + 1
                 warned.append(
-                    f"the condition on line {line} depends on {', '.join(names)}: the gradient is"
-                    " of the branch taken at these values"
+                    f"line {line}'s condition depends on {', '.join(names)}: gradients are of the branch taken"
                 )
         return warned
 
