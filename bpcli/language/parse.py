@@ -45,10 +45,16 @@ def parse(
     bindings: Mapping[str, ArrayLike] | None = None,
     expand: bool = False,
     max_elements: int = MAX_ELEMENTS,
+    output: str | None = None,
+    upstream: tuple[str | None, ArrayLike] | None = None,
 ) -> Graph:
     """Parse a program and build its graph; `bindings` give inputs their values; `expand`
     writes composite gates (sigmoid, tanh, norm, dot) as their primitive circuits; no array
-    a node computes may have more than `max_elements` elements."""
+    a node computes may have more than `max_elements` elements. `output` (--output NAME):
+    the name whose node, as last bound, is the output, instead of the last statement.
+    `upstream` (--upstream [NAME=]VALUE): the gradient that flows into the output, and its
+    name: the output's name, or d and it (dout for out); a name that is another node's makes
+    that node the output, as `output` does."""
     global _parser
     if _parser is None:
         _parser = lalr.Parser(_builder)
@@ -67,7 +73,40 @@ def parse(
     finally:
         if gc_was_enabled:
             gc.enable()
-    return _builder.graph()
+    if upstream is None:
+        return _builder.graph(output)
+    name, value = upstream
+    if name is not None:
+        output = _upstream_output(name, output, {*_builder.env, *_builder.inputs})
+    graph = _builder.graph(output)
+    given = name or "d" + (graph.output_text if graph.output_text.isidentifier() else "out")
+    return graph.with_upstream(_value(value), given)
+
+
+def _upstream_output(name: str, output: str | None, names: set[str]) -> str | None:
+    """The output that --upstream NAME=… gives the gradient of: NAME, or for dNAME (cs231n's
+    dout for out) NAME, where the program has that name; it must agree with --output."""
+    if output is not None:
+        if name in (output, "d" + output):
+            return output
+        raise ProgramError(
+            f"--upstream {name}=… and --output {output} disagree: the upstream gradient is the"
+            f" output's, so name it {output} or d{output} (or leave --output out)"
+        )
+    if name in names:
+        return name
+    if name[:1] == "d" and name[1:] in names:
+        return name[1:]
+    import difflib
+
+    known = sorted(names)
+    close = difflib.get_close_matches(name, [*known, *("d" + n for n in known)], n=3)
+    raise ProgramError(
+        f"--upstream {name}=…: the program has no {name}" + (f" or {name[1:]}" if name[:1] == "d" else ""),
+        hint="name the output (out) or its gradient (dout)"
+        + (f"; did you mean {' or '.join(close)}?" if close else "")
+        + (f"; the program's names are {', '.join(known)}" if known else ""),
+    )
 
 
 class _Nothing:
