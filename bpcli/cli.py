@@ -20,6 +20,7 @@ from bpcli.cli_options import (
     full_option,
     lang_option,
     max_elements_option,
+    output_options,
     precision_option,
     program_operands,
     seed_option,
@@ -46,6 +47,8 @@ from bpcli.streams import (
 )
 
 if TYPE_CHECKING:
+    from numpy.random import Generator
+
     from bpcli.core.graph import Graph
     from bpcli.core.run import Run
 
@@ -82,7 +85,7 @@ class ProgramCommand(click.Command):
     """A command whose first operand is a program, which may start with `-` (`-x*y`, `-h*x`).
 
     An argument is an option only when it is exactly one of the command's own options
-    (`-o FILE`, `--output FILE`, `--output=FILE`: a short option never has its value
+    (`-o FILE`, `--out FILE`, `--out=FILE`: a short option never has its value
     attached, so `-offset` is never `-o ffset`), or starts with `--` and a letter (so that a
     misspelt `--fromat` gets click's "no such option"). The first other argument is the
     program, whatever its first character; `--` ends the options, and the argument after it
@@ -98,6 +101,7 @@ class ProgramCommand(click.Command):
             for name in (*param.opts, *param.secondary_opts)
         }
         program, rest, i = None, [], 0
+        args = _old_output_spelling(args) if "--output" in takes_value else args
         while i < len(args):
             arg = args[i]
             if arg == "--":  # the end of the options: click reads the rest as operands
@@ -131,6 +135,39 @@ class ProgramCommand(click.Command):
         if program is not None:
             ctx.params["args"] = (program, *ctx.params["args"])
         return remaining
+
+
+OLD_OUTPUT = "warning: --output FILE is now -o FILE (or --out FILE); --output NAME picks the output"
+
+
+def _old_output_spelling(args: list[str]) -> list[str]:
+    """`--output out.svg`, as bpcli spelt -o before --output NAME picked the output: a value
+    that is not a name (it has a dot or a slash) is a file, as --out, with a warning."""
+    fixed: list[str] = []
+    warned = False
+    i = 0
+    while i < len(args):
+        arg = args[i]
+        if arg == "--":
+            fixed += args[i:]
+            break
+        value = args[i + 1] if arg == "--output" and i + 1 < len(args) else None
+        if arg.startswith("--output="):
+            value = arg.partition("=")[2]
+        if value is not None and not value.isidentifier():
+            if not warned:
+                _tell(OLD_OUTPUT)
+                warned = True
+            fixed += ["--out", value]
+            i += 1 if arg.startswith("--output=") else 2
+            continue
+        if value is not None and arg == "--output":  # --output NAME: the option and its value
+            fixed += [arg, value]
+            i += 2
+            continue
+        fixed.append(arg)
+        i += 1
+    return fixed
 
 
 PROGRAM_RULE = """\b
@@ -208,10 +245,12 @@ def cli(debug: bool) -> None:
 )
 @click.option(
     "-o",
-    "--output",
+    "--out",
+    "out",
     metavar="FILE",
     help="Write to FILE; a .svg, .png or .pdf FILE is the circuit drawn by Graphviz.",
 )
+@output_options
 @precision_option(
     "Decimals shown (numbers below 1 keep that many significant digits); JSON always carries full floats."
 )
@@ -252,7 +291,9 @@ def grad(
     args: tuple[str, ...],
     program_file: str | None,
     output_format: str,
-    output: str | None,
+    out: str | None,
+    output_name: str | None,
+    upstream: str | None,
     precision: int,
     max_rows: int,
     show_jacobians: bool,
@@ -276,12 +317,12 @@ def grad(
     from bpcli.present.grad import PICTURES, View, render
     from bpcli.texts import Translator
 
-    picture = output is not None and os.path.splitext(output)[1].lower() in PICTURES
+    picture = out is not None and os.path.splitext(out)[1].lower() in PICTURES
     if picture and output_format not in ("table", "dot"):
-        raise click.UsageError(f"--output {output} draws the circuit; it goes with --format dot")
-    if output is not None:
-        _refuse_to_overwrite_an_input(output, args, program_file)
-    run = _computed_run(args, program_file, seed, expand, max_elements, wrt_args)
+        raise click.UsageError(f"-o {out} draws the circuit; it goes with --format dot")
+    if out is not None:
+        _refuse_to_overwrite_an_input(out, args, program_file)
+    run = _computed_run(args, program_file, seed, expand, max_elements, wrt_args, output_name, upstream)
     wrt = _names(run.graph, wrt_args)
     checks = None
     if gradcheck:
@@ -306,15 +347,15 @@ def grad(
         from bpcli.present.dot import render as draw
         from bpcli.present.dot import to_dot
 
-        draw(to_dot(run, precision), output)  # type: ignore[arg-type]
-        click.echo(f"wrote {output}", err=True)
+        draw(to_dot(run, precision), out)  # type: ignore[arg-type]
+        click.echo(f"wrote {out}", err=True)
         return EXIT_OK
-    terminal = output is None and sys.stdout.isatty()
+    terminal = out is None and sys.stdout.isatty()
     view = View(
         precision, max_rows, show_jacobians, wrt, checks, 2 if terminal else None, Translator(lang), full
     )
     parts = render(run, "dot" if output_format == "dot" else output_format, view)
-    _emit(parts, output)
+    _emit(parts, out)
     return EXIT_OK
 
 
@@ -406,6 +447,7 @@ An answer with k decimals is right within half a unit of its last decimal
     help="Compare with this absolute tolerance (0.01), or relative one (1%), instead"
     " of by the answers' rounding.",
 )
+@output_options
 @format_option(["table", "json"], "table", "How to show the report.")
 @precision_option("Decimals shown for the true values.")
 @lang_option("The language of the diagnoses.")
@@ -418,6 +460,8 @@ def check(
     expected: tuple[str, ...],
     answers_file: str | None,
     tol: str | None,
+    output_name: str | None,
+    upstream: str | None,
     output_format: str,
     precision: int,
     lang: str,
@@ -447,7 +491,9 @@ def check(
     if not pairs:
         raise click.UsageError("no answers to check: give --expect NAME=VALUE or --answers FILE")
     tolerance = parse_tolerance(tol) if tol is not None else None
-    run = _computed_run(args, program_file, seed, max_elements=max_elements)
+    run = _computed_run(
+        args, program_file, seed, max_elements=max_elements, output=output_name, upstream=upstream
+    )
     names = set(run.graph.names)
     tr = Translator(lang)
     verdicts = run_check(run, expectations(pairs, names), tolerance)
@@ -532,6 +578,7 @@ written are whole).
     metavar='"NAME=VALUE ..."',
     help="Several bindings for every problem, separated by spaces.",
 )
+@output_options
 @click.option("--nodes", is_flag=True, help="Put every node in each JSON record, as grad does.")
 @click.option(
     "-j",
@@ -558,6 +605,8 @@ def batch(
     program_arg: str | None,
     binds: tuple[str, ...],
     ats: tuple[str, ...],
+    output_name: str | None,
+    upstream: str | None,
     nodes: bool,
     jobs: int,
     precision: int,
@@ -593,7 +642,17 @@ def batch(
         [*binds, *(piece for at in ats for piece in split_bindings(at))], seed, max_elements=max_elements
     )
     options = Options(
-        output_format, nodes, precision, program, common, seed, input_format, max_elements, full
+        output_format,
+        nodes,
+        precision,
+        program,
+        common,
+        seed,
+        input_format,
+        max_elements,
+        full,
+        output_name,
+        upstream,
     )
     if output_format == "csv":
         out.write(csv_header())
@@ -642,17 +701,22 @@ def _computed_run(
     expand: bool = False,
     max_elements: int = MAX_ELEMENTS,
     wrt_args: tuple[str, ...] = (),
+    output: str | None = None,
+    upstream: str | None = None,
 ) -> Run:
     """Read the program and its bindings, build the graph and run both passes (the backward
-    pass only as far as --wrt's names need)."""
+    pass only as far as --wrt's names need); `output` (--output NAME) picks the output,
+    `upstream` (--upstream [NAME=]VALUE) gives the gradient that flows into it."""
     from bpcli.core.engine import run
-    from bpcli.language.bindings import parse_bindings
+    from bpcli.language.bindings import parse_bindings, parse_upstream
     from bpcli.language.parse import parse
 
     source, binding_args = _program_and_bindings(args, program_file)
-    bindings = parse_bindings(binding_args, seed, max_elements=max_elements)
+    rng: list[Generator] = []  # one generator: --upstream's randn(…) draws after the bindings'
+    bindings = parse_bindings(binding_args, seed, max_elements=max_elements, rng=rng)
+    seeded = None if upstream is None else parse_upstream(upstream, seed, rng, max_elements=max_elements)
     try:
-        graph = parse(source, bindings, expand, max_elements)
+        graph = parse(source, bindings, expand, max_elements, output, seeded)
     except BpcliError as err:
         if program_file is None and _is_file(source):
             note = (

@@ -113,15 +113,22 @@ class ProgramCache:
         self.last: tuple[str, str, list[str]] = ("", "", [])  # the text, its skeleton, its numbers
 
     def run(
-        self, source: str, bindings: dict[str, Value], tidy: Callable[[Graph], Graph] | None = None
+        self,
+        source: str,
+        bindings: dict[str, Value],
+        tidy: Callable[[Graph], Graph] | None = None,
+        output: str | None = None,
+        upstream: tuple[str | None, Value] | None = None,
     ) -> Run:
         """The run of `source`; `tidy(graph)` gives a freshly built graph with its warnings
-        adjusted, before it is kept."""
+        adjusted, before it is kept. A problem with its own `output` or `upstream` (see
+        `parse`) is parsed afresh, and its graph not kept."""
         from bpcli.core.engine import run
         from bpcli.language.parse import parse
 
-        if PLACEHOLDER in source:  # not a program; and its skeleton could pass for another's
-            graph = parse(source, bindings, max_elements=self.max_elements)
+        if PLACEHOLDER in source or output is not None or upstream is not None:
+            # (PLACEHOLDER: not a program; and its skeleton could pass for another's)
+            graph = parse(source, bindings, max_elements=self.max_elements, output=output, upstream=upstream)
             return run(graph if tidy is None else tidy(graph))
         shape, numbers = self._skeleton(source)
         key = _key(shape, bindings)

@@ -243,8 +243,7 @@ def seed(graph: Graph, value: Value | None) -> Value:
     if upstream is None:
         if type(value) is not float:
             raise ShapeError(
-                f"the output {text} has shape {shape_text(value)}: backpropagation needs a scalar"
-                " output",
+                f"the output {text} has shape {shape_text(value)}: backpropagation needs a scalar output",
                 hint=f"try sum({text}) or norm({text}), or give the gradient that flows into it"
                 f" (--upstream d{_short_name(graph)}=…)",
             )

@@ -79,8 +79,8 @@ def parse(
     if name is not None:
         output = _upstream_output(name, output, {*_builder.env, *_builder.inputs})
     graph = _builder.graph(output)
-    given = name or "d" + (graph.output_text if graph.output_text.isidentifier() else "out")
-    return graph.with_upstream(_value(value), given)
+    called = name or "d" + (graph.output_text if graph.output_text.isidentifier() else "out")
+    return graph.with_upstream(_value(value), called)
 
 
 def _upstream_output(name: str, output: str | None, names: set[str]) -> str | None:
