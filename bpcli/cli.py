@@ -71,6 +71,9 @@ Examples:
   bpcli grad samples/neuron.bp --format steps --lang zh
   bpcli grad samples/neuron.bp --format tree
   bpcli grad samples/neuron.bp -o neuron.svg
+  bpcli grad "q = x + y; f = q*z" x=-2 y=5 z=-4 --output q
+  bpcli grad "out = tanh(W @ x)" "W=randn(3,4)" "x=randn(4)" \\
+    --upstream "dout=randn(3)" --seed 0
   bpcli grad samples/neuron_sigmoid.bp --expand --gradcheck
   bpcli grad samples/two_layer_net.bp --wrt W1,b1 --format markdown
   bpcli grad samples/cs231n/svm_loss.bp X=@samples/cs231n/data/X.npy \\
@@ -308,7 +311,8 @@ def grad(
     """Compute f and ∂f/∂v for every input v, showing each node of the backward pass.
 
     PROGRAM is the program text, a file of it (.bp, .txt, ./path), or - for stdin.
-    Statements are separated by newlines or ";"; the last one is the output f. A name assigned a number
+    Statements are separated by newlines or ";"; the last one is the output f (or the one
+    --output NAME names; --upstream gives an array output its gradient). A name assigned a number
     (x = -2) is an input; NAME=VALUE arguments give inputs values, and override such
     assignments. Values are numbers, arrays ([0.2, 0.4]), files (@W.npy, @x.csv) or
     randn(2,3), rand(…), zeros(…), ones(…). Programs are numpy's forward passes as
@@ -532,7 +536,9 @@ Text input has one problem a line, a program with its inputs assigned:
 A .bp file is one problem (for programs of several lines). JSON Lines
 records are
   {"program": "(x+y)*z", "bindings": {"x": -2, "y": 5}, "id": "p1"}
-and, with --program, a line is just the bindings: {"x": -2} or x=-2 y=5.
+with "output": "q" and "upstream": "dout=[1, -1]" (or a number or list) as
+grad's --output and --upstream; with --program, a line is just the
+bindings: {"x": -2} or x=-2 y=5.
 Exit status: 0 every problem solved, 1 some failed (see their error
 records), 2 bad arguments or unreadable input, 3 a record reports a bug in
 bpcli; 130, 143, 129 stopped by Ctrl-C, SIGTERM, SIGHUP (the records
@@ -718,6 +724,9 @@ def _computed_run(
     try:
         graph = parse(source, bindings, expand, max_elements, output, seeded)
     except BpcliError as err:
+        if output is not None and err.message == f"the output {output} is not a name in the program":
+            note = f"to write to a file named {output}, give -o {output}"  # the old --output FILE
+            err.hint = f"{err.hint}\n{note}" if err.hint else note
         if program_file is None and _is_file(source):
             note = (
                 f"{source} was read as program text, not as the file of that name: a"

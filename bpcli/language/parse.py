@@ -79,7 +79,11 @@ def parse(
     if name is not None:
         output = _upstream_output(name, output, {*_builder.env, *_builder.inputs})
     graph = _builder.graph(output)
-    called = name or "d" + (graph.output_text if graph.output_text.isidentifier() else "out")
+    called = (
+        name
+        if name is not None and name != output
+        else "d" + (graph.output_text if graph.output_text.isidentifier() else "out")
+    )
     return graph.with_upstream(_value(value), called)
 
 
