@@ -148,6 +148,8 @@ class Graph:
         # the output itself, a scalar, and ∂f/∂f = 1.
         self.upstream: Value | None = None
         self.upstream_name = ""
+        self.printed: tuple[str, ...] = ()  # what the program's print(…) calls wrote
+        self.notes: tuple[str, ...] = ()  # how the builder chose the output, where it had to
 
     def replace(
         self,
