@@ -140,7 +140,7 @@ class ProgramCommand(click.Command):
         return remaining
 
 
-OLD_OUTPUT = "warning: --output FILE is now -o FILE (or --out FILE); --output NAME picks the output"
+OLD_OUTPUT = "warning: write -o FILE (or --out FILE): --output NAME now picks the output"
 
 
 def _old_output_spelling(args: list[str]) -> list[str]:
@@ -635,6 +635,11 @@ def batch(
     if program_arg == "-" and "-" in (inputs or ("-",)):
         raise click.UsageError(
             "--program - and the problems cannot both come from stdin: put one of them in a file"
+        )
+    if output_name is not None and not output_name.isidentifier():
+        raise click.UsageError(
+            f"--output {output_name}: --output NAME names the output; batch writes its records to"
+            " stdout (redirect them: > FILE)"
         )
     interrupt = Interrupt()
     out = RecordWriter(sys.stdout, interrupt=interrupt)

@@ -16,7 +16,7 @@ from bpcli.language.parse import parse
 from conftest import SAMPLES
 
 DATA = SAMPLES / "cs231n" / "data"
-OLD_SPELLING = "warning: --output FILE is now -o FILE (or --out FILE); --output NAME picks the output\n"
+OLD_SPELLING = "warning: write -o FILE (or --out FILE): --output NAME now picks the output\n"
 
 
 def grads_of(result):
@@ -327,3 +327,28 @@ def test_batch_options_apply_to_every_problem(bpcli):
         ("q", 6.0, 4.0),
         ("q", 6.0, 4.0),
     ]
+
+
+def test_batch_output_must_be_a_name(bpcli):
+    result = bpcli("batch", "--output", "results.jsonl", input="x=1; f = x*2\n")
+    assert (result.code, result.out) == (2, "")
+    assert result.err.startswith("error: --output results.jsonl: --output NAME names the output;")
+
+
+LOOP = """def step(x, h, w):
+    return tanh(x + h * w)
+h = h0
+for t in range(3):
+    h = step(xs[t], h, w)
+loss = sum(h)
+"""
+
+
+def test_output_and_upstream_with_a_loop_and_a_function(bpcli):
+    bindings = ["h0=[0.1, 0.2]", "xs=[[1, 2], [3, 4], [5, 6]]", "w=[0.5, -0.5]"]
+    given = grads_of(bpcli("grad", LOOP, *bindings, "--upstream", "dh=[1, -2]", "--format", "json"))
+    written = grads_of(bpcli("grad", LOOP + "f = sum(h * dh)\n", *bindings, "dh=[1, -2]", "--format", "json"))
+    assert_same_grads(given, written, ["h0", "xs", "w"])
+    local = bpcli("grad", LOOP, *bindings, "-y", "x")  # a function's own name is not the program's
+    assert local.code == 2
+    assert local.err.startswith("error: the output x is not a name in the program\ndid you mean xs?")
