@@ -727,7 +727,7 @@ def _computed_run(
     bindings = parse_bindings(binding_args, seed, max_elements=max_elements, rng=rng)
     seeded = None if upstream is None else parse_upstream(upstream, seed, rng, max_elements=max_elements)
     try:
-        graph = parse(source, bindings, expand, max_elements, output, seeded)
+        graph = parse(source, bindings, expand, max_elements, seed, output, seeded)
     except BpcliError as err:
         if output is not None and err.message == f"the output {output} is not a name in the program":
             note = f"to write to a file named {output}, give -o {output}"  # the old --output FILE
