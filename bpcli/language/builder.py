@@ -177,15 +177,20 @@ class Builder:
     def _is_literal(self, node: Node) -> bool:
         return node.id in self.literals and node is self.nodes[-1]
 
-    def is_literal(self, node: Node) -> bool:
-        """Whether a node is the number (or array of numbers) just written, nothing else yet."""
-        return self._is_literal(node)
+    def is_literal(self, node: Node, last: bool = True) -> bool:
+        """Whether a node is a number (or array of numbers) written in the program; with
+        `last`, the one just written, nothing else yet."""
+        return self._is_literal(node) if last else node.id in self.literals and node.op is CONST
 
     def literal_number(self, node: Node) -> Any:
-        """A number just written, as Python's number (an int when written as one), its node
-        gone: a loop bound, a key, a default value, i + 1."""
+        """A number written, as Python's number (an int when written as one), its node gone
+        (or, when other nodes came after it, left for the end to drop): a loop bound, a key,
+        a default value, i + 1, str(2)."""
         value = self.values[node.id]
-        self._pop(node)
+        if node is self.nodes[-1]:
+            self._pop(node)
+        else:
+            self.spent.add(node.id)
         text = self.source[node.start : node.end].strip()
         if isinstance(value, float) and value.is_integer() and text.lstrip("+-").isdigit():
             return int(value)
@@ -670,8 +675,7 @@ class Builder:
                 self._statement(node, str(token), token.start_pos)
                 self.unused_statement = None
                 self.notes.append(
-                    f"the output is {token}, the first scalar of the tuple assigned on line"
-                    f" {self.source.count(chr(10), 0, token.start_pos) + 1} (--output NAME picks another)"
+                    f"the output is {token}, the tuple's first scalar (--output NAME picks another)"
                 )
                 return
 

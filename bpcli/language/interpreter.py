@@ -513,8 +513,7 @@ class Interpreter:
             if names:
                 line = b.source.count("\n", 0, pos) + 1
                 warned.append(
-                    f"the condition on line {line} depends on {', '.join(names)}: the gradient is"
-                    " of the branch taken at these values"
+                    f"line {line}'s condition depends on {', '.join(names)}: gradients are of the branch taken"
                 )
         return warned
 
@@ -801,7 +800,9 @@ class Interpreter:
     def _text(self, use: Use) -> str:
         """A value as print and str write it."""
         item = use[0]
-        if type(item) is Node:
+        if type(item) is Node and self.b.is_literal(item, last=False):
+            item = self.b.literal_number(item)  # str(2) is '2'
+        elif type(item) is Node:
             item = self.b.evaluate(item, use[1], mark=False)
         if isinstance(item, Display):
             inner = ", ".join(self._text(i) if not isinstance(i[0], Display) else "(…)" for i in item.items)

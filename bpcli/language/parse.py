@@ -257,7 +257,13 @@ def _unexpected_token(source: str, token: lalr.Token, expected: set[str]) -> Par
     if keyword is not None:
         message, hint = _KEYWORD_ADVICE[keyword]
         return ParseError(message, source=source, pos=_line_start(source, token.start_pos), hint=hint)
-    if kind in _OPERANDS and not expected & {"NAME", "NUMBER"}:
+    if kind == "_INDENT":
+        message = "syntax error: this line is indented, but no block (for …:, if …:, def …:) opens here"
+        hint = "indent a line only under a line that ends in ':'"
+    elif "_INDENT" in expected:
+        message = "syntax error: expected an indented block after the ':' above"
+        hint = None
+    elif kind in _OPERANDS and not expected & {"NAME", "NUMBER"}:
         message = f"syntax error: missing an operator before {_describe_token(token)}"
         hint = "bpcli needs * for a product: write 2*x, not 2x" if kind in ("NAME", "LPAR") else None
     elif kind in _CLOSES and not still_open:
@@ -276,12 +282,7 @@ def _unexpected_token(source: str, token: lalr.Token, expected: set[str]) -> Par
         hint = "only a name, or an index of one, can be assigned (q = x + y, m[0] = 1); == compares"
     elif kind == "_NL" and expected & _OPERANDS:
         message = "syntax error: the line ends in the middle of an expression"
-    elif kind == "_INDENT":
-        message = "syntax error: this line is indented, but no block (for …:, if …:, def …:) opens here"
-        hint = "indent a line only under a line that ends in ':'"
-    elif "_INDENT" in expected:
-        message = "syntax error: expected an indented block after the ':' above"
-        hint = None
+
     else:
         message = f"syntax error: unexpected {_describe_token(token)}"
     return ParseError(message, source=source, pos=token.start_pos, hint=hint)
