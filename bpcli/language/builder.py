@@ -14,6 +14,7 @@ and gets no gradient.
 
 from __future__ import annotations
 
+import difflib
 import math
 import operator
 from collections.abc import Callable, Iterable
@@ -1080,8 +1081,10 @@ class Builder:
 
     # --- the end ------------------------------------------------------------------------
 
-    def graph(self) -> Graph:
-        """Check what the whole program needs and return its graph."""
+    def graph(self, output: str | None = None) -> Graph:
+        """Check what the whole program needs and return its graph; `output` (--output NAME)
+        makes the node that name is bound to at the end of the program the output, instead of
+        the last statement."""
         if self.unbound:
             unbound = list(self.unbound)
             first = unbound[0]
@@ -1102,6 +1105,24 @@ class Builder:
             self.output, self.output_text = node, text
         if self.output is None:
             raise ProgramError("the program is empty: write an expression such as (x+y)*z")
+        if output is not None:
+            chosen = self.env.get(output, self.inputs.get(output))
+            if type(chosen) is not Node:
+                known = sorted({*self.inputs, *(n for n, v in self.env.items() if type(v) is Node)})
+                close = difflib.get_close_matches(output, known, n=3)
+                what = (
+                    "is not a name in the program"
+                    if chosen is None
+                    else f"is {_short(chosen)}, known while reading: it does not depend on the inputs"
+                )
+                raise ProgramError(
+                    f"the output {output} {what}",
+                    hint=(f"did you mean {' or '.join(close)}? " if close else "")
+                    + "the program's names are "
+                    + (", ".join(known) or "none"),
+                )
+            self.output, self.output_text = chosen, output
+            self.output_span = (chosen.start, chosen.end)
         for name in self.bindings:
             if name not in self.used:
                 self.warnings.append(f"the binding {name}=… is not used by the program")
