@@ -577,7 +577,8 @@ class Interpreter:
             if names:
                 line = b.source.count("\n", 0, pos) + 1
                 warned.append(
-                    f"line {line}'s condition depends on {', '.join(names)}: gradients are of the branch taken"
+                    f"line {line}'s condition depends on {', '.join(names)}:"
+                    " gradients are of the branch taken"
                 )
         return warned
 
