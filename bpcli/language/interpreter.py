@@ -369,8 +369,13 @@ class Interpreter:
         outer = b.scope
         tracking = b.tracking
         b.reusable = False
+        total = len(iterable[0]) if isinstance(iterable[0], range) else 0
+        nodes, steps = len(b.nodes), self.steps
         try:
             for count, item in enumerate(self._iterate(iterable)):
+                if count == 1 and total > 1:
+                    self._foresee(statement, total, nodes, steps)
+                nodes, steps = len(b.nodes), self.steps
                 b.scope = Scope(outer, None, self._variables(targets, item, count))
                 b.tracking = False
                 if len(targets) == 1:
@@ -388,6 +393,20 @@ class Interpreter:
         finally:
             b.scope = outer
             b.tracking = tracking
+
+    def _foresee(self, statement: For, total: int, nodes: int, steps: int) -> None:
+        """After a loop's first iteration: refuse at once a loop whose every iteration, done
+        as often as its range says, would make more nodes or run more statements than a
+        program may (for i in range(10**9)), rather than after minutes of work."""
+        made = len(self.b.nodes) - nodes
+        ran = self.steps - steps
+        if len(self.b.nodes) + made * (total - 1) > MAX_NODES or self.steps + ran * (total - 1) > MAX_STEPS:
+            what = f"{MAX_NODES:,} nodes" if made * total > MAX_NODES else f"{MAX_STEPS:,} statements"
+            raise self._error(
+                f"this loop of {total:,} iterations would make more than {what}: its bound is too large",
+                statement.keyword.start_pos,
+                hint="try it with smaller sizes: its gradients show the same steps",
+            )
 
     @staticmethod
     def _variables(targets: list[Token], item: Use, count: int) -> tuple[tuple[str, str], ...]:
