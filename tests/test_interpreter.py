@@ -239,7 +239,13 @@ def test_print_goes_to_the_graph_not_the_result():
 def test_a_bound_too_large_is_an_error_not_a_hang(monkeypatch):
     monkeypatch.setattr(interpreter, "MAX_STEPS", 1000)
     with pytest.raises(ProgramError, match="more than 1,000 statements"):
-        parse("s = 0\nfor i in range(10**9):\n    s = s + x\ns", {"x": 1.0})
+        parse("s = 0\nfor i in range(5000):\n    s = s + x\ns", {"x": 1.0})
+
+
+@pytest.mark.parametrize("body, what", [("s = s + x", "10,000,000 nodes"), ("pass", "10,000,000 statements")])
+def test_an_absurd_bound_is_refused_after_one_iteration(body, what):
+    with pytest.raises(ProgramError, match=f"would make more than {what}"):
+        parse(f"s = 0\nfor i in range(10**9):\n    {body}\ns", {"x": 1.0})
 
 
 def test_a_hundred_thousand_iterations_without_recursion():

@@ -400,8 +400,9 @@ class Interpreter:
         program may (for i in range(10**9)), rather than after minutes of work."""
         made = len(self.b.nodes) - nodes
         ran = self.steps - steps
-        if len(self.b.nodes) + made * (total - 1) > MAX_NODES or self.steps + ran * (total - 1) > MAX_STEPS:
-            what = f"{MAX_NODES:,} nodes" if made * total > MAX_NODES else f"{MAX_STEPS:,} statements"
+        too_many_nodes = len(self.b.nodes) + made * (total - 1) > MAX_NODES
+        if too_many_nodes or self.steps + ran * (total - 1) > MAX_STEPS:
+            what = f"{MAX_NODES:,} nodes" if too_many_nodes else f"{MAX_STEPS:,} statements"
             raise self._error(
                 f"this loop of {total:,} iterations would make more than {what}: its bound is too large",
                 statement.keyword.start_pos,
