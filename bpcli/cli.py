@@ -66,6 +66,7 @@ Examples:
   bpcli grad "sum((W@x)^2)" "W=[[0.1,0.5],[-0.3,0.8]]" "x=[0.2,0.4]"
   bpcli grad "norm(W@x)^2" W=@W.npy x=@x.csv
   bpcli grad samples/matrix.bp --jacobian
+  bpcli grad samples/cs231n/rnn_forward.bp
   bpcli grad "sum(tanh(W@x))" "W=randn(3,4)" "x=randn(4)" --seed 0
   bpcli grad samples/neuron.bp --format steps --precision 2
   bpcli grad samples/neuron.bp --format steps --lang zh
@@ -316,7 +317,9 @@ def grad(
     (x = -2) is an input; NAME=VALUE arguments give inputs values, and override such
     assignments. Values are numbers, arrays ([0.2, 0.4]), files (@W.npy, @x.csv) or
     randn(2,3), rand(…), zeros(…), ones(…). Programs are numpy's forward passes as
-    written (np. optional): calls with axis=, indexing, index assignment, reshapes.
+    written (np. optional): calls with axis=, indexing, index assignment, reshapes; and
+    the Python around them, run as a tracer runs it: def, for, if, classes, dicts, lists
+    (a pasted function with one line calling it).
     """
     from bpcli.present.grad import PICTURES, View, render
     from bpcli.texts import Translator
