@@ -425,6 +425,7 @@ class Interpreter:
         return tuple(shown) or ((str(targets[0]), f"#{count}"),)
 
     def _if(self, statement: If) -> Steps:
+        self.b.reusable = False  # (batch: other numbers may take another branch)
         for test, block in statement.branches:
             use = yield from self._eval(test)
             if self.truth(use):
