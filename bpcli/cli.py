@@ -67,6 +67,7 @@ Examples:
   bpcli grad samples/neuron.bp --format steps --precision 2
   bpcli grad samples/neuron.bp --format steps --lang zh
   bpcli grad samples/neuron.bp --format tree
+  bpcli grad samples/rnn_steps.bp --depth 0 --format steps
   bpcli grad samples/neuron.bp -o neuron.svg
   bpcli grad samples/neuron_sigmoid.bp --expand --gradcheck
   bpcli grad samples/two_layer_net.bp --wrt W1,b1 --format markdown
@@ -243,6 +244,15 @@ def cli(debug: bool) -> None:
     help="Compute and show ∂f/∂ for these names only (comma-separated, repeatable): nodes that"
     " depend on none of them get no gradient.",
 )
+@click.option(
+    "--depth",
+    type=click.IntRange(0),
+    metavar="N",
+    help="Show each call more than N calls deep as one gate, rnn_step_forward(…), with its"
+    " result's value and gradient and what it sends back to its inputs (table and steps;"
+    " --depth 0: every call of the program's own functions). Loops are never collapsed."
+    " Default: every node.",
+)
 @lang_option("The language of --format steps.")
 @seed_option
 @max_elements_option
@@ -263,6 +273,7 @@ def grad(
     seed: int | None,
     max_elements: int = MAX_ELEMENTS,
     full: bool = False,
+    depth: int | None = None,
 ) -> int:
     """Compute f and ∂f/∂v for every input v, showing each node of the backward pass.
 
@@ -311,7 +322,15 @@ def grad(
         return EXIT_OK
     terminal = output is None and sys.stdout.isatty()
     view = View(
-        precision, max_rows, show_jacobians, wrt, checks, 2 if terminal else None, Translator(lang), full
+        precision,
+        max_rows,
+        show_jacobians,
+        wrt,
+        checks,
+        2 if terminal else None,
+        Translator(lang),
+        full,
+        depth,
     )
     parts = render(run, "dot" if output_format == "dot" else output_format, view)
     _emit(parts, output)
