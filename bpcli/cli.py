@@ -67,7 +67,7 @@ Examples:
   bpcli grad samples/neuron.bp --format steps --precision 2
   bpcli grad samples/neuron.bp --format steps --lang zh
   bpcli grad samples/neuron.bp --format tree
-  bpcli grad rnn_forward.py --depth 1 --format steps
+  bpcli grad ./rnn_forward.py --depth 1 --format steps
   bpcli grad samples/neuron.bp -o neuron.svg
   bpcli grad samples/neuron_sigmoid.bp --expand --gradcheck
   bpcli grad samples/two_layer_net.bp --wrt W1,b1 --format markdown
