@@ -297,3 +297,49 @@ def test_a_collapsed_call_sends_an_input_used_twice_the_sum_of_both_wires():
     row = "│ 1–2 │ poly(…)   │ call  │    12 │                 2 │ ∂/∂x: in the call  │ 14 "
     assert row in table_text(graph, depth=0, width=200)
     assert "to x:  downstream = 14  (through the call)" in steps_text(result, depth=0)
+
+
+# --- real programs, through the command line ----------------------------------------------
+
+RNN = """\
+def step(x, h, W):
+    a = x * W + h
+    next_h = np.tanh(a)
+    return next_h
+h = 0.5
+for t in range(3):
+    h = step(1.0, h, 0.5)
+loss = h * h
+"""
+
+
+def test_a_loop_of_calls_through_the_command_line(bpcli, tmp_path):
+    program = tmp_path / "rnn.bp"
+    program.write_text(RNN)
+    full = bpcli("grad", str(program))
+    assert full.code == 0, full.err
+    assert headings_in(full.out, ["t = 0", "step, t = 0", "step, t = 2", "top level"]) == [
+        "t = 0",
+        "step, t = 0",
+        "step, t = 2",
+        "top level",
+    ]
+    collapsed = bpcli("grad", str(program), "--depth", "0")
+    assert collapsed.code == 0, collapsed.err
+    assert collapsed.out.count(" step(…) ") == 3 and "tanh" not in collapsed.out
+    summary = full.out[full.out.rindex("\nloss = ") :]
+    assert collapsed.out.endswith(summary)  # the same f and gradients
+    document = json.loads(bpcli("grad", str(program), "--format", "json").out)
+    scopes = [n["scope"] for n in document["nodes"]]
+    assert scopes[0] is None and scopes[-1] is None and "step@t=2" in scopes and "@t=1" in scopes
+    steps = bpcli("grad", str(program), "--format", "steps", "--depth", "0").out
+    assert "to step@t=1: next_h:  downstream = " in steps
+    dot = bpcli("grad", str(program), "--format", "dot").out
+    assert balanced(dot) and len(re.findall(r"label=<step, t = \d>", dot)) == 3
+    wrong = bpcli("check", str(program), "-e", "dh=0.3")
+    assert wrong.code == 1 and "step@t=0: a = " in wrong.out
+
+
+def test_depth_must_be_a_count(bpcli):
+    result = bpcli("grad", "x*2", "x=1", "--depth", "-1")
+    assert result.code == 2 and "--depth" in result.err

@@ -100,7 +100,11 @@ def node_table(run: Run, precision: int, max_rows: int = MAX_ROWS, depth: int | 
         else:
             block = rows(graph, step, precision, run.values)
         for row in block:
-            table.add_row(*row)
+            if headings.on:  # a name with where it was made (step@t=12: h) is one long word:
+                # folded, never cut short with an ellipsis, in a narrow column
+                table.add_row(*row[:5], *(Text(cell, overflow="fold") for cell in row[5:]))
+            else:
+                table.add_row(*row)
     return table
 
 
