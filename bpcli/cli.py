@@ -671,7 +671,7 @@ def _computed_run(
     source, binding_args = _program_and_bindings(args, program_file)
     bindings = parse_bindings(binding_args, seed, max_elements=max_elements)
     try:
-        graph = parse(source, bindings, expand, max_elements)
+        graph = parse(source, bindings, expand, max_elements, seed)
     except BpcliError as err:
         if program_file is None and _is_file(source):
             note = (

@@ -55,7 +55,12 @@ def lang_option(help: str) -> Callable[[Command], Command]:
     return click.option("--lang", type=click.Choice(LANGUAGES), default="en", show_default=True, help=help)
 
 
-seed_option = click.option("--seed", type=click.IntRange(0), help="Seed for randn(…) and rand(…) bindings.")
+seed_option = click.option(
+    "--seed",
+    type=click.IntRange(0),
+    help="Seed for randn(…) and rand(…) bindings, and for the program's np.random"
+    " (as np.random.seed(N) would).",
+)
 
 max_elements_option = click.option(
     "--max-elements",

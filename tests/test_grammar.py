@@ -27,7 +27,7 @@ PROGRAMS = [
     "2.5e-3*.5 - 1.E5 + 3. # (not [closed\n(a\n+\n[b,\nc])",
     "f(g(h(x, y), z,), [1, [2, 3]])",
     "θ = -1; y = 2*θ*3",
-    "def f(a, b=2, *c):\n    \"\"\"doc\"\"\"\n    if a > b: return a, b\n    elif not a or b is None:\n"
+    'def f(a, b=2, *c):\n    """doc"""\n    if a > b: return a, b\n    elif not a or b is None:\n'
     "        pass\n    else:\n        a += b\n\n    return a if b else -a\ny = f(x, b=3)",
     "for i, j in zip(a, b):\n    for k in range(3):\n        if k in d and k not in e: continue\n"
     "        s[i, k] **= {'p': 1}['p']\n    break\nt = 1\nclass A(object):\n  x = 1\n",

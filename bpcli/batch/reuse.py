@@ -16,7 +16,7 @@ from __future__ import annotations
 import math
 import re
 from collections.abc import Callable
-from typing import Literal
+from typing import Literal, cast
 
 from bpcli.core.compiled import Evaluate, compile_graph
 from bpcli.core.graph import Graph
@@ -27,7 +27,7 @@ from bpcli.language import _tables
 from bpcli.language.builder import COMMENT, output_text
 from bpcli.lazy import np
 from bpcli.limits import MAX_ELEMENTS, tiny_number_problem
-from bpcli.values import Value
+from bpcli.values import Params, Value
 
 _NUMBER = re.sub(r"\((?!\?)", "(?:", dict(_tables.LEXER)["NUMBER"])  # no groups of its own
 # A number starts where no name or number goes on (w0 is a name; x.5 is not reused).
@@ -51,6 +51,14 @@ def skeleton(text: str) -> tuple[str, list[str]]:
     """The text without comments, its numbers replaced by PLACEHOLDER; and the numbers."""
     parts = _SPLIT.split(COMMENT.sub("", text) if "#" in text else text)
     return PLACEHOLDER.join(parts[0::2]), parts[1::2]
+
+
+def _values(bindings: dict[str, Value | Params]) -> dict[str, Value] | None:
+    """The bindings, if each is a number or an array (None when one is a dict)."""
+    for value in bindings.values():
+        if type(value) is dict:
+            return None
+    return cast("dict[str, Value]", bindings)
 
 
 class Template:
@@ -106,22 +114,28 @@ class Template:
 class ProgramCache:
     """Parse-and-run with graphs kept per skeleton and set of bound names."""
 
-    def __init__(self, size: int = MAX_TEMPLATES, max_elements: int = MAX_ELEMENTS) -> None:
+    def __init__(
+        self, size: int = MAX_TEMPLATES, max_elements: int = MAX_ELEMENTS, seed: int | None = None
+    ) -> None:
         self.size = size
         self.max_elements = max_elements  # passed to parse
+        self.seed = seed  # the programs' np.random seed (--seed), passed to parse
         self.templates: dict[tuple[object, ...], Template | None] = {}
         self.last: tuple[str, str, list[str]] = ("", "", [])  # the text, its skeleton, its numbers
 
     def run(
-        self, source: str, bindings: dict[str, Value], tidy: Callable[[Graph], Graph] | None = None
+        self, source: str, given: dict[str, Value | Params], tidy: Callable[[Graph], Graph] | None = None
     ) -> Run:
         """The run of `source`; `tidy(graph)` gives a freshly built graph with its warnings
         adjusted, before it is kept."""
         from bpcli.core.engine import run
         from bpcli.language.parse import parse
 
-        if PLACEHOLDER in source:  # not a program; and its skeleton could pass for another's
-            graph = parse(source, bindings, max_elements=self.max_elements)
+        bindings = _values(given)
+        if PLACEHOLDER in source or bindings is None:
+            # not a program, and its skeleton could pass for another's; or a dict of parameters
+            # (conv_param={"stride": 2}), which the graph's structure depends on
+            graph = parse(source, given, max_elements=self.max_elements, seed=self.seed)
             return run(graph if tidy is None else tidy(graph))
         shape, numbers = self._skeleton(source)
         key = _key(shape, bindings)
@@ -132,7 +146,7 @@ class ProgramCache:
                 return run(applied)
             except BpcliError:
                 pass  # say it from a fresh parse, with this problem's own positions
-        graph = parse(source, bindings, max_elements=self.max_elements)
+        graph = parse(source, bindings, max_elements=self.max_elements, seed=self.seed)
         if tidy is not None:
             graph = tidy(graph)
         if key not in self.templates:
@@ -142,13 +156,14 @@ class ProgramCache:
         return run(graph)
 
     def fast(
-        self, source: str, bindings: dict[str, Value]
+        self, source: str, given: dict[str, Value | Params]
     ) -> tuple[Template, list[str], tuple[float, ...]] | None:
         """For a program seen before (the same skeleton and bound names) whose graph compiles:
         the template, this problem's numbers, and its value and reported gradients (in the
         order of `engine.gradients`), computed by the compiled graph. None otherwise, or when
         this problem needs the engine's path (an error, a kink); `run` then takes it."""
-        if PLACEHOLDER in source:
+        bindings = _values(given)
+        if PLACEHOLDER in source or bindings is None:
             return None
         shape, numbers = self._skeleton(source)
         template = self.templates.get(_key(shape, bindings))

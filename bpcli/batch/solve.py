@@ -22,10 +22,11 @@ from bpcli.core.graph import Graph
 from bpcli.core.run import Run
 from bpcli.errors import EXIT_FAILED, EXIT_INTERNAL, EXIT_OK, BindingError, BpcliError, InputError
 from bpcli.language.bindings import array_from_json, parse_binding, parse_value, split_bindings
+from bpcli.language.objects import params
 from bpcli.lazy import all_finite
 from bpcli.limits import MAX_ELEMENTS, SMALLEST_NORMAL, tiny_number_problem
 from bpcli.present.records import RecordBase, error_text, record_form, result_text
-from bpcli.values import Value
+from bpcli.values import Params, Value
 
 if TYPE_CHECKING:
     from concurrent.futures import Future, ProcessPoolExecutor
@@ -58,7 +59,7 @@ class Options:
     nodes: bool = False
     precision: int = 4
     program: str | None = None  # --program: one program for every problem
-    common: dict[str, Value] = field(default_factory=dict)  # --bind / --at, already parsed
+    common: dict[str, Value | Params] = field(default_factory=dict)  # --bind / --at, already parsed
     seed: int | None = None
     input_format: str = "auto"
     max_elements: int = MAX_ELEMENTS  # --max-elements
@@ -238,7 +239,7 @@ class Solver:
 
     def __init__(self, options: Options) -> None:
         self.options = options
-        self.programs = ProgramCache(max_elements=options.max_elements)
+        self.programs = ProgramCache(max_elements=options.max_elements, seed=options.seed)
         # The compiled path writes JSON Lines records only, without nodes.
         self._fast: Callable[[Line], str | None] | None = None
         if options.output_format == "jsonl" and not options.nodes:
@@ -371,11 +372,11 @@ class Solver:
             )
         return Solved(self._result_text(base, run), True, problem.line, problem.source)
 
-    def _bindings(self, problem: Problem) -> dict[str, Value]:
+    def _bindings(self, problem: Problem) -> dict[str, Value | Params]:
         values = dict(self.options.common)
         rng: list[Rng] = []  # one generator a problem, seeded afresh: its draws are grad's
         text = (problem.binding_text or "").replace(";", " ")
-        for piece in split_bindings(text) if "[" in text or "(" in text else text.split():
+        for piece in split_bindings(text) if "[" in text or "(" in text or "{" in text else text.split():
             name, value = parse_binding(piece, self.options.seed, rng, max_elements=self.options.max_elements)
             values[name] = value
         for name, raw in problem.bindings.items():
@@ -414,9 +415,11 @@ _INT_LIMIT = 2**1023  # larger JSON integers do not fit in a float
 
 def _json_value(
     name: str, raw: object, seed: int | None, max_elements: int = MAX_ELEMENTS, rng: list[Rng] | None = None
-) -> Value:
+) -> Value | Params:
     if isinstance(raw, bool) or raw is None:
-        raise BindingError(f"the binding {name} must be a number or an array, not {json.dumps(raw)}")
+        raise BindingError(
+            f"the binding {name} must be a number, an array or an object, not {json.dumps(raw)}"
+        )
     if isinstance(raw, (int, float)):
         try:
             value = float(raw)
@@ -432,7 +435,9 @@ def _json_value(
         if not (math.isfinite(array) if isinstance(array, float) else all_finite(array)):
             raise BindingError(f"the binding {name} must be finite")
         return array
-    raise BindingError(f"the binding {name} must be a number or an array")
+    if isinstance(raw, dict):  # {"conv_param": {"stride": 2, "pad": 1}}: parameters
+        return params(raw, f"the binding {name}", max_elements)
+    raise BindingError(f"the binding {name} must be a number, an array or an object")
 
 
 # --- running -----------------------------------------------------------------------------------

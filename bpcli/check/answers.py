@@ -175,8 +175,14 @@ def read_value(written: str, text: str) -> tuple[Value, Value]:
             f"in the answer {written}={text}: random numbers are not an answer",
             hint="write the numbers (dx=[0.5, -1.2]), or zeros(…) and ones(…)",
         )
+    if text.startswith("{"):
+        raise BindingError(
+            f"in the answer {written}={text}: an answer is a number or an array, not an object"
+        )
     try:
-        value = parse_value(written, text)
+        parsed = parse_value(written, text)
+        assert not isinstance(parsed, dict)  # (only text in braces is an object)
+        value = parsed
     except BindingError as err:
         if text.startswith(("@", "[")) or MAKER.fullmatch(text):  # a value, but a bad one
             raise BindingError(

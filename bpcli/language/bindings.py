@@ -17,7 +17,7 @@ from bpcli.limits import (
     shape_text,
     tiny_number_problem,
 )
-from bpcli.values import Array, Value
+from bpcli.values import Array, Params, Value
 
 if TYPE_CHECKING:
     from pathlib import Path
@@ -33,10 +33,10 @@ FILE_TYPES = (".npy", ".csv", ".txt", ".json")
 
 def parse_bindings(
     texts: Iterable[str], seed: int | None = None, *, max_elements: int = MAX_ELEMENTS
-) -> dict[str, Value]:
+) -> dict[str, Value | Params]:
     """Turn ["x=-2", "W=@W.npy", …] into {name: value}; values are floats or float arrays
-    of at most `max_elements` elements."""
-    bindings: dict[str, Value] = {}
+    of at most `max_elements` elements, or dicts of parameters (a JSON object)."""
+    bindings: dict[str, Value | Params] = {}
     rng: list[Generator] = []  # created on first use, so that scalar problems never import numpy
     for text in texts:
         name, value = parse_binding(text, seed, rng, max_elements=max_elements)
@@ -59,9 +59,9 @@ def split_bindings(text: str) -> list[str]:
                 quote = ""
         elif char in "\"'":
             quote = char
-        elif char in "([":
+        elif char in "([{":
             depth += 1
-        elif char in ")]":
+        elif char in ")]}":
             depth = max(depth - 1, 0)
         elif char.isspace() and not depth:
             if start is not None:
@@ -81,7 +81,7 @@ def parse_binding(
     rng: list[Generator] | None = None,
     *,
     max_elements: int = MAX_ELEMENTS,
-) -> tuple[str, Value]:
+) -> tuple[str, Value | Params]:
     """One NAME=VALUE."""
     name, sep, raw = text.partition("=")
     name = name.strip()
@@ -108,8 +108,9 @@ def parse_value(
     rng: list[Generator] | None = None,
     *,
     max_elements: int = MAX_ELEMENTS,
-) -> Value:
-    """A binding's value: a number, an array literal, @file, or randn/rand/zeros/ones(shape)."""
+) -> Value | Params:
+    """A binding's value: a number, an array literal, @file, randn/rand/zeros/ones(shape), or
+    a JSON object of parameters ({"stride": 2, "pad": 1}: a dict, bpcli.language.objects)."""
     try:
         value = float(raw)
     except ValueError:
@@ -120,6 +121,10 @@ def parse_value(
             raise BindingError(f"in the binding {name}={raw}: {tiny}")
         return _finite(name, raw, value)
     where = f"in the binding {name}={raw}"
+    if raw.startswith("{"):
+        from bpcli.language.objects import parse_object
+
+        return parse_object(raw, where, max_elements)
     if raw.startswith("@"):
         return _finite(name, raw, checked(load_file(name, raw[1:], max_elements), where, max_elements))
     maker = MAKER.fullmatch(raw)
@@ -141,8 +146,8 @@ def parse_value(
         f"in the binding {name}={raw}: the value must be a finite number"
         if raw
         else f"the binding {name}= has no value",
-        hint="values are numbers (1.5, -2, 1e-3), arrays ([0.2, 0.4]), files (@W.npy) or"
-        " randn(2,3), rand(…), zeros(…), ones(…)",
+        hint="values are numbers (1.5, -2, 1e-3), arrays ([0.2, 0.4]), files (@W.npy),"
+        ' randn(2,3), rand(…), zeros(…), ones(…) or JSON objects ({"stride": 2})',
     )
 
 
@@ -189,6 +194,8 @@ def constant_value(text: str, max_elements: int = MAX_ELEMENTS) -> Value:
     from bpcli.language.parse import parse
 
     graph = parse(text, max_elements=max_elements)
+    if any(node.name and node.name.startswith("np.random.") for node in graph.nodes):
+        raise BpcliError("np.random draws in a program only, not in a value")
     if graph.inputs:
         raise BpcliError("only numbers, pi and e may be used here, not " + ", ".join(graph.inputs))
     return forward(graph).output

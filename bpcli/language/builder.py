@@ -36,7 +36,7 @@ from bpcli.language.statics import (
 )
 from bpcli.lazy import LazyPattern
 from bpcli.limits import MAX_DIMENSIONS, MAX_ELEMENTS, shape_problem, tiny_number_problem
-from bpcli.values import Value
+from bpcli.values import Params, Value
 
 if TYPE_CHECKING:
     from bpcli.core.ops.registry import Forward, ShapeRule
@@ -88,15 +88,18 @@ class Builder:
     def reset(
         self,
         source: str,
-        bindings: dict[str, Value],
+        bindings: dict[str, Value | Params],
         expand: bool = False,
         max_elements: int = MAX_ELEMENTS,
         booleans: set[str] | frozenset[str] = frozenset(),
+        seed: int | None = None,
     ) -> None:
         self.source = source
+        self.seed = seed  # np.random's seed (--seed); None: a fresh one, with a warning
+        self.randomness: Any = None  # np.random's generator, made at the first draw
         self.max_elements = max_elements  # the most elements an array may have
         self.expand = expand  # composite gates as their primitive circuits
-        self.bindings = bindings
+        self.bindings: dict[str, Any] = bindings  # (a dict's value is Params: conv_param['stride'])
         self.boolean_bindings = booleans  # names bound to boolean arrays (mask=[true, false])
         self.used: set[str] = set()
         self.nodes: list[Node] = []
@@ -133,6 +136,7 @@ class Builder:
         self.data: set[int] = set()  # ids of inputs read as data (an index, a shape): no gradient
         self.spent: set[int] = set()  # ids of nodes read as static values (maybe unused now)
         self.booleans: set[int] = set()  # ids of nodes holding booleans (comparisons)
+        self.drawn: set[int] = set()  # ids of np.random's draws: data, as what only they make
         self.evaluated: dict[int, Value] = {}  # node id -> its value, computed while reading
         self.shapes: dict[int, tuple[int, ...]] = {}
         self.storage: dict[int, int] = {}  # node id -> the node whose memory numpy would share
@@ -551,7 +555,9 @@ class Builder:
         self.unused_statement = start
 
     def _statement_static(self, value: Any, text: str, start: int, end: int) -> None:
-        if not self.tracking or not (isinstance(value, int | float | tuple | list) or hasattr(value, "shape")):
+        if not self.tracking or not (
+            isinstance(value, int | float | tuple | list) or hasattr(value, "shape")
+        ):
             return  # (a dict, a string, a function: not an output)
         self._statement(cast("Node", None), text, start)
         self.output_static = (value, text, start, end)
@@ -1097,7 +1103,7 @@ class Builder:
                 self.warnings.append(f"the binding {name}=… is not used by the program")
         if self.spent:
             self._drop_spent()
-        if self.data or self.booleans:
+        if self.data or self.booleans or self.drawn:
             self._settle_gradients()
         names = dict(self.inputs)
         for name, node in self.env.items():
@@ -1158,6 +1164,7 @@ class Builder:
         self.nodes, self.values = nodes, values
         self.data = {renumber[k] for k in self.data if k in renumber}
         self.booleans = {renumber[k] for k in self.booleans if k in renumber}
+        self.drawn = {renumber[k] for k in self.drawn if k in renumber}
         self.smooth = {renumber[k] for k in self.smooth if k in renumber}
         self.numbers = []
         self.reusable = False
@@ -1165,13 +1172,16 @@ class Builder:
     def _settle_gradients(self) -> None:
         """Which nodes a gradient reaches, now that the inputs read as data are known: not those
         inputs, nor what only they (or comparisons) compute."""
+        random = set(self.drawn)  # draws, and what only draws and constants make (a mask / p)
         for node in self.nodes:
             if node.op is INPUT:
                 node.needs_grad = node.id not in self.data
             elif node.inputs:
+                if random and all(i.id in random or i.op is CONST for i in node.inputs):
+                    random.add(node.id)
                 flows = node.op.differentiable and any(i.needs_grad for i in node.inputs)
                 named = bool(node.name) and node.op.differentiable and node.id not in self.booleans
-                node.needs_grad = flows or named  # (a mask has no gradient, named or not)
+                node.needs_grad = flows or (named and node.id not in random)  # (a mask has none)
 
 
 def output_text(source: str, start: int, end: int) -> str:

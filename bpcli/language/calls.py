@@ -81,11 +81,11 @@ def _member(b: Builder, space: Namespace, name: str, token: Token) -> Any:
     elif space.name == "np.linalg" and name == "norm":
         return Function("norm", qualified=True)
     elif space.name == "np.random":
-        raise b._error(
-            "bpcli does not draw random numbers in a program: its gradients are for the numbers you give",
-            token.start_pos,
-            hint="bind the array instead (mask=@mask.npy, or mask=rand(4,3) on the command line)",
-        )
+        from bpcli.language import randomness
+
+        if randomness.known(name):
+            return Function(f"random.{name}", qualified=True)
+        raise randomness.unknown(b, name, token.start_pos)
     raise b._error(
         f"{space.name}.{name} is not a function bpcli knows",
         token.start_pos,
@@ -121,6 +121,10 @@ def call(b: Builder, callee: Use, args: list[Any], start: int, end: int) -> Any:
         return _op(b, name, FUNCTIONS[name], positional, keywords, start, end)  # the lecture's gate
     if name in SPECIAL:
         return SPECIAL[name](b, positional, keywords, start, end)
+    if name.startswith("random."):  # np.random.rand(3, 4): drawn now (bpcli.language.randomness)
+        from bpcli.language import randomness
+
+        return randomness.call(b, name[len("random.") :], positional, keywords, start, end)
     if name in CALLS:
         return _family(b, CALLS[name], name, positional, keywords, start, end)
     if name in REDUCTIONS and len(positional) == 1 and not keywords:

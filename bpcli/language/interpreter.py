@@ -14,7 +14,7 @@ its text does, and that nesting is bounded (MAX_NESTING).
 from __future__ import annotations
 
 from collections.abc import Generator, Iterator
-from typing import TYPE_CHECKING, Any, TypeAlias
+from typing import TYPE_CHECKING, Any, TypeAlias, cast
 
 from bpcli.core.graph import INPUT, Node, Scope
 from bpcli.errors import BpcliError, ProgramError
@@ -48,7 +48,6 @@ MAX_NESTING = 100  # blocks inside one another, as Python's own parser allows
 # The rules evaluated lazily (the other operand only when needed), as Python does.
 _BRANCH, _OR, _AND, _REDUCE = range(4)
 _LAZY = {"ifexp": _BRANCH, "or_test": _OR, "and_test": _AND}
-
 
 
 class _Call:
@@ -204,7 +203,8 @@ class Interpreter:
         for keyword in request.keywords:
             if keyword.name not in (name for name, _ in params):
                 raise self._error(
-                    f"{function.name}() has no parameter {keyword.name}", keyword.use[1] - len(keyword.name) - 1
+                    f"{function.name}() has no parameter {keyword.name}",
+                    keyword.use[1] - len(keyword.name) - 1,
                 )
             if keyword.name in env:
                 raise self._error(f"{function.name}() got two values for {keyword.name}", keyword.use[1])
@@ -288,7 +288,7 @@ class Interpreter:
         elif rule == "continue_stmt":
             raise _Continue
         elif rule == "assert_stmt":
-            keyword, test, *message = children
+            _, test, *message = children
             if not self.truth(test):
                 text = self._text(message[0]) if message else " ".join(b.source[test[1] : test[2]].split())
                 raise self._error(f"assertion failed: {text}", test[1])
@@ -429,12 +429,13 @@ class Interpreter:
                     todo.append(item.children[1] if lazy is _BRANCH else item.children[0])
                     continue
                 todo.append((_REDUCE, item))
-                todo.extend(c for c in reversed(item.children) if type(c) is Tree)
+                if item.count:
+                    todo.extend(item.subtrees)
                 continue
             kind, tree_ = item
             if kind is _REDUCE:
                 children = tree_.children
-                count = sum(1 for c in children if type(c) is Tree)
+                count = tree_.count
                 if count:
                     done = iter(values[-count:])
                     del values[-count:]
@@ -463,9 +464,9 @@ class Interpreter:
         """An expression with no calls of the program's functions (a default value)."""
         steps = self._eval(tree)
         try:
-            request = steps.send(None)
+            request = next(steps)
         except StopIteration as stop:
-            return stop.value  # type: ignore[no-any-return]
+            return cast("Use", stop.value)
         steps.close()
         raise self._error("a default value may not call the program's functions", request.start)
 
@@ -543,7 +544,14 @@ class Interpreter:
             instance = Instance(item)
             init = item.namespace.get("__init__")
             if isinstance(init, UserFunction):
-                return _Call(init, [(instance, start, start), *positional], keywords, start, end, (instance, start, end))
+                return _Call(
+                    init,
+                    [(instance, start, start), *positional],
+                    keywords,
+                    start,
+                    end,
+                    (instance, start, end),
+                )
             return instance, start, end
         if isinstance(item, BoundMethod):
             return _Call(item.function, [(item.owner, start, start), *positional], keywords, start, end)
@@ -557,7 +565,9 @@ class Interpreter:
                 return len(value), start, end
         return self.b.call([callee, children[1], *expanded, rpar])
 
-    def _builtin(self, name: str, positional: list[Use], keywords: list[Keyword], start: int, end: int) -> Use:
+    def _builtin(
+        self, name: str, positional: list[Use], keywords: list[Keyword], start: int, end: int
+    ) -> Use:
         b = self.b
         if name in EXCEPTIONS:
             message = " ".join(self._text(p) for p in positional)
@@ -602,7 +612,9 @@ class Interpreter:
             table[keyword.name] = keyword.use[0]
         return table, start, end
 
-    def _method(self, method: PyMethod, positional: list[Use], keywords: list[Keyword], start: int, end: int) -> Use:
+    def _method(
+        self, method: PyMethod, positional: list[Use], keywords: list[Keyword], start: int, end: int
+    ) -> Use:
         owner, name = method.owner, method.name
         if isinstance(owner, dict):
             if name == "get":
@@ -695,7 +707,9 @@ class Interpreter:
         value = self._key(key)
         if value not in table:
             keys = ", ".join(repr(k) for k in list(table)[:8])
-            raise self._error(f"the dict has no key {value!r}", key[1], hint=f"its keys: {keys}" if keys else None)
+            raise self._error(
+                f"the dict has no key {value!r}", key[1], hint=f"its keys: {keys}" if keys else None
+            )
         return table[value]
 
     def _key(self, use: Use) -> Any:

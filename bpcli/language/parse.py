@@ -19,7 +19,7 @@ from bpcli.language.interpreter import Interpreter
 from bpcli.language.program import Recorder
 from bpcli.lazy import LazyPattern
 from bpcli.limits import MAX_ELEMENTS
-from bpcli.values import Value
+from bpcli.values import Params, Value
 
 if TYPE_CHECKING:
     from numpy.typing import ArrayLike
@@ -45,20 +45,24 @@ _parser: lalr.Parser | None = None
 
 def parse(
     source: str,
-    bindings: Mapping[str, ArrayLike] | None = None,
+    bindings: Mapping[str, ArrayLike | Mapping[str, object]] | None = None,
     expand: bool = False,
     max_elements: int = MAX_ELEMENTS,
+    seed: int | None = None,
 ) -> Graph:
-    """Parse a program and build its graph; `bindings` give inputs their values; `expand`
-    writes composite gates (sigmoid, tanh, norm, dot) as their primitive circuits; no array
-    a node computes may have more than `max_elements` elements."""
+    """Parse a program and build its graph; `bindings` give inputs their values (a dict, as
+    a JSON object binding gives, stays a dict); `expand` writes composite gates (sigmoid, tanh,
+    norm, dot) as their primitive circuits; no array a node computes may have more than
+    `max_elements` elements; `seed` seeds the program's np.random (None: a fresh seed, and a
+    warning if the program draws)."""
     global _parser
     if _parser is None:
         _parser = lalr.Parser(_recorder)
     text = _without_imports(source.translate(TYPOS))
     given = bindings or {}
     booleans = {name for name, v in given.items() if str(getattr(v, "dtype", "")) == "bool"}
-    _builder.reset(source, {name: _value(v) for name, v in given.items()}, expand, max_elements, booleans)
+    values = {name: _value(v, name) for name, v in given.items()}
+    _builder.reset(source, values, expand, max_elements, booleans, seed)
     interpreter = Interpreter(_builder)
     _recorder.run = interpreter.run
     gc_was_enabled = gc.isenabled()
@@ -126,12 +130,17 @@ def _without_imports(text: str) -> str:
     return _IMPORT.sub(lambda m: " " * len(m.group()), text)
 
 
-def _value(value: ArrayLike) -> Value:
-    """A binding's value as bpcli keeps values: a Python float or a float64 array."""
+def _value(value: ArrayLike | Mapping[str, object], name: str) -> Value | Params:
+    """A binding's value as bpcli keeps values: a Python float or a float64 array; or a dict
+    of parameters, its leaves converted (bpcli.language.objects.params)."""
     if type(value) is float:
         return value
     if isinstance(value, (int, float)) and not isinstance(value, bool):
         return float(value)
+    if isinstance(value, Mapping):
+        from bpcli.language.objects import params
+
+        return params(value, f"the binding {name}")
     from bpcli.lazy import np
 
     array = np.asarray(value, dtype=float)

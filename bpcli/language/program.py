@@ -19,11 +19,14 @@ if TYPE_CHECKING:
 class Tree:
     """An expression rule as read: the builder's (or interpreter's) callback, and children."""
 
-    __slots__ = ("children", "rule")
+    __slots__ = ("children", "count", "rule", "subtrees")
 
     def __init__(self, rule: str, children: list[Any]) -> None:
         self.rule = rule
         self.children = children
+        # the children that are trees, last first (the order they are pushed to be evaluated)
+        self.subtrees = [c for c in reversed(children) if type(c) is Tree]
+        self.count = len(self.subtrees)
 
     def __repr__(self) -> str:
         return f"Tree({self.rule}, {self.children!r})"
@@ -211,7 +214,7 @@ class Recorder:
         return Param(name, default)
 
     def star_param(self, children: list[Any]) -> Param:
-        star, name = children
+        _, name = children
         return Param(name, star=True)
 
     def class_stmt(self, children: list[Any]) -> Class:
