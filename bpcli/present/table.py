@@ -94,7 +94,8 @@ def node_table(run: Run, precision: int, max_rows: int = MAX_ROWS, depth: int | 
         if headings.change(scope):
             if table.rows:
                 table.rows[-1].end_section = True
-            table.add_row("", Text(heading(scope), style="bold"), "", "", "", "", "")
+            table.add_row("", Text(heading(scope), style="bold"), "", "", "", "", "")  # (no spans:
+            # written by present.plain when there is no colour)
         if isinstance(step, GroupStep):
             block = group_rows(graph, step, precision)
         else:
