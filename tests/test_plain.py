@@ -118,7 +118,8 @@ def test_grad_tables_in_a_pipe_are_written_without_richs_layout(bpcli, monkeypat
 
 
 SCOPED = [
-    "def step(x, h, W):\n    return np.tanh(x * W + h)\nh = 0.0\nfor t in range(3):\n    h = step(1.0, h, 0.5)\nh",
+    "def step(x, h, W):\n    return np.tanh(x * W + h)\n"
+    "h = 0.0\nfor t in range(3):\n    h = step(1.0, h, 0.5)\nh",
     "def f(a):\n    b = a * 2\n    return b + 1\nx = 3.0\ny = f(x)\nz = f(y)\nz * x",
     "s = 0.0\nx = 2.0\nfor i in range(2):\n    for j in range(2):\n        s = s + x * i + j\ns",
 ]
