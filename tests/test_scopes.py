@@ -343,3 +343,16 @@ def test_a_loop_of_calls_through_the_command_line(bpcli, tmp_path):
 def test_depth_must_be_a_count(bpcli):
     result = bpcli("grad", "x*2", "x=1", "--depth", "-1")
     assert result.code == 2 and "--depth" in result.err
+
+
+def test_long_scoped_names_fold_at_80_columns_and_are_never_cut_short():
+    graph = loop_graph()
+    for node in graph.nodes:
+        if node.scope is not None:
+            node.scope.function = "rnn_step_forward"
+    for depth in (None, 0):
+        text = table_text(graph, depth=depth)
+        assert all(len(line) <= 80 for line in text.splitlines())
+        local = "".join(line.split("│")[6] for line in text.splitlines() if line.count("│") == 8)
+        assert "∂/∂rnn_step_forward@t=0:next_h" in local.replace(" ", ""), text
+        assert re.search(r"rnn_s\w*…", text) is None, text

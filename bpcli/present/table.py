@@ -27,6 +27,7 @@ if TYPE_CHECKING:
 MAX_ROWS = 400
 MAX_BRANCHES = 4
 MAX_EDGES = 12  # a node with more inputs (a long array literal) shows this many rows of them
+FOLD = (1, 5, 6)  # the columns that name nodes: node, local, downstream
 
 
 HEADERS = (
@@ -94,8 +95,8 @@ def node_table(run: Run, precision: int, max_rows: int = MAX_ROWS, depth: int | 
         if headings.change(scope):
             if table.rows:
                 table.rows[-1].end_section = True
-            table.add_row("", Text(heading(scope), style="bold"), "", "", "", "", "")  # (no spans:
-            # written by present.plain when there is no colour)
+            # (a style, no spans: present.plain writes it when there is no colour)
+            table.add_row("", Text(heading(scope), style="bold", overflow="fold"), "", "", "", "", "")
         if isinstance(step, GroupStep):
             block = group_rows(graph, step, precision)
         else:
@@ -103,7 +104,7 @@ def node_table(run: Run, precision: int, max_rows: int = MAX_ROWS, depth: int | 
         for row in block:
             if headings.on:  # a name with where it was made (step@t=12: h) is one long word:
                 # folded, never cut short with an ellipsis, in a narrow column
-                table.add_row(*row[:5], *(Text(cell, overflow="fold") for cell in row[5:]))
+                table.add_row(*(Text(c, overflow="fold") if i in FOLD else c for i, c in enumerate(row)))
             else:
                 table.add_row(*row)
     return table
