@@ -20,6 +20,7 @@ from bpcli.cli_options import (
     full_option,
     lang_option,
     max_elements_option,
+    output_options,
     precision_option,
     program_operands,
     seed_option,
@@ -46,6 +47,8 @@ from bpcli.streams import (
 )
 
 if TYPE_CHECKING:
+    from numpy.random import Generator
+
     from bpcli.core.graph import Graph
     from bpcli.core.run import Run
 
@@ -63,12 +66,16 @@ Examples:
   bpcli grad "sum((W@x)^2)" "W=[[0.1,0.5],[-0.3,0.8]]" "x=[0.2,0.4]"
   bpcli grad "norm(W@x)^2" W=@W.npy x=@x.csv
   bpcli grad samples/matrix.bp --jacobian
+  bpcli grad samples/cs231n/rnn_forward.bp
   bpcli grad "sum(tanh(W@x))" "W=randn(3,4)" "x=randn(4)" --seed 0
   bpcli grad samples/neuron.bp --format steps --precision 2
   bpcli grad samples/neuron.bp --format steps --lang zh
   bpcli grad samples/neuron.bp --format tree
   bpcli grad ./rnn_forward.py --depth 1 --format steps
   bpcli grad samples/neuron.bp -o neuron.svg
+  bpcli grad "q = x + y; f = q*z" x=-2 y=5 z=-4 --output q
+  bpcli grad "out = tanh(W @ x)" "W=randn(3,4)" "x=randn(4)" \\
+    --upstream "dout=randn(3)" --seed 0
   bpcli grad samples/neuron_sigmoid.bp --expand --gradcheck
   bpcli grad samples/two_layer_net.bp --wrt W1,b1 --format markdown
   bpcli grad samples/cs231n/svm_loss.bp X=@samples/cs231n/data/X.npy \\
@@ -83,7 +90,7 @@ class ProgramCommand(click.Command):
     """A command whose first operand is a program, which may start with `-` (`-x*y`, `-h*x`).
 
     An argument is an option only when it is exactly one of the command's own options
-    (`-o FILE`, `--output FILE`, `--output=FILE`: a short option never has its value
+    (`-o FILE`, `--out FILE`, `--out=FILE`: a short option never has its value
     attached, so `-offset` is never `-o ffset`), or starts with `--` and a letter (so that a
     misspelt `--fromat` gets click's "no such option"). The first other argument is the
     program, whatever its first character; `--` ends the options, and the argument after it
@@ -99,6 +106,7 @@ class ProgramCommand(click.Command):
             for name in (*param.opts, *param.secondary_opts)
         }
         program, rest, i = None, [], 0
+        args = _old_output_spelling(args) if "--output" in takes_value else args
         while i < len(args):
             arg = args[i]
             if arg == "--":  # the end of the options: click reads the rest as operands
@@ -132,6 +140,39 @@ class ProgramCommand(click.Command):
         if program is not None:
             ctx.params["args"] = (program, *ctx.params["args"])
         return remaining
+
+
+OLD_OUTPUT = "warning: write -o FILE (or --out FILE): --output NAME now picks the output"
+
+
+def _old_output_spelling(args: list[str]) -> list[str]:
+    """`--output out.svg`, as bpcli spelt -o before --output NAME picked the output: a value
+    that is not a name (it has a dot or a slash) is a file, as --out, with a warning."""
+    fixed: list[str] = []
+    warned = False
+    i = 0
+    while i < len(args):
+        arg = args[i]
+        if arg == "--":
+            fixed += args[i:]
+            break
+        value = args[i + 1] if arg == "--output" and i + 1 < len(args) else None
+        if arg.startswith("--output="):
+            value = arg.partition("=")[2]
+        if value is not None and not value.isidentifier():
+            if not warned:
+                _tell(OLD_OUTPUT)
+                warned = True
+            fixed += ["--out", value]
+            i += 1 if arg.startswith("--output=") else 2
+            continue
+        if value is not None and arg == "--output":  # --output NAME: the option and its value
+            fixed += [arg, value]
+            i += 2
+            continue
+        fixed.append(arg)
+        i += 1
+    return fixed
 
 
 PROGRAM_RULE = """\b
@@ -209,10 +250,12 @@ def cli(debug: bool) -> None:
 )
 @click.option(
     "-o",
-    "--output",
+    "--out",
+    "out",
     metavar="FILE",
     help="Write to FILE; a .svg, .png or .pdf FILE is the circuit drawn by Graphviz.",
 )
+@output_options
 @precision_option(
     "Decimals shown (numbers below 1 keep that many significant digits); JSON always carries full floats."
 )
@@ -262,7 +305,9 @@ def grad(
     args: tuple[str, ...],
     program_file: str | None,
     output_format: str,
-    output: str | None,
+    out: str | None,
+    output_name: str | None,
+    upstream: str | None,
     precision: int,
     max_rows: int,
     show_jacobians: bool,
@@ -278,21 +323,24 @@ def grad(
     """Compute f and ∂f/∂v for every input v, showing each node of the backward pass.
 
     PROGRAM is the program text, a file of it (.bp, .txt, ./path), or - for stdin.
-    Statements are separated by newlines or ";"; the last one is the output f. A name assigned a number
+    Statements are separated by newlines or ";"; the last one is the output f (or the one
+    --output NAME names; --upstream gives an array output its gradient). A name assigned a number
     (x = -2) is an input; NAME=VALUE arguments give inputs values, and override such
     assignments. Values are numbers, arrays ([0.2, 0.4]), files (@W.npy, @x.csv) or
     randn(2,3), rand(…), zeros(…), ones(…). Programs are numpy's forward passes as
-    written (np. optional): calls with axis=, indexing, index assignment, reshapes.
+    written (np. optional): calls with axis=, indexing, index assignment, reshapes; and
+    the Python around them, run as a tracer runs it: def, for, if, classes, dicts, lists
+    (a pasted function with one line calling it).
     """
     from bpcli.present.grad import PICTURES, View, render
     from bpcli.texts import Translator
 
-    picture = output is not None and os.path.splitext(output)[1].lower() in PICTURES
+    picture = out is not None and os.path.splitext(out)[1].lower() in PICTURES
     if picture and output_format not in ("table", "dot"):
-        raise click.UsageError(f"--output {output} draws the circuit; it goes with --format dot")
-    if output is not None:
-        _refuse_to_overwrite_an_input(output, args, program_file)
-    run = _computed_run(args, program_file, seed, expand, max_elements, wrt_args)
+        raise click.UsageError(f"-o {out} draws the circuit; it goes with --format dot")
+    if out is not None:
+        _refuse_to_overwrite_an_input(out, args, program_file)
+    run = _computed_run(args, program_file, seed, expand, max_elements, wrt_args, output_name, upstream)
     wrt = _names(run.graph, wrt_args)
     checks = None
     if gradcheck:
@@ -317,10 +365,10 @@ def grad(
         from bpcli.present.dot import render as draw
         from bpcli.present.dot import to_dot
 
-        draw(to_dot(run, precision), output)  # type: ignore[arg-type]
-        click.echo(f"wrote {output}", err=True)
+        draw(to_dot(run, precision), out)  # type: ignore[arg-type]
+        click.echo(f"wrote {out}", err=True)
         return EXIT_OK
-    terminal = output is None and sys.stdout.isatty()
+    terminal = out is None and sys.stdout.isatty()
     view = View(
         precision,
         max_rows,
@@ -333,7 +381,7 @@ def grad(
         depth,
     )
     parts = render(run, "dot" if output_format == "dot" else output_format, view)
-    _emit(parts, output)
+    _emit(parts, out)
     return EXIT_OK
 
 
@@ -425,6 +473,7 @@ An answer with k decimals is right within half a unit of its last decimal
     help="Compare with this absolute tolerance (0.01), or relative one (1%), instead"
     " of by the answers' rounding.",
 )
+@output_options
 @format_option(["table", "json"], "table", "How to show the report.")
 @precision_option("Decimals shown for the true values.")
 @lang_option("The language of the diagnoses.")
@@ -437,6 +486,8 @@ def check(
     expected: tuple[str, ...],
     answers_file: str | None,
     tol: str | None,
+    output_name: str | None,
+    upstream: str | None,
     output_format: str,
     precision: int,
     lang: str,
@@ -466,7 +517,9 @@ def check(
     if not pairs:
         raise click.UsageError("no answers to check: give --expect NAME=VALUE or --answers FILE")
     tolerance = parse_tolerance(tol) if tol is not None else None
-    run = _computed_run(args, program_file, seed, max_elements=max_elements)
+    run = _computed_run(
+        args, program_file, seed, max_elements=max_elements, output=output_name, upstream=upstream
+    )
     names = set(run.graph.names)
     tr = Translator(lang)
     verdicts = run_check(run, expectations(pairs, names), tolerance)
@@ -505,7 +558,9 @@ Text input has one problem a line, a program with its inputs assigned:
 A .bp file is one problem (for programs of several lines). JSON Lines
 records are
   {"program": "(x+y)*z", "bindings": {"x": -2, "y": 5}, "id": "p1"}
-and, with --program, a line is just the bindings: {"x": -2} or x=-2 y=5.
+with "output": "q" and "upstream": "dout=[1, -1]" (or a number or list) as
+grad's --output and --upstream; with --program, a line is just the
+bindings: {"x": -2} or x=-2 y=5.
 Exit status: 0 every problem solved, 1 some failed (see their error
 records), 2 bad arguments or unreadable input, 3 a record reports a bug in
 bpcli; 130, 143, 129 stopped by Ctrl-C, SIGTERM, SIGHUP (the records
@@ -551,6 +606,7 @@ written are whole).
     metavar='"NAME=VALUE ..."',
     help="Several bindings for every problem, separated by spaces.",
 )
+@output_options
 @click.option("--nodes", is_flag=True, help="Put every node in each JSON record, as grad does.")
 @click.option(
     "-j",
@@ -577,6 +633,8 @@ def batch(
     program_arg: str | None,
     binds: tuple[str, ...],
     ats: tuple[str, ...],
+    output_name: str | None,
+    upstream: str | None,
     nodes: bool,
     jobs: int,
     precision: int,
@@ -600,6 +658,11 @@ def batch(
         raise click.UsageError(
             "--program - and the problems cannot both come from stdin: put one of them in a file"
         )
+    if output_name is not None and not output_name.isidentifier():
+        raise click.UsageError(
+            f"--output {output_name}: --output NAME names the output; batch writes its records to"
+            " stdout (redirect them: > FILE)"
+        )
     interrupt = Interrupt()
     out = RecordWriter(sys.stdout, interrupt=interrupt)
     # Before a read that would wait for input, the records solved so far go out.
@@ -612,7 +675,17 @@ def batch(
         [*binds, *(piece for at in ats for piece in split_bindings(at))], seed, max_elements=max_elements
     )
     options = Options(
-        output_format, nodes, precision, program, common, seed, input_format, max_elements, full
+        output_format,
+        nodes,
+        precision,
+        program,
+        common,
+        seed,
+        input_format,
+        max_elements,
+        full,
+        output_name,
+        upstream,
     )
     if output_format == "csv":
         out.write(csv_header())
@@ -661,18 +734,26 @@ def _computed_run(
     expand: bool = False,
     max_elements: int = MAX_ELEMENTS,
     wrt_args: tuple[str, ...] = (),
+    output: str | None = None,
+    upstream: str | None = None,
 ) -> Run:
     """Read the program and its bindings, build the graph and run both passes (the backward
-    pass only as far as --wrt's names need)."""
+    pass only as far as --wrt's names need); `output` (--output NAME) picks the output,
+    `upstream` (--upstream [NAME=]VALUE) gives the gradient that flows into it."""
     from bpcli.core.engine import run
-    from bpcli.language.bindings import parse_bindings
+    from bpcli.language.bindings import parse_bindings, parse_upstream
     from bpcli.language.parse import parse
 
     source, binding_args = _program_and_bindings(args, program_file)
-    bindings = parse_bindings(binding_args, seed, max_elements=max_elements)
+    rng: list[Generator] = []  # one generator: --upstream's randn(…) draws after the bindings'
+    bindings = parse_bindings(binding_args, seed, max_elements=max_elements, rng=rng)
+    seeded = None if upstream is None else parse_upstream(upstream, seed, rng, max_elements=max_elements)
     try:
-        graph = parse(source, bindings, expand, max_elements, seed)
+        graph = parse(source, bindings, expand, max_elements, seed, output, seeded)
     except BpcliError as err:
+        if output is not None and err.message == f"the output {output} is not a name in the program":
+            note = f"to write to a file named {output}, give -o {output}"  # the old --output FILE
+            err.hint = f"{err.hint}\n{note}" if err.hint else note
         if program_file is None and _is_file(source):
             note = (
                 f"{source} was read as program text, not as the file of that name: a"

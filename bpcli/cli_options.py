@@ -75,3 +75,22 @@ full_option = click.option(
     is_flag=True,
     help=f"JSON: write arrays of more than {JSON_ELEMENTS:,} elements in full, not as a summary.",
 )
+
+
+def output_options(command: Command) -> Command:
+    """--output NAME (-y) and --upstream [NAME=]VALUE: which node is the output, and the
+    gradient that flows into it (grad and check)."""
+    command = click.option(
+        "--upstream",
+        metavar="[NAME=]VALUE",
+        help="The gradient flowing into the output (cs231n's dout), as a binding's value"
+        " (dout=@dout.npy, [1, -2], randn(2,3)); then the output may be an array. NAME is the"
+        " output's name or d and it (dout for out); another node's name makes that node the output.",
+    )(command)
+    return click.option(
+        "-y",
+        "--output",
+        "output_name",
+        metavar="NAME",
+        help="The output: the node NAME is bound to at the end of the program (default: the last statement).",
+    )(command)

@@ -16,8 +16,8 @@ from conftest import ROOT
 # --- programs that start with "-" -----------------------------------------------------------
 
 LETTERS = string.ascii_letters + "_θ"
-GRAD_OPTION_LETTERS = "hfo"  # the short options of grad
-CHECK_OPTION_LETTERS = "hfea"  # the short options of check
+GRAD_OPTION_LETTERS = "hfoy"  # the short options of grad
+CHECK_OPTION_LETTERS = "hfeay"  # the short options of check
 
 
 def value_of(result):
@@ -136,15 +136,22 @@ def test_double_dash_before_the_program(bpcli, empty_dir):
         ["--seed", "0"],
         ["--seed=0"],
         ["-o", "out.txt"],
-        ["--output", "out.txt"],
+        ["--out", "out.txt"],
+        ["--out=out.txt"],
+        ["--output", "out.txt"],  # the old spelling of --out, with a warning
         ["--output=out.txt"],
+        ["--output", "x"],
+        ["-y", "x"],
+        ["--output=x"],
+        ["--upstream", "2"],
+        ["--upstream=-0.5"],
     ],
 )
 def test_every_grad_option_works_in_every_position(bpcli, tmp_path, monkeypatch, option, position):
     monkeypatch.chdir(tmp_path)
     words = ["-sigmoid(x)*y", "x=-2", "y=3"]
     reference = bpcli("grad", *words, *option)
-    reference_file = (tmp_path / "out.txt").read_text() if "out" in str(option) else None
+    reference_file = (tmp_path / "out.txt").read_text() if "out.txt" in str(option) else None
     assert reference.code == 0, reference.err
     words[position:position] = option
     result = bpcli("grad", *words)
@@ -234,7 +241,7 @@ def test_a_misspelt_long_option_is_no_such_option(bpcli, before):
     assert result.code == 2
     assert result.err == (
         "error: No such option '--fromat'. (Did you mean one of: '--format',"
-        " '--wrt'?)\nTry 'bpcli grad --help' for help.\n"
+        " '--out', '--wrt'?)\nTry 'bpcli grad --help' for help.\n"
     )
     result = bpcli("check", "x", "x=1", "--expcet", "x=1")
     assert result.code == 2

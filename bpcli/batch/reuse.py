@@ -124,18 +124,32 @@ class ProgramCache:
         self.last: tuple[str, str, list[str]] = ("", "", [])  # the text, its skeleton, its numbers
 
     def run(
-        self, source: str, given: dict[str, Value | Params], tidy: Callable[[Graph], Graph] | None = None
+        self,
+        source: str,
+        given: dict[str, Value | Params],
+        tidy: Callable[[Graph], Graph] | None = None,
+        output: str | None = None,
+        upstream: tuple[str | None, Value] | None = None,
     ) -> Run:
         """The run of `source`; `tidy(graph)` gives a freshly built graph with its warnings
-        adjusted, before it is kept."""
+        adjusted, before it is kept. A problem with its own `output` or `upstream` (see
+        `parse`) is parsed afresh, and its graph not kept."""
         from bpcli.core.engine import run
         from bpcli.language.parse import parse
 
         bindings = _values(given)
-        if PLACEHOLDER in source or bindings is None:
+        if PLACEHOLDER in source or bindings is None or output is not None or upstream is not None:
             # not a program, and its skeleton could pass for another's; or a dict of parameters
-            # (conv_param={"stride": 2}), which the graph's structure depends on
-            graph = parse(source, given, max_elements=self.max_elements, seed=self.seed)
+            # (conv_param={"stride": 2}), which the graph's structure depends on; or a problem
+            # with its own output or upstream gradient
+            graph = parse(
+                source,
+                given,
+                max_elements=self.max_elements,
+                seed=self.seed,
+                output=output,
+                upstream=upstream,
+            )
             return run(graph if tidy is None else tidy(graph))
         shape, numbers = self._skeleton(source)
         key = _key(shape, bindings)

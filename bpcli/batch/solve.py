@@ -49,6 +49,8 @@ class Problem:
     id: object = None  # any JSON value
     binding_text: str | None = None  # with --program, a text line of bindings: x=1 y=2
     error: str | None = None  # the record itself is malformed
+    output: str | None = None  # the record's "output": the name of the output (--output)
+    upstream: object = None  # the record's "upstream": [NAME=]VALUE text, a number or an array
 
 
 @dataclass(slots=True)
@@ -64,6 +66,8 @@ class Options:
     input_format: str = "auto"
     max_elements: int = MAX_ELEMENTS  # --max-elements
     full: bool = False  # --full: JSON arrays in full, however big
+    output: str | None = None  # --output NAME: every problem's output (a record's own wins)
+    upstream: str | None = None  # --upstream [NAME=]VALUE: every problem's (a record's own wins)
 
 
 @dataclass(slots=True)
@@ -172,9 +176,21 @@ def _json_problem(source: str, line: int, text: str, one_program: bool) -> Probl
     program = record.get("program")
     if program is not None and not isinstance(program, str):
         return Problem(source, line, None, id=ident, error='"program" must be a string')
+    output = record.get("output")
+    if output is not None and not isinstance(output, str):
+        return Problem(source, line, None, id=ident, error='"output" must be a string: a name in the program')
+    upstream = record.get("upstream")
+    if upstream is not None and (isinstance(upstream, (bool, dict))):
+        return Problem(
+            source,
+            line,
+            None,
+            id=ident,
+            error='"upstream" must be a number, an array or a string ("dout=[1, -2]", "@dout.npy")',
+        )
     bindings = record.get("bindings")
     if bindings is None and one_program and program is None:
-        bindings = {k: v for k, v in record.items() if k != "id"}
+        bindings = {k: v for k, v in record.items() if k not in RESERVED}
     if bindings is None:
         bindings = {}
     if not isinstance(bindings, dict):
@@ -190,7 +206,7 @@ def _json_problem(source: str, line: int, text: str, one_program: bool) -> Probl
             error='the record has a "program" of its'
             " own, and --program gives one: with --program, a record holds bindings",
         )
-    others = sorted(set(record) - {"id", "program", "bindings"})
+    others = sorted(set(record) - {"program", "bindings", *RESERVED})
     if others and ("bindings" in record or not one_program):
         return Problem(
             source,
@@ -198,10 +214,13 @@ def _json_problem(source: str, line: int, text: str, one_program: bool) -> Probl
             None,
             id=ident,
             error=f"the record has a key {others[0]!r}:"
-            ' a record holds "program", "bindings" and "id" only (with --program, a'
-            " point may also be the bindings themselves)",
+            ' a record holds "program", "bindings", "output", "upstream" and "id" only (with'
+            " --program, a point may also be the bindings themselves)",
         )
-    return Problem(source, line, program, bindings, ident)
+    return Problem(source, line, program, bindings, ident, output=output, upstream=upstream)
+
+
+RESERVED = ("id", "output", "upstream")  # keys of a record that are never bindings
 
 
 class _TinyNumber(ValueError):
@@ -242,7 +261,13 @@ class Solver:
         self.programs = ProgramCache(max_elements=options.max_elements, seed=options.seed)
         # The compiled path writes JSON Lines records only, without nodes.
         self._fast: Callable[[Line], str | None] | None = None
-        if options.output_format == "jsonl" and not options.nodes:
+        if (
+            options.output_format == "jsonl"
+            and not options.nodes
+            and options.output is None
+            and options.upstream is None
+        ):
+            # (with --output or --upstream, each problem is parsed afresh: see ProgramCache.run)
             if options.program is None:
                 self._fast = None if options.input_format == "jsonl" else self._fast_program
             elif options.input_format != "text":
@@ -298,6 +323,8 @@ class Solver:
             return None
         if end != len(text) or "program" in record or "bindings" in record:
             return None
+        if "output" in record or "upstream" in record:
+            return None  # the ordinary path: the backward pass starts from a given gradient
         ident = record.pop("id", None)
         if ident is not None and type(ident) is not str and type(ident) is not int:
             return None  # 1.5, [1, NaN], 1e400...: the ordinary path checks every number
@@ -372,9 +399,10 @@ class Solver:
             )
         return Solved(self._result_text(base, run), True, problem.line, problem.source)
 
-    def _bindings(self, problem: Problem) -> dict[str, Value | Params]:
+    def _bindings(self, problem: Problem, rng: list[Rng] | None = None) -> dict[str, Value | Params]:
         values = dict(self.options.common)
-        rng: list[Rng] = []  # one generator a problem, seeded afresh: its draws are grad's
+        if rng is None:
+            rng = []  # one generator a problem, seeded afresh: its draws are grad's
         text = (problem.binding_text or "").replace(";", " ")
         for piece in split_bindings(text) if "[" in text or "(" in text or "{" in text else text.split():
             name, value = parse_binding(piece, self.options.seed, rng, max_elements=self.options.max_elements)
@@ -387,7 +415,25 @@ class Solver:
         program = problem.program if problem.program is not None else self.options.program
         if program is None:
             raise InputError("no program")
-        return self.programs.run(program, self._bindings(problem), self._tidy)
+        output = problem.output if problem.output is not None else self.options.output
+        upstream = problem.upstream if problem.upstream is not None else self.options.upstream
+        if output is None and upstream is None:
+            return self.programs.run(program, self._bindings(problem), self._tidy)
+        rng: list[Rng] = []  # --upstream's randn(…) draws after the bindings', as in grad
+        bindings = self._bindings(problem, rng)
+        given = None if upstream is None else self._upstream(upstream, rng)
+        return self.programs.run(program, bindings, self._tidy, output, given)
+
+    def _upstream(self, raw: object, rng: list[Rng]) -> tuple[str | None, Value]:
+        """A record's "upstream" (or --upstream): [NAME=]VALUE text, or a number or an array."""
+        from bpcli.language.bindings import parse_upstream
+
+        if isinstance(raw, str):
+            return parse_upstream(raw, self.options.seed, rng, max_elements=self.options.max_elements)
+        value = _json_value("upstream", raw, self.options.seed, self.options.max_elements, rng)
+        if isinstance(value, dict):  # (a record's dict upstream is refused when it is read)
+            raise BindingError('"upstream" is a number or an array, not an object')
+        return None, value
 
     def _tidy(self, graph: Graph) -> Graph:
         """A binding given to every problem may be unused by some: that is no news."""

@@ -5,7 +5,8 @@ relative error |a − n| / max(|a|, |n|), read by the notes' bands. Where the st
 crosses a kink (relu, abs, max, min) the numeric gradient means nothing, and that is said.
 h is 1e-5·max(1, |x|); where that is not good, smaller steps are tried (`_smaller_steps`)
 and the one whose one-sided differences agree best is kept; where they all straddle a pole,
-the element is n/a.
+the element is n/a. With an upstream gradient dout given for an array output out, f is
+sum(out * dout), as cs231n's eval_numerical_gradient_array has it.
 """
 
 from __future__ import annotations
@@ -140,7 +141,7 @@ def _check(run: Run, name: str, node: Node, indices: Sequence[int]) -> Check:
     crossed: set[int] = set()
     straddled = 0
     worst = 0.0
-    f0 = cast(float, run.output)  # (backpropagation needs a scalar output)
+    f0 = _f(graph, run.output)
 
     def difference(k: int, base: float, h: float) -> tuple[float, float, float, list[Sides | None]]:
         """The central difference at step h; how far its two one-sided differences
@@ -157,7 +158,7 @@ def _check(run: Run, name: str, node: Node, indices: Sequence[int]) -> Check:
                 values[node.id] = work
             try:
                 forward_values(graph, values, cone, run.missing)
-                outputs.append(cast(float, values[graph.output.id]))  # (a scalar, as f0)
+                outputs.append(_f(graph, values[graph.output.id]))
                 sides.append(_sides(graph, values, kinked))
             except BpcliError:
                 outputs.append(math.nan)
@@ -211,6 +212,14 @@ def _check(run: Run, name: str, node: Node, indices: Sequence[int]) -> Check:
     return Check(
         name, analytic, numerics, worst, verdict(worst), kink_ids, len(indices), size, straddled, flips
     )
+
+
+def _f(graph: Graph, out: Value | None) -> float:
+    """The f whose gradient the backward pass computes, from the output's value: the output
+    itself (a scalar), or with an upstream gradient given (dout), sum(out * dout)."""
+    if graph.upstream is None:
+        return cast(float, out)  # (backpropagation needs a scalar output)
+    return float(np.sum(np.asarray(out) * np.asarray(graph.upstream)))
 
 
 def _relative(spread: float, n: float) -> float:

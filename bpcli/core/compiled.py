@@ -38,7 +38,7 @@ Evaluate = Callable[[list[str], dict[str, Value]], "tuple[float, ...] | None"]
 def compile_graph(graph: Graph, bound: frozenset[str]) -> Evaluate | None:
     """The graph's forward and backward pass as one function of (numbers, bindings), for the
     names in `bound`; None for graphs it does not cover (arrays, ops with no scalar form)."""
-    if graph.has_arrays or len(graph.nodes) > MAX_NODES:
+    if graph.has_arrays or len(graph.nodes) > MAX_NODES or graph.upstream is not None:
         return None
     if any(n.inputs and (n.op.scalar is None or n.op.arity < 0) for n in graph.nodes):
         return None

@@ -223,14 +223,8 @@ def backward(
     the one-sided derivatives at a kink (see `one_sided_gradients`). `reached`: by node id,
     the only nodes a gradient is sent to (see `reaching`)."""
     output = graph.output
-    if type(values[output.id]) is not float:
-        raise ShapeError(
-            f"the output {graph.output_text} has shape {shape_text(values[output.id])}: backpropagation"
-            " needs a scalar output",
-            hint=f"try sum({graph.output_text}) or norm({graph.output_text})",
-        )
     grads: Values = [None] * len(graph.nodes)
-    grads[output.id] = 1.0
+    grads[output.id] = seed(graph, values[output.id])
     sent: dict[tuple[int, int], Value] | None = {} if record else None
     if graph.has_arrays:
         with np.errstate(over="raise", divide="raise", invalid="raise", under="ignore"):
@@ -238,6 +232,34 @@ def backward(
     else:
         _backward(graph, values, grads, sent, substitute, True, reached)
     return grads, sent
+
+
+def seed(graph: Graph, value: Value | None) -> Value:
+    """What the backward pass starts from at the output (whose value is `value`): 1 for a
+    scalar f, or the upstream gradient given (--upstream: cs231n's dout), shaped as the
+    output. Never a Jacobian: a non-scalar output without an upstream is an error."""
+    upstream = graph.upstream
+    text = graph.output_text
+    if upstream is None:
+        if type(value) is not float:
+            raise ShapeError(
+                f"the output {text} has shape {shape_text(value)}: backpropagation needs a scalar output",
+                hint=f"try sum({text}) or norm({text}), or give the gradient that flows into it"
+                f" (--upstream d{_short_name(graph)}=…)",
+            )
+        return 1.0
+    if shape_of(upstream) != shape_of(value):
+        raise ShapeError(
+            f"the upstream gradient {graph.upstream_name} has shape {shape_text(upstream)}, but the"
+            f" output {text} has shape {shape_text(value)}: they must be the same",
+            hint="the upstream gradient of an output has the output's shape",
+        )
+    return upstream
+
+
+def _short_name(graph: Graph) -> str:
+    """The output's name for a hint (out in dout), or `out` for an unnamed expression."""
+    return graph.output.name or "out"
 
 
 def _backward(

@@ -143,6 +143,11 @@ class Graph:
         self._labels: list[str] | None = None
         self._exprs: list[str] = []
         self.leads: list[bool] | None = None  # engine.leads_to_output, computed once
+        # --upstream: the gradient given to flow into the output (cs231n's dout), which the
+        # backward pass starts from instead of 1; and what it is called (dout). None: f is
+        # the output itself, a scalar, and ∂f/∂f = 1.
+        self.upstream: Value | None = None
+        self.upstream_name = ""
         self.printed: tuple[str, ...] = ()  # what the program's print(…) calls wrote
         self.notes: tuple[str, ...] = ()  # how the builder chose the output, where it had to
 
@@ -168,6 +173,13 @@ class Graph:
             graph.output_text = output_text
         if warnings is not None:
             graph.warnings = warnings
+        return graph
+
+    def with_upstream(self, value: Value, name: str) -> Graph:
+        """The same program with the gradient `value` (called `name`) flowing into its output:
+        the backward pass starts from it (cs231n's `dout`), and the output may be an array."""
+        graph = self.replace()
+        graph.upstream, graph.upstream_name = value, name
         return graph
 
     def labels(self) -> list[str]:

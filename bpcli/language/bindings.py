@@ -32,12 +32,19 @@ FILE_TYPES = (".npy", ".csv", ".txt", ".json")
 
 
 def parse_bindings(
-    texts: Iterable[str], seed: int | None = None, *, max_elements: int = MAX_ELEMENTS
+    texts: Iterable[str],
+    seed: int | None = None,
+    *,
+    max_elements: int = MAX_ELEMENTS,
+    rng: list[Generator] | None = None,
 ) -> dict[str, Value | Params]:
     """Turn ["x=-2", "W=@W.npy", …] into {name: value}; values are floats or float arrays
-    of at most `max_elements` elements, or dicts of parameters (a JSON object)."""
+    of at most `max_elements` elements, or dicts of parameters (a JSON object). (`rng`: the
+    random generator to draw randn(…) from, shared with what is read after the bindings, as
+    --upstream.)"""
     bindings: dict[str, Value | Params] = {}
-    rng: list[Generator] = []  # created on first use, so that scalar problems never import numpy
+    if rng is None:
+        rng = []  # created on first use, so that scalar problems never import numpy
     for text in texts:
         name, value = parse_binding(text, seed, rng, max_elements=max_elements)
         if name in bindings:
@@ -99,6 +106,27 @@ def parse_binding(
     return name, parse_value(
         name, raw.strip(), seed, rng if rng is not None else [], max_elements=max_elements
     )
+
+
+def parse_upstream(
+    text: str,
+    seed: int | None = None,
+    rng: list[Generator] | None = None,
+    *,
+    max_elements: int = MAX_ELEMENTS,
+) -> tuple[str | None, Value]:
+    """--upstream [NAME=]VALUE: the name it gives (dout, or out), if any, and the value, read
+    as a binding's is (a number, an array, @file, randn(…))."""
+    name, sep, raw = text.partition("=")
+    name = name.strip()
+    if not sep or not _NAME.fullmatch(name):
+        name, raw = "", text
+    value = parse_value(
+        name or "upstream", raw.strip(), seed, rng if rng is not None else [], max_elements=max_elements
+    )
+    if isinstance(value, dict):
+        raise BindingError(f"--upstream {text}: the upstream gradient is a number or an array")
+    return name or None, value
 
 
 def parse_value(

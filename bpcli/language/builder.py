@@ -14,6 +14,7 @@ and gets no gradient.
 
 from __future__ import annotations
 
+import difflib
 import math
 import operator
 from collections.abc import Callable, Iterable
@@ -176,15 +177,20 @@ class Builder:
     def _is_literal(self, node: Node) -> bool:
         return node.id in self.literals and node is self.nodes[-1]
 
-    def is_literal(self, node: Node) -> bool:
-        """Whether a node is the number (or array of numbers) just written, nothing else yet."""
-        return self._is_literal(node)
+    def is_literal(self, node: Node, last: bool = True) -> bool:
+        """Whether a node is a number (or array of numbers) written in the program; with
+        `last`, the one just written, nothing else yet."""
+        return self._is_literal(node) if last else node.id in self.literals and node.op is CONST
 
     def literal_number(self, node: Node) -> Any:
-        """A number just written, as Python's number (an int when written as one), its node
-        gone: a loop bound, a key, a default value, i + 1."""
+        """A number written, as Python's number (an int when written as one), its node gone
+        (or, when other nodes came after it, left for the end to drop): a loop bound, a key,
+        a default value, i + 1, str(2)."""
         value = self.values[node.id]
-        self._pop(node)
+        if node is self.nodes[-1]:
+            self._pop(node)
+        else:
+            self.spent.add(node.id)
         text = self.source[node.start : node.end].strip()
         if isinstance(value, float) and value.is_integer() and text.lstrip("+-").isdigit():
             return int(value)
@@ -669,8 +675,7 @@ class Builder:
                 self._statement(node, str(token), token.start_pos)
                 self.unused_statement = None
                 self.notes.append(
-                    f"the output is {token}, the first scalar of the tuple assigned on line"
-                    f" {self.source.count(chr(10), 0, token.start_pos) + 1} (--output NAME picks another)"
+                    f"the output is {token}, the tuple's first scalar (--output NAME picks another)"
                 )
                 return
 
@@ -1076,8 +1081,10 @@ class Builder:
 
     # --- the end ------------------------------------------------------------------------
 
-    def graph(self) -> Graph:
-        """Check what the whole program needs and return its graph."""
+    def graph(self, output: str | None = None) -> Graph:
+        """Check what the whole program needs and return its graph; `output` (--output NAME)
+        makes the node that name is bound to at the end of the program the output, instead of
+        the last statement."""
         if self.unbound:
             unbound = list(self.unbound)
             first = unbound[0]
@@ -1098,6 +1105,24 @@ class Builder:
             self.output, self.output_text = node, text
         if self.output is None:
             raise ProgramError("the program is empty: write an expression such as (x+y)*z")
+        if output is not None:
+            chosen = self.env.get(output, self.inputs.get(output))
+            if type(chosen) is not Node:
+                known = sorted({*self.inputs, *(n for n, v in self.env.items() if type(v) is Node)})
+                close = difflib.get_close_matches(output, known, n=3)
+                what = (
+                    "is not a name in the program"
+                    if chosen is None
+                    else f"is {_short(chosen)}, known while reading: it does not depend on the inputs"
+                )
+                raise ProgramError(
+                    f"the output {output} {what}",
+                    hint=(f"did you mean {' or '.join(close)}? " if close else "")
+                    + "the program's names are "
+                    + (", ".join(known) or "none"),
+                )
+            self.output, self.output_text = chosen, output
+            self.output_span = (chosen.start, chosen.end)
         for name in self.bindings:
             if name not in self.used:
                 self.warnings.append(f"the binding {name}=… is not used by the program")

@@ -45,9 +45,73 @@ MAX_NODES = 10_000_000  # graph nodes a program may make
 MAX_CALLS = 200  # calls of the program's functions inside one another
 MAX_NESTING = 100  # blocks inside one another, as Python's own parser allows
 
-# The rules evaluated lazily (the other operand only when needed), as Python does.
-_BRANCH, _OR, _AND, _REDUCE = range(4)
-_LAZY = {"ifexp": _BRANCH, "or_test": _OR, "and_test": _AND}
+# The rules evaluated lazily (the other operand only when needed), as Python does, and the
+# jumps their code makes: always, if the value popped is false, and (keeping the value)
+# past `or`'s right side when the left is true, past `and`'s when it is false.
+_LAZY = frozenset({"ifexp", "or_test", "and_test"})
+_JUMP, _IF_FALSE, _OR, _AND = "jump", "if false", "or", "and"
+
+
+class _Callbacks(dict[str, Any]):
+    """rule -> its callback: the interpreter's for rules with Python's meaning, else the
+    builder's method of that name (looked up once per rule)."""
+
+    def __init__(self, interpreter: Interpreter) -> None:
+        super().__init__()
+        self.interpreter = interpreter
+
+    def __missing__(self, rule: str) -> Any:
+        special = self.interpreter.special.get(rule)
+        callback = self[rule] = special if special is not None else getattr(self.interpreter.b, rule)
+        return callback
+
+
+def _compile(tree: Tree) -> list[Any]:
+    """An expression tree as code: its trees in the order they reduce (children first), and
+    jumps around what a conditional expression, `and` or `or` may skip. Made with an
+    explicit stack; a jump is a [kind, target] list, its target set at its label."""
+    code: list[Any] = []
+    todo: list[Any] = [tree]
+    while todo:
+        item = todo.pop()
+        if type(item) is Tree:
+            if item.rule not in _LAZY:
+                todo.append(_Reduce(item))
+                todo.extend(item.subtrees)
+                continue
+            done = _Label()
+            if item.rule == "ifexp":  # a if c else b: c, if false go to b; a, go to the end; b
+                body, test, orelse = item.children
+                other = _Label()
+                todo += [done, orelse, other, [_JUMP, done], body, [_IF_FALSE, other], test]
+            else:  # a or b: a, if true go to the end (keeping a), else drop it; b
+                left, right = item.children
+                todo += [done, right, [_OR if item.rule == "or_test" else _AND, done], left]
+        elif type(item) is _Reduce:
+            code.append(item.tree)
+        elif type(item) is _Label:
+            for jump in item.jumps:
+                jump[1] = len(code)
+        else:
+            item[1].jumps.append(item)
+            code.append(item)
+    return code
+
+
+class _Reduce:
+    __slots__ = ("tree",)
+
+    def __init__(self, tree: Tree) -> None:
+        self.tree = tree
+
+
+class _Label:
+    """A place in the code that jumps go to."""
+
+    __slots__ = ("jumps",)
+
+    def __init__(self) -> None:
+        self.jumps: list[list[Any]] = []
 
 
 class _Call:
@@ -98,6 +162,7 @@ class Interpreter:
         self.steps = 0
         self.nesting = 0
         self.conditions: dict[int, Node] = {}  # where a condition on a node was decided, first node
+        self.callbacks = _Callbacks(self)  # rule -> what reduces it (special's, else the builder's)
         self.special = {
             "call": self._call,
             "attribute": self._attribute,
@@ -304,8 +369,13 @@ class Interpreter:
         outer = b.scope
         tracking = b.tracking
         b.reusable = False
+        total = len(iterable[0]) if isinstance(iterable[0], range) else 0
+        nodes, steps = len(b.nodes), self.steps
         try:
             for count, item in enumerate(self._iterate(iterable)):
+                if count == 1 and total > 1:
+                    self._foresee(statement, total, nodes, steps)
+                nodes, steps = len(b.nodes), self.steps
                 b.scope = Scope(outer, None, self._variables(targets, item, count))
                 b.tracking = False
                 if len(targets) == 1:
@@ -323,6 +393,21 @@ class Interpreter:
         finally:
             b.scope = outer
             b.tracking = tracking
+
+    def _foresee(self, statement: For, total: int, nodes: int, steps: int) -> None:
+        """After a loop's first iteration: refuse at once a loop whose every iteration, done
+        as often as its range says, would make more nodes or run more statements than a
+        program may (for i in range(10**9)), rather than after minutes of work."""
+        made = len(self.b.nodes) - nodes
+        ran = self.steps - steps
+        too_many_nodes = len(self.b.nodes) + made * (total - 1) > MAX_NODES
+        if too_many_nodes or self.steps + ran * (total - 1) > MAX_STEPS:
+            what = f"{MAX_NODES:,} nodes" if too_many_nodes else f"{MAX_STEPS:,} statements"
+            raise self._error(
+                f"this loop of {total:,} iterations would make more than {what}: its bound is too large",
+                statement.keyword.start_pos,
+                hint="try it with smaller sizes: its gradients show the same steps",
+            )
 
     @staticmethod
     def _variables(targets: list[Token], item: Use, count: int) -> tuple[tuple[str, str], ...]:
@@ -415,48 +500,47 @@ class Interpreter:
     # --- expressions ---------------------------------------------------------------------
 
     def _eval(self, tree: Tree) -> Steps:
-        """An expression's Use, its tree evaluated with an explicit stack."""
-        b = self.b
-        special = self.special
-        todo: list[Any] = [tree]
+        """An expression's Use: its code run on a stack of values. Each instruction is a tree
+        to reduce (its callback takes the tree's children, its subtrees' values in their
+        places) or a jump, for what Python evaluates lazily (a if c else b, and, or)."""
+        code = tree.code
+        if code is None:
+            code = _compile(tree)
+            if self.b.scope is not None:  # in a loop or a call: it will run again
+                tree.code = code  # (a cycle, tree to code to tree, kept only where it pays)
+        callbacks = self.callbacks
         values: list[Any] = []
-        while todo:
-            item = todo.pop()
-            if type(item) is Tree:
-                lazy = _LAZY.get(item.rule)
-                if lazy is not None:  # a if c else b: c first; a or b: a first
-                    todo.append((lazy, item))
-                    todo.append(item.children[1] if lazy is _BRANCH else item.children[0])
-                    continue
-                todo.append((_REDUCE, item))
-                if item.count:
-                    todo.extend(item.subtrees)
-                continue
-            kind, tree_ = item
-            if kind is _REDUCE:
-                children = tree_.children
-                count = tree_.count
-                if count:
+        pc, end = 0, len(code)
+        while pc < end:
+            step = code[pc]
+            pc += 1
+            if type(step) is Tree:
+                children = step.children
+                count = step.count
+                if count == len(children):
+                    children = values[-count:]
+                    del values[-count:]
+                elif count:
                     done = iter(values[-count:])
                     del values[-count:]
                     children = [next(done) if type(c) is Tree else c for c in children]
                 else:
                     children = list(children)
-                handle = special.get(tree_.rule)
-                result = handle(children) if handle is not None else getattr(b, tree_.rule)(children)
+                result = callbacks[step.rule](children)
                 if type(result) is _Call:
                     result = yield result
                 values.append(result)
-            elif kind is _BRANCH:
-                test = values.pop()
-                chosen, other = tree_.children[0], tree_.children[2]
-                todo.append(chosen if self.truth(test) else other)
+                continue
+            kind, target = step
+            if kind is _JUMP:
+                pc = target
+            elif kind is _IF_FALSE:
+                if not self.truth(values.pop()):
+                    pc = target
+            elif self.truth(values[-1]) == (kind is _OR):
+                pc = target  # (a or b is a when a is true: its value stays)
             else:
-                left = values[-1]
-                if self.truth(left) == (kind is _OR):
-                    continue  # (a or b is a when a is true: its value stays)
                 values.pop()
-                todo.append(tree_.children[1])
         (use,) = values
         return use
 
@@ -513,8 +597,8 @@ class Interpreter:
             if names:
                 line = b.source.count("\n", 0, pos) + 1
                 warned.append(
-                    f"the condition on line {line} depends on {', '.join(names)}: the gradient is"
-                    " of the branch taken at these values"
+                    f"line {line}'s condition depends on {', '.join(names)}:"
+                    " gradients are of the branch taken"
                 )
         return warned
 
@@ -801,7 +885,9 @@ class Interpreter:
     def _text(self, use: Use) -> str:
         """A value as print and str write it."""
         item = use[0]
-        if type(item) is Node:
+        if type(item) is Node and self.b.is_literal(item, last=False):
+            item = self.b.literal_number(item)  # str(2) is '2'
+        elif type(item) is Node:
             item = self.b.evaluate(item, use[1], mark=False)
         if isinstance(item, Display):
             inner = ", ".join(self._text(i) if not isinstance(i[0], Display) else "(…)" for i in item.items)

@@ -11,8 +11,8 @@ import gc
 from collections.abc import Callable, Mapping
 from typing import TYPE_CHECKING
 
-from bpcli.core.graph import Graph
-from bpcli.errors import ParseError, ProgramError
+from bpcli.core.graph import Graph, Node
+from bpcli.errors import BindingError, ParseError, ProgramError
 from bpcli.language import lalr
 from bpcli.language.builder import Builder
 from bpcli.language.interpreter import Interpreter
@@ -49,12 +49,18 @@ def parse(
     expand: bool = False,
     max_elements: int = MAX_ELEMENTS,
     seed: int | None = None,
+    output: str | None = None,
+    upstream: tuple[str | None, ArrayLike] | None = None,
 ) -> Graph:
     """Parse a program and build its graph; `bindings` give inputs their values (a dict, as
     a JSON object binding gives, stays a dict); `expand` writes composite gates (sigmoid, tanh,
     norm, dot) as their primitive circuits; no array a node computes may have more than
     `max_elements` elements; `seed` seeds the program's np.random (None: a fresh seed, and a
-    warning if the program draws)."""
+    warning if the program draws). `output` (--output NAME): the name whose node, as last
+    bound, is the output, instead of the last statement. `upstream` (--upstream
+    [NAME=]VALUE): the gradient that flows into the output, and its name: the output's name,
+    or d and it (dout for out); a name that is another node's makes that node the output, as
+    `output` does."""
     global _parser
     if _parser is None:
         _parser = lalr.Parser(_recorder)
@@ -79,10 +85,50 @@ def parse(
         if gc_was_enabled:
             gc.enable()
     _builder.warnings.extend(interpreter.finish())
-    graph = _builder.graph()
+    name = upstream[0] if upstream is not None else None
+    if name is not None:
+        names = {n for n, v in _builder.env.items() if type(v) is Node} | set(_builder.inputs)
+        output = _upstream_output(name, output, names)
+    graph = _builder.graph(output)
     graph.printed = tuple(_builder.printed)
-    graph.notes = tuple(_builder.notes)
-    return graph
+    graph.notes = tuple(_builder.notes) if output is None else ()  # (how it chose the output)
+    if upstream is None:
+        return graph
+    called = (
+        name
+        if name is not None and name != output
+        else "d" + (graph.output_text if graph.output_text.isidentifier() else "out")
+    )
+    given_upstream = _value(upstream[1], called)
+    if isinstance(given_upstream, Mapping):
+        raise BindingError(f"the upstream gradient {called} is a number or an array, not a dict")
+    return graph.with_upstream(given_upstream, called)
+
+
+def _upstream_output(name: str, output: str | None, names: set[str]) -> str | None:
+    """The output that --upstream NAME=… gives the gradient of: NAME, or for dNAME (cs231n's
+    dout for out) NAME, where the program has that name; it must agree with --output."""
+    if output is not None:
+        if name in (output, "d" + output):
+            return output
+        raise ProgramError(
+            f"--upstream {name}=… and --output {output} disagree: the upstream gradient is the"
+            f" output's, so name it {output} or d{output} (or leave --output out)"
+        )
+    if name in names:
+        return name
+    if name[:1] == "d" and name[1:] in names:
+        return name[1:]
+    import difflib
+
+    known = sorted(names)
+    close = difflib.get_close_matches(name, [*known, *("d" + n for n in known)], n=3)
+    raise ProgramError(
+        f"--upstream {name}=…: the program has no {name}" + (f" or {name[1:]}" if name[:1] == "d" else ""),
+        hint="name the output (out) or its gradient (dout)"
+        + (f"; did you mean {' or '.join(close)}?" if close else "")
+        + (f"; the program's names are {', '.join(known)}" if known else ""),
+    )
 
 
 class _Nothing:
@@ -211,7 +257,13 @@ def _unexpected_token(source: str, token: lalr.Token, expected: set[str]) -> Par
     if keyword is not None:
         message, hint = _KEYWORD_ADVICE[keyword]
         return ParseError(message, source=source, pos=_line_start(source, token.start_pos), hint=hint)
-    if kind in _OPERANDS and not expected & {"NAME", "NUMBER"}:
+    if kind == "_INDENT":
+        message = "syntax error: this line is indented, but no block (for …:, if …:, def …:) opens here"
+        hint = "indent a line only under a line that ends in ':'"
+    elif "_INDENT" in expected:
+        message = "syntax error: expected an indented block after the ':' above"
+        hint = None
+    elif kind in _OPERANDS and not expected & {"NAME", "NUMBER"}:
         message = f"syntax error: missing an operator before {_describe_token(token)}"
         hint = "bpcli needs * for a product: write 2*x, not 2x" if kind in ("NAME", "LPAR") else None
     elif kind in _CLOSES and not still_open:
@@ -230,12 +282,7 @@ def _unexpected_token(source: str, token: lalr.Token, expected: set[str]) -> Par
         hint = "only a name, or an index of one, can be assigned (q = x + y, m[0] = 1); == compares"
     elif kind == "_NL" and expected & _OPERANDS:
         message = "syntax error: the line ends in the middle of an expression"
-    elif kind == "_INDENT":
-        message = "syntax error: this line is indented, but no block (for …:, if …:, def …:) opens here"
-        hint = "indent a line only under a line that ends in ':'"
-    elif "_INDENT" in expected:
-        message = "syntax error: expected an indented block after the ':' above"
-        hint = None
+
     else:
         message = f"syntax error: unexpected {_describe_token(token)}"
     return ParseError(message, source=source, pos=token.start_pos, hint=hint)

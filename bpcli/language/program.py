@@ -19,7 +19,7 @@ if TYPE_CHECKING:
 class Tree:
     """An expression rule as read: the builder's (or interpreter's) callback, and children."""
 
-    __slots__ = ("children", "count", "rule", "subtrees")
+    __slots__ = ("children", "code", "count", "rule", "subtrees")
 
     def __init__(self, rule: str, children: list[Any]) -> None:
         self.rule = rule
@@ -27,6 +27,7 @@ class Tree:
         # the children that are trees, last first (the order they are pushed to be evaluated)
         self.subtrees = [c for c in reversed(children) if type(c) is Tree]
         self.count = len(self.subtrees)
+        self.code: list[Any] | None = None  # the interpreter's code for it, made on first use
 
     def __repr__(self) -> str:
         return f"Tree({self.rule}, {self.children!r})"

@@ -38,6 +38,8 @@ def grad_document(
         "value": to_json(run.output),
         "grads": {name: to_json(g) for name, g in grads.items() if not wrt or name in wrt},
     }
+    if graph.upstream is not None:  # --upstream: the gradient given to flow into the output
+        doc["upstream"] = {"name": graph.upstream_name, "value": to_json(graph.upstream)}
     if nodes:
         labels = graph.labels()
         entries: list[dict[str, object]] = [

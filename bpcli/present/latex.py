@@ -86,6 +86,11 @@ def latex_text(run: Run, precision: int = 4, wrt: list[str] | None = None) -> st
     steps = derivation(run)
     lines = [
         "% bpcli: the backward pass of " + graph.output_text.replace("\n", " "),
+        *(
+            [f"% the upstream gradient of {graph.output_text} is given: {graph.upstream_name}"]
+            if graph.upstream is not None
+            else []
+        ),
         "% needs \\usepackage{amsmath}",
         r"\begin{tabular}{rlllll}",
         r"\# & node & op & value & upstream $\partial f/\partial\,\cdot$ & local \\",

@@ -106,7 +106,16 @@ def _csv_text(base: RecordBase, run: Run, full: bool = False) -> str:
     The rows hold what `grad_document(run, nodes=False, arrays=True)` holds."""
     from bpcli.core.engine import gradients
 
-    head = [base["source"], base["line"], base.get("id", ""), run.graph.output_text, repr(run.output)]
+    value = run.output  # an array with --upstream: written as JSON
+    if isinstance(value, float):
+        shown = repr(value)
+    else:
+        from bpcli.present.jsonout import summary
+        from bpcli.present.numbers import to_json
+
+        plain = summary(value) if not full and value.size > JSON_ELEMENTS else to_json(value)
+        shown = json.dumps(plain, separators=(",", ":"))
+    head = [base["source"], base["line"], base.get("id", ""), run.graph.output_text, shown]
 
     def rows() -> Iterator[list[object]]:
         for name, value in gradients(run).items():

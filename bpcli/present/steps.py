@@ -176,6 +176,9 @@ def _upstream(graph: Graph, step: Step, precision: int, tr: Translator) -> str:
     node = step.node
     ref = graph.ref(node, atomic=True)
     if node is graph.output:
+        if graph.upstream is not None:
+            value = fmt(step.upstream, precision)
+            return tr("steps.upstream.given", ref=ref, value=value, name=graph.upstream_name)
         return tr("steps.upstream.start")
     if len(step.branches) > 1:
         return tr(

@@ -197,7 +197,7 @@ def _upstream(graph: Graph, step: Step, precision: int) -> str:
         return "— (data)" if data_use(graph, step.node) else "—"
     total = fmt(step.upstream, precision)
     if step.node is graph.output:
-        return f"{total} (∂f/∂f)"
+        return f"{total} (given: {graph.upstream_name})" if graph.upstream is not None else f"{total} (∂f/∂f)"
     branches = step.branches
     if len(branches) < 2 or type(step.upstream) is not float:
         return total
@@ -211,6 +211,10 @@ def summary_lines(run: Run, precision: int, wrt: list[str] | None = None) -> lis
     """f = value, then ∂f/∂name for every input (or for the names in `wrt`)."""
     graph = run.graph
     lines = [f"{graph.output_text} = {fmt(run.output, precision)}"]
+    if graph.upstream is not None:  # --upstream: f is whatever loss sends this gradient in
+        name = graph.upstream_name
+        given = _indent(fmt(graph.upstream, precision), len(name) + 3)
+        lines.append(f"{name} = {given}  (given: ∂f/∂{graph.output_text}, the upstream gradient)")
     grads = gradients(run)
     for name in wrt or list(graph.inputs):
         use = data_use(graph, graph.inputs[name]) if name in graph.inputs else ""
@@ -266,6 +270,13 @@ GRADCHECK_TITLE = (
 )
 
 
+def gradcheck_title(graph: Graph) -> str:
+    """The check's title; with an upstream gradient given (dout), what f it differences."""
+    if graph.upstream is None:
+        return GRADCHECK_TITLE
+    return f"{GRADCHECK_TITLE}; f = sum({graph.output_text} * {graph.upstream_name})"
+
+
 def _check_cells(graph: Graph, check: Check, precision: int) -> list[str]:
     error = check.relative_error
     if check.data:  # an input read as data: no gradient, nothing checked
@@ -314,11 +325,11 @@ def gradcheck_table(graph: Graph, checks: list[Check], precision: int) -> Group:
         table.add_column(header, justify="right" if header in ("analytic", "numeric") else "left")
     for check in checks:
         table.add_row(*_check_cells(graph, check, precision))
-    return Group(Text(GRADCHECK_TITLE), table)
+    return Group(Text(gradcheck_title(graph)), table)
 
 
 def gradcheck_lines(graph: Graph, checks: list[Check], precision: int) -> list[str]:
-    lines = [GRADCHECK_TITLE]
+    lines = [gradcheck_title(graph)]
     for check in checks:
         name, analytic, numeric, error, verdict, note = _check_cells(graph, check, precision)
         line = f"  ∂f/∂{name}: analytic {analytic}, numeric {numeric}, relative error {error}: {verdict}"

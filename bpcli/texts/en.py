@@ -66,6 +66,8 @@ MESSAGES = {
     "steps.gate.comparison": "a comparison passes no gradient",
     "steps.gate.none": "no gradient flows through this gate",
     "steps.upstream.start": "upstream  ∂f/∂f = 1  (the backward pass starts here)",
+    "steps.upstream.given": "upstream  ∂f/∂{ref} = {name} = {value}  (the upstream gradient of {ref}"
+    " is given ({name}): the backward pass starts here)",
     "steps.upstream": "upstream  ∂f/∂{ref} = {value}",
     "steps.upstream.fanout": "upstream  ∂f/∂{ref} = {branches} = {value}  ({ref} is used {count}"
     " times: a copy adds their gradients)",

@@ -57,6 +57,8 @@ MESSAGES = {
     "steps.gate.comparison": "比较运算不传递梯度",
     "steps.gate.none": "梯度不会流过这个门",
     "steps.upstream.start": "上游梯度  ∂f/∂f = 1（反向传播从这里开始）",
+    "steps.upstream.given": "上游梯度  ∂f/∂{ref} = {name} = {value}（{ref} 的上游梯度 {name}"
+    " 是给定的：反向传播从这里开始）",
     "steps.upstream": "上游梯度  ∂f/∂{ref} = {value}",
     "steps.upstream.fanout": "上游梯度  ∂f/∂{ref} = {branches} = {value}（{ref} 被使用了 {count}"
     " 次：复制节点把它们的梯度相加）",
