@@ -71,6 +71,7 @@ Examples:
   bpcli grad samples/neuron.bp --format steps --precision 2
   bpcli grad samples/neuron.bp --format steps --lang zh
   bpcli grad samples/neuron.bp --format tree
+  bpcli grad ./rnn_forward.py --depth 1 --format steps
   bpcli grad samples/neuron.bp -o neuron.svg
   bpcli grad "q = x + y; f = q*z" x=-2 y=5 z=-4 --output q
   bpcli grad "out = tanh(W @ x)" "W=randn(3,4)" "x=randn(4)" \\
@@ -286,6 +287,15 @@ def cli(debug: bool) -> None:
     help="Compute and show ∂f/∂ for these names only (comma-separated, repeatable): nodes that"
     " depend on none of them get no gradient.",
 )
+@click.option(
+    "--depth",
+    type=click.IntRange(0),
+    metavar="N",
+    help="Show each call more than N calls deep as one gate, rnn_step_forward(…), with its"
+    " result's value and gradient and what it sends back to its inputs (table and steps;"
+    " --depth 0: every call of the program's own functions). Loops are never collapsed."
+    " Default: every node.",
+)
 @lang_option("The language of --format steps.")
 @seed_option
 @max_elements_option
@@ -308,6 +318,7 @@ def grad(
     seed: int | None,
     max_elements: int = MAX_ELEMENTS,
     full: bool = False,
+    depth: int | None = None,
 ) -> int:
     """Compute f and ∂f/∂v for every input v, showing each node of the backward pass.
 
@@ -359,7 +370,15 @@ def grad(
         return EXIT_OK
     terminal = out is None and sys.stdout.isatty()
     view = View(
-        precision, max_rows, show_jacobians, wrt, checks, 2 if terminal else None, Translator(lang), full
+        precision,
+        max_rows,
+        show_jacobians,
+        wrt,
+        checks,
+        2 if terminal else None,
+        Translator(lang),
+        full,
+        depth,
     )
     parts = render(run, "dot" if output_format == "dot" else output_format, view)
     _emit(parts, out)

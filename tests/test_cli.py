@@ -51,6 +51,7 @@ def test_headline_json(bpcli):
         "op": "add",
         "label": "x + y",
         "name": None,
+        "scope": None,
         "inputs": [0, 1],
         "value": 3.0,
         "upstream": -4.0,

@@ -115,3 +115,20 @@ def test_grad_tables_in_a_pipe_are_written_without_richs_layout(bpcli, monkeypat
     monkeypatch.setattr(Console, "print", refuse)
     result = bpcli("grad", str(SAMPLES / "neuron.bp"))
     assert (result.code, result.out) == (0, expected)
+
+
+SCOPED = [
+    "def step(x, h, W):\n    return np.tanh(x * W + h)\n"
+    "h = 0.0\nfor t in range(3):\n    h = step(1.0, h, 0.5)\nh",
+    "def f(a):\n    b = a * 2\n    return b + 1\nx = 3.0\ny = f(x)\nz = f(y)\nz * x",
+    "s = 0.0\nx = 2.0\nfor i in range(2):\n    for j in range(2):\n        s = s + x * i + j\ns",
+]
+
+
+@pytest.mark.parametrize("program", SCOPED)
+@pytest.mark.parametrize("options", [{}, {"depth": 0}, {"max_rows": 4}])
+def test_plain_is_rich_with_headings_and_collapsed_calls(program, options):
+    parts = report(program, **options)
+    rich, plain = both(parts)
+    assert plain is not None and "├" in plain  # a rule before each heading
+    assert plain == rich

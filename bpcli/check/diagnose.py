@@ -19,6 +19,7 @@ from bpcli.core.engine import Values, downstream, gradient, one_sided_gradients
 from bpcli.core.graph import Node, consumers, data_use
 from bpcli.core.ops import unbroadcast
 from bpcli.core.run import Run
+from bpcli.core.where import scoped_label
 from bpcli.errors import BpcliError, DomainError, ProgramError
 from bpcli.lazy import np
 from bpcli.texts import Translator
@@ -116,7 +117,7 @@ def check(run: Run, expectations: list[Expectation], tol: Tolerance | None = Non
             )
         if truth is None:  # off the output's path, and not computable here
             raise DomainError(
-                f"{exp.name} has no value at this point ({graph.label(node)} is not"
+                f"{exp.name} has no value at this point ({scoped_label(graph, node)} is not"
                 " used by the output and cannot be computed), so there is no"
                 " answer to check for it"
             )

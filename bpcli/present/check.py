@@ -11,6 +11,7 @@ from rich.text import Text
 from bpcli.check.answers import np_shape
 from bpcli.check.diagnose import Finding, Verdict
 from bpcli.core.graph import Graph
+from bpcli.core.where import scoped_label, scoped_ref
 from bpcli.present.explain import local_formula
 from bpcli.present.numbers import to_json
 from bpcli.present.numbers import value as fmt
@@ -41,14 +42,14 @@ def describe(finding: Finding, graph: Graph, precision: int, tr: Translator) -> 
     if finding.carried_from is not None:
         text = tr(
             "check.carried",
-            upstream=graph.ref(finding.carried_from, atomic=True),
+            upstream=scoped_ref(graph, finding.carried_from, atomic=True),
             answer=finding.carried_answer,
         )
     elif not finding.gradient:
         if finding.kind == "shape":
             text = tr("check.shape-value", name=name, **shapes)
         else:
-            text = tr("check.forward", name=name, truth=num(finding.truth), label=graph.label(gate))
+            text = tr("check.forward", name=name, truth=num(finding.truth), label=scoped_label(graph, gate))
     elif finding.kind == "shape":
         text = tr("check.shape", name=name, **shapes)
     elif finding.kind == "unknown":
@@ -67,21 +68,21 @@ def describe(finding: Finding, graph: Graph, precision: int, tr: Translator) -> 
             name=name,
             truth=num(finding.truth),
             answer=finding.answer,
-            gate=graph.label(gate),
-            gate_ref=graph.ref(gate, atomic=True),
+            gate=scoped_label(graph, gate),
+            gate_ref=scoped_ref(graph, gate, atomic=True),
             op=gate.op.name,
             count=finding.uses,
             upstream=num(finding.upstream) if finding.upstream is not None else "1",
             formula=local_formula(graph, gate, finding.index) if gate.inputs else "",
             branches=" + ".join(num(b) for b in finding.branches),
-            winner=graph.ref(finding.winner) if finding.winner is not None else "",
+            winner=scoped_ref(graph, finding.winner) if finding.winner is not None else "",
             **shapes,
         )
     pointer = finding.pointer
     if pointer is not None:
         text += " " + tr(
             "check.first",
-            gate=graph.label(pointer.gate),
+            gate=scoped_label(graph, pointer.gate),
             name=name,
             formula=local_formula(graph, pointer.gate, pointer.index),
             local=num(pointer.local) if pointer.local is not None else "?",
@@ -93,7 +94,7 @@ def note(verdict: Verdict, graph: Graph, precision: int, tr: Translator) -> str 
     """Why a right answer that differs from bpcli's number is right (a one-sided derivative)."""
     if not verdict.one_sided:
         return None
-    kinks = ", ".join(f"{graph.label(graph.nodes[k])} (node #{k})" for k in verdict.one_sided)
+    kinks = ", ".join(f"{scoped_label(graph, graph.nodes[k])} (node #{k})" for k in verdict.one_sided)
     return tr(
         "check.one-sided", name=verdict.expectation.name, kinks=kinks, truth=fmt(verdict.truth, precision)
     )

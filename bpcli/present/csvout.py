@@ -7,6 +7,7 @@ import io
 import json
 
 from bpcli.core.run import Run
+from bpcli.core.where import scoped_label
 from bpcli.present.explain import derivation
 from bpcli.present.numbers import to_json
 from bpcli.values import Value
@@ -25,12 +26,11 @@ def csv_text(run: Run) -> str:
     buffer = io.StringIO()
     writer = csv.writer(buffer, lineterminator="\n")
     writer.writerow(COLUMNS)
-    labels = run.graph.labels()
     for step in derivation(run):
         node = step.node
         head = [
             node.id,
-            labels[node.id],
+            scoped_label(run.graph, node),
             node.op.name,
             node.name or "",
             _cell(step.value),

@@ -17,9 +17,10 @@ import shutil
 import subprocess
 from pathlib import Path
 
-from bpcli.core.graph import Graph, Node
+from bpcli.core.graph import Graph, Node, Scope
 from bpcli.core.ops import CONST, INPUT
 from bpcli.core.run import Run
+from bpcli.core.where import scoped_label, scoped_ref
 from bpcli.errors import BpcliError
 from bpcli.lazy import np
 from bpcli.present.explain import derivation
@@ -79,17 +80,19 @@ def to_dot(run: Run, precision: int = 2, *, wires: str = "split") -> str:
         f'  node [fontname="{FONT}", fontsize=13];',
         f'  edge [fontname="{FONT}", fontsize=11, arrowsize=0.6, color="{WIRE}"];',
     ]
+    clusters = _Clusters(lines)
     inputs: list[str] = []
     for step in steps:
         node = step.node
         if node.inputs:
             attrs = _gate_attributes(run, node, folded.get(node.id), step.kink, precision)
-            lines.append(f"  {_id(node)} [{attrs}];")
+            clusters.add(node.scope, f"  {_id(node)} [{attrs}];")
         elif node.id in wired:
             text = node.name or _const_text(step.value, precision, short=False)
-            lines.append(
+            clusters.add(
+                node.scope,
                 f"  {_id(node)} [shape=plaintext, label=<{_escape(text)}>,"
-                f' tooltip="{_quote(graph.label(node))}"];'
+                f' tooltip="{_quote(scoped_label(graph, node))}"];',
             )
             if node.op is INPUT:
                 inputs.append(_id(node))
@@ -107,14 +110,100 @@ def to_dot(run: Run, precision: int = 2, *, wires: str = "split") -> str:
                 continue
             value = values[edge.input.id]
             label = _wire_label(edge.input, value, edge.downstream, precision, named=True)
-            tip = _wire_tooltip(graph, edge.input, value, graph.ref(node), edge.downstream, precision)
-            lines += draw(_id(edge.input), _id(node), f"w{node.id}_{edge.index}", label, tip)
+            tip = _wire_tooltip(graph, edge.input, value, scoped_ref(graph, node), edge.downstream, precision)
+            drawn = draw(_id(edge.input), _id(node), f"w{node.id}_{edge.index}", label, tip)
+            if len(drawn) == 3 and node.scope is not None:  # the wire's label node, in the
+                clusters.add(_common(edge.input.scope, node.scope), drawn[0])  # scope of both ends
+                drawn = drawn[1:]
+            lines += drawn
     out = graph.output
     label = _wire_label(out, run.output, run.grads[out.id], precision, named=False)
     tip = _wire_tooltip(graph, out, run.output, "the output", run.grads[out.id], precision)
     lines += draw(_id(out), "out", "w_out", label, tip)
     lines.append("}")
-    return "\n".join(lines) + "\n"
+    return "\n".join(clusters.close()) + "\n"
+
+
+# --- clusters ----------------------------------------------------------------------------
+
+
+class _Clusters:
+    """The DOT lines, with the nodes made in a call or a loop's iteration inside a cluster
+    labelled with its heading (`step, t = 2`), clusters nested as the scopes are. A cluster
+    stands where its scope's first node would; nothing changes for a graph with no scopes."""
+
+    def __init__(self, lines: list[str]) -> None:
+        self.lines = lines
+        self.places: list[tuple[int, Scope]] = []  # (index in lines, outermost scope) to insert
+        self.own: dict[int, list[str]] = {}  # id(scope) -> its own lines
+        self.children: dict[int, list[Scope]] = {}  # id(scope) -> its scopes, in order
+
+    def add(self, scope: Scope | None, line: str) -> None:
+        if scope is None:
+            self.lines.append(line)
+            return
+        if id(scope) not in self.own:
+            self._enter(scope)
+        self.own[id(scope)].append(line)
+
+    def _enter(self, scope: Scope) -> None:
+        for s in scope.chain():  # (outermost first)
+            if id(s) in self.own:
+                continue
+            self.own[id(s)] = []
+            self.children[id(s)] = []
+            if s.parent is None:
+                self.places.append((len(self.lines), s))
+            else:
+                self.children[id(s.parent)].append(s)
+
+    def close(self) -> list[str]:
+        """The lines with each cluster written in."""
+        out: list[str] = []
+        at = 0
+        count = 0
+        for index, root in self.places:
+            out += self.lines[at:index]
+            at = index
+            stack: list[tuple[Scope, bool]] = [(root, False)]
+            depth = 0
+            while stack:
+                scope, done = stack.pop()
+                if done:
+                    depth -= 1
+                    out.append("  " * (depth + 1) + "}")
+                    continue
+                children = self.children[id(scope)]
+                if not self.own[id(scope)] and len(children) == 1:
+                    stack.append((children[0], False))  # a frame round one frame only: left out
+                    continue
+                pad = "  " * (depth + 1)
+                call = scope.function is not None
+                style = 'style="rounded"; color="#8c959f"' if call else 'style="dashed"; color="#d0d7de"'
+                out.append(f"{pad}subgraph cluster_{count} {{")
+                out.append(
+                    f"{pad}  label=<{_escape(scope.heading())}>; labeljust=l; fontsize=11; {style};"
+                    f' fontcolor="{MUTED}";'
+                )
+                count += 1
+                depth += 1
+                out += [pad + line for line in self.own[id(scope)]]
+                stack.append((scope, True))
+                stack += [(child, False) for child in reversed(children)]
+        out += self.lines[at:]
+        return out
+
+
+def _common(a: Scope | None, b: Scope | None) -> Scope | None:
+    """The innermost scope that holds both (None: the top level)."""
+    if a is None or b is None:
+        return None
+    common = None
+    for x, y in zip(a.chain(), b.chain(), strict=False):
+        if x is not y:
+            break
+        common = x
+    return common
 
 
 def render(dot_text: str, path: str | Path) -> None:
@@ -195,7 +284,7 @@ def _gate_attributes(run: Run, node: Node, fold: int | None, kink: bool, precisi
     if len(text) == 1:  # +, -, * and / are small glyphs: draw them larger
         label = f'<font point-size="18">{label}</font>'
     color, style = INK, "solid"
-    tooltip = run.graph.label(node)
+    tooltip = scoped_label(run.graph, node)
     if kink:
         label += ' <font point-size="10">⚠</font>'
         color, style = KINK, "dashed"
@@ -237,7 +326,7 @@ def _wire_tooltip(
     graph: Graph, source: Node, value: Value | None, target: str, gradient: Value | None, precision: int
 ) -> str:
     """The whole of a wire's numbers, for SVG viewers: arrays in full or summarised."""
-    text = f"{graph.ref(source)} → {target}: value {_one_line(fmt(value, precision))}"
+    text = f"{scoped_ref(graph, source)} → {target}: value {_one_line(fmt(value, precision))}"
     if gradient is not None:
         text += f"; gradient {_one_line(fmt(gradient, precision))}"
     return _quote(text)

@@ -29,6 +29,7 @@ class View:
         indent: int | None = None,
         tr: Translator | None = None,
         full: bool = False,
+        depth: int | None = None,
     ) -> None:
         self.precision = precision
         self.max_rows = max_rows
@@ -38,6 +39,7 @@ class View:
         self.indent = indent  # JSON
         self.tr = tr or Translator()
         self.full = full  # JSON: big arrays in full, not summarised
+        self.depth = depth  # table, steps, markdown: calls deeper than this are one gate each
 
 
 def render(run: Run, output_format: str, view: View) -> Sequence[Part]:
@@ -57,7 +59,7 @@ def render(run: Run, output_format: str, view: View) -> Sequence[Part]:
     if output_format == "table":
         from bpcli.present.table import grad_report
 
-        parts = grad_report(run, view.precision, view.max_rows, view.jacobians, view.wrt)
+        parts = grad_report(run, view.precision, view.max_rows, view.jacobians, view.wrt, view.depth)
         if view.checks is not None:
             from bpcli.present.table import gradcheck_table
 
@@ -77,11 +79,11 @@ def render(run: Run, output_format: str, view: View) -> Sequence[Part]:
     if output_format == "steps":
         from bpcli.present.steps import steps_text
 
-        return [steps_text(run, view.precision, view.tr, view.wrt), *_check_text(run, view)]
+        return [steps_text(run, view.precision, view.tr, view.wrt, view.depth), *_check_text(run, view)]
     if output_format == "markdown":
         from bpcli.present.markdown import markdown_text
 
-        return [markdown_text(run, view.precision, view.tr, view.wrt), *_check_text(run, view)]
+        return [markdown_text(run, view.precision, view.tr, view.wrt, view.depth), *_check_text(run, view)]
     if output_format == "latex":
         from bpcli.present.latex import latex_text
 

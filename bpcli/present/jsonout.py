@@ -48,6 +48,7 @@ def grad_document(
                 "op": step.node.op.name,
                 "label": labels[step.node.id],
                 "name": step.node.name,
+                "scope": step.node.scope.label() if step.node.scope is not None else None,
                 "inputs": [i.id for i in step.node.inputs],
                 "value": to_json(step.value),
                 "upstream": to_json(step.upstream),

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from bpcli.core.graph import data_use
 from bpcli.core.run import Run
+from bpcli.core.where import scoped_label, scoped_ref
 from bpcli.present.explain import derivation, local_formula
 from bpcli.present.numbers import one_line
 from bpcli.values import Value
@@ -101,7 +102,7 @@ def latex_text(run: Run, precision: int = 4, wrt: list[str] | None = None) -> st
         if step.upstream is None and data_use(graph, node):
             up = "--- (data)"  # an input read as an index or a shape: no gradient
         locals_ = [
-            rf"$\partial/\partial$ {tt(graph.ref(e.input))} $=$ "
+            rf"$\partial/\partial$ {tt(scoped_ref(graph, e.input))} $=$ "
             + tt(local_formula(graph, node, e.index, run.values))
             for e in step.edges
             if e.downstream is not None
@@ -110,7 +111,7 @@ def latex_text(run: Run, precision: int = 4, wrt: list[str] | None = None) -> st
             locals_.append("no gradient (a comparison)")
         value = "---" if step.value is None else "$" + num(step.value, precision) + "$"
         lines.append(
-            f"{node.id} & {tt(graph.label(node))} & {tt(node.op.name)} & "
+            f"{node.id} & {tt(scoped_label(graph, node))} & {tt(node.op.name)} & "
             f"{value} & {up} & " + "; ".join(locals_) + r" \\"
         )
     lines.append(r"\end{tabular}")
@@ -127,9 +128,9 @@ def latex_text(run: Run, precision: int = 4, wrt: list[str] | None = None) -> st
             local = "" if edge.local is None else num(edge.local, precision)
             product = f"{_paren(num(step.upstream, precision))} \\times {_paren(local)} = " if local else ""
             body.append(
-                rf"\frac{{\partial f}}{{\partial\, {tt(graph.ref(edge.input))}}} &{relation} "
+                rf"\frac{{\partial f}}{{\partial\, {tt(scoped_ref(graph, edge.input))}}} &{relation} "
                 rf"{product}{num(edge.downstream, precision)}"
-                rf" && \text{{at {tt(graph.label(node))}}}"
+                rf" && \text{{at {tt(scoped_label(graph, node))}}}"
             )
     for name, node in graph.inputs.items():
         if wrt and name not in wrt:

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from bpcli.core.run import Run
 from bpcli.present.explain import derivation
+from bpcli.present.scopes import GroupStep, Headings, collapse, explain, heading
 from bpcli.present.steps import steps_text
-from bpcli.present.table import HEADERS, rows, summary_lines
+from bpcli.present.table import HEADERS, group_rows, rows, summary_lines
 from bpcli.texts import Translator
 
 
@@ -17,17 +18,28 @@ def _cell(text: str) -> str:
 
 
 def markdown_text(
-    run: Run, precision: int = 4, tr: Translator | None = None, wrt: list[str] | None = None
+    run: Run,
+    precision: int = 4,
+    tr: Translator | None = None,
+    wrt: list[str] | None = None,
+    depth: int | None = None,
 ) -> str:
     lines = [
         "| " + " | ".join(HEADERS) + " |",
         "|" + "|".join("---:" if h in ("#", "value", "upstream ∂f/∂node") else "---" for h in HEADERS) + "|",
     ]
-    for step in derivation(run):
-        block = rows(run.graph, step, precision, run.values)
+    headings = Headings(run.graph)
+    for step in derivation(run) if depth is None else explain(run, collapse(run.graph, depth)):
+        scope = step.group.scope if isinstance(step, GroupStep) else step.node.scope
+        if headings.change(scope):
+            lines.append("| | **" + _cell(heading(scope)) + "** |" + " |" * (len(HEADERS) - 2))
+        if isinstance(step, GroupStep):
+            block = group_rows(run.graph, step, precision)
+        else:
+            block = rows(run.graph, step, precision, run.values)
         merged = [_cell("\n".join(r[i] for r in block if r[i])) for i in range(len(HEADERS))]
         lines.append("| " + " | ".join(merged) + " |")
     lines.append("")
     lines += [f"- {line}" for line in summary_lines(run, precision, wrt)]
-    lines += ["", "```text", steps_text(run, precision, tr, wrt).rstrip("\n"), "```"]
+    lines += ["", "```text", steps_text(run, precision, tr, wrt, depth).rstrip("\n"), "```"]
     return "\n".join(lines) + "\n"

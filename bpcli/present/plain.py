@@ -71,7 +71,7 @@ def _table(table: Table, width: int) -> list[str] | None:
         or table.min_width
         or table.row_styles
         or table.leading
-        or (table.rows and any(row.style or row.end_section for row in table.rows))
+        or (table.rows and any(row.style for row in table.rows))
     ):
         return None
     columns = []  # (justify, [header lines], [[cell lines] per row]), width
@@ -119,5 +119,7 @@ def _table(table: Table, width: int) -> list[str] | None:
             out.append(edge + edge.join(f" {p} " for p in pieces) + edge)
         if index == 0:
             out.append("┡" + "╇".join("━" * (w + 2) for w in widths) + "┩")
+        elif index < rows - 1 and table.rows[index - 1].end_section:  # (a heading row follows)
+            out.append("├" + "┼".join("─" * (w + 2) for w in widths) + "┤")
     out.append("└" + "┴".join("─" * (w + 2) for w in widths) + "┘")
     return out

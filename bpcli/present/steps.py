@@ -8,33 +8,50 @@ downstream gradient upstream × local. The texts come from bpcli.texts, so they 
 from __future__ import annotations
 
 from bpcli.core.engine import leads_to_output, shape_of, shape_text
-from bpcli.core.graph import Graph, data_use
+from bpcli.core.graph import Graph, Scope, data_use
 from bpcli.core.ops import Op
 from bpcli.core.run import Run
+from bpcli.core.where import scoped_ref
 from bpcli.present.explain import Step, derivation, local_formula
 from bpcli.present.numbers import one_line as fmt
+from bpcli.present.scopes import GroupStep, Headings, collapse, explain
 from bpcli.texts import Translator
 
 
 def steps_text(
-    run: Run, precision: int = 4, tr: Translator | None = None, wrt: list[str] | None = None
+    run: Run,
+    precision: int = 4,
+    tr: Translator | None = None,
+    wrt: list[str] | None = None,
+    depth: int | None = None,
 ) -> str:
-    """The narration as plain text."""
+    """The narration as plain text. Gates made in a call or a loop's iteration stand under
+    a heading line naming it; with `depth`, each call deeper than that is one gate."""
     tr = tr or Translator()
     graph = run.graph
-    steps = derivation(run)
+    items = collapse(graph, depth)
+    steps = derivation(run) if depth is None else None
+    explained: list[Step] | list[Step | GroupStep] = steps if steps is not None else explain(run, items)
     lines = [tr("steps.title", output=graph.output_text), ""]
     leads = leads_to_output(graph)
-    for step in reversed(steps):
+    headings = Headings(graph)
+    for step in reversed(explained):
+        if isinstance(step, GroupStep):
+            if any(r.upstream is not None for r in step.results):
+                _heading(lines, headings, step.group.scope, tr)
+                lines += _call(graph, step, precision, tr)
+            continue
         node = step.node
         if not node.inputs:
             continue
         if run.grads[node.id] is None:
             # a comparison on the way to f that a gradient would reach: say that it stops here
             if not node.op.differentiable and leads[node.id] and any(i.needs_grad for i in node.inputs):
+                _heading(lines, headings, node.scope, tr)
                 lines.append(tr("steps.node", id=node.id, label=graph.label(node), op=node.op.name))
                 lines += ["    " + tr(gate_key(node.op)), ""]
             continue
+        _heading(lines, headings, node.scope, tr)
         lines.append(tr("steps.node", id=node.id, label=graph.label(node), op=node.op.name))
         key = gate_key(node.op)
         if key and key in tr.messages:
@@ -45,10 +62,10 @@ def steps_text(
         for edge in step.edges:
             if edge.downstream is None:
                 continue  # a constant: nothing flows back to it
-            ref = graph.ref(edge.input, atomic=True)
+            ref = scoped_ref(graph, edge.input, atomic=True, within=node.scope)
             fields = dict(
                 ref=ref,
-                to=graph.ref(edge.input),
+                to=scoped_ref(graph, edge.input, within=node.scope),
                 formula=local_formula(graph, node, edge.index, run.values),
                 upstream=fmt(step.upstream, precision),
                 downstream=fmt(edge.downstream, precision),
@@ -61,11 +78,14 @@ def steps_text(
             lines.append("    " + tr("steps.edge.same" if same else "steps.edge", **fields))
         lines += _broadcasts(run, step, tr)
         lines.append("")
+    if headings.change(None):  # the inputs' gradients are the top level's
+        lines += [tr("steps.heading", heading=tr("steps.top")), ""]
     lines.append(tr("steps.inputs"))
-    for name, node in graph.inputs.items():
+    ids = [node.id for node in graph.inputs.values()]
+    inputs = [steps[i] for i in ids] if steps is not None else derivation(run, ids)
+    for (name, node), step in zip(graph.inputs.items(), inputs, strict=True):
         if wrt and name not in wrt:
             continue
-        step = steps[node.id]
         value = fmt(step.upstream, precision)
         use = data_use(graph, node)
         if use:
@@ -86,6 +106,36 @@ def steps_text(
     return "\n".join(lines) + "\n"
 
 
+def _heading(lines: list[str], headings: Headings, scope: Scope | None, tr: Translator) -> None:
+    """A heading line before the next gate, when it was made in another scope."""
+    if headings.change(scope):
+        text = tr("steps.top") if scope is None else scope.heading()
+        lines += [tr("steps.heading", heading=text), ""]
+
+
+def _call(graph: Graph, step: GroupStep, precision: int, tr: Translator) -> list[str]:
+    """A call collapsed by --depth, narrated as one gate: its results' upstream gradients,
+    and what it sends back to each input."""
+    group = step.group
+    within = group.scope
+    lines = [tr("steps.node", id=group.span, label=group.name, op="call"), "    " + tr("steps.gate.call")]
+    for result in step.results:
+        if result.upstream is None:
+            continue
+        if result.node is graph.output:
+            lines.append("    " + tr("steps.upstream.start"))
+            continue
+        ref = scoped_ref(graph, result.node, atomic=True, within=within)
+        lines.append("    " + tr("steps.upstream", ref=ref, value=fmt(result.upstream, precision)))
+    for inp, sent in step.edges:
+        if sent is None:
+            continue
+        to = scoped_ref(graph, inp, within=within)
+        lines.append("    " + tr("steps.edge.call", to=to, downstream=fmt(sent, precision)))
+    lines.append("")
+    return lines
+
+
 def _broadcasts(run: Run, step: Step, tr: Translator) -> list[str]:
     """For each input a broadcast stretched (b in x @ W + b): that its gradient is the
     downstream summed over the axes it was copied along, the lesson of cs231n's db."""
@@ -97,7 +147,8 @@ def _broadcasts(run: Run, step: Step, tr: Translator) -> list[str]:
     for edge in step.edges:
         value = run.values[edge.input.id]
         if edge.downstream is not None and shape_of(value) != shape_of(out):
-            fields = dict(to=run.graph.ref(edge.input), shape=shape_text(value), out=shape_text(out))
+            to = scoped_ref(run.graph, edge.input, within=node.scope)
+            fields = dict(to=to, shape=shape_text(value), out=shape_text(out))
             lines.append("    " + tr("steps.broadcast", **fields))
     return lines
 

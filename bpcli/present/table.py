@@ -10,8 +10,10 @@ from rich.text import Text
 from bpcli.core.engine import gradients
 from bpcli.core.graph import Graph, data_use
 from bpcli.core.run import Run
-from bpcli.present.explain import MAX_JACOBIAN, Step, derivation, jacobian, jacobian_shape, local_formula
+from bpcli.core.where import scoped_label, scoped_ref
+from bpcli.present.explain import MAX_JACOBIAN, Step, jacobian, jacobian_shape, local_formula
 from bpcli.present.numbers import value as fmt
+from bpcli.present.scopes import GroupStep, Headings, collapse, explain, heading
 from bpcli.present.steps import gate_key
 from bpcli.texts import Translator
 from bpcli.values import Value
@@ -25,6 +27,7 @@ if TYPE_CHECKING:
 MAX_ROWS = 400
 MAX_BRANCHES = 4
 MAX_EDGES = 12  # a node with more inputs (a long array literal) shows this many rows of them
+FOLD = (1, 5, 6)  # the columns that name nodes: node, local, downstream
 
 
 HEADERS = (
@@ -44,45 +47,101 @@ def grad_report(
     max_rows: int = MAX_ROWS,
     show_jacobians: bool = False,
     wrt: list[str] | None = None,
+    depth: int | None = None,
 ) -> list[RenderableType]:
     """Renderables for `bpcli grad`: the node table, then f and ∂f/∂input."""
-    parts: list[RenderableType] = [node_table(run, precision, max_rows)]
+    parts: list[RenderableType] = [node_table(run, precision, max_rows, depth)]
     if show_jacobians:
         parts.append(jacobians(run, precision))
     parts.append(Text("\n".join(summary_lines(run, precision, wrt))))
     return parts
 
 
-def node_table(run: Run, precision: int, max_rows: int = MAX_ROWS) -> Table:
+def node_table(run: Run, precision: int, max_rows: int = MAX_ROWS, depth: int | None = None) -> Table:
+    """The node table; rows made in a call or an iteration stand under a heading row naming
+    it, and with `depth` each call deeper than that is one row (see present.scopes)."""
     graph = run.graph
     table = Table(header_style="bold")
     styles = {"#": "dim", "value": "green", "upstream ∂f/∂node": "red"}
     for header in HEADERS:
         right = header in ("#", "value", "upstream ∂f/∂node")
         table.add_column(header, justify="right" if right else "left", style=styles.get(header))
-    count = len(graph.nodes)
+    items = collapse(graph, depth)
+    count = len(items)
+    half = 0
     if max_rows and count > max_rows:
         half = max_rows // 2
-        ids = [*range(half), *range(count - half, count)]
-        steps = derivation(run, ids)
-        shown: list[Step | None] = [*steps[:half], None, *steps[half:]]
+        explained = explain(run, [*items[:half], *items[count - half :]])
+        shown: list[Step | GroupStep | None] = [*explained[:half], None, *explained[half:]]
     else:
-        shown = list(derivation(run))
+        shown = list(explain(run, items))
+    headings = Headings(graph)
     for step in shown:
         if step is None:
             hidden = count - 2 * half
+            what = "rows" if depth is not None and count < len(graph.nodes) else "nodes"
             table.add_row(
                 "…",
-                Text(f"{hidden:,} more nodes (see --max-rows, or --format json)", style="italic"),
+                Text(f"{hidden:,} more {what} (see --max-rows, or --format json)", style="italic"),
                 "",
                 "",
                 "",
                 "",
                 "",
             )
+            headings.gap()
             continue
-        for row in rows(graph, step, precision, run.values):
-            table.add_row(*row)
+        scope = step.group.scope if isinstance(step, GroupStep) else step.node.scope
+        if headings.change(scope):
+            if table.rows:
+                table.rows[-1].end_section = True
+            # (a style, no spans: present.plain writes it when there is no colour)
+            table.add_row("", Text(heading(scope), style="bold", overflow="fold"), "", "", "", "", "")
+        if isinstance(step, GroupStep):
+            block = group_rows(graph, step, precision)
+        else:
+            block = rows(graph, step, precision, run.values)
+        for row in block:
+            if headings.on:  # a name with where it was made (step@t=12: h) is one long word:
+                # folded, never cut short with an ellipsis, in a narrow column
+                table.add_row(*(Text(c, overflow="fold") if i in FOLD else c for i, c in enumerate(row)))
+            else:
+                table.add_row(*row)
+    return table
+
+
+def group_rows(graph: Graph, step: GroupStep, precision: int) -> list[list[str]]:
+    """A collapsed call's rows: its name, then each result's value and upstream gradient,
+    and for each input the gradient the call sends back to it."""
+    group = step.group
+    within = group.scope
+    values = [fmt(r.value, precision) for r in step.results]
+    upstreams = [_upstream(graph, r, precision) for r in step.results]
+    names = [group.name]
+    if len(step.results) > 1:
+        names += [f"→ {scoped_ref(graph, r.node, within=within)}" for r in step.results]
+        values, upstreams = ["", *values], ["", *upstreams]
+    locals_, downs = [], []
+    for inp, sent in step.edges[:MAX_EDGES]:
+        if not inp.needs_grad:
+            continue
+        locals_.append(f"∂/∂{scoped_ref(graph, inp, atomic=True, within=within)}: in the call")
+        downs.append("—" if sent is None else fmt(sent, precision))
+    height = max(len(names), len(locals_), 1)
+    table = []
+    for k in range(height):
+        cell = [
+            group.span if k == 0 else "",
+            names[k] if k < len(names) else "",
+            "call" if k == 0 else "",
+            values[k] if k < len(values) else "",
+            upstreams[k] if k < len(upstreams) else "",
+            locals_[k] if k < len(locals_) else "",
+            downs[k] if k < len(downs) else "",
+        ]
+        table.append(cell)
+    if len(step.edges) > MAX_EDGES:
+        table.append(["", "", "", "", "", f"… {len(step.edges) - MAX_EDGES:,} more inputs", ""])
     return table
 
 
@@ -98,7 +157,7 @@ def rows(
     if not node.op.differentiable and any(e.input.needs_grad for e in step.edges):
         locals_, downs = [Translator()(gate_key(node.op))], ["—"]  # a comparison: nothing flows back
     for edge in flowing[:MAX_EDGES]:  # (a constant input has nothing flowing back to it)
-        ref = graph.ref(edge.input, atomic=True)
+        ref = scoped_ref(graph, edge.input, atomic=True, within=node.scope)
         formula = local_formula(graph, node, edge.index, values)
         if edge.local is None:
             locals_.append(f"∂/∂{ref}: {formula}")
@@ -178,21 +237,20 @@ def jacobians(run: Run, precision: int) -> Text:
     for node in graph.nodes:
         if not node.inputs or all(type(values[n.id]) is float for n in (node, *node.inputs)):
             continue
+        label = scoped_label(graph, node)
         if not node.op.differentiable:
             if any(inp.needs_grad for inp in node.inputs):
-                lines.append(f"#{node.id} {graph.label(node)}: none ({Translator()(gate_key(node.op))})")
+                lines.append(f"#{node.id} {label}: none ({Translator()(gate_key(node.op))})")
             continue
         for i, inp in enumerate(node.inputs):
             if not inp.needs_grad:
                 continue
+            ref = scoped_ref(graph, inp, atomic=True, within=node.scope)
             if values[node.id] is None:  # off the output's path, and not computable here
-                lines.append(
-                    f"#{node.id} {graph.label(node)}: ∂/∂{graph.ref(inp, atomic=True)}:"
-                    " — (the node has no value)"
-                )
+                lines.append(f"#{node.id} {label}: ∂/∂{ref}: — (the node has no value)")
                 continue
             rows, cols = jacobian_shape(run, node, i)
-            head = f"#{node.id} {graph.label(node)}: ∂/∂{graph.ref(inp, atomic=True)} ({rows}×{cols})"
+            head = f"#{node.id} {label}: ∂/∂{ref} ({rows}×{cols})"
             matrix = jacobian(run, node, i)
             if matrix is None and rows * cols <= MAX_JACOBIAN:
                 lines.append(f"{head}: no finite value at this point")
@@ -226,10 +284,10 @@ def _check_cells(graph: Graph, check: Check, precision: int) -> list[str]:
         return [check.name, "—", "—", "n/a", check.verdict, f"{why}; nothing to check"]
     notes = []
     if check.flips:
-        gates = ", ".join(f"#{i} {graph.label(graph.nodes[i])}" for i in check.flips)
+        gates = ", ".join(f"#{i} {scoped_label(graph, graph.nodes[i])}" for i in check.flips)
         notes.append(f"⚠ the step flips the comparison {gates}: the numeric gradient means nothing here")
     if check.kinks:
-        gates = ", ".join(f"#{i} {graph.label(graph.nodes[i])}" for i in check.kinks)
+        gates = ", ".join(f"#{i} {scoped_label(graph, graph.nodes[i])}" for i in check.kinks)
         notes.append(f"⚠ the step crosses a kink at {gates}: the numeric gradient means nothing here")
     if check.poles:
         where = "" if check.elements == 1 else f" at {check.poles} element(s)"

@@ -12,6 +12,7 @@ from rich.tree import Tree
 from bpcli.core.engine import gradient
 from bpcli.core.graph import Node, data_use
 from bpcli.core.run import Run
+from bpcli.core.where import scoped_label, scoped_ref
 from bpcli.present.numbers import one_line as _fmt
 
 MAX_DEPTH = 60
@@ -23,7 +24,7 @@ def _text(run: Run, node: Node, precision: int, kinks: set[int]) -> Text:
         grad += " (data)"  # an input read as an index or a shape: it has no gradient
     op = node.op.name + (" ⚠" if node.id in kinks else "")
     return Text.assemble(
-        (run.graph.label(node), "bold"),
+        (scoped_label(run.graph, node), "bold"),
         "  ",
         (op, "dim"),
         "  value ",
@@ -50,7 +51,7 @@ def grad_tree(run: Run, precision: int = 4, max_depth: int = MAX_DEPTH) -> Tree:
             if inp.inputs and inp.id in expanded:
                 tree.add(
                     Text(
-                        f"#{inp.id} {graph.ref(inp)} (expanded once, elsewhere in this tree)",
+                        f"#{inp.id} {scoped_ref(graph, inp)} (expanded once, elsewhere in this tree)",
                         style="italic dim",
                     )
                 )

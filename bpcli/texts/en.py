@@ -80,6 +80,10 @@ MESSAGES = {
     "steps.broadcast": "{to} was broadcast from {shape} to {out}: its gradient is the downstream"
     " summed over the axes it was copied along",
     "steps.kink": "⚠ not differentiable here; bpcli takes {convention}",
+    "steps.heading": "── {heading} ──",
+    "steps.top": "top level",
+    "steps.gate.call": "the whole call as one gate (--depth): its inputs get what it sends back",
+    "steps.edge.call": "to {to}:  downstream = {downstream}  (through the call)",
     "steps.inputs": "Gradients of the inputs",
     "steps.input": "∂f/∂{name} = {value}",
     "steps.input.fanout": "∂f/∂{name} = {branches} = {value}  ({name} is used {count} times)",
