@@ -44,7 +44,6 @@ if TYPE_CHECKING:
     from bpcli.language.lalr import Token
 
 CONSTANTS = {"pi": math.pi, "e": math.e}
-BINARY = {"+": OPS["add"], "-": OPS["sub"], "*": OPS["mul"], "/": OPS["div"]}
 AUGMENTED = {"+": "add", "-": "sub", "*": "mul", "/": "div", "**": "pow", "//": "floordiv", "@": "matmul"}
 PYTHON = {"add": operator.add, "sub": operator.sub, "mul": operator.mul, "div": operator.truediv}
 PYTHON.update(matmul=operator.matmul, pow=operator.pow, floordiv=operator.floordiv, mod=operator.mod)
