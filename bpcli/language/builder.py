@@ -44,7 +44,6 @@ if TYPE_CHECKING:
     from bpcli.language.lalr import Token
 
 CONSTANTS = {"pi": math.pi, "e": math.e}
-BINARY = {"+": OPS["add"], "-": OPS["sub"], "*": OPS["mul"], "/": OPS["div"]}
 AUGMENTED = {"+": "add", "-": "sub", "*": "mul", "/": "div", "**": "pow", "//": "floordiv", "@": "matmul"}
 PYTHON = {"add": operator.add, "sub": operator.sub, "mul": operator.mul, "div": operator.truediv}
 PYTHON.update(matmul=operator.matmul, pow=operator.pow, floordiv=operator.floordiv, mod=operator.mod)
@@ -614,7 +613,7 @@ class Builder:
             self._assign_use(token, (result, token.start_pos, end))
             return
         if type(left) is Node and self.shape(left_use, bake=False):  # an array: numpy adds in place
-            self._rebind(left, result)
+            self.rebind(left, result, token.start_pos)
             self._in_place(str(token), left, token.start_pos)
         self._assign(token, result, end)
 
@@ -688,8 +687,7 @@ class Builder:
         index, masks, text = self._index(subscripts, lsqb, rsqb)
         start = base[1]
         old = self._index_node(base, index, text, start, rsqb.end_pos, masks)
-        op = BINARY[str(augop)[0]]
-        new = self._arith(op, PYTHON[op.name], (old, start, rsqb.end_pos), value)
+        new, _, _ = self.arith_op(str(augop)[:-1], (old, start, rsqb.end_pos), value)
         self._set(base, lsqb, subscripts, rsqb, (new, start, value[2]), (index, masks, text))
 
     def _set(
@@ -704,18 +702,33 @@ class Builder:
         v = self.as_node(value)
         op = self._family_op(lambda: _arrays().setitem(index, text), start)
         result = self._node(op, (node, v, *masks), start, value[2])
-        self._rebind(node, result)
+        if not self.rebind(node, result, start):  # m[0][1] = …, m.T[0] = …: numpy writes into m
+            raise self._error(
+                "only an array that a name, a dict entry, a list item or an attribute holds can be"
+                " assigned into: here numpy would write into the array this one is a view of",
+                start,
+                hint="index the array itself: m[0, 1] = … rather than m[0][1] = …",
+            )
         if name.isidentifier() and self.env.get(name) is result:
             self._in_place(name, node, start)
             token = _NameToken(name, start, start + len(name))
             self._assign(cast("Token", token), result, value[2])
 
-    def _rebind(self, old: Node, new: Node) -> None:
+    def rebind(self, old: Node, new: Node, pos: int) -> bool:
         """numpy changes an array in place: every name, dict entry, list item and attribute
-        that holds it, in the running call and its callers, holds the new node now."""
+        that holds it, in the running call and its callers, holds the new node now. Whether
+        anything held it."""
         todo: list[Any] = [*self.frames, self.env]
         seen: set[int] = set()
-        while todo and len(seen) <= MAX_STATIC:
+        found = False
+        while todo:
+            if len(seen) > MAX_STATIC:  # (an alias left holding the old array: a wrong number)
+                raise self._error(
+                    f"this array is changed in place while the program holds more than {MAX_STATIC:,}"
+                    " lists, tuples and dicts, too many to find every other name of it",
+                    pos,
+                    hint="write the new array to a new name (m = m + …) rather than in place",
+                )
             container = todo.pop()
             if id(container) in seen:
                 continue
@@ -724,6 +737,7 @@ class Builder:
                 for k, use in enumerate(container.items):
                     if use[0] is old:
                         container.items[k] = (new, use[1], use[2])
+                        found = True
                     elif isinstance(use[0], dict | Display) or hasattr(use[0], "attributes"):
                         todo.append(use[0])
                 continue
@@ -731,8 +745,10 @@ class Builder:
             for key, value in table.items():
                 if value is old:
                     table[key] = new
+                    found = True
                 elif isinstance(value, dict | Display) or hasattr(value, "attributes"):
                     todo.append(value)
+        return found
 
     def _in_place(self, name: str, node: Node, pos: int) -> None:
         """numpy writes `name[…] = …` and `name += …` into the array itself: every other name
@@ -935,6 +951,10 @@ class Builder:
             if isinstance(at, int) and -len(items) <= at < len(items):
                 item = items[at]
                 return item[0], start, end
+            if isinstance(at, int):
+                raise self._error(
+                    f"index {at} is out of range for a {base[0].kind} of {len(items)} items", lsqb.start_pos
+                )
         if type(base[0]) is not Node and not isinstance(base[0], Display):
             value = self.static(base)
             key = tuple(s[0] if isinstance(s[0], slice) else self.integers(s, "an index") for s in subscripts)

@@ -33,8 +33,8 @@ from bpcli.language.statics import (
     UserClass,
     UserFunction,
     describe,
-    is_python_value,
 )
+from bpcli.limits import MAX_DIMENSIONS
 
 if TYPE_CHECKING:
     from bpcli.language.builder import Builder
@@ -44,6 +44,7 @@ MAX_STEPS = 10_000_000  # statements run, loops unrolled: more is a program that
 MAX_NODES = 10_000_000  # graph nodes a program may make
 MAX_CALLS = 200  # calls of the program's functions inside one another
 MAX_NESTING = 100  # blocks inside one another, as Python's own parser allows
+MAX_ITEMS = 1_000_000  # items a list made at once may hold (list(range(n)), a + b, a * n)
 
 # The rules evaluated lazily (the other operand only when needed), as Python does, and the
 # jumps their code makes: always, if the value popped is false, and (keeping the value)
@@ -176,6 +177,8 @@ class Interpreter:
             "not_contains": self._not_contains,
             "is_": self._is,
             "is_not": self._is_not,
+            "add": self._add,
+            "mul": self._mul,
         }
 
     # --- the driver ----------------------------------------------------------------------
@@ -338,8 +341,10 @@ class Interpreter:
             base, _, key, _, augop, value = children
             table = base[0]
             old = self._lookup_key(table, key)
-            result = b.arith_op(str(augop)[:-1], (old, key[1], key[2]), value)
-            table[self._key(key)] = result
+            table[self._key(key)] = self._augmented(str(augop), (old, key[1], key[2]), value)
+        elif rule == "augassign" and _is_list((old := b.name(children[:1]))[0]):
+            _, augop, value = children  # hs += [h]: the list itself grows
+            self._augmented(str(augop), old, value)
         elif rule in ("setattr", "augsetattr"):
             self._setattr(rule, children)
         elif rule == "chain_assign":
@@ -487,7 +492,23 @@ class Interpreter:
         if str(name) not in attributes:
             raise self._error(f"{describe(target)} has no attribute {name}", name.start_pos)
         old = (attributes[str(name)], owner[1], name.end_pos)
-        attributes[str(name)] = self.b.arith_op(str(augop)[:-1], old, value)[0]
+        attributes[str(name)] = self._augmented(str(augop), old, value)
+
+    def _augmented(self, augop: str, old: Use, value: Use) -> Any:
+        """What `old op= value` leaves where old was, as Python runs it: a list grows in place,
+        an array changes in place (every other name, entry or attribute holding it sees the
+        change, as in numpy), anything else is a new value."""
+        symbol, item = augop[:-1], old[0]
+        if _is_list(item) and symbol in ("+", "*"):
+            grown = [*item.items, *self._items(value)] if symbol == "+" else self._repeated(old, value)
+            self._check_items(len(grown), old[1])
+            item.items[:] = grown
+            return item
+        b = self.b
+        result = b.arith_op(symbol, old, value)[0]
+        if type(item) is Node and type(result) is Node and b.shape(old, bake=False):
+            b.rebind(item, result, old[1])
+        return result
 
     def _raised(self, children: list[Any]) -> ProgramError:
         keyword = children[0]
@@ -562,17 +583,23 @@ class Interpreter:
             return self.b.literal_number(item)
         return item
 
+    def _forward(self, use: Use) -> Any:
+        """A node's value at these bindings, read by a condition (it stays differentiable;
+        the branch taken on it is warned of)."""
+        item, start, _ = use
+        b = self.b
+        value = b.evaluate(item, start, mark=False)
+        b.reusable = False
+        if item.op is not INPUT:
+            b.spent.add(item.id)
+        self.conditions.setdefault(start, item)
+        return value
+
     def truth(self, use: Use) -> bool:
         """Whether a condition holds at these bindings (Python's truth; numpy's for arrays)."""
         item, start, _ = use
-        b = self.b
         if type(item) is Node:
-            value = b.evaluate(item, start, mark=False)
-            b.reusable = False
-            if item.op is not INPUT:
-                b.spent.add(item.id)
-            self.conditions.setdefault(start, item)
-            item = value
+            item = self._forward(use)
         if isinstance(item, Display):
             return bool(item.items)
         if isinstance(item, dict | list | tuple | str | range):
@@ -648,6 +675,8 @@ class Interpreter:
             value = positional[0][0]
             if isinstance(value, dict | str):
                 return len(value), start, end
+            if isinstance(value, Display):  # (its items' values are not read: no data)
+                return len(value.items), start, end
         return self.b.call([callee, children[1], *expanded, rpar])
 
     def _builtin(
@@ -674,7 +703,9 @@ class Interpreter:
             return (self._text(positional[0]) if positional else ""), start, end
         if name == "isinstance":
             raise self._error("bpcli does not run isinstance: keep the branch that runs", start)
-        items = [list(self._iterate(p)) for p in positional]
+        items = [self._items(p) for p in positional]
+        if name in ("enumerate", "reversed") and len(items) != 1:
+            raise self._error(f"{name} takes one argument", start)
         if name == "enumerate":
             offset = b.integers(keywords[0].use, "start") if keywords else 0
             pairs = [_pair((offset + k, start, end), v) for k, v in enumerate(items[0])]
@@ -701,6 +732,10 @@ class Interpreter:
         self, method: PyMethod, positional: list[Use], keywords: list[Keyword], start: int, end: int
     ) -> Use:
         owner, name = method.owner, method.name
+        takes = _ARGUMENTS.get((type(owner), name))
+        if takes is not None and not takes[0] <= len(positional) <= takes[1]:
+            count = f"{takes[0]}" if takes[0] == takes[1] else f"{takes[0]} or {takes[1]}"
+            raise self._error(f"{name}() takes {count} argument{'s' if takes[1] > 1 else ''}", start)
         if isinstance(owner, dict):
             if name == "get":
                 key = self._key(positional[0])
@@ -732,12 +767,15 @@ class Interpreter:
         if isinstance(owner, Display):
             if name == "append":
                 (value,) = positional
-                owner.items.append(value)
                 if isinstance(value[0], Display):
+                    self._check_depth(max(owner.depth, value[0].depth + 1), start)
                     owner.depth = max(owner.depth, value[0].depth + 1)
+                owner.items.append(value)
                 return None, start, end
             if name == "extend":
-                owner.items.extend(self._iterate(positional[0]))
+                added = self._items(positional[0])
+                self._check_items(len(owner.items) + len(added), start)
+                owner.items.extend(added)
                 return None, start, end
             if name == "pop":
                 if not owner.items:
@@ -809,9 +847,33 @@ class Interpreter:
 
     def _array(self, children: list[Any]) -> Any:
         token, *uses, rsqb = children
-        if not uses or any(is_python_value(u[0]) for u in uses):
-            return Display(uses, "list"), token.start_pos, rsqb.end_pos
-        return self.b.array(children)
+        if not uses:
+            return Display([], "list"), token.start_pos, rsqb.end_pos
+        return self.b.array(children)  # (with an item not a node, a list: Display)
+
+    def _add(self, children: list[Any]) -> Any:
+        left, right = children
+        if _is_list(left[0]) and _is_list(right[0]):  # lists join, as in Python
+            items = [*left[0].items, *right[0].items]
+            self._check_items(len(items), left[1])
+            display = Display(items, "list")
+            self._check_depth(display.depth, left[1])
+            return display, left[1], right[2]
+        return self.b.add(children)
+
+    def _mul(self, children: list[Any]) -> Any:
+        left, _, right = children
+        if _is_list(left[0]) or _is_list(right[0]):  # [None] * T: the list repeated
+            listed, count = (left, right) if _is_list(left[0]) else (right, left)
+            return Display(self._repeated(listed, count), "list"), left[1], right[2]
+        return self.b.mul(children)
+
+    def _repeated(self, listed: Use, count: Use) -> list[Use]:
+        times = self.b.integers(count, "a list's repeat count")
+        if not isinstance(times, int):
+            raise self._error("a list is repeated an integer number of times", count[1])
+        self._check_items(len(listed[0].items) * times, listed[1])
+        return listed[0].items * times
 
     def _dict_display(self, children: list[Any]) -> Use:
         lbrace, *entries, rbrace = children
@@ -831,16 +893,14 @@ class Interpreter:
 
     def _contains(self, children: list[Any]) -> Use:
         left, right = children
-        container = right[0]
-        key = self.b.static(left) if type(left[0]) is Node else left[0]
-        if isinstance(container, dict):
-            found = key in container
-        elif isinstance(container, Display):
+        container = self._forward(right) if type(right[0]) is Node else right[0]
+        key = self._forward(left) if type(left[0]) is Node else left[0]
+        if isinstance(container, Display):
             found = any(i[0] is key or (_is_plain(i[0]) and i[0] == key) for i in container.items)
-        elif isinstance(container, str | tuple | list | range):
+        elif isinstance(container, dict | str | tuple | list | range) or hasattr(container, "shape"):
             try:
-                found = key in container
-            except TypeError as err:
+                found = bool(key in container)
+            except (TypeError, ValueError) as err:
                 raise self._error(f"in: {err}", left[1]) from None
         else:
             raise self._error(f"'in' on {describe(container)} is not supported", right[1])
@@ -859,6 +919,25 @@ class Interpreter:
         return left[0] is not right[0], left[1], right[2]
 
     # --- helpers -------------------------------------------------------------------------
+
+    def _items(self, use: Use) -> list[Use]:
+        """The items of a value, all at once (list(…), enumerate(…), extend), at most MAX_ITEMS."""
+        item = use[0]
+        if isinstance(item, range | tuple | list | str | dict):
+            self._check_items(len(item), use[1])
+        return list(self._iterate(use))
+
+    def _check_items(self, count: int, pos: int) -> None:
+        if count > MAX_ITEMS:
+            raise self._error(
+                f"this list would hold {count:,} items, more than the {MAX_ITEMS:,} a list made at once may",
+                pos,
+                hint="try it with smaller sizes: its gradients show the same steps",
+            )
+
+    def _check_depth(self, depth: int, pos: int) -> None:
+        if depth > MAX_DIMENSIONS:
+            raise self._error(f"the list here is nested {depth} levels deep: at most {MAX_DIMENSIONS}", pos)
 
     def _iterate(self, use: Use) -> Iterator[Use]:
         """The items a for loop (or *args, list(…)) takes from a value, each as a Use."""
@@ -919,6 +998,21 @@ _MISSING: Any = object()  # a parameter with no default
 
 def _pair(first: Use, second: Use) -> Use:
     return Display([first, second], "tuple"), first[1], second[2]
+
+
+def _is_list(item: Any) -> bool:
+    return isinstance(item, Display) and item.kind == "list"
+
+
+# (type, method) -> the fewest and most positional arguments it takes
+_ARGUMENTS: dict[tuple[type, str], tuple[int, int]] = {
+    (dict, "get"): (1, 2),
+    (dict, "setdefault"): (1, 2),
+    (dict, "pop"): (1, 2),
+    (Display, "append"): (1, 1),
+    (Display, "extend"): (1, 1),
+    (Display, "pop"): (0, 1),
+}
 
 
 def _is_plain(item: Any) -> bool:
