@@ -19,6 +19,7 @@ do not change what numpy computes (made on the syntax tree, so line numbers stay
 from __future__ import annotations
 
 import ast
+import functools
 import warnings
 from collections.abc import Callable, Mapping
 from typing import Any
@@ -132,6 +133,7 @@ class _ForAutograd(ast.NodeTransformer):
         return ast.Pass()
 
 
+@functools.lru_cache(maxsize=256)
 def for_autograd(text: str, inputs: frozenset[str] = frozenset()) -> Any:
     """The program's code object, rewritten for autograd (see the module's docstring)."""
     tree = _ForAutograd(inputs).visit(ast.parse(text))
@@ -186,7 +188,10 @@ def run_python(
         "__S__": np.s_,
         "__inputs__": first,
     }
-    namespace.update(bound or {})
+    # a copy of each array: the program may write into it (x += …), and it is the caller's
+    namespace.update(
+        {n: np.array(v, copy=True) if isinstance(v, np.ndarray) else v for n, v in (bound or {}).items()}
+    )
     exec(for_autograd(text, in_file), namespace)
     return namespace
 
@@ -209,9 +214,13 @@ def oracle(
     return function
 
 
-def own_inputs(text: str, names: frozenset[str]) -> dict[str, np.ndarray]:
+def own_inputs(
+    text: str, names: frozenset[str], bound: Mapping[str, Any] | None = None
+) -> dict[str, np.ndarray]:
     """The values a program gives its own inputs (plain numpy)."""
-    namespace = run_python(text, in_file=names, numpy=np)
+    if not names:
+        return {}
+    namespace = run_python(text, bound=bound, in_file=names, numpy=np)
     return {n: np.asarray(v, dtype=float) for n, v in namespace["__inputs__"].items()}
 
 
@@ -223,7 +232,7 @@ def expected(
     data: Mapping[str, Any] | None = None,
 ) -> tuple[float, dict[str, Any]]:
     """f and ∂f/∂input for every float input, by autograd."""
-    inputs = {**(bound or {}), **own_inputs(text, in_file)}
+    inputs = {**(bound or {}), **own_inputs(text, in_file, {**(data or {}), **(bound or {})})}
     missing = in_file - set(inputs)
     assert not missing, f"the program does not bind {sorted(missing)} at top level"
     with warnings.catch_warnings():
