@@ -662,6 +662,10 @@ def _computed_run(
             )
             err.hint = f"{err.hint}\n{note}" if err.hint else note
         raise
+    for line in graph.printed:  # the program's print(…), on stderr: never mixed with results
+        _tell(line)
+    for note in graph.notes:
+        _tell(f"note: {note}")
     return run(graph, record=True, wrt=_names(graph, wrt_args))
 
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import hashlib
 import pprint
+import re
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -36,6 +37,15 @@ def tables_source() -> str:
     terminals = sorted(
         lark.terminals, key=lambda t: (-t.priority, -t.pattern.max_width, -len(t.pattern.value), t.name)
     )
+    # A keyword ("for", "in") is a fixed string that NAME matches too: the lexer reads a NAME
+    # and looks its text up in KEYWORDS, as Lark's own lexer does.
+    name = re.compile(next(t.pattern.to_regexp() for t in terminals if t.name == "NAME"))
+    keywords = {
+        t.pattern.value: t.name
+        for t in terminals
+        if t.pattern.type == "str" and name.fullmatch(t.pattern.value)
+    }
+    terminals = [t for t in terminals if t.name not in keywords.values()]
     lexer = [(t.name, t.pattern.to_regexp()) for t in terminals]
     literals = {t.name: t.pattern.value for t in terminals if t.pattern.type == "str"}
 
@@ -66,6 +76,7 @@ def tables_source() -> str:
         f"# (terminal, regular expression), in the order the lexer tries them\nLEXER = {fmt(lexer)}\n\n"
         f"IGNORE = {fmt(tuple(sorted(lark.ignore_tokens)))}\n\n"
         f"LITERALS = {fmt(literals)}\n\n"
+        f"# a NAME with one of these texts is the keyword's terminal\nKEYWORDS = {fmt(keywords)}\n\n"
         f"START = {table.start_states['start']}\nEND = {table.end_states['start']}\n\n"
         "# (origin, length, callback or None to splice into the parent,\n"
         "#  kept children as (index, splice), pass a single child through)\n"

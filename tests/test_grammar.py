@@ -27,6 +27,11 @@ PROGRAMS = [
     "2.5e-3*.5 - 1.E5 + 3. # (not [closed\n(a\n+\n[b,\nc])",
     "f(g(h(x, y), z,), [1, [2, 3]])",
     "θ = -1; y = 2*θ*3",
+    "def f(a, b=2, *c):\n    \"\"\"doc\"\"\"\n    if a > b: return a, b\n    elif not a or b is None:\n"
+    "        pass\n    else:\n        a += b\n\n    return a if b else -a\ny = f(x, b=3)",
+    "for i, j in zip(a, b):\n    for k in range(3):\n        if k in d and k not in e: continue\n"
+    "        s[i, k] **= {'p': 1}['p']\n    break\nt = 1\nclass A(object):\n  x = 1\n",
+    "  x = 1\n  if x: y = 1; z = 2\n  else: y = 3\n  assert y, 'no'\n  raise ValueError('%s' % y)",
 ]
 
 TOKENS = [
@@ -53,6 +58,14 @@ TOKENS = [
     ".T",
     "exp",
     " ",
+    "if ",
+    " else ",
+    ":",
+    "    ",
+    "for ",
+    " in ",
+    "def ",
+    "return",
 ]
 
 
@@ -90,7 +103,7 @@ def test_generated_parser_parses_like_lark(program):
     lark = pytest.importorskip("lark")
     from bpcli.language.lalr import Parser
 
-    assert Parser(_TreeBuilder()).parse(program) == _lark_plain(_reference_parser(lark).parse(program))
+    assert Parser(_TreeBuilder()).parse(program) == _lark_plain(_lark_parse(lark, program))
 
 
 _REFERENCE = []
@@ -101,16 +114,45 @@ def _reference_parser(lark):
     if _REFERENCE:
         return _REFERENCE[0]
 
-    class Brackets:  # Lark's way of letting newlines inside ( ) and [ ] pass, for the reference
+    class Layout:
+        """Python's layout, as bpcli's lexer makes it (bpcli/language/lalr.py): newlines in
+        brackets pass, blank lines are nothing, indentation opens and closes blocks."""
+
         always_accept = ("_NL",)
+        text = ""
 
         def process(self, stream):
-            depth = 0
+            depth, indents, newline = 0, [], None
             for token in stream:
-                depth += token.type in ("LPAR", "LSQB")
-                depth -= token.type in ("RPAR", "RSQB") and depth > 0
-                if not (token.type == "_NL" and depth):
-                    yield token
+                if token.type == "_NL":
+                    if not depth and newline is None and indents:
+                        newline = token
+                    continue
+                if newline is not None or not indents:
+                    line_start = self.text.rfind("\n", 0, token.start_pos) + 1
+                    width = len(self.text[line_start : token.start_pos].expandtabs(8))
+                    if not indents:
+                        indents.append(width)
+                    elif width > indents[-1]:
+                        indents.append(width)
+                        yield newline
+                        yield lark.Token.new_borrow_pos("_INDENT", "", token)
+                    else:
+                        while width < indents[-1]:
+                            indents.pop()
+                            if not indents:
+                                raise _Indent(token.start_pos)
+                            yield lark.Token.new_borrow_pos("_DEDENT", "", token)
+                        if width != indents[-1]:
+                            raise _Indent(token.start_pos)
+                        if token.type not in ("ELSE", "ELIF"):
+                            yield newline
+                    newline = None
+                depth += token.type in ("LPAR", "LSQB", "LBRACE")
+                depth -= token.type in ("RPAR", "RSQB", "RBRACE") and depth > 0
+                yield token
+            for _ in indents[1:]:
+                yield lark.Token("_DEDENT", "", len(self.text), 0, 0)
 
     # The basic lexer, as grammar/generate.py computes the tables with and bpcli lexes: Lark's
     # contextual lexer would report a token no state expects as a character error instead.
@@ -119,10 +161,21 @@ def _reference_parser(lark):
             (ROOT / "grammar" / "bpcli.lark").read_text(encoding="utf-8"),
             parser="lalr",
             lexer="basic",
-            postlex=Brackets(),
+            postlex=Layout(),
         )
     )
     return _REFERENCE[0]
+
+
+class _Indent(Exception):
+    def __init__(self, pos):
+        self.pos = pos
+
+
+def _lark_parse(lark, program: str):
+    parser = _reference_parser(lark)
+    parser.options.postlex.text = program
+    return parser.parse(program)
 
 
 def test_parser_does_not_import_lark_at_run_time():
@@ -137,7 +190,9 @@ def _outcome_of_lark(lark, program: str):
     """What Lark makes of a program: its tree, or where and how it fails. Lark places the end
     of the input at its last token; bpcli at the end of the text: both are "the end"."""
     try:
-        return ("tree", _lark_plain(_reference_parser(lark).parse(program)))
+        return ("tree", _lark_plain(_lark_parse(lark, program)))
+    except _Indent as err:
+        return ("indent", err.pos)
     except lark.exceptions.UnexpectedToken as err:
         where = "end" if err.token.type == "$END" else err.token.start_pos
         return ("token", err.token.type, where, frozenset(err.expected))
@@ -157,6 +212,8 @@ def _outcome_of_bpcli(program: str):
         return ("token", err.token.type, where, frozenset(err.expected))
     except lalr.UnexpectedCharacter as err:
         return ("character", err.pos)
+    except lalr.BadIndent as err:
+        return ("indent", err.pos)
 
 
 @settings(max_examples=300, deadline=None)
@@ -185,7 +242,12 @@ def broken_programs(draw) -> str:
     program = program.translate(TYPOS)  # as bpcli's parse() hands it to the parser: "−" is "-"
     how = draw(st.sampled_from(["delete", "insert", "replace"]))
     if draw(st.booleans()):  # a token, as Lark's own lexer cuts the program
-        spans = [(t.start_pos, t.end_pos) for t in _reference_parser(lark).lex(program)]
+        parser = _reference_parser(lark)
+        parser.options.postlex.text = program
+        try:
+            spans = [(t.start_pos, t.end_pos) for t in parser.lex(program) if t.end_pos is not None]
+        except _Indent:
+            spans = []
         start, end = draw(st.sampled_from(spans)) if spans else (0, 0)
         new = draw(st.sampled_from(TOKENS))
     else:

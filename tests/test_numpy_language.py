@@ -8,6 +8,8 @@ with exit status 2, a message starting `error:` and a caret under the place.
 
 from __future__ import annotations
 
+import re
+
 import json
 import time
 
@@ -569,26 +571,30 @@ def test_dot_with_a_3d_right_side_is_an_error(bpcli):
 @pytest.mark.parametrize(
     "program, message, hint",
     [
-        ("for i in range(3): x = x * 2", "Python's loops yet", "write the loop out step by step"),
-        ("while x < 3: x = x * 2", "Python's loops yet", "write the loop out step by step"),
-        ("def g(t): return t * 2", "Python's functions yet", "paste the function's body"),
-        ("g = lambda t: t * 2", "Python's functions yet", "write the expression itself"),
-        ("f = (lambda t: t * 2)(x)", "Python's functions yet", "write the expression itself"),
-        ("class Net: pass", "Python's classes yet", "paste the forward pass"),
-        ("if x > 0: f = x", "Python's conditions yet", "keep the branch that runs"),
-        ("f = x\nelif x < 0: f = -x", "Python's conditions yet", "keep the branch that runs"),
-        ("f = x\nelse: f = -x", "Python's conditions yet", "keep the branch that runs"),
-        ("return x * 2", "a program has no return: its last statement is the output", "delete the return"),
+        ("while x < 3: x = x * 2", "bpcli does not run while loops", "for i in range(n)"),
+        ("g = lambda t: t * 2", "bpcli does not run lambda", "write a def"),
+        ("f = (lambda t: t * 2)(x)", "bpcli does not run lambda", "write a def"),
         ("import math\nf = x", "bpcli reads `import numpy as np` only", "delete the import"),
         ("from math import exp\nf = exp(x)", "bpcli reads `import numpy as np` only", "delete the import"),
-        ("assert x > 0\nf = x", "bpcli does not run assert", "delete the assert"),
-        ("with open('a') as h: f = x", "Python's with blocks yet", "paste the block's body"),
+        ("with open('a') as h: f = x", "bpcli does not run with blocks", "paste the block's body"),
+        ("if x > 0:\n    while x < 3: x = x * 2\nf = x", "bpcli does not run while loops", "for i in range(n)"),
+        ("def f(t):\n    global g\n    g = t\nf(x)", "bpcli does not run global", "return"),
+        ("f = sum([t * 2 for t in x])", "bpcli does not run list comprehensions", "append"),
+        ("try:\n    f = x\nexcept ValueError:\n    f = 0", "bpcli does not run try", "the code that runs"),
     ],
 )
 def test_python_statements_get_advice_of_their_own(bpcli, program, message, hint):
     first = assert_error(bpcli("grad", program, "x=2"), message, hint)
     assert "syntax error" not in first
-    assert caret_column(bpcli("grad", program, "x=2").err) == 0  # the statement's start
+    err = bpcli("grad", program, "x=2").err
+    number, column = map(int, re.search(r"line (\d+), column (\d+)", err).groups())
+    line = program.splitlines()[number - 1]
+    assert column - 1 == len(line) - len(line.lstrip())  # the statement's start
+
+
+@pytest.mark.parametrize("program", ["f = x\nelif x < 0: f = -x", "f = x\nelse: f = -x"])
+def test_a_clause_with_no_if_is_a_syntax_error(bpcli, program):
+    assert_error(bpcli("grad", program, "x=2"), "syntax error: unexpected")
 
 
 def test_import_numpy_lines_are_skipped(bpcli):

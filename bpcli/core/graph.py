@@ -143,6 +143,8 @@ class Graph:
         self._labels: list[str] | None = None
         self._exprs: list[str] = []
         self.leads: list[bool] | None = None  # engine.leads_to_output, computed once
+        self.printed: tuple[str, ...] = ()  # what the program's print(…) calls wrote
+        self.notes: tuple[str, ...] = ()  # how the builder chose the output, where it had to
 
     def replace(
         self,

@@ -19,12 +19,21 @@ import operator
 from collections.abc import Callable, Iterable
 from typing import TYPE_CHECKING, Any, TypeAlias, cast
 
-from bpcli.core.graph import CONST, INPUT, Graph, Node
+from bpcli.core.graph import CONST, INPUT, Graph, Node, Scope
 from bpcli.core.ops import FUNCTIONS, FUSED, OPS, REDUCTIONS, Op, ShapeMismatch, load_all
 from bpcli.core.ops.registry import shape_of
 from bpcli.errors import DomainError, ProgramError, ShapeError
 from bpcli.language import _tables
-from bpcli.language.statics import Display, Function, Keyword, Namespace, Use, describe
+from bpcli.language.statics import (
+    BUILTINS,
+    Display,
+    Function,
+    Keyword,
+    Namespace,
+    Use,
+    describe,
+    is_python_value,
+)
 from bpcli.lazy import LazyPattern
 from bpcli.limits import MAX_DIMENSIONS, MAX_ELEMENTS, shape_problem, tiny_number_problem
 from bpcli.values import Value
@@ -35,6 +44,7 @@ if TYPE_CHECKING:
 
 CONSTANTS = {"pi": math.pi, "e": math.e}
 BINARY = {"+": OPS["add"], "-": OPS["sub"], "*": OPS["mul"], "/": OPS["div"]}
+AUGMENTED = {"+": "add", "-": "sub", "*": "mul", "/": "div", "**": "pow", "//": "floordiv", "@": "matmul"}
 PYTHON = {"add": operator.add, "sub": operator.sub, "mul": operator.mul, "div": operator.truediv}
 PYTHON.update(matmul=operator.matmul, pow=operator.pow, floordiv=operator.floordiv, mod=operator.mod)
 ID = OPS["id"]
@@ -92,6 +102,14 @@ class Builder:
         self.nodes: list[Node] = []
         self.values: list[Value | None] = []  # by node id: a leaf's value, None for a gate
         self.env: dict[str, Any] = {}  # name -> node (or static value) it is bound to now
+        # Python's scopes: `env` is the running function's names (the top level's outside any
+        # call), `globals` the top level's, `frames` the callers' (set by the interpreter)
+        self.globals = self.env
+        self.frames: list[dict[str, Any]] = []
+        self.scope: Scope | None = None  # the call or iteration being run: its nodes' scope
+        self.tracking = True  # statements set the output (the top level's, not a call's)
+        self.printed: list[str] = []  # what the program's print(…) calls wrote
+        self.notes: list[str] = []  # what the reader should know of how the output was chosen
         self.inputs: dict[str, Node] = {}
         self.builtins: dict[str, Node] = {}
         self.literals: set[int] = set()  # ids of unnamed number/array literals
@@ -134,6 +152,7 @@ class Builder:
         if needs_grad is None:
             needs_grad = op.differentiable and any(i.needs_grad for i in inputs)
         node = Node(len(self.nodes), op, inputs, start, end, needs_grad)
+        node.scope = self.scope
         self.nodes.append(node)
         self.values.append(value)
         if op.boolean or (
@@ -152,6 +171,20 @@ class Builder:
 
     def _is_literal(self, node: Node) -> bool:
         return node.id in self.literals and node is self.nodes[-1]
+
+    def is_literal(self, node: Node) -> bool:
+        """Whether a node is the number (or array of numbers) just written, nothing else yet."""
+        return self._is_literal(node)
+
+    def literal_number(self, node: Node) -> Any:
+        """A number just written, as Python's number (an int when written as one), its node
+        gone: a loop bound, a key, a default value, i + 1."""
+        value = self.values[node.id]
+        self._pop(node)
+        text = self.source[node.start : node.end].strip()
+        if isinstance(value, float) and value.is_integer() and text.lstrip("+-").isdigit():
+            return int(value)
+        return value
 
     def _composite(self, node: Node) -> Op:
         """The gate a node is the result of: its op, or the composite it is the expansion of."""
@@ -189,7 +222,7 @@ class Builder:
             self.data.add(node.id)
             self.reusable = False  # (a mask: the graph is made for this binding's type)
         self.inputs[name] = node
-        self.env[name] = node
+        self.globals[name] = node
         return node
 
     def _lookup(self, token: Token) -> Any:
@@ -200,9 +233,14 @@ class Builder:
                     self.stale[name], token.start_pos, hint=f"write {name}.copy() where it was copied"
                 )
             return self.env[name]
+        if name in self.globals:
+            return self.globals[name]
         if name in self.bindings:
             self.used.add(name)
-            return self._input(name, self.bindings[name], token.start_pos, token.end_pos)
+            value = self.bindings[name]
+            if isinstance(value, dict):
+                return self._bound_dict(name, value, token.start_pos, token.end_pos)
+            return self._input(name, value, token.start_pos, token.end_pos)
         if name in CONSTANTS:
             node = self.builtins.get(name)
             if node is None:
@@ -216,10 +254,38 @@ class Builder:
             return _function(name)
         from bpcli.language import calls
 
-        if calls.known(name):
+        if calls.known(name) or name in BUILTINS:
             return Function(name, qualified=False)
         self.unbound.setdefault(name, token.start_pos)
         return self._input(name, math.nan, token.start_pos, token.end_pos)
+
+    def parameter(self, name: str, value: Value, start: int, end: int) -> Node:
+        """A leaf the program makes from numbers alone and keeps as a parameter (a model's
+        self.params['W1']): an input, named so, whose gradient is reported."""
+        node = self._input(name, value, start, end)
+        del self.globals[name]
+        self.used.add(name)
+        return node
+
+    def _bound_dict(self, name: str, given: dict[str, Any], start: int, end: int) -> dict[Any, Any]:
+        """A binding that is a dict (conv_param='{"stride": 2}'): its numbers and arrays are
+        inputs named conv_param['stride'], its other values Python's."""
+        table: dict[Any, Any] = {}
+        todo: list[tuple[str, dict[Any, Any], dict[str, Any]]] = [(name, table, given)]
+        while todo:
+            prefix, into, values = todo.pop()
+            for key, value in values.items():
+                label = f"{prefix}[{key!r}]"
+                if isinstance(value, dict):
+                    into[key] = {}
+                    todo.append((label, into[key], value))
+                elif isinstance(value, bool | str | int) or value is None:
+                    into[key] = value
+                else:
+                    into[key] = self._input(label, value, start, end)
+                    del self.globals[label]
+        self.globals[name] = table
+        return table
 
     def _error(self, message: str, pos: int, hint: str | None = None) -> ProgramError:
         return ProgramError(message, source=self.source, pos=pos, hint=hint)
@@ -393,6 +459,10 @@ class Builder:
     def _arith(self, op: Op, python: Callable[[Any, Any], Any], left: Use, right: Use) -> Any:
         """left op right where either is static: Python's value for two static values, else
         the gate, with the static one as a constant. A tuple is Python's (x.shape + (1,))."""
+        if type(left[0]) is Node and _is_number_like(right[0]) and self._is_literal(left[0]):
+            left = (self.literal_number(left[0]), left[1], left[2])  # i + 1, 2 * pad: Python's
+        elif type(right[0]) is Node and _is_number_like(left[0]) and self._is_literal(right[0]):
+            right = (self.literal_number(right[0]), right[1], right[2])
         tuples = self._is_tuple(left[0]) or self._is_tuple(right[0])
         if tuples and not (self._is_written(left[0]) and self._is_written(right[0])):
             raise self._error("arithmetic on a tuple of arrays: write the arrays' arithmetic itself", left[1])
@@ -458,6 +528,8 @@ class Builder:
         return None  # each statement has done its work when it was reduced
 
     def _statement(self, node: Node, text: str, start: int) -> None:
+        if not self.tracking:
+            return
         if self.unused_statement is not None:
             line = self.source.count("\n", 0, self.unused_statement) + 1
             self.warnings.append(
@@ -469,8 +541,8 @@ class Builder:
 
     def expr_stmt(self, children: list[Use]) -> None:
         ((item, start, end),) = children
-        if type(item) is str:
-            return  # a docstring: Python skips it, and so does bpcli
+        if type(item) is str or item is None or not self.tracking:
+            return  # a docstring (Python skips it, and so does bpcli), print(…), or in a call
         if type(item) is not Node:
             self._statement_static(item, output_text(self.source, start, end), start, end)
         else:
@@ -479,6 +551,8 @@ class Builder:
         self.unused_statement = start
 
     def _statement_static(self, value: Any, text: str, start: int, end: int) -> None:
+        if not self.tracking or not (isinstance(value, int | float | tuple | list) or hasattr(value, "shape")):
+            return  # (a dict, a string, a function: not an output)
         self._statement(cast("Node", None), text, start)
         self.output_static = (value, text, start, end)
 
@@ -492,7 +566,12 @@ class Builder:
             self._assign(token, item, end)
             return
         name = str(token)
-        if (isinstance(item, Display) and item.kind == "list") or isinstance(item, _numpy().ndarray):
+        if (
+            isinstance(item, Display)
+            and item.kind == "list"
+            and item.items
+            and not any(is_python_value(i[0]) for i in item.items)
+        ) or isinstance(item, _numpy().ndarray):
             # an array (np.zeros(3), [a, b]): a node, so that what shares its memory is known
             self._assign(token, self.as_node(use), end)
             return
@@ -502,8 +581,11 @@ class Builder:
                 token.start_pos,
                 hint=f"remove the binding {name}=…, or bind the inputs it uses",
             )
-        if isinstance(item, Display) and not self._is_written(item, bound=False):
-            self.env[name] = item  # p = np.split(v, 2), t = (v, 2*v): a tuple of arrays, kept
+        if isinstance(item, Display) and (
+            item.kind == "list" or not self._is_written(item, bound=False) or self.scope is not None
+        ):
+            # p = np.split(v, 2), t = (v, 2*v): a tuple of arrays, kept; a list, kept to grow
+            self.env[name] = item
             self.stale.pop(name, None)
             self.output_static = None
             return
@@ -512,21 +594,36 @@ class Builder:
         self._statement_static(self.env[name], name, start, end)
 
     def augassign(self, children: Mixed) -> None:
-        token, augop, (right, rstart, end) = children
+        token, augop, value = children
         left = self._lookup(token)
-        op = BINARY[str(augop)[0]]
         left_use = (left, token.start_pos, token.end_pos)
-        if type(left) is Node and type(right) is Node:
-            node = self._node(op, (left, right), token.start_pos, end)
-        else:
-            result = self._arith(op, PYTHON[op.name], left_use, (right, rstart, end))
-            if type(result) is not Node:
-                self._assign_use(token, (result, token.start_pos, end))
-                return
-            node = result
+        result, _, end = self.arith_op(str(augop)[:-1], left_use, value)
+        if type(result) is not Node:
+            self._assign_use(token, (result, token.start_pos, end))
+            return
         if type(left) is Node and self.shape(left_use, bake=False):  # an array: numpy adds in place
+            self._rebind(left, result)
             self._in_place(str(token), left, token.start_pos)
-        self._assign(token, node, end)
+        self._assign(token, result, end)
+
+    def arith_op(self, symbol: str, left: Use, right: Use) -> Use:
+        """left symbol right, for an augmented assignment (+=, **=, //=, @=)."""
+        name = AUGMENTED[symbol]
+        start, end = left[1], right[2]
+        op = OPS.get(name) or _numpy_op(name)
+        if type(left[0]) is Node and type(right[0]) is Node:
+            return self._node(op, (left[0], right[0]), start, end), start, end
+        return self._arith(op, PYTHON[name], left, right), start, end
+
+    def bare_tuple(self, children: list[Use]) -> Use:
+        """a, b written without parentheses (return out, cache; x = 1, 2)."""
+        start, end = children[0][1], children[-1][2]
+        return self._display(children, "tuple", start), start, end
+
+    def row(self, use: Use, k: int) -> Use:
+        """Row k of an array (a for loop's item)."""
+        _, start, end = use
+        return self._index_node(use, (k,), str(k), start, end), start, end
 
     def unpack(self, children: Mixed) -> None:
         tokens = [c for c in children if type(c) is not tuple]
@@ -552,6 +649,24 @@ class Builder:
             raise self._error(f"{len(tokens)} names, but {len(parts)} values to unpack", tokens[0].start_pos)
         for token, part in zip(tokens, parts, strict=True):
             self._assign_use(token, part)
+        if self.tracking and self.output is not None and len(tokens) > 1:
+            self._first_scalar(tokens)
+
+    def _first_scalar(self, tokens: list[Token]) -> None:
+        """`loss, grads = net.loss(X, y)`: the output is the first scalar of the tuple."""
+        last = self.env.get(str(tokens[-1]))
+        if type(last) is Node and self.shape((last, 0, 0), bake=False) == ():
+            return
+        for token in tokens:
+            node = self.env.get(str(token))
+            if type(node) is Node and self.shape((node, 0, 0), bake=False) == ():
+                self._statement(node, str(token), token.start_pos)
+                self.unused_statement = None
+                self.notes.append(
+                    f"the output is {token}, the first scalar of the tuple assigned on line"
+                    f" {self.source.count(chr(10), 0, token.start_pos) + 1} (--output NAME picks another)"
+                )
+                return
 
     def setitem(self, children: Mixed) -> None:
         base, lsqb, *subscripts, rsqb, value = children
@@ -571,16 +686,42 @@ class Builder:
     ) -> None:
         item, start, _ = base
         name = self.source[start : base[2]]
-        if not name.isidentifier() or self.env.get(name) is not item:
-            raise self._error("only an index of a name can be assigned to (x[0] = 1)", start)
-        node = self.as_node(base)
+        if type(item) is not Node:
+            raise self._error(f"{describe(item)} cannot be assigned into: only an array can", start)
+        node = item
         index, masks, text = index_ or self._index(subscripts, lsqb, rsqb)
         v = self.as_node(value)
         op = self._family_op(lambda: _arrays().setitem(index, text), start)
         result = self._node(op, (node, v, *masks), start, value[2])
-        self._in_place(name, node, start)
-        token = _NameToken(name, start, start + len(name))
-        self._assign(cast("Token", token), result, value[2])
+        self._rebind(node, result)
+        if name.isidentifier() and self.env.get(name) is result:
+            self._in_place(name, node, start)
+            token = _NameToken(name, start, start + len(name))
+            self._assign(cast("Token", token), result, value[2])
+
+    def _rebind(self, old: Node, new: Node) -> None:
+        """numpy changes an array in place: every name, dict entry, list item and attribute
+        that holds it, in the running call and its callers, holds the new node now."""
+        todo: list[Any] = [*self.frames, self.env]
+        seen: set[int] = set()
+        while todo and len(seen) <= MAX_STATIC:
+            container = todo.pop()
+            if id(container) in seen:
+                continue
+            seen.add(id(container))
+            if isinstance(container, Display):
+                for k, use in enumerate(container.items):
+                    if use[0] is old:
+                        container.items[k] = (new, use[1], use[2])
+                    elif isinstance(use[0], dict | Display) or hasattr(use[0], "attributes"):
+                        todo.append(use[0])
+                continue
+            table = container.attributes if hasattr(container, "attributes") else container
+            for key, value in table.items():
+                if value is old:
+                    table[key] = new
+                elif isinstance(value, dict | Display) or hasattr(value, "attributes"):
+                    todo.append(value)
 
     def _in_place(self, name: str, node: Node, pos: int) -> None:
         """numpy writes `name[…] = …` and `name += …` into the array itself: every other name
@@ -602,7 +743,8 @@ class Builder:
         prior = self.env.get(name)
         if type(prior) is not Node:
             prior = None
-        if self._is_literal(node):
+        top = self.scope is None and self.env is self.globals
+        if self._is_literal(node) and top:
             if prior is None:  # `x = -2`: x is an input
                 if name in self.bindings:
                     self.used.add(name)
@@ -624,12 +766,16 @@ class Builder:
                 token.start_pos,
                 hint=f"remove the binding {name}=…, or bind the inputs it uses",
             )
-        if node.name or node.op is INPUT or node.op is CONST:  # `b = a` gets a node of its own
-            node = self._node(ID, (node,), token.start_pos, end)
+        if node.op is INPUT or node.op is CONST or (node.name and node.scope is self.scope):
+            node = self._node(ID, (node,), token.start_pos, end)  # `b = a` gets a node of its own
+        elif node.name:  # out, cache = f(x): the name the call gave it stays
+            self.env[name] = node
+            self._statement(node, name, token.start_pos)
+            return
         self.literals.discard(node.id)
         node.name = name
         node.needs_grad = True  # ∂f/∂name is reported even for constant intermediates
-        if prior is not None and prior is self.inputs.get(name):
+        if prior is not None and prior is self.inputs.get(name) and top:
             line = self.source.count("\n", 0, token.start_pos) + 1
             self.warnings.append(
                 f"{name} is an input and is assigned again on line {line}:"
@@ -815,6 +961,8 @@ class Builder:
                 continue
             parts.append(self.integers((value, use[1], use[2]), "an index"))
         text = " ".join(self.source[lsqb.end_pos : rsqb.start_pos].split())
+        if self.scope is not None and not masks:  # in a loop or a call: x[:, t] is x[:, 2] now
+            text = ", ".join(_index_text(part) for part in parts)
         return tuple(parts), masks, text
 
     def _index_node(
@@ -1130,6 +1278,24 @@ def _numpy() -> Any:
     return np
 
 
+def _index_text(part: Any) -> str:
+    """One part of an index as numpy code writes it: 2, 1:3, ::2, None, ..."""
+    if isinstance(part, slice):
+        bounds = ["" if v is None else str(v) for v in (part.start, part.stop, part.step)]
+        return ":".join(bounds[:2]) + (f":{bounds[2]}" if part.step is not None else "")
+    if part is Ellipsis:
+        return "..."
+    if isinstance(part, int | type(None)):
+        return str(part)
+    size = getattr(part, "size", 0)
+    return str(part.tolist()) if 0 < size <= 4 else "[…]"
+
+
+def _is_number_like(item: Any) -> bool:
+    """A static value that takes a number in arithmetic as Python does (i + 1, 2 * pad)."""
+    return isinstance(item, int | float | str | tuple) or hasattr(item, "dtype")
+
+
 def _holds_objects(item: Any) -> bool:
     """Whether a tuple or list holds something that is not a number (a slice, None, a node)."""
     if isinstance(item, tuple | list):
@@ -1151,6 +1317,8 @@ def _as_integers(value: Any) -> Any:
         return int(value)
     if isinstance(value, tuple | list):
         return type(value)(_as_integers(v) for v in value)
+    if isinstance(value, range):
+        return np.arange(value.start, value.stop, value.step)
     if isinstance(value, np.ndarray):
         if value.dtype.kind in "iub":
             return value

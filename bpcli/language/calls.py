@@ -184,6 +184,8 @@ def _family(
         )
     given: dict[str, Use] = dict(zip(names, rest, strict=False))
     for keyword in keywords:
+        if keyword.name not in names and _harmless(b, keyword):
+            continue
         if keyword.name not in names:
             raise b._error(
                 f"{name}() got an unexpected keyword argument {keyword.name!r}",
@@ -252,6 +254,8 @@ def _arguments(
         raise b._error(f"{name}() takes at most {_plural(len(params), 'argument')}", start)
     bound: list[Use | None] = [*positional, *[None] * (len(params) - len(positional))]
     for keyword in keywords:
+        if keyword.name not in params and _harmless(b, keyword):
+            continue
         if keyword.name not in params:
             raise b._error(f"{name}() got an unexpected keyword argument {keyword.name!r}", keyword.use[1])
         bound[params.index(keyword.name)] = keyword.use
@@ -259,6 +263,21 @@ def _arguments(
         if bound[i] is None:
             raise b._error(f"{name}() missing required argument {params[i]!r}", start)
     return bound
+
+
+# numpy's keywords that leave a float64 result as it is: accepted and passed over
+HARMLESS = frozenset({"copy", "order", "casting", "subok", "dtype"})
+
+
+def _harmless(b: Builder, keyword: Keyword) -> bool:
+    """Whether a keyword a call does not take changes nothing here (copy=False, dtype=x.dtype)."""
+    if keyword.name not in HARMLESS:
+        return False
+    if keyword.name != "dtype":
+        return True
+    kind = b.static(keyword.use)
+    name = kind.name if isinstance(kind, Function) else kind if isinstance(kind, str) else None
+    return name in FLOAT_TYPES
 
 
 def _shape_argument(b: Builder, use: Use) -> tuple[int, ...]:
@@ -330,6 +349,23 @@ def _arange(b: Builder, positional: list[Use], keywords: list[Keyword], start: i
     if count > b.max_elements:
         raise b._shape_error(f"arange would make {count:,} elements, more than --max-elements", start)
     return np.arange(*values)
+
+
+def _linspace(b: Builder, positional: list[Use], keywords: list[Keyword], start: int, end: int) -> Any:
+    first, stop, num, endpoint = _arguments(
+        b, "linspace", positional, keywords, ("start", "stop", "num", "endpoint"), 2, start
+    )
+    assert first is not None and stop is not None
+    count = b.integers(num, "num") if num is not None else 50
+    if not isinstance(count, int) or count < 0:
+        raise b._error("linspace: num must be a non-negative integer", start)
+    if count > b.max_elements:
+        raise b._shape_error(f"linspace would make {count:,} elements, more than --max-elements", start)
+    closed = bool(b.static(endpoint)) if endpoint is not None else True
+    try:
+        return np.linspace(b.static(first), b.static(stop), num=count, endpoint=closed)
+    except (TypeError, ValueError) as err:
+        raise b._error(f"linspace: {err}", start) from None
 
 
 def _eye(b: Builder, positional: list[Use], keywords: list[Keyword], start: int, end: int) -> Any:
@@ -614,6 +650,7 @@ SPECIAL: dict[str, Callable[..., Any]] = {
     "arange": _arange,
     "range": _arange,
     "eye": _eye,
+    "linspace": _linspace,
     "array": _array,
     "asarray": _array,
     "len": _len,

@@ -16,8 +16,8 @@ from typing import Any, TypeAlias
 
 from bpcli.language import _tables
 
-_OPEN = {"LPAR", "LSQB"}
-_CLOSE = {"RPAR", "RSQB"}
+_OPEN = {"LPAR", "LSQB", "LBRACE"}
+_CLOSE = {"RPAR", "RSQB", "RBRACE"}
 END = "$END"
 
 # A grammar rule's callback: its kept children (tokens and what the callbacks of its
@@ -77,9 +77,29 @@ _LEXER = re.compile(
 _IGNORE = frozenset(_tables.IGNORE)
 
 
+_KEYWORDS = _tables.KEYWORDS
+# Clauses that continue the compound statement of the lines above (if …: … else: …): the
+# line before them does not end a statement, so no _NL comes before them.
+_CLAUSES = frozenset({"ELSE", "ELIF"})
+
+
+class BadIndent(Exception):
+    """A line's indentation matches no open block (or is less than the first line's)."""
+
+    def __init__(self, pos: int, message: str) -> None:
+        super().__init__(message)
+        self.pos = pos
+        self.message = message
+
+
 def tokens(text: str) -> Iterator[Token]:
-    """The tokens of `text`; a newline inside ( ) or [ ] is only white space."""
+    """The tokens of `text`, with Python's layout: a newline inside ( ) [ ] { } is only white
+    space, blank lines and comments are nothing, and each line's indentation, against the
+    first line's, opens (_INDENT) or closes (_DEDENT) blocks. A _NL ends each line that
+    ends a statement, after the _DEDENTs of the blocks it closes."""
     depth = 0
+    indents: list[int] = []  # the widths of the open blocks' indentation, the first line's first
+    newline: Token | None = None  # the end of the last line, not yet given
     for match in _LEXER.finditer(text):
         kind = match.lastgroup
         if kind == "_LITERAL":
@@ -89,22 +109,43 @@ def tokens(text: str) -> Iterator[Token]:
                 depth += 1
             elif kind in _CLOSE and depth:
                 depth -= 1
-            yield Token(kind, value, match.start(), match.end())
+        elif kind in _IGNORE:
             continue
-        if kind in _IGNORE:
+        elif kind == "_NL":
+            if not depth and newline is None and indents:
+                newline = Token("_NL", "\n", match.start(), match.end())
             continue
-        if kind == "_NL":
-            if depth:
-                continue
-        elif kind in _OPEN:
-            depth += 1
-        elif kind in _CLOSE:
-            if depth:
-                depth -= 1
         elif kind == "_ERROR":
             raise UnexpectedCharacter(match.start())
-        # (every alternative of the lexer is a named group: lastgroup is never None here)
-        yield Token(kind, match.group(), match.start(), match.end())  # type: ignore[arg-type]
+        else:
+            value = match.group()
+            if kind == "NAME":
+                kind = _KEYWORDS.get(value, "NAME")
+        start = match.start()
+        if newline is not None or not indents:
+            line_start = text.rfind("\n", 0, start) + 1
+            width = len(text[line_start:start].expandtabs(8))
+            if not indents:
+                indents.append(width)
+            elif width > indents[-1]:
+                indents.append(width)
+                yield newline  # type: ignore[misc]
+                yield Token("_INDENT", "", start, start)
+            else:
+                while width < indents[-1]:
+                    indents.pop()
+                    if not indents:
+                        raise BadIndent(start, "this line is indented less than the program's first line")
+                    yield Token("_DEDENT", "", start, start)
+                if width != indents[-1]:
+                    raise BadIndent(start, "this line's indentation matches no block above it")
+                if kind not in _CLAUSES:
+                    yield newline  # type: ignore[misc]
+            newline = None
+        # (every alternative of the lexer is a named group: kind is never None here)
+        yield Token(kind, value, start, match.end())  # type: ignore[arg-type]
+    for _ in indents[1:]:
+        yield Token("_DEDENT", "", len(text), len(text))
 
 
 class _Rules(dict[int, tuple[str, int, "Callback | None"]]):
@@ -257,5 +298,8 @@ def _reducer(
 
 
 def literal(terminal: str) -> str | None:
-    """The text of a terminal that is a fixed string (`RPAR` -> ")"), else None."""
-    return _tables.LITERALS.get(terminal)
+    """The text of a terminal that is a fixed string (`RPAR` -> ")", `FOR` -> "for"), else None."""
+    text = _tables.LITERALS.get(terminal)
+    if text is None:
+        text = next((word for word, kind in _KEYWORDS.items() if kind == terminal), None)
+    return text

@@ -15,6 +15,8 @@ from bpcli.core.graph import Graph
 from bpcli.errors import ParseError, ProgramError
 from bpcli.language import lalr
 from bpcli.language.builder import Builder
+from bpcli.language.interpreter import Interpreter
+from bpcli.language.program import Recorder
 from bpcli.lazy import LazyPattern
 from bpcli.limits import MAX_ELEMENTS
 from bpcli.values import Value
@@ -37,6 +39,7 @@ _WORDS = {
 }
 
 _builder = Builder()
+_recorder = Recorder(lambda statement: None)  # its `run` is set for each parse
 _parser: lalr.Parser | None = None
 
 
@@ -51,11 +54,13 @@ def parse(
     a node computes may have more than `max_elements` elements."""
     global _parser
     if _parser is None:
-        _parser = lalr.Parser(_builder)
+        _parser = lalr.Parser(_recorder)
     text = _without_imports(source.translate(TYPOS))
     given = bindings or {}
     booleans = {name for name, v in given.items() if str(getattr(v, "dtype", "")) == "bool"}
     _builder.reset(source, {name: _value(v) for name, v in given.items()}, expand, max_elements, booleans)
+    interpreter = Interpreter(_builder)
+    _recorder.run = interpreter.run
     gc_was_enabled = gc.isenabled()
     gc.disable()  # a big parse allocates many objects that live on; collecting them is waste
     try:
@@ -64,10 +69,16 @@ def parse(
         raise _unexpected_character(source, err.pos) from None
     except lalr.UnexpectedToken as err:
         raise _unexpected_token(source, err.token, err.expected) from None
+    except lalr.BadIndent as err:
+        raise ParseError(f"syntax error: {err.message}", source=source, pos=err.pos) from None
     finally:
         if gc_was_enabled:
             gc.enable()
-    return _builder.graph()
+    _builder.warnings.extend(interpreter.finish())
+    graph = _builder.graph()
+    graph.printed = tuple(_builder.printed)
+    graph.notes = tuple(_builder.notes)
+    return graph
 
 
 class _Nothing:
@@ -98,6 +109,8 @@ def check_syntax(source: str) -> None:
         raise _unexpected_character(source, err.pos) from None
     except lalr.UnexpectedToken as err:
         raise _unexpected_token(source, err.token, err.expected) from None
+    except lalr.BadIndent as err:
+        raise ParseError(f"syntax error: {err.message}", source=source, pos=err.pos) from None
     if empty:
         raise ProgramError("the program is empty: write an expression such as (x+y)*z")
 
@@ -208,28 +221,42 @@ def _unexpected_token(source: str, token: lalr.Token, expected: set[str]) -> Par
         hint = "only a name, or an index of one, can be assigned (q = x + y, m[0] = 1); == compares"
     elif kind == "_NL" and expected & _OPERANDS:
         message = "syntax error: the line ends in the middle of an expression"
+    elif kind == "_INDENT":
+        message = "syntax error: this line is indented, but no block (for …:, if …:, def …:) opens here"
+        hint = "indent a line only under a line that ends in ':'"
+    elif "_INDENT" in expected:
+        message = "syntax error: expected an indented block after the ':' above"
+        hint = None
     else:
         message = f"syntax error: unexpected {_describe_token(token)}"
     return ParseError(message, source=source, pos=token.start_pos, hint=hint)
 
 
-_STRAIGHT = "bpcli does not run Python's {} yet: a program is straight-line numpy code"
 _KEYWORD_ADVICE = {
-    "for": (_STRAIGHT.format("loops"), "write the loop out step by step (unrolled)"),
-    "while": (_STRAIGHT.format("loops"), "write the loop out step by step (unrolled)"),
-    "def": (_STRAIGHT.format("functions"), "paste the function's body, with its inputs bound"),
-    "lambda": (_STRAIGHT.format("functions"), "write the expression itself where it is used"),
-    "class": (_STRAIGHT.format("classes"), "paste the forward pass, with its inputs bound"),
-    "if": (_STRAIGHT.format("conditions"), "keep the branch that runs (train or test mode)"),
-    "with": (_STRAIGHT.format("with blocks"), "paste the block's body"),
-    "return": (
-        "a program has no return: its last statement is the output",
-        "delete the return, and end with the value to differentiate (loss)",
+    "while": (
+        "bpcli does not run while loops: it unrolls loops whose bound it knows",
+        "write it as a for loop: for i in range(n): …",
     ),
+    "lambda": ("bpcli does not run lambda", "write a def, or the expression itself where it is used"),
+    "with": ("bpcli does not run with blocks", "paste the block's body"),
+    "try": ("bpcli does not run try blocks", "keep the code that runs"),
+    "global": ("bpcli does not run global statements", "pass the value in and return it"),
+    "yield": ("bpcli does not run generators (yield)", "return a list instead"),
     "import": ("bpcli reads `import numpy as np` only: it has numpy's functions itself", "delete the import"),
-    "assert": ("bpcli does not run assert", "delete the assert"),
+    "del": ("bpcli does not run del", "delete the del: a name no longer used does no harm"),
+    "comprehension": (
+        "bpcli does not run list comprehensions",
+        "write a for loop that appends to a list",
+    ),
 }
-_KEYWORDS = {**{word: word for word in _KEYWORD_ADVICE}, "elif": "if", "else": "if", "from": "import"}
+_KEYWORDS = {
+    **{word: word for word in _KEYWORD_ADVICE},
+    "nonlocal": "global",
+    "except": "try",
+    "finally": "try",
+    "from": "import",
+    "async": "with",
+}
 
 
 def _python_keyword(source: str, token: lalr.Token) -> str | None:
@@ -240,7 +267,11 @@ def _python_keyword(source: str, token: lalr.Token) -> str | None:
     words = line.replace("(", " ").replace(":", " ").split()
     if words and words[0] in _KEYWORDS:
         return _KEYWORDS[words[0]]
-    return "lambda" if "lambda" in words else None
+    if "lambda" in words:
+        return "lambda"
+    if token.type == "FOR" and _open_brackets(source, token.start_pos):
+        return "comprehension"  # [f(t) for t in x]
+    return None
 
 
 def _line_start(source: str, pos: int) -> int:

@@ -77,11 +77,109 @@ class Method:
         self.name = name
 
 
+class Starred:
+    """`*x.shape` in a call: its items are the call's arguments."""
+
+    __slots__ = ("use",)
+
+    def __init__(self, use: Use) -> None:
+        self.use = use
+
+
+class UserFunction:
+    """A function the program defines (def): its parameters, with their defaults (a value, or
+    a marker for none), and its body."""
+
+    __slots__ = ("body", "name", "params")
+
+    def __init__(self, name: str, params: list[tuple[str, Any]], body: list[Any]) -> None:
+        self.name = name
+        self.params = params
+        self.body = body
+
+
+class UserClass:
+    """A class the program defines: its namespace (methods and class attributes)."""
+
+    __slots__ = ("name", "namespace")
+
+    def __init__(self, name: str, namespace: dict[str, Any]) -> None:
+        self.name = name
+        self.namespace = namespace
+
+
+class Instance:
+    """An object of a program's class: its attributes (self.params, self.reg)."""
+
+    __slots__ = ("attributes", "cls")
+
+    def __init__(self, cls: UserClass) -> None:
+        self.cls = cls
+        self.attributes: dict[str, Any] = {}
+
+
+class BoundMethod:
+    """`model.loss`, before it is called: the object and the function."""
+
+    __slots__ = ("function", "owner")
+
+    def __init__(self, owner: Instance, function: UserFunction) -> None:
+        self.owner = owner
+        self.function = function
+
+
+class PyMethod:
+    """A method of a Python value (d.get, caches.append, '…'.format), before it is called."""
+
+    __slots__ = ("name", "owner")
+
+    def __init__(self, owner: Any, name: str) -> None:
+        self.owner = owner
+        self.name = name
+
+
+# Python's exceptions, which `raise` takes, and the functions the interpreter runs on Python
+# values (the numpy ones are bpcli.language.calls').
+EXCEPTIONS = frozenset(
+    {
+        "ValueError",
+        "TypeError",
+        "NotImplementedError",
+        "AssertionError",
+        "Exception",
+        "KeyError",
+        "IndexError",
+        "RuntimeError",
+    }
+)
+BUILTINS = frozenset(
+    {"range", "enumerate", "zip", "print", "str", "list", "tuple", "dict", "reversed", "isinstance", "object"}
+    | EXCEPTIONS
+)
+
+
+def is_python_value(item: Any) -> bool:
+    """A value no array can hold (a dict, a string, an object, None): a list of these stays a
+    Python list."""
+    return isinstance(item, dict | str | Display | Instance | UserFunction | UserClass) or item is None
+
+
 def describe(value: object) -> str:
     """What a static value is, for a message: "the tuple (4, 3)", "the function np.sum"."""
-    if isinstance(value, Function | Method):
-        name = value.name if isinstance(value, Method) else repr(value)
+    if isinstance(value, Function | Method | PyMethod | UserFunction):
+        name = value.name if not isinstance(value, Function) else repr(value)
         return f"the function {name}"
+    if isinstance(value, BoundMethod):
+        return f"the method {value.function.name}"
+    if isinstance(value, UserClass):
+        return f"the class {value.name}"
+    if isinstance(value, Instance):
+        return f"a {value.cls.name} object"
+    if isinstance(value, dict):
+        keys = ", ".join(repr(k) for k in list(value)[:4])
+        return f"the dict {{{keys}{', …' if len(value) > 4 else ''}}}" if value else "an empty dict"
+    if isinstance(value, range):
+        return f"the {value!r}"
     if isinstance(value, Display):
         return f"a {value.kind} of {len(value.items)} items"
     if isinstance(value, Namespace):

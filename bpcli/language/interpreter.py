@@ -1,0 +1,882 @@
+"""Runs a program's statements at build time, as JAX and PyTorch trace Python: loops are
+unrolled, calls inlined, each branch decided on the values at these bindings.
+
+The builder (bpcli.language.builder) makes graph nodes; this module decides which
+statements run, how often, and in which scope. It never runs Python: it walks the
+statements the parser recorded (bpcli.language.program) and evaluates each expression tree
+with an explicit stack, calling the builder's callback for each rule.
+
+Nothing recurses with the program's size. A call of a function the program defines is a
+new frame on the driver's own stack (`_drive`), not a Python call; a frame's blocks nest as
+its text does, and that nesting is bounded (MAX_NESTING).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Generator, Iterator
+from typing import TYPE_CHECKING, Any, TypeAlias
+
+from bpcli.core.graph import INPUT, Node, Scope
+from bpcli.errors import BpcliError, ProgramError
+from bpcli.language.program import Class, Def, For, If, Simple, Statement, Tree
+from bpcli.language.statics import (
+    BUILTINS,
+    EXCEPTIONS,
+    BoundMethod,
+    Display,
+    Function,
+    Instance,
+    Keyword,
+    PyMethod,
+    Starred,
+    Use,
+    UserClass,
+    UserFunction,
+    describe,
+    is_python_value,
+)
+
+if TYPE_CHECKING:
+    from bpcli.language.builder import Builder
+    from bpcli.language.lalr import Token
+
+MAX_STEPS = 10_000_000  # statements run, loops unrolled: more is a program that would not end
+MAX_NODES = 10_000_000  # graph nodes a program may make
+MAX_CALLS = 200  # calls of the program's functions inside one another
+MAX_NESTING = 100  # blocks inside one another, as Python's own parser allows
+
+# The rules evaluated lazily (the other operand only when needed), as Python does.
+_BRANCH, _OR, _AND, _REDUCE = range(4)
+_LAZY = {"ifexp": _BRANCH, "or_test": _OR, "and_test": _AND}
+
+
+
+class _Call:
+    """A request to the driver: run `function` with these arguments and send back its value
+    (or `returns`, for a class's __init__)."""
+
+    __slots__ = ("end", "function", "keywords", "positional", "returns", "start")
+
+    def __init__(
+        self,
+        function: UserFunction,
+        positional: list[Use],
+        keywords: list[Keyword],
+        start: int,
+        end: int,
+        returns: Use | None = None,
+    ) -> None:
+        self.function = function
+        self.positional = positional
+        self.keywords = keywords
+        self.start = start
+        self.end = end
+        self.returns = returns
+
+
+class _Return(Exception):
+    def __init__(self, use: Use) -> None:
+        self.use = use
+
+
+class _Break(Exception):
+    pass
+
+
+class _Continue(Exception):
+    pass
+
+
+Steps: TypeAlias = "Generator[_Call, Use, Any]"
+
+
+class Interpreter:
+    """Runs one program's statements with one builder."""
+
+    def __init__(self, builder: Builder) -> None:
+        self.b = builder
+        self.calls: list[tuple[UserFunction, int]] = []  # the active calls, and where each was made
+        self.steps = 0
+        self.nesting = 0
+        self.conditions: dict[int, Node] = {}  # where a condition on a node was decided, first node
+        self.special = {
+            "call": self._call,
+            "attribute": self._attribute,
+            "index": self._index,
+            "array": self._array,
+            "dict_display": self._dict_display,
+            "entry": self._entry,
+            "star_arg": self._star_arg,
+            "not_test": self._not,
+            "contains": self._contains,
+            "not_contains": self._not_contains,
+            "is_": self._is,
+            "is_not": self._is_not,
+        }
+
+    # --- the driver ----------------------------------------------------------------------
+
+    def run(self, statement: Statement) -> None:
+        """Run one statement of the top level (and every call it makes)."""
+        b = self.b
+        stack: list[Steps] = [self._statement(statement)]
+        saved: list[tuple[Any, ...]] = []
+        value: Any = None
+        try:
+            while True:
+                try:
+                    request = stack[-1].send(value)
+                except StopIteration as stop:
+                    stack.pop()
+                    if not stack:
+                        return
+                    b.env, b.stale, b.scope, b.tracking = saved.pop()
+                    b.frames.pop()
+                    self.calls.pop()
+                    value = stop.value
+                    continue
+                function = request.function
+                if any(active is function for active, _ in self.calls):
+                    chain = " → ".join([f.name for f, _ in self.calls] + [function.name])
+                    raise self._error(
+                        f"{function.name} calls itself ({chain}): bpcli unrolls every call, and"
+                        " cannot unroll recursion",
+                        request.start,
+                        hint="write the recursion as a for loop",
+                    )
+                if len(self.calls) >= MAX_CALLS:
+                    raise self._error(f"calls nest more than {MAX_CALLS} deep", request.start)
+                saved.append((b.env, b.stale, b.scope, b.tracking))
+                b.frames.append(b.env)
+                self.calls.append((function, request.start))
+                stack.append(self._invoke(request))
+                value = None
+        except (_Break, _Continue) as err:
+            word = "break" if isinstance(err, _Break) else "continue"
+            raise self._error(f"'{word}' outside a loop", statement_pos(statement)) from None
+        except _Return:
+            raise self._error("'return' outside a function", statement_pos(statement)) from None
+        except BpcliError as err:
+            if self.calls:
+                self._locate(err)
+            raise
+        finally:
+            for steps in reversed(stack):
+                steps.close()
+            while saved:  # (after an error: the top level's state, for the message's sake)
+                b.env, b.stale, b.scope, b.tracking = saved.pop()
+                b.frames.pop()
+            self.calls.clear()
+
+    def _locate(self, err: BpcliError) -> None:
+        """Say in which call an error happened, and where that call was made."""
+        scope = self.b.scope
+        where = scope.label() if scope is not None else self.calls[-1][0].name
+        line = self.b.source.count("\n", 0, self.calls[0][1]) + 1
+        err.message = f"in {where} (called on line {line}): {err.message}"
+
+    def _invoke(self, request: _Call) -> Steps:
+        b = self.b
+        function = request.function
+        b.env = self._bind(function, request)
+        b.stale = {}
+        b.scope = Scope(b.scope, function.name)
+        b.tracking = False
+        b.reusable = False
+        try:
+            yield from self._block(function.body)
+        except _Return as done:
+            return request.returns or done.use
+        return request.returns or (None, request.start, request.end)
+
+    def _bind(self, function: UserFunction, request: _Call) -> dict[str, Any]:
+        """The new frame's names: each parameter bound to its argument or default."""
+        env: dict[str, Any] = {}
+        params = function.params
+        positional = request.positional
+        if len(positional) > len(params):
+            raise self._error(
+                f"{function.name}() takes {len(params)} arguments, but {len(positional)} were given",
+                request.start,
+            )
+        for (name, _), use in zip(params, positional, strict=False):
+            env[name] = use[0]
+        for keyword in request.keywords:
+            if keyword.name not in (name for name, _ in params):
+                raise self._error(
+                    f"{function.name}() has no parameter {keyword.name}", keyword.use[1] - len(keyword.name) - 1
+                )
+            if keyword.name in env:
+                raise self._error(f"{function.name}() got two values for {keyword.name}", keyword.use[1])
+            env[keyword.name] = keyword.use[0]
+        for name, default in params:
+            if name not in env:
+                if default is _MISSING:
+                    raise self._error(f"{function.name}() is missing its argument {name}", request.start)
+                env[name] = default
+        return env
+
+    # --- statements ----------------------------------------------------------------------
+
+    def _block(self, statements: list[Statement]) -> Steps:
+        self.nesting += 1
+        try:
+            if self.nesting > MAX_NESTING:
+                raise self._error(f"blocks nest more than {MAX_NESTING} deep", statement_pos(statements[0]))
+            for statement in statements:
+                yield from self._statement(statement)
+        finally:
+            self.nesting -= 1
+
+    def _statement(self, statement: Statement) -> Steps:
+        b = self.b
+        self.steps += 1
+        if self.steps > MAX_STEPS or len(b.nodes) > MAX_NODES:
+            what = f"{MAX_STEPS:,} statements" if self.steps > MAX_STEPS else f"{MAX_NODES:,} nodes"
+            raise self._error(
+                f"the program would run more than {what}: a loop's bound is too large",
+                statement_pos(statement),
+                hint="try it with smaller sizes: its gradients show the same steps",
+            )
+        kind = type(statement)
+        if kind is Simple:
+            yield from self._simple(statement)  # type: ignore[arg-type]
+        elif kind is For:
+            yield from self._for(statement)  # type: ignore[arg-type]
+        elif kind is If:
+            yield from self._if(statement)  # type: ignore[arg-type]
+        elif kind is Def:
+            self._def(statement)  # type: ignore[arg-type]
+        else:
+            yield from self._class(statement)  # type: ignore[arg-type]
+
+    def _simple(self, statement: Simple) -> Steps:
+        b = self.b
+        rule = statement.rule
+        children: list[Any] = []
+        for child in statement.children:
+            if type(child) is Tree:
+                child = yield from self._eval(child)
+            children.append(child)
+        if rule == "assign":
+            token, use = children
+            b.assign([token, use])
+        elif rule == "expr_stmt":
+            b.expr_stmt(children)
+        elif rule == "return_stmt":
+            use = children[1] if len(children) > 1 else (None, children[0].start_pos, children[0].end_pos)
+            raise _Return(use)
+        elif rule == "setitem" and isinstance(children[0][0], dict):
+            base, _, key, *_, value = children
+            base[0][self._key(key)] = self._parameter(statement, base, key, value)
+        elif rule == "augsetitem" and isinstance(children[0][0], dict):
+            base, _, key, _, augop, value = children
+            table = base[0]
+            old = self._lookup_key(table, key)
+            result = b.arith_op(str(augop)[:-1], (old, key[1], key[2]), value)
+            table[self._key(key)] = result
+        elif rule in ("setattr", "augsetattr"):
+            self._setattr(rule, children)
+        elif rule == "chain_assign":
+            *tokens, use = children
+            for token in tokens:
+                b.assign([token, use])
+        elif rule == "pass_stmt":
+            pass
+        elif rule == "break_stmt":
+            raise _Break
+        elif rule == "continue_stmt":
+            raise _Continue
+        elif rule == "assert_stmt":
+            keyword, test, *message = children
+            if not self.truth(test):
+                text = self._text(message[0]) if message else " ".join(b.source[test[1] : test[2]].split())
+                raise self._error(f"assertion failed: {text}", test[1])
+        elif rule == "raise_stmt":
+            raise self._raised(children)
+        else:
+            getattr(b, rule)(children)
+
+    def _for(self, statement: For) -> Steps:
+        b = self.b
+        iterable = yield from self._eval(statement.iterable)
+        targets = statement.targets
+        outer = b.scope
+        tracking = b.tracking
+        b.reusable = False
+        try:
+            for count, item in enumerate(self._iterate(iterable)):
+                b.scope = Scope(outer, None, self._variables(targets, item, count))
+                b.tracking = False
+                if len(targets) == 1:
+                    b.assign([targets[0], item])
+                else:
+                    b.unpack([*targets, item])
+                b.tracking = tracking
+                self.steps += 1
+                try:
+                    yield from self._block(statement.body)
+                except _Continue:
+                    continue
+                except _Break:
+                    break
+        finally:
+            b.scope = outer
+            b.tracking = tracking
+
+    @staticmethod
+    def _variables(targets: list[Token], item: Use, count: int) -> tuple[tuple[str, str], ...]:
+        """The loop variables of one iteration, as a heading shows them: t = 2."""
+        values = [item[0]] if len(targets) == 1 else None
+        if values is None and isinstance(item[0], Display) and len(item[0].items) == len(targets):
+            values = [i[0] for i in item[0].items]
+        if values is None and isinstance(item[0], tuple | list) and len(item[0]) == len(targets):
+            values = list(item[0])
+        shown = [
+            (str(t), str(v) if isinstance(v, str) else repr(v))
+            for t, v in zip(targets, values or (), strict=False)
+            if isinstance(v, int | str) and not isinstance(v, bool) and len(str(v)) <= 20
+        ]
+        return tuple(shown) or ((str(targets[0]), f"#{count}"),)
+
+    def _if(self, statement: If) -> Steps:
+        for test, block in statement.branches:
+            use = yield from self._eval(test)
+            if self.truth(use):
+                yield from self._block(block)
+                return
+        if statement.orelse:
+            yield from self._block(statement.orelse)
+
+    def _def(self, statement: Def) -> None:
+        b = self.b
+        params: list[tuple[str, Any]] = []
+        for param in statement.params:
+            if param.star:
+                raise self._error("bpcli's functions take no *args", param.name.start_pos)
+            default: Any = _MISSING
+            if param.default is not None:
+                default = self._constant(self._evaluate_now(param.default))
+            params.append((str(param.name), default))
+        b.env[str(statement.name)] = UserFunction(str(statement.name), params, statement.body)
+
+    def _class(self, statement: Class) -> Steps:
+        b = self.b
+        saved = b.env, b.tracking
+        namespace: dict[str, Any] = {}
+        b.env, b.tracking = namespace, False
+        b.frames.append(saved[0])
+        try:
+            yield from self._block(statement.body)
+        finally:
+            b.frames.pop()
+            b.env, b.tracking = saved
+        b.env[str(statement.name)] = UserClass(str(statement.name), namespace)
+
+    def _parameter(self, statement: Simple, base: Use, key: Use, value: Use) -> Any:
+        """What a dict holds for `params['W1'] = std * np.random.randn(D, H)`: an array of
+        floats made from numbers alone is a parameter, a leaf with a gradient, named
+        params['W1']; anything else is itself."""
+        item = value[0]
+        if type(item) is Node and item.id not in self.b.booleans and _made_of_numbers(item):
+            node = item
+            item = self.b.evaluate(node, value[1], mark=False)
+            self.b.spent.add(node.id)
+        if getattr(item, "dtype", None) is None or item.dtype.kind != "f":
+            return value[0]
+        text = " ".join(self.b.source[base[1] : base[2]].split()).removeprefix("self.")
+        name = f"{text}[{self._key(key)!r}]"
+        return self.b.parameter(name, item, value[1], value[2])
+
+    def _setattr(self, rule: str, children: list[Any]) -> None:
+        owner, name, *rest = children
+        target = owner[0]
+        if not isinstance(target, Instance | UserClass):
+            raise self._error(f"{describe(target)} has no attributes to set", owner[1])
+        attributes = target.attributes if isinstance(target, Instance) else target.namespace
+        if rule == "setattr":
+            attributes[str(name)] = rest[0][0]
+            return
+        augop, value = rest
+        if str(name) not in attributes:
+            raise self._error(f"{describe(target)} has no attribute {name}", name.start_pos)
+        old = (attributes[str(name)], owner[1], name.end_pos)
+        attributes[str(name)] = self.b.arith_op(str(augop)[:-1], old, value)[0]
+
+    def _raised(self, children: list[Any]) -> ProgramError:
+        keyword = children[0]
+        if len(children) == 1:
+            return self._error("the program raises an error here", keyword.start_pos)
+        value = children[1][0]
+        if isinstance(value, Function) and value.name in EXCEPTIONS:
+            return self._error(f"{value.name} raised", keyword.start_pos)
+        return self._error(f"{value}" if isinstance(value, RaisedError) else str(value), keyword.start_pos)
+
+    # --- expressions ---------------------------------------------------------------------
+
+    def _eval(self, tree: Tree) -> Steps:
+        """An expression's Use, its tree evaluated with an explicit stack."""
+        b = self.b
+        special = self.special
+        todo: list[Any] = [tree]
+        values: list[Any] = []
+        while todo:
+            item = todo.pop()
+            if type(item) is Tree:
+                lazy = _LAZY.get(item.rule)
+                if lazy is not None:  # a if c else b: c first; a or b: a first
+                    todo.append((lazy, item))
+                    todo.append(item.children[1] if lazy is _BRANCH else item.children[0])
+                    continue
+                todo.append((_REDUCE, item))
+                todo.extend(c for c in reversed(item.children) if type(c) is Tree)
+                continue
+            kind, tree_ = item
+            if kind is _REDUCE:
+                children = tree_.children
+                count = sum(1 for c in children if type(c) is Tree)
+                if count:
+                    done = iter(values[-count:])
+                    del values[-count:]
+                    children = [next(done) if type(c) is Tree else c for c in children]
+                else:
+                    children = list(children)
+                handle = special.get(tree_.rule)
+                result = handle(children) if handle is not None else getattr(b, tree_.rule)(children)
+                if type(result) is _Call:
+                    result = yield result
+                values.append(result)
+            elif kind is _BRANCH:
+                test = values.pop()
+                chosen, other = tree_.children[0], tree_.children[2]
+                todo.append(chosen if self.truth(test) else other)
+            else:
+                left = values[-1]
+                if self.truth(left) == (kind is _OR):
+                    continue  # (a or b is a when a is true: its value stays)
+                values.pop()
+                todo.append(tree_.children[1])
+        (use,) = values
+        return use
+
+    def _evaluate_now(self, tree: Tree) -> Use:
+        """An expression with no calls of the program's functions (a default value)."""
+        steps = self._eval(tree)
+        try:
+            request = steps.send(None)
+        except StopIteration as stop:
+            return stop.value  # type: ignore[no-any-return]
+        steps.close()
+        raise self._error("a default value may not call the program's functions", request.start)
+
+    def _constant(self, use: Use) -> Any:
+        """A default value kept for every call: a number written becomes a Python number."""
+        item = use[0]
+        if type(item) is Node and self.b.is_literal(item):
+            return self.b.literal_number(item)
+        return item
+
+    def truth(self, use: Use) -> bool:
+        """Whether a condition holds at these bindings (Python's truth; numpy's for arrays)."""
+        item, start, _ = use
+        b = self.b
+        if type(item) is Node:
+            value = b.evaluate(item, start, mark=False)
+            b.reusable = False
+            if item.op is not INPUT:
+                b.spent.add(item.id)
+            self.conditions.setdefault(start, item)
+            item = value
+        if isinstance(item, Display):
+            return bool(item.items)
+        if isinstance(item, dict | list | tuple | str | range):
+            return bool(item)
+        size = getattr(item, "size", None)
+        if size is not None and size != 1:
+            raise self._error(
+                "the truth of an array of more than one element is ambiguous (numpy's rule)",
+                start,
+                hint="use .any() or .all()",
+            )
+        try:
+            return bool(item)
+        except (TypeError, ValueError):
+            raise self._error(f"{describe(item)} is neither true nor false", start) from None
+
+    def finish(self) -> list[str]:
+        """Warnings on what ran: a branch taken on a differentiable value."""
+        b = self.b
+        warned: list[str] = []
+        for pos, node in sorted(self.conditions.items()):
+            names = _differentiable_inputs(node, b.data)
+            if names:
+                line = b.source.count("\n", 0, pos) + 1
+                warned.append(
+                    f"the condition on line {line} depends on {', '.join(names)}: the gradient is"
+                    " of the branch taken at these values"
+                )
+        return warned
+
+    # --- rules with Python's meaning ----------------------------------------------------
+
+    def _call(self, children: list[Any]) -> Any:
+        callee, _, *args, rpar = children
+        start, end = callee[1], rpar.end_pos
+        positional: list[Use] = []
+        keywords: list[Keyword] = []
+        expanded: list[Any] = []
+        for arg in args:
+            if isinstance(arg, Starred):
+                for value in self._iterate(arg.use):
+                    positional.append(value)
+                    expanded.append(value)
+                continue
+            expanded.append(arg)
+            if isinstance(arg, Keyword):
+                keywords.append(arg)
+            else:
+                positional.append(arg)
+        item = callee[0]
+        if isinstance(item, UserFunction):
+            return _Call(item, positional, keywords, start, end)
+        if isinstance(item, UserClass):
+            instance = Instance(item)
+            init = item.namespace.get("__init__")
+            if isinstance(init, UserFunction):
+                return _Call(init, [(instance, start, start), *positional], keywords, start, end, (instance, start, end))
+            return instance, start, end
+        if isinstance(item, BoundMethod):
+            return _Call(item.function, [(item.owner, start, start), *positional], keywords, start, end)
+        if isinstance(item, PyMethod):
+            return self._method(item, positional, keywords, start, end)
+        if isinstance(item, Function) and not item.qualified and item.name in BUILTINS:
+            return self._builtin(item.name, positional, keywords, start, end)
+        if isinstance(item, Function) and item.name == "len" and positional:
+            value = positional[0][0]
+            if isinstance(value, dict | str):
+                return len(value), start, end
+        return self.b.call([callee, children[1], *expanded, rpar])
+
+    def _builtin(self, name: str, positional: list[Use], keywords: list[Keyword], start: int, end: int) -> Use:
+        b = self.b
+        if name in EXCEPTIONS:
+            message = " ".join(self._text(p) for p in positional)
+            return RaisedError(name, message), start, end
+        if name == "print":
+            b.printed.append(" ".join(self._text(p) for p in positional))
+            return None, start, end
+        if name == "range":
+            if not 1 <= len(positional) <= 3 or keywords:
+                raise self._error("range takes 1 to 3 integers", start)
+            bounds = [b.integers(p, "a range's bound") for p in positional]
+            if not all(isinstance(v, int) for v in bounds):
+                raise self._error("a range's bounds must be integers", start)
+            try:
+                return range(*bounds), start, end
+            except ValueError as err:
+                raise self._error(f"range: {err}", start) from None
+        if name == "str":
+            return (self._text(positional[0]) if positional else ""), start, end
+        if name == "isinstance":
+            raise self._error("bpcli does not run isinstance: keep the branch that runs", start)
+        items = [list(self._iterate(p)) for p in positional]
+        if name == "enumerate":
+            offset = b.integers(keywords[0].use, "start") if keywords else 0
+            pairs = [_pair((offset + k, start, end), v) for k, v in enumerate(items[0])]
+            return Display(pairs, "list"), start, end
+        if name == "zip":
+            rows = [(Display(list(group), "tuple"), start, end) for group in zip(*items, strict=False)]
+            return Display(rows, "list"), start, end
+        if name == "reversed":
+            return Display(items[0][::-1], "list"), start, end
+        if name in ("list", "tuple"):
+            return Display(items[0] if items else [], name), start, end
+        # dict(…): dict(a=1), dict(other)
+        table: dict[Any, Any] = {}
+        if positional:
+            source = positional[0][0]
+            if not isinstance(source, dict):
+                raise self._error("dict() takes a dict or keywords", start)
+            table.update(source)
+        for keyword in keywords:
+            table[keyword.name] = keyword.use[0]
+        return table, start, end
+
+    def _method(self, method: PyMethod, positional: list[Use], keywords: list[Keyword], start: int, end: int) -> Use:
+        owner, name = method.owner, method.name
+        if isinstance(owner, dict):
+            if name == "get":
+                key = self._key(positional[0])
+                default = positional[1][0] if len(positional) > 1 else None
+                return owner.get(key, default), start, end
+            if name == "setdefault":
+                key = self._key(positional[0])
+                return owner.setdefault(key, positional[1][0] if len(positional) > 1 else None), start, end
+            if name == "pop":
+                key = self._key(positional[0])
+                if key not in owner and len(positional) < 2:
+                    raise self._error(f"the dict has no key {key!r}", positional[0][1])
+                return owner.pop(key, positional[1][0] if len(positional) > 1 else None), start, end
+            if name == "keys":
+                return Display([(k, start, end) for k in owner], "list"), start, end
+            if name == "values":
+                return Display([(v, start, end) for v in owner.values()], "list"), start, end
+            if name == "items":
+                pairs = [_pair((k, start, end), (v, start, end)) for k, v in owner.items()]
+                return Display(pairs, "list"), start, end
+            if name == "copy":
+                return dict(owner), start, end
+            if name == "update":
+                other = positional[0][0] if positional else {}
+                owner.update(other if isinstance(other, dict) else {})
+                for keyword in keywords:
+                    owner[keyword.name] = keyword.use[0]
+                return None, start, end
+        if isinstance(owner, Display):
+            if name == "append":
+                (value,) = positional
+                owner.items.append(value)
+                if isinstance(value[0], Display):
+                    owner.depth = max(owner.depth, value[0].depth + 1)
+                return None, start, end
+            if name == "extend":
+                owner.items.extend(self._iterate(positional[0]))
+                return None, start, end
+            if name == "pop":
+                if not owner.items:
+                    raise self._error("pop from an empty list", start)
+                at = self.b.integers(positional[0], "an index") if positional else -1
+                return owner.items.pop(at), start, end
+            if name == "copy":
+                return Display(list(owner.items), owner.kind), start, end
+        if isinstance(owner, str):
+            if name == "format":
+                args = [self._text(p) for p in positional]
+                named = {k.name: self._text(k.use) for k in keywords}
+                try:
+                    return owner.format(*args, **named), start, end
+                except (IndexError, KeyError, ValueError) as err:
+                    raise self._error(f"format: {err}", start) from None
+            if name in ("upper", "lower", "strip"):
+                return getattr(owner, name)(), start, end
+        raise self._error(f"{describe(owner)} has no method {name}", start)
+
+    def _attribute(self, children: list[Any]) -> Any:
+        owner, token = children
+        item, start = owner[0], owner[1]
+        name = str(token)
+        if isinstance(item, Instance):
+            if name in item.attributes:
+                return item.attributes[name], start, token.end_pos
+            member = item.cls.namespace.get(name, _MISSING)
+            if isinstance(member, UserFunction):
+                return BoundMethod(item, member), start, token.end_pos
+            if member is not _MISSING:
+                return member, start, token.end_pos
+            raise self._error(f"{item.cls.name} object has no attribute {name}", token.start_pos)
+        if isinstance(item, UserClass):
+            if name in item.namespace:
+                return item.namespace[name], start, token.end_pos
+            raise self._error(f"class {item.name} has no attribute {name}", token.start_pos)
+        if isinstance(item, dict | str) or (isinstance(item, Display) and item.kind == "list"):
+            return PyMethod(item, name), start, token.end_pos
+        return self.b.attribute(children)
+
+    def _index(self, children: list[Any]) -> Any:
+        base = children[0]
+        if isinstance(base[0], dict):
+            _, _, key, *rest = children
+            if len(rest) != 1:
+                raise self._error("a dict takes one key", key[1])
+            return self._lookup_key(base[0], key), base[1], rest[0].end_pos
+        return self.b.index(children)
+
+    def _lookup_key(self, table: dict[Any, Any], key: Use) -> Any:
+        value = self._key(key)
+        if value not in table:
+            keys = ", ".join(repr(k) for k in list(table)[:8])
+            raise self._error(f"the dict has no key {value!r}", key[1], hint=f"its keys: {keys}" if keys else None)
+        return table[value]
+
+    def _key(self, use: Use) -> Any:
+        value = self.b.static(use)
+        if isinstance(value, float) and value.is_integer():
+            value = int(value)
+        try:
+            hash(value)
+        except TypeError:
+            raise self._error(f"{describe(value)} cannot be a dict's key", use[1]) from None
+        return value
+
+    def _array(self, children: list[Any]) -> Any:
+        token, *uses, rsqb = children
+        if not uses or any(is_python_value(u[0]) for u in uses):
+            return Display(uses, "list"), token.start_pos, rsqb.end_pos
+        return self.b.array(children)
+
+    def _dict_display(self, children: list[Any]) -> Use:
+        lbrace, *entries, rbrace = children
+        return dict(entries), lbrace.start_pos, rbrace.end_pos
+
+    def _entry(self, children: list[Any]) -> tuple[Any, Any]:
+        key, value = children
+        return self._key(key), self._constant(value)
+
+    def _star_arg(self, children: list[Any]) -> Starred:
+        _, use = children
+        return Starred(use)
+
+    def _not(self, children: list[Any]) -> Use:
+        (use,) = children
+        return not self.truth(use), use[1], use[2]
+
+    def _contains(self, children: list[Any]) -> Use:
+        left, right = children
+        container = right[0]
+        key = self.b.static(left) if type(left[0]) is Node else left[0]
+        if isinstance(container, dict):
+            found = key in container
+        elif isinstance(container, Display):
+            found = any(i[0] is key or (_is_plain(i[0]) and i[0] == key) for i in container.items)
+        elif isinstance(container, str | tuple | list | range):
+            try:
+                found = key in container
+            except TypeError as err:
+                raise self._error(f"in: {err}", left[1]) from None
+        else:
+            raise self._error(f"'in' on {describe(container)} is not supported", right[1])
+        return found, left[1], right[2]
+
+    def _not_contains(self, children: list[Any]) -> Use:
+        found, start, end = self._contains(children)
+        return not found, start, end
+
+    def _is(self, children: list[Any]) -> Use:
+        left, right = children
+        return left[0] is right[0], left[1], right[2]
+
+    def _is_not(self, children: list[Any]) -> Use:
+        left, right = children
+        return left[0] is not right[0], left[1], right[2]
+
+    # --- helpers -------------------------------------------------------------------------
+
+    def _iterate(self, use: Use) -> Iterator[Use]:
+        """The items a for loop (or *args, list(…)) takes from a value, each as a Use."""
+        item, start, end = use
+        if isinstance(item, range):
+            return ((i, start, end) for i in item)
+        if isinstance(item, Display):
+            return iter(list(item.items))
+        if isinstance(item, dict):
+            return ((k, start, end) for k in list(item))
+        if isinstance(item, tuple | list | str):
+            return ((v, start, end) for v in item)
+        b = self.b
+        if type(item) is Node:
+            shape = b.shape(use)
+            if not shape:
+                raise self._error("a scalar cannot be iterated", start)
+            return (b.row(use, k) for k in range(shape[0]))
+        value = b.static(use)
+        shape = getattr(value, "shape", ())
+        if not shape:
+            raise self._error(f"{describe(value)} cannot be iterated", start)
+        return ((value[k], start, end) for k in range(shape[0]))
+
+    def _text(self, use: Use) -> str:
+        """A value as print and str write it."""
+        item = use[0]
+        if type(item) is Node:
+            item = self.b.evaluate(item, use[1], mark=False)
+        if isinstance(item, Display):
+            inner = ", ".join(self._text(i) if not isinstance(i[0], Display) else "(…)" for i in item.items)
+            return f"[{inner}]" if item.kind == "list" else f"({inner})"
+        if isinstance(item, float) and item.is_integer() and abs(item) < 1e16:
+            return repr(item)
+        return str(item)
+
+    def _error(self, message: str, pos: int, hint: str | None = None) -> ProgramError:
+        return ProgramError(message, source=self.b.source, pos=pos, hint=hint)
+
+
+class RaisedError:
+    """ValueError('…') as a value, for `raise`."""
+
+    __slots__ = ("kind", "message")
+
+    def __init__(self, kind: str, message: str) -> None:
+        self.kind = kind
+        self.message = message
+
+    def __str__(self) -> str:
+        return f"{self.kind}: {self.message}" if self.message else self.kind
+
+
+_MISSING: Any = object()  # a parameter with no default
+
+
+def _pair(first: Use, second: Use) -> Use:
+    return Display([first, second], "tuple"), first[1], second[2]
+
+
+def _is_plain(item: Any) -> bool:
+    return isinstance(item, int | float | str | bool) or item is None
+
+
+def _made_of_numbers(node: Node) -> bool:
+    """Whether a node's value is made from numbers written in the program alone (no input)."""
+    seen: set[int] = set()
+    todo = [node]
+    while todo:
+        n = todo.pop()
+        if n.id in seen:
+            continue
+        seen.add(n.id)
+        if n.op is INPUT:
+            return False
+        todo.extend(n.inputs)
+    return True
+
+
+def _differentiable_inputs(node: Node, data: set[int]) -> list[str]:
+    """The names of the inputs a node depends on that get a gradient."""
+    seen: set[int] = set()
+    todo = [node]
+    names: list[str] = []
+    while todo:
+        n = todo.pop()
+        if n.id in seen:
+            continue
+        seen.add(n.id)
+        if n.op is INPUT and n.id not in data and n.name:
+            names.append(n.name)
+        if n.op.differentiable or n.op.boolean:
+            todo.extend(n.inputs)
+    return sorted(set(names))
+
+
+def statement_pos(statement: Statement) -> int:
+    """Where a statement starts, for a message."""
+    if isinstance(statement, For | Def | Class):
+        return statement.keyword.start_pos
+    if isinstance(statement, If):
+        first = statement.branches[0][0]
+        return _tree_pos(first)
+    for child in statement.children:
+        pos = _tree_pos(child)
+        if pos >= 0:
+            return pos
+    return 0
+
+
+def _tree_pos(tree: Any) -> int:
+    """The offset of the first token in a tree (found without recursion)."""
+    todo = [tree]
+    while todo:
+        item = todo.pop()
+        if type(item) is Tree:
+            todo.extend(reversed(item.children))
+        elif hasattr(item, "start_pos"):
+            return int(item.start_pos)
+    return -1
