@@ -1,7 +1,9 @@
 #!/usr/bin/env python3
 """bpcli's benchmarks: start-up, scaling with graph size, arrays against plain numpy, batch
-throughput against a micrograd-style baseline, and cs231n's conv layer and softmax loss against
-hand-written numpy; optionally, arrays and batch against PyTorch.
+throughput against a micrograd-style baseline, cs231n's conv layer and softmax loss against
+hand-written numpy, loops unrolled (against the same text straight-line, a hand backward pass and
+autograd) and cs231n's naive layers pasted whole against autograd; optionally, arrays and batch
+against PyTorch.
 
     python3 benchmarks/run.py [--quick] [--only NAME[,NAME]] [--python PATH] [--reinstall] [--torch]
 
