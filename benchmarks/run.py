@@ -1,7 +1,9 @@
 #!/usr/bin/env python3
 """bpcli's benchmarks: start-up, scaling with graph size, arrays against plain numpy, batch
-throughput against a micrograd-style baseline, and cs231n's conv layer and softmax loss against
-hand-written numpy; optionally, arrays and batch against PyTorch.
+throughput against a micrograd-style baseline, cs231n's conv layer and softmax loss against
+hand-written numpy, loops unrolled (against the same text straight-line, a hand backward pass and
+autograd) and cs231n's naive layers pasted whole against autograd; optionally, arrays and batch
+against PyTorch.
 
     python3 benchmarks/run.py [--quick] [--only NAME[,NAME]] [--python PATH] [--reinstall] [--torch]
 
@@ -42,7 +44,7 @@ HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent
 VENV = HERE / ".venv"
 STAMP_NAME = "bpcli-bench-stamp.json"
-BENCHMARKS = ("startup", "scaling", "arrays", "batch", "cnn")
+BENCHMARKS = ("startup", "scaling", "arrays", "batch", "cnn", "loops", "naive")
 
 # Set on this machine or by a developer's shell, but not what a user's bpcli runs with:
 # PYTHONDONTWRITEBYTECODE would hide a missing .pyc, PYTHONUNBUFFERED slows big output,
@@ -95,6 +97,9 @@ class Settings:
     torch_problems: int  # the PyTorch batch baseline's subset
     torch_budget: float  # seconds for the interleaved rounds of a PyTorch script and its import alone
     cnn_repeats: int  # in-process rounds of the conv and softmax cases
+    loop_sizes: tuple[tuple[int, int], ...]  # loops: (iterations N, in-process rounds) of each size
+    loop_autograd_max: int  # loops: the largest N also run under autograd (1e5 takes it ~20 s)
+    naive_repeats: int  # naive: in-process rounds of each cs231n layer
 
 
 FULL = Settings(
@@ -115,6 +120,9 @@ FULL = Settings(
     torch_problems=2000,
     torch_budget=20,
     cnn_repeats=20,
+    loop_sizes=((10_000, 5), (100_000, 2)),
+    loop_autograd_max=10_000,
+    naive_repeats=10,
 )
 QUICK = Settings(
     startup_runs=5,
@@ -134,6 +142,9 @@ QUICK = Settings(
     torch_problems=50,
     torch_budget=8,
     cnn_repeats=5,
+    loop_sizes=((1_000, 3), (10_000, 1)),
+    loop_autograd_max=1_000,
+    naive_repeats=3,
 )
 
 # Targets: (limit, unit). Ratios are "×", times "s".
@@ -1000,7 +1011,7 @@ class Suite:
             out["micrograd"], max(s.sympy_problems, s.process_problems, s.torch_problems)
         )
         rate = n / bpcli.median
-        if self._has_sympy():
+        if self._has("sympy", "sympy>=1.12", "the SymPy baseline"):
             sympy = (self.python, str(HERE / "sympy_baseline.py"))
             self._batch_baseline("SymPy", sympy, s.sympy_problems, text, reference, rate, same_bytes=False)
         else:
@@ -1081,22 +1092,25 @@ class Suite:
             )
         runs.note = f"{note}; every line's grads within {BATCH_TOLERANCE:g} of the micrograd baseline's"
 
-    def _has_sympy(self) -> bool:
-        """SymPy in the venv, installed into it (by pip, as bpcli's test extra names it) if missing."""
+    def _has(self, module: str, requirement: str, why: str) -> bool:
+        """A module in the venv, installed into it (by pip, as bpcli's test extra names it) if missing."""
 
         def importable() -> bool:
             return (
                 subprocess.run(
-                    [self.python, "-c", "import sympy"], env=self.env, cwd=self.workdir, capture_output=True
+                    [self.python, "-c", f"import {module}"],
+                    env=self.env,
+                    cwd=self.workdir,
+                    capture_output=True,
                 ).returncode
                 == 0
             )
 
         if importable():
             return True
-        print("  installing sympy into the venv for the SymPy baseline", flush=True)
+        print(f"  installing {module} into the venv for {why}", flush=True)
         try:
-            pip(self.venv, "install", "--quiet", "sympy>=1.12")
+            pip(self.venv, "install", "--quiet", requirement)
         except BenchError as err:
             print(f"  {err}", flush=True)
             return False
@@ -1213,6 +1227,86 @@ class Suite:
             )
             r[label].note = f"{output} = {value:.10g} (an untimed run with --precision 12)"
             self.ratio("cnn", f"{bench} end to end: bpcli table / numpy script", r[label], r[baseline], None)
+
+    # --- loops and naive layers (issue 16: Python run at build time) ---
+
+    def _inprocess(self, script: str, *args: str) -> dict[str, Any]:
+        """Run one of the in-process scripts with the venv's Python; its JSON."""
+        argv = (self.python, str(HERE / script), *args)
+        proc = subprocess.run(argv, capture_output=True, text=True, env=self.env, cwd=self.workdir)
+        if proc.returncode != 0:
+            raise BenchError(f"{script} failed:\n{(proc.stderr or proc.stdout).strip()[-2000:]}")
+        data: dict[str, Any] = json.loads(proc.stdout)
+        if not data["bpcli"].startswith(str(VENV)):
+            raise BenchError(f"{script} imported bpcli from {data['bpcli']}")
+        return data
+
+    def loops(self) -> None:
+        """`for i in range(N): s = s + x * w` through bpcli (parse + forward + backward), in one
+        process, against the same program written out straight-line (the interpreter's cost
+        over the parser's), a Python loop of floats with a hand backward pass, and autograd."""
+        s = self.settings
+        have_autograd = self._has("autograd", "autograd>=1.6", "the autograd baselines")
+        data = self._inprocess(
+            "inprocess_loops.py",
+            "--sizes",
+            ",".join(f"{n}:{rounds}" for n, rounds in s.loop_sizes),
+            "--autograd-max",
+            str(s.loop_autograd_max if have_autograd else 0),
+        )
+        checked = "s, ∂s/∂x, ∂s/∂w checked"
+        for n, _ in s.loop_sizes:
+            cases = data["sizes"][str(n)]
+            labels = {
+                "loop": f"for i in range({n:,}): s = s + x * w",
+                "unrolled": f"the same unrolled, {n:,} statements",
+                "hand": f"Python loop of floats + hand backward, N = {n:,}",
+                "autograd": f"autograd on the Python loop, N = {n:,}",
+            }
+            rows = {name: Timed("loops", labels[name], m) for name, m in cases.items()}
+            for name, row in rows.items():
+                per = statistics.median(row.walls) / n * 1e6
+                nodes = f", {cases[name]['nodes']:,} nodes" if "nodes" in cases[name] else ""
+                row.note = f"in-process; {per:.2f} µs/iteration{nodes}; {checked}" + (
+                    f"; {row.note}" if row.note else ""
+                )
+            self.results.extend(rows.values())
+            if "autograd" not in rows:
+                why = "autograd is not in the venv" if not have_autograd else f"N > {s.loop_autograd_max:,}"
+                self.results.append(Skipped("loops", labels["autograd"], note=f"skipped: {why}"))
+            loop = rows["loop"]
+            self.ratio("loops", f"N = {n:,}: loop / unrolled text (both bpcli)", loop, rows["unrolled"], None)
+            self.ratio("loops", f"N = {n:,}: bpcli loop / Python + hand backward", loop, rows["hand"], None)
+            if "autograd" in rows:
+                self.ratio("loops", f"N = {n:,}: bpcli loop / autograd", loop, rows["autograd"], None)
+
+    def naive(self) -> None:
+        """cs231n's naive layers pasted whole (conv + pool, rnn_forward, TwoLayerNet.loss), in
+        one process: bpcli's parse + forward + backward against the same text run by Python
+        under autograd (inprocess_naive.py)."""
+        if not self._has("autograd", "autograd>=1.6", "the autograd baselines"):
+            self.results.append(
+                Skipped("naive", "cs231n naive layers", note="skipped: autograd not in the venv")
+            )
+            return
+        data = self._inprocess("inprocess_naive.py", "--repeats", str(self.settings.naive_repeats))
+        checked = "f and every input's gradient within 1e-9 of autograd's"
+        for layer in ("conv + pool", "rnn", "net"):
+            part = data[layer]
+            rows = {
+                name: Timed("naive", f"{layer}, {name}, {part['label']}", m)
+                for name, m in part["cases"].items()
+            }
+            for name, row in rows.items():
+                nodes = f"{m['nodes']:,} nodes; " if "nodes" in (m := part["cases"][name]) else ""
+                if name == "autograd":
+                    row.note = "in-process: compile + exec under autograd + backward"
+                else:
+                    row.note = f"in-process; {nodes}{checked}; {row.note}"
+            self.results.extend(rows.values())
+            for name, row in rows.items():
+                if name != "autograd":
+                    self.ratio("naive", f"{layer}: {name} / autograd", row, rows["autograd"], None)
 
 
 # --- the batch problems ------------------------------------------------------------------------
