@@ -104,6 +104,14 @@ def test_every_pasted_sample_is_here():
     assert pasted == set(PASTED)
 
 
+# Where bpcli still differs from Python (issue 16's closing note lists them).
+KNOWN_GAPS = {
+    "a_list_literal_then_append": "a list literal of arrays is an array: it has no append",
+    "an_in_place_add_on_an_array_in_a_list": "a list literal of arrays is a copy, not the arrays",
+    "nested_tuple_targets": "nested tuple targets ((a, b), c = …) are not in the grammar",
+}
+
+
 @pytest.mark.parametrize("name", sorted(PASTED))
 def test_pasted_sample(name):
     text, output, inputs = sample(name)
@@ -685,7 +693,9 @@ loss /= N
 
 
 @pytest.mark.parametrize("name", sorted(CASES))
-def test_program(name):
+def test_program(name, request):
+    if name in KNOWN_GAPS:  # strict: the day one is fixed, its test says so
+        request.applymarker(pytest.mark.xfail(strict=True, reason=KNOWN_GAPS[name]))
     case = CASES[name]
     if case.refusal:
         try:

@@ -583,7 +583,7 @@ def test_dot_with_a_3d_right_side_is_an_error(bpcli):
             "for i in range(n)",
         ),
         ("def f(t):\n    global g\n    g = t\nf(x)", "bpcli does not run global", "return"),
-        ("f = sum([t * 2 for t in x])", "bpcli does not run list comprehensions", "append"),
+        ("f = sum([t * 2 for t in x])", "bpcli does not run comprehensions", "append"),
         ("try:\n    f = x\nexcept ValueError:\n    f = 0", "bpcli does not run try", "the code that runs"),
     ],
 )

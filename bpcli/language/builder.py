@@ -276,6 +276,21 @@ class Builder:
         self.used.add(name)
         return node
 
+    def _numbers_array(self, node: Node) -> bool:
+        """Whether a node is an array computed from numbers written in the program alone."""
+        if node.id in self.booleans or not self.shape((node, node.start, node.end), bake=False):
+            return False
+        todo, seen = [node], set()
+        while todo:
+            n = todo.pop()
+            if n.id in seen:
+                continue
+            seen.add(n.id)
+            if n.op is INPUT or n.id in self.booleans:
+                return False
+            todo.extend(n.inputs)
+        return True
+
     def _bound_dict(self, name: str, given: dict[str, Any], start: int, end: int) -> dict[Any, Any]:
         """A binding that is a dict (conv_param='{"stride": 2}'): its numbers and arrays are
         inputs named conv_param['stride'], its other values Python's."""
@@ -472,6 +487,16 @@ class Builder:
             left = (self.literal_number(left[0]), left[1], left[2])  # i + 1, 2 * pad: Python's
         elif type(right[0]) is Node and _is_number_like(left[0]) and self._is_literal(right[0]):
             right = (self.literal_number(right[0]), right[1], right[2])
+        l_item, r_item = left[0], right[0]
+        joined = isinstance(l_item, Display) and isinstance(r_item, Display) and l_item.kind == r_item.kind
+        if joined and op.name == "add":  # (x, y) + (x,): Python's joined tuple, kept
+            return self._display([*left[0].items, *right[0].items], left[0].kind, left[1])
+        if isinstance(left[0], str) and isinstance(right[0], Display) and op.name == "mod":
+            values = tuple(self.static(i) for i in right[0].items)  # 'step %d: %s' % (i, s)
+            try:
+                return left[0] % values
+            except (TypeError, ValueError) as err:
+                raise self._error(f"string formatting: {err}", left[1]) from None
         tuples = self._is_tuple(left[0]) or self._is_tuple(right[0])
         if tuples and not (self._is_written(left[0]) and self._is_written(right[0])):
             raise self._error("arithmetic on a tuple of arrays: write the arrays' arithmetic itself", left[1])
@@ -586,7 +611,7 @@ class Builder:
             # an array (np.zeros(3), [a, b]): a node, so that what shares its memory is known
             self._assign(token, self.as_node(use), end)
             return
-        if name in self.bindings and name not in self.env:
+        if name in self.bindings and name not in self.env and self.env is self.globals:
             raise self._error(
                 f"{name} is computed by the program, so it cannot be bound to a value",
                 token.start_pos,
@@ -787,7 +812,18 @@ class Builder:
                 self._pop(node)
                 self._statement(prior, name, token.start_pos)
                 return
-        elif prior is None and name in self.bindings:
+        elif top and prior is None and node.op is not INPUT and self._numbers_array(node):
+            # x = np.linspace(-0.1, 0.5, 12).reshape(3, 4): an array made from numbers alone is
+            # an input, as x = [1, 2] is, and a binding x=… overrides it
+            value = (
+                self.bindings[name] if name in self.bindings else self.evaluate(node, node.start, mark=False)
+            )
+            self.used.add(name)
+            self.spent.add(node.id)
+            self._input(name, value, token.start_pos, token.end_pos)
+            self._statement(self.inputs[name], name, token.start_pos)
+            return
+        elif prior is None and name in self.bindings and top:
             raise self._error(
                 f"{name} is computed by the program, so it cannot be bound to a value",
                 token.start_pos,

@@ -16,7 +16,7 @@ from __future__ import annotations
 from collections.abc import Generator, Iterator
 from typing import TYPE_CHECKING, Any, TypeAlias, cast
 
-from bpcli.core.graph import INPUT, Node, Scope
+from bpcli.core.graph import CONST, INPUT, Node, Scope
 from bpcli.errors import BpcliError, ProgramError
 from bpcli.language.program import Class, Def, For, If, Simple, Statement, Tree
 from bpcli.language.statics import (
@@ -334,6 +334,13 @@ class Interpreter:
         elif rule == "return_stmt":
             use = children[1] if len(children) > 1 else (None, children[0].start_pos, children[0].end_pos)
             raise _Return(use)
+        elif rule == "setitem" and isinstance(children[0][0], Display) and len(children) == 5:
+            base, _, key, _, value = children  # hs[k] = v, into a Python list
+            items = base[0].items
+            at = b.integers(key, "a list index")
+            if not isinstance(at, int) or not -len(items) <= at < len(items):
+                raise self._error(f"the list has no item {at}", key[1])
+            items[at] = value
         elif rule == "setitem" and isinstance(children[0][0], dict):
             base, _, key, *_, value = children
             base[0][self._key(key)] = self._parameter(statement, base, key, value)
@@ -469,6 +476,8 @@ class Interpreter:
         floats made from numbers alone is a parameter, a leaf with a gradient, named
         params['W1']; anything else is itself."""
         item = value[0]
+        if type(item) is Node and item.name:
+            return item  # (a named array has its gradient already: net.params['W1'] = W1)
         if type(item) is Node and item.id not in self.b.booleans and _made_of_numbers(item):
             node = item
             item = self.b.evaluate(node, value[1], mark=False)
@@ -968,13 +977,32 @@ class Interpreter:
         if type(item) is Node and self.b.is_literal(item, last=False):
             item = self.b.literal_number(item)  # str(2) is '2'
         elif type(item) is Node:
+            integral = self._of_integers(item)
             item = self.b.evaluate(item, use[1], mark=False)
+            if integral and isinstance(item, float) and item.is_integer():
+                item = int(item)  # str(1 + 1) is '2', as Python's ints make it
         if isinstance(item, Display):
             inner = ", ".join(self._text(i) if not isinstance(i[0], Display) else "(…)" for i in item.items)
             return f"[{inner}]" if item.kind == "list" else f"({inner})"
         if isinstance(item, float) and item.is_integer() and abs(item) < 1e16:
             return repr(item)
         return str(item)
+
+    def _of_integers(self, node: Node) -> bool:
+        """Whether Python would compute a node with ints: + - * // % of integers written."""
+        b = self.b
+        todo = [node]
+        while todo:
+            n = todo.pop()
+            if n.op is CONST:
+                text = b.source[n.start : n.end].strip().lstrip("+-")
+                if not (n.id in b.literals and text.isdigit()):
+                    return False
+            elif n.op.name in ("add", "sub", "mul", "floordiv", "mod", "neg"):
+                todo.extend(n.inputs)
+            else:
+                return False
+        return True
 
     def _error(self, message: str, pos: int, hint: str | None = None) -> ProgramError:
         return ProgramError(message, source=self.b.source, pos=pos, hint=hint)

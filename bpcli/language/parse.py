@@ -301,8 +301,8 @@ _KEYWORD_ADVICE = {
     "import": ("bpcli reads `import numpy as np` only: it has numpy's functions itself", "delete the import"),
     "del": ("bpcli does not run del", "delete the del: a name no longer used does no harm"),
     "comprehension": (
-        "bpcli does not run list comprehensions",
-        "write a for loop that appends to a list",
+        "bpcli does not run comprehensions",
+        "write a for loop that appends to a list (or fills a dict)",
     ),
 }
 _KEYWORDS = {
@@ -335,8 +335,8 @@ def _line_start(source: str, pos: int) -> int:
     return start + len(source[start:pos]) - len(source[start:pos].lstrip())
 
 
-_CLOSES = {"RPAR": "(", "RSQB": "["}  # a closing bracket's terminal -> the bracket it closes
-_CLOSERS = {"(": ")", "[": "]"}
+_CLOSES = {"RPAR": "(", "RSQB": "[", "RBRACE": "{"}  # a closing bracket's terminal -> its opener
+_CLOSERS = {"(": ")", "[": "]", "{": "}"}
 
 
 def _open_brackets(source: str, end: int) -> list[int]:
@@ -344,7 +344,7 @@ def _open_brackets(source: str, end: int) -> list[int]:
     tokens the parser accepted come before `end`, so every bracket closed there matched."""
     still_open: list[int] = []
     for token in lalr.tokens(source[:end].translate(TYPOS)):
-        if token.type in ("LPAR", "LSQB"):
+        if token.type in ("LPAR", "LSQB", "LBRACE"):
             still_open.append(token.start_pos)
         elif token.type in _CLOSES and still_open:
             still_open.pop()
