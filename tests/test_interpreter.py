@@ -263,3 +263,13 @@ def test_a_hundred_thousand_iterations_without_recursion():
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT, timeout=120)
     assert done.returncode == 0, done.stderr
     assert done.stdout.split() == ["50000.0", "50000.0"]
+
+
+def test_an_array_made_from_numbers_is_an_input_where_the_top_level_makes_it():
+    graph = parse("x = np.linspace(0.0, 1.0, 3)\nnp.sum(x * x)", {})
+    assert "x" in graph.inputs
+    returned = parse(
+        "def f(w):\n    dw = np.zeros(w.shape)\n    return np.sum(w * w), dw\nloss, dw = f(v)",
+        {"v": [1.0, 2.0]},
+    )
+    assert "dw" not in returned.inputs  # a function's result is not an input

@@ -223,7 +223,9 @@ class Builder:
             for k in [k for k in cache if k >= first]:
                 del cache[k]
 
-    def _input(self, name: str, value: Value, start: int, end: int) -> Node:
+    def _input(self, name: str, value: Value, start: int, end: int, bound: bool = True) -> Node:
+        """An input leaf; `bound`: the program's name `name` is bound to it (not so for a
+        dict's entry, params['W1'])."""
         node = self._node(INPUT, (), start, end, value, True)
         node.name = name
         if name in self.boolean_bindings:  # booleans are data: they have no gradient
@@ -231,7 +233,8 @@ class Builder:
             self.data.add(node.id)
             self.reusable = False  # (a mask: the graph is made for this binding's type)
         self.inputs[name] = node
-        self.globals[name] = node
+        if bound:
+            self.globals[name] = node
         return node
 
     def _lookup(self, token: Token) -> Any:
@@ -271,15 +274,13 @@ class Builder:
     def parameter(self, name: str, value: Value, start: int, end: int) -> Node:
         """A leaf the program makes from numbers alone and keeps as a parameter (a model's
         self.params['W1']): an input, named so, whose gradient is reported."""
-        node = self._input(name, value, start, end)
-        del self.globals[name]
+        node = self._input(name, value, start, end, bound=False)
         self.used.add(name)
         return node
 
-    def _numbers_array(self, node: Node) -> bool:
-        """Whether a node is an array computed from numbers written in the program alone."""
-        if node.id in self.booleans or not self.shape((node, node.start, node.end), bake=False):
-            return False
+    def made_of_numbers(self, node: Node) -> bool:
+        """Whether a node is computed from numbers written in the program (or drawn) alone:
+        no input, and no comparison (a mask is data, not a parameter)."""
         todo, seen = [node], set()
         while todo:
             n = todo.pop()
@@ -306,8 +307,7 @@ class Builder:
                 elif isinstance(value, bool | str | int) or value is None:
                     into[key] = value
                 else:
-                    into[key] = self._input(label, value, start, end)
-                    del self.globals[label]
+                    into[key] = self._input(label, value, start, end, bound=False)
         self.globals[name] = table
         return table
 
@@ -490,11 +490,11 @@ class Builder:
         l_item, r_item = left[0], right[0]
         joined = isinstance(l_item, Display) and isinstance(r_item, Display) and l_item.kind == r_item.kind
         if joined and op.name == "add":  # (x, y) + (x,): Python's joined tuple, kept
-            return self._display([*left[0].items, *right[0].items], left[0].kind, left[1])
-        if isinstance(left[0], str) and isinstance(right[0], Display) and op.name == "mod":
-            values = tuple(self.static(i) for i in right[0].items)  # 'step %d: %s' % (i, s)
+            return self._display([*l_item.items, *r_item.items], l_item.kind, left[1])
+        if isinstance(l_item, str) and isinstance(r_item, Display) and op.name == "mod":
+            values = tuple(self.static(i) for i in r_item.items)  # 'step %d: %s' % (i, s)
             try:
-                return left[0] % values
+                return l_item % values
             except (TypeError, ValueError) as err:
                 raise self._error(f"string formatting: {err}", left[1]) from None
         tuples = self._is_tuple(left[0]) or self._is_tuple(right[0])
@@ -812,7 +812,14 @@ class Builder:
                 self._pop(node)
                 self._statement(prior, name, token.start_pos)
                 return
-        elif top and prior is None and node.op is not INPUT and self._numbers_array(node):
+        elif (
+            top
+            and prior is None
+            and node.op is not INPUT
+            and node.scope is None  # (made here, not returned by a call: dW = np.zeros(…))
+            and self.shape((node, node.start, node.end), bake=False)
+            and self.made_of_numbers(node)
+        ):
             # x = np.linspace(-0.1, 0.5, 12).reshape(3, 4): an array made from numbers alone is
             # an input, as x = [1, 2] is, and a binding x=… overrides it
             value = (

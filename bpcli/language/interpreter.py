@@ -343,7 +343,7 @@ class Interpreter:
             items[at] = value
         elif rule == "setitem" and isinstance(children[0][0], dict):
             base, _, key, *_, value = children
-            base[0][self._key(key)] = self._parameter(statement, base, key, value)
+            base[0][self._key(key)] = self._parameter(base, key, value)
         elif rule == "augsetitem" and isinstance(children[0][0], dict):
             base, _, key, _, augop, value = children
             table = base[0]
@@ -471,14 +471,14 @@ class Interpreter:
             b.env, b.tracking = saved
         b.env[str(statement.name)] = UserClass(str(statement.name), namespace)
 
-    def _parameter(self, statement: Simple, base: Use, key: Use, value: Use) -> Any:
+    def _parameter(self, base: Use, key: Use, value: Use) -> Any:
         """What a dict holds for `params['W1'] = std * np.random.randn(D, H)`: an array of
         floats made from numbers alone is a parameter, a leaf with a gradient, named
         params['W1']; anything else is itself."""
         item = value[0]
         if type(item) is Node and item.name:
             return item  # (a named array has its gradient already: net.params['W1'] = W1)
-        if type(item) is Node and item.id not in self.b.booleans and _made_of_numbers(item):
+        if type(item) is Node and self.b.made_of_numbers(item):
             node = item
             item = self.b.evaluate(node, value[1], mark=False)
             self.b.spent.add(node.id)
@@ -526,7 +526,7 @@ class Interpreter:
         value = children[1][0]
         if isinstance(value, Function) and value.name in EXCEPTIONS:
             return self._error(f"{value.name} raised", keyword.start_pos)
-        return self._error(f"{value}" if isinstance(value, RaisedError) else str(value), keyword.start_pos)
+        return self._error(str(value), keyword.start_pos)  # (a RaisedError reads "ValueError: …")
 
     # --- expressions ---------------------------------------------------------------------
 
@@ -1045,21 +1045,6 @@ _ARGUMENTS: dict[tuple[type, str], tuple[int, int]] = {
 
 def _is_plain(item: Any) -> bool:
     return isinstance(item, int | float | str | bool) or item is None
-
-
-def _made_of_numbers(node: Node) -> bool:
-    """Whether a node's value is made from numbers written in the program alone (no input)."""
-    seen: set[int] = set()
-    todo = [node]
-    while todo:
-        n = todo.pop()
-        if n.id in seen:
-            continue
-        seen.add(n.id)
-        if n.op is INPUT:
-            return False
-        todo.extend(n.inputs)
-    return True
 
 
 def _differentiable_inputs(node: Node, data: set[int]) -> list[str]:
