@@ -513,7 +513,9 @@ def check(
             "the program and the answers cannot both come from stdin: put one of them in a file"
         )
     if answers_file is not None:
-        pairs += read_answers(read_text(answers_file), "stdin" if answers_file == "-" else answers_file)
+        where = "stdin" if answers_file == "-" else answers_file
+        base = None if answers_file == "-" else os.path.dirname(answers_file)
+        pairs += read_answers(read_text(answers_file), where, base)
     if not pairs:
         raise click.UsageError("no answers to check: give --expect NAME=VALUE or --answers FILE")
     tolerance = parse_tolerance(tol) if tol is not None else None
@@ -522,7 +524,7 @@ def check(
     )
     names = set(run.graph.names)
     tr = Translator(lang)
-    verdicts = run_check(run, expectations(pairs, names), tolerance)
+    verdicts = run_check(run, expectations(pairs, names, run.graph.output.name), tolerance)
     status = EXIT_OK if all(v.ok for v in verdicts) else EXIT_FAILED
     try:  # a reader that goes away (| head -1) changes nothing: wrong answers are still wrong
         _warn(run.warnings)

@@ -1,0 +1,174 @@
+"""Numbers and arrays as students write them: by hand, pasted from a PDF, or as numpy (or
+PyTorch) prints them; each with the tolerance its rounding earns.
+
+- A number written with k ≥ 1 decimals is right within half a unit of its last decimal
+  (0.39: ±0.005; 1.5e-3: ±0.5e-4, half a unit of the mantissa's last decimal, scaled). One
+  written without a decimal point (-4, 1e-3) is exact. One written with a point and no
+  decimals (1., 1.e-05) is how numpy prints a number that is whole at its 8 decimals: it is
+  right within half a unit of the 8th.
+- An array literal may separate its numbers with commas, with spaces as numpy's print()
+  does (`[[0.1 0.2]\\n [0.3 0.4]]`, `[ 1.5e-01 -2.0e+00]`), or both. Inside one, numbers
+  separated by spaces are separate elements (`[1 -2]` is two numbers, as numpy prints it).
+- numpy's repr `array([[0.1, 0.2]], dtype=float32)` and PyTorch's `tensor([0.1000])` are
+  read as the array inside. A float32 (or float16) array is also right within the precision
+  of its type: eight units in the last place, relative to each element (a torch tensor with
+  no dtype is float32).
+"""
+
+from __future__ import annotations
+
+import re
+
+from bpcli.errors import BindingError
+from bpcli.lazy import np
+from bpcli.values import Array, Value
+
+NUMPY_DECIMALS = 8  # numpy prints at most 8 decimals (its default `precision`)
+ULPS = 8  # the slack of a float32 or float16 answer, in units in the last place of its type
+EPSILON = {"float32": 2.0**-23, "float16": 2.0**-10, "half": 2.0**-10, "bfloat16": 2.0**-7}
+
+NUMBER = re.compile(r"[+-]?(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?")
+# A number in an expression: not a part of a name (w0, log2) and unsigned (the sign is an
+# operator there: 0.22-0.5).
+EXPRESSION_NUMBER = re.compile(r"(?<![\w.])(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?(?![\w.])")
+_CHUNK = re.compile(r"\[|\]|,|[^\s\[\],]+")
+_PURE = re.compile(r"[\s\[\],0-9eE.+\-]*")
+_WRAPPER = re.compile(
+    r"(?:(?:np|numpy|torch)\s*\.\s*)?(array|asarray|tensor|float64|float32|float16|float_|double)"
+    r"\s*\((?P<inner>.*)\)",
+    re.S,
+)
+_KEYWORDS = re.compile(r"(?:\s*,\s*(?:[^\W\d]\w*\s*=\s*[^,]*?)?)*\s*")
+_DTYPE = re.compile(r"dtype\s*=\s*['\"]?(?:(?:np|numpy|torch)\s*\.\s*)?(\w+)")
+_SUMMARY = re.compile(r"\.\.\.|…")
+
+
+def half_unit(number: str) -> float:
+    """Half a unit of the last decimal of a number as written (0 for one written without a
+    decimal point: it is exact; half a unit of the 8th decimal for 1. and 1.e-05)."""
+    mantissa, _, exponent = number.lower().partition("e")
+    point = mantissa.find(".")
+    if point < 0:
+        return 0.0
+    decimals = len(mantissa) - point - 1 or NUMPY_DECIMALS
+    try:
+        return 0.5 * 10.0 ** (int(exponent or 0) - decimals)
+    except OverflowError:
+        return 0.0
+
+
+def unwrapped(text: str) -> tuple[str, str | None]:
+    """`array([…], dtype=float32)`, `tensor([…])`, `np.float64(0.2)` -> the literal inside and
+    the type named (None when it is float64 or not said); other text comes back as it is."""
+    match = _WRAPPER.fullmatch(text)
+    if match is None:
+        return text, None
+    maker, inner = match.group(1), match.group("inner").strip()
+    if inner.startswith("["):
+        end = _closing(inner)
+        if end is None:
+            return text, None
+        literal, rest = inner[: end + 1], inner[end + 1 :]
+    else:
+        literal, _, rest = inner.partition(",")
+        rest = "," + rest if rest else ""
+    if not _KEYWORDS.fullmatch(rest):
+        return text, None
+    dtype = _DTYPE.search(rest)
+    kind = dtype.group(1) if dtype else ("float32" if maker == "tensor" else maker)
+    return literal.strip(), kind if kind in EPSILON else None
+
+
+def _closing(text: str) -> int | None:
+    """Where the '[' that starts `text` is closed."""
+    depth = 0
+    for i, char in enumerate(text):
+        if char == "[":
+            depth += 1
+        elif char == "]":
+            depth -= 1
+            if depth == 0:
+                return i
+    return None
+
+
+def summarised(text: str) -> bool:
+    """Whether an array literal is numpy's summary of a big array (`[0.1 0.2 ... 0.9]`)."""
+    return text.startswith("[") and _SUMMARY.search(text) is not None
+
+
+def read_literal(text: str) -> tuple[Array, Array] | None:
+    """An array literal of plain numbers (commas or spaces between them, as typed or as numpy
+    prints): its values and each element's half unit. None when the text is not one (an
+    expression such as [1/3, 2*0.5] is for the parser); BindingError when it is one but
+    not rectangular or has no elements."""
+    if not text.startswith("[") or not _PURE.fullmatch(text):
+        return None
+    numbers: list[str] = []
+    counts: list[int] = []  # items in each open list, innermost last
+    sizes: list[int | None] = []  # the length every list at each depth has had so far
+    leaf_depth = None  # the depth numbers stand at
+    previous = "["  # the previous token: "[", "]", ",", or "n" for a number
+    end = 0
+    for match in _CHUNK.finditer(text):
+        chunk = match.group()
+        spaced = match.start() > end
+        end = match.end()
+        if chunk == "[":
+            if (previous in "]n" and not spaced) or (previous == "]" and not counts):
+                return None  # [1][2], or a second literal after the first closed
+            if counts:
+                counts[-1] += 1
+            counts.append(0)
+        elif chunk == "]":
+            if not counts:
+                return None
+            depth = len(counts) - 1
+            while len(sizes) <= depth:
+                sizes.append(None)
+            if sizes[depth] is None:
+                sizes[depth] = counts[-1]
+            elif sizes[depth] != counts[-1]:
+                raise _ragged(text)
+            counts.pop()
+        elif chunk == ",":
+            if previous in "[,":
+                return None
+        else:
+            if not NUMBER.fullmatch(chunk) or (previous in "]n" and not spaced) or not counts:
+                return None
+            depth = len(counts)
+            if leaf_depth is None:
+                leaf_depth = depth
+            elif leaf_depth != depth:
+                raise _ragged(text)
+            counts[-1] += 1
+            numbers.append(chunk)
+        previous = chunk if chunk in ("[", "]", ",") else "n"
+    if counts or previous != "]":
+        return None  # a '[' never closed (the parser says where)
+    shape = tuple(s or 0 for s in sizes)
+    if 0 in shape or leaf_depth != len(shape):
+        if 0 in shape:
+            raise BindingError("an array with no elements")
+        raise _ragged(text)
+    values = np.array(numbers, dtype=float).reshape(shape)
+    tolerance = np.array([half_unit(n) for n in numbers]).reshape(shape)
+    return values, tolerance
+
+
+def _ragged(text: str) -> BindingError:
+    return BindingError(
+        "the rows of this array are not all the same length",
+        hint="an array answer is rectangular: each row has as many numbers as the others",
+    )
+
+
+def type_slack(value: Value, tolerance: Value, kind: str | None) -> Value:
+    """The tolerance, widened to the precision of a float32 or float16 answer."""
+    if kind is None:
+        return tolerance
+    slack = ULPS * EPSILON[kind]
+    if isinstance(value, float):
+        return max(float(tolerance), slack * abs(value))
+    return np.maximum(tolerance, slack * np.abs(value))
