@@ -44,6 +44,7 @@ _RATIO = re.compile(rf"[d∂](?P<top>{_NAME})/[d∂](?P<name>{_NAME})")
 _GRAD = re.compile(rf"grad\((?P<name>{_NAME})\)")
 _SEPARATOR = re.compile(r"\s*[=:]\s*")
 _UNIFORM = re.compile(r"all(?:\s+|(?=\())(?P<value>.+)", re.S)
+_NOT_BRACKETS = re.compile(r"[^\[\]]+")
 _BOOLEAN = re.compile(r"\b(?:true|false)\b", re.I)
 
 
@@ -206,6 +207,9 @@ def expectations(
 
 
 OUTPUT = "f"  # what an answer calls the output when the program has no name f of its own
+# Other names an answer may call the output by (dL/dW, dloss_dW), when the program has no
+# such name of its own: what courses call a loss.
+OUTPUT_NAMES = (OUTPUT, "L", "J", "loss", "cost", "ℓ")
 
 
 def expectation(written: str, text: str, names: Collection[str], output: str | None = None) -> Expectation:
@@ -216,8 +220,8 @@ def expectation(written: str, text: str, names: Collection[str], output: str | N
     output's own name, if it has one: dL/dW and ∂L/∂W are ∂f/∂W for an output named L (and
     dL_dW too, when no name of the program reads so). `all v` (db = all 0.5) says that every
     element is v: see fitted()."""
-    name, gradient = resolve(written, names, output)
     text = text.strip()
+    name, gradient = resolve(written, names, output, f"{written}={text}")
     uniform = _UNIFORM.fullmatch(normalised(text))
     value, tolerance = read_value(written, text[uniform.start("value") :] if uniform else text)
     if uniform and not isinstance(value, float):
@@ -228,40 +232,47 @@ def expectation(written: str, text: str, names: Collection[str], output: str | N
     return Expectation(written, name, gradient, text, value, tolerance, uniform is not None)
 
 
-def resolve(written: str, names: Collection[str], output: str | None = None) -> tuple[str, bool]:
-    """What an answer's name means: (the program's name, whether it is ∂f/∂ of it). An exact
-    name of the program wins (a variable dout is dout's value); then dL/dW, ∂L/∂W (L the
-    output: `output`, or f), grad(W), dW and ∂W, and last dL_dW."""
+def resolve(
+    written: str, names: Collection[str], output: str | None = None, answer: str | None = None
+) -> tuple[str, bool]:
+    """What an answer's name means: (the name of the program it names, whether it is ∂f/∂ of
+    it). An exact name of the program wins (a variable dout is dout's value); then dL/dW and
+    ∂L/∂W, grad(W), dW and ∂W, and last dL_dW, where L is the output: its own name `output`,
+    or one of OUTPUT_NAMES the program does not use. (`answer`: the whole answer,
+    NAME=VALUE, for messages.) A name not in `names` that comes back is the output's."""
     plain = "".join(normalised(written).split())
-    outputs = {output} if output else set()
-    if OUTPUT not in names:
-        outputs.add(OUTPUT)
-    known = set(names) | outputs
-    if plain in known:
-        return plain, False
+    outputs = {alias: output or alias for alias in OUTPUT_NAMES if alias not in names}
+    if output:
+        outputs[output] = output
+    if plain in names or plain in outputs:
+        return outputs.get(plain, plain), False
+
+    def known(name: str) -> str | None:
+        return name if name in names else outputs.get(name)
+
     ratio = _RATIO.fullmatch(plain)
     if ratio:
         top, name = ratio.group("top"), ratio.group("name")
         if top not in outputs:
-            raise _not_the_output(written, top, name, names, output)
-        if name in known:
-            return name, True
+            raise _not_the_output(answer or written, top, name, names, output)
+        found = known(name)
     else:
         inner = _GRAD.fullmatch(plain)
-        if inner and inner.group("name") in known:
-            return inner.group("name"), True
-        if plain[:1] in "d∂" and plain[1:] in known:
-            return plain[1:], True
+        found = known(inner.group("name")) if inner else None
+        if found is None and plain[:1] in "d∂":
+            found = known(plain[1:])
         for top in sorted(outputs):  # dL_dW
             prefix = f"d{top}_d"
-            if plain.startswith(prefix) and plain[len(prefix) :] in known:
-                return plain[len(prefix) :], True
+            if found is None and plain.startswith(prefix):
+                found = known(plain[len(prefix) :])
+    if found is not None:
+        return found, True
     shown = output or OUTPUT
     extra = "" if OUTPUT in names else f" (and {OUTPUT}, the output)"
     if output and output != OUTPUT:
         extra = f" ({output} is the output)"
     raise BpcliError(
-        f"the answer {written} names nothing in the program",
+        f"the answer {answer or written} names nothing in the program",
         hint=f"the program's names are {', '.join(sorted(names))}{extra}; write q=… for a value"
         f" and dq=… (or d{shown}/dq=…, grad(q)=…) for a gradient",
     )
@@ -274,7 +285,7 @@ def _not_the_output(
     if top in names:
         return BpcliError(
             f"the answer {written} is a local gradient, ∂{top}/∂{name}: check checks the"
-            f" gradients of the output {shown}",
+            f" gradients of the output, {shown}",
             hint=f"write d{name} (or d{shown}/d{name}) for ∂{shown}/∂{name}",
         )
     return BpcliError(
@@ -346,9 +357,7 @@ def _read(written: str, text: str, plain: str) -> tuple[Value, Value]:
     except BindingError as err:
         raise BindingError(f"{where}: {err.message}", hint=err.hint) from None
     if literal is not None:
-        value, tolerance = literal
-        _check_numbers(where, plain, value)
-        return value, tolerance
+        return literal
     if not (MAKER.fullmatch(plain) or _BOOLEAN.search(plain)):
         return _expression(written, text, plain)  # -1/3, 2*pi, 0.22*0.5, [1/3, 0.5], …
     try:  # zeros(…), ones(…), true and false: as a binding's value
@@ -364,26 +373,12 @@ def _file_name(written: str) -> str:
     return plain or "answer"
 
 
-def _check_numbers(where: str, text: str, value: Value) -> None:
-    """BindingError for a number of an array literal that a float cannot hold as written."""
-    flat = np.ravel(value)
-    if not np.isfinite(flat).all():
-        raise BindingError(f"{where}: a number is too large for a float (at most about 1.8e308)")
-    zeros = np.flatnonzero(flat == 0)
-    if zeros.size or (flat.size and np.min(np.abs(flat)) < 2.3e-308):
-        for number in NUMBER.findall(text):
-            tiny = tiny_number_problem(number, float(number))
-            if tiny is not None:
-                raise BindingError(f"{where}: {tiny}")
-
-
 def _nesting(text: str) -> int:
     """How deeply the brackets of an array literal nest (counted, not parsed)."""
     if "[" not in text:
         return 0
-    codes = np.frombuffer(text.encode("utf-8", "replace"), dtype=np.uint8)
-    steps = (codes == ord("[")).astype(np.int64) - (codes == ord("]"))
-    return int(np.cumsum(steps).max())
+    brackets = np.frombuffer(_NOT_BRACKETS.sub("", text).encode("ascii"), dtype=np.uint8)
+    return int(np.cumsum((brackets == ord("[")).astype(np.int64) * 2 - 1).max())
 
 
 def _expression(written: str, text: str, plain: str) -> tuple[Value, Value]:

@@ -21,6 +21,7 @@ import re
 
 from bpcli.errors import BindingError
 from bpcli.lazy import np
+from bpcli.limits import SMALLEST_NORMAL, tiny_number_problem
 from bpcli.values import Array, Value
 
 NUMPY_DECIMALS = 8  # numpy prints at most 8 decimals (its default `precision`)
@@ -31,7 +32,9 @@ NUMBER = re.compile(r"[+-]?(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?")
 # A number in an expression: not a part of a name (w0, log2) and unsigned (the sign is an
 # operator there: 0.22-0.5).
 EXPRESSION_NUMBER = re.compile(r"(?<![\w.])(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?(?![\w.])")
-_CHUNK = re.compile(r"\[|\]|,|[^\s\[\],]+")
+_TOKEN = re.compile(r"\[[^\[\]]*\]|\[|\]|,|[^\s\[\],]+")  # a row of numbers is one token
+_ONE = r"[+-]?(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][+-]?\d+)?"  # (one way to match each: no backtracking)
+_ROW = re.compile(rf"\s*(?:{_ONE}(?:\s*,\s*|\s+)(?=[+\-.\d]))*(?:{_ONE}\s*,?)?\s*")
 _PURE = re.compile(r"[\s\[\],0-9eE.+\-]*")
 _WRAPPER = re.compile(
     r"(?:(?:np|numpy|torch)\s*\.\s*)?(array|asarray|tensor|float64|float32|float16|float_|double)"
@@ -101,26 +104,43 @@ def read_literal(text: str) -> tuple[Array, Array] | None:
     """An array literal of plain numbers (commas or spaces between them, as typed or as numpy
     prints): its values and each element's half unit. None when the text is not one (an
     expression such as [1/3, 2*0.5] is for the parser); BindingError when it is one but
-    not rectangular or has no elements."""
+    not rectangular, has no elements, or holds a number a float cannot hold as written."""
     if not text.startswith("[") or not _PURE.fullmatch(text):
         return None
-    numbers: list[str] = []
     counts: list[int] = []  # items in each open list, innermost last
     sizes: list[int | None] = []  # the length every list at each depth has had so far
     leaf_depth = None  # the depth numbers stand at
     previous = "["  # the previous token: "[", "]", ",", or "n" for a number
     end = 0
-    for match in _CHUNK.finditer(text):
-        chunk = match.group()
+    for match in _TOKEN.finditer(text):
+        token = match.group()
         spaced = match.start() > end
         end = match.end()
-        if chunk == "[":
-            if (previous in "]n" and not spaced) or (previous == "]" and not counts):
+        if token == ",":
+            if previous in "[,":
+                return None
+            previous = ","
+            continue
+        if token[0] == "[":  # a list opens (or a whole row of numbers: opens and closes)
+            if (previous in "]n" and not spaced) or not (counts or previous == "["):
                 return None  # [1][2], or a second literal after the first closed
             if counts:
                 counts[-1] += 1
-            counts.append(0)
-        elif chunk == "]":
+            if len(token) == 1:
+                counts.append(0)
+                previous = "["
+                continue
+            body = token[1:-1]
+            if not _ROW.fullmatch(body):
+                return None
+            counts.append(len(body.replace(",", " ").split()))
+            if counts[-1]:
+                if leaf_depth is None:
+                    leaf_depth = len(counts)
+                elif leaf_depth != len(counts):
+                    raise _ragged()
+            token = "]"
+        if token == "]":
             if not counts:
                 return None
             depth = len(counts) - 1
@@ -129,35 +149,55 @@ def read_literal(text: str) -> tuple[Array, Array] | None:
             if sizes[depth] is None:
                 sizes[depth] = counts[-1]
             elif sizes[depth] != counts[-1]:
-                raise _ragged(text)
+                raise _ragged()
             counts.pop()
-        elif chunk == ",":
-            if previous in "[,":
+            previous = "]"
+        else:  # a number among lists ([[1, 2], 3]) or a stray one
+            if not NUMBER.fullmatch(token) or (previous in "]n" and not spaced) or not counts:
                 return None
-        else:
-            if not NUMBER.fullmatch(chunk) or (previous in "]n" and not spaced) or not counts:
-                return None
-            depth = len(counts)
             if leaf_depth is None:
-                leaf_depth = depth
-            elif leaf_depth != depth:
-                raise _ragged(text)
+                leaf_depth = len(counts)
+            elif leaf_depth != len(counts):
+                raise _ragged()
             counts[-1] += 1
-            numbers.append(chunk)
-        previous = chunk if chunk in ("[", "]", ",") else "n"
+            previous = "n"
     if counts or previous != "]":
         return None  # a '[' never closed (the parser says where)
     shape = tuple(s or 0 for s in sizes)
-    if 0 in shape or leaf_depth != len(shape):
-        if 0 in shape:
-            raise BindingError("an array with no elements")
-        raise _ragged(text)
+    if 0 in shape:
+        raise BindingError("an array with no elements")
+    if leaf_depth != len(shape):
+        raise _ragged()
+    numbers = NUMBER.findall(text)
     values = np.array(numbers, dtype=float).reshape(shape)
-    tolerance = np.array([half_unit(n) for n in numbers]).reshape(shape)
-    return values, tolerance
+    flat = values.reshape(-1)
+    if not np.isfinite(flat).all():
+        raise BindingError("a number is too large for a float (at most about 1.8e308)")
+    for i in np.flatnonzero(np.abs(flat) < SMALLEST_NORMAL):
+        tiny = tiny_number_problem(numbers[int(i)], float(flat[i]))
+        if tiny is not None:
+            raise BindingError(tiny)
+    return values, half_units(text).reshape(shape)
 
 
-def _ragged(text: str) -> BindingError:
+_PARTS = re.compile(r"[+-]?(?:\d+(\.\d*)?|(\.\d+))(?:[eE]([+-]?\d+))?")
+
+
+def half_units(text: str) -> Array:
+    """half_unit() of each number in a text of numbers, in one pass (they are written in
+    few ways)."""
+    known: dict[tuple[int, str], float] = {}
+    units = []
+    for point, leading, exponent in _PARTS.findall(text):
+        key = (len(point or leading), exponent)  # the point and its decimals; the exponent
+        unit = known.get(key)
+        if unit is None:
+            unit = known[key] = half_unit(f"0{'.' + '0' * (key[0] - 1) if key[0] else ''}e{exponent or 0}")
+        units.append(unit)
+    return np.array(units, dtype=float)
+
+
+def _ragged() -> BindingError:
     return BindingError(
         "the rows of this array are not all the same length",
         hint="an array answer is rectangular: each row has as many numbers as the others",
