@@ -2,10 +2,16 @@
 PyTorch) prints them; each with the tolerance its rounding earns.
 
 - A number written with k ≥ 1 decimals is right within half a unit of its last decimal
-  (0.39: ±0.005; 1.5e-3: ±0.5e-4, half a unit of the mantissa's last decimal, scaled). One
-  written without a decimal point (-4, 1e-3) is exact. One written with a point and no
-  decimals (1., 1.e-05) is how numpy prints a number that is whole at its 8 decimals: it is
-  right within half a unit of the 8th.
+  (0.39: ±0.005). In e-notation that is the mantissa's last decimal, scaled (1.5e-3:
+  ±0.5e-4); zeros at the end of a mantissa do not count, as numpy pads mantissas with them
+  (1.000e-05 is 1e-05). A number with a negative exponent and no point is the decimal it
+  stands for (1e-05 = 0.00001: ±0.5e-05), as Python prints a rounded number. A whole number
+  (-4, 2e3) is exact.
+- A number with a point and no decimals after it (1., 0., 1.e-05, 0.000e+00) is how numpy
+  prints a number whose digits say nothing of its rounding. In an array it takes the
+  finest rounding the array's other numbers show ([1.    0.123]: ±0.0005, as a student
+  who rounded to 3 decimals meant); alone, or among such numbers only, it is right within
+  half a unit of the 8th digit (numpy's precision).
 - An array literal may separate its numbers with commas, with spaces as numpy's print()
   does (`[[0.1 0.2]\\n [0.3 0.4]]`, `[ 1.5e-01 -2.0e+00]`), or both. Inside one, numbers
   separated by spaces are separate elements (`[1 -2]` is two numbers, as numpy prints it).
@@ -47,17 +53,8 @@ _SUMMARY = re.compile(r"\.\.\.|…")
 
 
 def half_unit(number: str) -> float:
-    """Half a unit of the last decimal of a number as written (0 for one written without a
-    decimal point: it is exact; half a unit of the 8th decimal for 1. and 1.e-05)."""
-    mantissa, _, exponent = number.lower().partition("e")
-    point = mantissa.find(".")
-    if point < 0:
-        return 0.0
-    decimals = len(mantissa) - point - 1 or NUMPY_DECIMALS
-    try:
-        return 0.5 * 10.0 ** (int(exponent or 0) - decimals)
-    except OverflowError:
-        return 0.0
+    """The tolerance of one number as written (see the module's notes)."""
+    return float(half_units(number)[0]) if _PARTS.fullmatch(number) else 0.0
 
 
 def unwrapped(text: str) -> tuple[str, str | None]:
@@ -180,21 +177,47 @@ def read_literal(text: str) -> tuple[Array, Array] | None:
     return values, half_units(text).reshape(shape)
 
 
-_PARTS = re.compile(r"[+-]?(?:\d+(\.\d*)?|(\.\d+))(?:[eE]([+-]?\d+))?")
+_PARTS = re.compile(r"[+-]?(?:(\d+)(\.?)(\d*)|\.(\d+))(?:[eE]([+-]?\d+))?")
+_EXACT = 0.0
+_UNSAID = -1.0  # digits that do not say how the number was rounded: 1., 0.000e+00
 
 
 def half_units(text: str) -> Array:
-    """half_unit() of each number in a text of numbers, in one pass (they are written in
-    few ways)."""
-    known: dict[tuple[int, str], float] = {}
+    """The tolerance of each number in a text of numbers (an array literal), in one pass."""
+    known: dict[tuple[str, str, str, str], float] = {}
     units = []
-    for point, leading, exponent in _PARTS.findall(text):
-        key = (len(point or leading), exponent)  # the point and its decimals; the exponent
+    exponents = []
+    for whole, point, decimals, leading, exponent in _PARTS.findall(text):
+        fraction = decimals or leading
+        if exponent:
+            fraction = fraction.rstrip("0")  # numpy pads mantissas with zeros
+        zero = bool(exponent) and not fraction and not whole.strip("0")
+        key = ("." if point or leading else "", str(len(fraction)), exponent, "0" if zero else "")
         unit = known.get(key)
         if unit is None:
-            unit = known[key] = half_unit(f"0{'.' + '0' * (key[0] - 1) if key[0] else ''}e{exponent or 0}")
+            unit = known[key] = _rounding(key[0] == ".", len(fraction), int(exponent or 0), zero)
         units.append(unit)
-    return np.array(units, dtype=float)
+        exponents.append(exponent)
+    found = np.array(units, dtype=float)
+    unsaid = found == _UNSAID
+    if unsaid.any():
+        said = found[found > 0]
+        if said.size:
+            found[unsaid] = said.min()
+        else:  # numpy's 8 digits
+            scale = np.array([int(e or 0) for e, u in zip(exponents, unsaid, strict=True) if u])
+            found[unsaid] = 0.5 * 10.0 ** np.clip(scale - NUMPY_DECIMALS, -400, 300)
+    return found
+
+
+def _rounding(point: bool, decimals: int, exponent: int, zero: bool) -> float:
+    """Half a unit of a number's last decimal; _EXACT for a whole number, _UNSAID where
+    the digits do not say."""
+    if not point:
+        return 0.5 * 10.0 ** max(exponent, -400) if exponent < 0 else _EXACT  # 1e-05 is 0.00001
+    if zero or not decimals:
+        return _UNSAID
+    return 0.5 * 10.0 ** min(max(exponent - decimals, -400), 300)
 
 
 def _ragged() -> BindingError:
