@@ -443,10 +443,15 @@ Examples:
 
 \b
 An answer names a forward value (x, q, f) or a gradient: dq, df/dq, ∂f/∂q
-or grad(q); f is the output, unless the program has a name f of its own.
-An answer with k decimals is right within half a unit of its last decimal
-(0.39 for 0.3932); one without a decimal point, or written as an expression
-(-1/3), must be exact. Exit status: 0 all right, 1 some wrong, 2 bad input.
+or grad(q); f is the output, unless the program has a name f of its own;
+for an output named L, also dL/dq, ∂L/∂q and dL_dq. An answer with k
+decimals is right within half a unit of its last decimal (0.39 for 0.3932);
+whole numbers (-4, -1/3) must be exact; an expression of rounded numbers
+(0.22*0.5) is right within their rounding. Arrays may be written as numpy
+prints them ([[0.1 0.2] [0.3 0.4]], array([…])), over several lines in a
+file, or read from one: dW=@dW.npy (exact), dW=@dW.csv. One number for
+every element: db = all 0.5 (a lone 0.5 for an array is a wrong shape).
+Exit status: 0 all right, 1 some wrong, 2 bad input.
 """
 
 
