@@ -299,11 +299,11 @@ def test_a_csv_answer_keeps_its_rounding(bpcli, tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)
     np.savetxt("dW.csv", TRUE_DW, delimiter=",", fmt="%.2f")
     (tmp_path / "off.csv").write_text("0.09,0.18\n0.10,0.22\n0.02,0.05\n")
-    _value, tolerance = read_value("dW", "@dW.csv")
+    _, tolerance = read_value("dW", "@dW.csv")
     assert np.allclose(tolerance, 0.005)
     code, _ = report(bpcli, *MATRIX, "-e", "dW=@dW.csv")
     assert code == 0
-    code, _results = report(bpcli, *MATRIX, "-e", "dW=@off.csv")  # 0.22 for 0.208
+    code, _ = report(bpcli, *MATRIX, "-e", "dW=@off.csv")  # 0.22 for 0.208
     assert code == 1
 
 
