@@ -221,12 +221,12 @@ def expectation(written: str, text: str, names: Collection[str], output: str | N
     dL_dW too, when no name of the program reads so). `all v` (db = all 0.5) says that every
     element is v: see fitted()."""
     text = text.strip()
-    name, gradient = resolve(written, names, output, f"{written}={text}")
+    name, gradient = resolve(written, names, output, _shown(written, text))
     uniform = _UNIFORM.fullmatch(normalised(text))
     value, tolerance = read_value(written, text[uniform.start("value") :] if uniform else text)
     if uniform and not isinstance(value, float):
         raise BindingError(
-            f"in the answer {written}={text}: `all` takes one number, not an array",
+            f"in the answer {_shown(written, text)}: `all` takes one number, not an array",
             hint=f"write {written} = all 0.5 when every element of {written} is 0.5",
         )
     return Expectation(written, name, gradient, text, value, tolerance, uniform is not None)
@@ -320,7 +320,7 @@ def read_value(written: str, text: str) -> tuple[Value, Value]:
 def _read(written: str, text: str, plain: str) -> tuple[Value, Value]:
     from bpcli.language.bindings import MAKER, parse_value
 
-    where = f"in the answer {written}={text}"
+    where = f"in the answer {_shown(written, text)}"
     value: Value
     if NUMBER.fullmatch(plain):
         value = float(plain)
@@ -332,10 +332,7 @@ def _read(written: str, text: str, plain: str) -> tuple[Value, Value]:
         return value, half_unit(plain)
     depth = _nesting(plain)
     if depth > MAX_DIMENSIONS:
-        shown = text if len(text) <= 40 else text[:40] + "…"
-        raise BindingError(
-            f"in the answer {written}={shown}: an array of {depth} dimensions (the most is {MAX_DIMENSIONS})"
-        )
+        raise BindingError(f"{where}: an array of {depth} dimensions (the most is {MAX_DIMENSIONS})")
     maker = MAKER.fullmatch(plain)
     if maker and maker.group(1) in ("randn", "rand"):
         raise BindingError(
@@ -368,6 +365,12 @@ def _read(written: str, text: str, plain: str) -> tuple[Value, Value]:
     return parsed, 0.0
 
 
+def _shown(written: str, text: str) -> str:
+    """NAME=VALUE for a message, a long value cut short (a big matrix)."""
+    text = " ".join(text.split()) if len(text) <= 200 else text
+    return f"{written}={text if len(text) <= 40 else text[:40] + '…'}"
+
+
 def _file_name(written: str) -> str:
     plain = "".join(ch for ch in written if ch.isalnum() or ch == "_")
     return plain or "answer"
@@ -385,8 +388,9 @@ def _expression(written: str, text: str, plain: str) -> tuple[Value, Value]:
     """The value of an expression of numbers and the tolerance their rounding gives it."""
     from bpcli.language.bindings import constant_value
 
+    where = f"in the answer {_shown(written, text)}"
     if plain.lstrip("+-").lower() in ("nan", "inf", "infinity"):
-        raise BindingError(f"in the answer {written}={text}: the value must be a finite number")
+        raise BindingError(f"{where}: the value must be a finite number")
     try:
         value: Value = constant_value(plain)
     except BpcliError as err:
@@ -396,12 +400,10 @@ def _expression(written: str, text: str, plain: str) -> tuple[Value, Value]:
             hint = err.hint
             if err.message.startswith("no value for"):
                 hint = "an answer is a number, an array or an expression of numbers (pi and e too)"
-            raise BindingError(
-                f"in the answer {written}={text}: {err.message}", source=err.source, pos=err.pos, hint=hint
-            ) from None
+            raise BindingError(f"{where}: {err.message}", source=err.source, pos=err.pos, hint=hint) from None
         value = found
     if not isinstance(value, float) and value.size == 0:
-        raise BindingError(f"in the answer {written}={text}: an array with no elements")
+        raise BindingError(f"{where}: an array with no elements")
     return value, rounding(plain, value)
 
 
@@ -435,15 +437,16 @@ def _file_answer(written: str, text: str, plain: str) -> tuple[Value, Value]:
     rounding each is written with."""
     from bpcli.language.bindings import load_file
 
+    where = f"in the answer {_shown(written, text)}"
     path = plain[1:].strip()
     try:
         value = load_file(written, path)
     except BindingError as err:
         raise BindingError(err.message.replace("in the binding", "in the answer", 1), hint=err.hint) from None
     if not isinstance(value, float) and value.dtype != float:
-        raise BindingError(f"in the answer {written}={text}: the file holds true and false, not numbers")
+        raise BindingError(f"{where}: the file holds true and false, not numbers")
     if not (math.isfinite(value) if isinstance(value, float) else bool(np.isfinite(value).all())):
-        raise BindingError(f"in the answer {written}={text}: the values must be finite (not inf or nan)")
+        raise BindingError(f"{where}: the values must be finite (not inf or nan)")
     if path.lower().endswith(".npy"):
         exact: Value = 0.0 if isinstance(value, float) else np.zeros_like(value)
         return value, type_slack(value, exact, _npy_type(path))
