@@ -1,12 +1,13 @@
 """A student's answers: what each one names, its value, and how closely it must match.
 
 An answer written with k ≥ 1 decimals (0.39) is right when it is within half a unit of its
-last decimal of the truth, boundary included: students round. One written without a decimal
-point (-4) must equal the truth up to floating-point noise. An expression of numbers
+last decimal of the truth, boundary included: students round. A whole number (-4) must
+equal the truth up to floating-point noise. An expression of numbers
 (0.22*0.5, -1/3) is judged by the rounding of the numbers in it: its tolerance is the
 rounding each carries, propagated to first order (Σ |∂expr/∂n| · half unit of n, the partial
 derivatives from bpcli's own backward pass); with whole numbers only (-1/3) it is exact.
-How arrays, numpy's printed forms and files are read: bpcli.check.literals.
+How arrays, numpy's printed forms and files are read: bpcli.check.literals. What students
+paste from PDFs (−0.20, ０.２, 2×0.11) is read as what it stands for: normalised().
 
 Floating-point noise is always relative: NOISE times the larger of the truth's magnitude and
 the `scale` of what flowed into it (the caller's: the branches added into a gradient, the
