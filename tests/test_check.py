@@ -338,7 +338,8 @@ def test_an_answer_of_the_wrong_shape_is_wrong(bpcli, answer, shape):
     verb = "is" if shape == "one number" else "has"
     assert message.startswith(f"wrong shape: your answer {verb} {shape}; ∂f/∂A has the shape of A, 2×3.")
     # the right numbers in the wrong shape (every element of ∂f/∂A is 2) are told apart
-    assert ("The numbers are right" in message or "Every element" in message) == ("2,2,2" in answer or answer == "2")
+    same = "The numbers are right" in message or "Every element" in message
+    assert same == ("2,2,2" in answer or answer == "2")
     result = bpcli("check", *MATRIX, "-e", f"dA={answer}")
     assert result.code == 1 and result.err == "" and "worst element" not in result.out
 

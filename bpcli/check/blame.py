@@ -38,6 +38,7 @@ from bpcli.check.mistakes import (
 )
 from bpcli.core.graph import Node, consumers
 from bpcli.core.run import Run
+from bpcli.core.where import scoped_ref
 from bpcli.lazy import np
 from bpcli.values import Value
 
@@ -363,10 +364,11 @@ class Diagnoser:
 
     def _surroundings(self, node: Node) -> dict[str, tuple[str, ...]]:
         order, above = self._region(node)
-        names = []
+        names: list[str] = []
         for x in order[1:]:
-            if x.name and x.name not in names:
-                names.append(x.name)
+            name = scoped_ref(self.graph, x) if x.name else None
+            if name and name not in names:
+                names.append(name)
         return {"through": tuple(names), "above": tuple(v.expectation.written for v in above if v.ok)}
 
     def _finding(self, verdict: Verdict, mistake: Mistake, **facts: Any) -> Finding:
@@ -461,6 +463,14 @@ class Diagnoser:
                 upstream=self.run.grads[gate.id],
                 pointer=self._pointer(gate, i),
                 **surroundings,
+            )
+        branches = self.branches.of(verdict.node)
+        if (
+            len(branches) == 1 and not surroundings["through"]
+        ):  # the gate above is right: its local gradient is not
+            gate, idx = branches[0]
+            return _finding(
+                "unknown", verdict, gate, index=idx[0], pointer=self._pointer(gate, idx[0]), **surroundings
             )
         return _finding("unknown", verdict, verdict.node, **surroundings)
 

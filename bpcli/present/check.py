@@ -128,7 +128,7 @@ def _where(finding: Finding, graph: Graph, precision: int, tr: Translator, out: 
     the way there, and what else the same mistake explains."""
     sentences = []
     pointer = finding.pointer
-    if finding.through and pointer is not None and (finding.first or finding.at is not None):
+    if finding.through and (finding.first or finding.at is not None):
         above = _listed(finding.above, tr) if finding.above else tr("check.the-output")
         sentences.append(tr("check.between", above=above, through=_listed(finding.through, tr)))
     if pointer is not None:

@@ -4,7 +4,8 @@ MESSAGES = {
     # bpcli check: the diagnosis of a wrong answer
     "check.forward": "the forward pass gives {name} = {truth}: recompute {label}",
     "check.sign": "sign error: ∂{out}/∂{name} is {truth}, not {answer}.",
-    "check.sign-at": "sign error in ∂{out}/∂{at}: your answer is what ∂{out}/∂{at} with the wrong sign gives.",
+    "check.sign-at": "sign error in ∂{out}/∂{at}: your answer is "
+    "what ∂{out}/∂{at} with the wrong sign gives.",
     "check.scale": "off by a factor of {factor}: your answer is {factor} × ∂{out}/∂{name}{why}.",
     "check.scale-at": "off by a factor: your answer is what ∂{out}/∂{at} times {factor} gives{why}.",
     "check.why-square": " (the 2 of a square?)",

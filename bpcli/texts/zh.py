@@ -9,7 +9,8 @@ MESSAGES = {
     "check.scale-at": "差了一个因子：你的答案是 ∂{out}/∂{at} 乘以 {factor} 带来的{why}。",
     "check.why-square": "（忘了平方的 2？）",
     "check.why-mean": "（忘了均值的 1/N，N = {n}？）",
-    "check.missing-upstream": "忘了乘上游梯度：{answer} 只是本地梯度，还要乘以 ∂{out}/∂{gate_ref} = {upstream}。",
+    "check.missing-upstream": "忘了乘上游梯度：{answer} 只是本地梯度，还要乘以 "
+    "∂{out}/∂{gate_ref} = {upstream}。",
     "check.missing-upstream-array": "忘了上游梯度：你的答案是 {gate} 在上游梯度全为 1 时传回的梯度。",
     "check.missing-local": "忘了 {gate} 的本地梯度：你的答案把它的上游梯度原样传了下去。",
     "check.partial-fanout": "{at} 被 {count} 个门使用，所以 ∂{out}/∂{at} 要把所有分支加起来："
@@ -26,12 +27,15 @@ MESSAGES = {
     " 相同：{truth_shape}。",
     "check.transpose-shape": "转置了：你的答案形状是 {shape}，而 {name} 的形状是 {truth_shape}；"
     "你的答案是 (∂{out}/∂{name})ᵀ，梯度的形状与它的变量相同。",
-    "check.transpose-value": "转置了：你的答案形状是 {shape}，而 {name} 的形状是 {truth_shape}；你的答案是 {name}ᵀ。",
+    "check.transpose-value": "转置了：你的答案形状是 {shape}，而 {name} 的形状是 "
+    "{truth_shape}；你的答案是 {name}ᵀ。",
     "check.missing-sum": "没有求和：你的答案形状是 {shape}，{name} 的形状是 {truth_shape}。"
     "{name} 沿第 {axes} 轴被广播，所以它的梯度要把传回的梯度沿该轴求和：沿第 {axes} 轴求和{keepdims}。",
     "check.keepdims": "（保留该维度）",
-    "check.shape": "形状不对：你的答案形状是 {shape}；∂{out}/∂{name} 的形状与 {name} 相同，是 {truth_shape}。",
-    "check.shape-scalar": "形状不对：你的答案是一个数；∂{out}/∂{name} 的形状与 {name} 相同，是 {truth_shape}。",
+    "check.shape": "形状不对：你的答案形状是 {shape}；∂{out}/∂{name} "
+    "的形状与 {name} 相同，是 {truth_shape}。",
+    "check.shape-scalar": "形状不对：你的答案是一个数；∂{out}/∂{name} "
+    "的形状与 {name} 相同，是 {truth_shape}。",
     "check.shape-value": "形状不对：你的答案形状是 {shape}；{name} 的形状是 {truth_shape}。",
     "check.same-numbers": "数值是对的，只是形状不对。",
     "check.uniform": "它的每个元素都是 {answer}：请写成 all({answer})。",
@@ -51,7 +55,8 @@ MESSAGES = {
     "check.also": "（{kinds} 也会得到同样的数。）",
     "check.rule-scalar": "∂/∂{input} = {formula} = {local}",
     "check.rule-array": "∂{out}/∂{input} = {formula}，其中 g = ∂{out}/∂{gate_ref}，形状为 {g_shape}",
-    "check.rule-elementwise": "∂{out}/∂{input} = g ⊙ ({formula})，其中 g = ∂{out}/∂{gate_ref}，形状为 {g_shape}",
+    "check.rule-elementwise": "∂{out}/∂{input} = g ⊙ ({formula})，其中 "
+    "g = ∂{out}/∂{gate_ref}，形状为 {g_shape}",
     "check.rule-summed": "，再沿广播的轴求和为 {shape}",
     "check.and": "和",
     "check.one-sided": "接受：{kinks} 在折点处不可导，你的答案是单侧导数（bpcli 的约定给出 {truth}）。",
