@@ -38,7 +38,7 @@ from bpcli.check.mistakes import (
 )
 from bpcli.core.graph import Node, consumers
 from bpcli.core.run import Run
-from bpcli.core.where import scoped_ref
+from bpcli.core.where import scoped_label, scoped_ref
 from bpcli.lazy import np
 from bpcli.values import Value
 
@@ -187,6 +187,8 @@ class Diagnoser:
                 these = [o for o in others if self._fits(o, predicted.get(o.node.id), rounding)]
                 if best is None or len(these) > len(explained):
                     best, explained, also = mistake, these, []
+                elif len(these) == len(explained) and self._affinity(mistake) > self._affinity(best):
+                    best = mistake  # the same numbers, at the gate whose constant it is
                 elif (
                     len(these) == len(explained)
                     and mistake.node is best.node
@@ -209,10 +211,34 @@ class Diagnoser:
         )
         for other in explained:
             carried = self._carried(other)
+            if carried is None and self._below(verdict.node, other.node):
+                # the same mistake, as the student carried it down from their wrong answer
+                carried = Mistake("carried", verdict.node, 0.0, key=("carried", verdict.node.id))
             if carried is not None:
                 other.finding = self._finding(other, carried)
             else:
                 other.finding = self._finding(other, best, follows=verdict.expectation.written)
+
+    def _below(self, top: Node, node: Node) -> bool:
+        """`node` is reached from `top` going down its inputs: ∂f/∂node takes in ∂f/∂top."""
+        seen, stack = {top.id}, [top]
+        while stack:
+            for x in stack.pop().inputs:
+                if x is node:
+                    return True
+                if x.id not in seen and x.id > node.id:
+                    seen.add(x.id)
+                    stack.append(x)
+        return False
+
+    def _affinity(self, mistake: Mistake) -> int:
+        """1 for a factor at the gate whose constant it is (the 1/N of a mean or of a / N,
+        the 2 of a square): where to look, among places that explain the same numbers."""
+        return int(
+            mistake.kind == "scale"
+            and mistake.gate is not None
+            and bool(self._hint(mistake.factor, mistake.gate))
+        )
 
     def _carried(self, verdict: Verdict) -> Mistake | None:
         """The student's wrong answer above `verdict` that its answer follows from, as they wrote it."""
@@ -308,10 +334,18 @@ class Diagnoser:
                         yield Mistake(kind, x, change, gate=gate, index=i, key=(kind, gate.id, i, n))
             if len(branches) >= 2:
                 key = ("branch", gate.id, x.id)
-                yield Mistake("sign", x, part, coef=-2.0, gate=gate, index=idx[0], key=key)
+                yield Mistake("sign", x, part, coef=-2.0, gate=gate, index=idx[0], branch=True, key=key)
                 for factor in self._nice_factors():
                     yield Mistake(
-                        "scale", x, part, coef=factor - 1.0, gate=gate, index=idx[0], factor=factor, key=key
+                        "scale",
+                        x,
+                        part,
+                        coef=factor - 1.0,
+                        gate=gate,
+                        index=idx[0],
+                        factor=factor,
+                        branch=True,
+                        key=key,
                     )
 
     def _nice_factors(self) -> list[float]:
@@ -369,6 +403,8 @@ class Diagnoser:
             name = scoped_ref(self.graph, x) if x.name else None
             if name and name not in names:
                 names.append(name)
+        if not names:  # no name on the way: the steps themselves
+            names = [scoped_label(self.graph, x) for x in order[1:]]
         return {"through": tuple(names), "above": tuple(v.expectation.written for v in above if v.ok)}
 
     def _finding(self, verdict: Verdict, mistake: Mistake, **facts: Any) -> Finding:
@@ -412,30 +448,32 @@ class Diagnoser:
             upstream=self.run.grads[gate.id] if gate is not None else None,
             uses=len(branches),
             factor=mistake.factor,
-            hint=self._hint(mistake.factor) if kind == "scale" else "",
+            hint=(self._hint(mistake.factor, gate) or self._hint(mistake.factor)) if kind == "scale" else "",
+            branch=mistake.branch,
             **extra,
         )
 
-    def _hint(self, factor: float | None) -> str:
-        """What a forgotten factor most likely was: the 1/N of a mean the program takes
-        ("mean N"), or the 2 of a square it takes ("square")."""
+    def _hint(self, factor: float | None, gate: Node | None = None) -> str:
+        """What a forgotten factor most likely was: the 1/N of a mean or of a division by N
+        ("mean N"), or the 2 of a square ("square"), at `gate` or anywhere in the program."""
         if factor is None:
             return ""
         n = factor if factor > 1 else 1 / factor
-        squares = False
-        for node in self.graph.nodes:
-            op = node.op
+        for node in self.graph.nodes if gate is None else [gate]:
+            op, values = node.op, self.run.values
             if op.gate == "averager":
-                out, inp = self.run.values[node.id], self.run.values[node.inputs[0].id]
-                count = np.size(inp) / max(np.size(out), 1)  # type: ignore[arg-type]
+                count = np.size(values[node.inputs[0].id]) / max(np.size(values[node.id]), 1)  # type: ignore[arg-type]
                 if count > 1 and abs(count - n) < 1e-9:
                     return f"mean {round(n)}"
-            squares = (
-                squares
-                or (op.name == "pow" and self.run.values[node.inputs[1].id] == 2.0)
-                or (op.name in ("mul", "square") and len(set(x.id for x in node.inputs)) == 1)
-            )
-        return "square" if squares and n == 2.0 else ""
+            elif op.name == "div" and isinstance(divisor := values[node.inputs[1].id], float):
+                if n > 1 and abs(abs(divisor) - n) < 1e-9:
+                    return f"mean {round(n)}"
+            elif n == 2.0 and (
+                (op.name == "pow" and values[node.inputs[1].id] == 2.0)
+                or (op.name == "mul" and len({x.id for x in node.inputs}) == 1)
+            ):
+                return "square"
+        return ""
 
     def _pointer(self, gate: Node, i: int) -> Pointer:
         g, x = self.run.grads[gate.id], self.run.values[gate.inputs[i].id]

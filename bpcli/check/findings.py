@@ -79,6 +79,7 @@ class Finding:
     branches: tuple[Branch, ...] = ()  # partial-fanout: each of them
     winner: Node | None = None  # wrong-route: the input the router sends the gradient to
     factor: float | None = None  # scale: your answer is the truth times this
+    branch: bool = False  # sign, scale: in one branch (through `node`) of ∂f/∂at, not in all of it
     hint: str = ""  # scale: what the factor most likely is: "square", "mean N" (N elements averaged)
     axes: tuple[int, ...] = ()  # missing-sum: the axes to sum over
     same_numbers: bool = False  # shape: the right numbers in the wrong shape

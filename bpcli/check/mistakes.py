@@ -49,6 +49,7 @@ class Mistake:
     gate: Node | None = None
     index: int = 0
     factor: float | None = None  # scale: what the gradient was multiplied by
+    branch: bool = False  # sign, scale: in one branch of a fan-out, not the whole gradient
     left_out: tuple[int, ...] = ()  # partial-fanout: the ids of the gates whose branches are missing
     key: tuple[object, ...] = ()  # what identifies `change`, for the cache of where it spreads
 
@@ -64,6 +65,7 @@ class Spreader:
         for node in run.graph.nodes:
             cone[node.id] = node.id in targets or any(cone[x.id] for x in node.inputs)
         self.cone = cone
+        self.shifts = _shifts(run)
         self._cache: dict[tuple[object, ...], dict[int, Value] | None] = {}
 
     def spread(self, start: Node, delta: Value, key: tuple[object, ...] = ()) -> dict[int, Value] | None:
@@ -89,7 +91,7 @@ class Spreader:
                 if k in self.targets:
                     found[k] = g
                 for i, inp in enumerate(node.inputs):
-                    if not self.cone[inp.id] or not inp.needs_grad:
+                    if not self.cone[inp.id] or not inp.needs_grad or inp.id in self.shifts:
                         continue
                     self.work += 1
                     if self.work > MAX_WORK:
@@ -128,7 +130,7 @@ class Spreader:
                     found[k] = g
                 inputs = [values[x.id] for x in node.inputs]
                 for i, inp in enumerate(node.inputs):
-                    if not self.cone[inp.id] or not inp.needs_grad:
+                    if not self.cone[inp.id] or not inp.needs_grad or inp.id in self.shifts:
                         continue
                     self.work += 1
                     if self.work > MAX_WORK:
@@ -144,6 +146,29 @@ class Spreader:
                         heapq.heappush(heap, -inp.id)
                     pending[inp.id] = total
         return found
+
+
+def _shifts(run: Run) -> set[int]:
+    """The ids of the max (or min) gates that carry no gradient on the true backward pass
+    although what uses them does: a shift for numerical stability (softmax's s - max(s)),
+    which cancels out. A student rightly treats it as a constant, so a mistake above it is
+    not carried through it either."""
+    shifts = set()
+    users: dict[int, float] = {}
+    for node in run.graph.nodes:
+        g = run.grads[node.id]
+        if g is None:
+            continue
+        size = float(np.max(np.abs(g))) if type(g) is not float else abs(g)
+        for x in node.inputs:
+            users[x.id] = max(users.get(x.id, 0.0), size)
+    for node in run.graph.nodes:
+        g = run.grads[node.id]
+        if node.op.routes and g is not None and users.get(node.id, 0.0) > 0.0:
+            size = float(np.max(np.abs(g))) if type(g) is not float else abs(g)
+            if size <= 1e-9 * users[node.id]:
+                shifts.add(node.id)
+    return shifts
 
 
 class Branches:

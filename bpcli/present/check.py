@@ -58,6 +58,8 @@ def _what(finding: Finding, graph: Graph, precision: int, tr: Translator, out: s
         source = scoped_ref(graph, finding.carried_from, atomic=True)
         if kind == "forward":
             return tr("check.forward-gradient", source=source, **{**common, "answer": finding.carried_answer})
+        if "[" in finding.carried_answer or "@" in finding.carried_answer:  # an array: not echoed
+            return tr("check.carried-array", upstream=source, out=out)
         return tr("check.carried", upstream=source, out=out, answer=finding.carried_answer)
     if not finding.gradient:
         if kind == "shape":
@@ -78,7 +80,7 @@ def _what(finding: Finding, graph: Graph, precision: int, tr: Translator, out: s
         keep = len(finding.truth_shape) == len(finding.shape) and finding.axes
         return tr("check.missing-sum", axes=axes, keepdims=tr("check.keepdims") if keep else "", **common)
     if kind == "unknown":
-        return tr("check.unknown", **common)
+        return tr("check.unknown" if isinstance(finding.truth, float) else "check.unknown-array", **common)
     if kind == "rounding":
         if finding.rounded is not None:
             return tr(
@@ -88,25 +90,36 @@ def _what(finding: Finding, graph: Graph, precision: int, tr: Translator, out: s
                 answer=finding.answer,
             )
         return tr("check.rounded-given", answer=finding.answer, above=_listed(finding.above, tr))
+    through = scoped_label(graph, gate)
     if kind == "sign":
-        return tr("check.sign-at", at=at, out=out) if at is not None else tr("check.sign", **common)
+        if finding.branch:
+            return tr("check.sign-branch", gate=through, at=at or name, out=out)
+        if at is not None:
+            return tr("check.sign-at", at=at, out=out)
+        return tr("check.sign" if isinstance(finding.truth, float) else "check.sign-array", **common)
     if kind == "scale":
         factor = _factor(finding.factor)
         why = _why(finding.hint, tr)
+        if finding.branch:
+            return tr("check.scale-branch", gate=through, at=at or name, out=out, factor=factor, why=why)
         if at is not None:
             return tr("check.scale-at", at=at, out=out, factor=factor, why=why)
         return tr("check.scale", factor=factor, why=why, **common)
     if kind == "partial-fanout":
         where = at or scoped_ref(graph, graph.inputs.get(name) or graph.names[name], atomic=True)
-        branches = [b for b in finding.branches]
+        branches = list(finding.branches)
+        labels = [scoped_label(graph, b.gate) for b in branches]
+        twins = len(set(labels)) < len(labels)
         return tr(
             "check.partial-fanout",
             at=where,
             out=out,
             count=len(branches),
-            branches=" + ".join(_branch(graph, b, num) for b in branches)
-            + (f" = {num(finding.truth)}" if isinstance(finding.truth, float) else ""),
-            left_out=_listed([_branch(graph, b, num) for b in branches if b.left_out], tr),
+            branches=" + ".join(_branch(graph, b, num, tr, twins) for b in branches)
+            + f" = {num(finding.truth)}"
+            if isinstance(finding.truth, float)
+            else _listed([_branch(graph, b, num, tr, twins) for b in branches], tr),
+            left_out=_listed([_branch(graph, b, num, tr, twins) for b in branches if b.left_out], tr),
         )
     fields = {
         **common,
@@ -128,7 +141,8 @@ def _where(finding: Finding, graph: Graph, precision: int, tr: Translator, out: 
     the way there, and what else the same mistake explains."""
     sentences = []
     pointer = finding.pointer
-    if finding.through and (finding.first or finding.at is not None):
+    located = pointer is not None or finding.kind == "unknown" or finding.at is not None
+    if finding.through and located and (finding.first or finding.at is not None):
         above = _listed(finding.above, tr) if finding.above else tr("check.the-output")
         sentences.append(tr("check.between", above=above, through=_listed(finding.through, tr)))
     if pointer is not None:
@@ -148,7 +162,8 @@ def _rule(graph: Graph, pointer: Pointer, precision: int, tr: Translator, out: s
     """The local gradient to re-derive: its number on scalars; on arrays, the rule that gives
     the downstream gradient from the upstream g, with the shapes involved."""
     gate, i = pointer.gate, pointer.index
-    formula = local_formula(graph, gate, i)
+    uses = [k for k, x in enumerate(gate.inputs) if x is gate.inputs[i]]
+    formula = " + ".join(local_formula(graph, gate, k) for k in uses)
     inp = graph.ref(gate.inputs[i])
     if pointer.local is not None:
         return tr("check.rule-scalar", input=inp, formula=formula, local=fmt(pointer.local, precision))
@@ -169,11 +184,16 @@ def _numbers_note(finding: Finding, tr: Translator) -> str:
     return tr("check.same-numbers")
 
 
-def _branch(graph: Graph, branch: Branch, num: Callable[[Value | None], str]) -> str:
+def _branch(
+    graph: Graph, branch: Branch, num: Callable[[Value | None], str], tr: Translator, twins: bool = False
+) -> str:
+    """A branch of a fan-out: its number and its gate on scalars (3 (x*y)), its gate on arrays."""
     label = scoped_label(graph, branch.gate)
+    if twins:
+        label += f" (#{branch.gate.id})"  # two gates that read the same: exp(s) twice
     value = branch.value
-    if value is None or (not isinstance(value, float) and value.size > 4):
-        return label
+    if value is None or not isinstance(value, float):
+        return tr("check.branch", gate=label)
     return f"{num(value)} ({label})"
 
 

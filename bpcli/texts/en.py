@@ -66,6 +66,14 @@ MESSAGES = {
     " of shape {g_shape}",
     "check.rule-summed": ", summed over the broadcast axes to {shape}",
     "check.and": " and ",
+    "check.sign-array": "sign error: your answer is −∂{out}/∂{name}.",
+    "check.sign-branch": "sign error in the branch of ∂{out}/∂{at} through {gate}.",
+    "check.scale-branch": "off by a factor: the branch of ∂{out}/∂{at} through {gate} is {factor}"
+    " times what it should be{why}.",
+    "check.unknown-array": "no known mistake matches ∂{out}/∂{name}.",
+    "check.branch": "the branch through {gate}",
+    "check.carried-array": "this follows from your ∂{out}/∂{upstream}, which is wrong; with it, this"
+    " step itself is right.",
     "check.one-sided": "accepted: at the kink of {kinks} the derivative is not defined, and"
     " your answer is a one-sided derivative (bpcli's convention gives {truth}).",
     "check.summary": "{correct} of {total} correct",
