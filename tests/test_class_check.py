@@ -406,3 +406,13 @@ def test_progress_goes_to_a_terminal_stderr_only_never_into_the_results(tmp_path
     plain = subprocess.run([sys.executable, "-m", "bpcli", *args], cwd=ROOT, capture_output=True, check=False)
     assert out == plain.stdout and len(out.splitlines()) == 30
     assert b"checking" not in plain.stderr  # stderr not a terminal: no progress
+
+
+def test_the_readme_shows_the_sample_class_as_it_is(bpcli, monkeypatch):
+    """The README's class report is pasted from a real run: after a change, paste it again."""
+    monkeypatch.setenv("COLUMNS", "80")
+    command = "$ bpcli check samples/homework/softmax.bp --answers samples/homework/class\n"
+    readme = (ROOT / "README.md").read_text()
+    shown = readme[readme.index(command) + len(command) :].split("```", 1)[0]
+    monkeypatch.chdir(ROOT)
+    assert bpcli("check", "samples/homework/softmax.bp", "--answers", "samples/homework/class").out == shown
