@@ -352,8 +352,11 @@ def test_the_class_table_fits_80_columns_with_long_names(bpcli, monkeypatch, tmp
     assert "\x1b" not in result.out  # not a terminal: plain
 
 
-def terminal(*args: str, stdout_tty: bool, stderr_tty: bool, columns: int = 80) -> tuple[bytes, bytes]:
-    """bpcli ARGS… with stdout and/or stderr on a pseudo-terminal of `columns` columns."""
+def terminal(
+    *args: str, stdout_tty: bool, stderr_tty: bool, columns: int = 80, no_color: bool = False
+) -> tuple[bytes, bytes]:
+    """bpcli ARGS… with stdout and/or stderr on a pseudo-terminal of `columns` columns (what
+    the terminal shows, and what went to the other stream's pipe)."""
     import fcntl
     import pty
     import struct
@@ -361,6 +364,8 @@ def terminal(*args: str, stdout_tty: bool, stderr_tty: bool, columns: int = 80) 
 
     env = {k: v for k, v in os.environ.items() if k not in ("NO_COLOR", "FORCE_COLOR", "COLUMNS", "LINES")}
     env["TERM"] = "xterm-256color"
+    if no_color:
+        env["NO_COLOR"] = "1"
     leader, follower = pty.openpty()
     fcntl.ioctl(follower, termios.TIOCSWINSZ, struct.pack("HHHH", 40, columns, 0, 0))
     with subprocess.Popen(
@@ -387,13 +392,19 @@ def terminal(*args: str, stdout_tty: bool, stderr_tty: bool, columns: int = 80) 
     return shown, piped
 
 
-def test_on_a_terminal_of_80_columns_the_table_fits(tmp_path):
+@pytest.mark.parametrize("no_color", [False, True])
+def test_on_a_terminal_of_80_columns_the_table_fits(tmp_path, no_color):
     long = "bob_the_student_with_a_very_long_file_name_homework3_final_version2.txt"
     shutil.copy(sample("bob"), tmp_path / long)
     shutil.copy(sample("alice"), tmp_path / "alice.txt")
-    shown, _ = terminal("check", PROGRAM, "--answers", str(tmp_path), stdout_tty=True, stderr_tty=False)
+    (tmp_path / "broken.txt").write_text("dQ = 1")
+    shown, _ = terminal(
+        "check", PROGRAM, "--answers", str(tmp_path), stdout_tty=True, stderr_tty=False, no_color=no_color
+    )
+    colours = re.findall(rb"\x1b\[[0-9;]*3[0-9][;m]", shown)
+    assert bool(colours) is not no_color  # colour on a terminal, none under NO_COLOR
     text = re.sub(r"\x1b\[[0-9;?]*[a-zA-Z]", "", shown.decode()).replace("\r", "")
-    assert "alice.txt" in text and "2 files: 1 all right, 1 with wrong answers" in text
+    assert "alice.txt" in text and "3 files: 1 all right, 1 with wrong answers, 1 not" in text
     assert max(cell_len(line) for line in text.splitlines()) <= 80
 
 
