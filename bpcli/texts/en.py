@@ -146,4 +146,17 @@ MESSAGES = {
     "convention.std": "where the elements std reduces are all equal (zero spread), its gradient is"
     " taken as 0",
     "convention.maxpool": "at a tie the first largest element in the window gets the gradient",
+    # --- check, a whole class (bpcli.present.classroom) ---
+    "class.header.student": "student",
+    "class.header.right": "right",
+    "class.header.first": "first wrong step",
+    "class.header.kind": "kind",
+    "class.error": "error",
+    "class.summary": "{count} files: {parts}",
+    "class.all-right": "{count} all right",
+    "class.some-wrong": "{count} with wrong answers",
+    "class.errors": "{count} not checked (error)",
+    "class.list-separator": ", ",
+    "class.mistakes": "Mistakes, most common first (every wrong answer counts):",
+    "class.mistake": "{count} of {total}: {kind} at {step}",
 }

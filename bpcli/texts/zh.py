@@ -129,4 +129,17 @@ MESSAGES = {
     "convention.amin": "并列最小的元素平分梯度的约定",
     "convention.std": "std 在所归约的元素全部相等（标准差为零）时梯度取 0 的约定",
     "convention.maxpool": "窗口内并列最大时，梯度全给窗口中第一个最大元素的约定",
+    # --- check，全班（bpcli.present.classroom）---
+    "class.header.student": "学生",
+    "class.header.right": "正确",
+    "class.header.first": "第一个错误步骤",
+    "class.header.kind": "类型",
+    "class.error": "错误",
+    "class.summary": "{count} 个文件：{parts}",
+    "class.all-right": "{count} 个全对",
+    "class.some-wrong": "{count} 个有错误答案",
+    "class.errors": "{count} 个无法检查（出错）",
+    "class.list-separator": "，",
+    "class.mistakes": "错误，从多到少（每个错误答案都计入）：",
+    "class.mistake": "{total} 人中 {count} 人：{step} 处 {kind}",
 }
