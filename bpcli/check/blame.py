@@ -427,7 +427,7 @@ class Diagnoser:
         at = mistake.node
         branches = self.branches.of(at)
         extra: dict[str, Any] = dict(facts)
-        if kind == "partial-fanout":
+        if kind == "partial-fanout" and mistake.left_out:
             extra["branches"] = tuple(
                 Branch(g, self.branches.sent(g, idx), g.id in mistake.left_out) for g, idx in branches
             )

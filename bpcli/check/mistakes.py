@@ -253,6 +253,13 @@ def variants(run: Run, gate: Node, i: int) -> Iterator[tuple[str, Value | None]]
             yield "wrong-route", other - true
     if (op.kink is not None or op.routes) and np.shape(g) == np.shape(values[i]):  # type: ignore[arg-type]
         yield "missing-local", g  # the upstream passed straight through: relu's mask forgotten
+    if op.name in ("softmax", "logsoftmax") and true is not None and type(g) is not float:
+        # softmax sends back p ⊙ (g − Σ g·p) (logsoftmax g − p Σ g): without its first term
+        # p ⊙ g (g), which is the branch through the correct class's pick of a cross-entropy
+        # loss, p takes the place of p − onehot(y)
+        with np.errstate(all="ignore"):
+            direct = own * g if op.name == "softmax" else g
+            yield "partial-fanout", true - direct
 
 
 def unsummed(run: Run, gate: Node, i: int) -> Value | None:

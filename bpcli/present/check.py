@@ -105,6 +105,8 @@ def _what(finding: Finding, graph: Graph, precision: int, tr: Translator, out: s
         if at is not None:
             return tr("check.scale-at", at=at, out=out, factor=factor, why=why)
         return tr("check.scale", factor=factor, why=why, **common)
+    if kind == "partial-fanout" and not finding.branches:  # inside a softmax: the pick's branch
+        return tr("check.partial-softmax", gate=scoped_label(graph, gate), out=out)
     if kind == "partial-fanout":
         where = at or scoped_ref(graph, graph.inputs.get(name) or graph.names[name], atomic=True)
         branches = list(finding.branches)
@@ -239,47 +241,57 @@ def note(verdict: Verdict, graph: Graph, precision: int, tr: Translator) -> str 
 def check_report(
     verdicts: list[Verdict], graph: Graph, precision: int, tr: Translator
 ) -> list[RenderableType]:
+    """The table of answers, then the summary. With arrays, the diagnoses go below the table,
+    one paragraph each, so that the arrays keep their columns at 80 columns."""
+    below = any(not isinstance(v.truth, float) for v in verdicts)
     table = Table(header_style="bold")
     table.add_column(tr("check.header.answer"))
     table.add_column(tr("check.header.means"))
     table.add_column(tr("check.header.yours"), justify="right")
     table.add_column(tr("check.header.truth"), justify="right", style="green")
     table.add_column("")
-    table.add_column(tr("check.header.diagnosis"), max_width=72, overflow="fold")
+    if not below:
+        table.add_column(tr("check.header.diagnosis"), max_width=72, overflow="fold")
+    paragraphs = []
     for v in verdicts:
         mark = Text("✓", style="green") if v.ok else Text("✗", style="bold red")
-        diagnosis = note(v, graph, precision, tr) or ""
-        if v.finding:
-            diagnosis = describe(v.finding, graph, precision, tr)
-            if v.worst is not None:
-                index = _index(v.worst, np_shape(v.truth))
-                mine = v.expectation.value
-                element = mine if isinstance(mine, float) else mine.flat[v.worst]
-                truth = v.truth if isinstance(v.truth, float) else v.truth.flat[v.worst]
-                diagnosis = (
-                    tr(
-                        "check.element",
-                        index=index,
-                        answer=fmt(float(element), precision),
-                        truth=fmt(float(truth), precision),
-                    )
-                    + tr("check.sentence-end")
-                    + diagnosis
-                )
-        table.add_row(
-            v.expectation.written,
-            means(v, graph),
-            v.expectation.text,
-            fmt(v.truth, precision),
-            mark,
-            diagnosis,
-        )
+        diagnosis = _diagnosis(v, graph, precision, tr)
+        mine = v.expectation.value
+        yours = v.expectation.text if isinstance(mine, float) else fmt(mine, precision)
+        row: list[str | Text] = [v.expectation.written, means(v, graph), yours, fmt(v.truth, precision), mark]
+        table.add_row(*row, *([] if below else [diagnosis]))
+        if below and diagnosis:
+            paragraph = Text()
+            paragraph.append("✓ " if v.ok else "✗ ", style="green" if v.ok else "bold red")
+            paragraph.append(v.expectation.written, style="bold")
+            paragraph.append(": " + diagnosis)
+            paragraphs.append(paragraph)
     correct = sum(v.ok for v in verdicts)
     lines = [tr("check.summary", correct=correct, total=len(verdicts))]
     first = first_wrong(verdicts)
     if first is not None:
         lines.append(tr("check.first-wrong", written=first.expectation.written))
-    return [table, Text("\n".join(lines))]
+    return [table, *paragraphs, Text("\n".join(lines))]
+
+
+def _diagnosis(v: Verdict, graph: Graph, precision: int, tr: Translator) -> str:
+    """What the report says of an answer: its diagnosis, or why a different number is right."""
+    if not v.finding:
+        return note(v, graph, precision, tr) or ""
+    diagnosis = describe(v.finding, graph, precision, tr)
+    if v.worst is None:
+        return diagnosis
+    index = _index(v.worst, np_shape(v.truth))
+    mine = v.expectation.value
+    element = mine if isinstance(mine, float) else mine.flat[v.worst]
+    truth = v.truth if isinstance(v.truth, float) else v.truth.flat[v.worst]
+    worst = tr(
+        "check.element",
+        index=index,
+        answer=fmt(float(element), precision),
+        truth=fmt(float(truth), precision),
+    )
+    return worst + tr("check.sentence-end") + diagnosis
 
 
 def diagnosis_data(finding: Finding, graph: Graph, precision: int, tr: Translator) -> dict[str, object]:

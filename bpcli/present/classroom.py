@@ -29,6 +29,7 @@ class Answer:
     step: str  # what it answers: dW for ∂f/∂W, W for the value of W (a gradebook's column)
     ok: bool
     kind: str | None  # the kind of mistake, for a wrong answer
+    own: bool = True  # a mistake made here, not one carried down from a wrong answer above
 
 
 @dataclass(frozen=True, slots=True)
@@ -76,6 +77,7 @@ def graded(file: str, verdicts: Sequence[Verdict], names: Collection[str]) -> St
             step(v, names),
             v.ok,
             None if v.ok else (v.finding.kind if v.finding is not None else "unknown"),
+            v.finding is None or (v.finding.carried_from is None and not v.finding.follows),
         )
         for v in verdicts
     )
@@ -99,11 +101,12 @@ def shown_names(files: Sequence[str]) -> list[str]:
 
 def mistakes(students: Sequence[Student]) -> list[Mistake]:
     """Each kind of mistake at each step, with the number of students who made it, most
-    common first (ties in the order they first appear). Every wrong answer counts, not only
-    a student's first wrong step; a student counts once for a kind at a step."""
+    common first (ties in the order they first appear). Every mistake a student made counts,
+    not only their first wrong step; an answer that only follows from a wrong answer above
+    it (or shares its mistake) does not. A student counts once for a kind at a step."""
     counts: dict[tuple[str, str], int] = {}
     for student in students:
-        made = dict.fromkeys((a.kind or "unknown", a.step) for a in student.answers if not a.ok)
+        made = dict.fromkeys((a.kind or "unknown", a.step) for a in student.answers if not a.ok and a.own)
         for key in made:
             counts[key] = counts.get(key, 0) + 1
     order = {key: i for i, key in enumerate(counts)}

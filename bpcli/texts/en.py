@@ -74,6 +74,8 @@ MESSAGES = {
     "check.branch": "the branch through {gate}",
     "check.carried-array": "this follows from your ∂{out}/∂{upstream}, which is wrong; with it, this"
     " step itself is right.",
+    "check.partial-softmax": "{gate} sends back p ⊙ (g − Σ g·p), and your answer leaves out its"
+    " first term, the branch through the correct class's pick: p where p − onehot(y) belongs.",
     "check.one-sided": "accepted: at the kink of {kinks} the derivative is not defined, and"
     " your answer is a one-sided derivative (bpcli's convention gives {truth}).",
     "check.summary": "{correct} of {total} correct",
@@ -157,6 +159,6 @@ MESSAGES = {
     "class.some-wrong": "{count} with wrong answers",
     "class.errors": "{count} not checked (error)",
     "class.list-separator": ", ",
-    "class.mistakes": "Mistakes, most common first (every wrong answer counts):",
+    "class.mistakes": "Mistakes, most common first (where each was made):",
     "class.mistake": "{count} of {total}: {kind} at {step}",
 }

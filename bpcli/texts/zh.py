@@ -65,6 +65,8 @@ MESSAGES = {
     "check.unknown-array": "没有匹配到已知的错误：∂{out}/∂{name}。",
     "check.branch": "经过 {gate} 的分支",
     "check.carried-array": "这是由你的 ∂{out}/∂{upstream} 带来的，而它是错的；按它来算，这一步本身是对的。",
+    "check.partial-softmax": "{gate} 传回 p ⊙ (g − Σ g·p)，你的答案漏了第一项，"
+    "即经过正确类别那一项的分支：把 p − onehot(y) 写成了 p。",
     "check.one-sided": "接受：{kinks} 在折点处不可导，你的答案是单侧导数（bpcli 的约定给出 {truth}）。",
     "check.summary": "{total} 个答案中 {correct} 个正确",
     "check.first-wrong": "第一个错误的步骤：{written}",
@@ -140,6 +142,6 @@ MESSAGES = {
     "class.some-wrong": "{count} 个有错误答案",
     "class.errors": "{count} 个无法检查（出错）",
     "class.list-separator": "，",
-    "class.mistakes": "错误，从多到少（每个错误答案都计入）：",
+    "class.mistakes": "错误，从多到少（只计出错的那一步）：",
     "class.mistake": "{total} 人中 {count} 人：{step} 处 {kind}",
 }
