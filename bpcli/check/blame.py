@@ -207,7 +207,7 @@ class Diagnoser:
             best,
             common=tuple(o.expectation.written for o in explained),
             also=tuple(also[:2]),
-            **self._surroundings(verdict.node),
+            **self._surroundings(verdict.node, best.node if best.kind not in OWN_WORDS else None),
         )
         for other in explained:
             carried = self._carried(other)
@@ -396,8 +396,13 @@ class Diagnoser:
                     queue.append((gate, depth + 1))
         return order, above
 
-    def _surroundings(self, node: Node) -> dict[str, tuple[str, ...]]:
+    def _surroundings(self, node: Node, at: Node | None = None) -> dict[str, tuple[str, ...]]:
+        """The names the student did not give between `node` and the answers given above it
+        (only those on the way up to `at`, where the mistake is, when it is above node), and
+        those answers."""
         order, above = self._region(node)
+        if at is not None and at is not node:
+            order = [x for x in order if x is at or self._below(at, x)]
         names: list[str] = []
         for x in order[1:]:
             name = scoped_ref(self.graph, x) if x.name else None

@@ -146,7 +146,8 @@ def _where(finding: Finding, graph: Graph, precision: int, tr: Translator, out: 
     located = pointer is not None or finding.kind == "unknown" or finding.at is not None
     if finding.through and located and (finding.first or finding.at is not None):
         above = _listed(finding.above, tr) if finding.above else tr("check.the-output")
-        sentences.append(tr("check.between", above=above, through=_listed(finding.through, tr)))
+        key = "check.between" if finding.at is None else "check.between-at"
+        sentences.append(tr(key, above=above, through=_listed(finding.through, tr)))
     if pointer is not None:
         rule = _rule(graph, pointer, precision, tr, out)
         gate = scoped_label(graph, pointer.gate)
@@ -166,7 +167,7 @@ def _rule(graph: Graph, pointer: Pointer, precision: int, tr: Translator, out: s
     gate, i = pointer.gate, pointer.index
     uses = [k for k, x in enumerate(gate.inputs) if x is gate.inputs[i]]
     formula = " + ".join(local_formula(graph, gate, k) for k in uses)
-    inp = graph.ref(gate.inputs[i])
+    inp = graph.ref(gate.inputs[i], atomic=True)
     if pointer.local is not None:
         return tr("check.rule-scalar", input=inp, formula=formula, local=fmt(pointer.local, precision))
     g_shape, in_shape = pointer.shapes
