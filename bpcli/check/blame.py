@@ -483,7 +483,8 @@ class Diagnoser:
     def _pointer(self, gate: Node, i: int) -> Pointer:
         g, x = self.run.grads[gate.id], self.run.values[gate.inputs[i].id]
         shapes = (np_shape(0.0 if g is None else g), np_shape(0.0 if x is None else x))
-        return Pointer(gate, i, self._local(gate, i), shapes)
+        operands = tuple(np_shape(0.0 if (v := self.run.values[x.id]) is None else v) for x in gate.inputs)
+        return Pointer(gate, i, self._local(gate, i), shapes, operands)
 
     def _local(self, gate: Node, i: int) -> Value | None:
         """The local gradient ∂gate/∂input_i as a number: on scalars only (an array gate's is

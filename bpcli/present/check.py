@@ -174,6 +174,14 @@ def _rule(graph: Graph, pointer: Pointer, precision: int, tr: Translator, out: s
     fields = {"input": inp, "formula": formula, "out": out, "gate_ref": scoped_ref(graph, gate, atomic=True)}
     key = "check.rule-array" if "g" in formula.replace("gate", "") else "check.rule-elementwise"
     text = tr(key, g_shape=_shape(g_shape), **fields)
+    if key == "check.rule-array":
+        others = [
+            f"{graph.ref(x, atomic=True)} {_shape(shape)}"
+            for k, (x, shape) in enumerate(zip(gate.inputs, pointer.operands, strict=False))
+            if k != i
+        ]
+        if others:
+            text += tr("check.rule-operands", operands=_listed(others, tr))
     if gate.op.broadcast and g_shape != in_shape:
         text += tr("check.rule-summed", shape=_shape(in_shape))
     return text
