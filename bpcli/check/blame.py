@@ -124,6 +124,7 @@ class Diagnoser:
             return None
         predicted: dict[int, Value] = {}
         for k, d in spread.items():
+            self.spreader.charge(d)  # (what it predicts is compared with the answers, too)
             with np.errstate(all="ignore"):
                 change = d if mistake.coef == 1.0 else mistake.coef * d
             total = add(self.given[k].truth, change)
