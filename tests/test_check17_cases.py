@@ -1,0 +1,194 @@
+"""Issue 17's acceptance bar, run as the graders will run it: the cases of check17_cases.py
+through the command line (`bpcli check … --format json`, in-process).
+
+- no crash: exit 0 or 1, never a traceback or an internal error;
+- every verdict right, for the ~60 wrong answer sets and the ~15 all-right ones (a false
+  alarm counts as much as a miss);
+- the first wrong step right: exactly one answer carries diagnosis.first, the one where the
+  mistake was made;
+- the kinds: at least 95% of the first wrong steps are named as the mistake applied.
+
+Every expectation comes from how the case was built (check17_cases.py), never from bpcli.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import sys
+from dataclasses import dataclass
+
+import numpy as np
+import pytest
+from check17_cases import KINDS, MISTAKES, PROGRAMS, RIGHT, Case, solve
+from click.testing import CliRunner
+
+from bpcli.cli import main
+
+
+@dataclass
+class Report:
+    code: int
+    out: str
+    err: str
+
+    @property
+    def document(self) -> dict:
+        return json.loads(self.out)
+
+    @property
+    def results(self) -> dict[str, dict]:
+        return {r["name"]: r for r in self.document["results"]}
+
+
+def bpcli(*args: str) -> Report:
+    """`bpcli ARGS…` through its entry point, in-process, with click's runner capturing the
+    streams (the exit status is main's: 0, 1, 2, or 3 for a bug in bpcli)."""
+    runner = CliRunner()
+    with runner.isolation() as (out, err, _):
+        code = main(list(args))
+        sys.stdout.flush()
+        sys.stderr.flush()
+    return Report(code, out.getvalue().decode("utf-8"), err.getvalue().decode("utf-8"))
+
+
+def diagnosis(result: dict) -> dict:
+    return result.get("diagnosis") or {}
+
+
+ALL = MISTAKES + RIGHT
+
+
+@pytest.fixture(scope="module")
+def reports(tmp_path_factory) -> dict[str, Report]:
+    """Every case run once (the tests below read the same reports)."""
+    tmp = tmp_path_factory.mktemp("check17")
+    out = {}
+    for case in ALL:
+        where = tmp / case.id.replace("/", "_")
+        where.mkdir()
+        out[case.id] = bpcli("check", *case.args(where))
+    return out
+
+
+def _ids(cases: list[Case]) -> list[str]:
+    return [c.id for c in cases]
+
+
+# --- the cases themselves ----------------------------------------------------------------
+
+
+def test_the_cases_cover_every_array_kind():
+    counts = {kind: sum(c.kind == kind for c in MISTAKES) for kind in KINDS}
+    assert all(n >= 7 for n in counts.values()), counts
+    assert len(MISTAKES) >= 60 and len(RIGHT) >= 15
+    assert all(c.first in {a.name for a in c.answers} for c in MISTAKES)
+    # several answers a case, some right
+    assert all(len(c.answers) >= 2 for c in MISTAKES)
+    assert sum(any(a.ok for a in c.answers) for c in MISTAKES) >= 50
+
+
+@pytest.mark.parametrize("key", sorted(PROGRAMS))
+def test_the_truth_is_what_bpcli_grad_computes(key):
+    """The oracle's programs say what their bpcli text says: autograd and bpcli agree."""
+    program = PROGRAMS[key]
+    report = bpcli("grad", program.text, *program.bindings(), "--format", "json")
+    assert report.code == 0, report.err
+    document = json.loads(report.out)
+    truth = solve(program)
+    assert document["value"] == pytest.approx(float(truth.values[program.output]), rel=1e-9)
+    for name, value in truth.grads.items():
+        if name in document["grads"]:
+            np.testing.assert_allclose(document["grads"][name], value, rtol=1e-9, atol=1e-12, err_msg=name)
+    assert set(truth.leaves) <= set(document["grads"])
+
+
+# --- the bar ----------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("case", ALL, ids=_ids(ALL))
+def test_no_crash(reports, case):
+    report = reports[case.id]
+    assert "Traceback" not in report.err and "internal error" not in report.err, report.err
+    assert report.code in (0, 1), report.err
+    assert isinstance(report.document["results"], list)
+
+
+@pytest.mark.parametrize("case", ALL, ids=_ids(ALL))
+def test_every_verdict(reports, case):
+    report = reports[case.id]
+    assert report.code in (0, 1), report.err
+    results = report.results
+    assert set(results) == {a.name for a in case.answers}
+    wrong = [
+        f"{a.name}={a.text!r}: expected {'right' if a.ok else 'wrong'}"
+        for a in case.answers
+        if results[a.name]["ok"] is not a.ok
+    ]
+    assert not wrong, "\n".join(wrong)
+    assert report.code == (0 if all(a.ok for a in case.answers) else 1)
+
+
+@pytest.mark.parametrize("case", MISTAKES, ids=_ids(MISTAKES))
+def test_the_first_wrong_step(reports, case):
+    report = reports[case.id]
+    assert report.code == 1, report.err
+    first = [r["name"] for r in report.document["results"] if diagnosis(r).get("first") is True]
+    assert first == [case.first], f"first wrong step: {first}, expected {case.first} ({case.comment})"
+
+
+@pytest.mark.parametrize("case", RIGHT, ids=_ids(RIGHT))
+def test_all_right_has_no_first_wrong_step(reports, case):
+    report = reports[case.id]
+    assert report.code == 0, report.out or report.err
+    assert not [r["name"] for r in report.document["results"] if diagnosis(r).get("first")]
+
+
+def test_the_kinds(reports):
+    """≥ 95% of the first wrong steps are named as the mistake that was applied."""
+    misses = []
+    for case in MISTAKES:
+        report = reports[case.id]
+        kind = None
+        if report.code in (0, 1):
+            results = report.results
+            kind = diagnosis(results.get(case.first, {})).get("kind")
+        if kind != case.kind:
+            misses.append(f"{case.id}: {case.first} named {kind!r}, made as {case.kind!r}")
+    share = 1 - len(misses) / len(MISTAKES)
+    print(f"kinds right: {share:.0%} of {len(MISTAKES)}")
+    print("\n".join(misses))
+    assert share >= 0.95, f"{share:.0%} of kinds right; misses:\n" + "\n".join(misses)
+
+
+def _mismatched(case: Case) -> bool:
+    """The first wrong answer's shape is not its variable's (a square transpose has the same)."""
+    from check17_cases import _target
+
+    truth = solve(case.program)
+    node, gradient = _target(case.first, truth)
+    answer = next(a for a in case.answers if a.name == case.first)
+    shape = np.shape(json.loads(answer.text))
+    return shape != np.shape((truth.grads if gradient else truth.values)[node])
+
+
+MISMATCHED = [c for c in MISTAKES if _mismatched(c)]
+
+
+@pytest.mark.parametrize("case", MISMATCHED, ids=_ids(MISMATCHED))
+def test_a_shape_mismatch_message_names_both_shapes(reports, case):
+    """Issue 17, item 1: a mismatch is a verdict whose message names both shapes."""
+    message = diagnosis(reports[case.id].results[case.first]).get("message", "")
+    shapes = re.findall(r"\(\d+(?:, ?\d+)*,?\)|\d+(?:\s*[×x]\s*\d+)+|\(\)|scalar|one number", message)
+    assert len(shapes) >= 2, message
+
+
+def test_answers_files_hold_what_the_issue_names():
+    """The all-right sets include multi-line matrices, numpy's printed form, dL/dW, ∂L/∂W,
+    the unicode minus and .npy/.csv files: the formats the issue asks for."""
+    texts = "".join(c.answers_text() for c in RIGHT)
+    assert "\n    [" in texts  # a multi-line matrix
+    assert "]\n [" in texts  # numpy's print of a matrix
+    assert "−" in texts and "dL/dW" in texts and "∂L/∂W" in texts
+    assert "@dW.npy" in texts and "@dc.csv" in texts
+    assert any(c.by_file for c in MISTAKES) and any(not c.by_file for c in MISTAKES)
