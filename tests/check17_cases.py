@@ -600,16 +600,20 @@ def mistake_case(
     decimals: int | dict[str, int] = 3,
     by_file: bool = False,
     explained_as: str | None = None,
+    made_at: str | None = None,
     comment: str = "",
 ) -> Case:
     """One student's answers with one mistake at `at`, carried on to everything it reaches.
 
     `make(truth)` gives the student's number at `at`: for kind "forward" the wrong forward
     value, else the wrong gradient. `explained_as` is the simple explanation the number is
-    (e.g. "scale 0.5") when the kind is one of those."""
+    (e.g. "scale 0.5") when the kind is one of those. With `made_at`, the mistake is made at
+    that gradient, which the student does not give, and `at` is the first given answer it
+    reaches (the one that must be named, with the mistake's kind)."""
     prog = PROGRAMS[program]
     sol = solve(prog)
-    node, is_grad = _target(at, sol)
+    node, is_grad = _target(made_at or at, sol)
+    assert made_at is None or made_at not in given
     wrong = np.asarray(make(sol), dtype=float)
     student_values = dict(sol.values)
     student_grads = dict(sol.grads)
@@ -1219,15 +1223,17 @@ def _mistakes() -> list[Case]:
     )
     add(
         mistake_case(
-            "F7-softmax_reg-dW-one-WW-branch",
-            "softmax_reg",
+            "F7-softmax_lse_reg-dW-no-reg",
+            "softmax_lse_reg",
             "partial-fanout",
             "dW",
-            lambda s: s.grads["W"] - s.branches["W:reg_right"],
-            ["dscores", "dW"],
+            lambda s: s.grads["W"] - s.branches["W:reg_left"] - s.branches["W:reg_right"],
+            ["ds", "dW", "db"],
             decimals=4,
             by_file=True,
-            comment="W * W uses W twice: dW = Xᵀ dscores + reg*W, one of the three W branches left out",
+            # Not dW = Xᵀ ds + reg*W (one of W*W's two uses left out): that number is as much
+            # "the 2 of the square forgotten" (scale 1/2 at the W*W gate) as a branch left out.
+            comment="W feeds s and reg * sum(W * W): the 2*reg*W branch forgotten",
         )
     )
     add(
@@ -1438,6 +1444,102 @@ def _mistakes() -> list[Case]:
             comment="q[0] off by 0.4; dq and dW follow",
         )
     )
+
+    # --- carried through intermediates the student did not give: the one wrong answer is a
+    # leaf, and its kind is the kind of the step where the mistake was made ---------------
+    add(
+        mistake_case(
+            "X1-softmax_lse-dW-via-s",
+            "softmax_lse",
+            "partial-fanout",
+            "dW",
+            lambda s: s.grads["s"] - s.branches["s:pick"],
+            ["lse", "correct", "dW"],
+            decimals=4,
+            made_at="ds",
+            comment="ds = p/N (the pick's branch left out), not given; dW = Xᵀ (p/N)",
+        )
+    )
+    add(
+        mistake_case(
+            "X2-tanh_layer-dW-via-z",
+            "tanh_layer",
+            "missing-upstream",
+            "dW",
+            lambda s: 1 - s.values["h"] ** 2,
+            ["h", "dh", "dW"],
+            decimals=4,
+            made_at="dz",
+            comment="dz = 1 - h² without dh, not given; dW = Xᵀ (1 - h²)",
+        )
+    )
+    add(
+        mistake_case(
+            "X3-twolayer-dW1-via-h",
+            "twolayer",
+            "sign",
+            "dW1",
+            lambda s: -s.grads["h"],
+            ["ds", "dW2", "dW1"],
+            decimals=4,
+            made_at="dh",
+            by_file=True,
+            comment="dh with its sign flipped, not given; dW1 = Xᵀ(-dz1) + 2 reg W1 is not -dW1",
+        )
+    )
+    add(
+        mistake_case(
+            "X4-softmax-dW-via-scores",
+            "softmax",
+            "scale",
+            "dW",
+            lambda s: 3 * s.grads["scores"],
+            ["L", "p", "dW"],
+            decimals=4,
+            made_at="dscores",
+            explained_as="scale 3",
+            comment="dscores = p - onehot (the /N forgotten), not given; dW is 3 × the truth",
+        )
+    )
+    add(
+        mistake_case(
+            "X5-lin_l2-dW-via-r",
+            "lin_l2",
+            "scale",
+            "dW",
+            lambda s: s.values["r"],
+            ["r", "L", "dW"],
+            made_at="dr",
+            explained_as="scale 0.5",
+            comment="dr = r (the 2 of the square forgotten), not given",
+        )
+    )
+    add(
+        mistake_case(
+            "X6-sigmoid_layer-dW-via-z",
+            "sigmoid_layer",
+            "missing-upstream",
+            "dW",
+            lambda s: s.values["a"] * (1 - s.values["a"]),
+            ["a", "dW"],
+            decimals=4,
+            made_at="dz",
+            comment="dz = σ(1 - σ) without da = G, not given",
+        )
+    )
+    add(
+        mistake_case(
+            "X7-twolayer-dW2-via-s",
+            "twolayer",
+            "partial-fanout",
+            "dW2",
+            lambda s: s.grads["s"] - s.branches["s:pick"],
+            ["L", "h", "dW2"],
+            decimals=4,
+            made_at="ds",
+            comment="ds = p/N, not given; dW2 = hᵀ (p/N) + 2 reg W2",
+        )
+    )
     return cases
 
 
@@ -1547,10 +1649,11 @@ def _right() -> list[Case]:
         right_case(
             "R14-colbias-csv",
             "colbias",
-            {"out": 3, "dc": 0, "dW": 3},
+            {"out": 3, "dc": 3, "dW": 0},
             by_file=True,
-            files={"dc": "dc.csv"},
-            comment="dc = @dc.csv",
+            files={"dW": "dW.csv"},
+            # a matrix: a one-column .csv cannot say whether it holds a (3,) or a (3,1) array
+            comment="dW = @dW.csv, saved by np.savetxt",
         )
     )
     add(

@@ -14,9 +14,11 @@ Every expectation comes from how the case was built (check17_cases.py), never fr
 from __future__ import annotations
 
 import json
+import os
 import re
 import sys
 from dataclasses import dataclass
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -41,14 +43,20 @@ class Report:
         return {r["name"]: r for r in self.document["results"]}
 
 
-def bpcli(*args: str) -> Report:
+def bpcli(*args: str, cwd: Path | None = None) -> Report:
     """`bpcli ARGS…` through its entry point, in-process, with click's runner capturing the
-    streams (the exit status is main's: 0, 1, 2, or 3 for a bug in bpcli)."""
+    streams (the exit status is main's: 0, 1, 2, or 3 for a bug in bpcli), run in `cwd`."""
     runner = CliRunner()
+    here = os.getcwd()
     with runner.isolation() as (out, err, _):
-        code = main(list(args))
-        sys.stdout.flush()
-        sys.stderr.flush()
+        try:
+            if cwd is not None:
+                os.chdir(cwd)
+            code = main(list(args))
+        finally:
+            os.chdir(here)
+            sys.stdout.flush()
+            sys.stderr.flush()
     return Report(code, out.getvalue().decode("utf-8"), err.getvalue().decode("utf-8"))
 
 
@@ -67,7 +75,7 @@ def reports(tmp_path_factory) -> dict[str, Report]:
     for case in ALL:
         where = tmp / case.id.replace("/", "_")
         where.mkdir()
-        out[case.id] = bpcli("check", *case.args(where))
+        out[case.id] = bpcli("check", *case.args(where), cwd=where)  # a student's folder
     return out
 
 
@@ -190,5 +198,5 @@ def test_answers_files_hold_what_the_issue_names():
     assert "\n    [" in texts  # a multi-line matrix
     assert "]\n [" in texts  # numpy's print of a matrix
     assert "−" in texts and "dL/dW" in texts and "∂L/∂W" in texts
-    assert "@dW.npy" in texts and "@dc.csv" in texts
+    assert "@dW.npy" in texts and "@dW.csv" in texts
     assert any(c.by_file for c in MISTAKES) and any(not c.by_file for c in MISTAKES)
