@@ -592,7 +592,7 @@ def simple_explanations(truth: np.ndarray, n: int) -> dict[str, np.ndarray]:
 
 def mistake_case(
     id: str,
-    program: str,
+    program: str | Program,
     kind: str,
     at: str,
     make: Callable[[Solution], Any],
@@ -610,7 +610,7 @@ def mistake_case(
     (e.g. "scale 0.5") when the kind is one of those. With `made_at`, the mistake is made at
     that gradient, which the student does not give, and `at` is the first given answer it
     reaches (the one that must be named, with the mistake's kind)."""
-    prog = PROGRAMS[program]
+    prog = program if isinstance(program, Program) else PROGRAMS[program]
     sol = solve(prog)
     node, is_grad = _target(made_at or at, sol)
     assert made_at is None or made_at not in given
@@ -664,7 +664,7 @@ def _batch(prog: Program) -> int:
 
 def right_case(
     id: str,
-    program: str,
+    program: str | Program,
     given: dict[str, Callable[[Any], str] | int],
     by_file: bool = False,
     files: dict[str, str] | None = None,
@@ -672,7 +672,7 @@ def right_case(
 ) -> Case:
     """An all-right answer set: `given` maps an answer name to its decimals, or to a function
     of the true number that writes it (numpy's print, a multi-line matrix, …)."""
-    prog = PROGRAMS[program]
+    prog = program if isinstance(program, Program) else PROGRAMS[program]
     sol = solve(prog)
     answers = []
     arrays: dict[str, Any] = {}
@@ -1676,3 +1676,48 @@ def _right() -> list[Case]:
 
 MISTAKES: list[Case] = _mistakes()
 RIGHT: list[Case] = _right()
+
+
+# --- random small problems (the property tests) ----------------------------------------------
+
+FAMILIES = ("linear", "affine", "softmax", "softmax_reg", "mse")
+
+
+def random_problem(family: str, seed: int, n: int, d: int, c: int) -> Program:
+    """A small linear or softmax problem with 2-decimal numbers from a seeded generator."""
+    rng = np.random.default_rng(seed)
+
+    def numbers(*shape, scale=1.0):
+        return np.round(rng.normal(0, scale, shape), 2).tolist()
+
+    if family == "linear":
+        inputs = {"X": numbers(n, d), "W": numbers(d, c, scale=0.7), "b": numbers(c, scale=0.3)}
+        inputs["Y"] = numbers(n, c)
+        return Program(family, PROGRAMS["lin_l2"].text, inputs, _lin_l2)
+    if family == "affine":
+        inputs = {"X": numbers(n, d), "W": numbers(d, c, scale=0.7), "b": numbers(c, scale=0.3)}
+        inputs["G"] = numbers(n, c, scale=0.5)
+        return Program(family, PROGRAMS["affine"].text, inputs, _affine)
+    if family in ("softmax", "softmax_reg"):
+        inputs = {"X": numbers(n, d), "W": numbers(d, c, scale=0.7), "b": numbers(c, scale=0.3)}
+        labels = {"y": rng.integers(0, c, n).tolist()}
+        if family == "softmax":
+            return Program(family, SOFTMAX_LSE, inputs, _softmax_lse, data=labels)
+        inputs["reg"] = 0.1
+        return Program(
+            family,
+            SOFTMAX_LSE + " + reg * np.sum(W * W)",
+            inputs,
+            lambda v, t: _softmax_lse(v, t, reg=True),
+            data=labels,
+        )
+    assert family == "mse"
+    inputs = {"X": numbers(n, d), "w": numbers(d, scale=0.7), "b": float(np.round(rng.normal(0, 0.3), 2))}
+    inputs["y"] = numbers(n)
+    return Program(family, PROGRAMS["mse"].text, inputs, _mse)
+
+
+# per family: the weight, the node the bias is broadcast into, and the gradient just above
+WEIGHT = {"linear": "W", "affine": "W", "softmax": "W", "softmax_reg": "W", "mse": "w"}
+BROADCAST_INTO = {"linear": "out", "affine": "out", "softmax": "s", "softmax_reg": "s", "mse": "pred"}
+ABOVE = {"linear": "r", "affine": "out", "softmax": "s", "softmax_reg": "s", "mse": "r"}
