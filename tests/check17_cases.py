@@ -548,6 +548,15 @@ class Case:
     by_file: bool = False  # answers in a file (else -e)
     files: dict[str, Any] = field(default_factory=dict)  # extra files: name → array (.npy/.csv)
     comment: str = ""
+    explained_as: str | None = None  # the simple mistake its number is ("scale 0.5", "sign")
+    made_at: str | None = None  # where the mistake was made, when the student did not give it
+
+    @property
+    def factor(self) -> float | None:
+        """The factor of a scale mistake."""
+        if self.explained_as and self.explained_as.startswith("scale "):
+            return float(self.explained_as.split()[1])
+        return None
 
     def answers_text(self) -> str:
         return "".join(f"{a.name} = {a.text}\n" for a in self.answers)
@@ -652,7 +661,17 @@ def mistake_case(
                 elif other.shape == rounded.shape:
                     assert margin(rounded, other, half) >= 1.6, f"{id}: {label} explains it too"
         answers.append(Answer(name, text, bool(ok)))
-    return Case(id, prog, tuple(answers), first=at, kind=kind, by_file=by_file, comment=comment)
+    return Case(
+        id,
+        prog,
+        tuple(answers),
+        first=at,
+        kind=kind,
+        by_file=by_file,
+        comment=comment,
+        explained_as=explained_as,
+        made_at=made_at,
+    )
 
 
 def _batch(prog: Program) -> int:

@@ -200,3 +200,92 @@ def test_answers_files_hold_what_the_issue_names():
     assert "−" in texts and "dL/dW" in texts and "∂L/∂W" in texts
     assert "@dW.npy" in texts and "@dW.csv" in texts
     assert any(c.by_file for c in MISTAKES) and any(not c.by_file for c in MISTAKES)
+
+
+# --- honest messages (issue 17, item 3) and diagnoses as data (item 5) -----------------------
+
+BREAKS = "this is where the derivation breaks"
+
+
+@pytest.mark.parametrize("case", MISTAKES, ids=_ids(MISTAKES))
+def test_where_it_breaks_is_said_of_the_first_wrong_step_only(reports, case):
+    for result in reports[case.id].document["results"]:
+        if BREAKS in diagnosis(result).get("message", ""):
+            assert diagnosis(result).get("first") is True, result["name"]
+
+
+def _feeds(case: Case) -> dict[str, set[str]]:
+    """For each named node, the named intermediates its value flows into (not the output)."""
+    from check17_cases import carried
+
+    truth = solve(case.program)
+    inner = [n for n in truth.values if n not in truth.leaves and n != case.program.output]
+    feeds: dict[str, set[str]] = {n: set() for n in truth.values}
+    rng = np.random.default_rng(0)
+    for upper in inner:
+        reach = carried(case.program, upper, rng.normal(size=np.shape(truth.values[upper])))
+        for lower in truth.values:
+            if lower != upper and np.any(reach.get(lower, 0) != 0):
+                feeds[lower].add(upper)
+    return feeds
+
+
+@pytest.mark.parametrize("case", MISTAKES, ids=_ids(MISTAKES))
+def test_upstream_is_called_right_only_when_it_was_given_right(reports, case):
+    """ "Its upstream gradient is right" needs a right gradient answer, given, above the step,
+    or no named intermediate between the output (whose gradient is 1) and the step."""
+    from check17_cases import _target
+
+    truth = solve(case.program)
+    feeds = _feeds(case)
+    given_right = set()
+    for a in case.answers:
+        node, gradient = _target(a.name, truth)
+        if gradient and a.ok:
+            given_right.add(node)
+    for result in reports[case.id].document["results"]:
+        message = diagnosis(result).get("message", "")
+        if re.search(r"upstream( gradient)? is right", message):
+            node, _ = _target(result["name"], truth)
+            above = feeds[node]
+            assert not above or above & given_right, f"{result['name']}: {message}"
+
+
+@pytest.mark.parametrize("case", MISTAKES, ids=_ids(MISTAKES))
+def test_messages_speak_of_the_output_L(reports, case):
+    for result in reports[case.id].document["results"]:
+        message = diagnosis(result).get("message", "")
+        assert "∂f/∂" not in message and "df/d" not in message, message
+
+
+SCALED = [c for c in MISTAKES if c.kind == "scale"]
+
+
+@pytest.mark.parametrize("case", SCALED, ids=_ids(SCALED))
+def test_a_scale_mistake_names_its_factor(reports, case):
+    found = diagnosis(reports[case.id].results[case.first])
+    assert found.get("factor") == pytest.approx(case.factor, rel=1e-4), found
+    spelled = {0.5: "1/2", 3.0: "3", 4.0: "4", 0.25: "1/4", 2.0: "2"}[round(case.factor, 4)]
+    assert re.search(rf"(?<![\d/.]){re.escape(spelled)}(?![\d/.])", found["message"]), found["message"]
+
+
+NOT_SUMMED = [c for c in MISTAKES if c.kind == "missing-sum"]
+
+
+def _broadcast_axes(answer: tuple[int, ...], truth: tuple[int, ...]) -> list[int]:
+    padded = (1,) * (len(answer) - len(truth)) + truth
+    lead = len(answer) - len(truth)
+    return [i for i in range(len(answer)) if i < lead or (padded[i] == 1 and answer[i] != 1)]
+
+
+@pytest.mark.parametrize("case", NOT_SUMMED, ids=_ids(NOT_SUMMED))
+def test_a_missing_sum_names_its_axes_and_shapes(reports, case):
+    from check17_cases import _target
+
+    truth = solve(case.program)
+    node, _ = _target(case.first, truth)
+    answer = next(a for a in case.answers if a.name == case.first)
+    answer_shape, truth_shape = np.shape(json.loads(answer.text)), np.shape(truth.grads[node])
+    found = diagnosis(reports[case.id].results[case.first])
+    assert found.get("axes") == _broadcast_axes(answer_shape, truth_shape), found
+    assert tuple(found.get("shape")) == answer_shape and tuple(found.get("truth_shape")) == truth_shape
