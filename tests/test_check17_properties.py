@@ -33,7 +33,7 @@ from hypothesis import strategies as st
 from test_check17_cases import bpcli, diagnosis
 
 SETTINGS = settings(
-    max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large]
+    max_examples=80, deadline=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large]
 )
 
 
@@ -164,7 +164,7 @@ def answers_file(draw, program) -> str:
     return "\n".join(lines) + draw(st.sampled_from(["\n", "", "\n\n"]))
 
 
-@SETTINGS
+@settings(SETTINGS, max_examples=120)
 @given(data=st.data(), which=st.integers(0, len(FIXED) - 1))
 def test_any_answers_file_never_crashes(data, which):
     program = FIXED[which]
