@@ -8,6 +8,7 @@ from __future__ import annotations
 import contextlib
 import errno
 import os
+import re
 import sys
 from collections.abc import Callable, Sequence
 from typing import IO, TYPE_CHECKING, ParamSpec
@@ -49,8 +50,11 @@ from bpcli.streams import (
 if TYPE_CHECKING:
     from numpy.random import Generator
 
+    from bpcli.check.answers import Tolerance
     from bpcli.core.graph import Graph
     from bpcli.core.run import Run
+    from bpcli.present.classroom import Student
+    from bpcli.texts import Translator
 
 CONTEXT = {"help_option_names": ["-h", "--help"], "max_content_width": 100}
 PROGRAM_SUFFIXES = (".bp", ".txt")
@@ -96,7 +100,13 @@ class ProgramCommand(click.Command):
     program, whatever its first character; `--` ends the options, and the argument after it
     is the program if none came before. After the program, options may still come among the
     bindings, which never start with `-`: any other argument starting with `-` there is no
-    such option."""
+    such option.
+
+    An option in `many` (check's --answers) takes more values: after the program (or with
+    -f FILE), every later argument that is not an option nor NAME=VALUE is another of its
+    values (`--answers a.txt b.txt`, a shell glob)."""
+
+    many: tuple[str, ...] = ()
 
     def parse_args(self, ctx: click.Context, args: list[str]) -> list[str]:
         takes_value = {
@@ -107,6 +117,10 @@ class ProgramCommand(click.Command):
         }
         program, rest, i = None, [], 0
         args = _old_output_spelling(args) if "--output" in takes_value else args
+        options = args[: args.index("--")] if "--" in args else args
+        from_file = any(a in ("-f", "--file") or a.startswith("--file=") for a in options)
+        collecting: str | None = None  # the option in `many` that later files go to
+        early: str | None = None  # such an option given before the program
         while i < len(args):
             arg = args[i]
             if arg == "--":  # the end of the options: click reads the rest as operands
@@ -114,13 +128,27 @@ class ProgramCommand(click.Command):
                     program, i = args[i + 1], i + 1
                 rest += ["--", *args[i + 1 :]]
                 break
+            many = next((o for o in self.many if arg == o or arg.startswith(o + "=")), None)
+            if many is not None:
+                if program is not None or from_file:
+                    collecting = many
+                else:
+                    early = many
             if arg in takes_value:
                 step = 2 if takes_value[arg] else 1
                 rest += args[i : i + step]
                 i += step
                 continue
-            if program is None and not (arg[:2] == "--" and arg[2:3].isalpha()):
+            if collecting is not None and (arg == "-" or arg[:1] != "-") and not _BINDING.match(arg):
+                rest += [collecting, arg]  # (- is stdin: a value, not an option)
+            elif program is None and not (arg[:2] == "--" and arg[2:3].isalpha()):
                 program = arg
+            elif early is not None and arg[:1] != "-" and not _BINDING.match(arg):
+                raise click.UsageError(
+                    f"{arg} is neither a binding (NAME=VALUE) nor an option: several answer"
+                    f" files go after PROGRAM ({early} a.txt b.txt), or each after its own {early}",
+                    ctx=ctx,
+                )
             elif arg[:1] == "-" and arg[1:2] not in ("", "-"):
                 known = takes_value.get(arg[:2])
                 raise click.NoSuchOption(
@@ -140,6 +168,9 @@ class ProgramCommand(click.Command):
         if program is not None:
             ctx.params["args"] = (program, *ctx.params["args"])
         return remaining
+
+
+_BINDING = re.compile(r"\s*[^\W\d]\w*\s*=")  # NAME=VALUE, as bindings are written
 
 
 OLD_OUTPUT = "warning: write -o FILE (or --out FILE): --output NAME now picks the output"
@@ -440,6 +471,8 @@ Examples:
   bpcli check samples/neuron.bp --answers samples/neuron_answers.txt
   bpcli check samples/neuron.bp -e dx0=0.39 -e dw0=-0.2 --format json
   bpcli check samples/simple.bp -e dx=-4.1 --tol 5%
+  bpcli check samples/homework/softmax.bp --answers samples/homework/class
+  bpcli check samples/homework/softmax.bp --answers class/*.txt --format csv
 
 \b
 An answer names a forward value (x, q, f) or a gradient: dq, df/dq, ∂f/∂q
@@ -451,15 +484,33 @@ whole numbers (-4, -1/3) must be exact; an expression of rounded numbers
 prints them ([[0.1 0.2] [0.3 0.4]], array([…])), over several lines in a
 file, or read from one: dW=@dW.npy (exact), dW=@dW.csv. One number for
 every element: db = all 0.5 (a lone 0.5 for an array is a wrong shape).
-Exit status: 0 all right, 1 some wrong, 2 bad input.
+
+\b
+A whole class: after PROGRAM, --answers takes several files (every later
+argument that is not an option nor NAME=VALUE) or a directory (its .txt
+files, sorted by name; other files are skipped, with a note). The program
+is run once; each file is checked against that run. The report is a table
+with a row a student and a summary of mistakes; --format jsonl and csv give
+a record a student, json a document of all. A file that cannot be read or
+checked is an error row (or record) and the others go on.
+
+\b
+Exit status: 0 every answer right (every student's, for a class); 1 some
+wrong, or some file of a class could not be checked; 2 bad input that stops
+everything (the program, the options, a single answers file, no files);
+3 a bug in bpcli.
 """
 
 
+class CheckCommand(ProgramCommand):
+    many = ("-a", "--answers")
+
+
 @cli.command(
-    cls=ProgramCommand,
+    cls=CheckCommand,
     context_settings=CONTEXT,
     epilog=PROGRAM_RULE + CHECK_EXAMPLES,
-    short_help="Check a hand derivation and name the first wrong step.",
+    short_help="Check a hand derivation (or a class's) and name the first wrong step.",
 )
 @program_operands
 @click.option(
@@ -468,9 +519,11 @@ Exit status: 0 all right, 1 some wrong, 2 bad input.
 @click.option(
     "-a",
     "--answers",
-    "answers_file",
-    metavar="FILE",
-    help="A file of answers, one NAME=VALUE (or NAME: VALUE) a line, # comments.",
+    "answers_files",
+    multiple=True,
+    metavar="FILE...",
+    help="A file of answers, one NAME=VALUE (or NAME: VALUE) a line, # comments; - for stdin."
+    " Several files, or a directory of .txt files, check a whole class.",
 )
 @click.option(
     "--tol",
@@ -479,17 +532,26 @@ Exit status: 0 all right, 1 some wrong, 2 bad input.
     " of by the answers' rounding.",
 )
 @output_options
-@format_option(["table", "json"], "table", "How to show the report.")
+@format_option(
+    ["table", "json", "jsonl", "csv"],
+    "table",
+    "How to show the report; jsonl and csv give a record a student (a class).",
+)
 @precision_option("Decimals shown for the true values.")
 @lang_option("The language of the diagnoses.")
 @seed_option
 @max_elements_option
+@click.option(
+    "--progress/--no-progress",
+    default=None,
+    help="A class: a progress bar on stderr (default: when stderr is a terminal).",
+)
 @_quiet_pipe
 def check(
     args: tuple[str, ...],
     program_file: str | None,
     expected: tuple[str, ...],
-    answers_file: str | None,
+    answers_files: tuple[str, ...],
     tol: str | None,
     output_name: str | None,
     upstream: str | None,
@@ -498,6 +560,7 @@ def check(
     lang: str,
     seed: int | None,
     max_elements: int = MAX_ELEMENTS,
+    progress: bool | None = None,
 ) -> int:
     """Check a hand derivation: which answers are wrong, where it broke, and the likely mistake.
 
@@ -511,12 +574,24 @@ def check(
     from bpcli.check.diagnose import check as run_check
     from bpcli.texts import Translator
 
-    pairs: list[tuple[str, str, str | None]] = [(*split_answer(text), None) for text in expected]
     program_from_stdin = program_file == "-" if program_file is not None else args[:1] == ("-",)
-    if answers_file == "-" and program_from_stdin:
+    if "-" in answers_files and program_from_stdin:
         raise click.UsageError(
             "the program and the answers cannot both come from stdin: put one of them in a file"
         )
+    if len(answers_files) > 1 or output_format in CLASS_FORMATS or any(map(os.path.isdir, answers_files)):
+        if expected:
+            raise click.UsageError("--expect goes with one student's answers, not with a class's files")
+        if not answers_files:
+            raise click.UsageError(f"--format {output_format} is for a class: give --answers FILE...")
+        files = _answer_files(answers_files)
+        tolerance = parse_tolerance(tol) if tol is not None else None
+        run = _computed_run(
+            args, program_file, seed, max_elements=max_elements, output=output_name, upstream=upstream
+        )
+        return _check_class(run, files, tolerance, output_format, Translator(lang), progress)
+    answers_file = answers_files[0] if answers_files else None
+    pairs: list[tuple[str, str, str | None]] = [(*split_answer(text), None) for text in expected]
     if answers_file is not None:
         where = "stdin" if answers_file == "-" else answers_file
         base = None if answers_file == "-" else os.path.dirname(answers_file)
@@ -548,6 +623,144 @@ def check(
     except BrokenPipeError:
         silence_stdout()
     return status
+
+
+# --- check: a whole class --------------------------------------------------------------------
+
+CLASS_FORMATS = ("jsonl", "csv")
+ANSWERS_SUFFIX = ".txt"  # what --answers DIR takes from a directory
+
+
+def _answer_files(arguments: tuple[str, ...]) -> list[tuple[str, str | None]]:
+    """The files --answers names, each with None, or the error that makes it an error row: a
+    directory stands for its .txt files, sorted by name (hidden files, other files and
+    subdirectories are skipped, with a note on stderr); one with none is an error row."""
+    files: list[tuple[str, str | None]] = []
+    for argument in arguments:
+        if argument == "-" and ("-", None) in files:
+            raise click.UsageError("--answers - (stdin) can be given once")
+        if argument == "-" or not os.path.isdir(argument):
+            files.append((argument, None))  # whatever it is: a file that cannot be read is an error row
+            continue
+        try:
+            entries = sorted(os.listdir(argument))
+        except OSError as err:
+            files.append((argument, f"cannot read the directory {argument}: {err.strerror or err}"))
+            continue
+        taken = [
+            e
+            for e in entries
+            if e.endswith(ANSWERS_SUFFIX)
+            and not e.startswith(".")
+            and os.path.isfile(os.path.join(argument, e))
+        ]
+        skipped = [e + "/" * os.path.isdir(os.path.join(argument, e)) for e in entries if e not in taken]
+        if skipped and taken:
+            shown = ", ".join(skipped[:5]) + (", …" if len(skipped) > 5 else "")
+            _tell(f"note: {argument}: skipped {len(skipped)}, not {ANSWERS_SUFFIX} files ({shown})")
+        if not taken:
+            files.append((argument, f"{argument} is a directory with no {ANSWERS_SUFFIX} files"))
+        files += [(os.path.join(argument, e), None) for e in taken]
+    if all(error is not None for _, error in files):
+        raise InputError(
+            "no answers files to check: " + ", ".join(arguments) + f" holds no {ANSWERS_SUFFIX} files"
+        )
+    return files
+
+
+def _check_class(
+    run: Run,
+    files: list[tuple[str, str | None]],
+    tol: Tolerance | None,
+    output_format: str,
+    tr: Translator,
+    progress: bool | None,
+) -> int:
+    """Check each file's answers against the one run; then the class report or its records."""
+    from bpcli.present import classroom
+
+    _warn(run.warnings)
+    _read_only(run)
+    students = []
+    internal = False
+    with ProgressBar(progress, "checking", "files", total=len(files), every=1) as advance:
+        for done, (file, error) in enumerate(files, 1):
+            if error is not None:
+                students.append(classroom.unreadable(file, error))
+                continue
+            student, bug = _student(run, file, tol)
+            students.append(student)
+            internal = internal or bug
+            advance(done)
+    failed = [s for s in students if s.error is not None]
+    try:
+        if output_format == "table":
+            console = make_console()
+            for part in classroom.class_report(students, tr):
+                console.print(part)
+        else:
+            from bpcli.present.jsonout import dumps
+
+            if output_format == "jsonl":
+                text = "".join(dumps(classroom.student_record(s)) + "\n" for s in students)
+            elif output_format == "csv":
+                from bpcli.present.records import csv_rows
+
+                text = csv_rows(classroom.csv_table(students))
+            else:
+                document = classroom.class_document(students, run.warnings)
+                text = dumps(document, indent=2 if sys.stdout.isatty() else None) + "\n"
+            sys.stdout.write(text)
+            sys.stdout.flush()
+    except BrokenPipeError:
+        silence_stdout()
+    if failed:
+        names = [s.file for s in failed]
+        shown = ", ".join(names[:5]) + (", …" if len(names) > 5 else "")
+        bugs = " (some by a bug in bpcli: see their rows)" if internal else ""
+        _tell(f"bpcli check: {len(failed)} of {len(files)} files could not be checked ({shown}){bugs}")
+    if internal:
+        return EXIT_INTERNAL
+    if failed or any(s.correct < s.total for s in students):
+        return EXIT_FAILED
+    return EXIT_OK
+
+
+def _student(run: Run, file: str, tol: Tolerance | None) -> tuple[Student, bool]:
+    """One file's answers checked against the run, or the error that stopped it (and whether
+    that error is a bug in bpcli)."""
+    from bpcli.check.answers import expectations, read_answers
+    from bpcli.check.diagnose import check as run_check
+    from bpcli.present.classroom import graded, unreadable
+
+    name = "stdin" if file == "-" else file
+    try:
+        pairs = read_answers(read_text(file), name, None if file == "-" else os.path.dirname(file))
+        if not pairs:
+            return unreadable(name, f"{name} holds no answers"), False
+        names = set(run.graph.names)
+        verdicts = run_check(run, expectations(list(pairs), names, run.graph.output.name), tol)
+        return graded(name, verdicts, names), False
+    except BpcliError as err:
+        return unreadable(name, str(err)), False
+    except MemoryError:
+        return unreadable(name, "out of memory"), False
+    except Exception as err:  # a bug in bpcli: this student's row says so, the class goes on
+        if click.get_current_context().find_root().params.get("debug"):
+            raise
+        detail = f"{type(err).__name__}: {err}"
+        detail = detail if len(detail) <= 300 else detail[:300] + "…"
+        return unreadable(name, f"internal error: {detail}; this is a bug in bpcli, please report it"), True
+
+
+def _read_only(run: Run) -> None:
+    """Make the run's arrays read-only: every student is checked against this one run, so a
+    check that wrote into it would change the truth for the students after."""
+    from bpcli.lazy import np
+
+    for array in (*run.values, *run.grads, *(run.sent or {}).values()):
+        if isinstance(array, np.ndarray):
+            array.flags.writeable = False
 
 
 BATCH_EXAMPLES = """\b

@@ -366,12 +366,22 @@ class RecordWriter:
 
 
 class ProgressBar:
-    """A Rich progress line on stderr while problems are solved, when stderr is a terminal."""
+    """A Rich progress line on stderr while problems are solved (or files checked), when
+    stderr is a terminal. `total`: how many there are, when known (a bar then); `every`: how
+    many between redraws."""
 
-    def __init__(self, wanted: bool | None) -> None:
+    def __init__(
+        self,
+        wanted: bool | None,
+        label: str = "solving",
+        unit: str = "problems",
+        total: int | None = None,
+        every: int = 250,
+    ) -> None:
         self.wanted = sys.stderr.isatty() if wanted is None else wanted
         self.progress: Progress | None = None
         self.shown = 0
+        self.label, self.unit, self.total, self.every = label, unit, total, every
 
     def __enter__(self) -> Callable[[int], None]:
         if not self.wanted:
@@ -380,18 +390,18 @@ class ProgressBar:
         from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
 
         self.progress = progress = Progress(
-            TextColumn("solving"),
+            TextColumn(self.label),
             BarColumn(),
             MofNCompleteColumn(),
-            TextColumn("problems"),
+            TextColumn(self.unit),
             console=Console(stderr=True),
             transient=True,
         )
         progress.start()
-        task = progress.add_task("batch", total=None)
+        task = progress.add_task("batch", total=self.total)
 
         def advance(done: int) -> None:
-            if done - self.shown >= 250:
+            if done - self.shown >= self.every:
                 self.shown = done
                 progress.update(task, completed=done)
 

@@ -151,7 +151,7 @@ def test_a_name_that_starts_with_d_keeps_its_meaning(bpcli):
         bpcli, program, "x=2", "y=3", "-e", "dout=12", "-e", "ddout=1", "-e", "dloss/dx=7", "-e", "dL_dy=4"
     )
     assert code == 0
-    assert [results[n]["means"] for n in ("dout", "ddout")] == ["dout", "∂f/∂dout"]
+    assert results["dout"]["means"] == "dout" and results["ddout"]["means"].endswith("/∂dout")
 
 
 def test_the_command_line_passes_the_output_name(bpcli):
@@ -238,14 +238,16 @@ def test_multi_line_errors_name_their_lines(bpcli, tmp_path, text, message):
         ("array(0.25)", 0.25, 0.005),
         ("tensor([0.1000, 0.2000])", [0.1, 0.2], 5e-5),
         ("[0.5  1.25 3.  ]", [0.5, 1.25, 3.0], [0.05, 0.005, 0.005]),  # 3. takes the 2 decimals
-        ("[0. 0. 0.]", [0, 0, 0], 5e-9),  # numpy's 8 decimals
-        ("[1.234e+02 1.000e-05]", [123.4, 1e-5], 0.05),  # padded mantissa
+        ("[0. 0. 0.]", [0, 0, 0], 0.05),  # 0. as 0.0: nothing finer is shown
+        ("[-0.  0.]", [0, 0], 0.05),  # numpy's print of [-0.018, 0.018] rounded to 1 decimal
+        ("[1.e-05 2.e+02]", [1e-5, 200], 5e-6),  # 1.e-05 as 0.00001
+        ("[1.234e+02 1.000e-05]", [123.4, 1e-5], [0.05, 5e-6]),  # a padded mantissa
         ("[1.23456789e-05 0.00000000e+00]", [1.23456789e-5, 0], 5e-14),
         ("[0.001234 0.5     ]", [0.001234, 0.5], [5e-7, 0.05]),
         ("[0.1, 1e-05]", [0.1, 1e-5], [0.05, 5e-6]),  # Python's repr of a rounded number
         ("1e-05", 1e-5, 5e-6),
         ("2e3", 2000, 0),  # a whole number is exact
-        ("3.", 3, 5e-9),
+        ("3.", 3, 0.05),  # as 3.0
     ],
 )
 def test_numpy_printed_forms(text, value, tolerance):
@@ -458,23 +460,11 @@ def _printed(rounded: np.ndarray, how: str) -> str:
         return str(rounded) if how == "str" else repr(rounded)
 
 
-def _says_nothing(rounded: np.ndarray, text: str) -> bool:
-    """Whether numpy printed every number as 1., 0. or 2.e-05 (its mantissa padded with
-    zeros): digits that say nothing of how the numbers were rounded. (Then the numbers must
-    be exact to numpy's 8 digits, as documented.)"""
-    flat = rounded.reshape(-1).tolist()
-    if "e" in text:
-        return all(float(f"{x:.0e}") == x for x in flat)
-    return all(x == round(x) for x in flat)
-
-
 @FAST
 @given(TRUTHS, st.integers(1, 6), st.sampled_from(["list", "lines", "str", "repr"]))
 def test_an_answer_rounded_to_k_decimals_is_right(truth, k, how):
     rounded = np.round(truth, k)
     text = _printed(rounded, how)
-    if how in ("str", "repr") and _says_nothing(rounded, text):
-        return
     value, tolerance = read_value("d", text)
     assert np.shape(value) == truth.shape
     assert all_match(value, tolerance, truth), (text, tolerance)
@@ -485,8 +475,6 @@ def test_an_answer_rounded_to_k_decimals_is_right(truth, k, how):
 def test_an_answers_file_of_rounded_numpy_output_is_right(truth, k):
     rounded = np.round(truth, k)
     with np.printoptions(threshold=sys.maxsize):
-        if _says_nothing(rounded, str(rounded)):
-            return
         text = f"# printed\ndx =\n{rounded}\nq: {rounded!r}\ny = {json.dumps(rounded.tolist(), indent=1)}\n"
     pairs = read_answers(text, "a.txt")
     assert [w for w, _, _ in pairs] == ["dx", "q", "y"]

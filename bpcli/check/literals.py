@@ -9,9 +9,9 @@ PyTorch) prints them; each with the tolerance its rounding earns.
   (-4, 2e3) is exact.
 - A number with a point and no decimals after it (1., 0., 1.e-05, 0.000e+00) is how numpy
   prints a number whose digits say nothing of its rounding. In an array it takes the
-  finest rounding the array's other numbers show ([1.    0.123]: ±0.0005, as a student
-  who rounded to 3 decimals meant); alone, or among such numbers only, it is right within
-  half a unit of the 8th digit (numpy's precision).
+  finest rounding the array shows ([1.    0.123]: ±0.0005 each, as a student who rounded
+  to 3 decimals meant), counting such a number as rounded at its last digit or at the
+  first decimal, whichever is finer (1. as 1.0: ±0.05; 1.e-05 as 0.00001: ±0.5e-05).
 - An array literal may separate its numbers with commas, with spaces as numpy's print()
   does (`[[0.1 0.2]\\n [0.3 0.4]]`, `[ 1.5e-01 -2.0e+00]`), or both. Inside one, numbers
   separated by spaces are separate elements (`[1 -2]` is two numbers, as numpy prints it).
@@ -30,7 +30,6 @@ from bpcli.lazy import np
 from bpcli.limits import SMALLEST_NORMAL, tiny_number_problem
 from bpcli.values import Array, Value
 
-NUMPY_DECIMALS = 8  # numpy prints at most 8 decimals (its default `precision`)
 ULPS = 8  # the slack of a float32 or float16 answer, in units in the last place of its type
 EPSILON = {"float32": 2.0**-23, "float16": 2.0**-10, "half": 2.0**-10, "bfloat16": 2.0**-7}
 
@@ -201,12 +200,10 @@ def half_units(text: str) -> Array:
     found = np.array(units, dtype=float)
     unsaid = found == _UNSAID
     if unsaid.any():
-        said = found[found > 0]
-        if said.size:
-            found[unsaid] = said.min()
-        else:  # numpy's 8 digits
-            scale = np.array([int(e or 0) for e, u in zip(exponents, unsaid, strict=True) if u])
-            found[unsaid] = 0.5 * 10.0 ** np.clip(scale - NUMPY_DECIMALS, -400, 300)
+        # each read as rounded at its last digit, or at the first decimal if that is finer
+        scale = np.array([int(e or 0) for e, u in zip(exponents, unsaid, strict=True) if u])
+        own = 0.5 * 10.0 ** np.clip(np.minimum(scale, -1), -400, 300)
+        found[unsaid] = min(float(own.min()), float(found[found > 0].min(initial=np.inf)))
     return found
 
 

@@ -2,15 +2,15 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING
 
 from rich.table import Table
 from rich.text import Text
 
 from bpcli.check.answers import np_shape
-from bpcli.check.diagnose import Finding, Verdict
-from bpcli.core.graph import Graph
+from bpcli.check.diagnose import Branch, Finding, Pointer, Verdict
+from bpcli.core.graph import Graph, Node
 from bpcli.core.where import scoped_label, scoped_ref
 from bpcli.present.explain import local_formula
 from bpcli.present.numbers import to_json
@@ -22,9 +22,14 @@ if TYPE_CHECKING:
     from rich.console import RenderableType
 
 
-def means(verdict: Verdict) -> str:
+def means(verdict: Verdict, graph: Graph | None = None) -> str:
     name = verdict.expectation.name
-    return f"∂f/∂{name}" if verdict.expectation.gradient else name
+    return f"∂{_out(graph)}/∂{name}" if verdict.expectation.gradient else name
+
+
+def _out(graph: Graph | None) -> str:
+    """What the output is called in ∂L/∂W: its name, or f."""
+    return (graph.output.name if graph is not None else None) or "f"
 
 
 def first_wrong(verdicts: list[Verdict]) -> Verdict | None:
@@ -33,61 +38,203 @@ def first_wrong(verdicts: list[Verdict]) -> Verdict | None:
 
 def describe(finding: Finding, graph: Graph, precision: int, tr: Translator) -> str:
     """A finding in words: what the mistake is, and where the derivation broke."""
+    out = _out(graph)
+    text = _what(finding, graph, precision, tr, out)
+    if finding.follows:
+        return tr("check.follows", follows=finding.follows, cause=text)
+    return " ".join([text, *_where(finding, graph, precision, tr, out)])
+
+
+def _what(finding: Finding, graph: Graph, precision: int, tr: Translator, out: str) -> str:
+    """The mistake itself."""
 
     def num(value: Value | None) -> str:
         return fmt(value, precision)
 
-    name, gate = finding.name, finding.node
-    shapes = {"shape": str(finding.shape), "truth_shape": str(finding.truth_shape)}
+    name, gate, kind = finding.name, finding.node, finding.kind
+    shapes = {"shape": _shape(finding.shape), "truth_shape": _shape(finding.truth_shape)}
+    common = {"name": name, "out": out, "truth": num(finding.truth), "answer": finding.answer, **shapes}
     if finding.carried_from is not None:
-        text = tr(
-            "check.carried",
-            upstream=scoped_ref(graph, finding.carried_from, atomic=True),
-            answer=finding.carried_answer,
+        source = scoped_ref(graph, finding.carried_from, atomic=True)
+        if kind == "forward":
+            return tr("check.forward-gradient", source=source, **{**common, "answer": finding.carried_answer})
+        if "[" in finding.carried_answer or "@" in finding.carried_answer:  # an array: not echoed
+            return tr("check.carried-array", upstream=source, out=out)
+        return tr("check.carried", upstream=source, out=out, answer=finding.carried_answer)
+    if not finding.gradient:
+        if kind == "shape":
+            return tr("check.shape-value", **common) + _numbers_note(finding, tr)
+        if kind == "transpose":
+            return tr("check.transpose-value", **common)
+        return tr("check.forward", label=scoped_label(graph, gate), **common)
+    at = scoped_ref(graph, finding.at, atomic=True) if finding.at is not None else None
+    if kind == "shape":
+        key = "check.shape-scalar" if finding.shape == () else "check.shape"
+        return tr(key, **common) + _numbers_note(finding, tr)
+    if kind == "transpose":
+        return tr(
+            "check.transpose-shape" if finding.shape != finding.truth_shape else "check.transpose", **common
         )
-    elif not finding.gradient:
-        if finding.kind == "shape":
-            text = tr("check.shape-value", name=name, **shapes)
-        else:
-            text = tr("check.forward", name=name, truth=num(finding.truth), label=scoped_label(graph, gate))
-    elif finding.kind == "shape":
-        text = tr("check.shape", name=name, **shapes)
-    elif finding.kind == "unknown":
-        text = tr("check.unknown", name=name, truth=num(finding.truth))
+    if kind == "missing-sum":
+        axes = ", ".join(str(a) for a in finding.axes)
+        keep = len(finding.truth_shape) == len(finding.shape) and finding.axes
+        return tr("check.missing-sum", axes=axes, keepdims=tr("check.keepdims") if keep else "", **common)
+    if kind == "unknown":
+        return tr("check.unknown" if isinstance(finding.truth, float) else "check.unknown-array", **common)
+    if kind == "rounding":
         if finding.rounded is not None:
-            text += " " + tr(
+            return tr(
                 "check.rounded",
                 upstream=finding.rounded.upstream,
                 local=num(finding.rounded.local),
                 answer=finding.answer,
             )
-    else:
-        key = "check.forward-gradient" if finding.kind == "forward" else f"check.{finding.kind}"
-        text = tr(
-            key,
-            name=name,
-            truth=num(finding.truth),
-            answer=finding.answer,
-            gate=scoped_label(graph, gate),
-            gate_ref=scoped_ref(graph, gate, atomic=True),
-            op=gate.op.name,
-            count=finding.uses,
-            upstream=num(finding.upstream) if finding.upstream is not None else "1",
-            formula=local_formula(graph, gate, finding.index) if gate.inputs else "",
-            branches=" + ".join(num(b) for b in finding.branches),
-            winner=scoped_ref(graph, finding.winner) if finding.winner is not None else "",
-            **shapes,
+        return tr("check.rounded-given", answer=finding.answer, above=_listed(finding.above, tr))
+    through = scoped_label(graph, gate)
+    if kind == "sign":
+        if finding.branch:
+            return tr("check.sign-branch", gate=through, at=at or name, out=out)
+        if at is not None:
+            return tr("check.sign-at", at=at, out=out)
+        return tr("check.sign" if isinstance(finding.truth, float) else "check.sign-array", **common)
+    if kind == "scale":
+        factor = _factor(finding.factor)
+        why = _why(finding.hint, tr)
+        if finding.branch:
+            return tr("check.scale-branch", gate=through, at=at or name, out=out, factor=factor, why=why)
+        if at is not None:
+            return tr("check.scale-at", at=at, out=out, factor=factor, why=why)
+        return tr("check.scale", factor=factor, why=why, **common)
+    if kind == "partial-fanout" and not finding.branches:  # inside a softmax: the pick's branch
+        return tr("check.partial-softmax", gate=scoped_label(graph, gate), out=out)
+    if kind == "partial-fanout":
+        where = at or scoped_ref(graph, graph.inputs.get(name) or graph.names[name], atomic=True)
+        branches = list(finding.branches)
+        labels = [scoped_label(graph, b.gate) for b in branches]
+        twins = len(set(labels)) < len(labels)
+        return tr(
+            "check.partial-fanout",
+            at=where,
+            out=out,
+            count=len(branches),
+            branches=" + ".join(_branch(graph, b, num, tr, twins) for b in branches)
+            + f" = {num(finding.truth)}"
+            if isinstance(finding.truth, float)
+            else _listed([_branch(graph, b, num, tr, twins) for b in branches], tr),
+            left_out=_listed([_branch(graph, b, num, tr, twins) for b in branches if b.left_out], tr),
         )
+    fields = {
+        **common,
+        "gate": scoped_label(graph, gate),
+        "gate_ref": scoped_ref(graph, gate, atomic=True),
+        "op": gate.op.name,
+        "upstream": num(finding.upstream) if finding.upstream is not None else "1",
+        "input": graph.ref(gate.inputs[finding.index]) if gate.inputs else name,
+        "formula": local_formula(graph, gate, finding.index) if gate.inputs else "",
+        "winner": scoped_ref(graph, finding.winner) if finding.winner is not None else "",
+    }
+    if kind == "missing-upstream" and (finding.upstream is None or not isinstance(finding.upstream, float)):
+        return tr("check.missing-upstream-array", **fields)
+    return tr(f"check.{kind}", **fields)
+
+
+def _where(finding: Finding, graph: Graph, precision: int, tr: Translator, out: str) -> list[str]:
+    """Where the derivation broke: the gate to re-derive, what the student did not give on
+    the way there, and what else the same mistake explains."""
+    sentences = []
     pointer = finding.pointer
+    located = pointer is not None or finding.kind == "unknown" or finding.at is not None
+    if finding.through and located and (finding.first or finding.at is not None):
+        above = _listed(finding.above, tr) if finding.above else tr("check.the-output")
+        key = "check.between" if finding.at is None else "check.between-at"
+        sentences.append(tr(key, above=above, through=_listed(finding.through, tr)))
     if pointer is not None:
-        text += " " + tr(
-            "check.first",
-            gate=scoped_label(graph, pointer.gate),
-            name=name,
-            formula=local_formula(graph, pointer.gate, pointer.index),
-            local=num(pointer.local) if pointer.local is not None else "?",
-        )
+        rule = _rule(graph, pointer, precision, tr, out)
+        gate = scoped_label(graph, pointer.gate)
+        direct = finding.at is None and not finding.through
+        key = "check.first" if finding.first and direct else "check.locate"
+        sentences.append(tr(key, gate=gate, rule=rule))
+    if finding.common:
+        sentences.append(tr("check.common", common=_listed(finding.common, tr)))
+    if finding.also:
+        sentences.append(tr("check.also", kinds=_listed(finding.also, tr)))
+    return sentences
+
+
+def _rule(graph: Graph, pointer: Pointer, precision: int, tr: Translator, out: str) -> str:
+    """The local gradient to re-derive: its number on scalars; on arrays, the rule that gives
+    the downstream gradient from the upstream g, with the shapes involved."""
+    gate, i = pointer.gate, pointer.index
+    uses = [k for k, x in enumerate(gate.inputs) if x is gate.inputs[i]]
+    formula = " + ".join(local_formula(graph, gate, k) for k in uses)
+    inp = graph.ref(gate.inputs[i], atomic=True)
+    if pointer.local is not None:
+        return tr("check.rule-scalar", input=inp, formula=formula, local=fmt(pointer.local, precision))
+    g_shape, in_shape = pointer.shapes
+    fields = {"input": inp, "formula": formula, "out": out, "gate_ref": scoped_ref(graph, gate, atomic=True)}
+    key = "check.rule-array" if "g" in formula.replace("gate", "") else "check.rule-elementwise"
+    text = tr(key, g_shape=_shape(g_shape), **fields)
+    if key == "check.rule-array":
+        others = [
+            f"{graph.ref(x, atomic=True)} {_shape(shape)}"
+            for k, (x, shape) in enumerate(zip(gate.inputs, pointer.operands, strict=False))
+            if k != i
+        ]
+        if others:
+            text += tr("check.rule-operands", operands=_listed(others, tr))
+    if gate.op.broadcast and g_shape != in_shape:
+        text += tr("check.rule-summed", shape=_shape(in_shape))
     return text
+
+
+def _numbers_note(finding: Finding, tr: Translator) -> str:
+    if not finding.same_numbers:
+        return ""
+    if finding.shape == ():
+        return tr("check.uniform", answer=finding.answer)
+    return tr("check.same-numbers")
+
+
+def _branch(
+    graph: Graph, branch: Branch, num: Callable[[Value | None], str], tr: Translator, twins: bool = False
+) -> str:
+    """A branch of a fan-out: its number and its gate on scalars (3 (x*y)), its gate on arrays."""
+    label = scoped_label(graph, branch.gate)
+    if twins:
+        label += f" (#{branch.gate.id})"  # two gates that read the same: exp(s) twice
+    value = branch.value
+    if value is None or not isinstance(value, float):
+        return tr("check.branch", gate=label)
+    return f"{num(value)} ({label})"
+
+
+def _listed(items: Sequence[str], tr: Translator) -> str:
+    items = list(items)
+    if len(items) > 6:
+        items = [*items[:5], "…"]
+    if len(items) <= 1:
+        return "".join(items)
+    return ", ".join(items[:-1]) + tr("check.and") + items[-1]
+
+
+def _shape(shape: tuple[int, ...]) -> str:
+    return "×".join(str(n) for n in shape) if len(shape) >= 2 else str(shape)
+
+
+def _factor(factor: float | None) -> str:
+    if factor is None:
+        return "?"
+    if factor < 1 and abs(1 / factor - round(1 / factor)) < 1e-9:
+        return f"1/{round(1 / factor)}"
+    return f"{factor:g}"
+
+
+def _why(hint: str, tr: Translator) -> str:
+    if hint == "square":
+        return tr("check.why-square")
+    if hint.startswith("mean "):
+        return tr("check.why-mean", n=hint.split()[1])
+    return ""
 
 
 def note(verdict: Verdict, graph: Graph, precision: int, tr: Translator) -> str | None:
@@ -103,42 +250,98 @@ def note(verdict: Verdict, graph: Graph, precision: int, tr: Translator) -> str 
 def check_report(
     verdicts: list[Verdict], graph: Graph, precision: int, tr: Translator
 ) -> list[RenderableType]:
+    """The table of answers, then the summary. With arrays, the diagnoses go below the table,
+    one paragraph each, so that the arrays keep their columns at 80 columns."""
+    below = any(not isinstance(v.truth, float) for v in verdicts)
     table = Table(header_style="bold")
     table.add_column(tr("check.header.answer"))
     table.add_column(tr("check.header.means"))
     table.add_column(tr("check.header.yours"), justify="right")
     table.add_column(tr("check.header.truth"), justify="right", style="green")
     table.add_column("")
-    table.add_column(tr("check.header.diagnosis"), max_width=72, overflow="fold")
+    if not below:
+        table.add_column(tr("check.header.diagnosis"), max_width=72, overflow="fold")
+    paragraphs = []
     for v in verdicts:
         mark = Text("✓", style="green") if v.ok else Text("✗", style="bold red")
-        diagnosis = note(v, graph, precision, tr) or ""
-        if v.finding:
-            diagnosis = describe(v.finding, graph, precision, tr)
-            if v.worst is not None:
-                index = _index(v.worst, np_shape(v.truth))
-                mine = v.expectation.value
-                element = mine if isinstance(mine, float) else mine.flat[v.worst]
-                truth = v.truth if isinstance(v.truth, float) else v.truth.flat[v.worst]
-                diagnosis = (
-                    tr(
-                        "check.element",
-                        index=index,
-                        answer=fmt(float(element), precision),
-                        truth=fmt(float(truth), precision),
-                    )
-                    + tr("check.sentence-end")
-                    + diagnosis
-                )
-        table.add_row(
-            v.expectation.written, means(v), v.expectation.text, fmt(v.truth, precision), mark, diagnosis
-        )
+        diagnosis = _diagnosis(v, graph, precision, tr)
+        mine = v.expectation.value
+        yours = v.expectation.text if isinstance(mine, float) else fmt(mine, precision)
+        row: list[str | Text] = [v.expectation.written, means(v, graph), yours, fmt(v.truth, precision), mark]
+        table.add_row(*row, *([] if below else [diagnosis]))
+        if below and diagnosis:
+            paragraph = Text()
+            paragraph.append("✓ " if v.ok else "✗ ", style="green" if v.ok else "bold red")
+            paragraph.append(v.expectation.written, style="bold")
+            paragraph.append(": " + diagnosis)
+            paragraphs.append(paragraph)
     correct = sum(v.ok for v in verdicts)
     lines = [tr("check.summary", correct=correct, total=len(verdicts))]
     first = first_wrong(verdicts)
     if first is not None:
         lines.append(tr("check.first-wrong", written=first.expectation.written))
-    return [table, Text("\n".join(lines))]
+    return [table, *paragraphs, Text("\n".join(lines))]
+
+
+def _diagnosis(v: Verdict, graph: Graph, precision: int, tr: Translator) -> str:
+    """What the report says of an answer: its diagnosis, or why a different number is right."""
+    if not v.finding:
+        return note(v, graph, precision, tr) or ""
+    diagnosis = describe(v.finding, graph, precision, tr)
+    if v.worst is None:
+        return diagnosis
+    index = _index(v.worst, np_shape(v.truth))
+    mine = v.expectation.value
+    element = mine if isinstance(mine, float) else mine.flat[v.worst]
+    truth = v.truth if isinstance(v.truth, float) else v.truth.flat[v.worst]
+    worst = tr(
+        "check.element",
+        index=index,
+        answer=fmt(float(element), precision),
+        truth=fmt(float(truth), precision),
+    )
+    return worst + tr("check.sentence-end") + diagnosis
+
+
+def diagnosis_data(finding: Finding, graph: Graph, precision: int, tr: Translator) -> dict[str, object]:
+    """A finding's fields as plain data (schema in the README), with its message."""
+    pointer = finding.pointer
+
+    def ref(node: Node | None) -> str | None:
+        return None if node is None else scoped_ref(graph, node)
+
+    local: object = None
+    if pointer is not None:
+        local = (
+            to_json(pointer.local)
+            if pointer.local is not None
+            else _rule(graph, pointer, precision, tr, _out(graph))
+        )
+    return {
+        "kind": finding.kind,
+        "node": finding.node.id,
+        "first": finding.first,
+        "message": describe(finding, graph, precision, tr),
+        "gate": scoped_label(graph, finding.node),
+        "input": finding.index,
+        "at": ref(finding.at),
+        "shape": list(finding.shape),
+        "truth_shape": list(finding.truth_shape),
+        "upstream": None if finding.upstream is None else to_json(finding.upstream),
+        "local": local,
+        "factor": finding.factor,
+        "axes": list(finding.axes),
+        "branches": [
+            {"gate": scoped_label(graph, b.gate), "value": to_json(b.value), "left_out": b.left_out}
+            for b in finding.branches
+        ],
+        "carried_from": ref(finding.carried_from),
+        "follows": finding.follows or None,
+        "common": list(finding.common),
+        "through": list(finding.through),
+        "above": list(finding.above),
+        "also": list(finding.also),
+    }
 
 
 def _index(flat: int, shape: tuple[int, ...]) -> str:
@@ -157,19 +360,12 @@ def check_document(
         "results": [
             {
                 "name": v.expectation.written,
-                "means": means(v),
+                "means": means(v, graph),
                 "answer": to_json(v.expectation.value),
                 "truth": to_json(v.truth),
                 "ok": v.ok,
                 "note": note(v, graph, precision, tr),
-                "diagnosis": None
-                if v.finding is None
-                else {
-                    "kind": v.finding.kind,
-                    "node": v.finding.node.id,
-                    "message": describe(v.finding, graph, precision, tr),
-                    "first": v.finding.first,
-                },
+                "diagnosis": None if v.finding is None else diagnosis_data(v.finding, graph, precision, tr),
             }
             for v in verdicts
         ],

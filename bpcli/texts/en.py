@@ -3,33 +3,82 @@
 MESSAGES = {
     # bpcli check: the diagnosis of a wrong answer
     "check.forward": "the forward pass gives {name} = {truth}: recompute {label}",
-    "check.sign": "sign error: ∂f/∂{name} is {truth}, not {answer}.",
+    "check.sign": "sign error: ∂{out}/∂{name} is {truth}, not {answer}.",
+    "check.sign-at": "sign error in ∂{out}/∂{at}: your answer is "
+    "what ∂{out}/∂{at} with the wrong sign gives.",
+    "check.scale": "off by a factor of {factor}: your answer is {factor} × ∂{out}/∂{name}{why}.",
+    "check.scale-at": "off by a factor: your answer is what ∂{out}/∂{at} times {factor} gives{why}.",
+    "check.why-square": " (the 2 of a square?)",
+    "check.why-mean": " (the 1/N of a mean, N = {n}?)",
     "check.missing-upstream": "forgot to multiply by the upstream gradient: {answer} is only the"
-    " local gradient; multiply it by ∂f/∂{gate_ref} = {upstream}.",
-    "check.partial-fanout": "{name} is used {count} times, so its gradient adds all their branches:"
-    " {branches} = {truth}; {answer} leaves some out.",
+    " local gradient; multiply it by ∂{out}/∂{gate_ref} = {upstream}.",
+    "check.missing-upstream-array": "forgot the upstream gradient: your answer is what {gate} sends"
+    " back when its upstream gradient is all ones.",
+    "check.missing-local": "forgot the local gradient of {gate}: your answer passes its upstream"
+    " gradient straight through.",
+    "check.partial-fanout": "{at} is used by {count} gates, so ∂{out}/∂{at} adds all their"
+    " branches: {branches}; your answer leaves out {left_out}.",
     "check.swapped-inputs": "swapped inputs at the {op} gate {gate}: the local gradient with"
-    " respect to {name} is {formula}, not the one of the other input.",
+    " respect to {input} is {formula}, not the one of the other input.",
     "check.value-confusion": "at the gate {gate}, the local gradient mixes up the gate's input and"
-    " its output: ∂/∂{name} = {formula}.",
+    " its output: ∂/∂{input} = {formula}.",
     "check.wrong-route": "the {op} gate {gate} routes the whole upstream gradient to the input"
     " that wins ({winner}) and nothing to the other.",
     "check.repeated-index": "{gate} picks some elements of {name} more than once, and where an index"
-    " repeats their gradients add up (np.add.at); your answer is off only there: ∂f/∂{name} = {truth}.",
-    "check.forward-gradient": "this follows from a wrong forward value; with the right forward"
-    " pass ∂f/∂{name} = {truth}.",
-    "check.transposed": "transposed: your answer is the transpose of ∂f/∂{name}; a gradient has"
+    " repeats their gradients add up (np.add.at); your answer is off only there: ∂{out}/∂{name} = {truth}.",
+    "check.forward-gradient": "this follows from your forward value {source} = {answer}, which is"
+    " wrong; with the right forward pass ∂{out}/∂{name} = {truth}.",
+    "check.transpose": "transposed: your answer is the transpose of ∂{out}/∂{name}; a gradient has"
     " the shape and layout of its variable, {name}: {truth_shape}.",
-    "check.shape": "wrong shape: your answer has shape {shape}; ∂f/∂{name} has the shape of"
+    "check.transpose-shape": "transposed: your answer has shape {shape}, but {name} has shape"
+    " {truth_shape}; your answer is (∂{out}/∂{name})ᵀ, and a gradient has its variable's shape.",
+    "check.transpose-value": "transposed: your answer has shape {shape}, but {name} has shape"
+    " {truth_shape}; your answer is {name}ᵀ.",
+    "check.missing-sum": "not summed: your answer has shape {shape}, {name} has shape {truth_shape}."
+    " {name} was broadcast along axis {axes}, so its gradient sums what flows back over that axis:"
+    " sum over axis {axes}{keepdims}.",
+    "check.keepdims": " (keeping the dimension)",
+    "check.shape": "wrong shape: your answer has shape {shape}; ∂{out}/∂{name} has the shape of"
+    " {name}, {truth_shape}.",
+    "check.shape-scalar": "wrong shape: your answer is one number; ∂{out}/∂{name} has the shape of"
     " {name}, {truth_shape}.",
     "check.shape-value": "wrong shape: your answer has shape {shape}; {name} has shape {truth_shape}.",
-    "check.carried": "this follows from your ∂f/∂{upstream} = {answer}, which is wrong; with"
+    "check.same-numbers": " The numbers are right: only the shape is not.",
+    "check.uniform": " Every element of it is {answer}: write it as all({answer}).",
+    "check.carried": "this follows from your ∂{out}/∂{upstream} = {answer}, which is wrong; with"
     " it, this step itself is right.",
-    "check.unknown": "no known mistake matches: ∂f/∂{name} = {truth}.",
+    "check.follows": "the same mistake as {follows}: {cause}",
+    "check.unknown": "no known mistake matches: ∂{out}/∂{name} = {truth}.",
     "check.rounded": "{answer} is what the upstream gradient rounded too early gives"
     " ({upstream} × {local}): keep more digits until the last step.",
+    "check.rounded-given": "{answer} is what your rounded {above} give: a right method, rounded too"
+    " early; keep more digits until the last step.",
     "check.first": "Its upstream gradient is right, so this is where the derivation breaks:"
-    " re-derive the local gradient of {gate}: ∂/∂{name} = {formula} = {local}.",
+    " re-derive the local gradient of {gate}: {rule}.",
+    "check.between": "Between {above} and here the chain goes through {through}, which you did not give.",
+    "check.the-output": "the output",
+    "check.locate": "Re-derive the local gradient of {gate}: {rule}.",
+    "check.common": "The same mistake explains {common} too.",
+    "check.also": "({kinds} would give the same number.)",
+    "check.rule-scalar": "∂/∂{input} = {formula} = {local}",
+    "check.rule-array": "∂{out}/∂{input} = {formula}, with g = ∂{out}/∂{gate_ref} of shape {g_shape}",
+    "check.rule-elementwise": "∂{out}/∂{input} = g ⊙ ({formula}), with g = ∂{out}/∂{gate_ref}"
+    " of shape {g_shape}",
+    "check.rule-summed": ", summed over the broadcast axes to {shape}",
+    "check.and": " and ",
+    "check.sign-array": "sign error: your answer is −∂{out}/∂{name}.",
+    "check.sign-branch": "sign error in the branch of ∂{out}/∂{at} through {gate}.",
+    "check.scale-branch": "off by a factor: the branch of ∂{out}/∂{at} through {gate} is {factor}"
+    " times what it should be{why}.",
+    "check.unknown-array": "no known mistake matches ∂{out}/∂{name}.",
+    "check.branch": "the branch through {gate}",
+    "check.carried-array": "this follows from your ∂{out}/∂{upstream}, which is wrong; with it, this"
+    " step itself is right.",
+    "check.partial-softmax": "{gate} sends back p ⊙ (g − Σ g·p), and your answer leaves out its"
+    " first term, the branch through the correct class's pick: p where p − onehot(y) belongs.",
+    "check.between-at": "From the mistake down to here, the chain goes through {through}, which you"
+    " did not give.",
+    "check.rule-operands": " and {operands}",
     "check.one-sided": "accepted: at the kink of {kinks} the derivative is not defined, and"
     " your answer is a one-sided derivative (bpcli's convention gives {truth}).",
     "check.summary": "{correct} of {total} correct",
@@ -102,4 +151,17 @@ MESSAGES = {
     "convention.std": "where the elements std reduces are all equal (zero spread), its gradient is"
     " taken as 0",
     "convention.maxpool": "at a tie the first largest element in the window gets the gradient",
+    # --- check, a whole class (bpcli.present.classroom) ---
+    "class.header.student": "student",
+    "class.header.right": "right",
+    "class.header.first": "first wrong step",
+    "class.header.kind": "kind",
+    "class.error": "error",
+    "class.summary": "{count} files: {parts}",
+    "class.all-right": "{count} all right",
+    "class.some-wrong": "{count} with wrong answers",
+    "class.errors": "{count} not checked (error)",
+    "class.list-separator": ", ",
+    "class.mistakes": "Mistakes, most common first (where each was made):",
+    "class.mistake": "{count} of {total}: {kind} at {step}",
 }

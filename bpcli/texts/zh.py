@@ -3,28 +3,72 @@
 MESSAGES = {
     # bpcli check：错误答案的诊断
     "check.forward": "前向传播得到 {name} = {truth}：请重新计算 {label}",
-    "check.sign": "符号错误：∂f/∂{name} 是 {truth}，不是 {answer}。",
-    "check.missing-upstream": "忘了乘上游梯度：{answer} 只是本地梯度，还要乘以 ∂f/∂{gate_ref} = {upstream}。",
-    "check.partial-fanout": "{name} 被使用了 {count} 次，它的梯度要把所有分支加起来：{branches} = {truth}；"
-    "{answer} 漏掉了一些分支。",
-    "check.swapped-inputs": "{op} 门 {gate} 的输入弄反了：对 {name} 的本地梯度是 {formula}，"
-    "不是另一个输入的本地梯度。",
-    "check.value-confusion": "在门 {gate} 处，本地梯度把门的输入和输出混淆了：∂/∂{name} = {formula}。",
+    "check.sign": "符号错误：∂{out}/∂{name} 是 {truth}，不是 {answer}。",
+    "check.sign-at": "∂{out}/∂{at} 的符号错了：你的答案是符号相反的 ∂{out}/∂{at} 带来的。",
+    "check.scale": "差了一个因子 {factor}：你的答案是 {factor} × ∂{out}/∂{name}{why}。",
+    "check.scale-at": "差了一个因子：你的答案是 ∂{out}/∂{at} 乘以 {factor} 带来的{why}。",
+    "check.why-square": "（忘了平方的 2？）",
+    "check.why-mean": "（忘了均值的 1/N，N = {n}？）",
+    "check.missing-upstream": "忘了乘上游梯度：{answer} 只是本地梯度，还要乘以 "
+    "∂{out}/∂{gate_ref} = {upstream}。",
+    "check.missing-upstream-array": "忘了上游梯度：你的答案是 {gate} 在上游梯度全为 1 时传回的梯度。",
+    "check.missing-local": "忘了 {gate} 的本地梯度：你的答案把它的上游梯度原样传了下去。",
+    "check.partial-fanout": "{at} 被 {count} 个门使用，所以 ∂{out}/∂{at} 要把所有分支加起来："
+    "{branches}；你的答案漏了 {left_out}。",
+    "check.swapped-inputs": "{op} 门 {gate} 的输入弄反了：对 {input} 的本地梯度是 {formula}，"
+    "而不是另一个输入的。",
+    "check.value-confusion": "在门 {gate} 处，本地梯度把门的输入和输出混淆了：∂/∂{input} = {formula}。",
     "check.wrong-route": "{op} 门 {gate} 把全部上游梯度传给胜出的输入（{winner}），另一个输入得到 0。",
     "check.repeated-index": "{gate} 多次取到 {name} 的某些元素，索引重复的位置梯度要相加（np.add.at）；"
-    "你的答案只在这些位置上不对：∂f/∂{name} = {truth}。",
-    "check.forward-gradient": "这是前向传播的数值错误导致的；前向传播正确时 ∂f/∂{name} = {truth}。",
-    "check.transposed": "转置了：你的答案是 ∂f/∂{name} 的转置；梯度的形状和排列与它的变量 {name}"
+    "你的答案只在这些位置有偏差：∂{out}/∂{name} = {truth}。",
+    "check.forward-gradient": "这是由你的前向值 {source} = {answer} 带来的，而它是错的；"
+    "前向传播正确时 ∂{out}/∂{name} = {truth}。",
+    "check.transpose": "转置了：你的答案是 ∂{out}/∂{name} 的转置；梯度的形状和排列与它的变量 {name}"
     " 相同：{truth_shape}。",
-    "check.shape": "形状不对：你的答案形状是 {shape}；∂f/∂{name} 的形状与 {name} 相同，是 {truth_shape}。",
+    "check.transpose-shape": "转置了：你的答案形状是 {shape}，而 {name} 的形状是 {truth_shape}；"
+    "你的答案是 (∂{out}/∂{name})ᵀ，梯度的形状与它的变量相同。",
+    "check.transpose-value": "转置了：你的答案形状是 {shape}，而 {name} 的形状是 "
+    "{truth_shape}；你的答案是 {name}ᵀ。",
+    "check.missing-sum": "没有求和：你的答案形状是 {shape}，{name} 的形状是 {truth_shape}。"
+    "{name} 沿第 {axes} 轴被广播，所以它的梯度要把传回的梯度沿该轴求和：沿第 {axes} 轴求和{keepdims}。",
+    "check.keepdims": "（保留该维度）",
+    "check.shape": "形状不对：你的答案形状是 {shape}；∂{out}/∂{name} "
+    "的形状与 {name} 相同，是 {truth_shape}。",
+    "check.shape-scalar": "形状不对：你的答案是一个数；∂{out}/∂{name} "
+    "的形状与 {name} 相同，是 {truth_shape}。",
     "check.shape-value": "形状不对：你的答案形状是 {shape}；{name} 的形状是 {truth_shape}。",
-    "check.carried": "这是由你的 ∂f/∂{upstream} = {answer} 带来的，而它是错的；"
-    "用它计算的话，这一步本身是对的。",
-    "check.unknown": "没有匹配到已知的错误：∂f/∂{name} = {truth}。",
+    "check.same-numbers": "数值是对的，只是形状不对。",
+    "check.uniform": "它的每个元素都是 {answer}：请写成 all({answer})。",
+    "check.carried": "这是由你的 ∂{out}/∂{upstream} = {answer} 带来的，而它是错的；"
+    "按它来算，这一步本身是对的。",
+    "check.follows": "与 {follows} 是同一个错误：{cause}",
+    "check.unknown": "没有匹配到已知的错误：∂{out}/∂{name} = {truth}。",
     "check.rounded": "{answer} 是上游梯度过早四舍五入得到的（{upstream} × {local}）："
     "最后一步之前请多保留几位。",
-    "check.first": "它的上游梯度是对的，所以推导在这里出错：请重新推导 {gate} 的本地梯度："
-    "∂/∂{name} = {formula} = {local}。",
+    "check.rounded-given": "{answer} 是由你四舍五入后的 {above} 得到的：方法正确，但舍入过早；"
+    "最后一步之前请多保留几位。",
+    "check.first": "它的上游梯度是对的，所以推导在这里出错：请重新推导 {gate} 的本地梯度：{rule}。",
+    "check.between": "从 {above} 到这里，链路经过 {through}，而你没有给出它们。",
+    "check.the-output": "输出",
+    "check.locate": "请重新推导 {gate} 的本地梯度：{rule}。",
+    "check.common": "同一个错误也解释了 {common}。",
+    "check.also": "（{kinds} 也会得到同样的数。）",
+    "check.rule-scalar": "∂/∂{input} = {formula} = {local}",
+    "check.rule-array": "∂{out}/∂{input} = {formula}，其中 g = ∂{out}/∂{gate_ref}，形状为 {g_shape}",
+    "check.rule-elementwise": "∂{out}/∂{input} = g ⊙ ({formula})，其中 "
+    "g = ∂{out}/∂{gate_ref}，形状为 {g_shape}",
+    "check.rule-summed": "，再沿广播的轴求和为 {shape}",
+    "check.and": "和",
+    "check.sign-array": "符号错误：你的答案是 −∂{out}/∂{name}。",
+    "check.sign-branch": "∂{out}/∂{at} 经过 {gate} 的分支符号错了。",
+    "check.scale-branch": "差了一个因子：∂{out}/∂{at} 经过 {gate} 的分支是应有值的 {factor} 倍{why}。",
+    "check.unknown-array": "没有匹配到已知的错误：∂{out}/∂{name}。",
+    "check.branch": "经过 {gate} 的分支",
+    "check.carried-array": "这是由你的 ∂{out}/∂{upstream} 带来的，而它是错的；按它来算，这一步本身是对的。",
+    "check.partial-softmax": "{gate} 传回 p ⊙ (g − Σ g·p)，你的答案漏了第一项，"
+    "即经过正确类别那一项的分支：把 p − onehot(y) 写成了 p。",
+    "check.between-at": "从出错的地方到这里，链路经过 {through}，而你没有给出它们。",
+    "check.rule-operands": "，{operands}",
     "check.one-sided": "接受：{kinks} 在折点处不可导，你的答案是单侧导数（bpcli 的约定给出 {truth}）。",
     "check.summary": "{total} 个答案中 {correct} 个正确",
     "check.first-wrong": "第一个错误的步骤：{written}",
@@ -89,4 +133,17 @@ MESSAGES = {
     "convention.amin": "并列最小的元素平分梯度的约定",
     "convention.std": "std 在所归约的元素全部相等（标准差为零）时梯度取 0 的约定",
     "convention.maxpool": "窗口内并列最大时，梯度全给窗口中第一个最大元素的约定",
+    # --- check，全班（bpcli.present.classroom）---
+    "class.header.student": "学生",
+    "class.header.right": "正确",
+    "class.header.first": "第一个错误步骤",
+    "class.header.kind": "类型",
+    "class.error": "错误",
+    "class.summary": "{count} 个文件：{parts}",
+    "class.all-right": "{count} 个全对",
+    "class.some-wrong": "{count} 个有错误答案",
+    "class.errors": "{count} 个无法检查（出错）",
+    "class.list-separator": "，",
+    "class.mistakes": "错误，从多到少（只计出错的那一步）：",
+    "class.mistake": "{total} 人中 {count} 人：{step} 处 {kind}",
 }
