@@ -483,7 +483,7 @@ whole numbers (-4, -1/3) must be exact; an expression of rounded numbers
 (0.22*0.5) is right within their rounding. Arrays may be written as numpy
 prints them ([[0.1 0.2] [0.3 0.4]], array([…])), over several lines in a
 file, or read from one: dW=@dW.npy (exact), dW=@dW.csv. One number for
-every element: db = all 0.5 (a lone 0.5 for an array is a wrong shape).
+every element: db = all(0.5) (a lone 0.5 for an array is a wrong shape).
 
 \b
 A whole class: after PROGRAM, --answers takes several files (every later

@@ -1,6 +1,6 @@
 """Issue 17, item 4: answers as students write them. Pasted symbols, dL/dW for an output
 named L, multi-line matrices, numpy's printed forms, answers in files, expressions of
-rounded numbers judged by their rounding, and `all v` for an array of one value."""
+rounded numbers judged by their rounding, and `all(v)` for an array of one value."""
 
 from __future__ import annotations
 
@@ -388,7 +388,7 @@ def test_the_trials_expression_is_right(bpcli):
     assert code == 0 and results["dc"]["ok"]
 
 
-# --- 7. a scalar for an array, and `all v` ----------------------------------------------------
+# --- 7. a scalar for an array, and `all(v)` --------------------------------------------------
 
 
 def test_a_scalar_answer_for_an_array_is_wrong(bpcli):
@@ -419,8 +419,10 @@ def test_all_v_is_every_element(text):
 
 
 def test_all_keeps_its_rounding_and_leaves_a_scalar_truth_alone():
+    for text in ("all(0.1667)", "all(0.17)", "all 0.17"):
+        exp = expectation("dS", text, {"S"})
+        assert all_match(*_pair(fitted(exp, np.full((2, 3), 1 / 6))), np.full((2, 3), 1 / 6))
     exp = expectation("db", "all 0.17", {"b"})
-    assert all_match(*_pair(fitted(exp, np.full(3, 1 / 6))), np.full(3, 1 / 6))
     assert fitted(exp, 0.17) is exp
     plain = expectation("db", "0.17", {"b"})
     assert not plain.uniform and fitted(plain, np.full(3, 0.17)) is plain
@@ -433,6 +435,8 @@ def _pair(exp: Expectation):
 def test_all_takes_one_number():
     with pytest.raises(BindingError, match="`all` takes one number, not an array"):
         expectation("db", "all [1, 2]", {"b"})
+    with pytest.raises(BindingError, match="`all` takes one number, not an array"):
+        expectation("db", "all([1, 2])", {"b"})
     with pytest.raises(BindingError, match="all"):
         expectations([("db", "all", None)], {"b"})
 

@@ -59,7 +59,7 @@ class Expectation:
     text: str  # the value as written
     value: Value
     tolerance: Value  # absolute, per element; 0 means "up to floating-point noise"
-    uniform: bool = False  # written `all v`: every element of the truth is v (see fitted)
+    uniform: bool = False  # written all(v): every element of the truth is v (see fitted)
 
 
 @dataclass(frozen=True, slots=True)
@@ -219,8 +219,8 @@ def expectation(written: str, text: str, names: Collection[str], output: str | N
     `f` (so `df`, `df/df`, `∂f/∂f`, `grad(f)`) is the output, unless the program has a name
     f of its own: then it is that name, as every name of the program is. `output` is the
     output's own name, if it has one: dL/dW and ∂L/∂W are ∂f/∂W for an output named L (and
-    dL_dW too, when no name of the program reads so). `all v` (db = all 0.5) says that every
-    element is v: see fitted()."""
+    dL_dW too, when no name of the program reads so). `all(v)` or `all v` (db = all(0.5))
+    says that every element is v: see fitted()."""
     text = text.strip()
     name, gradient = resolve(written, names, output, _shown(written, text))
     uniform = _UNIFORM.fullmatch(normalised(text))
@@ -228,7 +228,7 @@ def expectation(written: str, text: str, names: Collection[str], output: str | N
     if uniform and not isinstance(value, float):
         raise BindingError(
             f"in the answer {_shown(written, text)}: `all` takes one number, not an array",
-            hint=f"write {written} = all 0.5 when every element of {written} is 0.5",
+            hint=f"write {written} = all(0.5) when every element of {written} is 0.5",
         )
     return Expectation(written, name, gradient, text, value, tolerance, uniform is not None)
 
@@ -296,7 +296,7 @@ def _not_the_output(
 
 
 def fitted(exp: Expectation, truth: Value) -> Expectation:
-    """The answer as it is to be compared with `truth`: an answer written `all v` becomes an
+    """The answer as it is to be compared with `truth`: an answer written all(v) becomes an
     array of v in the truth's shape (its tolerance too); any other comes back as it is (a
     single number for an array of several elements is then a wrong shape)."""
     if not exp.uniform or isinstance(truth, float):
