@@ -475,7 +475,7 @@ class Diagnoser:
                 if n > 1 and abs(abs(divisor) - n) < 1e-9:
                     return f"mean {round(n)}"
             elif n == 2.0 and (
-                (op.name == "pow" and values[node.inputs[1].id] == 2.0)
+                (op.name == "pow" and _is_two(values[node.inputs[1].id]))
                 or (op.name == "mul" and len({x.id for x in node.inputs}) == 1)
             ):
                 return "square"
@@ -629,6 +629,11 @@ def _same_numbers(verdict: Verdict) -> bool:
     tolerance = np.asarray(exp.tolerance)
     slack = tolerance.ravel() if tolerance.size == answer.size else float(tolerance.max(initial=0.0))
     return bool(np.all(np.abs(answer.ravel() - flat) <= slack + 1e-12 * np.maximum(np.abs(flat), 1.0)))
+
+
+def _is_two(value: Value | None) -> bool:
+    """The exponent of a square: 2, or an array of 2s (x ** p may have an array p)."""
+    return value is not None and bool(np.all(np.asarray(value) == 2.0))
 
 
 def _value(array: Any) -> Value:

@@ -162,13 +162,13 @@ def _shifts(run: Run) -> set[int]:
         g = run.grads[node.id]
         if g is None:
             continue
-        size = float(np.max(np.abs(g))) if type(g) is not float else abs(g)
+        size = float(np.max(np.abs(g), initial=0.0)) if type(g) is not float else abs(g)
         for x in node.inputs:
             users[x.id] = max(users.get(x.id, 0.0), size)
     for node in run.graph.nodes:
         g = run.grads[node.id]
         if node.op.routes and g is not None and users.get(node.id, 0.0) > 0.0:
-            size = float(np.max(np.abs(g))) if type(g) is not float else abs(g)
+            size = float(np.max(np.abs(g), initial=0.0)) if type(g) is not float else abs(g)
             if size <= 1e-9 * users[node.id]:
                 shifts.add(node.id)
     return shifts

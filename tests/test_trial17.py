@@ -1,0 +1,31 @@
+"""Bugs found by trying `check` on array homework as a TA and students would (trial of issue
+17's diagnosis): crashes, a search that overran its budget, and messages that were not true."""
+
+from __future__ import annotations
+
+import json
+
+
+def results(bpcli, program: str, *args: str) -> dict[str, dict]:
+    result = bpcli("check", program, *args, "--format", "json")
+    assert result.code in (0, 1), result.err
+    return {r["name"]: r for r in json.loads(result.out)["results"]}
+
+
+# --- crashes -----------------------------------------------------------------------------
+
+
+def test_a_power_with_an_array_exponent_is_diagnosed_not_a_crash(bpcli):
+    # the hint for a factor of 2 asked `exponent == 2.0` of an array
+    found = results(bpcli, "f = sum(x ** p)", "x=[1.0, 2.0]", "p=[2.0, 2.0]", "-e", "dx=[1, 2]")
+    d = found["dx"]["diagnosis"]
+    assert d["kind"] == "scale" and d["factor"] == 0.5 and "the 2 of a square" in d["message"]
+    found = results(bpcli, "f = sum(x ** p)", "x=[1.0, 2.0]", "p=[2.0, 3.0]", "-e", "dx=[4, 24]")
+    d = found["dx"]["diagnosis"]
+    assert d["kind"] == "scale" and d["factor"] == 2.0 and "square" not in d["message"]
+
+
+def test_an_empty_slice_in_the_program_is_no_crash(bpcli):
+    # the search's shifts took the largest gradient of an empty array
+    found = results(bpcli, "e = x[1:1]; f = sum(x) + sum(e)", "x=[1.0, 2.0]", "-e", "dx=[2, 2]")
+    assert not found["dx"]["ok"] and found["dx"]["diagnosis"]["kind"] == "scale"
