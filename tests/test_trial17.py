@@ -29,3 +29,34 @@ def test_an_empty_slice_in_the_program_is_no_crash(bpcli):
     # the search's shifts took the largest gradient of an empty array
     found = results(bpcli, "e = x[1:1]; f = sum(x) + sum(e)", "x=[1.0, 2.0]", "-e", "dx=[2, 2]")
     assert not found["dx"]["ok"] and found["dx"]["diagnosis"]["kind"] == "scale"
+
+
+# --- the search's budget ------------------------------------------------------------------
+
+
+def test_what_each_user_of_a_node_sends_is_charged_to_the_budget(bpcli, monkeypatch):
+    # a padded image is read by thousands of windows in a naive conv: working out what each
+    # window sends it was not charged, and a 2x3x16x16 conv took 45 s to check for 2 s of grad
+    from bpcli.check import mistakes
+
+    calls = []
+    sent = mistakes.Branches.sent
+
+    def counted(self, gate, indexes, upstream=None):
+        calls.append(gate.id)
+        return sent(self, gate, indexes, upstream)
+
+    monkeypatch.setattr(mistakes.Branches, "sent", counted)
+    monkeypatch.setattr(mistakes, "MAX_WORK", 100)
+    program = "s = 0.0\nfor i in range(400):\n    s = s + x[i % 3] * 1.5\nf = s * s"
+    found = results(bpcli, program, "x=[0.5, -0.2, 0.1]", "-e", "dx=[1, 2, 3]")
+    assert not found["dx"]["ok"]
+    assert len(calls) <= 150  # not the 400 windows' worth
+
+
+def test_left_out_branches_come_fewest_first_and_one_at_a_time_past_the_limit():
+    from bpcli.check.mistakes import MAX_FANOUT_SUBSETS, left_out
+
+    assert list(left_out(3)) == [(2,), (1,), (0,), (1, 2), (0, 2), (0, 1)]
+    many = MAX_FANOUT_SUBSETS + 1
+    assert list(left_out(many)) == [(k,) for k in range(many)]

@@ -29,9 +29,9 @@ from bpcli.check.mistakes import (
     Spreader,
     add,
     finite,
+    left_out,
     nice_factors,
     ones_like,
-    subsets,
     unsummed,
     variants,
     vjp,
@@ -295,10 +295,12 @@ class Diagnoser:
         if not answer and x is not self.graph.output:
             gate, idx = branches[0] if len(branches) == 1 else (None, [0])
             yield from self._whole(x, grad, gate, idx[0])
-        sent = [self.branches.sent(gate, idx) for gate, idx in branches]
+        sent = []
+        for gate, idx in branches:  # (a VJP each, of x's size: charged, as x may have thousands of users)
+            self.spreader.charge(grad)
+            sent.append(self.branches.sent(gate, idx))
         if len(branches) >= 2 and all(s is not None for s in sent):
-            for keep in subsets(len(branches)):
-                dropped = [j for j in range(len(branches)) if j not in keep]
+            for dropped in left_out(len(branches)):
                 change: Value | None = None
                 for j in dropped:
                     part = sent[j]
@@ -317,7 +319,7 @@ class Diagnoser:
                     gate=only[0] if only else None,
                     index=only[1][0] if only else 0,
                     left_out=tuple(branches[j][0].id for j in dropped),
-                    key=("drop", x.id, keep),
+                    key=("drop", x.id, dropped),
                 )
         for (gate, idx), part in zip(branches, sent, strict=True):
             if part is None:
