@@ -60,3 +60,33 @@ def test_left_out_branches_come_fewest_first_and_one_at_a_time_past_the_limit():
     assert list(left_out(3)) == [(2,), (1,), (0,), (1, 2), (0, 2), (0, 1)]
     many = MAX_FANOUT_SUBSETS + 1
     assert list(left_out(many)) == [(k,) for k in range(many)]
+
+
+# --- messages that must be true, and short ------------------------------------------------
+
+NET = """\
+h = np.tanh(X @ W1)
+L = np.sum(h @ W2)
+"""
+NET_BINDINGS = ("X=[[0.4, -0.9], [1.1, 0.3]]", "W1=[[0.3, -0.5], [0.6, 0.2]]", "W2=[0.5, -0.4]")
+
+
+def test_a_wrong_forward_array_is_not_echoed_into_the_messages(bpcli):
+    # the messages echoed the student's h and the true h and dW2, many lines of numbers
+    # with their own line breaks, into a paragraph
+    import numpy as np
+
+    x, w1 = np.array([[0.4, -0.9], [1.1, 0.3]]), np.array([[0.3, -0.5], [0.6, 0.2]])
+    wrong_h = np.round(x @ w1, 4)  # tanh forgotten in the forward pass
+    dw2 = wrong_h.T @ np.ones(2)  # the right backward pass from it
+    found = results(
+        bpcli, NET, *NET_BINDINGS, "-e", f"h={wrong_h.tolist()}", "-e", f"dW2={np.round(dw2, 4).tolist()}"
+    )
+    h, dw = found["h"]["diagnosis"], found["dW2"]["diagnosis"]
+    assert h["kind"] == dw["kind"] == "forward" and h["first"]
+    for message in (h["message"], dw["message"]):
+        assert "[" not in message and "\n" not in message
+    assert "recompute h = tanh(X @ W1)" in h["message"]
+    follows = "this follows from your forward value h, which is wrong; with it, this step itself is right."
+    assert dw["message"] == follows
+    assert not np.allclose(np.tanh(x @ w1).T @ np.ones(2), dw2, atol=1e-3)  # (a wrong dW2 indeed)
