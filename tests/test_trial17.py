@@ -90,3 +90,17 @@ def test_a_wrong_forward_array_is_not_echoed_into_the_messages(bpcli):
     follows = "this follows from your forward value h, which is wrong; with it, this step itself is right."
     assert dw["message"] == follows
     assert not np.allclose(np.tanh(x @ w1).T @ np.ones(2), dw2, atol=1e-3)  # (a wrong dW2 indeed)
+
+
+MATVEC = ("q = W @ x; f = sum(q^2)", "W=[[0.1, 0.5], [-0.3, 0.8], [0.7, -0.2]]", "x=[0.2, 0.4]")
+
+
+def test_an_unexplained_answer_points_at_the_gate_above_only_when_its_upstream_is_right(bpcli):
+    # with dq given wrong, "re-derive the local gradient of q = W @ x" blamed a local
+    # gradient that may well be right: the student's upstream is wrong too
+    wrong_dq = results(bpcli, *MATVEC, "-e", "dW=[[1, 2], [3, 4], [5, 6]]", "-e", "dq=[1, 2, 3]")
+    d = wrong_dq["dW"]["diagnosis"]
+    assert d["kind"] == "unknown" and d["local"] is None and "Re-derive" not in d["message"]
+    right_dq = results(bpcli, *MATVEC, "-e", "dW=[[1, 2], [3, 4], [5, 6]]", "-e", "dq=[0.44, 0.52, 0.12]")
+    d = right_dq["dW"]["diagnosis"]
+    assert d["first"] and "this is where the derivation breaks" in d["message"] and "g @ xᵀ" in d["local"]

@@ -512,14 +512,18 @@ class Diagnoser:
                 **surroundings,
             )
         branches = self.branches.of(verdict.node)
-        if (
-            len(branches) == 1 and not surroundings["through"]
-        ):  # the gate above is right: its local gradient is not
-            gate, idx = branches[0]
+        if len(branches) == 1 and not surroundings["through"] and self._known(branches[0][0]):
+            gate, idx = branches[0]  # its upstream is right: its local gradient is not
             return _finding(
                 "unknown", verdict, gate, index=idx[0], pointer=self._pointer(gate, idx[0]), **surroundings
             )
         return _finding("unknown", verdict, verdict.node, **surroundings)
+
+    def _known(self, gate: Node) -> bool:
+        """The gradient `gate` gets is known right: it is the output, or the student gave it
+        and got it right."""
+        given = self.given.get(gate.id)
+        return gate is self.graph.output or (given is not None and given.ok)
 
     def _repeated_index(self, verdict: Verdict) -> tuple[Node, int] | None:
         """The index gate (W[idx], idx = [0, 2, 0]) that picks the elements where the answer is
