@@ -104,3 +104,42 @@ def test_an_unexplained_answer_points_at_the_gate_above_only_when_its_upstream_i
     right_dq = results(bpcli, *MATVEC, "-e", "dW=[[1, 2], [3, 4], [5, 6]]", "-e", "dq=[0.44, 0.52, 0.12]")
     d = right_dq["dW"]["diagnosis"]
     assert d["first"] and "this is where the derivation breaks" in d["message"] and "g @ xᵀ" in d["local"]
+
+
+REGULARISED = (
+    "s = X @ W; L = sum(s ** 2) + sum(W * W)",
+    "X=[[1.0, 2.0], [0.5, -1.0]]",
+    "W=[[0.5, -1.0], [2.0, 1.5]]",
+)
+
+
+def _regularised() -> tuple:
+    import numpy as np
+
+    x, w = np.array([[1.0, 2.0], [0.5, -1.0]]), np.array([[0.5, -1.0], [2.0, 1.5]])
+    ds = 2 * (x @ w)
+    return x, w, ds
+
+
+def test_a_mistake_in_one_branch_is_located_on_that_branch_alone(bpcli):
+    # W*W's 2 forgotten: "Between ds and here the chain goes through W*W, …" named an answer
+    # (ds) that is not on W*W's way to the output at all
+    x, w, ds = _regularised()
+    found = results(bpcli, *REGULARISED, "-e", f"ds={ds.tolist()}", "-e", f"dW={(x.T @ ds + w).tolist()}")
+    d = found["dW"]["diagnosis"]
+    assert d["kind"] == "scale" and d["factor"] == 0.5 and d["gate"] == "W*W"
+    assert d["above"] == [] and d["through"] == ["W*W", "sum(W*W)"]
+    assert "Between the output and here" in d["message"] and "ds" not in d["message"]
+
+
+def test_a_mistake_at_a_gate_whose_upstream_was_given_right_is_where_it_breaks(bpcli):
+    # the upstream forgotten at s = X @ W, with ds given right: W's other branch (W*W, which
+    # the student did not give) is not between ds and dW
+    import numpy as np
+
+    x, w, ds = _regularised()
+    dw = x.T @ np.ones_like(ds) + 2 * w
+    found = results(bpcli, *REGULARISED, "-e", f"ds={ds.tolist()}", "-e", f"dW={dw.tolist()}")
+    d = found["dW"]["diagnosis"]
+    assert d["kind"] == "missing-upstream" and d["first"] and d["through"] == [] and d["above"] == ["ds"]
+    assert "Its upstream gradient is right, so this is where the derivation breaks" in d["message"]

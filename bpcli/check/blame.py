@@ -208,7 +208,7 @@ class Diagnoser:
             best,
             common=tuple(o.expectation.written for o in explained),
             also=tuple(also[:2]),
-            **self._surroundings(verdict.node, best.node if best.kind not in OWN_WORDS else None),
+            **self._surroundings(verdict.node, *self._where(verdict, best)),
         )
         for other in explained:
             carried = self._carried(other)
@@ -399,11 +399,28 @@ class Diagnoser:
                     queue.append((gate, depth + 1))
         return order, above
 
-    def _surroundings(self, node: Node, at: Node | None = None) -> dict[str, tuple[str, ...]]:
+    def _where(self, verdict: Verdict, mistake: Mistake) -> tuple[Node | None, Node | None]:
+        """Where `mistake` is, for _surroundings: the node whose gradient it is in, and the gate
+        (a user of the answer's own node) whose local gradient is wrong, if that is where."""
+        if mistake.kind in OWN_WORDS:
+            return None, None
+        at_gate = mistake.node is verdict.node and mistake.kind not in ("partial-fanout", "rounding")
+        return mistake.node, mistake.gate if at_gate else None
+
+    def _surroundings(
+        self, node: Node, at: Node | None = None, gate: Node | None = None
+    ) -> dict[str, tuple[str, ...]]:
         """The names the student did not give between `node` and the answers given above it
-        (only those on the way up to `at`, where the mistake is, when it is above node), and
-        those answers."""
-        order, above = self._region(node)
+        (only those on the way up to `at`, where the mistake is, when it is above node; only
+        those above `gate` when the mistake is in what that gate sends node), and those answers."""
+        if gate is not None:  # the way up from that gate alone: node's other branches are not on it
+            if gate is self.graph.output or gate.id in self.given:
+                order, above = [node], [self.given[gate.id]] if gate.id in self.given else []
+            else:
+                order, above = self._region(gate)
+                order = [node, *order]
+        else:
+            order, above = self._region(node)
         if at is not None and at is not node:
             order = [x for x in order if x is at or self._below(at, x)]
         names: list[str] = []
