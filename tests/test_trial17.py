@@ -143,3 +143,15 @@ def test_a_mistake_at_a_gate_whose_upstream_was_given_right_is_where_it_breaks(b
     d = found["dW"]["diagnosis"]
     assert d["kind"] == "missing-upstream" and d["first"] and d["through"] == [] and d["above"] == ["ds"]
     assert "Its upstream gradient is right, so this is where the derivation breaks" in d["message"]
+
+
+def test_an_answer_carried_down_follows_from_the_nearest_wrong_answer_above_it(bpcli):
+    # a = x*w = 2, b = 3a = 6, L = b^2: db forgotten its 2 (6 for 12), then da = 3 db = 18 and
+    # dw = x da = 18 carried down. dw was worked out from da, not from db
+    found = results(
+        bpcli, "a = x * w; b = a * 3; L = b * b", "x=1", "w=2", "-e", "db=6", "-e", "da=18", "-e", "dw=18"
+    )
+    assert found["db"]["diagnosis"]["first"] and found["db"]["diagnosis"]["kind"] == "scale"
+    assert found["da"]["diagnosis"]["carried_from"] == "b"
+    assert found["dw"]["diagnosis"]["carried_from"] == "a"
+    assert found["dw"]["diagnosis"]["message"].startswith("this follows from your ∂L/∂a = 18, which is wrong")

@@ -250,8 +250,9 @@ class Diagnoser:
         return None
 
     def _carriers(self, node: Node) -> Any:
-        """Each wrong answer given above `node`, as a mistake: what the student wrote there."""
-        for k, given in sorted(self.given.items(), reverse=True):
+        """Each wrong answer given above `node`, as a mistake: what the student wrote there
+        (nearest first: dW1 follows from the dh it was worked out from, not from dscores)."""
+        for k, given in sorted(self.given.items()):
             if k > node.id and not given.ok and _same_shape(given):
                 with np.errstate(all="ignore"):
                     change = _value(np.asarray(given.expectation.value) - given.truth)
