@@ -29,9 +29,9 @@ from bpcli.check.mistakes import (
     Spreader,
     add,
     finite,
+    left_out,
     nice_factors,
     ones_like,
-    subsets,
     unsummed,
     variants,
     vjp,
@@ -208,7 +208,7 @@ class Diagnoser:
             best,
             common=tuple(o.expectation.written for o in explained),
             also=tuple(also[:2]),
-            **self._surroundings(verdict.node, best.node if best.kind not in OWN_WORDS else None),
+            **self._surroundings(verdict.node, *self._where(verdict, best)),
         )
         for other in explained:
             carried = self._carried(other)
@@ -250,8 +250,9 @@ class Diagnoser:
         return None
 
     def _carriers(self, node: Node) -> Any:
-        """Each wrong answer given above `node`, as a mistake: what the student wrote there."""
-        for k, given in sorted(self.given.items(), reverse=True):
+        """Each wrong answer given above `node`, as a mistake: what the student wrote there
+        (nearest first: dW1 follows from the dh it was worked out from, not from dscores)."""
+        for k, given in sorted(self.given.items()):
             if k > node.id and not given.ok and _same_shape(given):
                 with np.errstate(all="ignore"):
                     change = _value(np.asarray(given.expectation.value) - given.truth)
@@ -295,10 +296,12 @@ class Diagnoser:
         if not answer and x is not self.graph.output:
             gate, idx = branches[0] if len(branches) == 1 else (None, [0])
             yield from self._whole(x, grad, gate, idx[0])
-        sent = [self.branches.sent(gate, idx) for gate, idx in branches]
+        sent = []
+        for gate, idx in branches:  # (a VJP each, of x's size: charged, as x may have thousands of users)
+            self.spreader.charge(grad)
+            sent.append(self.branches.sent(gate, idx))
         if len(branches) >= 2 and all(s is not None for s in sent):
-            for keep in subsets(len(branches)):
-                dropped = [j for j in range(len(branches)) if j not in keep]
+            for dropped in left_out(len(branches)):
                 change: Value | None = None
                 for j in dropped:
                     part = sent[j]
@@ -317,7 +320,7 @@ class Diagnoser:
                     gate=only[0] if only else None,
                     index=only[1][0] if only else 0,
                     left_out=tuple(branches[j][0].id for j in dropped),
-                    key=("drop", x.id, keep),
+                    key=("drop", x.id, dropped),
                 )
         for (gate, idx), part in zip(branches, sent, strict=True):
             if part is None:
@@ -397,11 +400,28 @@ class Diagnoser:
                     queue.append((gate, depth + 1))
         return order, above
 
-    def _surroundings(self, node: Node, at: Node | None = None) -> dict[str, tuple[str, ...]]:
+    def _where(self, verdict: Verdict, mistake: Mistake) -> tuple[Node | None, Node | None]:
+        """Where `mistake` is, for _surroundings: the node whose gradient it is in, and the gate
+        (a user of the answer's own node) whose local gradient is wrong, if that is where."""
+        if mistake.kind in OWN_WORDS:
+            return None, None
+        at_gate = mistake.node is verdict.node and mistake.kind not in ("partial-fanout", "rounding")
+        return mistake.node, mistake.gate if at_gate else None
+
+    def _surroundings(
+        self, node: Node, at: Node | None = None, gate: Node | None = None
+    ) -> dict[str, tuple[str, ...]]:
         """The names the student did not give between `node` and the answers given above it
-        (only those on the way up to `at`, where the mistake is, when it is above node), and
-        those answers."""
-        order, above = self._region(node)
+        (only those on the way up to `at`, where the mistake is, when it is above node; only
+        those above `gate` when the mistake is in what that gate sends node), and those answers."""
+        if gate is not None:  # the way up from that gate alone: node's other branches are not on it
+            if gate is self.graph.output or gate.id in self.given:
+                order, above = [node], [self.given[gate.id]] if gate.id in self.given else []
+            else:
+                order, above = self._region(gate)
+                order = [node, *order]
+        else:
+            order, above = self._region(node)
         if at is not None and at is not node:
             order = [x for x in order if x is at or self._below(at, x)]
         names: list[str] = []
@@ -475,7 +495,7 @@ class Diagnoser:
                 if n > 1 and abs(abs(divisor) - n) < 1e-9:
                     return f"mean {round(n)}"
             elif n == 2.0 and (
-                (op.name == "pow" and values[node.inputs[1].id] == 2.0)
+                (op.name == "pow" and _is_two(values[node.inputs[1].id]))
                 or (op.name == "mul" and len({x.id for x in node.inputs}) == 1)
             ):
                 return "square"
@@ -510,14 +530,18 @@ class Diagnoser:
                 **surroundings,
             )
         branches = self.branches.of(verdict.node)
-        if (
-            len(branches) == 1 and not surroundings["through"]
-        ):  # the gate above is right: its local gradient is not
-            gate, idx = branches[0]
+        if len(branches) == 1 and not surroundings["through"] and self._known(branches[0][0]):
+            gate, idx = branches[0]  # its upstream is right: its local gradient is not
             return _finding(
                 "unknown", verdict, gate, index=idx[0], pointer=self._pointer(gate, idx[0]), **surroundings
             )
         return _finding("unknown", verdict, verdict.node, **surroundings)
+
+    def _known(self, gate: Node) -> bool:
+        """The gradient `gate` gets is known right: it is the output, or the student gave it
+        and got it right."""
+        given = self.given.get(gate.id)
+        return gate is self.graph.output or (given is not None and given.ok)
 
     def _repeated_index(self, verdict: Verdict) -> tuple[Node, int] | None:
         """The index gate (W[idx], idx = [0, 2, 0]) that picks the elements where the answer is
@@ -629,6 +653,11 @@ def _same_numbers(verdict: Verdict) -> bool:
     tolerance = np.asarray(exp.tolerance)
     slack = tolerance.ravel() if tolerance.size == answer.size else float(tolerance.max(initial=0.0))
     return bool(np.all(np.abs(answer.ravel() - flat) <= slack + 1e-12 * np.maximum(np.abs(flat), 1.0)))
+
+
+def _is_two(value: Value | None) -> bool:
+    """The exponent of a square: 2, or an array of 2s (x ** p may have an array p)."""
+    return value is not None and bool(np.all(np.asarray(value) == 2.0))
 
 
 def _value(array: Any) -> Value:

@@ -162,13 +162,13 @@ def _shifts(run: Run) -> set[int]:
         g = run.grads[node.id]
         if g is None:
             continue
-        size = float(np.max(np.abs(g))) if type(g) is not float else abs(g)
+        size = float(np.max(np.abs(g), initial=0.0)) if type(g) is not float else abs(g)
         for x in node.inputs:
             users[x.id] = max(users.get(x.id, 0.0), size)
     for node in run.graph.nodes:
         g = run.grads[node.id]
         if node.op.routes and g is not None and users.get(node.id, 0.0) > 0.0:
-            size = float(np.max(np.abs(g))) if type(g) is not float else abs(g)
+            size = float(np.max(np.abs(g), initial=0.0)) if type(g) is not float else abs(g)
             if size <= 1e-9 * users[node.id]:
                 shifts.add(node.id)
     return shifts
@@ -293,14 +293,15 @@ def nice_factors(run: Run) -> list[float]:
     return sorted(sizes) + sorted(1 / s for s in sizes)
 
 
-def subsets(count: int) -> Iterator[tuple[int, ...]]:
-    """The proper, non-empty subsets of range(count) a student may have kept, largest first."""
+def left_out(count: int) -> Iterator[tuple[int, ...]]:
+    """The branches (of range(count)) a student may have left out: every proper, non-empty
+    subset, fewest first; past MAX_FANOUT_SUBSETS branches, one at a time."""
     if count > MAX_FANOUT_SUBSETS:
         for k in range(count):
-            yield tuple(j for j in range(count) if j != k)
+            yield (k,)
         return
-    for size in range(count - 1, 0, -1):
-        yield from itertools.combinations(range(count), size)
+    for size in range(1, count):  # (in the order of the subsets kept, largest first)
+        yield from reversed(list(itertools.combinations(range(count), size)))
 
 
 def add(a: Value, b: Value) -> Value | None:

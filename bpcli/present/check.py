@@ -56,9 +56,12 @@ def _what(finding: Finding, graph: Graph, precision: int, tr: Translator, out: s
     common = {"name": name, "out": out, "truth": num(finding.truth), "answer": finding.answer, **shapes}
     if finding.carried_from is not None:
         source = scoped_ref(graph, finding.carried_from, atomic=True)
+        array = "[" in finding.carried_answer or "@" in finding.carried_answer  # not echoed
+        if kind == "forward" and (array or not isinstance(finding.truth, float)):
+            return tr("check.forward-gradient-array", source=source, out=out)
         if kind == "forward":
             return tr("check.forward-gradient", source=source, **{**common, "answer": finding.carried_answer})
-        if "[" in finding.carried_answer or "@" in finding.carried_answer:  # an array: not echoed
+        if array:
             return tr("check.carried-array", upstream=source, out=out)
         return tr("check.carried", upstream=source, out=out, answer=finding.carried_answer)
     if not finding.gradient:
@@ -66,7 +69,8 @@ def _what(finding: Finding, graph: Graph, precision: int, tr: Translator, out: s
             return tr("check.shape-value", **common) + _numbers_note(finding, tr)
         if kind == "transpose":
             return tr("check.transpose-value", **common)
-        return tr("check.forward", label=scoped_label(graph, gate), **common)
+        key = "check.forward" if isinstance(finding.truth, float) else "check.forward-array"
+        return tr(key, label=scoped_label(graph, gate), **common)
     at = scoped_ref(graph, finding.at, atomic=True) if finding.at is not None else None
     if kind == "shape":
         key = "check.shape-scalar" if finding.shape == () else "check.shape"

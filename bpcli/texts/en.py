@@ -164,4 +164,8 @@ MESSAGES = {
     "class.list-separator": ", ",
     "class.mistakes": "Mistakes, most common first (where each was made):",
     "class.mistake": "{count} of {total}: {kind} at {step}",
+    # --- check: a wrong forward value that is an array (not echoed in the message) ---
+    "check.forward-array": "the forward pass gives another {name}: recompute {label}",
+    "check.forward-gradient-array": "this follows from your forward value {source}, which is wrong;"
+    " with it, this step itself is right.",
 }

@@ -146,4 +146,8 @@ MESSAGES = {
     "class.list-separator": "，",
     "class.mistakes": "错误，从多到少（只计出错的那一步）：",
     "class.mistake": "{total} 人中 {count} 人：{step} 处 {kind}",
+    # --- check: a wrong forward value that is an array (not echoed in the message) ---
+    "check.forward-array": "前向传播得到的 {name} 与你的不同：请重新计算 {label}",
+    "check.forward-gradient-array": "这是由你的前向值 {source} 带来的，而它是错的；"
+    "按它来算，这一步本身是对的。",
 }
