@@ -124,6 +124,7 @@ class Diagnoser:
             return None
         predicted: dict[int, Value] = {}
         for k, d in spread.items():
+            self.spreader.charge(d)  # (what it predicts is compared with the answers, too)
             with np.errstate(all="ignore"):
                 change = d if mistake.coef == 1.0 else mistake.coef * d
             total = add(self.given[k].truth, change)
@@ -207,7 +208,7 @@ class Diagnoser:
             best,
             common=tuple(o.expectation.written for o in explained),
             also=tuple(also[:2]),
-            **self._surroundings(verdict.node),
+            **self._surroundings(verdict.node, best.node if best.kind not in OWN_WORDS else None),
         )
         for other in explained:
             carried = self._carried(other)
@@ -396,8 +397,13 @@ class Diagnoser:
                     queue.append((gate, depth + 1))
         return order, above
 
-    def _surroundings(self, node: Node) -> dict[str, tuple[str, ...]]:
+    def _surroundings(self, node: Node, at: Node | None = None) -> dict[str, tuple[str, ...]]:
+        """The names the student did not give between `node` and the answers given above it
+        (only those on the way up to `at`, where the mistake is, when it is above node), and
+        those answers."""
         order, above = self._region(node)
+        if at is not None and at is not node:
+            order = [x for x in order if x is at or self._below(at, x)]
         names: list[str] = []
         for x in order[1:]:
             name = scoped_ref(self.graph, x) if x.name else None
@@ -478,7 +484,8 @@ class Diagnoser:
     def _pointer(self, gate: Node, i: int) -> Pointer:
         g, x = self.run.grads[gate.id], self.run.values[gate.inputs[i].id]
         shapes = (np_shape(0.0 if g is None else g), np_shape(0.0 if x is None else x))
-        return Pointer(gate, i, self._local(gate, i), shapes)
+        operands = tuple(np_shape(0.0 if (v := self.run.values[x.id]) is None else v) for x in gate.inputs)
+        return Pointer(gate, i, self._local(gate, i), shapes, operands)
 
     def _local(self, gate: Node, i: int) -> Value | None:
         """The local gradient ∂gate/∂input_i as a number: on scalars only (an array gate's is

@@ -38,6 +38,7 @@ class Pointer:
     index: int
     local: Value | None
     shapes: tuple[tuple[int, ...], tuple[int, ...]] = ((), ())  # of the gate's upstream g, and of the input
+    operands: tuple[tuple[int, ...], ...] = ()  # the shape of each input of the gate
 
 
 @dataclass(frozen=True, slots=True)

@@ -27,9 +27,10 @@ from bpcli.core.run import Run
 from bpcli.lazy import np
 from bpcli.values import Value
 
-MAX_WORK = 60_000  # VJPs evaluated to try mistakes, over a whole check
+# VJPs evaluated to try mistakes, over a whole check (one on an array of n elements counts
+# 1 + n // 1000, so that a check of big arrays stays within a few of their backward passes)
+MAX_WORK = 60_000
 MAX_FANOUT_SUBSETS = 6  # a node used by at most this many gates has every subset of them tried
-MAX_DEPTH = 12  # nodes above an answer tried for a mistake, counted in gates (breadth first)
 
 
 class Exhausted(Exception):
@@ -68,6 +69,12 @@ class Spreader:
         self.shifts = _shifts(run)
         self._cache: dict[tuple[object, ...], dict[int, Value] | None] = {}
 
+    def charge(self, value: Value) -> None:
+        """Count one VJP (or comparison) on `value` against MAX_WORK; Exhausted past it."""
+        self.work += 1 if isinstance(value, float) else 1 + value.size // 1_000
+        if self.work > MAX_WORK:
+            raise Exhausted
+
     def spread(self, start: Node, delta: Value, key: tuple[object, ...] = ()) -> dict[int, Value] | None:
         """How much `delta` at `start` changes the gradient of each target it reaches (by id);
         None when the changed gradients cannot be computed (not finite, a shape that does not fit)."""
@@ -93,9 +100,7 @@ class Spreader:
                 for i, inp in enumerate(node.inputs):
                     if not self.cone[inp.id] or not inp.needs_grad or inp.id in self.shifts:
                         continue
-                    self.work += 1
-                    if self.work > MAX_WORK:
-                        raise Exhausted
+                    self.charge(g)
                     try:
                         d = downstream(graph, values, node, i, g)
                     except Exception:
@@ -132,9 +137,7 @@ class Spreader:
                 for i, inp in enumerate(node.inputs):
                     if not self.cone[inp.id] or not inp.needs_grad or inp.id in self.shifts:
                         continue
-                    self.work += 1
-                    if self.work > MAX_WORK:
-                        raise Exhausted
+                    self.charge(g)
                     try:
                         d = downstream(graph, values, node, i, g, inputs, values[node.id])
                     except Exception:

@@ -350,6 +350,8 @@ class Builder:
         raise self._error(f"{describe(item)} is not a number or an array", start)
 
     def _stack(self, elements: list[Node], start: int, end: int) -> Node:
+        if not elements:  # an empty list used as an array: [[]], x[[]]
+            raise ShapeError("an array literal needs at least one element", source=self.source, pos=start)
         return self._node(STACK, tuple(elements), start, end)
 
     def static(self, use: Use) -> Any:

@@ -146,7 +146,8 @@ def _where(finding: Finding, graph: Graph, precision: int, tr: Translator, out: 
     located = pointer is not None or finding.kind == "unknown" or finding.at is not None
     if finding.through and located and (finding.first or finding.at is not None):
         above = _listed(finding.above, tr) if finding.above else tr("check.the-output")
-        sentences.append(tr("check.between", above=above, through=_listed(finding.through, tr)))
+        key = "check.between" if finding.at is None else "check.between-at"
+        sentences.append(tr(key, above=above, through=_listed(finding.through, tr)))
     if pointer is not None:
         rule = _rule(graph, pointer, precision, tr, out)
         gate = scoped_label(graph, pointer.gate)
@@ -166,13 +167,21 @@ def _rule(graph: Graph, pointer: Pointer, precision: int, tr: Translator, out: s
     gate, i = pointer.gate, pointer.index
     uses = [k for k, x in enumerate(gate.inputs) if x is gate.inputs[i]]
     formula = " + ".join(local_formula(graph, gate, k) for k in uses)
-    inp = graph.ref(gate.inputs[i])
+    inp = graph.ref(gate.inputs[i], atomic=True)
     if pointer.local is not None:
         return tr("check.rule-scalar", input=inp, formula=formula, local=fmt(pointer.local, precision))
     g_shape, in_shape = pointer.shapes
     fields = {"input": inp, "formula": formula, "out": out, "gate_ref": scoped_ref(graph, gate, atomic=True)}
     key = "check.rule-array" if "g" in formula.replace("gate", "") else "check.rule-elementwise"
     text = tr(key, g_shape=_shape(g_shape), **fields)
+    if key == "check.rule-array":
+        others = [
+            f"{graph.ref(x, atomic=True)} {_shape(shape)}"
+            for k, (x, shape) in enumerate(zip(gate.inputs, pointer.operands, strict=False))
+            if k != i
+        ]
+        if others:
+            text += tr("check.rule-operands", operands=_listed(others, tr))
     if gate.op.broadcast and g_shape != in_shape:
         text += tr("check.rule-summed", shape=_shape(in_shape))
     return text

@@ -76,6 +76,9 @@ MESSAGES = {
     " step itself is right.",
     "check.partial-softmax": "{gate} sends back p ⊙ (g − Σ g·p), and your answer leaves out its"
     " first term, the branch through the correct class's pick: p where p − onehot(y) belongs.",
+    "check.between-at": "From the mistake down to here, the chain goes through {through}, which you"
+    " did not give.",
+    "check.rule-operands": " and {operands}",
     "check.one-sided": "accepted: at the kink of {kinks} the derivative is not defined, and"
     " your answer is a one-sided derivative (bpcli's convention gives {truth}).",
     "check.summary": "{correct} of {total} correct",

@@ -67,6 +67,8 @@ MESSAGES = {
     "check.carried-array": "这是由你的 ∂{out}/∂{upstream} 带来的，而它是错的；按它来算，这一步本身是对的。",
     "check.partial-softmax": "{gate} 传回 p ⊙ (g − Σ g·p)，你的答案漏了第一项，"
     "即经过正确类别那一项的分支：把 p − onehot(y) 写成了 p。",
+    "check.between-at": "从出错的地方到这里，链路经过 {through}，而你没有给出它们。",
+    "check.rule-operands": "，{operands}",
     "check.one-sided": "接受：{kinks} 在折点处不可导，你的答案是单侧导数（bpcli 的约定给出 {truth}）。",
     "check.summary": "{total} 个答案中 {correct} 个正确",
     "check.first-wrong": "第一个错误的步骤：{written}",
