@@ -15,8 +15,9 @@ Per student, the calls `bpcli check PROGRAM --answers FILE` makes: the grad is
     its budget (MAX_WORK in bpcli/check/mistakes.py), once with dw times 2 and once with dx off
     by noise that no mistake explains; and (--big-repeats) on x 2x3x8x8 with 4 filters, the
     naive benchmark's conv (3,593 nodes), dw times 2.
-The VJPs the search evaluated (`work`) are read from the diagnosis's Spreader; the check's
-time is also split into reading the answers (read_answers + expectations) and the rest.
+The search's work (in MAX_WORK's units: a VJP or a comparison, 1 + n // 1000 on n elements)
+is read from the diagnosis's Spreader; the check's time is also split into reading the
+answers (read_answers + expectations) and the rest.
 
 The class: SIZE copies of samples/homework/class/*.txt in a directory, through the CLI in
 this process (`bpcli.cli.main(["check", PROGRAM, "--answers", DIR, "--format", "jsonl"])`,
@@ -82,8 +83,8 @@ _spreaders: list[Any] = []
 
 
 def _record_spreaders() -> bool:
-    """Have the diagnosis's Spreaders recorded, to read the VJPs each check evaluated (its
-    `work`); False when this bpcli has none."""
+    """Have the diagnosis's Spreaders recorded, to read the work each check's search did (in
+    MAX_WORK's units); False when this bpcli has none."""
     base = getattr(blame, "Spreader", None)
     if base is None or not hasattr(mistakes, "Spreader"):
         return False

@@ -1361,9 +1361,9 @@ class Suite:
             if work is not None:
                 per = statistics.median(case["check"]) / work * 1e6 if work else None
                 notes.append(
-                    f"{work:,} VJPs tried"
-                    + (f" ({per:.0f} µs each)" if per else "")
-                    + (f", the budget ({budget:,}) spent" if spent else "")
+                    f"search work {work:,}"
+                    + (f" ({per:.0f} µs a unit)" if per else "")
+                    + (f", the budget (MAX_WORK = {budget:,}) spent" if spent else "")
                 )
             row.note = "in-process: read_answers + expectations + check; " + "; ".join(notes)
             self.results.extend((grad, row))
