@@ -2,8 +2,8 @@
 """bpcli's benchmarks: start-up, scaling with graph size, arrays against plain numpy, batch
 throughput against a micrograd-style baseline, cs231n's conv layer and softmax loss against
 hand-written numpy, loops unrolled (against the same text straight-line, a hand backward pass and
-autograd) and cs231n's naive layers pasted whole against autograd; optionally, arrays and batch
-against PyTorch.
+autograd), cs231n's naive layers pasted whole against autograd and `check`'s diagnosis against the
+program's own grad; optionally, arrays and batch against PyTorch.
 
     python3 benchmarks/run.py [--quick] [--only NAME[,NAME]] [--python PATH] [--reinstall] [--torch]
 
@@ -44,7 +44,7 @@ HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent
 VENV = HERE / ".venv"
 STAMP_NAME = "bpcli-bench-stamp.json"
-BENCHMARKS = ("startup", "scaling", "arrays", "batch", "cnn", "loops", "naive")
+BENCHMARKS = ("startup", "scaling", "arrays", "batch", "cnn", "loops", "naive", "check")
 
 # Set on this machine or by a developer's shell, but not what a user's bpcli runs with:
 # PYTHONDONTWRITEBYTECODE would hide a missing .pyc, PYTHONUNBUFFERED slows big output,
@@ -100,6 +100,11 @@ class Settings:
     loop_sizes: tuple[tuple[int, int], ...]  # loops: (iterations N, in-process rounds) of each size
     loop_autograd_max: int  # loops: the largest N also run under autograd (1e5 takes it ~20 s)
     naive_repeats: int  # naive: in-process rounds of each cs231n layer
+    check_repeats: int  # check: in-process rounds of the fast cases (neuron, softmax class, net)
+    check_slow_repeats: int  # check: in-process rounds of the naive conv cases (0.5-2 s each)
+    check_big_repeats: int  # check: rounds of the big naive conv (4-9 s; 0 leaves it out)
+    check_class_size: int  # check: answer files in the class
+    check_class_repeats: int  # check: in-process rounds of the whole class through the CLI
 
 
 FULL = Settings(
@@ -123,6 +128,11 @@ FULL = Settings(
     loop_sizes=((10_000, 5), (100_000, 2)),
     loop_autograd_max=10_000,
     naive_repeats=10,
+    check_repeats=20,
+    check_slow_repeats=3,
+    check_big_repeats=1,
+    check_class_size=200,
+    check_class_repeats=5,
 )
 QUICK = Settings(
     startup_runs=5,
@@ -145,6 +155,11 @@ QUICK = Settings(
     loop_sizes=((1_000, 3), (10_000, 1)),
     loop_autograd_max=1_000,
     naive_repeats=3,
+    check_repeats=5,
+    check_slow_repeats=1,
+    check_big_repeats=0,
+    check_class_size=200,
+    check_class_repeats=2,
 )
 
 # Targets: (limit, unit). Ratios are "×", times "s".
@@ -1307,6 +1322,81 @@ class Suite:
             for name, row in rows.items():
                 if name != "autograd":
                     self.ratio("naive", f"{layer}: {name} / autograd", row, rows["autograd"], None)
+
+    # --- check (issue 17: diagnosing homework, a whole class) ---
+
+    def check(self) -> None:
+        """`bpcli check`, in one process (inprocess_check.py): each student's diagnosis against
+        the program's own grad (parse + forward + backward), and a class of answer files
+        through the CLI against that many single checks."""
+        s = self.settings
+        data = self._inprocess(
+            "inprocess_check.py",
+            "--samples",
+            str(self.source / "samples"),
+            "--repeats",
+            str(s.check_repeats),
+            "--slow-repeats",
+            str(s.check_slow_repeats),
+            "--big-repeats",
+            str(s.check_big_repeats),
+            "--class-size",
+            str(s.check_class_size),
+            "--class-repeats",
+            str(s.check_class_repeats),
+        )
+        budget = data["max_work"]
+        for name, case in data["cases"].items():
+            grad = Timed("check", f"{case['label']}: grad", {"total": case["grad"]})
+            grad.note = f"in-process: parse + forward + backward; {case['nodes']:,} nodes"
+            row = Timed("check", f"{case['label']}: check", {"total": case["check"]})
+            work = case["work"]
+            spent = work is not None and budget is not None and work > budget
+            read = statistics.median(case["read"]) * 1e3
+            notes = [
+                f"answers read in {read:.1f} ms (median)",
+                f"{len(case['wrong'])} of {case['answers']} wrong (checked)",
+                "; ".join(case["findings"]) or "no findings",
+            ]
+            if work is not None:
+                per = statistics.median(case["check"]) / work * 1e6 if work else None
+                notes.append(
+                    f"search work {work:,}"
+                    + (f" ({per:.0f} µs a unit)" if per else "")
+                    + (f", the budget (MAX_WORK = {budget:,}) spent" if spent else "")
+                )
+            row.note = "in-process: read_answers + expectations + check; " + "; ".join(notes)
+            self.results.extend((grad, row))
+            self.ratio("check", f"{name}: check / grad", row, grad, None)
+        group = data["class"]
+        size = group["size"]
+        row = Timed(
+            "check", f"class of {size}: check --answers DIR --format jsonl", {"total": group["total"]}
+        )
+        files = [f"softmax {Path(f).stem}" for f in group["files"]]
+        one = statistics.mean(statistics.median(data["cases"][f]["check"]) for f in files)
+        one_min = statistics.mean(min(data["cases"][f]["check"]) for f in files)
+        row.note = (
+            f"in-process, bpcli.cli.main; copies of {len(files)} files; {size} × one check"
+            f" = {human_time(size * one)} (the mean of their check medians); records checked"
+        )
+        self.results.append(row)
+        self.target(
+            "check",
+            f"class of {size} / {size} × one student's check",
+            row.median / (size * one),
+            None,
+            of_mins=min(row.walls) / (size * one_min),
+        )
+        self.target(
+            "check",
+            f"class of {size}: students per second",
+            size / row.median,
+            None,
+            unit="/s",
+            of_mins=size / min(row.walls),
+            at_least=True,
+        )
 
 
 # --- the batch problems ------------------------------------------------------------------------
