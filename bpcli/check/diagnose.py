@@ -11,7 +11,7 @@ import itertools
 from contextlib import nullcontext
 from typing import cast
 
-from bpcli.check.answers import Expectation, Tolerance, all_match, matches, np_shape
+from bpcli.check.answers import Expectation, Tolerance, all_match, fitted, matches, np_shape
 from bpcli.check.blame import Diagnoser
 from bpcli.check.findings import KINDS, Branch, Finding, Pointer, Rounded, Verdict
 from bpcli.core.engine import Values, downstream, gradient, one_sided_gradients
@@ -48,6 +48,7 @@ def check(run: Run, expectations: list[Expectation], tol: Tolerance | None = Non
                 " used by the output and cannot be computed), so there is no"
                 " answer to check for it"
             )
+        exp = fitted(exp, truth)  # all(0.5): one number for every element
         scale = _scale(run, users, node, exp.gradient, truth)
         ok = all_match(exp.value, exp.tolerance, truth, tol, scale)
         verdicts.append(
@@ -82,7 +83,7 @@ def _accept_one_sided(run: Run, verdicts: list[Verdict], tol: Tolerance | None) 
             exp = verdict.expectation
             other = grads[verdict.node.id]
             if other is None:
-                other = 0.0
+                other = 0.0 if type(verdict.truth) is float else np.zeros(np.shape(verdict.truth))
             if all_match(exp.value, exp.tolerance, other, tol, verdict.scale):
                 verdict.ok, verdict.worst, verdict.one_sided = True, None, tuple(sides)
 
