@@ -184,3 +184,43 @@ def _width(line: str) -> int:
     import unicodedata
 
     return sum(2 if unicodedata.east_asian_width(c) in "WF" else 1 for c in line)
+
+
+def test_a_forgotten_local_gradient_of_a_smooth_gate_on_arrays(bpcli):
+    # tanh' forgotten in dW, and x̂ forgotten in dgamma = sum(dout): both pass g straight through
+    rng = np.random.RandomState(4)
+    x, w = rng.randn(4, 3), rng.randn(3, 2)
+    h = np.tanh(x @ w)
+    found = results(
+        bpcli,
+        f"dW={lit(x.T @ (2 * h))}",
+        program="h = np.tanh(X @ W)\nL = np.sum(h * h)",
+        bindings=(f"X={x.tolist()}", f"W={w.tolist()}"),
+    )
+    diagnosis = found["dW"]["diagnosis"]
+    assert diagnosis["kind"] == "missing-local" and "tanh" in diagnosis["gate"]
+    assert "g ⊙ (1 - tanh(X @ W)^2)" in diagnosis["message"]
+    dout, xhat, gamma = rng.randn(4, 3), rng.randn(4, 3), rng.randn(3)
+    found = results(
+        bpcli,
+        f"dgamma={lit(dout.sum(0))}",
+        f"dxhat={lit(dout)}",
+        program="out = gamma * xhat",
+        bindings=(f"xhat={xhat.tolist()}", f"gamma={gamma.tolist()}", "--upstream", f"dout={dout.tolist()}"),
+    )
+    assert found["dgamma"]["diagnosis"]["kind"] == found["dxhat"]["diagnosis"]["kind"] == "missing-local"
+    # a local derivative that is a name starting with g (gamma) is not a rule in g
+    assert "∂out/∂xhat = g ⊙ (gamma)" in found["dxhat"]["diagnosis"]["message"]
+
+
+def test_an_elementwise_max_routed_the_wrong_way_names_no_single_winner(bpcli):
+    a, b = np.array([1.0, -2.0, 3.0]), np.array([0.5, 1.0, 4.0])
+    wrong = (a <= b).astype(float)  # the gradient sent to a where b wins
+    found = results(
+        bpcli,
+        f"da={lit(wrong)}",
+        program="f = np.sum(np.maximum(a, b))",
+        bindings=(f"a={a.tolist()}", f"b={b.tolist()}"),
+    )
+    diagnosis = found["da"]["diagnosis"]
+    assert diagnosis["kind"] == "wrong-route" and "each element" in diagnosis["message"]

@@ -189,7 +189,7 @@ class Diagnoser:
                 if best is None or len(these) > len(explained):
                     best, explained, also = mistake, these, []
                 elif len(these) == len(explained) and self._affinity(mistake) > self._affinity(best):
-                    best = mistake  # the same numbers, at the gate whose constant it is
+                    best, also = mistake, []  # the same numbers, at the gate whose constant it is
                 elif (
                     len(these) == len(explained)
                     and mistake.node is best.node
@@ -457,8 +457,9 @@ class Diagnoser:
             extra["branches"] = tuple(
                 Branch(g, self.branches.sent(g, idx), g.id in mistake.left_out) for g, idx in branches
             )
-        if kind == "wrong-route" and gate is not None:
-            values = [self.run.values[x.id] for x in gate.inputs]
+        values = [self.run.values[x.id] for x in gate.inputs] if gate is not None else []
+        if kind == "wrong-route" and gate is not None and all(type(v) is float for v in values):
+            # (on arrays each element has its own winner: there is not one to name)
             pick = max if gate.op.routes == "largest" else min
             extra["winner"] = gate.inputs[pick(range(len(values)), key=lambda j: float(np.max(values[j])))]  # type: ignore[arg-type]
         if kind == "rounding":

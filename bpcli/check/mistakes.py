@@ -254,8 +254,16 @@ def variants(run: Run, gate: Node, i: int) -> Iterator[tuple[str, Value | None]]
         with nullcontext() if type(true) is float else np.errstate(all="ignore"):
             other = unbroadcast(g, x) if op.broadcast and x is not None else g
             yield "wrong-route", other - true
-    if (op.kink is not None or op.routes) and np.shape(g) == np.shape(values[i]):  # type: ignore[arg-type]
+    x = values[i]
+    if (op.kink is not None or op.routes) and np.shape(g) == np.shape(x):  # type: ignore[arg-type]
         yield "missing-local", g  # the upstream passed straight through: relu's mask forgotten
+    elif op.elementwise and type(g) is not float and x is not None:
+        # on arrays, tanh' or σ' forgotten, or γ in γ·x̂ (dgamma = sum(dout)): g passed
+        # through as it is (summed back where x was broadcast)
+        if op.broadcast:
+            yield "missing-local", unbroadcast(g, x)
+        elif np.shape(g) == np.shape(x):
+            yield "missing-local", g
     if op.name in ("softmax", "logsoftmax") and true is not None and type(g) is not float:
         # softmax sends back p ⊙ (g − Σ g·p) (logsoftmax g − p Σ g): without its first term
         # p ⊙ g (g), which is the branch through the correct class's pick of a cross-entropy

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING
 
@@ -42,7 +43,7 @@ def describe(finding: Finding, graph: Graph, precision: int, tr: Translator) -> 
     text = _what(finding, graph, precision, tr, out)
     if finding.follows:
         return tr("check.follows", follows=finding.follows, cause=text)
-    return " ".join([text, *_where(finding, graph, precision, tr, out)])
+    return tr("check.sentence-join").join([text, *_where(finding, graph, precision, tr, out)])
 
 
 def _what(finding: Finding, graph: Graph, precision: int, tr: Translator, out: str) -> str:
@@ -139,6 +140,8 @@ def _what(finding: Finding, graph: Graph, precision: int, tr: Translator, out: s
     }
     if kind == "missing-upstream" and (finding.upstream is None or not isinstance(finding.upstream, float)):
         return tr("check.missing-upstream-array", **fields)
+    if kind == "wrong-route" and finding.winner is None:
+        return tr("check.wrong-route-array", **fields)
     return tr(f"check.{kind}", **fields)
 
 
@@ -176,7 +179,8 @@ def _rule(graph: Graph, pointer: Pointer, precision: int, tr: Translator, out: s
         return tr("check.rule-scalar", input=inp, formula=formula, local=fmt(pointer.local, precision))
     g_shape, in_shape = pointer.shapes
     fields = {"input": inp, "formula": formula, "out": out, "gate_ref": scoped_ref(graph, gate, atomic=True)}
-    key = "check.rule-array" if "g" in formula.replace("gate", "") else "check.rule-elementwise"
+    # a rule in g itself (g @ xᵀ, g transposed), or a local derivative that multiplies g
+    key = "check.rule-array" if re.search(r"\bg\b", formula) else "check.rule-elementwise"
     text = tr(key, g_shape=_shape(g_shape), **fields)
     if key == "check.rule-array":
         others = [

@@ -79,6 +79,9 @@ MESSAGES = {
     "check.between-at": "From the mistake down to here, the chain goes through {through}, which you"
     " did not give.",
     "check.rule-operands": " and {operands}",
+    "check.sentence-join": " ",
+    "check.wrong-route-array": "the {op} gate {gate} sends each element's upstream gradient to the"
+    " input that wins there, and nothing to the other: your answer has them the other way round.",
     "check.one-sided": "accepted: at the kink of {kinks} the derivative is not defined, and"
     " your answer is a one-sided derivative (bpcli's convention gives {truth}).",
     "check.summary": "{correct} of {total} correct",

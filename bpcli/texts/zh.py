@@ -69,6 +69,9 @@ MESSAGES = {
     "即经过正确类别那一项的分支：把 p − onehot(y) 写成了 p。",
     "check.between-at": "从出错的地方到这里，链路经过 {through}，而你没有给出它们。",
     "check.rule-operands": "，{operands}",
+    "check.sentence-join": " ",  # (a space: where rich may fold the line)
+    "check.wrong-route-array": "{op} 门 {gate} 把每个元素的上游梯度传给在该元素处胜出的输入，"
+    "另一个输入得到 0：你的答案正好反了过来。",
     "check.one-sided": "接受：{kinks} 在折点处不可导，你的答案是单侧导数（bpcli 的约定给出 {truth}）。",
     "check.summary": "{total} 个答案中 {correct} 个正确",
     "check.first-wrong": "第一个错误的步骤：{written}",
