@@ -318,7 +318,7 @@ def test_several_files_before_the_program_is_a_usage_error(bpcli):
 def test_one_file_is_one_students_report_as_before(bpcli):
     result = bpcli("check", PROGRAM, "--answers", sample("bob"))
     assert result.code == 1
-    assert "means" in result.out and "4 of 5 correct\nfirst wrong step: dW\n" in result.out
+    assert "yours" in result.out and "4 of 5 correct\nfirst wrong step: dW\n" in result.out
     assert "student" not in result.out and not result.err
     doc = json.loads(bpcli("check", PROGRAM, "--answers", sample("bob"), "--format", "json").out)
     assert set(doc) == {"correct", "total", "results", "warnings"}

@@ -259,11 +259,13 @@ def check_report(
     verdicts: list[Verdict], graph: Graph, precision: int, tr: Translator
 ) -> list[RenderableType]:
     """The table of answers, then the summary. With arrays, the diagnoses go below the table,
-    one paragraph each, so that the arrays keep their columns at 80 columns."""
+    one paragraph each, and the table has no `means` column, so that the arrays keep their
+    columns at 80 columns."""
     below = any(not isinstance(v.truth, float) for v in verdicts)
     table = Table(header_style="bold")
     table.add_column(tr("check.header.answer"))
-    table.add_column(tr("check.header.means"))
+    if not below:  # (with arrays, room for them: dW is ∂L/∂W, and JSON says so)
+        table.add_column(tr("check.header.means"))
     table.add_column(tr("check.header.yours"), justify="right")
     table.add_column(tr("check.header.truth"), justify="right", style="green")
     table.add_column("")
@@ -275,7 +277,9 @@ def check_report(
         diagnosis = _diagnosis(v, graph, precision, tr)
         mine = v.expectation.value
         yours = v.expectation.text if isinstance(mine, float) else fmt(mine, precision)
-        row: list[str | Text] = [v.expectation.written, means(v, graph), yours, fmt(v.truth, precision), mark]
+        row: list[str | Text] = [v.expectation.written, yours, fmt(v.truth, precision), mark]
+        if not below:
+            row.insert(1, means(v, graph))
         table.add_row(*row, *([] if below else [diagnosis]))
         if below and diagnosis:
             paragraph = Text()
@@ -296,8 +300,8 @@ def _diagnosis(v: Verdict, graph: Graph, precision: int, tr: Translator) -> str:
     if not v.finding:
         return note(v, graph, precision, tr) or ""
     diagnosis = describe(v.finding, graph, precision, tr)
-    if v.worst is None:
-        return diagnosis
+    if v.worst is None or v.finding.kind not in ("unknown", "repeated-index", "forward", "rounding"):
+        return diagnosis  # (a named mistake explains every element: no worst one to point at)
     index = _index(v.worst, np_shape(v.truth))
     mine = v.expectation.value
     element = mine if isinstance(mine, float) else mine.flat[v.worst]
