@@ -38,7 +38,7 @@ from bpcli.check.mistakes import (
 )
 from bpcli.core.graph import Node, consumers
 from bpcli.core.run import Run
-from bpcli.core.where import scoped_label, scoped_ref
+from bpcli.core.where import scoped_label
 from bpcli.lazy import np
 from bpcli.values import Value
 
@@ -424,11 +424,11 @@ class Diagnoser:
             order, above = self._region(node)
         if at is not None and at is not node:
             order = [x for x in order if x is at or self._below(at, x)]
-        names: list[str] = []
+        counts: dict[str, int] = {}  # a name made in 20 iterations is said once: prev (×20)
         for x in order[1:]:
-            name = scoped_ref(self.graph, x) if x.name else None
-            if name and name not in names:
-                names.append(name)
+            if x.name:
+                counts[x.name] = counts.get(x.name, 0) + 1
+        names = [name if n == 1 else f"{name} (×{n})" for name, n in counts.items()]
         if not names:  # no name on the way: the steps themselves
             names = [scoped_label(self.graph, x) for x in order[1:]]
         return {"through": tuple(names), "above": tuple(v.expectation.written for v in above if v.ok)}

@@ -56,7 +56,7 @@ def _what(finding: Finding, graph: Graph, precision: int, tr: Translator, out: s
     shapes = {"shape": _shape(finding.shape), "truth_shape": _shape(finding.truth_shape)}
     common = {"name": name, "out": out, "truth": num(finding.truth), "answer": finding.answer, **shapes}
     if finding.carried_from is not None:
-        source = scoped_ref(graph, finding.carried_from, atomic=True)
+        source = _ref(graph, finding.carried_from)
         array = "[" in finding.carried_answer or "@" in finding.carried_answer  # not echoed
         if kind == "forward" and (array or not isinstance(finding.truth, float)):
             return tr("check.forward-gradient-array", source=source, out=out)
@@ -72,7 +72,7 @@ def _what(finding: Finding, graph: Graph, precision: int, tr: Translator, out: s
             return tr("check.transpose-value", **common)
         key = "check.forward" if isinstance(finding.truth, float) else "check.forward-array"
         return tr(key, label=scoped_label(graph, gate), **common)
-    at = scoped_ref(graph, finding.at, atomic=True) if finding.at is not None else None
+    at = _ref(graph, finding.at) if finding.at is not None else None
     if kind == "shape":
         key = "check.shape-scalar" if finding.shape == () else "check.shape"
         return tr(key, **common) + _numbers_note(finding, tr)
@@ -113,7 +113,7 @@ def _what(finding: Finding, graph: Graph, precision: int, tr: Translator, out: s
     if kind == "partial-fanout" and not finding.branches:  # inside a softmax: the pick's branch
         return tr("check.partial-softmax", gate=scoped_label(graph, gate), out=out)
     if kind == "partial-fanout":
-        where = at or scoped_ref(graph, graph.inputs.get(name) or graph.names[name], atomic=True)
+        where = at or _ref(graph, graph.inputs.get(name) or graph.names[name])
         branches = list(finding.branches)
         labels = [scoped_label(graph, b.gate) for b in branches]
         twins = len(set(labels)) < len(labels)
@@ -193,6 +193,14 @@ def _rule(graph: Graph, pointer: Pointer, precision: int, tr: Translator, out: s
     if gate.op.broadcast and g_shape != in_shape:
         text += tr("check.rule-summed", shape=_shape(in_shape))
     return text
+
+
+def _ref(graph: Graph, node: Node) -> str:
+    """A node as the d of a ∂: its name, with where it was made (`h (step, t = 19)`), or its
+    label in parentheses where it has none (∂L/∂(X @ W))."""
+    if node.name and node.scope is not None:
+        return f"{node.name} ({node.scope.heading()})"
+    return graph.ref(node, atomic=True)
 
 
 def _numbers_note(finding: Finding, tr: Translator) -> str:
