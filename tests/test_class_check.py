@@ -427,3 +427,14 @@ def test_the_readme_shows_the_sample_class_as_it_is(bpcli, monkeypatch):
     shown = readme[readme.index(command) + len(command) :].split("```", 1)[0]
     monkeypatch.chdir(ROOT)
     assert bpcli("check", "samples/homework/softmax.bp", "--answers", "samples/homework/class").out == shown
+
+
+def test_the_readme_shows_the_sample_student_as_it_is(bpcli, monkeypatch):
+    """The README's array homework report is pasted from a real run: after a change, paste it again."""
+    monkeypatch.setenv("COLUMNS", "80")
+    command = "$ bpcli check samples/homework/softmax.bp --answers samples/homework/answers_student.txt\n"
+    readme = (ROOT / "README.md").read_text()
+    shown = readme[readme.index(command) + len(command) :].split("```", 1)[0]
+    monkeypatch.chdir(ROOT)
+    args = ("check", "samples/homework/softmax.bp", "--answers", "samples/homework/answers_student.txt")
+    assert bpcli(*args).out == shown
