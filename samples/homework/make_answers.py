@@ -79,12 +79,21 @@ def literal(value: object, indent: int = 0) -> str:
     return "[" + f",\n{pad}".join(literal(row, indent + 1) for row in array) + "]"
 
 
-def answers_file(header: str, answers: dict[str, object], comments: dict[str, str]) -> str:
+def printed(value: object) -> str:
+    """An array as numpy prints it, rounded: no commas, a row a line."""
+    array = np.round(np.asarray(value, dtype=float), DECIMALS)
+    return number(float(array)) if array.ndim == 0 else str(array)
+
+
+def answers_file(
+    header: str, answers: dict[str, object], comments: dict[str, str], as_printed: bool = False
+) -> str:
     lines = [header]
     for name, value in answers.items():
         if name in comments:
             lines.append(f"# {comments[name]}")
-        lines.append(f"{name} = {literal(value, len(name) + 3)}")
+        text = printed(value) if as_printed else literal(value, len(name) + 3)
+        lines.append(f"{name} = {text}")
     return "\n".join(lines) + "\n"
 
 
@@ -131,7 +140,7 @@ def main() -> None:
     carol["db"] = t["dscores"]
     head = "# {who}'s answers to samples/homework/softmax.bp: {what}"
     students = {
-        "alice": (right, "all right"),
+        "alice": (right, "all right, pasted as numpy prints them"),
         "bob": (bob, "dW transposed"),
         "carol": (carol, "db not summed over the batch"),
         "dave": (scaled(N), "the 1/N of the mean forgotten, from dscores on"),
@@ -139,7 +148,8 @@ def main() -> None:
     }
     (HERE / "class").mkdir(exist_ok=True)
     for who, (answers, what) in students.items():
-        text = answers_file(head.format(who=who.capitalize(), what=what), answers, {})
+        # alice pasted numpy's printed arrays (print(np.round(dW, 4))), commas and all left out
+        text = answers_file(head.format(who=who.capitalize(), what=what), answers, {}, who == "alice")
         (HERE / "class" / f"{who}.txt").write_text(text)
 
 
