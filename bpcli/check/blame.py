@@ -16,6 +16,7 @@ the gradient of a broadcast input not summed back (missing-sum), or another shap
 
 from __future__ import annotations
 
+import re
 from collections import deque
 from dataclasses import replace
 from typing import Any
@@ -42,6 +43,7 @@ from bpcli.core.where import scoped_label
 from bpcli.lazy import np
 from bpcli.values import Value
 
+_DECIMAL = re.compile(r"[+-]?\d*\.\d+")
 MAX_DEPTH = 64  # gates above an answer where a mistake is looked for (breadth first)
 OWN_WORDS = ("forward", "carried", "rounding")  # explanations from the student's own numbers
 
@@ -361,8 +363,8 @@ class Diagnoser:
         """A right method with the upstream gradient rounded too early (0.20 × 2 = 0.40), on scalars."""
         text = verdict.expectation.text
         branches = self.branches.of(verdict.node)
-        if len(branches) != 1 or len(branches[0][1]) != 1 or "." not in text:
-            return None
+        if len(branches) != 1 or len(branches[0][1]) != 1 or not _DECIMAL.fullmatch(text):
+            return None  # (one number written with decimals: 0.40, not 0.22*0.5)
         if type(verdict.truth) is not float:
             return None
         gate, (i,) = branches[0]
