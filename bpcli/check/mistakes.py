@@ -85,61 +85,29 @@ class Spreader:
             self._cache[key] = found
         return found
 
-    def _spread(self, start: Node, delta: Value) -> dict[int, Value] | None:
-        graph, values = self.graph, self.run.values
+    def _spread(self, start: Node, delta: Value, values: Values | None = None) -> dict[int, Value] | None:
+        """The backward pass from `start` alone, seeded with `delta`, down to the targets (at
+        the forward pass's values, or at `values`): what reaches each of them."""
+        graph = self.graph
+        given = values is not None
+        at = self.run.values if values is None else values
         pending: dict[int, Value] = {start.id: delta}
         heap = [-start.id]
         found: dict[int, Value] = {}
-        with nullcontext() if type(delta) is float else np.errstate(all="ignore"):
+        with nullcontext() if type(delta) is float and not given else np.errstate(all="ignore"):
             while heap:
                 k = -heapq.heappop(heap)
                 g = pending.pop(k)
                 node = graph.nodes[k]
                 if k in self.targets:
                     found[k] = g
+                inputs = [at[x.id] for x in node.inputs] if given else None
                 for i, inp in enumerate(node.inputs):
                     if not self.cone[inp.id] or not inp.needs_grad or inp.id in self.shifts:
                         continue
                     self.charge(g)
                     try:
-                        d = downstream(graph, values, node, i, g)
-                    except Exception:
-                        return None
-                    if inp.id in pending:
-                        total = add(pending[inp.id], d)
-                        if total is None:
-                            return None
-                        pending[inp.id] = total
-                    else:
-                        pending[inp.id] = d
-                        heapq.heappush(heap, -inp.id)
-        return found
-
-    def regrade(self, values: Values) -> dict[int, Value] | None:
-        """The gradient of each target from a backward pass at other forward values (a
-        student's wrong ones), the rest as they are. None where it cannot be computed."""
-        graph, run = self.graph, self.run
-        output = graph.output
-        seed = run.grads[output.id]
-        if seed is None:
-            return None
-        pending: dict[int, Value] = {output.id: seed}
-        heap = [-output.id]
-        found: dict[int, Value] = {}
-        with np.errstate(all="ignore"):
-            while heap:
-                k = -heapq.heappop(heap)
-                g = pending.pop(k)
-                node = graph.nodes[k]
-                if k in self.targets:
-                    found[k] = g
-                inputs = [values[x.id] for x in node.inputs]
-                for i, inp in enumerate(node.inputs):
-                    if not self.cone[inp.id] or not inp.needs_grad or inp.id in self.shifts:
-                        continue
-                    self.charge(g)
-                    try:
-                        d = downstream(graph, values, node, i, g, inputs, values[node.id])
+                        d = downstream(graph, at, node, i, g, inputs, at[node.id] if given else None)
                     except Exception:
                         return None
                     total = add(pending[inp.id], d) if inp.id in pending else d
@@ -149,6 +117,12 @@ class Spreader:
                         heapq.heappush(heap, -inp.id)
                     pending[inp.id] = total
         return found
+
+    def regrade(self, values: Values) -> dict[int, Value] | None:
+        """The gradient of each target from a backward pass at other forward values (a
+        student's wrong ones), the rest as they are. None where it cannot be computed."""
+        seed = self.run.grads[self.graph.output.id]
+        return None if seed is None else self._spread(self.graph.output, seed, values)
 
 
 def _shifts(run: Run) -> set[int]:
