@@ -565,10 +565,12 @@ def check(
     """Check a hand derivation: which answers are wrong, where it broke, and the likely mistake.
 
     PROGRAM and the bindings are as for `bpcli grad`. Each answer gives a forward value or a
-    gradient; the report marks each right or wrong, points at the first wrong step of the
-    backward pass, and names the likely mistake (a sign error, a forgotten upstream gradient,
-    a missed fan-out branch, swapped inputs, an input used for an output, a max gate routed
-    the wrong way, a wrong forward value).
+    gradient; the report marks each right or wrong, points at the first wrong step, and
+    names the likely mistake: a wrong shape (transposed, a broadcast not summed back), a
+    sign, a constant factor (the 1/N of a mean, the 2 of a square), a forgotten upstream or
+    local gradient (relu's mask), a missed fan-out branch (the regularisation, softmax's
+    p − onehot(y)), swapped inputs, a max routed the wrong way, a wrong forward value, or
+    early rounding. One mistake behind several wrong answers is named once.
     """
     from bpcli.check.answers import expectations, parse_tolerance, read_answers, split_answer
     from bpcli.check.diagnose import check as run_check
