@@ -178,7 +178,10 @@ def _rule(graph: Graph, pointer: Pointer, precision: int, tr: Translator, out: s
     if pointer.local is not None:
         return tr("check.rule-scalar", input=inp, formula=formula, local=fmt(pointer.local, precision))
     g_shape, in_shape = pointer.shapes
-    fields = {"input": inp, "formula": formula, "out": out, "gate_ref": scoped_ref(graph, gate, atomic=True)}
+    g_name = f"∂{out}/∂{_ref(graph, gate)}"
+    if gate is graph.output and graph.upstream is not None:
+        g_name = graph.upstream_name  # the upstream gradient given (--upstream dout=…)
+    fields = {"input": inp, "formula": formula, "out": out, "g_name": g_name}
     # a rule in g itself (g @ xᵀ, g transposed), or a local derivative that multiplies g
     key = "check.rule-array" if re.search(r"\bg\b", formula) else "check.rule-elementwise"
     text = tr(key, g_shape=_shape(g_shape), **fields)
