@@ -62,8 +62,7 @@ MESSAGES = {
     "check.also": "({kinds} would give the same number.)",
     "check.rule-scalar": "∂/∂{input} = {formula} = {local}",
     "check.rule-array": "∂{out}/∂{input} = {formula}, with g = {g_name} of shape {g_shape}",
-    "check.rule-elementwise": "∂{out}/∂{input} = g ⊙ ({formula}), with g = {g_name}"
-    " of shape {g_shape}",
+    "check.rule-elementwise": "∂{out}/∂{input} = g ⊙ ({formula}), with g = {g_name} of shape {g_shape}",
     "check.rule-summed": ", summed over the broadcast axes to {shape}",
     "check.and": " and ",
     "check.sign-array": "sign error: your answer is −∂{out}/∂{name}.",

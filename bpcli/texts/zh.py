@@ -55,8 +55,7 @@ MESSAGES = {
     "check.also": "（{kinds} 也会得到同样的数。）",
     "check.rule-scalar": "∂/∂{input} = {formula} = {local}",
     "check.rule-array": "∂{out}/∂{input} = {formula}，其中 g = {g_name}，形状为 {g_shape}",
-    "check.rule-elementwise": "∂{out}/∂{input} = g ⊙ ({formula})，其中 "
-    "g = {g_name}，形状为 {g_shape}",
+    "check.rule-elementwise": "∂{out}/∂{input} = g ⊙ ({formula})，其中 g = {g_name}，形状为 {g_shape}",
     "check.rule-summed": "，再沿广播的轴求和为 {shape}",
     "check.and": "和",
     "check.sign-array": "符号错误：你的答案是 −∂{out}/∂{name}。",
