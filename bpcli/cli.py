@@ -638,10 +638,13 @@ def _answer_files(arguments: tuple[str, ...]) -> list[tuple[str, str | None]]:
     directory stands for its .txt files, sorted by name (hidden files, other files and
     subdirectories are skipped, with a note on stderr); one with none is an error row."""
     files: list[tuple[str, str | None]] = []
+    seen: dict[str, str] = {}  # a file's real path -> how it was first named
     for argument in arguments:
         if argument == "-" and ("-", None) in files:
             raise click.UsageError("--answers - (stdin) can be given once")
         if argument == "-" or not os.path.isdir(argument):
+            if _named_before(argument, seen):
+                continue
             files.append((argument, None))  # whatever it is: a file that cannot be read is an error row
             continue
         try:
@@ -662,12 +665,31 @@ def _answer_files(arguments: tuple[str, ...]) -> list[tuple[str, str | None]]:
             _tell(f"note: {argument}: skipped {len(skipped)}, not {ANSWERS_SUFFIX} files ({shown})")
         if not taken:
             files.append((argument, f"{argument} is a directory with no {ANSWERS_SUFFIX} files"))
-        files += [(os.path.join(argument, e), None) for e in taken]
+        files += [
+            (os.path.join(argument, e), None)
+            for e in taken
+            if not _named_before(os.path.join(argument, e), seen)
+        ]
     if all(error is not None for _, error in files):
         raise InputError(
             "no answers files to check: " + ", ".join(arguments) + f" holds no {ANSWERS_SUFFIX} files"
         )
     return files
+
+
+def _named_before(file: str, seen: dict[str, str]) -> bool:
+    """Whether `file` is a file named already (the same real path), with a note if so: a
+    student given twice (a directory and a glob of it) is checked and counted once."""
+    if file == "-":
+        return False
+    real = os.path.realpath(file)
+    if real not in seen:
+        seen[real] = file
+        return False
+    first = seen[real]
+    again = "named twice" if first == file else f"the file {first} again"
+    _tell(f"note: {file} is {again}: checked once")
+    return True
 
 
 def _check_class(
@@ -1111,13 +1133,21 @@ class _Closed:
         return False
 
 
+TELL_WIDTH = 80  # the notes and summaries on stderr: what a person reads at a terminal
+
+
 def _fail(message: str, code: int) -> int:
     _tell(f"error: {message}")
     return code
 
 
 def _tell(line: str) -> None:
-    """A line on stderr; a reader of stderr that has gone away changes no exit status."""
+    """A line on stderr, folded to 80 columns; a reader of stderr that has gone away changes
+    no exit status."""
+    import textwrap
+
+    if len(line) > TELL_WIDTH and "\n" not in line:
+        line = "\n".join(textwrap.wrap(line, TELL_WIDTH, subsequent_indent="  ", break_on_hyphens=False))
     try:
         sys.stderr.write(f"{line}\n")
         sys.stderr.flush()

@@ -120,11 +120,11 @@ def class_report(students: Sequence[Student], tr: Translator) -> list[Renderable
     from rich.text import Text
 
     table = Table(header_style="bold")
-    table.add_column(tr("class.header.student"), overflow="fold", ratio=3, min_width=8)
+    table.add_column(tr("class.header.student"), overflow="fold", ratio=3, min_width=5)
     table.add_column(tr("class.header.right"), justify="right", no_wrap=True)
     table.add_column("", no_wrap=True)
-    table.add_column(tr("class.header.first"), overflow="fold", ratio=4, min_width=10)
-    table.add_column(tr("class.header.kind"), overflow="fold", ratio=2, min_width=8)
+    table.add_column(tr("class.header.first"), overflow="fold", ratio=4, min_width=6)
+    table.add_column(tr("class.header.kind"), overflow="fold", ratio=2, min_width=6)
     for name, student in zip(shown_names([s.file for s in students]), students, strict=True):
         if student.error is not None:
             message = student.error.split("\n", 1)[0].replace(student.file, name)  # (once is enough)
