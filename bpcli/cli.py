@@ -586,11 +586,11 @@ def check(
             raise click.UsageError("--expect goes with one student's answers, not with a class's files")
         if not answers_files:
             raise click.UsageError(f"--format {output_format} is for a class: give --answers FILE...")
-        files = _answer_files(answers_files)
         tolerance = parse_tolerance(tol) if tol is not None else None
         run = _computed_run(
             args, program_file, seed, max_elements=max_elements, output=output_name, upstream=upstream
         )
+        files = _answer_files(answers_files)  # after the run: its notes only when the program is good
         return _check_class(run, files, tolerance, output_format, Translator(lang), progress)
     answers_file = answers_files[0] if answers_files else None
     pairs: list[tuple[str, str, str | None]] = [(*split_answer(text), None) for text in expected]
@@ -1133,21 +1133,13 @@ class _Closed:
         return False
 
 
-TELL_WIDTH = 80  # the notes and summaries on stderr: what a person reads at a terminal
-
-
 def _fail(message: str, code: int) -> int:
     _tell(f"error: {message}")
     return code
 
 
 def _tell(line: str) -> None:
-    """A line on stderr, folded to 80 columns; a reader of stderr that has gone away changes
-    no exit status."""
-    import textwrap
-
-    if len(line) > TELL_WIDTH and "\n" not in line:
-        line = "\n".join(textwrap.wrap(line, TELL_WIDTH, subsequent_indent="  ", break_on_hyphens=False))
+    """A line on stderr; a reader of stderr that has gone away changes no exit status."""
     try:
         sys.stderr.write(f"{line}\n")
         sys.stderr.flush()
