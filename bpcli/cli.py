@@ -637,11 +637,11 @@ def _answer_files(arguments: tuple[str, ...]) -> list[tuple[str, str | None]]:
     """The files --answers names, each with None, or the error that makes it an error row: a
     directory stands for its .txt files, sorted by name (hidden files, other files and
     subdirectories are skipped, with a note on stderr); one with none is an error row."""
+    if arguments.count("-") > 1:  # (before any note on stderr: the error comes alone)
+        raise click.UsageError("--answers - (stdin) can be given once")
     files: list[tuple[str, str | None]] = []
     seen: dict[str, str] = {}  # a file's real path -> how it was first named
     for argument in arguments:
-        if argument == "-" and ("-", None) in files:
-            raise click.UsageError("--answers - (stdin) can be given once")
         if argument == "-" or not os.path.isdir(argument):
             if _named_before(argument, seen):
                 continue
@@ -662,7 +662,9 @@ def _answer_files(arguments: tuple[str, ...]) -> list[tuple[str, str | None]]:
         skipped = [e + "/" * os.path.isdir(os.path.join(argument, e)) for e in entries if e not in taken]
         if skipped and taken:
             shown = ", ".join(skipped[:5]) + (", …" if len(skipped) > 5 else "")
-            _tell(f"note: {argument}: skipped {len(skipped)}, not {ANSWERS_SUFFIX} files ({shown})")
+            _tell_folded(
+                f"note: {argument}: skipped {len(skipped)}, not {ANSWERS_SUFFIX} files to check ({shown})"
+            )
         if not taken:
             files.append((argument, f"{argument} is a directory with no {ANSWERS_SUFFIX} files"))
         files += [
@@ -742,7 +744,7 @@ def _check_class(
         names = [s.file for s in failed]
         shown = ", ".join(names[:5]) + (", …" if len(names) > 5 else "")
         bugs = " (some by a bug in bpcli: see their rows)" if internal else ""
-        _tell(f"bpcli check: {len(failed)} of {len(files)} files could not be checked ({shown}){bugs}")
+        _tell_folded(f"bpcli check: {len(failed)} of {len(files)} files could not be checked ({shown}){bugs}")
     if internal:
         return EXIT_INTERNAL
     if failed or any(s.correct < s.total for s in students):
@@ -1145,6 +1147,19 @@ def _tell(line: str) -> None:
         sys.stderr.flush()
     except (BrokenPipeError, ValueError):
         pass
+
+
+def _tell_folded(line: str) -> None:
+    """A line on stderr that may run long (it lists file names): folded at 80 columns, the
+    lines after the first indented."""
+    import textwrap
+
+    _tell(
+        "\n".join(
+            textwrap.wrap(line, 80, subsequent_indent="  ", break_on_hyphens=False, break_long_words=False)
+        )
+        or line
+    )
 
 
 def run() -> None:
