@@ -224,3 +224,16 @@ def test_an_elementwise_max_routed_the_wrong_way_names_no_single_winner(bpcli):
     )
     diagnosis = found["da"]["diagnosis"]
     assert diagnosis["kind"] == "wrong-route" and "each element" in diagnosis["message"]
+
+
+@pytest.mark.parametrize("budget", [1, 20, 200, 290, 340, 2000])
+def test_a_spent_budget_leaves_answers_unexplained_never_a_crash(bpcli, monkeypatch, budget):
+    # dscores wrong, dW and db carried from it: the budget may run out anywhere on the way
+    import bpcli.check.mistakes as mistakes
+
+    monkeypatch.setattr(mistakes, "MAX_WORK", budget)
+    t = truth()
+    ds = t["p"] / len(X)
+    found = results(bpcli, f"dscores={lit(ds)}", f"dW={lit(X.T @ ds + 2 * REG * W)}", f"db={lit(ds.sum(0))}")
+    assert [r["ok"] for r in found.values()] == [False, False, False]
+    assert firsts(found) == ["dscores"]

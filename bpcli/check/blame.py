@@ -245,10 +245,13 @@ class Diagnoser:
 
     def _carried(self, verdict: Verdict) -> Mistake | None:
         """The student's wrong answer above `verdict` that its answer follows from, as they wrote it."""
-        for mistake in self._carriers(verdict.node):
-            predicted = self._predict(mistake)
-            if predicted is not None and self._fits(verdict, predicted.get(verdict.node.id)):
-                return mistake
+        try:
+            for mistake in self._carriers(verdict.node):
+                predicted = self._predict(mistake)
+                if predicted is not None and self._fits(verdict, predicted.get(verdict.node.id)):
+                    return mistake
+        except Exhausted:  # (the search's budget is spent: not carried, as far as is known)
+            pass
         return None
 
     def _carriers(self, node: Node) -> Any:
