@@ -709,18 +709,26 @@ def _check_class(
     _read_only(run)
     students = []
     internal = False
+    # JSON Lines into a file or a pipe go out a student at a time, so that an interrupted
+    # class keeps the records it has (on a terminal, at the end: never under the progress bar)
+    streaming = output_format == "jsonl" and not sys.stdout.isatty()
+    stdout = sys.stdout  # (the progress bar redirects sys.stdout while it is shown)
     with ProgressBar(progress, "checking", "files", total=len(files), every=1) as advance:
         for done, (file, error) in enumerate(files, 1):
             if error is not None:
-                students.append(classroom.unreadable(file, error))
-                continue
-            student, bug = _student(run, file, tol)
+                student = classroom.unreadable(file, error)
+            else:
+                student, bug = _student(run, file, tol)
+                internal = internal or bug
             students.append(student)
-            internal = internal or bug
+            if streaming:
+                streaming = _write_record(classroom.student_record(student), stdout)
             advance(done)
     failed = [s for s in students if s.error is not None]
     try:
-        if output_format == "table":
+        if output_format == "jsonl" and not sys.stdout.isatty():
+            pass  # (written as they were checked)
+        elif output_format == "table":
             console = make_console()
             for part in classroom.class_report(students, tr):
                 console.print(part)
@@ -750,6 +758,19 @@ def _check_class(
     if failed or any(s.correct < s.total for s in students):
         return EXIT_FAILED
     return EXIT_OK
+
+
+def _write_record(record: dict[str, object], stdout: IO[str]) -> bool:
+    """One JSON Lines record on stdout, flushed; False once the reader has gone away."""
+    from bpcli.present.jsonout import dumps
+
+    try:
+        stdout.write(dumps(record) + "\n")
+        stdout.flush()
+    except BrokenPipeError:
+        silence_stdout()
+        return False
+    return True
 
 
 def _student(run: Run, file: str, tol: Tolerance | None) -> tuple[Student, bool]:

@@ -441,3 +441,25 @@ def test_the_readme_shows_the_sample_student_as_it_is(bpcli, monkeypatch):
     monkeypatch.chdir(ROOT)
     args = ("check", "samples/homework/softmax.bp", "--answers", "samples/homework/answers_student.txt")
     assert bpcli(*args).out == shown
+
+
+def test_json_lines_go_out_a_student_at_a_time_and_an_interrupt_keeps_them(tmp_path):
+    import signal
+
+    for i in range(400):
+        shutil.copy(sample(STUDENTS[i % 5]), tmp_path / f"s{i:03}.txt")
+    args = ("check", PROGRAM, "--answers", str(tmp_path), "--format", "jsonl")
+    with subprocess.Popen(
+        [sys.executable, "-m", "bpcli", *args], cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE
+    ) as process:
+        assert process.stdout is not None and process.stderr is not None
+        first = process.stdout.readline()  # out before the class is done
+        process.send_signal(signal.SIGINT)
+        rest = process.stdout.read()
+        err = process.stderr.read().decode()
+        code = process.wait(timeout=60)
+    lines = (first + rest).decode().splitlines()
+    assert json.loads(first)["file"].endswith("s000.txt")
+    assert all(json.loads(line)["file"] for line in lines)  # whole records only
+    assert (code, len(lines) < 400) == (130, True) or (code, len(lines)) == (1, 400)  # (a fast machine)
+    assert "Traceback" not in err
