@@ -711,7 +711,8 @@ def _check_class(
     internal = False
     # JSON Lines into a file or a pipe go out a student at a time, so that an interrupted
     # class keeps the records it has (on a terminal, at the end: never under the progress bar)
-    streaming = output_format == "jsonl" and not sys.stdout.isatty()
+    streamed = output_format == "jsonl" and not sys.stdout.isatty()
+    streaming = streamed  # (until the reader goes away)
     stdout = sys.stdout  # (the progress bar redirects sys.stdout while it is shown)
     with ProgressBar(progress, "checking", "files", total=len(files), every=1) as advance:
         for done, (file, error) in enumerate(files, 1):
@@ -726,7 +727,7 @@ def _check_class(
             advance(done)
     failed = [s for s in students if s.error is not None]
     try:
-        if output_format == "jsonl" and not sys.stdout.isatty():
+        if streamed:
             pass  # (written as they were checked)
         elif output_format == "table":
             console = make_console()

@@ -1,13 +1,13 @@
 """The mistakes a student makes in a backward pass, each as a change to the true gradients.
 
-A mistake changes ∂f/∂node at one node by `delta`: the whole gradient with the wrong sign,
+A mistake changes ∂f/∂node at one node by `coef` × `change`: the whole gradient with the wrong sign,
 one branch of a fan-out left out, one gate's local gradient taken with the wrong input, … .
 The backward pass is linear in what flows back, so what the mistake does to every gradient
-below that node is `delta` carried down by the same VJPs (`Spreader.spread`), and a student's
+below that node is that change carried down by the same VJPs (`Spreader.spread`), and a student's
 answers can be compared with what each mistake predicts for all of them at once. A mistake
 that predicts several wrong answers and keeps the right ones right is their common cause.
 
-Candidates come nearest first (`candidates`): the answer's own value, then each branch that
+bpcli.check.blame tries them nearest first: the answer's own value, then each branch that
 flows into it, then the nodes above it that the student did not give, as far as the next
 answer they gave, breadth first. What they cost is bounded (`MAX_WORK` VJPs in all).
 """
