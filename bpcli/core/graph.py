@@ -151,6 +151,15 @@ class Graph:
         self.printed: tuple[str, ...] = ()  # what the program's print(…) calls wrote
         self.notes: tuple[str, ...] = ()  # how the builder chose the output, where it had to
 
+    @property
+    def symbol(self) -> str:
+        """What the output is called in ∂·/∂x: its name when it has one (∂loss/∂W), else f.
+        With --upstream the gradients are of a loss beyond the output, which is f."""
+        text = self.output_text
+        if self.upstream is None and text.isidentifier() and len(text) <= 12:
+            return text
+        return "f"
+
     def replace(
         self,
         *,
