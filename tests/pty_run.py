@@ -257,7 +257,7 @@ def screen(raw: str) -> list[str]:
             col = 0
         elif ch == "\b":
             col = max(0, col - 1)
-        elif ch == "\x07" or ch < " " and ch != "\t":
+        elif ch == "\x07" or (ch < " " and ch != "\t"):
             pass
         else:
             put(ch)

@@ -29,7 +29,6 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-
 from pty_run import ROOT, cells, run_piped, run_pty, screen, strip_ansi
 
 SAMPLES = ROOT / "samples"
@@ -48,7 +47,7 @@ def _cs231n_commands() -> dict[str, list[str]]:
 
 
 CS231N_COMMANDS = _cs231n_commands()
-SMALL = sorted(str(p.relative_to(ROOT)) for p in SAMPLES.glob("*.bp")) + ["samples/homework/softmax.bp"]
+SMALL = [*sorted(str(p.relative_to(ROOT)) for p in SAMPLES.glob("*.bp")), "samples/homework/softmax.bp"]
 CS231N = sorted(str(p.relative_to(ROOT)) for p in (SAMPLES / "cs231n").glob("*.bp"))
 SMALL_ARRAYS = ["samples/matrix.bp", "samples/two_layer_net.bp", "samples/homework/softmax.bp"]
 # cs231n samples that also run at 120 columns and in Chinese (a layer, a loss, a loop, a conv)
@@ -217,6 +216,23 @@ def overflow(raw: str, columns: int) -> list[str]:
     return [f"{cells(s)}: {s}" for s in visible_segments(raw) if cells(s) > columns]
 
 
+def cropped(text: str, doc: dict) -> list[str]:
+    """Lines where something was cut off with an ellipsis: `…` right after a digit, a letter or
+    a closing bracket (-0.003645…, ∂/∂exp(-(w…, sum(out*d…). bpcli's own short labels are not
+    crops: `exp(…)`, `[…]`, `a, …`, and the tails of the labels JSON itself ends in `…`."""
+    own = set()
+    for node in doc["nodes"]:
+        label = node.get("label") or ""
+        own.update(label[max(0, i - 3) : i + 1] for i, ch in enumerate(label) if ch == "…")
+    out = []
+    for line in strip_ansi(text).split("\n"):
+        for m in re.finditer(r"(?<=[^\s(\[,│┃|:=])…", line):
+            if line[max(0, m.start() - 3) : m.end()] not in own:
+                out.append(line)
+                break
+    return out
+
+
 def _short(lines: list[str], n: int = 6) -> str:
     return "\n".join(lines[:n]) + (f"\n… and {len(lines) - n} more" if len(lines) > n else "")
 
@@ -231,7 +247,7 @@ def _case_id(case) -> str:
 
 @pytest.mark.parametrize("case", [c for c in PTY_CASES if c[1] != "json"], ids=_case_id)
 def test_fits_the_terminal_and_shows_every_gradient(case):
-    sample, variant, columns, _ = case
+    sample, _variant, columns, _ = case
     run = result("pty", *case)
     assert run.code == 0, f"exit {run.code}:\n{run.text[-2000:]}"
     wide = overflow(run.raw, columns)
@@ -239,6 +255,8 @@ def test_fits_the_terminal_and_shows_every_gradient(case):
     doc = truth(sample)
     missing = missing_gradients(run.text, input_grads(doc))
     assert not missing, "gradients not shown (or cropped): " + "; ".join(missing[:8])
+    cut = cropped(run.text, doc)
+    assert not cut, f"{len(cut)} lines with a number, label or formula cut off by …:\n{_short(cut, 4)}"
 
 
 @pytest.mark.parametrize("sample", SMALL, ids=lambda s: s.removeprefix("samples/"))
@@ -405,7 +423,7 @@ def test_batch_table_fits_the_terminal_and_equals_the_piped_table(columns):
         piped = run_piped(args)
         assert piped.returncode == 0
         expected, records, mixed = _records_on_screen(
-            table_lines, piped.stdout, piped.stderr, ("│", "┃", "┏", "┗", "└", "┌", "|")
+            table_lines, piped.stdout, piped.stderr, ("│", "┃", "┏", "┗", "└", "┌", "|", "──")
         )
         assert not mixed, "table lines sharing a line with something else:\n" + _short(mixed, 3)
         assert records == expected
@@ -416,7 +434,7 @@ def test_batch_table_fits_the_terminal_and_equals_the_piped_table(columns):
 NEURON = ["grad", "samples/neuron.bp"]
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def _piped_format(fmt: str) -> str:
     done = run_piped([*NEURON, "--format", fmt])
     assert done.returncode == 0, done.stderr
