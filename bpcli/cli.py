@@ -45,6 +45,7 @@ from bpcli.streams import (
     make_console,
     read_text,
     silence_stdout,
+    screen_width,
 )
 
 if TYPE_CHECKING:
@@ -410,6 +411,7 @@ def grad(
         Translator(lang),
         full,
         depth,
+        screen_width() if out is None else 80,
     )
     parts = render(run, "dot" if output_format == "dot" else output_format, view)
     _emit(parts, out)

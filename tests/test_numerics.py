@@ -159,7 +159,7 @@ def test_a_node_off_the_path_shows_no_local_gradient(bpcli):
     assert doc["grads"] == {"x": 2.0, "q": 0.0, "f": 1.0}
     assert doc["nodes"][1]["local"] == [None] and doc["nodes"][1]["downstream"] == [None]
     result = bpcli("grad", *OFF_PATH)
-    assert "│ 1 │ q = sqrt(x) │ sqrt  │     0 │                 0 │                    │" in result.out
+    assert "\n1  q = sqrt(x)  sqrt       0         0 │\n" in result.out  # and no local gradient
     result = bpcli("check", *OFF_PATH, "-e", "dx=2", "-e", "dq=0")
     assert (result.code, result.err) == (0, "")
     result = bpcli("grad", "q = sqrt(x); f = sum(x*2)", "x=[0, 1]", "--jacobian")
@@ -184,7 +184,7 @@ UNUSED_WARNING = (
 @pytest.mark.parametrize(
     ("fmt", "shown"),
     [
-        ("table", "│ 1 │ q = log(x) │ log   │     — │                 — │"),
+        ("table", "\n1  q = log(x)  log        —         — │\n"),
         ("markdown", "| 1 | q = log(x) | log | — | — |  |  |"),
         ("latex", r"1 & \texttt{q = log(x)} & \texttt{log} & --- & --- &  \\"),
         ("csv", "1,q = log(x),log,q,,,0,,"),

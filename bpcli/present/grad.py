@@ -30,6 +30,7 @@ class View:
         tr: Translator | None = None,
         full: bool = False,
         depth: int | None = None,
+        width: int = 80,
     ) -> None:
         self.precision = precision
         self.max_rows = max_rows
@@ -40,6 +41,7 @@ class View:
         self.tr = tr or Translator()
         self.full = full  # JSON: big arrays in full, not summarised
         self.depth = depth  # table, steps, markdown: calls deeper than this are one gate each
+        self.width = width  # the columns a person's screen has: what text formats fit
 
 
 def render(run: Run, output_format: str, view: View) -> Sequence[Part]:
@@ -59,7 +61,9 @@ def render(run: Run, output_format: str, view: View) -> Sequence[Part]:
     if output_format == "table":
         from bpcli.present.table import grad_report
 
-        parts = grad_report(run, view.precision, view.max_rows, view.jacobians, view.wrt, view.depth)
+        parts = grad_report(
+            run, view.precision, view.max_rows, view.jacobians, view.wrt, view.depth, view.width, view.full
+        )
         if view.checks is not None:
             from bpcli.present.table import gradcheck_table
 
@@ -73,7 +77,7 @@ def render(run: Run, output_format: str, view: View) -> Sequence[Part]:
 
         parts = [
             grad_tree(run, view.precision),
-            Text("\n".join(summary_lines(run, view.precision, view.wrt))),
+            Text("\n".join(summary_lines(run, view.precision, view.wrt, view.width))),
         ]
         return parts + _check_text(run, view)
     if output_format == "steps":

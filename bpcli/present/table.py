@@ -11,12 +11,14 @@ from bpcli.core.engine import gradients
 from bpcli.core.graph import Graph, data_use
 from bpcli.core.run import Run
 from bpcli.core.where import scoped_label, scoped_ref
+from bpcli.present.arrays import block, shape_text
 from bpcli.present.explain import MAX_JACOBIAN, Step, jacobian, jacobian_shape, local_formula
 from bpcli.present.numbers import value as fmt
 from bpcli.present.scopes import GroupStep, Headings, collapse, explain, heading
 from bpcli.present.steps import gate_key
+from bpcli.present.text import fold, width_of
 from bpcli.texts import Translator
-from bpcli.values import Value
+from bpcli.values import Array, Value
 
 if TYPE_CHECKING:
     from rich.console import Group, RenderableType
@@ -48,12 +50,19 @@ def grad_report(
     show_jacobians: bool = False,
     wrt: list[str] | None = None,
     depth: int | None = None,
+    width: int = 80,
+    full: bool = False,
 ) -> list[RenderableType]:
-    """Renderables for `bpcli grad`: the node table, then f and ∂f/∂input."""
-    parts: list[RenderableType] = [node_table(run, precision, max_rows, depth)]
+    """Renderables for `bpcli grad`, `width` columns wide: the node table (with `full`, an
+    array program's gates one by one, every element), then f and ∂f/∂input."""
+    from bpcli.present.nodes import as_text, gate_blocks, node_lines
+
+    parts: list[RenderableType] = [as_text(node_lines(run, precision, width, max_rows, depth))]
+    if full and run.graph.has_arrays:
+        parts.append(Text("\n".join([*gate_blocks(run, precision, width), ""])))
     if show_jacobians:
-        parts.append(jacobians(run, precision))
-    parts.append(Text("\n".join(summary_lines(run, precision, wrt))))
+        parts.append(jacobians(run, precision, width))
+    parts.append(Text("\n".join(summary_lines(run, precision, wrt, width))))
     return parts
 
 
@@ -207,29 +216,53 @@ def _upstream(graph: Graph, step: Step, precision: int) -> str:
     return f"{parts} = {total}"
 
 
-def summary_lines(run: Run, precision: int, wrt: list[str] | None = None) -> list[str]:
-    """f = value, then ∂f/∂name for every input (or for the names in `wrt`)."""
+def summary_lines(run: Run, precision: int, wrt: list[str] | None = None, width: int = 80) -> list[str]:
+    """f = value, then ∂f/∂name for every input (or for the names in `wrt`), each array whole
+    where it fits `width` (numpy-style, its middle left out where it does not)."""
     graph = run.graph
-    lines = [f"{graph.output_text} = {fmt(run.output, precision)}"]
+    sym = graph.symbol
+    lines = named(graph.output_text, run.output, precision, width)
     if graph.upstream is not None:  # --upstream: f is whatever loss sends this gradient in
-        name = graph.upstream_name
-        given = _indent(fmt(graph.upstream, precision), len(name) + 3)
-        lines.append(f"{name} = {given}  (given: ∂f/∂{graph.output_text}, the upstream gradient)")
+        given = named(graph.upstream_name, graph.upstream, precision, width)
+        note = f"(given: ∂f/∂{graph.output_text}, the upstream gradient)"
+        if len(given) == 1 and width_of(given[0] + "  " + note) <= width:
+            lines.append(given[0] + "  " + note)
+        else:
+            lines += given + fold(note, width, "  ")
     grads = gradients(run)
     for name in wrt or list(graph.inputs):
         use = data_use(graph, graph.inputs[name]) if name in graph.inputs else ""
         if use:  # read as data: no gradient, rather than 0
-            lines.append(f"∂f/∂{name} = —  ({Translator()(f'data.{use}', name=name)})")
+            lines += fold(f"∂{sym}/∂{name} = —  ({Translator()(f'data.{use}', name=name)})", width, "  ")
             continue
-        lines.append(f"∂f/∂{name} = {_indent(fmt(grads[name], precision), len(name) + 6)}")
+        lines += named(f"∂{sym}/∂{name}", grads[name], precision, width)
     return lines
 
 
-def _indent(text: str, width: int) -> str:
-    return text.replace("\n", "\n" + " " * width)
+def named(label: str, v: Value | None, precision: int, width: int, full: bool = False) -> list[str]:
+    """`label = value`: an array's rows under its first, or below the label when they show
+    more there; with its shape when part of it is left out (or with `full`, always)."""
+    if v is None or type(v) is float:
+        return fold(f"{label} = {fmt(v, precision)}", width, "  ")
+    array = cast("Array", v)
+    lead = width_of(label) + 3
+    beside = block(array, precision, width - lead, full)
+    below = block(array, precision, width - 2, full)
+    if full:
+        if all(width_of(line) <= width - lead for line in beside) and len(beside) <= len(below):
+            return [f"{label} = {beside[0]}", *(" " * lead + line for line in beside[1:])]
+        return [f"{label} ({shape_text(array)}) =", *("  " + line for line in below)]
+    elided = any("…" in line for line in beside)
+    if (elided and not any("…" in line for line in below)) or lead > width // 2:
+        shape = f" ({shape_text(array)})" if any("…" in line for line in below) else ""
+        return [f"{label}{shape} =", *("  " + line for line in below)]
+    lines = [f"{label} = {beside[0]}", *(" " * lead + line for line in beside[1:])]
+    if elided:
+        lines[-1] += f"  ({shape_text(array)})"
+    return lines
 
 
-def jacobians(run: Run, precision: int) -> Text:
+def jacobians(run: Run, precision: int, width: int = 80) -> Text:
     """The local Jacobian ∂node/∂input of every array node, rows for the node's elements and
     columns for the input's, or its shape when it is too big to show."""
     graph, values = run.graph, run.values
@@ -257,8 +290,8 @@ def jacobians(run: Run, precision: int) -> Text:
             elif matrix is None:
                 lines.append(f"{head}: too big to show; bpcli never builds it to compute gradients")
             else:
-                lines.append(head)
-                lines.append("  " + fmt(matrix, precision).replace("\n", "\n  "))
+                lines += fold(head, width, "  ")
+                lines += ["  " + line for line in block(matrix, precision, width - 2, full=True)]
     if len(lines) == 1:
         lines.append("(no array nodes: every local gradient is the single number in the table)")
     return Text("\n".join(lines) + "\n")
