@@ -44,8 +44,8 @@ from bpcli.streams import (
     batch_sources,
     make_console,
     read_text,
-    silence_stdout,
     screen_width,
+    silence_stdout,
 )
 
 if TYPE_CHECKING:
