@@ -32,7 +32,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 ELLIPSIS = "…"
 MARK = "@@bpcli-docs-step@@"
-RUNS = re.compile(r"^(bpcli\s|[A-Za-z_]\w*=\S+(\s+#.*)?$|(echo|printf|cat)\s.*\|\s*bpcli\s)")
+RUNS = re.compile(r"^(bpcli\s|(echo|printf|cat)\s.*\|\s*bpcli\s)")
+ASSIGNS = re.compile(r"^[A-Za-z_]\w*=\S+(\s+#.*)?$")
 
 
 def documents() -> list[Path]:
@@ -45,6 +46,7 @@ class Step:
     command: str
     shown: list[str]
     first: int  # index in the file's lines of the first shown line
+    setup: str = ""  # the shell assignments before it in a list of commands
     real: list[str] | None = None
     rc: int | None = None
 
@@ -90,6 +92,7 @@ def blocks(path: Path) -> list[Block]:
         if info == "text" or not body:
             continue
         block = Block(path, start + 1, session=body[0].startswith("$ "), indent=indent)
+        setup = ""
         k = 0
         while k < len(body):
             text = body[k]
@@ -106,8 +109,10 @@ def blocks(path: Path) -> list[Block]:
                 while k < len(body) and not body[k].startswith("$ "):
                     k += 1
                 block.steps.append(Step(command, body[first:k], start + 1 + first))
+            elif ASSIGNS.match(command.strip()):
+                setup += command.strip() + "\n"
             elif RUNS.match(command.strip()):
-                block.steps.append(Step(command, [], -1))
+                block.steps.append(Step(command, [], -1, setup=setup))
         if block.steps:
             found.append(block)
     return found
@@ -116,6 +121,7 @@ def blocks(path: Path) -> list[Block]:
 def _script(block: Block) -> str:
     parts = ['bpcli() { "$BPCLI_PYTHON" -m bpcli "$@"; }', "exec 2>&1"]
     for step in block.steps:
+        parts.append(step.setup)
         parts.append(f"echo '{MARK}'")
         parts.append(step.command)
         parts.append(f"echo '{MARK}' $?")
@@ -149,8 +155,13 @@ def run(block: Block) -> Block:
 
 
 def run_all(found: list[Block]) -> list[Block]:
+    """Run the blocks side by side; a list of commands runs a command at a time, each alone."""
+    units: list[Block] = []
+    for b in found:
+        units += [b] if b.session else [Block(b.path, b.line, False, b.indent, [s]) for s in b.steps]
     with ThreadPoolExecutor(max_workers=max(2, os.cpu_count() or 2)) as pool:
-        return list(pool.map(run, found))
+        list(pool.map(run, units))
+    return found
 
 
 def matches(shown: list[str], real: list[str]) -> bool:
