@@ -7,13 +7,10 @@ the real outputs in after a change of output.
 from __future__ import annotations
 
 import re
-import sys
 from pathlib import Path
 
 import pytest
-
-sys.path.insert(0, str(Path(__file__).parent))
-from docs_examples import ROOT, Block, blocks, documents, matches, run_all  # noqa: E402
+from docs_examples import ROOT, Block, blocks, documents, matches, run_all
 
 BLOCKS = [block for path in documents() for block in blocks(path)]
 PAGES = sorted((ROOT / "docs").glob("*.md"))
