@@ -36,7 +36,7 @@ from bpcli.errors import (
     InputError,
 )
 from bpcli.limits import MAX_ELEMENTS
-from bpcli.present import GRAD_FORMATS, Part
+from bpcli.present import GRAD_FORMATS, PICTURES, Part
 from bpcli.streams import (
     Interrupt,
     ProgressBar,
@@ -49,6 +49,7 @@ from bpcli.streams import (
 
 if TYPE_CHECKING:
     from numpy.random import Generator
+    from rich.console import Console
 
     from bpcli.check.answers import Tolerance
     from bpcli.core.graph import Graph
@@ -116,7 +117,7 @@ class ProgramCommand(click.Command):
             for name in (*param.opts, *param.secondary_opts)
         }
         program, rest, i = None, [], 0
-        args = _old_output_spelling(args) if "--output" in takes_value else args
+        args = _old_output_spelling(args) if "--output" in takes_value and "--out" in takes_value else args
         options = args[: args.index("--")] if "--" in args else args
         from_file = any(a in ("-f", "--file") or a.startswith("--file=") for a in options)
         collecting: str | None = None  # the option in `many` that later files go to
@@ -284,7 +285,9 @@ def cli(debug: bool) -> None:
     "--out",
     "out",
     metavar="FILE",
-    help="Write to FILE; a .svg, .png or .pdf FILE is the circuit drawn by Graphviz.",
+    help="Write to FILE, in the format its extension names: .json, .jsonl (one line), .csv,"
+    " .md, .tex, .dot, .txt (the table as plain text), or .svg, .png, .pdf (the circuit drawn"
+    " by Graphviz). Another extension needs --format.",
 )
 @output_options
 @precision_option(
@@ -366,11 +369,11 @@ def grad(
     from bpcli.present.grad import PICTURES, View, render
     from bpcli.texts import Translator
 
-    picture = out is not None and os.path.splitext(out)[1].lower() in PICTURES
-    if picture and output_format not in ("table", "dot"):
-        raise click.UsageError(f"-o {out} draws the circuit; it goes with --format dot")
+    extension = os.path.splitext(out)[1].lower() if out is not None else ""
+    picture = extension in PICTURES
     if out is not None:
         _refuse_to_overwrite_an_input(out, args, program_file)
+        output_format = _out_format(out, output_format, _given("output_format"))
     run = _computed_run(args, program_file, seed, expand, max_elements, wrt_args, output_name, upstream)
     wrt = _names(run.graph, wrt_args)
     checks = None
@@ -400,20 +403,94 @@ def grad(
         click.echo(f"wrote {out}", err=True)
         return EXIT_OK
     terminal = out is None and sys.stdout.isatty()
+    indent = 2 if terminal or (extension == ".json" and output_format == "json") else None
     view = View(
         precision,
         max_rows,
         show_jacobians,
         wrt,
         checks,
-        2 if terminal else None,
+        indent,
         Translator(lang),
         full,
         depth,
+        _width(terminal),
     )
-    parts = render(run, "dot" if output_format == "dot" else output_format, view)
-    _emit(parts, out)
+    parts = render(run, output_format, view)
+    _emit(parts, out, view.width)
     return EXIT_OK
+
+
+# -o FILE: the formats a file of each extension holds, the one written without --format first
+OUT_FORMATS: dict[str, tuple[str, ...]] = {
+    ".json": ("json",),
+    ".jsonl": ("json",),  # the JSON document on one line: a JSON Lines file of one record
+    ".csv": ("csv",),
+    ".md": ("markdown",),
+    ".tex": ("latex",),
+    ".dot": ("dot",),
+    ".txt": ("table", "steps", "tree"),  # plain text, as a terminal shows it but without colour
+    ".svg": ("dot",),  # the circuit drawn by Graphviz
+    ".png": ("dot",),
+    ".pdf": ("dot",),
+}
+WHAT = {
+    ".json": "JSON",
+    ".jsonl": "JSON on one line",
+    ".csv": "CSV",
+    ".md": "Markdown",
+    ".tex": "LaTeX",
+    ".dot": "Graphviz's dot text",
+    ".txt": "plain text (the table, steps or tree)",
+}
+
+
+def _out_format(out: str, output_format: str, given: bool) -> str:
+    """The format -o FILE is written in: the one its extension names, or --format's where the
+    extension names none; a --format that contradicts the extension is a usage error."""
+    extension = os.path.splitext(out)[1].lower()
+    formats = OUT_FORMATS.get(extension)
+    if formats is None:
+        if given:
+            return output_format
+        known = " ".join(OUT_FORMATS)
+        what = f"the extension {extension} names no format" if extension else "no extension names its format"
+        raise click.UsageError(
+            f"-o {out}: {what}\nthe extensions bpcli knows: {known}\n"
+            f"or --format picks one: -o {out} --format json"
+        )
+    if not given:
+        return formats[0]
+    if output_format in formats:
+        return output_format
+    if formats == ("dot",) and extension != ".dot":
+        wanted = f"-o {out} draws the circuit with Graphviz; it goes with --format dot"
+    else:
+        wanted = f"-o {out} holds {WHAT[extension]}, not --format {output_format}"
+    suffixes = [e for e, fs in OUT_FORMATS.items() if output_format in fs and e not in PICTURES]
+    raise click.UsageError(
+        f"{wanted}\nwrite {output_format} to a {' or '.join(suffixes)} file, or leave out --format"
+    )
+
+
+def _given(parameter: str) -> bool:
+    """Whether the command line gave this option (not its default)."""
+    from click.core import ParameterSource
+
+    source = click.get_current_context().get_parameter_source(parameter)
+    return source not in (None, ParameterSource.DEFAULT)
+
+
+def _width(terminal: bool) -> int:
+    """The columns to lay text out in: the terminal's (COLUMNS first), else COLUMNS, else 80."""
+    if terminal:
+        import shutil
+
+        return shutil.get_terminal_size((80, 24)).columns or 80
+    try:
+        return max(int(os.environ.get("COLUMNS", "")), 20)
+    except ValueError:
+        return 80
 
 
 def _names(graph: Graph, args: tuple[str, ...]) -> list[str] | None:
@@ -430,24 +507,50 @@ def _names(graph: Graph, args: tuple[str, ...]) -> list[str] | None:
     return names
 
 
-def _emit(parts: Sequence[Part], output: str | None) -> None:
+def _emit(parts: Sequence[Part], output: str | None, width: int = 80) -> None:
     """Print text, pieces of text (an iterator: JSON written a piece at a time) and Rich
-    renderables to stdout, or write them to a file."""
+    renderables to stdout, or write them to a file: plain, laid out in `width` columns, and
+    only once all of it is made (an error on the way leaves no file, nor half of one)."""
     if output is None:
         _write_parts(parts, sys.stdout)
         return
-    try:
-        with open(output, "w", encoding="utf-8") as handle:
-            _write_parts(parts, handle)
-    except OSError as err:
-        raise InputError(f"cannot write {output}: {err.strerror or err}") from None
+    import shutil
+    import tempfile
+
+    with tempfile.SpooledTemporaryFile(max_size=1 << 24, mode="w+", encoding="utf-8") as made:
+        _write_parts(parts, made, _file_console(made, width))
+        made.seek(0)
+        existed = os.path.lexists(output)
+        try:
+            with open(output, "w", encoding="utf-8") as handle:
+                shutil.copyfileobj(made, handle, 1 << 20)
+        except OSError as err:
+            if not existed:  # (what was written of it is no output)
+                with contextlib.suppress(OSError):
+                    os.remove(output)
+            raise InputError(f"cannot write {output}: {err.strerror or err}") from None
     click.echo(f"wrote {output}", err=True)
 
 
-def _write_parts(parts: Sequence[Part], stream: IO[str]) -> None:
+def _file_console(handle: IO[str], width: int) -> Console:
+    """A Rich console for a file: no colour whatever the environment asks, `width` columns."""
+    from rich.console import Console
+
+    return Console(
+        file=handle,
+        width=width,
+        color_system=None,
+        force_terminal=False,
+        no_color=True,
+        highlight=False,
+        emoji=False,
+        markup=False,
+    )
+
+
+def _write_parts(parts: Sequence[Part], stream: IO[str], console: Console | None = None) -> None:
     from collections.abc import Iterator
 
-    console = None
     for part in parts:
         if isinstance(part, str):
             stream.write(part)
@@ -576,6 +679,11 @@ def check(
     from bpcli.check.diagnose import check as run_check
     from bpcli.texts import Translator
 
+    if output_name is not None and not output_name.isidentifier():
+        raise click.UsageError(
+            f"--output {output_name}: --output NAME names the output;\ncheck writes its report to"
+            " stdout (redirect it: > FILE)"
+        )
     program_from_stdin = program_file == "-" if program_file is not None else args[:1] == ("-",)
     if "-" in answers_files and program_from_stdin:
         raise click.UsageError(
