@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import contextlib
 import errno
+import itertools
 import os
 import re
 import sys
@@ -34,6 +35,7 @@ from bpcli.errors import (
     EXIT_OK,
     BpcliError,
     InputError,
+    ParseError,
 )
 from bpcli.limits import MAX_ELEMENTS
 from bpcli.present import GRAD_FORMATS, PICTURES, Part
@@ -1045,6 +1047,12 @@ def batch(
     sources = batch_sources(inputs or ("-",), idle=out.flush)
     program = None
     if program_arg is not None:
+        if (
+            not _names_a_file(program_arg)
+            and _PATHLIKE.fullmatch(program_arg)
+            and any(os.path.isfile(program_arg + suffix) for suffix in PROGRAM_SUFFIXES)
+        ):  # (the lines' bindings are not known yet: a file with .bp added is what decides)
+            raise InputError(f"no file {program_arg}", hint=_did_you_mean(program_arg))
         program = _program_text(program_arg)
         check_syntax(program)  # once, here: not an error record for every line
     common = parse_bindings(
@@ -1130,6 +1138,10 @@ def _computed_run(
         if output is not None and err.message == f"the output {output} is not a name in the program":
             note = f"to write to a file named {output}, give -o {output}"  # the old --output FILE
             err.hint = f"{err.hint}\n{note}" if err.hint else note
+        if program_file is None and args and source is args[0]:
+            missing = _missing_file(source, err)
+            if missing is not None:
+                raise missing from None
         if program_file is None and _is_file(source):
             note = (
                 f"{source} was read as program text, not as the file of that name: a"
@@ -1198,7 +1210,50 @@ def _names_a_file(argument: str) -> bool:
 
 def _program_text(argument: str) -> str:
     """The program an argument gives: read from the file it names, or the argument itself."""
-    return read_text(argument) if _names_a_file(argument) else argument
+    if not _names_a_file(argument):
+        return argument
+    try:
+        return read_text(argument)
+    except InputError as err:
+        if argument != "-" and not os.path.lexists(argument):
+            err.hint = _did_you_mean(argument) or err.hint
+        raise
+
+
+# Program text that looks like a path: a "/" and nothing but names, dots, dashes and slashes
+_PATHLIKE = re.compile(r"[\w.\-/]*/[\w.\-/]*")
+
+
+def _missing_file(text: str, err: BpcliError) -> InputError | None:
+    """The error to give instead of `err` when program text is a path with no file behind it
+    (`samples/neuron`, the .bp forgotten): it looks like a path, a file of that name with .bp
+    or .txt exists or its directory does, and as a program it cannot be read or has names
+    with no value (so `x/y` with x and y bound stays a division)."""
+    unbound = isinstance(err, ParseError) or err.message.startswith("no value for")
+    if not unbound or not _PATHLIKE.fullmatch(text) or os.path.lexists(text):
+        return None
+    directory = os.path.dirname(text)
+    with_suffix = any(os.path.isfile(text + suffix) for suffix in PROGRAM_SUFFIXES)
+    if not with_suffix and not (directory and os.path.isdir(directory)):
+        return None
+    return InputError(f"no file {text}", hint=_did_you_mean(text) or f"read as program text: {err.message}")
+
+
+def _did_you_mean(path: str) -> str:
+    """ "did you mean …?" with the program files nearest `path`: it with .bp or .txt added, or
+    the names in its directory closest to its own (difflib); "" when none is near."""
+    import difflib
+
+    found = [path + suffix for suffix in PROGRAM_SUFFIXES if os.path.isfile(path + suffix)]
+    if not found:
+        directory, name = os.path.split(path)
+        try:
+            with os.scandir(directory or ".") as entries:
+                names = [e.name for e in itertools.islice(entries, 5000) if e.is_file()]
+        except OSError:
+            names = []
+        found = [os.path.join(directory, n) for n in difflib.get_close_matches(name, names, n=3, cutoff=0.6)]
+    return f"did you mean {' or '.join(found)}?" if found else ""
 
 
 # --- the error boundary --------------------------------------------------------------------
