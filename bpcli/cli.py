@@ -59,7 +59,7 @@ if TYPE_CHECKING:
     from bpcli.present.classroom import Student
     from bpcli.texts import Translator
 
-CONTEXT = {"help_option_names": ["-h", "--help"], "max_content_width": 100}
+CONTEXT = {"help_option_names": ["-h", "--help"], "max_content_width": 80}
 PROGRAM_SUFFIXES = (".bp", ".txt")
 Params = ParamSpec("Params")
 
