@@ -386,12 +386,13 @@ def grad(
         run = run.with_warnings(
             [
                 f"--gradcheck: the step for {check.name} crosses a kink; its numeric gradient means nothing"
+                " there (n/a)"
                 for check in checks
                 if check.kinks
             ]
             + [
                 f"--gradcheck: the step for {check.name} flips a comparison; its numeric gradient means"
-                " nothing"
+                " nothing there (n/a)"
                 for check in checks
                 if check.flips and not check.kinks
             ]
