@@ -52,15 +52,14 @@ def read_text(path: str) -> str:
         raise InputError(f"cannot read {name}: it is not UTF-8 text (byte {err.start})") from None
 
 
-def screen_width(stream: IO[str] | None = None) -> int:
+def screen_width(stream: IO[str] | None) -> int:
     """The columns text for a person is laid out in: COLUMNS when set, else the terminal's
-    width when `stream` is one, else 80 (a pipe into a pager, a file)."""
+    width when `stream` is one, else 80 (a pipe into a pager, a file: None)."""
     given = os.environ.get("COLUMNS", "")
     if given.isdigit() and int(given) > 0:
         return max(int(given), 20)
-    stream = stream or sys.stdout
     try:
-        if stream.isatty():
+        if stream is not None and stream.isatty():
             return max(os.get_terminal_size(stream.fileno()).columns, 20)
     except (OSError, ValueError, AttributeError):
         pass

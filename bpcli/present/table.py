@@ -297,36 +297,50 @@ def jacobians(run: Run, precision: int, width: int = 80) -> Text:
     return Text("\n".join(lines) + "\n")
 
 
-GRADCHECK_TITLE = (
-    "Gradient check: central differences (f(x+h) − f(x−h))/2h, relative error"
-    " |a−n|/max(|a|,|n|): > 1e-2 wrong, > 1e-4 suspect, > 1e-7 ok, else good"
-)
-
-
 def gradcheck_title(graph: Graph) -> str:
-    """The check's title; with an upstream gradient given (dout), what f it differences."""
-    if graph.upstream is None:
-        return GRADCHECK_TITLE
-    return f"{GRADCHECK_TITLE}; f = sum({graph.output_text} * {graph.upstream_name})"
+    """The check's rule, a line a sentence; with an upstream gradient given (dout), what f it
+    differences."""
+    from bpcli.check.gradcheck import ATOL, RTOL, STEP
+
+    f = graph.symbol
+    lines = [
+        f"Gradient check of a (analytic) by n = ({f}(x+h) − {f}(x−h))/2h, h = {_sci(STEP)}·max(1,|x|)",
+        f"good: |a−n| ≤ atol + {_sci(RTOL)}·|n|, atol = {_sci(ATOL)}·max(1,|{f}|)/max(1,|x|) (allclose)",
+        "else relative error |a−n|/max(|a|,|n|): > 1e-2 wrong, > 1e-4 suspect, else ok",
+        "n/a: the step crosses a kink or a pole, where n means nothing",
+    ]
+    if graph.upstream is not None:
+        lines.insert(1, f"{f} = sum({graph.output_text} * {graph.upstream_name}), with the upstream given")
+    return "\n".join(lines)
+
+
+def _sci(number: float) -> str:
+    """1e-05 as 1e-5."""
+    mantissa, _, exponent = f"{number:.0e}".partition("e")
+    return f"{mantissa}e{int(exponent)}"
 
 
 def _check_cells(graph: Graph, check: Check, precision: int) -> list[str]:
+    """input, analytic, numeric, error, verdict and notes (a line each, or ""), as text."""
     error = check.relative_error
     if check.data:  # an input read as data: no gradient, nothing checked
         why = Translator()(f"data.{check.data}", name=check.name)
         return [check.name, "—", "—", "n/a", check.verdict, f"{why}; nothing to check"]
     notes = []
+    some = f" at {check.kinked} of {check.checked} elements" if 0 < check.kinked < check.checked else ""
     if check.flips:
         gates = ", ".join(f"#{i} {scoped_label(graph, graph.nodes[i])}" for i in check.flips)
-        notes.append(f"⚠ the step flips the comparison {gates}: the numeric gradient means nothing here")
+        notes.append(f"⚠ the step flips the comparison {gates}{some}: n/a there")
     if check.kinks:
         gates = ", ".join(f"#{i} {scoped_label(graph, graph.nodes[i])}" for i in check.kinks)
-        notes.append(f"⚠ the step crosses a kink at {gates}: the numeric gradient means nothing here")
+        notes.append(f"⚠ the step crosses a kink at {gates}{some}: n/a there")
     if check.poles:
         where = "" if check.elements == 1 else f" at {check.poles} element(s)"
         notes.append(
             f"x ± h straddles a pole or a jump{where} at every step tried: no numeric gradient there"
         )
+    if check.floored:
+        notes.append(f"|a−n| = {check.absolute_error:.1e} ≤ atol = {_sci(check.atol)}: rounding, and so good")
     if check.checked == 0:
         notes.append("not checked: the check took a sample of the elements")
     elif check.checked < check.elements:
@@ -336,35 +350,67 @@ def _check_cells(graph: Graph, check: Check, precision: int) -> list[str]:
         import numpy as np
 
         numeric = numeric[np.isfinite(numeric)]  # the elements checked, in order
-    return [
-        check.name,
-        fmt(check.analytic, precision),
-        "n/a" if error != error or not _size(numeric) else fmt(numeric, precision),
-        "n/a" if error != error else f"{error:.1e}",
-        check.verdict,
-        "; ".join(notes),
-    ]
+    if isinstance(numeric, float):
+        shown = "n/a" if numeric != numeric else fmt(numeric, precision)
+    else:
+        import numpy as np
+
+        shown = "n/a" if not np.isfinite(numeric).any() else fmt(numeric, precision)
+    if error != error:
+        measure = "n/a"
+    elif check.floored:
+        measure = f"|a−n| {check.absolute_error:.1e}"
+    else:
+        measure = f"{error:.1e}"
+    return [check.name, fmt(check.analytic, precision), shown, measure, check.verdict, "\n".join(notes)]
 
 
 def _size(value: Value) -> int:
     return 1 if isinstance(value, float) else int(value.size)
 
 
-def gradcheck_table(graph: Graph, checks: list[Check], precision: int) -> Group:
+def gradcheck_table(graph: Graph, checks: list[Check], precision: int, width: int = 80) -> Group:
+    """The check as a table of inputs within `width` columns: the rule folded above it, each
+    input's notes below it (numbers fold onto further lines, never cropped)."""
     from rich.console import Group
+    from rich.constrain import Constrain
 
     table = Table(header_style="bold")
-    for header in ("input", "analytic", "numeric", "relative error", "verdict", "note"):
-        table.add_column(header, justify="right" if header in ("analytic", "numeric") else "left")
-    for check in checks:
-        table.add_row(*_check_cells(graph, check, precision))
-    return Group(Text(gradcheck_title(graph)), table)
+    rows = [_check_cells(graph, check, precision) for check in checks]
+    for column, header in enumerate(("input", "analytic", "numeric", "error", "verdict")):
+        # numbers right-aligned; arrays, which fold onto further lines, from the left
+        right = column in (1, 2) and not any("[" in row[column] for row in rows)
+        table.add_column(header, justify="right" if right else "left", overflow="fold")
+    notes = []
+    for *cells, note in rows:
+        table.add_row(*cells)
+        lead = f"{cells[0]}: "
+        for at, line in enumerate(note.split("\n") if note else []):
+            notes.append(_fold((lead if at == 0 else " " * len(lead)) + line, width, " " * len(lead)))
+    parts: list[RenderableType] = [Text(_fold(gradcheck_title(graph), width)), Constrain(table, width)]
+    if notes:
+        parts.append(Text("\n".join(notes)))
+    return Group(*parts)
 
 
-def gradcheck_lines(graph: Graph, checks: list[Check], precision: int) -> list[str]:
-    lines = [gradcheck_title(graph)]
+def _fold(text: str, width: int, indent: str = "") -> str:
+    """Text folded at spaces into lines of at most `width` columns (a longer word alone),
+    each of its lines on its own."""
+    import textwrap
+
+    wrap = textwrap.TextWrapper(
+        width, subsequent_indent=indent, break_long_words=False, break_on_hyphens=False
+    )
+    return "\n".join("\n".join(wrap.wrap(line)) for line in text.split("\n"))
+
+
+def gradcheck_lines(graph: Graph, checks: list[Check], precision: int, width: int = 80) -> list[str]:
+    """The check as lines of text within `width` columns (steps, tree, markdown)."""
+    lines = [_fold(gradcheck_title(graph), width)]
     for check in checks:
         name, analytic, numeric, error, verdict, note = _check_cells(graph, check, precision)
-        line = f"  ∂f/∂{name}: analytic {analytic}, numeric {numeric}, relative error {error}: {verdict}"
-        lines.append(line + (f" ({note})" if note else ""))
+        label = "relative error" if error[:1].isdigit() else "error"
+        line = f"  ∂{graph.symbol}/∂{name}: analytic {analytic}, numeric {numeric}, {label} {error}"
+        notes = f" ({note.replace(chr(10), '; ')})" if note else ""
+        lines.append(_fold(f"{line}: {verdict}{notes}", width, "    "))
     return lines
