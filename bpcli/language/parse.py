@@ -15,18 +15,14 @@ from bpcli.core.graph import Graph, Node
 from bpcli.errors import BindingError, ParseError, ProgramError
 from bpcli.language import lalr
 from bpcli.language.builder import Builder
+from bpcli.language.hints import TYPOS, without_imports
 from bpcli.language.interpreter import Interpreter
 from bpcli.language.program import Recorder
-from bpcli.lazy import LazyPattern
 from bpcli.limits import MAX_ELEMENTS
 from bpcli.values import Params, Value
 
 if TYPE_CHECKING:
     from numpy.typing import ArrayLike
-
-# Characters students paste from PDFs and slides, mapped one for one so that
-# error positions stay true.
-TYPOS = str.maketrans({"−": "-", "×": "*", "·": "*", "÷": "/", "\u00a0": " ", "\ufeff": " "})
 
 _WORDS = {
     "NAME": "a name",
@@ -64,7 +60,7 @@ def parse(
     global _parser
     if _parser is None:
         _parser = lalr.Parser(_recorder)
-    text = _without_imports(source.translate(TYPOS))
+    text = without_imports(source.translate(TYPOS))
     given = bindings or {}
     booleans = {name for name, v in given.items() if str(getattr(v, "dtype", "")) == "bool"}
     values = {name: _value(v, name) for name, v in given.items()}
@@ -151,7 +147,7 @@ def check_syntax(source: str) -> None:
     global _checker
     if _checker is None:
         _checker = lalr.Parser(_Nothing())
-    text = _without_imports(source.translate(TYPOS))
+    text = without_imports(source.translate(TYPOS))
     try:
         _checker.parse(text)
         empty = all(token.type in ("_NL", "SEMICOLON") for token in lalr.tokens(text))
@@ -163,17 +159,6 @@ def check_syntax(source: str) -> None:
         raise ParseError(f"syntax error: {err.message}", source=source, pos=err.pos) from None
     if empty:
         raise ProgramError("the program is empty: write an expression such as (x+y)*z")
-
-
-_IMPORT = LazyPattern(r"(?m)^[ \t]*(?:import numpy(?: as np)?|from numpy import \*)[ \t]*(?:#[^\n]*)?$")
-
-
-def _without_imports(text: str) -> str:
-    """The program with `import numpy as np` lines blanked (as pasted from a notebook): np.
-    is bpcli's anyway. Blanked, not removed, so that every position stays where it was."""
-    if "import" not in text:
-        return text
-    return _IMPORT.sub(lambda m: " " * len(m.group()), text)
 
 
 def _value(value: ArrayLike | Mapping[str, object], name: str) -> Value | Params:
