@@ -579,7 +579,7 @@ class Builder:
         ((item, start, end),) = children
         if type(item) is str:
             return  # a docstring (Python skips it, and so does bpcli)
-        self._continuation(start)
+        self._continuation(start, end)
         if item is None:
             return  # print(…), xs.append(x): a call made for its effect
         if not self.tracking:
@@ -593,13 +593,11 @@ class Builder:
         self.output_span = (start, end)
         self.unused_statement = None if call else start
 
-    def _unused(self, start: int, output: str | None = None) -> ProgramError:
+    def _unused(self, start: int) -> ProgramError:
         """The error for an expression statement whose value nothing uses."""
         line = self.source.count("\n", 0, start) + 1
         if not self.tracking:
             why = "in a function, only what it returns is used: return it"
-        elif output is not None:
-            why = f"the output is {output} (--output): assign this one to a name (q = …)"
         else:
             why = "only the last statement is the output: assign this one to a name (q = …)"
         return self._error(
@@ -608,7 +606,7 @@ class Builder:
             hint=f"{why},\nor delete it",
         )
 
-    def _continuation(self, start: int) -> None:
+    def _continuation(self, start: int, end: int) -> None:
         """Refuse a line that starts with + or - right after a complete statement on the line
         above, at the same indentation: it was meant as that statement's continuation
         (loss = a * b / + c), but Python, and bpcli, end a statement at the end of its line."""
@@ -625,11 +623,16 @@ class Builder:
         if fix is None or _indentation(source, fix.statement) != _indentation(source, start):
             return
         line = source.count("\n", 0, start) + 1
+        hint = fix.hint
+        alone = source[:start] + "(" + source[start:end] + ")" + source[end:]
+        code = "(" + source[start:end] + ")"
+        if "\n" not in code and hints.width(code) <= 40 and hints.parses(alone):
+            hint += f"\nor, for a statement of its own, write it in parentheses: {code}"
         raise self._error(
             f"line {line} starts a new statement ('{source[start]} …'),"
             f" not the rest of line {source.count(chr(10), 0, fix.statement) + 1}",
             start,
-            hint=fix.hint,
+            hint=hint,
         )
 
     def _statement_static(self, value: Any, text: str, start: int, end: int) -> None:
@@ -1232,8 +1235,6 @@ class Builder:
                     + "the program's names are "
                     + (", ".join(known) or "none"),
                 )
-            if self.unused_statement is not None:  # (the last statement, but not the output)
-                raise self._unused(self.unused_statement, output)
             self.output, self.output_text = chosen, output
             self.output_span = (chosen.start, chosen.end)
         for name in self.bindings:
