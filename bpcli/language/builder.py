@@ -626,7 +626,7 @@ class Builder:
         hint = fix.hint
         alone = source[:start] + "(" + source[start:end] + ")" + source[end:]
         code = "(" + source[start:end] + ")"
-        if "\n" not in code and hints.width(code) <= 40 and hints.parses(alone):
+        if source[start] != "+" and "\n" not in code and hints.width(code) <= 40 and hints.parses(alone):
             hint += f"\nor, for a statement of its own, write it in parentheses: {code}"
         raise self._error(
             f"line {line} starts a new statement ('{source[start]} …'),"
