@@ -121,7 +121,7 @@ def _code_end(source: str, start: int, end: int) -> int:
             if token.type not in ("_NL", "_INDENT", "_DEDENT"):
                 last = start + token.end_pos
     except (lalr.UnexpectedCharacter, lalr.BadIndent):
-        return start + len(source[start:end].split("#")[0].rstrip())
+        return start + len(source[start:end].rstrip())
     return last
 
 
@@ -399,12 +399,16 @@ def comma(source: str, token: lalr.Token) -> Fix | None:
     return Fix("separate the items with commas" + (f": {shown}" if shown else ""), fixed)
 
 
-def close(source: str, opener: int, closer: str) -> Fix | None:
-    """A bracket never closed: close it at the end of its statement's last line."""
-    end = _code_end(source, *line_of(source, opener))
+def close(source: str, opener: int, closer: str, line_end: bool = False) -> Fix | None:
+    """A bracket never closed: close it after the program's last code (or, with `line_end`,
+    at the end of its own line, when the next line starts another statement)."""
+    start, end = line_of(source, opener)
+    end = _code_end(source, start, end if line_end else len(source))
     fixed = source[:end] + closer + source[end:]
     if not parses(fixed):
         return None
+    if line_number(source, end) != line_number(source, opener):
+        return Fix(f"close it with '{closer}' at the end of line {line_number(source, end)}", fixed)
     shown = _shown(fixed, opener)
     return Fix(f"close it with '{closer}'" + (f": {shown}" if shown else ""), fixed)
 

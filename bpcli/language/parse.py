@@ -287,7 +287,7 @@ def _unexpected_token(source: str, token: lalr.Token, expected: set[str]) -> Par
         message = f"syntax error: missing an operator before {_describe_token(token)}"
         if still_open and "\n" in source[still_open[-1] : token.start_pos]:  # a = (x + y / b = 2
             opener = still_open[-1]
-            fix = hints.close(source, opener, _CLOSERS[source[opener]])
+            fix = hints.close(source, opener, _CLOSERS[source[opener]], line_end=True)
             if fix is not None:
                 line = hints.line_number(source, opener)
                 message = f"syntax error: the '{source[opener]}' on line {line} is never closed"
