@@ -328,7 +328,8 @@ BRACKET_ERRORS = {
     "(x + [1, 2": "this '[' is never closed\n  line 1, column 6:\n    (x + [1, 2\n         ^\n",
     "[x + (1": "this '(' is never closed\n  line 1, column 6:\n    [x + (1\n         ^\n",
     "(x  # a comment's ( and ] are no brackets\n+ 1": "this '(' is never closed\n  line 1, column 1:\n"
-    "    (x  # a comment's ( and ] are no brackets\n    ^\n",
+    "    (x  # a comment's ( and ] are no brackets\n    ^\n"
+    "close it with ')' at the end of line 2\n",
 }
 
 

@@ -50,7 +50,7 @@ BY_EXTENSION = {
     "out.md": lambda text: text.startswith("| # | node |"),
     "out.tex": lambda text: "\\begin{tabular}" in text,
     "out.dot": lambda text: text.startswith("digraph bpcli {"),
-    "out.txt": lambda text: text.startswith("┏") and "f = 0.7311\n∂f/∂w0 = -0.1966" in text,
+    "out.txt": lambda text: text.startswith(" #  node") and "f = 0.7311\n∂f/∂w0 = -0.1966" in text,
     "OUT.JSON": _is_json_document,  # (the extension's case does not matter)
 }
 

@@ -90,7 +90,9 @@ def _wrap(line: str, width: int, indent: int) -> list[str]:
 
 def inline(v: Array, precision: int, width: int) -> str:
     """One line of at most `width` columns: the array as a literal when it fits, else its
-    ends, [a, b, …, z] ([[a, …, z], …] with more dimensions), else its range `lo to hi`."""
+    first row's ends, [a, b, …, y, z] ([[a, b, …, z], …] with more dimensions) with at least
+    two numbers at each end, else its range `lo to hi`, else one number at each end, else
+    its norm."""
     if v.ndim == 0:
         return number(float(v), precision)
     if v.size == 0:
@@ -106,18 +108,21 @@ def inline(v: Array, precision: int, width: int) -> str:
     n = row.size
     texts = [number(float(x), precision) for x in (row if n <= 128 else [*row[:64], *row[-64:]])]
     room = width - width_of(head) - width_of(tail)
-    best = ""
+    corners = {}  # k numbers at each end of the first row
     for k in range(1, len(texts) // 2 + 1):
         body = ", ".join([*texts[:k], "…", *texts[len(texts) - k :]])
         if len(body) > room:
             break
-        best = head + body + tail
-    if best:
-        return best
-    flat = v.ravel()
-    span = f"{number(float(flat.min()), precision)} to {number(float(flat.max()), precision)}"
+        corners[k] = head + body + tail
+    if len(corners) >= 2:
+        return corners[max(corners)]
+    flat = v.ravel()  # its range says more than one number at each end
+    low, high = number(float(flat.min()), precision), number(float(flat.max()), precision)
+    span = f"all {low}" if low == high else f"{low} to {high}"
     if width_of(span) <= width:
         return span
+    if corners:
+        return corners[1]
     norm = f"‖·‖ {number(float(np.linalg.norm(flat)), precision)}"
     return norm if width_of(norm) <= width else "…"
 
