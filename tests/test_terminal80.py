@@ -79,11 +79,14 @@ VARIANTS = {
 
 # (sample, variant, columns, COLUMNS set?)
 PTY_CASES: list[tuple[str, str, int, bool]] = []
+# Chinese at 120 too for these (wide characters at both widths)
+ZH_WIDE = ["samples/neuron.bp", "samples/two_layer_net.bp", "samples/homework/softmax.bp"]
 for _s in SMALL:
     for _v in ("table", "steps", "steps-zh", "tree"):
-        PTY_CASES += [(_s, _v, 80, True), (_s, _v, 120, True)]
-    for _v in ("table", "steps"):
-        PTY_CASES += [(_s, _v, 80, False), (_s, _v, 120, False)]
+        PTY_CASES.append((_s, _v, 80, True))
+        if _v != "steps-zh" or _s in ZH_WIDE:
+            PTY_CASES.append((_s, _v, 120, True))
+    PTY_CASES += [(_s, "table", 80, False), (_s, "table", 120, False), (_s, "steps", 120, False)]
     PTY_CASES += [(_s, "gradcheck", 80, True), (_s, "json", 80, True)]
 for _s in SMALL_ARRAYS:
     PTY_CASES += [(_s, "jacobian", 80, True), (_s, "jacobian", 120, True)]
@@ -354,6 +357,20 @@ def test_check_reports_fit_80_columns(name):
     assert not wide, f"{len(wide)} lines wider than 80 columns:\n{_short(wide)}"
 
 
+def test_a_class_report_on_a_terminal_equals_the_piped_report():
+    """The class's progress bar (stderr on the terminal) never shares a line with the report."""
+    args = CHECKS["class"]
+    piped = run_piped(args)
+    assert piped.returncode in (0, 1), piped.stderr
+    run = run_pty(args, 80)
+    assert run.code == piped.returncode
+    expected, records, mixed = _records_on_screen(
+        screen(run.raw), piped.stdout, piped.stderr, ("│", "┃", "┏", "┗", "└", "┌", "──", ".txt")
+    )
+    assert not mixed, "report lines sharing a line with something else:\n" + _short(mixed, 3)
+    assert records == [line for line in expected if line]
+
+
 # --- 3. batch on a terminal with its progress bar ----------------------------------------------
 
 
@@ -427,6 +444,32 @@ def test_batch_table_fits_the_terminal_and_equals_the_piped_table(columns):
         )
         assert not mixed, "table lines sharing a line with something else:\n" + _short(mixed, 3)
         assert records == expected
+
+
+# --- plain when not a terminal, or when NO_COLOR is set --------------------------------------------
+
+SGR = re.compile(r"\x1b\[([0-9;]*)m")
+
+
+def colours(raw: str) -> list[str]:
+    """The SGR sequences that set a colour (bold and dim are not colours, as no-color.org says)."""
+    found = []
+    for m in SGR.finditer(raw):
+        codes = [int(c) for c in m.group(1).split(";") if c]
+        if any((30 <= c <= 49 and c not in (39, 49)) or 90 <= c <= 107 for c in codes):
+            found.append(m.group(0))
+    return found
+
+
+@pytest.mark.parametrize("sample", ["samples/neuron.bp", "samples/two_layer_net.bp"])
+@pytest.mark.parametrize("variant", ["table", "steps", "tree"])
+def test_plain_into_a_pipe_and_with_no_color(sample, variant):
+    piped = run_piped(["grad", sample, *VARIANTS[variant]])
+    assert piped.returncode == 0
+    assert "\x1b" not in piped.stdout + piped.stderr
+    run = run_pty(["grad", sample, *VARIANTS[variant]], 80, env={"NO_COLOR": "1"})
+    assert run.code == 0
+    assert not colours(run.raw), "colour on a terminal with NO_COLOR set"
 
 
 # --- 4. -o FILE by its extension -----------------------------------------------------------------
