@@ -104,25 +104,54 @@ _pool = ThreadPoolExecutor(max_workers=(os.cpu_count() or 2) + 1)
 _futures: dict[tuple, Future] = {}
 
 
-def _submit_all() -> None:
-    if _futures:
+def _submit(key: tuple) -> None:
+    """Start the run a key names, once: ("truth", sample), ("machine", sample, format) or
+    ("pty", sample, variant, columns, COLUMNS set?)."""
+    if key in _futures:
         return
-    # the truths first: every other test of a sample needs them
-    for s in SMALL + CS231N:
-        _futures[("truth", s)] = _pool.submit(run_piped, ["grad", *sample_args(s), "--format", "json"])
-    for s in SMALL:
-        for fmt in MACHINE:
-            _futures[("machine", s, fmt)] = _pool.submit(
-                run_piped, ["grad", *sample_args(s), "--format", fmt]
-            )
-    for case in PTY_CASES:
-        s, variant, columns, set_columns = case
-        args = ["grad", *sample_args(s), *VARIANTS[variant]]
-        _futures[("pty", *case)] = _pool.submit(run_pty, args, columns, set_columns=set_columns)
+    if key[0] == "truth":
+        args = ["grad", *sample_args(key[1]), "--format", "json"]
+        _futures[key] = _pool.submit(run_piped, args)
+    elif key[0] == "machine":
+        args = ["grad", *sample_args(key[1]), "--format", key[2]]
+        _futures[key] = _pool.submit(run_piped, args)
+    else:
+        _, sample, variant, columns, set_columns = key
+        args = ["grad", *sample_args(sample), *VARIANTS[variant]]
+        _futures[key] = _pool.submit(run_pty, args, columns, set_columns=set_columns)
+
+
+def _keys_of(name: str, params: dict) -> list[tuple]:
+    """The runs a test of this file needs, from its name and parameters."""
+    if "case" in params:
+        return [("truth", params["case"][0]), ("pty", *params["case"])]
+    sample = params.get("sample")
+    if name == "test_the_pty_size_alone_sets_the_width":
+        return [("pty", sample, params["variant"], 120, False), ("pty", sample, params["variant"], 120, True)]
+    if name == "test_json_on_a_terminal_is_the_piped_json":
+        return [("truth", sample), ("pty", sample, "json", 80, True)]
+    if name in ("test_markdown_and_csv_carry_the_gradients", "test_dot_and_latex_lines_fit_80_columns"):
+        return [("truth", sample), ("machine", sample, params["fmt"])]
+    return []
+
+
+@pytest.fixture(scope="module", autouse=True)
+def _start_the_runs(request):
+    """Start every run the selected tests of this file need, on the pool, before the first test:
+    the truths first (most tests need one), then the rest in test order."""
+    keys = [
+        key
+        for item in request.session.items
+        if item.module is request.module and hasattr(item, "callspec")
+        for key in _keys_of(item.originalname, item.callspec.params)
+    ]
+    for key in sorted(keys, key=lambda k: k[0] != "truth"):
+        _submit(key)
+    yield
 
 
 def result(*key):
-    _submit_all()
+    _submit(key)
     return _futures[key].result()
 
 
