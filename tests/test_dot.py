@@ -75,9 +75,10 @@ def node_ids(text: str) -> set[int]:
 
 
 def label_of(text: str, node_id: int) -> str:
-    m = re.search(rf"^\s+n{node_id} \[.*?label=<(.*?)>, tooltip", text, re.M)
+    """A gate's label (HTML-like, its text without the tags), or a leaf's (a quoted string)."""
+    m = re.search(rf'^\s+n{node_id} \[.*?label=(?:<(.*?)>|"(.*?)"), tooltip', text, re.M)
     assert m is not None
-    return re.sub(r"<[^>]*>", "", m[1]).strip()
+    return re.sub(r"<[^>]*>", "", m[1]).strip() if m[1] is not None else m[2]
 
 
 def dot_accepts(text: str) -> subprocess.CompletedProcess[str]:
@@ -222,7 +223,7 @@ def test_the_output_wire_carries_the_seed_gradient(path: Path, style: str) -> No
     (end,) = [w for w in wires(text) if w[1] == "out"]
     assert end[0] == f"n{result.graph.output.id}" and end[3] == "1"
     assert re.search(
-        r"^\s+out \[shape=plaintext, label=<" + (result.graph.output.name or "f") + ">", text, re.M
+        r'^\s+out \[shape=plaintext, label="' + (result.graph.output.name or "f") + '"', text, re.M
     )
 
 
@@ -280,9 +281,9 @@ def test_labels_are_escaped() -> None:
     result.graph.nodes[0].name = 'a<b & "c"'
     result.graph.nodes[2].name = "q>0 \\N"
     text = to_dot(result)
-    assert "a&lt;b &amp; &quot;c&quot;" in text
-    assert "q&gt;0" in text
-    labels = re.sub(r'tooltip="(\\.|[^"\\])*"', "", text)  # quoted strings may hold < and &
+    assert 'label="a<b & \\"c\\""' in text  # a leaf's label is a quoted string
+    assert "q&gt;0" in text  # a wire's label is HTML-like
+    labels = re.sub(r'(tooltip|label)="(\\.|[^"\\])*"', "", text)  # quoted strings may hold < and &
     assert "a<b" not in labels and "q>0" not in labels and "& " not in labels
     assert '\\"c\\"' in text and "\\\\N" in text  # tooltips are quoted strings
     if HAVE_DOT:

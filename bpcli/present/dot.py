@@ -47,8 +47,10 @@ MAX_ARRAY_TERMS = 3
 MAX_SUM_TEXT = 60
 # A constant array's text at most this long is written in its gate (else its shape).
 SHORT_ARRAY = 28
-# Lines of DOT text are folded to this width (losslessly: see fold_dot).
+# Lines of DOT text are folded to this width (losslessly: see fold_dot); a label's text longer
+# than FONT_PIECE characters is written in pieces so that its line can fold between them.
 WIDTH = 80
+FONT_PIECE = 40
 # A constant folded into a gate is written out when at most this long, else as `[…]`.
 SHORT_CONST = 10
 # Bitmaps are drawn at this resolution: sharp on screen, a few tens of KB.
@@ -101,12 +103,12 @@ def to_dot(run: Run, precision: int = 2, *, wires: str = "split", width: int | N
             text = node.name or _const_text(step.value, precision, short=False)
             clusters.add(
                 node.scope,
-                f"  {_id(node)} [shape=plaintext, label=<{_escape(text)}>,"
+                f'  {_id(node)} [shape=plaintext, label="{_quote(text)}",'
                 f' tooltip="{_quote(scoped_label(graph, node))}"];',
             )
             if node.op is INPUT:
                 inputs.append(_id(node))
-    lines.append(f'  out [shape=plaintext, label=<{_escape(_end_name(graph))}>, tooltip="the output"];')
+    lines.append(f'  out [shape=plaintext, label="{_quote(_end_name(graph))}", tooltip="the output"];')
     if inputs:
         # The inputs in a column on the left, top to bottom in the order they first appear.
         chain = " -> ".join(inputs) + " [style=invis]; " if len(inputs) > 1 else ""
@@ -243,7 +245,7 @@ class _Clusters:
                 style = 'style="rounded"; color="#8c959f"' if call else 'style="dashed"; color="#d0d7de"'
                 out.append(f"{pad}subgraph cluster_{count} {{")
                 out.append(
-                    f"{pad}  label=<{_escape(scope.heading())}>; labeljust=l; fontsize=11; {style};"
+                    f'{pad}  label="{_quote(scope.heading())}"; labeljust=l; fontsize=11; {style};'
                     f' fontcolor="{MUTED}";'
                 )
                 count += 1
@@ -466,7 +468,14 @@ def _row_text(v: Value, precision: int) -> str:
 
 
 def _font(color: str, text: str) -> str:
-    return f'<font color="{color}">{_escape(text)}</font>'
+    """Coloured text; a long one in pieces of about FONT_PIECE characters, so that the DOT
+    line can fold between them (inside a tag, where Graphviz ignores the line break)."""
+    pieces = [""]
+    for word in re.split(r"(?<= )", text):
+        if pieces[-1] and len(pieces[-1]) + len(word) > FONT_PIECE:
+            pieces.append("")
+        pieces[-1] += word
+    return "".join(f'<font color="{color}">{_escape(piece)}</font>' for piece in pieces)
 
 
 def _paren(text: str) -> str:
