@@ -302,10 +302,12 @@ class ArrayTable(_Table):
             cell.width = max([width_of(cell.header)] + [_widest(t[k]) for t in natural])
         fixed = sum(c.width for c in cells if not c.folds) + len(GAP) * 5
         node = cells[1]
-        node.width = min(node.width, 24)  # a label up to this wide is kept on one line when it can
-        if not _fit(cells[4:], width - fixed - node.width) and not _fit(
-            cells[1:2] + cells[4:], width - fixed
-        ):
+        label_width = node.width
+        node.width = min(label_width, 24)  # a label up to this wide is kept on one line when it can
+        if _fit(cells[4:], width - fixed - node.width):  # and what the values leave, it gets
+            spare = width - fixed - sum(c.width for c in cells if c.folds)
+            node.width += max(min(spare, label_width - node.width), 0)
+        elif not _fit(cells[1:2] + cells[4:], width - fixed):
             return self._blocks(units, width, gap_text)
         value_w, up_w = cells[4].width, cells[5].width
         total = sum(c.width for c in cells) + len(GAP) * 5

@@ -253,12 +253,16 @@ def named(label: str, v: Value | None, precision: int, width: int, full: bool = 
             return [f"{label} = {beside[0]}", *(" " * lead + line for line in beside[1:])]
         return [f"{label} ({shape_text(array)}) =", *("  " + line for line in below)]
     elided = any("…" in line for line in beside)
-    if (elided and not any("…" in line for line in below)) or lead > width // 2:
+    cramped = any(width_of(line) > width - lead for line in beside)
+    if (elided and not any("…" in line for line in below)) or cramped or lead > width // 2:
         shape = f" ({shape_text(array)})" if any("…" in line for line in below) else ""
         return [f"{label}{shape} =", *("  " + line for line in below)]
     lines = [f"{label} = {beside[0]}", *(" " * lead + line for line in beside[1:])]
     if elided:
-        lines[-1] += f"  ({shape_text(array)})"
+        shape = f"  ({shape_text(array)})"
+        if width_of(lines[-1] + shape) > width:
+            return [f"{label} ({shape_text(array)}) =", *("  " + line for line in below)]
+        lines[-1] += shape
     return lines
 
 
