@@ -27,7 +27,11 @@ ROOT = Path(__file__).resolve().parent.parent
 
 
 def bpcli_exe() -> str:
-    """The `bpcli` console script of the interpreter running the tests (the venv's)."""
+    """The `bpcli` console script of the interpreter running the tests (the venv's), or the
+    one BPCLI_EXE names (to run these tests against another build)."""
+    other = os.environ.get("BPCLI_EXE")
+    if other:
+        return other
     here = Path(sys.executable).parent / "bpcli"
     if here.exists():
         return str(here)
