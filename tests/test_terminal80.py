@@ -9,8 +9,9 @@ small array, the shape for a big one. The truth comes from `--format json`.
 Then: check reports, batch's progress bar on a terminal, `-o FILE` by extension, a missing file,
 --gradcheck's floor and kinks, a `+` continuation line, and every --help.
 
-The runs are independent processes: they are started together on a thread pool the first time
-a test needs one, so the file takes about as long as its slowest share of the CPUs.
+The runs are independent processes: those the selected tests need are all started on a thread
+pool before the first test, so the file takes about its CPU time divided by the CPUs. Set
+BPCLI_EXE to run these tests against another build's `bpcli`.
 """
 
 from __future__ import annotations
@@ -267,6 +268,12 @@ def cropped(text: str, doc: dict) -> list[str]:
 
 def _short(lines: list[str], n: int = 6) -> str:
     return "\n".join(lines[:n]) + (f"\n… and {len(lines) - n} more" if len(lines) > n else "")
+
+
+def test_every_cs231n_sample_runs_as_its_readme_says():
+    """The samples are collected from the README: a new sample needs its command there."""
+    assert len(CS231N) >= 25
+    assert {Path(s).stem for s in CS231N} == set(CS231N_COMMANDS)
 
 
 # --- 1. every sample, every human format, at 80 and 120 columns -------------------------------
