@@ -410,10 +410,26 @@ def grad(
         Translator(lang),
         full,
         depth,
+        reading_width(out),
     )
     parts = render(run, "dot" if output_format == "dot" else output_format, view)
     _emit(parts, out)
     return EXIT_OK
+
+
+def reading_width(out: str | None = None) -> int:
+    """The columns a person reads the output in: COLUMNS when set, else the terminal's when
+    stdout is one; 80 otherwise (a pipe into a pager, a file written with -o)."""
+    if out is not None:
+        return 80
+    columns = os.environ.get("COLUMNS", "").strip()
+    if columns.isdigit() and int(columns) > 0:
+        return int(columns)
+    if sys.stdout.isatty():
+        import shutil
+
+        return shutil.get_terminal_size((80, 24)).columns or 80
+    return 80
 
 
 def _names(graph: Graph, args: tuple[str, ...]) -> list[str] | None:

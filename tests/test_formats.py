@@ -68,7 +68,7 @@ def test_steps_name_the_gate_patterns_and_add_fanout_branches(bpcli):
 def test_steps_in_chinese(bpcli):
     out = bpcli("grad", str(SAMPLES / "simple.bp"), "--format", "steps", "--lang", "zh").out
     assert "f 的反向传播" in out and "乘法门是交换器" in out
-    assert "传给 q：本地梯度 ∂/∂q = z = -4；下游梯度 = 1 × -4 = -4" in out
+    assert "传给 q：局部梯度 ∂/∂q = z = -4；下游梯度 = 1 × -4 = -4" in out
 
 
 def test_tree(bpcli):

@@ -30,6 +30,7 @@ class View:
         tr: Translator | None = None,
         full: bool = False,
         depth: int | None = None,
+        width: int = 80,
     ) -> None:
         self.precision = precision
         self.max_rows = max_rows
@@ -40,6 +41,7 @@ class View:
         self.tr = tr or Translator()
         self.full = full  # JSON: big arrays in full, not summarised
         self.depth = depth  # table, steps, markdown: calls deeper than this are one gate each
+        self.width = width  # the columns a person reads in: the terminal's, or 80
 
 
 def render(run: Run, output_format: str, view: View) -> Sequence[Part]:
@@ -79,7 +81,8 @@ def render(run: Run, output_format: str, view: View) -> Sequence[Part]:
     if output_format == "steps":
         from bpcli.present.steps import steps_text
 
-        return [steps_text(run, view.precision, view.tr, view.wrt, view.depth), *_check_text(run, view)]
+        text = steps_text(run, view.precision, view.tr, view.wrt, view.depth, view.width, view.full)
+        return [text, *_check_text(run, view)]
     if output_format == "markdown":
         from bpcli.present.markdown import markdown_text
 
