@@ -61,19 +61,23 @@ def fold(text: str, width: int, indent: str = "", hang: str | None = None) -> li
 
 
 def fold_pieces(pieces: list[Piece], width: int, indent: str, hang: str) -> list[Line]:
-    """Styled pieces of one paragraph folded to `width`; each line starts with its indent."""
-    chunks: list[tuple[str, str, str]] = []  # (space before, text, style)
+    """Styled pieces of one paragraph folded to `width`; each line starts with its indent.
+    A piece that does not start with a pause continues the chunk before it (`value ` and its
+    number stay together)."""
+    chunks: list[tuple[str, list[Piece]]] = []  # (space before, its styled pieces)
     for text, style in pieces:
         parts = _PAUSE.split(text)
         for k in range(0, len(parts), 2):
             before = parts[k - 1] if k else ""
             if k == 0 and chunks and not parts[0]:
                 continue
-            if parts[k] or before:
-                chunks.append((before, parts[k], style))
+            if k == 0 and chunks:
+                chunks[-1][1].append((parts[0], style))
+            elif parts[k] or before:
+                chunks.append((before, [(parts[k], style)]))
     out = _Lines(width, indent, hang)
-    for before, text, style in chunks:
-        out.chunk(before, text, style)
+    for before, segments in chunks:
+        out.chunk(before, segments)
     return out.done()
 
 
@@ -95,6 +99,8 @@ class _Lines:
         self.line, self.used, self.empty = [(self.hang, "")], cells(self.hang), True
 
     def _put(self, text: str, style: str, before: str = "") -> None:
+        if not text:
+            return
         if not self.empty and before:
             self.line.append((before, ""))
             self.used += cells(before)
@@ -102,19 +108,22 @@ class _Lines:
         self.used += cells(text)
         self.empty = False
 
-    def chunk(self, before: str, text: str, style: str) -> None:
-        size = cells(text)
-        if self.used + (0 if self.empty else cells(before)) + size <= self.width:
-            self._put(text, style, before)
+    def chunk(self, before: str, segments: list[Piece]) -> None:
+        segments = [(text, style) for text, style in segments if text]
+        if not segments:
             return
-        if not self.empty and cells(self.hang) + size <= self.width:
+        size = sum(cells(text) for text, _ in segments)
+        fits = self.used + (0 if self.empty else cells(before)) + size <= self.width
+        if not fits and not self.empty and cells(self.hang) + size <= self.width:
             self._newline()
-            self._put(text, style)
+            before, fits = "", True
+        if fits:
+            for k, (text, style) in enumerate(segments):
+                self._put(text, style, before if k == 0 else "")
             return
-        first = True
-        for joiner, word in _words(text):
-            self._word(before if first else joiner, word, style)
-            first = False
+        for k, (text, style) in enumerate(segments):
+            for j, (joiner, word) in enumerate(_words(text)):
+                self._word((before if k == 0 else "") if j == 0 else joiner, word, style)
 
     def _word(self, before: str, word: str, style: str) -> None:
         size = cells(word)
@@ -304,12 +313,21 @@ def one_line(value: Value | None, precision: int) -> str:
 
 def compact(value: Value | None, precision: int, room: int) -> str:
     """A value in at most `room` columns when it can be: a number; an array on one line
-    when it fits, else its first and last elements and its shape, [[0.1 … 0.4] …] (4×3)."""
+    when it fits, else the edges of its first row, … and its shape: [[0.1 0.2 … 0.4] …] (4×3)."""
     text = one_line(value, precision)
     if value is None or isinstance(value, float) or cells(text) <= room:
         return text
-    flat = np.ravel(value)
-    first, last = number(float(flat[0]), precision), number(float(flat[-1]), precision)
-    depth = value.ndim
-    inner = f"{first} … {last}" if flat.size > 1 else first
-    return "[" * depth + inner + "]" * depth + " " + shape_label(value)
+    first = np.reshape(value, (-1, value.shape[-1]))[0] if value.ndim else np.ravel(value)
+    rest = " …" if value.ndim > 1 else ""
+    shape = " " + shape_label(value)
+    best = ""
+    for edge in range(1, EDGE + 1):
+        kept = _kept(first.size, edge, True)
+        row = "[" + " ".join("…" if i is None else number(float(first[i]), precision) for i in kept) + "]"
+        candidate = "[" * (value.ndim - 1) + row + rest + "]" * (value.ndim - 1) + shape
+        if best and cells(candidate) > room:
+            break
+        best = candidate
+        if None not in kept:
+            break
+    return best

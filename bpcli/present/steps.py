@@ -61,7 +61,7 @@ class Writer:
     def say(self, key: str, **fields: object) -> None:
         """The text `key` with its fields, folded; an array that is not inline goes on lines
         of its own under the words before it, and the words after it follow below."""
-        indent = INDENT
+        indent = str(fields.pop("indent", INDENT))
         blocks: dict[str, Value] = {}
         texts: dict[str, object] = {}
         for name, field in fields.items():
@@ -104,6 +104,20 @@ class Writer:
         else:
             lines.append(shape)
         self.lines += [indent + line if line else "" for line in lines]
+
+    def pair(self, label: str, value: Value | None, note: str = "") -> None:
+        """label = value, the value inline or on lines of its own; `note` after it."""
+        text = self.inline(value, "")
+        if text is None:
+            assert value is not None
+            self.lines.append(label + " =")
+            self.block(value, "    ")
+            if note:
+                self.add(note.strip(), "  ")
+            return
+        self.lines += [
+            line.replace(NBSP, " ") for line in fold(f"{label} = {text}{note}", self.width, "", "    ")
+        ]
 
     def add(self, text: str = "", indent: str = "", hang: str | None = None) -> None:
         """A line of text, folded."""
@@ -189,6 +203,30 @@ def steps_text(
         else:
             w.say("steps.input", out=out, name=name, value=Shown(step.upstream))
     return "\n".join(w.lines) + "\n"
+
+
+def gradient_summary(
+    run: Run, precision: int = 4, wrt: list[str] | None = None, width: int = 80, full: bool = False
+) -> list[str]:
+    """f = value, then ∂f/∂name for every input (or for the names in `wrt`), each folded to
+    `width`, arrays on lines of their own: what --format tree ends with."""
+    from bpcli.core.engine import gradients
+
+    graph = run.graph
+    out = graph.symbol
+    w = Writer(Translator(), precision, width, full)
+    w.pair(graph.output_text, run.output)
+    if graph.upstream is not None:  # --upstream: f is whatever loss sends this gradient in
+        note = f"  (given: ∂{out}/∂{graph.output_text}, the upstream gradient)"
+        w.pair(graph.upstream_name, graph.upstream, note)
+    grads = gradients(run)
+    for name in wrt or list(graph.inputs):
+        use = data_use(graph, graph.inputs[name]) if name in graph.inputs else ""
+        if use:  # read as data: no gradient, rather than 0
+            w.add(f"∂{out}/∂{name} = —  ({w.tr(f'data.{use}', name=name)})", hang="    ")
+            continue
+        w.pair(f"∂{out}/∂{name}", grads[name])
+    return w.lines
 
 
 def _heading(w: Writer, headings: Headings, scope: Scope | None) -> None:
