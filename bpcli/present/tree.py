@@ -95,6 +95,6 @@ def _children(node: Node, under: str, depth: int) -> list[tuple[Node, str, str, 
 def _emit(out: Text, pieces: list[Piece], width: int, guide: str, hang: str) -> None:
     for line in fold_pieces(pieces, width, guide, hang):
         for text, style in line:
-            guide = bool(text) and text.strip(" │├└─") == ""
-            out.append(text.replace(NBSP, " "), style or ("dim" if guide else ""))
+            drawn = bool(text) and text.strip(" │├└─") == ""  # the guides are dim
+            out.append(text.replace(NBSP, " "), style or ("dim" if drawn else ""))
         out.append("\n")
