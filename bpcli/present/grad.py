@@ -84,7 +84,8 @@ def render(run: Run, output_format: str, view: View) -> Sequence[Part]:
     if output_format == "markdown":
         from bpcli.present.markdown import markdown_text
 
-        return [markdown_text(run, view.precision, view.tr, view.wrt, view.depth), *_check_text(run, view)]
+        text = markdown_text(run, view.precision, view.tr, view.wrt, view.depth, view.width)
+        return [text, *_check_text(run, view)]
     if output_format == "latex":
         from bpcli.present.latex import latex_text
 

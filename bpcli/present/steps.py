@@ -272,7 +272,7 @@ def _edge(w: Writer, run: Run, step: Step, edge: Edge) -> None:
         formula=local_formula(graph, node, edge.index, run.values),
         downstream=Shown(edge.downstream),
     )
-    axes = _broadcast_axes(run, node, edge)
+    axes = broadcast_axes(run, node, edge)
     if axes is not None:
         along = _along(w.tr, axes)
         w.say("steps.edge.summed", **fields, along=along)
@@ -283,9 +283,7 @@ def _edge(w: Writer, run: Run, step: Step, edge: Edge) -> None:
     if edge.local is None:
         w.say("steps.edge.jacobian", **fields)
         return
-    local: Value = edge.local
-    if not isinstance(local, float) and local.size and bool(np.all(local == local.flat[0])):
-        local = float(local.flat[0])  # the same local gradient at every element
+    local = uniform(edge.local)
     inline = w.inline(step.upstream) is not None and w.inline(local) is not None
     fields["local"] = Shown(local)
     fields["upstream"] = Shown(step.upstream) if inline else w.tr("steps.word.upstream")
@@ -294,7 +292,14 @@ def _edge(w: Writer, run: Run, step: Step, edge: Edge) -> None:
     w.say("steps.edge.same" if same else "steps.edge", **fields)
 
 
-def _broadcast_axes(run: Run, node: Node, edge: Edge) -> tuple[int, ...] | None:
+def uniform(local: Value) -> Value:
+    """A local gradient that is the same at every element, as that number; else unchanged."""
+    if not isinstance(local, float) and local.size and bool(np.all(local == local.flat[0])):
+        return float(local.flat[0])
+    return local
+
+
+def broadcast_axes(run: Run, node: Node, edge: Edge) -> tuple[int, ...] | None:
     """The axes of the gate's result that input was broadcast along, or None when it was not."""
     if not node.op.broadcast:
         return None
