@@ -45,7 +45,7 @@ PROGRAMS = {
 
 
 def widest(text: str) -> int:
-    return max(sum(2 if unicodedata.east_asian_width(c) in "WF" else 1 for c in line) for line in text.split("\n"))
+    return max(sum(2 if unicodedata.east_asian_width(c) in "WF" else 1 for c in s) for s in text.split("\n"))
 
 
 def first_numbers(value: float | np.ndarray) -> list[str]:
@@ -134,7 +134,10 @@ def test_a_long_formula_folds_after_an_operator_and_keeps_every_character():
 
 
 def test_cjk_counts_two_columns_and_folds_between_characters():
-    text = "减法门带符号地分配：局部梯度是 +1 和 −1，所以第一个输入得到不变的上游梯度，第二个输入得到它的相反数"
+    text = (
+        "减法门带符号地分配：局部梯度是 +1 和 −1，所以第一个输入得到不变的上游梯度，第二个输入得到它的相反数"
+    )
+    text += "，就是这样"
     lines = fold(text, 30, "    ", "      ")
     assert all(cells(line) <= 30 for line in lines) and len(lines) > 2
     assert "".join(line.strip() for line in lines).replace(" ", "") == text.replace(" ", "")
@@ -196,7 +199,8 @@ def test_a_broadcast_says_the_axis_its_gradient_sums(bpcli, monkeypatch):
     assert "b was broadcast along axis 0 of the (3, 4) result, so its gradient sums g over axis 0" in out
     assert "to b:  local ∂/∂b = 1;  downstream, summed over axis 0 = [1 1 1 1]" in out
     scalar = bpcli("grad", "f = sum(w * x)", "w=2", "x=[[1,2],[3,4]]", "--format", "steps").out
-    assert "w was broadcast along axes 0, 1 of the (2, 2) result, so its gradient sums upstream × local" in scalar
+    said = "w was broadcast along axes 0, 1 of the (2, 2) result, so its gradient sums upstream × local"
+    assert said in scalar
     md = bpcli(*args, "--format", "markdown").out
     assert "∂/∂b = 1, summed over axis 0" in md
 
