@@ -240,7 +240,7 @@ def test_output_to_a_file(bpcli, tmp_path):
 def test_wrt_limits_the_summary_not_the_graph(bpcli):
     result = bpcli("grad", str(SAMPLES / "neuron.bp"), "--wrt", "w0,x0")
     assert result.out.endswith("f = 0.7311\n∂f/∂w0 = -0.1966\n∂f/∂x0 = 0.3932\n")
-    assert "│ w1*x1" in result.out
+    assert "\n 8  w1*x1      mul         6         — │ w1     x1 = -2" in result.out
     doc = json.loads(
         bpcli("grad", str(SAMPLES / "neuron.bp"), "--wrt", "w0", "--wrt", "w2", "--format", "json").out
     )
@@ -312,7 +312,7 @@ def test_expanded_and_fused_gates_give_equal_gradients(name, x, y):
 
 def test_expand_in_the_table(bpcli):
     out = bpcli("grad", str(SAMPLES / "neuron_sigmoid.bp"), "--expand").out
-    assert "1 + exp(…)" in out and "│ sigmoid" not in out
+    assert "exp(#10)     exp" in out and " sigmoid " not in out
     plain = bpcli("grad", str(SAMPLES / "neuron_sigmoid.bp")).out
     summary = re.compile(r"∂f/∂\w+ = [-\d.]+")
     assert summary.findall(out) == summary.findall(plain)

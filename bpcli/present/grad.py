@@ -41,7 +41,7 @@ class View:
         self.tr = tr or Translator()
         self.full = full  # JSON: big arrays in full, not summarised
         self.depth = depth  # table, steps, markdown: calls deeper than this are one gate each
-        self.width = width  # the columns a person reads in: the terminal's, or 80
+        self.width = width  # the columns text is laid out in: a terminal's, or 80 (COLUMNS)
 
 
 def render(run: Run, output_format: str, view: View) -> Sequence[Part]:
@@ -61,11 +61,13 @@ def render(run: Run, output_format: str, view: View) -> Sequence[Part]:
     if output_format == "table":
         from bpcli.present.table import grad_report
 
-        parts = grad_report(run, view.precision, view.max_rows, view.jacobians, view.wrt, view.depth)
+        parts = grad_report(
+            run, view.precision, view.max_rows, view.jacobians, view.wrt, view.depth, view.width, view.full
+        )
         if view.checks is not None:
             from bpcli.present.table import gradcheck_table
 
-            parts.append(gradcheck_table(run.graph, view.checks, view.precision))
+            parts.append(gradcheck_table(run.graph, view.checks, view.precision, view.width))
         return parts
     if output_format == "tree":
         from rich.text import Text
@@ -111,18 +113,24 @@ def _data_inputs(run: Run, wrt: list[str] | None) -> dict[str, str]:
 
 
 def _check_json(check: Check, full: bool = False) -> dict[str, object]:
+    from bpcli.check.gradcheck import RTOL
+
     error = check.relative_error
     return {
         "name": check.name,
         "analytic": check.analytic,
         "numeric": _numeric_json(check.numeric, full),
         "relative_error": error if error == error else None,
+        "absolute_error": check.absolute_error if check.absolute_error == check.absolute_error else None,
+        "atol": check.atol,
+        "rtol": RTOL,
         "verdict": check.verdict,
         "kinks": check.kinks,
         "poles": check.poles,
         "checked": check.checked,
         "elements": check.elements,
         **({"flips": check.flips} if check.flips else {}),  # (keys only where they apply)
+        **({"kinked": check.kinked} if check.kinked else {}),
         **({"data": check.data} if check.data else {}),
     }
 
@@ -164,4 +172,4 @@ def _check_text(run: Run, view: View) -> list[str]:
         return []
     from bpcli.present.table import gradcheck_lines
 
-    return ["\n" + "\n".join(gradcheck_lines(run.graph, view.checks, view.precision)) + "\n"]
+    return ["\n" + "\n".join(gradcheck_lines(run.graph, view.checks, view.precision, view.width)) + "\n"]
