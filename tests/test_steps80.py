@@ -14,7 +14,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from bpcli.present.fold import array_lines, cells, compact, fold, one_line
+from bpcli.present.arrays import block, compact, one_line
+from bpcli.present.fold import cells, fold
 from bpcli.present.numbers import number
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -151,22 +152,22 @@ def test_an_operator_ends_a_line_rather_than_starting_one():
 
 def test_arrays_print_numpy_style_with_whole_aligned_rows():
     a = np.array([[1.0, -2.5, 3], [0.25, 5, -6]])
-    assert array_lines(a, 4, 80) == ["[[   1 -2.5    3]", " [0.25    5   -6]]"]
+    assert block(a, 4, 80) == ["[[   1, -2.5,  3],", " [0.25,    5, -6]]"]
     cube = np.arange(8.0).reshape(2, 2, 2)
-    assert array_lines(cube, 4, 80) == ["[[[0 1]", "  [2 3]]", "", " [[4 5]", "  [6 7]]]"]
+    assert block(cube, 4, 80) == ["[[[0, 1],", "  [2, 3]],", "", " [[4, 5],", "  [6, 7]]]"]
 
 
 def test_big_arrays_are_summarised_with_their_edges():
     big = np.arange(100 * 30, dtype=float).reshape(100, 30)
-    lines = array_lines(big, 4, 70)
-    assert len(lines) == 7 and lines[3].strip() == "…"
+    lines = block(big, 4, 70)
+    assert len(lines) == 7 and lines[3].strip() == "…,"
     assert all(cells(line) <= 70 for line in lines)
-    assert lines[0].startswith("[[   0    1    2 …") and lines[-1].endswith("2999]]")
-    assert len(array_lines(big, 4, 70, full=True)) > 100  # --full: every row
+    assert lines[0].startswith("[[   0,    1,    2,") and "…" in lines[0] and lines[-1].endswith("2999]]")
+    assert len(block(big, 4, 70, full=True)) > 100  # --full: every row
 
 
 def test_a_row_too_wide_for_the_width_folds_like_numpy():
-    lines = array_lines(np.linspace(-1, 1, 30), 4, 40)
+    lines = block(np.linspace(-1, 1, 30), 4, 40)
     assert all(cells(line) <= 40 for line in lines) and len(lines) > 3
     assert lines[0].startswith("[") and lines[-1].endswith("]")
     found = [float(x) for line in lines for x in re.findall(r"-?[\d.]+(?:e-?\d+)?", line)]
@@ -174,9 +175,10 @@ def test_a_row_too_wide_for_the_width_folds_like_numpy():
 
 
 def test_compact_summaries_name_the_shape():
-    assert compact(np.ones((4, 3)) / 3, 4, 20) == "[[0.3333 … 0.3333] …] (4×3)"
-    assert compact(np.array([1.0, 2.0]), 4, 20) == "[1 2]"
-    assert one_line(np.eye(2), 4) == "[[1 0] [0 1]]"
+    assert compact(np.arange(12.0).reshape(4, 3) / 3, 4, 30) == "[[0, 0.3333, 0.6667], …] (4×3)"
+    assert compact(np.ones((4, 3)) / 3, 4, 20) == "all 0.3333 (4×3)"
+    assert compact(np.array([1.0, 2.0]), 4, 20) == "[1, 2]"
+    assert one_line(np.eye(2), 4) == "[[1, 0], [0, 1]]"
 
 
 # --- the narration --------------------------------------------------------------------------------
@@ -197,7 +199,7 @@ def test_a_broadcast_says_the_axis_its_gradient_sums(bpcli, monkeypatch):
     args += ["d=[[1,0,0,0],[0,1,0,0],[0,0,1,1]]"]
     out = bpcli(*args, "--format", "steps").out
     assert "b was broadcast along axis 0 of the (3, 4) result, so its gradient sums g over axis 0" in out
-    assert "to b:  local ∂/∂b = 1;  downstream, summed over axis 0 = [1 1 1 1]" in out
+    assert "to b:  local ∂/∂b = 1;  downstream, summed over axis 0 = [1, 1, 1, 1]" in out
     scalar = bpcli("grad", "f = sum(w * x)", "w=2", "x=[[1,2],[3,4]]", "--format", "steps").out
     said = "w was broadcast along axes 0, 1 of the (2, 2) result, so its gradient sums upstream × local"
     assert said in scalar

@@ -17,7 +17,8 @@ from bpcli.language.parse import parse
 from bpcli.present.arrays import block, inline
 from bpcli.present.numbers import number
 from bpcli.present.table import grad_report
-from bpcli.present.text import fold, width_of
+from bpcli.present.fold import cells as width_of
+from bpcli.present.fold import fold
 
 SAMPLES = Path(__file__).resolve().parent.parent / "samples"
 PROGRAMS = [*sorted(SAMPLES.glob("*.bp")), SAMPLES / "homework" / "softmax.bp"]
@@ -143,15 +144,3 @@ def test_block_keeps_rows_whole_within_the_width(shape, width, seed):
     full = block(a, 4, width, full=True)
     assert re.findall(r"-?[\d.]+(?:e-?\d+)?", " ".join(full)) == texts  # every number, in order
     assert "…" not in " ".join(full)
-
-
-def test_fold_breaks_at_spaces_and_cuts_only_what_is_wider_than_the_line():
-    assert fold("hello world this is a long sentence", 12, "  ") == [
-        "hello world",
-        "  this is a",
-        "  long",
-        "  sentence",
-    ]
-    assert fold("exp(-(w0*x0+w1*x1+w2))", 8, " ") == ["exp(-(w0", " *x0+w1*", " x1+w2))"]
-    assert fold("局部梯度是本地的数值", 6) == ["局部梯", "度是本", "地的数", "值"]
-    assert fold("  → x: one two", 10, "    ") == ["  → x: one", "    two"]

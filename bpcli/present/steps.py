@@ -15,8 +15,9 @@ from bpcli.core.ops import Op
 from bpcli.core.run import Run
 from bpcli.core.where import scoped_ref
 from bpcli.lazy import np
+from bpcli.present.arrays import block, one_line, shape_label
 from bpcli.present.explain import Edge, Step, derivation, local_formula
-from bpcli.present.fold import array_lines, cells, fold, one_line, shape_label
+from bpcli.present.fold import cells, fold
 from bpcli.present.numbers import number
 from bpcli.present.scopes import GroupStep, Headings, collapse, explain
 from bpcli.texts import Translator
@@ -94,7 +95,7 @@ class Writer:
             self.lines.append(indent + number(value, self.precision))
             return
         room = self.width - len(indent)
-        lines = array_lines(value, self.precision, room, self.full)
+        lines = block(value, self.precision, room, self.full)
         if value.ndim == 1 and not any("…" in line for line in lines):
             self.lines += [indent + line for line in lines]  # (its length is plain to see)
             return

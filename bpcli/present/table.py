@@ -13,10 +13,10 @@ from bpcli.core.run import Run
 from bpcli.core.where import scoped_label, scoped_ref
 from bpcli.present.arrays import block, shape_text
 from bpcli.present.explain import MAX_JACOBIAN, Step, jacobian, jacobian_shape, local_formula
+from bpcli.present.fold import cells, fold
 from bpcli.present.numbers import value as fmt
 from bpcli.present.scopes import GroupStep, Headings, collapse, explain, heading
 from bpcli.present.steps import gate_key
-from bpcli.present.text import fold, width_of
 from bpcli.texts import Translator
 from bpcli.values import Array, Value
 
@@ -225,15 +225,15 @@ def summary_lines(run: Run, precision: int, wrt: list[str] | None = None, width:
     if graph.upstream is not None:  # --upstream: f is whatever loss sends this gradient in
         given = named(graph.upstream_name, graph.upstream, precision, width)
         note = f"(given: ∂f/∂{graph.output_text}, the upstream gradient)"
-        if len(given) == 1 and width_of(given[0] + "  " + note) <= width:
+        if len(given) == 1 and cells(given[0] + "  " + note) <= width:
             lines.append(given[0] + "  " + note)
         else:
-            lines += given + fold(note, width, "  ")
+            lines += given + fold(note, width, "", "  ")
     grads = gradients(run)
     for name in wrt or list(graph.inputs):
         use = data_use(graph, graph.inputs[name]) if name in graph.inputs else ""
         if use:  # read as data: no gradient, rather than 0
-            lines += fold(f"∂{sym}/∂{name} = —  ({Translator()(f'data.{use}', name=name)})", width, "  ")
+            lines += fold(f"∂{sym}/∂{name} = —  ({Translator()(f'data.{use}', name=name)})", width, "", "  ")
             continue
         lines += named(f"∂{sym}/∂{name}", grads[name], precision, width)
     return lines
@@ -243,24 +243,24 @@ def named(label: str, v: Value | None, precision: int, width: int, full: bool = 
     """`label = value`: an array's rows under its first, or below the label when they show
     more there; with its shape when part of it is left out (or with `full`, always)."""
     if v is None or type(v) is float:
-        return fold(f"{label} = {fmt(v, precision)}", width, "  ")
+        return fold(f"{label} = {fmt(v, precision)}", width, "", "  ")
     array = cast("Array", v)
-    lead = width_of(label) + 3
+    lead = cells(label) + 3
     beside = block(array, precision, width - lead, full)
     below = block(array, precision, width - 2, full)
     if full:
-        if all(width_of(line) <= width - lead for line in beside) and len(beside) <= len(below):
+        if all(cells(line) <= width - lead for line in beside) and len(beside) <= len(below):
             return [f"{label} = {beside[0]}", *(" " * lead + line for line in beside[1:])]
         return [f"{label} ({shape_text(array)}) =", *("  " + line for line in below)]
     elided = any("…" in line for line in beside)
-    cramped = any(width_of(line) > width - lead for line in beside)
+    cramped = any(cells(line) > width - lead for line in beside)
     if (elided and not any("…" in line for line in below)) or cramped or lead > width // 2:
         shape = f" ({shape_text(array)})" if any("…" in line for line in below) else ""
         return [f"{label}{shape} =", *("  " + line for line in below)]
     lines = [f"{label} = {beside[0]}", *(" " * lead + line for line in beside[1:])]
     if elided:
         shape = f"  ({shape_text(array)})"
-        if width_of(lines[-1] + shape) > width:
+        if cells(lines[-1] + shape) > width:
             return [f"{label} ({shape_text(array)}) =", *("  " + line for line in below)]
         lines[-1] += shape
     return lines
@@ -294,7 +294,7 @@ def jacobians(run: Run, precision: int, width: int = 80) -> Text:
             elif matrix is None:
                 lines.append(f"{head}: too big to show; bpcli never builds it to compute gradients")
             else:
-                lines += fold(head, width, "  ")
+                lines += fold(head, width, "", "  ")
                 lines += ["  " + line for line in block(matrix, precision, width - 2, full=True)]
     if len(lines) == 1:
         lines.append("(no array nodes: every local gradient is the single number in the table)")
@@ -386,35 +386,26 @@ def gradcheck_table(graph: Graph, checks: list[Check], precision: int, width: in
         right = column in (1, 2) and not any("[" in row[column] for row in rows)
         table.add_column(header, justify="right" if right else "left", overflow="fold")
     notes = []
-    for *cells, note in rows:
-        table.add_row(*cells)
-        lead = f"{cells[0]}: "
+    for *row, note in rows:
+        table.add_row(*row)
+        lead = f"{row[0]}: "
         for at, line in enumerate(note.split("\n") if note else []):
-            notes.append(_fold((lead if at == 0 else " " * len(lead)) + line, width, " " * len(lead)))
-    parts: list[RenderableType] = [Text(_fold(gradcheck_title(graph), width)), Constrain(table, width)]
+            hang = " " * len(lead)
+            notes += fold(lead + line, width, "", hang) if at == 0 else fold(line, width, hang, hang)
+    title = "\n".join(fold(gradcheck_title(graph), width, "", ""))
+    parts: list[RenderableType] = [Text(title), Constrain(table, width)]
     if notes:
         parts.append(Text("\n".join(notes)))
     return Group(*parts)
 
 
-def _fold(text: str, width: int, indent: str = "") -> str:
-    """Text folded at spaces into lines of at most `width` columns (a longer word alone),
-    each of its lines on its own."""
-    import textwrap
-
-    wrap = textwrap.TextWrapper(
-        width, subsequent_indent=indent, break_long_words=False, break_on_hyphens=False
-    )
-    return "\n".join("\n".join(wrap.wrap(line)) for line in text.split("\n"))
-
-
 def gradcheck_lines(graph: Graph, checks: list[Check], precision: int, width: int = 80) -> list[str]:
     """The check as lines of text within `width` columns (steps, tree, markdown)."""
-    lines = [_fold(gradcheck_title(graph), width)]
+    lines = fold(gradcheck_title(graph), width, "", "")
     for check in checks:
         name, analytic, numeric, error, verdict, note = _check_cells(graph, check, precision)
         label = "relative error" if error[:1].isdigit() else "error"
-        line = f"  ∂{graph.symbol}/∂{name}: analytic {analytic}, numeric {numeric}, {label} {error}"
+        line = f"∂{graph.symbol}/∂{name}: analytic {analytic}, numeric {numeric}, {label} {error}"
         notes = f" ({note.replace(chr(10), '; ')})" if note else ""
-        lines.append(_fold(f"{line}: {verdict}{notes}", width, "    "))
+        lines += fold(f"{line}: {verdict}{notes}", width, "  ", "    ")
     return lines

@@ -14,7 +14,8 @@ from bpcli.core.engine import gradient
 from bpcli.core.graph import Node, data_use
 from bpcli.core.run import Run
 from bpcli.core.where import scoped_label, scoped_ref
-from bpcli.present.fold import Piece, cells, compact, fold_pieces
+from bpcli.present.arrays import compact
+from bpcli.present.fold import Piece, cells, fold_pieces
 
 NBSP = "\u00a0"
 MAX_DEPTH = 60  # levels drawn in one tree at most, however wide the terminal
