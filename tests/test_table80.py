@@ -15,10 +15,9 @@ from bpcli.core.engine import gradients
 from bpcli.core.engine import run as run_graph
 from bpcli.language.parse import parse
 from bpcli.present.arrays import block, inline
+from bpcli.present.fold import cells as width_of
 from bpcli.present.numbers import number
 from bpcli.present.table import grad_report
-from bpcli.present.fold import cells as width_of
-from bpcli.present.fold import fold
 
 SAMPLES = Path(__file__).resolve().parent.parent / "samples"
 PROGRAMS = [*sorted(SAMPLES.glob("*.bp")), SAMPLES / "homework" / "softmax.bp"]
@@ -120,7 +119,9 @@ def test_full_shows_each_gate_with_every_element():
 def test_inline_prefers_the_whole_array_then_corners_then_the_range():
     a = np.array([[-0.36, 2.97, 0.15, 0.58], [-0.38, -0.82, -0.07, 0.06]])
     assert inline(a, 4, 80) == "[[-0.36, 2.97, 0.15, 0.58], [-0.38, -0.82, -0.07, 0.06]]"
-    assert inline(a, 4, 34) == "[[-0.36, 2.97, …, 0.15, 0.58], …]"
+    assert inline(a, 4, 34) == "[[-0.36, 2.97, 0.15, 0.58], …]"  # the first row whole
+    assert inline(a, 4, 28) == "-0.82 to 2.97"  # (one number at each end says less)
+    assert inline(np.arange(10.0), 4, 25) == "[0, 1, 2, …, 7, 8, 9]"
     assert inline(a, 4, 20) == "-0.82 to 2.97"
     assert inline(np.full((3, 3), -1 / 3), 4, 14) == "all -0.3333"
     assert inline(a, 4, 12) == f"‖·‖ {number(float(np.linalg.norm(a)), 4)}"
