@@ -10,10 +10,12 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from itertools import product
+from typing import cast
 
 from bpcli.lazy import np
-from bpcli.present.fold import cells
+from bpcli.present.fold import cells, fold
 from bpcli.present.numbers import number
+from bpcli.present.numbers import value as fmt
 from bpcli.values import Array, Value
 
 # Rows (or 2-D blocks of a deeper array) shown at each end of an axis that is left out.
@@ -222,3 +224,30 @@ def _columns(
             break
         best = cols
     return best
+
+
+def named(label: str, v: Value | None, precision: int, width: int, full: bool = False) -> list[str]:
+    """`label = value`: an array's rows under its first, or below the label when they show
+    more there; with its shape when part of it is left out (or with `full`, always)."""
+    if v is None or type(v) is float:
+        return fold(f"{label} = {fmt(v, precision)}", width, "", "  ")
+    array = cast("Array", v)
+    lead = cells(label) + 3
+    beside = block(array, precision, width - lead, full)
+    below = block(array, precision, width - 2, full)
+    if full:
+        if all(cells(line) <= width - lead for line in beside) and len(beside) <= len(below):
+            return [f"{label} = {beside[0]}", *(" " * lead + line for line in beside[1:])]
+        return [f"{label} ({shape_text(array)}) =", *("  " + line for line in below)]
+    elided = any("…" in line for line in beside)
+    cramped = any(cells(line) > width - lead for line in beside)
+    if (elided and not any("…" in line for line in below)) or cramped or lead > width // 2:
+        shape = f" ({shape_text(array)})" if any("…" in line for line in below) else ""
+        return [f"{label}{shape} =", *("  " + line for line in below)]
+    lines = [f"{label} = {beside[0]}", *(" " * lead + line for line in beside[1:])]
+    if elided:
+        shape = f"  ({shape_text(array)})"
+        if cells(lines[-1] + shape) > width:
+            return [f"{label} ({shape_text(array)}) =", *("  " + line for line in below)]
+        lines[-1] += shape
+    return lines

@@ -21,7 +21,7 @@ from bpcli.core.graph import Node, data_use
 from bpcli.core.ops import CONST, INPUT
 from bpcli.core.run import Run
 from bpcli.core.where import scoped_ref
-from bpcli.present.arrays import inline
+from bpcli.present.arrays import inline, named
 from bpcli.present.explain import Step, local_formula
 from bpcli.present.fold import cells, fold, pad
 from bpcli.present.numbers import value as fmt
@@ -497,8 +497,6 @@ def gate_blocks(run: Run, precision: int, width: int) -> list[str]:
     """--full: each gate of an array program, from the output back, as a block: its value,
     its upstream gradient, and for each input the local gradient (elementwise gates) and
     what flows down, every element shown."""
-    from bpcli.present.table import named
-
     table = _Table(run, precision)
     sym = table.symbol
     out: list[str] = []
