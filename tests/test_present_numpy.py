@@ -85,7 +85,8 @@ def steps(bpcli, program: str, *extra: str) -> str:
 
 
 @pytest.mark.parametrize("lang", ["en", "zh"])
-def test_steps_narrate_the_new_gate_patterns(bpcli, lang):
+def test_steps_narrate_the_new_gate_patterns(bpcli, lang, monkeypatch):
+    monkeypatch.setenv("COLUMNS", "300")  # (the texts whole, on one line each)
     tr = Translator(lang)
     embedding = steps(bpcli, "embedding", "--lang", lang)
     assert tr("steps.gate.scatter") in embedding
@@ -208,11 +209,11 @@ def test_a_long_join_is_abbreviated_by_its_name():
 
 def test_a_join_names_the_piece_each_input_gets(bpcli):
     concatenated = steps(bpcli, "concatenate")
-    assert "to a:  downstream = g[0:2] = [2, 4]" in concatenated
+    assert "to a:  downstream = g[0:2] = [2 4]" in concatenated
     assert "to b:  downstream = g[2:3] = [6]" in concatenated
     stacked = steps(bpcli, "stack")
-    assert "to a:  downstream = g[:, 0] = [2, 4]" in stacked
-    assert "to b:  downstream = g[:, 1] = [6, 8]" in stacked
+    assert "to a:  downstream = g[:, 0] = [2 4]" in stacked
+    assert "to b:  downstream = g[:, 1] = [6 8]" in stacked
 
 
 def test_a_comparison_row_says_it_passes_no_gradient(bpcli):
@@ -337,10 +338,12 @@ def test_steps_say_where_a_broadcast_sums_the_gradient():
     program = "out = x @ w + b; f = np.sum(out * d)"
     arrays = {"x": [[1.0, 2], [3, 4]], "w": [[1.0, 0], [0, 1]], "b": [1.0, 2], "d": [[1.0, 0], [0, 1]]}
     done = run(parse(program, arrays), record=True)
-    english = steps_text(done)
-    assert "b was broadcast from (2,) to (2, 2): its gradient is the downstream summed" in english
+    english = steps_text(done, width=200)
+    assert "b was broadcast along axis 0 of the (2, 2) result, so its gradient sums g over axis 0" in english
     assert english.count("was broadcast") == 1  # x @ w has the sum's shape: nothing to say
-    assert "b 从形状 (2,) 被广播成 (2, 2)" in steps_text(done, tr=Translator("zh"))
+    assert "b 沿 (2, 2) 结果的第 0 轴被广播，所以它的梯度是把 g 沿第 0 轴求和" in steps_text(
+        done, tr=Translator("zh"), width=200
+    )
 
 
 def test_a_subtraction_is_narrated_with_its_sign():

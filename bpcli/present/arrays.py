@@ -10,11 +10,13 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from itertools import product
+from typing import cast
 
 from bpcli.lazy import np
+from bpcli.present.fold import cells, fold
 from bpcli.present.numbers import number
-from bpcli.present.text import width_of
-from bpcli.values import Array
+from bpcli.present.numbers import value as fmt
+from bpcli.values import Array, Value
 
 # Rows (or 2-D blocks of a deeper array) shown at each end of an axis that is left out.
 EDGE = 3
@@ -28,6 +30,35 @@ WRAP = 60
 def shape_text(v: Array) -> str:
     """4×3; a vector's length alone; () for a 0-d array."""
     return "×".join(map(str, v.shape)) if v.ndim else "()"
+
+
+def shape_label(v: Array) -> str:
+    """(4×3), as text after an array writes its shape."""
+    return "(" + shape_text(v) + ")" if v.ndim else "()"
+
+
+def one_line(v: Value | None, precision: int) -> str:
+    """A value on one line: a number, or an array as a literal with its rows side by side
+    ([[1, 2], [3, 4]]), its middle left out (…) beyond WHOLE rows or 128 columns."""
+    if v is None:
+        return "—"
+    if isinstance(v, float):
+        return number(v, precision)
+    return " ".join(line.strip() for line in block(v, precision, 1 << 30) if line.strip())
+
+
+def compact(v: Value | None, precision: int, room: int) -> str:
+    """A value in at most `room` columns where it can be: the array whole, or summarised
+    as `inline` does with its shape after it: [[0.1, 0.2, …, 0.4], …] (4×3)."""
+    if v is None or isinstance(v, float):
+        return one_line(v, precision)
+    if v.ndim == 0:
+        return number(float(v), precision)
+    whole = one_line(v, precision)
+    if cells(whole) <= room and "…" not in whole:
+        return whole
+    shape = " " + shape_label(v)
+    return inline(v, precision, max(room - len(shape), 1)) + shape
 
 
 def block(v: Array, precision: int, width: int, full: bool = False) -> list[str]:
@@ -99,7 +130,7 @@ def inline(v: Array, precision: int, width: int) -> str:
         return "[]"
     depth = v.ndim
     whole = " ".join(block(v, precision, 10_000)).replace("  ", " ") if v.size <= 64 else ""
-    if whole and width_of(whole) <= width and "…" not in whole:
+    if whole and cells(whole) <= width and "…" not in whole:
         return whole
     row = v.reshape(-1, v.shape[-1])[0]
     more_rows = v.size > v.shape[-1]
@@ -107,7 +138,9 @@ def inline(v: Array, precision: int, width: int) -> str:
     tail = "]" + ", …" + "]" * (depth - 1) if more_rows else "]" * depth
     n = row.size
     texts = [number(float(x), precision) for x in (row if n <= 128 else [*row[:64], *row[-64:]])]
-    room = width - width_of(head) - width_of(tail)
+    room = width - cells(head) - cells(tail)
+    if len(texts) == n and len(", ".join(texts)) <= room:  # the first row whole
+        return head + ", ".join(texts) + tail
     corners = {}  # k numbers at each end of the first row
     for k in range(1, len(texts) // 2 + 1):
         body = ", ".join([*texts[:k], "…", *texts[len(texts) - k :]])
@@ -119,12 +152,12 @@ def inline(v: Array, precision: int, width: int) -> str:
     flat = v.ravel()  # its range says more than one number at each end
     low, high = number(float(flat.min()), precision), number(float(flat.max()), precision)
     span = f"all {low}" if low == high else f"{low} to {high}"
-    if width_of(span) <= width:
+    if cells(span) <= width:
         return span
     if corners:
         return corners[1]
     norm = f"‖·‖ {number(float(np.linalg.norm(flat)), precision)}"
-    return norm if width_of(norm) <= width else "…"
+    return norm if cells(norm) <= width else "…"
 
 
 def _vector(v: Array, precision: int, width: int, full: bool) -> list[str]:
@@ -191,3 +224,30 @@ def _columns(
             break
         best = cols
     return best
+
+
+def named(label: str, v: Value | None, precision: int, width: int, full: bool = False) -> list[str]:
+    """`label = value`: an array's rows under its first, or below the label when they show
+    more there; with its shape when part of it is left out (or with `full`, always)."""
+    if v is None or type(v) is float:
+        return fold(f"{label} = {fmt(v, precision)}", width, "", "  ")
+    array = cast("Array", v)
+    lead = cells(label) + 3
+    beside = block(array, precision, width - lead, full)
+    below = block(array, precision, width - 2, full)
+    if full:
+        if all(cells(line) <= width - lead for line in beside) and len(beside) <= len(below):
+            return [f"{label} = {beside[0]}", *(" " * lead + line for line in beside[1:])]
+        return [f"{label} ({shape_text(array)}) =", *("  " + line for line in below)]
+    elided = any("…" in line for line in beside)
+    cramped = any(cells(line) > width - lead for line in beside)
+    if (elided and not any("…" in line for line in below)) or cramped or lead > width // 2:
+        shape = f" ({shape_text(array)})" if any("…" in line for line in below) else ""
+        return [f"{label}{shape} =", *("  " + line for line in below)]
+    lines = [f"{label} = {beside[0]}", *(" " * lead + line for line in beside[1:])]
+    if elided:
+        shape = f"  ({shape_text(array)})"
+        if cells(lines[-1] + shape) > width:
+            return [f"{label} ({shape_text(array)}) =", *("  " + line for line in below)]
+        lines[-1] += shape
+    return lines

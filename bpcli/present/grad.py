@@ -72,22 +72,22 @@ def render(run: Run, output_format: str, view: View) -> Sequence[Part]:
     if output_format == "tree":
         from rich.text import Text
 
-        from bpcli.present.table import summary_lines
+        from bpcli.present.steps import gradient_summary
         from bpcli.present.tree import grad_tree
 
-        parts = [
-            grad_tree(run, view.precision),
-            Text("\n".join(summary_lines(run, view.precision, view.wrt, view.width))),
-        ]
+        summary = gradient_summary(run, view.precision, view.wrt, view.width, view.full)
+        parts = [grad_tree(run, view.precision, width=view.width), Text("\n".join(summary))]
         return parts + _check_text(run, view)
     if output_format == "steps":
         from bpcli.present.steps import steps_text
 
-        return [steps_text(run, view.precision, view.tr, view.wrt, view.depth), *_check_text(run, view)]
+        text = steps_text(run, view.precision, view.tr, view.wrt, view.depth, view.width, view.full)
+        return [text, *_check_text(run, view)]
     if output_format == "markdown":
         from bpcli.present.markdown import markdown_text
 
-        return [markdown_text(run, view.precision, view.tr, view.wrt, view.depth), *_check_text(run, view)]
+        text = markdown_text(run, view.precision, view.tr, view.wrt, view.depth, view.width)
+        return [text, *_check_text(run, view)]
     if output_format == "latex":
         from bpcli.present.latex import latex_text
 

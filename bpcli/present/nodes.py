@@ -21,12 +21,12 @@ from bpcli.core.graph import Node, data_use
 from bpcli.core.ops import CONST, INPUT
 from bpcli.core.run import Run
 from bpcli.core.where import scoped_ref
-from bpcli.present.arrays import inline
+from bpcli.present.arrays import inline, named
 from bpcli.present.explain import Step, local_formula
+from bpcli.present.fold import cells, fold, pad
 from bpcli.present.numbers import value as fmt
 from bpcli.present.scopes import GroupStep, Headings, collapse, explain, heading
 from bpcli.present.steps import gate_key
-from bpcli.present.text import fold, pad, width_of
 from bpcli.texts import Translator
 from bpcli.values import Value
 
@@ -98,7 +98,7 @@ class _Table:
             return scoped_ref(graph, node, atomic=True, within=node.scope if within is None else within)  # type: ignore[arg-type]
         if node.op is CONST or node.op is INPUT:
             text = graph.ref(node, atomic=True)
-            if width_of(text) <= SHORT_CONST:
+            if cells(text) <= SHORT_CONST:
                 return text
         return f"#{node.id}"
 
@@ -136,14 +136,14 @@ class _Table:
 
     def heading_line(self, scope: object, width: int) -> list[Line]:
         text = heading(scope)  # type: ignore[arg-type]
-        return [(line, [(0, len(line), "bold")]) for line in fold(f"▸ {text}", width, "  ")]
+        return [(line, [(0, len(line), "bold")]) for line in fold(f"▸ {text}", width, "", "  ")]
 
     def legend(self, width: int) -> list[Line]:
         """What the table's columns mean, below it."""
         words = f"downstream = ∂{self.symbol}/∂node × local"
         if self.skipped:
             words += "; constants get no gradient"
-        return [(line, [(0, len(line), "dim")]) for line in fold(words, width, "  ")]
+        return [(line, [(0, len(line), "dim")]) for line in fold(words, width, "", "  ")]
 
 
 class ScalarTable(_Table):
@@ -164,7 +164,7 @@ class ScalarTable(_Table):
             Cell("local ∂node/∂input", folds=True, least=12),
             Cell("downstream", right=True),
         ]
-        # (step, its left cells, a row of right cells per input, the fan-out's sum); None: a gap
+        # (step, its left cols, a row of right cols per input, the fan-out's sum); None: a gap
         units: list[tuple[Step | GroupStep, list[str], list[list[str]], str] | None] = []
         for step in shown:
             if step is None:
@@ -173,10 +173,10 @@ class ScalarTable(_Table):
                 units.append((step, *self._cells(step)))
         rows = [u for u in units if u is not None]
         for k, cell in enumerate(left):
-            cell.width = max([width_of(cell.header)] + [_widest(u[1][k]) for u in rows])
+            cell.width = max([cells(cell.header)] + [_widest(u[1][k]) for u in rows])
         for k, cell in enumerate(right):
-            cell.width = max([width_of(cell.header)] + [_widest(e[k]) for u in rows for e in u[2]])
-        right[0].width = max(right[0].width, width_of("input"))
+            cell.width = max([cells(cell.header)] + [_widest(e[k]) for u in rows for e in u[2]])
+        right[0].width = max(right[0].width, cells("input"))
         fixed = sum(c.width for c in (*left, *right) if not c.folds) + len(GAP) * 6 + len(BAR)
         if not _fit([left[1], right[0], right[1]], width - fixed):
             return self._blocks(shown, width, gap_text)
@@ -191,16 +191,16 @@ class ScalarTable(_Table):
         for unit in units:
             if unit is None:
                 headings.gap()
-                out += [(line, [(0, len(line), "italic")]) for line in fold(gap_text, total, "  ")]
+                out += [(line, [(0, len(line), "italic")]) for line in fold(gap_text, total, "", "  ")]
                 continue
-            step, cells, edges, extra = unit
+            step, cols, edges, extra = unit
             scope = step.group.scope if isinstance(step, GroupStep) else step.node.scope
             if headings.change(scope):
                 out += self.heading_line(scope, total)
-            lefts = _row(cells, left)
+            lefts = _row(cols, left)
             if extra:  # the fan-out: the branches that add up to ∂f/∂node
                 span = split - left[0].width - len(GAP)
-                for line in fold(extra, span, "  "):
+                for line in fold(extra, span, "", "  "):
                     text = " " * (left[0].width + len(GAP)) + pad(line, span, right=True)
                     lefts.append((text, [(len(text) - len(line), len(text), "red")]))
             rights: list[Line] = []
@@ -211,7 +211,7 @@ class ScalarTable(_Table):
         return out + self.legend(width)
 
     def _cells(self, step: Step | GroupStep) -> tuple[list[str], list[list[str]], str]:
-        """The left cells, a row of right cells per input, and the fan-out's sum."""
+        """The left cols, a row of right cols per input, and the fan-out's sum."""
         graph, p = self.graph, self.precision
         if isinstance(step, GroupStep):
             group = step.group
@@ -226,8 +226,8 @@ class ScalarTable(_Table):
                 for inp, sent in step.edges[:MAX_EDGES]
                 if inp.needs_grad
             ]
-            cells = [group.span, "\n".join(names), "call", "\n".join(values), "\n".join(ups)]
-            return cells, calls, ""
+            cols = [group.span, "\n".join(names), "call", "\n".join(values), "\n".join(ups)]
+            return cols, calls, ""
         node = step.node
         op = node.op.name + (" ⚠" if step.kink else "")
         left = [str(node.id), self.label(node), op, self.value(step.value), self.upstream(step)]
@@ -262,17 +262,17 @@ class ScalarTable(_Table):
         sym = self.symbol
         for step in shown:
             if step is None:
-                out += [(line, []) for line in fold(gap_text, width, "  ")]
+                out += [(line, []) for line in fold(gap_text, width, "", "  ")]
                 continue
             if not self.shows(step):
                 continue
             left, edges, extra = self._cells(step)
             ident, label, op, value, up = left
             head = f"#{ident} {label} ({op}): value {value}, ∂{sym}/∂node {up} {extra}".rstrip()
-            out += [(line, []) for line in fold(head, width, "    ")]
+            out += [(line, []) for line in fold(head, width, "", "    ")]
             for ref, formula, down in edges:
-                text = f"  → {ref}: local {formula}, downstream {down}" if ref else f"  {formula}"
-                out += [(line, []) for line in fold(text, width, "      ")]
+                text = f"→ {ref}: local {formula}, downstream {down}" if ref else formula
+                out += [(line, []) for line in fold(text, width, "  ", "      ")]
         return out + self.legend(width)
 
 
@@ -282,7 +282,7 @@ class ArrayTable(_Table):
 
     def lines(self, shown: Sequence[Step | GroupStep | None], width: int, gap_text: str) -> list[Line]:
         sym = self.symbol
-        cells = [
+        cols = [
             Cell("#", right=True, style="dim"),
             Cell("node", folds=True, least=8),
             Cell("op"),
@@ -298,32 +298,32 @@ class ArrayTable(_Table):
                 units.extend((step, r) for r in self._rows(step))
         rows = [u[1] for u in units if u is not None]
         natural = [self._texts(r, 40) for r in rows]
-        for k, cell in enumerate(cells):
-            cell.width = max([width_of(cell.header)] + [_widest(t[k]) for t in natural])
-        fixed = sum(c.width for c in cells if not c.folds) + len(GAP) * 5
-        node = cells[1]
+        for k, cell in enumerate(cols):
+            cell.width = max([cells(cell.header)] + [_widest(t[k]) for t in natural])
+        fixed = sum(c.width for c in cols if not c.folds) + len(GAP) * 5
+        node = cols[1]
         label_width = node.width
         node.width = min(label_width, 24)  # a label up to this wide is kept on one line when it can
-        if _fit(cells[4:], width - fixed - node.width):  # and what the values leave, it gets
-            spare = width - fixed - sum(c.width for c in cells if c.folds)
+        if _fit(cols[4:], width - fixed - node.width):  # and what the values leave, it gets
+            spare = width - fixed - sum(c.width for c in cols if c.folds)
             node.width += max(min(spare, label_width - node.width), 0)
-        elif not _fit(cells[1:2] + cells[4:], width - fixed):
+        elif not _fit(cols[1:2] + cols[4:], width - fixed):
             return self._blocks(units, width, gap_text)
-        value_w, up_w = cells[4].width, cells[5].width
-        total = sum(c.width for c in cells) + len(GAP) * 5
-        out: list[Line] = list(_row([c.header for c in cells], cells, bold=True))
+        value_w, up_w = cols[4].width, cols[5].width
+        total = sum(c.width for c in cols) + len(GAP) * 5
+        out: list[Line] = list(_row([c.header for c in cols], cols, bold=True))
         out.append(("─" * total, []))
         headings = self.headings
         for unit in units:
             if unit is None:
                 headings.gap()
-                out += [(line, [(0, len(line), "italic")]) for line in fold(gap_text, total, "  ")]
+                out += [(line, [(0, len(line), "italic")]) for line in fold(gap_text, total, "", "  ")]
                 continue
             step, row = unit
             scope = step.group.scope if isinstance(step, GroupStep) else step.node.scope
             if headings.change(scope):
                 out += self.heading_line(scope, total)
-            out += _row(self._texts(row, 0, value_w, up_w), cells)
+            out += _row(self._texts(row, 0, value_w, up_w), cols)
         out.append(("─" * total, []))
         return out + self.legend(width)
 
@@ -334,16 +334,16 @@ class ArrayTable(_Table):
         out: list[Line] = []
         for unit in units:
             if unit is None:
-                out += [(line, []) for line in fold(gap_text, width, "  ")]
+                out += [(line, []) for line in fold(gap_text, width, "", "  ")]
                 continue
             ident, label, op, shape, value, up = self._texts(unit[1], 0, width - 8, width - 14)
             what = ", ".join(w for w in (op, shape) if w)
             head = f"#{ident} {label} ({what})" if ident else f"{label} ({what})"
-            out += [(line, []) for line in fold(head, width, "    ")]
+            out += [(line, []) for line in fold(head, width, "", "    ")]
             if value:
-                out += [(line, []) for line in fold(f"  value {value}", width, "    ")]
+                out += [(line, []) for line in fold(f"value {value}", width, "  ", "    ")]
             if up:
-                out += [(line, []) for line in fold(f"  ∂{self.symbol}/∂node {up}", width, "    ")]
+                out += [(line, []) for line in fold(f"∂{self.symbol}/∂node {up}", width, "  ", "    ")]
         return out + self.legend(width)
 
     def _rows(self, step: Step | GroupStep) -> list[Row]:
@@ -420,38 +420,40 @@ class ArrayTable(_Table):
 
 
 def _widest(text: str) -> int:
-    return max((width_of(line) for line in text.split("\n")), default=0)
+    return max((cells(line) for line in text.split("\n")), default=0)
 
 
-def _fit(cells: list[Cell], room: int) -> bool:
+def _fit(cols: list[Cell], room: int) -> bool:
     """Share `room` among folding columns, each up to its natural width (its `width` on the
     way in) and at least its `least`; False when even the least widths don't fit."""
-    if sum(min(c.width, c.least) for c in cells) > room:
+    if sum(min(c.width, c.least) for c in cols) > room:
         return False
-    wanted = {id(c): c.width for c in cells}
-    for c in cells:
+    wanted = {id(c): c.width for c in cols}
+    for c in cols:
         c.width = min(c.width, c.least)
-    room -= sum(c.width for c in cells)
-    hungry = [c for c in cells if c.width < wanted[id(c)]]
+    room -= sum(c.width for c in cols)
+    hungry = [c for c in cols if c.width < wanted[id(c)]]
     while room > 0 and hungry:  # water-filling: the narrowest grows first
         share = max(room // len(hungry), 1)
         for c in sorted(hungry, key=lambda c: wanted[id(c)]):
             grow = min(share, wanted[id(c)] - c.width, room)
             c.width += grow
             room -= grow
-        hungry = [c for c in cells if c.width < wanted[id(c)]]
+        hungry = [c for c in cols if c.width < wanted[id(c)]]
     return True
 
 
-def _row(texts: Sequence[str], cells: Sequence[Cell], bold: bool = False) -> list[Line]:
+def _row(texts: Sequence[str], cols: Sequence[Cell], bold: bool = False) -> list[Line]:
     """One row's lines: each cell folded to its column (numbers never fold: their column is
     as wide as the widest), padded, and joined by the gap."""
-    columns = [fold(t, c.width, " ") if c.folds else t.split("\n") for t, c in zip(texts, cells, strict=True)]
+    columns = [
+        fold(t, c.width, "", " ") if c.folds else t.split("\n") for t, c in zip(texts, cols, strict=True)
+    ]
     height = max(len(col) for col in columns)
     lines: list[Line] = []
     for k in range(height):
         text, spans, at = "", [], 0
-        for j, (col, cell) in enumerate(zip(columns, cells, strict=True)):
+        for j, (col, cell) in enumerate(zip(columns, cols, strict=True)):
             piece = pad(col[k] if k < len(col) else "", cell.width, cell.right)
             if j:
                 text += GAP
@@ -495,8 +497,6 @@ def gate_blocks(run: Run, precision: int, width: int) -> list[str]:
     """--full: each gate of an array program, from the output back, as a block: its value,
     its upstream gradient, and for each input the local gradient (elementwise gates) and
     what flows down, every element shown."""
-    from bpcli.present.table import named
-
     table = _Table(run, precision)
     sym = table.symbol
     out: list[str] = []
@@ -508,10 +508,10 @@ def gate_blocks(run: Run, precision: int, width: int) -> list[str]:
             if not node.op.differentiable and any(i.needs_grad for i in node.inputs):
                 out.append("")
                 say = Translator()(gate_key(node.op))
-                out += fold(f"#{node.id} {table.label(node)}  ({node.op.name}): {say}", width, "    ")
+                out += fold(f"#{node.id} {table.label(node)}  ({node.op.name}): {say}", width, "", "    ")
             continue
         out.append("")
-        out += fold(f"#{node.id} {table.label(node)}  ({node.op.name})", width, "    ")
+        out += fold(f"#{node.id} {table.label(node)}  ({node.op.name})", width, "", "    ")
         out += ["  " + line for line in named("value", step.value, precision, width - 2, full=True)]
         out += [
             "  " + line for line in named(f"∂{sym}/∂node", step.upstream, precision, width - 2, full=True)
@@ -528,7 +528,7 @@ def gate_blocks(run: Run, precision: int, width: int) -> list[str]:
             if local is not None and type(local) is float:  # a number: beside its formula
                 shown = fmt(local, precision)
                 formula = shown if formula == shown else f"{formula} = {shown}"
-            out += fold(f"  → {ref}: local {formula}", width, "      ")
+            out += fold(f"→ {ref}: local {formula}", width, "  ", "      ")
             if local is not None and type(local) is not float:
                 out += ["    " + line for line in named("local", local, precision, width - 4, full=True)]
             out += [

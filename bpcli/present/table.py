@@ -1,4 +1,5 @@
-"""The node table: one row per node in forward order, as cs231n draws the backward pass."""
+"""`bpcli grad`'s report: the node table (present.nodes), f and each input's gradient, the
+local Jacobians (--jacobian) and the gradient check (--gradcheck), at a width."""
 
 from __future__ import annotations
 
@@ -11,38 +12,22 @@ from bpcli.core.engine import gradients
 from bpcli.core.graph import Graph, data_use
 from bpcli.core.run import Run
 from bpcli.core.where import scoped_label, scoped_ref
-from bpcli.present.arrays import block, shape_text
-from bpcli.present.explain import MAX_JACOBIAN, Step, jacobian, jacobian_shape, local_formula
+from bpcli.present.arrays import block, named
+from bpcli.present.explain import MAX_JACOBIAN, jacobian, jacobian_shape
+from bpcli.present.fold import cells, fold
+from bpcli.present.nodes import MAX_ROWS, as_text, gate_blocks, node_lines
 from bpcli.present.numbers import value as fmt
-from bpcli.present.scopes import GroupStep, Headings, collapse, explain, heading
 from bpcli.present.steps import gate_key
-from bpcli.present.text import fold, width_of
 from bpcli.texts import Translator
-from bpcli.values import Array, Value
+from bpcli.values import Value
 
 if TYPE_CHECKING:
     from rich.console import Group, RenderableType
 
     from bpcli.check.gradcheck import Check
 
+
 # Rows shown before the middle of a big graph is elided (--max-rows).
-MAX_ROWS = 400
-MAX_BRANCHES = 4
-MAX_EDGES = 12  # a node with more inputs (a long array literal) shows this many rows of them
-FOLD = (1, 5, 6)  # the columns that name nodes: node, local, downstream
-
-
-HEADERS = (
-    "#",
-    "node",
-    "op",
-    "value",
-    "upstream ∂f/∂node",
-    "local ∂node/∂input",
-    "downstream = upstream × local",
-)
-
-
 def grad_report(
     run: Run,
     precision: int = 4,
@@ -55,8 +40,6 @@ def grad_report(
 ) -> list[RenderableType]:
     """Renderables for `bpcli grad`, `width` columns wide: the node table (with `full`, an
     array program's gates one by one, every element), then f and ∂f/∂input."""
-    from bpcli.present.nodes import as_text, gate_blocks, node_lines
-
     parts: list[RenderableType] = [as_text(node_lines(run, precision, width, max_rows, depth))]
     if full and run.graph.has_arrays:
         parts.append(Text("\n".join([*gate_blocks(run, precision, width), ""])))
@@ -64,156 +47,6 @@ def grad_report(
         parts.append(jacobians(run, precision, width))
     parts.append(Text("\n".join(summary_lines(run, precision, wrt, width))))
     return parts
-
-
-def node_table(run: Run, precision: int, max_rows: int = MAX_ROWS, depth: int | None = None) -> Table:
-    """The node table; rows made in a call or an iteration stand under a heading row naming
-    it, and with `depth` each call deeper than that is one row (see present.scopes)."""
-    graph = run.graph
-    table = Table(header_style="bold")
-    styles = {"#": "dim", "value": "green", "upstream ∂f/∂node": "red"}
-    for header in HEADERS:
-        right = header in ("#", "value", "upstream ∂f/∂node")
-        table.add_column(header, justify="right" if right else "left", style=styles.get(header))
-    items = collapse(graph, depth)
-    count = len(items)
-    half = 0
-    if max_rows and count > max_rows:
-        half = max_rows // 2
-        explained = explain(run, [*items[:half], *items[count - half :]])
-        shown: list[Step | GroupStep | None] = [*explained[:half], None, *explained[half:]]
-    else:
-        shown = list(explain(run, items))
-    headings = Headings(graph)
-    for step in shown:
-        if step is None:
-            hidden = count - 2 * half
-            what = "rows" if depth is not None and count < len(graph.nodes) else "nodes"
-            table.add_row(
-                "…",
-                Text(f"{hidden:,} more {what} (see --max-rows, or --format json)", style="italic"),
-                "",
-                "",
-                "",
-                "",
-                "",
-            )
-            headings.gap()
-            continue
-        scope = step.group.scope if isinstance(step, GroupStep) else step.node.scope
-        if headings.change(scope):
-            if table.rows:
-                table.rows[-1].end_section = True
-            # (a style, no spans: present.plain writes it when there is no colour)
-            table.add_row("", Text(heading(scope), style="bold", overflow="fold"), "", "", "", "", "")
-        if isinstance(step, GroupStep):
-            block = group_rows(graph, step, precision)
-        else:
-            block = rows(graph, step, precision, run.values)
-        for row in block:
-            if headings.on:  # a name with where it was made (step@t=12: h) is one long word:
-                # folded, never cut short with an ellipsis, in a narrow column
-                table.add_row(*(Text(c, overflow="fold") if i in FOLD else c for i, c in enumerate(row)))
-            else:
-                table.add_row(*row)
-    return table
-
-
-def group_rows(graph: Graph, step: GroupStep, precision: int) -> list[list[str]]:
-    """A collapsed call's rows: its name, then each result's value and upstream gradient,
-    and for each input the gradient the call sends back to it."""
-    group = step.group
-    within = group.scope
-    values = [fmt(r.value, precision) for r in step.results]
-    upstreams = [_upstream(graph, r, precision) for r in step.results]
-    names = [group.name]
-    if len(step.results) > 1:
-        names += [f"→ {scoped_ref(graph, r.node, within=within)}" for r in step.results]
-        values, upstreams = ["", *values], ["", *upstreams]
-    locals_, downs = [], []
-    for inp, sent in step.edges[:MAX_EDGES]:
-        if not inp.needs_grad:
-            continue
-        locals_.append(f"∂/∂{scoped_ref(graph, inp, atomic=True, within=within)}: in the call")
-        downs.append("—" if sent is None else fmt(sent, precision))
-    height = max(len(names), len(locals_), 1)
-    table = []
-    for k in range(height):
-        cell = [
-            group.span if k == 0 else "",
-            names[k] if k < len(names) else "",
-            "call" if k == 0 else "",
-            values[k] if k < len(values) else "",
-            upstreams[k] if k < len(upstreams) else "",
-            locals_[k] if k < len(locals_) else "",
-            downs[k] if k < len(downs) else "",
-        ]
-        table.append(cell)
-    if len(step.edges) > MAX_EDGES:
-        table.append(["", "", "", "", "", f"… {len(step.edges) - MAX_EDGES:,} more inputs", ""])
-    return table
-
-
-def rows(
-    graph: Graph, step: Step, precision: int, values: list[Value | None] | None = None
-) -> list[list[str]]:
-    """The node's row, then one more row for each further input, so that each input's
-    local and downstream gradients stand side by side even when they are arrays."""
-    node = step.node
-    op = node.op.name + (" ⚠" if step.kink else "")
-    locals_, downs = [], []
-    flowing = [e for e in step.edges if not (e.downstream is None and e.local is None)]
-    if not node.op.differentiable and any(e.input.needs_grad for e in step.edges):
-        locals_, downs = [Translator()(gate_key(node.op))], ["—"]  # a comparison: nothing flows back
-    for edge in flowing[:MAX_EDGES]:  # (a constant input has nothing flowing back to it)
-        ref = scoped_ref(graph, edge.input, atomic=True, within=node.scope)
-        formula = local_formula(graph, node, edge.index, values)
-        if edge.local is None:
-            locals_.append(f"∂/∂{ref}: {formula}")
-        else:
-            shown = fmt(edge.local, precision)
-            if "\n" in shown:  # an array: its rows start on a line of their own
-                shown = "\n" + shown
-            same = formula == shown
-            locals_.append(f"∂/∂{ref} = {shown}" if same else f"∂/∂{ref} = {formula} = {shown}")
-        if edge.downstream is None:
-            downs.append("—")
-        elif edge.local is not None and type(edge.local) is float:
-            downs.append(
-                f"{fmt(step.upstream, precision)} × {fmt(edge.local, precision)}"
-                f" = {fmt(edge.downstream, precision)}"
-            )
-        else:
-            downs.append(fmt(edge.downstream, precision))
-    first = [
-        str(node.id),
-        graph.label(node),
-        op,
-        fmt(step.value, precision),
-        _upstream(graph, step, precision),
-    ]
-    if not locals_:
-        return [[*first, "", ""]]
-    rows = [[*first, locals_[0], downs[0]]]
-    rows += [["", "", "", "", "", loc, down] for loc, down in zip(locals_[1:], downs[1:], strict=True)]
-    if len(flowing) > MAX_EDGES:
-        rows.append(["", "", "", "", "", f"… {len(flowing) - MAX_EDGES:,} more inputs", ""])
-    return rows
-
-
-def _upstream(graph: Graph, step: Step, precision: int) -> str:
-    if step.upstream is None:
-        return "— (data)" if data_use(graph, step.node) else "—"
-    total = fmt(step.upstream, precision)
-    if step.node is graph.output:
-        return f"{total} (given: {graph.upstream_name})" if graph.upstream is not None else f"{total} (∂f/∂f)"
-    branches = step.branches
-    if len(branches) < 2 or type(step.upstream) is not float:
-        return total
-    if len(branches) > MAX_BRANCHES:
-        return f"sum of {len(branches):,} branches = {total}"
-    parts = " + ".join(fmt(g, precision) for _, g in branches)
-    return f"{parts} = {total}"
 
 
 def summary_lines(run: Run, precision: int, wrt: list[str] | None = None, width: int = 80) -> list[str]:
@@ -225,44 +58,17 @@ def summary_lines(run: Run, precision: int, wrt: list[str] | None = None, width:
     if graph.upstream is not None:  # --upstream: f is whatever loss sends this gradient in
         given = named(graph.upstream_name, graph.upstream, precision, width)
         note = f"(given: ∂f/∂{graph.output_text}, the upstream gradient)"
-        if len(given) == 1 and width_of(given[0] + "  " + note) <= width:
+        if len(given) == 1 and cells(given[0] + "  " + note) <= width:
             lines.append(given[0] + "  " + note)
         else:
-            lines += given + fold(note, width, "  ")
+            lines += given + fold(note, width, "", "  ")
     grads = gradients(run)
     for name in wrt or list(graph.inputs):
         use = data_use(graph, graph.inputs[name]) if name in graph.inputs else ""
         if use:  # read as data: no gradient, rather than 0
-            lines += fold(f"∂{sym}/∂{name} = —  ({Translator()(f'data.{use}', name=name)})", width, "  ")
+            lines += fold(f"∂{sym}/∂{name} = —  ({Translator()(f'data.{use}', name=name)})", width, "", "  ")
             continue
         lines += named(f"∂{sym}/∂{name}", grads[name], precision, width)
-    return lines
-
-
-def named(label: str, v: Value | None, precision: int, width: int, full: bool = False) -> list[str]:
-    """`label = value`: an array's rows under its first, or below the label when they show
-    more there; with its shape when part of it is left out (or with `full`, always)."""
-    if v is None or type(v) is float:
-        return fold(f"{label} = {fmt(v, precision)}", width, "  ")
-    array = cast("Array", v)
-    lead = width_of(label) + 3
-    beside = block(array, precision, width - lead, full)
-    below = block(array, precision, width - 2, full)
-    if full:
-        if all(width_of(line) <= width - lead for line in beside) and len(beside) <= len(below):
-            return [f"{label} = {beside[0]}", *(" " * lead + line for line in beside[1:])]
-        return [f"{label} ({shape_text(array)}) =", *("  " + line for line in below)]
-    elided = any("…" in line for line in beside)
-    cramped = any(width_of(line) > width - lead for line in beside)
-    if (elided and not any("…" in line for line in below)) or cramped or lead > width // 2:
-        shape = f" ({shape_text(array)})" if any("…" in line for line in below) else ""
-        return [f"{label}{shape} =", *("  " + line for line in below)]
-    lines = [f"{label} = {beside[0]}", *(" " * lead + line for line in beside[1:])]
-    if elided:
-        shape = f"  ({shape_text(array)})"
-        if width_of(lines[-1] + shape) > width:
-            return [f"{label} ({shape_text(array)}) =", *("  " + line for line in below)]
-        lines[-1] += shape
     return lines
 
 
@@ -294,7 +100,7 @@ def jacobians(run: Run, precision: int, width: int = 80) -> Text:
             elif matrix is None:
                 lines.append(f"{head}: too big to show; bpcli never builds it to compute gradients")
             else:
-                lines += fold(head, width, "  ")
+                lines += fold(head, width, "", "  ")
                 lines += ["  " + line for line in block(matrix, precision, width - 2, full=True)]
     if len(lines) == 1:
         lines.append("(no array nodes: every local gradient is the single number in the table)")
@@ -386,35 +192,26 @@ def gradcheck_table(graph: Graph, checks: list[Check], precision: int, width: in
         right = column in (1, 2) and not any("[" in row[column] for row in rows)
         table.add_column(header, justify="right" if right else "left", overflow="fold")
     notes = []
-    for *cells, note in rows:
-        table.add_row(*cells)
-        lead = f"{cells[0]}: "
+    for *row, note in rows:
+        table.add_row(*row)
+        lead = f"{row[0]}: "
         for at, line in enumerate(note.split("\n") if note else []):
-            notes.append(_fold((lead if at == 0 else " " * len(lead)) + line, width, " " * len(lead)))
-    parts: list[RenderableType] = [Text(_fold(gradcheck_title(graph), width)), Constrain(table, width)]
+            hang = " " * len(lead)
+            notes += fold(lead + line, width, "", hang) if at == 0 else fold(line, width, hang, hang)
+    title = "\n".join(fold(gradcheck_title(graph), width, "", ""))
+    parts: list[RenderableType] = [Text(title), Constrain(table, width)]
     if notes:
         parts.append(Text("\n".join(notes)))
     return Group(*parts)
 
 
-def _fold(text: str, width: int, indent: str = "") -> str:
-    """Text folded at spaces into lines of at most `width` columns (a longer word alone),
-    each of its lines on its own."""
-    import textwrap
-
-    wrap = textwrap.TextWrapper(
-        width, subsequent_indent=indent, break_long_words=False, break_on_hyphens=False
-    )
-    return "\n".join("\n".join(wrap.wrap(line)) for line in text.split("\n"))
-
-
 def gradcheck_lines(graph: Graph, checks: list[Check], precision: int, width: int = 80) -> list[str]:
     """The check as lines of text within `width` columns (steps, tree, markdown)."""
-    lines = [_fold(gradcheck_title(graph), width)]
+    lines = fold(gradcheck_title(graph), width, "", "")
     for check in checks:
         name, analytic, numeric, error, verdict, note = _check_cells(graph, check, precision)
         label = "relative error" if error[:1].isdigit() else "error"
-        line = f"  ∂{graph.symbol}/∂{name}: analytic {analytic}, numeric {numeric}, {label} {error}"
+        line = f"∂{graph.symbol}/∂{name}: analytic {analytic}, numeric {numeric}, {label} {error}"
         notes = f" ({note.replace(chr(10), '; ')})" if note else ""
-        lines.append(_fold(f"{line}: {verdict}{notes}", width, "    "))
+        lines += fold(f"{line}: {verdict}{notes}", width, "  ", "    ")
     return lines
