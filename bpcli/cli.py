@@ -982,8 +982,8 @@ def batch(
                         if len(first_failed) < 5:
                             first_failed.append(f"{source}:{line}")
                         status = max(status, code)
+                    bar.advance(total)  # (first: the bar drawn again after these records counts them)
                     out.write(text)
-                    bar.advance(total)
             except BrokenPipeError:  # the reader went away: the problems solved so far decide
                 silence_stdout()
             finally:

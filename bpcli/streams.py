@@ -598,6 +598,14 @@ def count_problems(inputs: tuple[str, ...], seconds: float = COUNT_SECONDS) -> i
     return total
 
 
+def _line_start(carry: bytes) -> bytes:
+    """A newline and the start of a line that goes on: enough of it to tell whether it is
+    blank or a comment (its first character that is not a space), however long it grows."""
+    if len(carry) <= 4096:
+        return carry
+    return b"\n " + carry[1:].lstrip(b" \t\r\x0b\x0c")[:4096]
+
+
 def _pread(fd: int, offset: int, at: int) -> bytes:
     """A chunk of stdin, a regular file, from `at` on (stdin's own offset is left as it is)."""
     return os.pread(fd, COUNT_CHUNK, offset + at)
@@ -614,21 +622,28 @@ def _count_lines(read: Callable[[int], bytes], deadline: float) -> int | None:
     skipped = _SKIPPED
     count = 0
     at = 0
-    carry = b"\n"  # the text after the last newline, after a newline of its own
+    carry = b"\n"  # the line that goes on past what was read, after a newline of its own
+    bom = b"\n\xef\xbb\xbf"  # (the first line's BOM is not part of it)
+    first = True
     while chunk := read(at):
-        if at == 0 and chunk.startswith(b"\xef\xbb\xbf"):
-            chunk = chunk[3:]
-            at = 3
         at += len(chunk)
-        last = chunk.rfind(b"\n")
-        if last < 0:
-            carry = (carry + chunk)[:COUNT_CHUNK]
-            continue
-        lines = carry + chunk[: last + 1]
-        carry = b"\n" + chunk[last + 1 : last + 1 + COUNT_CHUNK]  # (its start tells what it is)
-        count += lines.count(b"\n") - 1 - len(skipped.findall(lines))
+        data = carry + chunk
+        if first:
+            if len(data) < len(bom) and bom.startswith(data):
+                carry = data  # a BOM, or not: the next chunk tells
+                continue
+            first = False
+            if data.startswith(bom):
+                data = b"\n" + data[len(bom) :]
+        last = data.rfind(b"\n")
+        carry = _line_start(b"\n" + data[last + 1 :])
+        if last:
+            lines = data[: last + 1]
+            count += lines.count(b"\n") - 1 - len(skipped.findall(lines))
         if time.monotonic() > deadline:
             return None
+    if first and carry.startswith(bom):
+        carry = b"\n" + carry[len(bom) :]
     if carry.strip(b" \t\r\n\x0b\x0c") and not carry.lstrip().startswith(b"#"):
         count += 1
     return count

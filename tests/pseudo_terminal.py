@@ -48,7 +48,8 @@ def run(
     import struct
     import termios
 
-    environ = {k: v for k, v in os.environ.items() if k not in ("NO_COLOR", "FORCE_COLOR", "COLUMNS", "LINES")}
+    unset = ("NO_COLOR", "FORCE_COLOR", "COLUMNS", "LINES")
+    environ = {k: v for k, v in os.environ.items() if k not in unset}
     environ["TERM"] = "xterm-256color"
     environ.update(env or {})
     leader, follower = pty.openpty()
