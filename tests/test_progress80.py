@@ -83,8 +83,8 @@ def test_error_messages_after_the_bar_start_on_a_line_of_their_own(tmp_path):
     shown = run("batch", str(problems))
     assert shown.status == 1
     lines = screen(shown.terminal)
-    assert lines[-2] == f"bpcli batch: 1 of 3 problems failed ({problems}:2)"
-    assert [json.loads(line)["line"] for line in lines[:-2]] == [1, 2, 3]
+    assert [json.loads(line)["line"] for line in lines[:3]] == [1, 2, 3]
+    assert " ".join(" ".join(lines[3:]).split()) == f"bpcli batch: 1 of 3 problems failed ({problems}:2)"
 
 
 # --- stdout into a pipe, the bar on a terminal ---------------------------------------------------
@@ -254,3 +254,34 @@ def test_ctrl_c_with_the_bar_shown_keeps_whole_records_and_clears_the_bar(tmp_pa
     assert lines[-2:] == ["error: interrupted", ""]
     records = [json.loads(line) for line in lines[:-2]]  # whole records only, nothing of the bar
     assert len(records) >= expected and records[0]["line"] == 2
+
+
+# --- batch --format table at the terminal's width ------------------------------------------------
+
+NEURON = "w0=2; x0=-1; w1=-3; x1=-2; w2=-3; f = 1/(1+exp(-(w0*x0+w1*x1+w2)))\n"
+NEURON_GRADS = ["∂f/∂w0 = -0.1966", "∂f/∂x0 = 0.3932", "∂f/∂w1 = -0.3932", "∂f/∂x1 = -0.5898", "∂f/∂w2 = 0.1966"]
+
+
+def widest(text: str) -> int:
+    return max(cell_len(line) for line in text.splitlines())
+
+
+@pytest.mark.parametrize(("columns", "width"), [(None, 80), ("60", 60), ("200", 200)])
+def test_a_table_into_a_pipe_is_80_columns_unless_columns_says(tmp_path, columns, width):
+    problem = tmp_path / "neuron.txt"
+    problem.write_text(NEURON)
+    done = piped("batch", str(problem), "--format", "table", env={"COLUMNS": columns} if columns else None)
+    text = done.stdout.decode()
+    assert widest(text) <= width and (widest(text) > 80) is (width > 80)
+    assert all(grad in text for grad in NEURON_GRADS), "numbers are never cropped"
+
+
+@pytest.mark.parametrize("columns", [80, 120])
+def test_a_table_on_a_terminal_fits_its_width(tmp_path, columns):
+    problem = tmp_path / "neuron.txt"
+    problem.write_text(NEURON + 'x=[1, 2, 3]; f = sum(x * x)\nf = "\n')
+    shown = run("batch", str(problem), "--format", "table", "--jobs", "2", columns=columns)
+    lines = screen(shown.terminal)
+    assert max(map(cell_len, lines)) <= columns and max(map(cell_len, lines)) > columns - 10
+    assert all(grad in lines for grad in NEURON_GRADS)
+    assert any(line.startswith("error: ") for line in lines)
