@@ -468,17 +468,17 @@ class ProgressBar:
         done, total = self.done, self.total
         if total is not None and done > total:
             total = None  # (counted before, and the input has grown since)
-        rate = f"  {_rate(done / elapsed)}" if elapsed >= 0.2 and done else ""
-        clock = f"  {_duration(elapsed)}"
+        rate = _rate(done / elapsed) if elapsed >= 0.2 and done else ""
+        clock = _duration(elapsed)
         if total is None:
-            text = f"{self.label}  {done:,} {self.unit}{rate}{clock}"
+            text = f"{self.label}  {done:,} {self.unit}  {rate}{'  ' if rate else ''}{clock}"
             return _fit(text, columns), _fit(text, columns)
-        percent = f"{100 * done // total:3d}%"
-        counts = f"{done:,}/{total:,} {self.unit}"
-        tail = f"  {counts}  {percent}{rate}{clock}"
+        # Fields of steady widths, so that the bar keeps its length as the numbers grow
+        counts = f"{done:,}".rjust(len(f"{total:,}")) + f"/{total:,} {self.unit}"
+        tail = f"  {counts}  {100 * done // total:3d}%  {rate:>8}  {clock:>4}"
         room = columns - len(self.label) - 1 - len(tail)
         if room < 10:
-            text = f"{self.label}  {counts}  {percent}{rate}"
+            text = f"{self.label}  {counts.lstrip()}  {100 * done // total}%  {rate}".rstrip()
             return _fit(text, columns), _fit(text, columns)
         size = min(room, 40)
         filled = size * done // total
@@ -486,7 +486,9 @@ class ProgressBar:
         plain = f"{self.label} {bar}{rest}{tail}"
         if self.colour:
             bar = f"\x1b[35m{bar}\x1b[0m" if bar else ""
-        styled = f"{self.label} {bar}\x1b[2m{rest}\x1b[0m{tail}" if self.escapes else plain
+        if rest:
+            rest = f"\x1b[2m{rest}\x1b[0m"
+        styled = f"{self.label} {bar}{rest}{tail}" if self.escapes else plain
         return plain, styled
 
 

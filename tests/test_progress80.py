@@ -96,7 +96,7 @@ def test_stdout_into_a_pipe_is_byte_identical_with_or_without_the_bar(many, jobs
     shown = run(*args, stdout_tty=False)
     plain = piped(*args)
     assert shown.stdout == plain.stdout and shown.stdout.count(b"\n") == 300
-    assert re.search(rb"solving \S+  [0-9,]+/300 problems +[0-9]+%", shown.terminal), "a file's total"
+    assert re.search(rb"solving \S+ +[0-9,]+/300 problems +[0-9]+%", shown.terminal), "a file's total"
     assert plain.stderr == b"", "no bar on a stderr that is not a terminal"
     # At the end the bar is taken off: the terminal is left blank
     assert screen(shown.terminal) == [""]
