@@ -997,7 +997,7 @@ def batch(
     if failed:
         shown = ", ".join(first_failed) + (", …" if failed > 5 else "")
         bugs = " (some of them by a bug in bpcli: see their records)" if status == EXIT_INTERNAL else ""
-        _tell_folded(f"bpcli batch: {failed} of {total} problems failed ({shown}){bugs}")
+        _tell(f"bpcli batch: {failed} of {total} problems failed ({shown}){bugs}")
         return status
     return EXIT_OK
 
