@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import contextlib
 import errno
+import itertools
 import os
 import re
 import sys
@@ -34,9 +35,10 @@ from bpcli.errors import (
     EXIT_OK,
     BpcliError,
     InputError,
+    ParseError,
 )
 from bpcli.limits import MAX_ELEMENTS
-from bpcli.present import GRAD_FORMATS, Part
+from bpcli.present import GRAD_FORMATS, PICTURES, Part
 from bpcli.streams import (
     Interrupt,
     ProgressBar,
@@ -46,11 +48,13 @@ from bpcli.streams import (
     is_terminal,
     make_console,
     read_text,
+    screen_width,
     silence_stdout,
 )
 
 if TYPE_CHECKING:
     from numpy.random import Generator
+    from rich.console import Console
 
     from bpcli.check.answers import Tolerance
     from bpcli.core.graph import Graph
@@ -58,7 +62,7 @@ if TYPE_CHECKING:
     from bpcli.present.classroom import Student
     from bpcli.texts import Translator
 
-CONTEXT = {"help_option_names": ["-h", "--help"], "max_content_width": 100}
+CONTEXT = {"help_option_names": ["-h", "--help"], "max_content_width": 80}
 PROGRAM_SUFFIXES = (".bp", ".txt")
 Params = ParamSpec("Params")
 
@@ -118,7 +122,7 @@ class ProgramCommand(click.Command):
             for name in (*param.opts, *param.secondary_opts)
         }
         program, rest, i = None, [], 0
-        args = _old_output_spelling(args) if "--output" in takes_value else args
+        args = _old_output_spelling(args) if "--output" in takes_value and "--out" in takes_value else args
         options = args[: args.index("--")] if "--" in args else args
         from_file = any(a in ("-f", "--file") or a.startswith("--file=") for a in options)
         collecting: str | None = None  # the option in `many` that later files go to
@@ -286,7 +290,9 @@ def cli(debug: bool) -> None:
     "--out",
     "out",
     metavar="FILE",
-    help="Write to FILE; a .svg, .png or .pdf FILE is the circuit drawn by Graphviz.",
+    help="Write to FILE, in the format its extension names: .json, .jsonl (one line), .csv,"
+    " .md, .tex, .dot, .txt (the table as plain text), or .svg, .png, .pdf (the circuit drawn"
+    " by Graphviz). Another extension needs --format.",
 )
 @output_options
 @precision_option(
@@ -368,11 +374,11 @@ def grad(
     from bpcli.present.grad import PICTURES, View, render
     from bpcli.texts import Translator
 
-    picture = out is not None and os.path.splitext(out)[1].lower() in PICTURES
-    if picture and output_format not in ("table", "dot"):
-        raise click.UsageError(f"-o {out} draws the circuit; it goes with --format dot")
+    extension = os.path.splitext(out)[1].lower() if out is not None else ""
+    picture = extension in PICTURES
     if out is not None:
         _refuse_to_overwrite_an_input(out, args, program_file)
+        output_format = _out_format(out, output_format, _given("output_format"))
     run = _computed_run(args, program_file, seed, expand, max_elements, wrt_args, output_name, upstream)
     wrt = _names(run.graph, wrt_args)
     checks = None
@@ -383,12 +389,13 @@ def grad(
         run = run.with_warnings(
             [
                 f"--gradcheck: the step for {check.name} crosses a kink; its numeric gradient means nothing"
+                " there (n/a)"
                 for check in checks
                 if check.kinks
             ]
             + [
                 f"--gradcheck: the step for {check.name} flips a comparison; its numeric gradient means"
-                " nothing"
+                " nothing there (n/a)"
                 for check in checks
                 if check.flips and not check.kinks
             ]
@@ -402,20 +409,82 @@ def grad(
         click.echo(f"wrote {out}", err=True)
         return EXIT_OK
     terminal = out is None and sys.stdout.isatty()
+    indent = 2 if terminal or (extension == ".json" and output_format == "json") else None
     view = View(
         precision,
         max_rows,
         show_jacobians,
         wrt,
         checks,
-        2 if terminal else None,
+        indent,
         Translator(lang),
         full,
         depth,
+        screen_width(sys.stdout if out is None else None),
     )
-    parts = render(run, "dot" if output_format == "dot" else output_format, view)
-    _emit(parts, out)
+    parts = render(run, output_format, view)
+    _emit(parts, out, view.width)
     return EXIT_OK
+
+
+# -o FILE: the formats a file of each extension holds, the one written without --format first
+OUT_FORMATS: dict[str, tuple[str, ...]] = {
+    ".json": ("json",),
+    ".jsonl": ("json",),  # the JSON document on one line: a JSON Lines file of one record
+    ".csv": ("csv",),
+    ".md": ("markdown",),
+    ".tex": ("latex",),
+    ".dot": ("dot",),
+    ".txt": ("table", "steps", "tree"),  # plain text, as a terminal shows it but without colour
+    ".svg": ("dot",),  # the circuit drawn by Graphviz
+    ".png": ("dot",),
+    ".pdf": ("dot",),
+}
+WHAT = {
+    ".json": "JSON",
+    ".jsonl": "JSON on one line",
+    ".csv": "CSV",
+    ".md": "Markdown",
+    ".tex": "LaTeX",
+    ".dot": "Graphviz's dot text",
+    ".txt": "plain text (the table, steps or tree)",
+}
+
+
+def _out_format(out: str, output_format: str, given: bool) -> str:
+    """The format -o FILE is written in: the one its extension names, or --format's where the
+    extension names none; a --format that contradicts the extension is a usage error."""
+    extension = os.path.splitext(out)[1].lower()
+    formats = OUT_FORMATS.get(extension)
+    if formats is None:
+        if given:
+            return output_format
+        known = " ".join(OUT_FORMATS)
+        what = f"the extension {extension} names no format" if extension else "no extension names its format"
+        raise click.UsageError(
+            f"-o {out}: {what}\nthe extensions bpcli knows: {known}\n"
+            f"or --format picks one: -o {out} --format json"
+        )
+    if not given:
+        return formats[0]
+    if output_format in formats:
+        return output_format
+    if formats == ("dot",) and extension != ".dot":
+        wanted = f"-o {out} draws the circuit with Graphviz; it goes with --format dot"
+    else:
+        wanted = f"-o {out} holds {WHAT[extension]}, not --format {output_format}"
+    suffixes = [e for e, fs in OUT_FORMATS.items() if output_format in fs and e not in PICTURES]
+    raise click.UsageError(
+        f"{wanted}\nwrite {output_format} to a {' or '.join(suffixes)} file, or leave out --format"
+    )
+
+
+def _given(parameter: str) -> bool:
+    """Whether the command line gave this option (not its default)."""
+    from click.core import ParameterSource
+
+    source = click.get_current_context().get_parameter_source(parameter)
+    return source not in (None, ParameterSource.DEFAULT)
 
 
 def _names(graph: Graph, args: tuple[str, ...]) -> list[str] | None:
@@ -432,24 +501,50 @@ def _names(graph: Graph, args: tuple[str, ...]) -> list[str] | None:
     return names
 
 
-def _emit(parts: Sequence[Part], output: str | None) -> None:
+def _emit(parts: Sequence[Part], output: str | None, width: int = 80) -> None:
     """Print text, pieces of text (an iterator: JSON written a piece at a time) and Rich
-    renderables to stdout, or write them to a file."""
+    renderables to stdout, or write them to a file: plain, laid out in `width` columns, and
+    only once all of it is made (an error on the way leaves no file, nor half of one)."""
     if output is None:
         _write_parts(parts, sys.stdout)
         return
-    try:
-        with open(output, "w", encoding="utf-8") as handle:
-            _write_parts(parts, handle)
-    except OSError as err:
-        raise InputError(f"cannot write {output}: {err.strerror or err}") from None
+    import shutil
+    import tempfile
+
+    with tempfile.SpooledTemporaryFile(max_size=1 << 24, mode="w+", encoding="utf-8") as made:
+        _write_parts(parts, made, _file_console(made, width))
+        made.seek(0)
+        existed = os.path.lexists(output)
+        try:
+            with open(output, "w", encoding="utf-8") as handle:
+                shutil.copyfileobj(made, handle, 1 << 20)
+        except OSError as err:
+            if not existed:  # (what was written of it is no output)
+                with contextlib.suppress(OSError):
+                    os.remove(output)
+            raise InputError(f"cannot write {output}: {err.strerror or err}") from None
     click.echo(f"wrote {output}", err=True)
 
 
-def _write_parts(parts: Sequence[Part], stream: IO[str]) -> None:
+def _file_console(handle: IO[str], width: int) -> Console:
+    """A Rich console for a file: no colour whatever the environment asks, `width` columns."""
+    from rich.console import Console
+
+    return Console(
+        file=handle,
+        width=width,
+        color_system=None,
+        force_terminal=False,
+        no_color=True,
+        highlight=False,
+        emoji=False,
+        markup=False,
+    )
+
+
+def _write_parts(parts: Sequence[Part], stream: IO[str], console: Console | None = None) -> None:
     from collections.abc import Iterator
 
-    console = None
     for part in parts:
         if isinstance(part, str):
             stream.write(part)
@@ -578,6 +673,11 @@ def check(
     from bpcli.check.diagnose import check as run_check
     from bpcli.texts import Translator
 
+    if output_name is not None and not output_name.isidentifier():
+        raise click.UsageError(
+            f"--output {output_name}: --output NAME names the output;\ncheck writes its report to"
+            " stdout (redirect it: > FILE)"
+        )
     program_from_stdin = program_file == "-" if program_file is not None else args[:1] == ("-",)
     if "-" in answers_files and program_from_stdin:
         raise click.UsageError(
@@ -941,6 +1041,12 @@ def batch(
     sources = batch_sources(inputs or ("-",), idle=out.flush)
     program = None
     if program_arg is not None:
+        if (
+            not _names_a_file(program_arg)
+            and _PATHLIKE.fullmatch(program_arg)
+            and any(os.path.isfile(program_arg + suffix) for suffix in PROGRAM_SUFFIXES)
+        ):  # (the lines' bindings are not known yet: a file with .bp added is what decides)
+            raise InputError(f"no file {program_arg}", hint=_did_you_mean(program_arg))
         program = _program_text(program_arg)
         check_syntax(program)  # once, here: not an error record for every line
     common = parse_bindings(
@@ -1032,6 +1138,10 @@ def _computed_run(
         if output is not None and err.message == f"the output {output} is not a name in the program":
             note = f"to write to a file named {output}, give -o {output}"  # the old --output FILE
             err.hint = f"{err.hint}\n{note}" if err.hint else note
+        if program_file is None and args and source is args[0]:
+            missing = _missing_file(source, err)
+            if missing is not None:
+                raise missing from None
         if program_file is None and _is_file(source):
             note = (
                 f"{source} was read as program text, not as the file of that name: a"
@@ -1100,7 +1210,50 @@ def _names_a_file(argument: str) -> bool:
 
 def _program_text(argument: str) -> str:
     """The program an argument gives: read from the file it names, or the argument itself."""
-    return read_text(argument) if _names_a_file(argument) else argument
+    if not _names_a_file(argument):
+        return argument
+    try:
+        return read_text(argument)
+    except InputError as err:
+        if argument != "-" and not os.path.lexists(argument):
+            err.hint = _did_you_mean(argument) or err.hint
+        raise
+
+
+# Program text that looks like a path: a "/" and nothing but names, dots, dashes and slashes
+_PATHLIKE = re.compile(r"[\w.\-/]*/[\w.\-/]*")
+
+
+def _missing_file(text: str, err: BpcliError) -> InputError | None:
+    """The error to give instead of `err` when program text is a path with no file behind it
+    (`samples/neuron`, the .bp forgotten): it looks like a path, a file of that name with .bp
+    or .txt exists or its directory does, and as a program it cannot be read or has names
+    with no value (so `x/y` with x and y bound stays a division)."""
+    unbound = isinstance(err, ParseError) or err.message.startswith("no value for")
+    if not unbound or not _PATHLIKE.fullmatch(text) or os.path.lexists(text):
+        return None
+    directory = os.path.dirname(text)
+    with_suffix = any(os.path.isfile(text + suffix) for suffix in PROGRAM_SUFFIXES)
+    if not with_suffix and not (directory and os.path.isdir(directory)):
+        return None
+    return InputError(f"no file {text}", hint=_did_you_mean(text) or f"read as program text: {err.message}")
+
+
+def _did_you_mean(path: str) -> str:
+    """ "did you mean …?" with the program files nearest `path`: it with .bp or .txt added, or
+    the names in its directory closest to its own (difflib); "" when none is near."""
+    import difflib
+
+    found = [path + suffix for suffix in PROGRAM_SUFFIXES if os.path.isfile(path + suffix)]
+    if not found:
+        directory, name = os.path.split(path)
+        try:
+            with os.scandir(directory or ".") as entries:
+                names = [e.name for e in itertools.islice(entries, 5000) if e.is_file()]
+        except OSError:
+            names = []
+        found = [os.path.join(directory, n) for n in difflib.get_close_matches(name, names, n=3, cutoff=0.6)]
+    return f"did you mean {' or '.join(found)}?" if found else ""
 
 
 # --- the error boundary --------------------------------------------------------------------

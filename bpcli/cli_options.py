@@ -73,7 +73,8 @@ max_elements_option = click.option(
 full_option = click.option(
     "--full",
     is_flag=True,
-    help=f"JSON: write arrays of more than {JSON_ELEMENTS:,} elements in full, not as a summary.",
+    help=f"Write big arrays in full, not as a summary (JSON: arrays of more than {JSON_ELEMENTS:,}"
+    " elements; steps: arrays of more than 64).",
 )
 
 

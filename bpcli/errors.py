@@ -39,6 +39,10 @@ class BpcliError(Exception):
 class ParseError(BpcliError):
     """The program text is not valid bpcli syntax."""
 
+    # the program rewritten as the hint suggests, when the hint suggests a rewrite (it
+    # parses: such a hint is offered only when its rewrite does)
+    fix: str | None = None
+
 
 class ProgramError(BpcliError):
     """The program is well formed but means nothing: an unknown function, a name with no value, …"""

@@ -51,6 +51,20 @@ def read_text(path: str) -> str:
         raise InputError(f"cannot read {name}: it is not UTF-8 text (byte {err.start})") from None
 
 
+def screen_width(stream: IO[str] | None) -> int:
+    """The columns text for a person is laid out in: COLUMNS when set, else the terminal's
+    width when `stream` is one, else 80 (a pipe into a pager, a file: None)."""
+    given = os.environ.get("COLUMNS", "")
+    if given.isdigit() and int(given) > 0:
+        return max(int(given), 20)
+    try:
+        if stream is not None and stream.isatty():
+            return max(os.get_terminal_size(stream.fileno()).columns, 20)
+    except (OSError, ValueError, AttributeError):
+        pass
+    return 80
+
+
 def make_console(file: IO[str] | None = None) -> Console:
     """A Rich console: colour only on a terminal and without NO_COLOR; no wrapping in pipes."""
     from rich.console import Console

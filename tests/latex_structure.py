@@ -6,6 +6,11 @@ environments balanced, `$` paired on each line, every `tabular` row with as many
 its column spec and ended by `\\\\`, every `align*` row aligned at its relation (and maybe a
 note after `&&`) with no `\\\\` after the last, LaTeX's special characters escaped where they
 are text, and nothing but ASCII outside comments.
+
+It reads the text as LaTeX does, not line by line: a line that starts with spaces continues
+the line before it (LaTeX reads the line break as a space and skips the spaces that start a
+line), and a line that ends with a comment's % runs on into the next with no space at all.
+So bpcli may fold its lines to 80 columns, and the rules are checked on what LaTeX reads.
 """
 
 from __future__ import annotations
@@ -28,7 +33,7 @@ def check_latex(text: str) -> None:
     """Raise LatexError, naming the line, where `text` breaks one of the rules above."""
     environments: list[tuple[str, int]] = []
     rows: list[str] = []  # the lines of the environment being read
-    for number, line in enumerate(text.split("\n"), start=1):
+    for number, line in _logical_lines(text):
         tokens = _TOKEN.findall(line)
         in_math = bool(environments) and environments[-1][0] == "align*"
         _check_line(tokens, number, in_math)
@@ -59,6 +64,28 @@ def check_latex(text: str) -> None:
     if environments:
         name, start = environments[-1]
         raise LatexError(f"line {start}: {name} is never closed")
+
+
+def _logical_lines(text: str) -> list[tuple[int, str]]:
+    """(number of its first line, text) for each line as LaTeX reads it: a line that starts
+    with a space is one with the line before it, joined by a space, or by nothing where that
+    line ends with an empty comment (%). A comment's own further lines start with "%" and
+    spaces."""
+    joined: list[tuple[int, str]] = []
+    for number, line in enumerate(text.split("\n"), start=1):
+        if joined and line.startswith(" ") and line.strip() and not joined[-1][1].startswith("%"):
+            first, before = joined[-1]
+            tail = re.search(r"(\\*)%$", before)
+            if tail and len(tail.group(1)) % 2 == 0:
+                joined[-1] = (first, before[:-1] + line.lstrip())
+            else:
+                joined[-1] = (first, before + " " + line.lstrip())
+        elif joined and line.startswith("%  ") and joined[-1][1].startswith("%"):
+            first, before = joined[-1]
+            joined[-1] = (first, before + " " + line[1:].lstrip())
+        else:
+            joined.append((number, line))
+    return joined
 
 
 def _check_line(tokens: list[str], number: int, in_math: bool) -> None:

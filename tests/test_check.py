@@ -433,6 +433,7 @@ def test_a_syntax_error_in_an_answer_shows_a_caret(bpcli):
             "  line 1, column 3:\n"
             "    2*(3\n"
             "      ^\n"
+            "close it with ')': 2*(3)\n"
         ),
     )
 

@@ -422,21 +422,21 @@ def test_progress_goes_to_a_terminal_stderr_only_never_into_the_results(tmp_path
     assert b"checking" not in plain.stderr  # stderr not a terminal: no progress
 
 
-def test_the_readme_shows_the_sample_class_as_it_is(bpcli, monkeypatch):
-    """The README's class report is pasted from a real run: after a change, paste it again."""
+def test_the_docs_show_the_sample_class_as_it_is(bpcli, monkeypatch):
+    """docs/check.md's class report is pasted from a real run: after a change, paste it again."""
     monkeypatch.setenv("COLUMNS", "80")
     command = "$ bpcli check samples/homework/softmax.bp --answers samples/homework/class\n"
-    readme = (ROOT / "README.md").read_text()
+    readme = (ROOT / "docs" / "check.md").read_text()
     shown = readme[readme.index(command) + len(command) :].split("```", 1)[0]
     monkeypatch.chdir(ROOT)
     assert bpcli("check", "samples/homework/softmax.bp", "--answers", "samples/homework/class").out == shown
 
 
-def test_the_readme_shows_the_sample_student_as_it_is(bpcli, monkeypatch):
-    """The README's array homework report is pasted from a real run: after a change, paste it again."""
+def test_the_docs_show_the_sample_student_as_it_is(bpcli, monkeypatch):
+    """docs/check.md's array homework report is pasted from a real run: after a change, paste it again."""
     monkeypatch.setenv("COLUMNS", "80")
     command = "$ bpcli check samples/homework/softmax.bp --answers samples/homework/answers_student.txt\n"
-    readme = (ROOT / "README.md").read_text()
+    readme = (ROOT / "docs" / "check.md").read_text()
     shown = readme[readme.index(command) + len(command) :].split("```", 1)[0]
     monkeypatch.chdir(ROOT)
     args = ("check", "samples/homework/softmax.bp", "--answers", "samples/homework/answers_student.txt")

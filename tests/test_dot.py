@@ -15,7 +15,7 @@ from bpcli.core.engine import run
 from bpcli.errors import BpcliError
 from bpcli.language.parse import parse
 from bpcli.present import dot as dotmod
-from bpcli.present.dot import GREEN, RED, render, to_dot
+from bpcli.present.dot import GREEN, RED, render, unfold_dot
 from bpcli.present.explain import derivation
 from bpcli.present.numbers import value as fmt
 
@@ -28,6 +28,12 @@ SAMPLE_FILES = sorted(SAMPLES.glob("*.bp"))
 FANOUT = "x = 3\nf = x*x + x"
 
 
+def to_dot(result, precision: int = 2, **options) -> str:
+    """The DOT text a statement to a line: the folding to 80 columns undone (the folding
+    itself is tested in tests/test_pictures18.py)."""
+    return unfold_dot(dotmod.to_dot(result, precision, **options))
+
+
 def computed(source: str):
     return run(parse(source, {}))
 
@@ -36,25 +42,32 @@ def sample(name: str):
     return computed((SAMPLES / f"{name}.bp").read_text(encoding="utf-8"))
 
 
-def wires(text: str) -> list[tuple[str, str, str, str | None]]:
-    """(tail, head, green value, red gradient or None) for every wire, in either style."""
+def wires(text: str) -> list[tuple[str, str, str | None, str | None]]:
+    """(tail, head, green value, red gradient) for every wire into a gate or the end, in
+    either style; a fan-out's branches leave its junction jN, given as the node nN (their
+    value is None: it is written once, on the trunk nN -> jN)."""
     found = []
     for line in text.splitlines():
         m = re.match(r"\s+(\w+) -> (\w+) \[label=<(.*)>, tooltip", line)
         if m:
-            found.append((m[1], m[2], *_numbers(m[3])))
+            found.append((_node(m[1]), m[2], *_numbers(m[3])))
     tails = {wire: tail for tail, wire in re.findall(r"^\s+(\w+) -> (w\w+):p:w", text, re.M)}
     heads = dict(re.findall(r"^\s+(w\w+):p:e -> (\w+)", text, re.M))
     for wire, label in re.findall(r"^\s+(w\w+) \[shape=plaintext.*label=<(.*)>\];$", text, re.M):
-        found.append((tails[wire], heads[wire], *_numbers(label)))
+        found.append((_node(tails[wire]), heads[wire], *_numbers(label)))
     return found
 
 
-def _numbers(label: str) -> tuple[str, str | None]:
-    value = re.search(f'<font color="{GREEN}">(.*?)</font>', label)
-    gradient = re.search(f'<font color="{RED}">(.*?)</font>', label)
-    assert value is not None, label
-    return value[1], gradient[1] if gradient else None
+def _node(tail: str) -> str:
+    return "n" + tail[1:] if tail.startswith("j") else tail
+
+
+def _numbers(label: str) -> tuple[str | None, str | None]:
+    """The green and the red text of a wire's label (a matrix's numbers joined by spaces);
+    None for none, as on a branch of a fan-out, which leaves the value to its trunk."""
+    value = re.findall(f'<font color="{GREEN}">(.*?)</font>', label)
+    gradient = re.findall(f'<font color="{RED}">(.*?)</font>', label)
+    return " ".join(value) or None, " ".join(gradient) or None
 
 
 def node_ids(text: str) -> set[int]:
@@ -62,9 +75,10 @@ def node_ids(text: str) -> set[int]:
 
 
 def label_of(text: str, node_id: int) -> str:
-    m = re.search(rf"^\s+n{node_id} \[.*?label=<(.*?)>, tooltip", text, re.M)
+    """A gate's label (HTML-like, its text without the tags), or a leaf's (a quoted string)."""
+    m = re.search(rf'^\s+n{node_id} \[.*?label=(?:<(.*?)>|"(.*?)"), tooltip', text, re.M)
     assert m is not None
-    return re.sub(r"<[^>]*>", "", m[1]).strip()
+    return re.sub(r"<[^>]*>", "", m[1]).strip() if m[1] is not None else m[2]
 
 
 def dot_accepts(text: str) -> subprocess.CompletedProcess[str]:
@@ -195,7 +209,10 @@ def test_a_gate_of_two_constants_keeps_them_as_leaves() -> None:
 def test_fan_out_draws_one_wire_per_use_with_its_own_gradient(style: str, precision: int, value: str) -> None:
     text = to_dot(computed(FANOUT), precision, wires=style)
     out_of_x = [(h, v, g) for t, h, v, g in wires(text) if t == "n0"]
-    assert sorted(out_of_x) == [("n1", value, "3"), ("n1", value, "3"), ("n2", value, "1")]
+    assert sorted(out_of_x) == [("n1", None, "3"), ("n1", None, "3"), ("n2", None, "1")]
+    # the trunk, x into its junction, carries the value and the sum of the branches
+    assert f'<font color="{GREEN}">{value}</font>' in text
+    assert f'<font color="{RED}">3 + 3 + 1 = 7</font>' in text
 
 
 @pytest.mark.parametrize("style", ["split", "labels"])
@@ -206,7 +223,7 @@ def test_the_output_wire_carries_the_seed_gradient(path: Path, style: str) -> No
     (end,) = [w for w in wires(text) if w[1] == "out"]
     assert end[0] == f"n{result.graph.output.id}" and end[3] == "1"
     assert re.search(
-        r"^\s+out \[shape=plaintext, label=<" + (result.graph.output.name or "f") + ">", text, re.M
+        r'^\s+out \[shape=plaintext, label="' + (result.graph.output.name or "f") + '"', text, re.M
     )
 
 
@@ -233,15 +250,16 @@ def test_named_intermediates_and_precision() -> None:
     assert ("n14", "out", "0.7311", "1") in wires(four)
 
 
-def test_arrays_are_short_text_or_a_shape() -> None:
+def test_arrays_are_written_out_or_a_shape_and_norm() -> None:
     text = to_dot(sample("matrix"))
     got = {(t, h): (v, g) for t, h, v, g in wires(text)}
     assert got[("n2", "n4")] == ("q = [0.22, 0.26]", "[0.44, 0.52]")
-    assert got[("n0", "n2")][0] == "[[0.1, 0.5], [-0.3, 0.8]]"
+    assert got[("n0", "n2")] == ("0.1 0.5 -0.3 0.8", "0.088 0.18 0.1 0.21")  # a grid, a row a line
     big = to_dot(sample("two_layer_net"))
     values = [v for _, _, v, _ in wires(big)]
-    assert "3×4" in values and "5-vector" in values and "h = 3×5" in values
-    assert "\n " not in "".join(values)
+    assert "3×4, ‖X‖ = 3.71" in values and "5-vector, ‖b1‖ = 0.19" in values
+    assert "h: 3×5, ‖h‖ = 3.62" in values
+    assert "\n " not in "".join(v or "" for v in values)
 
 
 def test_kinks_are_marked() -> None:
@@ -263,9 +281,9 @@ def test_labels_are_escaped() -> None:
     result.graph.nodes[0].name = 'a<b & "c"'
     result.graph.nodes[2].name = "q>0 \\N"
     text = to_dot(result)
-    assert "a&lt;b &amp; &quot;c&quot;" in text
-    assert "q&gt;0" in text
-    labels = re.sub(r'tooltip="(\\.|[^"\\])*"', "", text)  # quoted strings may hold < and &
+    assert 'label="a<b & \\"c\\""' in text  # a leaf's label is a quoted string
+    assert "q&gt;0" in text  # a wire's label is HTML-like
+    labels = re.sub(r'(tooltip|label)="(\\.|[^"\\])*"', "", text)  # quoted strings may hold < and &
     assert "a<b" not in labels and "q>0" not in labels and "& " not in labels
     assert '\\"c\\"' in text and "\\\\N" in text  # tooltips are quoted strings
     if HAVE_DOT:

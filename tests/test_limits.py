@@ -357,6 +357,8 @@ def test_the_json_threshold_is_the_documented_one():
     from bpcli.present import jsonout
 
     assert jsonout.JSON_ELEMENTS == JSON_ELEMENTS == 100_000
+    assert "100,000" in (ROOT / "docs" / "formats.md").read_text()
+    assert "100,000" in (ROOT / "docs" / "limits.md").read_text()
     assert "100,000" in (ROOT / "README.md").read_text()
 
 

@@ -194,7 +194,7 @@ def test_a_condition_on_a_forward_value_warns(bpcli, tmp_path, inputs, bindings)
     text = inputs + body + "\nloss = f(x)\n"
     result = grad(bpcli, tmp_path, text, *bindings)
     assert result.code == 0, result.err
-    assert "∂f/∂x = [6, 6]" in result.out
+    assert "∂loss/∂x = [6, 6]" in result.out
     assert "warning:" in result.err and "branch" in result.err, result.err
 
 

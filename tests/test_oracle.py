@@ -341,7 +341,7 @@ def single_expressions(draw) -> Program:
     e = draw(expressions(dict(program.env), depth=4))
     program.use(e)
     program.output = e.sym
-    program.lines.append(e.text)
+    program.lines.append(f"({e.text})" if e.text[:1] in "+-" and program.lines else e.text)
     program.finish(draw)
     return program
 
@@ -396,7 +396,9 @@ def multi_statement_programs(draw) -> Program:
     if draw(st.integers(0, 2)) == 0:  # end with an expression statement
         rhs = draw(expressions(dict(program.env), depth=2))
         program.use(rhs)
-        program.lines.append(rhs.text)
+        # (a line that starts with + or - after a statement reads as its continuation, an
+        # error: in parentheses it is a statement of its own)
+        program.lines.append(f"({rhs.text})" if rhs.text[:1] in "+-" else rhs.text)
         program.output = rhs.sym
     program.finish(draw)
     return program

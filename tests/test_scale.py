@@ -84,8 +84,8 @@ def test_long_lists_stay_linear(bpcli, tmp_path):
     path.write_text("sum([" + ",".join(["x"] * 100_000) + "])\n", encoding="utf-8")
     result = bpcli("grad", str(path), "x=1")
     assert result.code == 0 and result.out.endswith("∂f/∂x = 100000\n")
-    assert "more inputs" in result.out
+    assert "100,000" in result.out or "99,994 more" in result.out
     path = tmp_path / "statements.bp"
     path.write_text("a = x\n" + "a = a + x\n" * 100_000 + "a\n", encoding="utf-8")
     result = bpcli("grad", str(path), "x=1")
-    assert result.code == 0 and result.out.endswith("∂f/∂x = 100001\n")
+    assert result.code == 0 and result.out.endswith("∂a/∂x = 100001\n")

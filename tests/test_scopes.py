@@ -75,7 +75,7 @@ def nested_graph():
 def table_text(graph, width=80, **options):
     buffer = io.StringIO()
     console = Console(file=buffer, width=width, highlight=False, emoji=False, markup=False, no_color=True)
-    for part in grad_report(run_graph(graph), 4, **options):
+    for part in grad_report(run_graph(graph), 4, width=width, **options):
         console.print(part)
     return buffer.getvalue()
 
@@ -84,9 +84,8 @@ def headings_in(text: str, names: list[str]) -> list[str]:
     """The heading lines in the order they stand: table rows or steps lines naming a scope."""
     found = []
     for line in text.splitlines():
-        cells = [c.strip() for c in re.split(r"[│┃]", line)]
         for name in names:
-            if name in cells or line.strip() == f"── {name} ──":
+            if line.strip() in (f"▸ {name}", f"── {name} ──"):
                 found.append(name)
     return found
 
@@ -197,7 +196,8 @@ def test_depth_0_makes_each_call_one_gate_with_its_results_numbers():
 def test_depth_0_in_the_table_and_steps():
     graph = loop_graph()
     text = table_text(graph, depth=0)
-    assert "│ 3–5 │ step(…)" in text and "│ 6–8 │ step(…)" in text
+    assert re.search(r"^3–5  step\(…\) +call ", text, re.M)
+    assert re.search(r"^6–8  step\(…\) +call ", text, re.M)
     assert "tanh" not in text  # the gates inside are not shown
     assert headings_in(text, ["step, t = 0", "step, t = 1", "top level"]) == [
         "step, t = 0",
@@ -228,7 +228,7 @@ def test_depth_collapses_calls_deeper_than_it_only():
     (step,) = [s for s in explain(result, collapse(graph, 1)) if not hasattr(s, "node")]
     assert [r.node.name for r in step.results] == ["a", "z"]
     assert "→ a" in text and "→ z" in text  # one line for each result
-    assert row.split("│")[3].strip() == "call"
+    assert re.match(r"\d+–\d+ +affine\(…\) +call +│ x +in the call", row.strip())
 
 
 def test_loops_alone_are_not_collapsed():
@@ -252,7 +252,7 @@ def balanced(text: str) -> bool:
 def test_dot_draws_calls_as_nested_clusters():
     text = to_dot(run_graph(nested_graph()))
     assert balanced(text)
-    clusters = re.findall(r"subgraph (cluster_\d+) \{\n\s*label=<([^>]*)>", text)
+    clusters = re.findall(r'subgraph (cluster_\d+) \{\n\s*label="([^"]*)"', text)
     assert [label for _, label in clusters] == ["layer", "affine"]
     outer = text.index("subgraph cluster_0")
     inner = text.index("subgraph cluster_1")
@@ -266,7 +266,7 @@ def test_dot_draws_calls_as_nested_clusters():
 def test_dot_leaves_out_a_frame_round_one_frame_only():
     text = to_dot(run_graph(loop_graph()))
     assert balanced(text)
-    labels = re.findall(r"subgraph cluster_\d+ \{\n\s*label=<([^>]*)>", text)
+    labels = re.findall(r'subgraph cluster_\d+ \{\n\s*label="([^"]*)"', text)
     assert labels == ["step, t = 0", "step, t = 1"]  # not t = 0 round step, t = 0
 
 
@@ -294,8 +294,8 @@ def test_a_collapsed_call_sends_an_input_used_twice_the_sum_of_both_wires():
     (step,) = [s for s in explain(result, collapse(graph, 0)) if not hasattr(s, "node")]
     assert [(inp.name, sent) for inp, sent in step.edges] == [("x", 14.0)]  # (2x + 1)·2
     assert gradient(result, graph.inputs["x"]) == 14.0
-    row = "│ 1–2 │ poly(…)   │ call  │    12 │                 2 │ ∂/∂x: in the call  │ 14 "
-    assert row in table_text(graph, depth=0, width=200)
+    row = re.compile(r"^1–2  poly\(…\) +call +12 +2 │ x +in the call +14$", re.M)
+    assert row.search(table_text(graph, depth=0, width=200))
     assert "to x:  downstream = 14  (through the call)" in steps_text(result, depth=0)
 
 
@@ -318,8 +318,8 @@ def test_a_loop_of_calls_through_the_command_line(bpcli, tmp_path):
     program.write_text(RNN)
     full = bpcli("grad", str(program))
     assert full.code == 0, full.err
+    # (the loop's own rows are the constants it passes, written where they are used)
     assert headings_in(full.out, ["t = 0", "step, t = 0", "step, t = 2", "top level"]) == [
-        "t = 0",
         "step, t = 0",
         "step, t = 2",
         "top level",
@@ -335,7 +335,7 @@ def test_a_loop_of_calls_through_the_command_line(bpcli, tmp_path):
     steps = bpcli("grad", str(program), "--format", "steps", "--depth", "0").out
     assert "to step@t=1: next_h:  downstream = " in steps
     dot = bpcli("grad", str(program), "--format", "dot").out
-    assert balanced(dot) and len(re.findall(r"label=<step, t = \d>", dot)) == 3
+    assert balanced(dot) and len(re.findall(r'label="step, t = \d"', dot)) == 3
     wrong = bpcli("check", str(program), "-e", "dh=0.3")
     assert wrong.code == 1 and "a (×3)" in wrong.out  # the chain up to loss, not given, said once
 
@@ -353,6 +353,6 @@ def test_long_scoped_names_fold_at_80_columns_and_are_never_cut_short():
     for depth in (None, 0):
         text = table_text(graph, depth=depth)
         assert all(len(line) <= 80 for line in text.splitlines())
-        local = "".join(line.split("│")[6] for line in text.splitlines() if line.count("│") == 8)
-        assert "∂/∂rnn_step_forward@t=0:next_h" in local.replace(" ", ""), text
+        right = "".join(line.split("│")[1][:10] for line in text.splitlines() if "│" in line)
+        assert "rnn_step_forward@t=0:next_h" in right.replace(" ", ""), text
         assert re.search(r"rnn_s\w*…", text) is None, text

@@ -1,8 +1,11 @@
 """`--gradcheck`: each input's analytic gradient beside a central finite difference.
 
-As the cs231n notes recommend: the numeric gradient (f(x+h) − f(x−h)) / 2h, and the
-relative error |a − n| / max(|a|, |n|), read by the notes' bands. Where the step x ± h
-crosses a kink (relu, abs, max, min) the numeric gradient means nothing, and that is said.
+As the cs231n notes recommend: the numeric gradient n = (f(x+h) − f(x−h)) / 2h beside the
+analytic a. An element is good when they agree as numpy.allclose has it,
+|a − n| ≤ atol + rtol·|n| (`close`: an absolute floor, so a zero gradient and a numeric
+difference of rounding noise agree); else the relative error |a − n| / max(|a|, |n|) is read
+by the notes' bands (ok, suspect, wrong). Where the step x ± h crosses a kink (relu, abs,
+max, min) or flips a comparison, the numeric gradient means nothing: the element is n/a.
 h is 1e-5·max(1, |x|); where that is not good, smaller steps are tried (`_smaller_steps`)
 and the one whose one-sided differences agree best is kept; where they all straddle a pole,
 the element is n/a. With an upstream gradient dout given for an array output out, f is
@@ -37,6 +40,14 @@ SAMPLE = 200
 # WORK gate evaluations or MIN_CHECKED forward passes, linear in the size of the graph.
 WORK = 1_000_000
 MIN_CHECKED = 20
+# numpy.allclose's rule for a central difference: |a − n| ≤ atol + RTOL·|n|. RTOL is the
+# notes' band for "good". The rounding error of (f(x+h) − f(x−h))/2h is about ε·|f|/h, with
+# ε = 2.2e-16 and h = STEP·max(1, |x|): 2.2e-11·|f|/max(1, |x|); its truncation error,
+# h²·|f'''|/6, is of that size too where f is well scaled. atol = ATOL·max(1, |f|)/max(1, |x|)
+# (numpy's own default, 1e-8, at |f|, |x| ≤ 1) leaves room for about 450 such roundings: the
+# cancellation of a sum of terms larger than f, and a longer program's many roundings.
+RTOL = 1e-7
+ATOL = 1e-8
 
 Sides = list[tuple[bytes, ...]]  # by kinked node: its local gradients, as bytes (see _sides)
 
@@ -50,12 +61,22 @@ class Check:
     numeric: Value | None  # nan where the perturbed program could not be evaluated; None for data
     relative_error: float  # the worst over the elements checked
     verdict: str  # good, ok, suspect, wrong, or n/a
+    # (the errors and the verdict are over the elements that could be compared: not those
+    # whose step crosses a kink, flips a comparison or straddles a pole, which are n/a)
     kinks: list[int] = field(default_factory=list)  # ids of kinked nodes the step crosses
     checked: int = 1  # elements checked
     elements: int = 1
     poles: int = 0  # elements where every step tried straddles a pole or a jump (numeric nan)
     flips: list[int] = field(default_factory=list)  # ids of comparisons the step flips (a jump)
     data: str = ""  # an input read as data, not checked: how it is used ("index", "value")
+    absolute_error: float = math.nan  # the worst |a − n|
+    atol: float = ATOL  # the absolute floor: |a − n| ≤ atol + RTOL·|n| is good
+    kinked: int = 0  # elements whose step crosses a kink or flips a comparison: n/a
+
+    @property
+    def floored(self) -> bool:
+        """Whether the absolute floor made it good: some element's relative error alone is not."""
+        return self.verdict == "good" and self.relative_error > RTOL
 
 
 def verdict(error: float) -> str:
@@ -69,6 +90,35 @@ def verdict(error: float) -> str:
     if error > 1e-7:
         return "ok"
     return "good"
+
+
+def close(a: float, n: float, atol: float = ATOL) -> bool:
+    """numpy.allclose's rule: |a − n| ≤ atol + RTOL·|n| (False where either is not finite)."""
+    if a - a != 0.0 or n - n != 0.0:
+        return False
+    return abs(a - n) <= atol + RTOL * abs(n)
+
+
+def element_verdict(a: float, n: float, atol: float = ATOL) -> str:
+    """good when close; else the notes' bands on the relative error; n/a with no number."""
+    if close(a, n, atol):
+        return "good"
+    found = verdict(relative_error(a, n))
+    return "ok" if found == "good" else found  # (not close: never good)
+
+
+RANKS = {"good": 0, "ok": 1, "suspect": 2, "wrong": 3}  # (the worst element's is the input's)
+
+
+def tolerance(f: float, x: Value) -> float:
+    """atol for an input x of a function whose value is f: ATOL·max(1, |f|)/max(1, |x|)."""
+    if isinstance(x, float):
+        size = abs(x)
+    else:
+        finite = np.abs(x)[np.isfinite(x)]
+        size = float(finite.max()) if finite.size else 0.0
+    scale = abs(f) if f - f == 0.0 else 1.0
+    return ATOL * max(1.0, scale) / max(1.0, size)
 
 
 def relative_error(a: float, n: float) -> float:
@@ -173,13 +223,17 @@ def _check(run: Run, name: str, node: Node, indices: Sequence[int]) -> Check:
             return math.nan, math.nan, math.nan, sides
         return n, spread, disagreement - 10 * rounding, sides
 
+    atol = tolerance(f0, original)
+    rank = -1  # the worst element's verdict (RANKS) over the elements compared; -1: none yet
+    absolute = 0.0
+    kinked_elements = 0
     for k in indices:
         # (with no flat copies, the input is a float, and so is its gradient)
         base = cast(float, original) if flat_work is None else float(flat_work[k])
         a = cast(float, analytic) if flat_analytic is None else float(flat_analytic[k])
         h = STEP * max(1.0, abs(base))
         n, spread, excess, sides = difference(k, base, h)
-        if verdict(relative_error(a, n)) != "good":
+        if not close(a, n, atol):
             # the step may reach a pole (1/x at 1e-6, tan near π/2) or be too coarse for
             # the curvature there: smaller steps are tried, and the one whose one-sided
             # differences agree best, relative to their mean, is kept. That choice never
@@ -193,24 +247,45 @@ def _check(run: Run, name: str, node: Node, indices: Sequence[int]) -> Check:
                     n, spread, _, sides = tried
                 if smaller is steps[-1] and len(steps) < MAX_STEPS and _straddles(before, last):
                     steps.extend(_smaller_steps(smaller, base, 1))  # nearer the pole
-            if verdict(relative_error(a, n)) != "good" and _straddles(before, last):
+            if not close(a, n, atol) and _straddles(before, last):
                 n = math.nan
                 straddled += 1
+        across = False  # whether this element's step crosses a kink or flips a comparison
         if sides[0] is not None and sides[1] is not None:
-            crossed.update(i for i, (p, m) in enumerate(zip(sides[0], sides[1], strict=True)) if p != m)
+            sided = [i for i, (p, m) in enumerate(zip(sides[0], sides[1], strict=True)) if p != m]
+            crossed.update(sided)
+            across = bool(sided)
         if flat_numeric is None:
             numeric = n
         else:
             flat_numeric[k] = n
+        if across:  # the difference quotient spans two pieces of f: it means nothing
+            kinked_elements += 1
+            continue
         error = relative_error(a, n)
-        worst = math.nan if math.isnan(error) or math.isnan(worst) else max(worst, error)
-    if not indices:
-        worst = math.nan
+        if math.isnan(error):  # a pole, or f not evaluable at x ± h: nothing to compare
+            continue
+        worst = max(worst, error)
+        absolute = max(absolute, abs(a - n))
+        rank = max(rank, RANKS[element_verdict(a, n, atol)])
     kink_ids = sorted(kinked[i].id for i in crossed if kinked[i].op.differentiable)
     flips = sorted(kinked[i].id for i in crossed if not kinked[i].op.differentiable)
     numerics = numeric if flat_numeric is None else flat_numeric.reshape(np.shape(original))
+    found = "n/a" if rank < 0 else next(v for v, r in RANKS.items() if r == rank)
     return Check(
-        name, analytic, numerics, worst, verdict(worst), kink_ids, len(indices), size, straddled, flips
+        name,
+        analytic,
+        numerics,
+        worst if rank >= 0 else math.nan,
+        found,
+        kink_ids,
+        len(indices),
+        size,
+        straddled,
+        flips,
+        absolute_error=absolute if rank >= 0 else math.nan,
+        atol=atol,
+        kinked=kinked_elements,
     )
 
 

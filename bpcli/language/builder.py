@@ -24,7 +24,7 @@ from bpcli.core.graph import CONST, INPUT, Graph, Node, Scope
 from bpcli.core.ops import FUNCTIONS, FUSED, OPS, REDUCTIONS, Op, ShapeMismatch, load_all
 from bpcli.core.ops.registry import shape_of
 from bpcli.errors import DomainError, ProgramError, ShapeError
-from bpcli.language import _tables
+from bpcli.language import _tables, hints
 from bpcli.language.statics import (
     BUILTINS,
     Display,
@@ -567,24 +567,73 @@ class Builder:
         if not self.tracking:
             return
         if self.unused_statement is not None:
-            line = self.source.count("\n", 0, self.unused_statement) + 1
-            self.warnings.append(
-                f"the expression on line {line} is not used: only the last statement is the output"
-            )
-            self.unused_statement = None
+            raise self._unused(self.unused_statement)
         self.output, self.output_text = node, text
         self.output_static = None
 
-    def expr_stmt(self, children: list[Use]) -> None:
+    def expr_stmt(self, children: list[Use], call: bool = False) -> None:
+        """An expression as a statement: the output when it is the last statement; else its
+        value is used by nothing, which is an error, as is a line that starts with + or -
+        right after a statement (meant as its continuation). A call (print(…), a.append(x))
+        is made for its effect, and a string is a docstring: both may stand anywhere."""
         ((item, start, end),) = children
-        if type(item) is str or item is None or not self.tracking:
-            return  # a docstring (Python skips it, and so does bpcli), print(…), or in a call
+        if type(item) is str:
+            return  # a docstring (Python skips it, and so does bpcli)
+        self._continuation(start, end)
+        if item is None:
+            return  # print(…), xs.append(x): a call made for its effect
+        if not self.tracking:
+            if not call:
+                raise self._unused(start)
+            return  # in a call or a class body: nothing is the output there
         if type(item) is not Node:
             self._statement_static(item, output_text(self.source, start, end), start, end)
         else:
             self._statement(item, item.name or output_text(self.source, start, end), start)
         self.output_span = (start, end)
-        self.unused_statement = start
+        self.unused_statement = None if call else start
+
+    def _unused(self, start: int) -> ProgramError:
+        """The error for an expression statement whose value nothing uses."""
+        line = self.source.count("\n", 0, start) + 1
+        if not self.tracking:
+            why = "in a function, only what it returns is used: return it"
+        else:
+            why = "only the last statement is the output: assign this one to a name (q = …)"
+        return self._error(
+            f"nothing uses the value of the expression on line {line}",
+            start,
+            hint=f"{why},\nor delete it",
+        )
+
+    def _continuation(self, start: int, end: int) -> None:
+        """Refuse a line that starts with + or - right after a complete statement on the line
+        above, at the same indentation: it was meant as that statement's continuation
+        (loss = a * b / + c), but Python, and bpcli, end a statement at the end of its line."""
+        source = self.source
+        if source[start : start + 1] not in ("+", "-", "−"):
+            return
+        line_start = source.rfind("\n", 0, start) + 1
+        if source[line_start:start].strip():
+            return  # (not the first thing on its line: a = 1; -b)
+        above = hints.line_before(source, line_start)
+        if above is None or not all(line.strip() for line in source[above[1] : line_start].split("\n")[1:-1]):
+            return  # (a blank line between them: a statement of its own)
+        fix = hints.continuation(source, start)
+        if fix is None or _indentation(source, fix.statement) != _indentation(source, start):
+            return
+        line = source.count("\n", 0, start) + 1
+        hint = fix.hint
+        alone = source[:start] + "(" + source[start:end] + ")" + source[end:]
+        code = "(" + source[start:end] + ")"
+        if source[start] != "+" and "\n" not in code and hints.width(code) <= 40 and hints.parses(alone):
+            hint += f"\nor, for a statement of its own, write it in parentheses: {code}"
+        raise self._error(
+            f"line {line} starts a new statement ('{source[start]} …'),"
+            f" not the rest of line {source.count(chr(10), 0, fix.statement) + 1}",
+            start,
+            hint=hint,
+        )
 
     def _statement_static(self, value: Any, text: str, start: int, end: int) -> None:
         if not self.tracking or not (
@@ -1272,6 +1321,13 @@ class Builder:
                 flows = node.op.differentiable and any(i.needs_grad for i in node.inputs)
                 named = bool(node.name) and node.op.differentiable and node.id not in self.booleans
                 node.needs_grad = flows or (named and node.id not in random)  # (a mask has none)
+
+
+def _indentation(source: str, pos: int) -> str:
+    """The white space that starts the line holding `pos`."""
+    start = source.rfind("\n", 0, pos) + 1
+    line = source[start : source.find("\n", start) % (len(source) + 1)]
+    return line[: len(line) - len(line.lstrip())]
 
 
 def output_text(source: str, start: int, end: int) -> str:

@@ -330,7 +330,8 @@ class Interpreter:
             token, use = children
             b.assign([token, use])
         elif rule == "expr_stmt":
-            b.expr_stmt(children)
+            tree = statement.children[0]
+            b.expr_stmt(children, call=type(tree) is Tree and tree.rule == "call")
         elif rule == "return_stmt":
             use = children[1] if len(children) > 1 else (None, children[0].start_pos, children[0].end_pos)
             raise _Return(use)

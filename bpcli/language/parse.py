@@ -13,20 +13,16 @@ from typing import TYPE_CHECKING
 
 from bpcli.core.graph import Graph, Node
 from bpcli.errors import BindingError, ParseError, ProgramError
-from bpcli.language import lalr
+from bpcli.language import hints, lalr
 from bpcli.language.builder import Builder
+from bpcli.language.hints import TYPOS, without_imports
 from bpcli.language.interpreter import Interpreter
 from bpcli.language.program import Recorder
-from bpcli.lazy import LazyPattern
 from bpcli.limits import MAX_ELEMENTS
 from bpcli.values import Params, Value
 
 if TYPE_CHECKING:
     from numpy.typing import ArrayLike
-
-# Characters students paste from PDFs and slides, mapped one for one so that
-# error positions stay true.
-TYPOS = str.maketrans({"−": "-", "×": "*", "·": "*", "÷": "/", "\u00a0": " ", "\ufeff": " "})
 
 _WORDS = {
     "NAME": "a name",
@@ -64,7 +60,7 @@ def parse(
     global _parser
     if _parser is None:
         _parser = lalr.Parser(_recorder)
-    text = _without_imports(source.translate(TYPOS))
+    text = without_imports(source.translate(TYPOS))
     given = bindings or {}
     booleans = {name for name, v in given.items() if str(getattr(v, "dtype", "")) == "bool"}
     values = {name: _value(v, name) for name, v in given.items()}
@@ -151,7 +147,7 @@ def check_syntax(source: str) -> None:
     global _checker
     if _checker is None:
         _checker = lalr.Parser(_Nothing())
-    text = _without_imports(source.translate(TYPOS))
+    text = without_imports(source.translate(TYPOS))
     try:
         _checker.parse(text)
         empty = all(token.type in ("_NL", "SEMICOLON") for token in lalr.tokens(text))
@@ -163,17 +159,6 @@ def check_syntax(source: str) -> None:
         raise ParseError(f"syntax error: {err.message}", source=source, pos=err.pos) from None
     if empty:
         raise ProgramError("the program is empty: write an expression such as (x+y)*z")
-
-
-_IMPORT = LazyPattern(r"(?m)^[ \t]*(?:import numpy(?: as np)?|from numpy import \*)[ \t]*(?:#[^\n]*)?$")
-
-
-def _without_imports(text: str) -> str:
-    """The program with `import numpy as np` lines blanked (as pasted from a notebook): np.
-    is bpcli's anyway. Blanked, not removed, so that every position stays where it was."""
-    if "import" not in text:
-        return text
-    return _IMPORT.sub(lambda m: " " * len(m.group()), text)
 
 
 def _value(value: ArrayLike | Mapping[str, object], name: str) -> Value | Params:
@@ -230,11 +215,22 @@ _OPERANDS = {"NAME", "NUMBER", "LPAR", "LSQB"}
 def _unexpected_character(source: str, pos: int) -> ParseError:
     char = source[pos] if pos < len(source) else ""
     hint = None
-    if char in "{}":
-        hint = "write arrays with square brackets: [1, 2] (bpcli has no dictionaries)"
+    fix = hints.superscript(source, pos) if char in "²³" else None
+    if fix is not None:
+        hint = fix.hint
     elif char in "'\"":
         hint = "a string is closed on the line it opens ('constant')"
-    return ParseError(f"syntax error: unexpected character {char!r}", source=source, pos=pos, hint=hint)
+    return _error(f"syntax error: unexpected character {char!r}", source, pos, hint, fix)
+
+
+def _error(
+    message: str, source: str, pos: int, hint: str | None = None, fix: hints.Fix | None = None
+) -> ParseError:
+    """A syntax error; `fix`, when its hint is offered, is the program rewritten as the hint
+    says (it parses: each hint is offered only when its fix does)."""
+    error = ParseError(message, source=source, pos=pos, hint=hint)
+    error.fix = fix.text if fix is not None else None
+    return error
 
 
 def _unexpected_token(source: str, token: lalr.Token, expected: set[str]) -> ParseError:
@@ -243,8 +239,13 @@ def _unexpected_token(source: str, token: lalr.Token, expected: set[str]) -> Par
     if kind == lalr.END:
         if still_open:
             opener = still_open[-1]
-            return ParseError(
-                f"syntax error: this '{source[opener]}' is never closed", source=source, pos=opener
+            closing = hints.close(source, opener, _CLOSERS[source[opener]])
+            return _error(
+                f"syntax error: this '{source[opener]}' is never closed",
+                source,
+                opener,
+                closing.hint if closing else None,
+                closing,
             )
         return ParseError(
             "syntax error: the program ends in the middle of an expression",
@@ -253,19 +254,48 @@ def _unexpected_token(source: str, token: lalr.Token, expected: set[str]) -> Par
             hint=_describe_expected(expected),
         )
     hint = _describe_expected(expected)
+    fix: hints.Fix | None = None
     keyword = _python_keyword(source, token)
     if keyword is not None:
         message, hint = _KEYWORD_ADVICE[keyword]
         return ParseError(message, source=source, pos=_line_start(source, token.start_pos), hint=hint)
-    if kind == "_INDENT":
-        message = "syntax error: this line is indented, but no block (for …:, if …:, def …:) opens here"
-        hint = "indent a line only under a line that ends in ':'"
+    line = hints.line_number(source, token.start_pos)
+    at_line_start = not source[source.rfind("\n", 0, token.start_pos) + 1 : token.start_pos].strip()
+    if kind == "_INDENT" or (at_line_start and kind in hints.BINARY):
+        fix = (
+            hints.continuation(source, token.start_pos)
+            if hints.starts_with_operator(source, token.start_pos)
+            else None
+        )
+        if fix is not None:
+            first = hints.first_token(source, token.start_pos)
+            operator = first.value if first is not None else source[token.start_pos]
+            message = (
+                f"syntax error: line {line} starts with '{operator}', as if it continued"
+                f" line {hints.line_number(source, fix.statement)}"
+            )
+            hint = fix.hint
+        elif kind == "_INDENT":
+            message = "syntax error: this line is indented, but no block (for …:, if …:, def …:) opens here"
+            hint = "indent a line only under a line that ends in ':'"
+        else:
+            message = f"syntax error: unexpected {_describe_token(token)}"
     elif "_INDENT" in expected:
         message = "syntax error: expected an indented block after the ':' above"
         hint = None
     elif kind in _OPERANDS and not expected & {"NAME", "NUMBER"}:
         message = f"syntax error: missing an operator before {_describe_token(token)}"
-        hint = "bpcli needs * for a product: write 2*x, not 2x" if kind in ("NAME", "LPAR") else None
+        if still_open and "\n" in source[still_open[-1] : token.start_pos]:  # a = (x + y / b = 2
+            opener = still_open[-1]
+            fix = hints.close(source, opener, _CLOSERS[source[opener]], line_end=True)
+            if fix is not None:
+                line = hints.line_number(source, opener)
+                message = f"syntax error: the '{source[opener]}' on line {line} is never closed"
+                return _error(message, source, opener, fix.hint, fix)
+        fix = hints.call(source, token) or hints.product(source, token) or hints.comma(source, token)
+        hint = fix.hint if fix is not None else None
+        if fix is not None and fix.hint.startswith("separate"):
+            message = f"syntax error: missing a comma before {_describe_token(token)}"
     elif kind in _CLOSES and not still_open:
         message = f"syntax error: this '{token}' has no matching '{_CLOSES[kind]}'"
         hint = None
@@ -279,13 +309,27 @@ def _unexpected_token(source: str, token: lalr.Token, expected: set[str]) -> Par
         hint = None
     elif kind == "EQUAL":
         message = "syntax error: unexpected '='"
-        hint = "only a name, or an index of one, can be assigned (q = x + y, m[0] = 1); == compares"
+        fix = hints.brackets_call(source, token) or hints.compare(source, token)
+        if fix is not None:
+            hint = fix.hint
+        elif not still_open and [t.type for t in hints.tokens_before(source, token.start_pos)][-1:] != [
+            "EQUAL"
+        ]:
+            hint = "only a name, or an index of one, can be assigned (q = x + y, m[0] = 1)"
+        else:
+            hint = None
     elif kind == "_NL" and expected & _OPERANDS:
         message = "syntax error: the line ends in the middle of an expression"
-
+        fix = hints.open_end(source, token.start_pos)
+        if fix is not None:
+            hint = fix.hint
+    elif kind == "_NL" and "COLON" in expected:
+        message = "syntax error: expected ':' at the end of the line"
+        fix = hints.colon(source, token)
+        hint = fix.hint if fix is not None else None
     else:
         message = f"syntax error: unexpected {_describe_token(token)}"
-    return ParseError(message, source=source, pos=token.start_pos, hint=hint)
+    return _error(message, source, token.start_pos, hint, fix)
 
 
 _KEYWORD_ADVICE = {

@@ -15,6 +15,7 @@ from __future__ import annotations
 import re
 import shutil
 import subprocess
+import unicodedata
 from pathlib import Path
 
 from bpcli.core.graph import Graph, Node, Scope
@@ -36,9 +37,20 @@ KINK = "#bf8700"  # the dashed outline of a gate evaluated where it is not diffe
 MUTED = "#8c959f"  # gates with no path to the output
 FONT = "Helvetica,Arial,sans-serif"
 
-# A small array is written out on its wire when its text is at most this long; a larger
-# one is shown by its shape (`2×2`, `5-vector`).
+# An array is written out on its wire when it has at most SMALL elements, or SMALL rows of
+# at most SMALL columns (a matrix a row to a line); a larger one by its shape and norm.
+SMALL = 3
+# A fan-out's trunk writes out its branches' gradients, `3 + 3 + 1 = 7`, up to this many
+# numbers (or small arrays, with vectors on one line up to MAX_SUM_TEXT characters).
+MAX_TERMS = 4
+MAX_ARRAY_TERMS = 3
+MAX_SUM_TEXT = 60
+# A constant array's text at most this long is written in its gate (else its shape).
 SHORT_ARRAY = 28
+# Lines of DOT text are folded to this width (losslessly: see fold_dot); a label's text longer
+# than FONT_PIECE characters is written in pieces so that its line can fold between them.
+WIDTH = 80
+FONT_PIECE = 40
 # A constant folded into a gate is written out when at most this long, else as `[…]`.
 SHORT_CONST = 10
 # Bitmaps are drawn at this resolution: sharp on screen, a few tens of KB.
@@ -55,7 +67,7 @@ TEXT_FORMATS = ("dot", "gv")
 WIRES = ("split", "labels")
 
 
-def to_dot(run: Run, precision: int = 2, *, wires: str = "split") -> str:
+def to_dot(run: Run, precision: int = 2, *, wires: str = "split", width: int | None = WIDTH) -> str:
     """The computed graph as DOT text: on each wire its value in green, its gradient in red.
 
     `wires="split"` (the default) draws each wire through a small label node whose rule
@@ -91,37 +103,80 @@ def to_dot(run: Run, precision: int = 2, *, wires: str = "split") -> str:
             text = node.name or _const_text(step.value, precision, short=False)
             clusters.add(
                 node.scope,
-                f"  {_id(node)} [shape=plaintext, label=<{_escape(text)}>,"
+                f'  {_id(node)} [shape=plaintext, label="{_quote(text)}",'
                 f' tooltip="{_quote(scoped_label(graph, node))}"];',
             )
             if node.op is INPUT:
                 inputs.append(_id(node))
-    lines.append(f'  out [shape=plaintext, label=<{_escape(_end_name(graph))}>, tooltip="the output"];')
+    lines.append(f'  out [shape=plaintext, label="{_quote(_end_name(graph))}", tooltip="the output"];')
     if inputs:
         # The inputs in a column on the left, top to bottom in the order they first appear.
         chain = " -> ".join(inputs) + " [style=invis]; " if len(inputs) > 1 else ""
         lines.append("  { rank=source; " + " ".join(inputs) + "; " + chain + "}")
 
     draw = _split_wire if wires == "split" else _labelled_wire
+    # Every wire, grouped by the node it leaves: a node that feeds several gates (or one gate
+    # twice) fans out through a junction, whose trunk carries the sum of the branches.
+    leaving: dict[int, list[_Wire]] = {}
     for step in steps:
         node = step.node
         for edge in step.edges:
-            if folded.get(node.id) == edge.index:
-                continue
-            value = values[edge.input.id]
-            label = _wire_label(edge.input, value, edge.downstream, precision, named=True)
-            tip = _wire_tooltip(graph, edge.input, value, scoped_ref(graph, node), edge.downstream, precision)
-            drawn = draw(_id(edge.input), _id(node), f"w{node.id}_{edge.index}", label, tip)
-            if len(drawn) == 3 and node.scope is not None:  # the wire's label node, in the
-                clusters.add(_common(edge.input.scope, node.scope), drawn[0])  # scope of both ends
-                drawn = drawn[1:]
-            lines += drawn
+            if folded.get(node.id) != edge.index:
+                leaving.setdefault(edge.input.id, []).append(
+                    _Wire(edge.input, _id(node), f"w{node.id}_{edge.index}", edge.downstream, node)
+                )
     out = graph.output
-    label = _wire_label(out, run.output, run.grads[out.id], precision, named=False)
-    tip = _wire_tooltip(graph, out, run.output, "the output", run.grads[out.id], precision)
-    lines += draw(_id(out), "out", "w_out", label, tip)
+    leaving.setdefault(out.id, []).append(_Wire(out, "out", "w_out", run.grads[out.id], None))
+    for source_id in sorted(leaving):
+        branches = leaving[source_id]
+        source = graph.nodes[source_id]
+        value = values[source_id]
+        named = source is not out or len(branches) > 1
+        if len(branches) == 1:
+            (wire,) = branches
+            label = (
+                _value_html(source, value, precision, named),
+                _gradient_html(wire.gradient, precision),
+            )
+            tip = _wire_tooltip(graph, source, value, wire.target(graph), wire.gradient, precision)
+            drawn = draw(_id(source), wire.head, wire.id, label, tip, True)
+            scope = _common(source.scope, wire.consumer.scope) if wire.consumer is not None else None
+            lines += clusters.place(scope, drawn)
+            continue
+        junction = f"j{source_id}"
+        sent = [w.gradient for w in branches if w.gradient is not None]
+        total = run.grads[source_id] if sent else None
+        tip = _fan_out_tooltip(graph, source, value, branches, total, precision)
+        clusters.add(
+            source.scope,
+            f'  {junction} [shape=point, width=0.06, color="{WIRE}", tooltip="{tip}"];',
+        )
+        label = (_value_html(source, value, precision, True), _sum_html(sent, total, precision))
+        lines += clusters.place(source.scope, draw(_id(source), junction, f"t{source_id}", label, tip, False))
+        for wire in branches:
+            tip = _wire_tooltip(graph, source, value, wire.target(graph), wire.gradient, precision)
+            label = ("", _gradient_html(wire.gradient, precision))
+            scope = _common(source.scope, wire.consumer.scope) if wire.consumer is not None else None
+            lines += clusters.place(scope, draw(junction, wire.head, wire.id, label, tip, True))
     lines.append("}")
-    return "\n".join(clusters.close()) + "\n"
+    text = "\n".join(clusters.close()) + "\n"
+    return text if width is None else fold_dot(text, width)
+
+
+class _Wire:
+    """One wire from a node into a gate's input (or into the end node), with its gradient."""
+
+    __slots__ = ("consumer", "gradient", "head", "id", "source")
+
+    def __init__(self, source: Node, head: str, id: str, gradient: Value | None, consumer: Node | None):
+        self.source = source
+        self.head = head
+        self.id = id
+        self.gradient = gradient
+        self.consumer = consumer  # None: the end node
+
+    def target(self, graph: Graph) -> str:
+        return "the output" if self.consumer is None else scoped_ref(graph, self.consumer)
 
 
 # --- clusters ----------------------------------------------------------------------------
@@ -145,6 +200,14 @@ class _Clusters:
         if id(scope) not in self.own:
             self._enter(scope)
         self.own[id(scope)].append(line)
+
+    def place(self, scope: Scope | None, drawn: list[str]) -> list[str]:
+        """A wire's lines: its label node (split wires) goes into `scope`'s cluster, and the
+        edges, which are returned, stay outside it."""
+        if len(drawn) == 3:
+            self.add(scope, drawn[0])
+            return drawn[1:]
+        return drawn
 
     def _enter(self, scope: Scope) -> None:
         for s in scope.chain():  # (outermost first)
@@ -182,7 +245,7 @@ class _Clusters:
                 style = 'style="rounded"; color="#8c959f"' if call else 'style="dashed"; color="#d0d7de"'
                 out.append(f"{pad}subgraph cluster_{count} {{")
                 out.append(
-                    f"{pad}  label=<{_escape(scope.heading())}>; labeljust=l; fontsize=11; {style};"
+                    f'{pad}  label="{_quote(scope.heading())}"; labeljust=l; fontsize=11; {style};'
                     f' fontcolor="{MUTED}";'
                 )
                 count += 1
@@ -308,18 +371,125 @@ def _end_name(graph: Graph) -> str:
 # --- wires -------------------------------------------------------------------------------
 
 
-def _wire_label(
-    source: Node, number: Value | None, gradient: Value | None, precision: int, named: bool
-) -> tuple[str, str]:
-    """A wire's value (`number`) in green and the gradient sent back along it in red ('' for
-    none), as HTML-like label text."""
-    shown = _number(number, precision)
-    if named and source.name and source.inputs:  # a named intermediate: `q = 3`
-        shown = f"{source.name} = {shown}"
-    value = f'<font color="{GREEN}">{_escape(shown)}</font>'
-    if gradient is None:
-        return value, ""
-    return value, f'<font color="{RED}">{_escape(_number(gradient, precision))}</font>'
+def _value_html(source: Node, v: Value | None, precision: int, named: bool) -> str:
+    """A wire's value in green: a number, a small array written out (a matrix a row to a
+    line), or a larger array's shape and norm. A named intermediate is written `q = …`."""
+    name = source.name if named and source.name and source.inputs else None
+    if _is_small(v):
+        prefix = f"{name} = " if name else ""
+        return _array_html(v, precision, GREEN, prefix)
+    assert v is not None and not isinstance(v, float)
+    norm = f"‖{source.name or 'v'}‖ = {_norm(v, precision)}"
+    return _font(GREEN, f"{name + ': ' if name else ''}{_shape(v)}, {norm}")
+
+
+def _gradient_html(g: Value | None, precision: int) -> str:
+    """A wire's gradient in red ('' for none): as the value, with ‖g‖ for a larger array."""
+    if g is None:
+        return ""
+    if _is_small(g):
+        return _array_html(g, precision, RED, "")
+    assert not isinstance(g, float)
+    return _font(RED, f"‖g‖ = {_norm(g, precision)}")
+
+
+def _sum_html(sent: list[Value], total: Value | None, precision: int) -> str:
+    """The trunk of a fan-out: the gradients of its branches and their sum, `3 + 3 + 1 = 7`,
+    as cs231n says it: gradients add where a value fans out."""
+    if total is None:
+        return ""
+    if len(sent) < 2:
+        return _gradient_html(total, precision)
+    if all(isinstance(g, float) for g in sent) and len(sent) <= MAX_TERMS:
+        terms = " + ".join(_paren(fmt(g, precision)) for g in sent)
+        return _font(RED, f"{terms} = {fmt(total, precision)}")
+    if all(_is_small(g) for g in sent) and _is_small(total) and len(sent) <= MAX_ARRAY_TERMS:
+        if all(np.ndim(g) <= 1 for g in sent):  # vectors: on one line
+            text = " + ".join(_row_text(g, precision) for g in sent) + " = " + _row_text(total, precision)
+            if len(text) <= MAX_SUM_TEXT:
+                return _font(RED, text)
+        if np.ndim(total) == 2 and all(np.shape(g) == np.shape(total) for g in sent):
+            cells = []
+            for i, g in enumerate(sent):
+                if i:
+                    cells.append(f"<td>{_font(RED, ' + ')}</td>")
+                cells.append(f"<td>{_array_html(g, precision, RED, '')}</td>")
+            cells.append(f"<td>{_font(RED, ' = ')}</td><td>{_array_html(total, precision, RED, '')}</td>")
+            return f"{_TABLE} <tr> {' '.join(cells)} </tr> </table>"
+    head = f"the sum of {len(sent)} branches"
+    if isinstance(total, float):
+        return _font(RED, f"{head} = {fmt(total, precision)}")
+    if _is_small(total):
+        return _array_html(total, precision, RED, head + " = ")
+    return _font(RED, f"{head}: ‖g‖ = {_norm(total, precision)}")
+
+
+_TABLE = '<table border="0" cellborder="0" cellspacing="0" cellpadding="0">'
+
+
+def _is_small(v: Value | None) -> bool:
+    """Whether a value is written out on its wire: a number, a vector of at most SMALL
+    elements, or a matrix of at most SMALL rows and SMALL columns."""
+    if v is None or isinstance(v, float) or np.ndim(v) == 0:
+        return True
+    shape = np.shape(v)
+    return len(shape) <= 2 and max(shape) <= SMALL and (len(shape) == 1 or min(shape) > 0)
+
+
+def _array_html(v: Value | None, precision: int, color: str, prefix: str) -> str:
+    """A number or a small array as HTML: a vector on one line, a matrix as a bracketed grid
+    of right-aligned columns, a row to a line."""
+    if v is None or isinstance(v, float) or np.ndim(v) < 2:
+        return _font(color, prefix + (_row_text(v, precision) if v is not None else "—"))
+    rows = [[_escape(fmt(float(x), precision)) for x in row] for row in v]
+    left = f'<td rowspan="{len(rows)}" width="3" border="1" sides="LTB" color="{color}"></td>'
+    right = f'<td rowspan="{len(rows)}" width="3" border="1" sides="RTB" color="{color}"></td>'
+    html = []
+    for i, row in enumerate(rows):
+        cells = " ".join(
+            f'<td align="right"><font color="{color}">{c}</font></td>'
+            if j == 0
+            else f'<td width="6"></td> <td align="right"><font color="{color}">{c}</font></td>'
+            for j, c in enumerate(row)
+        )
+        edges = (left + " ", " " + right) if i == 0 else ("", "")
+        html.append(f"<tr> {edges[0]}{cells}{edges[1]} </tr>")
+    grid = f"{_TABLE} {' '.join(html)} </table>"
+    if not prefix:
+        return grid
+    return f"{_TABLE} <tr> <td>{_font(color, prefix)}</td> <td>{grid}</td> </tr> </table>"
+
+
+def _row_text(v: Value, precision: int) -> str:
+    """A number, or a vector on one line: [0.2, 0.4]."""
+    if isinstance(v, float) or np.ndim(v) == 0:
+        return fmt(float(v), precision)
+    return "[" + ", ".join(fmt(float(x), precision) for x in np.ravel(v)) + "]"
+
+
+def _font(color: str, text: str) -> str:
+    """Coloured text; a long one in pieces of about FONT_PIECE characters, so that the DOT
+    line can fold between them (inside a tag, where Graphviz ignores the line break)."""
+    pieces = [""]
+    for word in re.split(r"(?<= )", text):
+        if pieces[-1] and len(pieces[-1]) + len(word) > FONT_PIECE:
+            pieces.append("")
+        pieces[-1] += word
+    return "".join(f'<font color="{color}">{_escape(piece)}</font>' for piece in pieces)
+
+
+def _paren(text: str) -> str:
+    return f"({text})" if text.startswith("-") else text
+
+
+def _shape(v: Value) -> str:
+    shape = np.shape(v)
+    return f"{shape[0]}-vector" if len(shape) == 1 else "×".join(map(str, shape))
+
+
+def _norm(v: Value, precision: int) -> str:
+    with np.errstate(all="ignore"):
+        return fmt(float(np.linalg.norm(np.ravel(v))), precision)
 
 
 def _wire_tooltip(
@@ -332,25 +502,46 @@ def _wire_tooltip(
     return _quote(text)
 
 
-def _labelled_wire(tail: str, head: str, wire: str, label: tuple[str, str], tip: str) -> list[str]:
+def _fan_out_tooltip(
+    graph: Graph,
+    source: Node,
+    value: Value | None,
+    branches: list[_Wire],
+    total: Value | None,
+    precision: int,
+) -> str:
+    text = f"{scoped_ref(graph, source)} fans out to {len(branches)} wires"
+    text += f": value {_one_line(fmt(value, precision))}"
+    if total is not None:
+        text += f"; the gradients of the branches add up to {_one_line(fmt(total, precision))}"
+    return _quote(text)
+
+
+def _labelled_wire(
+    tail: str, head: str, wire: str, label: tuple[str, str], tip: str, arrow: bool
+) -> list[str]:
     value, gradient = label
-    text = value + (f"<br/>{gradient}" if gradient else "")
-    return [f'  {tail} -> {head} [label=<{text}>, tooltip="{tip}", labeltooltip="{tip}"];']
+    text = value + ("<br/>" if value and gradient else "") + gradient
+    if value.startswith("<table") or gradient.startswith("<table"):
+        text = f"{_TABLE} <tr> <td>{value or ' '}</td> </tr> <tr> <td>{gradient or ' '}</td> </tr> </table>"
+    head_style = "" if arrow else "arrowhead=none, "
+    return [f'  {tail} -> {head} [{head_style}label=<{text}>, tooltip="{tip}", labeltooltip="{tip}"];']
 
 
-def _split_wire(tail: str, head: str, wire: str, label: tuple[str, str], tip: str) -> list[str]:
+def _split_wire(tail: str, head: str, wire: str, label: tuple[str, str], tip: str, arrow: bool) -> list[str]:
     value, gradient = label
     table = (
         '<table border="0" cellborder="0" cellspacing="0" cellpadding="1">'
-        f"<tr><td>{value}</td></tr>"
-        f'<tr><td port="p" height="1" cellpadding="0" bgcolor="{WIRE}"></td></tr>'
-        f"<tr><td>{gradient or ' '}</td></tr></table>"
+        f" <tr> <td>{value or ' '}</td> </tr>"
+        f' <tr> <td port="p" height="1" cellpadding="0" bgcolor="{WIRE}"></td> </tr>'
+        f" <tr> <td>{gradient or ' '}</td> </tr> </table>"
     )
+    head_style = "" if arrow else "arrowhead=none, "
     return [
         f"  {wire} [shape=plaintext, margin=0, width=0, height=0, fontsize=11,"
         f' tooltip="{tip}", label=<{table}>];',
         f'  {tail} -> {wire}:p:w [arrowhead=none, tooltip="{tip}"];',
-        f'  {wire}:p:e -> {head} [tooltip="{tip}"];',
+        f'  {wire}:p:e -> {head} [{head_style}weight=3, tooltip="{tip}"];',  # (the label near the gate)
     ]
 
 
@@ -358,7 +549,7 @@ def _split_wire(tail: str, head: str, wire: str, label: tuple[str, str], tip: st
 
 
 def _number(v: Value | None, precision: int) -> str:
-    """A wire's number: a scalar, a small array on one line, or a larger array's shape."""
+    """A constant's number: a scalar, a small array on one line, or a larger array's shape."""
     if v is None:
         return "—"
     if isinstance(v, float) or np.ndim(v) == 0:  # (a float subclass has no dimensions either)
@@ -367,8 +558,7 @@ def _number(v: Value | None, precision: int) -> str:
         text = _one_line(fmt(v, precision))
         if len(text) <= SHORT_ARRAY:
             return text
-    shape = "×".join(map(str, v.shape))
-    return shape if v.ndim > 1 else f"{shape}-vector"
+    return _shape(v)
 
 
 def _const_text(v: Value | None, precision: int, short: bool) -> str:
@@ -405,3 +595,112 @@ def _escape(text: str) -> str:
 def _quote(text: str) -> str:
     """Text for a double-quoted DOT string (where a backslash would start `\\N` and the like)."""
     return text.replace("\\", "\\\\").replace('"', '\\"').replace("\n", " ")
+
+
+# --- folding to a width --------------------------------------------------------------------
+
+# A folded statement's further lines are indented this much more than its first line; DOT
+# statements nest by 2, so unfold_dot tells a continuation from the next statement.
+CONTINUATION = 6
+
+
+def fold_dot(text: str, width: int = WIDTH) -> str:
+    """DOT text with each line longer than `width` folded onto further lines, meaning the
+    same to Graphviz: at a space between attributes or statements, or between an HTML-like
+    label's tags or inside a tag (a newline and an indent more), or else inside a
+    double-quoted string (a backslash-newline, which DOT removes). unfold_dot undoes it."""
+    out: list[str] = []
+    for line in text.split("\n"):
+        out += _fold_line(line, width)
+    return "\n".join(out)
+
+
+def unfold_dot(text: str) -> str:
+    """The text fold_dot folded, as it was."""
+    lines: list[str] = []
+    base = 0
+    for line in text.replace("\\\n", "").split("\n"):
+        indent = len(line) - len(line.lstrip(" "))
+        if lines and line.strip() and indent >= base + CONTINUATION:
+            lines[-1] += " " + line.lstrip(" ")
+        else:
+            lines.append(line)
+            base = indent
+    return "\n".join(lines)
+
+
+def _fold_line(line: str, width: int) -> list[str]:
+    if _cells(line) <= width:
+        return [line]
+    spaces, inside = _break_points(line)
+    at_cell = [0]  # at_cell[i]: the cells of line[:i]
+    for char in line:
+        at_cell.append(at_cell[-1] + _cells(char))
+    indent = " " * (len(line) - len(line.lstrip(" ")) + CONTINUATION)
+    out: list[str] = []
+    start, prefix = 0, ""
+    while len(prefix) + at_cell[-1] - at_cell[start] > width:
+        room = width - len(prefix)
+        fits = [p for p in spaces if start < p and at_cell[p] - at_cell[start] <= room]
+        cut = [p for p in inside if start < p and at_cell[p] - at_cell[start] < room]
+        if fits and (not cut or at_cell[fits[-1]] - at_cell[start] >= room // 3):
+            at = fits[-1]
+            out.append(prefix + line[start:at])
+            start, prefix = at + 1, indent
+        elif cut:
+            at = cut[-1]
+            out.append(prefix + line[start:at] + "\\")
+            start, prefix = at, ""
+        else:  # nothing fits: fold at the first place after the start, if there is one
+            later = [p for p in spaces if p > start]
+            if not later:
+                break
+            out.append(prefix + line[start : later[0]])
+            start, prefix = later[0] + 1, indent
+    out.append(prefix + line[start:])
+    return out
+
+
+def _break_points(line: str) -> tuple[list[int], list[int]]:
+    """Where a line of DOT may fold: the spaces that a newline can replace (outside strings,
+    and inside the tags of HTML-like labels but not in their text or quoted values), and
+    the places inside double-quoted strings where a backslash-newline may go."""
+    spaces: list[int] = []
+    inside: list[int] = []
+    html = 0  # depth of < > in an HTML-like label: 1 in its text, 2 in a tag
+    quoted = False  # in a double-quoted DOT string, or in an attribute value inside a tag
+    i = 0
+    while i < len(line):
+        char = line[i]
+        if quoted:
+            if html == 0 and i > 0 and line[i - 1] != "\\":
+                inside.append(i)
+            if char == "\\" and html == 0:
+                i += 2  # an escape stays whole
+                continue
+            if char == '"':
+                quoted = False
+        elif char == '"':
+            quoted = True
+        elif char == "<":
+            html += 1
+        elif char == ">" and html > 0:  # (not the arrow of an edge, ->)
+            html -= 1
+        elif char == " " and (html != 1 or (line[i + 1 : i + 2] == "<" and _between_rows_or_cells(line, i))):
+            spaces.append(i)  # (in a label's text only between the tags of its table)
+        i += 1
+    return spaces, inside
+
+
+def _between_rows_or_cells(line: str, i: int) -> bool:
+    """Whether the space at i follows a tag after which an HTML-like label's table has only
+    more tags (`</td>`, `<tr>`, `</tr>`, `<table …>`): there Graphviz ignores white space."""
+    tag = line[line.rfind("<", 0, i) : i]
+    return tag in ("</td>", "<tr>", "</tr>") or (tag.startswith("<table") and tag.endswith(">"))
+
+
+def _cells(text: str) -> int:
+    """Terminal cells: wide (CJK) characters count 2."""
+    if text.isascii():
+        return len(text)
+    return sum(2 if unicodedata.east_asian_width(c) in "WF" else 1 for c in text)

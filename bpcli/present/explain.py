@@ -3,6 +3,7 @@ gradients, and at a fan-out the branches that add up to the upstream gradient.""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from contextlib import nullcontext
 
 from bpcli.core.engine import downstream, gradient, local, shape_of
@@ -133,26 +134,37 @@ class _Ref:
     """An input in a local-gradient formula: `{x}` is its name or label, `{x:a}` the same
     in parentheses unless it is a single term."""
 
-    def __init__(self, graph: Graph, node: Node, index: int) -> None:
+    def __init__(self, graph: Graph, node: Node, index: int, ref: Callable[[Node], str] | None) -> None:
         self.graph = graph
         self.node = node.inputs[index] if index < len(node.inputs) else None
+        self.ref = ref
 
     def __format__(self, spec: str) -> str:
         if self.node is None:
             return "?"
+        if self.ref is not None:
+            return self.ref(self.node)
         return self.graph.ref(self.node, atomic=spec == "a")
 
 
-def local_formula(graph: Graph, node: Node, i: int, values: list[Value | None] | None = None) -> str:
+def local_formula(
+    graph: Graph,
+    node: Node,
+    i: int,
+    values: list[Value | None] | None = None,
+    ref: Callable[[Node], str] | None = None,
+) -> str:
     """The local gradient ∂node/∂input_i as a formula in the inputs' names: `z`, `1/(x + y)`.
-    With the run's `values`, a join (concatenate, stack) names the piece of g input i gets."""
+    With the run's `values`, a join (concatenate, stack) names the piece of g input i gets.
+    `ref`: how the formula refers to an input (a single term) instead of by its name or
+    expression: the table's #12."""
     op = node.op
     if op.arity < 0:
         axis = dict(op.params).get("axis")
         if isinstance(axis, int):
             return _piece(node, i, axis, values)
         return f"1 at element {i}"  # an array literal: input i is its element (or row) i
-    return op.local[i].format(x=_Ref(graph, node, 0), y=_Ref(graph, node, 1))
+    return op.local[i].format(x=_Ref(graph, node, 0, ref), y=_Ref(graph, node, 1, ref))
 
 
 def _piece(node: Node, i: int, axis: int, values: list[Value | None] | None) -> str:

@@ -30,6 +30,7 @@ class View:
         tr: Translator | None = None,
         full: bool = False,
         depth: int | None = None,
+        width: int = 80,
     ) -> None:
         self.precision = precision
         self.max_rows = max_rows
@@ -40,6 +41,7 @@ class View:
         self.tr = tr or Translator()
         self.full = full  # JSON: big arrays in full, not summarised
         self.depth = depth  # table, steps, markdown: calls deeper than this are one gate each
+        self.width = width  # the columns text is laid out in: a terminal's, or 80 (COLUMNS)
 
 
 def render(run: Run, output_format: str, view: View) -> Sequence[Part]:
@@ -59,31 +61,33 @@ def render(run: Run, output_format: str, view: View) -> Sequence[Part]:
     if output_format == "table":
         from bpcli.present.table import grad_report
 
-        parts = grad_report(run, view.precision, view.max_rows, view.jacobians, view.wrt, view.depth)
+        parts = grad_report(
+            run, view.precision, view.max_rows, view.jacobians, view.wrt, view.depth, view.width, view.full
+        )
         if view.checks is not None:
             from bpcli.present.table import gradcheck_table
 
-            parts.append(gradcheck_table(run.graph, view.checks, view.precision))
+            parts.append(gradcheck_table(run.graph, view.checks, view.precision, view.width))
         return parts
     if output_format == "tree":
         from rich.text import Text
 
-        from bpcli.present.table import summary_lines
+        from bpcli.present.steps import gradient_summary
         from bpcli.present.tree import grad_tree
 
-        parts = [
-            grad_tree(run, view.precision),
-            Text("\n".join(summary_lines(run, view.precision, view.wrt))),
-        ]
+        summary = gradient_summary(run, view.precision, view.wrt, view.width, view.full)
+        parts = [grad_tree(run, view.precision, width=view.width), Text("\n".join(summary))]
         return parts + _check_text(run, view)
     if output_format == "steps":
         from bpcli.present.steps import steps_text
 
-        return [steps_text(run, view.precision, view.tr, view.wrt, view.depth), *_check_text(run, view)]
+        text = steps_text(run, view.precision, view.tr, view.wrt, view.depth, view.width, view.full)
+        return [text, *_check_text(run, view)]
     if output_format == "markdown":
         from bpcli.present.markdown import markdown_text
 
-        return [markdown_text(run, view.precision, view.tr, view.wrt, view.depth), *_check_text(run, view)]
+        text = markdown_text(run, view.precision, view.tr, view.wrt, view.depth, view.width)
+        return [text, *_check_text(run, view)]
     if output_format == "latex":
         from bpcli.present.latex import latex_text
 
@@ -109,18 +113,24 @@ def _data_inputs(run: Run, wrt: list[str] | None) -> dict[str, str]:
 
 
 def _check_json(check: Check, full: bool = False) -> dict[str, object]:
+    from bpcli.check.gradcheck import RTOL
+
     error = check.relative_error
     return {
         "name": check.name,
         "analytic": check.analytic,
         "numeric": _numeric_json(check.numeric, full),
         "relative_error": error if error == error else None,
+        "absolute_error": check.absolute_error if check.absolute_error == check.absolute_error else None,
+        "atol": check.atol,
+        "rtol": RTOL,
         "verdict": check.verdict,
         "kinks": check.kinks,
         "poles": check.poles,
         "checked": check.checked,
         "elements": check.elements,
         **({"flips": check.flips} if check.flips else {}),  # (keys only where they apply)
+        **({"kinked": check.kinked} if check.kinked else {}),
         **({"data": check.data} if check.data else {}),
     }
 
@@ -162,4 +172,4 @@ def _check_text(run: Run, view: View) -> list[str]:
         return []
     from bpcli.present.table import gradcheck_lines
 
-    return ["\n" + "\n".join(gradcheck_lines(run.graph, view.checks, view.precision)) + "\n"]
+    return ["\n" + "\n".join(gradcheck_lines(run.graph, view.checks, view.precision, view.width)) + "\n"]

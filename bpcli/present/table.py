@@ -11,12 +11,14 @@ from bpcli.core.engine import gradients
 from bpcli.core.graph import Graph, data_use
 from bpcli.core.run import Run
 from bpcli.core.where import scoped_label, scoped_ref
+from bpcli.present.arrays import block, shape_text
 from bpcli.present.explain import MAX_JACOBIAN, Step, jacobian, jacobian_shape, local_formula
+from bpcli.present.fold import cells, fold
 from bpcli.present.numbers import value as fmt
 from bpcli.present.scopes import GroupStep, Headings, collapse, explain, heading
 from bpcli.present.steps import gate_key
 from bpcli.texts import Translator
-from bpcli.values import Value
+from bpcli.values import Array, Value
 
 if TYPE_CHECKING:
     from rich.console import Group, RenderableType
@@ -48,12 +50,19 @@ def grad_report(
     show_jacobians: bool = False,
     wrt: list[str] | None = None,
     depth: int | None = None,
+    width: int = 80,
+    full: bool = False,
 ) -> list[RenderableType]:
-    """Renderables for `bpcli grad`: the node table, then f and ∂f/∂input."""
-    parts: list[RenderableType] = [node_table(run, precision, max_rows, depth)]
+    """Renderables for `bpcli grad`, `width` columns wide: the node table (with `full`, an
+    array program's gates one by one, every element), then f and ∂f/∂input."""
+    from bpcli.present.nodes import as_text, gate_blocks, node_lines
+
+    parts: list[RenderableType] = [as_text(node_lines(run, precision, width, max_rows, depth))]
+    if full and run.graph.has_arrays:
+        parts.append(Text("\n".join([*gate_blocks(run, precision, width), ""])))
     if show_jacobians:
-        parts.append(jacobians(run, precision))
-    parts.append(Text("\n".join(summary_lines(run, precision, wrt))))
+        parts.append(jacobians(run, precision, width))
+    parts.append(Text("\n".join(summary_lines(run, precision, wrt, width))))
     return parts
 
 
@@ -207,29 +216,57 @@ def _upstream(graph: Graph, step: Step, precision: int) -> str:
     return f"{parts} = {total}"
 
 
-def summary_lines(run: Run, precision: int, wrt: list[str] | None = None) -> list[str]:
-    """f = value, then ∂f/∂name for every input (or for the names in `wrt`)."""
+def summary_lines(run: Run, precision: int, wrt: list[str] | None = None, width: int = 80) -> list[str]:
+    """f = value, then ∂f/∂name for every input (or for the names in `wrt`), each array whole
+    where it fits `width` (numpy-style, its middle left out where it does not)."""
     graph = run.graph
-    lines = [f"{graph.output_text} = {fmt(run.output, precision)}"]
+    sym = graph.symbol
+    lines = named(graph.output_text, run.output, precision, width)
     if graph.upstream is not None:  # --upstream: f is whatever loss sends this gradient in
-        name = graph.upstream_name
-        given = _indent(fmt(graph.upstream, precision), len(name) + 3)
-        lines.append(f"{name} = {given}  (given: ∂f/∂{graph.output_text}, the upstream gradient)")
+        given = named(graph.upstream_name, graph.upstream, precision, width)
+        note = f"(given: ∂f/∂{graph.output_text}, the upstream gradient)"
+        if len(given) == 1 and cells(given[0] + "  " + note) <= width:
+            lines.append(given[0] + "  " + note)
+        else:
+            lines += given + fold(note, width, "", "  ")
     grads = gradients(run)
     for name in wrt or list(graph.inputs):
         use = data_use(graph, graph.inputs[name]) if name in graph.inputs else ""
         if use:  # read as data: no gradient, rather than 0
-            lines.append(f"∂f/∂{name} = —  ({Translator()(f'data.{use}', name=name)})")
+            lines += fold(f"∂{sym}/∂{name} = —  ({Translator()(f'data.{use}', name=name)})", width, "", "  ")
             continue
-        lines.append(f"∂f/∂{name} = {_indent(fmt(grads[name], precision), len(name) + 6)}")
+        lines += named(f"∂{sym}/∂{name}", grads[name], precision, width)
     return lines
 
 
-def _indent(text: str, width: int) -> str:
-    return text.replace("\n", "\n" + " " * width)
+def named(label: str, v: Value | None, precision: int, width: int, full: bool = False) -> list[str]:
+    """`label = value`: an array's rows under its first, or below the label when they show
+    more there; with its shape when part of it is left out (or with `full`, always)."""
+    if v is None or type(v) is float:
+        return fold(f"{label} = {fmt(v, precision)}", width, "", "  ")
+    array = cast("Array", v)
+    lead = cells(label) + 3
+    beside = block(array, precision, width - lead, full)
+    below = block(array, precision, width - 2, full)
+    if full:
+        if all(cells(line) <= width - lead for line in beside) and len(beside) <= len(below):
+            return [f"{label} = {beside[0]}", *(" " * lead + line for line in beside[1:])]
+        return [f"{label} ({shape_text(array)}) =", *("  " + line for line in below)]
+    elided = any("…" in line for line in beside)
+    cramped = any(cells(line) > width - lead for line in beside)
+    if (elided and not any("…" in line for line in below)) or cramped or lead > width // 2:
+        shape = f" ({shape_text(array)})" if any("…" in line for line in below) else ""
+        return [f"{label}{shape} =", *("  " + line for line in below)]
+    lines = [f"{label} = {beside[0]}", *(" " * lead + line for line in beside[1:])]
+    if elided:
+        shape = f"  ({shape_text(array)})"
+        if cells(lines[-1] + shape) > width:
+            return [f"{label} ({shape_text(array)}) =", *("  " + line for line in below)]
+        lines[-1] += shape
+    return lines
 
 
-def jacobians(run: Run, precision: int) -> Text:
+def jacobians(run: Run, precision: int, width: int = 80) -> Text:
     """The local Jacobian ∂node/∂input of every array node, rows for the node's elements and
     columns for the input's, or its shape when it is too big to show."""
     graph, values = run.graph, run.values
@@ -257,43 +294,57 @@ def jacobians(run: Run, precision: int) -> Text:
             elif matrix is None:
                 lines.append(f"{head}: too big to show; bpcli never builds it to compute gradients")
             else:
-                lines.append(head)
-                lines.append("  " + fmt(matrix, precision).replace("\n", "\n  "))
+                lines += fold(head, width, "", "  ")
+                lines += ["  " + line for line in block(matrix, precision, width - 2, full=True)]
     if len(lines) == 1:
         lines.append("(no array nodes: every local gradient is the single number in the table)")
     return Text("\n".join(lines) + "\n")
 
 
-GRADCHECK_TITLE = (
-    "Gradient check: central differences (f(x+h) − f(x−h))/2h, relative error"
-    " |a−n|/max(|a|,|n|): > 1e-2 wrong, > 1e-4 suspect, > 1e-7 ok, else good"
-)
-
-
 def gradcheck_title(graph: Graph) -> str:
-    """The check's title; with an upstream gradient given (dout), what f it differences."""
-    if graph.upstream is None:
-        return GRADCHECK_TITLE
-    return f"{GRADCHECK_TITLE}; f = sum({graph.output_text} * {graph.upstream_name})"
+    """The check's rule, a line a sentence; with an upstream gradient given (dout), what f it
+    differences."""
+    from bpcli.check.gradcheck import ATOL, RTOL, STEP
+
+    f = graph.symbol
+    lines = [
+        f"Gradient check of a (analytic) by n = ({f}(x+h) − {f}(x−h))/2h, h = {_sci(STEP)}·max(1,|x|)",
+        f"good: |a−n| ≤ atol + {_sci(RTOL)}·|n|, atol = {_sci(ATOL)}·max(1,|{f}|)/max(1,|x|) (allclose)",
+        "else relative error |a−n|/max(|a|,|n|): > 1e-2 wrong, > 1e-4 suspect, else ok",
+        "n/a: the step crosses a kink or a pole, where n means nothing",
+    ]
+    if graph.upstream is not None:
+        lines.insert(1, f"{f} = sum({graph.output_text} * {graph.upstream_name}), with the upstream given")
+    return "\n".join(lines)
+
+
+def _sci(number: float) -> str:
+    """1e-05 as 1e-5."""
+    mantissa, _, exponent = f"{number:.0e}".partition("e")
+    return f"{mantissa}e{int(exponent)}"
 
 
 def _check_cells(graph: Graph, check: Check, precision: int) -> list[str]:
+    """input, analytic, numeric, error, verdict and notes (a line each, or ""), as text."""
     error = check.relative_error
     if check.data:  # an input read as data: no gradient, nothing checked
         why = Translator()(f"data.{check.data}", name=check.name)
         return [check.name, "—", "—", "n/a", check.verdict, f"{why}; nothing to check"]
     notes = []
+    some = f" at {check.kinked} of {check.checked} elements" if 0 < check.kinked < check.checked else ""
     if check.flips:
         gates = ", ".join(f"#{i} {scoped_label(graph, graph.nodes[i])}" for i in check.flips)
-        notes.append(f"⚠ the step flips the comparison {gates}: the numeric gradient means nothing here")
+        notes.append(f"⚠ the step flips the comparison {gates}{some}: n/a there")
     if check.kinks:
         gates = ", ".join(f"#{i} {scoped_label(graph, graph.nodes[i])}" for i in check.kinks)
-        notes.append(f"⚠ the step crosses a kink at {gates}: the numeric gradient means nothing here")
+        notes.append(f"⚠ the step crosses a kink at {gates}{some}: n/a there")
     if check.poles:
         where = "" if check.elements == 1 else f" at {check.poles} element(s)"
         notes.append(
             f"x ± h straddles a pole or a jump{where} at every step tried: no numeric gradient there"
         )
+    if check.floored:
+        notes.append(f"|a−n| = {check.absolute_error:.1e} ≤ atol = {_sci(check.atol)}: rounding, and so good")
     if check.checked == 0:
         notes.append("not checked: the check took a sample of the elements")
     elif check.checked < check.elements:
@@ -303,35 +354,58 @@ def _check_cells(graph: Graph, check: Check, precision: int) -> list[str]:
         import numpy as np
 
         numeric = numeric[np.isfinite(numeric)]  # the elements checked, in order
-    return [
-        check.name,
-        fmt(check.analytic, precision),
-        "n/a" if error != error or not _size(numeric) else fmt(numeric, precision),
-        "n/a" if error != error else f"{error:.1e}",
-        check.verdict,
-        "; ".join(notes),
-    ]
+    if isinstance(numeric, float):
+        shown = "n/a" if numeric != numeric else fmt(numeric, precision)
+    else:
+        import numpy as np
+
+        shown = "n/a" if not np.isfinite(numeric).any() else fmt(numeric, precision)
+    if error != error:
+        measure = "n/a"
+    elif check.floored:
+        measure = f"|a−n| {check.absolute_error:.1e}"
+    else:
+        measure = f"{error:.1e}"
+    return [check.name, fmt(check.analytic, precision), shown, measure, check.verdict, "\n".join(notes)]
 
 
 def _size(value: Value) -> int:
     return 1 if isinstance(value, float) else int(value.size)
 
 
-def gradcheck_table(graph: Graph, checks: list[Check], precision: int) -> Group:
+def gradcheck_table(graph: Graph, checks: list[Check], precision: int, width: int = 80) -> Group:
+    """The check as a table of inputs within `width` columns: the rule folded above it, each
+    input's notes below it (numbers fold onto further lines, never cropped)."""
     from rich.console import Group
+    from rich.constrain import Constrain
 
     table = Table(header_style="bold")
-    for header in ("input", "analytic", "numeric", "relative error", "verdict", "note"):
-        table.add_column(header, justify="right" if header in ("analytic", "numeric") else "left")
-    for check in checks:
-        table.add_row(*_check_cells(graph, check, precision))
-    return Group(Text(gradcheck_title(graph)), table)
+    rows = [_check_cells(graph, check, precision) for check in checks]
+    for column, header in enumerate(("input", "analytic", "numeric", "error", "verdict")):
+        # numbers right-aligned; arrays, which fold onto further lines, from the left
+        right = column in (1, 2) and not any("[" in row[column] for row in rows)
+        table.add_column(header, justify="right" if right else "left", overflow="fold")
+    notes = []
+    for *row, note in rows:
+        table.add_row(*row)
+        lead = f"{row[0]}: "
+        for at, line in enumerate(note.split("\n") if note else []):
+            hang = " " * len(lead)
+            notes += fold(lead + line, width, "", hang) if at == 0 else fold(line, width, hang, hang)
+    title = "\n".join(fold(gradcheck_title(graph), width, "", ""))
+    parts: list[RenderableType] = [Text(title), Constrain(table, width)]
+    if notes:
+        parts.append(Text("\n".join(notes)))
+    return Group(*parts)
 
 
-def gradcheck_lines(graph: Graph, checks: list[Check], precision: int) -> list[str]:
-    lines = [gradcheck_title(graph)]
+def gradcheck_lines(graph: Graph, checks: list[Check], precision: int, width: int = 80) -> list[str]:
+    """The check as lines of text within `width` columns (steps, tree, markdown)."""
+    lines = fold(gradcheck_title(graph), width, "", "")
     for check in checks:
         name, analytic, numeric, error, verdict, note = _check_cells(graph, check, precision)
-        line = f"  ∂f/∂{name}: analytic {analytic}, numeric {numeric}, relative error {error}: {verdict}"
-        lines.append(line + (f" ({note})" if note else ""))
+        label = "relative error" if error[:1].isdigit() else "error"
+        line = f"∂{graph.symbol}/∂{name}: analytic {analytic}, numeric {numeric}, {label} {error}"
+        notes = f" ({note.replace(chr(10), '; ')})" if note else ""
+        lines += fold(f"{line}: {verdict}{notes}", width, "  ", "    ")
     return lines

@@ -93,11 +93,12 @@ MESSAGES = {
     "check.sentence-end": ". ",
     "check.element": "worst element {index}: {answer} vs {truth}",
     # grad --format steps: the backward pass narrated
-    "steps.title": "Backward pass of {output}, from the output to the inputs (downstream = upstream × local)",
+    "steps.title": "Backward pass of {output}, from the output to the inputs"
+    "  (downstream = upstream × local)",
     "steps.node": "#{id} {label}   [{op}]",
     "steps.gate.distributor": "an add gate distributes: each input gets the upstream gradient unchanged",
-    "steps.gate.distributor.minus": "a subtract gate distributes with a sign: the first input gets"
-    " the upstream gradient unchanged, the second its negative",
+    "steps.gate.distributor.minus": "a subtract gate distributes with a sign: its local gradients are"
+    " +1 and −1, so the first input gets the upstream gradient unchanged and the second its negative",
     "steps.gate.swapper": "a mul gate swaps: each input's local gradient is the other input",
     "steps.gate.router": "a max gate routes: the whole gradient goes to the input that wins",
     "steps.gate.gate": "relu lets the gradient through where its input is positive",
@@ -116,29 +117,40 @@ MESSAGES = {
     " its own piece of the gradient back, unchanged",
     "steps.gate.comparison": "a comparison passes no gradient",
     "steps.gate.none": "no gradient flows through this gate",
-    "steps.upstream.start": "upstream  ∂f/∂f = 1  (the backward pass starts here)",
-    "steps.upstream.given": "upstream  ∂f/∂{ref} = {name} = {value}  (the upstream gradient of {ref}"
+    "steps.upstream.start": "upstream  ∂{out}/∂{out} = 1  (the backward pass starts here)",
+    "steps.upstream.given": "upstream  ∂{out}/∂{ref} = {name} = {value}  (the upstream gradient of {ref}"
     " is given ({name}): the backward pass starts here)",
-    "steps.upstream": "upstream  ∂f/∂{ref} = {value}",
-    "steps.upstream.fanout": "upstream  ∂f/∂{ref} = {branches} = {value}  ({ref} is used {count}"
+    "steps.upstream": "upstream  ∂{out}/∂{ref} = {value}",
+    "steps.upstream.fanout": "upstream  ∂{out}/∂{ref} = {branches} = {value}  ({ref} is used {count}"
     " times: a copy adds their gradients)",
-    "steps.upstream.unused": "upstream  ∂f/∂{ref} = 0  (it does not lead to the output)",
-    "steps.edge": "to {to}:  local ∂/∂{ref} = {formula} = {local};  downstream = {upstream} × {local}"
+    "steps.upstream.unused": "upstream  ∂{out}/∂{ref} = 0  (it does not lead to the output)",
+    "steps.branches": "the sum of its {count} branches (from {sources})",
+    "steps.branches.more": "… ({count} branches)",
+    "steps.edge": "to {to}:  local ∂/∂{ref} = {formula} = {local};  downstream = {upstream} × {factor}"
     " = {downstream}",
-    "steps.edge.same": "to {to}:  local ∂/∂{ref} = {local};  downstream = {upstream} × {local}"
+    "steps.edge.same": "to {to}:  local ∂/∂{ref} = {local};  downstream = {upstream} × {factor}"
     " = {downstream}",
     "steps.edge.jacobian": "to {to}:  downstream = {formula} = {downstream}",
-    "steps.broadcast": "{to} was broadcast from {shape} to {out}: its gradient is the downstream"
-    " summed over the axes it was copied along",
+    "steps.edge.summed": "to {to}:  local ∂/∂{ref} = {formula};  downstream, summed over {along}"
+    " = {downstream}",
+    "steps.word.upstream": "upstream",
+    "steps.word.local": "local",
+    "steps.broadcast": "{to} was broadcast along {along} of the {result} result, so its gradient"
+    " sums g over {along}",
+    "steps.broadcast.product": "{to} was broadcast along {along} of the {result} result, so its"
+    " gradient sums upstream × local over {along}",
+    "steps.axis": "axis {axis}",
+    "steps.axes": "axes {axes}",
+    "steps.axes.join": ", ",
     "steps.kink": "⚠ not differentiable here; bpcli takes {convention}",
     "steps.heading": "── {heading} ──",
     "steps.top": "top level",
     "steps.gate.call": "the whole call as one gate (--depth): its inputs get what it sends back",
     "steps.edge.call": "to {to}:  downstream = {downstream}  (through the call)",
     "steps.inputs": "Gradients of the inputs",
-    "steps.input": "∂f/∂{name} = {value}",
-    "steps.input.fanout": "∂f/∂{name} = {branches} = {value}  ({name} is used {count} times)",
-    "steps.input.data": "∂f/∂{name} = —  ({why})",
+    "steps.input": "∂{out}/∂{name} = {value}",
+    "steps.input.fanout": "∂{out}/∂{name} = {branches} = {value}  ({name} is used {count} times)",
+    "steps.input.data": "∂{out}/∂{name} = —  ({why})",
     # an input read as data (an index, a shape) gets no gradient
     "data.index": "{name} is data: it is used as an index",
     "data.value": "{name} is data: only its value is used, as a shape or an axis",

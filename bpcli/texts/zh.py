@@ -9,15 +9,15 @@ MESSAGES = {
     "check.scale-at": "差了一个因子：你的答案是 ∂{out}/∂{at} 乘以 {factor} 带来的{why}。",
     "check.why-square": "（忘了平方的 2？）",
     "check.why-mean": "（忘了均值的 1/N，N = {n}？）",
-    "check.missing-upstream": "忘了乘上游梯度：{answer} 只是本地梯度，还要乘以 "
+    "check.missing-upstream": "忘了乘上游梯度：{answer} 只是局部梯度，还要乘以 "
     "∂{out}/∂{gate_ref} = {upstream}。",
     "check.missing-upstream-array": "忘了上游梯度：你的答案是 {gate} 在上游梯度全为 1 时传回的梯度。",
-    "check.missing-local": "忘了 {gate} 的本地梯度：你的答案把它的上游梯度原样传了下去。",
+    "check.missing-local": "忘了 {gate} 的局部梯度：你的答案把它的上游梯度原样传了下去。",
     "check.partial-fanout": "{at} 被 {count} 个门使用，所以 ∂{out}/∂{at} 要把所有分支加起来："
     "{branches}；你的答案漏了 {left_out}。",
-    "check.swapped-inputs": "{op} 门 {gate} 的输入弄反了：对 {input} 的本地梯度是 {formula}，"
+    "check.swapped-inputs": "{op} 门 {gate} 的输入弄反了：对 {input} 的局部梯度是 {formula}，"
     "而不是另一个输入的。",
-    "check.value-confusion": "在门 {gate} 处，本地梯度把门的输入和输出混淆了：∂/∂{input} = {formula}。",
+    "check.value-confusion": "在门 {gate} 处，局部梯度把门的输入和输出混淆了：∂/∂{input} = {formula}。",
     "check.wrong-route": "{op} 门 {gate} 把全部上游梯度传给胜出的输入（{winner}），另一个输入得到 0。",
     "check.repeated-index": "{gate} 多次取到 {name} 的某些元素，索引重复的位置梯度要相加（np.add.at）；"
     "你的答案只在这些位置有偏差：∂{out}/∂{name} = {truth}。",
@@ -47,10 +47,10 @@ MESSAGES = {
     "最后一步之前请多保留几位。",
     "check.rounded-given": "{answer} 是由你四舍五入后的 {above} 得到的：方法正确，但舍入过早；"
     "最后一步之前请多保留几位。",
-    "check.first": "它的上游梯度是对的，所以推导在这里出错：请重新推导 {gate} 的本地梯度：{rule}。",
+    "check.first": "它的上游梯度是对的，所以推导在这里出错：请重新推导 {gate} 的局部梯度：{rule}。",
     "check.between": "从 {above} 到这里，链路经过 {through}，而你没有给出它们。",
     "check.the-output": "输出",
-    "check.locate": "请重新推导 {gate} 的本地梯度：{rule}。",
+    "check.locate": "请重新推导 {gate} 的局部梯度：{rule}。",
     "check.common": "同一个错误也解释了 {common}。",
     "check.also": "（{kinds} 也会得到同样的数。）",
     "check.rule-scalar": "∂/∂{input} = {formula} = {local}",
@@ -82,12 +82,12 @@ MESSAGES = {
     "check.sentence-end": "。",
     "check.element": "偏差最大的元素 {index}：{answer}，正确值 {truth}",
     # grad --format steps：逐节点讲解反向传播
-    "steps.title": "{output} 的反向传播，从输出到输入（下游梯度 = 上游梯度 × 本地梯度）",
+    "steps.title": "{output} 的反向传播，从输出到输入（下游梯度 = 上游梯度 × 局部梯度）",
     "steps.node": "#{id} {label}   [{op}]",
     "steps.gate.distributor": "加法门是分配器：每个输入都得到不变的上游梯度",
-    "steps.gate.distributor.minus": "减法门带符号地分配：第一个输入得到不变的上游梯度，"
-    "第二个输入得到它的相反数",
-    "steps.gate.swapper": "乘法门是交换器：每个输入的本地梯度是另一个输入的值",
+    "steps.gate.distributor.minus": "减法门带符号地分配：局部梯度是 +1 和 −1，所以第一个输入得到不变的"
+    "上游梯度，第二个输入得到它的相反数",
+    "steps.gate.swapper": "乘法门是交换器：每个输入的局部梯度是另一个输入的值",
     "steps.gate.router": "max 门是路由器：全部梯度传给胜出的输入",
     "steps.gate.gate": "relu 只在输入为正时让梯度通过",
     "steps.gate.router.smallest": "min 门是路由器：全部梯度传给胜出的输入",
@@ -102,28 +102,38 @@ MESSAGES = {
     "每个输入原样取回属于自己的那部分梯度",
     "steps.gate.comparison": "比较运算不传递梯度",
     "steps.gate.none": "梯度不会流过这个门",
-    "steps.upstream.start": "上游梯度  ∂f/∂f = 1（反向传播从这里开始）",
-    "steps.upstream.given": "上游梯度  ∂f/∂{ref} = {name} = {value}（{ref} 的上游梯度 {name}"
+    "steps.upstream.start": "上游梯度  ∂{out}/∂{out} = 1（反向传播从这里开始）",
+    "steps.upstream.given": "上游梯度  ∂{out}/∂{ref} = {name} = {value}  （{ref} 的上游梯度 {name}"
     " 是给定的：反向传播从这里开始）",
-    "steps.upstream": "上游梯度  ∂f/∂{ref} = {value}",
-    "steps.upstream.fanout": "上游梯度  ∂f/∂{ref} = {branches} = {value}（{ref} 被使用了 {count}"
+    "steps.upstream": "上游梯度  ∂{out}/∂{ref} = {value}",
+    "steps.upstream.fanout": "上游梯度  ∂{out}/∂{ref} = {branches} = {value}  （{ref} 被使用了 {count}"
     " 次：复制节点把它们的梯度相加）",
-    "steps.upstream.unused": "上游梯度  ∂f/∂{ref} = 0（它不影响输出）",
-    "steps.edge": "传给 {to}：本地梯度 ∂/∂{ref} = {formula} = {local}；下游梯度 = {upstream} × {local}"
+    "steps.upstream.unused": "上游梯度  ∂{out}/∂{ref} = 0（它不影响输出）",
+    "steps.branches": "它的 {count} 个分支之和（来自 {sources}）",
+    "steps.branches.more": "…（共 {count} 个分支）",
+    "steps.edge": "传给 {to}：局部梯度 ∂/∂{ref} = {formula} = {local}；下游梯度 = {upstream} × {factor}"
     " = {downstream}",
-    "steps.edge.same": "传给 {to}：本地梯度 ∂/∂{ref} = {local}；下游梯度 = {upstream} × {local}"
+    "steps.edge.same": "传给 {to}：局部梯度 ∂/∂{ref} = {local}；下游梯度 = {upstream} × {factor}"
     " = {downstream}",
     "steps.edge.jacobian": "传给 {to}：下游梯度 = {formula} = {downstream}",
-    "steps.broadcast": "{to} 从形状 {shape} 被广播成 {out}：它的梯度是把下游梯度沿被复制的轴求和",
+    "steps.edge.summed": "传给 {to}：局部梯度 ∂/∂{ref} = {formula}；下游梯度（沿{along}求和） = {downstream}",
+    "steps.word.upstream": "上游梯度",
+    "steps.word.local": "局部梯度",
+    "steps.broadcast": "{to} 沿 {result} 结果的{along}被广播，所以它的梯度是把 g 沿{along}求和",
+    "steps.broadcast.product": "{to} 沿 {result} 结果的{along}被广播，所以它的梯度是把 上游梯度 × 局部梯度"
+    " 沿{along}求和",
+    "steps.axis": "第 {axis} 轴",
+    "steps.axes": "第 {axes} 轴",
+    "steps.axes.join": "、",
     "steps.kink": "⚠ 此处不可导；bpcli 采用 {convention}",
     "steps.heading": "── {heading} ──",
     "steps.top": "顶层",
     "steps.gate.call": "整个调用显示为一个门（--depth）：每个输入得到调用传回给它的梯度",
     "steps.edge.call": "传给 {to}：下游梯度 = {downstream}（经过这次调用）",
     "steps.inputs": "输入的梯度",
-    "steps.input": "∂f/∂{name} = {value}",
-    "steps.input.fanout": "∂f/∂{name} = {branches} = {value}（{name} 被使用了 {count} 次）",
-    "steps.input.data": "∂f/∂{name} = —（{why}）",
+    "steps.input": "∂{out}/∂{name} = {value}",
+    "steps.input.fanout": "∂{out}/∂{name} = {branches} = {value}  （{name} 被使用了 {count} 次）",
+    "steps.input.data": "∂{out}/∂{name} = —（{why}）",
     # 作为数据读取的输入（索引、形状）没有梯度
     "data.index": "{name} 是数据：它被用作索引",
     "data.value": "{name} 是数据：只用到它的值，作为形状或轴",
