@@ -1019,8 +1019,6 @@ def batch(
     or - for stdin (the default). A problem that fails becomes an error record
     {"source", "line", "error"} and the batch goes on.
     """
-    import shutil
-
     from bpcli.batch.solve import Options, solve_all
     from bpcli.language.bindings import parse_bindings, split_bindings
     from bpcli.language.parse import check_syntax
@@ -1066,7 +1064,7 @@ def batch(
         upstream,
         # a table fits the terminal (COLUMNS wins); in a pipe or file, 80 columns unless COLUMNS
         # says otherwise, so that a pager or an editor shows it whole
-        shutil.get_terminal_size().columns if output_format == "table" else 80,
+        screen_width(sys.stdout) if output_format == "table" else 80,
     )
     if output_format == "csv":
         out.write(csv_header())
