@@ -44,6 +44,8 @@ from bpcli.streams import (
     ProgressBar,
     RecordWriter,
     batch_sources,
+    count_problems,
+    is_terminal,
     make_console,
     read_text,
     screen_width,
@@ -813,8 +815,8 @@ def _check_class(
     # class keeps the records it has (on a terminal, at the end: never under the progress bar)
     streamed = output_format == "jsonl" and not sys.stdout.isatty()
     streaming = streamed  # (until the reader goes away)
-    stdout = sys.stdout  # (the progress bar redirects sys.stdout while it is shown)
-    with ProgressBar(progress, "checking", "files", total=len(files), every=1) as advance:
+    stdout = sys.stdout
+    with ProgressBar(progress, "checking", "files", total=len(files)) as bar:
         for done, (file, error) in enumerate(files, 1):
             if error is not None:
                 student = classroom.unreadable(file, error)
@@ -824,7 +826,7 @@ def _check_class(
             students.append(student)
             if streaming:
                 streaming = _write_record(classroom.student_record(student), stdout)
-            advance(done)
+            bar.advance(done)
     failed = [s for s in students if s.error is not None]
     try:
         if streamed:
@@ -1060,6 +1062,9 @@ def batch(
         full,
         output_name,
         upstream,
+        # a table fits the terminal (COLUMNS wins); in a pipe or file, 80 columns unless COLUMNS
+        # says otherwise, so that a pager or an editor shows it whole
+        screen_width(sys.stdout) if output_format == "table" else 80,
     )
     if output_format == "csv":
         out.write(csv_header())
@@ -1068,8 +1073,11 @@ def batch(
     status = EXIT_OK
     total = 0
     results = solve_all(sources, options, jobs)
+    bar = ProgressBar(progress, total=lambda: count_problems(inputs or ("-",)))
+    if bar.wanted and is_terminal(sys.stdout):
+        out.bar = bar  # records on the bar's terminal: the bar is cleared before them
     try:
-        with interrupt, ProgressBar(progress) as advance:
+        with interrupt, bar:
             try:
                 for text, failures, count in results:
                     total += count
@@ -1078,8 +1086,8 @@ def batch(
                         if len(first_failed) < 5:
                             first_failed.append(f"{source}:{line}")
                         status = max(status, code)
+                    bar.advance(total)  # (first: the bar drawn again after these records counts them)
                     out.write(text)
-                    advance(total)
             except BrokenPipeError:  # the reader went away: the problems solved so far decide
                 silence_stdout()
             finally:

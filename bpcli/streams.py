@@ -11,7 +11,6 @@ from typing import IO, TYPE_CHECKING, TextIO
 
 if TYPE_CHECKING:
     from rich.console import Console
-    from rich.progress import Progress
 
 
 from bpcli.errors import InputError
@@ -308,7 +307,8 @@ class RecordWriter:
     pipe as it goes without a system call per record. On a real file descriptor it writes
     with os.write and finishes every partial write itself; with an `interrupt`, a signal
     that comes meanwhile waits for the write to end (see Interrupt), so that a signal does
-    not leave half a record."""
+    not leave half a record. With a `bar` (a ProgressBar on the same terminal as stdout),
+    the bar is cleared before the records go out and drawn again after them."""
 
     def __init__(
         self, stream: IO[str], records: int = 256, seconds: float = 0.2, interrupt: Interrupt | None = None
@@ -317,6 +317,7 @@ class RecordWriter:
 
         self.stream, self.records, self.seconds = stream, records, seconds
         self.interrupt = interrupt
+        self.bar: ProgressBar | None = None
         self.clock = time.monotonic
         self.pending: list[str] = []
         self.last = self.clock()
@@ -368,62 +369,300 @@ class RecordWriter:
             self.pending.clear()
             # A file name that is not UTF-8 comes as lone surrogates: written as \udcff
             data = text.encode("utf-8", "backslashreplace")
+            bar = self.bar
+            if bar is not None:
+                bar.clear()
             if self.fd is None:
                 self.stream.write(data.decode("utf-8"))
+                self.stream.flush()
             else:
                 view = memoryview(data)
                 while view:
                     view = view[os.write(self.fd, view) :]
+            if bar is not None:
+                bar.draw()
         if self.fd is None:
             self.stream.flush()
         self.last = self.clock()
 
 
 class ProgressBar:
-    """A Rich progress line on stderr while problems are solved (or files checked), when
-    stderr is a terminal. `total`: how many there are, when known (a bar then); `every`: how
-    many between redraws."""
+    """A progress line on stderr while problems are solved (or files checked), when stderr is
+    a terminal: the count, the rate and, when the total is known, a bar and the percentage.
+
+    It is drawn as it starts and then at most 10 times a second, whenever `advance` is told
+    a new count (it looks at the clock only every few problems, so a fast batch pays next to
+    nothing). A record for a terminal stdout goes out between `clear()` and `draw()` (see
+    RecordWriter), so that the records and the bar never share a line. The bar is removed
+    when it ends, however the batch ends: stderr keeps only messages. `total` may be a
+    function that counts (called once the bar is wanted, under the caller's Interrupt)."""
+
+    INTERVAL = 0.1  # seconds between redraws, at least
+    CHECKS = 50  # times a second the clock is looked at, about
 
     def __init__(
         self,
         wanted: bool | None,
         label: str = "solving",
         unit: str = "problems",
-        total: int | None = None,
-        every: int = 250,
+        total: int | Callable[[], int | None] | None = None,
     ) -> None:
-        self.wanted = sys.stderr.isatty() if wanted is None else wanted
-        self.progress: Progress | None = None
-        self.shown = 0
-        self.label, self.unit, self.total, self.every = label, unit, total, every
+        import time
 
-    def __enter__(self) -> Callable[[int], None]:
-        if not self.wanted:
-            return lambda done: None
-        from rich.console import Console
-        from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
+        self.fd = _fileno(sys.stderr)
+        self.wanted = bool(self.fd is not None and (os.isatty(self.fd) if wanted is None else wanted))
+        self.label, self.unit = label, unit
+        self._total = total
+        self.total: int | None = None
+        self.clock = time.monotonic
+        self.start = self.next_draw = 0.0
+        self.done = 0
+        self.next_check = 1 << 62 if not self.wanted else 0  # a count: look at the clock then
+        self.stride = 1
+        self.shown = False  # something of the bar may be on the screen
+        self.width = 0  # of what was drawn last (for terminals without escape codes)
+        term = os.environ.get("TERM", "")
+        self.escapes = term != "dumb"
+        self.colour = self.escapes and not os.environ.get("NO_COLOR")
 
-        self.progress = progress = Progress(
-            TextColumn(self.label),
-            BarColumn(),
-            MofNCompleteColumn(),
-            TextColumn(self.unit),
-            console=Console(stderr=True),
-            transient=True,
-        )
-        progress.start()
-        task = progress.add_task("batch", total=self.total)
-
-        def advance(done: int) -> None:
-            if done - self.shown >= self.every:
-                self.shown = done
-                progress.update(task, completed=done)
-
-        return advance
+    def __enter__(self) -> ProgressBar:
+        if self.wanted:
+            total = self._total() if callable(self._total) else self._total
+            self.total = total if total is not None and total > 0 else None
+            self.start = self.clock()
+            try:
+                self.draw()
+            except BaseException:  # a signal while drawing: no __exit__ will clear it
+                self.clear()
+                raise
+        return self
 
     def __exit__(self, *exc: object) -> None:
-        if self.progress is not None:
-            self.progress.stop()
+        self.clear()
+        self.wanted = False
+        self.next_check = 1 << 62
+
+    def advance(self, done: int) -> None:
+        """`done` problems are solved: redrawn if it is time."""
+        self.done = done
+        if done >= self.next_check:
+            now = self.clock()
+            elapsed = now - self.start
+            if elapsed > 0:  # about CHECKS looks at the clock a second
+                self.stride = max(1, int(done / elapsed / self.CHECKS))
+            self.next_check = done + self.stride
+            if now >= self.next_draw:
+                self.draw(now)
+
+    def clear(self) -> None:
+        """Take the bar off its line (the cursor is left at the line's start)."""
+        if self.shown and self.fd is not None:
+            self.shown = False
+            blank = "\r\x1b[K" if self.escapes else "\r" + " " * self.width + "\r"
+            _write_all(self.fd, blank.encode())
+
+    def draw(self, now: float | None = None) -> None:
+        """Draw the bar now (on its own line: the cursor is at the line's start or on the bar)."""
+        if not self.wanted or self.fd is None or not _foreground(self.fd):
+            return
+        now = self.clock() if now is None else now
+        self.next_draw = now + self.INTERVAL
+        columns = terminal_columns(self.fd) - 1  # never the last column: no line wraps
+        plain, styled = self.line(now - self.start, columns)
+        self.shown = True  # (first: a signal in the write below still gets the bar cleared)
+        if self.escapes:
+            data = "\r" + styled + "\x1b[K"
+        else:
+            data = "\r" + plain.ljust(self.width)
+        self.width = len(plain)
+        _write_all(self.fd, data.encode("utf-8", "replace"))
+
+    def line(self, elapsed: float, columns: int) -> tuple[str, str]:
+        """The bar's text at most `columns` wide, plain and with its styles."""
+        done, total = self.done, self.total
+        if total is not None and done > total:
+            total = None  # (counted before, and the input has grown since)
+        rate = _rate(done / elapsed) if elapsed >= 0.2 and done else ""
+        clock = _duration(elapsed)
+        if total is None:
+            text = f"{self.label}  {done:,} {self.unit}  {rate}{'  ' if rate else ''}{clock}"
+            return _fit(text, columns), _fit(text, columns)
+        # Fields of steady widths, so that the bar keeps its length as the numbers grow
+        counts = f"{done:,}".rjust(len(f"{total:,}")) + f"/{total:,} {self.unit}"
+        tail = f"  {counts}  {100 * done // total:3d}%  {rate:>8}  {clock:>4}"
+        room = columns - len(self.label) - 1 - len(tail)
+        if room < 10:
+            text = f"{self.label}  {counts.lstrip()}  {100 * done // total}%  {rate}".rstrip()
+            return _fit(text, columns), _fit(text, columns)
+        size = min(room, 40)
+        filled = size * done // total
+        bar, rest = "━" * filled, "─" * (size - filled)
+        plain = f"{self.label} {bar}{rest}{tail}"
+        if self.colour:
+            bar = f"\x1b[35m{bar}\x1b[0m" if bar else ""
+        if rest:
+            rest = f"\x1b[2m{rest}\x1b[0m"
+        styled = f"{self.label} {bar}{rest}{tail}" if self.escapes else plain
+        return plain, styled
+
+
+def is_terminal(stream: IO[str] | None) -> bool:
+    """Whether `stream` is a terminal (False for None, a closed stream, a test's capture)."""
+    try:
+        return stream is not None and stream.isatty()
+    except (AttributeError, OSError, ValueError):
+        return False
+
+
+def _fileno(stream: IO[str] | None) -> int | None:
+    try:
+        return stream.fileno() if stream is not None else None
+    except (AttributeError, OSError, ValueError):
+        return None
+
+
+def _foreground(fd: int) -> bool:
+    """Whether this process may draw on the terminal `fd` (not a job in the background, which
+    would be stopped or would draw over the shell's line); True for what is not a terminal."""
+    try:
+        return os.tcgetpgrp(fd) == os.getpgrp()
+    except (AttributeError, OSError):
+        return True
+
+
+def terminal_columns(fd: int | None = None) -> int:
+    """A terminal's width: COLUMNS if set, but never wider than the terminal `fd` really is;
+    80 when neither is known."""
+    try:
+        columns = int(os.environ.get("COLUMNS", "") or 0)
+    except ValueError:
+        columns = 0
+    try:
+        real = os.get_terminal_size(fd).columns if fd is not None else 0
+    except (OSError, ValueError):
+        real = 0
+    if columns > 0 and real > 0:
+        return min(columns, real)
+    return columns or real or 80
+
+
+def _rate(per_second: float) -> str:
+    if per_second >= 100:
+        return f"{per_second:,.0f}/s"
+    return f"{per_second:.2g}/s" if per_second >= 0.01 else f"{1 / per_second:,.0f} s each"
+
+
+def _duration(seconds: float) -> str:
+    minutes, second = divmod(int(seconds), 60)
+    hours, minute = divmod(minutes, 60)
+    return f"{hours}:{minute:02}:{second:02}" if hours else f"{minute}:{second:02}"
+
+
+def _fit(text: str, columns: int) -> str:
+    return text if len(text) <= columns else text[: max(0, columns - 1)] + "…"
+
+
+def _write_all(fd: int, data: bytes) -> None:
+    """All of `data` on `fd` (a reader gone or a full disk ends the bar quietly: the records
+    are what matters)."""
+    view = memoryview(data)
+    try:
+        while view:
+            view = view[os.write(fd, view) :]
+    except OSError:
+        pass
+
+
+# --- counting problems ------------------------------------------------------------------------
+
+COUNT_CHUNK = 2**20
+COUNT_SECONDS = 2.0  # counting gives up after this long: the bar then shows no total
+# A line (after a newline) that is blank or a comment: not a problem (see batch.solve.read_lines)
+_SKIPPED = None
+
+
+def count_problems(inputs: tuple[str, ...], seconds: float = COUNT_SECONDS) -> int | None:
+    """How many problems `bpcli batch` will read from `inputs`, counted without reading a
+    problem: each line that is not blank or a comment, or 1 for a `.bp` file. None when one
+    of the inputs is not a regular file (a pipe, a terminal), or when counting would take
+    longer than `seconds`."""
+    import stat
+    import time
+    from functools import partial
+
+    deadline = time.monotonic() + seconds
+    total = 0
+    for path in inputs:
+        try:
+            if path == "-":
+                fd = _fileno(sys.stdin)
+                if fd is None or not stat.S_ISREG(os.fstat(fd).st_mode):
+                    return None
+                count = _count_lines(partial(_pread, fd, os.lseek(fd, 0, os.SEEK_CUR)), deadline)
+            elif path.endswith(".bp"):
+                count = 1
+            else:
+                with open(path, "rb") as handle:
+                    if not stat.S_ISREG(os.fstat(handle.fileno()).st_mode):
+                        return None
+                    count = _count_lines(lambda at: handle.read(COUNT_CHUNK), deadline)
+        except (OSError, ValueError):
+            return None
+        if count is None:
+            return None
+        total += count
+    return total
+
+
+def _line_start(carry: bytes) -> bytes:
+    """A newline and the start of a line that goes on: enough of it to tell whether it is
+    blank or a comment (its first character that is not a space), however long it grows."""
+    if len(carry) <= 4096:
+        return carry
+    return b"\n " + carry[1:].lstrip(b" \t\r\x0b\x0c")[:4096]
+
+
+def _pread(fd: int, offset: int, at: int) -> bytes:
+    """A chunk of stdin, a regular file, from `at` on (stdin's own offset is left as it is)."""
+    return os.pread(fd, COUNT_CHUNK, offset + at)
+
+
+def _count_lines(read: Callable[[int], bytes], deadline: float) -> int | None:
+    """The lines that are problems in what `read(offset)` gives, a chunk at a time."""
+    import re
+    import time
+
+    global _SKIPPED
+    if _SKIPPED is None:
+        _SKIPPED = re.compile(rb"\n[ \t\r\x0b\x0c]*(?=[#\n])")
+    skipped = _SKIPPED
+    count = 0
+    at = 0
+    carry = b"\n"  # the line that goes on past what was read, after a newline of its own
+    bom = b"\n\xef\xbb\xbf"  # (the first line's BOM is not part of it)
+    first = True
+    while chunk := read(at):
+        at += len(chunk)
+        data = carry + chunk
+        if first:
+            if len(data) < len(bom) and bom.startswith(data):
+                carry = data  # a BOM, or not: the next chunk tells
+                continue
+            first = False
+            if data.startswith(bom):
+                data = b"\n" + data[len(bom) :]
+        last = data.rfind(b"\n")
+        carry = _line_start(b"\n" + data[last + 1 :])
+        if last:
+            lines = data[: last + 1]
+            count += lines.count(b"\n") - 1 - len(skipped.findall(lines))
+        if time.monotonic() > deadline:
+            return None
+    if first and carry.startswith(bom):
+        carry = b"\n" + carry[len(bom) :]
+    if carry.strip(b" \t\r\n\x0b\x0c") and not carry.lstrip().startswith(b"#"):
+        count += 1
+    return count
 
 
 def silence_stdout() -> None:

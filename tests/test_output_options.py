@@ -177,7 +177,7 @@ def test_gradcheck_differences_sum_out_times_dout(bpcli):
 def test_presenters_say_the_upstream_is_given(bpcli):
     args = ["grad", "h = 2 * x; out = tanh(h)", "x=[1, 2]", "--upstream", "dout=[1, -1]"]
     steps = bpcli(*args, "--format", "steps").out
-    assert "upstream  ∂f/∂out = dout = [1 -1]  (the upstream gradient of out is given\n" in steps
+    assert "upstream  ∂f/∂out = dout = [1, -1]  (the upstream gradient of out is given\n" in steps
     table = bpcli(*args).out
     assert "[1, -1] (given: dout)" in table
     assert "dout = [1, -1]  (given: ∂f/∂out, the upstream gradient)" in table

@@ -209,11 +209,11 @@ def test_a_long_join_is_abbreviated_by_its_name():
 
 def test_a_join_names_the_piece_each_input_gets(bpcli):
     concatenated = steps(bpcli, "concatenate")
-    assert "to a:  downstream = g[0:2] = [2 4]" in concatenated
+    assert "to a:  downstream = g[0:2] = [2, 4]" in concatenated
     assert "to b:  downstream = g[2:3] = [6]" in concatenated
     stacked = steps(bpcli, "stack")
-    assert "to a:  downstream = g[:, 0] = [2 4]" in stacked
-    assert "to b:  downstream = g[:, 1] = [6 8]" in stacked
+    assert "to a:  downstream = g[:, 0] = [2, 4]" in stacked
+    assert "to b:  downstream = g[:, 1] = [6, 8]" in stacked
 
 
 def test_a_comparison_row_says_it_passes_no_gradient(bpcli):

@@ -68,6 +68,7 @@ class Options:
     full: bool = False  # --full: JSON arrays in full, however big
     output: str | None = None  # --output NAME: every problem's output (a record's own wins)
     upstream: str | None = None  # --upstream [NAME=]VALUE: every problem's (a record's own wins)
+    width: int = 80  # --format table: the columns its tables and texts fit in
 
 
 @dataclass(slots=True)
@@ -442,10 +443,12 @@ class Solver:
 
     def _result_text(self, base: RecordBase, run: Run) -> str:
         options = self.options
-        return result_text(base, run, options.output_format, options.nodes, options.precision, options.full)
+        return result_text(
+            base, run, options.output_format, options.nodes, options.precision, options.full, options.width
+        )
 
     def _error_text(self, base: RecordBase, message: str) -> str:
-        return error_text(base, message, self.options.output_format)
+        return error_text(base, message, self.options.output_format, self.options.width)
 
 
 def _internal(err: Exception) -> str:

@@ -16,7 +16,7 @@ from bpcli.lazy import np
 from bpcli.limits import JSON_ELEMENTS
 
 if TYPE_CHECKING:
-    pass
+    from rich.console import RenderableType
 
 CSV_COLUMNS = ("source", "line", "id", "output", "value", "name", "gradient", "error")
 _MARK = "\x00bpcli\x00"  # stands for a number in a record's form; never in a source name
@@ -34,11 +34,12 @@ class RecordBase(_Where, total=False):
 
 
 def result_text(
-    base: RecordBase, run: Run, output_format: str, nodes: bool, precision: int, full: bool
+    base: RecordBase, run: Run, output_format: str, nodes: bool, precision: int, full: bool, width: int = 80
 ) -> str:
-    """A problem's result record: `base` (source, line, id) and what the run found."""
+    """A problem's result record: `base` (source, line, id) and what the run found (a table
+    fits in `width` columns)."""
     if output_format == "table":
-        return _table_text(base, run, precision)
+        return _table_text(base, run, precision, width)
     from bpcli.present.jsonout import dumps, grad_document
 
     if output_format == "csv":
@@ -47,10 +48,10 @@ def result_text(
     return dumps(doc, separators=(",", ":"), full=full) + "\n"
 
 
-def error_text(base: RecordBase, message: str, output_format: str) -> str:
-    """A problem's error record."""
+def error_text(base: RecordBase, message: str, output_format: str, width: int = 80) -> str:
+    """A problem's error record (in a table's record, folded to fit in `width` columns)."""
     if output_format == "table":
-        return f"── {base['source']}:{base['line']} ──\nerror: {message}\n\n"
+        return _printed([_heading(base), f"error: {message}", ""], width)
     if output_format == "csv":
         return csv_rows([[base["source"], base["line"], base.get("id", ""), "", "", "", "", message]])
     return json.dumps({**base, "error": message}, ensure_ascii=False, separators=(",", ":")) + "\n"
@@ -77,21 +78,33 @@ def record_form(graph: Graph, source: str, has_id: bool, output_varies: bool) ->
     return text.replace("%", "%%").replace(mark, "%s")
 
 
-def _table_text(base: RecordBase, run: Run, precision: int) -> str:
-    from bpcli.present.plain import render
+def _table_text(base: RecordBase, run: Run, precision: int, width: int) -> str:
     from bpcli.present.table import grad_report
-    from bpcli.streams import make_console
 
-    buffer = io.StringIO()
-    console = make_console(buffer)
-    shown = f" ({_printable(str(base['id']))})" if "id" in base else ""  # no escape codes
-    heading = f"── {_printable(base['source'])}:{base['line']}{shown}"
     parts = [
-        heading + " ──",
+        _heading(base),
         *grad_report(run, precision),
         *(f"warning: {warning}" for warning in run.warnings),
         "",
     ]
+    return _printed(parts, width)
+
+
+def _heading(base: RecordBase) -> str:
+    """A table record's first line: where its problem was read (control characters shown as ?)."""
+    shown = f" ({_printable(str(base['id']))})" if "id" in base else ""
+    return f"── {_printable(base['source'])}:{base['line']}{shown} ──"
+
+
+def _printed(parts: Sequence[RenderableType], width: int) -> str:
+    """What a console of `width` columns, without colour, prints for the parts: tables fitted
+    to the width, and texts folded at it (Rich takes out control characters)."""
+    from bpcli.present.plain import render
+    from bpcli.streams import make_console
+
+    buffer = io.StringIO()
+    console = make_console(buffer)
+    console.width = max(width, 20)
     text = render(parts, console)  # Rich's characters without its layout engine, if it can
     if text is not None:
         return text
