@@ -1164,7 +1164,7 @@ def _is_file(text: str) -> bool:
 
 def _warn(warnings: Sequence[str]) -> None:
     for warning in warnings:
-        _tell(f"warning: {warning}")
+        _tell_folded(f"warning: {warning}")
 
 
 def _program_and_bindings(args: tuple[str, ...], program_file: str | None) -> tuple[str, list[str]]:
@@ -1332,17 +1332,12 @@ def _tell(line: str) -> None:
         pass
 
 
-def _tell_folded(line: str) -> None:
-    """A line on stderr that may run long (it lists file names): folded at 80 columns, the
-    lines after the first indented."""
-    import textwrap
+def _tell_folded(text: str) -> None:
+    """Text on stderr that may run long (a warning, a list of file names): each of its lines
+    folded at the width of the terminal stderr is (80 in a pipe), later lines indented."""
+    from bpcli.present.fold import fold
 
-    _tell(
-        "\n".join(
-            textwrap.wrap(line, 80, subsequent_indent="  ", break_on_hyphens=False, break_long_words=False)
-        )
-        or line
-    )
+    _tell("\n".join(fold(text, screen_width(sys.stderr), "", "  ")) or text)
 
 
 def run() -> None:
