@@ -17,10 +17,10 @@ from functools import partial
 from rich.text import Text
 
 from bpcli.core.engine import shape_of
-from bpcli.core.graph import Node, data_use
+from bpcli.core.graph import Node, Scope, data_use
 from bpcli.core.ops import CONST, INPUT
 from bpcli.core.run import Run
-from bpcli.core.where import scoped_ref
+from bpcli.core.where import NOWHERE, scoped_ref
 from bpcli.present.arrays import inline, named
 from bpcli.present.explain import Step, local_formula
 from bpcli.present.fold import cells, fold, pad
@@ -91,11 +91,13 @@ class _Table:
         self.headings = Headings(run.graph)
         self.skipped: list[Node] = []  # constants written where they are used
 
-    def ref(self, node: Node, within: object = None) -> str:
-        """How a label or formula names a node: its name, a short constant, else its id."""
+    def ref(self, node: Node, within: Scope | None = NOWHERE) -> str:
+        """How a label or formula in the scope `within` names a node: its name where that is
+        the name in this scope (or a top-level one), a short constant, else its id (a name
+        made in another call or iteration, step@t=1: h, is its row's #id)."""
         graph = self.graph
-        if node.name:
-            return scoped_ref(graph, node, atomic=True, within=node.scope if within is None else within)  # type: ignore[arg-type]
+        if node.name and (node.scope is None or within is NOWHERE or node.scope is within):
+            return scoped_ref(graph, node, atomic=True, within=node.scope)
         if node.op is CONST or node.op is INPUT:
             text = graph.ref(node, atomic=True)
             if cells(text) <= SHORT_CONST:
@@ -134,8 +136,8 @@ class _Table:
     def value(self, v: Value | None) -> str:
         return fmt(v, self.precision)
 
-    def heading_line(self, scope: object, width: int) -> list[Line]:
-        text = heading(scope)  # type: ignore[arg-type]
+    def heading_line(self, scope: Scope | None, width: int) -> list[Line]:
+        text = heading(scope)
         return [(line, [(0, len(line), "bold")]) for line in fold(f"▸ {text}", width, "", "  ")]
 
     def legend(self, width: int) -> list[Line]:
@@ -414,9 +416,9 @@ class ArrayTable(_Table):
         ]
 
     def _summary(self, v: Value | None, room: int) -> str:
-        if v is None or type(v) is float:
+        if v is None or isinstance(v, float):
             return fmt(v, self.precision)
-        return inline(v, self.precision, room)  # type: ignore[arg-type]
+        return inline(v, self.precision, room)
 
 
 def _widest(text: str) -> int:
