@@ -66,12 +66,13 @@ def screen_width(stream: IO[str] | None) -> int:
 
 
 def make_console(file: IO[str] | None = None) -> Console:
-    """A Rich console: colour only on a terminal and without NO_COLOR; no wrapping in pipes."""
+    """A Rich console: colour only on a terminal and without NO_COLOR; the terminal's width,
+    else COLUMNS, else 80 (text in a pipe is read by a person too, in a pager)."""
     from rich.console import Console
 
     file = file or sys.stdout
     terminal = file.isatty() if hasattr(file, "isatty") else False
-    width = None if terminal else int(os.environ.get("COLUMNS", "0") or 0) or 10_000
+    width = None if terminal else screen_width(None)  # a pipe, a file: COLUMNS, else 80
 
     class PipeAwareConsole(Console):
         def on_broken_pipe(self) -> None:  # Rich would exit 1; bpcli stops quietly

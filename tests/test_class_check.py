@@ -51,7 +51,8 @@ def three(tmp_path):
 # --- the class report -------------------------------------------------------------------------
 
 
-def test_three_files_one_unreadable_table(bpcli, three):
+def test_three_files_one_unreadable_table(bpcli, three, monkeypatch):
+    monkeypatch.setenv("COLUMNS", "200")  # (the words, not their folding at 80 columns)
     result = bpcli("check", PROGRAM, "--answers", *three)
     assert result.code == 1
     rows = {
@@ -152,7 +153,8 @@ def test_a_directory_is_its_txt_files_sorted(bpcli, tmp_path):
     assert "student" in result.out and "1 files: 0 all right, 1 with wrong answers" in result.out
 
 
-def test_same_names_in_two_directories_are_shown_with_their_directory(bpcli, tmp_path):
+def test_same_names_in_two_directories_are_shown_with_their_directory(bpcli, tmp_path, monkeypatch):
+    monkeypatch.setenv("COLUMNS", "200")  # (the words, not their folding at 80 columns)
     for group in ("a", "b"):
         (tmp_path / group).mkdir()
         shutil.copy(sample("bob"), tmp_path / group / "bob.txt")

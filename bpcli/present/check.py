@@ -6,6 +6,7 @@ import re
 from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING
 
+from rich import box
 from rich.table import Table
 from rich.text import Text
 
@@ -273,13 +274,20 @@ def check_report(
     one paragraph each, and the table has no `means` column, so that the arrays keep their
     columns at 80 columns."""
     below = any(not isinstance(v.truth, float) for v in verdicts)
-    table = Table(header_style="bold")
+    # with arrays, rules under the header only: the columns the arrays need to keep their
+    # rows whole at 80 columns
+    table = (
+        Table(header_style="bold", box=box.SIMPLE_HEAD, pad_edge=False, show_edge=False)
+        if below
+        else Table(header_style="bold")
+    )
     table.add_column(tr("check.header.answer"))
     if not below:  # (with arrays, room for them: dW is ∂L/∂W, and JSON says so)
         table.add_column(tr("check.header.means"))
     table.add_column(tr("check.header.yours"), justify="right")
     table.add_column(tr("check.header.truth"), justify="right", style="green")
-    table.add_column("")
+    if not below:  # (with arrays, the mark goes before the answer's name)
+        table.add_column("")
     if not below:
         table.add_column(tr("check.header.diagnosis"), max_width=72, overflow="fold")
     paragraphs = []
@@ -291,6 +299,8 @@ def check_report(
         row: list[str | Text] = [v.expectation.written, yours, fmt(v.truth, precision), mark]
         if not below:
             row.insert(1, means(v, graph))
+        else:
+            row = [Text.assemble(mark, " " + v.expectation.written), yours, fmt(v.truth, precision)]
         table.add_row(*row, *([] if below else [diagnosis]))
         if below and diagnosis:
             paragraph = Text()
