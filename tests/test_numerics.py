@@ -341,7 +341,7 @@ def test_gradcheck_json_writes_null_for_the_elements_not_checked(bpcli):
         assert n is None or n == pytest.approx(a, rel=1e-2)
     table = bpcli("grad", "sum(x*x)", "x=randn(5000)", "--seed", "1", "--gradcheck")
     assert table.code == 0 and "nan" not in table.out
-    assert "200 array [" in table.out and "\n   200 of 5000 elements checked" in table.out
+    assert "(5000) │" in table.out and "\n   200 of 5000 elements checked" in table.out
 
 
 def test_gradcheck_json_summarises_a_big_numeric_array(bpcli):

@@ -67,7 +67,7 @@ def render(run: Run, output_format: str, view: View) -> Sequence[Part]:
         if view.checks is not None:
             from bpcli.present.table import gradcheck_table
 
-            parts.append(gradcheck_table(run.graph, view.checks, view.precision, view.width))
+            parts.append(gradcheck_table(run.graph, view.checks, view.precision, view.width, view.full))
         return parts
     if output_format == "tree":
         from rich.text import Text

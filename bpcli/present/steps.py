@@ -9,6 +9,8 @@ spaces with a hanging indent, arrays as numpy prints them, on lines of their own
 
 from __future__ import annotations
 
+import re
+
 from bpcli.core.engine import leads_to_output, shape_of, shape_text
 from bpcli.core.graph import Graph, Node, Scope, data_use
 from bpcli.core.ops import Op
@@ -281,8 +283,11 @@ def _edge(w: Writer, run: Run, step: Step, edge: Edge) -> None:
         key = "steps.broadcast" if fields["formula"] == "1" else "steps.broadcast.product"
         w.say(key, to=fields["to"], along=along, shape=shape_text(value), result=shape_text(result))
         return
-    if edge.local is None:
-        w.say("steps.edge.jacobian", **fields)
+    if edge.local is None:  # a VJP in g (g @ Wᵀ), or a local gradient in words (1 for every element)
+        w.say(
+            "steps.edge.jacobian" if re.search(r"\bg\b", str(fields["formula"])) else "steps.edge.words",
+            **fields,
+        )
         return
     local = uniform(edge.local)
     inline = w.inline(step.upstream) is not None and w.inline(local) is not None

@@ -12,11 +12,10 @@ from bpcli.core.engine import gradients
 from bpcli.core.graph import Graph, data_use
 from bpcli.core.run import Run
 from bpcli.core.where import scoped_label, scoped_ref
-from bpcli.present.arrays import block, named
+from bpcli.present.arrays import block, compact, named
 from bpcli.present.explain import MAX_JACOBIAN, jacobian, jacobian_shape
 from bpcli.present.fold import cells, fold
 from bpcli.present.nodes import MAX_ROWS, as_text, gate_blocks, node_lines
-from bpcli.present.numbers import value as fmt
 from bpcli.present.steps import gate_key
 from bpcli.texts import Translator
 from bpcli.values import Value
@@ -130,8 +129,13 @@ def _sci(number: float) -> str:
     return f"{mantissa}e{int(exponent)}"
 
 
-def _check_cells(graph: Graph, check: Check, precision: int) -> list[str]:
-    """input, analytic, numeric, error, verdict and notes (a line each, or ""), as text."""
+def _check_cells(graph: Graph, check: Check, precision: int, room: int = 1 << 30) -> list[str]:
+    """input, analytic, numeric, error, verdict and notes (a line each, or ""), as text; an
+    array in at most `room` columns, summarised with its shape where it is wider."""
+
+    def fmt(v: Value | None) -> str:
+        return compact(v, precision, room)
+
     error = check.relative_error
     if check.data:  # an input read as data: no gradient, nothing checked
         why = Translator()(f"data.{check.data}", name=check.name)
@@ -161,32 +165,42 @@ def _check_cells(graph: Graph, check: Check, precision: int) -> list[str]:
 
         numeric = numeric[np.isfinite(numeric)]  # the elements checked, in order
     if isinstance(numeric, float):
-        shown = "n/a" if numeric != numeric else fmt(numeric, precision)
+        shown = "n/a" if numeric != numeric else fmt(numeric)
     else:
         import numpy as np
 
-        shown = "n/a" if not np.isfinite(numeric).any() else fmt(numeric, precision)
+        shown = "n/a" if not np.isfinite(numeric).any() else fmt(numeric)
     if error != error:
         measure = "n/a"
     elif check.floored:
         measure = f"|a−n| {check.absolute_error:.1e}"
     else:
         measure = f"{error:.1e}"
-    return [check.name, fmt(check.analytic, precision), shown, measure, check.verdict, "\n".join(notes)]
+    return [check.name, fmt(check.analytic), shown, measure, check.verdict, "\n".join(notes)]
 
 
 def _size(value: Value) -> int:
     return 1 if isinstance(value, float) else int(value.size)
 
 
-def gradcheck_table(graph: Graph, checks: list[Check], precision: int, width: int = 80) -> Group:
+def gradcheck_table(
+    graph: Graph, checks: list[Check], precision: int, width: int = 80, full: bool = False
+) -> Group:
     """The check as a table of inputs within `width` columns: the rule folded above it, each
     input's notes below it (numbers fold onto further lines, never cropped)."""
     from rich.console import Group
     from rich.constrain import Constrain
 
     table = Table(header_style="bold")
-    rows = [_check_cells(graph, check, precision) for check in checks]
+    natural = [_check_cells(graph, check, precision, 0) for check in checks]
+    fixed = sum(
+        max([len(header)] + [len(row[k]) for row in natural])
+        for k, header in ((0, "input"), (3, "error"), (4, "verdict"))
+    )
+    room = max((width - 16 - fixed) // 2, 12)  # what analytic and numeric share (16: the rules)
+    if full:  # every number, folded onto further lines
+        room = 1 << 30
+    rows = [_check_cells(graph, check, precision, room) for check in checks]
     for column, header in enumerate(("input", "analytic", "numeric", "error", "verdict")):
         # numbers right-aligned; arrays, which fold onto further lines, from the left
         right = column in (1, 2) and not any("[" in row[column] for row in rows)

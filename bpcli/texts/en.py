@@ -131,6 +131,7 @@ MESSAGES = {
     "steps.edge.same": "to {to}:  local ∂/∂{ref} = {local};  downstream = {upstream} × {factor}"
     " = {downstream}",
     "steps.edge.jacobian": "to {to}:  downstream = {formula} = {downstream}",
+    "steps.edge.words": "to {to}:  local ∂/∂{ref} = {formula};  downstream = {downstream}",
     "steps.edge.summed": "to {to}:  local ∂/∂{ref} = {formula};  downstream, summed over {along}"
     " = {downstream}",
     "steps.word.upstream": "upstream",

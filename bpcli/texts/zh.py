@@ -116,6 +116,7 @@ MESSAGES = {
     "steps.edge.same": "传给 {to}：局部梯度 ∂/∂{ref} = {local}；下游梯度 = {upstream} × {factor}"
     " = {downstream}",
     "steps.edge.jacobian": "传给 {to}：下游梯度 = {formula} = {downstream}",
+    "steps.edge.words": "传给 {to}：局部梯度 ∂/∂{ref} = {formula}；下游梯度 = {downstream}",
     "steps.edge.summed": "传给 {to}：局部梯度 ∂/∂{ref} = {formula}；下游梯度（沿{along}求和） = {downstream}",
     "steps.word.upstream": "上游梯度",
     "steps.word.local": "局部梯度",
