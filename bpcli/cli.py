@@ -212,8 +212,7 @@ def _old_output_spelling(args: list[str]) -> list[str]:
     return fixed
 
 
-PROGRAM_RULE = """\b
-Arguments: PROGRAM is the first argument that is not one of the options
+PROGRAM_RULE = """Arguments: PROGRAM is the first argument that is not one of the options
 above exactly as written (-o FILE, --format json, --format=json), whatever
 its first character: "-x*y", "-h*x" and "-offset" are programs. A short
 option takes its value from the next argument (-o FILE, never -oFILE), and
@@ -571,7 +570,6 @@ Examples:
   bpcli check samples/homework/softmax.bp --answers samples/homework/class
   bpcli check samples/homework/softmax.bp --answers class/*.txt --format csv
 
-\b
 An answer names a forward value (x, q, f) or a gradient: dq, df/dq, ∂f/∂q
 or grad(q); f is the output, unless the program has a name f of its own;
 for an output named L, also dL/dq, ∂L/∂q and dL_dq. An answer with k
@@ -582,7 +580,6 @@ prints them ([[0.1 0.2] [0.3 0.4]], array([…])), over several lines in a
 file, or read from one: dW=@dW.npy (exact), dW=@dW.csv. One number for
 every element: db = all(0.5) (a lone 0.5 for an array is a wrong shape).
 
-\b
 A whole class: after PROGRAM, --answers takes several files (every later
 argument that is not an option nor NAME=VALUE) or a directory (its .txt
 files, sorted by name; other files are skipped, with a note). The program
@@ -591,7 +588,6 @@ with a row a student and a summary of mistakes; --format jsonl and csv give
 a record a student, json a document of all. A file that cannot be read or
 checked is an error row (or record) and the others go on.
 
-\b
 Exit status: 0 every answer right (every student's, for a class); 1 some
 wrong, or some file of a class could not be checked; 2 bad input that stops
 everything (the program, the options, a single answers file, no files);
