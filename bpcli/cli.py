@@ -1097,7 +1097,7 @@ def batch(
     if failed:
         shown = ", ".join(first_failed) + (", …" if failed > 5 else "")
         bugs = " (some of them by a bug in bpcli: see their records)" if status == EXIT_INTERNAL else ""
-        _tell(f"bpcli batch: {failed} of {total} problems failed ({shown}){bugs}")
+        _tell_folded(f"bpcli batch: {failed} of {total} problems failed ({shown}){bugs}")
         return status
     return EXIT_OK
 
@@ -1147,7 +1147,7 @@ def _computed_run(
     for line in graph.printed:  # the program's print(…), on stderr: never mixed with results
         _tell(line)
     for note in graph.notes:
-        _tell(f"note: {note}")
+        _tell_folded(f"note: {note}")
     return run(graph, record=True, wrt=_names(graph, wrt_args))
 
 
@@ -1224,6 +1224,11 @@ def _missing_file(text: str, err: BpcliError) -> InputError | None:
     or .txt exists or its directory does, and as a program it cannot be read or has names
     with no value (so `x/y` with x and y bound stays a division)."""
     unbound = isinstance(err, ParseError) or err.message.startswith("no value for")
+    if unbound and _PATHLIKE.fullmatch(text) and os.path.isdir(text):
+        return InputError(
+            f"{text} is a directory, not a program",
+            hint=_did_you_mean(text.rstrip("/") + "/") or "a program is text, or a .bp or .txt file",
+        )
     if not unbound or not _PATHLIKE.fullmatch(text) or os.path.lexists(text):
         return None
     directory = os.path.dirname(text)
@@ -1259,7 +1264,7 @@ def main(argv: list[str] | None = None) -> int:
     try:
         result = cli.main(args=args, prog_name="bpcli", standalone_mode=False)
     except BpcliError as err:
-        return _fail(str(err), EXIT_BAD_INPUT)
+        return _fail_with(err, EXIT_BAD_INPUT)
     except click.exceptions.Exit as err:
         return err.exit_code
     except click.exceptions.NoArgsIsHelpError as err:  # plain `bpcli`: the help, not an error
@@ -1319,6 +1324,25 @@ def _fail(message: str, code: int) -> int:
     return code
 
 
+def _fail_with(err: BpcliError, code: int) -> int:
+    """`error: …` for a person: the source line shown as a window around its caret within
+    stderr's width (80 in a pipe), the hint folded to a terminal's; the message stays one
+    line, to search for."""
+    from bpcli.cells import cells
+    from bpcli.present.fold import fold
+
+    columns = screen_width(sys.stderr)
+    message, context, hint = err.lines(columns)
+    lines = [f"error: {message}", *context]  # (the message whole: a line to search for)
+    terminal = _is_terminal(sys.stderr)
+    for line in hint.split("\n") if hint else []:  # on a terminal, a line too wide folds
+        lead = line[: len(line) - len(line.lstrip(" "))]
+        wide = terminal and cells(line) > columns
+        lines += fold(line.lstrip(" "), columns, lead, lead + "  ") if wide else [line]
+    _tell("\n".join(lines))
+    return code
+
+
 def _tell(line: str) -> None:
     """A line on stderr; a reader of stderr that has gone away changes no exit status."""
     try:
@@ -1329,11 +1353,22 @@ def _tell(line: str) -> None:
 
 
 def _tell_folded(text: str) -> None:
-    """Text on stderr that may run long (a warning, a list of file names): each of its lines
-    folded at the width of the terminal stderr is (80 in a pipe), later lines indented."""
+    """Text on stderr that may run long (a warning, a list of file names): on a terminal,
+    folded at its width, later lines indented; into a pipe or a file, a line a message, as
+    logs and grep want them."""
+    if not _is_terminal(sys.stderr):
+        _tell(text)
+        return
     from bpcli.present.fold import fold
 
     _tell("\n".join(fold(text, screen_width(sys.stderr), "", "  ")) or text)
+
+
+def _is_terminal(stream: IO[str]) -> bool:
+    try:
+        return stream.isatty()
+    except (AttributeError, ValueError):
+        return False
 
 
 def run() -> None:

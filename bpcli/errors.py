@@ -7,6 +7,8 @@ place that turns it into ``error: …`` on stderr.
 
 from __future__ import annotations
 
+from bpcli.cells import cell, cells
+
 # Exit codes, documented in the README.
 EXIT_OK = 0
 EXIT_FAILED = 1  # wrong answers (check) or failed problems (batch)
@@ -34,6 +36,14 @@ class BpcliError(Exception):
         if self.hint:
             parts.append(self.hint)
         return "\n".join(parts)
+
+    def lines(self, columns: int) -> tuple[str, list[str], str]:
+        """The message, the source line and its caret (a window at most `columns` wide), and
+        the hint: for a person at a terminal, who folds the words to the width."""
+        context = []
+        if self.source is not None and self.pos is not None:
+            context = source_context(self.source, self.pos, columns=columns).split("\n")
+        return self.message, context, self.hint or ""
 
 
 class ParseError(BpcliError):
@@ -64,8 +74,10 @@ class InputError(BpcliError):
     """A file or stream could not be read."""
 
 
-def source_context(source: str, pos: int, width: int = 1) -> str:
-    """The source line containing offset `pos`, with a caret under it."""
+def source_context(source: str, pos: int, width: int = 1, columns: int | None = None) -> str:
+    """The source line containing offset `pos`, with a caret under it; a long line as a
+    window around the caret, at most `columns` wide on a terminal (CJK counts 2) when given,
+    else 100 characters."""
     pos = max(0, min(pos, len(source)))
     line_start = source.rfind("\n", 0, pos) + 1
     line_end = source.find("\n", pos)
@@ -78,6 +90,8 @@ def source_context(source: str, pos: int, width: int = 1) -> str:
         c if (c >= " " and not "\x7f" <= c <= "\x9f" and c not in "\u2028\u2029") or c == "\t" else "?"
         for c in source[line_start:line_end]
     )
+    if columns is not None:
+        return _windowed(line, line_no, column, width, columns)
     # Keep very long lines readable: show a window around the caret.
     if len(line) > 100:
         left = max(0, column - 50)
@@ -90,3 +104,28 @@ def source_context(source: str, pos: int, width: int = 1) -> str:
         caret_col = column
     caret = " " * caret_col + "^" * max(1, min(width, len(line) - caret_col))
     return f"  line {line_no}, column {column + 1}:\n    {line}\n    {caret}"
+
+
+def _windowed(line: str, line_no: int, column: int, width: int, columns: int) -> str:
+    """The source line and its caret within `columns` (after their indent of 4): the line
+    whole when it fits, else the part around the caret, a third of the room before it."""
+    room = max(columns - 4, 20)
+    line = line.replace("\t", " ")
+    if cells(line) > room:
+        start = column
+        used = 0
+        while start > 0 and used + cell(line[start - 1]) <= room // 3:
+            start -= 1
+            used += cell(line[start])
+        end = start
+        used = 1 if start else 0  # (the … before it)
+        while end < len(line) and used + cell(line[end]) <= room - 1:
+            used += cell(line[end])
+            end += 1
+        prefix, suffix = ("…" if start else ""), ("…" if end < len(line) else "")
+        shown = prefix + line[start:end] + suffix
+        at = cells(prefix + line[start:column])
+    else:
+        shown, at = line, cells(line[:column])
+    caret = " " * at + "^" * max(1, min(width, cells(shown) - at))
+    return f"  line {line_no}, column {column + 1}:\n    {shown}\n    {caret}"

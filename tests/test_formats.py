@@ -73,8 +73,8 @@ def test_steps_in_chinese(bpcli):
 
 def test_tree(bpcli):
     out = bpcli("grad", str(SAMPLES / "simple.bp"), "--format", "tree").out
-    assert out.splitlines()[0] == "f = q*z  mul  value -12  ∂f/∂ 1"
-    assert "└── z  input  value -4  ∂f/∂ 3" in out
+    assert out.splitlines()[0] == "f = q*z  mul  value -12  ∂f/∂node 1"
+    assert "└── z  input  value -4  ∂f/∂node 3" in out
     deep = bpcli("grad", "sin(" * 200 + "x" + ")" * 200, "x=1", "--format", "tree")
     # deeper than 80 columns can indent: each deep branch continues as a tree of its own
     assert deep.code == 0 and "(#189, continued below)" in deep.out and "\n#189 sin(" in deep.out

@@ -20,6 +20,7 @@ LAYERS = (
         "base",
         (
             "bpcli",
+            "bpcli.cells",
             "bpcli.errors",
             "bpcli.limits",
             "bpcli.lazy",

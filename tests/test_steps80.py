@@ -14,8 +14,9 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from bpcli.cells import cells
 from bpcli.present.arrays import block, compact, one_line
-from bpcli.present.fold import cells, fold
+from bpcli.present.fold import fold
 from bpcli.present.numbers import number
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -212,7 +213,7 @@ def test_labels_use_the_outputs_own_name(bpcli):
     steps = bpcli("grad", program, "--format", "steps").out
     assert "∂loss/∂loss = 1" in steps and "∂loss/∂W1 =" in steps and "∂f/" not in steps
     tree = bpcli("grad", program, "--format", "tree").out
-    assert "∂loss/∂ 1" in tree and "∂loss/∂W1 =" in tree and "∂f/" not in tree
+    assert "∂loss/∂node 1" in tree and "∂loss/∂W1 =" in tree and "∂f/" not in tree
     md = bpcli("grad", program, "--format", "markdown").out
     assert "upstream ∂loss/∂node" in md and "- ∂loss/∂W1 = `[[" in md and "∂f/" not in md
 

@@ -11,11 +11,11 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from bpcli.cells import cells as width_of
 from bpcli.core.engine import gradients
 from bpcli.core.engine import run as run_graph
 from bpcli.language.parse import parse
 from bpcli.present.arrays import block, inline
-from bpcli.present.fold import cells as width_of
 from bpcli.present.numbers import number
 from bpcli.present.table import grad_report
 

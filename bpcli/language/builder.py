@@ -614,13 +614,25 @@ class Builder:
         if source[start : start + 1] not in ("+", "-", "−"):
             return
         line_start = source.rfind("\n", 0, start) + 1
-        if source[line_start:start].strip():
-            return  # (not the first thing on its line: a = 1; -b)
         above = hints.line_before(source, line_start)
-        if above is None or not all(line.strip() for line in source[above[1] : line_start].split("\n")[1:-1]):
-            return  # (a blank line between them: a statement of its own)
-        fix = hints.continuation(source, start)
+        fix = None
+        if (
+            not source[line_start:start].strip()
+            and (  # the first thing on its line: not a = 1; -b
+                above is not None
+                and all(line.strip() for line in source[above[1] : line_start].split("\n")[1:-1])
+            )
+        ):  # (and no blank line between them: that would make it a statement of its own)
+            fix = hints.continuation(source, start)
         if fix is None or _indentation(source, fix.statement) != _indentation(source, start):
+            if source[start] == "+" and source[:start].strip():  # +x after a statement: never meant
+                raise self._error(
+                    f"line {source.count(chr(10), 0, start) + 1} has a statement that starts with '+'",
+                    start,
+                    hint="a statement continues onto the next line only inside brackets: to"
+                    " continue the one before it, wrap both in parentheses; for the value"
+                    " alone, leave out the '+'",
+                )
             return
         line = source.count("\n", 0, start) + 1
         hint = fix.hint

@@ -12,8 +12,9 @@ from collections.abc import Callable
 from itertools import product
 from typing import cast
 
+from bpcli.cells import cells
 from bpcli.lazy import np
-from bpcli.present.fold import cells, fold
+from bpcli.present.fold import fold
 from bpcli.present.numbers import number
 from bpcli.present.numbers import value as fmt
 from bpcli.values import Array, Value
@@ -156,7 +157,7 @@ def inline(v: Array, precision: int, width: int) -> str:
         return span
     if corners:
         return corners[1]
-    norm = f"‖·‖ {number(float(np.linalg.norm(flat)), precision)}"
+    norm = f"‖·‖ {number(norm_of(flat), precision)}"
     return norm if cells(norm) <= width else "…"
 
 
@@ -251,3 +252,11 @@ def named(label: str, v: Value | None, precision: int, width: int, full: bool = 
             return [f"{label} ({shape_text(array)}) =", *("  " + line for line in below)]
         lines[-1] += shape
     return lines
+
+
+def norm_of(v: Array) -> float:
+    """The 2-norm, scaled by the largest element first so that squares never overflow."""
+    biggest = float(np.max(np.abs(v))) if v.size else 0.0
+    if biggest == 0.0 or biggest != biggest or biggest == float("inf"):
+        return biggest
+    return biggest * float(np.linalg.norm(v / biggest))

@@ -281,11 +281,12 @@ def check_report(
         if below
         else Table(header_style="bold")
     )
-    table.add_column(tr("check.header.answer"))
+    # (every column folds what does not fit, never cropping it)
+    table.add_column(tr("check.header.answer"), overflow="fold")
     if not below:  # (with arrays, room for them: dW is ∂L/∂W, and JSON says so)
-        table.add_column(tr("check.header.means"))
-    table.add_column(tr("check.header.yours"), justify="right")
-    table.add_column(tr("check.header.truth"), justify="right", style="green")
+        table.add_column(tr("check.header.means"), overflow="fold")
+    table.add_column(tr("check.header.yours"), justify="right", overflow="fold")
+    table.add_column(tr("check.header.truth"), justify="right", style="green", overflow="fold")
     if not below:  # (with arrays, the mark goes before the answer's name)
         table.add_column("")
     if not below:

@@ -11,6 +11,8 @@ from __future__ import annotations
 import re
 import unicodedata
 
+from bpcli.cells import cell, cells
+
 Piece = tuple[str, str]  # (text, style): a styled piece of a line ("" for no style)
 Line = list[Piece]
 
@@ -21,23 +23,10 @@ _BREAK_AFTER = frozenset(",+*/-(=·")
 _OPERATORS = frozenset(("=", "×", "+", "-", "−", "→"))
 
 
-def cells(text: str) -> int:
-    """The columns a text takes on a terminal: wide (CJK) characters count 2."""
-    if text.isascii():
-        return len(text)
-    return sum(_cell(c) for c in text)
-
-
 def pad(text: str, width: int, right: bool = False) -> str:
     """`text` padded with spaces to `width` columns, on the left when `right`."""
     gap = " " * max(width - cells(text), 0)
     return gap + text if right else text + gap
-
-
-def _cell(c: str) -> int:
-    if unicodedata.east_asian_width(c) in "WF":
-        return 2
-    return 0 if unicodedata.combining(c) else 1
 
 
 def _wide(c: str) -> bool:
@@ -160,7 +149,7 @@ def _cut(word: str, room: int) -> int:
     (in the right half of the room), else at the room's edge. 0: nothing fits."""
     used, fits = 0, 0
     for k, c in enumerate(word):
-        used += _cell(c)
+        used += cell(c)
         if used > room:
             break
         fits = k + 1

@@ -16,6 +16,7 @@ from functools import partial
 
 from rich.text import Text
 
+from bpcli.cells import cells
 from bpcli.core.engine import shape_of
 from bpcli.core.graph import Node, Scope, data_use
 from bpcli.core.ops import CONST, INPUT
@@ -23,7 +24,7 @@ from bpcli.core.run import Run
 from bpcli.core.where import NOWHERE, scoped_ref
 from bpcli.present.arrays import inline, named
 from bpcli.present.explain import Step, local_formula
-from bpcli.present.fold import cells, fold, pad
+from bpcli.present.fold import fold, pad
 from bpcli.present.numbers import value as fmt
 from bpcli.present.scopes import GroupStep, Headings, collapse, explain, heading
 from bpcli.present.steps import gate_key

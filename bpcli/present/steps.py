@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import re
 
+from bpcli.cells import cells
 from bpcli.core.engine import leads_to_output, shape_of, shape_text
 from bpcli.core.graph import Graph, Node, Scope, data_use
 from bpcli.core.ops import Op
@@ -19,7 +20,7 @@ from bpcli.core.where import scoped_ref
 from bpcli.lazy import np
 from bpcli.present.arrays import block, one_line, shape_label
 from bpcli.present.explain import Edge, Step, derivation, local_formula
-from bpcli.present.fold import cells, fold
+from bpcli.present.fold import fold
 from bpcli.present.numbers import number
 from bpcli.present.scopes import GroupStep, Headings, collapse, explain
 from bpcli.texts import Translator

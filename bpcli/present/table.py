@@ -8,13 +8,14 @@ from typing import TYPE_CHECKING, cast
 from rich.table import Table
 from rich.text import Text
 
+from bpcli.cells import cells
 from bpcli.core.engine import gradients
 from bpcli.core.graph import Graph, data_use
 from bpcli.core.run import Run
 from bpcli.core.where import scoped_label, scoped_ref
 from bpcli.present.arrays import block, compact, named
 from bpcli.present.explain import MAX_JACOBIAN, jacobian, jacobian_shape
-from bpcli.present.fold import cells, fold
+from bpcli.present.fold import fold
 from bpcli.present.nodes import MAX_ROWS, as_text, gate_blocks, node_lines
 from bpcli.present.steps import gate_key
 from bpcli.texts import Translator
@@ -41,10 +42,10 @@ def grad_report(
     array program's gates one by one, every element), then f and ∂f/∂input."""
     parts: list[RenderableType] = [as_text(node_lines(run, precision, width, max_rows, depth))]
     if full and run.graph.has_arrays:
-        parts.append(Text("\n".join([*gate_blocks(run, precision, width), ""])))
+        parts.append("\n".join([*gate_blocks(run, precision, width), "", ""]))  # (plain: fast)
     if show_jacobians:
         parts.append(jacobians(run, precision, width))
-    parts.append(Text("\n".join(summary_lines(run, precision, wrt, width))))
+    parts.append("\n".join(summary_lines(run, precision, wrt, width)) + "\n")
     return parts
 
 
@@ -103,6 +104,9 @@ def jacobians(run: Run, precision: int, width: int = 80) -> Text:
                 lines += ["  " + line for line in block(matrix, precision, width - 2, full=True)]
     if len(lines) == 1:
         lines.append("(no array nodes: every local gradient is the single number in the table)")
+    lines = [
+        part for line in lines for part in (fold(line, width, "", "  ") if cells(line) > width else [line])
+    ]
     return Text("\n".join(lines) + "\n")
 
 

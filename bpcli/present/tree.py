@@ -10,12 +10,13 @@ from __future__ import annotations
 
 from rich.text import Text
 
+from bpcli.cells import cells
 from bpcli.core.engine import gradient
 from bpcli.core.graph import Node, data_use
 from bpcli.core.run import Run
 from bpcli.core.where import scoped_label, scoped_ref
 from bpcli.present.arrays import compact
-from bpcli.present.fold import Piece, cells, fold_pieces
+from bpcli.present.fold import Piece, fold_pieces
 
 NBSP = "\u00a0"
 MAX_DEPTH = 60  # levels drawn in one tree at most, however wide the terminal
@@ -35,7 +36,7 @@ def _pieces(run: Run, node: Node, precision: int, kinks: set[int], room: int) ->
         (op, "dim"),
         ("  value ", ""),
         (compact(run.values[node.id], precision, value_room).replace(" ", NBSP), "green"),
-        (f"  ∂{graph.symbol}/∂ ", ""),
+        (f"  ∂{graph.symbol}/∂node ", ""),
         (grad, "red"),
     ]
 
