@@ -377,14 +377,34 @@ class RecordWriter:
                 self.stream.write(data.decode("utf-8"))
                 self.stream.flush()
             else:
-                view = memoryview(data)
-                while view:
-                    view = view[os.write(self.fd, view) :]
+                _write_whole_lines(self.fd, data)
             if bar is not None:
                 bar.draw()
         if self.fd is None:
             self.stream.flush()
         self.last = self.clock()
+
+
+# A write of at most this many bytes into a pipe is atomic: all of it, or (when a signal
+# stops it) none of it.
+PIPE_BUF = 4096
+
+
+def _write_whole_lines(fd: int, data: bytes) -> None:
+    """Write `data` in pieces of at most PIPE_BUF bytes that end at a newline where one is in
+    reach: a signal that stops a write to a slow pipe (Interrupt's grace ran out) then stops
+    it between records, never in one (a record longer than PIPE_BUF can still be cut)."""
+    view = memoryview(data)
+    while view:
+        if len(view) <= PIPE_BUF:
+            end = len(view)
+        else:
+            end = data.rfind(b"\n", len(data) - len(view), len(data) - len(view) + PIPE_BUF) + 1
+            end = end - (len(data) - len(view)) if end > 0 else PIPE_BUF
+        piece = view[:end]
+        while piece:
+            piece = piece[os.write(fd, piece) :]
+        view = view[end:]
 
 
 class ProgressBar:

@@ -398,7 +398,7 @@ def multi_statement_programs(draw) -> Program:
         program.use(rhs)
         # (a line that starts with + or - after a statement reads as its continuation, an
         # error: in parentheses it is a statement of its own)
-        program.lines.append(f"({rhs.text})" if rhs.text[:1] in "+-" else rhs.text)
+        program.lines.append(f"({rhs.text})" if rhs.text[:1] in "+-−" else rhs.text)
         program.output = rhs.sym
     program.finish(draw)
     return program

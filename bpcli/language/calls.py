@@ -678,8 +678,15 @@ SPECIAL_METHODS: dict[str, Callable[..., Any]] = {
 }
 
 
+# The values a NAME=VALUE binding may be (randn(2, 3)), which a program draws with np.random
+BINDING_VALUES = ("randn", "rand")
+
+
 def _close(name: str, known: list[str]) -> str | None:
     import difflib
+
+    if name in BINDING_VALUES:
+        return f"{name}(…) is a binding's value (x={name}(3)); in a program, write np.random.{name}(…)"
 
     close = difflib.get_close_matches(name, known, n=1, cutoff=0.6)
     return f"did you mean {close[0]}?" if close else None

@@ -83,7 +83,7 @@ def _table_text(base: RecordBase, run: Run, precision: int, width: int) -> str:
 
     parts = [
         _heading(base),
-        *grad_report(run, precision),
+        *grad_report(run, precision, width=width),
         *(f"warning: {warning}" for warning in run.warnings),
         "",
     ]
