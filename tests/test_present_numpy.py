@@ -13,8 +13,7 @@ from bpcli.core.engine import run as run_graph
 from bpcli.core.ops import OPS
 from bpcli.core.ops.registry import make_op
 from bpcli.language.parse import parse
-from bpcli.present.explain import jacobian
-from bpcli.present.steps import gate_key
+from bpcli.present.explain import gate_key, jacobian
 from bpcli.texts import Translator
 
 PROGRAMS = {

@@ -8,6 +8,7 @@ from contextlib import nullcontext
 
 from bpcli.core.engine import downstream, gradient, local, shape_of
 from bpcli.core.graph import Graph, Node
+from bpcli.core.ops import Op
 from bpcli.core.run import Run
 from bpcli.errors import BpcliError
 from bpcli.lazy import np
@@ -188,3 +189,22 @@ def _piece(node: Node, i: int, axis: int, values: list[Value | None] | None) -> 
     while parts and parts[-1] == ":":
         parts.pop()
     return "g[" + ", ".join(parts) + "]"
+
+
+def gate_key(op: Op) -> str:
+    """The texts key of what a gate does to the gradient, from its facts: its cs231n pattern
+    (steps.gate.*), a router's variant (where picks a branch; max along an axis, a winner in
+    each slice), a comparison's none; "" for a gate with no pattern."""
+    if not op.differentiable:
+        return "steps.gate.comparison" if op.boolean else "steps.gate.none"
+    if op.gate == "router":
+        if not op.routes:
+            return "steps.gate.router.choice"  # where: the condition picks the branch
+        if dict(op.params).get("axis") is not None:
+            return f"steps.gate.router.{op.routes}.axis"
+        return "steps.gate.router" if op.routes == "largest" else f"steps.gate.router.{op.routes}"
+    if op.gate == "rearranger" and op.arity < 0:
+        return "steps.gate.rearranger.join"
+    if op.gate == "distributor" and not op.commutes:
+        return "steps.gate.distributor.minus"  # a - b: the second input gets the negative
+    return f"steps.gate.{op.gate}" if op.gate else ""

@@ -13,9 +13,9 @@ from bpcli.core.ops import P_ATOM
 from bpcli.core.run import Run
 from bpcli.core.where import scoped_ref
 from bpcli.present.arrays import compact
-from bpcli.present.explain import Step, derivation, local_formula
+from bpcli.present.explain import Step, derivation, gate_key, local_formula
 from bpcli.present.scopes import GroupStep, Headings, collapse, explain, heading
-from bpcli.present.steps import broadcast_axes, gate_key, steps_text, uniform
+from bpcli.present.steps import broadcast_axes, steps_text, uniform
 from bpcli.texts import Translator
 from bpcli.values import Value
 

@@ -23,11 +23,10 @@ from bpcli.core.ops import CONST, INPUT
 from bpcli.core.run import Run
 from bpcli.core.where import NOWHERE, scoped_ref
 from bpcli.present.arrays import inline, named
-from bpcli.present.explain import Step, local_formula
+from bpcli.present.explain import Step, gate_key, local_formula
 from bpcli.present.fold import fold, pad
 from bpcli.present.numbers import value as fmt
 from bpcli.present.scopes import GroupStep, Headings, collapse, explain, heading
-from bpcli.present.steps import gate_key
 from bpcli.texts import Translator
 from bpcli.values import Value
 

@@ -14,12 +14,11 @@ import re
 from bpcli.cells import cells
 from bpcli.core.engine import leads_to_output, shape_of, shape_text
 from bpcli.core.graph import Graph, Node, Scope, data_use
-from bpcli.core.ops import Op
 from bpcli.core.run import Run
 from bpcli.core.where import scoped_ref
 from bpcli.lazy import np
 from bpcli.present.arrays import block, one_line, shape_label
-from bpcli.present.explain import Edge, Step, derivation, local_formula
+from bpcli.present.explain import Edge, Step, derivation, gate_key, local_formula
 from bpcli.present.fold import fold
 from bpcli.present.numbers import number
 from bpcli.present.scopes import GroupStep, Headings, collapse, explain
@@ -322,25 +321,6 @@ def _along(tr: Translator, axes: tuple[int, ...]) -> str:
     if len(axes) == 1:
         return tr("steps.axis", axis=axes[0])
     return tr("steps.axes", axes=tr("steps.axes.join").join(map(str, axes)))
-
-
-def gate_key(op: Op) -> str:
-    """The texts key of what a gate does to the gradient, from its facts: its cs231n pattern
-    (steps.gate.*), a router's variant (where picks a branch; max along an axis, a winner in
-    each slice), a comparison's none; "" for a gate with no pattern."""
-    if not op.differentiable:
-        return "steps.gate.comparison" if op.boolean else "steps.gate.none"
-    if op.gate == "router":
-        if not op.routes:
-            return "steps.gate.router.choice"  # where: the condition picks the branch
-        if dict(op.params).get("axis") is not None:
-            return f"steps.gate.router.{op.routes}.axis"
-        return "steps.gate.router" if op.routes == "largest" else f"steps.gate.router.{op.routes}"
-    if op.gate == "rearranger" and op.arity < 0:
-        return "steps.gate.rearranger.join"
-    if op.gate == "distributor" and not op.commutes:
-        return "steps.gate.distributor.minus"  # a - b: the second input gets the negative
-    return f"steps.gate.{op.gate}" if op.gate else ""
 
 
 def _upstream(w: Writer, graph: Graph, step: Step) -> None:

@@ -14,10 +14,9 @@ from bpcli.core.graph import Graph, data_use
 from bpcli.core.run import Run
 from bpcli.core.where import scoped_label, scoped_ref
 from bpcli.present.arrays import block, compact, named
-from bpcli.present.explain import MAX_JACOBIAN, jacobian, jacobian_shape
+from bpcli.present.explain import MAX_JACOBIAN, gate_key, jacobian, jacobian_shape
 from bpcli.present.fold import fold
 from bpcli.present.nodes import MAX_ROWS, as_text, gate_blocks, node_lines
-from bpcli.present.steps import gate_key
 from bpcli.texts import Translator
 from bpcli.values import Value
 
