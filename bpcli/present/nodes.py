@@ -136,9 +136,16 @@ class _Table:
     def value(self, v: Value | None) -> str:
         return fmt(v, self.precision)
 
-    def heading_line(self, scope: Scope | None, width: int) -> list[Line]:
-        text = heading(scope)
-        return [(line, [(0, len(line), "bold")]) for line in fold(f"▸ {text}", width, "", "  ")]
+    def before(self, step: Step | GroupStep | None, gap_text: str, width: int) -> list[Line]:
+        """The lines before a step's row: the heading of a call or an iteration it starts; for
+        None (rows left out), the line that says so."""
+        if step is None:
+            self.headings.gap()
+            return [(line, [(0, len(line), "italic")]) for line in fold(gap_text, width, "", "  ")]
+        scope = step.group.scope if isinstance(step, GroupStep) else step.node.scope
+        if not self.headings.change(scope):
+            return []
+        return [(line, [(0, len(line), "bold")]) for line in fold(f"▸ {heading(scope)}", width, "", "  ")]
 
     def legend(self, width: int) -> list[Line]:
         """What the table's columns mean, below it."""
@@ -189,16 +196,11 @@ class ScalarTable(_Table):
         out += _join(header_left, header_right, left)
         split = sum(c.width for c in left) + len(GAP) * 4
         out.append(("─" * (split + 1) + "┼" + "─" * (total - split - 2), []))
-        headings = self.headings
         for unit in units:
+            out += self.before(unit[0] if unit is not None else None, gap_text, total)
             if unit is None:
-                headings.gap()
-                out += [(line, [(0, len(line), "italic")]) for line in fold(gap_text, total, "", "  ")]
                 continue
             step, cols, edges, extra = unit
-            scope = step.group.scope if isinstance(step, GroupStep) else step.node.scope
-            if headings.change(scope):
-                out += self.heading_line(scope, total)
             lefts = _row(cols, left)
             if extra:  # the fan-out: the branches that add up to ∂f/∂node
                 span = split - left[0].width - len(GAP)
@@ -315,16 +317,11 @@ class ArrayTable(_Table):
         total = sum(c.width for c in cols) + len(GAP) * 5
         out: list[Line] = list(_row([c.header for c in cols], cols, bold=True))
         out.append(("─" * total, []))
-        headings = self.headings
         for unit in units:
+            out += self.before(unit[0] if unit is not None else None, gap_text, total)
             if unit is None:
-                headings.gap()
-                out += [(line, [(0, len(line), "italic")]) for line in fold(gap_text, total, "", "  ")]
                 continue
             step, row = unit
-            scope = step.group.scope if isinstance(step, GroupStep) else step.node.scope
-            if headings.change(scope):
-                out += self.heading_line(scope, total)
             out += _row(self._texts(row, 0, value_w, up_w), cols)
         out.append(("─" * total, []))
         return out + self.legend(width)
