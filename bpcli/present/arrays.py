@@ -79,12 +79,13 @@ def block(v: Array, precision: int, width: int, full: bool = False) -> list[str]
     if not real:
         return ["[]"]
     # the widest number in each column, over the rows shown
-    whole = full or columns <= 2 * 64
-    candidates = list(range(columns)) if whole else [*range(64), *range(columns - 64, columns)]
+    side = _side(width)
+    whole = full or columns <= 2 * side
+    candidates = list(range(columns)) if whole else [*range(side), *range(columns - side, columns)]
     texts = {t: {j: fmt(cells[t][j]) for j in candidates} for t in real}
     widths = {j: max(len(texts[t][j]) for t in real) for j in candidates}
     indent = v.ndim + 1  # the brackets before a row's first number, and the closing ones
-    chosen = _columns(columns, candidates, widths, width - indent - v.ndim, full)
+    chosen = _columns(columns, candidates, widths, width - indent - v.ndim, full, side)
     lines: list[str] = []
     last = real[-1]
     ndim = v.ndim
@@ -138,7 +139,8 @@ def inline(v: Array, precision: int, width: int) -> str:
     head = "[" * depth
     tail = "]" + ", …" + "]" * (depth - 1) if more_rows else "]" * depth
     n = row.size
-    texts = [number(float(x), precision) for x in (row if n <= 128 else [*row[:64], *row[-64:]])]
+    side = _side(width)
+    texts = [number(float(x), precision) for x in (row if n <= 2 * side else [*row[:side], *row[-side:]])]
     room = width - cells(head) - cells(tail)
     if len(texts) == n and len(", ".join(texts)) <= room:  # the first row whole
         return head + ", ".join(texts) + tail
@@ -207,8 +209,14 @@ def _run(t: tuple[int | None, ...], picks: list[list[int | None]], first: bool) 
     return count
 
 
+def _side(width: int) -> int:
+    """The most numbers at each end of a row that could fit in `width` columns (each takes
+    at least 3, with its comma and space): no more are ever formatted."""
+    return max(2, min(64, width // 6 + 1))
+
+
 def _columns(
-    n: int, candidates: list[int], widths: dict[int, int], room: int, full: bool
+    n: int, candidates: list[int], widths: dict[int, int], room: int, full: bool, side: int
 ) -> list[int | None]:
     """The columns shown: all when they fit (or `full`), else the most k at each end that do."""
 
@@ -217,9 +225,9 @@ def _columns(
 
     everything: list[int | None] = list(range(n))
     if full or (n == len(candidates) and size(everything) <= room):
-        return everything if n == len(candidates) else [*candidates[:64], None, *candidates[64:]]
+        return everything if n == len(candidates) else [*candidates[:side], None, *candidates[side:]]
     best: list[int | None] = [candidates[0], None, candidates[-1]] if n > 1 else [0]
-    for k in range(2, min(n // 2, 64) + 1):
+    for k in range(2, min(n // 2, side) + 1):
         cols: list[int | None] = [*candidates[:k], None, *candidates[len(candidates) - k :]]
         if size(cols) > room:
             break
@@ -255,8 +263,11 @@ def named(label: str, v: Value | None, precision: int, width: int, full: bool = 
 
 
 def norm_of(v: Array) -> float:
-    """The 2-norm, scaled by the largest element first so that squares never overflow."""
+    """The 2-norm; scaled by the largest element first where squares could overflow or
+    underflow (a copy of the array: only then)."""
     biggest = float(np.max(np.abs(v))) if v.size else 0.0
     if biggest == 0.0 or biggest != biggest or biggest == float("inf"):
         return biggest
+    if 1e-150 < biggest < 1e150:
+        return float(np.linalg.norm(v))
     return biggest * float(np.linalg.norm(v / biggest))
