@@ -185,7 +185,6 @@ class ScalarTable(_Table):
             cell.width = max([cells(cell.header)] + [_widest(u[1][k]) for u in rows])
         for k, cell in enumerate(right):
             cell.width = max([cells(cell.header)] + [_widest(e[k]) for u in rows for e in u[2]])
-        right[0].width = max(right[0].width, cells("input"))
         fixed = sum(c.width for c in (*left, *right) if not c.folds) + len(GAP) * 6 + len(BAR)
         if not _fit([left[1], right[0], right[1]], width - fixed):
             return self._blocks(shown, width, gap_text)
