@@ -126,12 +126,12 @@ def test_steps_have_one_heading_per_run_and_qualify_names_from_other_scopes():
         "step, t = 0",
         "top level",
     ]
-    assert "to step@t=1: h2:" in text  # f = h2*2 reaches into the call of t = 1
-    assert "to step@t=0: next_h:" in text  # t = 1 uses t = 0's result
+    assert "to h2 (step, t = 1):" in text  # f = h2*2 reaches into the call of t = 1
+    assert "to next_h (step, t = 0):" in text  # t = 1 uses t = 0's result
     assert "#5 next_h = tanh(q + h)" in text  # under its own heading: just its label
     zh = steps_text(run_graph(loop_graph()), tr=Translator("zh"))
     assert headings_in(zh, ["step, t = 0", "step, t = 1", "顶层"]) == ["step, t = 1", "step, t = 0", "顶层"]
-    assert "传给 step@t=0: next_h：" in zh
+    assert "传给 next_h (step, t = 0)：" in zh
 
 
 def test_markdown_rows_stand_under_headings():
@@ -207,7 +207,7 @@ def test_depth_0_in_the_table_and_steps():
     assert all(len(line) <= 80 for line in text.splitlines())
     steps = steps_text(run_graph(graph), depth=0)
     assert "#6–8 step(…)   [call]" in steps
-    assert "to step@t=0: next_h:  downstream = 0.8893  (through the call)" in steps
+    assert "to next_h (step, t = 0):  downstream = 0.8893  (through the call)" in steps
     assert "to h:  downstream = 0.6994  (through the call)" in steps
     assert steps.endswith("∂f/∂W = 0.6994 + 0.8893 = 1.5887  (W is used 2 times)\n")
 
@@ -333,7 +333,7 @@ def test_a_loop_of_calls_through_the_command_line(bpcli, tmp_path):
     scopes = [n["scope"] for n in document["nodes"]]
     assert scopes[0] is None and scopes[-1] is None and "step@t=2" in scopes and "@t=1" in scopes
     steps = bpcli("grad", str(program), "--format", "steps", "--depth", "0").out
-    assert "to step@t=1: next_h:  downstream = " in steps
+    assert "to next_h (step, t = 1):  downstream = " in steps
     dot = bpcli("grad", str(program), "--format", "dot").out
     assert balanced(dot) and len(re.findall(r'label="step, t = \d"', dot)) == 3
     wrong = bpcli("check", str(program), "-e", "dh=0.3")

@@ -259,9 +259,16 @@ def _call(w: Writer, graph: Graph, step: GroupStep) -> None:
     for inp, sent in step.edges:
         if sent is None:
             continue
-        to = scoped_ref(graph, inp, within=within)
-        w.say("steps.edge.call", to=to, downstream=Shown(sent))
+        w.say("steps.edge.call", to=_named(graph, inp, within), downstream=Shown(sent))
     w.add()
+
+
+def _named(graph: Graph, node: Node, within: Scope | None) -> str:
+    """An input as a sentence names it: its name, and where it was made when that is another
+    call or iteration than the gate's (h (step, t = 1)); the formulas then say just h."""
+    if node.name and node.scope is not None and node.scope is not within:
+        return f"{node.name} ({node.scope.heading()})"
+    return graph.ref(node)
 
 
 def _edge(w: Writer, run: Run, step: Step, edge: Edge) -> None:
@@ -270,8 +277,8 @@ def _edge(w: Writer, run: Run, step: Step, edge: Edge) -> None:
     (the lesson of cs231n's db)."""
     graph, node = run.graph, step.node
     fields: dict[str, object] = dict(
-        ref=scoped_ref(graph, edge.input, atomic=True, within=node.scope),
-        to=scoped_ref(graph, edge.input, within=node.scope),
+        ref=graph.ref(edge.input, atomic=True),
+        to=_named(graph, edge.input, node.scope),
         formula=local_formula(graph, node, edge.index, run.values),
         downstream=Shown(edge.downstream),
     )
