@@ -1,3 +1,56 @@
-"""bpcli: a backpropagation calculator for the command line."""
+"""bpcli: a backpropagation calculator, for the command line and from Python.
+
+    >>> import bpcli
+    >>> bpcli.grad("(x+y)*z", x=-2, y=5, z=-4).grads["z"]
+    3.0
+
+The names below are the stable surface (docs/api.md). Importing bpcli loads none of numpy,
+Rich or the parser: each is loaded when first used.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from bpcli.errors import (
+    BindingError,
+    BpcliError,
+    DomainError,
+    InputError,
+    ParseError,
+    ProgramError,
+    ShapeError,
+)
+
+if TYPE_CHECKING:
+    from bpcli.api import Edge, Node, Program, Result, compile, grad
 
 __version__ = "0.1.0"
+
+__all__ = [
+    "BindingError",
+    "BpcliError",
+    "DomainError",
+    "Edge",
+    "InputError",
+    "Node",
+    "ParseError",
+    "Program",
+    "ProgramError",
+    "Result",
+    "ShapeError",
+    "__version__",
+    "compile",
+    "grad",
+]
+
+_API = frozenset(("Edge", "Node", "Program", "Result", "compile", "grad"))
+
+
+def __getattr__(name: str) -> Any:
+    """The API's names, loaded on first use (PEP 562), so that `import bpcli` stays cheap."""
+    if name in _API:
+        from bpcli import api  # (the package's face loads its top layer lazily: tests/test_layers)
+
+        return getattr(api, name)
+    raise AttributeError(f"module 'bpcli' has no attribute {name!r}")

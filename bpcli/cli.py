@@ -38,7 +38,7 @@ from bpcli.errors import (
     ParseError,
 )
 from bpcli.limits import MAX_ELEMENTS
-from bpcli.present import GRAD_FORMATS, PICTURES, Part
+from bpcli.present import GRAD_FORMATS, PICTURES, Part, write_parts
 from bpcli.streams import (
     Interrupt,
     ProgressBar,
@@ -505,13 +505,13 @@ def _emit(parts: Sequence[Part], output: str | None, width: int = 80) -> None:
     renderables to stdout, or write them to a file: plain, laid out in `width` columns, and
     only once all of it is made (an error on the way leaves no file, nor half of one)."""
     if output is None:
-        _write_parts(parts, sys.stdout)
+        write_parts(parts, sys.stdout)
         return
     import shutil
     import tempfile
 
     with tempfile.SpooledTemporaryFile(max_size=1 << 24, mode="w+", encoding="utf-8") as made:
-        _write_parts(parts, made, _file_console(made, width))
+        write_parts(parts, made, _file_console(made, width))
         made.seek(0)
         existed = os.path.lexists(output)
         try:
@@ -539,26 +539,6 @@ def _file_console(handle: IO[str], width: int) -> Console:
         emoji=False,
         markup=False,
     )
-
-
-def _write_parts(parts: Sequence[Part], stream: IO[str], console: Console | None = None) -> None:
-    from collections.abc import Iterator
-
-    for part in parts:
-        if isinstance(part, str):
-            stream.write(part)
-        elif isinstance(part, Iterator):
-            for piece in part:
-                stream.write(piece)
-        else:
-            from bpcli.present.plain import render
-
-            console = console or make_console(stream)
-            text = render([part], console)  # Rich's characters without its layout engine
-            if text is None:
-                console.print(part)
-            else:
-                stream.write(text)
 
 
 CHECK_EXAMPLES = """\b

@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from typing import TYPE_CHECKING, TypeAlias
+from collections.abc import Iterator, Sequence
+from typing import IO, TYPE_CHECKING, TypeAlias
 
 if TYPE_CHECKING:
-    from rich.console import RenderableType
+    from rich.console import Console, RenderableType
 
 GRAD_FORMATS = ("table", "json", "steps", "tree", "dot", "markdown", "latex", "csv")
 PICTURES = (".svg", ".png", ".pdf")  # --output files that Graphviz draws
@@ -14,3 +14,24 @@ PICTURES = (".svg", ".png", ".pdf")  # --output files that Graphviz draws
 # What a presenter hands the CLI to write: text, text in pieces (big JSON, written as it is
 # made), or a Rich renderable.
 Part: TypeAlias = "str | Iterator[str] | RenderableType"
+
+
+def write_parts(parts: Sequence[Part], stream: IO[str], console: Console | None = None) -> None:
+    """Write a presenter's parts to `stream`: text as it is, Rich renderables as a console
+    for that stream prints them (without Rich's layout engine where it can)."""
+    for part in parts:
+        if isinstance(part, str):
+            stream.write(part)
+        elif isinstance(part, Iterator):
+            for piece in part:
+                stream.write(piece)
+        else:
+            from bpcli.present.plain import render
+            from bpcli.streams import make_console
+
+            console = console or make_console(stream)
+            text = render([part], console)  # Rich's characters without its layout engine
+            if text is None:
+                console.print(part)
+            else:
+                stream.write(text)

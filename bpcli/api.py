@@ -1,0 +1,218 @@
+"""bpcli from Python: the same core as the command line, with no second code path.
+
+    >>> import bpcli
+    >>> r = bpcli.grad("(x+y)*z", x=-2, y=5, z=-4)
+    >>> r.value, r.grads["x"], r.grads["z"]
+    (-12.0, -4.0, 3.0)
+
+A program is text or a path to a .bp or .txt file; bindings are numbers, nested lists or
+numpy arrays. A result holds f, each input's gradient (shaped like the input), each node's
+part in the backward pass, and writes itself in every format the command line has.
+Errors are the command line's: `bpcli.ParseError`, `bpcli.DomainError`, … (all
+`bpcli.BpcliError`), carrying the source and the position they point at.
+"""
+
+from __future__ import annotations
+
+import io
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+from bpcli.errors import BindingError, BpcliError, InputError, ParseError
+from bpcli.limits import MAX_ELEMENTS
+
+if TYPE_CHECKING:
+    from bpcli.batch.reuse import ProgramCache
+    from bpcli.core.run import Run
+    from bpcli.values import Params, Value
+
+PROGRAM_SUFFIXES = (".bp", ".txt")
+
+
+@dataclass(frozen=True)
+class Edge:
+    """What a node sends back to one of its inputs: the local gradient ∂node/∂input (None
+    where it is a Jacobian, never built) and the downstream gradient upstream × local (None
+    for an input that needs none, a constant)."""
+
+    input: int  # the input node's id
+    local: Value | None
+    downstream: Value | None
+
+
+@dataclass(frozen=True)
+class Node:
+    """One node of the graph, as the table shows it."""
+
+    id: int
+    label: str  # its expression, with its name when it has one: q = x + y
+    op: str
+    value: Value | None  # None: off the output's path, and not computable there
+    upstream: Value | None  # ∂f/∂node; None where no gradient flows (a constant)
+    edges: tuple[Edge, ...]  # one for each input, in order
+
+
+class Result:
+    """A program run at one point: `value` (f), `grads` (∂f/∂name for every input and named
+    intermediate), `nodes`; `str(result)` is the table the command line prints."""
+
+    def __init__(self, run: Run) -> None:
+        from bpcli.core.engine import gradients
+
+        self._run = run
+        self.value: Value | None = run.output
+        self.grads: dict[str, Value | None] = dict(gradients(run))
+
+    @property
+    def nodes(self) -> list[Node]:
+        """Every node in forward order: its value, upstream, local and downstream gradients."""
+        from bpcli.present.explain import derivation
+
+        graph = self._run.graph
+        return [
+            Node(
+                step.node.id,
+                graph.label(step.node),
+                step.node.op.name,
+                step.value,
+                step.upstream,
+                tuple(Edge(e.input.id, e.local, e.downstream) for e in step.edges),
+            )
+            for step in derivation(self._run)
+        ]
+
+    def format(self, output_format: str = "table", *, width: int = 80, lang: str = "en", **view: Any) -> str:
+        """The result in one of the command line's formats (table, json, steps, tree, dot,
+        markdown, latex, csv), as `bpcli grad --format …` writes it into a file: plain text,
+        `width` columns wide, the narration in `lang` (en or zh)."""
+        from bpcli.present import GRAD_FORMATS, write_parts
+        from bpcli.present.grad import View, render
+        from bpcli.texts import Translator
+
+        if output_format not in GRAD_FORMATS:
+            raise ValueError(f"no format {output_format!r}: the formats are {', '.join(GRAD_FORMATS)}")
+        parts = render(self._run, output_format, View(tr=Translator(lang), width=width, **view))
+        buffer = io.StringIO()
+        write_parts(parts, buffer, _plain_console(buffer, width))
+        return buffer.getvalue()
+
+    def steps(self, lang: str = "en", width: int = 80) -> str:
+        """The backward pass narrated gate by gate (`--format steps`)."""
+        return self.format("steps", width=width, lang=lang)
+
+    def to_json(self, indent: int | None = None) -> str:
+        """The JSON document of `--format json` (schema in docs/formats.md)."""
+        return self.format("json", indent=indent)
+
+    def to_dot(self) -> str:
+        """The circuit as Graphviz's DOT text (`--format dot`)."""
+        return self.format("dot")
+
+    def __str__(self) -> str:
+        return self.format("table")
+
+    def __repr__(self) -> str:
+        return f"<bpcli.Result f = {self.value!r}, ∂f/∂ of {', '.join(self.grads)}>"
+
+
+class Program:
+    """A program parsed once: `grad(**bindings)` runs it at a point, sharing its graph with
+    every other point where only the numbers differ (the batch command's fast path)."""
+
+    def __init__(self, source: str, *, seed: int | None = None, max_elements: int = MAX_ELEMENTS) -> None:
+        from bpcli.batch.reuse import ProgramCache
+        from bpcli.language.parse import parse
+
+        self.source = _source(source)
+        self._cache: ProgramCache = ProgramCache(max_elements=max_elements, seed=seed)
+        try:
+            parse(self.source)  # a syntax error is raised here, at compile time
+        except ParseError:
+            raise
+        except BpcliError:
+            pass  # no value for x, …: what the points will give
+
+    def grad(self, **bindings: Any) -> Result:
+        """f and its gradients with the inputs bound to these values."""
+        return Result(self._cache.run(self.source, _bindings(bindings)))
+
+    def __repr__(self) -> str:
+        return f"<bpcli.Program {self.source[:40]!r}>"
+
+
+def grad(
+    program: str,
+    /,
+    *,
+    seed: int | None = None,
+    output: str | None = None,
+    upstream: Any = None,
+    max_elements: int = MAX_ELEMENTS,
+    **bindings: Any,
+) -> Result:
+    """Run `program` (text, or a path to a .bp or .txt file) with `bindings` and return its
+    result: `output` names the output (default: the last statement), `upstream` is the
+    gradient that flows into it (cs231n's dout; then the output may be an array), `seed`
+    seeds the program's np.random."""
+    from bpcli.core.engine import run
+    from bpcli.language.parse import parse
+
+    given = _bindings(bindings)
+    flowing = None if upstream is None else (None, _array("upstream", upstream))
+    graph = parse(_source(program), given, False, max_elements, seed, output, flowing)
+    return Result(run(graph, record=True))
+
+
+def compile(program: str, /, *, seed: int | None = None, max_elements: int = MAX_ELEMENTS) -> Program:
+    """Parse `program` once, to run it at many points: `compile(p).grad(x=1, y=2)`."""
+    return Program(program, seed=seed, max_elements=max_elements)
+
+
+def _source(program: str) -> str:
+    """The program's text: read from the file when `program` names a .bp or .txt file."""
+    if program.endswith(PROGRAM_SUFFIXES) and "\n" not in program:
+        from bpcli.streams import read_text
+
+        if not os.path.exists(program):
+            raise InputError(f"no file {program}")
+        return read_text(program)
+    return program
+
+
+def _bindings(given: Mapping[str, Any]) -> dict[str, Value | Params]:
+    return {name: _value(name, value) for name, value in given.items()}
+
+
+def _array(name: str, value: Any) -> Value:
+    """A value that must be a number or an array (an upstream gradient)."""
+    got = _value(name, value)
+    if isinstance(got, dict):
+        raise BindingError(f"{name}: a gradient is a number or an array, not {type(value).__name__}")
+    return got
+
+
+def _value(name: str, value: Any) -> Value | Params:
+    """A binding's value as the core takes it: a float, a float array, or a dict of
+    parameters (conv_param)."""
+    if isinstance(value, bool):
+        raise BindingError(f"in the binding {name}: {value} is not a number")
+    if isinstance(value, int | float):
+        return float(value)
+    if isinstance(value, Mapping):
+        return dict(value)
+    from bpcli.lazy import np
+
+    try:
+        array = np.asarray(value, dtype=float)
+    except (TypeError, ValueError) as err:
+        raise BindingError(f"in the binding {name}: {err}") from None
+    return float(array) if array.ndim == 0 else array
+
+
+def _plain_console(stream: io.StringIO, width: int) -> Any:
+    """A console for text into a string: no colour, `width` columns."""
+    from rich.console import Console
+
+    return Console(file=stream, width=width, color_system=None, highlight=False, emoji=False, markup=False)

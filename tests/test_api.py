@@ -1,0 +1,84 @@
+"""The Python API (docs/api.md): the command line's core, its results equal to the CLI's."""
+
+from __future__ import annotations
+
+import doctest
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+import bpcli
+
+ROOT = Path(__file__).resolve().parent.parent
+SAMPLES = [*sorted((ROOT / "samples").glob("*.bp")), ROOT / "samples" / "homework" / "softmax.bp"]
+
+
+def test_the_docs_examples_run(monkeypatch):
+    monkeypatch.chdir(ROOT)
+    monkeypatch.delenv("COLUMNS", raising=False)
+    failed, tried = doctest.testfile(str(ROOT / "docs" / "api.md"), module_relative=False)
+    assert tried > 10 and failed == 0
+
+
+def test_importing_bpcli_loads_neither_numpy_nor_rich_nor_the_parser():
+    code = (
+        "import sys, bpcli; print(sorted(m for m in ('numpy', 'rich', 'click', 'bpcli.language.lalr',"
+        " 'bpcli.api') if m in sys.modules))"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
+    assert out.strip() == "[]"
+
+
+@pytest.mark.parametrize("path", SAMPLES, ids=lambda p: p.name)
+def test_grads_equal_the_command_lines_json(bpcli, path):
+    cli = json.loads(bpcli("grad", str(path), "--format", "json").out)
+    result = bpcli_api_grad(str(path))
+    assert set(result.grads) == set(cli["grads"])
+    for name, grad in result.grads.items():
+        if cli["grads"][name] is None:
+            assert grad is None or name not in result._run.graph.inputs
+            continue
+        assert np.shape(grad) == np.shape(cli["grads"][name])
+        assert np.array_equal(np.asarray(grad), np.asarray(cli["grads"][name], dtype=float))
+    assert result.value == pytest.approx(cli["value"], rel=0, abs=0)
+
+
+def bpcli_api_grad(path: str) -> bpcli.Result:
+    return bpcli.grad(path, seed=0)
+
+
+def test_the_table_is_the_command_lines(bpcli):
+    path = str(ROOT / "samples" / "neuron.bp")
+    assert str(bpcli_api_grad(path)) == bpcli("grad", path).out
+
+
+def test_a_compiled_program_agrees_with_grad_at_every_point():
+    p = bpcli.compile("h = tanh(w*x + b); f = h*h")
+    for x in (-1.0, 0.5, 2.0):
+        once, fresh = p.grad(w=0.3, x=x, b=0.1), bpcli.grad("h = tanh(w*x + b); f = h*h", w=0.3, x=x, b=0.1)
+        assert once.value == fresh.value and once.grads == fresh.grads
+
+
+def test_errors_are_one_hierarchy_with_their_position():
+    with pytest.raises(bpcli.ParseError) as err:
+        bpcli.compile("(x + ")
+    assert isinstance(err.value, bpcli.BpcliError) and err.value.pos is not None
+    with pytest.raises(bpcli.ProgramError):
+        bpcli.grad("x * nope", x=1)
+    with pytest.raises(bpcli.ShapeError):
+        bpcli.grad("sum(W @ x)", W=np.ones((2, 3)), x=[1, 2])
+    with pytest.raises(bpcli.BindingError):
+        bpcli.grad("x * 2", x=True)
+    with pytest.raises(bpcli.InputError):
+        bpcli.grad("no/such/file.bp")
+    with pytest.raises(ValueError, match="no format"):
+        bpcli.grad("x*2", x=1).format("html")
+
+
+def test_an_upstream_gives_an_array_output_its_gradient():
+    r = bpcli.grad("out = tanh(x)", x=[1.0, 2.0], upstream=[1, -1])
+    assert np.allclose(r.grads["x"], (1 - np.tanh([1.0, 2.0]) ** 2) * [1, -1])
