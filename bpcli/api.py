@@ -134,9 +134,10 @@ class Program:
         except BpcliError:
             pass  # no value for x, …: what the points will give
 
-    def grad(self, **bindings: Any) -> Result:
-        """f and its gradients with the inputs bound to these values."""
-        return Result(self._cache.run(self.source, _bindings(bindings)))
+    def grad(self, bindings: Mapping[str, Any] | None = None, /, **more: Any) -> Result:
+        """f and its gradients with the inputs bound to these values (a mapping, for names
+        such as `seed` that are keywords here, and keyword arguments)."""
+        return Result(self._cache.run(self.source, _bindings({**(bindings or {}), **more})))
 
     def __repr__(self) -> str:
         return f"<bpcli.Program {self.source[:40]!r}>"
@@ -144,22 +145,24 @@ class Program:
 
 def grad(
     program: str,
+    bindings: Mapping[str, Any] | None = None,
     /,
     *,
     seed: int | None = None,
     output: str | None = None,
     upstream: Any = None,
     max_elements: int = MAX_ELEMENTS,
-    **bindings: Any,
+    **more: Any,
 ) -> Result:
     """Run `program` (text, or a path to a .bp or .txt file) with `bindings` and return its
     result: `output` names the output (default: the last statement), `upstream` is the
     gradient that flows into it (cs231n's dout; then the output may be an array), `seed`
-    seeds the program's np.random."""
+    seeds the program's np.random. Bindings are keyword arguments, or a mapping before them
+    (for a name such as `seed` or `output` that is a keyword here)."""
     from bpcli.core.engine import run
     from bpcli.language.parse import parse
 
-    given = _bindings(bindings)
+    given = _bindings({**(bindings or {}), **more})
     flowing = None if upstream is None else (None, _array("upstream", upstream))
     graph = parse(_source(program), given, False, max_elements, seed, output, flowing)
     return Result(run(graph, record=True))
