@@ -4,7 +4,7 @@ many students a second the class mode grades. bpcli is imported once.
 
 Per student, the calls `bpcli check PROGRAM --answers FILE` makes: the grad is
 `parse` + `run(graph, record=True)` (bpcli.core.engine); the check is `read_answers` +
-`expectations` (bpcli.check.answers) + `check` (bpcli.check.diagnose) on that run. Cases:
+`expectations` (bpcli.grading.answers) + `check` (bpcli.grading.diagnose) on that run. Cases:
   - neuron: samples/neuron.bp with the cs231n notes' answers, dx0's sign flipped;
   - softmax: samples/homework/softmax.bp with each file of samples/homework/class/;
   - net: samples/cs231n/two_layer_net.bp on its data, dW1, db1, dW2, db2 all wrong by the
@@ -12,7 +12,7 @@ Per student, the calls `bpcli check PROGRAM --answers FILE` makes: the grad is
     from the truth and written to 4 decimals;
   - conv: samples/cs231n/conv_forward_naive.bp (261 nodes), dx, dw, db to 4 decimals with
     dw times 2; and its function at stride 1 on x 2x3x5x5 (709 nodes), where the search spends
-    its budget (MAX_WORK in bpcli/check/mistakes.py), once with dw times 2 and once with dx off
+    its budget (MAX_WORK in bpcli/grading/mistakes.py), once with dw times 2 and once with dx off
     by noise that no mistake explains; and (--big-repeats) on x 2x3x8x8 with 4 filters, the
     naive benchmark's conv (3,593 nodes), dw times 2.
 The search's work (in MAX_WORK's units: a VJP or a comparison, 1 + n // 1000 on n elements)
@@ -50,12 +50,12 @@ from typing import Any
 import numpy as np
 
 import bpcli
-import bpcli.check.blame as blame
-from bpcli.check import mistakes
-from bpcli.check.answers import expectations, read_answers
-from bpcli.check.diagnose import check
+import bpcli.grading.blame as blame
 from bpcli.cli import main as cli_main
 from bpcli.core.engine import gradient, run
+from bpcli.grading import mistakes
+from bpcli.grading.answers import expectations, read_answers
+from bpcli.grading.diagnose import check
 from bpcli.language.bindings import parse_bindings
 from bpcli.language.parse import parse
 

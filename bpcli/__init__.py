@@ -23,13 +23,14 @@ from bpcli.errors import (
 )
 
 if TYPE_CHECKING:
-    from bpcli.api import Edge, Node, Program, Result, compile, grad
+    from bpcli.api import CheckResult, Edge, Node, Program, Result, check, compile, grad
 
 __version__ = "0.1.0"
 
 __all__ = [
     "BindingError",
     "BpcliError",
+    "CheckResult",
     "DomainError",
     "Edge",
     "InputError",
@@ -40,11 +41,12 @@ __all__ = [
     "Result",
     "ShapeError",
     "__version__",
+    "check",
     "compile",
     "grad",
 ]
 
-_API = frozenset(("Edge", "Node", "Program", "Result", "compile", "grad"))
+_API = frozenset(("CheckResult", "Edge", "Node", "Program", "Result", "check", "compile", "grad"))
 
 
 def __getattr__(name: str) -> Any:

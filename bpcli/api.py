@@ -173,6 +173,74 @@ def compile(program: str, /, *, seed: int | None = None, max_elements: int = MAX
     return Program(program, seed=seed, max_elements=max_elements)
 
 
+class CheckResult:
+    """A student's answers checked against the truth: `ok` (all right), `results` (one
+    record for each answer, as `bpcli check --format json` writes them: name, means, answer,
+    truth, ok, note, diagnosis) and `first_wrong` (the record of the first wrong step, or
+    None); `str()` is the report the command line prints."""
+
+    def __init__(self, document: dict[str, Any], report: str) -> None:
+        self.results: list[dict[str, Any]] = document["results"]
+        self.ok: bool = all(r["ok"] for r in self.results)
+        self.first_wrong: dict[str, Any] | None = next(
+            (r for r in self.results if r["diagnosis"] is not None and r["diagnosis"]["first"]), None
+        )
+        self._report = report
+
+    def __str__(self) -> str:
+        return self._report
+
+    def __repr__(self) -> str:
+        right = sum(r["ok"] for r in self.results)
+        return f"<bpcli.CheckResult {right} of {len(self.results)} right>"
+
+
+def check(
+    program: str,
+    bindings: Mapping[str, Any] | None = None,
+    /,
+    *,
+    answers: Mapping[str, Any],
+    seed: int | None = None,
+    output: str | None = None,
+    upstream: Any = None,
+    lang: str = "en",
+    precision: int = 4,
+) -> CheckResult:
+    """Check `answers` ({"dx": -4, "q": 3, "dW": [[…]]}, names as `bpcli check` reads them:
+    dq, df/dq, ∂f/∂q, grad(q)) for `program` at `bindings`. An answer written as a string
+    ("0.39") is judged at the decimals it has, as in an answers file; a number is taken as
+    Python writes it (0.39 is two decimals, 1/3 as a float is exact to 16 digits)."""
+    from bpcli.grading.answers import expectations
+    from bpcli.grading.diagnose import check as run_check
+    from bpcli.present.check import check_document, check_report
+    from bpcli.texts import Translator
+
+    result = grad(program, bindings, seed=seed, output=output, upstream=upstream)
+    run = result._run
+    pairs: list[tuple[str, str, str | None]] = [(n, _answer_text(v), None) for n, v in answers.items()]
+    verdicts = run_check(run, expectations(pairs, set(run.graph.names), run.graph.output.name))
+    tr = Translator(lang)
+    document = check_document(verdicts, run.graph, run.warnings, precision, tr)
+    buffer = io.StringIO()
+    from bpcli.present import write_parts
+
+    write_parts(check_report(verdicts, run.graph, precision, tr), buffer, _plain_console(buffer, 80))
+    return CheckResult(document, buffer.getvalue())
+
+
+def _answer_text(value: Any) -> str:
+    """An answer as a student writes it: a string as it is, a number as Python prints it,
+    an array as a nested list of them."""
+    if isinstance(value, str):
+        return value
+    if isinstance(value, int | float) and not isinstance(value, bool):
+        return repr(value)
+    from bpcli.lazy import np
+
+    return repr(np.asarray(value, dtype=float).tolist())
+
+
 def _source(program: str) -> str:
     """The program's text: read from the file when `program` names a .bp or .txt file."""
     if program.endswith(PROGRAM_SUFFIXES) and "\n" not in program:

@@ -56,9 +56,9 @@ if TYPE_CHECKING:
     from numpy.random import Generator
     from rich.console import Console
 
-    from bpcli.check.answers import Tolerance
     from bpcli.core.graph import Graph
     from bpcli.core.run import Run
+    from bpcli.grading.answers import Tolerance
     from bpcli.present.classroom import Student
     from bpcli.texts import Translator
 
@@ -382,7 +382,7 @@ def grad(
     wrt = _names(run.graph, wrt_args)
     checks = None
     if gradcheck:
-        from bpcli.check.gradcheck import gradcheck as run_gradcheck
+        from bpcli.grading.gradcheck import gradcheck as run_gradcheck
 
         checks = run_gradcheck(run, wrt)
         run = run.with_warnings(
@@ -645,8 +645,8 @@ def check(
     p − onehot(y)), swapped inputs, a max routed the wrong way, a wrong forward value, or
     early rounding. One mistake behind several wrong answers is named once.
     """
-    from bpcli.check.answers import expectations, parse_tolerance, read_answers, split_answer
-    from bpcli.check.diagnose import check as run_check
+    from bpcli.grading.answers import expectations, parse_tolerance, read_answers, split_answer
+    from bpcli.grading.diagnose import check as run_check
     from bpcli.texts import Translator
 
     if output_name is not None and not output_name.isidentifier():
@@ -855,8 +855,8 @@ def _write_record(record: dict[str, object], stdout: IO[str]) -> bool:
 def _student(run: Run, file: str, tol: Tolerance | None) -> tuple[Student, bool]:
     """One file's answers checked against the run, or the error that stopped it (and whether
     that error is a bug in bpcli)."""
-    from bpcli.check.answers import expectations, read_answers
-    from bpcli.check.diagnose import check as run_check
+    from bpcli.grading.answers import expectations, read_answers
+    from bpcli.grading.diagnose import check as run_check
     from bpcli.present.classroom import graded, unreadable
 
     name = "stdin" if file == "-" else file

@@ -14,7 +14,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from hypothesis.extra import numpy as hnp
 
-from bpcli.check.answers import (
+from bpcli.errors import BindingError, BpcliError
+from bpcli.grading.answers import (
     Expectation,
     all_match,
     expectation,
@@ -24,7 +25,6 @@ from bpcli.check.answers import (
     read_value,
     resolve,
 )
-from bpcli.errors import BindingError, BpcliError
 
 from conftest import SAMPLES
 

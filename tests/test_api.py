@@ -82,3 +82,23 @@ def test_errors_are_one_hierarchy_with_their_position():
 def test_an_upstream_gives_an_array_output_its_gradient():
     r = bpcli.grad("out = tanh(x)", x=[1.0, 2.0], upstream=[1, -1])
     assert np.allclose(r.grads["x"], (1 - np.tanh([1.0, 2.0]) ** 2) * [1, -1])
+
+
+def test_check_gives_the_records_of_check_json(bpcli):
+    path = str(ROOT / "samples" / "neuron.bp")
+    answers = {"dx0": "0.39", "dw0": "-0.2", "dw2": 0.1966}
+    checked = bpcli_module().check(path, answers=answers)
+    given = [arg for k, v in answers.items() for arg in ("-e", f"{k}={v}")]
+    cli = json.loads(bpcli("check", path, *given, "--format", "json").out)
+    assert checked.results == cli["results"] and checked.ok == (cli["correct"] == cli["total"])
+
+
+def test_check_names_the_first_wrong_step_of_array_homework():
+    path = str(ROOT / "samples" / "homework" / "softmax.bp")
+    checked = bpcli.check(path, answers={"db": [[0.1, 0.2, 0.3]]})
+    assert not checked.ok and checked.first_wrong is not None
+    assert checked.first_wrong["name"] == "db" and "db" in str(checked)
+
+
+def bpcli_module():
+    return bpcli

@@ -1,4 +1,4 @@
-"""How `check` finds the mistake behind wrong array answers (bpcli.check.blame, .mistakes):
+"""How `check` finds the mistake behind wrong array answers (bpcli.grading.blame, .mistakes):
 each mistake is built here by hand from numpy's truth, and must be named, located and told
 apart from the student's own carried numbers."""
 
@@ -229,7 +229,7 @@ def test_an_elementwise_max_routed_the_wrong_way_names_no_single_winner(bpcli):
 @pytest.mark.parametrize("budget", [1, 20, 200, 290, 340, 2000])
 def test_a_spent_budget_leaves_answers_unexplained_never_a_crash(bpcli, monkeypatch, budget):
     # dscores wrong, dW and db carried from it: the budget may run out anywhere on the way
-    import bpcli.check.mistakes as mistakes
+    import bpcli.grading.mistakes as mistakes
 
     monkeypatch.setattr(mistakes, "MAX_WORK", budget)
     t = truth()

@@ -6,7 +6,7 @@ import json
 
 import pytest
 
-from bpcli.check.answers import all_match, read_value
+from bpcli.grading.answers import all_match, read_value
 
 from conftest import SAMPLES
 
@@ -442,9 +442,9 @@ def test_a_syntax_error_in_an_answer_shows_a_caret(bpcli):
 
 
 def test_a_finding_holds_the_numbers_not_the_words():
-    from bpcli.check.answers import expectations
-    from bpcli.check.diagnose import check
     from bpcli.core.engine import run
+    from bpcli.grading.answers import expectations
+    from bpcli.grading.diagnose import check
     from bpcli.language.parse import parse
 
     result = run(parse("q = x*x; f = q + x", {"x": 3.0}))

@@ -245,7 +245,7 @@ def test_exit_statuses(bpcli, tmp_path):
 
 
 def test_a_bug_while_checking_one_student_is_that_students_record(bpcli, monkeypatch):
-    import bpcli.check.diagnose as diagnose
+    import bpcli.grading.diagnose as diagnose
 
     real = diagnose.check
 
@@ -266,9 +266,9 @@ def test_checking_a_class_never_changes_the_run(tmp_path):
     """Every student is checked against one run: checking must not write into it."""
     import numpy as np
 
-    from bpcli.check.answers import expectations, read_answers
-    from bpcli.check.diagnose import check
     from bpcli.core.engine import run
+    from bpcli.grading.answers import expectations, read_answers
+    from bpcli.grading.diagnose import check
     from bpcli.language.parse import parse
 
     with open(PROGRAM) as handle:

@@ -1,6 +1,6 @@
 """The layers of bpcli, read from its modules' imports, so that the architecture cannot drift.
 
-Top to bottom: cli > batch > present > check > language > core > base. A module may import
+Top to bottom: cli > batch > present > grading > language > core > base. A module may import
 its own layer and those below it, never one above. Every `import` counts, also one inside a
 function or under `if TYPE_CHECKING`.
 """
@@ -31,7 +31,7 @@ LAYERS = (
     ),
     ("core", ("bpcli.core",)),
     ("language", ("bpcli.language",)),
-    ("check", ("bpcli.check",)),
+    ("grading", ("bpcli.grading",)),
     ("present", ("bpcli.present",)),
     ("batch", ("bpcli.batch",)),
     ("cli", ("bpcli.cli", "bpcli.cli_options", "bpcli.__main__", "bpcli.api")),

@@ -8,10 +8,10 @@ from fractions import Fraction
 
 import pytest
 
-from bpcli.check.gradcheck import gradcheck
 from bpcli.core.engine import gradients, run
 from bpcli.core.run import Run
 from bpcli.errors import DomainError
+from bpcli.grading.gradcheck import gradcheck
 from bpcli.language.parse import parse
 
 OVERFLOW = """\
@@ -76,7 +76,7 @@ def test_one_sided_gradients_check_their_sums_too():
 
 
 def test_diagnosis_sums_no_candidate_past_the_float_range():
-    from bpcli.check.mistakes import add
+    from bpcli.grading.mistakes import add
 
     assert add(1e308, 1e308) is None
     assert add(add(1e308, -1e308), 1e308) == 1e308  # type: ignore[arg-type]
@@ -101,7 +101,7 @@ def test_gradcheck_of_arrays_up_to_the_dimension_limit(bpcli):
 
 
 def test_gradcheck_calls_a_numeric_difference_that_overflows_n_a():
-    from bpcli.check.gradcheck import relative_error, verdict
+    from bpcli.grading.gradcheck import relative_error, verdict
 
     assert verdict(relative_error(1.0, float("inf"))) == "n/a"
     assert verdict(relative_error(float("inf"), float("inf"))) == "n/a"

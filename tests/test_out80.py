@@ -12,9 +12,9 @@ import unicodedata
 
 import pytest
 
-from bpcli.check.gradcheck import ATOL, close, element_verdict, gradcheck, tolerance
 from bpcli.core.engine import run
 from bpcli.errors import BpcliError
+from bpcli.grading.gradcheck import ATOL, close, element_verdict, gradcheck, tolerance
 from bpcli.language.parse import parse
 
 from conftest import ROOT, SAMPLES

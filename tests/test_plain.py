@@ -11,9 +11,9 @@ from rich.console import Console
 from test_batch import REUSE_LINES
 from test_fuzz import expressions
 
-from bpcli.check.gradcheck import gradcheck
 from bpcli.core.engine import run
 from bpcli.errors import BpcliError
+from bpcli.grading.gradcheck import gradcheck
 from bpcli.language.parse import parse
 from bpcli.present.plain import render
 from bpcli.present.table import grad_report, gradcheck_table

@@ -12,11 +12,11 @@ import math
 import pytest
 
 from bpcli.batch.reuse import ProgramCache, skeleton
-from bpcli.check.answers import expectations
-from bpcli.check.diagnose import check
-from bpcli.check.gradcheck import gradcheck
 from bpcli.core.engine import accumulate, backward, downstream, forward, gradients, one_sided_gradients, run
 from bpcli.core.graph import Graph, Node
+from bpcli.grading.answers import expectations
+from bpcli.grading.diagnose import check
+from bpcli.grading.gradcheck import gradcheck
 from bpcli.language.parse import parse
 
 PROGRAMS = [

@@ -16,11 +16,11 @@ import subprocess
 import pytest
 from rich.console import Console
 
-from bpcli.check.answers import expectations, split_answer
-from bpcli.check.diagnose import check
 from bpcli.core.engine import gradient
 from bpcli.core.engine import run as run_graph
 from bpcli.core.graph import Scope
+from bpcli.grading.answers import expectations, split_answer
+from bpcli.grading.diagnose import check
 from bpcli.language.parse import parse
 from bpcli.present.check import check_document, check_report
 from bpcli.present.dot import to_dot

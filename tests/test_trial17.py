@@ -37,7 +37,7 @@ def test_an_empty_slice_in_the_program_is_no_crash(bpcli):
 def test_what_each_user_of_a_node_sends_is_charged_to_the_budget(bpcli, monkeypatch):
     # a padded image is read by thousands of windows in a naive conv: working out what each
     # window sends it was not charged, and a 2x3x16x16 conv took 45 s to check for 2 s of grad
-    from bpcli.check import mistakes
+    from bpcli.grading import mistakes
 
     calls = []
     sent = mistakes.Branches.sent
@@ -55,7 +55,7 @@ def test_what_each_user_of_a_node_sends_is_charged_to_the_budget(bpcli, monkeypa
 
 
 def test_left_out_branches_come_fewest_first_and_one_at_a_time_past_the_limit():
-    from bpcli.check.mistakes import MAX_FANOUT_SUBSETS, left_out
+    from bpcli.grading.mistakes import MAX_FANOUT_SUBSETS, left_out
 
     assert list(left_out(3)) == [(2,), (1,), (0,), (1, 2), (0, 2), (0, 1)]
     many = MAX_FANOUT_SUBSETS + 1

@@ -10,10 +10,10 @@ from rich import box
 from rich.table import Table
 from rich.text import Text
 
-from bpcli.check.answers import np_shape
-from bpcli.check.diagnose import Branch, Finding, Pointer, Verdict
 from bpcli.core.graph import Graph, Node
 from bpcli.core.where import scoped_label, scoped_ref
+from bpcli.grading.answers import np_shape
+from bpcli.grading.diagnose import Branch, Finding, Pointer, Verdict
 from bpcli.present.explain import local_formula
 from bpcli.present.numbers import to_json
 from bpcli.present.numbers import value as fmt

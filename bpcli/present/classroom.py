@@ -13,7 +13,7 @@ from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from bpcli.check.diagnose import Verdict
+from bpcli.grading.diagnose import Verdict
 from bpcli.present.check import first_wrong
 from bpcli.texts import Translator
 

@@ -11,7 +11,7 @@ from bpcli.texts import Translator
 from bpcli.values import Value
 
 if TYPE_CHECKING:
-    from bpcli.check.gradcheck import Check
+    from bpcli.grading.gradcheck import Check
 
 __all__ = ["GRAD_FORMATS", "PICTURES", "View", "render"]
 
@@ -113,7 +113,7 @@ def _data_inputs(run: Run, wrt: list[str] | None) -> dict[str, str]:
 
 
 def _check_json(check: Check, full: bool = False) -> dict[str, object]:
-    from bpcli.check.gradcheck import RTOL
+    from bpcli.grading.gradcheck import RTOL
 
     error = check.relative_error
     return {

@@ -23,7 +23,7 @@ from bpcli.values import Value
 if TYPE_CHECKING:
     from rich.console import Group, RenderableType
 
-    from bpcli.check.gradcheck import Check
+    from bpcli.grading.gradcheck import Check
 
 
 # Rows shown before the middle of a big graph is elided (--max-rows).
@@ -112,7 +112,7 @@ def jacobians(run: Run, precision: int, width: int = 80) -> Text:
 def gradcheck_title(graph: Graph) -> str:
     """The check's rule, a line a sentence; with an upstream gradient given (dout), what f it
     differences."""
-    from bpcli.check.gradcheck import ATOL, RTOL, STEP
+    from bpcli.grading.gradcheck import ATOL, RTOL, STEP
 
     f = graph.symbol
     lines = [

@@ -2,7 +2,7 @@
 
 Wrong forward values come first: the forward pass is done before the backward pass, so the
 first of them (in the order they are computed) is the first wrong step. Wrong gradients are
-taken from the output down. For each, the mistakes of bpcli.check.mistakes are tried nearest
+taken from the output down. For each, the mistakes of bpcli.grading.mistakes are tried nearest
 first; one fits when what it predicts matches the answer at the student's own precision, is
 not itself within rounding of the truth, and keeps every right answer right. Of those that
 fit, the one that also explains the most other wrong answers wins: one mistake upstream
@@ -21,9 +21,12 @@ from collections import deque
 from dataclasses import replace
 from typing import Any
 
-from bpcli.check.answers import Tolerance, all_match, matches, np_shape
-from bpcli.check.findings import Branch, Finding, Pointer, Rounded, Verdict
-from bpcli.check.mistakes import (
+from bpcli.core.graph import Node, consumers
+from bpcli.core.run import Run
+from bpcli.core.where import scoped_label
+from bpcli.grading.answers import Tolerance, all_match, matches, np_shape
+from bpcli.grading.findings import Branch, Finding, Pointer, Rounded, Verdict
+from bpcli.grading.mistakes import (
     Branches,
     Exhausted,
     Mistake,
@@ -37,9 +40,6 @@ from bpcli.check.mistakes import (
     variants,
     vjp,
 )
-from bpcli.core.graph import Node, consumers
-from bpcli.core.run import Run
-from bpcli.core.where import scoped_label
 from bpcli.lazy import np
 from bpcli.values import Value
 

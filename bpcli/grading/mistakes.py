@@ -7,7 +7,7 @@ below that node is that change carried down by the same VJPs (`Spreader.spread`)
 answers can be compared with what each mistake predicts for all of them at once. A mistake
 that predicts several wrong answers and keeps the right ones right is their common cause.
 
-bpcli.check.blame tries them nearest first: the answer's own value, then each branch that
+bpcli.grading.blame tries them nearest first: the answer's own value, then each branch that
 flows into it, then the nodes above it that the student did not give, as far as the next
 answer they gave, breadth first. What they cost is bounded (`MAX_WORK` VJPs in all).
 """

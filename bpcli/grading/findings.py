@@ -5,8 +5,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from bpcli.check.answers import Expectation
 from bpcli.core.graph import Node
+from bpcli.grading.answers import Expectation
 from bpcli.values import Value
 
 KINDS = (

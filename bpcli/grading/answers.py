@@ -6,7 +6,7 @@ equal the truth up to floating-point noise. An expression of numbers
 (0.22*0.5, -1/3) is judged by the rounding of the numbers in it: its tolerance is the
 rounding each carries, propagated to first order (Σ |∂expr/∂n| · half unit of n, the partial
 derivatives from bpcli's own backward pass); with whole numbers only (-1/3) it is exact.
-How arrays, numpy's printed forms and files are read: bpcli.check.literals. What students
+How arrays, numpy's printed forms and files are read: bpcli.grading.literals. What students
 paste from PDFs (−0.20, ０.２, 2×0.11) is read as what it stands for: normalised().
 
 Floating-point noise is always relative: NOISE times the larger of the truth's magnitude and
@@ -23,7 +23,8 @@ from collections.abc import Collection
 from dataclasses import dataclass, replace
 from functools import cache
 
-from bpcli.check.literals import (
+from bpcli.errors import BindingError, BpcliError
+from bpcli.grading.literals import (
     EXPRESSION_NUMBER,
     NUMBER,
     half_unit,
@@ -32,7 +33,6 @@ from bpcli.check.literals import (
     type_slack,
     unwrapped,
 )
-from bpcli.errors import BindingError, BpcliError
 from bpcli.lazy import np
 from bpcli.limits import MAX_DIMENSIONS, tiny_number_problem
 from bpcli.values import Mask, Value

@@ -2,7 +2,7 @@
 
 Each answer is compared with the run of the program, at its own precision (see answers);
 a gradient answer that is a one-sided derivative at a kink is right too. The wrong ones go
-to bpcli.check.blame, which names the likely mistake and the first wrong step.
+to bpcli.grading.blame, which names the likely mistake and the first wrong step.
 """
 
 from __future__ import annotations
@@ -11,14 +11,14 @@ import itertools
 from contextlib import nullcontext
 from typing import cast
 
-from bpcli.check.answers import Expectation, Tolerance, all_match, fitted, matches, np_shape
-from bpcli.check.blame import Diagnoser
-from bpcli.check.findings import KINDS, Branch, Finding, Pointer, Rounded, Verdict
 from bpcli.core.engine import Values, downstream, gradient, one_sided_gradients
 from bpcli.core.graph import Node, consumers, data_use
 from bpcli.core.run import Run
 from bpcli.core.where import scoped_label
 from bpcli.errors import BpcliError, DomainError, ProgramError
+from bpcli.grading.answers import Expectation, Tolerance, all_match, fitted, matches, np_shape
+from bpcli.grading.blame import Diagnoser
+from bpcli.grading.findings import KINDS, Branch, Finding, Pointer, Rounded, Verdict
 from bpcli.lazy import np
 from bpcli.texts import Translator
 from bpcli.values import Value
