@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import io
 import os
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -138,6 +138,11 @@ class Program:
         """f and its gradients with the inputs bound to these values (a mapping, for names
         such as `seed` that are keywords here, and keyword arguments)."""
         return Result(self._cache.run(self.source, _bindings({**(bindings or {}), **more})))
+
+    def grad_many(self, points: Iterable[Mapping[str, Any]]) -> list[Result]:
+        """`grad` at each point, in order: after the first, a point whose bindings differ only
+        in their numbers reuses the kept graph (a point whose evaluation fails raises)."""
+        return [self.grad(point) for point in points]
 
     def __repr__(self) -> str:
         return f"<bpcli.Program {self.source[:40]!r}>"

@@ -102,3 +102,12 @@ def test_check_names_the_first_wrong_step_of_array_homework():
 
 def bpcli_module():
     return bpcli
+
+
+def test_grad_many_equals_grad_point_by_point():
+    p = bpcli.compile(str(ROOT / "samples" / "neuron.bp"))
+    points = [{"w0": w, "x0": -1, "w1": -3, "x1": -2, "w2": -3} for w in (2.0, 0.5, -1.0)]
+    many = p.grad_many(points)
+    for point, result in zip(points, many, strict=True):
+        fresh = bpcli.grad(str(ROOT / "samples" / "neuron.bp"), point)
+        assert result.value == fresh.value and result.grads == fresh.grads
