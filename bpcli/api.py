@@ -116,6 +116,46 @@ class Result:
     def __repr__(self) -> str:
         return f"<bpcli.Result f = {self.value!r}, ∂f/∂ of {', '.join(self.grads)}>"
 
+    def _repr_html_(self) -> str:
+        """In Jupyter or IPython: the circuit as SVG (when Graphviz's dot is installed), the
+        node table, f and the gradients, as HTML."""
+        from html import escape
+
+        from bpcli.present.numbers import one_line
+
+        graph = self._run.graph
+        symbol = graph.symbol
+
+        def cell(v: Value | None) -> str:
+            return f"<td><code>{escape(one_line(v, 4))}</code></td>"
+
+        rows = []
+        for node in self.nodes:
+            flows = "<br>".join(
+                escape(f"→ #{e.input}: local {one_line(e.local, 4)}, downstream {one_line(e.downstream, 4)}")
+                for e in node.edges
+                if e.downstream is not None
+            )
+            rows.append(
+                f"<tr><td>{node.id}</td><td><code>{escape(node.label)}</code></td><td>{escape(node.op)}</td>"
+                f"{cell(node.value)}{cell(node.upstream)}<td>{flows}</td></tr>"
+            )
+        head = "".join(
+            f"<th>{escape(h)}</th>" for h in ("#", "node", "op", "value", f"∂{symbol}/∂node", "to each input")
+        )
+        grads = "".join(
+            f"<li><code>{escape(f'∂{symbol}/∂{name} = {one_line(g, 4)}')}</code></li>"
+            for name, g in self.grads.items()
+            if name in graph.inputs
+        )
+        picture = _svg(self.to_dot())
+        return (
+            f"<div class='bpcli-result'>{picture}<table><thead><tr>{head}</tr></thead>"
+            f"<tbody>{''.join(rows)}</tbody></table>"
+            f"<p><code>{escape(f'{graph.output_text} = {one_line(self.value, 4)}')}</code></p>"
+            f"<ul>{grads}</ul></div>"
+        )
+
 
 class Program:
     """A program parsed once: `grad(**bindings)` runs it at a point, sharing its graph with
@@ -195,6 +235,12 @@ class CheckResult:
     def __str__(self) -> str:
         return self._report
 
+    def _repr_html_(self) -> str:
+        """In Jupyter or IPython: the report, as the command line prints it."""
+        from html import escape
+
+        return f"<pre class='bpcli-check'>{escape(self._report)}</pre>"
+
     def __repr__(self) -> str:
         right = sum(r["ok"] for r in self.results)
         return f"<bpcli.CheckResult {right} of {len(self.results)} right>"
@@ -244,6 +290,21 @@ def _answer_text(value: Any) -> str:
     from bpcli.lazy import np
 
     return repr(np.asarray(value, dtype=float).tolist())
+
+
+def _svg(dot: str) -> str:
+    """The circuit drawn by Graphviz as inline SVG; "" when dot is not installed or fails."""
+    import shutil
+    import subprocess
+
+    if shutil.which("dot") is None:
+        return ""
+    try:
+        done = subprocess.run(["dot", "-Tsvg"], input=dot, capture_output=True, text=True, timeout=20)
+    except (OSError, subprocess.SubprocessError):
+        return ""
+    svg = done.stdout
+    return svg[svg.find("<svg") :] if done.returncode == 0 and "<svg" in svg else ""
 
 
 def _source(program: str) -> str:

@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import doctest
 import json
+import shutil
 import subprocess
 import sys
+from html.parser import HTMLParser
 from pathlib import Path
 
 import numpy as np
@@ -111,3 +113,51 @@ def test_grad_many_equals_grad_point_by_point():
     for point, result in zip(points, many, strict=True):
         fresh = bpcli.grad(str(ROOT / "samples" / "neuron.bp"), point)
         assert result.value == fresh.value and result.grads == fresh.grads
+
+
+class _Cells(HTMLParser):
+    """The text of each table cell, row by row, and whether an <svg> is there."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.rows: list[list[str]] = []
+        self.svg = False
+        self._cell: list[str] | None = None
+
+    def handle_starttag(self, tag, attrs):
+        if tag == "tr":
+            self.rows.append([])
+        elif tag in ("td", "th"):
+            self._cell = []
+        elif tag == "svg":
+            self.svg = True
+
+    def handle_endtag(self, tag):
+        if tag in ("td", "th") and self._cell is not None:
+            self.rows[-1].append("".join(self._cell))
+            self._cell = None
+
+    def handle_data(self, data):
+        if self._cell is not None:
+            self._cell.append(data)
+
+
+def test_a_result_displays_in_a_notebook_as_an_html_table():
+    r = bpcli.grad("q = x + y; f = q*z", x=-2, y=5, z=-4)
+    parsed = _Cells()
+    parsed.feed(r._repr_html_())
+    header, *rows = parsed.rows
+    assert header == ["#", "node", "op", "value", "∂f/∂node", "to each input"]
+    by_label = {row[1]: row for row in rows}
+    assert by_label["q = x + y"][3:5] == ["3", "-4"]
+    assert "→ #0: local 1, downstream -4" in by_label["q = x + y"][5]
+    assert parsed.svg == bool(shutil.which("dot"))
+    escaped = _Cells()
+    escaped.feed(bpcli.grad("a<b", a=1, b=2)._repr_html_())  # (text, never markup)
+    assert any(row[1] == "a < b" or row[1] == "a<b" for row in escaped.rows[1:])
+
+
+def test_a_check_result_displays_as_its_report():
+    c = bpcli.check("(x+y)*z", {"x": -2, "y": 5, "z": -4}, answers={"dx": 4})
+    html = c._repr_html_()
+    assert html.startswith("<pre") and "first wrong step: dx" in html
