@@ -87,7 +87,7 @@ class Result:
         """The result in one of the command line's formats (table, json, steps, tree, dot,
         markdown, latex, csv), as `bpcli grad --format …` writes it into a file: plain text,
         `width` columns wide, the narration in `lang` (en or zh)."""
-        from bpcli.present import GRAD_FORMATS, write_parts
+        from bpcli.present import GRAD_FORMATS, plain_console, write_parts
         from bpcli.present.grad import View, render
         from bpcli.texts import Translator
 
@@ -95,7 +95,7 @@ class Result:
             raise ValueError(f"no format {output_format!r}: the formats are {', '.join(GRAD_FORMATS)}")
         parts = render(self._run, output_format, View(tr=Translator(lang), width=width, **view))
         buffer = io.StringIO()
-        write_parts(parts, buffer, _plain_console(buffer, width))
+        write_parts(parts, buffer, plain_console(buffer, width))
         return buffer.getvalue()
 
     def steps(self, lang: str = "en", width: int = 80) -> str:
@@ -273,10 +273,10 @@ def check(
     verdicts = run_check(run, expectations(pairs, set(run.graph.names), run.graph.output.name))
     tr = Translator(lang)
     document = check_document(verdicts, run.graph, run.warnings, precision, tr)
-    buffer = io.StringIO()
-    from bpcli.present import write_parts
+    from bpcli.present import plain_console, write_parts
 
-    write_parts(check_report(verdicts, run.graph, precision, tr), buffer, _plain_console(buffer, 80))
+    buffer = io.StringIO()
+    write_parts(check_report(verdicts, run.graph, precision, tr), buffer, plain_console(buffer, 80))
     return CheckResult(document, buffer.getvalue())
 
 
@@ -346,10 +346,3 @@ def _value(name: str, value: Any) -> Value | Params:
     except (TypeError, ValueError) as err:
         raise BindingError(f"in the binding {name}: {err}") from None
     return float(array) if array.ndim == 0 else array
-
-
-def _plain_console(stream: io.StringIO, width: int) -> Any:
-    """A console for text into a string: no colour, `width` columns."""
-    from rich.console import Console
-
-    return Console(file=stream, width=width, color_system=None, highlight=False, emoji=False, markup=False)

@@ -35,3 +35,20 @@ def write_parts(parts: Sequence[Part], stream: IO[str], console: Console | None 
                 console.print(part)
             else:
                 stream.write(text)
+
+
+def plain_console(stream: IO[str], width: int) -> Console:
+    """A Rich console for text into a file or a string: no colour whatever the environment
+    asks, `width` columns."""
+    from rich.console import Console
+
+    return Console(
+        file=stream,
+        width=width,
+        color_system=None,
+        force_terminal=False,
+        no_color=True,
+        highlight=False,
+        emoji=False,
+        markup=False,
+    )
