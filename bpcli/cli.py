@@ -524,6 +524,85 @@ def _emit(parts: Sequence[Part], output: str | None, width: int = 80) -> None:
     click.echo(f"wrote {output}", err=True)
 
 
+CHECK_EXAMPLES = """\b
+Examples:
+  bpcli check "q = x + y; f = q*z" x=-2 y=5 z=-4 -e q=3 -e dq=-4 -e dz=3
+  bpcli check samples/neuron.bp --answers samples/neuron_answers.txt
+  bpcli check samples/neuron.bp -e dx0=0.39 -e dw0=-0.2 --format json
+  bpcli check samples/simple.bp -e dx=-4.1 --tol 5%
+  bpcli check samples/homework/softmax.bp --answers samples/homework/class
+  bpcli check samples/homework/softmax.bp --answers class/*.txt --format csv
+
+An answer names a forward value (x, q, f) or a gradient: dq, df/dq, ∂f/∂q
+or grad(q); f is the output, unless the program has a name f of its own;
+for an output named L, also dL/dq, ∂L/∂q and dL_dq. An answer with k
+decimals is right within half a unit of its last decimal (0.39 for 0.3932);
+whole numbers (-4, -1/3) must be exact; an expression of rounded numbers
+(0.22*0.5) is right within their rounding. Arrays may be written as numpy
+prints them ([[0.1 0.2] [0.3 0.4]], array([…])), over several lines in a
+file, or read from one: dW=@dW.npy (exact), dW=@dW.csv. One number for
+every element: db = all(0.5) (a lone 0.5 for an array is a wrong shape).
+
+A whole class: after PROGRAM, --answers takes several files (every later
+argument that is not an option nor NAME=VALUE) or a directory (its .txt
+files, sorted by name; other files are skipped, with a note). The program
+is run once; each file is checked against that run. The report is a table
+with a row a student and a summary of mistakes; --format jsonl and csv give
+a record a student, json a document of all. A file that cannot be read or
+checked is an error row (or record) and the others go on.
+
+Exit status: 0 every answer right (every student's, for a class); 1 some
+wrong, or some file of a class could not be checked; 2 bad input that stops
+everything (the program, the options, a single answers file, no files);
+3 a bug in bpcli.
+"""
+
+
+class CheckCommand(ProgramCommand):
+    many = ("-a", "--answers")
+
+
+@cli.command(
+    cls=CheckCommand,
+    context_settings=CONTEXT,
+    epilog=PROGRAM_RULE + CHECK_EXAMPLES,
+    short_help="Check a hand derivation (or a class's) and name the first wrong step.",
+)
+@program_operands
+@click.option(
+    "-e", "--expect", "expected", multiple=True, metavar="NAME=VALUE", help="An answer to check (repeatable)."
+)
+@click.option(
+    "-a",
+    "--answers",
+    "answers_files",
+    multiple=True,
+    metavar="FILE...",
+    help="A file of answers, one NAME=VALUE (or NAME: VALUE) a line, # comments; - for stdin."
+    " Several files, or a directory of .txt files, check a whole class.",
+)
+@click.option(
+    "--tol",
+    metavar="TOL",
+    help="Compare with this absolute tolerance (0.01), or relative one (1%), instead"
+    " of by the answers' rounding.",
+)
+@output_options
+@format_option(
+    ["table", "json", "jsonl", "csv"],
+    "table",
+    "How to show the report; jsonl and csv give a record a student (a class).",
+)
+@precision_option("Decimals shown for the true values.")
+@lang_option("The language of the diagnoses.")
+@seed_option
+@max_elements_option
+@click.option(
+    "--progress/--no-progress",
+    default=None,
+    help="A class: a progress bar on stderr (default: when stderr is a terminal).",
+)
+@_quiet_pipe
 def check(
     args: tuple[str, ...],
     program_file: str | None,
