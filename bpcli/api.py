@@ -280,6 +280,82 @@ def check(
     return CheckResult(document, buffer.getvalue())
 
 
+class ClassResult:
+    """A class checked against one run: `students` (one record a student, as `bpcli check
+    --answers DIR --format jsonl` writes them: file, correct, total, first, kind, results;
+    or file and error), `summary` (how the class did, each mistake at each step with how
+    many made it) and `ok` (every student's every answer right); `str()` is the report."""
+
+    def __init__(self, document: dict[str, Any], report: str) -> None:
+        self.students: list[dict[str, Any]] = document["students"]
+        self.summary: dict[str, Any] = document["summary"]
+        self.warnings: list[str] = document["warnings"]
+        self.ok: bool = self.summary["all_right"] == self.summary["files"]
+        self._report = report
+
+    def __str__(self) -> str:
+        return self._report
+
+    def _repr_html_(self) -> str:
+        """In Jupyter or IPython: the class report, as the command line prints it."""
+        from html import escape
+
+        return f"<pre class='bpcli-class'>{escape(self._report)}</pre>"
+
+    def __repr__(self) -> str:
+        s = self.summary
+        return f"<bpcli.ClassResult {s['files']} students: {s['all_right']} all right>"
+
+
+def check_class(
+    program: str,
+    bindings: Mapping[str, Any] | None = None,
+    /,
+    *,
+    students: Mapping[str, Mapping[str, Any] | str | os.PathLike[str]] | str | os.PathLike[str],
+    seed: int | None = None,
+    output: str | None = None,
+    upstream: Any = None,
+    lang: str = "en",
+) -> ClassResult:
+    """Check a whole class against one run of `program` at `bindings`, as `bpcli check
+    --answers DIR` does. `students` maps each student's name to their answers (a mapping, as
+    `check` takes them, or the path of an answers file), or is a directory of answers files
+    (its .txt files, sorted by name). A student whose answers cannot be read (a missing file,
+    an answer naming nothing in the program) is a record with an error; the others go on."""
+    from bpcli.core.run import freeze
+    from bpcli.grading.answers import answers_files, read_answers
+    from bpcli.present import classroom, plain_console, write_parts
+    from bpcli.streams import read_text
+    from bpcli.texts import Translator
+
+    if isinstance(students, str | os.PathLike):
+        directory = os.fspath(students)
+        try:
+            taken, _ = answers_files(directory)
+        except OSError as err:
+            raise InputError(f"cannot read the directory {directory}: {err.strerror or err}") from None
+        if not taken:
+            raise InputError(f"{directory} is a directory with no .txt files")
+        students = {name: os.path.join(directory, name) for name in taken}
+    run = grad(program, bindings, seed=seed, output=output, upstream=upstream)._run
+    freeze(run)
+    graded = []
+    for name, answers in students.items():
+        try:
+            if isinstance(answers, str | os.PathLike):
+                path = os.fspath(answers)
+                pairs = read_answers(read_text(path), name, os.path.dirname(path))
+            else:
+                pairs = [(n, _answer_text(v), name) for n, v in answers.items()]
+            graded.append(classroom.grade(run, pairs, name, None))
+        except BpcliError as err:
+            graded.append(classroom.unreadable(name, str(err)))
+    buffer = io.StringIO()
+    write_parts(classroom.class_report(graded, Translator(lang)), buffer, plain_console(buffer, 80))
+    return ClassResult(classroom.class_document(graded, run.warnings), buffer.getvalue())
+
+
 def _answer_text(value: Any) -> str:
     """An answer as a student writes it: a string as it is, a number as Python prints it,
     an array as a nested list of them."""
