@@ -207,7 +207,7 @@ def grad(
     from bpcli.core.engine import run
     from bpcli.language.parse import parse
 
-    given = _bindings({**(bindings or {}), **more})
+    given = _bindings({**(bindings or {}), **more}, seed)
     flowing = None if upstream is None else (None, _array("upstream", upstream))
     graph = parse(_source(program), given, False, max_elements, seed, output, flowing)
     return Result(run(graph, record=True))
@@ -394,8 +394,10 @@ def _source(program: str) -> str:
     return program
 
 
-def _bindings(given: Mapping[str, Any]) -> dict[str, Value | Params]:
-    return {name: _value(name, value) for name, value in given.items()}
+def _bindings(given: Mapping[str, Any], seed: int | None = None) -> dict[str, Value | Params]:
+    """The bindings as the core takes them (`seed`: for a string's randn(…), as on the
+    command line)."""
+    return {name: _value(name, value, seed) for name, value in given.items()}
 
 
 def _array(name: str, value: Any) -> Value:
@@ -406,9 +408,15 @@ def _array(name: str, value: Any) -> Value:
     return got
 
 
-def _value(name: str, value: Any) -> Value | Params:
+def _value(name: str, value: Any, seed: int | None = None) -> Value | Params:
     """A binding's value as the core takes it: a float, a float array, or a dict of
-    parameters (conv_param)."""
+    parameters (conv_param). A string is read as the command line reads NAME=VALUE
+    ("@W.npy", "[[1, 2], [3, 4]]", "randn(3, 4)"), a path as the file it names."""
+    if isinstance(value, str | os.PathLike):
+        from bpcli.language.bindings import parse_binding
+
+        text = value if isinstance(value, str) else "@" + os.fspath(value)
+        return parse_binding(f"{name}={text}", seed, [])[1]
     if isinstance(value, bool):
         raise BindingError(f"in the binding {name}: {value} is not a number")
     if isinstance(value, int | float):

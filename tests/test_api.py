@@ -237,3 +237,29 @@ def test_an_error_before_the_graph_has_a_position_but_no_node():
     with pytest.raises(bpcli.ParseError) as caught:
         bpcli.grad("q = x + 1\nf = q * )", x=1)
     assert caught.value.node is None and (caught.value.line, caught.value.column) == (2, 9)
+
+
+def _cs231n_rows():
+    from test_samples_cs231n import readme_rows
+
+    return readme_rows()
+
+
+@pytest.mark.parametrize(("name", "command", "prints"), _cs231n_rows(), ids=lambda v: str(v)[:30])
+def test_grads_of_every_cs231n_sample_equal_the_command_lines_json(name, command, prints, bpcli, monkeypatch):
+    """Each sample's command (samples/cs231n/README.md), run by the CLI and from Python with
+    the same NAME=@file.npy bindings given as strings."""
+    import shlex
+
+    monkeypatch.chdir(ROOT)
+    args = shlex.split(command)[1:]
+    result = bpcli(*args, "--format", "json")
+    if result.code != 0:
+        pytest.skip(f"the command line cannot run {name} here: {result.err.strip()[:80]}")
+    cli = json.loads(result.out)
+    bindings = dict(a.split("=", 1) for a in args[2:] if "=" in a and not a.startswith("-"))
+    ours = bpcli_module().grad(args[1], bindings)
+    assert ours.value == cli["value"]
+    for grad_name, grad in cli["grads"].items():
+        if grad is not None:
+            assert np.array_equal(np.asarray(ours.grads[grad_name]), np.asarray(grad, dtype=float)), grad_name
