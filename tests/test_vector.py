@@ -472,3 +472,79 @@ def test_the_arithmetic_lists_name_real_ops():
         ) or (name == "id")
     for name, index in (*ARITHMETIC_VJPS, *SPECIAL_VJPS):
         assert 0 <= index < OPS[name].arity
+
+
+# --- the Python API's grad_many ------------------------------------------------------------------
+
+
+def same_result(a, b) -> None:
+    """Two results alike: f, the gradients, every node, and the JSON document, to the bit."""
+    assert repr(a.value) == repr(b.value)
+    assert {k: repr(v) for k, v in a.grads.items()} == {k: repr(v) for k, v in b.grads.items()}
+    assert repr(a.nodes) == repr(b.nodes)
+    assert a.to_json() == b.to_json()
+    assert a._run.warnings == b._run.warnings and a._run.kinks == b._run.kinks
+
+
+def test_grad_many_is_grad_at_each_point(monkeypatch):
+    import bpcli
+
+    monkeypatch.setattr(vector, "MANY_MIN", 4)
+    made = []
+    real = vector.points_at
+
+    def watched(*args):
+        found = real(*args)
+        made.append(sum(r is not None for r in found))
+        return found
+
+    monkeypatch.setattr(vector, "points_at", watched)
+    rng = random.Random(3)
+    for path in scalar_samples():
+        text = path.read_text()
+        names = sorted(parse(text).inputs)
+        points = [{n: rng.choice([rng.uniform(-3, 3), 0, 1, -2.5, 0.0]) for n in names} for _ in range(40)]
+        program = bpcli.compile(text)
+        many = program.grad_many(points)
+        one_by_one = [bpcli.compile(text).grad(p) for p in points]
+        assert len(many) == len(one_by_one) == 40
+        for a, b in zip(many, one_by_one, strict=True):
+            same_result(a, b)
+    assert made and min(made) > 20
+
+
+def test_grad_many_raises_at_the_first_point_that_fails(monkeypatch):
+    import bpcli
+
+    monkeypatch.setattr(vector, "MANY_MIN", 2)
+    program = bpcli.compile("f = log(x) * y")
+    points = [{"x": 1.0 + i, "y": 2} for i in range(10)]
+    points[6] = {"x": -1.0, "y": 2}
+    with pytest.raises(bpcli.DomainError) as many:
+        program.grad_many(points)
+    with pytest.raises(bpcli.DomainError) as one:
+        bpcli.compile("f = log(x) * y").grad(points[6])
+    assert str(many.value) == str(one.value)
+
+
+def test_grad_many_with_mixed_points(monkeypatch):
+    import bpcli
+
+    monkeypatch.setattr(vector, "MANY_MIN", 2)
+    points = [
+        {"x": 1, "y": 2},
+        {"x": 0, "y": 0},  # a kink: a warning
+        {"x": np.float64(2.5), "y": 1},
+        {"x": [1.0, 2.0], "y": 1},  # an array: sum(...) makes it a scalar
+        {"x": 4, "y": 5},
+        {"x": 2**70, "y": -1},
+        {"y": 3, "x": 1.5},  # the same names in another order
+    ]
+    program = "sum(max(x, y) * relu(x))"
+    many = bpcli.compile(program).grad_many(points)
+    for a, point in zip(many, points, strict=True):
+        same_result(a, bpcli.compile(program).grad(point))
+    with pytest.raises(bpcli.BpcliError):
+        bpcli.compile(program).grad_many([*points, {"x": 3}])  # y has no value
+    assert bpcli.compile("x").grad_many([]) == []
+    assert len(bpcli.compile("x * 2").grad_many([{"x": 1}])) == 1

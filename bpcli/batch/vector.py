@@ -21,12 +21,12 @@ from __future__ import annotations
 import json
 import os
 import sys
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from itertools import chain, islice
 from operator import itemgetter
 from typing import TYPE_CHECKING, Any, cast
 
-from bpcli.batch.reuse import Template, _key, skeleton
+from bpcli.batch.reuse import ProgramCache, Template, _key, skeleton
 from bpcli.batch.solve import BLANK, BOM, read_lines
 from bpcli.core.vectorised import Vectorised, vectorise, written_numbers_fine
 from bpcli.errors import EXIT_OK, BpcliError
@@ -34,7 +34,11 @@ from bpcli.lazy import np
 
 if TYPE_CHECKING:
     from bpcli.batch.solve import Line, Options, Raw, Result, Solver, Source
-    from bpcli.values import Array
+    from bpcli.core.run import Run
+    from bpcli.values import Array, Value
+
+    # f, the gradients, and what makes the point's run: see points_at
+    Found = tuple[Any, dict[str, Value | None], Callable[[], Run]]
 
 CHUNK = 8192  # lines read and evaluated together: a few MB of arrays, whatever the input
 VECTOR_MIN = 15_000  # points in the input from which numpy's import pays (see the module)
@@ -305,3 +309,78 @@ def _column(raw: list[Any]) -> tuple[Array, Array]:
 def _id_text(ident: object) -> str:
     """An id as json.dumps writes it in a record (a string or an integer)."""
     return _encode_string(ident) if type(ident) is str else repr(ident)
+
+
+# --- the Python API's grad_many ------------------------------------------------------------------
+
+MANY_MIN = 64  # Program.grad_many takes fewer points one by one...
+MANY_MIN_COLD = 5_000  # ...and this many before it imports numpy for them
+
+
+def points_at(cache: ProgramCache, source: str, points: list[Mapping[str, Any]]) -> list[Found | None]:
+    """For each point, made from one pass over them all where it can be: f, the gradients as
+    `engine.gradients` gives them, and a function that makes the engine's run of the point
+    (made only when asked for: the nodes, a format); None where it cannot, and the caller
+    runs that point on its own. The points that share the first one's names and hold plain
+    numbers are taken together, once the program has been seen (the first point, run the
+    ordinary way, builds the kept graph)."""
+    found: list[Found | None] = [None] * len(points)
+    enough = MANY_MIN if "numpy" in sys.modules else MANY_MIN_COLD
+    if len(points) < enough:
+        return found
+    names = frozenset(points[0])
+    chosen = [i for i, point in enumerate(points) if point.keys() == names and _numbers(point.values())]
+    if len(chosen) < enough:
+        return found
+    shape, numbers = skeleton(source)
+    template = cache.templates.get(_key(shape, dict.fromkeys(names, 1.0)))
+    if template is None or not written_numbers_fine(numbers):
+        return found
+    vector = vectorise(template.graph, template.bound)
+    if vector is None:
+        return found
+    n = len(chosen)
+    columns = {name: np.array([points[i][name] for i in chosen], dtype=float) for name in vector.names}
+    together = vector(columns, n)
+    values = [[None] * n if v is None else together.column(v).tolist() for v in together.values]
+    grads = [[None] * n if g is None else together.column(g).tolist() for g in together.grads]
+    graph = template.graph
+    reported = []  # (name, the gradient's column, or what engine.gradient says where there is none)
+    for name, node in graph.names.items():
+        node = graph.inputs.get(name) or node
+        reported.append((name, grads[node.id], None if not node.needs_grad else 0.0))
+    output = values[graph.output.id]
+    for j, (i, bad) in enumerate(zip(chosen, together.bad.tolist(), strict=True)):
+        if bad:
+            continue
+        got: dict[str, Value | None] = {
+            name: none if column[j] is None else column[j] for name, column, none in reported
+        }
+        found[i] = (output[j], got, _run_maker(template, source, numbers, points[i], values, grads, j))
+    return found
+
+
+def _run_maker(
+    template: Template,
+    source: str,
+    numbers: list[str],
+    point: Mapping[str, Any],
+    values: list[list[Any]],
+    grads: list[list[Any]],
+    j: int,
+) -> Callable[[], Run]:
+    """The engine's run at point j, made when called (see points_at)."""
+
+    def make() -> Run:
+        from bpcli.core.run import Run
+
+        graph = template.apply(source, numbers, {name: float(value) for name, value in point.items()})
+        assert graph is not None  # (the program's numbers were checked: written_numbers_fine)
+        return Run(graph, [column[j] for column in values], [column[j] for column in grads], graph.warnings)
+
+    return make
+
+
+def _numbers(values: Iterable[object]) -> bool:
+    """Whether every value is a plain number a float holds (not a bool, not 10**400)."""
+    return all(type(v) is float or (type(v) is int and -_INT_LIMIT < v < _INT_LIMIT) for v in values)
