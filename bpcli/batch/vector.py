@@ -8,12 +8,14 @@ ones. Any line that is not a plain point of numbers with the run's names, and an
 the evaluation is out of the ordinary (an error, a kink, a number that is not finite), is
 solved on its own by `Solver.solve_line`, as it always was; records go out in input order.
 
-This pays from about VECTOR_MIN points: numpy itself takes about 0.1 s to import, which the
-point-by-point path never does, and the arrays save about 7 µs a point. So it is taken when
-the input's files hold at least that many lines (their size over the first line's), or
-from the start when numpy is already loaded; input from a pipe or a terminal is solved line
-by line, so that a line's record never waits for the lines after it. BPCLI_POINTWISE=1 in
-the environment turns it off (benchmarks/run.py measures both ways with it).
+This pays from about VECTOR_MIN points. numpy takes about 0.1 s of CPU to import, which the
+point-by-point path never does, and the arrays save about 3 µs of the ~10 µs a point costs
+(the rest is reading each line's JSON and writing its record: Python's shortest repr of six
+17-digit floats alone is about 3 µs, whichever path writes them). So runs are taken when the
+input's files hold at least VECTOR_MIN lines (their size over the first line's), or from the
+start when numpy is already loaded; input from a pipe or a terminal is solved line by line,
+so that a line's record never waits for the lines after it. BPCLI_POINTWISE=1 in the
+environment turns it off (benchmarks/run.py measures both ways with it).
 """
 
 from __future__ import annotations
@@ -41,7 +43,7 @@ if TYPE_CHECKING:
     Found = tuple[Any, dict[str, Value | None], Callable[[], Run]]
 
 CHUNK = 8192  # lines read and evaluated together: a few MB of arrays, whatever the input
-VECTOR_MIN = 15_000  # points in the input from which numpy's import pays (see the module)
+VECTOR_MIN = 40_000  # points in the input from which numpy's import pays (see the module)
 RUN_MIN = 64  # fewer points than this in a run are solved one by one
 _NOT_BINDINGS = frozenset({"program", "bindings", "output", "upstream"})
 _INT_LIMIT = 2**1023  # as bpcli.batch.solve: larger JSON integers do not fit in a float
@@ -314,7 +316,9 @@ def _id_text(ident: object) -> str:
 # --- the Python API's grad_many ------------------------------------------------------------------
 
 MANY_MIN = 64  # Program.grad_many takes fewer points one by one...
-MANY_MIN_COLD = 5_000  # ...and this many before it imports numpy for them
+# ...and this many before it imports numpy for them: grad saves about 20 µs a point of the
+# ~25 that `grad` costs, so the import (0.1 s) pays from about 5,000
+MANY_MIN_COLD = 5_000
 
 
 def points_at(cache: ProgramCache, source: str, points: list[Mapping[str, Any]]) -> list[Found | None]:
