@@ -548,3 +548,10 @@ def test_grad_many_with_mixed_points(monkeypatch):
         bpcli.compile(program).grad_many([*points, {"x": 3}])  # y has no value
     assert bpcli.compile("x").grad_many([]) == []
     assert len(bpcli.compile("x * 2").grad_many([{"x": 1}])) == 1
+
+
+def test_a_run_that_starts_with_lines_that_are_not_plain_points():
+    texts = ['{"x": "1/2", "y": 1}', '{"x": [1], "y": 2}', "x=1 y=2", '{"x": 1, "y": null}']
+    texts += [json.dumps({"x": i / 3, "y": -i}) for i in range(1, 30)]
+    together, alone, count = both(texts, Options(program="x * y + exp(x)"))
+    assert together == alone and count == 28

@@ -183,8 +183,10 @@ class Points:
         for index, text in enumerate(texts):
             if text is None:
                 texts[index], statuses[index] = solver.solve_line(lines[index])
-        pairs = zip(lines, statuses, strict=True)
-        failed = [(line[0], line[1], status) for line, status in pairs if status != EXIT_OK]
+        failed = []
+        if statuses.count(EXIT_OK) != len(statuses):
+            pairs = zip(lines, statuses, strict=True)
+            failed = [(line[0], line[1], status) for line, status in pairs if status != EXIT_OK]
         return "".join(cast("list[str]", texts)), failed, len(lines)  # (every None was filled)
 
     def _points(self, lines: list[Line], texts: list[str | None], statuses: list[int]) -> None:
@@ -193,7 +195,7 @@ class Points:
         if len(places) < RUN_MIN or not written_numbers_fine(self.numbers):
             return
         docs = self._read([lines[i][2] for i in places])
-        first = next((d for d in docs if type(d) is dict), None)
+        first = next((d for d in docs if type(d) is dict and _plain(d)), None)
         if first is None:
             return
         names = frozenset(first) - {"id"}
@@ -203,8 +205,9 @@ class Points:
         bindings = {**common, **{n: first[n] for n in names}}
         key = _key(self.shape, bindings)
         template = self.solver.programs.templates.get(key)
+        taken = None
         if template is None:  # the first point makes the kept graph, the ordinary way
-            index = places[docs.index(first)]
+            index = taken = places[docs.index(first)]
             texts[index], statuses[index] = self.solver.solve_line(lines[index])
             template = self.solver.programs.templates.get(key)
             if template is None:
@@ -218,14 +221,17 @@ class Points:
             return
         has_id = "id" in first and first["id"] is not None
         wanted = names | {"id"} if has_id else names
-        chosen = [
-            (place, doc)
-            for place, doc in zip(places, docs, strict=True)
-            if texts[place] is None
-            and type(doc) is dict
-            and doc.keys() == wanted
-            and (not has_id or type(doc["id"]) is str or type(doc["id"]) is int)
-        ]
+        pairs = zip(places, docs, strict=True)
+        if has_id:
+            chosen = [
+                (place, doc)
+                for place, doc in pairs
+                if type(doc) is dict and doc.keys() == wanted and type(doc["id"]) in (str, int)
+            ]
+        else:
+            chosen = [(place, doc) for place, doc in pairs if type(doc) is dict and doc.keys() == wanted]
+        if taken is not None:  # (solved already)
+            chosen = [pair for pair in chosen if pair[0] != taken]
         if len(chosen) < RUN_MIN:
             return
         n = len(chosen)
@@ -280,6 +286,11 @@ class Points:
                 value, end = None, -1
             read.append(value if end == len(text) else None)
         return read
+
+
+def _plain(doc: dict[str, Any]) -> bool:
+    """Whether a point's bindings are all numbers (the one a run's graph is found by)."""
+    return all(type(v) is float or type(v) is int for k, v in doc.items() if k != "id")
 
 
 def _column(raw: list[Any]) -> tuple[Array, Array]:
