@@ -555,3 +555,22 @@ def test_a_run_that_starts_with_lines_that_are_not_plain_points():
     texts += [json.dumps({"x": i / 3, "y": -i}) for i in range(1, 30)]
     together, alone, count = both(texts, Options(program="x * y + exp(x)"))
     assert together == alone and count == 28
+
+
+def test_a_big_graph_goes_through_in_slices(monkeypatch):
+    """Memory stays bounded: at most ELEMENTS values in one pass, the points in slices."""
+    import bpcli
+
+    monkeypatch.setattr(vector, "ELEMENTS", 200)
+    program = "t = x*y; " + "; ".join(f"t = t + sin(t*{i % 7 + 1})" for i in range(30)) + "; f = t"
+    graph = parse(program, {"x": 1.0, "y": 2.0})
+    assert vector.slice_size(graph) == 1  # (RUN_MIN is 1 here)
+    rng = random.Random(9)
+    texts = [json.dumps({"x": rng.uniform(-1, 1), "y": rng.uniform(-1, 1)}) for _ in range(50)]
+    together, alone, count = both(texts, Options(program=program))
+    assert together == alone and count == 49
+    monkeypatch.setattr(vector, "MANY_MIN", 2)
+    monkeypatch.setattr(vector, "RUN_MIN", 3)
+    points = [json.loads(t) for t in texts]
+    for a, point in zip(bpcli.compile(program).grad_many(points), points, strict=True):
+        same_result(a, bpcli.compile(program).grad(point))

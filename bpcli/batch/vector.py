@@ -30,6 +30,8 @@ from typing import TYPE_CHECKING, Any, cast
 
 from bpcli.batch.reuse import ProgramCache, Template, _key, skeleton
 from bpcli.batch.solve import BLANK, BOM, read_lines
+from bpcli.core.graph import Graph
+from bpcli.core.vectorised import Points as Pass
 from bpcli.core.vectorised import Vectorised, vectorise, written_numbers_fine
 from bpcli.errors import EXIT_OK, BpcliError
 from bpcli.lazy import np
@@ -45,6 +47,7 @@ if TYPE_CHECKING:
 CHUNK = 8192  # lines read and evaluated together: a few MB of arrays, whatever the input
 VECTOR_MIN = 40_000  # points in the input from which numpy's import pays (see the module)
 RUN_MIN = 64  # fewer points than this in a run are solved one by one
+ELEMENTS = 2**21  # at most this many values (and as many gradients) in one pass: 16 MB each
 _NOT_BINDINGS = frozenset({"program", "bindings", "output", "upstream"})
 _INT_LIMIT = 2**1023  # as bpcli.batch.solve: larger JSON integers do not fit in a float
 _encode_string = json.encoder.encode_basestring  # json.dumps's, ensure_ascii=False
@@ -245,11 +248,29 @@ class Points:
             else:
                 column = np.full(n, float(cast(float, common[name])))  # a number: see applies
             columns[name] = column
-        points = vector(columns, n)
-        good = ~(bad | points.bad)
         form = self.solver.record_form(template, lines[places[0]][0], has_id)
         if form is False:
             return
+        step = slice_size(template.graph)
+        for start in range(0, n, step):
+            part = slice(start, start + step)
+            sliced = {name: column[part] for name, column in columns.items()}
+            self._fill(
+                lines, texts, template, vector(sliced, len(chosen[part])), bad[part], chosen[part], form
+            )
+
+    def _fill(
+        self,
+        lines: list[Line],
+        texts: list[str | None],
+        template: Template,
+        points: Pass,
+        bad: Array,
+        chosen: list[tuple[int, dict[str, Any]]],
+        form: str,
+    ) -> None:
+        """The records of the chosen points that came out of the pass well."""
+        good = ~(bad | points.bad)
         graph = template.graph
         results = [points.column(points.values[graph.output.id])[good].tolist()]
         for name, node in graph.names.items():
@@ -257,7 +278,7 @@ class Points:
             results.append(points.column(0.0 if grad is None else grad)[good].tolist())
         kept = [place for place, ok in zip(chosen, good.tolist(), strict=True) if ok]
         heads: list[list[object]] = [[lines[place][1] for place, _ in kept]]
-        if has_id:
+        if "id" in chosen[0][1]:
             heads.append([_id_text(doc["id"]) for _, doc in kept])
         if template.output_skeleton is not None:
             heads.append([json.dumps(template.output_text(self.numbers), ensure_ascii=False)] * len(kept))
@@ -286,6 +307,11 @@ class Points:
                 value, end = None, -1
             read.append(value if end == len(text) else None)
         return read
+
+
+def slice_size(graph: Graph) -> int:
+    """How many points go through a graph in one pass (ELEMENTS over its nodes)."""
+    return max(RUN_MIN, ELEMENTS // max(len(graph.nodes), 1))
 
 
 def _plain(doc: dict[str, Any]) -> bool:
@@ -354,24 +380,27 @@ def points_at(cache: ProgramCache, source: str, points: list[Mapping[str, Any]])
     vector = vectorise(template.graph, template.bound)
     if vector is None:
         return found
-    n = len(chosen)
-    columns = {name: np.array([points[i][name] for i in chosen], dtype=float) for name in vector.names}
-    together = vector(columns, n)
-    values = [[None] * n if v is None else together.column(v).tolist() for v in together.values]
-    grads = [[None] * n if g is None else together.column(g).tolist() for g in together.grads]
     graph = template.graph
-    reported = []  # (name, the gradient's column, or what engine.gradient says where there is none)
-    for name, node in graph.names.items():
-        node = graph.inputs.get(name) or node
-        reported.append((name, grads[node.id], None if not node.needs_grad else 0.0))
-    output = values[graph.output.id]
-    for j, (i, bad) in enumerate(zip(chosen, together.bad.tolist(), strict=True)):
-        if bad:
-            continue
-        got: dict[str, Value | None] = {
-            name: none if column[j] is None else column[j] for name, column, none in reported
-        }
-        found[i] = (output[j], got, _run_maker(template, source, numbers, points[i], values, grads, j))
+    step = slice_size(graph)
+    for start in range(0, len(chosen), step):
+        part = chosen[start : start + step]
+        n = len(part)
+        columns = {name: np.array([points[i][name] for i in part], dtype=float) for name in vector.names}
+        together = vector(columns, n)
+        values = [[None] * n if v is None else together.column(v).tolist() for v in together.values]
+        grads = [[None] * n if g is None else together.column(g).tolist() for g in together.grads]
+        reported = []  # (name, its gradient's column, what engine.gradient says where there is none)
+        for name, node in graph.names.items():
+            node = graph.inputs.get(name) or node
+            reported.append((name, grads[node.id], None if not node.needs_grad else 0.0))
+        output = values[graph.output.id]
+        for j, (i, bad) in enumerate(zip(part, together.bad.tolist(), strict=True)):
+            if bad:
+                continue
+            got: dict[str, Value | None] = {
+                name: none if column[j] is None else column[j] for name, column, none in reported
+            }
+            found[i] = (output[j], got, _run_maker(template, source, numbers, points[i], values, grads, j))
     return found
 
 
