@@ -8,8 +8,9 @@ is its gradient. The numbers are those of the point-by-point path to the last bi
   in ARITHMETIC) are called with arrays instead of floats; numpy's `+ - * /` on float64 are
   IEEE's correctly rounded operations, the same as Python's on floats;
 - every other function (exp, log, tanh, sigmoid, pow, …) is the op's own scalar function,
-  called on each element (numpy's exp and log may differ from `math`'s by an ulp; calling
-  `math`'s costs about 50 ns an element, little next to writing the records);
+  called on each element: numpy's own differ from `math`'s (on a million points in
+  [-30, 30] with numpy 2.4: exp in 4.6% of them by 1 ulp, tanh in 13% by up to 3, log in
+  0.05%), and a call a point is a fraction of a microsecond, little next to writing a record;
 - division's VJP for its divisor is arithmetic where g·ans is a normal float, which is what
   the scalar form computes there; the other points are left to the scalar path.
 
