@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import io
 import os
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -61,9 +61,26 @@ class Result:
     def __init__(self, run: Run) -> None:
         from bpcli.core.engine import gradients
 
-        self._run = run
+        self._made: Run | None = run
+        self._make: Callable[[], Run] | None = None
         self.value: Value | None = run.output
         self.grads: dict[str, Value | None] = dict(gradients(run))
+
+    @classmethod
+    def _of_point(cls, value: Value, grads: dict[str, Value | None], make: Callable[[], Run]) -> Result:
+        """A result from grad_many's pass over many points: f and the gradients now, the run
+        (each node, for a format or `nodes`) when first asked for."""
+        result = cls.__new__(cls)
+        result._made, result._make = None, make
+        result.value, result.grads = value, grads
+        return result
+
+    @property
+    def _run(self) -> Run:
+        if self._made is None:
+            assert self._make is not None
+            self._made = self._make()
+        return self._made
 
     @property
     def nodes(self) -> list[Node]:
@@ -180,9 +197,27 @@ class Program:
         return Result(self._cache.run(self.source, _bindings({**(bindings or {}), **more})))
 
     def grad_many(self, points: Iterable[Mapping[str, Any]]) -> list[Result]:
-        """`grad` at each point, in order: after the first, a point whose bindings differ only
-        in their numbers reuses the kept graph (a point whose evaluation fails raises)."""
-        return [self.grad(point) for point in points]
+        """`grad` at each point, in order (a point whose evaluation fails raises). Many points
+        of plain numbers with the same names go through the program together, as numpy
+        arrays, with the same numbers to the bit (see bpcli.batch.vector)."""
+        import gc
+
+        from bpcli.batch.vector import points_at
+
+        points = list(points)
+        results = []
+        if points:
+            results.append(self.grad(points[0]))  # (it builds the graph the others share)
+        collecting = gc.isenabled()
+        gc.disable()  # a few objects a point, none of them garbage: no cycles to look for
+        try:
+            found = points_at(self._cache, self.source, points)
+            for point, got in zip(points[1:], found[1:], strict=True):
+                results.append(self.grad(point) if got is None else Result._of_point(*got))
+        finally:
+            if collecting:
+                gc.enable()
+        return results
 
     def __repr__(self) -> str:
         return f"<bpcli.Program {self.source[:40]!r}>"
