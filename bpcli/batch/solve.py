@@ -496,7 +496,8 @@ def _json_value(
 CHUNK = 1000  # at most this many lines per task sent to a worker process (100 for tables)...
 CHUNK_BYTES = 2**18  # ...and at most this many bytes (or one line, if it is longer)
 FIRST_CHUNK = 16  # lines in each of the first tasks, before a worker's time per line is known
-TASK_SECONDS = 0.015  # then as many lines as a worker solves in about this time (see _Sizes)
+TASK_SECONDS = 0.03  # then as many lines as a worker solves in about this much CPU time (_Sizes)
+IN_FLIGHT_TASKS = 4  # tasks sent and not yet back, at most, per worker...
 IN_FLIGHT_BYTES = 2**25  # the bytes of input sent to workers and not yet back, at most (or one task)
 
 Task = tuple[str, int, list[Raw]]  # a source, the number of its first line, its raw lines
@@ -538,7 +539,7 @@ def _solve_in_workers(sources: Iterable[Source], options: Options, jobs: int) ->
     try:
         while True:
             while not pending or (
-                not pending[-1][3] and len(pending) < 2 * jobs and in_flight < IN_FLIGHT_BYTES
+                not pending[-1][3] and len(pending) < IN_FLIGHT_TASKS * jobs and in_flight < IN_FLIGHT_BYTES
             ):
                 if backlog:
                     if backlog[0][2] and pending:
@@ -687,7 +688,7 @@ class _Sizes:
     def solved(self, count: int, seconds: float) -> None:
         """A task of `count` problems took a worker `seconds`."""
         if count:
-            self.lines = max(1, min(self.most, int(TASK_SECONDS * count / max(seconds, 1e-6))))
+            self.lines = max(1, min(self.most, round(TASK_SECONDS * count / max(seconds, 1e-6))))
 
 
 def _tasks(sources: Iterable[Source], sizes: _Sizes) -> Iterator[tuple[Task, int]]:
@@ -721,9 +722,9 @@ def solve_chunk(task: Task) -> Done:
     """In a worker process: read and solve a run of raw lines; one text back, where it
     failed, and how many problems there were; and the seconds that took. (The parent only
     cuts the input in runs: everything else happens here.)"""
-    from time import perf_counter
+    from time import process_time  # (the work's own time: other load on the machine aside)
 
-    started = perf_counter()
+    started = process_time()
     solver = _worker_solver
     assert solver is not None, "the worker was started without its options"
     name, first, raw = task
@@ -733,7 +734,7 @@ def solve_chunk(task: Task) -> Done:
         texts.append(text)
         if status != EXIT_OK:
             failed.append((line[0], line[1], status))
-    return ("".join(texts), failed, len(texts)), perf_counter() - started
+    return ("".join(texts), failed, len(texts)), process_time() - started
 
 
 _worker_solver: Solver | None = None
