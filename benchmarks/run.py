@@ -964,18 +964,22 @@ class Suite:
         points = self.workdir / f"points{n}.jsonl"
         first = write_neuron_problems(n, 20250, text, points, keep=s.process_problems)
         shutil.copyfile(self.source / "samples" / "neuron.bp", self.workdir / "neuron.bp")
+        empty = self.workdir / "empty.txt"
+        empty.write_text("")
         label = f"{n:,} problems"
         names = {
             "batch": f"bpcli batch --format jsonl, {label}",
             "jobs2": f"bpcli batch --jobs 2, {label}",
             "program": f"bpcli batch --program neuron.bp, {label} (JSONL points)",
             "micrograd": f"micrograd baseline, {label}",
+            "empty": "bpcli batch, an empty file (start-up)",
         }
         argv = {
             "batch": (self.bpcli, "batch", text.name, "--format", "jsonl"),
             "jobs2": (self.bpcli, "batch", text.name, "--format", "jsonl", "--jobs", "2"),
             "program": (self.bpcli, "batch", points.name, "--program", "neuron.bp", "--format", "jsonl"),
             "micrograd": (self.python, str(HERE / "micrograd_baseline.py"), text.name),
+            "empty": (self.bpcli, "batch", empty.name, "--format", "jsonl"),
         }
 
         # One untimed run of each (also the warm-up), its whole output written to a file and
@@ -1009,7 +1013,7 @@ class Suite:
                 min_runs=min(3, s.batch_runs),
             )
         )
-        for key in argv:
+        for key in ("batch", "jobs2", "program", "micrograd"):
             r[names[key]].note = f"{n / r[names[key]].median:,.0f} problems/s"
         r[names["jobs2"]].note += "; the same bytes as --jobs 1"
         r[names["batch"]].note += f"; every line's grads within {BATCH_TOLERANCE:g} of the baseline's"
@@ -1028,6 +1032,7 @@ class Suite:
         self.throughput("bpcli batch --jobs 2 / micrograd", r[names["jobs2"]], base, BATCH_JOBS2_RATIO)
         self.throughput("bpcli batch --program / micrograd", r[names["program"]], base, BATCH_PROGRAM_RATIO)
         self.throughput("bpcli batch --jobs 2 / --jobs 1", r[names["jobs2"]], bpcli, JOBS2_RATIO)
+        self.jobs_without_startup("batch", bpcli, r[names["jobs2"]], r[names["empty"]])
 
         reference = head_records(
             out["micrograd"], max(s.sympy_problems, s.process_problems, s.torch_problems)
@@ -1051,6 +1056,22 @@ class Suite:
             bench, what, b.median / a.median, limit, of_mins=min(b.walls) / min(a.walls), at_least=True
         )
 
+    def jobs_without_startup(self, bench: str, one: Result, two: Result, start: Result) -> None:
+        """--jobs 2 over --jobs 1 with bpcli's start-up (the same command on an empty file,
+        timed in the same rounds) left out of both: how the workers share the problems, apart
+        from the part no number of workers shortens."""
+        a, b = one.median - start.median, two.median - start.median
+        best_a, best_b = min(one.walls) - min(start.walls), min(two.walls) - min(start.walls)
+        if a > 0 and b > 0:
+            self.target(
+                bench,
+                "bpcli batch --jobs 2 / --jobs 1, start-up left out",
+                a / b,
+                None,
+                of_mins=best_a / best_b if best_a > 0 and best_b > 0 else None,
+                at_least=True,
+            )
+
     # --- distinct ---
 
     def distinct(self) -> None:
@@ -1061,15 +1082,19 @@ class Suite:
         path = self.workdir / f"distinct{n}.jsonl"
         tokens = write_distinct_problems(n, DISTINCT_SEED, path)
         label = f"{n:,} distinct problems"
+        empty = self.workdir / "empty.jsonl"
+        empty.write_text("")
         names = {
             "batch": f"bpcli batch --format jsonl, {label}",
             "jobs2": f"bpcli batch --jobs 2, {label}",
             "micrograd": f"micrograd baseline, {label}",
+            "empty": "bpcli batch, an empty file (start-up)",
         }
         argv = {
             "batch": (self.bpcli, "batch", path.name, "--format", "jsonl"),
             "jobs2": (self.bpcli, "batch", path.name, "--format", "jsonl", "--jobs", "2"),
             "micrograd": (self.python, str(HERE / "micrograd_baseline.py"), path.name),
+            "empty": (self.bpcli, "batch", empty.name, "--format", "jsonl"),
         }
         out = {
             key: self._capture(args, self.workdir / f"out-distinct-{key}.jsonl") for key, args in argv.items()
@@ -1094,7 +1119,7 @@ class Suite:
                 min_runs=min(3, s.batch_runs),
             )
         )
-        for key in argv:
+        for key in ("batch", "jobs2", "micrograd"):
             r[names[key]].note = f"{n / r[names[key]].median:,.0f} problems/s"
         r[names["batch"]].note += (
             f"; {tokens / n:.0f} tokens a program; every line's grads within {BATCH_TOLERANCE:g}"
@@ -1109,6 +1134,7 @@ class Suite:
         self.throughput(
             "bpcli batch --jobs 2 / --jobs 1, distinct", r[names["jobs2"]], bpcli, JOBS2_RATIO, "distinct"
         )
+        self.jobs_without_startup("distinct", bpcli, r[names["jobs2"]], r[names["empty"]])
 
     def _capture(self, argv: tuple[str, ...], path: Path) -> Path:
         """Run once, untimed, stdout to the file `path`."""

@@ -438,6 +438,8 @@ class Solver:
 
     def _tidy(self, graph: Graph) -> Graph:
         """A binding given to every problem may be unused by some: that is no news."""
+        if not self.options.common:
+            return graph
         shared = {f"the binding {n}=… is not used by the program" for n in self.options.common}
         return graph.replace(warnings=tuple(w for w in graph.warnings if w not in shared))
 
