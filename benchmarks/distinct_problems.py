@@ -5,9 +5,9 @@ Each problem is one JSON Lines record, as `bpcli batch` reads it:
     {"program": "h = exp(x1)*x0; f = (h - 2.5)/x2**2 + x1", "bindings": {"x0": 1.25, ...}}
 
 with 2–6 inputs x0…x5 (each used at least once, each bound to a number in [-2, 2]), a
-random expression over `+ - * /`, `exp` and the powers 2 and 3, sometimes with an
-intermediate statement `h = …`, and the output `f`. No two problems share a structure:
-the program with its constants blanked out is different on every line. Every problem is
+random expression of 4–14 leaves over `+ - * /`, `exp` and the powers 2 and 3, most often
+with an intermediate statement `h = …`, and the output `f`. No two problems share a
+structure: the program with its constants blanked out is different on every line. Every problem is
 solvable: each intermediate value is evaluated here (plain floats) and a draw whose
 values grow beyond 1e6, or that divides by something near 0, is drawn again.
 
