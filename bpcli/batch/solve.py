@@ -504,7 +504,7 @@ IN_FLIGHT_BYTES = 2**25  # the bytes of input sent to workers and not yet back, 
 
 Task = tuple[str, int, list[Raw]]  # a source, the number of its first line, its raw lines
 Result = tuple[str, list[tuple[str, int, int]], int]  # records, failures (source, line, status), count
-Done = tuple[Result, float]  # a task's result, and the seconds its worker took
+Done = tuple[Result, float]  # a task's result, and the CPU seconds its worker took for it
 
 
 def solve_all(sources: Iterable[Source], options: Options, jobs: int = 1) -> Generator[Result, None, None]:
@@ -678,7 +678,7 @@ def _lost(task: Task, options: Options) -> Result:
 
 class _Sizes:
     """How many lines the next task gets: FIRST_CHUNK at first, then as many as the workers
-    solve in about TASK_SECONDS, judged by the last task's time, at most `most`. Small tasks
+    solve in about TASK_SECONDS of CPU time, judged by the last task's, at most `most`. Small tasks
     keep both workers busy to the end (a last task of 1,000 slow problems would run alone)
     and the first records coming; big ones cost less to send. The records do not depend on
     where the input is cut."""
@@ -688,7 +688,7 @@ class _Sizes:
         self.lines = min(most, FIRST_CHUNK)
 
     def solved(self, count: int, seconds: float) -> None:
-        """A task of `count` problems took a worker `seconds`."""
+        """A task of `count` problems took a worker `seconds` of CPU time."""
         if count:
             self.lines = max(1, min(self.most, round(TASK_SECONDS * count / max(seconds, 1e-6))))
 
@@ -722,7 +722,7 @@ def _tasks(sources: Iterable[Source], sizes: _Sizes) -> Iterator[tuple[Task, int
 
 def solve_chunk(task: Task) -> Done:
     """In a worker process: read and solve a run of raw lines; one text back, where it
-    failed, and how many problems there were; and the seconds that took. (The parent only
+    failed, and how many problems there were; and the CPU seconds that took. (The parent only
     cuts the input in runs: everything else happens here.)"""
     from time import process_time  # (the work's own time: other load on the machine aside)
 
