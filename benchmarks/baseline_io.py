@@ -11,8 +11,10 @@ from collections.abc import Callable, Iterator
 from typing import Any
 
 
-def run(argv: list[str], solve: Callable[[str], tuple[str, float, dict[str, Any]]]) -> None:
-    """`script FILE [--limit N]`: solve each non-blank, non-comment line of FILE."""
+def run(argv: list[str], solve: Callable[..., tuple[str, float, dict[str, Any]]]) -> None:
+    """`script FILE [--limit N]`: solve each non-blank, non-comment line of FILE. A line
+    that starts with `{` is a JSON record {"program": …, "bindings": {name: number}}, solved
+    as solve(program, bindings); any other line as solve(line)."""
     path = argv[0]
     limit = int(argv[argv.index("--limit") + 1]) if "--limit" in argv else None
     write = sys.stdout.write  # block-buffered when stdout is a pipe or a file
@@ -24,7 +26,11 @@ def run(argv: list[str], solve: Callable[[str], tuple[str, float, dict[str, Any]
                 continue
             if limit is not None and done >= limit:
                 break
-            output, value, grads = solve(text)
+            if text.startswith("{"):
+                record = json.loads(text)
+                output, value, grads = solve(record["program"], record["bindings"])
+            else:
+                output, value, grads = solve(text)
             write(
                 json.dumps(
                     {"source": path, "line": number, "output": output, "value": value, "grads": grads},

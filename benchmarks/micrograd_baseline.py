@@ -10,7 +10,9 @@ The line is split on `;`. A statement `name=number` binds a leaf Value; any othe
 backward pass from it (an iterative topological sort, no recursion) fills every Value's
 gradient, and one JSON line per problem is written (one json.dumps per record, buffered
 stdout) with the output's value and the gradient of every named variable, as bpcli's
-records have them. Blank lines and lines starting with # are skipped.
+records have them. Blank lines and lines starting with # are skipped. A line may also be a
+JSON record {"program": "...", "bindings": {"x0": 1.5, ...}} (the distinct benchmark's):
+each binding is then a leaf Value, bound before the program's statements.
 
 Usage: python micrograd_baseline.py FILE [--limit N]
 """
@@ -103,8 +105,11 @@ def exp(v: Value | float) -> Value:
 GLOBALS = {"__builtins__": {}, "exp": exp}
 
 
-def solve(text: str) -> tuple[str, float, dict[str, float]]:
+def solve(text: str, bindings: dict[str, float] | None = None) -> tuple[str, float, dict[str, float]]:
     names: dict[str, Value] = {}
+    if bindings:
+        for name, number in bindings.items():
+            names[name] = Value(float(number))
     output = ""
     for name, number, rhs in statements(text):
         if number is not None:

@@ -39,12 +39,13 @@ from pathlib import Path
 from typing import Any
 
 from baseline_io import NET_INPUTS  # the six files of the two-layer net, by name
+from distinct_problems import write_distinct_problems
 
 HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent
 VENV = HERE / ".venv"
 STAMP_NAME = "bpcli-bench-stamp.json"
-BENCHMARKS = ("startup", "scaling", "arrays", "batch", "points", "cnn", "loops", "naive", "check")
+BENCHMARKS = ("startup", "scaling", "arrays", "batch", "distinct", "points", "cnn", "loops", "naive", "check")
 
 # Set on this machine or by a developer's shell, but not what a user's bpcli runs with:
 # PYTHONDONTWRITEBYTECODE would hide a missing .pyc, PYTHONUNBUFFERED slows big output,
@@ -90,6 +91,7 @@ class Settings:
     array_sizes: tuple[int, ...]
     batch_problems: int  # sigmoid-neuron problems in the batch files
     batch_runs: int  # at most; fewer if they do not fit in the time budget
+    distinct_problems: int  # random problems of distinct structures in the distinct batch file
     sympy_problems: int  # the SymPy baseline's subset
     process_problems: int  # the one-process-per-problem baseline's subset
     net: tuple[int, int, int, int]  # the two-layer net's N examples, D features, H hidden, C classes
@@ -120,6 +122,7 @@ FULL = Settings(
     array_sizes=(2048, 4096),
     batch_problems=20_000,
     batch_runs=7,
+    distinct_problems=5_000,
     sympy_problems=200,
     process_problems=30,
     net=(1024, 1024, 1024, 10),
@@ -149,6 +152,7 @@ QUICK = Settings(
     array_sizes=(512,),
     batch_problems=2_000,
     batch_runs=2,
+    distinct_problems=1_000,
     sympy_problems=50,
     process_problems=10,
     net=(128, 256, 128, 10),
@@ -180,6 +184,9 @@ BATCH_RATE = 5_000.0  # bpcli batch, problems/s, absolute
 BATCH_JOBS2_RATIO = 1.8  # bpcli batch --jobs 2 / micrograd
 BATCH_PROGRAM_RATIO = 5.0  # bpcli batch --program / micrograd
 POINTS_RATIO = 5.0  # points: many points together / one by one (batch --program, grad_many)
+JOBS2_RATIO = 1.8  # bpcli batch --jobs 2 / --jobs 1, on both batch benchmarks (issue 20)
+DISTINCT_RATIO = 1.0  # distinct: bpcli batch / micrograd, problems of distinct structures (issue 20)
+DISTINCT_SEED = 2026
 CONV_RATIO = 2.0  # cnn: bpcli's conv2d forward + backward / numpy's im2col by hand, in-process
 SOFTMAX_RATIO = 1.5  # cnn: bpcli's softmax-loss program / numpy by hand, in-process
 BATCH_TOLERANCE = 1e-9  # bpcli's values and gradients against the baseline's
@@ -970,18 +977,22 @@ class Suite:
         points = self.workdir / f"points{n}.jsonl"
         first = write_neuron_problems(n, 20250, text, points, keep=s.process_problems)
         shutil.copyfile(self.source / "samples" / "neuron.bp", self.workdir / "neuron.bp")
+        empty = self.workdir / "empty.txt"
+        empty.write_text("")
         label = f"{n:,} problems"
         names = {
             "batch": f"bpcli batch --format jsonl, {label}",
             "jobs2": f"bpcli batch --jobs 2, {label}",
             "program": f"bpcli batch --program neuron.bp, {label} (JSONL points)",
             "micrograd": f"micrograd baseline, {label}",
+            "empty": "bpcli batch, an empty file (start-up)",
         }
         argv = {
             "batch": (self.bpcli, "batch", text.name, "--format", "jsonl"),
             "jobs2": (self.bpcli, "batch", text.name, "--format", "jsonl", "--jobs", "2"),
             "program": (self.bpcli, "batch", points.name, "--program", "neuron.bp", "--format", "jsonl"),
             "micrograd": (self.python, str(HERE / "micrograd_baseline.py"), text.name),
+            "empty": (self.bpcli, "batch", empty.name, "--format", "jsonl"),
         }
 
         # One untimed run of each (also the warm-up), its whole output written to a file and
@@ -1015,7 +1026,7 @@ class Suite:
                 min_runs=min(3, s.batch_runs),
             )
         )
-        for key in argv:
+        for key in ("batch", "jobs2", "program", "micrograd"):
             r[names[key]].note = f"{n / r[names[key]].median:,.0f} problems/s"
         r[names["jobs2"]].note += "; the same bytes as --jobs 1"
         r[names["batch"]].note += f"; every line's grads within {BATCH_TOLERANCE:g} of the baseline's"
@@ -1033,7 +1044,8 @@ class Suite:
         )
         self.throughput("bpcli batch --jobs 2 / micrograd", r[names["jobs2"]], base, BATCH_JOBS2_RATIO)
         self.throughput("bpcli batch --program / micrograd", r[names["program"]], base, BATCH_PROGRAM_RATIO)
-        self.throughput("bpcli batch --jobs 2 / --jobs 1", r[names["jobs2"]], bpcli, None)
+        self.throughput("bpcli batch --jobs 2 / --jobs 1", r[names["jobs2"]], bpcli, JOBS2_RATIO)
+        self.jobs_without_startup("batch", bpcli, r[names["jobs2"]], r[names["empty"]])
 
         reference = head_records(
             out["micrograd"], max(s.sympy_problems, s.process_problems, s.torch_problems)
@@ -1050,12 +1062,92 @@ class Suite:
             self._batch_baseline("torch", torch, s.torch_problems, text, reference, rate, same_bytes=True)
         self._batch_processes(first, reference, rate)
 
-    def throughput(self, what: str, a: Result, b: Result, limit: float | None) -> None:
+    def throughput(self, what: str, a: Result, b: Result, limit: float | None, bench: str = "batch") -> None:
         """Problems/s of a over problems/s of b, for runs over the same problems (so b's time
         over a's), with the ratio of their fastest runs beside it; the target is ≥ limit."""
         self.target(
-            "batch", what, b.median / a.median, limit, of_mins=min(b.walls) / min(a.walls), at_least=True
+            bench, what, b.median / a.median, limit, of_mins=min(b.walls) / min(a.walls), at_least=True
         )
+
+    def jobs_without_startup(self, bench: str, one: Result, two: Result, start: Result) -> None:
+        """--jobs 2 over --jobs 1 with bpcli's start-up (the same command on an empty file,
+        timed in the same rounds) left out of both: how the workers share the problems, apart
+        from the part no number of workers shortens."""
+        a, b = one.median - start.median, two.median - start.median
+        best_a, best_b = min(one.walls) - min(start.walls), min(two.walls) - min(start.walls)
+        if a > 0 and b > 0:
+            self.target(
+                bench,
+                "bpcli batch --jobs 2 / --jobs 1, start-up left out",
+                a / b,
+                None,
+                of_mins=best_a / best_b if best_a > 0 and best_b > 0 else None,
+                at_least=True,
+            )
+
+    # --- distinct ---
+
+    def distinct(self) -> None:
+        """Problems that share no structure (each its own program: no graph reuse, no compiled
+        path), as JSON Lines records, against the micrograd peer reading the same records."""
+        s = self.settings
+        n = s.distinct_problems
+        path = self.workdir / f"distinct{n}.jsonl"
+        tokens = write_distinct_problems(n, DISTINCT_SEED, path)
+        label = f"{n:,} distinct problems"
+        empty = self.workdir / "empty.jsonl"
+        empty.write_text("")
+        names = {
+            "batch": f"bpcli batch --format jsonl, {label}",
+            "jobs2": f"bpcli batch --jobs 2, {label}",
+            "micrograd": f"micrograd baseline, {label}",
+            "empty": "bpcli batch, an empty file (start-up)",
+        }
+        argv = {
+            "batch": (self.bpcli, "batch", path.name, "--format", "jsonl"),
+            "jobs2": (self.bpcli, "batch", path.name, "--format", "jsonl", "--jobs", "2"),
+            "micrograd": (self.python, str(HERE / "micrograd_baseline.py"), path.name),
+            "empty": (self.bpcli, "batch", empty.name, "--format", "jsonl"),
+        }
+        out = {
+            key: self._capture(args, self.workdir / f"out-distinct-{key}.jsonl") for key, args in argv.items()
+        }
+        problem = compare_files(out["batch"], out["micrograd"]) or (
+            None
+            if filecmp.cmp(out["jobs2"], out["batch"], shallow=False)
+            else "--jobs 2 wrote other output than --jobs 1"
+        )
+        if problem:
+            raise BenchError(f"distinct: {problem}")
+        cmds = {names[key]: Cmd(args, expect_size(out[key].stat().st_size)) for key, args in argv.items()}
+        r = self.add(
+            time_group(
+                "distinct",
+                cmds,
+                self.env,
+                self.workdir,
+                runs=s.batch_runs,
+                warmup=0,
+                budget=60,
+                min_runs=min(3, s.batch_runs),
+            )
+        )
+        for key in ("batch", "jobs2", "micrograd"):
+            r[names[key]].note = f"{n / r[names[key]].median:,.0f} problems/s"
+        r[names["batch"]].note += (
+            f"; {tokens / n:.0f} tokens a program; every line's grads within {BATCH_TOLERANCE:g}"
+            " of the baseline's"
+        )
+        r[names["jobs2"]].note += "; the same bytes as --jobs 1"
+        bpcli, base = r[names["batch"]], r[names["micrograd"]]
+        self.throughput("bpcli batch / micrograd, distinct", bpcli, base, DISTINCT_RATIO, "distinct")
+        self.throughput(
+            "bpcli batch --jobs 2 / micrograd, distinct", r[names["jobs2"]], base, None, "distinct"
+        )
+        self.throughput(
+            "bpcli batch --jobs 2 / --jobs 1, distinct", r[names["jobs2"]], bpcli, JOBS2_RATIO, "distinct"
+        )
+        self.jobs_without_startup("distinct", bpcli, r[names["jobs2"]], r[names["empty"]])
 
     def _capture(self, argv: tuple[str, ...], path: Path, env: tuple[tuple[str, str], ...] = ()) -> Path:
         """Run once, untimed, stdout to the file `path` (`env`: more variables)."""

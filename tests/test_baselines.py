@@ -42,6 +42,25 @@ def test_micrograd_baseline_gives_bpclis_gradients(bpcli):
         assert all(close(grads[k], record["grads"][k]) for k in grads), line
 
 
+def test_micrograd_baseline_gives_bpclis_gradients_on_distinct_problems(bpcli, tmp_path):
+    import distinct_problems
+
+    path = tmp_path / "distinct.jsonl"
+    distinct_problems.write_distinct_problems(40, 7, path)
+    lines = path.read_text(encoding="utf-8").splitlines()
+    records = [json.loads(r) for r in bpcli("batch", str(path)).out.splitlines()]
+    assert len(records) == len(lines) == 40
+    structures = set()
+    for line, record in zip(lines, records, strict=True):
+        problem = json.loads(line)
+        structures.add(distinct_problems.structure(problem["program"]))
+        output, value, grads = micrograd_baseline.solve(problem["program"], problem["bindings"])
+        assert output == record["output"] and close(value, record["value"]), line
+        assert grads.keys() == record["grads"].keys(), line
+        assert all(close(grads[k], record["grads"][k]) for k in grads), line
+    assert len(structures) == 40  # no two alike
+
+
 def test_numpy_baseline_gives_bpclis_gradients(bpcli, tmp_path, monkeypatch):
     rng = np.random.default_rng(4)
     np.save(tmp_path / "W.npy", rng.standard_normal((5, 3)))

@@ -447,6 +447,8 @@ class Solver:
 
     def _tidy(self, graph: Graph) -> Graph:
         """A binding given to every problem may be unused by some: that is no news."""
+        if not self.options.common:
+            return graph
         shared = {f"the binding {n}=… is not used by the program" for n in self.options.common}
         return graph.replace(warnings=tuple(w for w in graph.warnings if w not in shared))
 
@@ -474,6 +476,8 @@ _INT_LIMIT = 2**1023  # larger JSON integers do not fit in a float
 def _json_value(
     name: str, raw: object, seed: int | None, max_elements: int = MAX_ELEMENTS, rng: list[Rng] | None = None
 ) -> Value | Params:
+    if type(raw) is float and raw - raw == 0.0:  # a finite float, the common case, as below
+        return raw
     if isinstance(raw, bool) or raw is None:
         raise BindingError(
             f"the binding {name} must be a number, an array or an object, not {json.dumps(raw)}"
@@ -502,10 +506,14 @@ def _json_value(
 
 CHUNK = 1000  # at most this many lines per task sent to a worker process (100 for tables)...
 CHUNK_BYTES = 2**18  # ...and at most this many bytes (or one line, if it is longer)
+FIRST_CHUNK = 16  # lines in each of the first tasks, before a worker's time per line is known
+TASK_SECONDS = 0.03  # then as many lines as a worker solves in about this much CPU time (_Sizes)
+IN_FLIGHT_TASKS = 4  # tasks sent and not yet back, at most, per worker...
 IN_FLIGHT_BYTES = 2**25  # the bytes of input sent to workers and not yet back, at most (or one task)
 
 Task = tuple[str, int, list[Raw]]  # a source, the number of its first line, its raw lines
 Result = tuple[str, list[tuple[str, int, int]], int]  # records, failures (source, line, status), count
+Done = tuple[Result, float]  # a task's result, and the CPU seconds its worker took for it
 
 
 def solve_all(sources: Iterable[Source], options: Options, jobs: int = 1) -> Generator[Result, None, None]:
@@ -558,17 +566,18 @@ def _solve_in_workers(sources: Iterable[Source], options: Options, jobs: int) ->
     from collections import deque
     from concurrent.futures.process import BrokenProcessPool
 
-    pending: deque[tuple[Future[Result], Task, int, bool]] = deque()  # (future, task, bytes, alone)
+    pending: deque[tuple[Future[Done], Task, int, bool]] = deque()  # (future, task, bytes, alone)
     backlog: deque[tuple[Task, int, bool]] = deque()  # taken back from a broken pool
     in_flight = 0
     executor = _pool(options, jobs)
-    tasks = _tasks(sources, CHUNK if options.output_format != "table" else max(1, CHUNK // 10))
+    sizes = _Sizes(CHUNK if options.output_format != "table" else max(1, CHUNK // 10))
+    tasks = _tasks(sources, sizes)
     unreadable: BpcliError | None = None
     finished = False
     try:
         while True:
             while not pending or (
-                not pending[-1][3] and len(pending) < 2 * jobs and in_flight < IN_FLIGHT_BYTES
+                not pending[-1][3] and len(pending) < IN_FLIGHT_TASKS * jobs and in_flight < IN_FLIGHT_BYTES
             ):
                 if backlog:
                     if backlog[0][2] and pending:
@@ -593,7 +602,7 @@ def _solve_in_workers(sources: Iterable[Source], options: Options, jobs: int) ->
                 break
             future, task, size, alone = pending[0]
             try:
-                result = future.result()
+                result, seconds = future.result()
             except BrokenProcessPool:
                 _kill(executor)
                 executor = _pool(options, jobs)
@@ -612,6 +621,7 @@ def _solve_in_workers(sources: Iterable[Source], options: Options, jobs: int) ->
                 continue
             pending.popleft()
             in_flight -= size
+            sizes.solved(result[2], seconds)
             yield result
         if unreadable is not None:
             raise unreadable
@@ -626,7 +636,7 @@ def _solve_in_workers(sources: Iterable[Source], options: Options, jobs: int) ->
 _STOPPING = ("SIGINT", "SIGTERM", "SIGHUP")  # the signals that stop a batch
 
 
-def _submit(executor: ProcessPoolExecutor, task: Task) -> Future[Result]:
+def _submit(executor: ProcessPoolExecutor, task: Task) -> Future[Done]:
     """executor.submit, with the signals that stop a batch held back meanwhile: the workers
     it may fork then start with them blocked, until they have their own handlers."""
     import signal
@@ -702,9 +712,26 @@ def _lost(task: Task, options: Options) -> Result:
     return "".join(texts), failed, len(texts)
 
 
-def _tasks(sources: Iterable[Source], chunk: int) -> Iterator[tuple[Task, int]]:
-    """Runs of at most `chunk` raw lines and CHUNK_BYTES bytes (or one longer line; a `.bp`
-    file whole), cut without looking at them; with their size in bytes."""
+class _Sizes:
+    """How many lines the next task gets: FIRST_CHUNK at first, then as many as the workers
+    solve in about TASK_SECONDS of CPU time, judged by the last task's, at most `most`. Small tasks
+    keep both workers busy to the end (a last task of 1,000 slow problems would run alone)
+    and the first records coming; big ones cost less to send. The records do not depend on
+    where the input is cut."""
+
+    def __init__(self, most: int) -> None:
+        self.most = most
+        self.lines = min(most, FIRST_CHUNK)
+
+    def solved(self, count: int, seconds: float) -> None:
+        """A task of `count` problems took a worker `seconds` of CPU time."""
+        if count:
+            self.lines = max(1, min(self.most, round(TASK_SECONDS * count / max(seconds, 1e-6))))
+
+
+def _tasks(sources: Iterable[Source], sizes: _Sizes) -> Iterator[tuple[Task, int]]:
+    """Runs of at most `sizes.lines` raw lines and CHUNK_BYTES bytes (or one longer line; a
+    `.bp` file whole), cut without looking at them; with their size in bytes."""
     for name, lines in sources:
         if name.endswith(".bp"):
             whole = list(lines)
@@ -717,7 +744,7 @@ def _tasks(sources: Iterable[Source], chunk: int) -> Iterator[tuple[Task, int]]:
                 run.append(raw)
                 if type(raw) is bytes:
                     size += len(raw)
-                if len(run) >= chunk or size >= CHUNK_BYTES:
+                if len(run) >= sizes.lines or size >= CHUNK_BYTES:
                     yield (name, first, run), size
                     first += len(run)
                     run, size = [], 0
@@ -729,10 +756,13 @@ def _tasks(sources: Iterable[Source], chunk: int) -> Iterator[tuple[Task, int]]:
             yield (name, first, run), size
 
 
-def solve_chunk(task: Task) -> Result:
+def solve_chunk(task: Task) -> Done:
     """In a worker process: read and solve a run of raw lines; one text back, where it
-    failed, and how many problems there were. (The parent only cuts the input in runs:
-    everything else happens here.)"""
+    failed, and how many problems there were; and the CPU seconds that took. (The parent only
+    cuts the input in runs: everything else happens here.)"""
+    from time import process_time  # (the work's own time: other load on the machine aside)
+
+    started = process_time()
     solver = _worker_solver
     assert solver is not None, "the worker was started without its options"
     name, first, raw = task
@@ -744,7 +774,7 @@ def solve_chunk(task: Task) -> Result:
         texts.append(text)
         if status != EXIT_OK:
             failed.append((line[0], line[1], status))
-    return "".join(texts), failed, len(texts)
+    return ("".join(texts), failed, len(texts)), process_time() - started
 
 
 _worker_solver: Solver | None = None

@@ -444,7 +444,13 @@ def gradient(run: Run, node: Node) -> Value | None:
 def gradients(run: Run) -> dict[str, Value | None]:
     """∂f/∂name for every input (its own gradient) and every named intermediate (its last binding)."""
     graph = run.graph
-    return {name: gradient(run, graph.inputs.get(name) or node) for name, node in graph.names.items()}
+    inputs, grads = graph.inputs, run.grads
+    found: dict[str, Value | None] = {}
+    for name, node in graph.names.items():
+        node = inputs.get(name) or node
+        grad = grads[node.id]  # (what gradient() gives when it is there: the common case)
+        found[name] = grad if grad is not None else gradient(run, node)
+    return found
 
 
 # --- errors ---------------------------------------------------------------------------------

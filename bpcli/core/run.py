@@ -40,17 +40,15 @@ class Run:
         missing: bool = False,
         reached: list[bool] | None = None,
     ) -> None:
-        for key, value in (
-            ("graph", graph),
-            ("values", values),
-            ("grads", grads),
-            ("warnings", warnings),
-            ("kinks", kinks),
-            ("sent", sent),
-            ("missing", missing),
-            ("reached", reached),
-        ):
-            object.__setattr__(self, key, value)
+        set_ = object.__setattr__  # (one call a field: no tuples to build, on every problem)
+        set_(self, "graph", graph)
+        set_(self, "values", values)
+        set_(self, "grads", grads)
+        set_(self, "warnings", warnings)
+        set_(self, "kinks", kinks)
+        set_(self, "sent", sent)
+        set_(self, "missing", missing)
+        set_(self, "reached", reached)
 
     def __setattr__(self, key: str, value: object) -> None:
         raise AttributeError("a run is not changed once the engine returns it")

@@ -154,7 +154,12 @@ class Builder:
         needs_grad: bool | None = None,
     ) -> Node:
         if needs_grad is None:
-            needs_grad = op.differentiable and any(i.needs_grad for i in inputs)
+            needs_grad = False
+            if op.differentiable:  # (a loop: any() of a generator costs more, on every node)
+                for i in inputs:
+                    if i.needs_grad:
+                        needs_grad = True
+                        break
         node = Node(len(self.nodes), op, inputs, start, end, needs_grad)
         node.scope = self.scope
         self.nodes.append(node)

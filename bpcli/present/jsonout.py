@@ -36,7 +36,10 @@ def grad_document(
     doc: dict[str, object] = {
         "output": graph.output_text,
         "value": to_json(run.output),
-        "grads": {name: to_json(g) for name, g in grads.items() if not wrt or name in wrt},
+        # (as they are, a batch record's: no call a gradient)
+        "grads": grads
+        if arrays and not wrt
+        else {name: to_json(g) for name, g in grads.items() if not wrt or name in wrt},
     }
     if graph.upstream is not None:  # --upstream: the gradient given to flow into the output
         doc["upstream"] = {"name": graph.upstream_name, "value": to_json(graph.upstream)}

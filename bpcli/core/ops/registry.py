@@ -458,6 +458,8 @@ def unbroadcast(grad: Value, like: Value) -> Value:
 
 def broadcast_shape(shapes: list[Shape]) -> Shape:
     """numpy's broadcasting rule."""
+    if shapes and not any(shapes):  # scalars only (the common case while reading: x*y + 2)
+        return ()
     ndim = max(len(s) for s in shapes)
     result = []
     for axis in range(-ndim, 0):
