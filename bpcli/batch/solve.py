@@ -768,7 +768,7 @@ def solve_chunk(task: Task) -> Done:
     name, first, raw = task
     texts, failed = [], []
     if _worker_points is not None:
-        return _worker_points.solve(list(read_lines([(name, raw)], first)))
+        return _worker_points.solve(list(read_lines([(name, raw)], first))), process_time() - started
     for line in read_lines([(name, raw)], first):
         text, status = solver.solve_line(line)
         texts.append(text)
