@@ -407,3 +407,23 @@ def test_the_api_writes_html():
     c = bpcli.check("(x+y)*z", dict(x=-2, y=5, z=-4), answers={"dx": -4, "dz": 4})
     page = Page(c.to_html())
     assert {a["ok"] for a in page.data()["answers"]} == {True, False}
+
+
+def test_check_out_never_writes_over_what_it_reads(bpcli, tmp_path):
+    answers = tmp_path / "answers.txt"
+    answers.write_text("dx0 = 0.39\n")
+    result = bpcli("check", NEURON, "--answers", str(answers), "-o", str(answers))
+    assert result.code == 2 and "would write over" in result.err
+    assert answers.read_text() == "dx0 = 0.39\n"
+    many = bpcli("check", NEURON, "--answers", str(answers), str(answers), "-o", str(tmp_path / "r.html"))
+    assert many.code == 2 and "one student's answers" in many.err
+
+
+@pytest.mark.skipif(not HAVE_DOT, reason="no dot")
+def test_graphviz_wires_get_a_wide_hover_line_and_lose_dots_own_tooltips():
+    text, _ = page_of(NEURON, "graphviz")
+    page = Page(text)
+    hits = [a for t, a in page.elements if t == "path" and a.get("class") == "hit"]
+    lines = [a for t, a in page.elements if t == "path" and a.get("class") != "hit"]
+    assert hits and len(hits) == len(lines)
+    assert "xlink:title" not in text and "<!--" not in text

@@ -17,6 +17,7 @@ from bpcli.present.html.picture import Marks, node_attributes, wire_attributes
 _GROUP = re.compile(r'<g id="((?:node|edge)\d+)" class="(node|edge)">\n<title>([^<]*)</title>')
 _WIRE = re.compile(r"w(\d+)_(\d+)")
 _TRUNK = re.compile(r"[tj](\d+)")
+_LINE = re.compile(r'<path fill="none" stroke="[^"]*" d="([^"]*)"/>')
 
 
 def hook(svg: str, graph: Graph, marks: Marks) -> str:
@@ -64,6 +65,8 @@ def hook(svg: str, graph: Graph, marks: Marks) -> str:
         return f'<g id="{group_id}" {attributes[0]}>\n<title>{attributes[1]}</title>'
 
     svg = _GROUP.sub(replace, svg)
+    # a wire's line is thin: a wide invisible copy under it takes the hover
+    svg = _LINE.sub(r'<path class="hit" fill="none" d="\1"/>\g<0>', svg)
     svg = re.sub(r' xlink:title="[^"]*"', "", svg)
     svg = re.sub(r"<!--.*?-->\n?", "", svg, flags=re.DOTALL)
     svg = svg.replace("<title>bpcli</title>\n", "", 1)
