@@ -13,8 +13,10 @@ from html import escape
 
 from bpcli.core.graph import Graph
 from bpcli.core.ops import CONST
-from bpcli.present.arrays import compact
+from bpcli.present.arrays import compact, norm_of, shape_text
 from bpcli.present.html.picture import Marks, node_attributes, wire_attributes
+from bpcli.present.numbers import number
+from bpcli.values import Value
 
 SWEEPS = 4  # down and up, each
 ROW = 66  # px between nodes of a layer
@@ -144,13 +146,13 @@ def circuit_svg(marks: Marks) -> str:
         value = run.values[i]
         parts.append(
             f'<text class="value" x="{cx:.1f}" y="{y[i] - BOX_H / 2 - 4:.1f}">'
-            f"{escape(compact(value, marks.precision, VALUE_ROOM))}</text>"
+            f"{escape(_short(value, marks.precision, False))}</text>"
         )
         gradient = run.grads[i]
         if gradient is not None:
             parts.append(
                 f'<text class="gradient" x="{cx:.1f}" y="{y[i] + BOX_H / 2 + 13:.1f}">'
-                f"{escape(compact(gradient, marks.precision, VALUE_ROOM))}</text>"
+                f"{escape(_short(gradient, marks.precision, True))}</text>"
             )
         answer = marks.answers.get(i)
         if answer is not None:
@@ -180,6 +182,19 @@ def _wire(attributes: str, tip: str, x1: float, y1: float, x2: float, y2: float)
         bend = max(20.0, (x2 - x1) / 2)
         d = f"M{x1:.1f},{y1:.1f}C{x1 + bend:.1f},{y1:.1f} {x2 - bend:.1f},{y2:.1f} {x2:.1f},{y2:.1f}"
     return f'<g {attributes}><title>{tip}</title><path class="hit" d="{d}"/><path d="{d}"/></g>'
+
+
+def _short(v: Value | None, precision: int, gradient: bool) -> str:
+    """A value under or over a box: a number, a short vector whole, else an array's shape
+    (and a gradient's norm); the tooltip has more."""
+    if v is None or isinstance(v, float):
+        return compact(v, precision, VALUE_ROOM)
+    whole = compact(v, precision, VALUE_ROOM)
+    if "…" not in whole and "(" not in whole and len(whole) <= VALUE_ROOM:
+        return whole
+    if gradient:
+        return f"‖g‖ {number(norm_of(v), min(precision, 3))}"
+    return shape_text(v)
 
 
 def _label(graph: Graph, node_id: int, precision: int) -> str:
