@@ -29,9 +29,10 @@ from bpcli.texts import Translator
 from bpcli.values import Value
 
 LAYOUTS = ("auto", "graphviz", "own")
-# Graphviz lays out graphs up to this many nodes (beyond, dot takes minutes), within DOT_TIMEOUT.
-MAX_DOT_NODES = 600
-DOT_TIMEOUT = 20.0
+# Graphviz lays out graphs up to this many nodes (beyond, dot may take minutes), within
+# DOT_TIMEOUT seconds; else, and when dot is not installed, the report draws its own.
+MAX_DOT_NODES = 400
+DOT_TIMEOUT = 10.0
 # An array's values are written in full (behind a click) up to this many elements.
 FULL_VALUES = 10_000
 ROOM = 48  # the columns of an array's one-line summary in the panel and the tables
@@ -82,7 +83,7 @@ def grad_page(
         _stepper(tr, len(order)),
     ]
     if check is not None:
-        body.append(_answers(check[0], tr))
+        body.append(_answers(check[0], precision, tr))
     body += [
         _steps(marks, order, sections, tr),
         _node_table(marks, tr),
@@ -122,7 +123,7 @@ def _picture(marks: Marks, layout: str) -> tuple[str, str]:
         from bpcli.present.dot import svg_text, to_dot
         from bpcli.present.html.graphviz import hook
 
-        svg = svg_text(to_dot(marks.run, marks.precision, every_node=True), DOT_TIMEOUT)
+        svg = svg_text(to_dot(marks.run, marks.precision, every_node=True), DOT_TIMEOUT, bounded=True)
         if svg is not None:
             return hook(svg, graph, marks), "graphviz"
     from bpcli.present.html.layout import circuit_svg
@@ -345,7 +346,7 @@ def _program(source: str, tr: Translator) -> str:
     )
 
 
-def _answers(document: dict[str, object], tr: Translator) -> str:
+def _answers(document: dict[str, object], precision: int, tr: Translator) -> str:
     """The check's table: each answer right (✓) or wrong (✗), the truth, the diagnosis."""
     results = document["results"]
     assert isinstance(results, list)
@@ -367,8 +368,8 @@ def _answers(document: dict[str, object], tr: Translator) -> str:
         rows.append(
             f'<tr class="{verdict}"><td><span class="mark" aria-label="{escape(tr("html." + verdict))}">'
             f"{mark}</span> <code>{escape(r['name'])}</code>{flag}</td>"
-            f"<td>{escape(r['means'])}</td><td>{escape(_plain(r['answer']))}</td>"
-            f"<td>{escape(_plain(r['truth']))}</td><td>{escape(words)}</td></tr>"
+            f"<td>{escape(r['means'])}</td><td>{escape(_plain(r['answer'], 17))}</td>"
+            f"<td>{escape(_plain(r['truth'], precision))}</td><td>{escape(words)}</td></tr>"
         )
     summary = tr("check.summary", correct=document["correct"], total=document["total"])
     if first is not None:
@@ -382,10 +383,12 @@ def _answers(document: dict[str, object], tr: Translator) -> str:
     )
 
 
-def _plain(v: object) -> str:
+def _plain(v: object, precision: int) -> str:
     """An answer or a truth from the check document: a number, or nested lists on one line."""
+    if isinstance(v, float) and precision >= 17:  # an answer: as short as it reads back
+        return repr(v).removesuffix(".0")
     if isinstance(v, float):
-        return number(v, 4) if v == v else str(v)
+        return number(v, precision) if v == v else str(v)
     text = json.dumps(v)
     return text if len(text) <= 120 else text[:119] + "…"
 

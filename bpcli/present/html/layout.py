@@ -99,11 +99,7 @@ def circuit_svg(marks: Marks) -> str:
     total_w = end_x + 60 + PAD
     total_h = top + (tallest - 1) * ROW / 2 + 14 + PAD + 16
 
-    fans = [0] * len(graph.nodes)
-    for node in graph.nodes:
-        for inp in node.inputs:
-            fans[inp.id] += 1
-    fans[out] += 1
+    fans = marks.fans
     wires: list[str] = []
 
     def start(source: int) -> tuple[float, float]:
