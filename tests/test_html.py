@@ -448,3 +448,13 @@ def test_a_gradient_answer_where_its_node_fans_out_marks_the_trunk_not_the_branc
     (node,) = [i for i in page.find(data_node=str(x)) if page.elements[i][0] == "g"]
     assert page.elements[node][1]["data-answer"] == "wrong"
     assert "✗ dx = 4" in page.text(node + 1)
+
+
+@pytest.mark.parametrize("drawn", [None, '<svg xmlns="http://www.w3.org/2000/svg"><g id="x"/></svg>'])
+def test_without_a_usable_picture_from_dot_the_own_layout_draws_it(monkeypatch, drawn):
+    import bpcli.present.dot as dot
+
+    monkeypatch.setattr(dot, "svg_text", lambda *args, **kwargs: drawn)  # no dot, a timeout, another SVG
+    text, r = page_of(NEURON, "graphviz")
+    assert 'data-layout="own"' in text
+    assert text.count(" data-node=") == len(r.graph.nodes)

@@ -125,7 +125,9 @@ def _picture(marks: Marks, layout: str) -> tuple[str, str]:
 
         svg = svg_text(to_dot(marks.run, marks.precision, every_node=True), DOT_TIMEOUT, bounded=True)
         if svg is not None:
-            return hook(svg, graph, marks), "graphviz"
+            hooked = hook(svg, graph, marks)
+            if hooked.count(" data-node=") == len(graph.nodes):  # (another dot's SVG: the own layout)
+                return hooked, "graphviz"
     from bpcli.present.html.layout import circuit_svg
 
     return circuit_svg(marks), "own"
