@@ -341,7 +341,7 @@ def single_expressions(draw) -> Program:
     e = draw(expressions(dict(program.env), depth=4))
     program.use(e)
     program.output = e.sym
-    program.lines.append(f"({e.text})" if e.text[:1] in "+-" and program.lines else e.text)
+    program.lines.append(f"({e.text})" if e.text[:1] in "+-−" and program.lines else e.text)
     program.finish(draw)
     return program
 

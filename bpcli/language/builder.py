@@ -642,7 +642,7 @@ class Builder:
         ):  # (and no blank line between them: that would make it a statement of its own)
             fix = hints.continuation(source, start)
         if fix is None or _indentation(source, fix.statement) != _indentation(source, start):
-            if source[start] == "+" and source[:start].strip():  # +x after a statement: never meant
+            if source[start] == "+" and _has_code(source[:start]):  # +x after a statement: never meant
                 raise self._error(
                     f"line {source.count(chr(10), 0, start) + 1} has a statement that starts with '+'",
                     start,
@@ -1350,6 +1350,11 @@ class Builder:
                 flows = node.op.differentiable and any(i.needs_grad for i in node.inputs)
                 named = bool(node.name) and node.op.differentiable and node.id not in self.booleans
                 node.needs_grad = flows or (named and node.id not in random)  # (a mask has none)
+
+
+def _has_code(text: str) -> bool:
+    """Whether the text holds anything but blank lines and comments (a statement)."""
+    return any(line.split("#", 1)[0].strip() for line in text.split("\n"))
 
 
 def _indentation(source: str, pos: int) -> str:
