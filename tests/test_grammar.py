@@ -275,8 +275,9 @@ def test_the_tables_never_shift_the_end():
     no state shifts $END, and the END state, reached by a goto, has no action at all."""
     from bpcli.language import _tables
 
-    assert all(state.get("$END", -1) < 0 for state in _tables.STATES)
-    assert _tables.STATES[_tables.END] == {}
+    end = _tables.SYMBOLS.index("$END")
+    assert all(state[end] is None or state[end] < 0 for state in _tables.STATES)
+    assert set(_tables.STATES[_tables.END]) == {None}
 
 
 def test_a_lecture_program_does_not_load_numpys_array_ops():
