@@ -9,7 +9,8 @@ problem (a fixed seed, so every run parses the same text), and the 100k-term sum
 - text to graph: bpcli.language.parse.parse(text, bindings), the graph built.
 
 Tokens are what bpcli's lexer gives the parser (layout tokens included, white space and
-comments not). Usage: python inprocess_parser.py --sum 100000 --repeats 5
+comments not); the output gives each input's token count and its seconds per parse in each
+round. Usage: python inprocess_parser.py --sum 100000 --repeats 5
 """
 
 from __future__ import annotations
@@ -53,24 +54,27 @@ def _count(text: str) -> int:
 
 
 def measure(text: str, bindings: dict[str, float], seconds: float, repeats: int) -> dict[str, Any]:
-    """Tokens/s of the best of `repeats` rounds, each parsing `text` for about `seconds`."""
-    count = _count(text)
+    """Seconds per parse, parse only and text to graph, in `repeats` interleaved rounds of
+    about `seconds` each (the mean of the parses in the round)."""
     parser = lalr.Parser(Recorder(lambda statement: None))
-    out: dict[str, Any] = {"tokens": count, "chars": len(text)}
-    for name, once in (("parse", lambda: parser.parse(text)), ("graph", lambda: parse(text, bindings))):
+    cases = {"parse": lambda: parser.parse(text), "graph": lambda: parse(text, bindings)}
+    out: dict[str, Any] = {"tokens": _count(text), "chars": len(text), "parse": [], "graph": []}
+    runs = {}
+    for name, once in cases.items():
         once()
         t0 = time.perf_counter()
         once()
-        single = time.perf_counter() - t0
-        n = max(1, int(seconds / max(single, 1e-9)))
-        rates = []
-        for _ in range(repeats):
+        runs[name] = max(1, int(seconds / max(time.perf_counter() - t0, 1e-9)))
+    for _ in range(repeats):
+        for name, once in cases.items():
             gc.collect()
+            n = runs[name]
+            gc.disable()  # (as parse does: collecting the many objects a parse makes is waste)
             t0 = time.perf_counter()
             for _ in range(n):
                 once()
-            rates.append(count * n / (time.perf_counter() - t0))
-        out[name] = rates
+            out[name].append((time.perf_counter() - t0) / n)
+            gc.enable()
     return out
 
 

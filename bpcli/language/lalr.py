@@ -70,16 +70,19 @@ _NUMBER = {name: i for i, name in enumerate(_SYMBOLS)}
 _TERMINALS = _tables.TERMINALS
 # One pattern: each terminal's alternative followed by an empty group of its name, which
 # says which one matched (it is the match's last group) and lets the regular expression
-# engine skip an alternative whose first character cannot match. The terminals that are
-# one fixed string (",", "//", "...") are one alternative, tried after the others (none of
-# which they could cut short), longest first, and told apart by their text: fewer groups
-# make the pattern quicker to compile at start-up.
+# engine skip an alternative whose first character cannot match. The white space before a
+# token is read with it, before the empty group 1 that marks where the token starts (WS is
+# ignored, and no other terminal starts with white space: at the end of the text, WS's own
+# alternative matches it). The terminals that are one fixed string (",", "//", "...") are
+# one alternative, tried after the others (none of which they could cut short), longest
+# first, and told apart by their text: fewer groups make the pattern quicker to compile.
 _LITERAL_KINDS = {text: _NUMBER[name] for name, text in _tables.LITERALS.items()}
 _LEXER = re.compile(
-    "|".join(f"(?:{regex})(?P<{name}>)" for name, regex in _tables.LEXER if name not in _tables.LITERALS)
+    f"(?:{dict(_tables.LEXER)['WS']})?()(?:"
+    + "|".join(f"(?:{regex})(?P<{name}>)" for name, regex in _tables.LEXER if name not in _tables.LITERALS)
     + "|(?:"
     + "|".join(re.escape(text) for text in sorted(_LITERAL_KINDS, key=len, reverse=True))
-    + r")(?P<_LITERAL>)|[\s\S](?P<_ERROR>)"
+    + r")(?P<_LITERAL>)|[\s\S](?P<_ERROR>))"
 )
 # What each group of the lexer's pattern is (by group number): a terminal's number, or one
 # of these codes below zero. (Groups inside a terminal's own pattern are never the last
@@ -140,25 +143,25 @@ def _lex(text: str) -> tuple[list[int], list[int], list[int], Exception | None]:
     groups, literals, keywords = _GROUPS, _LITERAL_KINDS, _KEYWORD_KINDS
     for match in _LEXER.finditer(text):
         kind = groups[match.lastindex]  # type: ignore[index]
+        start = match.start(1)
         if kind < 0:
             if kind == _LITERAL:
-                kind = literals[match.group()]
+                kind = literals[text[start : match.end()]]
                 if kind in _OPENS:
                     depth += 1
                 elif kind in _CLOSES and depth:
                     depth -= 1
             elif kind == _WORD:
-                kind = keywords.get(match.group(), _NAME)
+                kind = keywords.get(text[start : match.end()], _NAME)
             elif kind == _IGNORED:
                 continue
             elif kind == _NEWLINE:
                 if not depth and newline < 0 and indents:
-                    newline = match.start()
+                    newline = start
                     line_starts = True
                 continue
             else:
-                return kinds, starts, ends, UnexpectedCharacter(match.start())
-        start = match.start()
+                return kinds, starts, ends, UnexpectedCharacter(start)
         if line_starts:
             line_start = text.rfind("\n", 0, start) + 1
             width = len(text[line_start:start].expandtabs(8))

@@ -25,10 +25,10 @@ class Tree:
     def __init__(self, rule: str, children: list[Any]) -> None:
         self.rule = rule
         self.children = children
-        # the children that are trees, last first (the order they are pushed to be evaluated)
-        # (a loop, not a comprehension: a tree is made for each rule reduced, and this is quicker)
+        # the children that are trees, in order (a loop, not a comprehension: a tree is made
+        # for each rule reduced, and this is quicker)
         subtrees = []
-        for child in reversed(children):
+        for child in children:
             if type(child) is Tree:
                 subtrees.append(child)
         self.subtrees = subtrees
