@@ -6,6 +6,13 @@ of the same name (the rule's alias) with the rule's children, exactly as a Lark
 transformer would be called, with Lark's rules for which children are kept: anonymous
 tokens are dropped, rules named `_x` are spliced into their parent, and `?rule` passes a
 single child through.
+
+Speed (issue 20): the lexer gives three lists (terminal numbers, start and end offsets)
+rather than an object for each token; the tables are tuples indexed by symbol number; a
+token the parser shifts is pushed as its index in those lists and becomes a Token only when
+a rule keeps it; and the goto after a reduction is cached together with the pass-through
+reductions that follow it. The lexer's error (a bad character or indentation) is raised
+when the parser reaches it, after the tokens before it, as a token stream would raise it.
 """
 
 from __future__ import annotations
