@@ -44,7 +44,7 @@ HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent
 VENV = HERE / ".venv"
 STAMP_NAME = "bpcli-bench-stamp.json"
-BENCHMARKS = ("startup", "scaling", "arrays", "batch", "cnn", "loops", "naive", "check", "parser")
+BENCHMARKS = ("startup", "scaling", "arrays", "batch", "points", "cnn", "loops", "naive", "check", "parser")
 
 # Set on this machine or by a developer's shell, but not what a user's bpcli runs with:
 # PYTHONDONTWRITEBYTECODE would hide a missing .pyc, PYTHONUNBUFFERED slows big output,
@@ -105,6 +105,8 @@ class Settings:
     check_big_repeats: int  # check: rounds of the big naive conv (4-9 s; 0 leaves it out)
     check_class_size: int  # check: answer files in the class
     check_class_repeats: int  # check: in-process rounds of the whole class through the CLI
+    points: int  # points: the neuron's points for batch --program and grad_many
+    points_runs: int  # points: at most this many interleaved rounds (fewer if over budget)
 
 
 FULL = Settings(
@@ -133,6 +135,8 @@ FULL = Settings(
     check_big_repeats=1,
     check_class_size=200,
     check_class_repeats=5,
+    points=100_000,
+    points_runs=7,
 )
 QUICK = Settings(
     startup_runs=5,
@@ -160,6 +164,8 @@ QUICK = Settings(
     check_big_repeats=0,
     check_class_size=200,
     check_class_repeats=2,
+    points=50_000,
+    points_runs=2,
 )
 
 # Targets: (limit, unit). Ratios are "×", times "s".
@@ -174,6 +180,7 @@ BATCH_FLOOR = 0.5  # the older floor for the same ratio
 BATCH_RATE = 5_000.0  # bpcli batch, problems/s, absolute
 BATCH_JOBS2_RATIO = 1.8  # bpcli batch --jobs 2 / micrograd
 BATCH_PROGRAM_RATIO = 5.0  # bpcli batch --program / micrograd
+POINTS_RATIO = 5.0  # points: many points together / one by one (batch --program, grad_many)
 CONV_RATIO = 2.0  # cnn: bpcli's conv2d forward + backward / numpy's im2col by hand, in-process
 SOFTMAX_RATIO = 1.5  # cnn: bpcli's softmax-loss program / numpy by hand, in-process
 BATCH_TOLERANCE = 1e-9  # bpcli's values and gradients against the baseline's
@@ -313,6 +320,7 @@ def import_left_out(runs: Result, imports: Result) -> tuple[float | None, float 
 class Cmd:
     argv: tuple[str, ...]
     check: Any = None  # callable(Sample) -> str | None (an error message)
+    env: tuple[tuple[str, str], ...] = ()  # set for this command alone (BPCLI_POINTWISE=1)
 
 
 def spawn(cmd: Cmd, env: dict[str, str], cwd: Path) -> Sample:
@@ -325,7 +333,12 @@ def spawn(cmd: Cmd, env: dict[str, str], cwd: Path) -> Sample:
     with tempfile.TemporaryFile() as err:
         start = time.perf_counter()
         proc = subprocess.Popen(
-            cmd.argv, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=err, env=env, cwd=cwd
+            cmd.argv,
+            stdin=subprocess.DEVNULL,
+            stdout=subprocess.PIPE,
+            stderr=err,
+            env={**env, **dict(cmd.env)} if cmd.env else env,
+            cwd=cwd,
         )
         assert proc.stdout is not None
         fd = proc.stdout.fileno()
@@ -1045,21 +1058,80 @@ class Suite:
             "batch", what, b.median / a.median, limit, of_mins=min(b.walls) / min(a.walls), at_least=True
         )
 
-    def _capture(self, argv: tuple[str, ...], path: Path) -> Path:
-        """Run once, untimed, stdout to the file `path`."""
+    def _capture(self, argv: tuple[str, ...], path: Path, env: tuple[tuple[str, str], ...] = ()) -> Path:
+        """Run once, untimed, stdout to the file `path` (`env`: more variables)."""
         with path.open("wb") as out:
             proc = subprocess.run(
                 argv,
                 stdin=subprocess.DEVNULL,
                 stdout=out,
                 stderr=subprocess.PIPE,
-                env=self.env,
+                env={**self.env, **dict(env)},
                 cwd=self.workdir,
             )
         if proc.returncode != 0:
             message = proc.stderr.decode(errors="replace").strip()[-2000:]
             raise BenchError(f"{' '.join(argv)} exited with {proc.returncode}:\n{message}")
         return path
+
+    # --- points ---
+
+    def points(self) -> None:
+        """One program at many points (issue 20, part 4): `bpcli batch POINTS --program
+        neuron.bp` with the points together (numpy arrays over runs of lines) against the
+        same command one point at a time (BPCLI_POINTWISE=1: the compiled scalar path), the
+        same bytes checked; and `Program.grad_many` against grad at each point, in-process."""
+        s = self.settings
+        n = s.points
+        text = self.workdir / f"neurons-points{n}.txt"
+        points = self.workdir / f"points-{n}.jsonl"
+        write_neuron_problems(n, 20260, text, points, keep=0)
+        shutil.copyfile(self.source / "samples" / "neuron.bp", self.workdir / "neuron.bp")
+        argv = (self.bpcli, "batch", points.name, "--program", "neuron.bp")
+        alone_env = (("BPCLI_POINTWISE", "1"),)
+        together = self._capture(argv, self.workdir / "out-points-together.jsonl")
+        alone = self._capture(argv, self.workdir / "out-points-alone.jsonl", alone_env)
+        if not filecmp.cmp(together, alone, shallow=False):
+            raise BenchError("points: batch --program wrote other records together than one by one")
+        size = expect_size(together.stat().st_size)
+        names = {
+            "together": f"bpcli batch --program neuron.bp, {n:,} points together",
+            "alone": f"bpcli batch --program neuron.bp, {n:,} points one by one",
+        }
+        cmds = {
+            names["together"]: Cmd(argv, size),
+            names["alone"]: Cmd(argv, size, env=alone_env),
+        }
+        r = self.add(
+            time_group("points", cmds, self.env, self.workdir, runs=s.points_runs, warmup=0, budget=60)
+        )
+        for name in names.values():
+            r[name].note = f"{n / r[name].median:,.0f} points/s"
+        r[names["together"]].note += "; the same bytes as one by one"
+        r[names["alone"]].note += "; BPCLI_POINTWISE=1"
+        a, b = r[names["together"]], r[names["alone"]]
+        self.target(
+            "points",
+            "batch --program: together / one by one (points/s)",
+            b.median / a.median,
+            POINTS_RATIO,
+            of_mins=min(b.walls) / min(a.walls),
+            at_least=True,
+        )
+        data = self._inprocess("inprocess_points.py", str(n), str(max(2, s.points_runs)))
+        many = Timed("points", f"Program.grad_many, {n:,} points", {"total": data["together"]})
+        many.note = "in-process; f and the gradients the same floats as grad's"
+        one = Timed("points", f"grad at each point, {n:,} points", {"total": data["one_by_one"]})
+        one.note = "in-process; [program.grad(p) for p in points]"
+        self.results += [many, one]
+        self.target(
+            "points",
+            "grad_many: together / one by one (points/s)",
+            statistics.median(one.walls) / statistics.median(many.walls),
+            POINTS_RATIO,
+            of_mins=min(one.walls) / min(many.walls),
+            at_least=True,
+        )
 
     def _batch_baseline(
         self,

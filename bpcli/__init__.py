@@ -23,7 +23,18 @@ from bpcli.errors import (
 )
 
 if TYPE_CHECKING:
-    from bpcli.api import CheckResult, Edge, Node, Program, Result, check, compile, grad
+    from bpcli.api import (
+        CheckResult,
+        ClassResult,
+        Edge,
+        Node,
+        Program,
+        Result,
+        check,
+        check_class,
+        compile,
+        grad,
+    )
 
 __version__ = "0.1.0"
 
@@ -31,6 +42,7 @@ __all__ = [
     "BindingError",
     "BpcliError",
     "CheckResult",
+    "ClassResult",
     "DomainError",
     "Edge",
     "InputError",
@@ -42,11 +54,25 @@ __all__ = [
     "ShapeError",
     "__version__",
     "check",
+    "check_class",
     "compile",
     "grad",
 ]
 
-_API = frozenset(("CheckResult", "Edge", "Node", "Program", "Result", "check", "compile", "grad"))
+_API = frozenset(
+    (
+        "CheckResult",
+        "ClassResult",
+        "Edge",
+        "Node",
+        "Program",
+        "Result",
+        "check",
+        "check_class",
+        "compile",
+        "grad",
+    )
+)
 
 
 def __getattr__(name: str) -> Any:

@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import io
 import os
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -61,9 +61,26 @@ class Result:
     def __init__(self, run: Run) -> None:
         from bpcli.core.engine import gradients
 
-        self._run = run
+        self._made: Run | None = run
+        self._make: Callable[[], Run] | None = None
         self.value: Value | None = run.output
         self.grads: dict[str, Value | None] = dict(gradients(run))
+
+    @classmethod
+    def _of_point(cls, value: Value, grads: dict[str, Value | None], make: Callable[[], Run]) -> Result:
+        """A result from grad_many's pass over many points: f and the gradients now, the run
+        (each node, for a format or `nodes`) when first asked for."""
+        result = cls.__new__(cls)
+        result._made, result._make = None, make
+        result.value, result.grads = value, grads
+        return result
+
+    @property
+    def _run(self) -> Run:
+        if self._made is None:
+            assert self._make is not None
+            self._made = self._make()
+        return self._made
 
     @property
     def nodes(self) -> list[Node]:
@@ -180,9 +197,27 @@ class Program:
         return Result(self._cache.run(self.source, _bindings({**(bindings or {}), **more})))
 
     def grad_many(self, points: Iterable[Mapping[str, Any]]) -> list[Result]:
-        """`grad` at each point, in order: after the first, a point whose bindings differ only
-        in their numbers reuses the kept graph (a point whose evaluation fails raises)."""
-        return [self.grad(point) for point in points]
+        """`grad` at each point, in order (a point whose evaluation fails raises). Many points
+        of plain numbers with the same names go through the program together, as numpy
+        arrays, with the same numbers to the bit (see bpcli.batch.vector)."""
+        import gc
+
+        from bpcli.batch.vector import points_at
+
+        points = list(points)
+        results = []
+        if points:
+            results.append(self.grad(points[0]))  # (it builds the graph the others share)
+        collecting = gc.isenabled()
+        gc.disable()  # a few objects a point, none of them garbage: no cycles to look for
+        try:
+            found = points_at(self._cache, self.source, points)
+            for point, got in zip(points[1:], found[1:], strict=True):
+                results.append(self.grad(point) if got is None else Result._of_point(*got))
+        finally:
+            if collecting:
+                gc.enable()
+        return results
 
     def __repr__(self) -> str:
         return f"<bpcli.Program {self.source[:40]!r}>"
@@ -207,7 +242,7 @@ def grad(
     from bpcli.core.engine import run
     from bpcli.language.parse import parse
 
-    given = _bindings({**(bindings or {}), **more})
+    given = _bindings({**(bindings or {}), **more}, seed)
     flowing = None if upstream is None else (None, _array("upstream", upstream))
     graph = parse(_source(program), given, False, max_elements, seed, output, flowing)
     return Result(run(graph, record=True))
@@ -280,6 +315,82 @@ def check(
     return CheckResult(document, buffer.getvalue())
 
 
+class ClassResult:
+    """A class checked against one run: `students` (one record a student, as `bpcli check
+    --answers DIR --format jsonl` writes them: file, correct, total, first, kind, results;
+    or file and error), `summary` (how the class did, each mistake at each step with how
+    many made it) and `ok` (every student's every answer right); `str()` is the report."""
+
+    def __init__(self, document: dict[str, Any], report: str) -> None:
+        self.students: list[dict[str, Any]] = document["students"]
+        self.summary: dict[str, Any] = document["summary"]
+        self.warnings: list[str] = document["warnings"]
+        self.ok: bool = self.summary["all_right"] == self.summary["files"]
+        self._report = report
+
+    def __str__(self) -> str:
+        return self._report
+
+    def _repr_html_(self) -> str:
+        """In Jupyter or IPython: the class report, as the command line prints it."""
+        from html import escape
+
+        return f"<pre class='bpcli-class'>{escape(self._report)}</pre>"
+
+    def __repr__(self) -> str:
+        s = self.summary
+        return f"<bpcli.ClassResult {s['files']} students: {s['all_right']} all right>"
+
+
+def check_class(
+    program: str,
+    bindings: Mapping[str, Any] | None = None,
+    /,
+    *,
+    students: Mapping[str, Mapping[str, Any] | str | os.PathLike[str]] | str | os.PathLike[str],
+    seed: int | None = None,
+    output: str | None = None,
+    upstream: Any = None,
+    lang: str = "en",
+) -> ClassResult:
+    """Check a whole class against one run of `program` at `bindings`, as `bpcli check
+    --answers DIR` does. `students` maps each student's name to their answers (a mapping, as
+    `check` takes them, or the path of an answers file), or is a directory of answers files
+    (its .txt files, sorted by name). A student whose answers cannot be read (a missing file,
+    an answer naming nothing in the program) is a record with an error; the others go on."""
+    from bpcli.core.run import freeze
+    from bpcli.grading.answers import answers_files, read_answers
+    from bpcli.present import classroom, plain_console, write_parts
+    from bpcli.streams import read_text
+    from bpcli.texts import Translator
+
+    if isinstance(students, str | os.PathLike):
+        directory = os.fspath(students)
+        try:
+            taken, _ = answers_files(directory)
+        except OSError as err:
+            raise InputError(f"cannot read the directory {directory}: {err.strerror or err}") from None
+        if not taken:
+            raise InputError(f"{directory} is a directory with no .txt files")
+        students = {name: os.path.join(directory, name) for name in taken}
+    run = grad(program, bindings, seed=seed, output=output, upstream=upstream)._run
+    freeze(run)
+    graded = []
+    for name, answers in students.items():
+        try:
+            if isinstance(answers, str | os.PathLike):
+                path = os.fspath(answers)
+                pairs = read_answers(read_text(path), name, os.path.dirname(path))
+            else:
+                pairs = [(n, _answer_text(v), name) for n, v in answers.items()]
+            graded.append(classroom.grade(run, pairs, name, None))
+        except BpcliError as err:
+            graded.append(classroom.unreadable(name, str(err)))
+    buffer = io.StringIO()
+    write_parts(classroom.class_report(graded, Translator(lang)), buffer, plain_console(buffer, 80))
+    return ClassResult(classroom.class_document(graded, run.warnings), buffer.getvalue())
+
+
 def _answer_text(value: Any) -> str:
     """An answer as a student writes it: a string as it is, a number as Python prints it,
     an array as a nested list of them."""
@@ -318,8 +429,10 @@ def _source(program: str) -> str:
     return program
 
 
-def _bindings(given: Mapping[str, Any]) -> dict[str, Value | Params]:
-    return {name: _value(name, value) for name, value in given.items()}
+def _bindings(given: Mapping[str, Any], seed: int | None = None) -> dict[str, Value | Params]:
+    """The bindings as the core takes them (`seed`: for a string's randn(…), as on the
+    command line)."""
+    return {name: _value(name, value, seed) for name, value in given.items()}
 
 
 def _array(name: str, value: Any) -> Value:
@@ -330,9 +443,15 @@ def _array(name: str, value: Any) -> Value:
     return got
 
 
-def _value(name: str, value: Any) -> Value | Params:
+def _value(name: str, value: Any, seed: int | None = None) -> Value | Params:
     """A binding's value as the core takes it: a float, a float array, or a dict of
-    parameters (conv_param)."""
+    parameters (conv_param). A string is read as the command line reads NAME=VALUE
+    ("@W.npy", "[[1, 2], [3, 4]]", "randn(3, 4)"), a path as the file it names."""
+    if isinstance(value, str | os.PathLike):
+        from bpcli.language.bindings import parse_binding
+
+        text = value if isinstance(value, str) else "@" + os.fspath(value)
+        return parse_binding(f"{name}={text}", seed, [])[1]
     if isinstance(value, bool):
         raise BindingError(f"in the binding {name}: {value} is not a number")
     if isinstance(value, int | float):

@@ -691,13 +691,14 @@ def check(
 # --- check: a whole class --------------------------------------------------------------------
 
 CLASS_FORMATS = ("jsonl", "csv")
-ANSWERS_SUFFIX = ".txt"  # what --answers DIR takes from a directory
 
 
 def _answer_files(arguments: tuple[str, ...]) -> list[tuple[str, str | None]]:
     """The files --answers names, each with None, or the error that makes it an error row: a
     directory stands for its .txt files, sorted by name (hidden files, other files and
     subdirectories are skipped, with a note on stderr); one with none is an error row."""
+    from bpcli.grading.answers import ANSWERS_SUFFIX, answers_files
+
     if arguments.count("-") > 1:  # (before any note on stderr: the error comes alone)
         raise click.UsageError("--answers - (stdin) can be given once")
     files: list[tuple[str, str | None]] = []
@@ -709,18 +710,10 @@ def _answer_files(arguments: tuple[str, ...]) -> list[tuple[str, str | None]]:
             files.append((argument, None))  # whatever it is: a file that cannot be read is an error row
             continue
         try:
-            entries = sorted(os.listdir(argument))
+            taken, skipped = answers_files(argument)
         except OSError as err:
             files.append((argument, f"cannot read the directory {argument}: {err.strerror or err}"))
             continue
-        taken = [
-            e
-            for e in entries
-            if e.endswith(ANSWERS_SUFFIX)
-            and not e.startswith(".")
-            and os.path.isfile(os.path.join(argument, e))
-        ]
-        skipped = [e + "/" * os.path.isdir(os.path.join(argument, e)) for e in entries if e not in taken]
         if skipped and taken:
             shown = ", ".join(skipped[:5]) + (", …" if len(skipped) > 5 else "")
             _tell_folded(
@@ -764,10 +757,11 @@ def _check_class(
     progress: bool | None,
 ) -> int:
     """Check each file's answers against the one run; then the class report or its records."""
+    from bpcli.core.run import freeze
     from bpcli.present import classroom
 
     _warn(run.warnings)
-    _read_only(run)
+    freeze(run)
     students = []
     internal = False
     # JSON Lines into a file or a pipe go out a student at a time, so that an interrupted
@@ -838,18 +832,13 @@ def _write_record(record: dict[str, object], stdout: IO[str]) -> bool:
 def _student(run: Run, file: str, tol: Tolerance | None) -> tuple[Student, bool]:
     """One file's answers checked against the run, or the error that stopped it (and whether
     that error is a bug in bpcli)."""
-    from bpcli.grading.answers import expectations, read_answers
-    from bpcli.grading.diagnose import check as run_check
-    from bpcli.present.classroom import graded, unreadable
+    from bpcli.grading.answers import read_answers
+    from bpcli.present.classroom import grade, unreadable
 
     name = "stdin" if file == "-" else file
     try:
         pairs = read_answers(read_text(file), name, None if file == "-" else os.path.dirname(file))
-        if not pairs:
-            return unreadable(name, f"{name} holds no answers"), False
-        names = set(run.graph.names)
-        verdicts = run_check(run, expectations(list(pairs), names, run.graph.output.name), tol)
-        return graded(name, verdicts, names), False
+        return grade(run, pairs, name, tol), False
     except BpcliError as err:
         return unreadable(name, str(err)), False
     except MemoryError:
@@ -860,16 +849,6 @@ def _student(run: Run, file: str, tol: Tolerance | None) -> tuple[Student, bool]
         detail = f"{type(err).__name__}: {err}"
         detail = detail if len(detail) <= 300 else detail[:300] + "…"
         return unreadable(name, f"internal error: {detail}; this is a bug in bpcli, please report it"), True
-
-
-def _read_only(run: Run) -> None:
-    """Make the run's arrays read-only: every student is checked against this one run, so a
-    check that wrote into it would change the truth for the students after."""
-    from bpcli.lazy import np
-
-    for array in (*run.values, *run.grads, *(run.sent or {}).values()):
-        if isinstance(array, np.ndarray):
-            array.flags.writeable = False
 
 
 BATCH_EXAMPLES = """\b

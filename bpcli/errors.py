@@ -21,13 +21,39 @@ class BpcliError(Exception):
     """A problem with the user's input: shown as ``error: …``, exit 2."""
 
     def __init__(
-        self, message: str, *, source: str | None = None, pos: int | None = None, hint: str | None = None
+        self,
+        message: str,
+        *,
+        source: str | None = None,
+        pos: int | None = None,
+        hint: str | None = None,
+        node: int | None = None,
+        label: str | None = None,
     ) -> None:
         super().__init__(message)
         self.message = message
         self.source = source
         self.pos = pos
         self.hint = hint
+        # the graph node it happened at (its id, as in --format json, and its label), when
+        # the error belongs to one: a forward or backward failure, a shape that does not fit
+        self.node = node
+        self.label = label
+
+    @property
+    def line(self) -> int | None:
+        """The 1-based line of `pos` in `source`, when the error points into the program."""
+        if self.source is None or self.pos is None:
+            return None
+        return self.source.count("\n", 0, max(0, min(self.pos, len(self.source)))) + 1
+
+    @property
+    def column(self) -> int | None:
+        """The 1-based column of `pos` on its line (in characters)."""
+        if self.source is None or self.pos is None:
+            return None
+        pos = max(0, min(self.pos, len(self.source)))
+        return pos - (self.source.rfind("\n", 0, pos) + 1) + 1
 
     def __str__(self) -> str:
         parts = [self.message]

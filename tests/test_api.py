@@ -161,3 +161,105 @@ def test_a_check_result_displays_as_its_report():
     c = bpcli.check("(x+y)*z", {"x": -2, "y": 5, "z": -4}, answers={"dx": 4})
     html = c._repr_html_()
     assert html.startswith("<pre") and "first wrong step: dx" in html
+
+
+def test_a_class_from_python_is_the_command_lines_class(bpcli):
+    program, folder = ROOT / "samples" / "homework" / "softmax.bp", ROOT / "samples" / "homework" / "class"
+    checked = bpcli_module().check_class(str(program), students=str(folder))
+    cli = json.loads(bpcli("check", str(program), "--answers", str(folder), "--format", "json").out)
+    assert [s["file"] for s in checked.students] == [Path(s["file"]).name for s in cli["students"]]
+    for ours, theirs in zip(checked.students, cli["students"], strict=True):
+        assert {**ours, "file": None} == {**theirs, "file": None}
+    assert checked.summary == cli["summary"] and not checked.ok
+    assert "5 files: 1 all right, 4 with wrong answers" in str(checked)
+
+
+def test_a_class_given_as_answers_in_python_is_the_class_of_those_files(bpcli, tmp_path):
+    students = {
+        "ann": {"dx": -4, "dy": -4, "dz": 3},
+        "ben": {"dx": 4, "dz": 3},
+        "cat": {"dq": "-4", "dz": "3.0"},
+        "dan": {"dnope": 1},
+    }
+    for name, answers in students.items():
+        (tmp_path / f"{name}.txt").write_text("".join(f"{k}={v}\n" for k, v in answers.items()))
+    checked = bpcli_module().check_class("q = x + y; f = q*z", dict(x=-2, y=5, z=-4), students=students)
+    cli = json.loads(
+        bpcli(
+            "check",
+            "q = x + y; f = q*z",
+            "x=-2",
+            "y=5",
+            "z=-4",
+            "--answers",
+            str(tmp_path),
+            "--format",
+            "json",
+        ).out
+    )
+    assert [s.get("correct") for s in checked.students] == [s.get("correct") for s in cli["students"]]
+    assert [s.get("kind") for s in checked.students] == [s.get("kind") for s in cli["students"]]
+    assert checked.students[3]["file"] == "dan" and "dnope" in checked.students[3]["error"]
+    assert checked.summary == cli["summary"]
+    from_files = bpcli_module().check_class(
+        "q = x + y; f = q*z", dict(x=-2, y=5, z=-4), students={n: tmp_path / f"{n}.txt" for n in students}
+    )
+    assert [s.get("correct") for s in from_files.students] == [s.get("correct") for s in checked.students]
+
+
+def test_a_class_whose_folder_has_no_answers_is_an_input_error(tmp_path):
+    with pytest.raises(bpcli.InputError, match=r"no \.txt files"):
+        bpcli.check_class("x*2", dict(x=1), students=str(tmp_path))
+    with pytest.raises(bpcli.InputError, match="cannot read"):
+        bpcli.check_class("x*2", dict(x=1), students=str(tmp_path / "none"))
+
+
+@pytest.mark.parametrize(
+    ("program", "bindings", "error", "label"),
+    [
+        ("q = x - 1; f = log(q)", dict(x=1), bpcli.DomainError, "f = log(q)"),
+        ("f = exp(x*1000) + 1", dict(x=1), bpcli.DomainError, "exp(x*1000)"),
+        ("y = W @ x; f = sum(y)", dict(W=np.ones((2, 3)), x=[1.0, 2.0]), bpcli.ShapeError, "W @ x"),
+        ("f = x*2", dict(x=[1.0, 2.0]), bpcli.ShapeError, "f = x*2"),
+    ],
+)
+def test_errors_at_a_node_carry_its_id_label_and_position(program, bindings, error, label):
+    with pytest.raises(error) as caught:
+        bpcli.grad(program, **bindings)
+    err = caught.value
+    assert err.label == label and err.node is not None and err.source == program
+    assert err.label in err.message or err.message.startswith("the output f ")
+    if err.pos is not None:  # (the output's shape is the whole program's: no caret)
+        assert err.line == 1 and program[err.column - 1 :].startswith(label.split(" = ")[-1][:3])
+
+
+def test_an_error_before_the_graph_has_a_position_but_no_node():
+    with pytest.raises(bpcli.ParseError) as caught:
+        bpcli.grad("q = x + 1\nf = q * )", x=1)
+    assert caught.value.node is None and (caught.value.line, caught.value.column) == (2, 9)
+
+
+def _cs231n_rows():
+    from test_samples_cs231n import readme_rows
+
+    return readme_rows()
+
+
+@pytest.mark.parametrize(("name", "command", "prints"), _cs231n_rows(), ids=lambda v: str(v)[:30])
+def test_grads_of_every_cs231n_sample_equal_the_command_lines_json(name, command, prints, bpcli, monkeypatch):
+    """Each sample's command (samples/cs231n/README.md), run by the CLI and from Python with
+    the same NAME=@file.npy bindings given as strings."""
+    import shlex
+
+    monkeypatch.chdir(ROOT)
+    args = shlex.split(command)[1:]
+    result = bpcli(*args, "--format", "json")
+    if result.code != 0:
+        pytest.skip(f"the command line cannot run {name} here: {result.err.strip()[:80]}")
+    cli = json.loads(result.out)
+    bindings = dict(a.split("=", 1) for a in args[2:] if "=" in a and not a.startswith("-"))
+    ours = bpcli_module().grad(args[1], bindings)
+    assert ours.value == cli["value"]
+    for grad_name, grad in cli["grads"].items():
+        if grad is not None:
+            assert np.array_equal(np.asarray(ours.grads[grad_name]), np.asarray(grad, dtype=float)), grad_name

@@ -34,6 +34,8 @@ if TYPE_CHECKING:
 
     from numpy.random import Generator as Rng
 
+    from bpcli.batch.vector import Points
+
 FORMATS = ("jsonl", "table", "csv")
 INPUT_FORMATS = ("auto", "text", "jsonl")
 
@@ -69,6 +71,7 @@ class Options:
     output: str | None = None  # --output NAME: every problem's output (a record's own wins)
     upstream: str | None = None  # --upstream [NAME=]VALUE: every problem's (a record's own wins)
     width: int = 80  # --format table: the columns its tables and texts fit in
+    points: bool = False  # set by solve_all: --program points in runs (bpcli.batch.vector)
 
 
 @dataclass(slots=True)
@@ -351,16 +354,7 @@ class Solver:
         numbers: list[str],
         result: tuple[float, ...],
     ) -> str | None:
-        key = (source, ident is not None)
-        form: str | Literal[False] | None
-        last, last_key, form = self._form
-        if template is not last or key != last_key:
-            form = template.memo.get(key)
-            if form is None:
-                form = template.memo[key] = record_form(
-                    template.graph, source, ident is not None, template.output_skeleton is not None
-                )
-            self._form = (template, key, form)
+        form = self.record_form(template, source, ident is not None)
         if form is False:
             return None
         head: tuple[object, ...] = (number,)
@@ -369,6 +363,21 @@ class Solver:
         if template.output_skeleton is not None:
             head += (json.dumps(template.output_text(numbers), ensure_ascii=False),)
         return form % (head + result)
+
+    def record_form(self, template: Template, source: str, has_id: bool) -> str | Literal[False]:
+        """The %-form of the JSON Lines records of a template's problems from `source` (see
+        `bpcli.present.records.record_form`), made once; False where it cannot be made."""
+        key = (source, has_id)
+        form: str | Literal[False] | None
+        last, last_key, form = self._form
+        if template is not last or key != last_key:
+            form = template.memo.get(key)
+            if form is None:
+                form = template.memo[key] = record_form(
+                    template.graph, source, has_id, template.output_skeleton is not None
+                )
+            self._form = (template, key, form)
+        return form
 
     def solve(self, problem: Problem) -> Solved:
         base: RecordBase = {"source": problem.source, "line": problem.line}
@@ -505,13 +514,40 @@ def solve_all(sources: Iterable[Source], options: Options, jobs: int = 1) -> Gen
     lines, spread over that many processes with only a few runs in flight at a time, so
     that memory stays flat however long the input and whatever its lines. An InputError
     reading the input comes after the records of every line before it."""
+    if options.program is not None:
+        options, sources = _points_at_once(options, sources)
     if jobs <= 1:
         solver = Solver(options)
+        if options.points:
+            yield from _solve_points(solver, sources)
+            return
         for line in read_lines(sources):
             text, status = solver.solve_line(line)
             yield text, [] if status == EXIT_OK else [(line[0], line[1], status)], 1
         return
     yield from _solve_in_workers(sources, options, jobs)
+
+
+def _points_at_once(options: Options, sources: Iterable[Source]) -> tuple[Options, Iterable[Source]]:
+    """The options with `points` set when --program's points are taken in runs (see
+    bpcli.batch.vector), and the sources to read."""
+    from dataclasses import replace
+
+    from bpcli.batch import vector
+
+    if not vector.applies(options):
+        return options, sources
+    take, chosen = vector.worth_it(list(sources))
+    return (replace(options, points=True) if take else options), chosen
+
+
+def _solve_points(solver: Solver, sources: Iterable[Source]) -> Iterator[Result]:
+    """solve_all's records for --program points taken in runs (bpcli.batch.vector)."""
+    from bpcli.batch.vector import Points, runs
+
+    points = Points(solver)
+    for run in runs(sources):
+        yield points.solve(run)
 
 
 def _solve_in_workers(sources: Iterable[Source], options: Options, jobs: int) -> Iterator[Result]:
@@ -701,6 +737,8 @@ def solve_chunk(task: Task) -> Result:
     assert solver is not None, "the worker was started without its options"
     name, first, raw = task
     texts, failed = [], []
+    if _worker_points is not None:
+        return _worker_points.solve(list(read_lines([(name, raw)], first)))
     for line in read_lines([(name, raw)], first):
         text, status = solver.solve_line(line)
         texts.append(text)
@@ -710,13 +748,14 @@ def solve_chunk(task: Task) -> Result:
 
 
 _worker_solver: Solver | None = None
+_worker_points: Points | None = None  # with options.points: its runs' points together
 
 
 def _start_worker(options: Options, parent: int | None) -> None:
     """A worker's start: its solver, and its ties to the parent. Ctrl-C and a hang-up are
     the parent's to handle (it stops the workers); and a worker dies with its parent, even
     one killed with SIGKILL (Linux's parent-death signal)."""
-    global _worker_solver
+    global _worker_solver, _worker_points
     import signal
 
     signal.signal(signal.SIGINT, signal.SIG_IGN)
@@ -733,3 +772,7 @@ def _start_worker(options: Options, parent: int | None) -> None:
         if os.getppid() != parent:  # the parent died before the signal was asked for
             os._exit(1)
     _worker_solver = Solver(options)
+    if options.points:
+        from bpcli.batch.vector import Points
+
+        _worker_points = Points(_worker_solver)

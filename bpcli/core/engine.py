@@ -246,6 +246,9 @@ def seed(graph: Graph, value: Value | None) -> Value:
                 f"the output {text} has shape {shape_text(value)}: backpropagation needs a scalar output",
                 hint=f"try sum({text}) or norm({text}), or give the gradient that flows into it"
                 f" (--upstream d{_short_name(graph)}=…)",
+                source=graph.source,
+                node=graph.output.id,
+                label=graph.label(graph.output),
             )
         return 1.0
     if shape_of(upstream) != shape_of(value):
@@ -253,6 +256,9 @@ def seed(graph: Graph, value: Value | None) -> Value:
             f"the upstream gradient {graph.upstream_name} has shape {shape_text(upstream)}, but the"
             f" output {text} has shape {shape_text(value)}: they must be the same",
             hint="the upstream gradient of an output has the output's shape",
+            source=graph.source,
+            node=graph.output.id,
+            label=graph.label(graph.output),
         )
     return upstream
 
@@ -405,6 +411,8 @@ def fanout_error(graph: Graph, grads: Values, inp: Node, node: Node) -> BpcliErr
         source=graph.source,
         pos=inp.start,
         hint="every branch is finite, but their sum is not; rescale the program's numbers",
+        node=inp.id,
+        label=graph.label(inp),
     )
 
 
@@ -487,6 +495,8 @@ def _forward_error(graph: Graph, node: Node, inputs: Values, err: BaseException)
         f"in {graph.label(node)} (node #{node.id}): {_reason(err)}{_where(graph, node, inputs)}",
         source=graph.source,
         pos=node.start,
+        node=node.id,
+        label=graph.label(node),
     )
 
 
@@ -500,6 +510,8 @@ def _backward_error(graph: Graph, node: Node, i: int, inputs: Values, err: BaseE
         f" {ref} cannot be computed: {reason}{_where(graph, node, inputs)}",
         source=graph.source,
         pos=node.start,
+        node=node.id,
+        label=graph.label(node),
     )
 
 
@@ -508,6 +520,8 @@ def _too_big(graph: Graph, node: Node, reason: str, hint: str | None) -> BpcliEr
         f"{graph.label(node)} (node #{node.id}) is too big to compute: {reason}",
         source=graph.source,
         pos=node.start,
+        node=node.id,
+        label=graph.label(node),
         hint=hint,
     )
 
@@ -518,4 +532,6 @@ def _shape_error(graph: Graph, node: Node, inputs: Values, reason: str) -> Bpcli
         f"{node.op.name} in {graph.label(node)} (node #{node.id}) cannot take shapes {shapes}: {reason}",
         source=graph.source,
         pos=node.start,
+        node=node.id,
+        label=graph.label(node),
     )

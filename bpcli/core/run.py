@@ -84,3 +84,13 @@ class Run:
             self.missing,
             self.reached,
         )
+
+
+def freeze(run: Run) -> None:
+    """Make the run's arrays read-only: when many students are checked against this one run,
+    a check that wrote into it would change the truth for the students after."""
+    from bpcli.lazy import np
+
+    for array in (*run.values, *run.grads, *(run.sent or {}).values()):
+        if isinstance(array, np.ndarray):
+            array.flags.writeable = False

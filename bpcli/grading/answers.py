@@ -18,6 +18,7 @@ and a small truth (1e-10) is never swallowed by an absolute floor.
 from __future__ import annotations
 
 import math
+import os
 import re
 from collections.abc import Collection
 from dataclasses import dataclass, replace
@@ -612,3 +613,19 @@ def all_match(
 
 def np_shape(value: Value) -> tuple[int, ...]:
     return () if isinstance(value, float) else value.shape
+
+
+ANSWERS_SUFFIX = ".txt"  # what a class's directory holds: one answers file a student
+
+
+def answers_files(directory: str) -> tuple[list[str], list[str]]:
+    """A class's directory: its answers files (the .txt files, not hidden, sorted by name)
+    and the other entries, skipped (a subdirectory ends in /). Raises OSError."""
+    entries = sorted(os.listdir(directory))
+    taken = [
+        e
+        for e in entries
+        if e.endswith(ANSWERS_SUFFIX) and not e.startswith(".") and os.path.isfile(os.path.join(directory, e))
+    ]
+    skipped = [e + "/" * os.path.isdir(os.path.join(directory, e)) for e in entries if e not in taken]
+    return taken, skipped

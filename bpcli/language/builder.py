@@ -314,8 +314,19 @@ class Builder:
     def _error(self, message: str, pos: int, hint: str | None = None) -> ProgramError:
         return ProgramError(message, source=self.source, pos=pos, hint=hint)
 
-    def _shape_error(self, message: str, pos: int, hint: str | None = None) -> ShapeError:
-        return ShapeError(message, source=self.source, pos=pos, hint=hint)
+    def _shape_error(
+        self, message: str, pos: int, hint: str | None = None, node: Node | None = None
+    ) -> ShapeError:
+        """A shape that does not fit, at `pos`; at `node` when it is one of the graph's."""
+        if node is None:
+            return ShapeError(message, source=self.source, pos=pos, hint=hint)
+        return ShapeError(
+            message, source=self.source, pos=pos, hint=hint, node=node.id, label=self._text(node)
+        )
+
+    def _text(self, node: Node) -> str:
+        """A node's text in the program, on one line (its label, before the graph is made)."""
+        return " ".join(self.source[node.start : node.end].split())
 
     # --- static values and nodes ------------------------------------------------------
 
@@ -418,7 +429,7 @@ class Builder:
                     problem = shape_problem(n.op.shape([shape_of(a) for a in args]), self.max_elements)
                     if problem is not None:
                         raise self._shape_error(
-                            f"{n.op.name} would be too big: {problem[0]}", n.start, problem[1]
+                            f"{n.op.name} would be too big: {problem[0]}", n.start, problem[1], n
                         )
                 with np.errstate(all="raise", under="ignore"):
                     if n.op.scalar is not None and all(type(a) is float for a in args):
@@ -426,12 +437,14 @@ class Builder:
                     else:
                         value = cast("Forward", n.op.array)(*args)
             except ShapeMismatch as err:
-                raise self._shape_error(f"{n.op.name}: {err}", n.start) from None
+                raise self._shape_error(f"{n.op.name}: {err}", n.start, node=n) from None
             except (ArithmeticError, ValueError, FloatingPointError) as err:
                 raise DomainError(
                     f"{self.source[n.start : n.end]} cannot be computed: {err}",
                     source=self.source,
                     pos=n.start,
+                    node=n.id,
+                    label=self._text(n),
                 ) from None
             if type(value) is not float:
                 array = np.asarray(value, dtype=float)
@@ -475,10 +488,9 @@ class Builder:
                 try:
                     shapes[k] = n.op.shape(given)
                 except ShapeMismatch as err:
-                    text = " ".join(self.source[n.start : n.end].split())
                     listed = " and ".join(str(g) if g else "scalar" for g in given)
                     raise self._shape_error(
-                        f"{n.op.name} in {text} cannot take shapes {listed}: {err}", n.start
+                        f"{n.op.name} in {self._text(n)} cannot take shapes {listed}: {err}", n.start, node=n
                     ) from None
         return shapes[item.id]
 

@@ -13,12 +13,16 @@ from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
+from bpcli.grading.answers import expectations
 from bpcli.grading.diagnose import Verdict
 from bpcli.present.check import first_wrong
 from bpcli.texts import Translator
 
 if TYPE_CHECKING:
     from rich.console import RenderableType
+
+    from bpcli.core.run import Run
+    from bpcli.grading.answers import Tolerance
 
 
 @dataclass(frozen=True, slots=True)
@@ -85,6 +89,20 @@ def graded(file: str, verdicts: Sequence[Verdict], names: Collection[str]) -> St
     if first is None:
         return Student(file, answers)
     return Student(file, answers, first.expectation.written, first.finding.kind if first.finding else None)
+
+
+def grade(
+    run: Run, pairs: Sequence[tuple[str, str, str | None]], file: str, tol: Tolerance | None
+) -> Student:
+    """A student's answers (written, text, where) checked against the run; raises the
+    BpcliError of an answer that cannot be read (it names where it stands)."""
+    from bpcli.grading.diagnose import check  # (looked up at each call: tests replace it)
+
+    if not pairs:
+        return unreadable(file, f"{file} holds no answers")
+    names = set(run.graph.names)
+    verdicts = check(run, expectations(list(pairs), names, run.graph.output.name), tol)
+    return graded(file, verdicts, names)
 
 
 def unreadable(file: str, message: str) -> Student:
