@@ -45,7 +45,19 @@ HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent
 VENV = HERE / ".venv"
 STAMP_NAME = "bpcli-bench-stamp.json"
-BENCHMARKS = ("startup", "scaling", "arrays", "batch", "distinct", "points", "cnn", "loops", "naive", "check")
+BENCHMARKS = (
+    "startup",
+    "scaling",
+    "arrays",
+    "batch",
+    "distinct",
+    "points",
+    "parser",
+    "cnn",
+    "loops",
+    "naive",
+    "check",
+)
 
 # Set on this machine or by a developer's shell, but not what a user's bpcli runs with:
 # PYTHONDONTWRITEBYTECODE would hide a missing .pyc, PYTHONUNBUFFERED slows big output,
@@ -177,6 +189,7 @@ STARTUP_RATIO = 1.30
 DOUBLING_RATIO = 2.3
 E2E_SECONDS = 3.0
 ARRAYS_RATIO = 1.5
+PARSER_TOKENS = 600_000.0  # parser: tokens/s from text to graph, in-process (issue 20)
 # batch: throughput (problems/s) ratios against the micrograd baseline, higher is better.
 BATCH_RATIO = 1.0  # bpcli batch / micrograd (the issue's target)
 BATCH_FLOOR = 0.5  # the older floor for the same ratio
@@ -1419,6 +1432,36 @@ class Suite:
         if not data["bpcli"].startswith(str(VENV)):
             raise BenchError(f"{script} imported bpcli from {data['bpcli']}")
         return data
+
+    def parser(self) -> None:
+        """Tokens per second of the parser (issue 20), in one process: parse only (the text
+        to the program's statements and expression trees) and text to graph, on the sigmoid
+        neuron, a random 100-token problem and the x1+x2+… sum."""
+        quick = self.settings is QUICK
+        data = self._inprocess(
+            "inprocess_parser.py",
+            "--sum",
+            str(self.settings.e2e_terms),
+            "--repeats",
+            "3" if quick else "7",
+            "--seconds",
+            "0.1" if quick else "0.3",
+        )
+        for case, m in data["inputs"].items():
+            tokens = m["tokens"]
+            for key, label in (("parse", "parse only"), ("graph", "text to graph")):
+                best = min(m[key])
+                row = Timed("parser", f"{case}, {label}", {"total": m[key], "tokens": tokens})
+                row.note = f"in-process; {tokens:,} tokens; best {tokens / best:,.0f} tokens/s"
+                self.results.append(row)
+                self.target(
+                    "parser",
+                    f"{case}: {label}, tokens/s (median)",
+                    tokens / statistics.median(m[key]),
+                    PARSER_TOKENS if key == "graph" else None,
+                    "/s",
+                    at_least=True,
+                )
 
     def loops(self) -> None:
         """`for i in range(N): s = s + x * w` through bpcli (parse + forward + backward), in one

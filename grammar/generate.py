@@ -59,17 +59,25 @@ def tables_source() -> str:
         origin = str(rule.origin.name)
         callback = None if origin.startswith("_") else str(rule.alias or origin)
         expand1 = bool(rule.options.expand1) and not rule.alias
-        rule_rows.append((origin, len(rule.expansion), callback, keep, expand1))
+        tokens = tuple(i for i, sym in enumerate(rule.expansion) if sym.is_term and not sym.filter_out)
+        rule_rows.append((origin, len(rule.expansion), callback, keep, expand1, tokens))
 
+    # Symbols by number: the terminals first (the lexer's kinds), then the rules' names.
+    terminals_used = sorted(
+        {str(sym) for row in table.states.values() for sym in row if str(sym).isupper()}
+        | {t.name for t in lark.terminals if t.name not in lark.ignore_tokens}
+    )
+    nonterminals = sorted({str(rule.origin.name) for rule in rules})
+    symbols = tuple(terminals_used + [n for n in nonterminals if n not in terminals_used])
     states = []
     for state in range(len(table.states)):
-        row = {}
-        for symbol, (action, arg) in sorted(table.states[state].items()):
-            row[str(symbol)] = arg if action is Shift else ~index[id(arg)]
-        states.append(row)
+        row: list[int | None] = [None] * len(symbols)
+        for symbol, (action, arg) in table.states[state].items():
+            row[symbols.index(str(symbol))] = arg if action is Shift else ~index[id(arg)]
+        states.append(tuple(row))
 
     def fmt(value: object) -> str:
-        return pprint.pformat(value, width=100, sort_dicts=False)
+        return pprint.pformat(value, width=100, sort_dicts=False, compact=True)
 
     return (
         header() + '"""The LALR(1) tables of bpcli\'s grammar, computed by Lark: do not edit."""\n\n'
@@ -79,10 +87,14 @@ def tables_source() -> str:
         f"# a NAME with one of these texts is the keyword's terminal\nKEYWORDS = {fmt(keywords)}\n\n"
         f"START = {table.start_states['start']}\nEND = {table.end_states['start']}\n\n"
         "# (origin, length, callback or None to splice into the parent,\n"
-        "#  kept children as (index, splice), pass a single child through)\n"
+        "#  kept children as (index, splice), pass a single child through,\n"
+        "#  the indices of the kept children that are tokens)\n"
         f"RULES = {fmt(rule_rows)}\n\n"
-        "# state -> {symbol: n}: shift (or go to) state n when n >= 0, reduce by rule ~n otherwise\n"
-        f"STATES = {fmt(states)}\n"
+        "# the grammar's symbols by number: its terminals (upper case) first, then its rules\n"
+        f"SYMBOLS = {fmt(symbols)}\nTERMINALS = {len(terminals_used)}  # (how many of them are terminals)\n\n"
+        "# state -> action by symbol number (one tuple for each state, None for no action):\n"
+        "# shift (or go to) state n when n >= 0, reduce by rule ~n otherwise\n"
+        f"STATES = {fmt(tuple(states))}\n"
     )
 
 

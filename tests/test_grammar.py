@@ -275,8 +275,9 @@ def test_the_tables_never_shift_the_end():
     no state shifts $END, and the END state, reached by a goto, has no action at all."""
     from bpcli.language import _tables
 
-    assert all(state.get("$END", -1) < 0 for state in _tables.STATES)
-    assert _tables.STATES[_tables.END] == {}
+    end = _tables.SYMBOLS.index("$END")
+    assert all(state[end] is None or state[end] < 0 for state in _tables.STATES)
+    assert set(_tables.STATES[_tables.END]) == {None}
 
 
 def test_a_lecture_program_does_not_load_numpys_array_ops():
@@ -295,3 +296,180 @@ def test_a_lecture_program_does_not_load_numpys_array_ops():
     code = code.replace("max(q, 0)", "np.max(q, axis=0)")
     loaded = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
     assert "arrays" in loaded and "axes" in loaded
+
+
+# Random programs over the whole grammar: every statement and expression form, written with
+# the layout's freedoms (indented blocks, brackets over lines, continuations, comments,
+# blank lines, ";"), so that the parser and its lexer are compared with Lark's on programs,
+# not only on token soup. Kept small (depth, width), so that Hypothesis shrinks a failure
+# to a readable program.
+_NAMES = st.sampled_from(["x", "y", "w0", "θ", "np", "self", "_t", "ifx", "in_", "notx"])
+_NUMBERS = st.sampled_from(["0", "2", "1.5", ".5", "3.", "1e-3", "2.5E+2", "10"])
+_STRINGS = st.sampled_from(["'a'", '"b c"', "r'\\d'", "f'{x}'", "''"])
+_BINARY = st.sampled_from(["+", "-", "*", "/", "@", "//", "%", "^", "**", " + ", " * "])
+_COMPARE = st.sampled_from(["<", "<=", ">", ">=", "==", "!=", " in ", " not in ", " is ", " is not "])
+_AUGOP = st.sampled_from(["+=", "-=", "*=", "/=", "**=", "//=", "@="])
+
+
+def _joined(draw, items: list[str], trailing: bool = True) -> str:
+    """Items separated by commas, perhaps with a trailing comma, perhaps over lines."""
+    sep = draw(st.sampled_from([", ", ",", ",\n    "]))
+    text = sep.join(items)
+    if items and trailing and draw(st.booleans()):
+        text += ","
+    return text
+
+
+@st.composite
+def _expression(draw, depth: int = 3) -> str:
+    """One expression (a `test` of the grammar)."""
+    if depth <= 0:
+        return draw(st.one_of(_NAMES, _NUMBERS, _STRINGS, st.just("...")))
+    inner = _expression(depth - 1)
+    form = draw(st.integers(0, 17))
+    if form == 0:
+        return draw(inner) + draw(_BINARY) + draw(inner)
+    if form == 1:
+        return draw(st.sampled_from(["-", "+", "not ", "- "])) + draw(inner)
+    if form == 2:
+        return draw(inner) + draw(_COMPARE) + draw(inner)
+    if form == 3:
+        return f"{draw(inner)} {draw(st.sampled_from(['and', 'or']))} {draw(inner)}"
+    if form == 4:
+        return f"{draw(inner)} if {draw(inner)} else {draw(inner)}"
+    if form == 5:  # a call, with keywords and a starred argument
+        arg = st.one_of(inner, inner.map(lambda e: "k=" + e), inner.map(lambda e: "*" + e))
+        args = draw(st.lists(arg, max_size=3))
+        return f"{draw(_NAMES)}({_joined(draw, args)})"
+    if form == 6:  # an index, with slices
+        part = st.one_of(
+            inner,
+            st.tuples(st.sampled_from(["", "1"]), st.sampled_from([":", "::", ":-1", "::2"])).map("".join),
+        )
+        parts = draw(st.lists(part, min_size=1, max_size=3))
+        return f"{draw(_NAMES)}[{_joined(draw, parts)}]"
+    if form == 7:
+        return f"{draw(inner)}.{draw(st.sampled_from(['T', 'shape', 'sum']))}"
+    if form == 8:
+        return f"({draw(inner)})"
+    if form == 9:  # tuples
+        items = draw(st.lists(inner, max_size=3))
+        return "(" + _joined(draw, items) + ("," if len(items) == 1 else "") + ")"
+    if form == 10:
+        return "[" + _joined(draw, draw(st.lists(inner, max_size=3))) + "]"
+    if form == 11:
+        entries = [f"{k}: {v}" for k, v in draw(st.lists(st.tuples(inner, inner), max_size=2))]
+        return "{" + _joined(draw, entries) + "}"
+    if form == 12:  # a method call on a postfix chain
+        return f"{draw(inner)}.{draw(_NAMES)}({draw(inner)})"
+    return draw(inner)
+
+
+@st.composite
+def _simple_statement(draw) -> str:
+    e = _expression(2)
+    form = draw(st.integers(0, 12))
+    if form == 0:
+        return f"{draw(_NAMES)} = {draw(e)}"
+    if form == 1:
+        return f"{draw(_NAMES)} = {draw(_NAMES)} = {draw(e)}"
+    if form == 2:
+        return f"{draw(_NAMES)} {draw(_AUGOP)} {draw(e)}"
+    if form == 3:
+        return f"{draw(_NAMES)}, {draw(_NAMES)} = {draw(e)}, {draw(e)}"
+    if form == 4:
+        return f"({draw(_NAMES)}, {draw(_NAMES)}) = {draw(e)}"
+    if form == 5:
+        return f"{draw(_NAMES)}[{draw(e)}] {draw(st.sampled_from(['=', '+=']))} {draw(e)}"
+    if form == 6:
+        return f"{draw(_NAMES)}.{draw(_NAMES)} {draw(st.sampled_from(['=', '*=']))} {draw(e)}"
+    if form == 7:
+        return draw(st.sampled_from(["pass", "break", "continue", "return", "raise"]))
+    if form == 8:
+        return f"return {draw(e)}, {draw(e)}"
+    if form == 9:
+        return f"assert {draw(e)}, {draw(_STRINGS)}"
+    if form == 10:
+        return f"raise {draw(e)}"
+    return draw(e)
+
+
+@st.composite
+def _statements(draw, indent: str = "", depth: int = 2) -> list[str]:
+    """Lines of statements at one indentation, compound ones with their indented blocks."""
+    lines: list[str] = []
+    for _ in range(draw(st.integers(1, 3))):
+        form = draw(st.integers(0, 9)) if depth > 0 else 0
+        if form <= 4:
+            simple = [draw(_simple_statement()) for _ in range(draw(st.integers(1, 2)))]
+            lines.append(indent + "; ".join(simple) + draw(st.sampled_from(["", ";", "  # note"])))
+            continue
+        inner = indent + draw(st.sampled_from(["    ", "  ", "\t"]))
+        if form == 5:
+            header = f"for {draw(st.sampled_from(['i', 'i, j', '(i, j)', 'k,']))} in {draw(_expression(1))}:"
+        elif form == 6:
+            header = f"if {draw(_expression(1))}:"
+        elif form == 7:
+            params = draw(st.lists(st.sampled_from(["a", "b=1", "*c", "d = x"]), max_size=3, unique=True))
+            header = f"def {draw(_NAMES)}({_joined(draw, params)}):"
+        elif form == 8:
+            header = f"class {draw(_NAMES)}{draw(st.sampled_from(['', '(object)', '()']))}:"
+        else:  # a block's simple statements on its header's line
+            lines.append(f"{indent}if {draw(_expression(1))}: {draw(_simple_statement())}")
+            continue
+        lines.append(indent + header)
+        lines.extend(draw(_statements(inner, depth - 1)))
+        if form == 6 and draw(st.booleans()):
+            lines.append(f"{indent}elif {draw(_expression(1))}:")
+            lines.extend(draw(_statements(inner, depth - 1)))
+        if form == 6 and draw(st.booleans()):
+            lines.append(f"{indent}else:")
+            lines.extend(draw(_statements(inner, depth - 1)))
+    return lines
+
+
+@st.composite
+def grammar_programs(draw) -> str:
+    """A program over the whole grammar, with blank lines, comments, a docstring and a
+    continued line among its lines, and perhaps no newline at its end."""
+    lines = draw(_statements())
+    for _ in range(draw(st.integers(0, 2))):
+        extra = draw(st.sampled_from(["", "# a comment", "   ", '"""a\ndocstring"""', "x = 1 + \\\n  2"]))
+        lines.insert(draw(st.integers(0, len(lines))), extra)
+    return "\n".join(lines) + draw(st.sampled_from(["", "\n", "\n\n"]))
+
+
+@settings(max_examples=400, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(grammar_programs())
+def test_random_programs_parse_like_lark(program):
+    """The same tree as Lark's, or the same error at the same place (a program made here
+    can be wrong: an unindent that matches no block, a docstring line inside a block)."""
+    lark = pytest.importorskip("lark")
+    assert _outcome_of_bpcli(program) == _outcome_of_lark(lark, program)
+
+
+@settings(max_examples=200, deadline=None)
+@given(grammar_programs())
+def test_random_programs_lex_like_lark(program):
+    """`tokens` (which the hints and the error messages read) gives Lark's tokens, layout
+    included: the same terminals at the same places, or the same error."""
+    lark = pytest.importorskip("lark")
+    from bpcli.language import lalr
+
+    parser = _reference_parser(lark)
+    parser.options.postlex.text = program
+    theirs: list[tuple[object, ...]]
+    try:
+        theirs = [(t.type, t.start_pos, t.value) for t in parser.lex(program)]
+    except _Indent as err:
+        theirs = [("indent", err.pos)]
+    except lark.exceptions.UnexpectedCharacters as err:
+        theirs = [("character", err.pos_in_stream)]
+    ours: list[tuple[object, ...]] = []
+    try:
+        ours.extend((t.type, t.start_pos, t.value) for t in lalr.tokens(program))
+    except lalr.BadIndent as err:
+        ours = [("indent", err.pos)]
+    except lalr.UnexpectedCharacter as err:
+        ours = [("character", err.pos)]
+    assert ours == theirs

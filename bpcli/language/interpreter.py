@@ -71,6 +71,22 @@ def _compile(tree: Tree) -> list[Any]:
     """An expression tree as code: its trees in the order they reduce (children first), and
     jumps around what a conditional expression, `and` or `or` may skip. Made with an
     explicit stack; a jump is a [kind, target] list, its target set at its label."""
+    # Without a lazy rule, the code is the trees in postorder: the reverse of the order in
+    # which a walk meets them that takes each tree before its children, the last child first.
+    code: list[Any] = []
+    todo: list[Any] = [tree]
+    while todo:
+        item = todo.pop()
+        if item.rule in _LAZY:
+            return _compile_lazy(tree)
+        code.append(item)
+        todo += item.subtrees
+    code.reverse()
+    return code
+
+
+def _compile_lazy(tree: Tree) -> list[Any]:
+    """_compile for a tree with a lazy rule in it (a if c else b, and, or)."""
     code: list[Any] = []
     todo: list[Any] = [tree]
     while todo:
@@ -78,7 +94,7 @@ def _compile(tree: Tree) -> list[Any]:
         if type(item) is Tree:
             if item.rule not in _LAZY:
                 todo.append(_Reduce(item))
-                todo.extend(item.subtrees)
+                todo.extend(reversed(item.subtrees))
                 continue
             done = _Label()
             if item.rule == "ifexp":  # a if c else b: c, if false go to b; a, go to the end; b

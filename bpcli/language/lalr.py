@@ -6,18 +6,24 @@ of the same name (the rule's alias) with the rule's children, exactly as a Lark
 transformer would be called, with Lark's rules for which children are kept: anonymous
 tokens are dropped, rules named `_x` are spliced into their parent, and `?rule` passes a
 single child through.
+
+Speed (issue 20): the lexer gives three lists (terminal numbers, start and end offsets)
+rather than an object for each token; the tables are tuples indexed by symbol number; a
+token the parser shifts is pushed as its index in those lists and becomes a Token only when
+a rule keeps it; and the goto after a reduction is cached together with the pass-through
+reductions that follow it. The lexer's error (a bad character or indentation) is raised
+when the parser reaches it, after the tokens before it, as a token stream would raise it.
 """
 
 from __future__ import annotations
 
 import re
 from collections.abc import Callable, Iterator
+from operator import itemgetter
 from typing import Any, TypeAlias
 
 from bpcli.language import _tables
 
-_OPEN = {"LPAR", "LSQB", "LBRACE"}
-_CLOSE = {"RPAR", "RSQB", "RBRACE"}
 END = "$END"
 
 # A grammar rule's callback: its kept children (tokens and what the callbacks of its
@@ -64,23 +70,57 @@ class _Splice(list[object]):
     """The children of a `_rule`, to be spliced into its parent's children."""
 
 
-# The terminals that are one fixed string (",", "//", "...") are one group of the lexer,
-# tried after the others (none of which they could cut short), longest first, and told
-# apart by their text: fewer groups make the pattern quicker to compile at start-up.
-_LITERAL_KINDS = {text: name for name, text in _tables.LITERALS.items()}
+# Symbols are numbers (_tables.SYMBOLS): the lexer gives the parser a list of terminal
+# numbers and offsets, and a state's actions are a tuple indexed by symbol number.
+_SYMBOLS = _tables.SYMBOLS
+_NUMBER = {name: i for i, name in enumerate(_SYMBOLS)}
+_TERMINALS = _tables.TERMINALS
+# One pattern: each terminal's alternative followed by an empty group of its name, which
+# says which one matched (it is the match's last group) and lets the regular expression
+# engine skip an alternative whose first character cannot match. The white space before a
+# token is read with it, before the empty group 1 that marks where the token starts (WS is
+# ignored, and no other terminal starts with white space: at the end of the text, WS's own
+# alternative matches it). The terminals that are one fixed string (",", "//", "...") are
+# one alternative, tried after the others (none of which they could cut short), longest
+# first, and told apart by their text: fewer groups make the pattern quicker to compile.
+_LITERAL_KINDS = {text: _NUMBER[name] for name, text in _tables.LITERALS.items()}
 _LEXER = re.compile(
-    "|".join(f"(?P<{name}>{regex})" for name, regex in _tables.LEXER if name not in _tables.LITERALS)
-    + "|(?P<_LITERAL>"
+    f"(?:{dict(_tables.LEXER)['WS']})?()(?:"
+    + "|".join(f"(?:{regex})(?P<{name}>)" for name, regex in _tables.LEXER if name not in _tables.LITERALS)
+    + "|(?:"
     + "|".join(re.escape(text) for text in sorted(_LITERAL_KINDS, key=len, reverse=True))
-    + r")|(?P<_ERROR>[\s\S])"
+    + r")(?P<_LITERAL>)|[\s\S](?P<_ERROR>))"
 )
-_IGNORE = frozenset(_tables.IGNORE)
-
-
-_KEYWORDS = _tables.KEYWORDS
+# What each group of the lexer's pattern is (by group number): a terminal's number, or one
+# of these codes below zero. (Groups inside a terminal's own pattern are never the last
+# group of a match: the terminal's empty group closes after them.)
+_LITERAL, _IGNORED, _NEWLINE, _BAD, _WORD = -1, -2, -3, -4, -5
+_GROUPS: list[int] = [_BAD] * (_LEXER.groups + 1)
+for _name, _group in _LEXER.groupindex.items():
+    _GROUPS[_group] = (
+        _LITERAL
+        if _name == "_LITERAL"
+        else _BAD
+        if _name == "_ERROR"
+        else _IGNORED
+        if _name in _tables.IGNORE
+        else _NEWLINE
+        if _name == "_NL"
+        else _WORD
+        if _name == "NAME"
+        else _NUMBER[_name]
+    )
+_KEYWORD_KINDS = {text: _NUMBER[name] for text, name in _tables.KEYWORDS.items()}
+_NAME, _NL, _INDENT, _DEDENT = (_NUMBER[name] for name in ("NAME", "_NL", "_INDENT", "_DEDENT"))
+_OPENS = frozenset(_NUMBER[name] for name in ("LPAR", "LSQB", "LBRACE"))
+_CLOSES = frozenset(_NUMBER[name] for name in ("RPAR", "RSQB", "RBRACE"))
 # Clauses that continue the compound statement of the lines above (if …: … else: …): the
 # line before them does not end a statement, so no _NL comes before them.
-_CLAUSES = frozenset({"ELSE", "ELIF"})
+_CLAUSES = frozenset(_NUMBER[name] for name in ("ELSE", "ELIF"))
+_END = _NUMBER[END]
+
+# kept for bpcli.language.hints and the error messages, which speak of terminals by name
+_KEYWORDS = _tables.KEYWORDS
 
 
 class BadIndent(Exception):
@@ -92,72 +132,110 @@ class BadIndent(Exception):
         self.message = message
 
 
-def tokens(text: str) -> Iterator[Token]:
-    """The tokens of `text`, with Python's layout: a newline inside ( ) [ ] { } is only white
-    space, blank lines and comments are nothing, and each line's indentation, against the
-    first line's, opens (_INDENT) or closes (_DEDENT) blocks. A _NL ends each line that
-    ends a statement, after the _DEDENTs of the blocks it closes."""
+def _lex(text: str) -> tuple[list[int], list[int], list[int], Exception | None]:
+    """The tokens of `text` as three lists (terminal numbers, start and end offsets), and the
+    error that stops them (a character no token starts with, a bad indentation), or None.
+
+    Python's layout: a newline inside ( ) [ ] { } is only white space, blank lines and
+    comments are nothing, and each line's indentation, against the first line's, opens
+    (_INDENT) or closes (_DEDENT) blocks. A _NL ends each line that ends a statement, after
+    the _DEDENTs of the blocks it closes."""
+    kinds: list[int] = []
+    starts: list[int] = []
+    ends: list[int] = []
     depth = 0
     indents: list[int] = []  # the widths of the open blocks' indentation, the first line's first
-    newline: Token | None = None  # the end of the last line, not yet given
+    newline = -1  # the offset of the end of the last line, not yet given (-1: none)
+    line_starts = True  # the next token starts a line (the program's first, or after newline)
+    groups, literals, keywords = _GROUPS, _LITERAL_KINDS, _KEYWORD_KINDS
     for match in _LEXER.finditer(text):
-        kind = match.lastgroup
-        if kind == "_LITERAL":
-            value = match.group()
-            kind = _LITERAL_KINDS[value]
-            if kind in _OPEN:
-                depth += 1
-            elif kind in _CLOSE and depth:
-                depth -= 1
-        elif kind in _IGNORE:
-            continue
-        elif kind == "_NL":
-            if not depth and newline is None and indents:
-                newline = Token("_NL", "\n", match.start(), match.end())
-            continue
-        elif kind == "_ERROR":
-            raise UnexpectedCharacter(match.start())
-        else:
-            value = match.group()
-            if kind == "NAME":
-                kind = _KEYWORDS.get(value, "NAME")
-        start = match.start()
-        if newline is not None or not indents:
+        kind = groups[match.lastindex]  # type: ignore[index]
+        start = match.start(1)
+        if kind < 0:
+            if kind == _LITERAL:
+                kind = literals[text[start : match.end()]]
+                if kind in _OPENS:
+                    depth += 1
+                elif kind in _CLOSES and depth:
+                    depth -= 1
+            elif kind == _WORD:
+                kind = keywords.get(text[start : match.end()], _NAME)
+            elif kind == _IGNORED:
+                continue
+            elif kind == _NEWLINE:
+                if not depth and newline < 0 and indents:
+                    newline = start
+                    line_starts = True
+                continue
+            else:
+                return kinds, starts, ends, UnexpectedCharacter(start)
+        if line_starts:
             line_start = text.rfind("\n", 0, start) + 1
             width = len(text[line_start:start].expandtabs(8))
             if not indents:
                 indents.append(width)
             elif width > indents[-1]:
                 indents.append(width)
-                yield newline  # type: ignore[misc]
-                yield Token("_INDENT", "", start, start)
+                kinds += (_NL, _INDENT)
+                starts += (newline, start)
+                ends += (newline + 1, start)
             else:
                 while width < indents[-1]:
                     indents.pop()
                     if not indents:
-                        raise BadIndent(start, "this line is indented less than the program's first line")
-                    yield Token("_DEDENT", "", start, start)
+                        error = BadIndent(start, "this line is indented less than the program's first line")
+                        return kinds, starts, ends, error
+                    kinds.append(_DEDENT)
+                    starts.append(start)
+                    ends.append(start)
                 if width != indents[-1]:
-                    raise BadIndent(start, "this line's indentation matches no block above it")
+                    error = BadIndent(start, "this line's indentation matches no block above it")
+                    return kinds, starts, ends, error
                 if kind not in _CLAUSES:
-                    yield newline  # type: ignore[misc]
-            newline = None
-        # (every alternative of the lexer is a named group: kind is never None here)
-        yield Token(kind, value, start, match.end())  # type: ignore[arg-type]
+                    kinds.append(_NL)
+                    starts.append(newline)
+                    ends.append(newline + 1)
+            newline = -1
+            line_starts = False
+        kinds.append(kind)
+        starts.append(start)
+        ends.append(match.end())
     for _ in indents[1:]:
-        yield Token("_DEDENT", "", len(text), len(text))
+        kinds.append(_DEDENT)
+        starts.append(len(text))
+        ends.append(len(text))
+    return kinds, starts, ends, None
 
 
-class _Rules(dict[int, tuple[str, int, "Callback | None"]]):
-    """Rule index -> (origin, size, reduce), each made on first use."""
+def _token(text: str, kind: int, start: int, end: int) -> Token:
+    return Token(_SYMBOLS[kind], text[start:end], start, end)
 
-    def __init__(self, make: Callable[[int], tuple[str, int, Callback | None]]) -> None:
-        super().__init__()
-        self.make = make
 
-    def __missing__(self, index: int) -> tuple[str, int, Callback | None]:
-        rule = self[index] = self.make(index)
-        return rule
+def tokens(text: str) -> Iterator[Token]:
+    """The tokens of `text`, as the parser reads them (see `_lex`): the error that stops
+    them is raised where it comes."""
+    kinds, starts, ends, error = _lex(text)
+    for kind, start, end in zip(kinds, starts, ends, strict=True):
+        yield _token(text, kind, start, end)
+    if error is not None:
+        raise error
+
+
+def _expected(row: tuple[int | None, ...]) -> set[str]:
+    """The terminals a state has an action for."""
+    return {_SYMBOLS[i] for i in range(_TERMINALS) if row[i] is not None}
+
+
+# How a rule reduces (the third item of a rule's entry in Parser.rules)
+_PASS = 0  # a single child passes through (?rule): no callback, the top state changes
+_ALL = 1  # the callback takes every child, as popped
+_SOME = 2  # a function of the popped values makes the rule's value (kept children, splices)
+
+
+# A rule as a parser runs it: (size, origin's number, how, reduce, tokens), where `tokens`
+# are the indices of the children that are tokens the rule keeps. The parser pushes a token
+# as its index in the lexer's lists, and makes a Token of it only when a rule keeps it.
+Rule: TypeAlias = "tuple[int, int, int, Callable[[list[Any]], object], tuple[int, ...]]"
 
 
 class Parser:
@@ -165,84 +243,97 @@ class Parser:
 
     def __init__(self, builder: object) -> None:
         self.builder = builder
-        # (origin, size, reduce) by rule, made the first time the rule reduces: a program uses
-        # few of the grammar's rules, and start-up should not pay for the others
-        self.rules = _Rules(self._rule)
+        # each rule made the first time it reduces: a program uses few of the grammar's
+        # rules, and start-up should not pay for the others
+        self.rules: list[Rule | None] = [None] * len(_tables.RULES)
         self.states = _tables.STATES
-        self.chains: dict[tuple[int, int, str], int] = {}
+        # (state below, rule's origin, lookahead) -> the top state after the goto and the
+        # pass-through reductions that follow it
+        self.gotos: dict[int, int] = {}
 
-    def _rule(self, index: int) -> tuple[str, int, Callback | None]:
-        origin, size, callback, keep, expand1 = _tables.RULES[index]
+    def _rule(self, index: int) -> Rule:
+        origin, size, callback, keep, expand1, tokens = _tables.RULES[index]
         reduce = getattr(self.builder, callback, None) if callback else None
-        return _reducer(origin, size, reduce, callback is None, keep, expand1)
+        rule = (*_reducer(origin, size, reduce, callback is None, keep, expand1, bool(tokens)), tokens)
+        self.rules[index] = rule
+        return rule
 
     def parse(self, text: str) -> object:
         """Parse `text`, calling the builder as rules reduce; returns the start rule's value."""
-        states, rules, chains = self.states, self.rules, self.chains
-        stack = [_tables.START]
-        values: list[object] = []  # tokens, and what the rules reduced to
-        for token in tokens(text):
-            kind = token.type
+        kinds, starts, ends, error = _lex(text)
+        if not kinds and error is not None:
+            raise error
+        states, rules, gotos, symbols = self.states, self.rules, self.gotos, _SYMBOLS
+        new, done = object.__new__, _tables.END
+        # the error that stops the tokens is raised after the last of them is read
+        stop = len(kinds) - 1 if error is not None else -1
+        kinds.append(_END)  # the end: only reductions remain (see below)
+        starts.append(len(text))
+        ends.append(len(text))
+        top = _tables.START
+        stack = [top]
+        values: list[Any] = []  # tokens (by index), and what the rules reduced to
+        push_state, push_value = stack.append, values.append
+        for i, kind in enumerate(kinds):
             while True:
-                top = stack[-1]
-                action = states[top].get(kind)
+                action = states[top][kind]
                 if action is None:
-                    raise UnexpectedToken(token, {s for s in states[top] if s.isupper()})
+                    start = starts[i]
+                    raise UnexpectedToken(
+                        Token(symbols[kind], text[start : ends[i]], start, ends[i]), _expected(states[top])
+                    )
                 if action >= 0:
-                    stack.append(action)
-                    values.append(token)
+                    push_state(action)
+                    top = action
+                    push_value(i)
                     break
-                origin, size, reduce = rules[~action]
-                if reduce is None:
-                    # single children passing through (atom -> postfix -> … -> expr): the
-                    # whole chain depends only on the two top states and the lookahead
-                    key = (stack[-2], top, kind)
-                    end = chains.get(key)
-                    if end is None:
-                        end = chains[key] = self._chain(stack[-2], top, kind)
-                    stack[-1] = end
+                size, origin, how, reduce, tokens = rules[~action] or self._rule(~action)
+                if how == _PASS:  # (gotos leaves none: only a state that a goto entered has one)
+                    top = stack[-1] = self._pass(stack[-2], top, kind)
                     continue
                 if size:
                     children = values[-size:]
                     del values[-size:]
                     del stack[-size:]
+                    for j in tokens:  # (a Token made without a call of __init__: quicker)
+                        t = children[j]
+                        token = children[j] = new(Token)
+                        token.type = symbols[kinds[t]]
+                        token.start_pos = start = starts[t]
+                        token.end_pos = end = ends[t]
+                        token.value = text[start:end]
                 else:
                     children = []
-                values.append(reduce(children))
-                stack.append(states[stack[-1]][origin])
-        # At the end only reductions remain: Lark never shifts $END (its root rule is `start`
-        # alone, $END is only a lookahead), and the goto that lands on the END state, which
-        # has no actions, returns at once. tests/test_grammar.py checks both facts of the tables.
-        end_token = Token(END, "", len(text), len(text))
-        while True:
-            top = stack[-1]
-            action = states[top].get(END)
-            if action is None:
-                raise UnexpectedToken(end_token, {s for s in states[top] if s.isupper()})
-            origin, size, reduce = rules[~action]
-            if reduce is None:
-                stack[-1] = states[stack[-2]][origin]
-                continue
-            children = values[-size:] if size else []
-            if size:
-                del values[-size:]
-                del stack[-size:]
-            values.append(reduce(children))
-            stack.append(states[stack[-1]][origin])
-            if stack[-1] == _tables.END:
-                return values[-1]
+                push_value(reduce(children))
+                # the goto, and the pass-through reductions that follow it (atom -> postfix
+                # -> … -> expr), which depend only on the state below, the rule and the
+                # lookahead: a single child passes through, only the top state changes
+                below = stack[-1]
+                key = (below << 8 | origin) << 8 | kind
+                top = gotos.get(key)  # type: ignore[assignment]
+                if top is None:
+                    top = gotos[key] = self._pass(below, states[below][origin], kind)
+                push_state(top)
+                if top == done:
+                    return values[-1]
+            if i == stop:
+                raise error  # type: ignore[misc]
+        # Lark never shifts $END (its root rule is `start` alone, $END is only a lookahead),
+        # and the goto that lands on the END state, which has no actions, returns at once:
+        # tests/test_grammar.py checks both facts of the tables.
+        raise AssertionError("the tables shifted the end of the input")
 
-    def _chain(self, below: int, top: int, kind: str) -> int:
+    def _pass(self, below: int, top: int, kind: int) -> int:
         """The top state after every pass-through reduction from `top` on lookahead `kind`."""
         states, rules = self.states, self.rules
         while True:
-            action = states[top].get(kind)
+            action = states[top][kind]
             if action is None or action >= 0:
                 return top
-            origin, _, reduce = rules[~action]
-            if reduce is not None:
+            _, origin, how, _, _ = rules[~action] or self._rule(~action)
+            if how != _PASS:
                 return top
-            top = states[below][origin]
+            top = states[below][origin]  # type: ignore[assignment]
 
 
 def _reducer(
@@ -252,13 +343,23 @@ def _reducer(
     splice: bool,
     keep: tuple[tuple[int, bool], ...],
     expand1: bool,
-) -> tuple[str, int, Callback | None]:
-    """(origin, size, reduce) for one rule; reduce is None for a pure pass-through."""
-    if expand1 and size == 1 and keep == ((0, False),):
-        return origin, size, None
+    token: bool = False,
+) -> tuple[int, int, int, Callable[[list[Any]], object]]:
+    """(size, origin's number, how, reduce) for one rule (see _PASS, _ALL, _SOME): `reduce`
+    takes the rule's children as popped, its tokens made Tokens. `token`: the rule keeps a
+    token, which cannot pass through as the parser pushed it (an index)."""
+    number = _NUMBER[origin]
+    if expand1 and size == 1 and keep == ((0, False),) and not token:
+        return size, number, _PASS, _nothing
     indices = tuple(i for i, _ in keep)
     splices = any(splice for _, splice in keep)
     everything = indices == tuple(range(size)) and not splices
+    if callback is not None and not splice and not expand1 and not splices:
+        if everything:
+            return size, number, _ALL, callback
+        if len(indices) > 1:  # (x + y: the anonymous "+" left out)
+            pick = itemgetter(*indices)
+            return size, number, _SOME, lambda popped: callback(list(pick(popped)))
 
     # (`popped` holds a spliced child, a _Splice, where `keep` says, which a type cannot)
     def children_of(popped: list[Any]) -> list[object]:
@@ -294,7 +395,11 @@ def _reducer(
         def reduce(popped: list[object]) -> object:
             return callback(children_of(popped))
 
-    return origin, size, reduce
+    return size, number, _SOME, reduce
+
+
+def _nothing(popped: list[object]) -> object:
+    raise AssertionError("a pass-through rule reduces by its chain")
 
 
 def literal(terminal: str) -> str | None:

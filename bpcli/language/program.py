@@ -10,6 +10,7 @@ soon as it is read, so a program runs as it is parsed, statement by statement, i
 from __future__ import annotations
 
 from collections.abc import Callable
+from functools import partial
 from typing import TYPE_CHECKING, Any, TypeAlias
 
 if TYPE_CHECKING:
@@ -24,9 +25,14 @@ class Tree:
     def __init__(self, rule: str, children: list[Any]) -> None:
         self.rule = rule
         self.children = children
-        # the children that are trees, last first (the order they are pushed to be evaluated)
-        self.subtrees = [c for c in reversed(children) if type(c) is Tree]
-        self.count = len(self.subtrees)
+        # the children that are trees, in order (a loop, not a comprehension: a tree is made
+        # for each rule reduced, and this is quicker)
+        subtrees = []
+        for child in children:
+            if type(child) is Tree:
+                subtrees.append(child)
+        self.subtrees = subtrees
+        self.count = len(subtrees)
         self.code: list[Any] | None = None  # the interpreter's code for it, made on first use
 
     def __repr__(self) -> str:
@@ -123,10 +129,7 @@ class Recorder:
         self.run = run
 
     def __getattr__(self, rule: str) -> Callable[[list[Any]], Tree]:
-        def record(children: list[Any]) -> Tree:
-            return Tree(rule, children)
-
-        record.__name__ = rule
+        record = partial(Tree, rule)  # (no Python frame of its own between the parser and Tree)
         setattr(self, rule, record)  # (made once per rule)
         return record
 
