@@ -177,7 +177,10 @@ def _rule(graph: Graph, pointer: Pointer, precision: int, tr: Translator, out: s
     formula = " + ".join(local_formula(graph, gate, k) for k in uses)
     inp = graph.ref(gate.inputs[i], atomic=True)
     if pointer.local is not None:
-        return tr("check.rule-scalar", input=inp, formula=formula, local=fmt(pointer.local, precision))
+        local = fmt(pointer.local, precision)
+        if formula == local:  # a constant local gradient (an add gate's 1): said once
+            return tr("check.rule-number", input=inp, local=local)
+        return tr("check.rule-scalar", input=inp, formula=formula, local=local)
     g_shape, in_shape = pointer.shapes
     g_name = f"∂{out}/∂{_ref(graph, gate)}"
     if gate is graph.output and graph.upstream is not None:

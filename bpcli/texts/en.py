@@ -61,6 +61,7 @@ MESSAGES = {
     "check.common": "The same mistake explains {common} too.",
     "check.also": "({kinds} would give the same number.)",
     "check.rule-scalar": "∂/∂{input} = {formula} = {local}",
+    "check.rule-number": "∂/∂{input} = {local}",
     "check.rule-array": "∂{out}/∂{input} = {formula}, with g = {g_name} of shape {g_shape}",
     "check.rule-elementwise": "∂{out}/∂{input} = g ⊙ ({formula}), with g = {g_name} of shape {g_shape}",
     "check.rule-summed": ", summed over the broadcast axes to {shape}",

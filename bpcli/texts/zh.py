@@ -54,6 +54,7 @@ MESSAGES = {
     "check.common": "同一个错误也解释了 {common}。",
     "check.also": "（{kinds} 也会得到同样的数。）",
     "check.rule-scalar": "∂/∂{input} = {formula} = {local}",
+    "check.rule-number": "∂/∂{input} = {local}",
     "check.rule-array": "∂{out}/∂{input} = {formula}，其中 g = {g_name}，形状为 {g_shape}",
     "check.rule-elementwise": "∂{out}/∂{input} = g ⊙ ({formula})，其中 g = {g_name}，形状为 {g_shape}",
     "check.rule-summed": "，再沿广播的轴求和为 {shape}",
