@@ -75,6 +75,11 @@ _API = frozenset(
 )
 
 
+def __dir__() -> list[str]:
+    """The stable surface, for completion in IPython and Jupyter (the API is loaded lazily)."""
+    return sorted(__all__)
+
+
 def __getattr__(name: str) -> Any:
     """The API's names, loaded on first use (PEP 562), so that `import bpcli` stays cheap."""
     if name in _API:

@@ -29,6 +29,7 @@ if TYPE_CHECKING:
     from bpcli.values import Params, Value
 
 PROGRAM_SUFFIXES = (".bp", ".txt")
+NOTEBOOK_NODES = 400  # a notebook shows at most this many nodes (and draws no bigger circuit)
 
 
 @dataclass(frozen=True)
@@ -63,7 +64,7 @@ class Result:
 
         self._made: Run | None = run
         self._make: Callable[[], Run] | None = None
-        self.value: Value | None = run.output
+        self.value: Value = run.output
         self.grads: dict[str, Value | None] = dict(gradients(run))
 
     @classmethod
@@ -81,6 +82,12 @@ class Result:
             assert self._make is not None
             self._made = self._make()
         return self._made
+
+    @property
+    def warnings(self) -> list[str]:
+        """What the command line warns of on stderr: a kink (relu at 0), a branch taken on
+        an input's value, …"""
+        return list(self._run.warnings)
 
     @property
     def nodes(self) -> list[Node]:
@@ -136,7 +143,8 @@ class Result:
         return self.format("table")
 
     def __repr__(self) -> str:
-        return f"<bpcli.Result f = {self.value!r}, ∂f/∂ of {', '.join(self.grads)}>"
+        out = self._run.graph.symbol if self._made is not None else "f"
+        return f"<bpcli.Result {out} = {self.value!r}, ∂{out}/∂ of {', '.join(self.grads)}>"
 
     def _repr_html_(self) -> str:
         """In Jupyter or IPython: the circuit as SVG (when Graphviz's dot is installed), the
@@ -152,7 +160,16 @@ class Result:
             return f"<td><code>{escape(one_line(v, 4))}</code></td>"
 
         rows = []
-        for node in self.nodes:
+        nodes = self.nodes
+        shown = (
+            nodes
+            if len(nodes) <= NOTEBOOK_NODES
+            else nodes[: NOTEBOOK_NODES // 2] + nodes[-NOTEBOOK_NODES // 2 :]
+        )
+        for k, node in enumerate(shown):
+            if len(shown) < len(nodes) and k == NOTEBOOK_NODES // 2:
+                left = len(nodes) - len(shown)
+                rows.append(f"<tr><td colspan='6'>… {left:,} nodes left out (r.nodes has them all)</td></tr>")
             flows = "<br>".join(
                 escape(f"→ #{e.input}: local {one_line(e.local, 4)}, downstream {one_line(e.downstream, 4)}")
                 for e in node.edges
@@ -170,7 +187,7 @@ class Result:
             for name, g in self.grads.items()
             if name in graph.inputs
         )
-        picture = _svg(self.to_dot())
+        picture = _svg(self.to_dot()) if len(nodes) <= NOTEBOOK_NODES else ""
         return (
             f"<div class='bpcli-result'>{picture}<table><thead><tr>{head}</tr></thead>"
             f"<tbody>{''.join(rows)}</tbody></table>"
@@ -188,6 +205,7 @@ class Program:
         from bpcli.language.parse import parse
 
         self.source = _source(source)
+        self._name = os.fspath(source) if source != self.source else self.source  # (its path, if read)
         self._cache: ProgramCache = ProgramCache(max_elements=max_elements, seed=seed)
         try:
             parse(self.source)  # a syntax error is raised here, at compile time
@@ -210,6 +228,9 @@ class Program:
         from bpcli.batch.vector import points_at
 
         points = list(points)
+        for k, point in enumerate(points):
+            if not isinstance(point, Mapping):
+                raise TypeError(f"point {k} is a {type(point).__name__}, not a mapping of names to values")
         results = []
         if points:
             results.append(self.grad(points[0]))  # (it builds the graph the others share)
@@ -225,7 +246,7 @@ class Program:
         return results
 
     def __repr__(self) -> str:
-        return f"<bpcli.Program {self.source[:40]!r}>"
+        return f"<bpcli.Program {self._name[:60]!r}>"
 
 
 def grad(
@@ -317,7 +338,9 @@ def check(
 
     result = grad(program, bindings, seed=seed, output=output, upstream=upstream)
     run = result._run
-    pairs: list[tuple[str, str, str | None]] = [(n, _answer_text(v), None) for n, v in answers.items()]
+    if not answers:
+        raise BindingError("no answers to check: give answers={name: value, …}")
+    pairs: list[tuple[str, str, str | None]] = [(n, _answer_text(v, n), None) for n, v in answers.items()]
     verdicts = run_check(run, expectations(pairs, set(run.graph.names), run.graph.output.name))
     tr = Translator(lang)
     document = check_document(verdicts, run.graph, run.warnings, precision, tr)
@@ -401,7 +424,7 @@ def check_class(
                 path = os.fspath(answers)
                 pairs = read_answers(read_text(path), name, os.path.dirname(path))
             else:
-                pairs = [(n, _answer_text(v), name) for n, v in answers.items()]
+                pairs = [(n, _answer_text(v, n), name) for n, v in answers.items()]
             graded.append(classroom.grade(run, pairs, name, None))
         except BpcliError as err:
             graded.append(classroom.unreadable(name, str(err)))
@@ -410,7 +433,7 @@ def check_class(
     return ClassResult(classroom.class_document(graded, run.warnings), buffer.getvalue())
 
 
-def _answer_text(value: Any) -> str:
+def _answer_text(value: Any, name: str) -> str:
     """An answer as a student writes it: a string as it is, a number as Python prints it,
     an array as a nested list of them."""
     if isinstance(value, str):
@@ -419,26 +442,34 @@ def _answer_text(value: Any) -> str:
         return repr(value)
     from bpcli.lazy import np
 
-    return repr(np.asarray(value, dtype=float).tolist())
+    try:
+        if value is None or isinstance(value, bool):
+            raise TypeError(f"{value} is not a number")
+        return repr(np.asarray(value, dtype=float).tolist())
+    except (TypeError, ValueError) as err:
+        raise BindingError(f"the answer {name}: {err}") from None
 
 
 def _svg(dot: str) -> str:
-    """The circuit drawn by Graphviz as inline SVG; "" when dot is not installed or fails."""
-    import shutil
-    import subprocess
+    """The circuit drawn by Graphviz as inline SVG (its placement search bounded, at most 10
+    s); "" when dot is not installed, fails or takes longer."""
+    from bpcli.present.dot import svg_text
 
-    if shutil.which("dot") is None:
-        return ""
-    try:
-        done = subprocess.run(["dot", "-Tsvg"], input=dot, capture_output=True, text=True, timeout=20)
-    except (OSError, subprocess.SubprocessError):
-        return ""
-    svg = done.stdout
-    return svg[svg.find("<svg") :] if done.returncode == 0 and "<svg" in svg else ""
+    return svg_text(dot, timeout=10.0, bounded=True) or ""
 
 
-def _source(program: str) -> str:
-    """The program's text: read from the file when `program` names a .bp or .txt file."""
+def _source(program: str | os.PathLike[str]) -> str:
+    """The program's text: read from the file when `program` is a path, or names a .bp or
+    .txt file."""
+    if isinstance(program, os.PathLike):
+        program = os.fspath(program)
+        if not os.path.exists(program):
+            raise InputError(f"no file {program}")
+        from bpcli.streams import read_text
+
+        return read_text(program)
+    if not isinstance(program, str):
+        raise TypeError(f"a program is text or a path, not {type(program).__name__}")
     if program.endswith(PROGRAM_SUFFIXES) and "\n" not in program:
         from bpcli.streams import read_text
 
@@ -471,7 +502,7 @@ def _value(name: str, value: Any, seed: int | None = None) -> Value | Params:
 
         text = value if isinstance(value, str) else "@" + os.fspath(value)
         return parse_binding(f"{name}={text}", seed, [])[1]
-    if isinstance(value, bool):
+    if isinstance(value, bool) or value is None:
         raise BindingError(f"in the binding {name}: {value} is not a number")
     if isinstance(value, int | float):
         return float(value)

@@ -338,7 +338,7 @@ def cli(debug: bool) -> None:
     " --depth 0: every call of the program's own functions). Loops are never collapsed."
     " Default: every node.",
 )
-@lang_option("The language of --format steps.")
+@lang_option("The language of the narration (--format steps and html).")
 @seed_option
 @max_elements_option
 @full_option

@@ -263,3 +263,49 @@ def test_grads_of_every_cs231n_sample_equal_the_command_lines_json(name, command
     for grad_name, grad in cli["grads"].items():
         if grad is not None:
             assert np.array_equal(np.asarray(ours.grads[grad_name]), np.asarray(grad, dtype=float)), grad_name
+
+
+def test_a_program_may_be_a_path_and_nothing_else():
+    path = ROOT / "samples" / "neuron.bp"
+    assert bpcli.grad(path).grads == bpcli.grad(str(path)).grads
+    assert repr(bpcli.compile(path)) == f"<bpcli.Program {str(path)[:60]!r}>"
+    with pytest.raises(bpcli.InputError, match="no file"):
+        bpcli.grad(Path("no/such.bp"))
+    with pytest.raises(TypeError, match="not int"):
+        bpcli.grad(42)  # type: ignore[arg-type]
+
+
+def test_none_is_no_number_for_a_binding_or_an_answer():
+    with pytest.raises(bpcli.BindingError, match="None is not a number"):
+        bpcli.grad("x*x", x=None)
+    with pytest.raises(bpcli.BindingError, match="the answer dx: None is not a number"):
+        bpcli.check("x*2", dict(x=1), answers={"dx": None})
+
+
+def test_a_check_with_no_answers_is_refused_not_passed():
+    with pytest.raises(bpcli.BindingError, match="no answers to check"):
+        bpcli.check("(x+y)*z", dict(x=-2, y=5, z=-4), answers={})
+
+
+def test_a_result_keeps_the_command_lines_warnings(bpcli):
+    r = bpcli_module().grad("relu(x)", x=0)
+    cli = bpcli("grad", "relu(x)", "x=0")
+    assert r.warnings and all(f"warning: {w}" in " ".join(cli.err.split()) for w in r.warnings)
+    assert bpcli_module().grad("x*2", x=1).warnings == []
+
+
+def test_dir_lists_the_api_for_completion():
+    assert {"grad", "compile", "check", "check_class", "Result"} <= set(dir(bpcli))
+
+
+def test_grad_many_names_a_point_that_is_not_a_mapping():
+    with pytest.raises(TypeError, match="point 1 is a list"):
+        bpcli.compile("x*2").grad_many([{"x": 1}, [1]])
+
+
+def test_a_big_graph_displays_in_a_notebook_bounded():
+    program = "s = x\nfor i in range(600):\n    s = s*0.5 + x\nf = s"
+    r = bpcli.grad(program, x=1)
+    page = r._repr_html_()
+    rows = page.count("<tr>")
+    assert len(r.nodes) > 1000 and rows <= 402 and "nodes left out" in page and "<svg" not in page
