@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import io
 import os
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -85,7 +85,7 @@ class Result:
 
     def format(self, output_format: str = "table", *, width: int = 80, lang: str = "en", **view: Any) -> str:
         """The result in one of the command line's formats (table, json, steps, tree, dot,
-        markdown, latex, csv), as `bpcli grad --format …` writes it into a file: plain text,
+        markdown, latex, csv, html), as `bpcli grad --format …` writes it into a file: plain text,
         `width` columns wide, the narration in `lang` (en or zh)."""
         from bpcli.present import GRAD_FORMATS, plain_console, write_parts
         from bpcli.present.grad import View, render
@@ -109,6 +109,11 @@ class Result:
     def to_dot(self) -> str:
         """The circuit as Graphviz's DOT text (`--format dot`)."""
         return self.format("dot")
+
+    def to_html(self, lang: str = "en", precision: int = 4) -> str:
+        """The self-contained HTML report (`--format html`): the circuit, stepping through the
+        backward pass, tooltips, the narration in `lang`."""
+        return self.format("html", lang=lang, precision=precision)
 
     def __str__(self) -> str:
         return self.format("table")
@@ -224,16 +229,24 @@ class CheckResult:
     truth, ok, note, diagnosis) and `first_wrong` (the record of the first wrong step, or
     None); `str()` is the report the command line prints."""
 
-    def __init__(self, document: dict[str, Any], report: str) -> None:
+    def __init__(self, document: dict[str, Any], report: str, page: Callable[[], str] | None = None) -> None:
         self.results: list[dict[str, Any]] = document["results"]
         self.ok: bool = all(r["ok"] for r in self.results)
         self.first_wrong: dict[str, Any] | None = next(
             (r for r in self.results if r["diagnosis"] is not None and r["diagnosis"]["first"]), None
         )
         self._report = report
+        self._page = page
 
     def __str__(self) -> str:
         return self._report
+
+    def to_html(self) -> str:
+        """The check as the HTML report (`bpcli check … -o report.html`): the answers marked
+        on the circuit, right ✓ or wrong ✗, the first wrong step, the diagnoses on hover."""
+        if self._page is None:
+            raise ValueError("this CheckResult was made without its run")
+        return self._page()
 
     def _repr_html_(self) -> str:
         """In Jupyter or IPython: the report, as the command line prints it."""
@@ -277,7 +290,13 @@ def check(
 
     buffer = io.StringIO()
     write_parts(check_report(verdicts, run.graph, precision, tr), buffer, plain_console(buffer, 80))
-    return CheckResult(document, buffer.getvalue())
+
+    def page() -> str:
+        from bpcli.present.html import check_page
+
+        return check_page(run, verdicts, precision, tr)
+
+    return CheckResult(document, buffer.getvalue(), page)
 
 
 def _answer_text(value: Any) -> str:

@@ -58,6 +58,7 @@ if TYPE_CHECKING:
     from bpcli.core.graph import Graph
     from bpcli.core.run import Run
     from bpcli.grading.answers import Tolerance
+    from bpcli.grading.findings import Verdict
     from bpcli.present.classroom import Student
     from bpcli.texts import Translator
 
@@ -112,6 +113,8 @@ class ProgramCommand(click.Command):
     values (`--answers a.txt b.txt`, a shell glob)."""
 
     many: tuple[str, ...] = ()
+    # grad's -o was once spelt --output: there `--output out.svg` still means -o, with a warning
+    old_output: bool = True
 
     def parse_args(self, ctx: click.Context, args: list[str]) -> list[str]:
         takes_value = {
@@ -121,7 +124,8 @@ class ProgramCommand(click.Command):
             for name in (*param.opts, *param.secondary_opts)
         }
         program, rest, i = None, [], 0
-        args = _old_output_spelling(args) if "--output" in takes_value and "--out" in takes_value else args
+        if self.old_output and "--output" in takes_value and "--out" in takes_value:
+            args = _old_output_spelling(args)
         options = args[: args.index("--")] if "--" in args else args
         from_file = any(a in ("-f", "--file") or a.startswith("--file=") for a in options)
         collecting: str | None = None  # the option in `many` that later files go to
@@ -281,7 +285,8 @@ def cli(debug: bool) -> None:
 @format_option(
     GRAD_FORMATS,
     "table",
-    "table, json, steps (the backward pass narrated), tree, dot (Graphviz), markdown, latex or csv.",
+    "table, json, steps (the backward pass narrated), tree, dot (Graphviz), markdown, latex, csv, or"
+    " html (a page to step through the backward pass in a browser).",
 )
 @click.option(
     "-o",
@@ -289,8 +294,8 @@ def cli(debug: bool) -> None:
     "out",
     metavar="FILE",
     help="Write to FILE, in the format its extension names: .json, .jsonl (one line), .csv,"
-    " .md, .tex, .dot, .txt (the table as plain text), or .svg, .png, .pdf (the circuit drawn"
-    " by Graphviz). Another extension needs --format.",
+    " .md, .tex, .dot, .txt (the table as plain text), .html (the report to step through), or"
+    " .svg, .png, .pdf (the circuit drawn by Graphviz). Another extension needs --format.",
 )
 @output_options
 @precision_option(
@@ -434,6 +439,7 @@ OUT_FORMATS: dict[str, tuple[str, ...]] = {
     ".tex": ("latex",),
     ".dot": ("dot",),
     ".txt": ("table", "steps", "tree"),  # plain text, as a terminal shows it but without colour
+    ".html": ("html",),  # the page to step through the backward pass in a browser
     ".svg": ("dot",),  # the circuit drawn by Graphviz
     ".png": ("dot",),
     ".pdf": ("dot",),
@@ -446,6 +452,7 @@ WHAT = {
     ".tex": "LaTeX",
     ".dot": "Graphviz's dot text",
     ".txt": "plain text (the table, steps or tree)",
+    ".html": "the HTML report",
 }
 
 
@@ -460,8 +467,7 @@ def _out_format(out: str, output_format: str, given: bool) -> str:
         known = " ".join(OUT_FORMATS)
         what = f"the extension {extension} names no format" if extension else "no extension names its format"
         raise click.UsageError(
-            f"-o {out}: {what}\nthe extensions bpcli knows: {known}\n"
-            f"or --format picks one: -o {out} --format json"
+            f"-o {out}: {what}\nknown extensions: {known}\nor --format picks one: -o {out} --format json"
         )
     if not given:
         return formats[0]
@@ -560,6 +566,7 @@ everything (the program, the options, a single answers file, no files);
 
 class CheckCommand(ProgramCommand):
     many = ("-a", "--answers")
+    old_output = False  # check's --output always named the output
 
 
 @cli.command(
@@ -589,9 +596,18 @@ class CheckCommand(ProgramCommand):
 )
 @output_options
 @format_option(
-    ["table", "json", "jsonl", "csv"],
+    ["table", "json", "jsonl", "csv", "html"],
     "table",
-    "How to show the report; jsonl and csv give a record a student (a class).",
+    "How to show the report; jsonl and csv give a record a student (a class); html a page with"
+    " the answers marked on the circuit.",
+)
+@click.option(
+    "-o",
+    "--out",
+    "out",
+    metavar="FILE",
+    help="Write one student's report to FILE, in the format its extension names: .html (the"
+    " answers on the circuit, in a page to step through), .json or .txt.",
 )
 @precision_option("Decimals shown for the true values.")
 @lang_option("The language of the diagnoses.")
@@ -612,6 +628,7 @@ def check(
     output_name: str | None,
     upstream: str | None,
     output_format: str,
+    out: str | None,
     precision: int,
     lang: str,
     seed: int | None,
@@ -642,7 +659,15 @@ def check(
         raise click.UsageError(
             "the program and the answers cannot both come from stdin: put one of them in a file"
         )
-    if len(answers_files) > 1 or output_format in CLASS_FORMATS or any(map(os.path.isdir, answers_files)):
+    class_check = (
+        len(answers_files) > 1 or output_format in CLASS_FORMATS or any(map(os.path.isdir, answers_files))
+    )
+    if out is not None:
+        if class_check:
+            raise click.UsageError("-o FILE is for one student's answers; redirect a class's report: > FILE")
+        _refuse_to_overwrite_an_input(out, (*args, *answers_files, *expected), program_file)
+        output_format = _check_out_format(out, output_format, _given("output_format"))
+    if class_check:
         if expected:
             raise click.UsageError("--expect goes with one student's answers, not with a class's files")
         if not answers_files:
@@ -671,7 +696,9 @@ def check(
     status = EXIT_OK if all(v.ok for v in verdicts) else EXIT_FAILED
     try:  # a reader that goes away (| head -1) changes nothing: wrong answers are still wrong
         _warn(run.warnings)
-        if output_format == "json":
+        if out is not None or output_format == "html":
+            _emit(_check_parts(run, verdicts, output_format, precision, tr), out)
+        elif output_format == "json":
             from bpcli.present.check import check_document
             from bpcli.present.jsonout import dumps
 
@@ -686,6 +713,44 @@ def check(
     except BrokenPipeError:
         silence_stdout()
     return status
+
+
+# check -o FILE: the format of each extension
+CHECK_OUT_FORMATS = {".html": "html", ".json": "json", ".txt": "table"}
+
+
+def _check_out_format(out: str, output_format: str, given: bool) -> str:
+    """The format check -o FILE writes: its extension's, which a --format must agree with."""
+    extension = os.path.splitext(out)[1].lower()
+    named = CHECK_OUT_FORMATS.get(extension)
+    if named is None:
+        if given:
+            return output_format
+        raise click.UsageError(
+            f"-o {out}: {'the extension ' + extension if extension else 'no extension'} names no format"
+            f"\nknown extensions: {' '.join(CHECK_OUT_FORMATS)}"
+        )
+    if given and output_format != named:
+        raise click.UsageError(f"-o {out} holds {named}, not --format {output_format}")
+    return named
+
+
+def _check_parts(
+    run: Run, verdicts: list[Verdict], output_format: str, precision: int, tr: Translator
+) -> list[Part]:
+    """One student's report in a format, as parts to write (to stdout or -o's file)."""
+    if output_format == "html":
+        from bpcli.present.html import check_page
+
+        return [check_page(run, verdicts, precision, tr)]
+    if output_format == "json":
+        from bpcli.present.check import check_document
+        from bpcli.present.jsonout import dumps
+
+        return [dumps(check_document(verdicts, run.graph, run.warnings, precision, tr), indent=2) + "\n"]
+    from bpcli.present.check import check_report
+
+    return [*check_report(verdicts, run.graph, precision, tr)]
 
 
 # --- check: a whole class --------------------------------------------------------------------

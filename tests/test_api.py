@@ -78,7 +78,7 @@ def test_errors_are_one_hierarchy_with_their_position():
     with pytest.raises(bpcli.InputError):
         bpcli.grad("no/such/file.bp")
     with pytest.raises(ValueError, match="no format"):
-        bpcli.grad("x*2", x=1).format("html")
+        bpcli.grad("x*2", x=1).format("svg")
 
 
 def test_an_upstream_gives_an_array_output_its_gradient():

@@ -78,7 +78,7 @@ def test_an_unknown_extension_without_format_is_an_error(bpcli, tmp_path, name):
     assert (result.code, result.out) == (2, "")
     first, known, pick = result.err.splitlines()[:3]
     assert first.startswith(f"error: -o {path}: ")
-    assert known == "the extensions bpcli knows: .json .jsonl .csv .md .tex .dot .txt .svg .png .pdf"
+    assert known == "known extensions: .json .jsonl .csv .md .tex .dot .txt .html .svg .png .pdf"
     assert pick == f"or --format picks one: -o {path} --format json"
     assert widest(result.err.replace(str(tmp_path), "")) <= 80
     assert not path.exists()

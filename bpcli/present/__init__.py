@@ -8,7 +8,7 @@ from typing import IO, TYPE_CHECKING, TypeAlias
 if TYPE_CHECKING:
     from rich.console import Console, RenderableType
 
-GRAD_FORMATS = ("table", "json", "steps", "tree", "dot", "markdown", "latex", "csv")
+GRAD_FORMATS = ("table", "json", "steps", "tree", "dot", "markdown", "latex", "csv", "html")
 PICTURES = (".svg", ".png", ".pdf")  # --output files that Graphviz draws
 
 # What a presenter hands the CLI to write: text, text in pieces (big JSON, written as it is

@@ -294,7 +294,7 @@ def check_report(
     paragraphs = []
     for v in verdicts:
         mark = Text("✓", style="green") if v.ok else Text("✗", style="bold red")
-        diagnosis = _diagnosis(v, graph, precision, tr)
+        diagnosis = diagnosis_text(v, graph, precision, tr)
         mine = v.expectation.value
         yours = v.expectation.text if isinstance(mine, float) else fmt(mine, precision)
         row: list[str | Text] = [v.expectation.written, yours, fmt(v.truth, precision), mark]
@@ -317,7 +317,7 @@ def check_report(
     return [table, *paragraphs, Text("\n".join(lines))]
 
 
-def _diagnosis(v: Verdict, graph: Graph, precision: int, tr: Translator) -> str:
+def diagnosis_text(v: Verdict, graph: Graph, precision: int, tr: Translator) -> str:
     """What the report says of an answer: its diagnosis, or why a different number is right."""
     if not v.finding:
         return note(v, graph, precision, tr) or ""

@@ -67,19 +67,28 @@ TEXT_FORMATS = ("dot", "gv")
 WIRES = ("split", "labels")
 
 
-def to_dot(run: Run, precision: int = 2, *, wires: str = "split", width: int | None = WIDTH) -> str:
+def to_dot(
+    run: Run,
+    precision: int = 2,
+    *,
+    wires: str = "split",
+    width: int | None = WIDTH,
+    every_node: bool = False,
+) -> str:
     """The computed graph as DOT text: on each wire its value in green, its gradient in red.
 
     `wires="split"` (the default) draws each wire through a small label node whose rule
     is the wire itself, so the value sits above the line and the gradient below it, as in
-    the lecture; `wires="labels"` makes each wire a single DOT edge with an edge label."""
+    the lecture; `wires="labels"` makes each wire a single DOT edge with an edge label.
+    `every_node` draws every node of the graph, each on its own (no constant folded into its
+    gate, leaves that nothing uses too): the HTML report hooks each node's picture."""
     if wires not in WIRES:
         raise ValueError(f"wires must be one of {WIRES}, not {wires!r}")
     graph, values = run.graph, run.values
     steps = derivation(run)
-    folded = {node.id: i for node in graph.nodes if (i := _folded_input(node)) is not None}
+    folded = {} if every_node else {n.id: i for n in graph.nodes if (i := _folded_input(n)) is not None}
     # A leaf is drawn unless every gate that uses it folds it into its label.
-    wired = {graph.output.id}
+    wired = {node.id for node in graph.nodes} if every_node else {graph.output.id}
     for node in graph.nodes:
         wired.update(inp.id for i, inp in enumerate(node.inputs) if folded.get(node.id) != i)
 
@@ -304,6 +313,23 @@ def render(dot_text: str, path: str | Path) -> None:
         lines = done.stderr.decode("utf-8", "replace").strip().splitlines()
         detail = "\n".join(lines[:5]) or f"it stopped with exit status {done.returncode}"
         raise BpcliError(f"Graphviz's dot could not draw {target}:\n{detail}")
+
+
+def svg_text(dot_text: str, timeout: float = 20.0) -> str | None:
+    """The picture Graphviz's dot draws of DOT text, as SVG text from its `<svg` on; None
+    when dot is not installed, fails, or takes longer than `timeout` seconds."""
+    program = shutil.which("dot")
+    if program is None:
+        return None
+    try:
+        done = subprocess.run(
+            [program, "-Tsvg"], input=dot_text.encode("utf-8"), capture_output=True, timeout=timeout
+        )
+    except (OSError, subprocess.SubprocessError):
+        return None
+    svg = done.stdout.decode("utf-8", "replace")
+    start = svg.find("<svg")
+    return svg[start:] if done.returncode == 0 and start >= 0 else None
 
 
 # --- gates -------------------------------------------------------------------------------

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from typing import TYPE_CHECKING
 
 from bpcli.core.run import Run
@@ -31,6 +31,7 @@ class View:
         full: bool = False,
         depth: int | None = None,
         width: int = 80,
+        layout: str = "auto",
     ) -> None:
         self.precision = precision
         self.max_rows = max_rows
@@ -42,6 +43,7 @@ class View:
         self.full = full  # JSON: big arrays in full, not summarised
         self.depth = depth  # table, steps, markdown: calls deeper than this are one gate each
         self.width = width  # the columns text is laid out in: a terminal's, or 80 (COLUMNS)
+        self.layout = layout  # HTML: the circuit by Graphviz when it is there ("auto"), or "own"
 
 
 def render(run: Run, output_format: str, view: View) -> Sequence[Part]:
@@ -100,7 +102,21 @@ def render(run: Run, output_format: str, view: View) -> Sequence[Part]:
         from bpcli.present.dot import to_dot
 
         return [to_dot(run, view.precision)]
+    if output_format == "html":
+        from bpcli.present.html import grad_page
+
+        return [grad_page(run, json_text(run, view), view.precision, view.tr, layout=view.layout)]
     raise ValueError(f"unknown format {output_format}")
+
+
+def json_text(run: Run, view: View) -> str:
+    """The `--format json` document of the run, on one line (what the HTML report embeds)."""
+    one_line = View(
+        view.precision, jacobians=view.jacobians, wrt=view.wrt, checks=view.checks, full=view.full, tr=view.tr
+    )
+    return "".join(
+        "".join(part) if isinstance(part, Iterator) else str(part) for part in render(run, "json", one_line)
+    )
 
 
 def _data_inputs(run: Run, wrt: list[str] | None) -> dict[str, str]:

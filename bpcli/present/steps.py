@@ -138,10 +138,13 @@ def steps_text(
     depth: int | None = None,
     width: int = 80,
     full: bool = False,
+    sections: dict[int, str] | None = None,
 ) -> str:
     """The narration as plain text at most `width` columns wide. Gates made in a call or a
     loop's iteration stand under a heading line naming it; with `depth`, each call deeper
-    than that is one gate. `full`: arrays in full, not summarised."""
+    than that is one gate. `full`: arrays in full, not summarised. `sections`, when given,
+    gets each gate's own lines (without `depth`) by node id, and under -1 the inputs'
+    gradients at the end: the HTML report's steps."""
     tr = tr or Translator()
     graph = run.graph
     out = graph.symbol
@@ -171,6 +174,7 @@ def steps_text(
                 w.add()
             continue
         _heading(w, headings, node.scope)
+        start = len(w.lines)
         w.add(tr("steps.node", id=node.id, label=graph.label(node), op=node.op.name))
         key = gate_key(node.op)
         if key and key in tr.messages:
@@ -181,10 +185,13 @@ def steps_text(
         for edge in step.edges:
             if edge.downstream is not None:  # (a constant: nothing flows back to it)
                 _edge(w, run, step, edge)
+        if sections is not None:
+            sections[node.id] = "\n".join(w.lines[start:])
         w.add()
     if headings.change(None):  # the inputs' gradients are the top level's
         w.add(tr("steps.heading", heading=tr("steps.top")))
         w.add()
+    tail = len(w.lines)
     w.add(tr("steps.inputs"))
     ids = [node.id for node in graph.inputs.values()]
     inputs = [steps[i] for i in ids] if steps is not None else derivation(run, ids)
@@ -205,6 +212,8 @@ def steps_text(
             )
         else:
             w.say("steps.input", out=out, name=name, value=Shown(step.upstream))
+    if sections is not None:
+        sections[-1] = "\n".join(w.lines[tail:])  # (-1: the inputs' gradients, after the gates)
     return "\n".join(w.lines) + "\n"
 
 

@@ -1,0 +1,161 @@
+// bpcli's HTML report: step through the backward pass, and tooltips on the circuit.
+// Plain ES2017, no libraries. Without this script the page shows every step as a list.
+(function () {
+  "use strict";
+  var root = document.documentElement;
+  root.classList.remove("nojs");
+  root.classList.add("js");
+
+  var data = JSON.parse(document.getElementById("bpcli-data").textContent);
+  var steps = data.steps || [];
+  var circuit = document.getElementById("circuit");
+  var panel = document.getElementById("step-panel");
+  var position = document.querySelector("#stepper .position");
+  var items = document.querySelectorAll("#steps > li[data-step]");
+  var tooltip = document.getElementById("tooltip");
+  var current = -1;
+
+  // Native tooltips come from each element's <title>; with the script, its own tooltip.
+  var titled = circuit.querySelectorAll("[data-node], [data-edge], [data-trunk], .end");
+  Array.prototype.forEach.call(titled, function (el) {
+    var title = el.querySelector(":scope > title");
+    if (title) {
+      el.setAttribute("data-tip", title.textContent);
+      title.parentNode.removeChild(title);
+    }
+  });
+
+  function each(selector, action) {
+    Array.prototype.forEach.call(circuit.querySelectorAll(selector), action);
+  }
+
+  function show(k) {
+    if (!steps.length) return;
+    k = Math.max(0, Math.min(steps.length - 1, k));
+    var id = String(steps[k].node);
+    each(".current", function (el) { el.classList.remove("current"); });
+    Array.prototype.forEach.call(document.querySelectorAll("#steps > li.current, tr.current"), function (el) {
+      el.classList.remove("current");
+    });
+    each('[data-node="' + id + '"]', function (el) { el.classList.add("current"); });
+    each('[data-to="' + id + '"]', function (el) { el.classList.add("current"); });
+    var item = items[k];
+    item.classList.add("current");
+    var row = document.querySelector('tr[data-row="' + id + '"]');
+    if (row) row.classList.add("current");
+    panel.innerHTML = item.querySelector(".step-body").innerHTML;
+    panel.setAttribute("data-node", id);
+    panel.setAttribute("data-step", String(k));
+    root.setAttribute("data-step", String(k));
+    document.body.setAttribute("data-step", String(k));
+    if (position) {
+      position.textContent = position.getAttribute("data-template")
+        .replace("{k}", String(k + 1)).replace("{n}", String(steps.length));
+    }
+    document.getElementById("step-first").disabled = k === 0;
+    document.getElementById("step-prev").disabled = k === 0;
+    document.getElementById("step-next").disabled = k === steps.length - 1;
+    document.getElementById("step-last").disabled = k === steps.length - 1;
+    var gate = circuit.querySelector('[data-node="' + id + '"]');
+    if (gate) reveal(gate);
+    current = k;
+  }
+
+  // Scroll the circuit (not the page) so that the current gate is in view.
+  function reveal(el) {
+    var box = el.getBoundingClientRect();
+    var frame = circuit.getBoundingClientRect();
+    if (box.left < frame.left || box.right > frame.right) {
+      circuit.scrollLeft += box.left - frame.left - frame.width / 2 + box.width / 2;
+    }
+    if (box.top < frame.top || box.bottom > frame.bottom) {
+      circuit.scrollTop += box.top - frame.top - frame.height / 2 + box.height / 2;
+    }
+  }
+
+  var moves = {
+    "step-first": function () { return 0; },
+    "step-prev": function () { return current - 1; },
+    "step-next": function () { return current + 1; },
+    "step-last": function () { return steps.length - 1; }
+  };
+  Object.keys(moves).forEach(function (name) {
+    var button = document.getElementById(name);
+    if (button) button.addEventListener("click", function () { show(moves[name]()); });
+  });
+
+  var keys = { ArrowRight: "step-next", ArrowLeft: "step-prev", Home: "step-first", End: "step-last" };
+  document.addEventListener("keydown", function (event) {
+    if (event.altKey || event.ctrlKey || event.metaKey || event.shiftKey) return;
+    var target = event.target;
+    if (target && (target.isContentEditable || /^(INPUT|TEXTAREA|SELECT)$/.test(target.tagName))) return;
+    var move = keys[event.key];
+    if (!move || !steps.length) return;
+    event.preventDefault();
+    show(moves[move]());
+  });
+
+  // A click on a gate of the circuit, or on a step of the list, goes to that step.
+  var stepOf = {};
+  steps.forEach(function (step, k) { stepOf[String(step.node)] = k; });
+  circuit.addEventListener("click", function (event) {
+    var el = event.target.closest ? event.target.closest("[data-node]") : null;
+    if (el && stepOf.hasOwnProperty(el.getAttribute("data-node"))) show(stepOf[el.getAttribute("data-node")]);
+  });
+  Array.prototype.forEach.call(items, function (item, k) {
+    item.addEventListener("click", function (event) {
+      if (event.target.closest("details")) return;
+      show(k);
+    });
+  });
+
+  // The tooltip: the hovered element's value, gradient and local gradient.
+  function place(event) {
+    var room = 14;
+    var width = tooltip.offsetWidth;
+    var height = tooltip.offsetHeight;
+    var x = event.clientX + room;
+    var y = event.clientY + room;
+    if (x + width > window.innerWidth - 4) x = Math.max(4, event.clientX - room - width);
+    if (y + height > window.innerHeight - 4) y = Math.max(4, event.clientY - room - height);
+    tooltip.style.left = x + "px";
+    tooltip.style.top = y + "px";
+  }
+  var hovered = null;
+  circuit.addEventListener("mouseover", function (event) {
+    var el = event.target.closest ? event.target.closest("[data-tip]") : null;
+    if (!el || el === hovered) return;
+    hovered = el;
+    tooltip.textContent = el.getAttribute("data-tip");
+    tooltip.hidden = false;
+    place(event);
+  });
+  circuit.addEventListener("mousemove", function (event) {
+    if (hovered) place(event);
+  });
+  circuit.addEventListener("mouseout", function (event) {
+    var to = event.relatedTarget;
+    if (hovered && (!to || !hovered.contains(to))) {
+      hovered = null;
+      tooltip.hidden = true;
+    }
+  });
+
+  // Printed: every array's values too.
+  window.addEventListener("beforeprint", function () {
+    Array.prototype.forEach.call(document.querySelectorAll("details"), function (d) { d.open = true; });
+  });
+
+  // A picture a little wider than its frame is shrunk to fit (a much wider one scrolls).
+  var picture = circuit.querySelector("svg");
+  var natural = picture ? picture.width.baseVal.value : 0;
+  function fit() {
+    if (!picture || !natural) return;
+    var room = circuit.clientWidth - 16;
+    picture.classList.toggle("fit", natural > room && natural * 0.6 <= room);
+  }
+  fit();
+  window.addEventListener("resize", fit);
+
+  show(0);
+})();
