@@ -99,12 +99,18 @@ def reports(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Any]:
     folder = tmp_path_factory.mktemp("reports")
     made: dict[tuple[str, ...], tuple[Path, Any]] = {}
 
-    def make(command: str, program: str, *options: str) -> tuple[Path, Any]:
-        key = (command, program, *options)
+    def make(command: str, program: str, *options: str, graphviz: bool = True) -> tuple[Path, Any]:
+        key = (command, program, *options, str(graphviz))
         if key not in made:
             stem = folder / f"r{len(made)}"
             html, doc = stem.with_suffix(".html"), stem.with_suffix(".json")
-            assert main([command, program, *options, "-o", str(html)]) in (0, 1)
+            path = os.environ["PATH"]
+            if not graphviz:  # no dot on the PATH: the report draws its own layout
+                os.environ["PATH"] = str(folder / "nothing")
+            try:
+                assert main([command, program, *options, "-o", str(html)]) in (0, 1)
+            finally:
+                os.environ["PATH"] = path
             assert main([command, program, *options, "--format", "json", "-o", str(doc)]) in (0, 1)
             made[key] = (html, json.loads(doc.read_text(encoding="utf-8")))
         return made[key]
@@ -217,7 +223,15 @@ class Report:
         return self.page.evaluate(STATE_JS)
 
     def hover_text(self, selector: str) -> str:
-        self.page.hover(selector)
+        """Point at an element as a person would, and read the tooltip: a wire on its line
+        (halfway along), anything else where Playwright points, the middle of its box."""
+        target = self.page.locator(selector).first
+        target.scroll_into_view_if_needed()
+        point = target.evaluate(MIDDLE_OF_LINE_JS)
+        if point is None:
+            target.hover()
+        else:
+            self.page.mouse.move(point["x"], point["y"])
         tooltip = self.page.locator("#tooltip")
         tooltip.wait_for(state="visible")
         return tooltip.inner_text()
@@ -236,10 +250,32 @@ def open_report(browser: Any) -> Iterator[Any]:
         report.close()
 
 
+# The point halfway along a wire's line (its first path), in the page's coordinates; null
+# for an element with no line.
+MIDDLE_OF_LINE_JS = """(element) => {
+  const line = element.matches('path') ? element : element.querySelector('path:not(.hit)');
+  if (!element.hasAttribute('data-edge') || !line) return null;
+  const p = line.getPointAtLength(line.getTotalLength() / 2);
+  const m = line.getScreenCTM();
+  return { x: m.a * p.x + m.c * p.y + m.e, y: m.b * p.x + m.d * p.y + m.f };
+}"""
 PARTS_JS = """(element) => Array.from(element.querySelectorAll('[data-role]'), (e) => ({
   role: e.dataset.role, input: e.dataset.input, index: e.dataset.index,
   text: e.textContent, value: e.dataset.value, shape: e.dataset.shape,
 }))"""
+# What can be seen of the circuit's nodes and of the list of steps, in one call. Seen: a box
+# of some size, not hidden by display, visibility or opacity.
+SHOWN_JS = """() => {
+  const parts = PARTS_JS;
+  const seen = (e) => { const r = e.getBoundingClientRect(); return r.width > 0 && r.height > 0
+    && e.checkVisibility({visibilityProperty: true, opacityProperty: true}); };
+  const nodes = {};
+  for (const e of document.querySelectorAll('#circuit svg [data-node]')) nodes[e.dataset.node] = seen(e);
+  const steps = Array.from(document.querySelectorAll('#steps [data-step]'), (e) => ({
+    step: e.dataset.step, gate: e.dataset.gate, visible: seen(e), text: e.innerText, parts: parts(e),
+  }));
+  return { nodes, steps };
+}""".replace("PARTS_JS", PARTS_JS)
 STATE_JS = f"""() => {{
   const parts = {PARTS_JS};
   const root = document.body.hasAttribute('data-step') ? document.body : document.documentElement;
@@ -320,17 +356,18 @@ def assert_gradients(parts: list[dict[str, Any]], step: Expected, where: object)
 
 
 def assert_every_step_shown(report: Report, doc: dict[str, Any]) -> None:
-    """The circuit's nodes and every step of the backward pass (its gate and its upstream
-    gradient) can be seen."""
-    page = report.page
-    for node in doc["nodes"]:
-        assert page.locator(f'svg [data-node="{node["id"]}"]').first.is_visible(), node["label"]
-    for k, step in enumerate(backward_steps(doc)):
-        item = page.locator(f'#steps [data-step="{k}"]')
-        assert item.is_visible(), step.label
-        assert item.get_attribute("data-gate") == str(step.node), step.label
-        assert step.label in words(item.inner_text()), step.label
-        assert_gradients(item.evaluate(PARTS_JS), step, f"step {k}, {step.label}, in the list")
+    """The circuit's nodes and every step of the backward pass (its gate, its upstream,
+    local and downstream gradients) can be seen."""
+    shown = report.page.evaluate(SHOWN_JS)
+    hidden = [n["label"] for n in doc["nodes"] if not shown["nodes"].get(str(n["id"]))]
+    assert hidden == [], "nodes of the circuit not shown"
+    expected = backward_steps(doc)
+    assert [item["gate"] for item in shown["steps"]] == [str(step.node) for step in expected]
+    for k, (item, step) in enumerate(zip(shown["steps"], expected, strict=True)):
+        where = f"step {k}, {step.label}, in the list"
+        assert item["step"] == str(k) and item["visible"], where
+        assert step.label in words(item["text"]), where
+        assert_gradients(item["parts"], step, where)
 
 
 def words(text: str) -> str:
@@ -355,13 +392,20 @@ def neuron_graph() -> Any:
 # The tests
 
 
-@pytest.mark.parametrize("sample", GRAD_SAMPLES)
-def test_step_through_the_backward_pass(open_report, reports, sample: str) -> None:
-    html, doc = reports("grad", str(SAMPLES / f"{sample}.bp"))
+STEPPED = [*((sample, True) for sample in GRAD_SAMPLES), ("fanout", False), ("matrix", False)]
+
+
+@pytest.mark.parametrize(("sample", "graphviz"), STEPPED)
+def test_step_through_the_backward_pass(open_report, reports, sample: str, graphviz: bool) -> None:
+    """Every sample with Graphviz's picture (when dot is installed), and a fan-out and arrays
+    in the report's own layout."""
+    html, doc = reports("grad", str(SAMPLES / f"{sample}.bp"), graphviz=graphviz)
     expected = backward_steps(doc)
     assert len(expected) >= 2
     report = open_report(html)
     page = report.page
+    drawn_by = "graphviz" if graphviz and shutil.which("dot") else "own"
+    assert page.locator("#circuit").get_attribute("data-layout") == drawn_by
 
     # The embedded data is the JSON document of the same run.
     data = report.data()
@@ -421,13 +465,14 @@ def test_an_array_shows_its_values_on_click(open_report, reports) -> None:
     report.assert_clean()
 
 
-def test_hover_a_wire_and_a_node(open_report, reports) -> None:
+@pytest.mark.parametrize("graphviz", [True, False])
+def test_hover_a_wire_and_a_node(open_report, reports, graphviz: bool) -> None:
     """A wire's tooltip: the value it carries, the gradient it carries back, and the local
     gradient of the gate it feeds, as a formula and its value; a node's: its value, its
-    gradient and its inputs' local gradients."""
+    gradient and its inputs' local gradients. In Graphviz's picture and in the own layout."""
     from bpcli.present.explain import local_formula
 
-    html, doc = reports("grad", str(SAMPLES / "neuron.bp"))
+    html, doc = reports("grad", str(SAMPLES / "neuron.bp"), graphviz=graphviz)
     nodes = {n["id"]: n for n in doc["nodes"]}
     graph = neuron_graph()
     end = nodes[graph.output.id]  # f = 1/(1 + exp(…)), fed by 1 + exp(…) and nothing else
