@@ -21,6 +21,7 @@ import json
 import math
 import os
 import re
+import shlex
 import shutil
 from collections.abc import Iterator
 from contextlib import ExitStack
@@ -131,9 +132,17 @@ class Expected:
 
 def backward_steps(doc: dict[str, Any]) -> list[Expected]:
     """The gates from the output to the inputs: the JSON's nodes are in forward (topological)
-    order, so the backward pass is that order reversed, over the gates that get a gradient."""
+    order, so the backward pass is that order reversed, over the gates the output depends on
+    (a program may go on after its output: `loss, dW = f(…)`) and a gradient reaches."""
+    nodes = doc["nodes"]
+    named = [n["id"] for n in nodes if n["name"] == doc["output"]]
+    output = named[-1] if named else nodes[-1]["id"]
+    wanted = {output}
     steps = []
-    for node in reversed(doc["nodes"]):
+    for node in reversed(nodes[: output + 1]):
+        if node["id"] not in wanted:
+            continue
+        wanted.update(node["inputs"])
         if node["op"] in GATE_OPS_NOT or node["upstream"] is None:
             continue
         inputs = list(zip(node["inputs"], node["local"], node["downstream"], strict=True))
@@ -519,6 +528,48 @@ def test_printed_every_step_is_shown(open_report, reports) -> None:
         assert not report.page.locator(control).is_visible(), control
     pdf = report.page.pdf()
     assert pdf.startswith(b"%PDF-") and b"/Type /Page" in pdf
+    report.assert_clean()
+
+
+def every_sample() -> list[tuple[str, list[str]]]:
+    """(name, the arguments of `bpcli grad`) for each sample: samples/*.bp, and each command
+    of samples/cs231n/README.md's table, its paths made absolute and its random draws seeded
+    (the report and the JSON are two runs)."""
+    runs = [(path.stem, [str(path)]) for path in sorted(SAMPLES.glob("*.bp"))]
+    readme = (SAMPLES / "cs231n" / "README.md").read_text(encoding="utf-8")
+    for name, command in re.findall(r"^\| \[(\w+)\]\(\1\.bp\) \| `bpcli grad ([^`]+)`", readme, re.M):
+        command = command.replace("$d", "samples/cs231n/data").replace("samples/", f"{SAMPLES}/")
+        runs.append((f"cs231n/{name}", [*shlex.split(command), "--seed", "1"]))
+    return runs
+
+
+# The largest graphs (79 to 261 nodes, pasted naive loops): with the long runs, -m slow.
+LARGE = {
+    "conv_forward_naive",
+    "lstm_forward",
+    "max_pool_forward_naive",
+    "softmax_loss_naive",
+    "svm_loss_naive",
+}
+SAMPLE_RUNS = [
+    pytest.param(name, args, id=name, marks=[pytest.mark.slow] if name.split("/")[-1] in LARGE else [])
+    for name, args in every_sample()
+]
+
+
+@pytest.mark.parametrize(("name", "args"), SAMPLE_RUNS)
+def test_every_sample_opens_offline(open_report, reports, name: str, args: list[str]) -> None:
+    """Each sample's report loads with nothing from the network and no error, lists every
+    step of its backward pass, and steps from the output's gate to the last."""
+    html, doc = reports("grad", *args)
+    expected = backward_steps(doc)
+    report = open_report(html)
+    assert [step["node"] for step in report.data()["steps"]] == [step.node for step in expected]
+    assert report.page.locator("#steps [data-step]").count() == len(expected)
+    report.page.keyboard.press("End")
+    assert report.state()["nodes"] == [str(expected[-1].node)]
+    report.page.keyboard.press("Home")
+    assert report.state()["nodes"] == [str(expected[0].node)]
     report.assert_clean()
 
 
