@@ -573,6 +573,16 @@ def test_every_sample_opens_offline(open_report, reports, name: str, args: list[
     report.assert_clean()
 
 
+# The stroke colour (r, g, b) of the line of each answered wire, by answer.
+WIRE_COLOURS_JS = """() => {
+  const colours = { right: [], wrong: [] };
+  for (const wire of document.querySelectorAll('#circuit [data-edge][data-answer]')) {
+    const line = wire.matches('path') ? wire : wire.querySelector('path:not(.hit)');
+    const rgb = line && getComputedStyle(line).stroke.match(/\\d+/g);
+    if (rgb) colours[wire.dataset.answer].push(rgb.slice(0, 3).map(Number));
+  }
+  return colours;
+}"""
 CHECK_ANSWERS = ["-e", "dw0=-0.20", "-e", "dx1=0.59", "-e", "dw2=0.2", "-e", "dx0=0.3"]
 
 
@@ -589,6 +599,10 @@ def test_check_report_marks_answers(open_report, reports) -> None:
         "[data-node][data-answer]", "es => es.map(e => [e.dataset.node, e.dataset.answer])"
     )
     assert {int(node): answer for node, answer in marks} == want
+    # On screen: a right answer's wires green, a wrong one's red (vermillion).
+    colours = report.page.evaluate(WIRE_COLOURS_JS)
+    assert colours["right"] and all(g > r for r, g, _ in colours["right"]), colours
+    assert colours["wrong"] and all(r > g for r, g, _ in colours["wrong"]), colours
     first = next(r for r in doc["results"] if r["diagnosis"] and r["diagnosis"]["first"])
     assert first["name"] == "dx1"
     flagged = report.page.eval_on_selector_all(
