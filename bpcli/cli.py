@@ -740,9 +740,9 @@ def _check_parts(
 ) -> list[Part]:
     """One student's report in a format, as parts to write (to stdout or -o's file)."""
     if output_format == "html":
-        from bpcli.present.html import check_page
+        from bpcli.present.html import check_parts
 
-        return [check_page(run, verdicts, precision, tr)]
+        return [check_parts(run, verdicts, precision, tr)]
     if output_format == "json":
         from bpcli.present.check import check_document
         from bpcli.present.jsonout import dumps

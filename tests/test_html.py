@@ -427,3 +427,34 @@ def test_graphviz_wires_get_a_wide_hover_line_and_lose_dots_own_tooltips():
     lines = [a for t, a in page.elements if t == "path" and a.get("class") != "hit"]
     assert hits and len(hits) == len(lines)
     assert "xlink:title" not in text and "<!--" not in text
+
+
+@pytest.mark.parametrize(
+    "layout", ["own", pytest.param("graphviz", marks=pytest.mark.skipif(not HAVE_DOT, reason="no dot"))]
+)
+def test_a_gradient_answer_where_its_node_fans_out_marks_the_trunk_not_the_branches(layout):
+    from bpcli.grading.answers import expectations
+    from bpcli.grading.diagnose import check
+
+    r = bpcli.grad("f = x*y + x", x=2, y=-3)._run
+    graph = r.graph
+    x = graph.inputs["x"].id
+    verdicts = check(r, expectations([("dx", "4", None)], set(graph.names), None))  # (the truth: y + 1 = -2)
+    page = Page(check_page(r, verdicts, layout=layout))
+    trunk = [page.elements[i][1] for i in page.find(data_trunk=None, data_from=str(x))]
+    branches = [page.elements[i][1] for i in page.find(data_edge=None, data_from=str(x))]
+    assert trunk and all(a["data-answer"] == "wrong" and "data-first-wrong" in a for a in trunk)
+    assert branches and not any("data-answer" in a for a in branches)
+    (node,) = [i for i in page.find(data_node=str(x)) if page.elements[i][0] == "g"]
+    assert page.elements[node][1]["data-answer"] == "wrong"
+    assert "✗ dx = 4" in page.text(node + 1)
+
+
+@pytest.mark.parametrize("drawn", [None, '<svg xmlns="http://www.w3.org/2000/svg"><g id="x"/></svg>'])
+def test_without_a_usable_picture_from_dot_the_own_layout_draws_it(monkeypatch, drawn):
+    import bpcli.present.dot as dot
+
+    monkeypatch.setattr(dot, "svg_text", lambda *args, **kwargs: drawn)  # no dot, a timeout, another SVG
+    text, r = page_of(NEURON, "graphviz")
+    assert 'data-layout="own"' in text
+    assert text.count(" data-node=") == len(r.graph.nodes)

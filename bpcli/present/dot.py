@@ -315,16 +315,24 @@ def render(dot_text: str, path: str | Path) -> None:
         raise BpcliError(f"Graphviz's dot could not draw {target}:\n{detail}")
 
 
-def svg_text(dot_text: str, timeout: float = 20.0) -> str | None:
+# Network simplex iterations dot may spend placing the nodes (its nslimit and nslimit1): a
+# bound that draws bpcli's small circuits as without it, and a node with many wires (an input
+# used by a hundred gates) in seconds, where without it dot takes minutes.
+NETWORK_SIMPLEX = 1
+
+
+def svg_text(dot_text: str, timeout: float = 20.0, bounded: bool = False) -> str | None:
     """The picture Graphviz's dot draws of DOT text, as SVG text from its `<svg` on; None
-    when dot is not installed, fails, or takes longer than `timeout` seconds."""
+    when dot is not installed, fails, or takes longer than `timeout` seconds. `bounded`
+    bounds dot's search for a placement (NETWORK_SIMPLEX)."""
     program = shutil.which("dot")
     if program is None:
         return None
+    command = [program, "-Tsvg"]
+    if bounded:
+        command += [f"-Gnslimit={NETWORK_SIMPLEX}", f"-Gnslimit1={NETWORK_SIMPLEX}"]
     try:
-        done = subprocess.run(
-            [program, "-Tsvg"], input=dot_text.encode("utf-8"), capture_output=True, timeout=timeout
-        )
+        done = subprocess.run(command, input=dot_text.encode("utf-8"), capture_output=True, timeout=timeout)
     except (OSError, subprocess.SubprocessError):
         return None
     svg = done.stdout.decode("utf-8", "replace")

@@ -103,9 +103,9 @@ def render(run: Run, output_format: str, view: View) -> Sequence[Part]:
 
         return [to_dot(run, view.precision)]
     if output_format == "html":
-        from bpcli.present.html import grad_page
+        from bpcli.present.html import page_parts
 
-        return [grad_page(run, json_text(run, view), view.precision, view.tr, layout=view.layout)]
+        return [page_parts(run, json_text(run, view), view.precision, view.tr, layout=view.layout)]
     raise ValueError(f"unknown format {output_format}")
 
 

@@ -12,7 +12,7 @@ Pure: data in, text out. The picture is Graphviz's when `layout` allows and dot 
 from __future__ import annotations
 
 import json
-from collections.abc import Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from html import escape
 from importlib import resources
 
@@ -29,9 +29,10 @@ from bpcli.texts import Translator
 from bpcli.values import Value
 
 LAYOUTS = ("auto", "graphviz", "own")
-# Graphviz lays out graphs up to this many nodes (beyond, dot takes minutes), within DOT_TIMEOUT.
-MAX_DOT_NODES = 600
-DOT_TIMEOUT = 20.0
+# Graphviz lays out graphs up to this many nodes (beyond, dot may take minutes), within
+# DOT_TIMEOUT seconds; else, and when dot is not installed, the report draws its own.
+MAX_DOT_NODES = 400
+DOT_TIMEOUT = 10.0
 # An array's values are written in full (behind a click) up to this many elements.
 FULL_VALUES = 10_000
 ROOM = 48  # the columns of an array's one-line summary in the panel and the tables
@@ -53,6 +54,20 @@ def grad_page(
 ) -> str:
     """The page of a run. `document` is the run's `--format json` text, embedded as it is
     (with the steps added, and for a `check` its JSON document and where each answer is)."""
+    return "".join(page_parts(run, document, precision, tr, layout=layout, check=check))
+
+
+def page_parts(
+    run: Run,
+    document: str,
+    precision: int = 4,
+    tr: Translator | None = None,
+    *,
+    layout: str = "auto",
+    check: tuple[dict[str, object], Sequence[Answer]] | None = None,
+) -> Iterator[str]:
+    """grad_page's text in pieces, a node, wire or step at a time, so that the page of a
+    big graph is written as it is made and never held whole."""
     if layout not in LAYOUTS:
         raise ValueError(f"layout must be one of {LAYOUTS}, not {layout!r}")
     tr = tr or Translator()
@@ -66,36 +81,43 @@ def grad_page(
     svg, drawn_by = _picture(marks, layout)
     graph = run.graph
     out = graph.symbol
-    data = _data(marks, order, document, check)
 
     title = tr("html.title" if check is None else "html.check-title", output=graph.output_text)
-    body = [
+    yield _head(title, tr.language)
+    yield from (
         f"<header><h1>{escape(title)}</h1>",
         _summary(marks),
-        "</header>",
-        '<main id="report">',
+        "</header>\n",
+        '<main id="report">\n',
         '<section id="circuit-section" aria-labelledby="circuit-title">',
-        f'<h2 id="circuit-title">{escape(tr("html.circuit"))}</h2>',
-        f'<div id="circuit" class="circuit {drawn_by}" data-layout="{drawn_by}">{svg}</div>',
+        f'<h2 id="circuit-title">{escape(tr("html.circuit"))}</h2>\n',
+        f'<div id="circuit" class="circuit {drawn_by}" data-layout="{drawn_by}">',
+    )
+    yield from svg
+    yield from (
+        "</div>\n",
         f'<p class="legend">{escape(tr("html.legend." + drawn_by, out=out))}</p>',
-        "</section>",
+        "</section>\n",
         _stepper(tr, len(order)),
-    ]
+        "\n",
+    )
     if check is not None:
-        body.append(_answers(check[0], tr))
-    body += [
-        _steps(marks, order, sections, tr),
-        _node_table(marks, tr),
+        yield _answers(check[0], precision, tr)
+    yield from _steps(marks, order, sections, tr)
+    yield from _node_table(marks, tr)
+    yield from (
         _program(graph.source, tr),
-        "</main>",
-        '<div id="tooltip" role="tooltip" hidden></div>',
-        f'<script type="application/json" id="bpcli-data">{data}</script>',
-        f"<script>{_asset('report.js')}</script>",
-    ]
-    return _page(title, tr.language, "\n".join(body))
+        "</main>\n",
+        '<div id="tooltip" role="tooltip" hidden></div>\n',
+        '<script type="application/json" id="bpcli-data">',
+        _data(marks, order, document, check),
+        "</script>\n",
+        f"<script>{_asset('report.js')}</script>\n",
+        "</body>\n</html>\n",
+    )
 
 
-def _page(title: str, language: str, body: str) -> str:
+def _head(title: str, language: str) -> str:
     from bpcli import __version__
 
     return (
@@ -107,7 +129,7 @@ def _page(title: str, language: str, body: str) -> str:
         f'<meta name="generator" content="bpcli {escape(__version__)}">\n'
         f"<title>{escape(title)}</title>\n"
         f"<style>{_asset('report.css')}</style>\n"
-        f"</head>\n<body>\n{body}\n</body>\n</html>\n"
+        "</head>\n<body>\n"
     )
 
 
@@ -115,19 +137,21 @@ def _asset(name: str) -> str:
     return resources.files(__name__).joinpath(name).read_text(encoding="utf-8")
 
 
-def _picture(marks: Marks, layout: str) -> tuple[str, str]:
-    """The circuit's SVG and who drew it: "graphviz" or "own"."""
+def _picture(marks: Marks, layout: str) -> tuple[Iterable[str], str]:
+    """The circuit's SVG (in pieces) and who drew it: "graphviz" or "own"."""
     graph = marks.graph
     if layout != "own" and (layout == "graphviz" or len(graph.nodes) <= MAX_DOT_NODES):
         from bpcli.present.dot import svg_text, to_dot
         from bpcli.present.html.graphviz import hook
 
-        svg = svg_text(to_dot(marks.run, marks.precision, every_node=True), DOT_TIMEOUT)
+        svg = svg_text(to_dot(marks.run, marks.precision, every_node=True), DOT_TIMEOUT, bounded=True)
         if svg is not None:
-            return hook(svg, graph, marks), "graphviz"
-    from bpcli.present.html.layout import circuit_svg
+            hooked = hook(svg, graph, marks)
+            if hooked.count(" data-node=") == len(graph.nodes):  # (another dot's SVG: the own layout)
+                return [hooked], "graphviz"
+    from bpcli.present.html.layout import circuit_parts
 
-    return circuit_svg(marks), "own"
+    return circuit_parts(marks), "own"
 
 
 # --- the data for the script ---------------------------------------------------------------
@@ -212,9 +236,12 @@ def _stepper(tr: Translator, count: int) -> str:
     )
 
 
-def _steps(marks: Marks, order: list[int], sections: dict[int, str], tr: Translator) -> str:
+def _steps(marks: Marks, order: list[int], sections: dict[int, str], tr: Translator) -> Iterator[str]:
     """Every step of the backward pass, in order: what the panel shows, one at a time."""
-    items = []
+    yield (
+        '<section id="narration" aria-labelledby="steps-title">'
+        f'<h2 id="steps-title">{escape(tr("html.steps"))}</h2><ol id="steps">'
+    )
     graph, out = marks.graph, marks.graph.symbol
     for k, node_id in enumerate(order):
         step = marks.steps[node_id]
@@ -230,7 +257,7 @@ def _steps(marks: Marks, order: list[int], sections: dict[int, str], tr: Transla
                 f"<td>{_number_span('downstream', edge.downstream, marks, attrs)}</td></tr>"
             )
         ref = graph.ref(node, atomic=True)
-        items.append(
+        yield (
             f'<li class="step" data-step="{k}" data-gate="{node_id}" id="step-{k}"><div class="step-body">'
             f'<h3><span class="gate">#{node_id}</span> <code>{escape(graph.label(node))}</code>'
             f' <span class="op">{escape(node.op.name)}</span></h3>'
@@ -240,15 +267,10 @@ def _steps(marks: Marks, order: list[int], sections: dict[int, str], tr: Transla
             f"<th>{escape(tr('html.formula'))}</th><th>{escape(tr('html.local'))}</th>"
             f"<th>{escape(tr('html.downstream'))}</th></tr></thead><tbody>{''.join(rows)}</tbody></table>"
             f'<pre class="narration">{escape(sections[node_id])}</pre>'
-            "</div></li>"
+            "</div></li>\n"
         )
     tail = sections.get(-1, "")
-    return (
-        '<section id="narration" aria-labelledby="steps-title">'
-        f'<h2 id="steps-title">{escape(tr("html.steps"))}</h2>'
-        f'<ol id="steps">{"".join(items)}</ol>'
-        f'<pre class="narration inputs">{escape(tail)}</pre></section>'
-    )
+    yield f'</ol><pre class="narration inputs">{escape(tail)}</pre></section>\n'
 
 
 def _number_span(role: str, v: Value | None, marks: Marks, attrs: str) -> str:
@@ -291,7 +313,7 @@ def _full(v: Value, marks: Marks) -> str:
     )
 
 
-def _node_table(marks: Marks, tr: Translator) -> str:
+def _node_table(marks: Marks, tr: Translator) -> Iterator[str]:
     out = marks.graph.symbol
     head = "".join(
         f"<th>{escape(h)}</th>"
@@ -304,15 +326,14 @@ def _node_table(marks: Marks, tr: Translator) -> str:
             tr("html.to-inputs"),
         )
     )
-    rows = []
-    for step in marks.steps:
-        rows.append(_node_row(marks, step))
-    return (
+    yield (
         '<section id="nodes" aria-labelledby="nodes-title">'
         f'<h2 id="nodes-title">{escape(tr("html.nodes"))}</h2>'
-        f'<div class="table-wrap"><table class="nodes"><thead><tr>{head}</tr></thead>'
-        f"<tbody>{''.join(rows)}</tbody></table></div></section>"
+        f'<div class="table-wrap"><table class="nodes"><thead><tr>{head}</tr></thead><tbody>\n'
     )
+    for step in marks.steps:
+        yield _node_row(marks, step) + "\n"
+    yield "</tbody></table></div></section>\n"
 
 
 def _node_row(marks: Marks, step: Step) -> str:
@@ -345,7 +366,7 @@ def _program(source: str, tr: Translator) -> str:
     )
 
 
-def _answers(document: dict[str, object], tr: Translator) -> str:
+def _answers(document: dict[str, object], precision: int, tr: Translator) -> str:
     """The check's table: each answer right (✓) or wrong (✗), the truth, the diagnosis."""
     results = document["results"]
     assert isinstance(results, list)
@@ -367,8 +388,8 @@ def _answers(document: dict[str, object], tr: Translator) -> str:
         rows.append(
             f'<tr class="{verdict}"><td><span class="mark" aria-label="{escape(tr("html." + verdict))}">'
             f"{mark}</span> <code>{escape(r['name'])}</code>{flag}</td>"
-            f"<td>{escape(r['means'])}</td><td>{escape(_plain(r['answer']))}</td>"
-            f"<td>{escape(_plain(r['truth']))}</td><td>{escape(words)}</td></tr>"
+            f"<td>{escape(r['means'])}</td><td>{escape(_plain(r['answer'], 17))}</td>"
+            f"<td>{escape(_plain(r['truth'], precision))}</td><td>{escape(words)}</td></tr>"
         )
     summary = tr("check.summary", correct=document["correct"], total=document["total"])
     if first is not None:
@@ -382,10 +403,12 @@ def _answers(document: dict[str, object], tr: Translator) -> str:
     )
 
 
-def _plain(v: object) -> str:
+def _plain(v: object, precision: int) -> str:
     """An answer or a truth from the check document: a number, or nested lists on one line."""
+    if isinstance(v, float) and precision >= 17:  # an answer: as short as it reads back
+        return repr(v).removesuffix(".0")
     if isinstance(v, float):
-        return number(v, 4) if v == v else str(v)
+        return number(v, precision) if v == v else str(v)
     text = json.dumps(v)
     return text if len(text) <= 120 else text[:119] + "…"
 
@@ -418,12 +441,24 @@ def check_page(
 ) -> str:
     """The page of a check: the run's page with the answers marked on the circuit, and their
     table; the data holds `check --format json`'s document under "check"."""
+    return "".join(check_parts(run, verdicts, precision, tr, layout=layout))
+
+
+def check_parts(
+    run: Run,
+    verdicts: Sequence[Verdict],
+    precision: int = 4,
+    tr: Translator | None = None,
+    *,
+    layout: str = "auto",
+) -> Iterator[str]:
+    """check_page's text in pieces."""
     from bpcli.present.check import check_document
     from bpcli.present.grad import View, json_text
 
     tr = tr or Translator()
     document = check_document(list(verdicts), run.graph, run.warnings, precision, tr)
     marks = answers_of(verdicts, run.graph, precision, tr)
-    return grad_page(
+    return page_parts(
         run, json_text(run, View(precision, tr=tr)), precision, tr, layout=layout, check=(document, marks)
     )

@@ -9,6 +9,7 @@ nothing recurses, so a graph of 100,000 nodes lays out too.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from html import escape
 
 from bpcli.core.graph import Graph
@@ -76,6 +77,11 @@ def layout(graph: Graph) -> tuple[list[int], list[list[int]]]:
 
 def circuit_svg(marks: Marks) -> str:
     """The circuit as SVG, with the same hooks as Graphviz's picture (see picture.py)."""
+    return "".join(circuit_parts(marks))
+
+
+def circuit_parts(marks: Marks) -> Iterator[str]:
+    """circuit_svg in pieces: a wire or a node at a time."""
     graph = marks.graph
     run = marks.run
     _, layers = layout(graph)
@@ -99,12 +105,12 @@ def circuit_svg(marks: Marks) -> str:
     total_w = end_x + 60 + PAD
     total_h = top + (tallest - 1) * ROW / 2 + 14 + PAD + 16
 
-    fans = [0] * len(graph.nodes)
-    for node in graph.nodes:
-        for inp in node.inputs:
-            fans[inp.id] += 1
-    fans[out] += 1
-    wires: list[str] = []
+    fans = marks.fans
+    yield (
+        f'<svg xmlns="http://www.w3.org/2000/svg" class="own" role="img" aria-label="the circuit"'
+        f' width="{total_w:.0f}" height="{total_h:.0f}" viewBox="0 0 {total_w:.0f} {total_h:.0f}">'
+        '<g class="wires">'
+    )
 
     def start(source: int) -> tuple[float, float]:
         sx = x[source] + widths[source]
@@ -117,21 +123,21 @@ def circuit_svg(marks: Marks) -> str:
             x2 = x[node.id]
             y2 = y[node.id] + (index - (count - 1) / 2) * min(8.0, (BOX_H - 6) / max(count - 1, 1))
             attributes, tip = wire_attributes(marks, inp.id, node.id, index)
-            wires.append(_wire(attributes, tip, x1, y1, x2, y2))
+            yield _wire(attributes, tip, x1, y1, x2, y2)
     x1, y1 = start(out)
     attributes, tip = wire_attributes(marks, out, None, 0)
-    wires.append(_wire(attributes, tip, x1, y1, end_x, y1))
+    yield _wire(attributes, tip, x1, y1, end_x, y1)
     for source, fan in enumerate(fans):
         if fan > 1:
             attributes, tip = wire_attributes(marks, source, None, -1)
             sx = x[source] + widths[source]
-            wires.append(
+            yield (
                 f"<g {attributes}><title>{tip}</title>"
                 f'<path class="hit" d="M{sx:.1f},{y[source]:.1f}h{STUB}"/>'
                 f'<path d="M{sx:.1f},{y[source]:.1f}h{STUB}"/></g>'
             )
+    yield '</g><g class="nodes">'
 
-    boxes: list[str] = []
     for node in graph.nodes:
         i = node.id
         attributes, tip = node_attributes(marks, node)
@@ -162,15 +168,10 @@ def circuit_svg(marks: Marks) -> str:
                 f' y="{y[i] - BOX_H / 2 - 2:.1f}">{glyph}</text>'
             )
         parts.append("</g>")
-        boxes.append("".join(parts))
-    end = (
+        yield "".join(parts)
+    yield (
         f'<g class="end"><text class="label" x="{end_x + 4:.1f}" y="{y[out] + 4.5:.1f}"'
-        f' text-anchor="start">{escape(_end(graph))}</text></g>'
-    )
-    return (
-        f'<svg xmlns="http://www.w3.org/2000/svg" class="own" role="img" aria-label="the circuit"'
-        f' width="{total_w:.0f}" height="{total_h:.0f}" viewBox="0 0 {total_w:.0f} {total_h:.0f}">'
-        f'<g class="wires">{"".join(wires)}</g><g class="nodes">{"".join(boxes)}{end}</g></svg>'
+        f' text-anchor="start">{escape(_end(graph))}</text></g></g></svg>'
     )
 
 

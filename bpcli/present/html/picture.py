@@ -52,7 +52,15 @@ class Marks:
         self.answers: dict[int, str] = {}  # node id -> right or wrong (its value or gradient)
         self.wire_answers: dict[int, str] = {}  # node id -> right or wrong (its gradient)
         self.first_wrong: tuple[int, bool] | None = None  # (node id, a gradient answer)
-        self.notes: dict[int, list[str]] = {}
+        self.notes: dict[int, list[str]] = {}  # node id -> what its answers say (the node's title)
+        self.wire_notes: dict[int, list[str]] = {}  # node id -> what its gradient answers say
+        # how many wires leave each node (an input used twice by a gate: twice; the output: one
+        # more, to its name); where more than one, a gradient answer marks the trunk only
+        self.fans = [0] * len(self.graph.nodes)
+        for node in self.graph.nodes:
+            for inp in node.inputs:
+                self.fans[inp.id] += 1
+        self.fans[self.graph.output.id] += 1
         for a in answers:
             verdict = "right" if a.ok else "wrong"
             if self.answers.get(a.node) != "wrong":
@@ -62,6 +70,8 @@ class Marks:
             if a.first:
                 self.first_wrong = (a.node, a.gradient)
             self.notes.setdefault(a.node, []).append(a.text)
+            if a.gradient:
+                self.wire_notes.setdefault(a.node, []).append(a.text)
 
     def value(self, v: Value | None) -> str:
         return compact(v, self.precision, ROOM)
@@ -114,8 +124,8 @@ class Marks:
                 lines.append(
                     f"{self.tr('html.local')} ∂({_cut(graph.label(gate))})/∂{ref} = {formula}{local}"
                 )
-        if index < 0 or consumer is None or len(self.steps[source].branches) <= 1:
-            lines += [n for n in self.notes.get(source, []) if self.wire_answers.get(source)]
+        if index < 0 or self.fans[source] <= 1:
+            lines += self.wire_notes.get(source, [])
         return "\n".join(lines)
 
 
@@ -148,10 +158,10 @@ def wire_attributes(marks: Marks, source: int, consumer: int | None, index: int)
             f'class="wire" data-edge="{source}-{consumer}" data-from="{source}" data-to="{consumer}"'
             f' data-index="{index}"'
         )
-    answer = marks.wire_answers.get(source)
+    answer = marks.wire_answers.get(source) if index < 0 or marks.fans[source] <= 1 else None
     if answer is not None:
         attributes += f' data-answer="{answer}"'
-        if marks.first_wrong == (source, True):
+        if marks.first_wrong == (source, True):  # (the answer's wire, or its trunk)
             attributes += " data-first-wrong"
     return attributes, escape(marks.wire_tip(source, consumer, index), quote=False)
 
