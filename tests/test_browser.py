@@ -421,7 +421,9 @@ def test_step_through_the_backward_pass(open_report, reports, sample: str, graph
     assert {key: data[key] for key in doc} == doc
     assert [step["node"] for step in data["steps"]] == [step.node for step in expected]
 
-    # From the output to the inputs, one key press a gate.
+    # It opens at the output's gate; from there to the inputs, one key press a gate.
+    assert_at(report, 0, expected[0])
+    page.keyboard.press("End")
     page.keyboard.press("Home")
     for k, step in enumerate(expected):
         if k:
@@ -450,6 +452,13 @@ def test_step_through_the_backward_pass(open_report, reports, sample: str, graph
     assert_at(report, 0, expected[0])
     page.click("#step-last")
     assert_at(report, last, expected[last])
+
+    # A click on a gate of the circuit, or on a step of the list, goes there.
+    middle = len(expected) // 2
+    page.click(f'#circuit [data-node="{expected[middle].node}"]')
+    assert_at(report, middle, expected[middle])
+    page.click('#steps [data-step="0"] h3')
+    assert_at(report, 0, expected[0])
     report.assert_clean()
 
 
