@@ -25,24 +25,35 @@
     }
   });
 
-  function each(selector, action) {
-    Array.prototype.forEach.call(circuit.querySelectorAll(selector), action);
-  }
+  // Each node's element, the pieces of the wires into each gate, each node's table row: found
+  // once, so that a step touches only its own elements (a graph may have 100,000 nodes).
+  var nodeOf = {};
+  var wiresInto = {};
+  var rowOf = {};
+  Array.prototype.forEach.call(circuit.querySelectorAll("[data-node]"), function (el) {
+    nodeOf[el.getAttribute("data-node")] = el;
+  });
+  Array.prototype.forEach.call(circuit.querySelectorAll("[data-to]"), function (el) {
+    var to = el.getAttribute("data-to");
+    (wiresInto[to] = wiresInto[to] || []).push(el);
+  });
+  Array.prototype.forEach.call(document.querySelectorAll("tr[data-row]"), function (el) {
+    rowOf[el.getAttribute("data-row")] = el;
+  });
+  var lit = [];
 
   function show(k) {
     if (!steps.length) return;
     k = Math.max(0, Math.min(steps.length - 1, k));
     var id = String(steps[k].node);
-    each(".current", function (el) { el.classList.remove("current"); });
-    Array.prototype.forEach.call(document.querySelectorAll("#steps > li.current, tr.current"), function (el) {
-      el.classList.remove("current");
-    });
-    each('[data-node="' + id + '"]', function (el) { el.classList.add("current"); });
-    each('[data-to="' + id + '"]', function (el) { el.classList.add("current"); });
+    lit.forEach(function (el) { el.classList.remove("current"); });
+    lit = [];
+    if (nodeOf[id]) lit.push(nodeOf[id]);
+    lit = lit.concat(wiresInto[id] || []);
     var item = items[k];
-    item.classList.add("current");
-    var row = document.querySelector('tr[data-row="' + id + '"]');
-    if (row) row.classList.add("current");
+    lit.push(item);
+    if (rowOf[id]) lit.push(rowOf[id]);
+    lit.forEach(function (el) { el.classList.add("current"); });
     panel.innerHTML = item.querySelector(".step-body").innerHTML;
     panel.setAttribute("data-node", id);
     panel.setAttribute("data-step", String(k));
@@ -56,8 +67,7 @@
     document.getElementById("step-prev").disabled = k === 0;
     document.getElementById("step-next").disabled = k === steps.length - 1;
     document.getElementById("step-last").disabled = k === steps.length - 1;
-    var gate = circuit.querySelector('[data-node="' + id + '"]');
-    if (gate) reveal(gate);
+    if (nodeOf[id]) reveal(nodeOf[id]);
     current = k;
   }
 
