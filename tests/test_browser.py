@@ -193,8 +193,8 @@ class Report:
     """A page showing one report; every request it makes is recorded, and blocked unless it
     is for the report's own file."""
 
-    def __init__(self, browser: Any, path: Path, **context: Any) -> None:
-        self.url = path.resolve().as_uri()
+    def __init__(self, browser: Any, path: Path | None = None, **context: Any) -> None:
+        self.url = ""
         self.requests: list[str] = []
         self.errors: list[str] = []
         self.context = browser.new_context(**context)
@@ -204,7 +204,17 @@ class Report:
         self.page.on("console", lambda m: m.type == "error" and self.errors.append(f"console: {m.text}"))
         self.page.on("pageerror", lambda e: self.errors.append(f"page error: {e}"))
         self.page.on("websocket", lambda w: self.requests.append(w.url))
+        if path is not None:
+            self.open(path)
+
+    def open(self, path: Path) -> Report:
+        """Show this report (in the same page: a new document, the records started anew)."""
+        self.url = path.resolve().as_uri()
+        self.requests.clear()
+        self.errors.clear()
+        self.page.mouse.move(0, 0)  # over nothing, whatever the last report left there
         self.page.goto(self.url)
+        return self
 
     def _route(self, route: Any) -> None:
         url = route.request.url
@@ -244,6 +254,14 @@ class Report:
         tooltip = self.page.locator("#tooltip")
         tooltip.wait_for(state="visible")
         return tooltip.inner_text()
+
+
+@pytest.fixture(scope="module")
+def one_page(browser: Any) -> Iterator[Report]:
+    """One page for many reports, each opened in turn (a new page costs a new process)."""
+    report = Report(browser)
+    yield report
+    report.close()
 
 
 @pytest.fixture
@@ -405,13 +423,13 @@ STEPPED = [*((sample, True) for sample in GRAD_SAMPLES), ("fanout", False), ("ma
 
 
 @pytest.mark.parametrize(("sample", "graphviz"), STEPPED)
-def test_step_through_the_backward_pass(open_report, reports, sample: str, graphviz: bool) -> None:
+def test_step_through_the_backward_pass(one_page: Report, reports, sample: str, graphviz: bool) -> None:
     """Every sample with Graphviz's picture (when dot is installed), and a fan-out and arrays
     in the report's own layout."""
     html, doc = reports("grad", str(SAMPLES / f"{sample}.bp"), graphviz=graphviz)
     expected = backward_steps(doc)
     assert len(expected) >= 2
-    report = open_report(html)
+    report = one_page.open(html)
     page = report.page
     drawn_by = "graphviz" if graphviz and shutil.which("dot") else "own"
     assert page.locator("#circuit").get_attribute("data-layout") == drawn_by
@@ -462,13 +480,13 @@ def test_step_through_the_backward_pass(open_report, reports, sample: str, graph
     report.assert_clean()
 
 
-def test_an_array_shows_its_values_on_click(open_report, reports) -> None:
+def test_an_array_shows_its_values_on_click(one_page: Report, reports) -> None:
     """In the panel an array too long for a line is summarised with its shape; a click shows
     every value."""
     html, doc = reports("grad", str(SAMPLES / "two_layer_net.bp"))
     step = backward_steps(doc)[-1]  # X @ W1, the last gate: what reaches W1
     w1 = step.inputs[1][0]
-    report = open_report(html)
+    report = one_page.open(html)
     page = report.page
     page.keyboard.press("End")
     assert page.locator("#step-panel").get_attribute("data-node") == str(step.node)
@@ -484,7 +502,7 @@ def test_an_array_shows_its_values_on_click(open_report, reports) -> None:
 
 
 @pytest.mark.parametrize("graphviz", [True, False])
-def test_hover_a_wire_and_a_node(open_report, reports, graphviz: bool) -> None:
+def test_hover_a_wire_and_a_node(one_page: Report, reports, graphviz: bool) -> None:
     """A wire's tooltip: the value it carries, the gradient it carries back, and the local
     gradient of the gate it feeds, as a formula and its value; a node's: its value, its
     gradient and its inputs' local gradients. In Graphviz's picture and in the own layout."""
@@ -495,7 +513,7 @@ def test_hover_a_wire_and_a_node(open_report, reports, graphviz: bool) -> None:
     graph = neuron_graph()
     end = nodes[graph.output.id]  # f = 1/(1 + exp(…)), fed by 1 + exp(…) and nothing else
     source = end["inputs"][1]
-    report = open_report(html)
+    report = one_page.open(html)
     tooltip = report.page.locator("#tooltip")
     assert tooltip.count() == 1 and tooltip.is_hidden()
 
@@ -567,12 +585,12 @@ SAMPLE_RUNS = [
 
 
 @pytest.mark.parametrize(("name", "args"), SAMPLE_RUNS)
-def test_every_sample_opens_offline(open_report, reports, name: str, args: list[str]) -> None:
+def test_every_sample_opens_offline(one_page: Report, reports, name: str, args: list[str]) -> None:
     """Each sample's report loads with nothing from the network and no error, lists every
     step of its backward pass, and steps from the output's gate to the last."""
     html, doc = reports("grad", *args)
     expected = backward_steps(doc)
-    report = open_report(html)
+    report = one_page.open(html)
     assert [step["node"] for step in report.data()["steps"]] == [step.node for step in expected]
     assert report.page.locator("#steps [data-step]").count() == len(expected)
     report.page.keyboard.press("End")
@@ -595,7 +613,7 @@ WIRE_COLOURS_JS = """() => {
 CHECK_ANSWERS = ["-e", "dw0=-0.20", "-e", "dx1=0.59", "-e", "dw2=0.2", "-e", "dx0=0.3"]
 
 
-def test_check_report_marks_answers(open_report, reports) -> None:
+def test_check_report_marks_answers(one_page: Report, reports) -> None:
     """Right and wrong answers marked on the circuit, the first wrong step marked, and the
     diagnosis of a wrong one on hover."""
     html, doc = reports("check", str(SAMPLES / "neuron.bp"), *CHECK_ANSWERS)
@@ -603,7 +621,7 @@ def test_check_report_marks_answers(open_report, reports) -> None:
     named = {n["name"]: n["id"] for n in nodes if n["name"]}
     want = {named[r["means"].split("∂")[-1]]: "right" if r["ok"] else "wrong" for r in doc["results"]}
     assert sorted(want.values()) == ["right", "right", "wrong", "wrong"]
-    report = open_report(html)
+    report = one_page.open(html)
     marks = report.page.eval_on_selector_all(
         "[data-node][data-answer]", "es => es.map(e => [e.dataset.node, e.dataset.answer])"
     )
@@ -625,14 +643,14 @@ def test_check_report_marks_answers(open_report, reports) -> None:
 
 
 @pytest.mark.parametrize("lang", ["en", "zh"])
-def test_the_narration_speaks_the_language(open_report, reports, lang: str) -> None:
+def test_the_narration_speaks_the_language(one_page: Report, reports, lang: str) -> None:
     """The panel narrates each gate in the language asked for: the fan-out's add gate
     distributes, its mul gate swaps."""
     from bpcli.texts import Translator
 
     tr = Translator(lang)
     html, _ = reports("grad", str(SAMPLES / "fanout.bp"), "--lang", lang)
-    report = open_report(html)
+    report = one_page.open(html)
     page = report.page
     panel = page.locator("#step-panel")
     page.keyboard.press("Home")
