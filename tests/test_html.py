@@ -458,3 +458,19 @@ def test_without_a_usable_picture_from_dot_the_own_layout_draws_it(monkeypatch, 
     text, r = page_of(NEURON, "graphviz")
     assert 'data-layout="own"' in text
     assert text.count(" data-node=") == len(r.graph.nodes)
+
+
+def test_a_check_of_array_answers(bpcli, tmp_path):
+    path = tmp_path / "hw.html"
+    homework = SAMPLES / "homework"
+    answers = homework / "answers_student.txt"
+    result = bpcli("check", str(homework / "softmax.bp"), "--answers", str(answers), "-o", str(path))
+    assert result.code == 1
+    page = Page(path.read_text(encoding="utf-8"))
+    data = page.data()
+    wrong = [r for r in data["check"]["results"] if not r["ok"]]
+    assert wrong and len(page.find(data_first_wrong=None)) >= 1
+    rows = [i for i, (t, a) in enumerate(page.elements) if t == "tr" and a.get("class") in ("right", "wrong")]
+    assert len(rows) == len(data["check"]["results"])
+    cells = " ".join(page.text(i) for i in rows)
+    assert "✗" in cells and "✓" in cells and "(4×3)" in cells  # (an array summarised, its shape)

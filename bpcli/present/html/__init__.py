@@ -384,11 +384,12 @@ def _answers(document: dict[str, object], precision: int, tr: Translator) -> str
         mark = "✓" if r["ok"] else "✗"
         verdict = "right" if r["ok"] else "wrong"
         words = diagnosis["message"] if diagnosis is not None else (r["note"] or "")
+        yours = 17 if isinstance(r["answer"], float) else precision  # (a number: as written)
         flag = f' <strong class="first">{escape(tr("html.first-wrong"))}</strong>' if is_first else ""
         rows.append(
             f'<tr class="{verdict}"><td><span class="mark" aria-label="{escape(tr("html." + verdict))}">'
             f"{mark}</span> <code>{escape(r['name'])}</code>{flag}</td>"
-            f"<td>{escape(r['means'])}</td><td>{escape(_plain(r['answer'], 17))}</td>"
+            f"<td>{escape(r['means'])}</td><td>{escape(_plain(r['answer'], yours))}</td>"
             f"<td>{escape(_plain(r['truth'], precision))}</td><td>{escape(words)}</td></tr>"
         )
     summary = tr("check.summary", correct=document["correct"], total=document["total"])
@@ -409,8 +410,11 @@ def _plain(v: object, precision: int) -> str:
         return repr(v).removesuffix(".0")
     if isinstance(v, float):
         return number(v, precision) if v == v else str(v)
-    text = json.dumps(v)
-    return text if len(text) <= 120 else text[:119] + "…"
+    if isinstance(v, list):  # an array, at --precision, summarised where it is long
+        from bpcli.lazy import np
+
+        return compact(np.asarray(v, dtype=float), min(precision, 16), 2 * ROOM)
+    return json.dumps(v)
 
 
 def answers_of(verdicts: Sequence[Verdict], graph: Graph, precision: int, tr: Translator) -> list[Answer]:

@@ -86,7 +86,7 @@ def _badges(svg: str, marks: Marks) -> str:
             continue
         x, y = float(text.group(1)), float(text.group(2))
         glyph = "✓" if verdict == "right" else "✗"
-        badge = f'<text class="badge badge-{verdict}" x="{x + 14:.1f}" y="{y - 12:.1f}">{glyph}</text>'
+        badge = f'<text class="badge badge-{verdict}" x="{x + 20:.1f}" y="{y - 16:.1f}">{glyph}</text>'
         end = close + len("</title>")
         svg = svg[:end] + badge + svg[end:]
     return svg
