@@ -309,5 +309,6 @@ def test_the_sample_pictures_script_states_the_command_and_precision():
     assert "#   bpcli grad samples/NAME.bp --precision 2 -o samples/pictures/NAME.png" in script
     (names,) = re.findall(r"for name in ([^;]+);", script)
     pictures = {p.stem for p in (SAMPLES / "pictures").glob("*.png")}
-    assert pictures == set(names.split())
+    assert pictures == {*names.split(), "report"}  # report.png: the HTML report's screenshot
+    assert script.rstrip().endswith("samples/pictures/report.py")
     assert all((SAMPLES / f"{name}.bp").exists() for name in names.split())

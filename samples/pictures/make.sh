@@ -8,8 +8,12 @@
 # Each picture is what this command draws:
 #
 #   bpcli grad samples/NAME.bp --precision 2 -o samples/pictures/NAME.png
+#
+# and report.png is the HTML report's screenshot, taken by report.py in headless Chromium
+# (PYTHON=".venv/bin/python" sh … for the Python with Playwright).
 set -eu
 cd "$(dirname "$0")/../.."
 for name in simple gates fanout neuron neuron_sigmoid matrix two_layer_net; do
     ${BPCLI:-bpcli} grad "samples/$name.bp" --precision 2 -o "samples/pictures/$name.png"
 done
+${PYTHON:-python3} samples/pictures/report.py
