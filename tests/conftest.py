@@ -54,7 +54,7 @@ def pytest_collection_modifyitems(config, items):
     """Tests marked slow run only when asked for: pytest -m slow."""
     if "slow" in (config.getoption("markexpr") or ""):
         return
-    skip = pytest.mark.skip(reason="a long randomised run: select it with -m slow")
+    skip = pytest.mark.skip(reason="a long run: select it with -m slow")
     for item in items:
         if "slow" in item.keywords:
             item.add_marker(skip)
