@@ -185,10 +185,14 @@ QUICK = Settings(
 )
 
 # Targets: (limit, unit). Ratios are "×", times "s".
-STARTUP_RATIO = 1.30
-DOUBLING_RATIO = 2.3
-E2E_SECONDS = 3.0
-ARRAYS_RATIO = 1.5
+# (issue 20's guards for what is won: the headline at most 1.10× click+rich's import, the
+# 200k/100k doubling at most 2.2, the 100k-term sum under 1.5 s, an array program's table at
+# most hand-written numpy's time)
+STARTUP_RATIO = 1.10
+DOUBLING_RATIO = 2.2
+E2E_SECONDS = 1.5
+ARRAYS_TABLE_RATIO = 1.0
+ARRAYS_RATIO = 1.5  # the JSON of arrays against numpy's
 PARSER_TOKENS = 600_000.0  # parser: tokens/s from text to graph, in-process (issue 20)
 # batch: throughput (problems/s) ratios against the micrograd baseline, higher is better.
 BATCH_RATIO = 1.0  # bpcli batch / micrograd (the issue's target)
@@ -823,7 +827,7 @@ class Suite:
             time_group("arrays", cmds, self.env, self.workdir, runs=10, warmup=1, budget=10, min_runs=3)
         )
         self._same_value(r[table].samples[-1], r[summ].samples[-1], n, table=True)
-        self.ratio("arrays", f"n={n}: bpcli table / numpy summary", r[table], r[summ], ARRAYS_RATIO)
+        self.ratio("arrays", f"n={n}: bpcli table / numpy summary", r[table], r[summ], ARRAYS_TABLE_RATIO)
         if self.torch and n == self.settings.torch_array_size:
             f = self._exact_value((self.bpcli, *program), "sum((W@x)^2)")
             self._torch_rows(
@@ -909,7 +913,7 @@ class Suite:
         )
         r[table].note = f"loss = {loss:.10g} (an untimed run with --precision 12)"
         r[summ].note = f"its loss within {VALUE_TOLERANCE:g} of bpcli's"
-        self.ratio("arrays", "net: bpcli table / numpy summary", r[table], r[summ], ARRAYS_RATIO)
+        self.ratio("arrays", "net: bpcli table / numpy summary", r[table], r[summ], ARRAYS_TABLE_RATIO)
         if self.torch:
             self._torch_rows(
                 "net", r[table], ("net", *files, str(n)), expect_value("loss", loss, VALUE_TOLERANCE)
