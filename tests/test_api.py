@@ -309,3 +309,23 @@ def test_a_big_graph_displays_in_a_notebook_bounded():
     page = r._repr_html_()
     rows = page.count("<tr>")
     assert len(r.nodes) > 1000 and rows <= 402 and "nodes left out" in page and "<svg" not in page
+
+
+@pytest.mark.parametrize(
+    ("path", "bindings"),
+    [
+        ("samples/tour/circuit.bp", {}),
+        (
+            "samples/tour/svm.bp",
+            {"W": "[[0.1,-0.2,0.3],[0.4,0.5,-0.6]]", "X": "[[1,2],[3,-1],[0.5,0.5]]", "y": "[0,2,1]"},
+        ),
+    ],
+)
+def test_grads_of_the_tour_equal_the_command_lines_json(path, bindings, bpcli, monkeypatch):
+    monkeypatch.chdir(ROOT)
+    cli = json.loads(bpcli("grad", path, *(f"{k}={v}" for k, v in bindings.items()), "--format", "json").out)
+    ours = bpcli_module().grad(path, bindings)
+    assert ours.value == cli["value"] and set(ours.grads) == set(cli["grads"])
+    for name, grad in cli["grads"].items():
+        if grad is not None:
+            assert np.array_equal(np.asarray(ours.grads[name]), np.asarray(grad, dtype=float)), name
