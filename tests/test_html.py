@@ -474,3 +474,11 @@ def test_a_check_of_array_answers(bpcli, tmp_path):
     assert len(rows) == len(data["check"]["results"])
     cells = " ".join(page.text(i) for i in rows)
     assert "✗" in cells and "✓" in cells and "(4×3)" in cells  # (an array summarised, its shape)
+
+
+def test_array_pages_put_no_block_inside_a_paragraph():
+    # an array's values are a <details>, which a <p> may not hold (the parser would close it)
+    text, _ = page_of(str(SAMPLES / "two_layer_net.bp"))
+    assert "<details" in text
+    for paragraph in re.findall(r"<p\b.*?</p>", text, flags=re.S):
+        assert not re.search(r"<(details|div|table|pre|ul|ol|section)\b", paragraph), paragraph[:200]

@@ -261,8 +261,8 @@ def _steps(marks: Marks, order: list[int], sections: dict[int, str], tr: Transla
             f'<li class="step" data-step="{k}" data-gate="{node_id}" id="step-{k}"><div class="step-body">'
             f'<h3><span class="gate">#{node_id}</span> <code>{escape(graph.label(node))}</code>'
             f' <span class="op">{escape(node.op.name)}</span></h3>'
-            f'<p class="upstream">{escape(tr("html.upstream"))} ∂{escape(out)}/∂{escape(ref)} = '
-            f"{_number_span('upstream', step.upstream, marks, '')}</p>"
+            f'<div class="upstream">{escape(tr("html.upstream"))} ∂{escape(out)}/∂{escape(ref)} = '
+            f"{_number_span('upstream', step.upstream, marks, '')}</div>"
             f'<table class="flow"><thead><tr><th>{escape(tr("html.input"))}</th>'
             f"<th>{escape(tr('html.formula'))}</th><th>{escape(tr('html.local'))}</th>"
             f"<th>{escape(tr('html.downstream'))}</th></tr></thead><tbody>{''.join(rows)}</tbody></table>"
