@@ -440,6 +440,7 @@ OUT_FORMATS: dict[str, tuple[str, ...]] = {
     ".dot": ("dot",),
     ".txt": ("table", "steps", "tree"),  # plain text, as a terminal shows it but without colour
     ".html": ("html",),  # the page to step through the backward pass in a browser
+    ".htm": ("html",),
     ".svg": ("dot",),  # the circuit drawn by Graphviz
     ".png": ("dot",),
     ".pdf": ("dot",),
@@ -453,6 +454,7 @@ WHAT = {
     ".dot": "Graphviz's dot text",
     ".txt": "plain text (the table, steps or tree)",
     ".html": "the HTML report",
+    ".htm": "the HTML report",
 }
 
 
@@ -668,6 +670,10 @@ def check(
         _refuse_to_overwrite_an_input(out, (*args, *answers_files, *expected), program_file)
         output_format = _check_out_format(out, output_format, _given("output_format"))
     if class_check:
+        if output_format == "html":  # (a page steps through one student's answers on one circuit)
+            raise click.UsageError(
+                "--format html is for one student's answers; a class's report is table, json, jsonl or csv"
+            )
         if expected:
             raise click.UsageError("--expect goes with one student's answers, not with a class's files")
         if not answers_files:
@@ -716,7 +722,7 @@ def check(
 
 
 # check -o FILE: the format of each extension
-CHECK_OUT_FORMATS = {".html": "html", ".json": "json", ".txt": "table"}
+CHECK_OUT_FORMATS = {".html": "html", ".htm": "html", ".json": "json", ".txt": "table"}
 
 
 def _check_out_format(out: str, output_format: str, given: bool) -> str:

@@ -482,3 +482,18 @@ def test_array_pages_put_no_block_inside_a_paragraph():
     assert "<details" in text
     for paragraph in re.findall(r"<p\b.*?</p>", text, flags=re.S):
         assert not re.search(r"<(details|div|table|pre|ul|ol|section)\b", paragraph), paragraph[:200]
+
+
+def test_a_class_has_no_html_report(bpcli):
+    homework = SAMPLES / "homework"
+    program, answers = str(homework / "softmax.bp"), str(homework / "class")
+    result = bpcli("check", program, "--answers", answers, "--format", "html")
+    assert result.code == 2 and result.err.startswith("error: --format html is for one student's answers")
+    assert result.out == ""
+
+
+def test_htm_is_html_too(bpcli, tmp_path):
+    for command in (("grad", NEURON), ("check", NEURON, "-e", "dx0=0.39")):
+        out = tmp_path / f"{command[0]}.htm"
+        result = bpcli(*command, "-o", str(out))
+        assert result.code in (0, 1) and out.read_text(encoding="utf-8").startswith("<!DOCTYPE html>")
