@@ -497,3 +497,14 @@ def test_htm_is_html_too(bpcli, tmp_path):
         out = tmp_path / f"{command[0]}.htm"
         result = bpcli(*command, "-o", str(out))
         assert result.code in (0, 1) and out.read_text(encoding="utf-8").startswith("<!DOCTYPE html>")
+
+
+@pytest.mark.parametrize("lang", ["en", "zh"])
+def test_the_panel_heads_the_formula_and_its_value_apart(lang):
+    text, _ = page_of(NEURON, lang=lang)
+    page = Page(text)
+    table = next(i for i, (t, a) in enumerate(page.elements) if t == "table" and a.get("class") == "flow")
+    heads = [page.text(i) for i, (t, _) in enumerate(page.elements) if t == "th" and i > table][:4]
+    tr = Translator(lang)
+    assert heads == [tr("html.input"), tr("html.formula"), tr("html.local-value"), tr("html.downstream")]
+    assert len(set(heads)) == 4 and "∂/∂" in heads[1] and heads[2].startswith("=")

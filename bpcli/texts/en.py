@@ -206,7 +206,8 @@ MESSAGES = {
     "html.value": "value",
     "html.gradient": "gradient",
     "html.local": "local",
-    "html.formula": "local gradient",
+    "html.formula": "local ∂/∂input",  # the panel's column of each local gradient's formula
+    "html.local-value": "= value",  # and of its value
     "html.upstream": "upstream",
     "html.downstream": "downstream",
     "html.input": "input",

@@ -186,7 +186,8 @@ MESSAGES = {
     "html.value": "值",
     "html.gradient": "梯度",
     "html.local": "局部梯度",
-    "html.formula": "局部梯度",
+    "html.formula": "局部 ∂/∂输入",  # the panel's column of each local gradient's formula
+    "html.local-value": "= 数值",  # and of its value
     "html.upstream": "上游梯度",
     "html.downstream": "下游梯度",
     "html.input": "输入",

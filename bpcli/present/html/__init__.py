@@ -264,7 +264,7 @@ def _steps(marks: Marks, order: list[int], sections: dict[int, str], tr: Transla
             f'<div class="upstream">{escape(tr("html.upstream"))} ∂{escape(out)}/∂{escape(ref)} = '
             f"{_number_span('upstream', step.upstream, marks, '')}</div>"
             f'<table class="flow"><thead><tr><th>{escape(tr("html.input"))}</th>'
-            f"<th>{escape(tr('html.formula'))}</th><th>{escape(tr('html.local'))}</th>"
+            f"<th>{escape(tr('html.formula'))}</th><th>{escape(tr('html.local-value'))}</th>"
             f"<th>{escape(tr('html.downstream'))}</th></tr></thead><tbody>{''.join(rows)}</tbody></table>"
             f'<pre class="narration">{escape(sections[node_id])}</pre>'
             "</div></li>\n"
