@@ -19,7 +19,7 @@ import bpcli
 from bpcli.core.engine import run
 from bpcli.language.parse import parse
 from bpcli.present.grad import View, json_text
-from bpcli.present.html import check_page, grad_page
+from bpcli.present.html import MAX_DOT_NODES, MAX_DRAWN, check_page, grad_page
 from bpcli.texts import Translator
 
 from conftest import ROOT
@@ -379,15 +379,49 @@ def test_markup_in_the_program_is_escaped_everywhere(bpcli, tmp_path):
         assert "</script><b>" in "".join(page.text(i) for i, (t, _) in enumerate(page.elements) if t == "pre")
 
 
-def test_a_graph_of_10000_nodes_makes_a_page():
-    lines = ["a0 = x"] + [f"a{i} = a{i - 1}*0.999 + x" for i in range(1, 3400)]
+def chain(links: int) -> tuple[object, object]:
+    lines = ["a0 = x"] + [f"a{i} = a{i - 1}*0.999 + x" for i in range(1, links)]
     graph = parse("\n".join(lines), {"x": 1.0})
-    r = run(graph)
-    assert len(graph.nodes) >= 10_000
+    return graph, run(graph)
+
+
+def test_a_graph_of_max_drawn_nodes_is_drawn_whole():
+    graph, r = chain(MAX_DRAWN // 3)
+    assert MAX_DOT_NODES < len(graph.nodes) <= MAX_DRAWN
     text = grad_page(r, json_text(r, View()), 4, layout="auto")  # (beyond MAX_DOT_NODES: the own layout)
-    assert 'data-layout="own"' in text
+    assert 'data-layout="own"' in text and 'class="too-big"' not in text
     gates = sum(1 for n in graph.nodes if n.inputs and r.grads[n.id] is not None)
-    assert text.count('data-node="') >= 10_000 and text.count('class="step"') == gates > 6000
+    assert text.count('data-node="') >= len(graph.nodes) and text.count('class="step"') == gates > 600
+
+
+@pytest.mark.parametrize("lang", ["en", "zh"])
+def test_a_graph_beyond_max_drawn_nodes_is_not_drawn_and_the_page_says_so(lang):
+    graph, r = chain(MAX_DRAWN // 3 + 2)
+    assert len(graph.nodes) > MAX_DRAWN
+    tr = Translator(lang)
+    text = grad_page(r, json_text(r, View()), 4, tr, layout="auto")
+    page = Page(text)
+    (circuit,) = page.find(id="circuit")
+    assert page.elements[circuit][1]["data-layout"] == "none" and "<svg" not in text
+    nodes = f"{len(graph.nodes):,}"
+    assert tr("html.too-big", nodes=nodes, limit=f"{MAX_DRAWN:,}") in page.text(circuit)
+    assert tr("html.nodes-cut", shown=f"{MAX_DRAWN:,}", nodes=nodes) in text
+    rows = page.find(data_row=None)
+    assert len(rows) == MAX_DRAWN and page.elements[rows[-1]][1]["data-row"] == str(graph.output.id)
+    data = page.data()  # the JSON document whole; the steps, those the page lists
+    assert len(data["nodes"]) == len(graph.nodes)
+    gates = sum(1 for n in graph.nodes if n.inputs and r.grads[n.id] is not None)
+    assert len(data["steps"]) == text.count('class="step"') == min(gates, MAX_DRAWN)
+    assert data["steps"][0]["node"] == graph.output.id
+
+
+def test_a_graph_far_beyond_max_drawn_lists_only_max_drawn_steps():
+    graph, r = chain(MAX_DRAWN // 2 + 10)  # (each link two gates)
+    text = grad_page(r, json_text(r, View()), 4, layout="auto")
+    steps = Page(text).data()["steps"]
+    assert len(steps) == text.count('class="step"') == MAX_DRAWN
+    gates = sum(1 for n in graph.nodes if n.inputs and r.grads[n.id] is not None)
+    assert Translator()("html.steps-cut", shown=f"{MAX_DRAWN:,}", steps=f"{gates:,}") in text
 
 
 def test_no_script_still_shows_every_step_and_number():
