@@ -440,7 +440,6 @@ OUT_FORMATS: dict[str, tuple[str, ...]] = {
     ".dot": ("dot",),
     ".txt": ("table", "steps", "tree"),  # plain text, as a terminal shows it but without colour
     ".html": ("html",),  # the page to step through the backward pass in a browser
-    ".htm": ("html",),
     ".svg": ("dot",),  # the circuit drawn by Graphviz
     ".png": ("dot",),
     ".pdf": ("dot",),
@@ -454,14 +453,19 @@ WHAT = {
     ".dot": "Graphviz's dot text",
     ".txt": "plain text (the table, steps or tree)",
     ".html": "the HTML report",
-    ".htm": "the HTML report",
 }
+
+
+def _extension(out: str) -> str:
+    """-o FILE's extension, lower case; .htm is .html (as Windows names it)."""
+    extension = os.path.splitext(out)[1].lower()
+    return ".html" if extension == ".htm" else extension
 
 
 def _out_format(out: str, output_format: str, given: bool) -> str:
     """The format -o FILE is written in: the one its extension names, or --format's where the
     extension names none; a --format that contradicts the extension is a usage error."""
-    extension = os.path.splitext(out)[1].lower()
+    extension = _extension(out)
     formats = OUT_FORMATS.get(extension)
     if formats is None:
         if given:
@@ -722,12 +726,12 @@ def check(
 
 
 # check -o FILE: the format of each extension
-CHECK_OUT_FORMATS = {".html": "html", ".htm": "html", ".json": "json", ".txt": "table"}
+CHECK_OUT_FORMATS = {".html": "html", ".json": "json", ".txt": "table"}
 
 
 def _check_out_format(out: str, output_format: str, given: bool) -> str:
     """The format check -o FILE writes: its extension's, which a --format must agree with."""
-    extension = os.path.splitext(out)[1].lower()
+    extension = _extension(out)
     named = CHECK_OUT_FORMATS.get(extension)
     if named is None:
         if given:
