@@ -456,10 +456,16 @@ WHAT = {
 }
 
 
+def _extension(out: str) -> str:
+    """-o FILE's extension, lower case; .htm is .html (as Windows names it)."""
+    extension = os.path.splitext(out)[1].lower()
+    return ".html" if extension == ".htm" else extension
+
+
 def _out_format(out: str, output_format: str, given: bool) -> str:
     """The format -o FILE is written in: the one its extension names, or --format's where the
     extension names none; a --format that contradicts the extension is a usage error."""
-    extension = os.path.splitext(out)[1].lower()
+    extension = _extension(out)
     formats = OUT_FORMATS.get(extension)
     if formats is None:
         if given:
@@ -668,6 +674,10 @@ def check(
         _refuse_to_overwrite_an_input(out, (*args, *answers_files, *expected), program_file)
         output_format = _check_out_format(out, output_format, _given("output_format"))
     if class_check:
+        if output_format == "html":  # (a page steps through one student's answers on one circuit)
+            raise click.UsageError(
+                "--format html is for one student's answers; a class's report is table, json, jsonl or csv"
+            )
         if expected:
             raise click.UsageError("--expect goes with one student's answers, not with a class's files")
         if not answers_files:
@@ -721,7 +731,7 @@ CHECK_OUT_FORMATS = {".html": "html", ".json": "json", ".txt": "table"}
 
 def _check_out_format(out: str, output_format: str, given: bool) -> str:
     """The format check -o FILE writes: its extension's, which a --format must agree with."""
-    extension = os.path.splitext(out)[1].lower()
+    extension = _extension(out)
     named = CHECK_OUT_FORMATS.get(extension)
     if named is None:
         if given:

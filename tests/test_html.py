@@ -19,7 +19,7 @@ import bpcli
 from bpcli.core.engine import run
 from bpcli.language.parse import parse
 from bpcli.present.grad import View, json_text
-from bpcli.present.html import check_page, grad_page
+from bpcli.present.html import MAX_DOT_NODES, MAX_DRAWN, check_page, grad_page
 from bpcli.texts import Translator
 
 from conftest import ROOT
@@ -379,15 +379,49 @@ def test_markup_in_the_program_is_escaped_everywhere(bpcli, tmp_path):
         assert "</script><b>" in "".join(page.text(i) for i, (t, _) in enumerate(page.elements) if t == "pre")
 
 
-def test_a_graph_of_10000_nodes_makes_a_page():
-    lines = ["a0 = x"] + [f"a{i} = a{i - 1}*0.999 + x" for i in range(1, 3400)]
+def chain(links: int) -> tuple[object, object]:
+    lines = ["a0 = x"] + [f"a{i} = a{i - 1}*0.999 + x" for i in range(1, links)]
     graph = parse("\n".join(lines), {"x": 1.0})
-    r = run(graph)
-    assert len(graph.nodes) >= 10_000
+    return graph, run(graph)
+
+
+def test_a_graph_of_max_drawn_nodes_is_drawn_whole():
+    graph, r = chain(MAX_DRAWN // 3)
+    assert MAX_DOT_NODES < len(graph.nodes) <= MAX_DRAWN
     text = grad_page(r, json_text(r, View()), 4, layout="auto")  # (beyond MAX_DOT_NODES: the own layout)
-    assert 'data-layout="own"' in text
+    assert 'data-layout="own"' in text and 'class="too-big"' not in text
     gates = sum(1 for n in graph.nodes if n.inputs and r.grads[n.id] is not None)
-    assert text.count('data-node="') >= 10_000 and text.count('class="step"') == gates > 6000
+    assert text.count('data-node="') >= len(graph.nodes) and text.count('class="step"') == gates > 600
+
+
+@pytest.mark.parametrize("lang", ["en", "zh"])
+def test_a_graph_beyond_max_drawn_nodes_is_not_drawn_and_the_page_says_so(lang):
+    graph, r = chain(MAX_DRAWN // 3 + 2)
+    assert len(graph.nodes) > MAX_DRAWN
+    tr = Translator(lang)
+    text = grad_page(r, json_text(r, View()), 4, tr, layout="auto")
+    page = Page(text)
+    (circuit,) = page.find(id="circuit")
+    assert page.elements[circuit][1]["data-layout"] == "none" and "<svg" not in text
+    nodes = f"{len(graph.nodes):,}"
+    assert tr("html.too-big", nodes=nodes, limit=f"{MAX_DRAWN:,}") in page.text(circuit)
+    assert tr("html.nodes-cut", shown=f"{MAX_DRAWN:,}", nodes=nodes) in text
+    rows = page.find(data_row=None)
+    assert len(rows) == MAX_DRAWN and page.elements[rows[-1]][1]["data-row"] == str(graph.output.id)
+    data = page.data()  # the JSON document whole; the steps, those the page lists
+    assert len(data["nodes"]) == len(graph.nodes)
+    gates = sum(1 for n in graph.nodes if n.inputs and r.grads[n.id] is not None)
+    assert len(data["steps"]) == text.count('class="step"') == min(gates, MAX_DRAWN)
+    assert data["steps"][0]["node"] == graph.output.id
+
+
+def test_a_graph_far_beyond_max_drawn_lists_only_max_drawn_steps():
+    graph, r = chain(MAX_DRAWN // 2 + 10)  # (each link two gates)
+    text = grad_page(r, json_text(r, View()), 4, layout="auto")
+    steps = Page(text).data()["steps"]
+    assert len(steps) == text.count('class="step"') == MAX_DRAWN
+    gates = sum(1 for n in graph.nodes if n.inputs and r.grads[n.id] is not None)
+    assert Translator()("html.steps-cut", shown=f"{MAX_DRAWN:,}", steps=f"{gates:,}") in text
 
 
 def test_no_script_still_shows_every_step_and_number():
@@ -474,3 +508,37 @@ def test_a_check_of_array_answers(bpcli, tmp_path):
     assert len(rows) == len(data["check"]["results"])
     cells = " ".join(page.text(i) for i in rows)
     assert "✗" in cells and "✓" in cells and "(4×3)" in cells  # (an array summarised, its shape)
+
+
+def test_array_pages_put_no_block_inside_a_paragraph():
+    # an array's values are a <details>, which a <p> may not hold (the parser would close it)
+    text, _ = page_of(str(SAMPLES / "two_layer_net.bp"))
+    assert "<details" in text
+    for paragraph in re.findall(r"<p\b.*?</p>", text, flags=re.S):
+        assert not re.search(r"<(details|div|table|pre|ul|ol|section)\b", paragraph), paragraph[:200]
+
+
+def test_a_class_has_no_html_report(bpcli):
+    homework = SAMPLES / "homework"
+    program, answers = str(homework / "softmax.bp"), str(homework / "class")
+    result = bpcli("check", program, "--answers", answers, "--format", "html")
+    assert result.code == 2 and result.err.startswith("error: --format html is for one student's answers")
+    assert result.out == ""
+
+
+def test_htm_is_html_too(bpcli, tmp_path):
+    for command in (("grad", NEURON), ("check", NEURON, "-e", "dx0=0.39")):
+        out = tmp_path / f"{command[0]}.htm"
+        result = bpcli(*command, "-o", str(out))
+        assert result.code in (0, 1) and out.read_text(encoding="utf-8").startswith("<!DOCTYPE html>")
+
+
+@pytest.mark.parametrize("lang", ["en", "zh"])
+def test_the_panel_heads_the_formula_and_its_value_apart(lang):
+    text, _ = page_of(NEURON, lang=lang)
+    page = Page(text)
+    table = next(i for i, (t, a) in enumerate(page.elements) if t == "table" and a.get("class") == "flow")
+    heads = [page.text(i) for i, (t, _) in enumerate(page.elements) if t == "th" and i > table][:4]
+    tr = Translator(lang)
+    assert heads == [tr("html.input"), tr("html.formula"), tr("html.local-value"), tr("html.downstream")]
+    assert len(set(heads)) == 4 and "∂/∂" in heads[1] and heads[2].startswith("=")

@@ -201,12 +201,18 @@ MESSAGES = {
     "html.step": "step {k} of {n}",
     "html.steps": "The backward pass, gate by gate",
     "html.no-steps": "No gradient flows back through a gate.",
+    "html.too-big": "The circuit of {nodes} nodes is too big to draw here (a page draws up to {limit}).",
+    "html.steps-cut": "Below are the first {shown} of its {steps} steps, from the output back.",
+    "html.too-big-hint": "bpcli grad --format steps narrates every step, --format table lists every"
+    " node, and --format json holds them all, as this page's data does.",
+    "html.nodes-cut": "The last {shown} of {nodes} nodes; bpcli grad --format table lists every one.",
     "html.nodes": "Nodes",
     "html.grads": "Gradients",
     "html.value": "value",
     "html.gradient": "gradient",
     "html.local": "local",
-    "html.formula": "local gradient",
+    "html.formula": "local ∂/∂input",  # the panel's column of each local gradient's formula
+    "html.local-value": "= value",  # and of its value
     "html.upstream": "upstream",
     "html.downstream": "downstream",
     "html.input": "input",

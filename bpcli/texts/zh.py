@@ -181,12 +181,18 @@ MESSAGES = {
     "html.step": "第 {k} 步，共 {n} 步",
     "html.steps": "反向传播，逐个门",
     "html.no-steps": "没有梯度流回任何门。",
+    "html.too-big": "这个电路有 {nodes} 个节点，太大，无法在此绘制（一个页面最多绘制 {limit} 个）。",
+    "html.steps-cut": "下面是从输出往回的 {steps} 步中的前 {shown} 步。",
+    "html.too-big-hint": "bpcli grad --format steps 讲解每一步，--format table 列出每个节点，"
+    "--format json 包含全部（本页的数据也是）。",
+    "html.nodes-cut": "{nodes} 个节点中的最后 {shown} 个；bpcli grad --format table 列出每一个。",
     "html.nodes": "节点",
     "html.grads": "梯度",
     "html.value": "值",
     "html.gradient": "梯度",
     "html.local": "局部梯度",
-    "html.formula": "局部梯度",
+    "html.formula": "局部 ∂/∂输入",  # the panel's column of each local gradient's formula
+    "html.local-value": "= 数值",  # and of its value
     "html.upstream": "上游梯度",
     "html.downstream": "下游梯度",
     "html.input": "输入",

@@ -33,6 +33,14 @@ LAYOUTS = ("auto", "graphviz", "own")
 # DOT_TIMEOUT seconds; else, and when dot is not installed, the report draws its own.
 MAX_DOT_NODES = 400
 DOT_TIMEOUT = 10.0
+# A page draws the circuit, lists the steps and the node table of a graph up to this many
+# nodes. A page of 2,000 scalar nodes is about 4.5 MB and opens in a browser in about a
+# second; one of 10,000 is 21 MB and takes 8 seconds; 150,000 made 310 MB, which Chromium
+# could not open at all. Nobody reads a drawing of more nodes, or steps through more gates,
+# by hand. Beyond it the page keeps the summary (f and the gradient of every input), the
+# first MAX_DRAWN steps from the output back and the MAX_DRAWN nodes nearest the output,
+# and says so; the embedded JSON document stays whole (about 190 bytes a scalar node).
+MAX_DRAWN = 2_000
 # An array's values are written in full (behind a click) up to this many elements.
 FULL_VALUES = 10_000
 ROOM = 48  # the columns of an array's one-line summary in the panel and the tables
@@ -77,10 +85,12 @@ def page_parts(
     steps_text(run, precision, tr, width=NARRATION_WIDTH, sections=sections)
     answers = check[1] if check is not None else ()
     marks = Marks(run, precision, tr, answers)
-    order = [i for i in sections if i >= 0]
-    svg, drawn_by = _picture(marks, layout)
     graph = run.graph
     out = graph.symbol
+    every = [i for i in sections if i >= 0]
+    big = len(graph.nodes) > MAX_DRAWN
+    order = every[:MAX_DRAWN] if big else every
+    svg, drawn_by = _picture(marks, layout) if not big else ([_too_big(graph, every, tr)], "none")
 
     title = tr("html.title" if check is None else "html.check-title", output=graph.output_text)
     yield _head(title, tr.language)
@@ -94,9 +104,10 @@ def page_parts(
         f'<div id="circuit" class="circuit {drawn_by}" data-layout="{drawn_by}">',
     )
     yield from svg
+    legend = "" if big else f'<p class="legend">{escape(tr("html.legend." + drawn_by, out=out))}</p>'
     yield from (
         "</div>\n",
-        f'<p class="legend">{escape(tr("html.legend." + drawn_by, out=out))}</p>',
+        legend,
         "</section>\n",
         _stepper(tr, len(order)),
         "\n",
@@ -104,7 +115,7 @@ def page_parts(
     if check is not None:
         yield _answers(check[0], precision, tr)
     yield from _steps(marks, order, sections, tr)
-    yield from _node_table(marks, tr)
+    yield from _node_table(marks, tr, MAX_DRAWN if big else None)
     yield from (
         _program(graph.source, tr),
         "</main>\n",
@@ -155,6 +166,15 @@ def _picture(marks: Marks, layout: str) -> tuple[Iterable[str], str]:
 
 
 # --- the data for the script ---------------------------------------------------------------
+
+
+def _too_big(graph: Graph, steps: list[int], tr: Translator) -> str:
+    """What the page of a graph beyond MAX_DRAWN nodes leaves out, and where to find it."""
+    text = tr("html.too-big", nodes=f"{len(graph.nodes):,}", limit=f"{MAX_DRAWN:,}")
+    if len(steps) > MAX_DRAWN:
+        text += " " + tr("html.steps-cut", shown=f"{MAX_DRAWN:,}", steps=f"{len(steps):,}")
+    text += " " + tr("html.too-big-hint")
+    return f'<p class="too-big">{escape(text)}</p>'
 
 
 def _data(
@@ -261,10 +281,10 @@ def _steps(marks: Marks, order: list[int], sections: dict[int, str], tr: Transla
             f'<li class="step" data-step="{k}" data-gate="{node_id}" id="step-{k}"><div class="step-body">'
             f'<h3><span class="gate">#{node_id}</span> <code>{escape(graph.label(node))}</code>'
             f' <span class="op">{escape(node.op.name)}</span></h3>'
-            f'<p class="upstream">{escape(tr("html.upstream"))} ∂{escape(out)}/∂{escape(ref)} = '
-            f"{_number_span('upstream', step.upstream, marks, '')}</p>"
+            f'<div class="upstream">{escape(tr("html.upstream"))} ∂{escape(out)}/∂{escape(ref)} = '
+            f"{_number_span('upstream', step.upstream, marks, '')}</div>"
             f'<table class="flow"><thead><tr><th>{escape(tr("html.input"))}</th>'
-            f"<th>{escape(tr('html.formula'))}</th><th>{escape(tr('html.local'))}</th>"
+            f"<th>{escape(tr('html.formula'))}</th><th>{escape(tr('html.local-value'))}</th>"
             f"<th>{escape(tr('html.downstream'))}</th></tr></thead><tbody>{''.join(rows)}</tbody></table>"
             f'<pre class="narration">{escape(sections[node_id])}</pre>'
             "</div></li>\n"
@@ -313,7 +333,8 @@ def _full(v: Value, marks: Marks) -> str:
     )
 
 
-def _node_table(marks: Marks, tr: Translator) -> Iterator[str]:
+def _node_table(marks: Marks, tr: Translator, last: int | None = None) -> Iterator[str]:
+    """The table of every node, or of the `last` nodes (those nearest the output)."""
     out = marks.graph.symbol
     head = "".join(
         f"<th>{escape(h)}</th>"
@@ -331,9 +352,14 @@ def _node_table(marks: Marks, tr: Translator) -> Iterator[str]:
         f'<h2 id="nodes-title">{escape(tr("html.nodes"))}</h2>'
         f'<div class="table-wrap"><table class="nodes"><thead><tr>{head}</tr></thead><tbody>\n'
     )
-    for step in marks.steps:
+    rows = marks.steps if last is None else marks.steps[-last:]
+    for step in rows:
         yield _node_row(marks, step) + "\n"
-    yield "</tbody></table></div></section>\n"
+    yield "</tbody></table></div>"
+    if len(rows) < len(marks.steps):
+        count = f"{len(marks.steps):,}"
+        yield f'<p class="too-big">{escape(tr("html.nodes-cut", shown=f"{len(rows):,}", nodes=count))}</p>'
+    yield "</section>\n"
 
 
 def _node_row(marks: Marks, step: Step) -> str:

@@ -42,7 +42,7 @@
   });
   var lit = [];
 
-  function show(k) {
+  function show(k, still) {
     if (!steps.length) return;
     k = Math.max(0, Math.min(steps.length - 1, k));
     var id = String(steps[k].node);
@@ -67,20 +67,49 @@
     document.getElementById("step-prev").disabled = k === 0;
     document.getElementById("step-next").disabled = k === steps.length - 1;
     document.getElementById("step-last").disabled = k === steps.length - 1;
-    if (nodeOf[id]) reveal(nodeOf[id]);
+    if (nodeOf[id] && !still) {
+      var around = (wiresInto[id] || []).slice();
+      (steps[k].inputs || []).forEach(function (edge) {
+        if (nodeOf[String(edge.input)]) around.push(nodeOf[String(edge.input)]);
+      });
+      reveal(nodeOf[id], around);
+    }
     current = k;
   }
 
-  // Scroll the circuit (not the page) so that the current gate is in view.
-  function reveal(el) {
-    var box = el.getBoundingClientRect();
+  // Scroll the circuit (not the page) so that the current gate and what leads into it (its
+  // input wires with their numbers, and its inputs) are in view, centred where they fit;
+  // where they do not, as much of them as fits with the gate still in view.
+  function reveal(el, around) {
+    var gate = el.getBoundingClientRect();
+    var all = { left: gate.left, top: gate.top, right: gate.right, bottom: gate.bottom };
+    (around || []).forEach(function (other) {
+      var box = other.getBoundingClientRect();
+      if (!box.width && !box.height) return;
+      all.left = Math.min(all.left, box.left);
+      all.top = Math.min(all.top, box.top);
+      all.right = Math.max(all.right, box.right);
+      all.bottom = Math.max(all.bottom, box.bottom);
+    });
     var frame = circuit.getBoundingClientRect();
-    if (box.left < frame.left || box.right > frame.right) {
-      circuit.scrollLeft += box.left - frame.left - frame.width / 2 + box.width / 2;
-    }
-    if (box.top < frame.top || box.bottom > frame.bottom) {
-      circuit.scrollTop += box.top - frame.top - frame.height / 2 + box.height / 2;
-    }
+    var margin = 12;
+    // the part of the frame that shows the picture (not its scroll bars)
+    var view = { left: frame.left + circuit.clientLeft, top: frame.top + circuit.clientTop };
+    view.right = view.left + circuit.clientWidth;
+    view.bottom = view.top + circuit.clientHeight;
+    circuit.scrollLeft += shift(all.left, all.right, gate.left, gate.right, view.left, view.right, margin);
+    circuit.scrollTop += shift(all.top, all.bottom, gate.top, gate.bottom, view.top, view.bottom, margin);
+  }
+
+  // How far to scroll along one axis: nothing if [lo, hi] is in view; else centre it if it
+  // fits, or else show it from its start (the inputs' side) but keep the gate [g0, g1] in view.
+  function shift(lo, hi, g0, g1, start, end, margin) {
+    if (lo >= start && hi <= end) return 0;
+    var room = end - start - 2 * margin;
+    if (hi - lo <= room) return (lo + hi) / 2 - (start + end) / 2;
+    var by = lo - (start + margin);
+    if (g1 - by > end - margin) by = g1 - (end - margin);
+    return by;
   }
 
   var moves = {
@@ -167,5 +196,10 @@
   fit();
   window.addEventListener("resize", fit);
 
-  show(0);
+  // A check's page opens on its first wrong mark (or at the picture's start, the inputs):
+  // the marks are what it is about; stepping then follows the gates.
+  var marked = circuit.querySelector("[data-first-wrong]");
+  var checked = !!data.check;
+  show(0, checked);
+  if (checked && marked) reveal(marked, []);
 })();
