@@ -350,9 +350,10 @@ def check(
     write_parts(check_report(verdicts, run.graph, precision, tr), buffer, plain_console(buffer, 80))
 
     def page() -> str:
+        from bpcli.present.grad import View, json_text
         from bpcli.present.html import check_page
 
-        return check_page(run, verdicts, precision, tr)
+        return check_page(run, json_text(run, View(precision, tr=tr)), verdicts, precision, tr)
 
     return CheckResult(document, buffer.getvalue(), page)
 

@@ -750,9 +750,10 @@ def _check_parts(
 ) -> list[Part]:
     """One student's report in a format, as parts to write (to stdout or -o's file)."""
     if output_format == "html":
+        from bpcli.present.grad import View, json_text
         from bpcli.present.html import check_parts
 
-        return [check_parts(run, verdicts, precision, tr)]
+        return [check_parts(run, json_text(run, View(precision, tr=tr)), verdicts, precision, tr)]
     if output_format == "json":
         from bpcli.present.check import check_document
         from bpcli.present.jsonout import dumps

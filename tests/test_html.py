@@ -305,7 +305,7 @@ def test_check_page_from_python_marks_in_the_own_layout():
     verdicts = check(
         r, expectations([("dx0", "0.39", None), ("dx1", "0.59", None)], set(r.graph.names), None)
     )
-    page = Page(check_page(r, verdicts, layout="own"))
+    page = Page(check_page(r, json_text(r, View(tr=Translator())), verdicts, layout="own"))
     x1 = r.graph.inputs["x1"].id
     (g,) = [i for i in page.find(data_node=str(x1)) if page.elements[i][0] == "g"]
     assert page.elements[g][1]["data-answer"] == "wrong" and "data-first-wrong" in page.elements[g][1]
@@ -474,7 +474,7 @@ def test_a_gradient_answer_where_its_node_fans_out_marks_the_trunk_not_the_branc
     graph = r.graph
     x = graph.inputs["x"].id
     verdicts = check(r, expectations([("dx", "4", None)], set(graph.names), None))  # (the truth: y + 1 = -2)
-    page = Page(check_page(r, verdicts, layout=layout))
+    page = Page(check_page(r, json_text(r, View(tr=Translator())), verdicts, layout=layout))
     trunk = [page.elements[i][1] for i in page.find(data_trunk=None, data_from=str(x))]
     branches = [page.elements[i][1] for i in page.find(data_edge=None, data_from=str(x))]
     assert trunk and all(a["data-answer"] == "wrong" and "data-first-wrong" in a for a in trunk)

@@ -463,19 +463,22 @@ def answers_of(verdicts: Sequence[Verdict], graph: Graph, precision: int, tr: Tr
 
 def check_page(
     run: Run,
+    document: str,
     verdicts: Sequence[Verdict],
     precision: int = 4,
     tr: Translator | None = None,
     *,
     layout: str = "auto",
 ) -> str:
-    """The page of a check: the run's page with the answers marked on the circuit, and their
-    table; the data holds `check --format json`'s document under "check"."""
-    return "".join(check_parts(run, verdicts, precision, tr, layout=layout))
+    """The page of a check: the run's page (`document`: its `--format json` text) with the
+    answers marked on the circuit, and their table; the data holds `check --format json`'s
+    document under "check"."""
+    return "".join(check_parts(run, document, verdicts, precision, tr, layout=layout))
 
 
 def check_parts(
     run: Run,
+    document: str,
     verdicts: Sequence[Verdict],
     precision: int = 4,
     tr: Translator | None = None,
@@ -484,11 +487,8 @@ def check_parts(
 ) -> Iterator[str]:
     """check_page's text in pieces."""
     from bpcli.present.check import check_document
-    from bpcli.present.grad import View, json_text
 
     tr = tr or Translator()
-    document = check_document(list(verdicts), run.graph, run.warnings, precision, tr)
+    checked = check_document(list(verdicts), run.graph, run.warnings, precision, tr)
     marks = answers_of(verdicts, run.graph, precision, tr)
-    return page_parts(
-        run, json_text(run, View(precision, tr=tr)), precision, tr, layout=layout, check=(document, marks)
-    )
+    return page_parts(run, document, precision, tr, layout=layout, check=(checked, marks))
