@@ -246,7 +246,7 @@ class Builder:
         return node
 
     def _lookup(self, token: Token) -> Any:
-        name = str(token)
+        name = token.value  # (what str(token) gives, without calling Token.__str__: every name)
         if name in self.env:
             if name in self.stale:
                 raise self._error(
