@@ -48,6 +48,8 @@ AUGMENTED = {"+": "add", "-": "sub", "*": "mul", "/": "div", "**": "pow", "//": 
 PYTHON = {"add": operator.add, "sub": operator.sub, "mul": operator.mul, "div": operator.truediv}
 PYTHON.update(matmul=operator.matmul, pow=operator.pow, floordiv=operator.floordiv, mod=operator.mod)
 ID = OPS["id"]
+# shape rules that give () for scalars and never raise on them (Builder._scalar_prefix)
+SCALAR_RULES = (broadcast_shape, same_shape)
 STACK = OPS["stack"]  # an array literal
 # (the stack op has a shape rule and a form on arrays: looked up once, not per literal)
 STACK_SHAPE = cast("ShapeRule", STACK.shape)
@@ -62,6 +64,15 @@ COMMENT = LazyPattern(dict(_tables.LEXER)["COMMENT"])  # not part of an output's
 # [Token, Use, Token]): a list type cannot say which is where, and unpacking them must stay
 # as cheap as it is, so they are Any.
 Mixed: TypeAlias = "list[Any]"
+
+
+def _counted(inputs: tuple[Node, ...], nodes: list[Node], k: int) -> bool:
+    """Whether each input is one of nodes[:k], not a node dropped since (whose id a new node
+    took). (A loop: all() of a generator costs more, on every gate.)"""
+    for i in inputs:  # noqa: SIM110 - as said
+        if i.id >= k or nodes[i.id] is not i:
+            return False
+    return True
 
 
 def _binary(name: str) -> Callable[[Builder, list[Use]], Use]:
@@ -517,10 +528,8 @@ class Builder:
             if not node.inputs:
                 if type(values[k]) is not float:
                     break
-            elif node.op.shape is not broadcast_shape and node.op.shape is not same_shape:
+            elif node.op.shape not in SCALAR_RULES or not _counted(node.inputs, nodes, k):
                 break
-            elif not all(nodes[i.id] is i and i.id < k for i in node.inputs):
-                break  # (an input dropped: not one of the nodes counted)
             k += 1
         self.scalars = k
         return k
