@@ -22,7 +22,7 @@ from typing import TYPE_CHECKING, Any, TypeAlias, cast
 
 from bpcli.core.graph import CONST, INPUT, Graph, Node, Scope
 from bpcli.core.ops import FUNCTIONS, FUSED, OPS, REDUCTIONS, Op, ShapeMismatch, load_all
-from bpcli.core.ops.registry import shape_of
+from bpcli.core.ops.registry import broadcast_shape, same_shape, shape_of
 from bpcli.errors import DomainError, ProgramError, ShapeError
 from bpcli.language import _tables, hints
 from bpcli.language.statics import (
@@ -48,6 +48,8 @@ AUGMENTED = {"+": "add", "-": "sub", "*": "mul", "/": "div", "**": "pow", "//": 
 PYTHON = {"add": operator.add, "sub": operator.sub, "mul": operator.mul, "div": operator.truediv}
 PYTHON.update(matmul=operator.matmul, pow=operator.pow, floordiv=operator.floordiv, mod=operator.mod)
 ID = OPS["id"]
+# shape rules that give () for scalars and never raise on them (Builder._scalar_prefix)
+SCALAR_RULES = (broadcast_shape, same_shape)
 STACK = OPS["stack"]  # an array literal
 # (the stack op has a shape rule and a form on arrays: looked up once, not per literal)
 STACK_SHAPE = cast("ShapeRule", STACK.shape)
@@ -62,6 +64,15 @@ COMMENT = LazyPattern(dict(_tables.LEXER)["COMMENT"])  # not part of an output's
 # [Token, Use, Token]): a list type cannot say which is where, and unpacking them must stay
 # as cheap as it is, so they are Any.
 Mixed: TypeAlias = "list[Any]"
+
+
+def _counted(inputs: tuple[Node, ...], nodes: list[Node], k: int) -> bool:
+    """Whether each input is one of nodes[:k], not a node dropped since (whose id a new node
+    took). (A loop: all() of a generator costs more, on every gate.)"""
+    for i in inputs:  # noqa: SIM110 - as said
+        if i.id >= k or nodes[i.id] is not i:
+            return False
+    return True
 
 
 def _binary(name: str) -> Callable[[Builder, list[Use]], Use]:
@@ -139,6 +150,7 @@ class Builder:
         self.drawn: set[int] = set()  # ids of np.random's draws: data, as what only they make
         self.evaluated: dict[int, Value] = {}  # node id -> its value, computed while reading
         self.shapes: dict[int, tuple[int, ...]] = {}
+        self.scalars = 0  # the first nodes known to be scalars (see _scalar_prefix)
         self.storage: dict[int, int] = {}  # node id -> the node whose memory numpy would share
         self.stale: dict[str, str] = {}  # name -> why numpy would have changed it in place
 
@@ -209,6 +221,7 @@ class Builder:
         assert node is self.nodes[-1]
         self.nodes.pop()
         self.values.pop()
+        self.scalars = min(self.scalars, node.id)
         self.literals.discard(node.id)
         self.booleans.discard(node.id)
         # what was read of it (a literal read as an axis) must not stick to the node made next
@@ -222,6 +235,7 @@ class Builder:
         was noted of them."""
         del self.nodes[first:]
         del self.values[first:]
+        self.scalars = min(self.scalars, first)
         for noted in (self.smooth, self.literals, self.booleans, self.spent):
             noted.difference_update([k for k in noted if k >= first])
         for cache in (self.evaluated, self.shapes, self.storage):
@@ -243,7 +257,7 @@ class Builder:
         return node
 
     def _lookup(self, token: Token) -> Any:
-        name = str(token)
+        name = token.value  # (what str(token) gives, without calling Token.__str__: every name)
         if name in self.env:
             if name in self.stale:
                 raise self._error(
@@ -472,6 +486,8 @@ class Builder:
         shapes = self.shapes
         if item.id in shapes:
             return shapes[item.id]
+        if not self.unbound and item.id < self._scalar_prefix() and self.nodes[item.id] is item:
+            return ()  # (what the walk below would give, without walking: see _scalar_prefix)
         cone: set[int] = set()
         todo = [item]
         while todo:
@@ -498,6 +514,25 @@ class Builder:
                         f"{n.op.name} in {self._text(n)} cannot take shapes {listed}: {err}", n.start, node=n
                     ) from None
         return shapes[item.id]
+
+    def _scalar_prefix(self) -> int:
+        """How many of the first nodes are scalars whose shape the walk in `shape` gives as ()
+        without an error: leaves holding a float, and gates of them whose shape rule is
+        numpy's broadcasting or the input's shape (() for scalars, and they never raise). With
+        no name lacking a value (`unbound`), `shape` of any of them is () without walking its
+        cone (a program of scalars: every assignment asks). The count grows as nodes are made,
+        up to the first that is not such; dropping or changing a node lowers it."""
+        k, nodes, values = self.scalars, self.nodes, self.values
+        while k < len(nodes):
+            node = nodes[k]
+            if not node.inputs:
+                if type(values[k]) is not float:
+                    break
+            elif node.op.shape not in SCALAR_RULES or not _counted(node.inputs, nodes, k):
+                break
+            k += 1
+        self.scalars = k
+        return k
 
     def _arith(self, op: Op, python: Callable[[Any, Any], Any], left: Use, right: Use) -> Any:
         """left op right where either is static: Python's value for two static values, else
@@ -880,7 +915,8 @@ class Builder:
             if prior is None:  # `x = -2`: x is an input
                 if name in self.bindings:
                     self.used.add(name)
-                    self.values[node.id] = self.bindings[name]
+                    self.values[node.id] = self.bindings[name]  # (maybe an array)
+                    self.scalars = min(self.scalars, node.id)
                 self.literals.discard(node.id)
                 node.op, node.needs_grad, node.name = INPUT, True, name
                 node.start = token.start_pos
@@ -1330,6 +1366,7 @@ class Builder:
         for node in nodes:
             node.id = renumber[node.id]
         self.nodes, self.values = nodes, values
+        self.scalars = 0
         self.data = {renumber[k] for k in self.data if k in renumber}
         self.booleans = {renumber[k] for k in self.booleans if k in renumber}
         self.drawn = {renumber[k] for k in self.drawn if k in renumber}

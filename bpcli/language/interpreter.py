@@ -879,6 +879,8 @@ class Interpreter:
 
     def _add(self, children: list[Any]) -> Any:
         left, right = children
+        if type(left[0]) is Node:  # x + y: no list (the common case, with no more asked)
+            return self.b.add(children)
         if _is_list(left[0]) and _is_list(right[0]):  # lists join, as in Python
             items = [*left[0].items, *right[0].items]
             self._check_items(len(items), left[1])
@@ -889,6 +891,8 @@ class Interpreter:
 
     def _mul(self, children: list[Any]) -> Any:
         left, _, right = children
+        if type(left[0]) is Node and type(right[0]) is Node:  # x * y: no list (the common case)
+            return self.b.mul(children)
         if _is_list(left[0]) or _is_list(right[0]):  # [None] * T: the list repeated
             listed, count = (left, right) if _is_list(left[0]) else (right, left)
             return Display(self._repeated(listed, count), "list"), left[1], right[2]
