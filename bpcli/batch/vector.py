@@ -28,8 +28,8 @@ from itertools import chain, islice
 from operator import itemgetter
 from typing import TYPE_CHECKING, Any, cast
 
+from bpcli.batch.lines import BLANK, BOM, read_lines
 from bpcli.batch.reuse import ProgramCache, Template, _key, skeleton
-from bpcli.batch.solve import BLANK, BOM, read_lines
 from bpcli.core.graph import Graph
 from bpcli.core.vectorised import Points as Pass
 from bpcli.core.vectorised import Vectorised, vectorise, written_numbers_fine
@@ -37,7 +37,8 @@ from bpcli.errors import EXIT_OK, BpcliError
 from bpcli.lazy import np
 
 if TYPE_CHECKING:
-    from bpcli.batch.solve import Line, Options, Raw, Result, Solver, Source
+    from bpcli.batch.lines import Line, Raw, Source
+    from bpcli.batch.solve import Options, Result, Solver
     from bpcli.core.run import Run
     from bpcli.values import Array, Value
 
