@@ -542,3 +542,29 @@ def test_the_panel_heads_the_formula_and_its_value_apart(lang):
     tr = Translator(lang)
     assert heads == [tr("html.input"), tr("html.formula"), tr("html.local-value"), tr("html.downstream")]
     assert len(set(heads)) == 4 and "∂/∂" in heads[1] and heads[2].startswith("=")
+
+
+def test_the_summary_lists_only_the_gradients_asked_for(bpcli, tmp_path):
+    out = tmp_path / "w.html"
+    assert bpcli("grad", str(NEURON), "--wrt", "w0,x1", "-o", str(out)).code == 0
+
+    class Terms(HTMLParser):
+        def __init__(self) -> None:
+            super().__init__()
+            self.inside, self.terms = False, []
+
+        def handle_starttag(self, tag, attrs):
+            self.inside = self.inside or (tag == "dl" and ("class", "summary") in attrs)
+            self.dt = tag == "dt" and self.inside
+
+        def handle_endtag(self, tag):
+            self.inside = self.inside and tag != "dl"
+            self.dt = False
+
+        def handle_data(self, data):
+            if getattr(self, "dt", False):
+                self.terms.append(data)
+
+    terms = Terms()
+    terms.feed(out.read_text(encoding="utf-8"))
+    assert terms.terms == ["f", "∂f/∂w0", "∂f/∂x1"]

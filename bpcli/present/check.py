@@ -153,9 +153,13 @@ def _where(finding: Finding, graph: Graph, precision: int, tr: Translator, out: 
     pointer = finding.pointer
     located = pointer is not None or finding.kind == "unknown" or finding.at is not None
     if finding.through and located and (finding.first or finding.at is not None):
-        above = _listed(finding.above, tr) if finding.above else tr("check.the-output")
-        key = "check.between" if finding.at is None else "check.between-at"
-        sentences.append(tr(key, above=above, through=_listed(finding.through, tr)))
+        through = _listed(finding.through, tr)
+        if finding.at is not None:
+            sentences.append(tr("check.between-at", through=through))
+        elif finding.above:
+            sentences.append(tr("check.between", above=_listed(finding.above, tr), through=through))
+        else:  # (its own sentence: "the output" is a word, not a name, in every language)
+            sentences.append(tr("check.between-output", through=through))
     if pointer is not None:
         rule = _rule(graph, pointer, precision, tr, out)
         gate = scoped_label(graph, pointer.gate)

@@ -56,7 +56,8 @@ MESSAGES = {
     "check.first": "Its upstream gradient is right, so this is where the derivation breaks:"
     " re-derive the local gradient of {gate}: {rule}.",
     "check.between": "Between {above} and here the chain goes through {through}, which you did not give.",
-    "check.the-output": "the output",
+    "check.between-output": "Between the output and here the chain goes through {through}, which you did"
+    " not give.",
     "check.locate": "Re-derive the local gradient of {gate}: {rule}.",
     "check.common": "The same mistake explains {common} too.",
     "check.also": "({kinds} would give the same number.)",

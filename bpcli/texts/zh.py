@@ -49,7 +49,7 @@ MESSAGES = {
     "最后一步之前请多保留几位。",
     "check.first": "它的上游梯度是对的，所以推导在这里出错：请重新推导 {gate} 的局部梯度：{rule}。",
     "check.between": "从 {above} 到这里，链路经过 {through}，而你没有给出它们。",
-    "check.the-output": "输出",
+    "check.between-output": "从输出到这里，链路经过 {through}，而你没有给出它们。",
     "check.locate": "请重新推导 {gate} 的局部梯度：{rule}。",
     "check.common": "同一个错误也解释了 {common}。",
     "check.also": "（{kinds} 也会得到同样的数。）",

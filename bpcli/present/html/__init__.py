@@ -233,6 +233,8 @@ def _summary(marks: Marks) -> str:
         if name not in graph.inputs:
             continue
         use = data_use(graph, graph.inputs[name])
+        if g is None and not use:
+            continue  # not asked for (--wrt): as the table leaves it out
         shown = "—" if use else _shown(g, marks)
         items.append(f"<div><dt>∂{escape(out)}/∂{escape(name)}</dt><dd>{shown}</dd></div>")
     return f'<dl class="summary">{"".join(items)}</dl>'
