@@ -29,6 +29,8 @@ if TYPE_CHECKING:
     from bpcli.values import Params, Value
 
 PROGRAM_SUFFIXES = (".bp", ".txt")
+# what format() takes beyond width and lang (bpcli.present.grad.View's, as the CLI's options)
+VIEW_OPTIONS = frozenset(("precision", "max_rows", "jacobians", "wrt", "indent", "full", "depth", "layout"))
 NOTEBOOK_NODES = 400  # a notebook shows at most this many nodes (and draws no bigger circuit)
 
 
@@ -117,6 +119,9 @@ class Result:
 
         if output_format not in GRAD_FORMATS:
             raise ValueError(f"no format {output_format!r}: the formats are {', '.join(GRAD_FORMATS)}")
+        unknown = sorted(set(view) - VIEW_OPTIONS)
+        if unknown:
+            raise TypeError(f"no option {unknown[0]!r}: the options are {', '.join(sorted(VIEW_OPTIONS))}")
         parts = render(self._run, output_format, View(tr=Translator(lang), width=width, **view))
         buffer = io.StringIO()
         write_parts(parts, buffer, plain_console(buffer, width))

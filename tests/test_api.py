@@ -329,3 +329,11 @@ def test_grads_of_the_tour_equal_the_command_lines_json(path, bindings, bpcli, m
     for name, grad in cli["grads"].items():
         if grad is not None:
             assert np.array_equal(np.asarray(ours.grads[name]), np.asarray(grad, dtype=float)), name
+
+
+def test_a_misspelt_option_or_language_says_what_there_is():
+    r = bpcli.grad("x*2", x=1)
+    with pytest.raises(TypeError, match=r"no option 'precison': the options are .*precision"):
+        r.format("table", precison=2)
+    with pytest.raises(ValueError, match="the languages are en, zh"):
+        r.steps(lang="fr")

@@ -17,7 +17,7 @@ class Translator:
 
     def __init__(self, language: str = "en") -> None:
         if language not in LANGUAGES:
-            raise ValueError(f"unknown language {language!r}")
+            raise ValueError(f"unknown language {language!r}: the languages are {', '.join(LANGUAGES)}")
         self.language = language
         english = importlib.import_module("bpcli.texts.en").MESSAGES
         own = importlib.import_module(f"bpcli.texts.{language}").MESSAGES
