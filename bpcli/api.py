@@ -176,7 +176,10 @@ class Result:
                 left = len(nodes) - len(shown)
                 rows.append(f"<tr><td colspan='6'>… {left:,} nodes left out (r.nodes has them all)</td></tr>")
             flows = "<br>".join(
-                escape(f"→ #{e.input}: local {one_line(e.local, 4)}, downstream {one_line(e.downstream, 4)}")
+                escape(
+                    f"→ {graph.ref(graph.nodes[e.input])}: local {one_line(e.local, 4)},"
+                    f" downstream {one_line(e.downstream, 4)}"
+                )
                 for e in node.edges
                 if e.downstream is not None
             )
