@@ -150,7 +150,7 @@ def test_a_result_displays_in_a_notebook_as_an_html_table():
     assert header == ["#", "node", "op", "value", "∂f/∂node", "to each input"]
     by_label = {row[1]: row for row in rows}
     assert by_label["q = x + y"][3:5] == ["3", "-4"]
-    assert "→ #0: local 1, downstream -4" in by_label["q = x + y"][5]
+    assert "→ x: local 1, downstream -4" in by_label["q = x + y"][5]
     assert parsed.svg == bool(shutil.which("dot"))
     escaped = _Cells()
     escaped.feed(bpcli.grad("a<b", a=1, b=2)._repr_html_())  # (text, never markup)
