@@ -403,3 +403,21 @@ def test_a_failing_dot_run_is_a_bpcli_error(tmp_path: Path) -> None:
 def test_unwritable_dot_text_is_a_bpcli_error(tmp_path: Path) -> None:
     with pytest.raises(BpcliError, match="cannot write"):
         render("digraph {}", tmp_path / "no" / "such" / "dir.dot")
+
+
+def test_a_picture_that_dot_takes_too_long_to_draw_is_an_error_that_says_what_to_do(tmp_path, monkeypatch):
+    import os
+
+    from bpcli.errors import BpcliError
+    from bpcli.present import dot
+
+    slow = tmp_path / "bin" / "dot"
+    slow.parent.mkdir()
+    slow.write_text("#!/bin/sh\nsleep 5\n")
+    slow.chmod(0o755)
+    monkeypatch.setenv("PATH", f"{slow.parent}{os.pathsep}{os.environ['PATH']}")
+    monkeypatch.setattr(dot, "DRAW_SECONDS", 0.3)
+    target = tmp_path / "c.svg"
+    with pytest.raises(BpcliError, match="took more than 0 s to draw c.svg") as caught:
+        dot.render("digraph { a -> b }", target)
+    assert "-Gnslimit=1" in (caught.value.hint or "") and not target.exists()

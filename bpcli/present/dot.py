@@ -12,6 +12,7 @@ the output runs into an end node so that its wire shows the value and the seed 1
 
 from __future__ import annotations
 
+import contextlib
 import re
 import shutil
 import subprocess
@@ -303,7 +304,18 @@ def render(dot_text: str, path: str | Path) -> None:
     if suffix == "png":
         command.insert(1, f"-Gdpi={PNG_DPI}")
     try:
-        done = subprocess.run(command, input=dot_text.encode("utf-8"), capture_output=True, check=False)
+        done = subprocess.run(
+            command, input=dot_text.encode("utf-8"), capture_output=True, check=False, timeout=DRAW_SECONDS
+        )
+    except subprocess.TimeoutExpired:
+        with contextlib.suppress(OSError):
+            target.unlink()  # (a part written before the limit is no picture)
+        raise BpcliError(
+            f"Graphviz's dot took more than {DRAW_SECONDS:.0f} s to draw {target.name}: it can take"
+            " minutes to place a node with many wires",
+            hint="write the DOT text (--format dot > circuit.dot) and draw it with a bounded search:"
+            " dot -Gnslimit=1 -Gnslimit1=1 -Tsvg circuit.dot > circuit.svg",
+        ) from None
     except OSError as err:
         raise BpcliError(
             f"could not run Graphviz's dot ({program}): {err.strerror or err}",
@@ -314,6 +326,8 @@ def render(dot_text: str, path: str | Path) -> None:
         detail = "\n".join(lines[:5]) or f"it stopped with exit status {done.returncode}"
         raise BpcliError(f"Graphviz's dot could not draw {target}:\n{detail}")
 
+
+DRAW_SECONDS = 120.0  # -o x.svg: how long dot may take before bpcli gives up, saying why
 
 # Network simplex iterations dot may spend placing the nodes (its nslimit and nslimit1): a
 # bound that draws bpcli's small circuits as without it, and a node with many wires (an input
