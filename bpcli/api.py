@@ -228,7 +228,8 @@ class Program:
         return Result(self._cache.run(self.source, _bindings({**(bindings or {}), **more})))
 
     def grad_many(self, points: Iterable[Mapping[str, Any]]) -> list[Result]:
-        """`grad` at each point, in order (a point whose evaluation fails raises). Many points
+        """`grad` at each point, in order (a point whose evaluation fails raises its error,
+        with `point`, its index, set). Many points
         of plain numbers with the same names go through the program together, as numpy
         arrays, with the same numbers to the bit (see bpcli.batch.vector)."""
         import gc
@@ -241,17 +242,27 @@ class Program:
                 raise TypeError(f"point {k} is a {type(point).__name__}, not a mapping of names to values")
         results = []
         if points:
-            results.append(self.grad(points[0]))  # (it builds the graph the others share)
+            results.append(self._at(0, points[0]))  # (it builds the graph the others share)
         collecting = gc.isenabled()
         gc.disable()  # a few objects a point, none of them garbage: no cycles to look for
         try:
             found = points_at(self._cache, self.source, points)
-            for point, got in zip(points[1:], found[1:], strict=True):
-                results.append(self.grad(point) if got is None else Result._of_point(*got))
+            for k, (point, got) in enumerate(zip(points[1:], found[1:], strict=True), 1):
+                results.append(self._at(k, point) if got is None else Result._of_point(*got))
         finally:
             if collecting:
                 gc.enable()
         return results
+
+    def _at(self, k: int, point: Mapping[str, Any]) -> Result:
+        """grad at the k-th point of grad_many; its error says which point it was."""
+        try:
+            return self.grad(point)
+        except BpcliError as err:
+            err.point = k
+            if hasattr(err, "add_note"):  # (Python 3.11 on: the traceback shows it)
+                err.add_note(f"at point {k} of grad_many")
+            raise
 
     def __repr__(self) -> str:
         return f"<bpcli.Program {self._name[:60]!r}>"

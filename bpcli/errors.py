@@ -20,6 +20,8 @@ EXIT_INTERRUPTED = 130
 class BpcliError(Exception):
     """A problem with the user's input: shown as ``error: …``, exit 2."""
 
+    point: int | None = None  # bpcli.Program.grad_many: the index of the point it failed at
+
     def __init__(
         self,
         message: str,

@@ -337,3 +337,10 @@ def test_a_misspelt_option_or_language_says_what_there_is():
         r.format("table", precison=2)
     with pytest.raises(ValueError, match="the languages are en, zh"):
         r.steps(lang="fr")
+
+
+def test_grad_many_says_at_which_point_it_failed():
+    points = [{"x": float(k)} for k in range(1, 30)] + [{"x": -1.0}] + [{"x": 2.0}] * 100
+    with pytest.raises(bpcli.DomainError) as caught:
+        bpcli.compile("f = log(x)").grad_many(points)
+    assert caught.value.point == 29 and "log" in caught.value.message
