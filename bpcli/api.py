@@ -208,7 +208,9 @@ class Program:
     """A program parsed once: `grad(**bindings)` runs it at a point, sharing its graph with
     every other point where only the numbers differ (the batch command's fast path)."""
 
-    def __init__(self, source: str, *, seed: int | None = None, max_elements: int = MAX_ELEMENTS) -> None:
+    def __init__(
+        self, source: str | os.PathLike[str], *, seed: int | None = None, max_elements: int = MAX_ELEMENTS
+    ) -> None:
         from bpcli.batch.reuse import ProgramCache
         from bpcli.language.parse import parse
 
@@ -269,7 +271,7 @@ class Program:
 
 
 def grad(
-    program: str,
+    program: str | os.PathLike[str],
     bindings: Mapping[str, Any] | None = None,
     /,
     *,
@@ -293,7 +295,9 @@ def grad(
     return Result(run(graph, record=True))
 
 
-def compile(program: str, /, *, seed: int | None = None, max_elements: int = MAX_ELEMENTS) -> Program:
+def compile(
+    program: str | os.PathLike[str], /, *, seed: int | None = None, max_elements: int = MAX_ELEMENTS
+) -> Program:
     """Parse `program` once, to run it at many points: `compile(p).grad(x=1, y=2)`."""
     return Program(program, seed=seed, max_elements=max_elements)
 
@@ -335,7 +339,7 @@ class CheckResult:
 
 
 def check(
-    program: str,
+    program: str | os.PathLike[str],
     bindings: Mapping[str, Any] | None = None,
     /,
     *,
@@ -405,7 +409,7 @@ class ClassResult:
 
 
 def check_class(
-    program: str,
+    program: str | os.PathLike[str],
     bindings: Mapping[str, Any] | None = None,
     /,
     *,
