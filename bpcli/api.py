@@ -18,7 +18,7 @@ import io
 import os
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Literal
 
 from bpcli.errors import BindingError, BpcliError, InputError, ParseError
 from bpcli.limits import MAX_ELEMENTS
@@ -29,6 +29,10 @@ if TYPE_CHECKING:
     from bpcli.values import Params, Value
 
 PROGRAM_SUFFIXES = (".bp", ".txt")
+# the names a type checker holds a caller to (the same as bpcli.present.GRAD_FORMATS and
+# bpcli.texts.LANGUAGES; tests/test_api.py checks they agree)
+Format = Literal["table", "json", "steps", "tree", "dot", "markdown", "latex", "csv", "html"]
+Language = Literal["en", "zh"]
 # what format() takes beyond width and lang (bpcli.present.grad.View's, as the CLI's options)
 VIEW_OPTIONS = frozenset(("precision", "max_rows", "jacobians", "wrt", "indent", "full", "depth", "layout"))
 NOTEBOOK_NODES = 400  # a notebook shows at most this many nodes (and draws no bigger circuit)
@@ -109,7 +113,9 @@ class Result:
             for step in derivation(self._run)
         ]
 
-    def format(self, output_format: str = "table", *, width: int = 80, lang: str = "en", **view: Any) -> str:
+    def format(
+        self, output_format: Format = "table", *, width: int = 80, lang: Language = "en", **view: Any
+    ) -> str:
         """The result in one of the command line's formats (table, json, steps, tree, dot,
         markdown, latex, csv, html), as `bpcli grad --format …` writes it into a file: plain text,
         `width` columns wide, the narration in `lang` (en or zh)."""
@@ -127,7 +133,7 @@ class Result:
         write_parts(parts, buffer, plain_console(buffer, width))
         return buffer.getvalue()
 
-    def steps(self, lang: str = "en", width: int = 80) -> str:
+    def steps(self, lang: Language = "en", width: int = 80) -> str:
         """The backward pass narrated gate by gate (`--format steps`)."""
         return self.format("steps", width=width, lang=lang)
 
@@ -139,7 +145,7 @@ class Result:
         """The circuit as Graphviz's DOT text (`--format dot`)."""
         return self.format("dot")
 
-    def to_html(self, lang: str = "en", precision: int = 4) -> str:
+    def to_html(self, lang: Language = "en", precision: int = 4) -> str:
         """The self-contained HTML report (`--format html`): the circuit, stepping through the
         backward pass, tooltips, the narration in `lang`."""
         return self.format("html", lang=lang, precision=precision)
@@ -347,7 +353,7 @@ def check(
     seed: int | None = None,
     output: str | None = None,
     upstream: Any = None,
-    lang: str = "en",
+    lang: Language = "en",
     precision: int = 4,
 ) -> CheckResult:
     """Check `answers` ({"dx": -4, "q": 3, "dW": [[…]]}, names as `bpcli check` reads them:
@@ -417,7 +423,7 @@ def check_class(
     seed: int | None = None,
     output: str | None = None,
     upstream: Any = None,
-    lang: str = "en",
+    lang: Language = "en",
 ) -> ClassResult:
     """Check a whole class against one run of `program` at `bindings`, as `bpcli check
     --answers DIR` does. `students` maps each student's name to their answers (a mapping, as

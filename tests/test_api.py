@@ -344,3 +344,37 @@ def test_grad_many_says_at_which_point_it_failed():
     with pytest.raises(bpcli.DomainError) as caught:
         bpcli.compile("f = log(x)").grad_many(points)
     assert caught.value.point == 29 and "log" in caught.value.message
+
+
+def test_the_typed_names_of_formats_and_languages_are_the_command_lines():
+    from typing import get_args
+
+    from bpcli.api import Format, Language
+    from bpcli.present import GRAD_FORMATS
+    from bpcli.texts import LANGUAGES
+
+    assert get_args(Format) == GRAD_FORMATS and get_args(Language) == LANGUAGES
+
+
+def test_a_users_script_type_checks_with_useful_types(tmp_path):
+    """mypy on a script using the API as docs/api.md does: it passes, and a wrong format
+    name or language is caught."""
+    mypy = shutil.which("mypy") or str(Path(sys.executable).parent / "mypy")
+    if not Path(mypy).exists():
+        pytest.skip("mypy is not installed (pip install '.[dev]')")
+    good = tmp_path / "good.py"
+    good.write_text(
+        "import bpcli\n"
+        "r = bpcli.grad('(x+y)*z', x=-2, y=5, z=-4)\n"
+        "v: float = float(r.value)\n"
+        "text: str = r.format('steps', lang='zh')\n"
+        "c = bpcli.check('(x+y)*z', dict(x=-2, y=5, z=-4), answers={'dx': 4})\n"
+        "ok: bool = c.ok\n"
+    )
+    bad = tmp_path / "bad.py"
+    bad.write_text("import bpcli\nbpcli.grad('x*2', x=1).format('xml', lang='fr')\n")
+    env = {**__import__("os").environ, "MYPYPATH": str(ROOT)}
+    run = [mypy, "--no-incremental", "--follow-imports=silent", "--ignore-missing-imports"]
+    assert subprocess.run([*run, str(good)], capture_output=True, text=True, env=env).returncode == 0
+    found = subprocess.run([*run, str(bad)], capture_output=True, text=True, env=env)
+    assert found.returncode == 1 and "Literal['xml']" in found.stdout and "Literal['fr']" in found.stdout
