@@ -1030,19 +1030,7 @@ class Suite:
         if problem:
             raise BenchError(f"batch: {problem}")
 
-        cmds = {names[key]: Cmd(args, expect_size(out[key].stat().st_size)) for key, args in argv.items()}
-        r = self.add(
-            time_group(
-                "batch",
-                cmds,
-                self.env,
-                self.workdir,
-                runs=s.batch_runs,
-                warmup=0,
-                budget=60,
-                min_runs=min(3, s.batch_runs),
-            )
-        )
+        r = self._time_batches("batch", names, argv, out)
         for key in ("batch", "jobs2", "program", "micrograd"):
             r[names[key]].note = f"{n / r[names[key]].median:,.0f} problems/s"
         r[names["jobs2"]].note += "; the same bytes as --jobs 1"
@@ -1136,19 +1124,7 @@ class Suite:
         )
         if problem:
             raise BenchError(f"distinct: {problem}")
-        cmds = {names[key]: Cmd(args, expect_size(out[key].stat().st_size)) for key, args in argv.items()}
-        r = self.add(
-            time_group(
-                "distinct",
-                cmds,
-                self.env,
-                self.workdir,
-                runs=s.batch_runs,
-                warmup=0,
-                budget=60,
-                min_runs=min(3, s.batch_runs),
-            )
-        )
+        r = self._time_batches("distinct", names, argv, out)
         for key in ("batch", "jobs2", "micrograd"):
             r[names[key]].note = f"{n / r[names[key]].median:,.0f} problems/s"
         r[names["batch"]].note += (
@@ -1165,6 +1141,26 @@ class Suite:
             "bpcli batch --jobs 2 / --jobs 1, distinct", r[names["jobs2"]], bpcli, JOBS2_RATIO, "distinct"
         )
         self.jobs_without_startup("distinct", bpcli, r[names["jobs2"]], r[names["empty"]])
+
+    def _time_batches(
+        self, bench: str, names: dict[str, str], argv: dict[str, tuple[str, ...]], out: dict[str, Path]
+    ) -> dict[str, Result]:
+        """Time a batch benchmark's commands, interleaved, each expected to write as many bytes
+        as its untimed run did (`out`)."""
+        s = self.settings
+        cmds = {names[key]: Cmd(args, expect_size(out[key].stat().st_size)) for key, args in argv.items()}
+        return self.add(
+            time_group(
+                bench,
+                cmds,
+                self.env,
+                self.workdir,
+                runs=s.batch_runs,
+                warmup=0,
+                budget=60,
+                min_runs=min(3, s.batch_runs),
+            )
+        )
 
     def _capture(self, argv: tuple[str, ...], path: Path, env: tuple[tuple[str, str], ...] = ()) -> Path:
         """Run once, untimed, stdout to the file `path` (`env`: more variables)."""

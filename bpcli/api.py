@@ -431,7 +431,7 @@ def check_class(
     (its .txt files, sorted by name). A student whose answers cannot be read (a missing file,
     an answer naming nothing in the program) is a record with an error; the others go on."""
     from bpcli.core.run import freeze
-    from bpcli.grading.answers import answers_files, read_answers
+    from bpcli.grading.answers import ANSWERS_SUFFIX, answers_files, read_answers
     from bpcli.present import classroom, plain_console, write_parts
     from bpcli.streams import read_text
     from bpcli.texts import Translator
@@ -443,7 +443,7 @@ def check_class(
         except OSError as err:
             raise InputError(f"cannot read the directory {directory}: {err.strerror or err}") from None
         if not taken:
-            raise InputError(f"{directory} is a directory with no .txt files")
+            raise InputError(f"{directory} is a directory with no {ANSWERS_SUFFIX} files")
         students = {name: os.path.join(directory, name) for name in taken}
     run = grad(program, bindings, seed=seed, output=output, upstream=upstream)._run
     freeze(run)
