@@ -14,6 +14,7 @@ from hypothesis import strategies as st
 
 import bpcli.limits
 from bpcli.batch import solve as batch_module
+from bpcli.batch import workers
 
 from conftest import ROOT
 
@@ -369,7 +370,7 @@ def check_batches(bpcli, data: bytes, jobs: list[str]) -> None:
 @given(batch_inputs())
 def test_one_record_per_problem_line_in_order_whatever_the_jobs(bpcli, monkeypatch, data):
     monkeypatch.setattr(bpcli_limits(), "MAX_LINE_BYTES", LIMIT)
-    monkeypatch.setattr(batch_module, "CHUNK", 4)  # many runs of lines even in a short input
+    monkeypatch.setattr(workers, "CHUNK", 4)  # many runs of lines even in a short input
     check_batches(bpcli, data, ["1", "2", "3"])
 
 
@@ -378,7 +379,7 @@ def test_one_record_per_problem_line_in_order_whatever_the_jobs(bpcli, monkeypat
 @given(batch_inputs())
 def test_many_more_batch_inputs(bpcli, monkeypatch, data):
     monkeypatch.setattr(bpcli_limits(), "MAX_LINE_BYTES", LIMIT)
-    monkeypatch.setattr(batch_module, "CHUNK", 3)
+    monkeypatch.setattr(workers, "CHUNK", 3)
     check_batches(bpcli, data, ["1", "2", "3"])
 
 

@@ -12,8 +12,6 @@ import time
 
 import pytest
 
-from bpcli.batch import solve as batch
-
 from conftest import ROOT
 
 HANG_GUARD = 20  # seconds: only so that a broken build fails instead of hanging the suite
@@ -82,38 +80,26 @@ def test_idle_flush_is_called_only_for_a_pipe_with_nothing_to_read(tmp_path):
         assert list(lines) == [] and calls == [1]
 
 
-class _StuckProcess:
-    """A worker that never ends: records the time each join was allowed."""
+class _Stuck:
+    """What a worker solves with: a run that never ends."""
 
-    def __init__(self, waits):
-        self.waits = waits
-
-    def kill(self):
-        pass
-
-    def is_alive(self):
-        return True
-
-    def join(self, timeout=None):
-        assert timeout is not None, "a join without a timeout can wait forever"
-        self.waits.append(timeout)
-        time.sleep(timeout)  # as a process that does not end: the whole timeout
+    def run(self, task):
+        time.sleep(3600)
 
 
-class _StuckPool:
-    def __init__(self, waits):
-        self._processes = {1: _StuckProcess(waits), 2: _StuckProcess(waits)}
-        self._executor_manager_thread = _StuckProcess(waits)
+@pytest.mark.parametrize("kill", [False, True])
+def test_closing_the_pool_ends_a_stuck_worker_well_under_a_second(kill):
+    from bpcli.batch.workers import Pool, _Run
 
-    def shutdown(self, wait=True, cancel_futures=False):
-        pass
-
-
-def test_killing_the_workers_waits_well_under_a_second_in_all():
-    waits: list[float] = []
-    batch._kill(_StuckPool(waits))
-    # every wait together (each one used in full): a stop must end well under 1 s
-    assert len(waits) == 3 and sum(waits) <= 0.6
+    pool = Pool(_Stuck(), 2)  # type: ignore[arg-type]
+    pids = [worker.pid for worker in pool.workers]
+    pool.send(pool.workers[0], _Run(("stdin", 1, [b"x=1; x\n"]), 7))
+    started = time.monotonic()
+    pool.close(kill=kill)  # told to end (its pipe closed), the stuck one is killed in the end
+    assert time.monotonic() - started < 0.9
+    for pid in pids:  # reaped: not even a zombie is left
+        with pytest.raises(ChildProcessError):
+            os.waitpid(pid, os.WNOHANG)
 
 
 @pytest.mark.parametrize("program", ["x*(", "(x+y", "x*+", "f = x $ 2"])

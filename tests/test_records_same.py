@@ -41,15 +41,15 @@ def test_records_are_the_bytes_they_were(bpcli, name, jobs):
 
 @pytest.mark.parametrize("most", [1, 7])
 def test_where_the_input_is_cut_changes_no_byte(bpcli, monkeypatch, most):
-    import bpcli.batch.solve as batch
+    import bpcli.batch.workers as workers
 
-    monkeypatch.setattr(batch, "CHUNK", most)  # tasks of 1 or at most 7 lines, all through
+    monkeypatch.setattr(workers, "CHUNK", most)  # tasks of 1 or at most 7 lines, all through
     result = bpcli("batch", "-", "--jobs", "3", input=MIXED)
     assert result.out == (RECORDS / "mixed.out.jsonl").read_text(encoding="utf-8")
 
 
 def test_tasks_are_sized_by_the_time_their_lines_took():
-    from bpcli.batch.solve import FIRST_CHUNK, TASK_SECONDS, _Sizes
+    from bpcli.batch.workers import FIRST_CHUNK, TASK_SECONDS, _Sizes
 
     sizes = _Sizes(1000)
     assert sizes.lines == FIRST_CHUNK

@@ -576,20 +576,18 @@ def test_a_big_graph_goes_through_in_slices(monkeypatch):
         same_result(a, bpcli.compile(program).grad(point))
 
 
-def test_a_worker_takes_its_run_together(monkeypatch):
-    """With --jobs, each worker's run of lines goes through the same way (solve_chunk)."""
-    from bpcli.batch import solve
+def test_a_worker_takes_its_run_together():
+    """With --jobs, each worker's run of lines goes through the same way (Solving.run)."""
+    from bpcli.batch.workers import Solving
 
     options = Options(program="f = 1/(1 + exp(-x*y))", points=True)
-    solver = Solver(options)
-    points = vector.Points(solver)
-    monkeypatch.setattr(solve, "_worker_solver", solver)
-    monkeypatch.setattr(solve, "_worker_points", points)
+    solving = Solving(options)
+    assert solving.points is not None
     rng = random.Random(4)
     pairs = [(rng.uniform(-2, 2), rng.uniform(-2, 2)) for _ in range(300)]
     raw = [json.dumps({"x": x, "y": y}).encode() + b"\n" for x, y in pairs]
     raw[150] = b'{"x": 1e308, "y": 1e308}\n'
-    (text, failed, count), _ = solve.solve_chunk(("points.jsonl", 1001, raw))
-    assert count == 300 and points.together == 298 and [f[1] for f in failed] == [1151]
-    monkeypatch.setattr(solve, "_worker_points", None)
-    assert solve.solve_chunk(("points.jsonl", 1001, raw))[0] == (text, failed, count)
+    (text, failed, count), _ = solving.run(("points.jsonl", 1001, raw))
+    assert count == 300 and solving.points.together == 298 and [f[1] for f in failed] == [1151]
+    solving.points = None
+    assert solving.run(("points.jsonl", 1001, raw))[0] == (text, failed, count)

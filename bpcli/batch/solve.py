@@ -8,16 +8,13 @@ once and evaluated at each point.
 
 from __future__ import annotations
 
-import contextlib
 import json
 import math
-import os
-import sys
 from collections.abc import Callable, Generator, Iterable, Iterator
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Literal, TypeAlias, cast
 
-from bpcli.batch.lines import Line, Raw, Source, read_lines
+from bpcli.batch.lines import Line, Source, read_lines
 from bpcli.batch.reuse import ProgramCache, Template
 from bpcli.core.graph import Graph
 from bpcli.core.run import Run
@@ -30,12 +27,8 @@ from bpcli.present.records import RecordBase, error_text, record_form, result_te
 from bpcli.values import Params, Value
 
 if TYPE_CHECKING:
-    from concurrent.futures import Future, ProcessPoolExecutor
-    from multiprocessing.process import BaseProcess
-
     from numpy.random import Generator as Rng
 
-    from bpcli.batch.vector import Points
 
 FORMATS = ("jsonl", "table", "csv")
 INPUT_FORMATS = ("auto", "text", "jsonl")
@@ -442,16 +435,7 @@ def _json_value(
 
 # --- running -----------------------------------------------------------------------------------
 
-CHUNK = 1000  # at most this many lines per task sent to a worker process (100 for tables)...
-CHUNK_BYTES = 2**18  # ...and at most this many bytes (or one line, if it is longer)
-FIRST_CHUNK = 16  # lines in each of the first tasks, before a worker's time per line is known
-TASK_SECONDS = 0.03  # then as many lines as a worker solves in about this much CPU time (_Sizes)
-IN_FLIGHT_TASKS = 4  # tasks sent and not yet back, at most, per worker...
-IN_FLIGHT_BYTES = 2**25  # the bytes of input sent to workers and not yet back, at most (or one task)
-
-Task = tuple[str, int, list[Raw]]  # a source, the number of its first line, its raw lines
 Result = tuple[str, list[tuple[str, int, int]], int]  # records, failures (source, line, status), count
-Done = tuple[Result, float]  # a task's result, and the CPU seconds its worker took for it
 
 
 def solve_all(sources: Iterable[Source], options: Options, jobs: int = 1) -> Generator[Result, None, None]:
@@ -497,250 +481,7 @@ def _solve_points(solver: Solver, sources: Iterable[Source]) -> Iterator[Result]
 
 
 def _solve_in_workers(sources: Iterable[Source], options: Options, jobs: int) -> Iterator[Result]:
-    """solve_all with worker processes. When a worker dies (killed, out of memory), the runs
-    in flight go to a fresh pool, the first of them alone; if it kills its worker again, each
-    half alone, and so on: a line that kills a worker running nothing else becomes an error
-    record, and no other line is lost. The workers are gone when this ends, however it ends."""
-    from collections import deque
-    from concurrent.futures.process import BrokenProcessPool
+    """solve_all with worker processes (bpcli.batch.workers)."""
+    from bpcli.batch.workers import solve_in_workers
 
-    pending: deque[tuple[Future[Done], Task, int, bool]] = deque()  # (future, task, bytes, alone)
-    backlog: deque[tuple[Task, int, bool]] = deque()  # taken back from a broken pool
-    in_flight = 0
-    executor = _pool(options, jobs)
-    sizes = _Sizes(CHUNK if options.output_format != "table" else max(1, CHUNK // 10))
-    tasks = _tasks(sources, sizes)
-    unreadable: BpcliError | None = None
-    finished = False
-    try:
-        while True:
-            while not pending or (
-                not pending[-1][3] and len(pending) < IN_FLIGHT_TASKS * jobs and in_flight < IN_FLIGHT_BYTES
-            ):
-                if backlog:
-                    if backlog[0][2] and pending:
-                        break  # a line on trial runs alone
-                    task, size, alone = backlog.popleft()
-                else:
-                    if unreadable is not None:
-                        break
-                    if pending and pending[0][0].done():
-                        break  # its records go out before a read that may wait for input
-                    try:
-                        task, size = next(tasks)
-                    except StopIteration:
-                        break
-                    except BpcliError as err:  # unreadable: first finish what came before
-                        unreadable = err
-                        break
-                    alone = False
-                pending.append((_submit(executor, task), task, size, alone))
-                in_flight += size
-            if not pending:
-                break
-            future, task, size, alone = pending[0]
-            try:
-                result, seconds = future.result()
-            except BrokenProcessPool:
-                _kill(executor)
-                executor = _pool(options, jobs)
-                backlog.extendleft(reversed([(t, n, a) for _, t, n, a in pending]))
-                pending.clear()
-                in_flight = 0
-                task, size, alone = backlog.popleft()
-                name, first, raw = task
-                if not alone:  # the run again, alone: did it kill the worker?
-                    backlog.appendleft((task, size, True))
-                elif len(raw) == 1:  # this line killed a worker that ran nothing else
-                    yield _lost(task, options)
-                else:  # it did: each half alone, to find the line that does
-                    half = len(raw) // 2
-                    backlog.extendleft([_run(name, first + half, raw[half:]), _run(name, first, raw[:half])])
-                continue
-            pending.popleft()
-            in_flight -= size
-            sizes.solved(result[2], seconds)
-            yield result
-        if unreadable is not None:
-            raise unreadable
-        finished = True
-    finally:
-        if finished:
-            executor.shutdown(wait=True)
-        else:
-            _kill(executor)
-
-
-_STOPPING = ("SIGINT", "SIGTERM", "SIGHUP")  # the signals that stop a batch
-
-
-def _submit(executor: ProcessPoolExecutor, task: Task) -> Future[Done]:
-    """executor.submit, with the signals that stop a batch held back meanwhile: the workers
-    it may fork then start with them blocked, until they have their own handlers."""
-    import signal
-
-    mask = {getattr(signal, name) for name in _STOPPING if hasattr(signal, name)}
-    held = signal.pthread_sigmask(signal.SIG_BLOCK, mask) if hasattr(signal, "pthread_sigmask") else None
-    try:
-        return executor.submit(solve_chunk, task)
-    finally:
-        if held is not None:
-            signal.pthread_sigmask(signal.SIG_SETMASK, held)
-
-
-def _run(name: str, first: int, raw: list[Raw]) -> tuple[Task, int, bool]:
-    """A run of lines to try alone, with its size."""
-    return (name, first, raw), sum(len(line) for line in raw if type(line) is bytes), True
-
-
-def _pool(options: Options, jobs: int) -> ProcessPoolExecutor:
-    """Worker processes forked from this one, on Linux (whatever Python's default start
-    method): they are then this process's children, which the parent-death signal needs."""
-    import multiprocessing
-    from concurrent.futures import ProcessPoolExecutor
-
-    linux = sys.platform.startswith("linux")
-    return ProcessPoolExecutor(
-        jobs,
-        mp_context=multiprocessing.get_context("fork") if linux else None,
-        initializer=_start_worker,
-        initargs=(options, os.getpid() if linux else None),
-    )
-
-
-KILL_WAIT = 0.5  # seconds, at most, for killed workers and the pool's thread to end, in all
-
-
-def _kill(executor: ProcessPoolExecutor) -> None:
-    """Stop a pool now, whatever its workers are doing, and reap them: SIGKILL to every
-    worker (again to one the pool started meanwhile, or one still there), within one short
-    wait for them all together."""
-    import time
-
-    def workers() -> list[BaseProcess]:
-        return list((getattr(executor, "_processes", None) or {}).values())
-
-    processes = workers()
-    manager = getattr(executor, "_executor_manager_thread", None)
-    for process in processes:
-        with contextlib.suppress(OSError, ValueError, AttributeError):
-            process.kill()
-    executor.shutdown(wait=False, cancel_futures=True)
-    deadline = time.monotonic() + KILL_WAIT
-    for process in [*processes, *(p for p in workers() if p not in processes)]:
-        with contextlib.suppress(OSError, ValueError, AttributeError, AssertionError):
-            if process.is_alive():
-                process.kill()  # SIGKILL cannot be ignored: it ends in a moment
-            process.join(timeout=max(0.0, deadline - time.monotonic()))
-    if manager is not None:
-        manager.join(timeout=max(0.0, deadline - time.monotonic()))
-
-
-def _lost(task: Task, options: Options) -> Result:
-    """Error records for the problems of a task whose worker died."""
-    solver = Solver(options)
-    texts, failed = [], []
-    message = (
-        "the worker process solving this problem died (killed by a signal, or by the"
-        " system for want of memory)"
-    )
-    for line in read_lines([(task[0], task[2])], task[1]):
-        texts.append(solver._line_error(line, message))
-        failed.append((line[0], line[1], EXIT_FAILED))
-    return "".join(texts), failed, len(texts)
-
-
-class _Sizes:
-    """How many lines the next task gets: FIRST_CHUNK at first, then as many as the workers
-    solve in about TASK_SECONDS of CPU time, judged by the last task's, at most `most`. Small tasks
-    keep both workers busy to the end (a last task of 1,000 slow problems would run alone)
-    and the first records coming; big ones cost less to send. The records do not depend on
-    where the input is cut."""
-
-    def __init__(self, most: int) -> None:
-        self.most = most
-        self.lines = min(most, FIRST_CHUNK)
-
-    def solved(self, count: int, seconds: float) -> None:
-        """A task of `count` problems took a worker `seconds` of CPU time."""
-        if count:
-            self.lines = max(1, min(self.most, round(TASK_SECONDS * count / max(seconds, 1e-6))))
-
-
-def _tasks(sources: Iterable[Source], sizes: _Sizes) -> Iterator[tuple[Task, int]]:
-    """Runs of at most `sizes.lines` raw lines and CHUNK_BYTES bytes (or one longer line; a
-    `.bp` file whole), cut without looking at them; with their size in bytes."""
-    for name, lines in sources:
-        if name.endswith(".bp"):
-            whole = list(lines)
-            yield (name, 1, whole), sum(len(r) for r in whole if type(r) is bytes)
-            continue
-        run: list[Raw] = []
-        first, size = 1, 0
-        try:
-            for raw in lines:
-                run.append(raw)
-                if type(raw) is bytes:
-                    size += len(raw)
-                if len(run) >= sizes.lines or size >= CHUNK_BYTES:
-                    yield (name, first, run), size
-                    first += len(run)
-                    run, size = [], 0
-        except BpcliError:  # the lines before a read error are solved before it is reported
-            if run:
-                yield (name, first, run), size
-            raise
-        if run:
-            yield (name, first, run), size
-
-
-def solve_chunk(task: Task) -> Done:
-    """In a worker process: read and solve a run of raw lines; one text back, where it
-    failed, and how many problems there were; and the CPU seconds that took. (The parent only
-    cuts the input in runs: everything else happens here.)"""
-    from time import process_time  # (the work's own time: other load on the machine aside)
-
-    started = process_time()
-    solver = _worker_solver
-    assert solver is not None, "the worker was started without its options"
-    name, first, raw = task
-    texts, failed = [], []
-    if _worker_points is not None:
-        return _worker_points.solve(list(read_lines([(name, raw)], first))), process_time() - started
-    for line in read_lines([(name, raw)], first):
-        text, status = solver.solve_line(line)
-        texts.append(text)
-        if status != EXIT_OK:
-            failed.append((line[0], line[1], status))
-    return ("".join(texts), failed, len(texts)), process_time() - started
-
-
-_worker_solver: Solver | None = None
-_worker_points: Points | None = None  # with options.points: its runs' points together
-
-
-def _start_worker(options: Options, parent: int | None) -> None:
-    """A worker's start: its solver, and its ties to the parent. Ctrl-C and a hang-up are
-    the parent's to handle (it stops the workers); and a worker dies with its parent, even
-    one killed with SIGKILL (Linux's parent-death signal)."""
-    global _worker_solver, _worker_points
-    import signal
-
-    signal.signal(signal.SIGINT, signal.SIG_IGN)
-    signal.signal(signal.SIGTERM, signal.SIG_DFL)  # not the parent's handler, inherited
-    if hasattr(signal, "SIGHUP"):
-        signal.signal(signal.SIGHUP, signal.SIG_IGN)
-    if hasattr(signal, "pthread_sigmask"):  # held back by _submit while it forked this worker
-        signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGINT, signal.SIGTERM, signal.SIGHUP})
-    if parent is not None:  # forked on Linux
-        with contextlib.suppress(Exception):
-            import ctypes
-
-            ctypes.CDLL(None, use_errno=True).prctl(1, signal.SIGKILL)  # PR_SET_PDEATHSIG
-        if os.getppid() != parent:  # the parent died before the signal was asked for
-            os._exit(1)
-    _worker_solver = Solver(options)
-    if options.points:
-        from bpcli.batch.vector import Points
-
-        _worker_points = Points(_worker_solver)
+    return solve_in_workers(sources, options, jobs)
