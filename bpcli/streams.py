@@ -320,7 +320,7 @@ class RecordWriter:
         self.interrupt = interrupt
         self.bar: ProgressBar | None = None
         self.clock = time.monotonic
-        self.pending: list[str] = []
+        self.pending: list[str] | list[str | bytes] = []  # (bytes: records already encoded)
         self.last = self.clock()
         self.broken = False  # the reader has gone: nothing more is written
         try:
@@ -329,8 +329,9 @@ class RecordWriter:
         except (AttributeError, OSError, ValueError):
             self.fd = None  # not a file (a test's capture, say): the stream's own write
 
-    def write(self, text: str) -> None:
-        self.pending.append(text)
+    def write(self, text: str | bytes) -> None:
+        """Write records: text, or bytes already encoded as _flush encodes text."""
+        self.pending.append(text)  # type: ignore[arg-type]  # (a list of one type, or both)
         if len(self.pending) >= self.records or self.clock() - self.last >= self.seconds:
             self.flush()
 
@@ -366,10 +367,13 @@ class RecordWriter:
 
     def _flush(self) -> None:
         if self.pending:
-            text = "".join(self.pending)
-            self.pending.clear()
+            pending = self.pending
             # A file name that is not UTF-8 comes as lone surrogates: written as \udcff
-            data = text.encode("utf-8", "backslashreplace")
+            try:
+                data = "".join(pending).encode("utf-8", "backslashreplace")  # type: ignore[arg-type]
+            except TypeError:  # bytes among them (batch --jobs): encoded piece by piece
+                data = b"".join(_encoded(piece) for piece in pending)
+            pending.clear()
             bar = self.bar
             if bar is not None:
                 bar.clear()
@@ -383,6 +387,10 @@ class RecordWriter:
         if self.fd is None:
             self.stream.flush()
         self.last = self.clock()
+
+
+def _encoded(piece: str | bytes) -> bytes:
+    return piece if type(piece) is bytes else piece.encode("utf-8", "backslashreplace")  # type: ignore[union-attr]
 
 
 # A write of at most this many bytes into a pipe is atomic: all of it, or (when a signal

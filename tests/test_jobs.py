@@ -207,3 +207,16 @@ def test_more_jobs_than_cores_and_no_worker_left(tmp_path):
     finally:
         with contextlib.suppress(ProcessLookupError):
             os.killpg(process.pid, signal.SIGKILL)
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="a file name that is not UTF-8")
+def test_jobs_with_a_file_name_that_is_not_utf8(tmp_path):
+    """Its records name it with \\udcff (encoded in the worker): the bytes of one process."""
+    path = os.path.join(os.fsencode(tmp_path), b"problems\xff.txt")
+    with open(path, "wb") as handle:
+        handle.write(b"".join(b"x=%d; x*x\n" % i for i in range(100)))
+    command = [sys.executable, "-m", "bpcli", "batch", os.fsdecode(path)]
+    one = subprocess.run(command, cwd=ROOT, capture_output=True, check=False)
+    two = subprocess.run([*command, "--jobs", "2"], cwd=ROOT, capture_output=True, check=False)
+    assert b"problems\\udcff.txt" in one.stdout
+    assert (two.returncode, two.stderr, two.stdout) == (one.returncode, one.stderr, one.stdout)

@@ -29,6 +29,8 @@ from bpcli.values import Params, Value
 if TYPE_CHECKING:
     from numpy.random import Generator as Rng
 
+    from bpcli.batch.workers import Output
+
 
 FORMATS = ("jsonl", "table", "csv")
 INPUT_FORMATS = ("auto", "text", "jsonl")
@@ -438,12 +440,15 @@ def _json_value(
 Result = tuple[str, list[tuple[str, int, int]], int]  # records, failures (source, line, status), count
 
 
-def solve_all(sources: Iterable[Source], options: Options, jobs: int = 1) -> Generator[Result, None, None]:
+def solve_all(
+    sources: Iterable[Source], options: Options, jobs: int = 1
+) -> Generator[Result | Output, None, None]:
     """(output text, [(source, line, status) of failures], problems solved) for the problems
     of (name, raw lines) sources, in input order: one a problem, or with jobs > 1 one a run of
-    lines, spread over that many processes with only a few runs in flight at a time, so
-    that memory stays flat however long the input and whatever its lines. An InputError
-    reading the input comes after the records of every line before it."""
+    lines (its records already encoded, as bytes), spread over that many processes with only
+    a few runs in flight at a time, so that memory stays flat however long the input and
+    whatever its lines. An InputError reading the input comes after the records of every
+    line before it."""
     if options.program is not None:
         options, sources = _points_at_once(options, sources)
     if jobs <= 1:
@@ -480,7 +485,7 @@ def _solve_points(solver: Solver, sources: Iterable[Source]) -> Iterator[Result]
         yield points.solve(run)
 
 
-def _solve_in_workers(sources: Iterable[Source], options: Options, jobs: int) -> Iterator[Result]:
+def _solve_in_workers(sources: Iterable[Source], options: Options, jobs: int) -> Iterator[Output]:
     """solve_all with worker processes (bpcli.batch.workers)."""
     from bpcli.batch.workers import solve_in_workers
 

@@ -27,7 +27,7 @@ from bpcli.batch.lines import Raw, Source, read_lines
 from bpcli.errors import EXIT_FAILED, EXIT_OK, BpcliError, InputError
 
 if TYPE_CHECKING:
-    from bpcli.batch.solve import Options, Result
+    from bpcli.batch.solve import Options
     from bpcli.batch.vector import Points
 
 CHUNK = 1000  # at most this many lines a run (100 for tables)...
@@ -42,7 +42,10 @@ MOST_DEATHS = 64  # workers that die one after another, with no run solved betwe
 KILL_WAIT = 0.5  # seconds, at most, for killed workers to end, in all
 
 Task = tuple[str, int, list[Raw]]  # a source, the number of its first line, its raw lines
-Done = tuple["Result", float]  # a run's result, and the CPU seconds its worker took for it
+# A run's records, already encoded as they are written out (UTF-8, a lone surrogate of a
+# file name as \udcff: see RecordWriter), where it failed, and how many problems it had.
+Output = tuple[bytes, list[tuple[str, int, int]], int]
+Done = tuple[Output, float]  # a run's output, and the CPU seconds its worker took for it
 _STOPPING = ("SIGINT", "SIGTERM", "SIGHUP")  # the signals that stop a batch
 
 
@@ -143,23 +146,31 @@ class Solving:
             self.points = Points(self.solver)
 
     def run(self, task: Task) -> Done:
-        """Read and solve a run of raw lines: one text back, where it failed, how many
-        problems there were; and the CPU seconds that took."""
+        """Read and solve a run of raw lines: its records as bytes, where it failed, how
+        many problems there were; and the CPU seconds that took."""
         from time import process_time  # (the work's own time: other load on the machine aside)
 
         started = process_time()
         name, first, raw = task
         lines = read_lines([(name, raw)], first)
         if self.points is not None:
-            return self.points.solve(list(lines)), process_time() - started
-        solve_line = self.solver.solve_line
-        texts, failed = [], []
-        for line in lines:
-            text, status = solve_line(line)
-            texts.append(text)
-            if status != EXIT_OK:
-                failed.append((line[0], line[1], status))
-        return ("".join(texts), failed, len(texts)), process_time() - started
+            text, failed, count = self.points.solve(list(lines))
+        else:
+            solve_line = self.solver.solve_line
+            texts, failed = [], []
+            for line in lines:
+                record, status = solve_line(line)
+                texts.append(record)
+                if status != EXIT_OK:
+                    failed.append((line[0], line[1], status))
+            text, count = "".join(texts), len(texts)
+        return (_encoded(text), failed, count), process_time() - started
+
+
+def _encoded(text: str) -> bytes:
+    """Records as RecordWriter writes them (one code point at a time: the same bytes
+    whether encoded together or in pieces)."""
+    return text.encode("utf-8", "backslashreplace")
 
 
 def _worker(tasks: int, results: int, solving: Solving, parent: int) -> None:
@@ -220,7 +231,7 @@ class _Run:
 
     def __init__(self, task: Task, size: int, tries: int = 0) -> None:
         self.task, self.size, self.tries = task, size, tries
-        self.result: Result | None = None
+        self.result: Output | None = None
 
 
 class _Worker:
@@ -411,7 +422,7 @@ def _widen(fd: int) -> None:
             fcntl.fcntl(fd, size, PIPE_SIZE)
 
 
-def solve_in_workers(sources: Iterable[Source], options: Options, jobs: int) -> Iterator[Result]:
+def solve_in_workers(sources: Iterable[Source], options: Options, jobs: int) -> Iterator[Output]:
     """solve_all with `jobs` worker processes (see the module's doc). An input that fits in
     one run is solved here, with no worker at all."""
     listed = list(sources)
@@ -445,7 +456,7 @@ def _pooled(
     solving: Solving,
     options: Options,
     jobs: int,
-) -> Iterator[Result]:
+) -> Iterator[Output]:
     order: deque[_Run] = deque()  # the runs sent and not yet written out, in input order
     retry: deque[_Run] = deque()  # runs to send again (a worker died), in input order
     unreadable: BpcliError | None = None
@@ -458,6 +469,38 @@ def _pooled(
             deaths = 0
             assert run.result is not None
             sizes.solved(run.result[2], seconds, run.size)
+
+    def take() -> _Run | None:
+        """The next run of the input, None at its end (or where it cannot be read)."""
+        nonlocal unreadable, in_flight
+        if ahead:
+            run = ahead.popleft()
+        elif unreadable is not None:
+            return None
+        else:
+            try:
+                task, size = next(cut)
+            except StopIteration:
+                return None
+            except BpcliError as err:  # unreadable: first finish what came before
+                unreadable = err
+                return None
+            run = _Run(task, size)
+        order.append(run)
+        in_flight += run.size
+        return run
+
+    def bury(dead: list[_Worker]) -> None:
+        nonlocal deaths
+        for worker in dead:
+            deaths += 1
+            if deaths > MOST_DEATHS:
+                raise InputError("the worker processes keep dying: the batch cannot go on")
+            _died(worker, order, retry, options)
+            try:
+                pool.start()
+            except OSError as err:
+                raise InputError(f"cannot start a worker process: {err.strerror or err}") from None
 
     try:
         pool = Sized(solving, jobs)
@@ -473,36 +516,13 @@ def _pooled(
                 yield run.result
             for worker in pool.workers:
                 while len(worker.runs) < IN_FLIGHT and (in_flight < IN_FLIGHT_BYTES or not order):
-                    if retry:
-                        run = retry.popleft()
-                    else:
-                        if ahead:
-                            run = ahead.popleft()
-                        elif unreadable is not None:
-                            break
-                        else:
-                            try:
-                                task, size = next(cut)
-                            except StopIteration:
-                                break
-                            except BpcliError as err:  # unreadable: first finish what came before
-                                unreadable = err
-                                break
-                            run = _Run(task, size)
-                        order.append(run)
-                        in_flight += run.size
-                    pool.send(worker, run)
+                    taken = retry.popleft() if retry else take()
+                    if taken is None:
+                        break
+                    pool.send(worker, taken)
             if not order:
                 break
-            for worker in pool.wait():
-                deaths += 1
-                if deaths > MOST_DEATHS:
-                    raise InputError("the worker processes keep dying: the batch cannot go on")
-                _died(worker, order, retry, options)
-                try:
-                    pool.start()
-                except OSError as err:
-                    raise InputError(f"cannot start a worker process: {err.strerror or err}") from None
+            bury(pool.wait())
         if unreadable is not None:
             raise unreadable
         finished = True
@@ -538,7 +558,7 @@ def _died(worker: _Worker, order: deque[_Run], retry: deque[_Run], options: Opti
     retry.extend(merged)
 
 
-def _lost(task: Task, options: Options) -> Result:
+def _lost(task: Task, options: Options) -> Output:
     """Error records for the problems of a run whose worker died on it."""
     from bpcli.batch.solve import Solver
 
@@ -551,4 +571,4 @@ def _lost(task: Task, options: Options) -> Result:
     for line in read_lines([(task[0], task[2])], task[1]):
         texts.append(solver._line_error(line, message))
         failed.append((line[0], line[1], EXIT_FAILED))
-    return "".join(texts), failed, len(texts)
+    return _encoded("".join(texts)), failed, len(texts)
