@@ -1089,6 +1089,13 @@ class Suite:
                 of_mins=best_a / best_b if best_a > 0 and best_b > 0 else None,
                 at_least=True,
             )
+        # CPU time (user + system of the whole process tree: wait4 counts the workers the
+        # batch reaped), which other load disturbs much less than wall time.
+        cpu1, cpu2, cpu0 = (statistics.median(s.cpu for s in r.samples) for r in (one, two, start))
+        self.target(bench, "CPU of --jobs 2 less --jobs 1's", cpu2 - cpu1, None, unit="s")
+        if cpu2 > cpu0:  # two idle cores: the start-up alone, then the rest shared by two
+            projected = cpu1 / (cpu0 + (cpu2 - cpu0) / 2)
+            self.target(bench, "--jobs 2 / --jobs 1 as their CPU times project", projected, None)
 
     # --- distinct ---
 
