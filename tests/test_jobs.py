@@ -120,6 +120,27 @@ def test_workers_that_cannot_start_stop_the_batch_cleanly(bpcli, monkeypatch):
     assert result.err == "error: cannot start worker processes: Resource temporarily unavailable\n"
 
 
+def test_a_worker_that_cannot_start_leaves_none_behind(bpcli, monkeypatch):
+    """The first worker starts, the second cannot: the first is stopped and reaped too."""
+    real, started = os.fork, []
+
+    def fork_once():
+        if started:
+            raise BlockingIOError(11, "Resource temporarily unavailable")
+        pid = real()
+        if pid:
+            started.append(pid)
+        return pid
+
+    monkeypatch.setattr(os, "fork", fork_once)
+    result = bpcli("batch", "--jobs", "2", input="".join(f"x={i}; x*x\n" for i in range(100)))
+    assert result.code == 2
+    assert result.err == "error: cannot start worker processes: Resource temporarily unavailable\n"
+    assert len(started) == 1
+    with pytest.raises(ChildProcessError):  # reaped: not even a zombie is left
+        os.waitpid(started[0], os.WNOHANG)
+
+
 def test_workers_that_always_die_stop_the_batch_cleanly(bpcli, monkeypatch):
     """Every problem kills its worker: the batch gives up with an error, not a hang (after
     the records of the lines it could tell were deadly)."""

@@ -252,8 +252,12 @@ class Pool:
     def __init__(self, solving: Solving, jobs: int) -> None:
         self.solving = solving
         self.workers: list[_Worker] = []
-        for _ in range(jobs):
-            self.start()
+        try:
+            for _ in range(jobs):
+                self.start()
+        except BaseException:
+            self.close(kill=True)
+            raise
 
     def start(self) -> _Worker:
         """Fork a worker (with the signals that stop a batch held back meanwhile: it starts
@@ -314,14 +318,14 @@ class Pool:
         except OSError:  # the worker has gone: its end of the pipe says so (wait)
             worker.outgoing.clear()
 
-    def wait(self) -> list[_Worker]:
-        """Wait until a result comes back or a worker dies: the results go to their runs;
-        the workers that died are returned (and reaped)."""
+    def wait(self, timeout: float | None = None) -> list[_Worker]:
+        """Wait until a result comes back or a worker dies (or `timeout` seconds pass): the
+        results go to their runs; the workers that died are returned (and reaped)."""
         import select
 
         live = [w for w in self.workers if not w.dead]
         readable, writable, _ = select.select(
-            [w.receive for w in live], [w.send for w in live if w.outgoing], []
+            [w.receive for w in live], [w.send for w in live if w.outgoing], [], timeout
         )
         dead = []
         for worker in live:
@@ -514,15 +518,24 @@ def _pooled(
                 in_flight -= run.size
                 assert run.result is not None
                 yield run.result
-            for worker in pool.workers:
-                while len(worker.runs) < IN_FLIGHT and (in_flight < IN_FLIGHT_BYTES or not order):
+            for worker in list(pool.workers):
+                while (
+                    not worker.dead
+                    and len(worker.runs) < IN_FLIGHT
+                    and (retry or in_flight < IN_FLIGHT_BYTES or not order)
+                ):
+                    if not retry:  # the records solved so far go out before a read that may wait
+                        bury(pool.wait(0.0))
+                        if worker.dead or (order and order[0].result is not None):
+                            break
                     taken = retry.popleft() if retry else take()
                     if taken is None:
                         break
                     pool.send(worker, taken)
             if not order:
                 break
-            bury(pool.wait())
+            if order[0].result is None:
+                bury(pool.wait())
         if unreadable is not None:
             raise unreadable
         finished = True
