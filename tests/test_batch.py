@@ -66,7 +66,10 @@ def test_10000_problems_with_one_malformed_line(bpcli, tmp_path):
         assert record["grads"] == single["grads"] and record["value"] == single["value"]
 
 
-def test_jobs_keep_the_input_order(bpcli, tmp_path):
+def test_jobs_keep_the_input_order(bpcli, tmp_path, monkeypatch):
+    from bpcli.batch import workers
+
+    monkeypatch.setattr(workers, "SMALL_BYTES", 0)  # workers even for a small file
     path = tmp_path / "problems.txt"
     path.write_text(generated(1_500, bad_line=700), encoding="utf-8")
     one = bpcli("batch", str(path))

@@ -241,6 +241,7 @@ def test_an_endless_line_ends_the_input_after_the_records_before_it(bpcli, monke
     monkeypatch.setattr(bpcli_limits(), "MAX_LINE_BYTES", 64)
     monkeypatch.setattr(bpcli_limits(), "MAX_TEXT_BYTES", 4096)
     monkeypatch.setattr("bpcli.streams.SKIP", 100)
+    monkeypatch.setattr(workers, "SMALL_BYTES", 0)  # workers even for a small file
     path = tmp_path / "endless.txt"
     path.write_text("x=1; x\n" * 2500 + "y" * 5000, encoding="utf-8")
     for jobs in ("1", "2"):
@@ -391,7 +392,7 @@ def test_jobs_give_the_same_bytes_in_real_processes(tmp_path):
             [b"x=%d; x*2\r\n" % i, b"x=1; x*\xff\n", b"# note\n", b"\n", HUGE_INT.encode(), b"x=1;\rx\n"][
                 i % 6
             ]
-            for i in range(2000)
+            for i in range(6000)  # (more than the bytes --jobs solves with no worker)
         )
     )
     outs = []

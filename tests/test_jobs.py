@@ -43,6 +43,12 @@ JSON_LINES = [
 ]
 
 
+@pytest.fixture(autouse=True)
+def workers_for_small_files(monkeypatch):
+    """Files here are small: workers for them all the same (SMALL_BYTES has its own test)."""
+    monkeypatch.setattr(workers, "SMALL_BYTES", 0)
+
+
 @pytest.fixture
 def mixed(tmp_path):
     """Three files (one with a BOM, one of JSON Lines, a .bp program), many runs' worth."""
@@ -108,6 +114,30 @@ def test_a_small_input_starts_no_worker(bpcli, monkeypatch, lines):
     result = bpcli("batch", "--jobs", "4", input=text)
     assert (result.code, result.err) == (0, "")
     assert [json.loads(line)["value"] for line in result.out.splitlines()] == [i * i for i in range(lines)]
+
+
+def test_small_files_start_no_worker(bpcli, monkeypatch, tmp_path):
+    """Files of SMALL_BYTES in all (here, two of 1,000 lines) are solved with no fork."""
+    paths = []
+    for name in ("a.txt", "b.txt"):
+        path = tmp_path / name
+        path.write_text("".join(f"x={i}; x*x\n" for i in range(1000)), encoding="utf-8")
+        paths.append(str(path))
+    one = bpcli("batch", *paths)
+    started, real = [], os.fork
+
+    def fork():
+        started.append(1)
+        return real()
+
+    monkeypatch.setattr(os, "fork", fork)
+    monkeypatch.setattr(workers, "SMALL_BYTES", 2**15)
+    assert 2**14 < sum(os.path.getsize(path) for path in paths) <= 2**15
+    assert bpcli("batch", *paths, "--jobs", "2") == one
+    assert started == []
+    monkeypatch.setattr(workers, "SMALL_BYTES", 2**14)  # files larger than that: workers
+    assert bpcli("batch", *paths, "--jobs", "2") == one
+    assert started == [1, 1]
 
 
 def test_workers_that_cannot_start_stop_the_batch_cleanly(bpcli, monkeypatch):

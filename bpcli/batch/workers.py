@@ -35,6 +35,7 @@ CHUNK_BYTES = 2**18  # ...and at most this many bytes (or one line, if it is lon
 FIRST_CHUNK = 16  # lines in each of the first runs, before a worker's time per line is known
 TASK_SECONDS = 0.03  # then as many lines as a worker solves in about this much CPU time (_Sizes)
 LEAST_SECONDS = 0.002  # near the end of a file, runs shrink, but not below this much work
+SMALL_BYTES = 2**15  # files of at most this many bytes in all are solved with no worker
 IN_FLIGHT = 2  # runs sent to a worker and not yet back: the one it solves, and the next
 IN_FLIGHT_BYTES = 2**25  # the bytes of input sent to workers and not yet back, at most
 PIPE_SIZE = 2**20  # a pipe's buffer, where the system lets it be set (Linux: F_SETPIPE_SZ)
@@ -83,11 +84,12 @@ class _Sizes:
             self.left = max(0, self.left - size)
 
 
-def _size_of(sources: list[Source]) -> int | None:
-    """The bytes of input in all, when every source is a file of known size."""
+def _size_of(sources: list[Source], programs: bool = False) -> int | None:
+    """The bytes of input in all, when every source is a file of known size (the `.bp`
+    files' too when `programs`)."""
     total = 0
     for name, _ in sources:
-        if name.endswith(".bp"):
+        if name.endswith(".bp") and not programs:
             continue
         try:
             if name == "stdin" or not os.path.isfile(name):
@@ -427,14 +429,19 @@ def _widen(fd: int) -> None:
 
 
 def solve_in_workers(sources: Iterable[Source], options: Options, jobs: int) -> Iterator[Output]:
-    """solve_all with `jobs` worker processes (see the module's doc). An input that fits in
-    one run is solved here, with no worker at all."""
+    """solve_all with `jobs` worker processes (see the module's doc). An input too small to
+    pay for them (files of SMALL_BYTES in all, or one run of lines) is solved here, with
+    no worker at all."""
     listed = list(sources)
     sizes = _Sizes(CHUNK if options.output_format != "table" else max(1, CHUNK // 10), jobs, _size_of(listed))
     cut = runs(listed, sizes)
     solving = Solving(options)
     ahead: deque[_Run] = deque()  # runs read, not yet sent
     unreadable: BpcliError | None = None
+    total = _size_of(listed, programs=True)
+    if total is not None and total <= SMALL_BYTES:
+        yield from (solving.run(task)[0] for task, _ in cut)
+        return
     try:
         for _ in range(2):
             task, size = next(cut)
