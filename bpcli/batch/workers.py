@@ -1,10 +1,11 @@
 """`bpcli batch --jobs N`: N worker processes of bpcli's own, forked from the batch and
 fed through pipes, with the records coming back in input order.
 
-The parent cuts the input into runs of raw lines without reading them (`Runs`), sends each
+The parent cuts the input into runs of raw lines without reading them (`runs`), sends each
 run to a worker as one `marshal`-ed message and writes out the records that come back, a
-run at a time, in input order. No thread, no queue, no pickling: a run goes out as bytes
-and comes back as one text, and the parent waits in one `select` on every worker's pipes.
+run at a time, in input order. No thread, no queue, no pickling: a run goes out as its raw
+lines and comes back as its records already encoded, and the parent waits in one `select`
+on every worker's pipes. An input too small to pay for workers is solved by the parent.
 
 A worker that dies (killed, out of memory) is replaced: the run it was solving is tried
 again in a fresh worker, then, if it kills that one too, in halves, down to the one line
@@ -551,9 +552,9 @@ def _pooled(
 
 
 def _died(worker: _Worker, order: deque[_Run], retry: deque[_Run], options: Options) -> None:
-    """A worker died: the run it was solving is tried again alone, or in halves, or (one
-    line that killed a worker twice) becomes an error record; the runs queued behind it are
-    sent again as they were."""
+    """A worker died: the run it was solving (the first of its runs not back: a worker
+    takes them in order) is tried again, then in halves, and one line that killed a worker
+    twice becomes an error record; the runs queued behind it are sent again as they were."""
     if not worker.runs:
         return
     suspect, *innocent = worker.runs
