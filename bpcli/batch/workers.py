@@ -440,7 +440,7 @@ def solve_in_workers(sources: Iterable[Source], options: Options, jobs: int) -> 
     ahead: deque[_Run] = deque()  # runs read, not yet sent
     unreadable: BpcliError | None = None
     total = _size_of(listed, programs=True)
-    if total is not None and total <= SMALL_BYTES:
+    if (total is not None and total <= SMALL_BYTES) or not hasattr(os, "fork"):  # (Windows: one process)
         yield from (solving.run(task)[0] for task, _ in cut)
         return
     try:
