@@ -1087,6 +1087,7 @@ def batch(
     status = EXIT_OK
     total = 0
     results = solve_all(sources, options, jobs)
+    write = out.write if jobs == 1 else out.write_now  # (a worker's run goes out as it comes)
     bar = ProgressBar(progress, total=lambda: count_problems(inputs or ("-",)))
     if bar.wanted and is_terminal(sys.stdout):
         out.bar = bar  # records on the bar's terminal: the bar is cleared before them
@@ -1101,7 +1102,7 @@ def batch(
                             first_failed.append(f"{source}:{line}")
                         status = max(status, code)
                     bar.advance(total)  # (first: the bar drawn again after these records counts them)
-                    out.write(text)
+                    write(text)
             except BrokenPipeError:  # the reader went away: the problems solved so far decide
                 silence_stdout()
             finally:

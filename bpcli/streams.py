@@ -335,6 +335,12 @@ class RecordWriter:
         if len(self.pending) >= self.records or self.clock() - self.last >= self.seconds:
             self.flush()
 
+    def write_now(self, text: str | bytes) -> None:
+        """Write records and send them out at once (a run of them from a worker process:
+        batch --jobs), with what is pending before them."""
+        self.write(text)
+        self.flush()
+
     def close(self) -> None:
         """Write what is pending (unless the reader has gone; after a signal, if the reader
         takes it within Interrupt.WRITE_GRACE seconds)."""
