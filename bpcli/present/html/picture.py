@@ -121,9 +121,9 @@ class Marks:
                 formula = local_formula(graph, gate, index, self.run.values)
                 ref = _cut(graph.ref(node, atomic=True))
                 local = f" = {self.value(edge.local)}" if edge.local is not None and formula != "1" else ""
-                lines.append(
-                    f"{self.tr('html.local')} ∂({_cut(graph.label(gate))})/∂{ref} = {formula}{local}"
-                )
+                of = _cut(graph.ref(gate))
+                of = of if gate.name else f"({of})"  # ∂h/∂x, ∂(x*y)/∂x: never `h = …` inside
+                lines.append(f"{self.tr('html.local')} ∂{of}/∂{ref} = {formula}{local}")
         if index < 0 or self.fans[source] <= 1:
             lines += self.wire_notes.get(source, [])
         return "\n".join(lines)
