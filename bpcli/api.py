@@ -14,11 +14,13 @@ Errors are the command line's: `bpcli.ParseError`, `bpcli.DomainError`, … (all
 
 from __future__ import annotations
 
+import functools
 import io
 import os
+import re
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, Literal
+from typing import TYPE_CHECKING, Any, Literal, TypeVar
 
 from bpcli.errors import BindingError, BpcliError, InputError, ParseError
 from bpcli.limits import MAX_ELEMENTS
@@ -36,6 +38,40 @@ Language = Literal["en", "zh"]
 # what format() takes beyond width and lang (bpcli.present.grad.View's, as the CLI's options)
 VIEW_OPTIONS = frozenset(("precision", "max_rows", "jacobians", "wrt", "indent", "full", "depth", "layout"))
 NOTEBOOK_NODES = 400  # a notebook shows at most this many nodes (and draws no bigger circuit)
+# The command line's words in messages and hints, as a Python caller says them (the
+# messages are the core's, written for the command line, which most people use).
+PYTHON_WORDS = (
+    (re.compile(r"--seed (-?\d+)"), r"seed=\1"),
+    (re.compile(r"a smaller --seed"), "a smaller seed="),
+    (re.compile(r"\(--upstream d?\w+=…\)"), "(upstream=…)"),
+    (re.compile(r"bind (it|them) on the command line \((\w+)=1\.5\)"), r"bind \1 (\2=1.5)"),
+)
+Call = TypeVar("Call", bound=Callable[..., Any])
+
+
+def in_python_words(text: str) -> str:
+    """A message of the core with the command line's flags said as this API's arguments:
+    `--seed 7` as `seed=7`, `--upstream dout=…` as `upstream=…`."""
+    for pattern, words in PYTHON_WORDS:
+        text = pattern.sub(words, text)
+    return text
+
+
+def _python_errors(call: Call) -> Call:
+    """A public call whose BpcliError speaks of this API's arguments, not of flags."""
+
+    @functools.wraps(call)
+    def speaking_python(*args: Any, **kwargs: Any) -> Any:
+        try:
+            return call(*args, **kwargs)
+        except BpcliError as err:
+            err.message = in_python_words(err.message)
+            err.args = (err.message,)
+            if err.hint:
+                err.hint = in_python_words(err.hint)
+            raise
+
+    return speaking_python  # type: ignore[return-value]
 
 
 @dataclass(frozen=True)
@@ -93,7 +129,7 @@ class Result:
     def warnings(self) -> list[str]:
         """What the command line warns of on stderr: a kink (relu at 0), a branch taken on
         an input's value, …"""
-        return list(self._run.warnings)
+        return [in_python_words(w) for w in self._run.warnings]
 
     @property
     def nodes(self) -> list[Node]:
@@ -214,6 +250,7 @@ class Program:
     """A program parsed once: `grad(**bindings)` runs it at a point, sharing its graph with
     every other point where only the numbers differ (the batch command's fast path)."""
 
+    @_python_errors
     def __init__(
         self, source: str | os.PathLike[str], *, seed: int | None = None, max_elements: int = MAX_ELEMENTS
     ) -> None:
@@ -230,11 +267,13 @@ class Program:
         except BpcliError:
             pass  # no value for x, …: what the points will give
 
+    @_python_errors
     def grad(self, bindings: Mapping[str, Any] | None = None, /, **more: Any) -> Result:
         """f and its gradients with the inputs bound to these values (a mapping, for names
         such as `seed` that are keywords here, and keyword arguments)."""
         return Result(self._cache.run(self.source, _bindings({**(bindings or {}), **more})))
 
+    @_python_errors
     def grad_many(self, points: Iterable[Mapping[str, Any]]) -> list[Result]:
         """`grad` at each point, in order (a point whose evaluation fails raises its error,
         with `point`, its index, set). Many points
@@ -276,6 +315,7 @@ class Program:
         return f"<bpcli.Program {self._name[:60]!r}>"
 
 
+@_python_errors
 def grad(
     program: str | os.PathLike[str],
     bindings: Mapping[str, Any] | None = None,
@@ -344,6 +384,7 @@ class CheckResult:
         return f"<bpcli.CheckResult {right} of {len(self.results)} right>"
 
 
+@_python_errors
 def check(
     program: str | os.PathLike[str],
     bindings: Mapping[str, Any] | None = None,
@@ -414,6 +455,7 @@ class ClassResult:
         return f"<bpcli.ClassResult {s['files']} students: {s['all_right']} all right>"
 
 
+@_python_errors
 def check_class(
     program: str | os.PathLike[str],
     bindings: Mapping[str, Any] | None = None,

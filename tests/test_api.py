@@ -378,3 +378,27 @@ def test_a_users_script_type_checks_with_useful_types(tmp_path):
     assert subprocess.run([*run, str(good)], capture_output=True, text=True, env=env).returncode == 0
     found = subprocess.run([*run, str(bad)], capture_output=True, text=True, env=env)
     assert found.returncode == 1 and "Literal['xml']" in found.stdout and "Literal['fr']" in found.stdout
+
+
+def test_errors_and_warnings_speak_of_arguments_not_flags(capsys):
+    """From Python, a hint names the call's arguments (upstream=…, seed=…, x=1.5), never the
+    command line's flags."""
+    with pytest.raises(bpcli.ProgramError) as unbound:
+        bpcli.grad("f = x*y", x=1.0)
+    assert "bind it (y=1.5)" in str(unbound.value) and "command line" not in str(unbound.value)
+    with pytest.raises(bpcli.ShapeError) as vector:
+        bpcli.grad("f = 2*x", x=[1.0, 2.0])
+    assert "(upstream=…)" in str(vector.value) and "--" not in str(vector.value)
+    with pytest.raises(bpcli.BpcliError) as seeded:
+        bpcli.grad("f = sum(np.random.randn(3) * x)", x=1.0, seed=2**40)
+    assert f"seed={2**40}" in str(seeded.value) and "--" not in str(seeded.value)
+    with pytest.raises(bpcli.ProgramError) as compiled:
+        bpcli.compile("f = x*y").grad(x=1.0)
+    assert "command line" not in str(compiled.value)
+    warned = bpcli.grad("f = sum(np.random.randn(3) * x)", x=1.0)
+    assert any("seed=" in w for w in warned.warnings) and not any("--" in w for w in warned.warnings)
+    # the command line keeps its own words
+    from bpcli.cli import main
+
+    assert main(["grad", "f = x*y", "x=1"]) == 2
+    assert "bind it on the command line (y=1.5)" in " ".join(capsys.readouterr().err.split())
