@@ -37,6 +37,7 @@ Format = Literal["table", "json", "steps", "tree", "dot", "markdown", "latex", "
 Language = Literal["en", "zh"]
 # what format() takes beyond width and lang (bpcli.present.grad.View's, as the CLI's options)
 VIEW_OPTIONS = frozenset(("precision", "max_rows", "jacobians", "wrt", "indent", "full", "depth", "layout"))
+WIDTH = 80  # the columns of a report's text (str() and a notebook's)
 NOTEBOOK_NODES = 400  # a notebook shows at most this many nodes (and draws no bigger circuit)
 # The command line's words in messages and hints, as a Python caller says them (the
 # messages are the core's, written for the command line, which most people use).
@@ -354,7 +355,13 @@ class CheckResult:
     truth, ok, note, diagnosis) and `first_wrong` (the record of the first wrong step, or
     None); `str()` is the report the command line prints."""
 
-    def __init__(self, document: dict[str, Any], report: str, page: Callable[[], str] | None = None) -> None:
+    def __init__(
+        self,
+        document: dict[str, Any],
+        report: str,
+        page: Callable[[], str] | None = None,
+        notebook: Callable[[], str] | None = None,
+    ) -> None:
         self.results: list[dict[str, Any]] = document["results"]
         self.ok: bool = all(r["ok"] for r in self.results)
         self.first_wrong: dict[str, Any] | None = next(
@@ -362,6 +369,7 @@ class CheckResult:
         )
         self._report = report
         self._page = page
+        self._notebook = notebook
 
     def __str__(self) -> str:
         return self._report
@@ -374,7 +382,9 @@ class CheckResult:
         return self._page()
 
     def _repr_html_(self) -> str:
-        """In Jupyter or IPython: the report, as the command line prints it."""
+        """In Jupyter or IPython: the report as a colour terminal prints it."""
+        if self._notebook is not None:
+            return self._notebook()
         from html import escape
 
         return f"<pre class='bpcli-check'>{escape(self._report)}</pre>"
@@ -417,7 +427,7 @@ def check(
     from bpcli.present import plain_console, write_parts
 
     buffer = io.StringIO()
-    write_parts(check_report(verdicts, run.graph, precision, tr), buffer, plain_console(buffer, 80))
+    write_parts(check_report(verdicts, run.graph, precision, tr), buffer, plain_console(buffer, WIDTH))
 
     def page() -> str:
         from bpcli.present.grad import View, json_text
@@ -425,7 +435,12 @@ def check(
 
         return check_page(run, json_text(run, View(precision, tr=tr)), verdicts, precision, tr)
 
-    return CheckResult(document, buffer.getvalue(), page)
+    def notebook() -> str:
+        from bpcli.present import parts_html
+
+        return parts_html(check_report(verdicts, run.graph, precision, tr), WIDTH)
+
+    return CheckResult(document, buffer.getvalue(), page, notebook)
 
 
 class ClassResult:
@@ -434,18 +449,23 @@ class ClassResult:
     or file and error), `summary` (how the class did, each mistake at each step with how
     many made it) and `ok` (every student's every answer right); `str()` is the report."""
 
-    def __init__(self, document: dict[str, Any], report: str) -> None:
+    def __init__(
+        self, document: dict[str, Any], report: str, notebook: Callable[[], str] | None = None
+    ) -> None:
         self.students: list[dict[str, Any]] = document["students"]
         self.summary: dict[str, Any] = document["summary"]
         self.warnings: list[str] = document["warnings"]
         self.ok: bool = self.summary["all_right"] == self.summary["files"]
         self._report = report
+        self._notebook = notebook
 
     def __str__(self) -> str:
         return self._report
 
     def _repr_html_(self) -> str:
-        """In Jupyter or IPython: the class report, as the command line prints it."""
+        """In Jupyter or IPython: the class report as a colour terminal prints it."""
+        if self._notebook is not None:
+            return self._notebook()
         from html import escape
 
         return f"<pre class='bpcli-class'>{escape(self._report)}</pre>"
@@ -474,7 +494,7 @@ def check_class(
     an answer naming nothing in the program) is a record with an error; the others go on."""
     from bpcli.core.run import freeze
     from bpcli.grading.answers import ANSWERS_SUFFIX, answers_files, read_answers
-    from bpcli.present import classroom, plain_console, write_parts
+    from bpcli.present import classroom, parts_html, plain_console, write_parts
     from bpcli.streams import read_text
     from bpcli.texts import Translator
 
@@ -500,9 +520,15 @@ def check_class(
             graded.append(classroom.grade(run, pairs, name, None))
         except BpcliError as err:
             graded.append(classroom.unreadable(name, str(err)))
+    tr = Translator(lang)
     buffer = io.StringIO()
-    write_parts(classroom.class_report(graded, Translator(lang)), buffer, plain_console(buffer, 80))
-    return ClassResult(classroom.class_document(graded, run.warnings), buffer.getvalue())
+    write_parts(classroom.class_report(graded, tr), buffer, plain_console(buffer, WIDTH))
+    document = classroom.class_document(graded, run.warnings)
+
+    def notebook() -> str:
+        return parts_html(classroom.class_report(graded, tr), WIDTH)
+
+    return ClassResult(document, buffer.getvalue(), notebook)
 
 
 def _answer_text(value: Any, name: str) -> str:

@@ -157,10 +157,29 @@ def test_a_result_displays_in_a_notebook_as_an_html_table():
     assert any(row[1] == "a < b" or row[1] == "a<b" for row in escaped.rows[1:])
 
 
-def test_a_check_result_displays_as_its_report():
-    c = bpcli.check("(x+y)*z", {"x": -2, "y": 5, "z": -4}, answers={"dx": 4})
+def _shown_text(html: str) -> str:
+    import re
+    from html import unescape
+
+    return unescape(re.sub(r"<[^>]+>", "", html))
+
+
+def test_a_check_result_displays_as_its_report_in_colour():
+    """A notebook shows the report a colour terminal prints: the same characters, the
+    truth green and the wrong mark red."""
+    c = bpcli.check("(x+y)*z", {"x": -2, "y": 5, "z": -4}, answers={"dx": 4, "dz": 3})
     html = c._repr_html_()
     assert html.startswith("<pre") and "first wrong step: dx" in html
+    assert _shown_text(html).strip() == str(c).strip()
+    assert "color: #008000" in html and "color: #800000" in html  # (Rich's green and red)
+
+
+def test_a_class_displays_as_its_report_in_colour():
+    students = {"ann": {"dx": -4, "dy": -4, "dz": 3}, "ben": {"dx": 4, "dz": 3}}
+    checked = bpcli.check_class("q = x + y; f = q*z", dict(x=-2, y=5, z=-4), students=students)
+    html = checked._repr_html_()
+    assert html.startswith("<pre") and _shown_text(html).strip() == str(checked).strip()
+    assert "style=" in html.split(">", 1)[1]  # coloured inside
 
 
 def test_a_class_from_python_is_the_command_lines_class(bpcli):
