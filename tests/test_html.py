@@ -310,6 +310,25 @@ def test_check_page_from_python_marks_in_the_own_layout():
     assert page.elements[g][1]["data-answer"] == "wrong" and "data-first-wrong" in page.elements[g][1]
 
 
+@pytest.mark.parametrize(
+    "layout", ["own", pytest.param("graphviz", marks=pytest.mark.skipif(not HAVE_DOT, reason="no dot"))]
+)
+def test_a_wrong_answer_is_written_beside_its_mark(layout):
+    """On the circuit, a wrong number stands beside its ✗ as the student wrote it (a right
+    one has its ✓ alone, and a long one is left to the tooltip)."""
+    from bpcli.grading.answers import expectations
+    from bpcli.grading.diagnose import check
+
+    r = bpcli_run(NEURON)
+    given = [("dx0", "0.39", None), ("dx1", "0.59", None), ("dw0", "0.123456789012345", None)]
+    verdicts = check(r, expectations(given, set(r.graph.names), None))
+    text = check_page(r, json_text(r, View(tr=Translator())), verdicts, layout=layout)
+    page = Page(text)
+    badges = [page.text(i) for i, (t, a) in enumerate(page.elements) if "badge" in (a.get("class") or "")]
+    assert sorted(badges) == ["✓", "✗", "✗0.59"], badges
+    assert '<tspan class="yours" dx="3">0.59</tspan>' in text
+
+
 # --- every sample ------------------------------------------------------------------------------
 
 

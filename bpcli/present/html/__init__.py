@@ -44,6 +44,7 @@ MAX_DRAWN = 2_000
 # An array's values are written in full (behind a click) up to this many elements.
 FULL_VALUES = 10_000
 ROOM = 48  # the columns of an array's one-line summary in the panel and the tables
+BADGE_ANSWER = 12  # the longest wrong answer written beside its ✗ on the circuit
 NARRATION_WIDTH = 1_000_000  # the narration's lines unfolded: the browser folds them (_narration)
 NARRATION_HANG = 4  # a folded line's continuation, in characters past the line's own indent
 CSP = (
@@ -475,7 +476,8 @@ def answers_of(verdicts: Sequence[Verdict], graph: Graph, precision: int, tr: Tr
         if first:
             head += f" · {tr('html.first-wrong')}"
         text = head + (f"\n{words}" if words else "")
-        marks.append(Answer(v.node.id, v.expectation.gradient, v.ok, first, text))
+        short = yours if isinstance(mine, float) and len(yours) <= BADGE_ANSWER else ""
+        marks.append(Answer(v.node.id, v.expectation.gradient, v.ok, first, text, short))
     return marks
 
 
