@@ -131,7 +131,7 @@ def page_parts(
 
 
 def _head(title: str, language: str) -> str:
-    from bpcli import __version__
+    from bpcli.version import __version__
 
     return (
         "<!DOCTYPE html>\n"
