@@ -35,11 +35,14 @@ from bpcli.core.vectorised import Points as Pass
 from bpcli.core.vectorised import Vectorised, vectorise, written_numbers_fine
 from bpcli.errors import EXIT_OK, BpcliError
 from bpcli.lazy import np
+from bpcli.present.blocks import lay_out
+from bpcli.present.blocks import text as rows_text
 
 if TYPE_CHECKING:
     from bpcli.batch.lines import Line, Raw, Source
     from bpcli.batch.solve import Options, Result, Solver
     from bpcli.core.run import Run
+    from bpcli.present.blocks import Field
     from bpcli.values import Array, Value
 
     # f, the gradients, and what makes the point's run: see points_at
@@ -270,22 +273,31 @@ class Points:
         chosen: list[tuple[int, dict[str, Any]]],
         form: str,
     ) -> None:
-        """The records of the chosen points that came out of the pass well."""
-        good = ~(bad | points.bad)
+        """The records of the chosen points that came out of the pass well, laid out all at
+        once (`bpcli.present.blocks`): a run of them that are next to each other in the input
+        is one text, at the first one's place (the others' are empty)."""
+        kept = np.flatnonzero(~(bad | points.bad))
+        if not len(kept):
+            return
         graph = template.graph
-        results = [points.column(points.values[graph.output.id])[good].tolist()]
-        for name, node in graph.names.items():
-            grad = points.grads[(graph.inputs.get(name) or node).id]
-            results.append(points.column(0.0 if grad is None else grad)[good].tolist())
-        kept = [place for place, ok in zip(chosen, good.tolist(), strict=True) if ok]
-        heads: list[list[object]] = [[lines[place][1] for place, _ in kept]]
+        taken = kept.tolist()
+        places = [chosen[i][0] for i in taken]
+        fields: list[Field] = [np.array([lines[place][1] for place in places], dtype=np.int64)]
         if "id" in chosen[0][1]:
-            heads.append([_id_text(doc["id"]) for _, doc in kept])
+            fields.append([_id_text(chosen[i][1]["id"]) for i in taken])
         if template.output_skeleton is not None:
-            heads.append([json.dumps(template.output_text(self.numbers), ensure_ascii=False)] * len(kept))
-        for (place, _), text in zip(kept, map(form.__mod__, zip(*heads, *results, strict=True)), strict=True):
-            texts[place] = text
-        self.together += len(kept)
+            fields.append(json.dumps(template.output_text(self.numbers), ensure_ascii=False))
+        fields.append(_floats(points.values[graph.output.id], kept))
+        for name, node in graph.names.items():
+            fields.append(_floats(points.grads[(graph.inputs.get(name) or node).id], kept))
+        rows = lay_out(form, fields, len(places), integers=frozenset({0}))
+        for place in places:
+            texts[place] = ""
+        where = np.array(places)
+        starts = [0, *(np.flatnonzero(np.diff(where) != 1) + 1).tolist()]
+        for start, stop in zip(starts, [*starts[1:], len(places)], strict=True):
+            texts[places[start]] = rows_text(rows[start:stop])
+        self.together += len(places)
 
     def _read(self, texts: list[str]) -> list[Any]:
         """Each text as a JSON value, or None where it is not one value alone. All at once
@@ -344,6 +356,17 @@ def _column(raw: list[Any]) -> tuple[Array, Array]:
         failed |= zero
     failed |= ~np.isfinite(column)
     return column, failed
+
+
+def _floats(value: Any, kept: Any) -> Field:
+    """A node's values or gradients at the kept points: an array, or one text for all of
+    them where the pass made one float (or none: 0.0) for every point."""
+    if value is None:
+        return repr(0.0)
+    if np.ndim(value) == 0:
+        return repr(float(value))
+    column: Array = np.asarray(value, dtype=np.float64)[kept]
+    return column
 
 
 def _id_text(ident: object) -> str:
