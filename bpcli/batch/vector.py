@@ -24,8 +24,8 @@ import json
 import os
 import sys
 from collections.abc import Callable, Iterable, Iterator, Mapping
-from itertools import chain, islice
-from operator import itemgetter
+from itertools import chain, count, islice, repeat
+from operator import itemgetter, methodcaller
 from typing import TYPE_CHECKING, Any, cast
 
 from bpcli.batch.lines import BLANK, BOM, read_lines
@@ -155,15 +155,15 @@ def _decoded(name: str, first: int, chunk: list[Raw]) -> list[Line]:
         texts.pop()
     if len(texts) != len(chunk):  # pragma: no cover - each raw line ends at its one newline
         return list(read_lines([(name, chunk)], first))
+    texts = list(map(str.strip, texts, repeat(BLANK, len(texts))))
+    joined = "\n".join(texts)
+    if "" not in texts and not joined.startswith("#") and "\n#" not in joined:
+        return list(zip(repeat(name), count(first), texts, repeat(False)))
     return [
         (name, number, text, False)
-        for number, text in enumerate(map(_strip, texts), start=first)
+        for number, text in enumerate(texts, start=first)
         if text and text[0] != "#"
     ]
-
-
-def _strip(text: str) -> str:
-    return text.strip(BLANK)
 
 
 class Points:
@@ -187,9 +187,10 @@ class Points:
         except (MemoryError, RecursionError):  # pragma: no cover - each line alone says so
             texts = [None] * len(lines)
             statuses = [EXIT_OK] * len(lines)
-        for index, text in enumerate(texts):
-            if text is None:
-                texts[index], statuses[index] = solver.solve_line(lines[index])
+        if None in texts:
+            for index, text in enumerate(texts):
+                if text is None:
+                    texts[index], statuses[index] = solver.solve_line(lines[index])
         failed = []
         if statuses.count(EXIT_OK) != len(statuses):
             pairs = zip(lines, statuses, strict=True)
@@ -198,10 +199,15 @@ class Points:
 
     def _points(self, lines: list[Line], texts: list[str | None], statuses: list[int]) -> None:
         """Fill in the records of the lines that are points evaluated together."""
-        places = [i for i, line in enumerate(lines) if line[3] is False and line[2].startswith("{")]
+        every = list(map(itemgetter(2), lines))
+        if any(map(itemgetter(3), lines)) or not all(map(methodcaller("startswith", "{"), every)):
+            places = [i for i, line in enumerate(lines) if line[3] is False and line[2].startswith("{")]
+            every = [lines[i][2] for i in places]
+        else:  # (the usual: every line a JSON object)
+            places = list(range(len(lines)))
         if len(places) < RUN_MIN or not written_numbers_fine(self.numbers):
             return
-        docs = self._read([lines[i][2] for i in places])
+        docs = self._read(every)
         first = next((d for d in docs if type(d) is dict and _plain(d)), None)
         if first is None:
             return
@@ -228,26 +234,15 @@ class Points:
             return
         has_id = "id" in first and first["id"] is not None
         wanted = names | {"id"} if has_id else names
-        pairs = zip(places, docs, strict=True)
-        if has_id:
-            chosen = [
-                (place, doc)
-                for place, doc in pairs
-                if type(doc) is dict and doc.keys() == wanted and type(doc["id"]) in (str, int)
-            ]
-        else:
-            chosen = [(place, doc) for place, doc in pairs if type(doc) is dict and doc.keys() == wanted]
-        if taken is not None:  # (solved already)
-            chosen = [pair for pair in chosen if pair[0] != taken]
-        if len(chosen) < RUN_MIN:
+        chosen_places, chosen_docs, rows = _chosen(places, docs, wanted, sorted(names), has_id, taken)
+        if len(chosen_places) < RUN_MIN:
             return
-        n = len(chosen)
-        chosen_docs = [doc for _, doc in chosen]
+        n = len(chosen_places)
         bad = np.zeros(n, dtype=bool)
         columns: dict[str, Array] = {}
         for name in vector.names:
             if name in names:
-                column, failed = _column(list(map(itemgetter(name), chosen_docs)))
+                column, failed = _column(rows[name])
                 bad |= failed
             else:
                 column = np.full(n, float(cast(float, common[name])))  # a number: see applies
@@ -259,8 +254,9 @@ class Points:
         for start in range(0, n, step):
             part = slice(start, start + step)
             sliced = {name: column[part] for name, column in columns.items()}
+            points = vector(sliced, len(chosen_places[part]))
             self._fill(
-                lines, texts, template, vector(sliced, len(chosen[part])), bad[part], chosen[part], form
+                lines, texts, template, points, bad[part], chosen_places[part], chosen_docs[part], form
             )
 
     def _fill(
@@ -270,7 +266,8 @@ class Points:
         template: Template,
         points: Pass,
         bad: Array,
-        chosen: list[tuple[int, dict[str, Any]]],
+        chosen: list[int],
+        docs: list[dict[str, Any]],
         form: str,
     ) -> None:
         """The records of the chosen points that came out of the pass well, laid out all at
@@ -280,23 +277,27 @@ class Points:
         if not len(kept):
             return
         graph = template.graph
-        taken = kept.tolist()
-        places = [chosen[i][0] for i in taken]
-        fields: list[Field] = [np.array([lines[place][1] for place in places], dtype=np.int64)]
-        if "id" in chosen[0][1]:
-            fields.append([_id_text(chosen[i][1]["id"]) for i in taken])
+        if len(kept) == len(chosen):
+            places = chosen
+        else:
+            places = list(map(chosen.__getitem__, kept.tolist()))
+        numbers = np.fromiter(
+            map(itemgetter(1), map(lines.__getitem__, places)), dtype=np.int64, count=len(places)
+        )
+        fields: list[Field] = [numbers]
+        if "id" in docs[0]:
+            fields.append([_id_text(docs[i]["id"]) for i in kept.tolist()])
         if template.output_skeleton is not None:
             fields.append(json.dumps(template.output_text(self.numbers), ensure_ascii=False))
         fields.append(_floats(points.values[graph.output.id], kept))
         for name, node in graph.names.items():
             fields.append(_floats(points.grads[(graph.inputs.get(name) or node).id], kept))
         rows = lay_out(form, fields, len(places), integers=frozenset({0}))
-        for place in places:
-            texts[place] = ""
         where = np.array(places)
         starts = [0, *(np.flatnonzero(np.diff(where) != 1) + 1).tolist()]
         for start, stop in zip(starts, [*starts[1:], len(places)], strict=True):
-            texts[places[start]] = rows_text(rows[start:stop])
+            first = places[start]
+            texts[first : first + stop - start] = [rows_text(rows[start:stop])] + [""] * (stop - start - 1)
         self.together += len(places)
 
     def _read(self, texts: list[str]) -> list[Any]:
@@ -304,9 +305,10 @@ class Points:
         when no line holds a `[`: a value can then not run on from one line into the next
         (a string cannot hold a newline, and only an array's comma could join two lines),
         so that as many values as lines means a value a line."""
-        if not any("[" in text for text in texts):
+        joined = ",\n".join(texts)
+        if "[" not in joined:
             try:
-                values = json.loads("[" + ",\n".join(texts) + "]")
+                values = json.loads("[" + joined + "]")
             except (ValueError, RecursionError):
                 values = None
             if values is not None and len(values) == len(texts):
@@ -325,6 +327,43 @@ class Points:
 def slice_size(graph: Graph) -> int:
     """How many points go through a graph in one pass (ELEMENTS over its nodes)."""
     return max(RUN_MIN, ELEMENTS // max(len(graph.nodes), 1))
+
+
+def _chosen(
+    places: list[int],
+    docs: list[Any],
+    wanted: frozenset[str],
+    names: list[str],
+    has_id: bool,
+    taken: int | None,
+) -> tuple[list[int], list[dict[str, Any]], dict[str, list[Any]]]:
+    """The points that are objects with the wanted keys (ids a string or an integer), but
+    the one taken already: their places, their objects, and each name's values."""
+    if taken is None and set(map(type, docs)) == {dict} and set(map(len, docs)) == {len(wanted)}:
+        try:  # (each object has as many keys as wanted: all of them, if none is missing)
+            rows = {name: list(map(itemgetter(name), docs)) for name in wanted}
+        except KeyError:
+            pass
+        else:
+            if not has_id or set(map(type, rows["id"])) <= {str, int}:
+                return places, docs, rows
+    pairs = zip(places, docs, strict=True)
+    if has_id:
+        chosen = [
+            (place, doc)
+            for place, doc in pairs
+            if type(doc) is dict and doc.keys() == wanted and type(doc["id"]) in (str, int)
+        ]
+    else:
+        chosen = [(place, doc) for place, doc in pairs if type(doc) is dict and doc.keys() == wanted]
+    if taken is not None:  # (solved already)
+        chosen = [pair for pair in chosen if pair[0] != taken]
+    kept_docs = [doc for _, doc in chosen]
+    return (
+        [place for place, _ in chosen],
+        kept_docs,
+        {name: list(map(itemgetter(name), kept_docs)) for name in names},
+    )
 
 
 def _plain(doc: dict[str, Any]) -> bool:
