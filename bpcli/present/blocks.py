@@ -50,27 +50,27 @@ def lay_out(form: str, fields: Sequence[Field], n: int, integers: frozenset[int]
             parts.append((len(data), data))
             fixed = ""
         if which in integers:
-            parts.append((_digits(field), ("int", field)))
+            block = np.empty((n, _digits(field)), dtype=np.uint8)
+            _write_integers(field, block)
         elif isinstance(field, np.ndarray):
-            parts.append((FIELD, field))
+            block = np.empty((n, FIELD), dtype=np.uint8)
+            fill(field, block)
+            used = block.any(axis=0)  # (a column no row writes in is left out)
+            if not used.all():
+                block = block[:, used]
         else:
-            texts = np.array([t.encode("utf-8") for t in field])  # (S, padded with NUL)
-            parts.append((texts.dtype.itemsize, texts))
+            block = np.array([t.encode("utf-8") for t in field])  # (S, padded with NUL)
+            block = block.view(np.uint8).reshape(n, block.dtype.itemsize)
+        parts.append((block.shape[1], block))
     if fixed:
         data = fixed.encode("utf-8")
         parts.append((len(data), data))
     rows = np.empty((n, sum(width for width, _ in parts)), dtype=np.uint8)
     column = 0
     for width, what in parts:
-        place = rows[:, column : column + width]
         if type(what) is bytes:
-            place[:] = np.frombuffer(what, dtype=np.uint8)
-        elif type(what) is tuple:
-            _write_integers(what[1], place)
-        elif what.dtype.kind == "S":
-            place[:] = what.view(np.uint8).reshape(n, width)
-        else:
-            fill(what, place)
+            what = np.frombuffer(what, dtype=np.uint8)
+        rows[:, column : column + width] = what
         column += width
     return rows
 

@@ -122,17 +122,14 @@ def decimals(x: Array) -> tuple[Array, Array]:
     vbr = _round_to_odd(g, (cb + u(2)) << h)
     s = vb >> u(2)
     sp10 = (s // u(10)) * u(10)
-    tp10 = sp10 + u(10)
     upin = vbl + odd <= sp10 << u(2)
-    wpin = (tp10 << u(2)) + odd <= vbr
-    t1 = s + u(1)
+    wpin = ((sp10 + u(10)) << u(2)) + odd <= vbr
     uin = vbl + odd <= s << u(2)
-    win = (t1 << u(2)) + odd <= vbr
-    middle = (s + t1) << u(1)
-    nearer_s = (vb < middle) | ((vb == middle) & ((s & u(1)) == 0))
-    f = np.where(uin != win, np.where(uin, s, t1), np.where(nearer_s, s, t1))
-    f = np.where(upin != wpin, np.where(upin, sp10, tp10), f)
-    return f, k
+    win = ((s + u(1)) << u(2)) + odd <= vbr
+    middle = ((s << u(1)) + u(1)) << u(1)  # 2(s + t), t = s + 1
+    nearer_t = (vb > middle) | ((vb == middle) & ((s & u(1)) == 1))
+    f = s + np.where(uin != win, win, nearer_t)  # s or t
+    return np.where(upin != wpin, sp10 + u(10) * wpin, f), k
 
 
 def fill(x: Array, out: Bytes) -> None:
@@ -151,9 +148,12 @@ def fill(x: Array, out: Bytes) -> None:
     digits = np.empty((17, n), dtype=np.uint8)
     zeros_at_end = np.zeros(n, dtype=np.int8)
     ending = np.ones(n, dtype=bool)
-    rest = f
-    ten = np.uint64(10)
+    high = f // np.uint64(10**9)  # (the halves in 32 bits, where numpy's division is quicker)
+    rest = (f - high * np.uint64(10**9)).astype(np.uint32)
+    ten = np.uint32(10)
     for place in range(16, -1, -1):
+        if place == 7:
+            rest = high.astype(np.uint32)
         quotient = rest // ten
         digit = digits[place]
         np.subtract(rest, quotient * ten, out=digit, casting="unsafe")
