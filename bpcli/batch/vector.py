@@ -2,20 +2,21 @@
 
 With `--program`, each line gives one point. When the input is large, lines are taken in
 runs of CHUNK: their JSON objects are read together, the program is evaluated once over all
-of them as arrays (`bpcli.core.vectorised`), and the records are filled in from the same
-%-form the compiled path uses, so that they are the same to the byte as the point-by-point
-ones. Any line that is not a plain point of numbers with the run's names, and any point where
-the evaluation is out of the ordinary (an error, a kink, a number that is not finite), is
-solved on its own by `Solver.solve_line`, as it always was; records go out in input order.
+of them as arrays (`bpcli.core.vectorised`), and the records are laid out all at once from
+the same %-form the compiled path fills in (`bpcli.present.blocks`, with the floats in
+repr's shortest form found by `bpcli.present.shortest`), so that they are the same to the
+byte as the point-by-point ones. Any line that is not a plain point of numbers with the
+run's names, and any point where the evaluation is out of the ordinary (an error, a kink, a
+number that is not finite), is solved on its own by `Solver.solve_line`, as it always was;
+records go out in input order.
 
 This pays from about VECTOR_MIN points. numpy takes about 0.1 s of CPU to import, which the
-point-by-point path never does, and the arrays save about 3 µs of the ~10 µs a point costs
-(the rest is reading each line's JSON and writing its record: Python's shortest repr of six
-17-digit floats alone is about 3 µs, whichever path writes them). So runs are taken when the
-input's files hold at least VECTOR_MIN lines (their size over the first line's), or from the
-start when numpy is already loaded; input from a pipe or a terminal is solved line by line,
-so that a line's record never waits for the lines after it. BPCLI_POINTWISE=1 in the
-environment turns it off (benchmarks/run.py measures both ways with it).
+point-by-point path never does; a point then costs about 5 µs of CPU less (about 4.5 µs
+instead of 10: reading its JSON, about 1 µs, is now the largest part). So runs are taken
+when the input's files hold at least VECTOR_MIN lines (their size over the first line's), or
+from the start when numpy is already loaded; input from a pipe or a terminal is solved line
+by line, so that a line's record never waits for the lines after it. BPCLI_POINTWISE=1 in
+the environment turns it off (benchmarks/run.py measures both ways with it).
 """
 
 from __future__ import annotations
@@ -49,7 +50,7 @@ if TYPE_CHECKING:
     Found = tuple[Any, dict[str, Value | None], Callable[[], Run]]
 
 CHUNK = 8192  # lines read and evaluated together: a few MB of arrays, whatever the input
-VECTOR_MIN = 40_000  # points in the input from which numpy's import pays (see the module)
+VECTOR_MIN = 20_000  # points in the input from which numpy's import pays (see the module)
 RUN_MIN = 64  # fewer points than this in a run are solved one by one
 ELEMENTS = 2**21  # at most this many values (and as many gradients) in one pass: 16 MB each
 _NOT_BINDINGS = frozenset({"program", "bindings", "output", "upstream"})
