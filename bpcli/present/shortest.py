@@ -86,15 +86,11 @@ def _high_product(a_low: Array, a_high: Array, b_low: Array, b_high: Array) -> A
     return a_high * b_high + (lh >> u32) + (hl >> u32) + (middle >> u32)
 
 
-def _round_to_odd(g: tuple[Array, ...], cp: Array) -> Array:
-    """Schubfach's rop: g·cp / 2^127, rounded down, its last bit set if anything was cut."""
-    g1, g1_low, g1_high, g0_low, g0_high = g
+def _round_to_odd(x1: Array, y0: Array, y1: Array) -> Array:
+    """Schubfach's rop from the parts of g·cp it uses: g0·cp's high 64 bits (x1) and g1·cp
+    (y1, y0): g·cp / 2^127, rounded down, its last bit set if anything was cut."""
     u = np.uint64
-    cp_low = cp & u(0xFFFFFFFF)
-    cp_high = cp >> u(32)
-    x1 = _high_product(g0_low, g0_high, cp_low, cp_high)
-    y1 = _high_product(g1_low, g1_high, cp_low, cp_high)
-    z = ((g1 * cp) >> u(1)) + x1
+    z = (y0 >> u(1)) + x1
     mask63 = u((1 << 63) - 1)
     return (y1 + (z >> u(63))) | (((z & mask63) + mask63) >> u(63))
 
@@ -114,12 +110,31 @@ def decimals(x: Array) -> tuple[Array, Array]:
     k = (q * 661_971_961_083 - power_of_two * 274_743_187_321) >> 41
     h = (q + (((-k) * 913_124_641_741) >> 38) + 2).astype(u)
     index = k - _K_MIN
-    g = (t.g1[index], t.g1_low[index], t.g1_high[index], t.g0_low[index], t.g0_high[index])
+    g0 = t.g0[index]
+    g1 = t.g1[index]
     odd = c & u(1)
-    cb = c << u(2)
-    vb = _round_to_odd(g, cb << h)
-    vbl = _round_to_odd(g, (cb - u(2) + power_of_two) << h)
-    vbr = _round_to_odd(g, (cb + u(2)) << h)
+    # Schubfach's three products: g·cp for cp = c·2^(h+2), and that ∓ 2^(h+1) (2^h below a
+    # power of two). The two around it are the middle one plus or minus g shifted left,
+    # carried through the 64-bit parts by hand.
+    cp = c << (h + u(2))
+    cp_low = cp & u(0xFFFFFFFF)
+    cp_high = cp >> u(32)
+    x1 = _high_product(t.g0_low[index], t.g0_high[index], cp_low, cp_high)
+    low0 = g0 * cp  # (the low 64 bits of g0·cp)
+    y0 = g1 * cp
+    y1 = _high_product(t.g1_low[index], t.g1_high[index], cp_low, cp_high)
+    vb = _round_to_odd(x1, y0, y1)
+    shift = h + u(1)
+    back = u(64) - shift
+    add0 = g0 << shift
+    add1 = g1 << shift
+    y0r = y0 + add1
+    vbr = _round_to_odd(x1 + (g0 >> back) + (low0 + add0 < low0), y0r, y1 + (g1 >> back) + (y0r < y0))
+    shift = shift - power_of_two
+    back = u(64) - shift
+    sub0 = g0 << shift
+    sub1 = g1 << shift
+    vbl = _round_to_odd(x1 - (g0 >> back) - (low0 < sub0), y0 - sub1, y1 - (g1 >> back) - (y0 < sub1))
     s = vb >> u(2)
     sp10 = (s // u(10)) * u(10)
     upin = vbl + odd <= sp10 << u(2)
