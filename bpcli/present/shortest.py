@@ -207,16 +207,16 @@ def fill(x: Array, out: Bytes) -> None:
     else:
         out[:, 1:6] = 0
     out[:, 40] = (~exponent & (d == 16)) * np.uint8(48)
-    if any_exponent:
-        power = point - 1
+    out[:, 41:46] = 0
+    if any_exponent:  # (the rows with an exponent alone: they are few)
+        rows = np.flatnonzero(exponent)
+        power = point[rows] - 1
         magnitude = np.abs(power)
-        out[:, 41] = exponent * np.uint8(101)
-        out[:, 42] = exponent * np.where(power < 0, 45, 43)
-        out[:, 43] = (exponent & (magnitude >= 100)) * (48 + magnitude // 100)
-        out[:, 44] = exponent * (48 + magnitude // 10 % 10)
-        out[:, 45] = exponent * (48 + magnitude % 10)
-    else:
-        out[:, 41:46] = 0
+        out[rows, 41] = 101
+        out[rows, 42] = np.where(power < 0, 45, 43)
+        out[rows, 43] = (magnitude >= 100) * (48 + magnitude // 100)
+        out[rows, 44] = 48 + magnitude // 10 % 10
+        out[rows, 45] = 48 + magnitude % 10
     if not plain.all():
         for i in np.flatnonzero(~plain).tolist():
             text = repr(float(x[i])).encode("ascii")
