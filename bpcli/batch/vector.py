@@ -26,7 +26,7 @@ import os
 import sys
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from itertools import chain, count, islice, repeat
-from operator import itemgetter, methodcaller
+from operator import itemgetter
 from typing import TYPE_CHECKING, Any, cast
 
 from bpcli.batch.lines import BLANK, BOM, read_lines
@@ -145,7 +145,7 @@ def _until_error(raw: Iterable[Raw], failure: list[BpcliError]) -> Iterator[Raw]
 
 def _decoded(name: str, first: int, chunk: list[Raw]) -> list[Line]:
     """read_lines over raw lines numbered from `first`, at once where it can be."""
-    if (first == 1 and chunk[0][:3] == BOM) or not all(type(r) is bytes for r in chunk):  # type: ignore[index]
+    if (first == 1 and chunk[0][:3] == BOM) or set(map(type, chunk)) != {bytes}:  # type: ignore[index]
         return list(read_lines([(name, chunk)], first))
     try:
         whole = b"".join(chunk).decode("utf-8")  # type: ignore[arg-type]  # bytes, checked above
@@ -201,7 +201,14 @@ class Points:
     def _points(self, lines: list[Line], texts: list[str | None], statuses: list[int]) -> None:
         """Fill in the records of the lines that are points evaluated together."""
         every = list(map(itemgetter(2), lines))
-        if any(map(itemgetter(3), lines)) or not all(map(methodcaller("startswith", "{"), every)):
+        # (no text holds a newline: the lines are each an object where the joined texts hold
+        # a "\n{" between each two)
+        if (
+            any(map(itemgetter(3), lines))
+            or not every
+            or every[0][:1] != "{"
+            or "\n".join(every).count("\n{") != len(every) - 1
+        ):
             places = [i for i, line in enumerate(lines) if line[3] is False and line[2].startswith("{")]
             every = [lines[i][2] for i in places]
         else:  # (the usual: every line a JSON object)
