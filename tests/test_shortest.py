@@ -80,8 +80,13 @@ def test_a_field_has_nul_bytes_where_nothing_is_written():
 # --- records laid out as rows ---------------------------------------------------------------------
 
 
-def test_rows_are_the_form_filled_in():
-    """A form with % and non-ASCII text, line numbers, ids, one text for all rows, floats."""
+@pytest.mark.parametrize("block", [7, 8192])
+def test_rows_are_the_form_filled_in(block, monkeypatch):
+    """A form with % and non-ASCII text, line numbers, ids, one text for all rows, floats
+    (written in runs of `block` floats)."""
+    from bpcli.present import blocks
+
+    monkeypatch.setattr(blocks, "BLOCK", block)
     form = '{"source":"100%% ünï.jsonl","line":%s,"id":%s,"output":%s,"value":%s,"g":%s}\n'
     rng = np.random.default_rng(3)
     n = 500

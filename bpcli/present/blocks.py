@@ -27,12 +27,14 @@ if TYPE_CHECKING:
 Field = Any  # an array, a str, or a sequence of str
 
 _MARK = re.compile("\0([0-9]+)\0")
+BLOCK = 8192  # floats written by one call (numpy's passes over them stay in the cache)
 
 
 def lay_out(form: str, fields: Sequence[Field], n: int, integers: frozenset[int] = frozenset()) -> Bytes:
     """The rows of n records: form % (the fields' texts in row i) is row i, NULs aside.
     `integers` are the positions of the fields that are integer arrays."""
     text = form % tuple(f"\0{i}\0" for i in range(len(fields)))
+    floats = _floats(fields, n, integers)
     pieces = _MARK.split(text)  # fixed text, field number, fixed text, ...
     parts: list[tuple[int, Any]] = []  # (width, what fills it)
     fixed = ""
@@ -53,11 +55,7 @@ def lay_out(form: str, fields: Sequence[Field], n: int, integers: frozenset[int]
             block = np.empty((n, _digits(field)), dtype=np.uint8)
             _write_integers(field, block)
         elif isinstance(field, np.ndarray):
-            block = np.empty((n, FIELD), dtype=np.uint8)
-            fill(field, block)
-            used = block.any(axis=0)  # (a column no row writes in is left out)
-            if not used.all():
-                block = block[:, used]
+            block = floats[which]
         else:
             block = np.array([t.encode("utf-8") for t in field])  # (S, padded with NUL)
             block = block.view(np.uint8).reshape(n, block.dtype.itemsize)
@@ -73,6 +71,22 @@ def lay_out(form: str, fields: Sequence[Field], n: int, integers: frozenset[int]
         rows[:, column : column + width] = what
         column += width
     return rows
+
+
+def _floats(fields: Sequence[Field], n: int, integers: frozenset[int]) -> dict[int, Bytes]:
+    """The fields of floats written as rows of bytes, all of them by the same calls (runs of
+    BLOCK floats), without the columns that no row of any of them writes in."""
+    which = [i for i, field in enumerate(fields) if i not in integers and isinstance(field, np.ndarray)]
+    if not which:
+        return {}
+    values = np.concatenate([fields[i] for i in which]).astype(np.float64, copy=False)
+    written = np.empty((len(values), FIELD), dtype=np.uint8)
+    for start in range(0, len(values), BLOCK):
+        fill(values[start : start + BLOCK], written[start : start + BLOCK])
+    used = written.any(axis=0)
+    if not used.all():
+        written = written[:, used]
+    return {i: written[j * n : (j + 1) * n] for j, i in enumerate(which)}
 
 
 def text(rows: Bytes) -> str:
