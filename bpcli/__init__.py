@@ -21,6 +21,7 @@ from bpcli.errors import (
     ProgramError,
     ShapeError,
 )
+from bpcli.version import __version__
 
 if TYPE_CHECKING:
     from bpcli.api import (
@@ -36,7 +37,6 @@ if TYPE_CHECKING:
         grad,
     )
 
-__version__ = "0.1.0"
 
 __all__ = [
     "BindingError",

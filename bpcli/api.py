@@ -14,11 +14,13 @@ Errors are the command line's: `bpcli.ParseError`, `bpcli.DomainError`, … (all
 
 from __future__ import annotations
 
+import functools
 import io
 import os
+import re
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, Literal
+from typing import TYPE_CHECKING, Any, Literal, TypeVar
 
 from bpcli.errors import BindingError, BpcliError, InputError, ParseError
 from bpcli.limits import MAX_ELEMENTS
@@ -35,7 +37,42 @@ Format = Literal["table", "json", "steps", "tree", "dot", "markdown", "latex", "
 Language = Literal["en", "zh"]
 # what format() takes beyond width and lang (bpcli.present.grad.View's, as the CLI's options)
 VIEW_OPTIONS = frozenset(("precision", "max_rows", "jacobians", "wrt", "indent", "full", "depth", "layout"))
+WIDTH = 80  # the columns of a report's text (str() and a notebook's)
 NOTEBOOK_NODES = 400  # a notebook shows at most this many nodes (and draws no bigger circuit)
+# The command line's words in messages and hints, as a Python caller says them (the
+# messages are the core's, written for the command line, which most people use).
+PYTHON_WORDS = (
+    (re.compile(r"--seed (-?\d+)"), r"seed=\1"),
+    (re.compile(r"a smaller --seed"), "a smaller seed="),
+    (re.compile(r"\(--upstream d?\w+=…\)"), "(upstream=…)"),
+    (re.compile(r"bind (it|them) on the command line \((\w+)=1\.5\)"), r"bind \1 (\2=1.5)"),
+)
+Call = TypeVar("Call", bound=Callable[..., Any])
+
+
+def in_python_words(text: str) -> str:
+    """A message of the core with the command line's flags said as this API's arguments:
+    `--seed 7` as `seed=7`, `--upstream dout=…` as `upstream=…`."""
+    for pattern, words in PYTHON_WORDS:
+        text = pattern.sub(words, text)
+    return text
+
+
+def _python_errors(call: Call) -> Call:
+    """A public call whose BpcliError speaks of this API's arguments, not of flags."""
+
+    @functools.wraps(call)
+    def speaking_python(*args: Any, **kwargs: Any) -> Any:
+        try:
+            return call(*args, **kwargs)
+        except BpcliError as err:
+            err.message = in_python_words(err.message)
+            err.args = (err.message,)
+            if err.hint:
+                err.hint = in_python_words(err.hint)
+            raise
+
+    return speaking_python  # type: ignore[return-value]
 
 
 @dataclass(frozen=True)
@@ -93,7 +130,7 @@ class Result:
     def warnings(self) -> list[str]:
         """What the command line warns of on stderr: a kink (relu at 0), a branch taken on
         an input's value, …"""
-        return list(self._run.warnings)
+        return [in_python_words(w) for w in self._run.warnings]
 
     @property
     def nodes(self) -> list[Node]:
@@ -214,6 +251,7 @@ class Program:
     """A program parsed once: `grad(**bindings)` runs it at a point, sharing its graph with
     every other point where only the numbers differ (the batch command's fast path)."""
 
+    @_python_errors
     def __init__(
         self, source: str | os.PathLike[str], *, seed: int | None = None, max_elements: int = MAX_ELEMENTS
     ) -> None:
@@ -230,11 +268,13 @@ class Program:
         except BpcliError:
             pass  # no value for x, …: what the points will give
 
+    @_python_errors
     def grad(self, bindings: Mapping[str, Any] | None = None, /, **more: Any) -> Result:
         """f and its gradients with the inputs bound to these values (a mapping, for names
         such as `seed` that are keywords here, and keyword arguments)."""
         return Result(self._cache.run(self.source, _bindings({**(bindings or {}), **more})))
 
+    @_python_errors
     def grad_many(self, points: Iterable[Mapping[str, Any]]) -> list[Result]:
         """`grad` at each point, in order (a point whose evaluation fails raises its error,
         with `point`, its index, set). Many points
@@ -276,6 +316,7 @@ class Program:
         return f"<bpcli.Program {self._name[:60]!r}>"
 
 
+@_python_errors
 def grad(
     program: str | os.PathLike[str],
     bindings: Mapping[str, Any] | None = None,
@@ -314,7 +355,13 @@ class CheckResult:
     truth, ok, note, diagnosis) and `first_wrong` (the record of the first wrong step, or
     None); `str()` is the report the command line prints."""
 
-    def __init__(self, document: dict[str, Any], report: str, page: Callable[[], str] | None = None) -> None:
+    def __init__(
+        self,
+        document: dict[str, Any],
+        report: str,
+        page: Callable[[], str] | None = None,
+        notebook: Callable[[], str] | None = None,
+    ) -> None:
         self.results: list[dict[str, Any]] = document["results"]
         self.ok: bool = all(r["ok"] for r in self.results)
         self.first_wrong: dict[str, Any] | None = next(
@@ -322,6 +369,7 @@ class CheckResult:
         )
         self._report = report
         self._page = page
+        self._notebook = notebook
 
     def __str__(self) -> str:
         return self._report
@@ -334,7 +382,9 @@ class CheckResult:
         return self._page()
 
     def _repr_html_(self) -> str:
-        """In Jupyter or IPython: the report, as the command line prints it."""
+        """In Jupyter or IPython: the report as a colour terminal prints it."""
+        if self._notebook is not None:
+            return self._notebook()
         from html import escape
 
         return f"<pre class='bpcli-check'>{escape(self._report)}</pre>"
@@ -344,6 +394,7 @@ class CheckResult:
         return f"<bpcli.CheckResult {right} of {len(self.results)} right>"
 
 
+@_python_errors
 def check(
     program: str | os.PathLike[str],
     bindings: Mapping[str, Any] | None = None,
@@ -376,7 +427,7 @@ def check(
     from bpcli.present import plain_console, write_parts
 
     buffer = io.StringIO()
-    write_parts(check_report(verdicts, run.graph, precision, tr), buffer, plain_console(buffer, 80))
+    write_parts(check_report(verdicts, run.graph, precision, tr), buffer, plain_console(buffer, WIDTH))
 
     def page() -> str:
         from bpcli.present.grad import View, json_text
@@ -384,7 +435,12 @@ def check(
 
         return check_page(run, json_text(run, View(precision, tr=tr)), verdicts, precision, tr)
 
-    return CheckResult(document, buffer.getvalue(), page)
+    def notebook() -> str:
+        from bpcli.present import parts_html
+
+        return parts_html(check_report(verdicts, run.graph, precision, tr), WIDTH)
+
+    return CheckResult(document, buffer.getvalue(), page, notebook)
 
 
 class ClassResult:
@@ -393,18 +449,23 @@ class ClassResult:
     or file and error), `summary` (how the class did, each mistake at each step with how
     many made it) and `ok` (every student's every answer right); `str()` is the report."""
 
-    def __init__(self, document: dict[str, Any], report: str) -> None:
+    def __init__(
+        self, document: dict[str, Any], report: str, notebook: Callable[[], str] | None = None
+    ) -> None:
         self.students: list[dict[str, Any]] = document["students"]
         self.summary: dict[str, Any] = document["summary"]
         self.warnings: list[str] = document["warnings"]
         self.ok: bool = self.summary["all_right"] == self.summary["files"]
         self._report = report
+        self._notebook = notebook
 
     def __str__(self) -> str:
         return self._report
 
     def _repr_html_(self) -> str:
-        """In Jupyter or IPython: the class report, as the command line prints it."""
+        """In Jupyter or IPython: the class report as a colour terminal prints it."""
+        if self._notebook is not None:
+            return self._notebook()
         from html import escape
 
         return f"<pre class='bpcli-class'>{escape(self._report)}</pre>"
@@ -414,6 +475,7 @@ class ClassResult:
         return f"<bpcli.ClassResult {s['files']} students: {s['all_right']} all right>"
 
 
+@_python_errors
 def check_class(
     program: str | os.PathLike[str],
     bindings: Mapping[str, Any] | None = None,
@@ -432,7 +494,7 @@ def check_class(
     an answer naming nothing in the program) is a record with an error; the others go on."""
     from bpcli.core.run import freeze
     from bpcli.grading.answers import ANSWERS_SUFFIX, answers_files, read_answers
-    from bpcli.present import classroom, plain_console, write_parts
+    from bpcli.present import classroom, parts_html, plain_console, write_parts
     from bpcli.streams import read_text
     from bpcli.texts import Translator
 
@@ -458,9 +520,15 @@ def check_class(
             graded.append(classroom.grade(run, pairs, name, None))
         except BpcliError as err:
             graded.append(classroom.unreadable(name, str(err)))
+    tr = Translator(lang)
     buffer = io.StringIO()
-    write_parts(classroom.class_report(graded, Translator(lang)), buffer, plain_console(buffer, 80))
-    return ClassResult(classroom.class_document(graded, run.warnings), buffer.getvalue())
+    write_parts(classroom.class_report(graded, tr), buffer, plain_console(buffer, WIDTH))
+    document = classroom.class_document(graded, run.warnings)
+
+    def notebook() -> str:
+        return parts_html(classroom.class_report(graded, tr), WIDTH)
+
+    return ClassResult(document, buffer.getvalue(), notebook)
 
 
 def _answer_text(value: Any, name: str) -> str:

@@ -16,7 +16,6 @@ from typing import IO, TYPE_CHECKING, ParamSpec
 
 import click
 
-from bpcli import __version__
 from bpcli.cli_options import (
     format_option,
     full_option,
@@ -51,6 +50,7 @@ from bpcli.streams import (
     screen_width,
     silence_stdout,
 )
+from bpcli.version import __version__
 
 if TYPE_CHECKING:
     from numpy.random import Generator

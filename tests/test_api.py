@@ -157,10 +157,29 @@ def test_a_result_displays_in_a_notebook_as_an_html_table():
     assert any(row[1] == "a < b" or row[1] == "a<b" for row in escaped.rows[1:])
 
 
-def test_a_check_result_displays_as_its_report():
-    c = bpcli.check("(x+y)*z", {"x": -2, "y": 5, "z": -4}, answers={"dx": 4})
+def _shown_text(html: str) -> str:
+    import re
+    from html import unescape
+
+    return unescape(re.sub(r"<[^>]+>", "", html))
+
+
+def test_a_check_result_displays_as_its_report_in_colour():
+    """A notebook shows the report a colour terminal prints: the same characters, the
+    truth green and the wrong mark red."""
+    c = bpcli.check("(x+y)*z", {"x": -2, "y": 5, "z": -4}, answers={"dx": 4, "dz": 3})
     html = c._repr_html_()
     assert html.startswith("<pre") and "first wrong step: dx" in html
+    assert _shown_text(html).strip() == str(c).strip()
+    assert "color: #008000" in html and "color: #800000" in html  # (Rich's green and red)
+
+
+def test_a_class_displays_as_its_report_in_colour():
+    students = {"ann": {"dx": -4, "dy": -4, "dz": 3}, "ben": {"dx": 4, "dz": 3}}
+    checked = bpcli.check_class("q = x + y; f = q*z", dict(x=-2, y=5, z=-4), students=students)
+    html = checked._repr_html_()
+    assert html.startswith("<pre") and _shown_text(html).strip() == str(checked).strip()
+    assert "style=" in html.split(">", 1)[1]  # coloured inside
 
 
 def test_a_class_from_python_is_the_command_lines_class(bpcli):
@@ -378,3 +397,27 @@ def test_a_users_script_type_checks_with_useful_types(tmp_path):
     assert subprocess.run([*run, str(good)], capture_output=True, text=True, env=env).returncode == 0
     found = subprocess.run([*run, str(bad)], capture_output=True, text=True, env=env)
     assert found.returncode == 1 and "Literal['xml']" in found.stdout and "Literal['fr']" in found.stdout
+
+
+def test_errors_and_warnings_speak_of_arguments_not_flags(capsys):
+    """From Python, a hint names the call's arguments (upstream=…, seed=…, x=1.5), never the
+    command line's flags."""
+    with pytest.raises(bpcli.ProgramError) as unbound:
+        bpcli.grad("f = x*y", x=1.0)
+    assert "bind it (y=1.5)" in str(unbound.value) and "command line" not in str(unbound.value)
+    with pytest.raises(bpcli.ShapeError) as vector:
+        bpcli.grad("f = 2*x", x=[1.0, 2.0])
+    assert "(upstream=…)" in str(vector.value) and "--" not in str(vector.value)
+    with pytest.raises(bpcli.BpcliError) as seeded:
+        bpcli.grad("f = sum(np.random.randn(3) * x)", x=1.0, seed=2**40)
+    assert f"seed={2**40}" in str(seeded.value) and "--" not in str(seeded.value)
+    with pytest.raises(bpcli.ProgramError) as compiled:
+        bpcli.compile("f = x*y").grad(x=1.0)
+    assert "command line" not in str(compiled.value)
+    warned = bpcli.grad("f = sum(np.random.randn(3) * x)", x=1.0)
+    assert any("seed=" in w for w in warned.warnings) and not any("--" in w for w in warned.warnings)
+    # the command line keeps its own words
+    from bpcli.cli import main
+
+    assert main(["grad", "f = x*y", "x=1"]) == 2
+    assert "bind it on the command line (y=1.5)" in " ".join(capsys.readouterr().err.split())

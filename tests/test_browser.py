@@ -535,6 +535,39 @@ def test_hover_a_wire_and_a_node(one_page: Report, reports, graphviz: bool) -> N
     report.assert_clean()
 
 
+@pytest.mark.parametrize("graphviz", [True, False])
+def test_the_keyboard_reaches_every_node(one_page: Report, reports, graphviz: bool) -> None:
+    """Without a mouse: Tab goes from node to node of the circuit, each showing its tooltip,
+    and Enter on a gate goes to its step."""
+    html, doc = reports("grad", str(SAMPLES / "neuron.bp"), graphviz=graphviz)
+    expected = backward_steps(doc)
+    report = one_page.open(html)
+    page = report.page
+    focused_js = "() => document.activeElement && document.activeElement.getAttribute('data-node')"
+    reached: list[str] = []
+    for _ in range(len(doc["nodes"]) + 10):  # the stepper's buttons first, then the circuit
+        page.keyboard.press("Tab")
+        node = page.evaluate(focused_js)
+        if node in reached:  # round again
+            break
+        if node is not None:
+            reached.append(node)
+            tip = page.locator("#tooltip")
+            assert tip.is_visible(), node
+            value = next(n["value"] for n in doc["nodes"] if str(n["id"]) == node)
+            assert shows(tip.inner_text(), value), (node, tip.inner_text())
+    assert sorted(map(int, reached)) == sorted(n["id"] for n in doc["nodes"])
+
+    middle = len(expected) // 2
+    gate = page.locator(f'#circuit [data-node="{expected[middle].node}"]')
+    gate.focus()
+    page.keyboard.press("Enter")
+    assert_at(report, middle, expected[middle])
+    page.keyboard.press("ArrowRight")  # the arrow keys step from there
+    assert_at(report, middle + 1, expected[middle + 1])
+    report.assert_clean()
+
+
 @pytest.mark.parametrize("sample", ["neuron", "matrix"])
 def test_without_javascript_every_step_is_shown(open_report, reports, sample: str) -> None:
     html, doc = reports("grad", str(SAMPLES / f"{sample}.bp"))

@@ -156,3 +156,25 @@ def test_every_hint_offered_on_many_wrong_inputs_makes_them_parse():
         except Exception as err:  # a ProgramError (empty program): no hint to check
             assert "empty" in str(err)
     assert offered >= 20  # (the mutants do reach the hints)
+
+
+@pytest.mark.parametrize(
+    ("program", "message", "rewrite"),
+    [
+        ("f = 3(x+1)", "3 is a number, not a function", "3*(x+1)"),
+        ("f = 2.5 (x + 1)", "2.5 is a number, not a function", "2.5*(x + 1)"),
+        ("f = (x+1)(x-1)", "(x+1) is a value, not a function", "(x+1)*(x-1)"),
+        ("h = x + 1; f = h(x)", "h is a value, not a function", "h*(x)"),
+        ("f = x((x+1)*2)", "x is a value, not a function", "x*((x+1)*2)"),
+    ],
+)
+def test_a_product_written_as_algebra_writes_it(program, message, rewrite):
+    """3(x+1) parses as a call of 3: the error says what was called, and the hint gives the
+    product with its *, which runs."""
+    import bpcli
+
+    with pytest.raises(bpcli.ProgramError) as info:
+        bpcli.grad(program, x=2.0)
+    assert info.value.message == message
+    assert info.value.hint == f"bpcli needs * for a product: {rewrite}"
+    bpcli.grad(program[: program.rindex("= ") + 2] + rewrite, x=2.0)  # f = 3*(x+1)

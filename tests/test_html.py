@@ -214,13 +214,12 @@ def test_narration_in_chinese():
     page = Page(text)
     (root,) = [a for t, a in page.elements if t == "html"]
     assert root["lang"] == "zh-Hans"
-    narration = [
-        page.text(i)
-        for i, (t, a) in enumerate(page.elements)
-        if t == "pre" and "narration" in (a.get("class") or "")
-    ]
-    steps = bpcli.grad(NEURON).steps(lang="zh", width=64)
-    assert narration and all(part.strip() in steps for part in narration)
+    # each line of the narration whole, a block the browser folds, as --format steps writes
+    # it at any width
+    blocks = [i for i, (t, a) in enumerate(page.elements) if t == "span" and a.get("class") == "line"]
+    lines = [page.text(i) for i in blocks]
+    steps = [line.strip() for line in bpcli.grad(NEURON).steps(lang="zh", width=100_000).splitlines()]
+    assert len(lines) > 20 and all(line.strip() in steps for line in lines)
     assert "上游梯度" in text and "下一步" in text
 
 
@@ -309,6 +308,25 @@ def test_check_page_from_python_marks_in_the_own_layout():
     x1 = r.graph.inputs["x1"].id
     (g,) = [i for i in page.find(data_node=str(x1)) if page.elements[i][0] == "g"]
     assert page.elements[g][1]["data-answer"] == "wrong" and "data-first-wrong" in page.elements[g][1]
+
+
+@pytest.mark.parametrize(
+    "layout", ["own", pytest.param("graphviz", marks=pytest.mark.skipif(not HAVE_DOT, reason="no dot"))]
+)
+def test_a_wrong_answer_is_written_beside_its_mark(layout):
+    """On the circuit, a wrong number stands beside its ✗ as the student wrote it (a right
+    one has its ✓ alone, and a long one is left to the tooltip)."""
+    from bpcli.grading.answers import expectations
+    from bpcli.grading.diagnose import check
+
+    r = bpcli_run(NEURON)
+    given = [("dx0", "0.39", None), ("dx1", "0.59", None), ("dw0", "0.123456789012345", None)]
+    verdicts = check(r, expectations(given, set(r.graph.names), None))
+    text = check_page(r, json_text(r, View(tr=Translator())), verdicts, layout=layout)
+    page = Page(text)
+    badges = [page.text(i) for i, (t, a) in enumerate(page.elements) if "badge" in (a.get("class") or "")]
+    assert sorted(badges) == ["✓", "✗", "✗0.59"], badges
+    assert '<tspan class="yours" dx="3">0.59</tspan>' in text
 
 
 # --- every sample ------------------------------------------------------------------------------

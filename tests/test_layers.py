@@ -26,6 +26,7 @@ LAYERS = (
             "bpcli.lazy",
             "bpcli.streams",
             "bpcli.values",
+            "bpcli.version",
             "bpcli.texts",
         ),
     ),

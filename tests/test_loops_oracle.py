@@ -19,7 +19,7 @@ from typing import Any
 
 import numpy as np
 import pytest
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 from loop_oracle import expected, oracle, own_inputs, run_python
 
@@ -885,7 +885,9 @@ def test_oracle_random_programs(data, seed):
     text = Maker(lambda low, high: data.draw(st.integers(low, high))).program()
     bound = random_bindings(seed)
     value, grads = expected(text, "loss", bound)
-    assert np.isfinite(value), text
+    # Products of products outside loops can overflow, and inf - inf is NaN: no finite
+    # difference can check such a draw (the comparison with bpcli is test_random_programs').
+    assume(np.isfinite(value) and all(np.all(np.isfinite(g)) for g in grads.values()))
     numeric = central_differences(oracle(text, "loss", bound), bound)
     for n in bound:
         if not np.allclose(grads[n], numeric[n], rtol=1e-4, atol=1e-6):

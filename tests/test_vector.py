@@ -591,3 +591,65 @@ def test_a_worker_takes_its_run_together():
     assert count == 300 and solving.points.together == 298 and [f[1] for f in failed] == [1151]
     solving.points = None
     assert solving.run(("points.jsonl", 1001, raw))[0] == (text, failed, count)
+
+
+# --- the records' numbers, written all at once (bpcli.present.blocks) -----------------------------
+
+
+def test_points_of_every_magnitude():
+    """The points' own numbers come back as gradients: every exponent, both signs, integers
+    and floats, numbers with few digits and with 17, zeros of both signs; the records are
+    written at once and must be the bytes written one by one."""
+    rng = random.Random(11)
+    bits = np.random.default_rng(11).integers(0, 2**64 - 1, size=3000, dtype=np.uint64).view(np.float64)
+    numbers: list[object] = [v for v in bits.tolist() if math.isfinite(v)]
+    numbers += [rng.randint(-(10**6), 10**6) for _ in range(300)] + [0, -0.0, 0.0, 2**53 + 1, -(2**70)]
+    numbers += [round(rng.uniform(-3, 3), rng.randint(0, 4)) for _ in range(500)]
+    texts = []
+    for _ in range(2000):
+        x, y, z = (rng.choice(numbers) for _ in range(3))
+        texts.append(json.dumps({"x": x, "y": y, "z": z}))
+    together, alone, count = both(texts, Options(program="f = x * y + z"))
+    assert together == alone
+    assert count > 1000
+
+
+def test_points_with_other_keys_or_another_order_in_a_run():
+    """Objects with as many keys but another one, the keys in another order, ids on some."""
+    rng = random.Random(12)
+    texts = []
+    for i in range(300):
+        x, y = rng.uniform(-3, 3), rng.uniform(0.5, 3)
+        roll = i % 7
+        if roll == 3:
+            texts.append(json.dumps({"x": x, "z": y}))
+        elif roll == 4:
+            texts.append(json.dumps({"y": y, "x": x}))
+        elif roll == 5:
+            texts.append(json.dumps({"x": x, "y": y, "id": i}))
+        elif roll == 6:
+            texts.append(f'{{"x": {x!r},  "y":{y!r}}}')
+        else:
+            texts.append(json.dumps({"x": x, "y": y}))
+    together, alone, count = both(texts, Options(program="f = log(y) * x + y / x"))
+    assert together == alone
+    assert count > 200
+
+
+def test_a_run_of_blank_lines_comments_and_carriage_returns(monkeypatch):
+    """Lines read at once (vector.runs) are the lines read_lines gives."""
+    rng = random.Random(13)
+    raw = []
+    for i in range(200):
+        point = json.dumps({"x": rng.uniform(-2, 2)})
+        raw.append(
+            {0: b"\n", 1: b"# comment\n", 2: b"  \t\r\n", 3: point.encode() + b"\r\n"}.get(
+                i % 9, point.encode() + b"\n"
+            )
+        )
+    for size in (7, 64, 8192):
+        got = [line for run in vector.runs([("points.jsonl", raw)], size=size) for line in run]
+        assert got == list(read_lines([("points.jsonl", raw)]))
+    clean = [line for line in raw if line.strip() and not line.startswith(b"#")]
+    got = [line for run in vector.runs([("points.jsonl", clean)], size=50) for line in run]
+    assert got == list(read_lines([("points.jsonl", clean)]))

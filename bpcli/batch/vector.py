@@ -2,20 +2,21 @@
 
 With `--program`, each line gives one point. When the input is large, lines are taken in
 runs of CHUNK: their JSON objects are read together, the program is evaluated once over all
-of them as arrays (`bpcli.core.vectorised`), and the records are filled in from the same
-%-form the compiled path uses, so that they are the same to the byte as the point-by-point
-ones. Any line that is not a plain point of numbers with the run's names, and any point where
-the evaluation is out of the ordinary (an error, a kink, a number that is not finite), is
-solved on its own by `Solver.solve_line`, as it always was; records go out in input order.
+of them as arrays (`bpcli.core.vectorised`), and the records are laid out all at once from
+the same %-form the compiled path fills in (`bpcli.present.blocks`, with the floats in
+repr's shortest form found by `bpcli.present.shortest`), so that they are the same to the
+byte as the point-by-point ones. Any line that is not a plain point of numbers with the
+run's names, and any point where the evaluation is out of the ordinary (an error, a kink, a
+number that is not finite), is solved on its own by `Solver.solve_line`, as it always was;
+records go out in input order.
 
 This pays from about VECTOR_MIN points. numpy takes about 0.1 s of CPU to import, which the
-point-by-point path never does, and the arrays save about 3 µs of the ~10 µs a point costs
-(the rest is reading each line's JSON and writing its record: Python's shortest repr of six
-17-digit floats alone is about 3 µs, whichever path writes them). So runs are taken when the
-input's files hold at least VECTOR_MIN lines (their size over the first line's), or from the
-start when numpy is already loaded; input from a pipe or a terminal is solved line by line,
-so that a line's record never waits for the lines after it. BPCLI_POINTWISE=1 in the
-environment turns it off (benchmarks/run.py measures both ways with it).
+point-by-point path never does; a point then costs about 5 µs of CPU less (about 4.5 µs
+instead of 10: reading its JSON, about 1 µs, is now the largest part). So runs are taken
+when the input's files hold at least VECTOR_MIN lines (their size over the first line's), or
+from the start when numpy is already loaded; input from a pipe or a terminal is solved line
+by line, so that a line's record never waits for the lines after it. BPCLI_POINTWISE=1 in
+the environment turns it off (benchmarks/run.py measures both ways with it).
 """
 
 from __future__ import annotations
@@ -24,7 +25,7 @@ import json
 import os
 import sys
 from collections.abc import Callable, Iterable, Iterator, Mapping
-from itertools import chain, islice
+from itertools import chain, count, islice, repeat
 from operator import itemgetter
 from typing import TYPE_CHECKING, Any, cast
 
@@ -35,18 +36,21 @@ from bpcli.core.vectorised import Points as Pass
 from bpcli.core.vectorised import Vectorised, vectorise, written_numbers_fine
 from bpcli.errors import EXIT_OK, BpcliError
 from bpcli.lazy import np
+from bpcli.present.blocks import lay_out
+from bpcli.present.blocks import text as rows_text
 
 if TYPE_CHECKING:
     from bpcli.batch.lines import Line, Raw, Source
     from bpcli.batch.solve import Options, Result, Solver
     from bpcli.core.run import Run
+    from bpcli.present.blocks import Field
     from bpcli.values import Array, Value
 
     # f, the gradients, and what makes the point's run: see points_at
     Found = tuple[Any, dict[str, Value | None], Callable[[], Run]]
 
 CHUNK = 8192  # lines read and evaluated together: a few MB of arrays, whatever the input
-VECTOR_MIN = 40_000  # points in the input from which numpy's import pays (see the module)
+VECTOR_MIN = 20_000  # points in the input from which numpy's import pays (see the module)
 RUN_MIN = 64  # fewer points than this in a run are solved one by one
 ELEMENTS = 2**21  # at most this many values (and as many gradients) in one pass: 16 MB each
 _NOT_BINDINGS = frozenset({"program", "bindings", "output", "upstream"})
@@ -141,7 +145,7 @@ def _until_error(raw: Iterable[Raw], failure: list[BpcliError]) -> Iterator[Raw]
 
 def _decoded(name: str, first: int, chunk: list[Raw]) -> list[Line]:
     """read_lines over raw lines numbered from `first`, at once where it can be."""
-    if (first == 1 and chunk[0][:3] == BOM) or not all(type(r) is bytes for r in chunk):  # type: ignore[index]
+    if (first == 1 and chunk[0][:3] == BOM) or set(map(type, chunk)) != {bytes}:  # type: ignore[index]
         return list(read_lines([(name, chunk)], first))
     try:
         whole = b"".join(chunk).decode("utf-8")  # type: ignore[arg-type]  # bytes, checked above
@@ -152,15 +156,15 @@ def _decoded(name: str, first: int, chunk: list[Raw]) -> list[Line]:
         texts.pop()
     if len(texts) != len(chunk):  # pragma: no cover - each raw line ends at its one newline
         return list(read_lines([(name, chunk)], first))
+    texts = list(map(str.strip, texts, repeat(BLANK, len(texts))))
+    joined = "\n".join(texts)
+    if "" not in texts and not joined.startswith("#") and "\n#" not in joined:
+        return list(zip(repeat(name), count(first), texts, repeat(False)))
     return [
         (name, number, text, False)
-        for number, text in enumerate(map(_strip, texts), start=first)
+        for number, text in enumerate(texts, start=first)
         if text and text[0] != "#"
     ]
-
-
-def _strip(text: str) -> str:
-    return text.strip(BLANK)
 
 
 class Points:
@@ -184,9 +188,10 @@ class Points:
         except (MemoryError, RecursionError):  # pragma: no cover - each line alone says so
             texts = [None] * len(lines)
             statuses = [EXIT_OK] * len(lines)
-        for index, text in enumerate(texts):
-            if text is None:
-                texts[index], statuses[index] = solver.solve_line(lines[index])
+        if None in texts:
+            for index, text in enumerate(texts):
+                if text is None:
+                    texts[index], statuses[index] = solver.solve_line(lines[index])
         failed = []
         if statuses.count(EXIT_OK) != len(statuses):
             pairs = zip(lines, statuses, strict=True)
@@ -195,10 +200,22 @@ class Points:
 
     def _points(self, lines: list[Line], texts: list[str | None], statuses: list[int]) -> None:
         """Fill in the records of the lines that are points evaluated together."""
-        places = [i for i, line in enumerate(lines) if line[3] is False and line[2].startswith("{")]
+        every = list(map(itemgetter(2), lines))
+        # (no text holds a newline: the lines are each an object where the joined texts hold
+        # a "\n{" between each two)
+        if (
+            any(map(itemgetter(3), lines))
+            or not every
+            or every[0][:1] != "{"
+            or "\n".join(every).count("\n{") != len(every) - 1
+        ):
+            places = [i for i, line in enumerate(lines) if line[3] is False and line[2].startswith("{")]
+            every = [lines[i][2] for i in places]
+        else:  # (the usual: every line a JSON object)
+            places = list(range(len(lines)))
         if len(places) < RUN_MIN or not written_numbers_fine(self.numbers):
             return
-        docs = self._read([lines[i][2] for i in places])
+        docs = self._read(every)
         first = next((d for d in docs if type(d) is dict and _plain(d)), None)
         if first is None:
             return
@@ -225,26 +242,15 @@ class Points:
             return
         has_id = "id" in first and first["id"] is not None
         wanted = names | {"id"} if has_id else names
-        pairs = zip(places, docs, strict=True)
-        if has_id:
-            chosen = [
-                (place, doc)
-                for place, doc in pairs
-                if type(doc) is dict and doc.keys() == wanted and type(doc["id"]) in (str, int)
-            ]
-        else:
-            chosen = [(place, doc) for place, doc in pairs if type(doc) is dict and doc.keys() == wanted]
-        if taken is not None:  # (solved already)
-            chosen = [pair for pair in chosen if pair[0] != taken]
-        if len(chosen) < RUN_MIN:
+        chosen_places, chosen_docs, rows = _chosen(places, docs, wanted, sorted(names), has_id, taken)
+        if len(chosen_places) < RUN_MIN:
             return
-        n = len(chosen)
-        chosen_docs = [doc for _, doc in chosen]
+        n = len(chosen_places)
         bad = np.zeros(n, dtype=bool)
         columns: dict[str, Array] = {}
         for name in vector.names:
             if name in names:
-                column, failed = _column(list(map(itemgetter(name), chosen_docs)))
+                column, failed = _column(rows[name])
                 bad |= failed
             else:
                 column = np.full(n, float(cast(float, common[name])))  # a number: see applies
@@ -256,8 +262,9 @@ class Points:
         for start in range(0, n, step):
             part = slice(start, start + step)
             sliced = {name: column[part] for name, column in columns.items()}
+            points = vector(sliced, len(chosen_places[part]))
             self._fill(
-                lines, texts, template, vector(sliced, len(chosen[part])), bad[part], chosen[part], form
+                lines, texts, template, points, bad[part], chosen_places[part], chosen_docs[part], form
             )
 
     def _fill(
@@ -267,34 +274,49 @@ class Points:
         template: Template,
         points: Pass,
         bad: Array,
-        chosen: list[tuple[int, dict[str, Any]]],
+        chosen: list[int],
+        docs: list[dict[str, Any]],
         form: str,
     ) -> None:
-        """The records of the chosen points that came out of the pass well."""
-        good = ~(bad | points.bad)
+        """The records of the chosen points that came out of the pass well, laid out all at
+        once (`bpcli.present.blocks`): a run of them that are next to each other in the input
+        is one text, at the first one's place (the others' are empty)."""
+        kept = np.flatnonzero(~(bad | points.bad))
+        if not len(kept):
+            return
         graph = template.graph
-        results = [points.column(points.values[graph.output.id])[good].tolist()]
-        for name, node in graph.names.items():
-            grad = points.grads[(graph.inputs.get(name) or node).id]
-            results.append(points.column(0.0 if grad is None else grad)[good].tolist())
-        kept = [place for place, ok in zip(chosen, good.tolist(), strict=True) if ok]
-        heads: list[list[object]] = [[lines[place][1] for place, _ in kept]]
-        if "id" in chosen[0][1]:
-            heads.append([_id_text(doc["id"]) for _, doc in kept])
+        if len(kept) == len(chosen):
+            places = chosen
+        else:
+            places = list(map(chosen.__getitem__, kept.tolist()))
+        numbers = np.fromiter(
+            map(itemgetter(1), map(lines.__getitem__, places)), dtype=np.int64, count=len(places)
+        )
+        fields: list[Field] = [numbers]
+        if "id" in docs[0]:
+            fields.append([_id_text(docs[i]["id"]) for i in kept.tolist()])
         if template.output_skeleton is not None:
-            heads.append([json.dumps(template.output_text(self.numbers), ensure_ascii=False)] * len(kept))
-        for (place, _), text in zip(kept, map(form.__mod__, zip(*heads, *results, strict=True)), strict=True):
-            texts[place] = text
-        self.together += len(kept)
+            fields.append(json.dumps(template.output_text(self.numbers), ensure_ascii=False))
+        fields.append(_floats(points.values[graph.output.id], kept))
+        for name, node in graph.names.items():
+            fields.append(_floats(points.grads[(graph.inputs.get(name) or node).id], kept))
+        rows = lay_out(form, fields, len(places), integers=frozenset({0}))
+        where = np.array(places)
+        starts = [0, *(np.flatnonzero(np.diff(where) != 1) + 1).tolist()]
+        for start, stop in zip(starts, [*starts[1:], len(places)], strict=True):
+            first = places[start]
+            texts[first : first + stop - start] = [rows_text(rows[start:stop])] + [""] * (stop - start - 1)
+        self.together += len(places)
 
     def _read(self, texts: list[str]) -> list[Any]:
         """Each text as a JSON value, or None where it is not one value alone. All at once
         when no line holds a `[`: a value can then not run on from one line into the next
         (a string cannot hold a newline, and only an array's comma could join two lines),
         so that as many values as lines means a value a line."""
-        if not any("[" in text for text in texts):
+        joined = ",\n".join(texts)
+        if "[" not in joined:
             try:
-                values = json.loads("[" + ",\n".join(texts) + "]")
+                values = json.loads("[" + joined + "]")
             except (ValueError, RecursionError):
                 values = None
             if values is not None and len(values) == len(texts):
@@ -313,6 +335,43 @@ class Points:
 def slice_size(graph: Graph) -> int:
     """How many points go through a graph in one pass (ELEMENTS over its nodes)."""
     return max(RUN_MIN, ELEMENTS // max(len(graph.nodes), 1))
+
+
+def _chosen(
+    places: list[int],
+    docs: list[Any],
+    wanted: frozenset[str],
+    names: list[str],
+    has_id: bool,
+    taken: int | None,
+) -> tuple[list[int], list[dict[str, Any]], dict[str, list[Any]]]:
+    """The points that are objects with the wanted keys (ids a string or an integer), but
+    the one taken already: their places, their objects, and each name's values."""
+    if taken is None and set(map(type, docs)) == {dict} and set(map(len, docs)) == {len(wanted)}:
+        try:  # (each object has as many keys as wanted: all of them, if none is missing)
+            rows = {name: list(map(itemgetter(name), docs)) for name in wanted}
+        except KeyError:
+            pass
+        else:
+            if not has_id or set(map(type, rows["id"])) <= {str, int}:
+                return places, docs, rows
+    pairs = zip(places, docs, strict=True)
+    if has_id:
+        chosen = [
+            (place, doc)
+            for place, doc in pairs
+            if type(doc) is dict and doc.keys() == wanted and type(doc["id"]) in (str, int)
+        ]
+    else:
+        chosen = [(place, doc) for place, doc in pairs if type(doc) is dict and doc.keys() == wanted]
+    if taken is not None:  # (solved already)
+        chosen = [pair for pair in chosen if pair[0] != taken]
+    kept_docs = [doc for _, doc in chosen]
+    return (
+        [place for place, _ in chosen],
+        kept_docs,
+        {name: list(map(itemgetter(name), kept_docs)) for name in names},
+    )
 
 
 def _plain(doc: dict[str, Any]) -> bool:
@@ -344,6 +403,17 @@ def _column(raw: list[Any]) -> tuple[Array, Array]:
         failed |= zero
     failed |= ~np.isfinite(column)
     return column, failed
+
+
+def _floats(value: Any, kept: Any) -> Field:
+    """A node's values or gradients at the kept points: an array, or one text for all of
+    them where the pass made one float (or none: 0.0) for every point."""
+    if value is None:
+        return repr(0.0)
+    if np.ndim(value) == 0:
+        return repr(float(value))
+    column: Array = np.asarray(value, dtype=np.float64)[kept]
+    return column
 
 
 def _id_text(ident: object) -> str:

@@ -15,7 +15,7 @@ import itertools
 import math
 from typing import TYPE_CHECKING, Any
 
-from bpcli.core.graph import INPUT, Node
+from bpcli.core.graph import CONST, INPUT, Node
 from bpcli.core.ops import CALLS, FUNCTIONS, METHODS, OPS, REDUCTIONS, REQUIRED, Family, load_all
 from bpcli.errors import BpcliError
 from bpcli.language.statics import Display, Function, Keyword, Method, Namespace, Use, describe
@@ -93,6 +93,25 @@ def _member(b: Builder, space: Namespace, name: str, token: Token) -> Any:
     )
 
 
+def _product_without_star(b: Builder, item: Node, start: int, end: int) -> BpcliError:
+    """A value written right before parentheses, as algebra writes a product: 3(x+1), the
+    call from `start` to `end`."""
+    source = b.source
+    opening, depth = end - 1, 0  # the call's own "(": back from its ")" at the end
+    while opening > start:
+        depth += {")": 1, "(": -1}.get(source[opening], 0)
+        if depth == 0:
+            break
+        opening -= 1
+    what = "a number" if item.op is CONST else "a value"
+    written = " ".join(source[start:opening].split())
+    return b._error(
+        f"{written} is {what}, not a function",
+        start,
+        hint=f"bpcli needs * for a product: {written}*{' '.join(source[opening:end].split())}",
+    )
+
+
 def call(b: Builder, callee: Use, args: list[Any], start: int, end: int) -> Any:
     """callee(args): the value of a call (a node, or a static value)."""
     positional: list[Use] = []
@@ -114,8 +133,10 @@ def call(b: Builder, callee: Use, args: list[Any], start: int, end: int) -> Any:
         )
     if isinstance(item, Method):
         return _method(b, item, positional, keywords, start, end)
+    if type(item) is Node:  # 3(x+1), (x+1)(x-1): a product without its *
+        raise _product_without_star(b, item, start, end)
     if not isinstance(item, Function):
-        raise b._error(f"{describe(item) if type(item) is not Node else 'an array'} is not a function", start)
+        raise b._error(f"{describe(item)} is not a function", start)
     name = item.name
     if name in ("max", "min") and not item.qualified and len(positional) == 2 and not keywords:
         return _op(b, name, FUNCTIONS[name], positional, keywords, start, end)  # the lecture's gate

@@ -11,6 +11,11 @@ if TYPE_CHECKING:
 GRAD_FORMATS = ("table", "json", "steps", "tree", "dot", "markdown", "latex", "csv", "html")
 PICTURES = (".svg", ".png", ".pdf")  # --output files that Graphviz draws
 
+NOTEBOOK_PRE = (
+    "<pre style=\"font-family: ui-monospace, Menlo, Consolas, 'DejaVu Sans Mono', monospace;"
+    ' line-height: 1.25; background: transparent">{code}</pre>'
+)
+
 # What a presenter hands the CLI to write: text, text in pieces (big JSON, written as it is
 # made), or a Rich renderable.
 Part: TypeAlias = "str | Iterator[str] | RenderableType"
@@ -52,3 +57,32 @@ def plain_console(stream: IO[str], width: int) -> Console:
         emoji=False,
         markup=False,
     )
+
+
+def parts_html(parts: Sequence[Part], width: int) -> str:
+    """A presenter's parts as a notebook shows them: what a colour terminal `width` columns
+    wide prints, Rich's colours inline, in one <pre>."""
+    import io
+
+    from rich.console import Console
+    from rich.text import Text
+
+    console = Console(
+        file=io.StringIO(),
+        width=width,
+        record=True,
+        color_system="truecolor",
+        force_terminal=True,
+        force_jupyter=False,
+        highlight=False,
+        emoji=False,
+        markup=False,
+    )
+    for part in parts:
+        pieces = [part] if isinstance(part, str) else part if isinstance(part, Iterator) else None
+        if pieces is None:
+            console.print(part)
+        else:
+            for piece in pieces:
+                console.print(Text(piece), end="", soft_wrap=True)
+    return console.export_html(inline_styles=True, code_format=NOTEBOOK_PRE)

@@ -44,7 +44,9 @@ MAX_DRAWN = 2_000
 # An array's values are written in full (behind a click) up to this many elements.
 FULL_VALUES = 10_000
 ROOM = 48  # the columns of an array's one-line summary in the panel and the tables
-NARRATION_WIDTH = 64  # the narration's lines, as --format steps folds them
+BADGE_ANSWER = 12  # the longest wrong answer written beside its ✗ on the circuit
+NARRATION_WIDTH = 1_000_000  # the narration's lines unfolded: the browser folds them (_narration)
+NARRATION_HANG = 4  # a folded line's continuation, in characters past the line's own indent
 CSP = (
     "default-src 'none'; style-src 'unsafe-inline'; script-src 'unsafe-inline'; img-src data:;"
     " base-uri 'none'; form-action 'none'"
@@ -129,7 +131,7 @@ def page_parts(
 
 
 def _head(title: str, language: str) -> str:
-    from bpcli import __version__
+    from bpcli.version import __version__
 
     return (
         "<!DOCTYPE html>\n"
@@ -288,11 +290,26 @@ def _steps(marks: Marks, order: list[int], sections: dict[int, str], tr: Transla
             f'<table class="flow"><thead><tr><th>{escape(tr("html.input"))}</th>'
             f"<th>{escape(tr('html.formula'))}</th><th>{escape(tr('html.local-value'))}</th>"
             f"<th>{escape(tr('html.downstream'))}</th></tr></thead><tbody>{''.join(rows)}</tbody></table>"
-            f'<pre class="narration">{escape(sections[node_id])}</pre>'
+            f'<pre class="narration">{_narration(sections[node_id])}</pre>'
             "</div></li>\n"
         )
     tail = sections.get(-1, "")
-    yield f'</ol><pre class="narration inputs">{escape(tail)}</pre></section>\n'
+    yield f'</ol><pre class="narration inputs">{_narration(tail)}</pre></section>\n'
+
+
+def _narration(text: str) -> str:
+    """The narration's lines, each a block that the browser folds at the panel's width with
+    a hanging indent (as --format steps folds at the terminal's): its own indent kept, what
+    does not fit continued NARRATION_HANG characters further in."""
+    blocks = []
+    for line in text.strip("\n").split("\n"):
+        body = line.lstrip(" ")
+        indent = len(line) - len(body) + NARRATION_HANG
+        blocks.append(
+            f'<span class="line" style="padding-left:{indent}ch;text-indent:-{NARRATION_HANG}ch">'
+            f"{escape(body) or ' '}</span>"
+        )
+    return "".join(blocks)
 
 
 def _number_span(role: str, v: Value | None, marks: Marks, attrs: str) -> str:
@@ -459,7 +476,8 @@ def answers_of(verdicts: Sequence[Verdict], graph: Graph, precision: int, tr: Tr
         if first:
             head += f" · {tr('html.first-wrong')}"
         text = head + (f"\n{words}" if words else "")
-        marks.append(Answer(v.node.id, v.expectation.gradient, v.ok, first, text))
+        short = yours if isinstance(mine, float) and len(yours) <= BADGE_ANSWER else ""
+        marks.append(Answer(v.node.id, v.expectation.gradient, v.ok, first, text, short))
     return marks
 
 

@@ -11,7 +11,7 @@ import re
 from html import escape
 
 from bpcli.core.graph import Graph
-from bpcli.present.html.picture import Marks, node_attributes, wire_attributes
+from bpcli.present.html.picture import Marks, badge, node_attributes, wire_attributes
 
 # Every node and edge group of dot's SVG opens with its title: the DOT name(s).
 _GROUP = re.compile(r'<g id="((?:node|edge)\d+)" class="(node|edge)">\n<title>([^<]*)</title>')
@@ -85,8 +85,8 @@ def _badges(svg: str, marks: Marks) -> str:
         if close < 0 or text is None:
             continue
         x, y = float(text.group(1)), float(text.group(2))
-        glyph = "✓" if verdict == "right" else "✗"
-        badge = f'<text class="badge badge-{verdict}" x="{x + 20:.1f}" y="{y - 16:.1f}">{glyph}</text>'
+        mark = f'<text class="badge badge-{verdict}" x="{x + 20:.1f}" y="{y - 16:.1f}">'
+        mark += f"{badge(marks, node_id, verdict)}</text>"
         end = close + len("</title>")
-        svg = svg[:end] + badge + svg[end:]
+        svg = svg[:end] + mark + svg[end:]
     return svg

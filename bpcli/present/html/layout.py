@@ -15,7 +15,7 @@ from html import escape
 from bpcli.core.graph import Graph
 from bpcli.core.ops import CONST
 from bpcli.present.arrays import compact, norm_of, shape_text
-from bpcli.present.html.picture import Marks, node_attributes, wire_attributes
+from bpcli.present.html.picture import Marks, badge, node_attributes, wire_attributes
 from bpcli.present.numbers import number
 from bpcli.values import Value
 
@@ -162,10 +162,9 @@ def circuit_parts(marks: Marks) -> Iterator[str]:
             )
         answer = marks.answers.get(i)
         if answer is not None:
-            glyph = "✓" if answer == "right" else "✗"
             parts.append(
                 f'<text class="badge badge-{answer}" x="{x[i] + widths[i] + 2:.1f}"'
-                f' y="{y[i] - BOX_H / 2 - 2:.1f}">{glyph}</text>'
+                f' y="{y[i] - BOX_H / 2 - 2:.1f}">{badge(marks, i, answer)}</text>'
             )
         parts.append("</g>")
         yield "".join(parts)

@@ -30,14 +30,15 @@ ROOM = 72
 class Answer:
     """One checked answer, as the picture marks it."""
 
-    __slots__ = ("first", "gradient", "node", "ok", "text")
+    __slots__ = ("first", "gradient", "node", "ok", "text", "yours")
 
-    def __init__(self, node: int, gradient: bool, ok: bool, first: bool, text: str) -> None:
+    def __init__(self, node: int, gradient: bool, ok: bool, first: bool, text: str, yours: str = "") -> None:
         self.node = node
         self.gradient = gradient  # an answer for ∂f/∂node (on the node's wires), else its value
         self.ok = ok
         self.first = first
         self.text = text  # ✓ or ✗, the answer, the truth and the diagnosis, for the tooltip
+        self.yours = yours  # the answer as written, when it is short enough to stand beside ✗
 
 
 class Marks:
@@ -54,6 +55,7 @@ class Marks:
         self.first_wrong: tuple[int, bool] | None = None  # (node id, a gradient answer)
         self.notes: dict[int, list[str]] = {}  # node id -> what its answers say (the node's title)
         self.wire_notes: dict[int, list[str]] = {}  # node id -> what its gradient answers say
+        self.wrong_answers: dict[int, str] = {}  # node id -> its wrong answer, shown beside ✗
         # how many wires leave each node (an input used twice by a gate: twice; the output: one
         # more, to its name); where more than one, a gradient answer marks the trunk only
         self.fans = [0] * len(self.graph.nodes)
@@ -69,6 +71,8 @@ class Marks:
                 self.wire_answers[a.node] = verdict
             if a.first:
                 self.first_wrong = (a.node, a.gradient)
+            if not a.ok and a.yours and a.node not in self.wrong_answers:
+                self.wrong_answers[a.node] = a.yours
             self.notes.setdefault(a.node, []).append(a.text)
             if a.gradient:
                 self.wire_notes.setdefault(a.node, []).append(a.text)
@@ -121,9 +125,9 @@ class Marks:
                 formula = local_formula(graph, gate, index, self.run.values)
                 ref = _cut(graph.ref(node, atomic=True))
                 local = f" = {self.value(edge.local)}" if edge.local is not None and formula != "1" else ""
-                lines.append(
-                    f"{self.tr('html.local')} ∂({_cut(graph.label(gate))})/∂{ref} = {formula}{local}"
-                )
+                of = _cut(graph.ref(gate))
+                of = of if gate.name else f"({of})"  # ∂h/∂x, ∂(x*y)/∂x: never `h = …` inside
+                lines.append(f"{self.tr('html.local')} ∂{of}/∂{ref} = {formula}{local}")
         if index < 0 or self.fans[source] <= 1:
             lines += self.wire_notes.get(source, [])
         return "\n".join(lines)
@@ -168,3 +172,12 @@ def wire_attributes(marks: Marks, source: int, consumer: int | None, index: int)
 
 def _cut(text: str) -> str:
     return text if len(text) <= LONG_LABEL else text[: LONG_LABEL - 1] + "…"
+
+
+def badge(marks: Marks, node_id: int, verdict: str) -> str:
+    """The mark beside a node a check answers, as SVG text content: ✓, or ✗ with the wrong
+    answer as written."""
+    if verdict == "right":
+        return "✓"
+    yours = marks.wrong_answers.get(node_id)
+    return "✗" if not yours else f'✗<tspan class="yours" dx="3">{escape(yours)}</tspan>'

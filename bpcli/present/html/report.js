@@ -180,6 +180,35 @@
     }
   });
 
+  // The keyboard: Tab reaches every gate and leaf of the circuit, which shows its tooltip
+  // beside it; Enter or Space goes to its step.
+  Array.prototype.forEach.call(circuit.querySelectorAll("[data-node]"), function (el) {
+    el.setAttribute("tabindex", "0");
+  });
+  Array.prototype.forEach.call(circuit.querySelectorAll("a"), function (el) {
+    el.setAttribute("tabindex", "-1"); // Graphviz's links inside: one stop a node
+  });
+  circuit.addEventListener("focusin", function (event) {
+    var el = event.target.closest ? event.target.closest("[data-tip]") : null;
+    if (!el) return;
+    hovered = el;
+    tooltip.textContent = el.getAttribute("data-tip");
+    tooltip.hidden = false;
+    var box = el.getBoundingClientRect();
+    place({ clientX: box.right, clientY: box.bottom });
+  });
+  circuit.addEventListener("focusout", function () {
+    hovered = null;
+    tooltip.hidden = true;
+  });
+  circuit.addEventListener("keydown", function (event) {
+    if (event.key !== "Enter" && event.key !== " ") return;
+    var el = event.target.closest ? event.target.closest("[data-node]") : null;
+    if (!el || !stepOf.hasOwnProperty(el.getAttribute("data-node"))) return;
+    event.preventDefault();
+    show(stepOf[el.getAttribute("data-node")]);
+  });
+
   // Printed: every array's values too.
   window.addEventListener("beforeprint", function () {
     Array.prototype.forEach.call(document.querySelectorAll("details"), function (d) { d.open = true; });
