@@ -200,6 +200,10 @@ def _worker(tasks: int, results: int, solving: Solving, parent: int) -> None:
             ctypes.CDLL(None, use_errno=True).prctl(1, signal.SIGKILL)  # PR_SET_PDEATHSIG
     if os.getppid() != parent:  # the parent died before the signal was asked for
         return
+    with contextlib.suppress(OSError):  # the records are the parent's to write: nothing else
+        null = os.open(os.devnull, os.O_WRONLY)  # gets into them, and a closed stdout is
+        os.dup2(null, 1)  # closed when the parent lets go of it
+        os.close(null)
     reader = open(tasks, "rb", buffering=PIPE_SIZE)  # noqa: SIM115 - it lives as long as the worker
     while True:
         head = reader.read(8)
