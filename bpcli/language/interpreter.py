@@ -175,10 +175,7 @@ class Interpreter:
 
     def __init__(self, builder: Builder) -> None:
         self.b = builder
-        self.calls: list[tuple[UserFunction, int]] = []  # the active calls, and where each was made
-        self.steps = 0
-        self.nesting = 0
-        self.conditions: dict[int, Node] = {}  # where a condition on a node was decided, first node
+        self.reset()
         self.callbacks = _Callbacks(self)  # rule -> what reduces it (special's, else the builder's)
         self.special = {
             "call": self._call,
@@ -196,6 +193,13 @@ class Interpreter:
             "add": self._add,
             "mul": self._mul,
         }
+
+    def reset(self) -> None:
+        """Ready to run another program (with the builder, reset for it)."""
+        self.calls: list[tuple[UserFunction, int]] = []  # the active calls, and where each was made
+        self.steps = 0
+        self.nesting = 0
+        self.conditions: dict[int, Node] = {}  # where a condition on a node was decided, first node
 
     # --- the driver ----------------------------------------------------------------------
 
@@ -346,8 +350,7 @@ class Interpreter:
             token, use = children
             b.assign([token, use])
         elif rule == "expr_stmt":
-            tree = statement.children[0]
-            b.expr_stmt(children, call=type(tree) is Tree and tree.rule == "call")
+            b.expr_stmt(children, call=statement.call)
         elif rule == "return_stmt":
             use = children[1] if len(children) > 1 else (None, children[0].start_pos, children[0].end_pos)
             raise _Return(use)

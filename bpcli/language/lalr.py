@@ -66,6 +66,10 @@ class UnexpectedToken(Exception):
         self.expected = expected
 
 
+class Refused(Exception):
+    """The text has a token of a terminal the parser was told to refuse (nothing reduced)."""
+
+
 class _Splice(list[object]):
     """The children of a `_rule`, to be spliced into its parent's children."""
 
@@ -239,10 +243,13 @@ Rule: TypeAlias = "tuple[int, int, int, Callable[[list[Any]], object], tuple[int
 
 
 class Parser:
-    """The parser for one builder object, whose methods are the grammar's callbacks."""
+    """The parser for one builder object, whose methods are the grammar's callbacks.
+    `refuse`: terminals (by name) whose presence anywhere in a text makes `parse` raise
+    Refused before it reduces anything (a builder that cannot handle what they bring)."""
 
-    def __init__(self, builder: object) -> None:
+    def __init__(self, builder: object, refuse: tuple[str, ...] = ()) -> None:
         self.builder = builder
+        self.refuse = frozenset(_NUMBER[name] for name in refuse)
         # each rule made the first time it reduces: a program uses few of the grammar's
         # rules, and start-up should not pay for the others
         self.rules: list[Rule | None] = [None] * len(_tables.RULES)
@@ -263,6 +270,8 @@ class Parser:
         kinds, starts, ends, error = _lex(text)
         if not kinds and error is not None:
             raise error
+        if self.refuse and not self.refuse.isdisjoint(kinds):
+            raise Refused
         states, rules, gotos, symbols = self.states, self.rules, self.gotos, _SYMBOLS
         new, done = object.__new__, _tables.END
         # the error that stops the tokens is raised after the last of them is read
