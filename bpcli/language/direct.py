@@ -41,7 +41,7 @@ class Direct(Recorder):
     run by the interpreter as soon as it is read."""
 
     def __init__(self, interpreter: Interpreter) -> None:
-        super().__init__(interpreter.run)
+        super().__init__(interpreter.run_evaluated)
         self.callbacks = interpreter.callbacks
         self.last_call: Any = None  # the value of the last call reduced
 

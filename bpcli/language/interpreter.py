@@ -255,6 +255,19 @@ class Interpreter:
                 b.frames.pop()
             self.calls.clear()
 
+    def run_evaluated(self, statement: Statement) -> None:
+        """Run one statement of the top level whose expressions are values already (read by
+        bpcli.language.direct): an assignment or an expression at once, with no steps to
+        drive, as `run` would run it."""
+        if type(statement) is Simple and statement.rule in ("assign", "expr_stmt"):
+            self._count(statement)
+            if statement.rule == "assign":
+                self.b.assign(statement.children)
+            else:
+                self.b.expr_stmt(statement.children, call=statement.call)
+        else:
+            self.run(statement)
+
     def _locate(self, err: BpcliError) -> None:
         """Say in which call an error happened, and where that call was made."""
         scope = self.b.scope
@@ -316,16 +329,19 @@ class Interpreter:
         finally:
             self.nesting -= 1
 
-    def _statement(self, statement: Statement) -> Steps:
-        b = self.b
+    def _count(self, statement: Statement) -> None:
+        """One more statement run: refused past MAX_STEPS, or past MAX_NODES nodes made."""
         self.steps += 1
-        if self.steps > MAX_STEPS or len(b.nodes) > MAX_NODES:
+        if self.steps > MAX_STEPS or len(self.b.nodes) > MAX_NODES:
             what = f"{MAX_STEPS:,} statements" if self.steps > MAX_STEPS else f"{MAX_NODES:,} nodes"
             raise self._error(
                 f"the program would run more than {what}: a loop's bound is too large",
                 statement_pos(statement),
                 hint="try it with smaller sizes: its gradients show the same steps",
             )
+
+    def _statement(self, statement: Statement) -> Steps:
+        self._count(statement)
         kind = type(statement)
         if kind is Simple:
             yield from self._simple(statement)  # type: ignore[arg-type]
