@@ -300,11 +300,23 @@ class Parser:
                 if how == _PASS:  # (gotos leaves none: only a state that a goto entered has one)
                     top = stack[-1] = self._pass(stack[-2], top, kind)
                     continue
-                if size:
+                if size == 1:  # (a name, a number: the commonest, done without slices)
+                    del stack[-1]
+                    t = values.pop()
+                    if tokens:  # (a Token made without a call of __init__: quicker)
+                        token = new(Token)
+                        token.type = symbols[kinds[t]]
+                        token.start_pos = start = starts[t]
+                        token.end_pos = end = ends[t]
+                        token.value = text[start:end]
+                        children = [token]
+                    else:
+                        children = [t]
+                elif size:
                     children = values[-size:]
                     del values[-size:]
                     del stack[-size:]
-                    for j in tokens:  # (a Token made without a call of __init__: quicker)
+                    for j in tokens:
                         t = children[j]
                         token = children[j] = new(Token)
                         token.type = symbols[kinds[t]]
