@@ -282,6 +282,7 @@ class Parser:
         top = _tables.START
         stack = [top]
         values: list[Any] = []  # tokens (by index), and what the rules reduced to
+        children: list[Any]
         push_state, push_value = stack.append, values.append
         for i, kind in enumerate(kinds):
             while True:
