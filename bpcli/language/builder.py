@@ -251,7 +251,13 @@ class Builder:
     def _input(self, name: str, value: Value, start: int, end: int, bound: bool = True) -> Node:
         """An input leaf; `bound`: the program's name `name` is bound to it (not so for a
         dict's entry, params['W1'])."""
-        node = self._node(INPUT, (), start, end, value, True)
+        # (what _node(INPUT, (), start, end, value, True) makes, without its checks: an input
+        # is no view, and no gate's boolean)
+        nodes = self.nodes
+        node = Node(len(nodes), INPUT, (), start, end, True)
+        node.scope = self.scope
+        nodes.append(node)
+        self.values.append(value)
         node.name = name
         if name in self.boolean_bindings:  # booleans are data: they have no gradient
             self.booleans.add(node.id)

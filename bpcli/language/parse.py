@@ -66,7 +66,9 @@ def parse(
     `output` does."""
     text = without_imports(source.translate(TYPOS))
     given = bindings or {}
-    booleans = {name for name, v in given.items() if str(getattr(v, "dtype", "")) == "bool"}
+    booleans = {
+        name for name, v in given.items() if type(v) is not float and str(getattr(v, "dtype", "")) == "bool"
+    }
     values = {name: _value(v, name) for name, v in given.items()}
 
     def start() -> None:
