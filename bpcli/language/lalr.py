@@ -155,15 +155,16 @@ def _lex(text: str) -> tuple[list[int], list[int], list[int], Exception | None]:
     for match in _LEXER.finditer(text):
         kind = groups[match.lastindex]  # type: ignore[index]
         start = match.start(1)
+        end = match.end()
         if kind < 0:
             if kind == _LITERAL:
-                kind = literals[text[start : match.end()]]
+                kind = literals[text[start:end]]
                 if kind in _OPENS:
                     depth += 1
                 elif kind in _CLOSES and depth:
                     depth -= 1
             elif kind == _WORD:
-                kind = keywords.get(text[start : match.end()], _NAME)
+                kind = keywords.get(text[start:end], _NAME)
             elif kind == _IGNORED:
                 continue
             elif kind == _NEWLINE:
@@ -203,7 +204,7 @@ def _lex(text: str) -> tuple[list[int], list[int], list[int], Exception | None]:
             line_starts = False
         kinds.append(kind)
         starts.append(start)
-        ends.append(match.end())
+        ends.append(end)
     for _ in indents[1:]:
         kinds.append(_DEDENT)
         starts.append(len(text))
