@@ -380,7 +380,10 @@ def _reducer(
     if callback is not None and not splice and not expand1 and not splices:
         if everything:
             return size, number, _ALL, callback
-        if len(indices) > 1:  # (x + y: the anonymous "+" left out)
+        if len(indices) == 2:  # (x + y: the anonymous "+" left out)
+            a, b = indices
+            return size, number, _SOME, lambda popped: callback([popped[a], popped[b]])
+        if len(indices) > 2:
             pick = itemgetter(*indices)
             return size, number, _SOME, lambda popped: callback(list(pick(popped)))
 
