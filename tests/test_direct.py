@@ -182,9 +182,9 @@ def test_random_scalar_programs(program):
 @given(st.data(), st.integers(1, 8), st.integers(0, 2**32 - 1))
 def test_random_numpy_programs(data, length, seed):
     """The numpy oracle's programs (tests/numpy_programs.py): arrays, indexing, masks, in-place
-    changes, shapes read as integers."""
+    changes, shapes read as integers; straight-line, and all direct."""
     p = make_program(drawn(data), seed, length)
-    assert_same(p.bpcli_text(), {**p.values(), **p.data})
+    assert_same(p.bpcli_text(), {**p.values(), **p.data}, True)
 
 
 @settings(max_examples=300, deadline=None, suppress_health_check=list(HealthCheck))
