@@ -562,7 +562,12 @@ class Interpreter:
         value = children[1][0]
         if isinstance(value, Function) and value.name in EXCEPTIONS:
             return self._error(f"{value.name} raised", keyword.start_pos)
-        return self._error(str(value), keyword.start_pos)  # (a RaisedError reads "ValueError: …")
+        if isinstance(value, RaisedError | str):
+            return self._error(str(value), keyword.start_pos)  # (a RaisedError reads "ValueError: …")
+        what = self.b._text(value) if type(value) is Node else describe(value)
+        return self._error(
+            f"raise takes an error, not {what}", keyword.start_pos, hint='raise ValueError("what went wrong")'
+        )
 
     # --- expressions ---------------------------------------------------------------------
 
