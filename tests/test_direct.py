@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import json
 import math
-import re
 from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
@@ -58,8 +57,7 @@ def _graph(graph: Graph) -> dict[str, Any]:
 
 
 def _error(err: BpcliError) -> tuple[Any, ...]:
-    message = re.sub(" at 0x[0-9a-f]+", "", str(err))  # (`raise ()` names an object)
-    return (type(err).__name__, message, err.pos, err.hint, getattr(err, "fix", None))
+    return (type(err).__name__, str(err), err.pos, err.hint, getattr(err, "fix", None))
 
 
 class _Counting:
