@@ -617,7 +617,12 @@ class Builder:
         """A static value in arithmetic: a tuple stays a tuple (x.shape + (1,)), a list written
         as [1, 2] is numpy's array."""
         value = self.static(use)
-        return _numpy().asarray(value, dtype=float) if isinstance(value, list) else value
+        if not isinstance(value, list):
+            return value
+        try:
+            return _numpy().asarray(value, dtype=float)
+        except (TypeError, ValueError) as err:  # ['a'] + 1, [[1], [2, 3]] + 1
+            raise self._error(f"the list {_short(value)} is not an array of numbers: {err}", use[1]) from None
 
     # --- statements -------------------------------------------------------------------
 
