@@ -237,7 +237,11 @@ class Solver:
 
     def __init__(self, options: Options) -> None:
         self.options = options
-        self.programs = ProgramCache(max_elements=options.max_elements, seed=options.seed)
+        self.programs = ProgramCache(
+            max_elements=options.max_elements,
+            seed=options.seed,
+            first_sight=options.program is not None,  # --program: one program at every point
+        )
         # The compiled path writes JSON Lines records only, without nodes.
         self._fast: Callable[[Line], str | None] | None = None
         if (
