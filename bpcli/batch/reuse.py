@@ -20,12 +20,14 @@ from collections.abc import Callable
 from typing import Literal, cast
 
 from bpcli.core.compiled import Evaluate, compile_graph
+from bpcli.core.engine import run
 from bpcli.core.graph import Graph
 from bpcli.core.ops import INPUT
 from bpcli.core.run import Run
 from bpcli.errors import BpcliError
 from bpcli.language import _tables
 from bpcli.language.builder import COMMENT, output_text
+from bpcli.language.parse import parse
 from bpcli.lazy import np
 from bpcli.limits import MAX_ELEMENTS, tiny_number_problem
 from bpcli.values import Params, Value
@@ -145,9 +147,6 @@ class ProgramCache:
         """The run of `source`; `tidy(graph)` gives a freshly built graph with its warnings
         adjusted, before it is kept. A problem with its own `output` or `upstream` (see
         `parse`) is parsed afresh, and its graph not kept."""
-        from bpcli.core.engine import run
-        from bpcli.language.parse import parse
-
         bindings = _values(given)
         if PLACEHOLDER in source or bindings is None or output is not None or upstream is not None:
             # not a program, and its skeleton could pass for another's; or a dict of parameters
