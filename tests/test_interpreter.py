@@ -276,3 +276,18 @@ def test_an_array_made_from_numbers_is_an_input_where_the_top_level_makes_it():
         {"v": [1.0, 2.0]},
     )
     assert "dw" not in returned.inputs  # a function's result is not an input
+
+
+@pytest.mark.parametrize(
+    "source, message",
+    [
+        ("f = ['a'] + 'a'", "the list ['a'] is not an array of numbers"),
+        ("f = exp + [exp]", "the list [exp] is not an array of numbers"),
+        ("x = ('a',).T", "an array of strings of shape (1,) ('a') is not a number or an array"),
+    ],
+)
+def test_values_that_are_not_numbers_are_errors_not_crashes(source, message):
+    """Found by Hypothesis over the whole grammar: each was an internal error (exit 3)."""
+    with pytest.raises(BpcliError) as caught:
+        parse(source, {"x": 2.0})
+    assert caught.value.message == message

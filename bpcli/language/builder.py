@@ -621,8 +621,8 @@ class Builder:
             return value
         try:
             return _numpy().asarray(value, dtype=float)
-        except (TypeError, ValueError) as err:  # ['a'] + 1, [[1], [2, 3]] + 1
-            raise self._error(f"the list {_short(value)} is not an array of numbers: {err}", use[1]) from None
+        except (TypeError, ValueError):  # ['a'] + 1, exp + [exp]
+            raise self._error(f"the list {_short(value)} is not an array of numbers", use[1]) from None
 
     # --- statements -------------------------------------------------------------------
 
