@@ -255,16 +255,25 @@ def records_of(text):
     return [json.loads(line) for line in text.splitlines()]
 
 
-def test_the_second_line_of_a_shape_reuses_the_first_graph():
+def test_a_shape_seen_again_keeps_its_graph_for_the_lines_after():
     solver = Solver(Options())
-    first = solver.solve(Problem("s", 1, REUSE_LINES[0]))
+    solver.solve(Problem("s", 1, REUSE_LINES[1]))
+    assert not solver.programs.templates  # a program seen once: most are never seen again
+    first = solver.solve(Problem("s", 2, REUSE_LINES[0]))
     kept = [t for t in solver.programs.templates.values() if t is not None]
     assert len(kept) == 1
-    second = solver.solve(Problem("s", 2, REUSE_LINES[1]))
+    second = solver.solve(Problem("s", 3, REUSE_LINES[1]))
     assert [t.graph for t in solver.programs.templates.values() if t is not None] == [kept[0].graph]
     assert json.loads(first.text)["value"] != json.loads(second.text)["value"]
-    solver.solve(Problem("s", 3, "v=[1, 2]; sum(v*3)"))
+    solver.solve(Problem("s", 4, "v=[1, 2]; sum(v*3)"))
+    solver.solve(Problem("s", 5, "v=[1, 2]; sum(v*4)"))
     assert None in solver.programs.templates.values()  # array literals are never reused
+
+
+def test_with_program_the_first_point_keeps_the_graph():
+    solver = Solver(Options(program="f = w*x"))
+    solver.solve(Problem("s", 1, None, {"w": 2.0, "x": 3.0}))
+    assert [t for t in solver.programs.templates.values() if t is not None]
 
 
 def test_the_batch_samples_run(bpcli):

@@ -110,9 +110,10 @@ def test_program_at_other_points(program, rng):
 
 
 def test_the_compiled_path_is_taken():
-    """Not vacuous: from the second sight of a program on, problems go the compiled way."""
+    """Not vacuous: from the third sight of a program on (its graph is kept at the second),
+    or the second point of --program's, problems go the compiled way."""
     neuron = "w0={}; x0={}; w1=-3; x1=-2; w2=-3; f = 1/(1+exp(-(w0*x0+w1*x1+w2)))"
-    lines = [neuron.format(a, b) for a, b in [(2, 1), (0.5, 3), (1, 1), (4, 4)]]
+    lines = [neuron.format(a, b) for a, b in [(2, 1), (0.5, 3), (1, 1), (4, 4), (3, 2)]]
     fast, slow, compiled = both(lines, Options())
     assert fast == slow and compiled == 2
     points = ['{"x": 1}', '{"x": 2.5}', '{"x": -1, "id": 7}', '{"x": -1, "id": 7}', '{"x": 3}']
@@ -156,7 +157,7 @@ def test_edge_points(program):
 
 
 def test_common_bindings_and_percent_signs_in_names():
-    lines = ["x=1; x*y", "x=2; x*y", "x=3; x*y"]
+    lines = ["x=1; x*y", "x=2; x*y", "x=3; x*y", "x=4; x*y"]
     fast, slow, compiled = both(lines, Options(common={"y": 10.0, "q": 1.0}))
     assert fast == slow and compiled == 1
     # a literal that a binding overrides must still be a number a float can hold
@@ -164,8 +165,8 @@ def test_common_bindings_and_percent_signs_in_names():
     fast, slow, _ = both(lines, Options(common={"y": 10.0}))
     assert fast == slow and "too large" in fast.splitlines()[-1]
     solver = Solver(Options())
-    texts = [solver.solve_line(("100%s %d.txt", i, "x=2; (x+1)*x", False))[0] for i in (1, 2, 3)]
-    assert [json.loads(t)["source"] for t in texts] == ["100%s %d.txt"] * 3
+    texts = [solver.solve_line(("100%s %d.txt", i, "x=2; (x+1)*x", False))[0] for i in (1, 2, 3, 4)]
+    assert [json.loads(t)["source"] for t in texts] == ["100%s %d.txt"] * 4
 
 
 # --- compile_graph itself against the engine, op by op --------------------------------------

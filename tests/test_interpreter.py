@@ -187,6 +187,9 @@ def test_nodes_carry_their_call_and_iteration():
         ("assert x.shape == (2, 3), 'bad shape'\nx", "assertion failed: bad shape"),
         ("assert x < 0\nx", "assertion failed: x < 0"),
         ("mode = 'x'\nraise ValueError('Invalid mode \"%s\"' % mode)", 'ValueError: Invalid mode "x"'),
+        ("raise ()", "raise takes an error, not a tuple of 0 items"),
+        ("raise x*3", "raise takes an error, not x*3"),
+        ("raise np.sum", "raise takes an error, not the function np.sum"),
         ("def f(a):\n    return a\nf(x, x)", "takes 1 arguments, but 2 were given"),
         ("def f(a):\n    return a\nf(b=x)", "has no parameter b"),
         ("d = {'a': 1}\nd['b']", "the dict has no key 'b'"),
@@ -273,3 +276,18 @@ def test_an_array_made_from_numbers_is_an_input_where_the_top_level_makes_it():
         {"v": [1.0, 2.0]},
     )
     assert "dw" not in returned.inputs  # a function's result is not an input
+
+
+@pytest.mark.parametrize(
+    "source, message",
+    [
+        ("f = ['a'] + 'a'", "the list ['a'] is not an array of numbers"),
+        ("f = exp + [exp]", "the list [exp] is not an array of numbers"),
+        ("x = ('a',).T", "an array of strings of shape (1,) ('a') is not a number or an array"),
+    ],
+)
+def test_values_that_are_not_numbers_are_errors_not_crashes(source, message):
+    """Found by Hypothesis over the whole grammar: each was an internal error (exit 3)."""
+    with pytest.raises(BpcliError) as caught:
+        parse(source, {"x": 2.0})
+    assert caught.value.message == message

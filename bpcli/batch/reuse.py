@@ -2,7 +2,8 @@
 
 A batch of problems is often one program at many points: `w0=2; x0=-1; …; f = …` on every
 line with other numbers. Parsing is most of the cost of a small problem, so the graph of
-the first such line is kept and the next gets a graph of its own that shares its nodes, with
+such a line is kept (with --program the first, else the second: a line of its own shape
+is usually the only one) and the next gets a graph of its own that shares its nodes, with
 only the numbers put in (the kept graph never changes: it holds no results). The key is the
 program with each number replaced by a placeholder (the skeleton), plus the bound names
 (and the rank and type of each bound array);
@@ -19,12 +20,14 @@ from collections.abc import Callable
 from typing import Literal, cast
 
 from bpcli.core.compiled import Evaluate, compile_graph
+from bpcli.core.engine import run
 from bpcli.core.graph import Graph
 from bpcli.core.ops import INPUT
 from bpcli.core.run import Run
 from bpcli.errors import BpcliError
 from bpcli.language import _tables
 from bpcli.language.builder import COMMENT, output_text
+from bpcli.language.parse import parse
 from bpcli.lazy import np
 from bpcli.limits import MAX_ELEMENTS, tiny_number_problem
 from bpcli.values import Params, Value
@@ -34,6 +37,7 @@ _NUMBER = re.sub(r"\((?!\?)", "(?:", dict(_tables.LEXER)["NUMBER"])  # no groups
 _SPLIT = re.compile(rf"((?<![\w.]){_NUMBER})")
 PLACEHOLDER = "\x00"  # never valid in a program; a text that has one is never reused
 MAX_TEMPLATES = 256
+SEEN = 4 * MAX_TEMPLATES  # keys seen once, at most, remembered (see ProgramCache.first_sight)
 
 
 def _key(shape: str, bindings: dict[str, Value]) -> tuple[object, ...]:
@@ -115,12 +119,21 @@ class ProgramCache:
     """Parse-and-run with graphs kept per skeleton and set of bound names."""
 
     def __init__(
-        self, size: int = MAX_TEMPLATES, max_elements: int = MAX_ELEMENTS, seed: int | None = None
+        self,
+        size: int = MAX_TEMPLATES,
+        max_elements: int = MAX_ELEMENTS,
+        seed: int | None = None,
+        first_sight: bool = True,
     ) -> None:
         self.size = size
         self.max_elements = max_elements  # passed to parse
         self.seed = seed  # the programs' np.random seed (--seed), passed to parse
         self.templates: dict[tuple[object, ...], Template | None] = {}
+        # Whether a graph is kept the first time its key is seen (one program at many
+        # points), or only the second (a batch of programs: most are never seen again, and
+        # keeping their graphs costs time and memory for nothing). The keys seen once:
+        self.first_sight = first_sight
+        self.seen: set[tuple[object, ...]] = set()
         self.last: tuple[str, str, list[str]] = ("", "", [])  # the text, its skeleton, its numbers
 
     def run(
@@ -134,9 +147,6 @@ class ProgramCache:
         """The run of `source`; `tidy(graph)` gives a freshly built graph with its warnings
         adjusted, before it is kept. A problem with its own `output` or `upstream` (see
         `parse`) is parsed afresh, and its graph not kept."""
-        from bpcli.core.engine import run
-        from bpcli.language.parse import parse
-
         bindings = _values(given)
         if PLACEHOLDER in source or bindings is None or output is not None or upstream is not None:
             # not a program, and its skeleton could pass for another's; or a dict of parameters
@@ -164,9 +174,14 @@ class ProgramCache:
         if tidy is not None:
             graph = tidy(graph)
         if key not in self.templates:
-            if len(self.templates) >= self.size:
-                self.templates.clear()
-            self.templates[key] = self._template(graph, shape, source, numbers, bindings)
+            if not self.first_sight and key not in self.seen:
+                if len(self.seen) >= SEEN:
+                    self.seen.clear()
+                self.seen.add(key)
+            else:
+                if len(self.templates) >= self.size:
+                    self.templates.clear()
+                self.templates[key] = self._template(graph, shape, source, numbers, bindings)
         return run(graph)
 
     def fast(

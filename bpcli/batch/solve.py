@@ -99,6 +99,10 @@ def to_problem(line: Line, input_format: str, one_program: bool) -> Problem:
 
 
 def _json_problem(source: str, line: int, text: str, one_program: bool) -> Problem:
+    if not one_program:
+        plain = _plain_problem(source, line, text)
+        if plain is not None:
+            return plain
     try:
         record = json.loads(text, parse_float=_json_float, parse_constant=_json_constant)
     except _TinyNumber as err:
@@ -158,6 +162,39 @@ def _json_problem(source: str, line: int, text: str, one_program: bool) -> Probl
 
 
 RESERVED = ("id", "output", "upstream")  # keys of a record that are never bindings
+_PLAIN_KEYS = frozenset(("program", "bindings", "id"))
+# A JSON value at a place in a text, and where it ends (json.loads without its checks of
+# what is around it: a line is already stripped).
+_scan_json: Callable[[str, int], tuple[object, int]] = json.JSONDecoder().scan_once  # type: ignore[attr-defined]
+
+
+def _plain_problem(source: str, line: int, text: str) -> Problem | None:
+    """The common record, `{"program": "...", "bindings": {"x": 1.5, "n": 2}}` (and a string
+    or integer "id"), read in one call: the Problem `_json_problem` makes of it. None for
+    anything else, which `_json_problem` reads with every check (numbers that a float cannot
+    hold as written, arrays, strings to parse, other keys, errors)."""
+    try:
+        record, end = _scan_json(text, 0)
+    except (ValueError, StopIteration, RecursionError):
+        return None
+    if end != len(text) or type(record) is not dict or not _PLAIN_KEYS.issuperset(record):
+        return None
+    program = record.get("program")
+    bindings = record.get("bindings")
+    ident = record.get("id")
+    if type(program) is not str or (ident is not None and type(ident) is not str and type(ident) is not int):
+        return None
+    if bindings is None:
+        bindings = {}
+    elif type(bindings) is not dict:
+        return None
+    for value in bindings.values():
+        if type(value) is float:
+            if not SMALLEST_NORMAL <= abs(value) < math.inf:  # 1e-400, 1e400, NaN: _json_float's
+                return None
+        elif type(value) is not int:
+            return None
+    return Problem(source, line, program, bindings, ident)
 
 
 class _TinyNumber(ValueError):
@@ -195,7 +232,11 @@ class Solver:
 
     def __init__(self, options: Options) -> None:
         self.options = options
-        self.programs = ProgramCache(max_elements=options.max_elements, seed=options.seed)
+        self.programs = ProgramCache(
+            max_elements=options.max_elements,
+            seed=options.seed,
+            first_sight=options.program is not None,  # --program: one program at every point
+        )
         # The compiled path writes JSON Lines records only, without nodes.
         self._fast: Callable[[Line], str | None] | None = None
         if (

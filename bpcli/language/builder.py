@@ -36,7 +36,7 @@ from bpcli.language.statics import (
     is_python_value,
 )
 from bpcli.lazy import LazyPattern
-from bpcli.limits import MAX_DIMENSIONS, MAX_ELEMENTS, shape_problem, tiny_number_problem
+from bpcli.limits import MAX_DIMENSIONS, MAX_ELEMENTS, SMALLEST_NORMAL, shape_problem, tiny_number_problem
 from bpcli.values import Params, Value
 
 if TYPE_CHECKING:
@@ -186,7 +186,13 @@ class Builder:
         return node
 
     def _literal(self, value: Value, start: int, end: int) -> Node:
-        node = self._node(CONST, (), start, end, value, False)
+        # (what _node(CONST, (), start, end, value, False) makes, without its checks: a
+        # constant is no view, no boolean, and needs no gradient)
+        nodes = self.nodes
+        node = Node(len(nodes), CONST, (), start, end, False)
+        node.scope = self.scope
+        nodes.append(node)
+        self.values.append(value)
         self.literals.add(node.id)
         return node
 
@@ -245,7 +251,13 @@ class Builder:
     def _input(self, name: str, value: Value, start: int, end: int, bound: bool = True) -> Node:
         """An input leaf; `bound`: the program's name `name` is bound to it (not so for a
         dict's entry, params['W1'])."""
-        node = self._node(INPUT, (), start, end, value, True)
+        # (what _node(INPUT, (), start, end, value, True) makes, without its checks: an input
+        # is no view, and no gate's boolean)
+        nodes = self.nodes
+        node = Node(len(nodes), INPUT, (), start, end, True)
+        node.scope = self.scope
+        nodes.append(node)
+        self.values.append(value)
         node.name = name
         if name in self.boolean_bindings:  # booleans are data: they have no gradient
             self.booleans.add(node.id)
@@ -605,7 +617,12 @@ class Builder:
         """A static value in arithmetic: a tuple stays a tuple (x.shape + (1,)), a list written
         as [1, 2] is numpy's array."""
         value = self.static(use)
-        return _numpy().asarray(value, dtype=float) if isinstance(value, list) else value
+        if not isinstance(value, list):
+            return value
+        try:
+            return _numpy().asarray(value, dtype=float)
+        except (TypeError, ValueError):  # ['a'] + 1, exp + [exp]
+            raise self._error(f"the list {_short(value)} is not an array of numbers", use[1]) from None
 
     # --- statements -------------------------------------------------------------------
 
@@ -980,9 +997,10 @@ class Builder:
             raise self._error(
                 f"the number {token.value} is too large for a float (at most about 1.8e308)", start
             )
-        tiny = tiny_number_problem(token.value, value)
-        if tiny is not None:
-            raise self._error(f"the number {tiny}", start)
+        if value < SMALLEST_NORMAL:  # (a NUMBER has no sign: a normal one is all that is asked)
+            tiny = tiny_number_problem(token.value, value)
+            if tiny is not None:
+                raise self._error(f"the number {tiny}", start)
         node = self._literal(value, start, end)
         self.numbers.append((node, 1.0))
         return node, start, end

@@ -175,10 +175,7 @@ class Interpreter:
 
     def __init__(self, builder: Builder) -> None:
         self.b = builder
-        self.calls: list[tuple[UserFunction, int]] = []  # the active calls, and where each was made
-        self.steps = 0
-        self.nesting = 0
-        self.conditions: dict[int, Node] = {}  # where a condition on a node was decided, first node
+        self.reset()
         self.callbacks = _Callbacks(self)  # rule -> what reduces it (special's, else the builder's)
         self.special = {
             "call": self._call,
@@ -196,6 +193,13 @@ class Interpreter:
             "add": self._add,
             "mul": self._mul,
         }
+
+    def reset(self) -> None:
+        """Ready to run another program (with the builder, reset for it)."""
+        self.calls: list[tuple[UserFunction, int]] = []  # the active calls, and where each was made
+        self.steps = 0
+        self.nesting = 0
+        self.conditions: dict[int, Node] = {}  # where a condition on a node was decided, first node
 
     # --- the driver ----------------------------------------------------------------------
 
@@ -250,6 +254,19 @@ class Interpreter:
                 b.env, b.stale, b.scope, b.tracking = saved.pop()
                 b.frames.pop()
             self.calls.clear()
+
+    def run_evaluated(self, statement: Statement) -> None:
+        """Run one statement of the top level whose expressions are values already (read by
+        bpcli.language.direct): an assignment or an expression at once, with no steps to
+        drive, as `run` would run it."""
+        if type(statement) is Simple and statement.rule in ("assign", "expr_stmt"):
+            self._count(statement)
+            if statement.rule == "assign":
+                self.b.assign(statement.children)
+            else:
+                self.b.expr_stmt(statement.children, call=statement.call)
+        else:
+            self.run(statement)
 
     def _locate(self, err: BpcliError) -> None:
         """Say in which call an error happened, and where that call was made."""
@@ -312,16 +329,19 @@ class Interpreter:
         finally:
             self.nesting -= 1
 
-    def _statement(self, statement: Statement) -> Steps:
-        b = self.b
+    def _count(self, statement: Statement) -> None:
+        """One more statement run: refused past MAX_STEPS, or past MAX_NODES nodes made."""
         self.steps += 1
-        if self.steps > MAX_STEPS or len(b.nodes) > MAX_NODES:
+        if self.steps > MAX_STEPS or len(self.b.nodes) > MAX_NODES:
             what = f"{MAX_STEPS:,} statements" if self.steps > MAX_STEPS else f"{MAX_NODES:,} nodes"
             raise self._error(
                 f"the program would run more than {what}: a loop's bound is too large",
                 statement_pos(statement),
                 hint="try it with smaller sizes: its gradients show the same steps",
             )
+
+    def _statement(self, statement: Statement) -> Steps:
+        self._count(statement)
         kind = type(statement)
         if kind is Simple:
             yield from self._simple(statement)  # type: ignore[arg-type]
@@ -346,8 +366,7 @@ class Interpreter:
             token, use = children
             b.assign([token, use])
         elif rule == "expr_stmt":
-            tree = statement.children[0]
-            b.expr_stmt(children, call=type(tree) is Tree and tree.rule == "call")
+            b.expr_stmt(children, call=statement.call)
         elif rule == "return_stmt":
             use = children[1] if len(children) > 1 else (None, children[0].start_pos, children[0].end_pos)
             raise _Return(use)
@@ -543,7 +562,12 @@ class Interpreter:
         value = children[1][0]
         if isinstance(value, Function) and value.name in EXCEPTIONS:
             return self._error(f"{value.name} raised", keyword.start_pos)
-        return self._error(str(value), keyword.start_pos)  # (a RaisedError reads "ValueError: …")
+        if isinstance(value, RaisedError | str):
+            return self._error(str(value), keyword.start_pos)  # (a RaisedError reads "ValueError: …")
+        what = self.b._text(value) if type(value) is Node else describe(value)
+        return self._error(
+            f"raise takes an error, not {what}", keyword.start_pos, hint='raise ValueError("what went wrong")'
+        )
 
     # --- expressions ---------------------------------------------------------------------
 
@@ -659,6 +683,13 @@ class Interpreter:
     # --- rules with Python's meaning ----------------------------------------------------
 
     def _call(self, children: list[Any]) -> Any:
+        item = children[0][0]
+        if type(item) is Function and item.name != "len" and (item.qualified or item.name not in BUILTINS):
+            for arg in children[2:-1]:
+                if isinstance(arg, Starred):
+                    break
+            else:  # numpy's or the lecture's function, its arguments as written (the commonest)
+                return self.b.call(children)
         callee, _, *args, rpar = children
         start, end = callee[1], rpar.end_pos
         positional: list[Use] = []

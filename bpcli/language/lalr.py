@@ -66,6 +66,10 @@ class UnexpectedToken(Exception):
         self.expected = expected
 
 
+class Refused(Exception):
+    """The text has a token of a terminal the parser was told to refuse (nothing reduced)."""
+
+
 class _Splice(list[object]):
     """The children of a `_rule`, to be spliced into its parent's children."""
 
@@ -151,15 +155,16 @@ def _lex(text: str) -> tuple[list[int], list[int], list[int], Exception | None]:
     for match in _LEXER.finditer(text):
         kind = groups[match.lastindex]  # type: ignore[index]
         start = match.start(1)
+        end = match.end()
         if kind < 0:
             if kind == _LITERAL:
-                kind = literals[text[start : match.end()]]
+                kind = literals[text[start:end]]
                 if kind in _OPENS:
                     depth += 1
                 elif kind in _CLOSES and depth:
                     depth -= 1
             elif kind == _WORD:
-                kind = keywords.get(text[start : match.end()], _NAME)
+                kind = keywords.get(text[start:end], _NAME)
             elif kind == _IGNORED:
                 continue
             elif kind == _NEWLINE:
@@ -199,7 +204,7 @@ def _lex(text: str) -> tuple[list[int], list[int], list[int], Exception | None]:
             line_starts = False
         kinds.append(kind)
         starts.append(start)
-        ends.append(match.end())
+        ends.append(end)
     for _ in indents[1:]:
         kinds.append(_DEDENT)
         starts.append(len(text))
@@ -239,10 +244,13 @@ Rule: TypeAlias = "tuple[int, int, int, Callable[[list[Any]], object], tuple[int
 
 
 class Parser:
-    """The parser for one builder object, whose methods are the grammar's callbacks."""
+    """The parser for one builder object, whose methods are the grammar's callbacks.
+    `refuse`: terminals (by name) whose presence anywhere in a text makes `parse` raise
+    Refused before it reduces anything (a builder that cannot handle what they bring)."""
 
-    def __init__(self, builder: object) -> None:
+    def __init__(self, builder: object, refuse: tuple[str, ...] = ()) -> None:
         self.builder = builder
+        self.refuse = frozenset(_NUMBER[name] for name in refuse)
         # each rule made the first time it reduces: a program uses few of the grammar's
         # rules, and start-up should not pay for the others
         self.rules: list[Rule | None] = [None] * len(_tables.RULES)
@@ -263,6 +271,8 @@ class Parser:
         kinds, starts, ends, error = _lex(text)
         if not kinds and error is not None:
             raise error
+        if self.refuse and not self.refuse.isdisjoint(kinds):
+            raise Refused
         states, rules, gotos, symbols = self.states, self.rules, self.gotos, _SYMBOLS
         new, done = object.__new__, _tables.END
         # the error that stops the tokens is raised after the last of them is read
@@ -273,6 +283,7 @@ class Parser:
         top = _tables.START
         stack = [top]
         values: list[Any] = []  # tokens (by index), and what the rules reduced to
+        children: list[Any]
         push_state, push_value = stack.append, values.append
         for i, kind in enumerate(kinds):
             while True:
@@ -291,11 +302,23 @@ class Parser:
                 if how == _PASS:  # (gotos leaves none: only a state that a goto entered has one)
                     top = stack[-1] = self._pass(stack[-2], top, kind)
                     continue
-                if size:
+                if size == 1:  # (a name, a number: the commonest, done without slices)
+                    del stack[-1]
+                    t = values.pop()
+                    if tokens:  # (a Token made without a call of __init__: quicker)
+                        token = new(Token)
+                        token.type = symbols[kinds[t]]
+                        token.start_pos = start = starts[t]
+                        token.end_pos = end = ends[t]
+                        token.value = text[start:end]
+                        children = [token]
+                    else:
+                        children = [t]
+                elif size:
                     children = values[-size:]
                     del values[-size:]
                     del stack[-size:]
-                    for j in tokens:  # (a Token made without a call of __init__: quicker)
+                    for j in tokens:
                         t = children[j]
                         token = children[j] = new(Token)
                         token.type = symbols[kinds[t]]
@@ -357,7 +380,10 @@ def _reducer(
     if callback is not None and not splice and not expand1 and not splices:
         if everything:
             return size, number, _ALL, callback
-        if len(indices) > 1:  # (x + y: the anonymous "+" left out)
+        if len(indices) == 2:  # (x + y: the anonymous "+" left out)
+            a, b = indices
+            return size, number, _SOME, lambda popped: callback([popped[a], popped[b]])
+        if len(indices) > 2:
             pick = itemgetter(*indices)
             return size, number, _SOME, lambda popped: callback(list(pick(popped)))
 

@@ -15,6 +15,7 @@ from bpcli.core.graph import Graph, Node
 from bpcli.errors import BindingError, ParseError, ProgramError
 from bpcli.language import hints, lalr
 from bpcli.language.builder import Builder
+from bpcli.language.direct import REFUSED, Direct
 from bpcli.language.hints import TYPOS, without_imports
 from bpcli.language.interpreter import Interpreter
 from bpcli.language.program import Recorder
@@ -35,8 +36,14 @@ _WORDS = {
 }
 
 _builder = Builder()
-_recorder = Recorder(lambda statement: None)  # its `run` is set for each parse
-_parser: lalr.Parser | None = None
+_interpreter = Interpreter(_builder)
+# A program is read by one of two parsers: a straight-line one directly, each expression
+# evaluated as it is reduced (bpcli.language.direct), and any other, or one the direct path
+# gives up on, into statements and expression trees that the interpreter runs
+# (bpcli.language.program). Both make the same graph; DIRECT = False (tests) takes trees.
+DIRECT = True
+_direct_parser = lalr.Parser(Direct(_interpreter), refuse=REFUSED)
+_tree_parser = lalr.Parser(Recorder(_interpreter.run))
 
 
 def parse(
@@ -57,20 +64,22 @@ def parse(
     [NAME=]VALUE): the gradient that flows into the output, and its name: the output's name,
     or d and it (dout for out); a name that is another node's makes that node the output, as
     `output` does."""
-    global _parser
-    if _parser is None:
-        _parser = lalr.Parser(_recorder)
     text = without_imports(source.translate(TYPOS))
     given = bindings or {}
-    booleans = {name for name, v in given.items() if str(getattr(v, "dtype", "")) == "bool"}
+    booleans = {
+        name for name, v in given.items() if type(v) is not float and str(getattr(v, "dtype", "")) == "bool"
+    }
     values = {name: _value(v, name) for name, v in given.items()}
-    _builder.reset(source, values, expand, max_elements, booleans, seed)
-    interpreter = Interpreter(_builder)
-    _recorder.run = interpreter.run
+
+    def start() -> None:
+        _builder.reset(source, values, expand, max_elements, booleans, seed)
+        _interpreter.reset()
+
+    start()
     gc_was_enabled = gc.isenabled()
     gc.disable()  # a big parse allocates many objects that live on; collecting them is waste
     try:
-        _parser.parse(text)
+        _run(text, start)
     except lalr.UnexpectedCharacter as err:
         raise _unexpected_character(source, err.pos) from None
     except lalr.UnexpectedToken as err:
@@ -80,7 +89,7 @@ def parse(
     finally:
         if gc_was_enabled:
             gc.enable()
-    _builder.warnings.extend(interpreter.finish())
+    _builder.warnings.extend(_interpreter.finish())
     name = upstream[0] if upstream is not None else None
     if name is not None:
         names = {n for n, v in _builder.env.items() if type(v) is Node} | set(_builder.inputs)
@@ -99,6 +108,25 @@ def parse(
     if isinstance(given_upstream, Mapping):
         raise BindingError(f"the upstream gradient {called} is a number or an array, not a dict")
     return graph.with_upstream(given_upstream, called)
+
+
+def _run(text: str, start: Callable[[], None]) -> None:
+    """Parse and run a program, the builder and interpreter ready (`start` makes them so
+    again): directly if it is straight-line, else on trees. An error of any kind on the
+    direct path runs the tree path from the start, so that the error, if it comes again,
+    is the tree path's (which may come first there: a syntax error before a misspelt name
+    in the same statement)."""
+    if DIRECT:
+        try:
+            _direct_parser.parse(text)
+            return
+        except lalr.Refused:
+            pass  # (nothing was run)
+        except (MemoryError, RecursionError):
+            raise
+        except Exception:
+            start()
+    _tree_parser.parse(text)
 
 
 def _upstream_output(name: str, output: str | None, names: set[str]) -> str | None:

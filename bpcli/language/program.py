@@ -41,13 +41,14 @@ class Tree:
 
 class Simple:
     """A simple statement (x = e, m[i] += e, an expression, return e, …): the rule, and its
-    children, trees among them."""
+    children, trees among them; `call`: an expression statement that is a call (print(x))."""
 
-    __slots__ = ("children", "rule")
+    __slots__ = ("call", "children", "rule")
 
-    def __init__(self, rule: str, children: list[Any]) -> None:
+    def __init__(self, rule: str, children: list[Any], call: bool = False) -> None:
         self.rule = rule
         self.children = children
+        self.call = call
 
 
 class For:
@@ -166,7 +167,10 @@ class Recorder:
         record.__name__ = rule
         return record
 
-    expr_stmt = _simple("expr_stmt")
+    def expr_stmt(self, children: list[Any]) -> Simple:
+        (child,) = children
+        return Simple("expr_stmt", children, call=type(child) is Tree and child.rule == "call")
+
     assign = _simple("assign")
     chain_assign = _simple("chain_assign")
     augassign = _simple("augassign")

@@ -198,6 +198,18 @@ def describe(value: object) -> str:
     shape = getattr(array, "shape", None)
     if shape:  # an array: its shape and first elements, not numpy's long repr
         flat = array.flat
-        first = [f"{v:g}" for _, v in zip(range(4), flat, strict=False)]
-        return f"an array of shape {tuple(shape)} ({', '.join(first[:3])}{', …' if len(first) > 3 else ''})"
+        first = [_element(v) for _, v in zip(range(4), flat, strict=False)]
+        noun = {"U": "strings", "S": "bytes", "O": "objects"}.get(getattr(array.dtype, "kind", ""))
+        of = f"of {noun} " if noun else ""
+        listed = f"{', '.join(first[:3])}{', …' if len(first) > 3 else ''}"
+        return f"an array {of}of shape {tuple(shape)} ({listed})"
     return repr(value)
+
+
+def _element(v: Any) -> str:
+    """One element of an array, for a message: a number as %g, anything else (a string, an
+    object) as text."""
+    try:
+        return f"{v:g}"
+    except (TypeError, ValueError):
+        return repr(str(v)) if isinstance(v, str) else str(v)

@@ -10,6 +10,7 @@ import json
 from collections.abc import Iterable, Iterator, Sequence
 from typing import TYPE_CHECKING, Literal, TypedDict
 
+from bpcli.core.engine import gradients
 from bpcli.core.graph import Graph
 from bpcli.core.run import Run
 from bpcli.lazy import np
@@ -40,12 +41,53 @@ def result_text(
     fits in `width` columns)."""
     if output_format == "table":
         return _table_text(base, run, precision, width)
-    from bpcli.present.jsonout import dumps, grad_document
-
     if output_format == "csv":
         return _csv_text(base, run, full)
+    if not nodes:
+        text = _scalar_record(base, run)
+        if text is not None:
+            return text
+    from bpcli.present.jsonout import dumps, grad_document
+
     doc = {**base, **grad_document(run, nodes=nodes, arrays=True)}
     return dumps(doc, separators=(",", ":"), full=full) + "\n"
+
+
+def _scalar_record(base: RecordBase, run: Run) -> str | None:
+    """The JSON Lines record of a run whose value and gradients are all finite floats (or
+    null), without nodes: the text `grad_document` and `dumps` give, written directly (a
+    float as its repr, as json.dumps writes it). None for anything else (arrays, an upstream
+    gradient): the general path writes it. tests/test_records.py compares the two."""
+    graph = run.graph
+    value = run.values[graph.output.id]
+    if graph.upstream is not None or type(value) is not float or value - value != 0.0:
+        return None
+    grads = []
+    for name, grad in gradients(run).items():
+        if type(grad) is float and grad - grad == 0.0:
+            grads.append(f"{_string(name)}:{grad!r}")
+        elif grad is None:  # a named intermediate off f's path that cannot be computed
+            grads.append(f"{_string(name)}:null")
+        else:
+            return None
+    ident = f',"id":{_json(base["id"])}' if "id" in base else ""
+    return (
+        f'{{"source":{_string(base["source"])},"line":{base["line"]:d}{ident},'
+        f'"output":{_string(graph.output_text)},"value":{value!r},"grads":{{{",".join(grads)}}},'
+        f'"warnings":[{",".join(map(_string, run.warnings))}]}}\n'
+    )
+
+
+_string = json.encoder.encode_basestring  # (a str as JSON text, ensure_ascii=False's way)
+
+
+def _json(value: object) -> str:
+    """Any JSON value as a record writes it (an id)."""
+    if type(value) is str:
+        return _string(value)
+    if type(value) is int:  # (not a bool: JSON's true and false)
+        return int.__repr__(value)
+    return json.dumps(value, ensure_ascii=False, separators=(",", ":"))
 
 
 def error_text(base: RecordBase, message: str, output_format: str, width: int = 80) -> str:
@@ -117,8 +159,6 @@ def _csv_text(base: RecordBase, run: Run, full: bool = False) -> str:
     """A row a gradient element: written as they are made, never held as Python lists (an
     array of more than JSON_ELEMENTS elements is one row holding its summary, unless full).
     The rows hold what `grad_document(run, nodes=False, arrays=True)` holds."""
-    from bpcli.core.engine import gradients
-
     value = run.output  # an array with --upstream: written as JSON
     if isinstance(value, float):
         shown = repr(value)
