@@ -8,9 +8,10 @@ whole or not at all.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable
 from itertools import product
-from typing import cast
+from typing import TypeAlias, cast
 
 from bpcli.cells import cells
 from bpcli.lazy import np
@@ -26,6 +27,13 @@ WHOLE = 8
 # A vector of at most this many elements wraps over lines (as numpy's does) rather than
 # leaving its middle out.
 WRAP = 60
+# value_range reduces an array this many elements at a time (2 MiB of float64: a block stays
+# in the cache between its min and its max, so a big array is read from memory once).
+BLOCK = 1 << 18
+
+# What value_range found, by the array's id (the array is kept with it, so that its id is
+# not reused): one table shows an array in several cells, each laid out twice.
+Ranges: TypeAlias = "dict[int, tuple[Array, float, float]]"
 
 
 def shape_text(v: Array) -> str:
@@ -121,11 +129,11 @@ def _wrap(line: str, width: int, indent: int) -> list[str]:
     return [*out, rest]
 
 
-def inline(v: Array, precision: int, width: int) -> str:
+def inline(v: Array, precision: int, width: int, ranges: Ranges | None = None) -> str:
     """One line of at most `width` columns: the array as a literal when it fits, else its
     first row's ends, [a, b, …, y, z] ([[a, b, …, z], …] with more dimensions) with at least
     two numbers at each end, else its range `lo to hi`, else one number at each end, else
-    its norm."""
+    its norm. `ranges`: what value_range found for arrays shown before (it adds to it)."""
     if v.ndim == 0:
         return number(float(v), precision)
     if v.size == 0:
@@ -152,14 +160,14 @@ def inline(v: Array, precision: int, width: int) -> str:
         corners[k] = head + body + tail
     if len(corners) >= 2:
         return corners[max(corners)]
-    flat = v.ravel()  # its range says more than one number at each end
-    low, high = number(float(flat.min()), precision), number(float(flat.max()), precision)
+    smallest, largest = value_range(v, ranges)  # its range says more than one number at each end
+    low, high = number(smallest, precision), number(largest, precision)
     span = f"all {low}" if low == high else f"{low} to {high}"
     if cells(span) <= width:
         return span
     if corners:
         return corners[1]
-    norm = f"‖·‖ {number(norm_of(flat), precision)}"
+    norm = f"‖·‖ {number(norm_of(v, ranges), precision)}"
     return norm if cells(norm) <= width else "…"
 
 
@@ -262,12 +270,41 @@ def named(label: str, v: Value | None, precision: int, width: int, full: bool = 
     return lines
 
 
-def norm_of(v: Array) -> float:
+def value_range(v: Array, ranges: Ranges | None = None) -> tuple[float, float]:
+    """The smallest and the largest element of a non-empty array (nan if it holds one), as
+    v.min() and v.max() give them, with one read of a big array rather than two: both are
+    taken a block at a time. With `ranges`, an array's range is found once (by its id)."""
+    if ranges is not None:
+        known = ranges.get(id(v))
+        if known is not None and known[0] is v:
+            return known[1], known[2]
+    flat = v.ravel()
+    if flat.size <= BLOCK:
+        smallest, largest = float(flat.min()), float(flat.max())
+    else:
+        lows: list[float] = []
+        highs: list[float] = []
+        for start in range(0, flat.size, BLOCK):
+            block = flat[start : start + BLOCK]
+            lows.append(float(block.min()))
+            highs.append(float(block.max()))
+        smallest, largest = float(np.min(lows)), float(np.max(highs))  # (nan if one is)
+    if ranges is not None:
+        ranges[id(v)] = (v, smallest, largest)
+    return smallest, largest
+
+
+def norm_of(v: Array, ranges: Ranges | None = None) -> float:
     """The 2-norm; scaled by the largest element first where squares could overflow or
-    underflow (a copy of the array: only then)."""
-    biggest = float(np.max(np.abs(v))) if v.size else 0.0
+    underflow (a copy of the array: only then). The largest element's size comes from
+    value_range (`ranges` as there)."""
+    if v.size:
+        smallest, largest = value_range(v, ranges)
+        biggest = math.nan if smallest != smallest or largest != largest else max(-smallest, largest)
+    else:
+        biggest = 0.0
     if biggest == 0.0 or biggest != biggest or biggest == float("inf"):
-        return biggest
+        return abs(biggest)  # (0.0, not a -0.0 that min and max found)
     if 1e-150 < biggest < 1e150:
         return float(np.linalg.norm(v))
     return biggest * float(np.linalg.norm(v / biggest))

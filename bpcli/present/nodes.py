@@ -22,7 +22,7 @@ from bpcli.core.graph import Node, Scope, data_use
 from bpcli.core.ops import CONST, INPUT
 from bpcli.core.run import Run
 from bpcli.core.where import NOWHERE, scoped_ref
-from bpcli.present.arrays import inline, named
+from bpcli.present.arrays import Ranges, inline, named
 from bpcli.present.explain import Step, gate_key, local_formula
 from bpcli.present.fold import fold, pad
 from bpcli.present.numbers import value as fmt
@@ -283,6 +283,10 @@ class ArrayTable(_Table):
     """One line per node: its shape, its value and its upstream gradient, each summarised
     numpy-style to fit; the gradients follow the table whole (summary_lines)."""
 
+    def __init__(self, run: Run, precision: int) -> None:
+        super().__init__(run, precision)
+        self.ranges: Ranges = {}  # each array's range, found once for all the cells showing it
+
     def lines(self, shown: Sequence[Step | GroupStep | None], width: int, gap_text: str) -> list[Line]:
         sym = self.symbol
         cols = [
@@ -414,7 +418,7 @@ class ArrayTable(_Table):
     def _summary(self, v: Value | None, room: int) -> str:
         if v is None or isinstance(v, float):
             return fmt(v, self.precision)
-        return inline(v, self.precision, room)
+        return inline(v, self.precision, room, self.ranges)
 
 
 def _widest(text: str) -> int:
