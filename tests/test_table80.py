@@ -154,15 +154,19 @@ def test_an_arrays_range_is_its_min_and_max_read_a_block_at_a_time(size):
     assert str(norm_of(zeros)) == "0.0"
 
 
-def test_a_tables_cells_find_an_arrays_range_once():
+def test_a_tables_cells_find_an_arrays_range_and_norm_once():
     a = np.linspace(-1.0, 2.0, 1000).reshape(10, 100)
-    ranges = {}
-    assert inline(a, 4, 16, ranges) == "-1 to 2"
-    assert ranges[id(a)][0] is a
-    ranges[id(a)] = (a, -5.0, 5.0)  # (a stand-in: the cell reads what was found before)
-    assert inline(a, 4, 16, ranges) == "-5 to 5"
+    seen = {}
+    assert inline(a, 4, 16, seen) == "-1 to 2"
+    assert seen[id(a)][0] is a
+    seen[id(a)][1].update(min=-5.0, max=5.0)  # (a stand-in: the cell reads what was found before)
+    assert inline(a, 4, 16, seen) == "-5 to 5"
+    c = np.linspace(-1.23456, 2.34567, 1000).reshape(10, 100)
+    assert inline(c, 4, 12, seen) == f"‖·‖ {number(float(np.linalg.norm(c)), 4)}"
+    seen[id(c)][1]["norm"] = 7.0
+    assert inline(c, 4, 12, seen) == "‖·‖ 7"
     b = a.copy()  # another array is not mistaken for it
-    assert inline(b, 4, 16, ranges) == "-1 to 2"
+    assert inline(b, 4, 16, seen) == "-1 to 2"
 
 
 @settings(max_examples=60, deadline=None)

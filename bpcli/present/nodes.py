@@ -21,7 +21,7 @@ from bpcli.core.ops import CONST, INPUT
 from bpcli.core.run import Run
 from bpcli.core.where import NOWHERE, scoped_ref
 from bpcli.present import Line
-from bpcli.present.arrays import Ranges, inline, named
+from bpcli.present.arrays import Seen, inline, named
 from bpcli.present.explain import Step, gate_key, local_formula
 from bpcli.present.fold import fold, pad
 from bpcli.present.numbers import value as fmt
@@ -281,7 +281,7 @@ class ArrayTable(_Table):
 
     def __init__(self, run: Run, precision: int) -> None:
         super().__init__(run, precision)
-        self.ranges: Ranges = {}  # each array's range, found once for all the cells showing it
+        self.seen: Seen = {}  # each array's range and norm, found once for all its cells
 
     def lines(self, shown: Sequence[Step | GroupStep | None], width: int, gap_text: str) -> list[Line]:
         sym = self.symbol
@@ -414,7 +414,7 @@ class ArrayTable(_Table):
     def _summary(self, v: Value | None, room: int) -> str:
         if v is None or isinstance(v, float):
             return fmt(v, self.precision)
-        return inline(v, self.precision, room, self.ranges)
+        return inline(v, self.precision, room, self.seen)
 
 
 def _widest(text: str) -> int:
