@@ -65,6 +65,26 @@ def screen_width(stream: IO[str] | None) -> int:
     return 80
 
 
+def colourless(stream: IO[str]) -> bool:
+    """Whether make_console(stream) surely prints without colour and without ASCII stand-ins:
+    Rich's tests, where they can be made without Rich (not a terminal, nor told it is one
+    by TTY_COMPATIBLE or FORCE_COLOR, nor in IPython; a UTF-8 encoding). In doubt, False."""
+    import builtins
+
+    environ = os.environ
+    if environ.get("TTY_COMPATIBLE") or "FORCE_COLOR" in environ or hasattr(builtins, "get_ipython"):
+        return False
+    encoding = getattr(stream, "encoding", "utf-8") or "utf-8"
+    if not encoding.lower().startswith("utf"):
+        return False
+    try:
+        return not stream.isatty()
+    except (AttributeError, ValueError):  # Rich: no isatty, or a closed stream, is no terminal
+        return True
+    except OSError:
+        return False
+
+
 def make_console(file: IO[str] | None = None) -> Console:
     """A Rich console: colour only on a terminal and without NO_COLOR; the terminal's width,
     else COLUMNS, else 80 (text in a pipe is read by a person too, in a pager)."""

@@ -3,20 +3,27 @@
 from __future__ import annotations
 
 import io
+import os
+import subprocess
+import sys
 
 import pytest
 from hypothesis import given, reject, settings
 from hypothesis import strategies as st
+from rich.cells import cell_len
 from rich.console import Console
 from test_batch import REUSE_LINES
 from test_fuzz import expressions
 
+from bpcli.cells import cells as width_of
 from bpcli.core.engine import run
 from bpcli.errors import BpcliError
 from bpcli.grading.gradcheck import gradcheck
 from bpcli.language.parse import parse
+from bpcli.present import ONE_COLUMN, Styled, columns, write_parts
 from bpcli.present.plain import render
 from bpcli.present.table import grad_report, gradcheck_table
+from bpcli.streams import colourless, make_console
 
 from conftest import SAMPLES
 
@@ -132,3 +139,80 @@ def test_plain_is_rich_with_headings_and_collapsed_calls(program, options):
     rich, plain = both(parts)
     assert plain is not None and "\n▸ " in plain  # a heading line
     assert plain == rich
+
+
+# --- lines with colours (Styled), written without Rich in a pipe ------------------------------
+
+
+def test_the_tables_own_characters_are_one_column_as_rich_counts_them():
+    for code in ONE_COLUMN:
+        assert cell_len(chr(code)) == 1 == width_of(chr(code))
+    for line in ["abc", "─── ∂f/∂x = 2×3 ‖·‖ 1", "变量 = 2", "a\u200bb", "θ → φ", "é"]:
+        assert columns(line) == cell_len(line)
+
+
+@pytest.mark.parametrize(
+    "program",
+    [
+        "x=2; y=3; x*y",
+        "变量=2; 变量*变量",
+        "W=[[0.1,0.5],[-0.3,0.8]]; x=[0.2,0.4]; sum((W@x)^2)",
+        "a_rather_long_input_name=2; another_long_input_name=3; "
+        "a_rather_long_input_name * another_long_input_name",
+        *SCOPED,
+    ],
+)
+@pytest.mark.parametrize("width", [20, 40, 80, 200])
+def test_a_table_in_a_pipe_is_written_as_a_console_prints_it(program, width, monkeypatch):
+    for name in ("FORCE_COLOR", "TTY_COMPATIBLE", "NO_COLOR"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("COLUMNS", str(width))
+    parts = grad_report(run(parse(program)), 4, width=width)
+    assert isinstance(parts[0], Styled)
+    written, printed = io.StringIO(), io.StringIO()
+    write_parts(parts, written)
+    console = make_console(printed)  # what write_parts did with the table before: Rich printed it
+    for part in parts:
+        printed.write(part) if isinstance(part, str) else console.print(part)
+    assert written.getvalue() == printed.getvalue()
+
+
+def test_colour_is_left_to_rich_wherever_it_may_be_shown(monkeypatch):
+    class Terminal(io.StringIO):
+        def isatty(self):
+            return True
+
+    for name in ("FORCE_COLOR", "TTY_COMPATIBLE"):
+        monkeypatch.delenv(name, raising=False)
+    assert colourless(io.StringIO())
+    assert not colourless(Terminal())
+    assert not colourless(io.TextIOWrapper(io.BytesIO(), encoding="ascii"))  # Rich's ASCII boxes
+    monkeypatch.setenv("FORCE_COLOR", "1")
+    assert not colourless(io.StringIO())
+    monkeypatch.delenv("FORCE_COLOR")
+    monkeypatch.setenv("TTY_COMPATIBLE", "1")
+    assert not colourless(io.StringIO())
+    monkeypatch.delenv("TTY_COMPATIBLE")
+    monkeypatch.delenv("NO_COLOR", raising=False)
+    monkeypatch.setenv("TERM", "xterm-256color")
+    parts = grad_report(run(parse("x=2; y=3; x*y")), 4)
+    terminal, pipe = Terminal(), io.StringIO()
+    write_parts(parts, terminal)
+    write_parts(parts, pipe)
+    assert "\x1b[" in terminal.getvalue() and "\x1b[" not in pipe.getvalue()
+    assert "x*y = 6" in pipe.getvalue()
+
+
+def test_a_table_in_a_pipe_imports_no_rich():
+    """Rich (about 15 ms to import) is for colour: a table in a pipe is written without it,
+    for a scalar program as for arrays."""
+    code = (
+        "import sys; from bpcli.cli import main\n"
+        "assert main(['grad', 'x*y', 'x=2', 'y=3']) == 0\n"
+        "assert main(['grad', 'sum((W@x)^2)', 'W=[[1,2],[3,4]]', 'x=[1,2]']) == 0\n"
+        "sys.exit(sorted(m for m in sys.modules if m.split('.')[0] == 'rich') or 0)"
+    )
+    env = {k: v for k, v in os.environ.items() if k not in ("FORCE_COLOR", "TTY_COMPATIBLE")}
+    done = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True)
+    assert done.returncode == 0, done.stderr
+    assert "sum((W@x)^2) = " in done.stdout

@@ -15,7 +15,7 @@ from bpcli.cells import cells as width_of
 from bpcli.core.engine import gradients
 from bpcli.core.engine import run as run_graph
 from bpcli.language.parse import parse
-from bpcli.present.arrays import block, inline
+from bpcli.present.arrays import BLOCK, block, inline, norm_of, value_range
 from bpcli.present.numbers import number
 from bpcli.present.table import grad_report
 
@@ -126,6 +126,47 @@ def test_inline_prefers_the_whole_array_then_corners_then_the_range():
     assert inline(np.full((3, 3), -1 / 3), 4, 14) == "all -0.3333"
     assert inline(a, 4, 12) == f"‖·‖ {number(float(np.linalg.norm(a)), 4)}"
     assert inline(np.array(2.5), 4, 3) == "2.5"
+
+
+@pytest.mark.parametrize("size", [1, 7, BLOCK, BLOCK + 1, 3 * BLOCK + 5])
+def test_an_arrays_range_is_its_min_and_max_read_a_block_at_a_time(size):
+    rng = np.random.default_rng(size)
+    a = rng.standard_normal(size)
+    assert value_range(a) == (a.min(), a.max())
+    assert value_range(a.reshape(1, -1)[:, ::-1]) == (a.min(), a.max())  # (not contiguous)
+    if size > 1:
+        a[-1] = a.max() + 1.0  # in the last block only
+        a[size // 2] = a.min() - 1.0
+        assert value_range(a) == (a.min(), a.max())
+        b = a.copy()
+        b[-1] = np.nan  # a nan anywhere: nan, as min and max give
+        low, high = value_range(b)
+        assert low != low and high != high
+        assert norm_of(b) != norm_of(b)
+    # norm_of: the largest size from the range, never negative, the norm unchanged
+    assert norm_of(a) == float(np.linalg.norm(a))
+    assert norm_of(-np.abs(a)) == float(np.linalg.norm(a))
+    assert norm_of(a * 1e200) == float(np.max(np.abs(a * 1e200))) * float(
+        np.linalg.norm(a * 1e200 / np.max(np.abs(a * 1e200)))
+    )
+    zeros = np.zeros(size)
+    zeros[0] = -0.0
+    assert str(norm_of(zeros)) == "0.0"
+
+
+def test_a_tables_cells_find_an_arrays_range_and_norm_once():
+    a = np.linspace(-1.0, 2.0, 1000).reshape(10, 100)
+    seen = {}
+    assert inline(a, 4, 16, seen) == "-1 to 2"
+    assert seen[id(a)][0] is a
+    seen[id(a)][1].update(min=-5.0, max=5.0)  # (a stand-in: the cell reads what was found before)
+    assert inline(a, 4, 16, seen) == "-5 to 5"
+    c = np.linspace(-1.23456, 2.34567, 1000).reshape(10, 100)
+    assert inline(c, 4, 12, seen) == f"‖·‖ {number(float(np.linalg.norm(c)), 4)}"
+    seen[id(c)][1]["norm"] = 7.0
+    assert inline(c, 4, 12, seen) == "‖·‖ 7"
+    b = a.copy()  # another array is not mistaken for it
+    assert inline(b, 4, 16, seen) == "-1 to 2"
 
 
 @settings(max_examples=60, deadline=None)

@@ -8,9 +8,10 @@ whole or not at all.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable
 from itertools import product
-from typing import cast
+from typing import TypeAlias, cast
 
 from bpcli.cells import cells
 from bpcli.lazy import np
@@ -26,6 +27,13 @@ WHOLE = 8
 # A vector of at most this many elements wraps over lines (as numpy's does) rather than
 # leaving its middle out.
 WRAP = 60
+# value_range reduces an array this many elements at a time (2 MiB of float64: a block stays
+# in the cache between its min and its max, so a big array is read from memory once).
+BLOCK = 1 << 18
+
+# What value_range and norm_of found, by the array's id (the array is kept with it, so that
+# its id is not reused): one table shows an array in several cells, each laid out twice.
+Seen: TypeAlias = "dict[int, tuple[Array, dict[str, float]]]"
 
 
 def shape_text(v: Array) -> str:
@@ -121,11 +129,11 @@ def _wrap(line: str, width: int, indent: int) -> list[str]:
     return [*out, rest]
 
 
-def inline(v: Array, precision: int, width: int) -> str:
+def inline(v: Array, precision: int, width: int, seen: Seen | None = None) -> str:
     """One line of at most `width` columns: the array as a literal when it fits, else its
     first row's ends, [a, b, …, y, z] ([[a, b, …, z], …] with more dimensions) with at least
     two numbers at each end, else its range `lo to hi`, else one number at each end, else
-    its norm."""
+    its norm. `seen`: what was found of the arrays shown before (it adds to it)."""
     if v.ndim == 0:
         return number(float(v), precision)
     if v.size == 0:
@@ -152,14 +160,14 @@ def inline(v: Array, precision: int, width: int) -> str:
         corners[k] = head + body + tail
     if len(corners) >= 2:
         return corners[max(corners)]
-    flat = v.ravel()  # its range says more than one number at each end
-    low, high = number(float(flat.min()), precision), number(float(flat.max()), precision)
+    smallest, largest = value_range(v, seen)  # its range says more than one number at each end
+    low, high = number(smallest, precision), number(largest, precision)
     span = f"all {low}" if low == high else f"{low} to {high}"
     if cells(span) <= width:
         return span
     if corners:
         return corners[1]
-    norm = f"‖·‖ {number(norm_of(flat), precision)}"
+    norm = f"‖·‖ {number(norm_of(v, seen), precision)}"
     return norm if cells(norm) <= width else "…"
 
 
@@ -262,12 +270,56 @@ def named(label: str, v: Value | None, precision: int, width: int, full: bool = 
     return lines
 
 
-def norm_of(v: Array) -> float:
+def value_range(v: Array, seen: Seen | None = None) -> tuple[float, float]:
+    """The smallest and the largest element of a non-empty array (nan if it holds one), as
+    v.min() and v.max() give them, with one read of a big array rather than two: both are
+    taken a block at a time. With `seen`, an array's range is found once (by its id)."""
+    found = _found(v, seen)
+    if "max" in found:
+        return found["min"], found["max"]
+    flat = v.ravel()
+    if flat.size <= BLOCK:
+        smallest, largest = float(flat.min()), float(flat.max())
+    else:
+        lows: list[float] = []
+        highs: list[float] = []
+        for start in range(0, flat.size, BLOCK):
+            block = flat[start : start + BLOCK]
+            lows.append(float(block.min()))
+            highs.append(float(block.max()))
+        smallest, largest = float(np.min(lows)), float(np.max(highs))  # (nan if one is)
+    found["min"], found["max"] = smallest, largest
+    return smallest, largest
+
+
+def norm_of(v: Array, seen: Seen | None = None) -> float:
     """The 2-norm; scaled by the largest element first where squares could overflow or
-    underflow (a copy of the array: only then)."""
-    biggest = float(np.max(np.abs(v))) if v.size else 0.0
+    underflow (a copy of the array: only then). The largest element's size comes from
+    value_range; with `seen`, the norm too is found once."""
+    found = _found(v, seen)
+    if "norm" in found:
+        return found["norm"]
+    if v.size:
+        smallest, largest = value_range(v, seen)
+        biggest = math.nan if smallest != smallest or largest != largest else max(-smallest, largest)
+    else:
+        biggest = 0.0
     if biggest == 0.0 or biggest != biggest or biggest == float("inf"):
-        return biggest
-    if 1e-150 < biggest < 1e150:
-        return float(np.linalg.norm(v))
-    return biggest * float(np.linalg.norm(v / biggest))
+        norm = abs(biggest)  # (0.0, not a -0.0 that min and max found)
+    elif 1e-150 < biggest < 1e150:
+        norm = float(np.linalg.norm(v))
+    else:
+        norm = biggest * float(np.linalg.norm(v / biggest))
+    found["norm"] = norm
+    return norm
+
+
+def _found(v: Array, seen: Seen | None) -> dict[str, float]:
+    """What was found before about the array (min, max, norm), to add to; without `seen`,
+    an empty dict that nothing keeps."""
+    if seen is None:
+        return {}
+    known = seen.get(id(v))
+    if known is None or known[0] is not v:
+        known = seen[id(v)] = (v, {})
+    return known[1]

@@ -16,15 +16,29 @@ from bpcli.values import Array, Value
 
 
 class Edge:
-    """What a node sends back to one of its inputs."""
+    """What a node sends back to one of its inputs. Its local gradient is worked out when it
+    is first asked for: an array of the input's size a wire, which the array table never
+    shows."""
 
-    __slots__ = ("downstream", "index", "input", "local")
+    __slots__ = ("_local", "_source", "downstream", "index", "input")
 
-    def __init__(self, input: Node, index: int, local: Value | None, downstream: Value | None) -> None:
+    def __init__(
+        self, input: Node, index: int, downstream: Value | None, source: tuple[Run, Node] | None
+    ) -> None:
         self.input = input
         self.index = index
-        self.local = local  # ∂node/∂input: a number, an elementwise array, or None (a Jacobian)
         self.downstream = downstream  # upstream × local, shaped like the input; None for constants
+        self._source = source  # the run and the node the local gradient comes from; None: none
+        self._local: Value | None = None
+
+    @property
+    def local(self) -> Value | None:
+        """∂node/∂input: a number, an elementwise array, or None (a Jacobian, a constant)."""
+        source = self._source
+        if source is not None:
+            self._local = _local(source[0], source[1], self.index)
+            self._source = None
+        return self._local
 
 
 class Step:
@@ -74,7 +88,7 @@ def derivation(run: Run, ids: list[int] | None = None) -> list[Step]:
                 d = downstream(graph, run.values, node, i, upstream)
             if step is not None:
                 flows = inp.needs_grad and node.op.differentiable  # (a comparison passes nothing)
-                step.edges.append(Edge(inp, i, _local(run, node, i) if flows else None, d if flows else None))
+                step.edges.append(Edge(inp, i, d if flows else None, (run, node) if flows else None))
             target = steps.get(inp.id)
             if target is not None and d is not None:
                 target.branches.append((node.id, d))

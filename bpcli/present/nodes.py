@@ -14,15 +14,14 @@ from __future__ import annotations
 from collections.abc import Sequence
 from functools import partial
 
-from rich.text import Text
-
 from bpcli.cells import cells
 from bpcli.core.engine import shape_of
 from bpcli.core.graph import Node, Scope, data_use
 from bpcli.core.ops import CONST, INPUT
 from bpcli.core.run import Run
 from bpcli.core.where import NOWHERE, scoped_ref
-from bpcli.present.arrays import inline, named
+from bpcli.present import Line
+from bpcli.present.arrays import Seen, inline, named
 from bpcli.present.explain import Step, gate_key, local_formula
 from bpcli.present.fold import fold, pad
 from bpcli.present.numbers import value as fmt
@@ -40,9 +39,6 @@ BAR = " │ "
 # An array table's row: #, node, op, value, upstream, what stands instead of the upstream
 # gradient (— for a constant), and what follows it ((given: dout) on the output).
 Row = tuple[str, str, str, "Value | None", "Value | None", str, str]
-
-# A line of the table: its text, and (start, end, style) spans to colour it with.
-Line = tuple[str, list[tuple[int, int, str]]]
 
 
 class Cell:
@@ -283,6 +279,10 @@ class ArrayTable(_Table):
     """One line per node: its shape, its value and its upstream gradient, each summarised
     numpy-style to fit; the gradients follow the table whole (summary_lines)."""
 
+    def __init__(self, run: Run, precision: int) -> None:
+        super().__init__(run, precision)
+        self.seen: Seen = {}  # each array's range and norm, found once for all its cells
+
     def lines(self, shown: Sequence[Step | GroupStep | None], width: int, gap_text: str) -> list[Line]:
         sym = self.symbol
         cols = [
@@ -414,7 +414,7 @@ class ArrayTable(_Table):
     def _summary(self, v: Value | None, room: int) -> str:
         if v is None or isinstance(v, float):
             return fmt(v, self.precision)
-        return inline(v, self.precision, room)
+        return inline(v, self.precision, room, self.seen)
 
 
 def _widest(text: str) -> int:
@@ -478,17 +478,6 @@ def _join(lefts: list[Line], rights: list[Line], left: Sequence[Cell]) -> list[L
         text = (ltext + BAR + rtext).rstrip()
         out.append((text, [*lspans, *((a + shift, b + shift, s) for a, b, s in rspans)]))
     return out
-
-
-def as_text(lines: list[Line]) -> Text:
-    """A Rich Text of the lines, coloured where a terminal shows colour."""
-    text = Text(no_wrap=True, overflow="ignore")
-    for k, (line, spans) in enumerate(lines):
-        start = len(text)
-        text.append(line + ("\n" if k < len(lines) - 1 else ""))
-        for a, b, style in spans:
-            text.stylize(style, start + a, start + b)
-    return text
 
 
 def gate_blocks(run: Run, precision: int, width: int) -> list[str]:

@@ -18,13 +18,14 @@ from rich.console import Console, RenderableType
 from rich.table import Table
 from rich.text import Text
 
-# Characters Rich removes or expands (control codes, tabs): such a text is left to Rich.
-_UNSAFE = frozenset(chr(c) for c in [*range(0x20), *range(0x7F, 0xA0)]) - {"\n"}
+from bpcli.present import Styled, as_printed
+from bpcli.present import safe as _safe
 
 
 def render(parts: Sequence[RenderableType], console: Console) -> str | None:
     """What `console.print(part)` for each part writes, or None where it could differ.
-    Parts: str, a Text with no styled spans, or a Table as `present.table` makes them."""
+    Parts: str, a Text or Styled lines (uncoloured here), or a Table as `present.table`
+    makes them."""
     if console.color_system is not None or console.options.ascii_only:
         return None
     width = console.width
@@ -32,27 +33,14 @@ def render(parts: Sequence[RenderableType], console: Console) -> str | None:
     for part in parts:
         if isinstance(part, Table):
             lines = _table(part, width)
-        elif isinstance(part, str | Text):
-            lines = _text(part if isinstance(part, str) else part.plain, width)
+        elif isinstance(part, str | Text | Styled):
+            lines = as_printed(part if isinstance(part, str) else part.plain, width)
         else:
             return None
         if lines is None:
             return None
         out += lines
     return "\n".join(out) + "\n" if out else ""
-
-
-def _text(text: str, width: int) -> list[str] | None:
-    if not _safe(text):
-        return None
-    lines = text.split("\n")
-    if any(cell_len(line) > width for line in lines):
-        return None
-    return lines
-
-
-def _safe(text: str) -> bool:
-    return (text.isascii() and text.isprintable()) or not _UNSAFE.intersection(text)
 
 
 def _table(table: Table, width: int) -> list[str] | None:

@@ -5,23 +5,22 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, cast
 
-from rich.table import Table
-from rich.text import Text
-
 from bpcli.cells import cells
 from bpcli.core.engine import gradients
 from bpcli.core.graph import Graph, data_use
 from bpcli.core.run import Run
 from bpcli.core.where import scoped_label, scoped_ref
+from bpcli.present import Styled
 from bpcli.present.arrays import block, compact, named
 from bpcli.present.explain import MAX_JACOBIAN, gate_key, jacobian, jacobian_shape
 from bpcli.present.fold import fold
-from bpcli.present.nodes import MAX_ROWS, as_text, gate_blocks, node_lines
+from bpcli.present.nodes import MAX_ROWS, gate_blocks, node_lines
 from bpcli.texts import Translator
 from bpcli.values import Value
 
 if TYPE_CHECKING:
     from rich.console import Group, RenderableType
+    from rich.text import Text
 
     from bpcli.grading.gradcheck import Check
 
@@ -37,9 +36,10 @@ def grad_report(
     width: int = 80,
     full: bool = False,
 ) -> list[RenderableType]:
-    """Renderables for `bpcli grad`, `width` columns wide: the node table (with `full`, an
-    array program's gates one by one, every element), then f and ∂f/∂input."""
-    parts: list[RenderableType] = [as_text(node_lines(run, precision, width, max_rows, depth))]
+    """Renderables for `bpcli grad`, `width` columns wide: the node table (Styled lines:
+    written without Rich where there is no colour; with `full`, an array program's gates one
+    by one, every element), then f and ∂f/∂input."""
+    parts: list[RenderableType] = [Styled(node_lines(run, precision, width, max_rows, depth))]
     if full and run.graph.has_arrays:
         parts.append("\n".join([*gate_blocks(run, precision, width), "", ""]))  # (plain: fast)
     if show_jacobians:
@@ -106,6 +106,8 @@ def jacobians(run: Run, precision: int, width: int = 80) -> Text:
     lines = [
         part for line in lines for part in (fold(line, width, "", "  ") if cells(line) > width else [line])
     ]
+    from rich.text import Text
+
     return Text("\n".join(lines) + "\n")
 
 
@@ -193,6 +195,8 @@ def gradcheck_table(
     input's notes below it (numbers fold onto further lines, never cropped)."""
     from rich.console import Group
     from rich.constrain import Constrain
+    from rich.table import Table
+    from rich.text import Text
 
     table = Table(header_style="bold")
     natural = [_check_cells(graph, check, precision, 0) for check in checks]
