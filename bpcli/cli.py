@@ -1033,7 +1033,8 @@ def batch(
     or - for stdin (the default). A problem that fails becomes an error record
     {"source", "line", "error"} and the batch goes on.
     """
-    from bpcli.batch.solve import Options, solve_all
+    from bpcli.batch.driver import solve_all
+    from bpcli.batch.solve import Options
     from bpcli.language.bindings import parse_bindings, split_bindings
     from bpcli.language.parse import check_syntax
     from bpcli.present.records import csv_header

@@ -23,7 +23,8 @@ from hypothesis import strategies as st
 from test_oracle import multi_statement_programs, single_expressions
 
 from bpcli.batch import vector
-from bpcli.batch.solve import Options, Solver, read_lines, solve_all
+from bpcli.batch.driver import solve_all
+from bpcli.batch.solve import Options, Solver, read_lines
 from bpcli.core.engine import run
 from bpcli.core.ops import OPS
 from bpcli.core.vectorised import ARITHMETIC_FORWARD, ARITHMETIC_VJPS, SPECIAL_VJPS, vectorise

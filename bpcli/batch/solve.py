@@ -10,11 +10,11 @@ from __future__ import annotations
 
 import json
 import math
-from collections.abc import Callable, Generator, Iterable, Iterator
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Literal, TypeAlias, cast
 
-from bpcli.batch.lines import Line, Source, read_lines
+from bpcli.batch.lines import Line
 from bpcli.batch.reuse import ProgramCache, Template
 from bpcli.core.graph import Graph
 from bpcli.core.run import Run
@@ -28,8 +28,6 @@ from bpcli.values import Params, Value
 
 if TYPE_CHECKING:
     from numpy.random import Generator as Rng
-
-    from bpcli.batch.workers import Output
 
 
 FORMATS = ("jsonl", "table", "csv")
@@ -479,55 +477,3 @@ def _json_value(
 # --- running -----------------------------------------------------------------------------------
 
 Result = tuple[str, list[tuple[str, int, int]], int]  # records, failures (source, line, status), count
-
-
-def solve_all(
-    sources: Iterable[Source], options: Options, jobs: int = 1
-) -> Generator[Result | Output, None, None]:
-    """(output text, [(source, line, status) of failures], problems solved) for the problems
-    of (name, raw lines) sources, in input order: one a problem, or with jobs > 1 one a run of
-    lines (its records already encoded, as bytes), spread over that many processes with only
-    a few runs in flight at a time, so that memory stays flat however long the input and
-    whatever its lines. An InputError reading the input comes after the records of every
-    line before it."""
-    if options.program is not None:
-        options, sources = _points_at_once(options, sources)
-    if jobs <= 1:
-        solver = Solver(options)
-        if options.points:
-            yield from _solve_points(solver, sources)
-            return
-        for line in read_lines(sources):
-            text, status = solver.solve_line(line)
-            yield text, [] if status == EXIT_OK else [(line[0], line[1], status)], 1
-        return
-    yield from _solve_in_workers(sources, options, jobs)
-
-
-def _points_at_once(options: Options, sources: Iterable[Source]) -> tuple[Options, Iterable[Source]]:
-    """The options with `points` set when --program's points are taken in runs (see
-    bpcli.batch.vector), and the sources to read."""
-    from dataclasses import replace
-
-    from bpcli.batch import vector
-
-    if not vector.applies(options):
-        return options, sources
-    take, chosen = vector.worth_it(list(sources))
-    return (replace(options, points=True) if take else options), chosen
-
-
-def _solve_points(solver: Solver, sources: Iterable[Source]) -> Iterator[Result]:
-    """solve_all's records for --program points taken in runs (bpcli.batch.vector)."""
-    from bpcli.batch.vector import Points, runs
-
-    points = Points(solver)
-    for run in runs(sources):
-        yield points.solve(run)
-
-
-def _solve_in_workers(sources: Iterable[Source], options: Options, jobs: int) -> Iterator[Output]:
-    """solve_all with worker processes (bpcli.batch.workers)."""
-    from bpcli.batch.workers import solve_in_workers
-
-    return solve_in_workers(sources, options, jobs)
