@@ -24,7 +24,8 @@ from test_oracle import multi_statement_programs, single_expressions
 
 from bpcli.batch import vector
 from bpcli.batch.driver import solve_all
-from bpcli.batch.solve import Options, Solver, read_lines
+from bpcli.batch.lines import read_lines
+from bpcli.batch.solve import Options, Solver
 from bpcli.core.engine import run
 from bpcli.core.ops import OPS
 from bpcli.core.vectorised import ARITHMETIC_FORWARD, ARITHMETIC_VJPS, SPECIAL_VJPS, vectorise
