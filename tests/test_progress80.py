@@ -18,7 +18,7 @@ import pytest
 from pseudo_terminal import run, screen, without_bar
 from rich.cells import cell_len
 
-from bpcli.batch.solve import read_lines
+from bpcli.batch.lines import read_lines
 from bpcli.streams import ProgressBar, _raw_lines, count_problems
 
 from conftest import ROOT
