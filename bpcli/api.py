@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import functools
 import io
+import operator
 import os
 import re
 from collections.abc import Callable, Iterable, Mapping
@@ -43,7 +44,7 @@ NOTEBOOK_NODES = 400  # a notebook shows at most this many nodes (and draws no b
 # messages are the core's, written for the command line, which most people use).
 PYTHON_WORDS = (
     (re.compile(r"--seed (-?\d+)"), r"seed=\1"),
-    (re.compile(r"a smaller --seed"), "a smaller seed="),
+    (re.compile(r"give --seed a whole"), "give seed= a whole"),
     (re.compile(r"\(--upstream d?\w+=…\)"), "(upstream=…)"),
     (re.compile(r"bind (it|them) on the command line \((\w+)=1\.5\)"), r"bind \1 (\2=1.5)"),
 )
@@ -260,7 +261,7 @@ class Program:
 
         self.source = _source(source)
         self._name = os.fspath(source) if source != self.source else self.source  # (its path, if read)
-        self._cache: ProgramCache = ProgramCache(max_elements=max_elements, seed=seed)
+        self._cache: ProgramCache = ProgramCache(max_elements=max_elements, seed=_seed(seed))
         try:
             parse(self.source)  # a syntax error is raised here, at compile time
         except ParseError:
@@ -336,6 +337,7 @@ def grad(
     from bpcli.core.engine import run
     from bpcli.language.parse import parse
 
+    seed = _seed(seed)
     given = _bindings({**(bindings or {}), **more}, seed)
     flowing = None if upstream is None else (None, _array("upstream", upstream))
     graph = parse(_source(program), given, False, max_elements, seed, output, flowing)
@@ -575,6 +577,22 @@ def _source(program: str | os.PathLike[str]) -> str:
             raise InputError(f"no file {program}")
         return read_text(program)
     return program
+
+
+def _seed(seed: Any) -> int | None:
+    """`seed=` as numpy's np.random takes it, or a BindingError (as the command line refuses
+    --seed -1), whether or not the program draws anything."""
+    from bpcli.language.randomness import MAX_SEED
+
+    if seed is None:
+        return None
+    try:
+        whole = operator.index(seed)  # (an int, or numpy's: np.int64(7))
+    except TypeError:
+        whole = -1
+    if isinstance(seed, bool) or not 0 <= whole <= MAX_SEED:
+        raise BindingError(f"seed={seed!r}: a seed is a whole number from 0 to 2**32 - 1 (0, 42, 231)")
+    return whole
 
 
 def _bindings(given: Mapping[str, Any], seed: int | None = None) -> dict[str, Value | Params]:

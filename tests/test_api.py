@@ -421,3 +421,21 @@ def test_errors_and_warnings_speak_of_arguments_not_flags(capsys):
 
     assert main(["grad", "f = x*y", "x=1"]) == 2
     assert "bind it on the command line (y=1.5)" in " ".join(capsys.readouterr().err.split())
+
+
+@pytest.mark.parametrize("seed", [-1, 1.5, "a", True, 2**32, 2**70])
+def test_a_bad_seed_is_a_binding_error_whatever_the_program(seed):
+    """As the command line refuses --seed -1: a BindingError naming seed=, never numpy's own
+    error, and also where nothing is drawn."""
+    for call in (
+        lambda: bpcli.grad("sum(x*y)", x="randn(2)", y=1, seed=seed),
+        lambda: bpcli.grad("x*y", x=1, y=2, seed=seed),
+        lambda: bpcli.compile("x*y", seed=seed),
+    ):
+        with pytest.raises(bpcli.BindingError, match=r"^seed=.*: a seed is a whole number"):
+            call()
+
+
+def test_a_seed_may_be_numpys_integer():
+    a = bpcli.grad("sum(x*y)", x="randn(3)", y=1, seed=np.int64(7)).value
+    assert a == bpcli.grad("sum(x*y)", x="randn(3)", y=1, seed=7).value

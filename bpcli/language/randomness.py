@@ -74,7 +74,7 @@ def _state(b: Builder, pos: int) -> Any:
             raise b._error(
                 f"--seed {seed}: numpy's np.random takes a seed from 0 to 2**32 - 1",
                 pos,
-                hint="give a smaller --seed (0, 42, 231)",
+                hint="give --seed a whole number from 0 to 2**32 - 1 (0, 42, 231)",
             )
         state = b.randomness = np.random.RandomState(seed)
     return state
