@@ -718,7 +718,7 @@ def check(
             from bpcli.present.check import check_report
 
             console = make_console()
-            for renderable in check_report(verdicts, run.graph, precision, tr):
+            for renderable in check_report(verdicts, run.graph, precision, tr, console.width):
                 console.print(renderable)
     except BrokenPipeError:
         silence_stdout()

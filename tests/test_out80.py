@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -345,3 +346,19 @@ def test_help_fits_a_terminal_of_80_columns_and_a_pipe():
         env = {k: v for k, v in os.environ.items() if k != "COLUMNS"}
         piped = subprocess.run(args, capture_output=True, text=True, env=env, check=True).stdout
         assert widest(piped) <= 80, command
+
+
+@pytest.mark.parametrize("columns", [30, 44, 56, 60, 80])
+def test_a_check_keeps_every_number_whole_at_any_width(bpcli, tmp_path, monkeypatch, columns):
+    """Where the table's columns could not hold a number whole, each answer is a block of
+    its own: no number is split across lines and no line is wider than the screen."""
+    answers = tmp_path / "a.txt"
+    answers.write_text("dx = 4\ndy=-4.123456789\ndz=3.00000001\n")
+    monkeypatch.setenv("COLUMNS", str(columns))
+    result = bpcli("check", "(x+y)*z", "x=-2", "y=5", "z=-4.123456789", "--answers", str(answers))
+    lines = result.out.splitlines()
+    assert all(len(line.rstrip()) <= columns for line in lines), result.out
+    for number in ("-4.123456789", "3.00000001", "-4.1235"):  # each whole on one line
+        assert re.search(rf"(?<![\d.]){re.escape(number)}(?!\d)", result.out), (number, result.out)
+    assert "1 of 3 correct" in result.out
+    assert ("┃" in result.out) == (columns >= 66), result.out  # (the table needs 66 here)

@@ -10,6 +10,7 @@ from rich import box
 from rich.table import Table
 from rich.text import Text
 
+from bpcli.cells import cells
 from bpcli.core.graph import Graph, Node
 from bpcli.core.where import scoped_label, scoped_ref
 from bpcli.grading.answers import np_shape
@@ -274,13 +275,19 @@ def note(verdict: Verdict, graph: Graph, precision: int, tr: Translator) -> str 
     )
 
 
+DIAGNOSIS_MIN = 16  # the narrowest diagnosis column worth a table: below, one block an answer
+
+
 def check_report(
-    verdicts: list[Verdict], graph: Graph, precision: int, tr: Translator
+    verdicts: list[Verdict], graph: Graph, precision: int, tr: Translator, width: int = 80
 ) -> list[RenderableType]:
     """The table of answers, then the summary. With arrays, the diagnoses go below the table,
     one paragraph each, and the table has no `means` column, so that the arrays keep their
-    columns at 80 columns."""
+    columns at 80 columns. Where the table's numbers could not stay whole in `width` columns,
+    one block an answer instead."""
     below = any(not isinstance(v.truth, float) for v in verdicts)
+    if not below and _table_width(verdicts, graph, precision, tr) > width:
+        return [*_blocks(verdicts, graph, precision, tr), _summary(verdicts, tr)]
     # with arrays, rules under the header only: the columns the arrays need to keep their
     # rows whole at 80 columns
     table = (
@@ -316,12 +323,48 @@ def check_report(
             paragraph.append(v.expectation.written, style="bold")
             paragraph.append(": " + diagnosis)
             paragraphs.append(paragraph)
+    return [table, *paragraphs, _summary(verdicts, tr)]
+
+
+def _summary(verdicts: list[Verdict], tr: Translator) -> Text:
     correct = sum(v.ok for v in verdicts)
     lines = [tr("check.summary", correct=correct, total=len(verdicts))]
     first = first_wrong(verdicts)
     if first is not None:
         lines.append(tr("check.first-wrong", written=first.expectation.written))
-    return [table, *paragraphs, Text("\n".join(lines))]
+    return Text("\n".join(lines))
+
+
+def _table_width(verdicts: list[Verdict], graph: Graph, precision: int, tr: Translator) -> int:
+    """The columns the table of scalar answers takes with every number, name and header word
+    whole, and the diagnosis at DIAGNOSIS_MIN."""
+    columns = [
+        [tr("check.header.answer"), *(v.expectation.written for v in verdicts)],
+        [tr("check.header.means"), *(means(v, graph) for v in verdicts)],
+        [tr("check.header.yours"), *(v.expectation.text for v in verdicts)],
+        [tr("check.header.truth"), *(fmt(v.truth, precision) for v in verdicts)],
+        ["✓"],
+    ]
+    widest = [max(cells(word) for text in column for word in text.split() or [""]) for column in columns]
+    return sum(widest) + DIAGNOSIS_MIN + 3 * (len(widest) + 1) + 1
+
+
+def _blocks(verdicts: list[Verdict], graph: Graph, precision: int, tr: Translator) -> list[Text]:
+    """The answers for a narrow screen: a block each, its mark, name, meaning, the answer and
+    the truth, then its diagnosis, every number whole (Rich folds between words)."""
+    blocks = []
+    for v in verdicts:
+        block = Text()
+        block.append("✓ " if v.ok else "✗ ", style="green" if v.ok else "bold red")
+        block.append(v.expectation.written, style="bold")
+        block.append(f" ({means(v, graph)})\n{tr('check.header.yours')} {v.expectation.text}, ")
+        block.append(f"{tr('check.header.truth')} {fmt(v.truth, precision)}", style="green")
+        diagnosis = diagnosis_text(v, graph, precision, tr)
+        if diagnosis:
+            block.append("\n" + diagnosis)
+        block.append("\n")  # (a blank line after each)
+        blocks.append(block)
+    return blocks
 
 
 def diagnosis_text(v: Verdict, graph: Graph, precision: int, tr: Translator) -> str:
